@@ -1,0 +1,318 @@
+/*
+ * history, conflicts and verify: what happened to a record, which
+ * concurrent edits lost, and whether the log still proves the records.
+ */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "satchel.h"
+
+static void
+format_hlc(char out[32], uint64_t hlc)
+{
+	time_t secs = (time_t)(proto_hlc_ms(hlc) / 1000);
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void
+author_label(const struct device *d, const uint8_t *author, char out[256])
+{
+	char hex[2 * PROTO_IDLEN + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), author, PROTO_IDLEN);
+	if (memcmp(author, d->id, PROTO_IDLEN) == 0)
+		snprintf(out, 256, "%.12s (%s)", hex, d->name);
+	else
+		snprintf(out, 256, "%.12s", hex);
+}
+
+/* "won", "lost" or "" for a set op, by the register's current heads. */
+static const char *
+conflict_mark(const struct record *r, const struct op *op,
+    const struct write_ref *ref)
+{
+	char name[PROTO_MAX_FIELD + 1];
+	const struct rec_register *reg;
+
+	if (op->type != OP_SET)
+		return "";
+	snprintf(name, sizeof(name), "%.*s", (int)op->field_len, op->field);
+	if ((reg = record_register(r, name)) == NULL || reg->nheads < 2)
+		return "";
+	for (size_t i = 0; i < reg->nheads; i++)
+		if (write_ref_cmp(&reg->heads[i].ref, ref) == 0)
+			return i == 0 ? "won" : "lost";
+	return "";
+}
+
+static const char *const op_names[] = { "?", "set", "add", "remove",
+    "delete", "undelete" };
+
+struct hist_walk {
+	struct device	*d;
+	const struct record *r;
+	int		 count;
+};
+
+static void
+print_op(struct hist_walk *w, const struct envelope *e, const struct op *op,
+    const struct write_ref *ref, const char *when, const char *who)
+{
+	const char *mark = conflict_mark(w->r, op, ref);
+
+	if (w->d->json) {
+		printf("%s{\"time\":\"%s\",\"author\":", w->count++ ? ",\n" :
+		    "", when);
+		json_str(who);
+		printf(",\"seq\":%llu,\"op\":\"%s\",\"field\":\"%.*s\","
+		    "\"value\":", (unsigned long long)e->seq,
+		    op_names[op->type], (int)op->field_len, op->field);
+		if (op->value != NULL)
+			json_strn((const char *)op->value, op->value_len);
+		else
+			fputs("null", stdout);
+		printf(",\"conflict\":\"%s\"}", mark);
+		return;
+	}
+	printf("%s  %s  #%llu  %s", when, who, (unsigned long long)e->seq,
+	    op_names[op->type]);
+	if (op->field_len > 0)
+		printf(" %.*s", (int)op->field_len, op->field);
+	if (op->value != NULL)
+		printf(" = \"%.*s\"", (int)(op->value_len > 60 ? 60 :
+		    op->value_len), (const char *)op->value);
+	if (*mark)
+		printf("   [conflict: %s]", mark);
+	putchar('\n');
+}
+
+static int
+history_cb(const uint8_t *env, size_t len, void *arg)
+{
+	struct hist_walk *w = arg;
+	const struct store_key *k = w->d->content;
+	struct envelope e;
+	struct change *c = NULL;
+	struct write_ref ref;
+	char when[32], who[256];
+	uint8_t *pt = NULL;
+
+	if (proto_envelope_decode(&e, env, len) != 0 || k == NULL ||
+	    (pt = malloc(e.ciphertext_len)) == NULL ||
+	    (c = malloc(sizeof(*c))) == NULL ||
+	    proto_envelope_open(&e, k->key, pt) != 0 ||
+	    proto_change_decode(c, pt, e.ciphertext_len - PROTO_TAGLEN) != 0)
+		goto out;
+	format_hlc(when, e.hlc);
+	author_label(w->d, e.author, who);
+	memcpy(ref.author, e.author, PROTO_IDLEN);
+	ref.seq = e.seq;
+	for (size_t i = 0; i < c->nops; i++)
+		print_op(w, &e, &c->ops[i], &ref, when, who);
+out:
+	free(pt);
+	free(c);
+	return 0;
+}
+
+int
+cmd_history(struct device *d, struct args *a)
+{
+	struct hist_walk w = { d, NULL, 0 };
+	struct store_txn *t;
+	struct record *r;
+	int rc;
+
+	if ((rc = store_begin(d->st, STORE_RDONLY, &t)) != 0)
+		return device_store_error(rc, "cannot read");
+	if ((rc = resolve_record(t, a->pos[0], 0, &r)) != 0) {
+		store_abort(t);
+		return rc;
+	}
+	w.r = r;
+	if (d->json)
+		fputs("[", stdout);
+	rc = store_history_each(t, r->id, history_cb, &w);
+	if (d->json)
+		fputs("]\n", stdout);
+	record_free(r);
+	store_abort(t);
+	return rc == 0 ? 0 : device_store_error(rc, "history");
+}
+
+struct conflict_walk {
+	struct device	*d;
+	int		 count;
+};
+
+static void
+print_conflict(struct conflict_walk *w, const struct record *r,
+    const struct rec_register *reg)
+{
+	char hex[2 * PROTO_RECIDLEN + 1], who[256], ahex[2 * PROTO_IDLEN + 1];
+	const struct kind_def *k = model_kind(r->kind);
+
+	hex_id(hex, r->id);
+	if (!w->d->json)
+		printf("%s %s \"%.40s\" field %s\n", k ? k->name : "?", hex,
+		    model_title(r), reg->name);
+	for (size_t i = 0; i < reg->nheads; i++) {
+		const struct rec_write *h = &reg->heads[i];
+
+		sodium_bin2hex(ahex, sizeof(ahex), h->ref.author, PROTO_IDLEN);
+		author_label(w->d, h->ref.author, who);
+		if (w->d->json) {
+			printf("%s{\"kind\":\"%s\",\"id\":\"%s\",\"field\":"
+			    "\"%s\",\"status\":\"%s\",\"author\":\"%s\","
+			    "\"seq\":%llu,\"value\":", w->count++ ? ",\n" : "",
+			    k ? k->name : "?", hex, reg->name,
+			    i == 0 ? "kept" : "lost", ahex,
+			    (unsigned long long)h->ref.seq);
+			json_str(h->value);
+			putchar('}');
+			continue;
+		}
+		printf("  %s: \"%.60s\" by %s #%llu\n", i == 0 ? "kept" : "lost",
+		    h->value, who, (unsigned long long)h->ref.seq);
+		if (i > 0)
+			printf("        to put it back: satchel restore %.8s %s "
+			    "%.12s:%llu\n", hex, reg->name, ahex,
+			    (unsigned long long)h->ref.seq);
+	}
+}
+
+static int
+conflicts_cb(const struct record *r, void *arg)
+{
+	struct conflict_walk *w = arg;
+
+	for (size_t i = 0; i < r->nregs; i++)
+		if (r->regs[i].nheads > 1) {
+			print_conflict(w, r, &r->regs[i]);
+			if (!w->d->json)
+				w->count++;
+		}
+	return 0;
+}
+
+int
+cmd_conflicts(struct device *d, struct args *a)
+{
+	struct conflict_walk w = { d, 0 };
+	struct store_txn *t;
+	int rc;
+
+	(void)a;
+	if ((rc = store_begin(d->st, STORE_RDONLY, &t)) != 0)
+		return device_store_error(rc, "cannot read");
+	if (d->json)
+		fputs("[", stdout);
+	rc = store_records_each(t, 0, conflicts_cb, &w);
+	if (d->json)
+		fputs("]\n", stdout);
+	else if (rc == 0 && w.count == 0)
+		printf("no conflicts\n");
+	store_abort(t);
+	return rc == 0 ? 0 : device_store_error(rc, "conflicts");
+}
+
+struct replay {
+	struct store_txn *t;
+	const struct store_keyring *kr;
+	int		 rc;
+};
+
+static int
+replay_cb(const uint8_t *env, size_t len, void *arg)
+{
+	struct replay *r = arg;
+
+	r->rc = store_apply_entry(r->t, r->kr, env, len, 1);
+	return r->rc != 0;
+}
+
+/* Applies every entry of src's log to a new store in tmpdir. */
+static int
+replay_digest(struct device *d, struct store_txn *src, const char *tmpdir,
+    uint8_t digest[PROTO_HASHLEN])
+{
+	struct store *st;
+	struct replay r = { NULL, d->keyring, 0 };
+	int rc;
+
+	if ((rc = store_open(&st, tmpdir, STORE_CREATE)) != 0)
+		return rc;
+	if ((rc = store_begin(st, 0, &r.t)) != 0)
+		goto out;
+	rc = store_log_each(src, replay_cb, &r);
+	if (rc == 0)
+		rc = r.rc;
+	if (rc == 0)
+		rc = store_digest(r.t, digest);
+	store_abort(r.t);
+out:
+	store_close(st);
+	return rc;
+}
+
+static void
+remove_tmp(const char *dir)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	char path[4200];
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+/* Checks every chain and signature, then that replaying the log from
+ * nothing gives the records this store holds. */
+int
+cmd_verify(struct device *d, struct args *a)
+{
+	uint8_t held[PROTO_HASHLEN], replayed[PROTO_HASHLEN];
+	char tmpdir[] = "/tmp/satchel-verify-XXXXXX";
+	char hex[2 * PROTO_HASHLEN + 1];
+	struct store_txn *t;
+	uint64_t n = 0;
+	int rc;
+
+	(void)a;
+	if ((rc = store_begin(d->st, STORE_RDONLY, &t)) != 0)
+		return device_store_error(rc, "cannot read");
+	if ((rc = store_verify_log(t, &n)) != 0) {
+		store_abort(t);
+		return fail("verify: the log is damaged: %s",
+		    store_strerror(rc));
+	}
+	if ((rc = store_digest(t, held)) != 0 || mkdtemp(tmpdir) == NULL) {
+		store_abort(t);
+		return fail("verify: cannot read the records");
+	}
+	rc = replay_digest(d, t, tmpdir, replayed);
+	store_abort(t);
+	remove_tmp(tmpdir);
+	if (rc != 0)
+		return fail("verify: replaying the log failed: %s",
+		    store_strerror(rc));
+	if (memcmp(held, replayed, sizeof(held)) != 0)
+		return fail("verify: the records differ from the log's replay");
+	sodium_bin2hex(hex, sizeof(hex), held, sizeof(held));
+	printf("ok: %llu entries, every chain and signature verified, "
+	    "records match the replayed log (digest %s)\n",
+	    (unsigned long long)n, hex);
+	return 0;
+}

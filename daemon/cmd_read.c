@@ -1,0 +1,386 @@
+/*
+ * Commands that read: list, show, search, dump, digest. Each reads in one
+ * read-only transaction, so it sees one consistent state while another
+ * process writes.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "satchel.h"
+
+static int
+begin_read(struct device *d, struct store_txn **t)
+{
+	int rc = store_begin(d->st, STORE_RDONLY, t);
+
+	return rc == 0 ? 0 : device_store_error(rc, "cannot read");
+}
+
+static const char *
+get_or(const struct record *r, const char *field, const char *dflt)
+{
+	const char *v = record_get(r, field);
+
+	return v != NULL ? v : dflt;
+}
+
+struct list_walk {
+	struct store_txn *t;
+	const char	*class;
+	int		 json;
+	int		 count;
+	int		 rc;
+};
+
+static int
+list_cb(const uint8_t *key, size_t len, void *arg)
+{
+	struct list_walk *w = arg;
+	struct record *r;
+	char hex[2 * PROTO_RECIDLEN + 1];
+
+	if ((w->rc = store_record_get(w->t, KIND_STUDENT,
+	    key + len - PROTO_RECIDLEN, &r)) != 0)
+		return 1;
+	if (record_deleted(r) || (w->class != NULL &&
+	    strcmp(get_or(r, "class", ""), w->class) != 0)) {
+		record_free(r);
+		return 0;
+	}
+	if (w->json) {
+		printf("%s", w->count ? ",\n" : "");
+		json_record(r);
+	} else {
+		hex_id(hex, r->id);
+		printf("%s  %-28s  %s\n", hex, get_or(r, "name", ""),
+		    get_or(r, "class", ""));
+	}
+	w->count++;
+	record_free(r);
+	return 0;
+}
+
+/* Students in name order, from the name index. */
+int
+cmd_student_list(struct device *d, struct args *a)
+{
+	struct list_walk w = { NULL, args_get(a, "class"), d->json, 0, 0 };
+	const uint8_t prefix = INDEX_NAME;
+	int rc;
+
+	if ((rc = begin_read(d, &w.t)) != 0)
+		return rc;
+	if (w.json)
+		fputs("[", stdout);
+	rc = store_index_each(w.t, &prefix, 1, 0, list_cb, &w);
+	if (w.json)
+		fputs("]\n", stdout);
+	store_abort(w.t);
+	if (rc != 0 || w.rc != 0)
+		return device_store_error(rc ? rc : w.rc, "list");
+	return 0;
+}
+
+struct page {
+	struct device	*d;
+	struct store_txn *t;
+	int		 count;
+	int		 rc;
+};
+
+static void
+print_indented(const char *label, const char *text)
+{
+	printf("    %-10s ", label);
+	for (const char *p = text; *p; p++) {
+		putchar(*p);
+		if (*p == '\n')
+			printf("    %-10s ", "");
+	}
+	putchar('\n');
+}
+
+static void
+show_note(const struct record *r)
+{
+	char hex[2 * PROTO_RECIDLEN + 1];
+
+	hex_id(hex, r->id);
+	printf("  %s  conference note by %s  [%.8s]\n", get_or(r, "date", ""),
+	    get_or(r, "author", "?"), hex);
+	print_indented("strengths:", get_or(r, "strengths", ""));
+	print_indented("obstacle:", get_or(r, "obstacle", ""));
+	print_indented("action:", get_or(r, "action", ""));
+	if (record_get(r, "follow_up") != NULL)
+		print_indented("follow-up:", record_get(r, "follow_up"));
+}
+
+static void
+show_entry(const struct record *r)
+{
+	const struct rec_set *tags = record_set(r, "tags");
+	char hex[2 * PROTO_RECIDLEN + 1];
+
+	hex_id(hex, r->id);
+	printf("  %s  portfolio entry: %s  [%.8s]", get_or(r, "date", ""),
+	    get_or(r, "title", ""), hex);
+	for (size_t i = 0; tags != NULL && i < tags->nelems; i++)
+		if (rec_elem_present(&tags->elems[i]))
+			printf(" #%s", tags->elems[i].value);
+	putchar('\n');
+	if (record_get(r, "body") != NULL)
+		print_indented("", record_get(r, "body"));
+}
+
+static void
+show_goal(const struct record *r)
+{
+	char f[24], hex[2 * PROTO_RECIDLEN + 1];
+	int n = atoi(get_or(r, "checkpoints", "0"));
+
+	if (n < 0 || n > 9)
+		n = 0;	/* not written by this program: show none */
+
+	hex_id(hex, r->id);
+	printf("  %s  [%.8s]\n", get_or(r, "text", ""), hex);
+	for (int i = 1; i <= n; i++) {
+		const char *date, *text, *done;
+
+		snprintf(f, sizeof(f), "cp%d_date", i);
+		date = get_or(r, f, "");
+		snprintf(f, sizeof(f), "cp%d_text", i);
+		text = get_or(r, f, "");
+		snprintf(f, sizeof(f), "cp%d_done", i);
+		done = get_or(r, f, "no");
+		printf("    %d. [%s] %s  %s\n", i,
+		    strcmp(done, "yes") == 0 ? "x" : " ", date, text);
+	}
+}
+
+/* Index keys end in the record's id; kind sits before it where needed. */
+static int
+page_item_cb(const uint8_t *key, size_t len, void *arg)
+{
+	struct page *p = arg;
+	struct record *r;
+	uint8_t kind = key[0] == INDEX_BY_STUDENT ? key[len - 17] :
+	    key[0] == INDEX_GOAL ? KIND_GOAL : KIND_GROUP;
+
+	if ((p->rc = store_record_get(p->t, kind, key + len - PROTO_RECIDLEN,
+	    &r)) != 0)
+		return 1;
+	if (!record_deleted(r)) {
+		if (p->d->json)
+			printf(",\n");
+		if (p->d->json)
+			json_record(r);
+		else if (kind == KIND_NOTE)
+			show_note(r);
+		else if (kind == KIND_ENTRY)
+			show_entry(r);
+		else if (kind == KIND_GOAL)
+			show_goal(r);
+		else
+			printf("  %s (%s)\n", get_or(r, "name", ""),
+			    get_or(r, "type", ""));
+		p->count++;
+	}
+	record_free(r);
+	return 0;
+}
+
+static int
+show_section(struct page *p, uint8_t type, const uint8_t *student,
+    const char *heading, int newest_first)
+{
+	uint8_t prefix[1 + PROTO_RECIDLEN];
+	int rc;
+
+	prefix[0] = type;
+	memcpy(prefix + 1, student, PROTO_RECIDLEN);
+	if (!p->d->json)
+		printf("\n%s\n", heading);
+	p->count = 0;
+	rc = store_index_each(p->t, prefix, sizeof(prefix), newest_first,
+	    page_item_cb, p);
+	if (rc == 0 && p->rc == 0 && p->count == 0 && !p->d->json)
+		printf("  (none)\n");
+	return rc != 0 ? rc : p->rc;
+}
+
+static void
+show_profile(const struct record *s)
+{
+	static const char *const fields[] = { "strengths", "needs",
+	    "interests", "goals" };
+	char hex[2 * PROTO_RECIDLEN + 1];
+
+	hex_id(hex, s->id);
+	printf("%s  (class %s)\nid %s\n", get_or(s, "name", ""),
+	    get_or(s, "class", "-"), hex);
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (record_get(s, fields[i]) != NULL) {
+			char label[16];
+
+			snprintf(label, sizeof(label), "%s:", fields[i]);
+			print_indented(label, record_get(s, fields[i]));
+		}
+}
+
+/* One page per student, every part from an index: never a full scan. */
+int
+cmd_show(struct device *d, struct args *a)
+{
+	struct page p = { d, NULL, 0, 0 };
+	struct record *s;
+	int rc;
+
+	if ((rc = begin_read(d, &p.t)) != 0)
+		return rc;
+	if ((rc = resolve_record(p.t, a->pos[0], KIND_STUDENT, &s)) != 0) {
+		store_abort(p.t);
+		return rc;
+	}
+	if (d->json) {
+		fputs("[", stdout);
+		json_record(s);
+	} else
+		show_profile(s);
+	if ((rc = show_section(&p, INDEX_MEMBER, s->id, "Groups", 0)) == 0 &&
+	    (rc = show_section(&p, INDEX_GOAL, s->id, "Goals", 0)) == 0)
+		rc = show_section(&p, INDEX_BY_STUDENT, s->id,
+		    "Notes and entries, newest first", 1);
+	if (d->json)
+		fputs("]\n", stdout);
+	record_free(s);
+	store_abort(p.t);
+	return rc == 0 ? 0 : device_store_error(rc, "show");
+}
+
+/* Case-insensitive for ASCII; other bytes must match exactly. */
+static int
+contains_text(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay; hay++) {
+		size_t i = 0;
+
+		while (i < n && hay[i] && tolower((unsigned char)hay[i]) ==
+		    tolower((unsigned char)needle[i]))
+			i++;
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+struct search_walk {
+	const char	*text;
+	int		 json;
+	int		 count;
+};
+
+static int
+search_cb(const struct record *r, void *arg)
+{
+	struct search_walk *w = arg;
+	char hex[2 * PROTO_RECIDLEN + 1];
+
+	if (record_deleted(r))
+		return 0;
+	for (size_t i = 0; i < r->nregs; i++) {
+		const struct rec_register *reg = &r->regs[i];
+
+		if (reg->nheads == 0 || strcmp(reg->name, "student") == 0 ||
+		    !contains_text(reg->heads[0].value, w->text))
+			continue;
+		if (w->json) {
+			printf("%s", w->count ? ",\n" : "");
+			json_record(r);
+		} else {
+			hex_id(hex, r->id);
+			printf("%s  %-5s  %s  %s: %.60s\n", hex,
+			    r->kind == KIND_NOTE ? "note" : "entry",
+			    get_or(r, "date", ""), reg->name,
+			    reg->heads[0].value);
+		}
+		w->count++;
+		break;
+	}
+	return 0;
+}
+
+int
+cmd_search(struct device *d, struct args *a)
+{
+	struct search_walk w = { a->pos[0], d->json, 0 };
+	struct store_txn *t;
+	int rc;
+
+	if (*w.text == '\0')
+		return fail_usage("search: give some text to look for");
+	if ((rc = begin_read(d, &t)) != 0)
+		return rc;
+	if (w.json)
+		fputs("[", stdout);
+	if ((rc = store_records_each(t, KIND_NOTE, search_cb, &w)) == 0)
+		rc = store_records_each(t, KIND_ENTRY, search_cb, &w);
+	if (w.json)
+		fputs("]\n", stdout);
+	store_abort(t);
+	if (rc != 0)
+		return device_store_error(rc, "search");
+	if (w.count == 0 && !w.json)
+		fprintf(stderr, "no notes or entries contain '%s'\n", w.text);
+	return 0;
+}
+
+static int
+dump_cb(const struct record *r, void *arg)
+{
+	int *count = arg;
+
+	printf("%s", (*count)++ ? ",\n" : "[\n");
+	json_record(r);
+	return 0;
+}
+
+int
+cmd_dump(struct device *d, struct args *a)
+{
+	struct store_txn *t;
+	int rc, count = 0;
+
+	(void)a;
+	if ((rc = begin_read(d, &t)) != 0)
+		return rc;
+	rc = store_records_each(t, 0, dump_cb, &count);
+	printf("%s]\n", count ? "\n" : "[");
+	store_abort(t);
+	return rc == 0 ? 0 : device_store_error(rc, "dump");
+}
+
+int
+cmd_digest(struct device *d, struct args *a)
+{
+	uint8_t digest[PROTO_HASHLEN];
+	char hex[2 * PROTO_HASHLEN + 1];
+	struct store_txn *t;
+	int rc;
+
+	(void)a;
+	if ((rc = begin_read(d, &t)) != 0)
+		return rc;
+	rc = store_digest(t, digest);
+	store_abort(t);
+	if (rc != 0)
+		return device_store_error(rc, "digest");
+	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+	printf("%s\n", hex);
+	return 0;
+}

@@ -1,0 +1,263 @@
+/*
+ * This device: its data directory, identity and team keys, and store.
+ *
+ *	DIR/identity.key  ed25519 secret key (64 bytes, mode 0600)
+ *	DIR/team.key	  the epoch's team secret (32 bytes, mode 0600; none on
+ *			  a box)
+ *	DIR/data.mdb	  the LMDB store
+ *
+ * The content key that seals entries and the network key that gates the
+ * handshake are derived apart from the team secret, so a box can be given
+ * the one without the other.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "satchel.h"
+
+#define KDF_CONTEXT	"satchel1"
+#define KDF_CONTENT	1
+#define KDF_NETWORK	2
+
+const char *
+device_dir(const char *flag_dir, char *buf, size_t len)
+{
+	const char *env = getenv("SATCHEL_HOME"), *home = getenv("HOME");
+
+	if (flag_dir != NULL)
+		return flag_dir;
+	if (env != NULL && *env != '\0')
+		return env;
+	if (home == NULL || snprintf(buf, len, "%s/.local/share/satchel",
+	    home) >= (int)len)
+		return NULL;
+	return buf;
+}
+
+static int
+path_in(char *out, size_t len, const char *dir, const char *name)
+{
+	return snprintf(out, len, "%s/%s", dir, name) < (int)len ? 0 : -1;
+}
+
+static int
+mkdir_p(const char *dir)
+{
+	char tmp[4096];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
+		return -1;
+	for (char *p = tmp + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(tmp, 0700) == -1 && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	return mkdir(tmp, 0700) == -1 && errno != EEXIST ? -1 : 0;
+}
+
+int
+device_store_error(int rc, const char *what)
+{
+	if (rc == STORE_ENOSTORE || rc == STORE_EEXIST)
+		return fail_usage("%s: %s", what, store_strerror(rc));
+	return fail("%s: %s", what, store_strerror(rc));
+}
+
+static int
+write_keys(const char *dir, const uint8_t *sk, int box)
+{
+	uint8_t *team = sodium_malloc(PROTO_KEYLEN);
+	char path[4200];
+	int rc = -1;
+
+	if (team == NULL)
+		return -1;
+	crypto_kdf_keygen(team);
+	if (path_in(path, sizeof(path), dir, "identity.key") == 0 &&
+	    write_file_atomic(path, sk, PROTO_SKLEN, 0600) == 0)
+		rc = 0;
+	if (rc == 0 && !box)
+		rc = path_in(path, sizeof(path), dir, "team.key") == 0 &&
+		    write_file_atomic(path, team, PROTO_KEYLEN, 0600) == 0 ?
+		    0 : -1;
+	sodium_free(team);
+	return rc;
+}
+
+static int
+init_meta(struct store *st, const uint8_t *pk, const char *name, int box)
+{
+	struct store_txn *t;
+	uint8_t team_id[16];
+	const char *role = box ? "box" : "teacher";
+	int rc;
+
+	randombytes_buf(team_id, sizeof(team_id));
+	if ((rc = store_begin(st, 0, &t)) != 0)
+		return rc;
+	if ((rc = store_meta_put(t, "device_id", pk, PROTO_IDLEN)) != 0 ||
+	    (rc = store_meta_put(t, "name", name, strlen(name))) != 0 ||
+	    (rc = store_meta_put(t, "role", role, strlen(role))) != 0 ||
+	    (rc = store_meta_put(t, "team_id", team_id,
+	    sizeof(team_id))) != 0) {
+		store_abort(t);
+		return rc;
+	}
+	return store_commit(t);
+}
+
+/* Makes a new device: keys first, the store last, so that a store on disk
+ * always has its keys beside it. */
+int
+device_init(const char *dir, const char *name, int box)
+{
+	uint8_t pk[PROTO_IDLEN], *sk;
+	char hex[2 * PROTO_IDLEN + 1], path[4200];
+	struct store *st;
+	struct stat sb;
+	int rc;
+
+	if (path_in(path, sizeof(path), dir, "data.mdb") == 0 &&
+	    stat(path, &sb) == 0)
+		return fail_usage("init: %s already holds a Satchel store; "
+		    "nothing changed", dir);
+	if (mkdir_p(dir) == -1)
+		return fail("init: cannot create %s: %s", dir,
+		    strerror(errno));
+	if ((sk = sodium_malloc(PROTO_SKLEN)) == NULL)
+		return fail("init: out of memory");
+	crypto_sign_keypair(pk, sk);
+	if (write_keys(dir, sk, box) != 0) {
+		sodium_free(sk);
+		return fail("init: cannot write keys in %s: %s", dir,
+		    strerror(errno));
+	}
+	sodium_free(sk);
+	if ((rc = store_open(&st, dir, STORE_CREATE)) != 0)
+		return device_store_error(rc, dir);
+	rc = init_meta(st, pk, name, box);
+	store_close(st);
+	if (rc != 0)
+		return device_store_error(rc, dir);
+	sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
+	printf("%s\n", hex);
+	return 0;
+}
+
+static int
+load_team(struct device *d)
+{
+	uint8_t *team = sodium_malloc(PROTO_KEYLEN);
+	char path[4200];
+	int rc = -1;
+
+	d->keyring = sodium_malloc(sizeof(*d->keyring));
+	if (team == NULL || d->keyring == NULL)
+		goto out;
+	memset(d->keyring, 0, sizeof(*d->keyring));
+	if (strcmp(d->role, "box") == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (path_in(path, sizeof(path), d->dir, "team.key") != 0 ||
+	    read_file_secret(path, team, PROTO_KEYLEN) != 0)
+		goto out;
+	d->content = &d->keyring->keys[0];
+	crypto_kdf_derive_from_key(d->content->key, PROTO_KEYLEN, KDF_CONTENT,
+	    KDF_CONTEXT, team);
+	proto_key_id(d->content->key, d->content->id);
+	d->keyring->nkeys = 1;
+	rc = 0;
+out:
+	sodium_free(team);
+	return rc;
+}
+
+static int
+load_meta(struct device *d)
+{
+	struct store_txn *t;
+	const void *v;
+	size_t len;
+	int rc;
+
+	if ((rc = store_begin(d->st, STORE_RDONLY, &t)) != 0)
+		return rc;
+	if ((rc = store_meta_get(t, "device_id", &v, &len)) == 0 &&
+	    len == PROTO_IDLEN)
+		memcpy(d->id, v, PROTO_IDLEN);
+	else
+		rc = STORE_ENOSTORE;
+	if (rc == 0 && store_meta_get(t, "name", &v, &len) == 0 &&
+	    len <= NAME_MAX_LEN)
+		memcpy(d->name, v, len);
+	if (rc == 0 && store_meta_get(t, "role", &v, &len) == 0 &&
+	    len < sizeof(d->role))
+		memcpy(d->role, v, len);
+	store_abort(t);
+	return rc;
+}
+
+int
+device_open(struct device *d, const char *dir)
+{
+	char path[4200];
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (snprintf(d->dir, sizeof(d->dir), "%s", dir) >=
+	    (int)sizeof(d->dir))
+		return fail_usage("data directory path too long");
+	if ((rc = store_open(&d->st, dir, 0)) != 0)
+		return rc == STORE_ENOSTORE ? fail_usage("%s is not a Satchel "
+		    "data directory (run 'satchel init' first)", dir) :
+		    device_store_error(rc, dir);
+	if ((rc = load_meta(d)) != 0) {
+		device_close(d);
+		return fail_usage("%s: incomplete store (init was "
+		    "interrupted?)", dir);
+	}
+	if ((d->sign_sk = sodium_malloc(PROTO_SKLEN)) == NULL ||
+	    path_in(path, sizeof(path), dir, "identity.key") != 0 ||
+	    read_file_secret(path, d->sign_sk, PROTO_SKLEN) != 0 ||
+	    memcmp(d->sign_sk + 32, d->id, PROTO_IDLEN) != 0) {
+		device_close(d);
+		return fail("%s/identity.key is missing, damaged or readable "
+		    "by others", dir);
+	}
+	if (load_team(d) != 0) {
+		device_close(d);
+		return fail("%s/team.key is missing, damaged or readable by "
+		    "others", dir);
+	}
+	return 0;
+}
+
+void
+device_close(struct device *d)
+{
+	store_close(d->st);
+	sodium_free(d->sign_sk);
+	sodium_free(d->keyring);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Seals and appends one local change inside the caller's transaction;
+ * returns a store code. */
+int
+device_write(struct device *d, struct store_txn *t, const struct change *c)
+{
+	struct store_author a = { d->id, d->sign_sk, d->content, SCOPE_TEAM };
+
+	if (d->content == NULL)
+		return STORE_EBADENTRY;	/* a box: refused before this */
+	return store_append_local(t, &a, c, now_ms(), NULL);
+}

@@ -1,0 +1,290 @@
+/*
+ * satchel: the command line. Parses the global options, finds the
+ * command, checks its flags and arguments, opens the device and runs it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "satchel.h"
+
+static int cmd_id(struct device *, struct args *);
+
+#define CONTENT	0x1	/* reads or writes records: not on a box */
+
+static const struct command commands[] = {
+	{ "id", cmd_id, "", 0, 0, "satchel id",
+	  "Print this device's id, to read to the team's admin." },
+	{ "student add", cmd_student_add,
+	  "class=,strengths=,needs=,interests=,goals=", 1, 1,
+	  "satchel student add NAME [--class C] [--strengths T] [--needs T] "
+	  "[--interests T] [--goals T]",
+	  "Add a student; prints the new id.\n"
+	  "  example: satchel student add \"Ana Lopez\" --class 3B "
+	  "--interests \"horses\"" },
+	{ "student edit", cmd_edit,
+	  "name=,class=,strengths=,needs=,interests=,goals=", 1, 1,
+	  "satchel student edit STUDENT [--name N] [--class C] [--strengths T] "
+	  "[--needs T] [--interests T] [--goals T]",
+	  "Change any field of a student's profile.\n"
+	  "  example: satchel student edit \"Ana Lopez\" --needs \"fluency\"" },
+	{ "student list", cmd_student_list, "class=,json", 0, 0,
+	  "satchel student list [--class C] [--json]",
+	  "List students by name.\n  example: satchel student list --class 3B" },
+	{ "note add", cmd_note_add,
+	  "strengths=,obstacle=,action=,date=,follow-up=", 1, 1,
+	  "satchel note add STUDENT --strengths T --obstacle T --action T "
+	  "[--date YYYY-MM-DD] [--follow-up YYYY-MM-DD]",
+	  "Record a conference note; prints its id. The date defaults to today.\n"
+	  "  example: satchel note add \"Ana Lopez\" --strengths \"retells well\" "
+	  "--obstacle \"skips endings\" --action \"reread last page\"" },
+	{ "note edit", cmd_edit,
+	  "strengths=,obstacle=,action=,date=,follow-up=", 1, 1,
+	  "satchel note edit NOTE [--strengths T] [--obstacle T] [--action T] "
+	  "[--date D] [--follow-up D]",
+	  "Change a conference note.\n"
+	  "  example: satchel note edit 3f2a --action \"partner reading\"" },
+	{ "entry add", cmd_entry_add, "title=,body=,tag=*,date=", 1, 1,
+	  "satchel entry add STUDENT --title T [--body T] [--tag TAG]... "
+	  "[--date YYYY-MM-DD]",
+	  "Add a portfolio entry; prints its id.\n"
+	  "  example: satchel entry add \"Ana Lopez\" --title \"Fractions quiz\" "
+	  "--tag pre-assessment" },
+	{ "entry edit", cmd_edit, "title=,body=,date=,tag=*,untag=*", 1, 1,
+	  "satchel entry edit ENTRY [--title T] [--body T] [--date D] "
+	  "[--tag TAG]... [--untag TAG]...",
+	  "Change a portfolio entry or its tags.\n"
+	  "  example: satchel entry edit 3f2a --tag formative" },
+	{ "group add", cmd_group_add,
+	  "same-need,mixed,member=*,from=,until=", 1, 1,
+	  "satchel group add NAME --same-need|--mixed [--member STUDENT]... "
+	  "[--from D] [--until D]",
+	  "Make a small group: lettered groups share a need, numbered ones "
+	  "are mixed.\n"
+	  "  example: satchel group add \"Group A\" --same-need --member "
+	  "\"Ana Lopez\"" },
+	{ "group edit", cmd_edit, "name=,from=,until=", 1, 1,
+	  "satchel group edit GROUP [--name N] [--from D] [--until D]",
+	  "Rename a group or change its dates." },
+	{ "group join", cmd_group_join, "", 2, 2,
+	  "satchel group join GROUP STUDENT",
+	  "Put a student in a group.\n"
+	  "  example: satchel group join \"Group A\" \"Ben Okafor\"" },
+	{ "group leave", cmd_group_leave, "", 2, 2,
+	  "satchel group leave GROUP STUDENT",
+	  "Take a student out of a group." },
+	{ "goal add", cmd_goal_add, "checkpoint=*", 2, 2,
+	  "satchel goal add STUDENT TEXT [--checkpoint DATE:TEXT]...",
+	  "Set a personal learning goal with up to 9 checkpoints.\n"
+	  "  example: satchel goal add \"Ana Lopez\" \"Read 20 minutes a day\" "
+	  "--checkpoint 2026-12-01:\"half way\"" },
+	{ "goal edit", cmd_edit, "text=", 1, 1,
+	  "satchel goal edit GOAL --text T", "Reword a goal." },
+	{ "goal check", cmd_goal_check, "", 2, 2, "satchel goal check GOAL N",
+	  "Mark checkpoint N of a goal done.\n"
+	  "  example: satchel goal check 7c1e 1" },
+	{ "show", cmd_show, "json", 1, 1, "satchel show STUDENT [--json]",
+	  "One page for a student: profile, groups, goals, then notes and "
+	  "entries, newest first.\n  example: satchel show \"Ana Lopez\"" },
+	{ "delete", cmd_delete, "", 1, 1, "satchel delete ID",
+	  "Delete a record. It stays in the log and can be brought back." },
+	{ "undelete", cmd_undelete, "", 1, 1, "satchel undelete ID",
+	  "Bring a deleted record back." },
+	{ "history", cmd_history, "json", 1, 1, "satchel history ID [--json]",
+	  "Every change to a record: when, which device, what; conflicts "
+	  "marked." },
+	{ "conflicts", cmd_conflicts, "json", 0, 0, "satchel conflicts [--json]",
+	  "Every field where a concurrent edit lost, with both values and the "
+	  "command that puts the lost one back." },
+	{ "restore", cmd_restore, "", 3, 3,
+	  "satchel restore ID FIELD AUTHOR:SEQ",
+	  "Put back a value that lost a conflict (as 'satchel conflicts' "
+	  "shows); this settles the conflict." },
+	{ "search", cmd_search, "json", 1, 1, "satchel search TEXT [--json]",
+	  "Notes and entries containing TEXT (any case).\n"
+	  "  example: satchel search fluency" },
+	{ "dump", cmd_dump, "", 0, 0, "satchel dump",
+	  "Every readable record as JSON, in a stable order." },
+	{ "digest", cmd_digest, "", 0, 0, "satchel digest",
+	  "One line: a hash of the whole state. Devices that hold the same "
+	  "changes print the same digest." },
+	{ "verify", cmd_verify, "", 0, 0, "satchel verify",
+	  "Check every log chain and signature, and that the records equal a "
+	  "replay of the log." },
+};
+
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+static int
+content_command(const struct command *c)
+{
+	return c->fn != cmd_id && c->fn != cmd_verify;
+}
+
+static int
+cmd_id(struct device *d, struct args *a)
+{
+	char hex[2 * PROTO_IDLEN + 1];
+
+	(void)a;
+	sodium_bin2hex(hex, sizeof(hex), d->id, sizeof(d->id));
+	printf("%s\n", hex);
+	return 0;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: satchel [-d DIR] COMMAND [ARGS]\n\n"
+	    "Satchel keeps student portfolios and conference notes on this "
+	    "computer\nand shares them with colleagues' devices directly.\n\n"
+	    "  satchel init --name NAME [--box]\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %s\n", commands[i].usage);
+	fprintf(f, "\nThe data directory is -d DIR, else $SATCHEL_HOME, else "
+	    "~/.local/share/satchel.\nSTUDENT and GROUP may be a name or any "
+	    "unique prefix of an id.\n'satchel COMMAND --help' explains one "
+	    "command.\n");
+}
+
+static int
+cmd_init(const char *dir, int argc, char **argv)
+{
+	struct args a;
+	const char *name;
+	int rc;
+
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0) {
+			printf("usage: satchel init --name NAME [--box]\n\n"
+			    "Make this device's identity and store, with a "
+			    "team of one; prints the device id.\n"
+			    "--box makes a staff-room box, which relays and "
+			    "backs up but can read nothing.\n"
+			    "  example: satchel init --name \"Ms. Rivera\"\n");
+			return 0;
+		}
+	if ((rc = args_parse(&a, "name=,box", argc, argv, "init")) != 0)
+		return rc;
+	if (a.npos > 0)
+		return fail_usage("init: unexpected argument '%s'", a.pos[0]);
+	name = args_get(&a, "name");
+	if (name == NULL && args_has(&a, "box"))
+		name = "staff-room box";
+	if (name == NULL)
+		return fail_usage("init: --name is required (the name "
+		    "colleagues see)");
+	if (*name == '\0' || strlen(name) > NAME_MAX_LEN ||
+	    !valid_text(name, NAME_MAX_LEN))
+		return fail_usage("init: --name must be 1 to %d characters of "
+		    "text", NAME_MAX_LEN);
+	return device_init(dir, name, args_has(&a, "box"));
+}
+
+/* Finds the command named by one or two words; *used says how many. */
+static const struct command *
+find_command(int argc, char **argv, int *used)
+{
+	char two[64];
+
+	if (argc >= 2) {
+		snprintf(two, sizeof(two), "%s %s", argv[0], argv[1]);
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			if (strcmp(commands[i].name, two) == 0) {
+				*used = 2;
+				return &commands[i];
+			}
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, argv[0]) == 0) {
+			*used = 1;
+			return &commands[i];
+		}
+	return NULL;
+}
+
+static int
+wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+static int
+run(const struct command *c, const char *dir, int argc, char **argv)
+{
+	struct device d;
+	struct args a;
+	int rc;
+
+	if (wants_help(argc, argv)) {
+		printf("usage: %s\n\n%s\n", c->usage, c->help);
+		return 0;
+	}
+	if ((rc = args_parse(&a, c->flags, argc, argv, c->name)) != 0)
+		return rc;
+	if (a.npos < c->min_pos)
+		return fail_usage("%s: missing argument (usage: %s)", c->name,
+		    c->usage);
+	if (a.npos > c->max_pos)
+		return fail_usage("%s: unexpected argument '%s'", c->name,
+		    a.pos[c->max_pos]);
+	if ((rc = device_open(&d, dir)) != 0)
+		return rc;
+	d.json = args_has(&a, "json");
+	if (content_command(c) && d.content == NULL)
+		rc = fail_usage("%s: this device is a box; it relays and backs "
+		    "up entries but cannot read or write records", c->name);
+	else
+		rc = c->fn(&d, &a);
+	device_close(&d);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *flag_dir = NULL, *dir;
+	char buf[4096];
+	const struct command *c;
+	int used, i = 1;
+
+	if (sodium_init() < 0)
+		return fail("cannot initialise libsodium");
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if ((strcmp(argv[i], "-d") == 0 ||
+		    strcmp(argv[i], "--dir") == 0) && i + 1 < argc)
+			flag_dir = argv[++i];
+		else if (strcmp(argv[i], "--version") == 0) {
+			printf("satchel %s\n", SATCHEL_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else
+			return fail_usage("unknown option %s (see satchel "
+			    "--help)", argv[i]);
+	}
+	if (i == argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((dir = device_dir(flag_dir, buf, sizeof(buf))) == NULL)
+		return fail_usage("no data directory: use -d DIR or set "
+		    "SATCHEL_HOME");
+	if (strcmp(argv[i], "init") == 0)
+		return cmd_init(dir, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if ((c = find_command(argc - i, argv + i, &used)) == NULL)
+		return fail_usage("unknown command '%s' (see satchel --help)",
+		    argv[i]);
+	return run(c, dir, argc - i - used, argv + i + used);
+}

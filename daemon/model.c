@@ -1,0 +1,218 @@
+/*
+ * What teachers record: the kinds, their fields and how an edit becomes
+ * ops. Every set names the heads it replaces, so an edit made without
+ * seeing a colleague's concurrent one is kept as a conflict, never lost.
+ */
+#include <string.h>
+
+#include "satchel.h"
+
+static const struct field_def student_fields[] = {
+	{ "name",	"name",		F_TEXT,	1 },
+	{ "class",	"class",	F_TEXT,	0 },
+	{ "strengths",	"strengths",	F_TEXT,	0 },
+	{ "needs",	"needs",	F_TEXT,	0 },
+	{ "interests",	"interests",	F_TEXT,	0 },
+	{ "goals",	"goals",	F_TEXT,	0 },
+	{ NULL, NULL, 0, 0 }
+};
+
+static const struct field_def note_fields[] = {
+	{ "student",	NULL,		F_STUDENT, 1 },
+	{ "date",	"date",		F_DATE,	0 },
+	{ "author",	NULL,		F_TEXT,	0 },
+	{ "strengths",	"strengths",	F_TEXT,	1 },
+	{ "obstacle",	"obstacle",	F_TEXT,	1 },
+	{ "action",	"action",	F_TEXT,	1 },
+	{ "follow_up",	"follow-up",	F_DATE,	0 },
+	{ NULL, NULL, 0, 0 }
+};
+
+static const struct field_def entry_fields[] = {
+	{ "student",	NULL,		F_STUDENT, 1 },
+	{ "date",	"date",		F_DATE,	0 },
+	{ "author",	NULL,		F_TEXT,	0 },
+	{ "title",	"title",	F_TEXT,	1 },
+	{ "body",	"body",		F_TEXT,	0 },
+	{ NULL, NULL, 0, 0 }
+};
+
+static const struct field_def group_fields[] = {
+	{ "name",	"name",		F_TEXT,	1 },
+	{ "type",	NULL,		F_CHOICE, 1 },
+	{ "from",	"from",		F_DATE,	0 },
+	{ "until",	"until",	F_DATE,	0 },
+	{ NULL, NULL, 0, 0 }
+};
+
+static const struct field_def goal_fields[] = {
+	{ "student",	NULL,		F_STUDENT, 1 },
+	{ "text",	"text",		F_TEXT,	1 },
+	{ "checkpoints", NULL,		F_TEXT,	0 },
+	{ NULL, NULL, 0, 0 }
+};
+
+static const struct kind_def kinds[] = {
+	{ KIND_STUDENT,	"student", student_fields, NULL, NULL, NULL },
+	{ KIND_NOTE,	"note",	note_fields, NULL, NULL, NULL },
+	{ KIND_ENTRY,	"entry", entry_fields, "tags", "tag", "untag" },
+	{ KIND_GROUP,	"group", group_fields, "members", "member", NULL },
+	{ KIND_GOAL,	"goal",	goal_fields, NULL, NULL, NULL },
+};
+
+const struct kind_def *
+model_kind(uint8_t kind)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (kinds[i].kind == kind)
+			return &kinds[i];
+	return NULL;
+}
+
+const struct kind_def *
+model_kind_named(const char *name)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].name, name) == 0)
+			return &kinds[i];
+	return NULL;
+}
+
+const struct field_def *
+model_field(const struct kind_def *k, const char *flag)
+{
+	for (const struct field_def *f = k->fields; f->name; f++)
+		if (f->flag != NULL && strcmp(f->flag, flag) == 0)
+			return f;
+	return NULL;
+}
+
+/* 0, or an exit code after saying what is wrong. */
+int
+model_check_field(const struct field_def *f, const char *value)
+{
+	const char *flag = f->flag ? f->flag : f->name;
+
+	if (f->type == F_DATE && !valid_date(value))
+		return fail_usage("--%s: '%s' is not a date (YYYY-MM-DD)",
+		    flag, value);
+	if (strlen(value) > PROTO_MAX_VALUE)
+		return fail_usage("--%s: longer than %d KiB", flag,
+		    PROTO_MAX_VALUE / 1024);
+	if (!valid_text(value, PROTO_MAX_VALUE))
+		return fail_usage("--%s: not UTF-8 text (control characters "
+		    "or invalid bytes)", flag);
+	if (f->required && *value == '\0')
+		return fail_usage("--%s: must not be empty", flag);
+	return 0;
+}
+
+/* A line that names a record for people: a student's name, a note's date. */
+const char *
+model_title(const struct record *r)
+{
+	static const char *const order[] = { "name", "title", "text", "date" };
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const char *v = record_get(r, order[i]);
+
+		if (v != NULL)
+			return v;
+	}
+	return "";
+}
+
+void
+change_init(struct change *c, uint8_t kind, const uint8_t *id)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	memcpy(c->record_id, id, PROTO_RECIDLEN);
+}
+
+static struct op *
+next_op(struct change *c, uint8_t type, const char *field)
+{
+	struct op *op;
+
+	if (c->nops == PROTO_MAX_OPS || strlen(field) > PROTO_MAX_FIELD)
+		return NULL;
+	op = &c->ops[c->nops++];
+	memset(op, 0, sizeof(*op));
+	op->type = type;
+	op->field = field;
+	op->field_len = strlen(field);
+	return op;
+}
+
+/* The writes an edit replaces: every head the editor can see. */
+static void
+name_heads(struct op *op, const struct record *r, const char *field)
+{
+	const struct rec_register *reg = r ? record_register(r, field) : NULL;
+
+	for (size_t i = 0; reg != NULL && i < reg->nheads &&
+	    op->npreds < PROTO_MAX_PREDS; i++)
+		op->preds[op->npreds++] = reg->heads[i].ref;
+}
+
+int
+change_set(struct change *c, const struct record *r, const char *field,
+    const char *value)
+{
+	struct op *op = next_op(c, OP_SET, field);
+
+	if (op == NULL)
+		return -1;
+	op->value = (const uint8_t *)value;
+	op->value_len = strlen(value);
+	name_heads(op, r, field);
+	return 0;
+}
+
+int
+change_add(struct change *c, const char *field, const char *elem)
+{
+	struct op *op = next_op(c, OP_ADD, field);
+
+	if (op == NULL)
+		return -1;
+	op->value = (const uint8_t *)elem;
+	op->value_len = strlen(elem);
+	return 0;
+}
+
+/* Removes the add tags this device has seen; a concurrent add survives. */
+int
+change_remove(struct change *c, const struct record *r, const char *field,
+    const char *elem)
+{
+	const struct rec_set *s = r ? record_set(r, field) : NULL;
+	struct op *op = next_op(c, OP_REMOVE, field);
+
+	if (op == NULL)
+		return -1;
+	op->value = (const uint8_t *)elem;
+	op->value_len = strlen(elem);
+	for (size_t i = 0; s != NULL && i < s->nelems; i++) {
+		const struct rec_elem *e = &s->elems[i];
+
+		if (strcmp(e->value, elem) != 0)
+			continue;
+		for (size_t j = 0; j < e->nadds && op->npreds <
+		    PROTO_MAX_PREDS; j++)
+			op->preds[op->npreds++] = e->adds[j];
+	}
+	return 0;
+}
+
+int
+change_tombstone(struct change *c, const struct record *r, int deleted)
+{
+	struct op *op = next_op(c, deleted ? OP_DELETE : OP_UNDELETE, "");
+
+	if (op == NULL)
+		return -1;
+	name_heads(op, r, RECORD_DELETED_FIELD);
+	return 0;
+}

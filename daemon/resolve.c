@@ -1,0 +1,140 @@
+/*
+ * What a user types for a record: any unique prefix of its id (like git),
+ * or, for a student or a group, its exact name where that is unique.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "satchel.h"
+
+struct name_walk {
+	struct store_txn *t;
+	const char	*name;
+	uint8_t		 kind;
+	int		 matches;
+	struct record	*found;
+};
+
+static int
+name_matches(struct name_walk *w, struct record *r)
+{
+	const char *name = record_get(r, "name");
+
+	if (name == NULL || strcmp(name, w->name) != 0 || record_deleted(r)) {
+		record_free(r);
+		return 0;
+	}
+	if (w->matches++ == 0)
+		w->found = r;
+	else
+		record_free(r);
+	return w->matches > 1;
+}
+
+static int
+student_name_cb(const uint8_t *key, size_t len, void *arg)
+{
+	struct name_walk *w = arg;
+	struct record *r;
+
+	if (store_record_get(w->t, KIND_STUDENT, key + len - PROTO_RECIDLEN,
+	    &r) != 0)
+		return 0;
+	return name_matches(w, r);
+}
+
+static int
+group_name_cb(const struct record *r, void *arg)
+{
+	struct name_walk *w = arg;
+	struct record *copy;
+
+	if (store_record_get(w->t, KIND_GROUP, r->id, &copy) != 0)
+		return 0;
+	return name_matches(w, copy);
+}
+
+static int
+by_name(struct store_txn *t, const char *arg, uint8_t kind,
+    struct name_walk *w)
+{
+	uint8_t prefix[1 + NAME_MAX_LEN + 1];
+	size_t len = strlen(arg);
+
+	memset(w, 0, sizeof(*w));
+	w->t = t;
+	w->name = arg;
+	w->kind = kind;
+	if (kind == KIND_GROUP)
+		return store_records_each(t, KIND_GROUP, group_name_cb, w);
+	if (len > NAME_MAX_LEN)
+		len = NAME_MAX_LEN;
+	prefix[0] = INDEX_NAME;
+	for (size_t i = 0; i < len; i++)
+		prefix[1 + i] = (uint8_t)tolower((unsigned char)arg[i]);
+	prefix[1 + len] = 0;
+	return store_index_each(t, prefix, len + 2, 0, student_name_cb, w);
+}
+
+static int
+is_hex(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 2 * PROTO_RECIDLEN)
+		return 0;
+	for (; *s; s++)
+		if (!isxdigit((unsigned char)*s) || isupper((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static const char *
+kind_name(uint8_t kind)
+{
+	const struct kind_def *k = model_kind(kind);
+
+	return k ? k->name : "record";
+}
+
+/* 0 with *out set (free with record_free), or an exit code. */
+int
+resolve_record(struct store_txn *t, const char *arg, uint8_t want,
+    struct record **out)
+{
+	struct name_walk w;
+	uint8_t kind, id[PROTO_RECIDLEN];
+	int rc = STORE_ENOTFOUND;
+
+	*out = NULL;
+	if (is_hex(arg))
+		rc = store_record_find(t, arg, &kind, id);
+	if (rc == STORE_EAMBIGUOUS)
+		return fail_usage("'%s' matches more than one record; type "
+		    "more of the id", arg);
+	if (rc == 0) {
+		if (want != 0 && kind != want)
+			return fail_usage("'%s' is a %s, not a %s", arg,
+			    kind_name(kind), kind_name(want));
+		if ((rc = store_record_get(t, kind, id, out)) != 0)
+			return device_store_error(rc, "read");
+		return 0;
+	}
+	if (rc != STORE_ENOTFOUND)
+		return device_store_error(rc, "lookup");
+	if (want == KIND_STUDENT || want == KIND_GROUP) {
+		if ((rc = by_name(t, arg, want, &w)) != 0)
+			return device_store_error(rc, "lookup");
+		if (w.matches == 1) {
+			*out = w.found;
+			return 0;
+		}
+		if (w.matches > 1) {
+			record_free(w.found);
+			return fail_usage("more than one %s is named '%s'; "
+			    "use the id", kind_name(want), arg);
+		}
+	}
+	return fail_usage("no %s matches '%s'", want ? kind_name(want) :
+	    "record", arg);
+}

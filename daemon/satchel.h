@@ -1,0 +1,149 @@
+/* daemon/: the satchel program. One private header, grouped by file. */
+#ifndef SATCHEL_H
+#define SATCHEL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+#include "store.h"
+
+#define SATCHEL_VERSION	"0.1.0"
+#define EXIT_USAGE	2	/* bad input from the user: nothing written */
+#define EXIT_FAIL	1	/* the store or the system failed */
+#define NAME_MAX_LEN	200
+#define ARGS_MAX	64
+
+/* args.c: flags and positional arguments of one command. */
+struct args {
+	const char	*cmd;		/* "student add" */
+	int		 npos;
+	const char	*pos[ARGS_MAX];
+	int		 nflags;
+	const char	*flag[ARGS_MAX];	/* name, without "--" */
+	const char	*value[ARGS_MAX];	/* NULL for a switch */
+};
+
+/* A command's flags: "name" is a switch, "name=" takes a value,
+ * "name=*" takes a value and may repeat; comma separated. */
+int		 args_parse(struct args *, const char *spec, int argc,
+		    char **argv, const char *cmd);
+const char	*args_get(const struct args *, const char *name);
+int		 args_has(const struct args *, const char *name);
+int		 args_all(const struct args *, const char *name,
+		    const char **out, int max);
+
+/* util.c */
+int		 fail_usage(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+int		 fail(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+void		 log_info(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+uint64_t	 now_ms(void);
+void		 today(char out[11]);
+int		 valid_date(const char *);
+int		 valid_text(const char *, size_t max);
+void		 hex_id(char out[2 * PROTO_RECIDLEN + 1], const uint8_t *id);
+void		 json_str(const char *s);
+void		 json_strn(const char *s, size_t len);
+int		 write_file_atomic(const char *path, const void *buf,
+		    size_t len, int mode);
+int		 read_file_secret(const char *path, void *buf, size_t len);
+
+/* device.c: this device's data directory, keys and store. */
+struct device {
+	char		 dir[4096];
+	struct store	*st;
+	uint8_t		 id[PROTO_IDLEN];
+	uint8_t		*sign_sk;	/* sodium_malloc'd, PROTO_SKLEN */
+	struct store_key *content;	/* sodium_malloc'd; NULL on a box */
+	struct store_keyring *keyring;	/* sodium_malloc'd */
+	char		 name[NAME_MAX_LEN + 1];
+	char		 role[16];
+	int		 json;
+};
+
+const char	*device_dir(const char *flag_dir, char *buf, size_t len);
+int		 device_init(const char *dir, const char *name, int box);
+int		 device_open(struct device *, const char *dir);
+void		 device_close(struct device *);
+int		 device_write(struct device *, struct store_txn *,
+		    const struct change *);
+int		 device_store_error(int rc, const char *what);
+
+/* model.c: the kinds teachers record and their fields. */
+enum field_type { F_TEXT, F_DATE, F_STUDENT, F_CHOICE };
+
+struct field_def {
+	const char	*name;		/* field in the record */
+	const char	*flag;		/* command-line flag */
+	enum field_type	 type;
+	int		 required;	/* on add */
+};
+
+struct kind_def {
+	uint8_t			 kind;
+	const char		*name;
+	const struct field_def	*fields;
+	const char		*set_field;	/* the OR-set, or NULL */
+	const char		*set_flag;
+	const char		*unset_flag;
+};
+
+const struct kind_def *model_kind(uint8_t kind);
+const struct kind_def *model_kind_named(const char *name);
+const struct field_def *model_field(const struct kind_def *, const char *);
+int		 model_check_field(const struct field_def *, const char *value);
+const char	*model_title(const struct record *);
+/* Appends an op setting field to value, naming every current head. */
+int		 change_set(struct change *, const struct record *,
+		    const char *field, const char *value);
+int		 change_add(struct change *, const char *field,
+		    const char *elem);
+int		 change_remove(struct change *, const struct record *,
+		    const char *field, const char *elem);
+int		 change_tombstone(struct change *, const struct record *,
+		    int deleted);
+void		 change_init(struct change *, uint8_t kind, const uint8_t *id);
+
+/* resolve.c: turning what a user typed into a record. */
+int		 resolve_record(struct store_txn *, const char *arg,
+		    uint8_t want_kind, struct record **out);
+
+/* cmd_write.c and cmd_read.c: one function per command. */
+struct command {
+	const char	*name;
+	int		(*fn)(struct device *, struct args *);
+	const char	*flags;
+	int		 min_pos, max_pos;
+	const char	*usage;
+	const char	*help;
+};
+
+int	cmd_student_add(struct device *, struct args *);
+int	cmd_edit(struct device *, struct args *);
+int	cmd_note_add(struct device *, struct args *);
+int	cmd_entry_add(struct device *, struct args *);
+int	cmd_group_add(struct device *, struct args *);
+int	cmd_group_join(struct device *, struct args *);
+int	cmd_group_leave(struct device *, struct args *);
+int	cmd_goal_add(struct device *, struct args *);
+int	cmd_goal_check(struct device *, struct args *);
+int	cmd_delete(struct device *, struct args *);
+int	cmd_undelete(struct device *, struct args *);
+int	cmd_restore(struct device *, struct args *);
+int	cmd_student_list(struct device *, struct args *);
+int	cmd_show(struct device *, struct args *);
+int	cmd_history(struct device *, struct args *);
+int	cmd_conflicts(struct device *, struct args *);
+int	cmd_search(struct device *, struct args *);
+int	cmd_dump(struct device *, struct args *);
+int	cmd_digest(struct device *, struct args *);
+int	cmd_verify(struct device *, struct args *);
+
+/* json.c: records as JSON. */
+void	json_record(const struct record *);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * The signed, encrypted entry envelope:
+ *
+ *	[version, author, seq, prev_hash, hlc, key_id, scope, nonce,
+ *	 ciphertext, signature]
+ *
+ * The first eight fields are the header, which is the AEAD's associated
+ * data. An entry's hash is BLAKE2b-256(header || BLAKE2b-256(ciphertext)),
+ * so the chain survives a ciphertext being erased; the signature covers
+ * the hash. Only the canonical (shortest) msgpack encoding is accepted, so
+ * one entry has exactly one byte form.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "proto.h"
+
+#define ENVELOPE_FIELDS	10
+#define HEADER_FIELDS	8
+
+struct fixed_buf {
+	uint8_t	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+static int
+fixed_write(void *data, const char *buf, size_t len)
+{
+	struct fixed_buf *fb = data;
+
+	if (len > fb->cap - fb->len)
+		return -1;
+	memcpy(fb->p + fb->len, buf, len);
+	fb->len += len;
+	return 0;
+}
+
+static void
+pack_bin(msgpack_packer *pk, const uint8_t *p, size_t len)
+{
+	msgpack_pack_bin(pk, len);
+	msgpack_pack_bin_body(pk, p, len);
+}
+
+static void
+pack_header(msgpack_packer *pk, const struct envelope *e, size_t nfields)
+{
+	msgpack_pack_array(pk, nfields);
+	msgpack_pack_uint8(pk, e->version);
+	pack_bin(pk, e->author, PROTO_IDLEN);
+	msgpack_pack_uint64(pk, e->seq);
+	pack_bin(pk, e->prev_hash, PROTO_HASHLEN);
+	msgpack_pack_uint64(pk, e->hlc);
+	pack_bin(pk, e->key_id, PROTO_KEYIDLEN);
+	msgpack_pack_uint8(pk, e->scope);
+	pack_bin(pk, e->nonce, PROTO_NONCELEN);
+}
+
+size_t
+proto_envelope_header(const struct envelope *e, uint8_t out[PROTO_HEADER_MAX])
+{
+	struct fixed_buf fb = { out, 0, PROTO_HEADER_MAX };
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, &fb, fixed_write);
+	pack_header(&pk, e, HEADER_FIELDS);
+	return fb.len;
+}
+
+void
+proto_envelope_hash(const struct envelope *e, uint8_t out[PROTO_HASHLEN])
+{
+	crypto_generichash_state st;
+	uint8_t header[PROTO_HEADER_MAX], ct_hash[PROTO_HASHLEN];
+	size_t hlen;
+
+	crypto_generichash(ct_hash, sizeof(ct_hash), e->ciphertext,
+	    e->ciphertext_len, NULL, 0);
+	hlen = proto_envelope_header(e, header);
+	crypto_generichash_init(&st, NULL, 0, PROTO_HASHLEN);
+	crypto_generichash_update(&st, header, hlen);
+	crypto_generichash_update(&st, ct_hash, sizeof(ct_hash));
+	crypto_generichash_final(&st, out, PROTO_HASHLEN);
+}
+
+int
+proto_envelope_encode(const struct envelope *e, msgpack_sbuffer *sb)
+{
+	msgpack_packer pk;
+
+	if (e->ciphertext_len < PROTO_TAGLEN ||
+	    e->ciphertext_len > PROTO_MAX_CHANGE + PROTO_TAGLEN)
+		return -1;
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	pack_header(&pk, e, ENVELOPE_FIELDS);
+	pack_bin(&pk, e->ciphertext, e->ciphertext_len);
+	pack_bin(&pk, e->signature, PROTO_SIGLEN);
+	return 0;
+}
+
+static int
+decode_fields(struct envelope *e, const msgpack_object *f)
+{
+	uint64_t v;
+
+	if (mp_uint(&f[0], 255, &v) == -1 || v != PROTO_VERSION)
+		return -1;
+	e->version = (uint8_t)v;
+	if (mp_bin(&f[1], PROTO_IDLEN, e->author) == -1 ||
+	    mp_uint(&f[2], UINT64_MAX, &e->seq) == -1 || e->seq == 0 ||
+	    mp_bin(&f[3], PROTO_HASHLEN, e->prev_hash) == -1 ||
+	    mp_uint(&f[4], UINT64_MAX, &e->hlc) == -1 ||
+	    mp_bin(&f[5], PROTO_KEYIDLEN, e->key_id) == -1 ||
+	    mp_uint(&f[6], SCOPE_PRIVATE, &v) == -1)
+		return -1;
+	e->scope = (uint8_t)v;
+	if (mp_bin(&f[7], PROTO_NONCELEN, e->nonce) == -1 ||
+	    mp_bytes(&f[8], PROTO_MAX_CHANGE + PROTO_TAGLEN, &e->ciphertext,
+	    &e->ciphertext_len) == -1 || e->ciphertext_len < PROTO_TAGLEN ||
+	    mp_bin(&f[9], PROTO_SIGLEN, e->signature) == -1)
+		return -1;
+	return 0;
+}
+
+/* The decoded form re-encodes to the same bytes, or it is refused. */
+static int
+is_canonical(const struct envelope *e, const uint8_t *buf, size_t len)
+{
+	msgpack_sbuffer sb;
+	int ok;
+
+	msgpack_sbuffer_init(&sb);
+	ok = proto_envelope_encode(e, &sb) == 0 && sb.size == len &&
+	    memcmp(sb.data, buf, len) == 0;
+	msgpack_sbuffer_destroy(&sb);
+	return ok;
+}
+
+/* Decodes an envelope; e->ciphertext points into buf. Checks form only:
+ * the caller verifies the chain and the signature. */
+int
+proto_envelope_decode(struct envelope *e, const uint8_t *buf, size_t len)
+{
+	msgpack_unpacked u;
+	int rc = -1;
+
+	if (len > PROTO_MAX_ENVELOPE || mp_unpack(&u, buf, len) == -1)
+		goto out;
+	if (mp_array(&u.data, ENVELOPE_FIELDS, ENVELOPE_FIELDS) == -1 ||
+	    decode_fields(e, u.data.via.array.ptr) == -1)
+		goto out;
+	if (!is_canonical(e, buf, len))
+		goto out;
+	rc = 0;
+out:
+	msgpack_unpacked_destroy(&u);
+	return rc;
+}
+
+int
+proto_envelope_seal(struct envelope *e, const uint8_t key[PROTO_KEYLEN],
+    const uint8_t *pt, size_t pt_len, uint8_t *ct,
+    const uint8_t sk[PROTO_SKLEN])
+{
+	uint8_t header[PROTO_HEADER_MAX], hash[PROTO_HASHLEN];
+	unsigned long long ct_len;
+	size_t hlen;
+
+	if (pt_len > PROTO_MAX_CHANGE)
+		return -1;
+	randombytes_buf(e->nonce, sizeof(e->nonce));
+	hlen = proto_envelope_header(e, header);
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ct_len, pt,
+	    pt_len, header, hlen, NULL, e->nonce, key) != 0)
+		return -1;
+	e->ciphertext = ct;
+	e->ciphertext_len = (size_t)ct_len;
+	proto_envelope_hash(e, hash);
+	crypto_sign_detached(e->signature, NULL, hash, sizeof(hash), sk);
+	return 0;
+}
+
+int
+proto_envelope_verify(const struct envelope *e,
+    const uint8_t hash[PROTO_HASHLEN])
+{
+	return crypto_sign_verify_detached(e->signature, hash, PROTO_HASHLEN,
+	    e->author) == 0 ? 0 : -1;
+}
+
+int
+proto_envelope_open(const struct envelope *e, const uint8_t key[PROTO_KEYLEN],
+    uint8_t *pt)
+{
+	uint8_t header[PROTO_HEADER_MAX];
+	unsigned long long pt_len;
+	size_t hlen;
+
+	hlen = proto_envelope_header(e, header);
+	return crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &pt_len, NULL,
+	    e->ciphertext, e->ciphertext_len, header, hlen, e->nonce,
+	    key) == 0 ? 0 : -1;
+}
+
+/* A key's public name: a keyed hash, so the id says nothing of the key. */
+void
+proto_key_id(const uint8_t key[PROTO_KEYLEN], uint8_t out[PROTO_KEYIDLEN])
+{
+	static const uint8_t label[] = "satchel key id v1";
+
+	crypto_generichash(out, PROTO_KEYIDLEN, label, sizeof(label) - 1,
+	    key, PROTO_KEYLEN);
+}

@@ -1,0 +1,142 @@
+/*
+ * proto: Satchel's byte formats as pure functions. Bytes in, structs out;
+ * no I/O and no globals. Every decoder here accepts untrusted bytes, checks
+ * every declared count against the bytes it has before msgpack-c sees them,
+ * and returns -1 on anything malformed. Decoded structs borrow pointers into
+ * the caller's buffer: they are valid while that buffer is.
+ */
+#ifndef SATCHEL_PROTO_H
+#define SATCHEL_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#define PROTO_WUR __attribute__((warn_unused_result))
+
+#define PROTO_VERSION		1	/* envelope format; bump on any change */
+#define PROTO_IDLEN		32	/* device id: an ed25519 public key */
+#define PROTO_SKLEN		64	/* ed25519 secret key */
+#define PROTO_HASHLEN		32	/* BLAKE2b-256 entry hash */
+#define PROTO_RECIDLEN		16	/* random 128-bit record id */
+#define PROTO_KEYLEN		32	/* XChaCha20-Poly1305 key */
+#define PROTO_KEYIDLEN		16	/* names a key without revealing it */
+#define PROTO_NONCELEN		24
+#define PROTO_TAGLEN		16
+#define PROTO_SIGLEN		64
+#define PROTO_MAX_VALUE		(64 * 1024)	/* one field's value */
+#define PROTO_MAX_FIELD		32	/* a field's name */
+#define PROTO_MAX_OPS		32	/* ops in one change */
+#define PROTO_MAX_PREDS		8	/* writes one op names */
+#define PROTO_MAX_CHANGE	(1024 * 1024)	/* one decrypted change */
+#define PROTO_MAX_ENVELOPE	(PROTO_MAX_CHANGE + 512)
+#define PROTO_HEADER_MAX	160	/* encoded header: 8 fields, fixed sizes */
+
+/* Record kinds; wire values, never reused. */
+enum proto_kind {
+	KIND_STUDENT	= 1,
+	KIND_NOTE	= 2,
+	KIND_ENTRY	= 3,
+	KIND_GROUP	= 4,
+	KIND_GOAL	= 5,
+	KIND_MAX	= 5
+};
+
+/* Op types; wire values, never reused. */
+enum proto_op_type {
+	OP_SET		= 1,	/* LWW register write; preds: writes replaced */
+	OP_ADD		= 2,	/* OR-set add; tagged by the entry's (author, seq) */
+	OP_REMOVE	= 3,	/* OR-set remove; preds: add tags observed */
+	OP_DELETE	= 4,	/* tombstone register := deleted; preds as SET */
+	OP_UNDELETE	= 5	/* tombstone register := live; preds as SET */
+};
+
+/* Scopes; wire values. */
+enum proto_scope {
+	SCOPE_TEAM	= 0,	/* sealed under the epoch's content key */
+	SCOPE_PRIVATE	= 1	/* sealed under the author's personal key */
+};
+
+/* Names one write everywhere: an entry's (author, seq). */
+struct write_ref {
+	uint8_t		author[PROTO_IDLEN];
+	uint64_t	seq;
+};
+
+struct op {
+	uint8_t		 type;
+	const char	*field;		/* borrowed, not NUL-terminated */
+	size_t		 field_len;
+	const uint8_t	*value;		/* borrowed; NULL for delete/undelete */
+	size_t		 value_len;
+	size_t		 npreds;
+	struct write_ref preds[PROTO_MAX_PREDS];
+};
+
+struct change {
+	uint8_t		record_id[PROTO_RECIDLEN];
+	uint8_t		kind;
+	size_t		nops;
+	struct op	ops[PROTO_MAX_OPS];
+};
+
+struct envelope {
+	uint8_t		 version;
+	uint8_t		 author[PROTO_IDLEN];
+	uint64_t	 seq;
+	uint8_t		 prev_hash[PROTO_HASHLEN];
+	uint64_t	 hlc;
+	uint8_t		 key_id[PROTO_KEYIDLEN];
+	uint8_t		 scope;
+	uint8_t		 nonce[PROTO_NONCELEN];
+	const uint8_t	*ciphertext;	/* borrowed */
+	size_t		 ciphertext_len;
+	uint8_t		 signature[PROTO_SIGLEN];
+};
+
+/* mpack.c: checked msgpack helpers shared by every decoder. */
+int	mp_check(const uint8_t *buf, size_t len) PROTO_WUR;
+int	mp_unpack(msgpack_unpacked *out, const uint8_t *buf, size_t len)
+	    PROTO_WUR;
+int	mp_uint(const msgpack_object *, uint64_t max, uint64_t *out) PROTO_WUR;
+int	mp_bin(const msgpack_object *, size_t len, uint8_t *out) PROTO_WUR;
+int	mp_bytes(const msgpack_object *, size_t max, const uint8_t **p,
+	    size_t *len) PROTO_WUR;
+int	mp_str(const msgpack_object *, size_t max, const char **p,
+	    size_t *len) PROTO_WUR;
+int	mp_array(const msgpack_object *, size_t min, size_t max) PROTO_WUR;
+
+/* change.c */
+int	proto_change_encode(const struct change *, msgpack_sbuffer *) PROTO_WUR;
+int	proto_change_decode(struct change *, const uint8_t *, size_t)
+	    PROTO_WUR;
+
+/* envelope.c */
+int	proto_envelope_encode(const struct envelope *, msgpack_sbuffer *)
+	    PROTO_WUR;
+int	proto_envelope_decode(struct envelope *, const uint8_t *, size_t)
+	    PROTO_WUR;
+size_t	proto_envelope_header(const struct envelope *,
+	    uint8_t out[PROTO_HEADER_MAX]);
+void	proto_envelope_hash(const struct envelope *,
+	    uint8_t out[PROTO_HASHLEN]);
+/* Seals pt into ct (pt_len + PROTO_TAGLEN bytes, caller-allocated), picks
+ * a fresh nonce, and signs; e's header fields must be set already. */
+int	proto_envelope_seal(struct envelope *, const uint8_t key[PROTO_KEYLEN],
+	    const uint8_t *pt, size_t pt_len, uint8_t *ct,
+	    const uint8_t sk[PROTO_SKLEN]) PROTO_WUR;
+int	proto_envelope_verify(const struct envelope *,
+	    const uint8_t hash[PROTO_HASHLEN]) PROTO_WUR;
+/* Opens the ciphertext into pt (ciphertext_len - PROTO_TAGLEN bytes). */
+int	proto_envelope_open(const struct envelope *,
+	    const uint8_t key[PROTO_KEYLEN], uint8_t *pt) PROTO_WUR;
+void	proto_key_id(const uint8_t key[PROTO_KEYLEN],
+	    uint8_t out[PROTO_KEYIDLEN]);
+
+/* hlc.c: hybrid logical clock, 48-bit milliseconds and a 16-bit counter. */
+uint64_t proto_hlc_now(uint64_t last, uint64_t wall_ms);
+uint64_t proto_hlc_seen(uint64_t last, uint64_t remote);
+uint64_t proto_hlc_ms(uint64_t hlc);
+
+#endif

@@ -1,0 +1,355 @@
+/*
+ * The per-author logs and the vector. Local writes and received entries
+ * take the same path: check the chain, append, then apply the change.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "store.h"
+#include "store_int.h"
+
+#define LOG_KEYLEN	(PROTO_IDLEN + 8)
+#define HEAD_LEN	(8 + PROTO_HASHLEN)
+
+int	store_apply_change(struct store_txn *, const struct envelope *,
+	    const struct change *);
+
+static void
+log_key(uint8_t key[LOG_KEYLEN], const uint8_t *author, uint64_t seq)
+{
+	memcpy(key, author, PROTO_IDLEN);
+	be64_put(key + PROTO_IDLEN, seq);
+}
+
+int
+store_head_get(struct store_txn *t, const uint8_t *author, uint64_t *seq,
+    uint8_t hash[PROTO_HASHLEN])
+{
+	const void *v;
+	size_t len;
+	int rc;
+
+	rc = store_get(t, TABLE_HEADS, author, PROTO_IDLEN, &v, &len);
+	if (rc == STORE_ENOTFOUND) {
+		*seq = 0;
+		memset(hash, 0, PROTO_HASHLEN);
+		return STORE_OK;
+	}
+	if (rc != 0)
+		return rc;
+	if (len != HEAD_LEN)
+		return STORE_EIO;
+	*seq = be64_get(v);
+	memcpy(hash, (const uint8_t *)v + 8, PROTO_HASHLEN);
+	return STORE_OK;
+}
+
+int
+store_log_get(struct store_txn *t, const uint8_t *author, uint64_t seq,
+    const uint8_t **env, size_t *len)
+{
+	uint8_t key[LOG_KEYLEN];
+
+	log_key(key, author, seq);
+	return store_get(t, TABLE_LOG, key, sizeof(key), (const void **)env,
+	    len);
+}
+
+static int
+clock_seen(struct store_txn *t, uint64_t hlc)
+{
+	const void *v;
+	size_t len;
+	uint8_t buf[8];
+	uint64_t last = 0;
+	int rc = store_meta_get(t, "hlc", &v, &len);
+
+	if (rc == 0 && len == 8)
+		last = be64_get(v);
+	else if (rc != 0 && rc != STORE_ENOTFOUND)
+		return rc;
+	if (hlc <= last)
+		return STORE_OK;
+	be64_put(buf, hlc);
+	return store_meta_put(t, "hlc", buf, sizeof(buf));
+}
+
+static int
+clock_next(struct store_txn *t, uint64_t wall_ms, uint64_t *hlc)
+{
+	const void *v;
+	size_t len;
+	uint64_t last = 0;
+	int rc = store_meta_get(t, "hlc", &v, &len);
+
+	if (rc == 0 && len == 8)
+		last = be64_get(v);
+	else if (rc != 0 && rc != STORE_ENOTFOUND)
+		return rc;
+	*hlc = proto_hlc_now(last, wall_ms);
+	return clock_seen(t, *hlc);
+}
+
+/*
+ * Appends an envelope after its author's head. A replay of an entry held
+ * is STORE_EDUP; the same (author, seq) with another hash is a fork and is
+ * refused, never written over.
+ */
+static int
+chain_append(struct store_txn *t, const struct envelope *e,
+    const uint8_t *env, size_t len, int verify_sig)
+{
+	uint8_t hash[PROTO_HASHLEN], head_hash[PROTO_HASHLEN];
+	uint8_t key[LOG_KEYLEN], head[HEAD_LEN];
+	uint64_t head_seq;
+	int rc;
+
+	if ((rc = store_head_get(t, e->author, &head_seq, head_hash)) != 0)
+		return rc;
+	proto_envelope_hash(e, hash);
+	if (e->seq <= head_seq) {
+		const uint8_t *held;
+		size_t held_len;
+
+		if ((rc = store_log_get(t, e->author, e->seq, &held,
+		    &held_len)) != 0)
+			return rc == STORE_ENOTFOUND ? STORE_EIO : rc;
+		return held_len == len && memcmp(held, env, len) == 0 ?
+		    STORE_EDUP : STORE_EFORK;
+	}
+	if (e->seq != head_seq + 1)
+		return STORE_EGAP;
+	if (sodium_memcmp(e->prev_hash, head_hash, PROTO_HASHLEN) != 0)
+		return STORE_EBADENTRY;
+	if (verify_sig && proto_envelope_verify(e, hash) != 0)
+		return STORE_EBADENTRY;
+	log_key(key, e->author, e->seq);
+	be64_put(head, e->seq);
+	memcpy(head + 8, hash, PROTO_HASHLEN);
+	if ((rc = store_put(t, TABLE_LOG, key, sizeof(key), env, len)) != 0 ||
+	    (rc = store_put(t, TABLE_HEADS, e->author, PROTO_IDLEN, head,
+	    sizeof(head))) != 0)
+		return rc;
+	return clock_seen(t, e->hlc);
+}
+
+int
+store_append_local(struct store_txn *t, const struct store_author *a,
+    const struct change *c, uint64_t wall_ms, struct write_ref *ref)
+{
+	struct envelope e;
+	msgpack_sbuffer pt, env;
+	uint8_t *ct = NULL;
+	int rc = STORE_ENOMEM;
+
+	msgpack_sbuffer_init(&pt);
+	msgpack_sbuffer_init(&env);
+	memset(&e, 0, sizeof(e));
+	e.version = PROTO_VERSION;
+	memcpy(e.author, a->id, PROTO_IDLEN);
+	e.scope = a->scope;
+	memcpy(e.key_id, a->key->id, PROTO_KEYIDLEN);
+	if ((rc = store_head_get(t, e.author, &e.seq, e.prev_hash)) != 0 ||
+	    (rc = clock_next(t, wall_ms, &e.hlc)) != 0)
+		goto out;
+	e.seq++;
+	rc = STORE_EBADENTRY;
+	if (proto_change_encode(c, &pt) != 0 || pt.size > PROTO_MAX_CHANGE)
+		goto out;
+	rc = STORE_ENOMEM;
+	if ((ct = malloc(pt.size + PROTO_TAGLEN)) == NULL)
+		goto out;
+	rc = STORE_EBADENTRY;
+	if (proto_envelope_seal(&e, a->key->key, (uint8_t *)pt.data, pt.size,
+	    ct, a->sign_sk) != 0 || proto_envelope_encode(&e, &env) != 0)
+		goto out;
+	if ((rc = chain_append(t, &e, (uint8_t *)env.data, env.size, 0)) != 0 ||
+	    (rc = store_apply_change(t, &e, c)) != 0)
+		goto out;
+	if (ref != NULL) {
+		memcpy(ref->author, e.author, PROTO_IDLEN);
+		ref->seq = e.seq;
+	}
+out:
+	free(ct);
+	msgpack_sbuffer_destroy(&pt);
+	msgpack_sbuffer_destroy(&env);
+	return rc;
+}
+
+static const struct store_key *
+keyring_find(const struct store_keyring *kr, const uint8_t *id)
+{
+	for (size_t i = 0; kr != NULL && i < kr->nkeys; i++)
+		if (memcmp(kr->keys[i].id, id, PROTO_KEYIDLEN) == 0)
+			return &kr->keys[i];
+	return NULL;
+}
+
+/* Opens and applies an appended entry, if the keyring holds its key. */
+static int
+open_and_apply(struct store_txn *t, const struct store_keyring *kr,
+    const struct envelope *e)
+{
+	const struct store_key *k = keyring_find(kr, e->key_id);
+	struct change *c = NULL;
+	uint8_t *pt = NULL;
+	int rc = STORE_ENOMEM;
+
+	if (k == NULL)
+		return STORE_OK;	/* a relay's lot: stored, not read */
+	if ((pt = malloc(e->ciphertext_len)) == NULL ||
+	    (c = malloc(sizeof(*c))) == NULL)
+		goto out;
+	rc = STORE_EBADENTRY;
+	if (proto_envelope_open(e, k->key, pt) != 0 ||
+	    proto_change_decode(c, pt, e->ciphertext_len - PROTO_TAGLEN) != 0)
+		goto out;
+	rc = store_apply_change(t, e, c);
+out:
+	free(c);
+	free(pt);
+	return rc;
+}
+
+int
+store_apply_entry(struct store_txn *t, const struct store_keyring *kr,
+    const uint8_t *env, size_t len, int verify_sig)
+{
+	struct envelope e;
+	int rc;
+
+	if (proto_envelope_decode(&e, env, len) != 0)
+		return STORE_EBADENTRY;
+	if ((rc = chain_append(t, &e, env, len, verify_sig)) != 0)
+		return rc;
+	return open_and_apply(t, kr, &e);
+}
+
+struct heads_walk {
+	int	(*fn)(const uint8_t *, uint64_t, const uint8_t *, void *);
+	void	*arg;
+	int	 bad;
+};
+
+static int
+heads_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	struct heads_walk *w = arg;
+
+	if (klen != PROTO_IDLEN || vlen != HEAD_LEN) {
+		w->bad = 1;
+		return 1;
+	}
+	return w->fn(k, be64_get(v), v + 8, w->arg);
+}
+
+int
+store_heads_each(struct store_txn *t,
+    int (*fn)(const uint8_t *, uint64_t, const uint8_t *, void *), void *arg)
+{
+	struct heads_walk w = { fn, arg, 0 };
+	int rc = store_scan(t, TABLE_HEADS, NULL, 0, 0, heads_cb, &w);
+
+	return rc != 0 ? rc : w.bad ? STORE_EIO : STORE_OK;
+}
+
+struct verify_walk {
+	uint8_t		author[PROTO_IDLEN];
+	uint64_t	seq;
+	uint8_t		hash[PROTO_HASHLEN];
+	uint64_t	count;
+	struct store_txn *t;
+	int		bad;
+};
+
+static int
+verify_head(struct verify_walk *w)
+{
+	uint8_t hash[PROTO_HASHLEN];
+	uint64_t seq;
+
+	if (w->seq == 0)
+		return 0;
+	if (store_head_get(w->t, w->author, &seq, hash) != 0 ||
+	    seq != w->seq || memcmp(hash, w->hash, PROTO_HASHLEN) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+verify_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	struct verify_walk *w = arg;
+	struct envelope e;
+
+	if (klen != LOG_KEYLEN || proto_envelope_decode(&e, v, vlen) != 0)
+		goto bad;
+	if (memcmp(e.author, w->author, PROTO_IDLEN) != 0) {
+		if (verify_head(w) != 0)
+			goto bad;
+		memcpy(w->author, e.author, PROTO_IDLEN);
+		w->seq = 0;
+		memset(w->hash, 0, PROTO_HASHLEN);
+	}
+	if (memcmp(k, e.author, PROTO_IDLEN) != 0 || e.seq != w->seq + 1 ||
+	    be64_get(k + PROTO_IDLEN) != e.seq ||
+	    memcmp(e.prev_hash, w->hash, PROTO_HASHLEN) != 0)
+		goto bad;
+	proto_envelope_hash(&e, w->hash);
+	if (proto_envelope_verify(&e, w->hash) != 0)
+		goto bad;
+	w->seq = e.seq;
+	w->count++;
+	return 0;
+bad:
+	w->bad = 1;
+	return 1;
+}
+
+/* Walks every log from seq 1: chains, signatures and the vector. */
+int
+store_verify_log(struct store_txn *t, uint64_t *nentries)
+{
+	struct verify_walk w;
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	w.t = t;
+	if ((rc = store_scan(t, TABLE_LOG, NULL, 0, 0, verify_cb, &w)) != 0)
+		return rc;
+	if (w.bad || verify_head(&w) != 0)
+		return STORE_EBADENTRY;
+	*nentries = w.count;
+	return STORE_OK;
+}
+
+struct log_walk {
+	int	(*fn)(const uint8_t *, size_t, void *);
+	void	*arg;
+};
+
+static int
+log_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	struct log_walk *w = arg;
+
+	(void)k;
+	(void)klen;
+	return w->fn(v, vlen, w->arg);
+}
+
+/* Every entry held, author by author in seq order. */
+int
+store_log_each(struct store_txn *t,
+    int (*fn)(const uint8_t *env, size_t len, void *), void *arg)
+{
+	struct log_walk w = { fn, arg };
+
+	return store_scan(t, TABLE_LOG, NULL, 0, 0, log_cb, &w);
+}

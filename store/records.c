@@ -1,0 +1,467 @@
+/*
+ * Materialised records, their indexes and each record's history. The
+ * indexes are derived from the records and rewritten with them in the
+ * same transaction, so `show` and `list` never scan the whole store.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "store.h"
+#include "store_int.h"
+
+#define REC_KEYLEN	(1 + PROTO_RECIDLEN)
+#define HIST_KEYLEN	(PROTO_RECIDLEN + 8 + PROTO_IDLEN + 8)
+#define INDEX_NAME_MAX	200
+#define INDEX_KEY_MAX	(1 + INDEX_NAME_MAX + 1 + PROTO_RECIDLEN)
+
+struct index_keys {
+	size_t	 n;
+	uint8_t	(*keys)[INDEX_KEY_MAX];
+	size_t	*lens;
+};
+
+int	store_apply_change(struct store_txn *, const struct envelope *,
+	    const struct change *);
+
+static void
+rec_key(uint8_t key[REC_KEYLEN], uint8_t kind, const uint8_t *id)
+{
+	key[0] = kind;
+	memcpy(key + 1, id, PROTO_RECIDLEN);
+}
+
+static int
+keys_add(struct index_keys *ik, const uint8_t *key, size_t len)
+{
+	void *k = realloc(ik->keys, (ik->n + 1) * sizeof(*ik->keys));
+	void *l;
+
+	if (k == NULL)
+		return -1;
+	ik->keys = k;
+	if ((l = realloc(ik->lens, (ik->n + 1) * sizeof(*ik->lens))) == NULL)
+		return -1;
+	ik->lens = l;
+	memcpy(ik->keys[ik->n], key, len);
+	ik->lens[ik->n++] = len;
+	return 0;
+}
+
+static void
+keys_free(struct index_keys *ik)
+{
+	free(ik->keys);
+	free(ik->lens);
+}
+
+/* A student reference is the student's id in hex. */
+static int
+student_bytes(const char *hex, uint8_t out[PROTO_RECIDLEN])
+{
+	size_t len;
+
+	if (hex == NULL || strlen(hex) != 2 * PROTO_RECIDLEN)
+		return -1;
+	return sodium_hex2bin(out, PROTO_RECIDLEN, hex, strlen(hex), NULL,
+	    &len, NULL) == 0 && len == PROTO_RECIDLEN ? 0 : -1;
+}
+
+static int
+index_by_student(const struct record *r, struct index_keys *ik)
+{
+	uint8_t key[INDEX_KEY_MAX], *p = key;
+	const char *date = record_get(r, "date");
+
+	*p++ = INDEX_BY_STUDENT;
+	if (student_bytes(record_get(r, "student"), p) != 0)
+		return 0;
+	p += PROTO_RECIDLEN;
+	memset(p, '0', INDEX_DATE_LEN);
+	if (date != NULL && strlen(date) == INDEX_DATE_LEN)
+		memcpy(p, date, INDEX_DATE_LEN);
+	p += INDEX_DATE_LEN;
+	*p++ = r->kind;
+	memcpy(p, r->id, PROTO_RECIDLEN);
+	return keys_add(ik, key, (size_t)(p + PROTO_RECIDLEN - key));
+}
+
+static int
+index_goal(const struct record *r, struct index_keys *ik)
+{
+	uint8_t key[1 + 2 * PROTO_RECIDLEN];
+
+	key[0] = INDEX_GOAL;
+	if (student_bytes(record_get(r, "student"), key + 1) != 0)
+		return 0;
+	memcpy(key + 1 + PROTO_RECIDLEN, r->id, PROTO_RECIDLEN);
+	return keys_add(ik, key, sizeof(key));
+}
+
+static int
+index_members(const struct record *r, struct index_keys *ik)
+{
+	const struct rec_set *s = record_set(r, "members");
+	uint8_t key[1 + 2 * PROTO_RECIDLEN];
+
+	key[0] = INDEX_MEMBER;
+	memcpy(key + 1 + PROTO_RECIDLEN, r->id, PROTO_RECIDLEN);
+	for (size_t i = 0; s != NULL && i < s->nelems; i++) {
+		if (!rec_elem_present(&s->elems[i]) ||
+		    student_bytes(s->elems[i].value, key + 1) != 0)
+			continue;
+		if (keys_add(ik, key, sizeof(key)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Names are indexed lower-cased and cut short; readers compare in full. */
+static int
+index_name(const struct record *r, struct index_keys *ik)
+{
+	uint8_t key[INDEX_KEY_MAX], *p = key;
+	const char *name = record_get(r, "name");
+	size_t len;
+
+	if (name == NULL)
+		return 0;
+	len = strlen(name);
+	if (len > INDEX_NAME_MAX)
+		len = INDEX_NAME_MAX;
+	*p++ = INDEX_NAME;
+	for (size_t i = 0; i < len; i++)
+		*p++ = (uint8_t)tolower((unsigned char)name[i]);
+	*p++ = 0;
+	memcpy(p, r->id, PROTO_RECIDLEN);
+	return keys_add(ik, key, (size_t)(p + PROTO_RECIDLEN - key));
+}
+
+static int
+index_keys_of(const struct record *r, struct index_keys *ik)
+{
+	if (r == NULL)
+		return 0;
+	switch (r->kind) {
+	case KIND_STUDENT:
+		return index_name(r, ik);
+	case KIND_NOTE:
+	case KIND_ENTRY:
+		return index_by_student(r, ik);
+	case KIND_GOAL:
+		return index_goal(r, ik);
+	case KIND_GROUP:
+		return index_members(r, ik);
+	default:
+		return 0;
+	}
+}
+
+static int
+keys_has(const struct index_keys *ik, const uint8_t *key, size_t len)
+{
+	for (size_t i = 0; i < ik->n; i++)
+		if (ik->lens[i] == len && memcmp(ik->keys[i], key, len) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+index_update(struct store_txn *t, const struct record *before,
+    const struct record *after)
+{
+	struct index_keys old = { 0 }, new = { 0 };
+	int rc = STORE_ENOMEM;
+
+	if (index_keys_of(before, &old) != 0 ||
+	    index_keys_of(after, &new) != 0)
+		goto out;
+	rc = STORE_OK;
+	for (size_t i = 0; i < old.n && rc == 0; i++)
+		if (!keys_has(&new, old.keys[i], old.lens[i]))
+			rc = store_del(t, TABLE_INDEX, old.keys[i],
+			    old.lens[i]);
+	for (size_t i = 0; i < new.n && rc == 0; i++)
+		if (!keys_has(&old, new.keys[i], new.lens[i]))
+			rc = store_put(t, TABLE_INDEX, new.keys[i],
+			    new.lens[i], "", 0);
+out:
+	keys_free(&old);
+	keys_free(&new);
+	return rc;
+}
+
+static int
+history_put(struct store_txn *t, const struct envelope *e,
+    const uint8_t *id)
+{
+	uint8_t key[HIST_KEYLEN];
+
+	memcpy(key, id, PROTO_RECIDLEN);
+	be64_put(key + PROTO_RECIDLEN, e->hlc);
+	memcpy(key + PROTO_RECIDLEN + 8, e->author, PROTO_IDLEN);
+	be64_put(key + PROTO_RECIDLEN + 8 + PROTO_IDLEN, e->seq);
+	return store_put(t, TABLE_HISTORY, key, sizeof(key), "", 0);
+}
+
+static int
+record_save(struct store_txn *t, const struct record *r)
+{
+	uint8_t key[REC_KEYLEN];
+	msgpack_sbuffer sb;
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	rec_key(key, r->kind, r->id);
+	rc = record_encode(r, &sb) != 0 ? STORE_ENOMEM :
+	    store_put(t, TABLE_RECORDS, key, sizeof(key), sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+/* Applies a decrypted change of entry e to its record and indexes. */
+int
+store_apply_change(struct store_txn *t, const struct envelope *e,
+    const struct change *c)
+{
+	struct record *before = NULL, *after = NULL;
+	struct write_ref ref;
+	int rc;
+
+	rc = store_record_get(t, c->kind, c->record_id, &before);
+	if (rc != 0 && rc != STORE_ENOTFOUND)
+		return rc;
+	if (rc == STORE_ENOTFOUND)
+		after = record_new(c->kind, c->record_id);
+	else if ((rc = store_record_get(t, c->kind, c->record_id,
+	    &after)) != 0)
+		goto out;	/* a second copy: the index diff needs both */
+	if (after == NULL) {
+		rc = STORE_ENOMEM;
+		goto out;
+	}
+	memcpy(ref.author, e->author, PROTO_IDLEN);
+	ref.seq = e->seq;
+	rc = STORE_ENOMEM;
+	for (size_t i = 0; i < c->nops; i++)
+		if (record_apply(after, e->hlc, &ref, &c->ops[i]) != 0)
+			goto out;
+	if ((rc = record_save(t, after)) != 0 ||
+	    (rc = index_update(t, before, after)) != 0)
+		goto out;
+	rc = history_put(t, e, c->record_id);
+out:
+	record_free(before);
+	record_free(after);
+	return rc;
+}
+
+int
+store_record_get(struct store_txn *t, uint8_t kind,
+    const uint8_t id[PROTO_RECIDLEN], struct record **out)
+{
+	uint8_t key[REC_KEYLEN];
+	const void *v;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	rec_key(key, kind, id);
+	if ((rc = store_get(t, TABLE_RECORDS, key, sizeof(key), &v,
+	    &len)) != 0)
+		return rc;
+	return record_decode(out, v, len) == 0 ? STORE_OK : STORE_EIO;
+}
+
+struct find_walk {
+	const char	*prefix;
+	size_t		 plen;
+	size_t		 matches;
+	uint8_t		 kind;
+	uint8_t		 id[PROTO_RECIDLEN];
+};
+
+static int
+find_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	struct find_walk *w = arg;
+	char hex[2 * PROTO_RECIDLEN + 1];
+	int cmp;
+
+	(void)v;
+	(void)vlen;
+	if (klen != REC_KEYLEN)
+		return 1;
+	sodium_bin2hex(hex, sizeof(hex), k + 1, PROTO_RECIDLEN);
+	cmp = strncmp(hex, w->prefix, w->plen);
+	if (cmp != 0)
+		return cmp > 0;	/* keys are in order: below, go on; above, stop */
+	if (w->matches++ == 0) {
+		w->kind = k[0];
+		memcpy(w->id, k + 1, PROTO_RECIDLEN);
+	}
+	return w->matches > 1;
+}
+
+/* Looks up a hex id prefix in each kind's key range. */
+int
+store_record_find(struct store_txn *t, const char *prefix, uint8_t *kind,
+    uint8_t id[PROTO_RECIDLEN])
+{
+	struct find_walk w = { prefix, strlen(prefix), 0, 0, { 0 } };
+	uint8_t seek[REC_KEYLEN];
+	size_t nbytes = 0;
+	int rc;
+
+	if (w.plen == 0 || w.plen > 2 * PROTO_RECIDLEN)
+		return STORE_ENOTFOUND;
+	if (sodium_hex2bin(seek + 1, PROTO_RECIDLEN, prefix, w.plen & ~1u,
+	    NULL, &nbytes, NULL) != 0 || nbytes != w.plen / 2)
+		return STORE_ENOTFOUND;
+	for (uint8_t k = 1; k <= KIND_MAX && w.matches < 2; k++) {
+		seek[0] = k;
+		if ((rc = store_scan(t, TABLE_RECORDS, seek, 1 + nbytes, 0,
+		    find_cb, &w)) != 0)
+			return rc;
+	}
+	if (w.matches == 0)
+		return STORE_ENOTFOUND;
+	if (w.matches > 1)
+		return STORE_EAMBIGUOUS;
+	*kind = w.kind;
+	memcpy(id, w.id, PROTO_RECIDLEN);
+	return STORE_OK;
+}
+
+struct each_walk {
+	int	(*fn)(const struct record *, void *);
+	void	*arg;
+	int	 rc;
+};
+
+static int
+each_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	struct each_walk *w = arg;
+	struct record *r;
+	int stop;
+
+	(void)k;
+	(void)klen;
+	if (record_decode(&r, v, vlen) != 0) {
+		w->rc = STORE_EIO;
+		return 1;
+	}
+	stop = w->fn(r, w->arg);
+	record_free(r);
+	return stop;
+}
+
+int
+store_records_each(struct store_txn *t, uint8_t kind,
+    int (*fn)(const struct record *, void *), void *arg)
+{
+	struct each_walk w = { fn, arg, 0 };
+	int rc = store_scan(t, TABLE_RECORDS, &kind, kind ? 1 : 0, 0, each_cb,
+	    &w);
+
+	return rc != 0 ? rc : w.rc;
+}
+
+struct key_walk {
+	int	(*fn)(const uint8_t *, size_t, void *);
+	void	*arg;
+};
+
+static int
+key_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	struct key_walk *w = arg;
+
+	(void)v;
+	(void)vlen;
+	return w->fn(k, klen, w->arg);
+}
+
+int
+store_index_each(struct store_txn *t, const uint8_t *prefix, size_t plen,
+    int reverse, int (*fn)(const uint8_t *, size_t, void *), void *arg)
+{
+	struct key_walk w = { fn, arg };
+
+	return store_scan(t, TABLE_INDEX, prefix, plen, reverse, key_cb, &w);
+}
+
+struct hist_walk {
+	struct store_txn *t;
+	int	(*fn)(const uint8_t *, size_t, void *);
+	void	*arg;
+	int	 rc;
+};
+
+static int
+hist_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	struct hist_walk *w = arg;
+	const uint8_t *env;
+	size_t len;
+
+	(void)v;
+	(void)vlen;
+	if (klen != HIST_KEYLEN) {
+		w->rc = STORE_EIO;
+		return 1;
+	}
+	w->rc = store_log_get(w->t, k + PROTO_RECIDLEN + 8,
+	    be64_get(k + PROTO_RECIDLEN + 8 + PROTO_IDLEN), &env, &len);
+	if (w->rc != 0)
+		return 1;
+	return w->fn(env, len, w->arg);
+}
+
+int
+store_history_each(struct store_txn *t, const uint8_t id[PROTO_RECIDLEN],
+    int (*fn)(const uint8_t *, size_t, void *), void *arg)
+{
+	struct hist_walk w = { t, fn, arg, 0 };
+	int rc = store_scan(t, TABLE_HISTORY, id, PROTO_RECIDLEN, 0, hist_cb,
+	    &w);
+
+	return rc != 0 ? rc : w.rc;
+}
+
+static int
+digest_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	crypto_generichash_state *st = arg;
+	uint8_t len[8];
+
+	be64_put(len, klen);
+	crypto_generichash_update(st, len, sizeof(len));
+	crypto_generichash_update(st, k, klen);
+	be64_put(len, vlen);
+	crypto_generichash_update(st, len, sizeof(len));
+	crypto_generichash_update(st, v, vlen);
+	return 0;
+}
+
+int
+store_digest(struct store_txn *t, uint8_t out[PROTO_HASHLEN])
+{
+	crypto_generichash_state st;
+	int rc;
+
+	crypto_generichash_init(&st, NULL, 0, PROTO_HASHLEN);
+	if ((rc = store_scan(t, TABLE_RECORDS, NULL, 0, 0, digest_cb,
+	    &st)) != 0)
+		return rc;
+	crypto_generichash_final(&st, out, PROTO_HASHLEN);
+	return STORE_OK;
+}

@@ -1,0 +1,303 @@
+/*
+ * The LMDB environment and its tables. This is the only file that
+ * includes <lmdb.h>.
+ *
+ *	meta	 string key -> bytes: identity, team, clock
+ *	log	 author[32] seq[8 BE] -> envelope
+ *	heads	 author[32] -> seq[8 BE] hash[32]: the vector
+ *	records	 kind[1] id[16] -> canonical record state
+ *	index	 see store.h -> empty
+ *	history	 id[16] hlc[8 BE] author[32] seq[8 BE] -> empty
+ *
+ * A write is one LMDB transaction: an entry is in the log, the vector and
+ * the records together or not at all. LMDB's default durable commit is
+ * kept; MDB_WRITEMAP is never used (a full disk would be a SIGBUS).
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+#include <sodium.h>
+
+#include "store.h"
+#include "store_int.h"
+
+#define STORE_FORMAT	"satchel-store-1"
+#define STORE_MAPSIZE	((size_t)16 << 30)	/* address space, not disk */
+
+static const char *const table_names[TABLE_COUNT] = {
+	"meta", "log", "heads", "records", "index", "history"
+};
+
+int
+store_lmdb_error(int rc)
+{
+	switch (rc) {
+	case 0:
+		return STORE_OK;
+	case MDB_NOTFOUND:
+		return STORE_ENOTFOUND;
+	case MDB_MAP_FULL:
+	case ENOSPC:
+		return STORE_EFULL;
+	case ENOMEM:
+		return STORE_ENOMEM;
+	case EAGAIN:
+	case EACCES:
+		return STORE_EBUSY;
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+		return STORE_ENOSTORE;	/* some other file named data.mdb */
+	default:
+		return STORE_EIO;
+	}
+}
+
+const char *
+store_strerror(int rc)
+{
+	switch (rc) {
+	case STORE_OK:		return "success";
+	case STORE_ENOTFOUND:	return "not found";
+	case STORE_EIO:		return "the store could not be read or written";
+	case STORE_EFULL:	return "the disk or the store is full; nothing was written";
+	case STORE_EBADENTRY:	return "malformed, badly signed or unreadable entry";
+	case STORE_EFORK:	return "a different entry already has this author and sequence number (fork)";
+	case STORE_EGAP:	return "entry does not follow its author's last entry";
+	case STORE_ENOMEM:	return "out of memory";
+	case STORE_ENOSTORE:	return "not a Satchel data directory";
+	case STORE_EEXIST:	return "a Satchel store already exists there";
+	case STORE_EAMBIGUOUS:	return "the id prefix matches more than one record";
+	case STORE_EDUP:	return "entry already held";
+	case STORE_EBUSY:	return "the store is locked or not accessible";
+	default:		return "unknown store error";
+	}
+}
+
+static int
+file_exists(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    (int)sizeof(path))
+		return 0;
+	return stat(path, &sb) == 0;
+}
+
+static int
+env_open(struct store *st, const char *dir)
+{
+	MDB_txn *txn;
+	int rc, dead;
+
+	if ((rc = mdb_env_create(&st->env)) != 0)
+		return store_lmdb_error(rc);
+	if ((rc = mdb_env_set_maxdbs(st->env, TABLE_COUNT)) != 0 ||
+	    (rc = mdb_env_set_mapsize(st->env, STORE_MAPSIZE)) != 0 ||
+	    (rc = mdb_env_open(st->env, dir, 0, 0600)) != 0)
+		return store_lmdb_error(rc);
+	/* Clear reader slots left by processes that were killed. */
+	mdb_reader_check(st->env, &dead);
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return store_lmdb_error(rc);
+	for (int i = 0; i < TABLE_COUNT; i++)
+		if ((rc = mdb_dbi_open(txn, table_names[i], MDB_CREATE,
+		    &st->dbi[i])) != 0) {
+			mdb_txn_abort(txn);
+			return store_lmdb_error(rc);
+		}
+	return store_lmdb_error(mdb_txn_commit(txn));
+}
+
+static int
+check_format(struct store *st, unsigned flags)
+{
+	struct store_txn *t;
+	const void *v;
+	size_t len;
+	int rc;
+
+	if ((rc = store_begin(st, 0, &t)) != 0)
+		return rc;
+	rc = store_meta_get(t, "format", &v, &len);
+	if (rc == STORE_ENOTFOUND && (flags & STORE_CREATE))
+		rc = store_meta_put(t, "format", STORE_FORMAT,
+		    strlen(STORE_FORMAT));
+	else if (rc == STORE_ENOTFOUND || (rc == 0 &&
+	    (len != strlen(STORE_FORMAT) || memcmp(v, STORE_FORMAT, len) != 0)))
+		rc = STORE_ENOSTORE;
+	if (rc != 0) {
+		store_abort(t);
+		return rc;
+	}
+	return store_commit(t);
+}
+
+/* Opens the store in dir; with STORE_CREATE makes a new one and refuses if
+ * one is there already. */
+int
+store_open(struct store **out, const char *dir, unsigned flags)
+{
+	struct store *st;
+	int rc, exists = file_exists(dir, "data.mdb");
+
+	*out = NULL;
+	if ((flags & STORE_CREATE) && exists)
+		return STORE_EEXIST;
+	if (!(flags & STORE_CREATE) && !exists)
+		return STORE_ENOSTORE;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return STORE_ENOMEM;
+	if ((rc = env_open(st, dir)) != 0 ||
+	    (rc = check_format(st, flags)) != 0) {
+		store_close(st);
+		return rc == STORE_EIO && !exists ? STORE_ENOSTORE : rc;
+	}
+	*out = st;
+	return STORE_OK;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	free(st);
+}
+
+int
+store_begin(struct store *st, unsigned flags, struct store_txn **out)
+{
+	struct store_txn *t;
+	int rc;
+
+	*out = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return STORE_ENOMEM;
+	t->st = st;
+	rc = mdb_txn_begin(st->env, NULL, (flags & STORE_RDONLY) ?
+	    MDB_RDONLY : 0, &t->txn);
+	if (rc != 0) {
+		free(t);
+		return store_lmdb_error(rc);
+	}
+	*out = t;
+	return STORE_OK;
+}
+
+int
+store_commit(struct store_txn *t)
+{
+	int rc = mdb_txn_commit(t->txn);
+
+	free(t);
+	return store_lmdb_error(rc);
+}
+
+void
+store_abort(struct store_txn *t)
+{
+	if (t == NULL)
+		return;
+	mdb_txn_abort(t->txn);
+	free(t);
+}
+
+int
+store_get(struct store_txn *t, int table, const void *key, size_t klen,
+    const void **val, size_t *vlen)
+{
+	MDB_val k = { klen, (void *)key }, v;
+	int rc = mdb_get(t->txn, t->st->dbi[table], &k, &v);
+
+	if (rc != 0)
+		return store_lmdb_error(rc);
+	*val = v.mv_data;
+	*vlen = v.mv_size;
+	return STORE_OK;
+}
+
+int
+store_put(struct store_txn *t, int table, const void *key, size_t klen,
+    const void *val, size_t vlen)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+
+	return store_lmdb_error(mdb_put(t->txn, t->st->dbi[table], &k, &v, 0));
+}
+
+int
+store_del(struct store_txn *t, int table, const void *key, size_t klen)
+{
+	MDB_val k = { klen, (void *)key };
+	int rc = mdb_del(t->txn, t->st->dbi[table], &k, NULL);
+
+	return rc == MDB_NOTFOUND ? STORE_OK : store_lmdb_error(rc);
+}
+
+/* Calls fn for each key starting with prefix, in order or reversed. */
+int
+store_scan(struct store_txn *t, int table, const uint8_t *prefix,
+    size_t plen, int reverse, store_scan_fn fn, void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t last[512];
+	int rc;
+
+	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[table], &cur)) != 0)
+		return store_lmdb_error(rc);
+	k.mv_size = plen;
+	k.mv_data = (void *)prefix;
+	if (!reverse)
+		rc = plen ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) :
+		    mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	else {
+		/* Seek past every key with the prefix, then step back. */
+		if (plen > sizeof(last) - 1) {
+			mdb_cursor_close(cur);
+			return STORE_EIO;
+		}
+		memcpy(last, prefix, plen);
+		memset(last + plen, 0xff, sizeof(last) - plen);
+		k.mv_size = sizeof(last) - 1;
+		k.mv_data = last;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) :
+		    mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	}
+	while (rc == 0) {
+		if (plen > 0 && (k.mv_size < plen ||
+		    memcmp(k.mv_data, prefix, plen) != 0))
+			break;
+		if (fn(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg) != 0)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, reverse ? MDB_PREV : MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? STORE_OK : store_lmdb_error(rc);
+}
+
+int
+store_meta_get(struct store_txn *t, const char *key, const void **val,
+    size_t *len)
+{
+	return store_get(t, TABLE_META, key, strlen(key), val, len);
+}
+
+int
+store_meta_put(struct store_txn *t, const char *key, const void *val,
+    size_t len)
+{
+	return store_put(t, TABLE_META, key, strlen(key), val, len);
+}

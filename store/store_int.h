@@ -1,0 +1,53 @@
+/* Private to store/: the handles and table helpers its files share. */
+#ifndef SATCHEL_STORE_INT_H
+#define SATCHEL_STORE_INT_H
+
+#include <lmdb.h>
+
+enum {
+	TABLE_META, TABLE_LOG, TABLE_HEADS, TABLE_RECORDS, TABLE_INDEX,
+	TABLE_HISTORY, TABLE_COUNT
+};
+
+struct store {
+	MDB_env	*env;
+	MDB_dbi	 dbi[TABLE_COUNT];
+};
+
+struct store_txn {
+	struct store	*st;
+	MDB_txn		*txn;
+};
+
+typedef int (*store_scan_fn)(const uint8_t *key, size_t klen,
+    const uint8_t *val, size_t vlen, void *arg);
+
+/* store.c */
+int	store_lmdb_error(int);
+int	store_get(struct store_txn *, int table, const void *key, size_t klen,
+	    const void **val, size_t *vlen);
+int	store_put(struct store_txn *, int table, const void *key, size_t klen,
+	    const void *val, size_t vlen);
+int	store_del(struct store_txn *, int table, const void *key, size_t klen);
+int	store_scan(struct store_txn *, int table, const uint8_t *prefix,
+	    size_t plen, int reverse, store_scan_fn fn, void *arg);
+
+/* Big-endian so that LMDB's byte order is numeric order. */
+static inline void
+be64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint64_t
+be64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+#endif

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test: unit binaries, fuzz corpus replays and the regression
+# scripts that drive the real satchel binary. Each prints TAP lines
+# ("ok ..." / "not ok ..."); a binary that dies without saying counts as
+# a failure. The last line is "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+: "${SATCHEL:=$PWD/build/test/satchel}"
+export SATCHEL
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+passed=0 failed=0
+
+run_one() {		# name, command...
+	local name=$1 out=$log/out rc
+	shift
+	"$@" >"$out" 2>"$log/err"
+	rc=$?
+	local ok nok
+	ok=$(grep -c '^ok ' "$out")
+	nok=$(grep -c '^not ok ' "$out")
+	grep -E '^(not ok|#)' "$out" | sed "s|^|[$name] |"
+	if [ "$rc" -ne 0 ] && [ "$nok" -eq 0 ]; then
+		echo "not ok - $name exited $rc"
+		tail -n 20 "$log/err" | sed "s|^|[$name] |"
+		nok=1
+	elif [ "$nok" -ne 0 ]; then
+		tail -n 20 "$log/err" | sed "s|^|[$name] |"
+	fi
+	echo "$name: $ok passed, $nok failed"
+	passed=$((passed + ok))
+	failed=$((failed + nok))
+}
+
+for t in build/test/unit/*_test; do
+	[ -x "$t" ] && run_one "$(basename "$t")" "$t"
+done
+for r in build/test/replay/*_fuzz; do
+	[ -x "$r" ] || continue
+	n=$(basename "$r" _fuzz)
+	run_one "replay-$n" "$r" "tests/fuzz/corpus/$n"
+done
+for s in tests/regress/[0-9]*.sh; do
+	[ -f "$s" ] && run_one "$(basename "$s" .sh)" bash "$s"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
