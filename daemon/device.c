@@ -2,13 +2,13 @@
  * This device: its data directory, identity and team keys, and store.
  *
  *	DIR/identity.key  ed25519 secret key (64 bytes, mode 0600)
- *	DIR/team.key	  the epoch's team secret (32 bytes, mode 0600; none on
- *			  a box)
+ *	DIR/team.key	  a teacher's team secret (32 bytes, mode 0600)
+ *	DIR/network.key	  a box's network key (32 bytes, mode 0600)
  *	DIR/data.mdb	  the LMDB store
  *
- * The content key that seals entries and the network key that gates the
- * handshake are derived apart from the team secret, so a box can be given
- * the one without the other.
+ * The content key that seals notes and the network key that gates the
+ * handshake and seals membership records are derived apart from the team
+ * secret, so a box can be given the one without the other.
  */
 #include <sys/stat.h>
 
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -46,6 +47,13 @@ path_in(char *out, size_t len, const char *dir, const char *name)
 	return snprintf(out, len, "%s/%s", dir, name) < (int)len ? 0 : -1;
 }
 
+int
+device_keyfile(const struct device *d, const char *name, char *out,
+    size_t len)
+{
+	return path_in(out, len, d->dir, name);
+}
+
 static int
 mkdir_p(const char *dir)
 {
@@ -71,47 +79,65 @@ device_store_error(int rc, const char *what)
 	return fail("%s: %s", what, store_strerror(rc));
 }
 
-static int
-write_keys(const char *dir, const uint8_t *sk, int box)
+void
+team_keys_derive(const uint8_t *secret, struct store_key *content,
+    struct store_key *network)
 {
-	uint8_t *team = sodium_malloc(PROTO_KEYLEN);
-	char path[4200];
-	int rc = -1;
-
-	if (team == NULL)
-		return -1;
-	crypto_kdf_keygen(team);
-	if (path_in(path, sizeof(path), dir, "identity.key") == 0 &&
-	    write_file_atomic(path, sk, PROTO_SKLEN, 0600) == 0)
-		rc = 0;
-	if (rc == 0 && !box)
-		rc = path_in(path, sizeof(path), dir, "team.key") == 0 &&
-		    write_file_atomic(path, team, PROTO_KEYLEN, 0600) == 0 ?
-		    0 : -1;
-	sodium_free(team);
-	return rc;
+	if (content != NULL) {
+		crypto_kdf_derive_from_key(content->key, PROTO_KEYLEN,
+		    KDF_CONTENT, KDF_CONTEXT, secret);
+		proto_key_id(content->key, content->id);
+	}
+	crypto_kdf_derive_from_key(network->key, PROTO_KEYLEN, KDF_NETWORK,
+	    KDF_CONTEXT, secret);
+	proto_key_id(network->key, network->id);
 }
 
 static int
-init_meta(struct store *st, const uint8_t *pk, const char *name, int box)
+write_meta(struct store *st, const uint8_t *pk, const char *name, int box,
+    const uint8_t *team_id)
 {
 	struct store_txn *t;
-	uint8_t team_id[16];
 	const char *role = box ? "box" : "teacher";
 	int rc;
 
-	randombytes_buf(team_id, sizeof(team_id));
 	if ((rc = store_begin(st, 0, &t)) != 0)
 		return rc;
 	if ((rc = store_meta_put(t, "device_id", pk, PROTO_IDLEN)) != 0 ||
 	    (rc = store_meta_put(t, "name", name, strlen(name))) != 0 ||
 	    (rc = store_meta_put(t, "role", role, strlen(role))) != 0 ||
-	    (rc = store_meta_put(t, "team_id", team_id,
-	    sizeof(team_id))) != 0) {
+	    (!box && (rc = store_meta_put(t, "team_id", team_id, 16)) != 0) ||
+	    (!box && (rc = store_meta_put(t, "founder", pk,
+	    PROTO_IDLEN)) != 0)) {
 		store_abort(t);
 		return rc;
 	}
 	return store_commit(t);
+}
+
+static int
+init_keys(const char *dir, uint8_t *pk, int box)
+{
+	uint8_t *sk = sodium_malloc(PROTO_SKLEN);
+	uint8_t *team = sodium_malloc(PROTO_KEYLEN);
+	char path[4200];
+	int rc = -1;
+
+	if (sk == NULL || team == NULL)
+		goto out;
+	crypto_sign_keypair(pk, sk);
+	crypto_kdf_keygen(team);
+	if (path_in(path, sizeof(path), dir, "identity.key") != 0 ||
+	    write_file_atomic(path, sk, PROTO_SKLEN, 0600) != 0)
+		goto out;
+	if (!box && (path_in(path, sizeof(path), dir, "team.key") != 0 ||
+	    write_file_atomic(path, team, PROTO_KEYLEN, 0600) != 0))
+		goto out;
+	rc = 0;
+out:
+	sodium_free(sk);
+	sodium_free(team);
+	return rc;
 }
 
 /* Makes a new device: keys first, the store last, so that a store on disk
@@ -119,7 +145,7 @@ init_meta(struct store *st, const uint8_t *pk, const char *name, int box)
 int
 device_init(const char *dir, const char *name, int box)
 {
-	uint8_t pk[PROTO_IDLEN], *sk;
+	uint8_t pk[PROTO_IDLEN], team_id[16];
 	char hex[2 * PROTO_IDLEN + 1], path[4200];
 	struct store *st;
 	struct stat sb;
@@ -132,18 +158,13 @@ device_init(const char *dir, const char *name, int box)
 	if (mkdir_p(dir) == -1)
 		return fail("init: cannot create %s: %s", dir,
 		    strerror(errno));
-	if ((sk = sodium_malloc(PROTO_SKLEN)) == NULL)
-		return fail("init: out of memory");
-	crypto_sign_keypair(pk, sk);
-	if (write_keys(dir, sk, box) != 0) {
-		sodium_free(sk);
+	if (init_keys(dir, pk, box) != 0)
 		return fail("init: cannot write keys in %s: %s", dir,
 		    strerror(errno));
-	}
-	sodium_free(sk);
+	randombytes_buf(team_id, sizeof(team_id));
 	if ((rc = store_open(&st, dir, STORE_CREATE)) != 0)
 		return device_store_error(rc, dir);
-	rc = init_meta(st, pk, name, box);
+	rc = write_meta(st, pk, name, box, team_id);
 	store_close(st);
 	if (rc != 0)
 		return device_store_error(rc, dir);
@@ -152,33 +173,52 @@ device_init(const char *dir, const char *name, int box)
 	return 0;
 }
 
+/* Loads team.key (a teacher) or network.key (a box that has joined). */
 static int
 load_team(struct device *d)
 {
-	uint8_t *team = sodium_malloc(PROTO_KEYLEN);
+	uint8_t *secret = sodium_malloc(PROTO_KEYLEN);
+	int box = strcmp(d->role, "box") == 0;
 	char path[4200];
 	int rc = -1;
 
 	d->keyring = sodium_malloc(sizeof(*d->keyring));
-	if (team == NULL || d->keyring == NULL)
+	if (secret == NULL || d->keyring == NULL)
 		goto out;
 	memset(d->keyring, 0, sizeof(*d->keyring));
-	if (strcmp(d->role, "box") == 0) {
-		rc = 0;
+	if (path_in(path, sizeof(path), d->dir, box ? "network.key" :
+	    "team.key") != 0)
+		goto out;
+	if (box && access(path, F_OK) != 0) {
+		rc = 0;		/* a box that has not joined a team yet */
 		goto out;
 	}
-	if (path_in(path, sizeof(path), d->dir, "team.key") != 0 ||
-	    read_file_secret(path, team, PROTO_KEYLEN) != 0)
+	if (read_file_secret(path, secret, PROTO_KEYLEN) != 0)
 		goto out;
-	d->content = &d->keyring->keys[0];
-	crypto_kdf_derive_from_key(d->content->key, PROTO_KEYLEN, KDF_CONTENT,
-	    KDF_CONTEXT, team);
-	proto_key_id(d->content->key, d->content->id);
-	d->keyring->nkeys = 1;
+	d->network = &d->keyring->keys[d->keyring->nkeys++];
+	if (box) {
+		memcpy(d->network->key, secret, PROTO_KEYLEN);
+		proto_key_id(d->network->key, d->network->id);
+	} else {
+		d->content = &d->keyring->keys[d->keyring->nkeys++];
+		team_keys_derive(secret, d->content, d->network);
+	}
 	rc = 0;
 out:
-	sodium_free(team);
+	sodium_free(secret);
 	return rc;
+}
+
+static void
+meta_copy(struct store_txn *t, const char *key, void *out, size_t cap,
+    int exact)
+{
+	const void *v;
+	size_t len;
+
+	if (store_meta_get(t, key, &v, &len) == 0 && len <= cap &&
+	    (!exact || len == cap))
+		memcpy(out, v, len);
 }
 
 static int
@@ -196,12 +236,10 @@ load_meta(struct device *d)
 		memcpy(d->id, v, PROTO_IDLEN);
 	else
 		rc = STORE_ENOSTORE;
-	if (rc == 0 && store_meta_get(t, "name", &v, &len) == 0 &&
-	    len <= NAME_MAX_LEN)
-		memcpy(d->name, v, len);
-	if (rc == 0 && store_meta_get(t, "role", &v, &len) == 0 &&
-	    len < sizeof(d->role))
-		memcpy(d->role, v, len);
+	meta_copy(t, "name", d->name, NAME_MAX_LEN, 0);
+	meta_copy(t, "role", d->role, sizeof(d->role) - 1, 0);
+	meta_copy(t, "team_id", d->team_id, sizeof(d->team_id), 1);
+	meta_copy(t, "founder", d->founder, sizeof(d->founder), 1);
 	store_abort(t);
 	return rc;
 }
@@ -235,8 +273,8 @@ device_open(struct device *d, const char *dir)
 	}
 	if (load_team(d) != 0) {
 		device_close(d);
-		return fail("%s/team.key is missing, damaged or readable by "
-		    "others", dir);
+		return fail("%s: the team key is missing, damaged or readable "
+		    "by others", dir);
 	}
 	return 0;
 }
@@ -260,4 +298,50 @@ device_write(struct device *d, struct store_txn *t, const struct change *c)
 	if (d->content == NULL)
 		return STORE_EBADENTRY;	/* a box: refused before this */
 	return store_append_local(t, &a, c, now_ms(), NULL);
+}
+
+/* A membership record, sealed under the network key so that a box can
+ * read and check it too. */
+int
+device_write_member(struct device *d, struct store_txn *t,
+    const uint8_t *member, const char *name, const char *role)
+{
+	struct store_author a = { d->id, d->sign_sk, d->network, SCOPE_TEAM };
+	char dev[2 * PROTO_IDLEN + 1], by[2 * PROTO_IDLEN + 1];
+	struct change c;
+
+	if (d->network == NULL)
+		return STORE_EBADENTRY;
+	sodium_bin2hex(dev, sizeof(dev), member, PROTO_IDLEN);
+	sodium_bin2hex(by, sizeof(by), d->id, PROTO_IDLEN);
+	change_init(&c, KIND_MEMBER, member);
+	if (change_set(&c, NULL, "device", dev) != 0 ||
+	    change_set(&c, NULL, "name", name) != 0 ||
+	    change_set(&c, NULL, "role", role) != 0 ||
+	    change_set(&c, NULL, "added_by", by) != 0)
+		return STORE_ENOMEM;
+	return store_append_local(t, &a, &c, now_ms(), NULL);
+}
+
+/* Joins a team: the key file first, then the store's team fields. */
+int
+device_save_team(struct device *d, const uint8_t *team_id,
+    const uint8_t *founder, const uint8_t *secret, int box)
+{
+	struct store_txn *t;
+	char path[4200];
+	int rc;
+
+	if (path_in(path, sizeof(path), d->dir, box ? "network.key" :
+	    "team.key") != 0 ||
+	    write_file_atomic(path, secret, PROTO_KEYLEN, 0600) != 0)
+		return STORE_EIO;
+	if ((rc = store_begin(d->st, 0, &t)) != 0)
+		return rc;
+	if ((rc = store_meta_put(t, "team_id", team_id, 16)) != 0 ||
+	    (rc = store_meta_put(t, "founder", founder, PROTO_IDLEN)) != 0) {
+		store_abort(t);
+		return rc;
+	}
+	return store_commit(t);
 }

@@ -110,6 +110,32 @@ static const struct command commands[] = {
 	{ "digest", cmd_digest, "", 0, 0, "satchel digest",
 	  "One line: a hash of the whole state. Devices that hold the same "
 	  "changes print the same digest." },
+	{ "member add", cmd_member_add, "name=,box,addr=*", 1, 1,
+	  "satchel member add DEVICE_ID --name NAME [--box] [--addr HOST:PORT]...",
+	  "Add a colleague's device (or the staff-room box) to the team; "
+	  "prints an invite token\nto give them by any channel. --addr tells "
+	  "the new device where to find this one.\n"
+	  "  example: satchel member add 5be1...c9 --name \"Mr. Kim\" --addr "
+	  "192.168.1.20:7420" },
+	{ "member list", cmd_member_list, "json", 0, 0,
+	  "satchel member list [--json]", "The team's devices and their roles." },
+	{ "join", cmd_join, "", 1, 1, "satchel join TOKEN",
+	  "Join the team with the invite 'satchel member add' printed for this "
+	  "device.\nShows the team's fingerprint: check it with the inviter." },
+	{ "peer add", cmd_peer_add, "", 1, 2, "satchel peer add HOST:PORT "
+	  "[DEVICE_ID]", "Sync with the device at HOST:PORT.\n"
+	  "  example: satchel peer add 192.168.1.20:7420" },
+	{ "peer list", cmd_peer_list, "json", 0, 0, "satchel peer list [--json]",
+	  "The peers this device syncs with." },
+	{ "peer remove", cmd_peer_remove, "", 1, 1, "satchel peer remove HOST:PORT",
+	  "Stop syncing with a peer." },
+	{ "export", cmd_export, "for=", 1, 1,
+	  "satchel export FILE [--for DEVICE_ID]",
+	  "Write a bundle for a USB stick: every entry, or only what DEVICE_ID "
+	  "lacks as far as\nthis device knows.\n"
+	  "  example: satchel export /media/usb/satchel.bundle" },
+	{ "import", cmd_import, "", 1, 1, "satchel import FILE",
+	  "Verify and apply a bundle. Importing it twice changes nothing." },
 	{ "verify", cmd_verify, "", 0, 0, "satchel verify",
 	  "Check every log chain and signature, and that the records equal a "
 	  "replay of the log." },
@@ -117,10 +143,19 @@ static const struct command commands[] = {
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
+/* Commands that read or write records, which a box cannot. */
 static int
 content_command(const struct command *c)
 {
-	return c->fn != cmd_id && c->fn != cmd_verify;
+	static int (*const relay_ok[])(struct device *, struct args *) = {
+		cmd_id, cmd_verify, cmd_join, cmd_member_list, cmd_peer_add,
+		cmd_peer_list, cmd_peer_remove, cmd_export, cmd_import,
+	};
+
+	for (size_t i = 0; i < sizeof(relay_ok) / sizeof(relay_ok[0]); i++)
+		if (c->fn == relay_ok[i])
+			return 0;
+	return 1;
 }
 
 static int

@@ -52,12 +52,21 @@ static const struct field_def goal_fields[] = {
 	{ NULL, NULL, 0, 0 }
 };
 
+static const struct field_def member_fields[] = {
+	{ "device",	NULL,		F_TEXT,	1 },
+	{ "name",	NULL,		F_TEXT,	1 },
+	{ "role",	NULL,		F_TEXT,	1 },
+	{ "added_by",	NULL,		F_TEXT,	1 },
+	{ NULL, NULL, 0, 0 }
+};
+
 static const struct kind_def kinds[] = {
 	{ KIND_STUDENT,	"student", student_fields, NULL, NULL, NULL },
 	{ KIND_NOTE,	"note",	note_fields, NULL, NULL, NULL },
 	{ KIND_ENTRY,	"entry", entry_fields, "tags", "tag", "untag" },
 	{ KIND_GROUP,	"group", group_fields, "members", "member", NULL },
 	{ KIND_GOAL,	"goal",	goal_fields, NULL, NULL, NULL },
+	{ KIND_MEMBER,	"member", member_fields, NULL, NULL, NULL },
 };
 
 const struct kind_def *

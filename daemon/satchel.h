@@ -58,8 +58,11 @@ struct device {
 	struct store	*st;
 	uint8_t		 id[PROTO_IDLEN];
 	uint8_t		*sign_sk;	/* sodium_malloc'd, PROTO_SKLEN */
-	struct store_key *content;	/* sodium_malloc'd; NULL on a box */
+	struct store_key *content;	/* in keyring; NULL on a box */
+	struct store_key *network;	/* in keyring; NULL before joining */
 	struct store_keyring *keyring;	/* sodium_malloc'd */
+	uint8_t		 team_id[16];
+	uint8_t		 founder[PROTO_IDLEN];
 	char		 name[NAME_MAX_LEN + 1];
 	char		 role[16];
 	int		 json;
@@ -71,6 +74,14 @@ int		 device_open(struct device *, const char *dir);
 void		 device_close(struct device *);
 int		 device_write(struct device *, struct store_txn *,
 		    const struct change *);
+int		 device_write_member(struct device *, struct store_txn *,
+		    const uint8_t *member, const char *name, const char *role);
+void		 team_keys_derive(const uint8_t *secret, struct store_key *content,
+		    struct store_key *network);
+int		 device_save_team(struct device *, const uint8_t *team_id,
+		    const uint8_t *founder, const uint8_t *secret, int box);
+int		 device_keyfile(const struct device *, const char *name,
+		    char *out, size_t len);
 int		 device_store_error(int rc, const char *what);
 
 /* model.c: the kinds teachers record and their fields. */
@@ -142,6 +153,49 @@ int	cmd_search(struct device *, struct args *);
 int	cmd_dump(struct device *, struct args *);
 int	cmd_digest(struct device *, struct args *);
 int	cmd_verify(struct device *, struct args *);
+
+/* vec.c: vectors, ours and what we know of each peer's. */
+struct vec_item {
+	uint8_t		author[PROTO_IDLEN];
+	uint64_t	seq;
+	uint8_t		hash[PROTO_HASHLEN];
+};
+
+struct vec {
+	size_t		 n, cap;
+	struct vec_item	*items;		/* sorted by author */
+};
+
+struct wire_msg;
+struct vec_item	*vec_find(const struct vec *, const uint8_t *author);
+uint64_t	 vec_seq(const struct vec *, const uint8_t *author);
+int		 vec_raise(struct vec *, const uint8_t *author, uint64_t seq,
+		    const uint8_t *hash);
+void		 vec_free(struct vec *);
+int		 vec_from_heads(struct vec *, struct store_txn *);
+void		 vec_pack(const struct vec *, msgpack_packer *);
+int		 vec_from_msg(struct vec *, const struct wire_msg *);
+int		 vec_load_peer(struct vec *, struct store_txn *,
+		    const uint8_t *peer);
+int		 vec_save_peer(const struct vec *, struct store_txn *,
+		    const uint8_t *peer);
+
+/* team.c */
+int	team_is_member(struct device *, struct store_txn *, const uint8_t *id,
+	    char role[16]);
+void	team_fingerprint(const struct device *, char out[20]);
+int	peer_addr_valid(const char *);
+int	cmd_member_add(struct device *, struct args *);
+int	cmd_member_list(struct device *, struct args *);
+int	cmd_join(struct device *, struct args *);
+int	cmd_peer_add(struct device *, struct args *);
+int	cmd_peer_remove(struct device *, struct args *);
+int	cmd_peer_list(struct device *, struct args *);
+
+/* bundle.c */
+int	cmd_export(struct device *, struct args *);
+int	cmd_import(struct device *, struct args *);
+void	bundle_key(const struct device *, uint8_t out[32]);
 
 /* json.c: records as JSON. */
 void	json_record(const struct record *);

@@ -40,7 +40,8 @@ enum proto_kind {
 	KIND_ENTRY	= 3,
 	KIND_GROUP	= 4,
 	KIND_GOAL	= 5,
-	KIND_MAX	= 5
+	KIND_MEMBER	= 6,	/* team membership; sealed under the network key */
+	KIND_MAX	= 6
 };
 
 /* Op types; wire values, never reused. */

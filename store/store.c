@@ -301,3 +301,34 @@ store_meta_put(struct store_txn *t, const char *key, const void *val,
 {
 	return store_put(t, TABLE_META, key, strlen(key), val, len);
 }
+
+int
+store_meta_del(struct store_txn *t, const char *key)
+{
+	return store_del(t, TABLE_META, key, strlen(key));
+}
+
+struct meta_walk {
+	int	(*fn)(const char *, size_t, const void *, size_t, void *);
+	void	*arg;
+};
+
+static int
+meta_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	struct meta_walk *w = arg;
+
+	return w->fn((const char *)k, klen, v, vlen, w->arg);
+}
+
+int
+store_meta_each(struct store_txn *t, const char *prefix,
+    int (*fn)(const char *key, size_t klen, const void *val, size_t vlen,
+    void *), void *arg)
+{
+	struct meta_walk w = { fn, arg };
+
+	return store_scan(t, TABLE_META, (const uint8_t *)prefix,
+	    strlen(prefix), 0, meta_cb, &w);
+}

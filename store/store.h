@@ -133,6 +133,11 @@ int		 store_meta_get(struct store_txn *, const char *key,
 		    const void **val, size_t *len) STORE_WUR;
 int		 store_meta_put(struct store_txn *, const char *key,
 		    const void *val, size_t len) STORE_WUR;
+int		 store_meta_del(struct store_txn *, const char *key) STORE_WUR;
+/* Calls fn with each meta key (not NUL-terminated) starting with prefix. */
+int		 store_meta_each(struct store_txn *, const char *prefix,
+		    int (*fn)(const char *key, size_t klen, const void *val,
+		    size_t vlen, void *), void *arg) STORE_WUR;
 
 /* Seals c, appends it to the author's own log and applies it, inside the
  * caller's write transaction. ref, if not NULL, names the new entry. */

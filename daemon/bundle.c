@@ -1,0 +1,241 @@
+/*
+ * export and import: entries carried by a file, for schools where the
+ * network between buildings is a USB stick. A bundle is checked whole
+ * (its MAC, under a key only team members hold) before any entry is
+ * looked at, then applied in one transaction with every chain and
+ * signature verified: all of it or none of it.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "satchel.h"
+#include "wire.h"
+
+void
+bundle_key(const struct device *d, uint8_t out[32])
+{
+	static const uint8_t label[] = "satchel bundle mac v1";
+
+	crypto_generichash(out, 32, label, sizeof(label) - 1,
+	    d->network->key, PROTO_KEYLEN);
+}
+
+struct export {
+	struct store_txn *t;
+	const struct vec *skip;		/* what the receiver already has */
+	msgpack_sbuffer	 out;
+	uint64_t	 count;
+	int		 rc;
+};
+
+static int
+export_author(const uint8_t *author, uint64_t head, const uint8_t *hash,
+    void *arg)
+{
+	struct export *x = arg;
+	uint64_t from = x->skip ? vec_seq(x->skip, author) : 0;
+
+	(void)hash;
+	for (uint64_t seq = from + 1; seq <= head; seq++) {
+		const uint8_t *env;
+		size_t len;
+		uint8_t be[4];
+
+		if ((x->rc = store_log_get(x->t, author, seq, &env,
+		    &len)) != 0)
+			return 1;
+		for (int i = 0; i < 4; i++)
+			be[i] = (uint8_t)(len >> (24 - 8 * i));
+		msgpack_sbuffer_write(&x->out, (const char *)be, 4);
+		msgpack_sbuffer_write(&x->out, (const char *)env, len);
+		x->count++;
+	}
+	return 0;
+}
+
+static int
+write_bundle(struct device *d, const char *path, struct export *x)
+{
+	uint8_t header[BUNDLE_HEADER_LEN], mac[BUNDLE_MACLEN], key[32];
+	msgpack_sbuffer file;
+	int rc;
+
+	msgpack_sbuffer_init(&file);
+	bundle_header(header, d->team_id, d->id, x->count);
+	msgpack_sbuffer_write(&file, (const char *)header, sizeof(header));
+	msgpack_sbuffer_write(&file, x->out.data, x->out.size);
+	bundle_key(d, key);
+	bundle_mac(mac, key, (const uint8_t *)file.data, file.size);
+	msgpack_sbuffer_write(&file, (const char *)mac, sizeof(mac));
+	rc = write_file_atomic(path, file.data, file.size, 0600);
+	msgpack_sbuffer_destroy(&file);
+	return rc;
+}
+
+int
+cmd_export(struct device *d, struct args *a)
+{
+	struct export x;
+	struct vec skip = { 0 };
+	uint8_t peer[PROTO_IDLEN];
+	const char *for_dev = args_get(a, "for");
+	size_t len;
+	int rc;
+
+	if (d->network == NULL)
+		return fail_usage("export: this device has not joined a team");
+	if (for_dev != NULL && (strlen(for_dev) != 2 * PROTO_IDLEN ||
+	    sodium_hex2bin(peer, sizeof(peer), for_dev, strlen(for_dev), NULL,
+	    &len, NULL) != 0))
+		return fail_usage("export: --for '%s' is not a device id",
+		    for_dev);
+	memset(&x, 0, sizeof(x));
+	msgpack_sbuffer_init(&x.out);
+	if ((rc = store_begin(d->st, STORE_RDONLY, &x.t)) != 0)
+		return device_store_error(rc, "export");
+	if (for_dev != NULL && (rc = vec_load_peer(&skip, x.t, peer)) == 0)
+		x.skip = &skip;
+	if (rc == 0 && (rc = store_heads_each(x.t, export_author, &x)) == 0)
+		rc = x.rc;
+	store_abort(x.t);
+	vec_free(&skip);
+	if (rc != 0) {
+		msgpack_sbuffer_destroy(&x.out);
+		return device_store_error(rc, "export");
+	}
+	rc = write_bundle(d, a->pos[0], &x);
+	msgpack_sbuffer_destroy(&x.out);
+	if (rc != 0)
+		return fail("export: cannot write %s: %s", a->pos[0],
+		    strerror(errno));
+	printf("exported %llu entries to %s\n", (unsigned long long)x.count,
+	    a->pos[0]);
+	return 0;
+}
+
+struct import {
+	uint64_t	added, held;
+	uint8_t		bad_author[PROTO_IDLEN];
+	uint64_t	bad_seq;
+};
+
+static int
+apply_bundle(struct device *d, struct store_txn *t, struct bundle *b,
+    struct import *im, struct vec *exporter)
+{
+	const uint8_t *env;
+	size_t len;
+	int rc;
+
+	while (bundle_next(b, &env, &len)) {
+		struct envelope e;
+
+		if (proto_envelope_decode(&e, env, len) != 0)
+			return STORE_EBADENTRY;
+		memcpy(im->bad_author, e.author, PROTO_IDLEN);
+		im->bad_seq = e.seq;
+		rc = store_apply_entry(t, d->keyring, env, len, 1);
+		if (rc == STORE_EDUP)
+			im->held++;
+		else if (rc != 0)
+			return rc;
+		else
+			im->added++;
+		if (vec_raise(exporter, e.author, e.seq, NULL) != 0)
+			return STORE_ENOMEM;
+	}
+	return 0;
+}
+
+static int
+import_error(const char *path, int rc, const struct import *im)
+{
+	char hex[2 * PROTO_IDLEN + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), im->bad_author, PROTO_IDLEN);
+	if (rc == STORE_EGAP)
+		return fail_usage("import: %s starts after what this device "
+		    "holds from %.12s (seq %llu); nothing was applied; ask for "
+		    "a bundle made without --for", path, hex,
+		    (unsigned long long)im->bad_seq);
+	if (rc == STORE_EBADENTRY || rc == STORE_EFORK)
+		return fail_usage("import: %s: entry %.12s:%llu refused (%s); "
+		    "nothing was applied", path, hex,
+		    (unsigned long long)im->bad_seq, store_strerror(rc));
+	return device_store_error(rc, "import");
+}
+
+static int
+import_mapped(struct device *d, const char *path, const uint8_t *buf,
+    size_t len)
+{
+	struct import im = { 0, 0, { 0 }, 0 };
+	struct vec exporter = { 0 };
+	struct store_txn *t;
+	struct bundle b;
+	uint8_t key[32];
+	int rc;
+
+	bundle_key(d, key);
+	rc = bundle_open(&b, buf, len, key);
+	if (rc == -2 && memcmp(b.team_id, d->team_id, 16) != 0)
+		return fail_usage("import: %s is from another team; nothing "
+		    "was applied", path);
+	if (rc == -2)
+		return fail_usage("import: %s is damaged (its checksum does "
+		    "not match); nothing was applied", path);
+	if (rc != 0)
+		return fail_usage("import: %s is not a Satchel bundle, or is "
+		    "cut short; nothing was applied", path);
+	if ((rc = store_begin(d->st, 0, &t)) != 0)
+		return device_store_error(rc, "import");
+	if ((rc = vec_load_peer(&exporter, t, b.exporter)) == 0 &&
+	    (rc = apply_bundle(d, t, &b, &im, &exporter)) == 0 &&
+	    (rc = vec_save_peer(&exporter, t, b.exporter)) == 0)
+		rc = store_commit(t);
+	else
+		store_abort(t);
+	vec_free(&exporter);
+	if (rc != 0)
+		return import_error(path, rc, &im);
+	printf("imported %llu new entries from %s (%llu already held)\n",
+	    (unsigned long long)im.added, path, (unsigned long long)im.held);
+	return 0;
+}
+
+int
+cmd_import(struct device *d, struct args *a)
+{
+	struct stat sb;
+	void *buf;
+	int fd, rc;
+
+	if (d->network == NULL)
+		return fail_usage("import: this device has not joined a team");
+	if ((fd = open(a->pos[0], O_RDONLY)) == -1)
+		return fail_usage("import: cannot open %s: %s", a->pos[0],
+		    strerror(errno));
+	if (fstat(fd, &sb) == -1 || sb.st_size == 0 ||
+	    !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return fail_usage("import: %s is empty or not a file",
+		    a->pos[0]);
+	}
+	buf = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (buf == MAP_FAILED)
+		return fail("import: cannot read %s: %s", a->pos[0],
+		    strerror(errno));
+	rc = import_mapped(d, a->pos[0], buf, (size_t)sb.st_size);
+	munmap(buf, (size_t)sb.st_size);
+	return rc;
+}

@@ -1,0 +1,440 @@
+/*
+ * The team: who is a member, invites, joining, and the peers this device
+ * syncs with. Membership is a set of signed log records that every device,
+ * the box included, can read and check: the founder, and every device a
+ * member added.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "satchel.h"
+#include "wire.h"
+
+#define MEMBER_CHAIN_MAX	64	/* added_by links followed */
+
+static int
+hex_device(const char *hex, uint8_t out[PROTO_IDLEN])
+{
+	size_t len;
+
+	return strlen(hex) == 2 * PROTO_IDLEN && sodium_hex2bin(out,
+	    PROTO_IDLEN, hex, strlen(hex), NULL, &len, NULL) == 0 &&
+	    len == PROTO_IDLEN ? 0 : -1;
+}
+
+/* 1 if id is a current member: the founder, or added by a member. */
+int
+team_is_member(struct device *d, struct store_txn *t, const uint8_t *id,
+    char role[16])
+{
+	uint8_t cur[PROTO_IDLEN], by[PROTO_IDLEN];
+
+	memcpy(cur, id, PROTO_IDLEN);
+	for (int depth = 0; depth < MEMBER_CHAIN_MAX; depth++) {
+		struct record *r;
+		const char *dev, *added;
+		int ok;
+
+		if (sodium_is_zero(d->founder, PROTO_IDLEN) == 0 &&
+		    memcmp(cur, d->founder, PROTO_IDLEN) == 0) {
+			if (depth == 0 && role != NULL)
+				snprintf(role, 16, "teacher");
+			return 1;
+		}
+		if (store_record_get(t, KIND_MEMBER, cur, &r) != 0)
+			return 0;
+		dev = record_get(r, "device");
+		added = record_get(r, "added_by");
+		ok = dev != NULL && added != NULL && !record_deleted(r) &&
+		    hex_device(dev, by) == 0 &&
+		    memcmp(by, cur, PROTO_IDLEN) == 0 &&
+		    hex_device(added, by) == 0;
+		if (ok && depth == 0 && role != NULL)
+			snprintf(role, 16, "%s", record_get(r, "role") ?
+			    record_get(r, "role") : "teacher");
+		record_free(r);
+		if (!ok)
+			return 0;
+		memcpy(cur, by, PROTO_IDLEN);
+	}
+	return 0;
+}
+
+/* Four groups of hex that two people can read to each other. */
+void
+team_fingerprint(const struct device *d, char out[20])
+{
+	uint8_t h[8], in[16 + PROTO_IDLEN];
+
+	memcpy(in, d->team_id, 16);
+	memcpy(in + 16, d->founder, PROTO_IDLEN);
+	crypto_generichash(h, sizeof(h), in, sizeof(in), NULL, 0);
+	snprintf(out, 20, "%02x%02x-%02x%02x-%02x%02x-%02x%02x", h[0], h[1],
+	    h[2], h[3], h[4], h[5], h[6], h[7]);
+}
+
+static int
+seal_secret(const struct device *d, const uint8_t *invitee, int box,
+    uint8_t sealed[INVITE_SEALEDLEN])
+{
+	uint8_t x_pk[crypto_box_PUBLICKEYBYTES];
+	uint8_t *secret = sodium_malloc(PROTO_KEYLEN);
+	char path[4200];
+	int rc = -1;
+
+	if (secret == NULL ||
+	    crypto_sign_ed25519_pk_to_curve25519(x_pk, invitee) != 0)
+		goto out;
+	if (box)
+		memcpy(secret, d->network->key, PROTO_KEYLEN);
+	else if (device_keyfile(d, "team.key", path, sizeof(path)) != 0 ||
+	    read_file_secret(path, secret, PROTO_KEYLEN) != 0)
+		goto out;
+	rc = crypto_box_seal(sealed, secret, PROTO_KEYLEN, x_pk);
+out:
+	sodium_free(secret);
+	return rc;
+}
+
+static int
+print_invite(struct device *d, const uint8_t *invitee, int box,
+    const char **addrs, int naddrs)
+{
+	struct invite inv;
+	msgpack_sbuffer sb;
+	char *b64;
+	size_t b64len;
+
+	memset(&inv, 0, sizeof(inv));
+	memcpy(inv.team_id, d->team_id, 16);
+	memcpy(inv.founder, d->founder, PROTO_IDLEN);
+	memcpy(inv.inviter, d->id, PROTO_IDLEN);
+	memcpy(inv.invitee, invitee, PROTO_IDLEN);
+	inv.box = box;
+	for (int i = 0; i < naddrs && i < INVITE_MAX_ADDRS; i++)
+		snprintf(inv.addrs[inv.naddrs++], sizeof(inv.addrs[0]), "%s",
+		    addrs[i]);
+	if (seal_secret(d, invitee, box, inv.sealed) != 0)
+		return fail("member add: cannot seal the team key");
+	msgpack_sbuffer_init(&sb);
+	if (invite_encode(&inv, d->sign_sk, &sb) != 0) {
+		msgpack_sbuffer_destroy(&sb);
+		return fail("member add: cannot encode the invite");
+	}
+	b64len = sodium_base64_ENCODED_LEN(sb.size,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	if ((b64 = malloc(b64len)) == NULL) {
+		msgpack_sbuffer_destroy(&sb);
+		return fail("out of memory");
+	}
+	sodium_bin2base64(b64, b64len, (const uint8_t *)sb.data, sb.size,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	printf("%s%s\n", INVITE_PREFIX, b64);
+	free(b64);
+	msgpack_sbuffer_destroy(&sb);
+	return 0;
+}
+
+/* A team of one needs no records; when it grows, the founder's own
+ * record goes first, so that colleagues see its name. */
+static int
+founder_record(struct device *d, struct store_txn *t)
+{
+	struct record *r;
+	int rc;
+
+	if (memcmp(d->id, d->founder, PROTO_IDLEN) != 0)
+		return 0;
+	rc = store_record_get(t, KIND_MEMBER, d->id, &r);
+	record_free(r);
+	if (rc != STORE_ENOTFOUND)
+		return rc;
+	return device_write_member(d, t, d->id, d->name, "teacher");
+}
+
+int
+cmd_member_add(struct device *d, struct args *a)
+{
+	const char *addrs[INVITE_MAX_ADDRS], *name = args_get(a, "name");
+	uint8_t invitee[PROTO_IDLEN];
+	char fp[20];
+	struct store_txn *t;
+	int box = args_has(a, "box"), rc;
+	int naddrs = args_all(a, "addr", addrs, INVITE_MAX_ADDRS);
+
+	if (hex_device(a->pos[0], invitee) != 0 ||
+	    crypto_core_ed25519_is_valid_point(invitee) != 1)
+		return fail_usage("member add: '%s' is not a device id (64 "
+		    "hex characters, as 'satchel id' prints)", a->pos[0]);
+	if (name == NULL || *name == '\0' || !valid_text(name, NAME_MAX_LEN))
+		return fail_usage("member add: --name is required (1 to %d "
+		    "characters)", NAME_MAX_LEN);
+	if ((rc = store_begin(d->st, 0, &t)) != 0)
+		return device_store_error(rc, "member add");
+	if ((rc = founder_record(d, t)) != 0 ||
+	    (rc = device_write_member(d, t, invitee, name, box ? "box" :
+	    "teacher")) != 0) {
+		store_abort(t);
+		return device_store_error(rc, "member add");
+	}
+	if ((rc = store_commit(t)) != 0)
+		return device_store_error(rc, "member add");
+	team_fingerprint(d, fp);
+	fprintf(stderr, "added %s as a %s of team %s; give them this invite:\n",
+	    name, box ? "box" : "teacher", fp);
+	return print_invite(d, invitee, box, addrs, naddrs);
+}
+
+struct member_walk {
+	struct device	*d;
+	struct store_txn *t;
+	int		 count;
+};
+
+static int
+member_cb(const struct record *r, void *arg)
+{
+	struct member_walk *w = arg;
+	const char *dev = record_get(r, "device");
+	uint8_t id[PROTO_IDLEN];
+	char role[16] = "";
+
+	if (dev == NULL || hex_device(dev, id) != 0 ||
+	    !team_is_member(w->d, w->t, id, role))
+		return 0;
+	if (w->d->json) {
+		printf("%s{\"device\":\"%s\",\"name\":", w->count ? ",\n" :
+		    "", dev);
+		json_str(record_get(r, "name") ? record_get(r, "name") : "");
+		printf(",\"role\":\"%s\",\"added_by\":\"%s\"}", role,
+		    record_get(r, "added_by") ? record_get(r, "added_by") : "");
+	} else
+		printf("%s  %-8s %s%s\n", dev, role, record_get(r, "name") ?
+		    record_get(r, "name") : "", memcmp(id, w->d->id,
+		    PROTO_IDLEN) == 0 ? "  (this device)" : "");
+	w->count++;
+	return 0;
+}
+
+int
+cmd_member_list(struct device *d, struct args *a)
+{
+	struct member_walk w = { d, NULL, 0 };
+	int rc;
+
+	(void)a;
+	if ((rc = store_begin(d->st, STORE_RDONLY, &w.t)) != 0)
+		return device_store_error(rc, "member list");
+	if (d->json)
+		fputs("[", stdout);
+	rc = store_records_each(w.t, KIND_MEMBER, member_cb, &w);
+	if (d->json)
+		fputs("]\n", stdout);
+	store_abort(w.t);
+	return rc == 0 ? 0 : device_store_error(rc, "member list");
+}
+
+static int
+decode_token(const char *token, struct invite *inv)
+{
+	size_t plen = strlen(INVITE_PREFIX), len;
+	uint8_t buf[4096];
+
+	if (strncmp(token, INVITE_PREFIX, plen) != 0 ||
+	    sodium_base642bin(buf, sizeof(buf), token + plen,
+	    strlen(token + plen), NULL, &len, NULL,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    invite_decode(inv, buf, len) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+open_sealed(const struct device *d, const struct invite *inv,
+    uint8_t *secret)
+{
+	uint8_t x_pk[crypto_box_PUBLICKEYBYTES];
+	uint8_t *x_sk = sodium_malloc(crypto_box_SECRETKEYBYTES);
+	int rc = -1;
+
+	if (x_sk != NULL &&
+	    crypto_sign_ed25519_pk_to_curve25519(x_pk, d->id) == 0 &&
+	    crypto_sign_ed25519_sk_to_curve25519(x_sk, d->sign_sk) == 0)
+		rc = crypto_box_seal_open(secret, inv->sealed,
+		    INVITE_SEALEDLEN, x_pk, x_sk);
+	sodium_free(x_sk);
+	return rc;
+}
+
+static int
+join_check(struct device *d, const struct invite *inv)
+{
+	struct store_txn *t;
+	uint8_t hash[PROTO_HASHLEN];
+	uint64_t seq = 0;
+	int box = strcmp(d->role, "box") == 0;
+
+	if (memcmp(inv->invitee, d->id, PROTO_IDLEN) != 0)
+		return fail_usage("join: this invite is for another device "
+		    "(this one is %s...; check 'satchel id')", "this");
+	if (inv->box != box)
+		return fail_usage("join: the invite is for a %s, but this "
+		    "device was made as a %s", inv->box ? "box" : "teacher",
+		    box ? "box" : "teacher");
+	if (store_begin(d->st, STORE_RDONLY, &t) == 0) {
+		if (store_head_get(t, d->id, &seq, hash) != 0)
+			seq = 0;
+		store_abort(t);
+	}
+	if (seq > 0 && memcmp(d->team_id, inv->team_id, 16) != 0)
+		return fail_usage("join: this device already holds notes of "
+		    "its own; join from a new data directory (satchel -d DIR "
+		    "init)");
+	return 0;
+}
+
+static int
+add_peer(struct device *d, const char *addr, const uint8_t *id)
+{
+	struct store_txn *t;
+	char key[96];
+	int rc;
+
+	snprintf(key, sizeof(key), "peer:%s", addr);
+	if ((rc = store_begin(d->st, 0, &t)) != 0)
+		return rc;
+	if ((rc = store_meta_put(t, key, id, id ? PROTO_IDLEN : 0)) != 0) {
+		store_abort(t);
+		return rc;
+	}
+	return store_commit(t);
+}
+
+int
+cmd_join(struct device *d, struct args *a)
+{
+	struct invite inv;
+	uint8_t *secret;
+	char fp[20];
+	int rc;
+
+	if (decode_token(a->pos[0], &inv) != 0)
+		return fail_usage("join: not a valid invite (damaged or "
+		    "incomplete; copy the whole line 'satchel member add' "
+		    "printed)");
+	if ((rc = join_check(d, &inv)) != 0)
+		return rc;
+	if ((secret = sodium_malloc(PROTO_KEYLEN)) == NULL)
+		return fail("out of memory");
+	if (open_sealed(d, &inv, secret) != 0) {
+		sodium_free(secret);
+		return fail_usage("join: the invite's key cannot be opened by "
+		    "this device");
+	}
+	rc = device_save_team(d, inv.team_id, inv.founder, secret, inv.box);
+	sodium_free(secret);
+	for (size_t i = 0; rc == 0 && i < inv.naddrs; i++)
+		rc = add_peer(d, inv.addrs[i], inv.inviter);
+	if (rc != 0)
+		return device_store_error(rc, "join");
+	memcpy(d->team_id, inv.team_id, 16);
+	memcpy(d->founder, inv.founder, PROTO_IDLEN);
+	team_fingerprint(d, fp);
+	printf("joined team %s (check this with the inviter: 'satchel "
+	    "member list' shows it there too)\n", fp);
+	return 0;
+}
+
+/* "host:port" with a numeric IPv4 or [IPv6] host and a port. */
+int
+peer_addr_valid(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+	char *end;
+	long port;
+
+	if (colon == NULL || colon == addr || strlen(addr) > 63)
+		return 0;
+	port = strtol(colon + 1, &end, 10);
+	return *end == '\0' && port > 0 && port < 65536;
+}
+
+int
+cmd_peer_add(struct device *d, struct args *a)
+{
+	uint8_t id[PROTO_IDLEN];
+	int rc;
+
+	if (!peer_addr_valid(a->pos[0]))
+		return fail_usage("peer add: '%s' is not HOST:PORT", a->pos[0]);
+	if (a->npos > 1 && hex_device(a->pos[1], id) != 0)
+		return fail_usage("peer add: '%s' is not a device id", a->pos[1]);
+	if ((rc = add_peer(d, a->pos[0], a->npos > 1 ? id : NULL)) != 0)
+		return device_store_error(rc, "peer add");
+	return 0;
+}
+
+int
+cmd_peer_remove(struct device *d, struct args *a)
+{
+	struct store_txn *t;
+	const void *v;
+	size_t len;
+	char key[96];
+	int rc;
+
+	snprintf(key, sizeof(key), "peer:%s", a->pos[0]);
+	if ((rc = store_begin(d->st, 0, &t)) != 0)
+		return device_store_error(rc, "peer remove");
+	if (store_meta_get(t, key, &v, &len) != 0) {
+		store_abort(t);
+		return fail_usage("peer remove: no peer %s (see satchel peer "
+		    "list)", a->pos[0]);
+	}
+	if ((rc = store_meta_del(t, key)) != 0) {
+		store_abort(t);
+		return device_store_error(rc, "peer remove");
+	}
+	rc = store_commit(t);
+	return rc == 0 ? 0 : device_store_error(rc, "peer remove");
+}
+
+static int
+peer_list_cb(const char *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct device *d = arg;
+	char hex[2 * PROTO_IDLEN + 1] = "";
+	static int count;
+
+	if (vlen == PROTO_IDLEN)
+		sodium_bin2hex(hex, sizeof(hex), val, PROTO_IDLEN);
+	if (d->json)
+		printf("%s{\"addr\":\"%.*s\",\"device\":\"%s\"}",
+		    count++ ? ",\n" : "", (int)(klen - 5), key + 5, hex);
+	else
+		printf("%-24.*s %s\n", (int)(klen - 5), key + 5,
+		    *hex ? hex : "(device not known yet)");
+	return 0;
+}
+
+int
+cmd_peer_list(struct device *d, struct args *a)
+{
+	struct store_txn *t;
+	int rc;
+
+	(void)a;
+	if ((rc = store_begin(d->st, STORE_RDONLY, &t)) != 0)
+		return device_store_error(rc, "peer list");
+	if (d->json)
+		fputs("[", stdout);
+	rc = store_meta_each(t, "peer:", peer_list_cb, d);
+	if (d->json)
+		fputs("]\n", stdout);
+	store_abort(t);
+	return rc == 0 ? 0 : device_store_error(rc, "peer list");
+}

@@ -1,0 +1,133 @@
+/*
+ * Invite tokens:
+ *
+ *	[version, team_id, founder, inviter, invitee, box, sealed,
+ *	 [addr...], signature]
+ *
+ * sealed is the team secret (or, for a box, only the network key) sealed
+ * to the invitee's key with crypto_box_seal, so the token may travel by
+ * any channel. The signature is the inviter's, over the encoding of the
+ * first eight fields.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "wire.h"
+
+#define INVITE_FIELDS	9
+
+static void
+pack_bin(msgpack_packer *pk, const uint8_t *p, size_t len)
+{
+	msgpack_pack_bin(pk, len);
+	msgpack_pack_bin_body(pk, p, len);
+}
+
+static void
+pack_signed_part(msgpack_packer *pk, const struct invite *inv, size_t nf)
+{
+	msgpack_pack_array(pk, nf);
+	msgpack_pack_uint8(pk, WIRE_VERSION);
+	pack_bin(pk, inv->team_id, WIRE_TEAMIDLEN);
+	pack_bin(pk, inv->founder, PROTO_IDLEN);
+	pack_bin(pk, inv->inviter, PROTO_IDLEN);
+	pack_bin(pk, inv->invitee, PROTO_IDLEN);
+	if (inv->box)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	pack_bin(pk, inv->sealed, INVITE_SEALEDLEN);
+	msgpack_pack_array(pk, inv->naddrs);
+	for (size_t i = 0; i < inv->naddrs; i++) {
+		size_t len = strnlen(inv->addrs[i], sizeof(inv->addrs[i]));
+
+		msgpack_pack_str(pk, len);
+		msgpack_pack_str_body(pk, inv->addrs[i], len);
+	}
+}
+
+static void
+signed_hash(const struct invite *inv, uint8_t out[32])
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	pack_signed_part(&pk, inv, INVITE_FIELDS - 1);
+	crypto_generichash(out, 32, (const uint8_t *)sb.data, sb.size, NULL,
+	    0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+int
+invite_encode(struct invite *inv, const uint8_t sk[PROTO_SKLEN],
+    msgpack_sbuffer *sb)
+{
+	msgpack_packer pk;
+	uint8_t h[32];
+
+	if (inv->naddrs > INVITE_MAX_ADDRS)
+		return -1;
+	signed_hash(inv, h);
+	crypto_sign_detached(inv->signature, NULL, h, sizeof(h), sk);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	pack_signed_part(&pk, inv, INVITE_FIELDS);
+	pack_bin(&pk, inv->signature, PROTO_SIGLEN);
+	return 0;
+}
+
+static int
+decode_addrs(struct invite *inv, const msgpack_object *o)
+{
+	if (mp_array(o, 0, INVITE_MAX_ADDRS) == -1)
+		return -1;
+	inv->naddrs = o->via.array.size;
+	for (size_t i = 0; i < inv->naddrs; i++) {
+		const char *s;
+		size_t len;
+
+		if (mp_str(&o->via.array.ptr[i], sizeof(inv->addrs[i]) - 1,
+		    &s, &len) == -1 || memchr(s, '\0', len) != NULL)
+			return -1;
+		memcpy(inv->addrs[i], s, len);
+		inv->addrs[i][len] = '\0';
+	}
+	return 0;
+}
+
+int
+invite_decode(struct invite *inv, const uint8_t *buf, size_t len)
+{
+	msgpack_unpacked u;
+	const msgpack_object *f;
+	uint64_t version;
+	uint8_t h[32];
+	int rc = -1;
+
+	memset(inv, 0, sizeof(*inv));
+	if (len > 4096 || mp_unpack(&u, buf, len) == -1 ||
+	    mp_array(&u.data, INVITE_FIELDS, INVITE_FIELDS) == -1)
+		goto out;
+	f = u.data.via.array.ptr;
+	if (mp_uint(&f[0], 255, &version) == -1 || version != WIRE_VERSION ||
+	    mp_bin(&f[1], WIRE_TEAMIDLEN, inv->team_id) == -1 ||
+	    mp_bin(&f[2], PROTO_IDLEN, inv->founder) == -1 ||
+	    mp_bin(&f[3], PROTO_IDLEN, inv->inviter) == -1 ||
+	    mp_bin(&f[4], PROTO_IDLEN, inv->invitee) == -1 ||
+	    f[5].type != MSGPACK_OBJECT_BOOLEAN ||
+	    mp_bin(&f[6], INVITE_SEALEDLEN, inv->sealed) == -1 ||
+	    decode_addrs(inv, &f[7]) == -1 ||
+	    mp_bin(&f[8], PROTO_SIGLEN, inv->signature) == -1)
+		goto out;
+	inv->box = f[5].via.boolean;
+	signed_hash(inv, h);
+	if (crypto_sign_verify_detached(inv->signature, h, sizeof(h),
+	    inv->inviter) != 0)
+		goto out;
+	rc = 0;
+out:
+	msgpack_unpacked_destroy(&u);
+	return rc;
+}

@@ -1,0 +1,218 @@
+/* Sync messages and the handshake payload. */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "wire.h"
+
+static int
+check_vector(const msgpack_object *o)
+{
+	if (mp_array(o, 0, WIRE_MAX_AUTHORS) == -1)
+		return -1;
+	for (size_t i = 0; i < o->via.array.size; i++) {
+		const msgpack_object *it = &o->via.array.ptr[i];
+		const uint8_t *p;
+		size_t len;
+		uint64_t seq;
+
+		if (mp_array(it, 3, 3) == -1 ||
+		    mp_bytes(&it->via.array.ptr[0], PROTO_IDLEN, &p, &len) ||
+		    len != PROTO_IDLEN ||
+		    mp_uint(&it->via.array.ptr[1], UINT64_MAX, &seq) == -1 ||
+		    mp_bytes(&it->via.array.ptr[2], PROTO_HASHLEN, &p, &len) ||
+		    len != PROTO_HASHLEN)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+check_entries(const msgpack_object *o)
+{
+	if (mp_array(o, 1, WIRE_MAX_BATCH) == -1)
+		return -1;
+	for (size_t i = 0; i < o->via.array.size; i++) {
+		const uint8_t *p;
+		size_t len;
+
+		if (mp_bytes(&o->via.array.ptr[i], PROTO_MAX_ENVELOPE, &p,
+		    &len) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+decode_body(struct wire_msg *m, const msgpack_object *f, size_t nf)
+{
+	switch (m->type) {
+	case MSG_VECTOR:
+	case MSG_ENTRIES:
+		if (nf != 2 || (m->type == MSG_VECTOR ? check_vector(&f[1]) :
+		    check_entries(&f[1])) == -1)
+			return -1;
+		m->n = f[1].via.array.size;
+		m->items = f[1].via.array.ptr;
+		return 0;
+	case MSG_ACK:
+		if (nf != 3 || mp_bin(&f[1], PROTO_IDLEN, m->author) == -1 ||
+		    mp_uint(&f[2], UINT64_MAX, &m->seq) == -1)
+			return -1;
+		return 0;
+	case MSG_BYE:
+		return nf == 1 ? 0 : -1;
+	default:
+		return -1;
+	}
+}
+
+int
+wire_decode(struct wire_msg *m, const uint8_t *buf, size_t len)
+{
+	uint64_t type;
+
+	memset(m, 0, sizeof(*m));
+	if (len > WIRE_MAX_FRAME || mp_unpack(&m->u, buf, len) == -1 ||
+	    mp_array(&m->u.data, 1, 3) == -1 ||
+	    mp_uint(&m->u.data.via.array.ptr[0], 255, &type) == -1)
+		goto bad;
+	m->type = (uint8_t)type;
+	if (decode_body(m, m->u.data.via.array.ptr,
+	    m->u.data.via.array.size) == -1)
+		goto bad;
+	return 0;
+bad:
+	wire_msg_free(m);
+	return -1;
+}
+
+void
+wire_msg_free(struct wire_msg *m)
+{
+	msgpack_unpacked_destroy(&m->u);
+	m->items = NULL;
+	m->n = 0;
+}
+
+void
+wire_vector_at(const struct wire_msg *m, size_t i, uint8_t *author,
+    uint64_t *seq, uint8_t *hash)
+{
+	const msgpack_object *it = m->items[i].via.array.ptr;
+
+	memcpy(author, it[0].via.bin.ptr, PROTO_IDLEN);
+	*seq = it[1].via.u64;
+	memcpy(hash, it[2].via.bin.ptr, PROTO_HASHLEN);
+}
+
+void
+wire_entry_at(const struct wire_msg *m, size_t i, const uint8_t **env,
+    size_t *len)
+{
+	*env = (const uint8_t *)m->items[i].via.bin.ptr;
+	*len = m->items[i].via.bin.size;
+}
+
+static void
+pack_bin(msgpack_packer *pk, const uint8_t *p, size_t len)
+{
+	msgpack_pack_bin(pk, len);
+	msgpack_pack_bin_body(pk, p, len);
+}
+
+void
+wire_pack_vector_begin(msgpack_packer *pk, size_t n)
+{
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_uint8(pk, MSG_VECTOR);
+	msgpack_pack_array(pk, n);
+}
+
+void
+wire_pack_vector_item(msgpack_packer *pk, const uint8_t *author,
+    uint64_t seq, const uint8_t *hash)
+{
+	msgpack_pack_array(pk, 3);
+	pack_bin(pk, author, PROTO_IDLEN);
+	msgpack_pack_uint64(pk, seq);
+	pack_bin(pk, hash, PROTO_HASHLEN);
+}
+
+void
+wire_pack_entries_begin(msgpack_packer *pk, size_t n)
+{
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_uint8(pk, MSG_ENTRIES);
+	msgpack_pack_array(pk, n);
+}
+
+void
+wire_pack_entry(msgpack_packer *pk, const uint8_t *env, size_t len)
+{
+	pack_bin(pk, env, len);
+}
+
+void
+wire_pack_ack(msgpack_packer *pk, const uint8_t *author, uint64_t seq)
+{
+	msgpack_pack_array(pk, 3);
+	msgpack_pack_uint8(pk, MSG_ACK);
+	pack_bin(pk, author, PROTO_IDLEN);
+	msgpack_pack_uint64(pk, seq);
+}
+
+void
+wire_pack_bye(msgpack_packer *pk)
+{
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_uint8(pk, MSG_BYE);
+}
+
+struct fixed_buf {
+	uint8_t	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+static int
+fixed_write(void *data, const char *buf, size_t len)
+{
+	struct fixed_buf *fb = data;
+
+	if (len > fb->cap - fb->len)
+		return -1;
+	memcpy(fb->p + fb->len, buf, len);
+	fb->len += len;
+	return 0;
+}
+
+size_t
+wire_hello_encode(uint8_t out[WIRE_HELLO_MAX], const uint8_t id[PROTO_IDLEN])
+{
+	struct fixed_buf fb = { out, 0, WIRE_HELLO_MAX };
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, &fb, fixed_write);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_uint8(&pk, WIRE_VERSION);
+	pack_bin(&pk, id, PROTO_IDLEN);
+	return fb.len;
+}
+
+int
+wire_hello_decode(const uint8_t *buf, size_t len, uint8_t id[PROTO_IDLEN])
+{
+	msgpack_unpacked u;
+	uint64_t version;
+	int rc = -1;
+
+	if (len <= WIRE_HELLO_MAX && mp_unpack(&u, buf, len) == 0 &&
+	    mp_array(&u.data, 2, 2) == 0 &&
+	    mp_uint(&u.data.via.array.ptr[0], 255, &version) == 0 &&
+	    version == WIRE_VERSION &&
+	    mp_bin(&u.data.via.array.ptr[1], PROTO_IDLEN, id) == 0)
+		rc = 0;
+	msgpack_unpacked_destroy(&u);
+	return rc;
+}

@@ -1,0 +1,113 @@
+/*
+ * The peer protocol's byte formats: the payload carried in the Noise
+ * handshake, the sync messages, invite tokens and bundle files. Pure
+ * functions: decoders check every count and length before anything is
+ * allocated, and never abort on bad input.
+ */
+#ifndef SATCHEL_WIRE_H
+#define SATCHEL_WIRE_H
+
+#include "proto.h"
+
+#define WIRE_VERSION		1
+#define WIRE_TEAMIDLEN		16
+#define WIRE_MAX_FRAME		(4 * 1024 * 1024)	/* one sealed frame */
+#define WIRE_MAX_BATCH		4096	/* entries in one batch */
+#define WIRE_MAX_AUTHORS	65536	/* authors in one vector */
+#define WIRE_PROTOCOL		"Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b"
+
+/* Sync message types; wire values, never reused. */
+enum wire_type {
+	MSG_VECTOR	= 1,	/* [1, [[author, seq, hash]...]] */
+	MSG_ENTRIES	= 2,	/* [2, [envelope...]]: one author, in seq order */
+	MSG_ACK		= 3,	/* [3, author, seq]: committed through seq */
+	MSG_BYE		= 4	/* [4]: this side is done; sent as the final frame */
+};
+
+struct wire_msg {
+	uint8_t			 type;
+	size_t			 n;	/* vector items or entries */
+	const msgpack_object	*items;
+	uint8_t			 author[PROTO_IDLEN];	/* MSG_ACK */
+	uint64_t		 seq;			/* MSG_ACK */
+	msgpack_unpacked	 u;	/* owns items; wire_msg_free */
+};
+
+/* Decodes one sync message; items borrow from buf and from m->u.
+ * Every item is checked here, so the accessors below cannot fail. */
+int	wire_decode(struct wire_msg *m, const uint8_t *buf, size_t len)
+	    PROTO_WUR;
+void	wire_msg_free(struct wire_msg *m);
+void	wire_vector_at(const struct wire_msg *, size_t i, uint8_t *author,
+	    uint64_t *seq, uint8_t *hash);
+void	wire_entry_at(const struct wire_msg *, size_t i, const uint8_t **env,
+	    size_t *len);
+
+void	wire_pack_vector_begin(msgpack_packer *, size_t n);
+void	wire_pack_vector_item(msgpack_packer *, const uint8_t *author,
+	    uint64_t seq, const uint8_t *hash);
+void	wire_pack_entries_begin(msgpack_packer *, size_t n);
+void	wire_pack_entry(msgpack_packer *, const uint8_t *env, size_t len);
+void	wire_pack_ack(msgpack_packer *, const uint8_t *author, uint64_t seq);
+void	wire_pack_bye(msgpack_packer *);
+
+/* The handshake payload that travels with a static key: [version, the
+ * ed25519 identity]. The receiver checks it converts to that static key. */
+#define WIRE_HELLO_MAX		64
+size_t	wire_hello_encode(uint8_t out[WIRE_HELLO_MAX],
+	    const uint8_t id[PROTO_IDLEN]);
+int	wire_hello_decode(const uint8_t *buf, size_t len,
+	    uint8_t id[PROTO_IDLEN]) PROTO_WUR;
+
+/* An invite: what a new device needs to join, signed by the inviter. */
+#define INVITE_SEALEDLEN	(32 + 48)	/* crypto_box_seal of 32 bytes */
+#define INVITE_MAX_ADDRS	4
+#define INVITE_PREFIX		"satchel-invite:"
+struct invite {
+	uint8_t		 team_id[WIRE_TEAMIDLEN];
+	uint8_t		 founder[PROTO_IDLEN];
+	uint8_t		 inviter[PROTO_IDLEN];
+	uint8_t		 invitee[PROTO_IDLEN];
+	int		 box;		/* the secret is the network key */
+	uint8_t		 sealed[INVITE_SEALEDLEN];
+	size_t		 naddrs;
+	char		 addrs[INVITE_MAX_ADDRS][64];
+	uint8_t		 signature[PROTO_SIGLEN];
+};
+/* Signs inv with the inviter's key and encodes it. */
+int	invite_encode(struct invite *, const uint8_t sk[PROTO_SKLEN],
+	    msgpack_sbuffer *) PROTO_WUR;
+/* Decodes and checks the inviter's signature. */
+int	invite_decode(struct invite *, const uint8_t *, size_t) PROTO_WUR;
+
+/*
+ * A bundle file: entries carried by hand (a USB stick).
+ *
+ *	"SATCHELB" version[1] team_id[16] exporter[32] count[8 BE]
+ *	{ length[4 BE] envelope }*count  mac[32]
+ *
+ * The MAC is BLAKE2b keyed with a key derived from the team's network key
+ * and covers every byte before it, so a flipped byte, a cut file or
+ * another team's bundle is refused before any entry is looked at.
+ */
+#define BUNDLE_MAGIC		"SATCHELB"
+#define BUNDLE_HEADER_LEN	(8 + 1 + WIRE_TEAMIDLEN + PROTO_IDLEN + 8)
+#define BUNDLE_MACLEN		32
+struct bundle {
+	uint8_t		 team_id[WIRE_TEAMIDLEN];
+	uint8_t		 exporter[PROTO_IDLEN];
+	uint64_t	 count;
+	const uint8_t	*next;		/* cursor over the entries */
+	size_t		 left;
+};
+void	bundle_header(uint8_t out[BUNDLE_HEADER_LEN], const uint8_t *team_id,
+	    const uint8_t *exporter, uint64_t count);
+void	bundle_mac(uint8_t out[BUNDLE_MACLEN], const uint8_t *key,
+	    const uint8_t *buf, size_t len);
+/* Checks form, MAC and entry framing of a whole bundle held in memory. */
+int	bundle_open(struct bundle *, const uint8_t *buf, size_t len,
+	    const uint8_t key[32]) PROTO_WUR;
+/* The next envelope, or 0 when none is left. */
+int	bundle_next(struct bundle *, const uint8_t **env, size_t *len);
+
+#endif
