@@ -136,6 +136,20 @@ static const struct command commands[] = {
 	  "  example: satchel export /media/usb/satchel.bundle" },
 	{ "import", cmd_import, "", 1, 1, "satchel import FILE",
 	  "Verify and apply a bundle. Importing it twice changes nothing." },
+	{ "serve", cmd_serve, "listen=", 0, 0, "satchel serve [--listen "
+	  "HOST:PORT]",
+	  "The daemon: listens for peers (default 0.0.0.0:7420), keeps "
+	  "connections to the\npeers it knows, and pushes new entries as soon "
+	  "as they are written. Runs in the\nforeground, logs to stderr, stops "
+	  "cleanly on SIGTERM.\n"
+	  "  example: satchel serve --listen 0.0.0.0:7420" },
+	{ "sync", cmd_sync, "", 0, 1, "satchel sync [HOST:PORT]",
+	  "Sync once with one peer, or with every peer, then exit. Works with "
+	  "or without a\ndaemon running.\n  example: satchel sync "
+	  "192.168.1.20:7420" },
+	{ "status", cmd_status, "json", 0, 0, "satchel status [--json]",
+	  "This device, its peers (connected or not, last seen, entries each "
+	  "side lacks)\nand open conflicts." },
 	{ "verify", cmd_verify, "", 0, 0, "satchel verify",
 	  "Check every log chain and signature, and that the records equal a "
 	  "replay of the log." },
@@ -150,6 +164,7 @@ content_command(const struct command *c)
 	static int (*const relay_ok[])(struct device *, struct args *) = {
 		cmd_id, cmd_verify, cmd_join, cmd_member_list, cmd_peer_add,
 		cmd_peer_list, cmd_peer_remove, cmd_export, cmd_import,
+		cmd_serve, cmd_sync, cmd_status,
 	};
 
 	for (size_t i = 0; i < sizeof(relay_ok) / sizeof(relay_ok[0]); i++)

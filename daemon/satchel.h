@@ -197,6 +197,11 @@ int	cmd_export(struct device *, struct args *);
 int	cmd_import(struct device *, struct args *);
 void	bundle_key(const struct device *, uint8_t out[32]);
 
+/* serve.c and status.c */
+int	cmd_serve(struct device *, struct args *);
+int	cmd_sync(struct device *, struct args *);
+int	cmd_status(struct device *, struct args *);
+
 /* json.c: records as JSON. */
 void	json_record(const struct record *);
 

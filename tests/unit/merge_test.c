@@ -1806,6 +1806,8 @@ test_store_record_find(void)
 		{ KIND_STUDENT,	"ab35ff00000000000000000000000003" },
 		{ KIND_GROUP,	"c0ffee00000000000000000000000004" },
 		{ KIND_GOAL,	"ab35ff00000000000000000000000005" },
+		{ KIND_STUDENT,	"ab350100000000000000000000000006" },
+		{ KIND_GROUP,	"c0ff1000000000000000000000000007" },
 	};
 	static const struct {
 		const char	*prefix;
@@ -1817,19 +1819,25 @@ test_store_record_find(void)
 		{ "ab120000000000000000000000000001", STORE_OK, 0 },
 		{ "ab34",	STORE_OK,	1 },	/* in another kind */
 		{ "ab340",	STORE_OK,	1 },
-		{ "c",		STORE_OK,	3 },
+		{ "ab350",	STORE_OK,	5 },
+		{ "c0ffe",	STORE_OK,	3 },	/* after c0ff10 */
+		{ "c0ff1",	STORE_OK,	6 },
 		{ "c0ffee",	STORE_OK,	3 },
 		{ "ab35ff00000000000000000000000005", STORE_OK, 4 },
+		{ "ab35ff00000000000000000000000003", STORE_OK, 2 },
 		{ "ab35ff000000000000000000000000050", STORE_ENOTFOUND, -1 },
 		{ "ab35ff0000000000000000000000000", STORE_EAMBIGUOUS, -1 },
-		{ "ab35ff00000000000000000000000003", STORE_OK, 2 },
 		{ "a",		STORE_EAMBIGUOUS, -1 },	/* odd, every kind */
+		{ "c",		STORE_EAMBIGUOUS, -1 },
 		{ "ab",		STORE_EAMBIGUOUS, -1 },
 		{ "ab3",	STORE_EAMBIGUOUS, -1 },
-		{ "ab35f",	STORE_EAMBIGUOUS, -1 },	/* two kinds */
+		{ "ab35",	STORE_EAMBIGUOUS, -1 },
+		{ "ab35f",	STORE_EAMBIGUOUS, -1 },	/* after ab3501 */
+		{ "c0ff",	STORE_EAMBIGUOUS, -1 },
 		{ "ab35e",	STORE_ENOTFOUND, -1 },
 		{ "ab13",	STORE_ENOTFOUND, -1 },
 		{ "ab2",	STORE_ENOTFOUND, -1 },
+		{ "c0ff2",	STORE_ENOTFOUND, -1 },
 		{ "b",		STORE_ENOTFOUND, -1 },
 		{ "0",		STORE_ENOTFOUND, -1 },
 		{ "ff",		STORE_ENOTFOUND, -1 },

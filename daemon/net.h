@@ -1,0 +1,108 @@
+/*
+ * daemon/ networking: the event loop (libuv, for the macOS and Windows
+ * laptops teachers have), peer connections and the sync protocol.
+ * Private to daemon/.
+ */
+#ifndef SATCHEL_NET_H
+#define SATCHEL_NET_H
+
+#include <uv.h>
+#include <sodium.h>
+
+#include "noise.h"
+#include "satchel.h"
+#include "wire.h"
+
+#define SYNC_WINDOW	4		/* batches in flight, unacknowledged */
+#define SYNC_BATCH	1024		/* entries per batch at most */
+#define SYNC_BATCH_BYTES (1024 * 1024)	/* bytes per batch, roughly */
+#define SEND_QUEUE_MAX	(8 * 1024 * 1024)	/* stop reading the log past it */
+#define TICK_MS		200		/* notice other processes' writes */
+#define IDLE_TIMEOUT_MS	30000		/* a one-shot sync gives up */
+#define BACKOFF_MIN_MS	500
+#define BACKOFF_MAX_MS	30000
+
+enum conn_state {
+	CONN_CONNECTING,
+	CONN_HANDSHAKE,
+	CONN_HEADER,		/* waiting for the peer's stream header */
+	CONN_SYNC,
+	CONN_CLOSED
+};
+
+struct server;
+
+struct target {			/* a peer we dial */
+	char		 addr[64];
+	uint8_t		 id[PROTO_IDLEN];
+	int		 id_known;
+	struct conn	*conn;
+	uint64_t	 next_attempt;
+	uint64_t	 backoff;
+	int		 done;		/* one-shot: finished, well or not */
+	int		 ok;
+	int		 seen;		/* still in the peer list */
+};
+
+struct conn {
+	struct server	*srv;
+	struct conn	*next;
+	uv_tcp_t	 tcp;
+	uv_connect_t	 connect_req;
+	int		 initiator;
+	char		 addr[64];
+	struct target	*target;
+	enum conn_state	 state;
+	struct noise_hs	 hs;
+	uint8_t		 remote[PROTO_IDLEN];
+	int		 authenticated;
+	crypto_secretstream_xchacha20poly1305_state tx, rx;
+	uint8_t		 rx_key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
+	uint8_t		*in;
+	size_t		 in_len, in_cap;
+	size_t		 queued;	/* bytes handed to uv_write, not yet written */
+	int		 have_vector;
+	struct vec	 theirs;	/* what the peer holds, as far as we know */
+	struct vec	 sent;		/* what we have sent it */
+	struct vec	 want;		/* what it had to give us */
+	int		 inflight;
+	int		 sent_bye, got_bye, done;
+	uint64_t	 received, sent_count;
+	uint64_t	 last_activity;
+};
+
+struct server {
+	uv_loop_t	*loop;
+	struct device	*d;
+	uv_tcp_t	 listener;
+	int		 listening;
+	uv_timer_t	 tick;
+	uv_signal_t	 sigterm, sigint;
+	struct conn	*conns;
+	struct target	*targets;
+	size_t		 ntargets;
+	uint8_t		 heads_hash[32];
+	uint64_t	 last_peer_reload;
+	int		 oneshot;
+	int		 stopping;
+	uint8_t		 x_sk[crypto_scalarmult_curve25519_BYTES];
+};
+
+/* peer.c */
+struct conn	*conn_new(struct server *, int initiator, const char *addr);
+void		 conn_start_handshake(struct conn *);
+void		 conn_close(struct conn *, const char *why);
+void		 conn_pump(struct conn *);
+void		 conn_bye(struct conn *);
+void		 conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
+void		 conn_alloc_cb(uv_handle_t *, size_t, uv_buf_t *);
+void		 net_log(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+void		 short_id(char out[13], const uint8_t *id);
+
+/* serve.c */
+void		 server_changed(struct server *);
+void		 server_conn_ready(struct server *, struct conn *);
+void		 server_conn_gone(struct server *, struct conn *);
+
+#endif

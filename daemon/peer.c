@@ -1,0 +1,830 @@
+/*
+ * One peer connection: the Noise_XXpsk0 handshake, sealed frames, and the
+ * sync protocol.
+ *
+ *	handshake:  { length[2 BE] noise-message }, three of them
+ *	then:	    { length[4 BE] secretstream-header }, once each way
+ *	then:	    { length[4 BE] secretstream-ciphertext }*, the last one
+ *		    tagged FINAL (a MSG_BYE), so a cut session is told apart
+ *		    from a finished one
+ *
+ * Every length is checked before anything is allocated. A peer's bad bytes
+ * are logged with its id and close the connection; nothing of a refused
+ * batch is applied.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "net.h"
+
+#define FRAME_MAX	(WIRE_MAX_FRAME + \
+	crypto_secretstream_xchacha20poly1305_ABYTES)
+#define PROLOGUE	"satchel/1"
+
+static void handle_frame(struct conn *, const uint8_t *, size_t);
+
+void
+net_log(const char *fmt, ...)
+{
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	localtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(stderr, "%s satchel: ", when);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+short_id(char out[13], const uint8_t *id)
+{
+	char hex[2 * PROTO_IDLEN + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), id, PROTO_IDLEN);
+	snprintf(out, 13, "%.12s", hex);
+}
+
+/* Who the peer is, for log lines: its id once known, else its address. */
+static const char *
+who(const struct conn *c)
+{
+	static char buf[96];
+	char id[13];
+
+	if (!c->authenticated)
+		snprintf(buf, sizeof(buf), "%s", c->addr);
+	else {
+		short_id(id, c->remote);
+		snprintf(buf, sizeof(buf), "%s (%s)", id, c->addr);
+	}
+	return buf;
+}
+
+struct conn *
+conn_new(struct server *srv, int initiator, const char *addr)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->srv = srv;
+	c->initiator = initiator;
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	c->tcp.data = c;
+	c->last_activity = uv_now(srv->loop);
+	c->next = srv->conns;
+	srv->conns = c;
+	return c;
+}
+
+static void
+free_cb(uv_handle_t *h)
+{
+	struct conn *c = h->data, **pp;
+
+	for (pp = &c->srv->conns; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	vec_free(&c->theirs);
+	vec_free(&c->sent);
+	vec_free(&c->want);
+	free(c->in);
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+}
+
+void
+conn_close(struct conn *c, const char *why)
+{
+	if (c->state == CONN_CLOSED)
+		return;
+	if (why != NULL)
+		net_log("%s: %s", who(c), why);
+	c->state = CONN_CLOSED;
+	noise_wipe_hs(&c->hs);
+	server_conn_gone(c->srv, c);
+	if (!uv_is_closing((uv_handle_t *)&c->tcp))
+		uv_close((uv_handle_t *)&c->tcp, free_cb);
+}
+
+struct write_req {
+	uv_write_t	 req;
+	struct conn	*c;
+	size_t		 len;
+	uint8_t		 data[];
+};
+
+static void
+write_cb(uv_write_t *req, int status)
+{
+	struct write_req *w = (struct write_req *)req;
+
+	w->c->queued -= w->len;
+	if (status != 0 && status != UV_ECANCELED)
+		conn_close(w->c, "write failed");
+	else if (status == 0 && w->c->state == CONN_SYNC)
+		conn_pump(w->c);
+	free(w);
+}
+
+/* Queues a length-prefixed frame; hdr is 2 or 4 bytes of length. */
+static int
+send_frame(struct conn *c, int hdr, const uint8_t *p, size_t len)
+{
+	struct write_req *w = malloc(sizeof(*w) + hdr + len);
+	uv_buf_t buf;
+
+	if (w == NULL) {
+		conn_close(c, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < hdr; i++)
+		w->data[i] = (uint8_t)(len >> (8 * (hdr - 1 - i)));
+	memcpy(w->data + hdr, p, len);
+	w->c = c;
+	w->len = hdr + len;
+	buf = uv_buf_init((char *)w->data, (unsigned)w->len);
+	c->queued += w->len;
+	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, write_cb) != 0) {
+		c->queued -= w->len;
+		free(w);
+		conn_close(c, "write failed");
+		return -1;
+	}
+	return 0;
+}
+
+/* Seals one sync message; FINAL marks the end of the session. */
+static int
+send_msg(struct conn *c, const msgpack_sbuffer *sb, int final)
+{
+	size_t clen = sb->size + crypto_secretstream_xchacha20poly1305_ABYTES;
+	uint8_t *ct = malloc(clen);
+	int rc;
+
+	if (ct == NULL) {
+		conn_close(c, "out of memory");
+		return -1;
+	}
+	crypto_secretstream_xchacha20poly1305_push(&c->tx, ct, NULL,
+	    (const uint8_t *)sb->data, sb->size, NULL, 0, final ?
+	    crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+	rc = send_frame(c, 4, ct, clen);
+	free(ct);
+	return rc;
+}
+
+void
+conn_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	static char slab[64 * 1024];
+
+	(void)h;
+	(void)hint;
+	*buf = uv_buf_init(slab, sizeof(slab));
+}
+
+/* Appends to the input buffer, growing it only as far as a frame may. */
+static int
+in_append(struct conn *c, const char *p, size_t n)
+{
+	if (c->in_len + n > c->in_cap) {
+		size_t cap = c->in_cap ? c->in_cap : 64 * 1024;
+		uint8_t *q;
+
+		while (cap < c->in_len + n)
+			cap *= 2;
+		if (cap > FRAME_MAX + 4 + 64 * 1024)
+			cap = FRAME_MAX + 4 + 64 * 1024;
+		if (cap < c->in_len + n || (q = realloc(c->in, cap)) == NULL)
+			return -1;
+		c->in = q;
+		c->in_cap = cap;
+	}
+	memcpy(c->in + c->in_len, p, n);
+	c->in_len += n;
+	return 0;
+}
+
+/* Takes whole frames off the input buffer and handles them. */
+static void
+drain_frames(struct conn *c)
+{
+	size_t off = 0;
+
+	while (c->state != CONN_CLOSED) {
+		int hdr = c->state == CONN_HANDSHAKE ? 2 : 4;
+		size_t len = 0;
+
+		if (c->in_len - off < (size_t)hdr)
+			break;
+		for (int i = 0; i < hdr; i++)
+			len = (len << 8) | c->in[off + i];
+		if (len == 0 || len > FRAME_MAX) {
+			conn_close(c, "refused: frame length out of bounds");
+			return;
+		}
+		if (c->in_len - off < hdr + len)
+			break;
+		handle_frame(c, c->in + off + hdr, len);
+		off += hdr + len;
+	}
+	if (c->state != CONN_CLOSED && off > 0) {
+		memmove(c->in, c->in + off, c->in_len - off);
+		c->in_len -= off;
+	}
+}
+
+void
+conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct conn *c = s->data;
+
+	if (n == 0 || c->state == CONN_CLOSED)
+		return;
+	if (n < 0) {
+		if (c->got_bye || c->done)
+			conn_close(c, NULL);
+		else
+			conn_close(c, n == UV_EOF ? "connection ended without "
+			    "an end-of-session mark" : uv_strerror((int)n));
+		return;
+	}
+	c->last_activity = uv_now(c->srv->loop);
+	if (in_append(c, buf->base, (size_t)n) != 0) {
+		conn_close(c, "refused: more data than a frame may hold");
+		return;
+	}
+	drain_frames(c);
+}
+
+/* ---- handshake ---- */
+
+static int
+hs_begin(struct conn *c)
+{
+	struct server *srv = c->srv;
+	int rc;
+
+	rc = noise_hs_init(&c->hs, WIRE_PROTOCOL, c->initiator,
+	    (const uint8_t *)PROLOGUE, strlen(PROLOGUE), srv->x_sk, NULL);
+	if (rc == 0)
+		rc = noise_hs_add_psk(&c->hs, srv->d->network->key);
+	return rc;
+}
+
+static int
+hs_send(struct conn *c, const uint8_t *payload, size_t plen)
+{
+	uint8_t msg[NOISE_MAX_MSG];
+	size_t len;
+
+	if (noise_hs_write(&c->hs, payload, plen, msg, sizeof(msg), &len) != 0) {
+		conn_close(c, "handshake failed");
+		return -1;
+	}
+	return send_frame(c, 2, msg, len);
+}
+
+void
+conn_start_handshake(struct conn *c)
+{
+	c->state = CONN_HANDSHAKE;
+	if (hs_begin(c) != 0) {
+		conn_close(c, "cannot start the handshake");
+		return;
+	}
+	uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb, conn_read_cb);
+	if (c->initiator)
+		hs_send(c, NULL, 0);
+}
+
+/* The identity in the payload must be the one the static key belongs to,
+ * and a current member of the team. */
+static int
+check_peer(struct conn *c, const uint8_t *payload, size_t plen)
+{
+	uint8_t rs[NOISE_DHLEN], x_pk[NOISE_DHLEN];
+	struct store_txn *t;
+	char role[16] = "", id[13];
+	int member = 0;
+
+	if (wire_hello_decode(payload, plen, c->remote) != 0 ||
+	    noise_hs_remote_static(&c->hs, rs) != 0 ||
+	    crypto_sign_ed25519_pk_to_curve25519(x_pk, c->remote) != 0 ||
+	    sodium_memcmp(rs, x_pk, NOISE_DHLEN) != 0) {
+		conn_close(c, "refused: its identity does not match its "
+		    "handshake key");
+		return -1;
+	}
+	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {
+		member = team_is_member(c->srv->d, t, c->remote, role);
+		store_abort(t);
+	}
+	short_id(id, c->remote);
+	if (!member) {
+		net_log("%s: refused device %s: not a member of this team",
+		    c->addr, id);
+		conn_close(c, NULL);
+		return -1;
+	}
+	if (c->target && c->target->id_known &&
+	    memcmp(c->target->id, c->remote, PROTO_IDLEN) != 0) {
+		net_log("%s: refused device %s: the peer list expects another "
+		    "device there", c->addr, id);
+		conn_close(c, NULL);
+		return -1;
+	}
+	c->authenticated = 1;
+	return 0;
+}
+
+static void
+send_vector(struct conn *c)
+{
+	struct store_txn *t;
+	struct vec ours;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) != 0) {
+		conn_close(c, "cannot read the store");
+		return;
+	}
+	if (vec_from_heads(&ours, t) != 0) {
+		store_abort(t);
+		vec_free(&ours);
+		conn_close(c, "cannot read the store");
+		return;
+	}
+	store_abort(t);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	vec_pack(&ours, &pk);
+	send_msg(c, &sb, 0);
+	msgpack_sbuffer_destroy(&sb);
+	vec_free(&ours);
+}
+
+/* After the last handshake message: keys for both directions. */
+static void
+hs_finish(struct conn *c)
+{
+	struct noise_cipher tx, rx;
+	uint8_t header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+
+	if (noise_hs_split(&c->hs, &tx, &rx) != 0) {
+		conn_close(c, "handshake failed");
+		return;
+	}
+	crypto_secretstream_xchacha20poly1305_init_push(&c->tx, header, tx.k);
+	memcpy(c->rx_key, rx.k, sizeof(c->rx_key));
+	noise_wipe_cipher(&tx);
+	noise_wipe_cipher(&rx);
+	noise_wipe_hs(&c->hs);
+	c->state = CONN_HEADER;
+	if (send_frame(c, 4, header, sizeof(header)) != 0)
+		return;
+	server_conn_ready(c->srv, c);
+	if (c->state != CONN_CLOSED)
+		send_vector(c);
+}
+
+static void
+handle_handshake(struct conn *c, const uint8_t *msg, size_t len)
+{
+	uint8_t payload[NOISE_MAX_MSG], hello[WIRE_HELLO_MAX];
+	size_t plen, hlen = wire_hello_encode(hello, c->srv->d->id);
+
+	if (noise_hs_read(&c->hs, msg, len, payload, sizeof(payload),
+	    &plen) != 0) {
+		/* A stranger without the network key gets not one byte. */
+		conn_close(c, c->initiator ? "refused: the handshake reply "
+		    "does not verify" : "refused: handshake failed (wrong "
+		    "network key, or not a Satchel device)");
+		return;
+	}
+	if (!c->initiator && !noise_hs_done(&c->hs)) {
+		hs_send(c, hello, hlen);	/* message 2 */
+		return;
+	}
+	if (check_peer(c, payload, plen) != 0)
+		return;
+	if (c->initiator && hs_send(c, hello, hlen) != 0)	/* message 3 */
+		return;
+	hs_finish(c);
+}
+
+/* ---- sync ---- */
+
+static void
+peer_vec_save(struct conn *c)
+{
+	struct store_txn *t;
+
+	if (store_begin(c->srv->d->st, 0, &t) != 0)
+		return;
+	if (vec_save_peer(&c->theirs, t, c->remote) != 0) {
+		store_abort(t);
+		net_log("%s: could not record its vector", who(c));
+		return;
+	}
+	if (store_commit(t) != 0)
+		net_log("%s: could not record its vector", who(c));
+}
+
+/* Our entry author:seq has the hash the peer says it holds, or a fork. */
+static int
+same_entry(struct store_txn *t, const struct vec_item *theirs)
+{
+	const uint8_t *env;
+	uint8_t hash[PROTO_HASHLEN];
+	struct envelope e;
+	size_t len;
+
+	if (store_log_get(t, theirs->author, theirs->seq, &env, &len) != 0)
+		return 1;	/* we lack it: nothing to compare */
+	if (proto_envelope_decode(&e, env, len) != 0)
+		return 0;
+	proto_envelope_hash(&e, hash);
+	return sodium_memcmp(hash, theirs->hash, PROTO_HASHLEN) == 0;
+}
+
+static void
+handle_vector(struct conn *c, const struct wire_msg *m)
+{
+	struct store_txn *t;
+	char id[13];
+
+	if (c->have_vector || vec_from_msg(&c->theirs, m) != 0 ||
+	    vec_from_msg(&c->want, m) != 0) {
+		conn_close(c, "refused: a second or malformed vector");
+		return;
+	}
+	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) != 0) {
+		conn_close(c, "cannot read the store");
+		return;
+	}
+	for (size_t i = 0; i < c->theirs.n; i++)
+		if (c->theirs.items[i].seq > 0 &&
+		    !same_entry(t, &c->theirs.items[i])) {
+			short_id(id, c->theirs.items[i].author);
+			store_abort(t);
+			net_log("%s: fork: it holds a different entry %s:%llu "
+			    "than this device; not syncing that", who(c), id,
+			    (unsigned long long)c->theirs.items[i].seq);
+			conn_close(c, NULL);
+			return;
+		}
+	store_abort(t);
+	c->have_vector = 1;
+	peer_vec_save(c);
+	conn_pump(c);
+}
+
+/* Checks a batch is one author's run, in order, before any of it is
+ * applied; sets author and the first and last seq. */
+static int
+batch_shape(const struct wire_msg *m, uint8_t *author, uint64_t *first,
+    uint64_t *last)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const uint8_t *env;
+		struct envelope e;
+		size_t len;
+
+		wire_entry_at(m, i, &env, &len);
+		if (proto_envelope_decode(&e, env, len) != 0)
+			return -1;
+		if (i == 0) {
+			memcpy(author, e.author, PROTO_IDLEN);
+			*first = e.seq;
+		} else if (memcmp(author, e.author, PROTO_IDLEN) != 0 ||
+		    e.seq != *last + 1)
+			return -1;
+		*last = e.seq;
+	}
+	return 0;
+}
+
+/* Applies a batch in one transaction. Only its last entry's signature is
+ * checked: the hash chain vouches for the rest. */
+static int
+apply_batch(struct conn *c, const struct wire_msg *m, size_t *added)
+{
+	struct store_txn *t;
+	int rc;
+
+	if ((rc = store_begin(c->srv->d->st, 0, &t)) != 0)
+		return rc;
+	*added = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		const uint8_t *env;
+		size_t len;
+
+		wire_entry_at(m, i, &env, &len);
+		rc = store_apply_entry(t, c->srv->d->keyring, env, len,
+		    i == m->n - 1);
+		if (rc == STORE_EDUP)
+			continue;
+		if (rc != 0) {
+			store_abort(t);
+			return rc;
+		}
+		(*added)++;
+	}
+	if ((rc = vec_save_peer(&c->theirs, t, c->remote)) != 0) {
+		store_abort(t);
+		return rc;
+	}
+	return store_commit(t);
+}
+
+static void
+handle_entries(struct conn *c, const struct wire_msg *m)
+{
+	uint8_t author[PROTO_IDLEN], hash[PROTO_HASHLEN];
+	uint64_t first = 0, last = 0, head;
+	struct store_txn *t;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t added;
+	char id[13], why[160];
+	int rc;
+
+	if (batch_shape(m, author, &first, &last) != 0) {
+		conn_close(c, "refused batch: not one author's entries in order");
+		return;
+	}
+	vec_raise(&c->theirs, author, last, NULL);
+	if ((rc = apply_batch(c, m, &added)) != 0) {
+		short_id(id, author);
+		snprintf(why, sizeof(why), "refused batch %s:%llu-%llu: %s; "
+		    "nothing applied", id, (unsigned long long)first,
+		    (unsigned long long)last, store_strerror(rc));
+		conn_close(c, why);
+		return;
+	}
+	c->received += added;
+	head = last;
+	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {
+		if (store_head_get(t, author, &head, hash) != 0)
+			head = last;
+		store_abort(t);
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	wire_pack_ack(&pk, author, head);
+	send_msg(c, &sb, 0);
+	msgpack_sbuffer_destroy(&sb);
+	if (added > 0)
+		server_changed(c->srv);		/* relay to the others */
+	else
+		conn_pump(c);
+}
+
+static void
+handle_ack(struct conn *c, const struct wire_msg *m)
+{
+	if (c->inflight > 0)
+		c->inflight--;
+	vec_raise(&c->theirs, m->author, m->seq, NULL);
+	if (c->inflight == 0)
+		peer_vec_save(c);
+	conn_pump(c);
+}
+
+static void
+handle_msg(struct conn *c, const uint8_t *p, size_t len, int final)
+{
+	struct wire_msg m;
+
+	if (wire_decode(&m, p, len) != 0) {
+		conn_close(c, "refused: malformed message");
+		return;
+	}
+	if (final != (m.type == MSG_BYE) || (!c->have_vector &&
+	    m.type != MSG_VECTOR)) {
+		wire_msg_free(&m);
+		conn_close(c, "refused: message out of order");
+		return;
+	}
+	switch (m.type) {
+	case MSG_VECTOR:
+		handle_vector(c, &m);
+		break;
+	case MSG_ENTRIES:
+		handle_entries(c, &m);
+		break;
+	case MSG_ACK:
+		handle_ack(c, &m);
+		break;
+	case MSG_BYE:
+		c->got_bye = 1;
+		if (!c->srv->oneshot || c->sent_bye)
+			conn_close(c, NULL);
+		break;
+	}
+	wire_msg_free(&m);
+}
+
+static void
+handle_frame(struct conn *c, const uint8_t *p, size_t len)
+{
+	unsigned char tag;
+	uint8_t *pt;
+	unsigned long long plen;
+
+	if (c->state == CONN_HANDSHAKE) {
+		handle_handshake(c, p, len);
+		return;
+	}
+	if (c->state == CONN_HEADER) {
+		if (len != crypto_secretstream_xchacha20poly1305_HEADERBYTES ||
+		    crypto_secretstream_xchacha20poly1305_init_pull(&c->rx, p,
+		    c->rx_key) != 0) {
+			conn_close(c, "refused: bad stream header");
+			return;
+		}
+		sodium_memzero(c->rx_key, sizeof(c->rx_key));
+		c->state = CONN_SYNC;
+		return;
+	}
+	if (c->got_bye || len < crypto_secretstream_xchacha20poly1305_ABYTES ||
+	    (pt = malloc(len)) == NULL) {
+		conn_close(c, "refused: frame after the end of the session");
+		return;
+	}
+	if (crypto_secretstream_xchacha20poly1305_pull(&c->rx, pt, &plen, &tag,
+	    p, len, NULL, 0) != 0) {
+		free(pt);
+		conn_close(c, "refused: a frame failed authentication");
+		return;
+	}
+	handle_msg(c, pt, (size_t)plen,
+	    tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL);
+	free(pt);
+}
+
+/* ---- sending what the peer lacks ---- */
+
+struct batch {
+	msgpack_sbuffer	 body;
+	size_t		 n;
+	uint64_t	 last;
+};
+
+static int
+read_batch(struct store_txn *t, const uint8_t *author, uint64_t from,
+    uint64_t head, struct batch *b)
+{
+	msgpack_packer pk;
+	size_t bytes = 0;
+
+	msgpack_sbuffer_init(&b->body);
+	msgpack_packer_init(&pk, &b->body, msgpack_sbuffer_write);
+	b->n = 0;
+	for (uint64_t seq = from; seq <= head && b->n < SYNC_BATCH &&
+	    bytes < SYNC_BATCH_BYTES; seq++) {
+		const uint8_t *env;
+		size_t len;
+
+		if (store_log_get(t, author, seq, &env, &len) != 0)
+			return -1;
+		wire_pack_entry(&pk, env, len);
+		bytes += len;
+		b->n++;
+		b->last = seq;
+	}
+	return 0;
+}
+
+static int
+send_batch(struct conn *c, struct batch *b)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	wire_pack_entries_begin(&pk, b->n);
+	msgpack_sbuffer_write(&sb, b->body.data, b->body.size);
+	rc = send_msg(c, &sb, 0);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+/* Sends the next batches of whatever the peer lacks, within the window. */
+static void
+pump_authors(struct conn *c, struct store_txn *t, const struct vec *ours)
+{
+	for (size_t i = 0; i < ours->n && c->state == CONN_SYNC; i++) {
+		const struct vec_item *o = &ours->items[i];
+		uint64_t from = vec_seq(&c->theirs, o->author);
+
+		if (vec_seq(&c->sent, o->author) > from)
+			from = vec_seq(&c->sent, o->author);
+		while (from < o->seq && c->inflight < SYNC_WINDOW &&
+		    c->queued < SEND_QUEUE_MAX && c->state == CONN_SYNC) {
+			struct batch b;
+
+			if (read_batch(t, o->author, from + 1, o->seq, &b) != 0 ||
+			    send_batch(c, &b) != 0) {
+				msgpack_sbuffer_destroy(&b.body);
+				conn_close(c, "cannot read the log");
+				return;
+			}
+			msgpack_sbuffer_destroy(&b.body);
+			vec_raise(&c->sent, o->author, b.last, NULL);
+			c->sent_count += b.n;
+			c->inflight++;
+			from = b.last;
+		}
+	}
+}
+
+/* Everything sent is acknowledged, and we hold all the peer offered. */
+static int
+caught_up(const struct conn *c, const struct vec *ours)
+{
+	if (c->inflight > 0)
+		return 0;
+	for (size_t i = 0; i < ours->n; i++)
+		if (vec_seq(&c->theirs, ours->items[i].author) <
+		    ours->items[i].seq)
+			return 0;
+	for (size_t i = 0; i < c->want.n; i++)
+		if (vec_seq(ours, c->want.items[i].author) <
+		    c->want.items[i].seq)
+			return 0;
+	return 1;
+}
+
+void
+conn_pump(struct conn *c)
+{
+	struct store_txn *t;
+	struct vec ours;
+
+	if (c->state != CONN_SYNC || !c->have_vector || c->sent_bye)
+		return;
+	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) != 0)
+		return;
+	if (vec_from_heads(&ours, t) == 0)
+		pump_authors(c, t, &ours);
+	store_abort(t);
+	if (c->state == CONN_SYNC && c->srv->oneshot && caught_up(c, &ours)) {
+		c->done = 1;
+		conn_bye(c);
+	}
+	vec_free(&ours);
+}
+
+static void
+shutdown_cb(uv_shutdown_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	(void)status;
+	free(req);
+	conn_close(c, NULL);
+}
+
+/* Ends the session with a FINAL frame, then closes once it is written. */
+void
+conn_bye(struct conn *c)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uv_shutdown_t *req;
+
+	if (c->state != CONN_SYNC || c->sent_bye)
+		return;
+	c->sent_bye = 1;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	wire_pack_bye(&pk);
+	send_msg(c, &sb, 1);
+	msgpack_sbuffer_destroy(&sb);
+	if (c->state == CONN_CLOSED)
+		return;
+	if ((req = malloc(sizeof(*req))) == NULL) {
+		conn_close(c, NULL);
+		return;
+	}
+	req->data = c;
+	if (uv_shutdown(req, (uv_stream_t *)&c->tcp, shutdown_cb) != 0) {
+		free(req);
+		conn_close(c, NULL);
+	}
+}

@@ -1,0 +1,481 @@
+/*
+ * satchel serve and satchel sync: the event loop. serve listens, keeps a
+ * connection to every peer it knows (reconnecting with backoff), and
+ * pushes new entries as soon as they are written, by this process or by
+ * any other (it looks at the store's heads every TICK_MS). sync dials its
+ * peers once, exchanges what each side lacks, and exits.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net.h"
+
+static void
+status_put(struct server *srv, const uint8_t *id, const char *addr,
+    int connected)
+{
+	char key[80], hex[2 * PROTO_IDLEN + 1], val[160];
+	struct store_txn *t;
+
+	sodium_bin2hex(hex, sizeof(hex), id, PROTO_IDLEN);
+	snprintf(key, sizeof(key), "pstat:%s", hex);
+	snprintf(val, sizeof(val), "%d %llu %llu %s", connected,
+	    (unsigned long long)now_ms(), (unsigned long long)getpid(), addr);
+	if (store_begin(srv->d->st, 0, &t) != 0)
+		return;
+	if (store_meta_put(t, key, val, strlen(val)) != 0) {
+		store_abort(t);
+		return;
+	}
+	if (store_commit(t) != 0)
+		net_log("could not record the status of %s", addr);
+}
+
+/* Of two connections between the same devices, both keep the one dialled
+ * by the device with the smaller id. */
+static int
+preferred(const struct server *srv, const struct conn *c)
+{
+	int we_smaller = memcmp(srv->d->id, c->remote, PROTO_IDLEN) < 0;
+
+	return c->initiator == we_smaller;
+}
+
+void
+server_conn_ready(struct server *srv, struct conn *c)
+{
+	char id[13];
+
+	for (struct conn *o = srv->conns; o != NULL; o = o->next) {
+		if (o == c || o->state == CONN_CLOSED || !o->authenticated ||
+		    memcmp(o->remote, c->remote, PROTO_IDLEN) != 0)
+			continue;
+		if (preferred(srv, c)) {
+			conn_close(o, NULL);
+		} else {
+			conn_close(c, NULL);
+			return;
+		}
+	}
+	short_id(id, c->remote);
+	net_log("%s: connected to %s, %s", c->addr, id, c->initiator ?
+	    "dialled" : "accepted");
+	if (c->target != NULL)
+		c->target->backoff = 0;
+	status_put(srv, c->remote, c->addr, 1);
+}
+
+void
+server_conn_gone(struct server *srv, struct conn *c)
+{
+	struct target *tg = c->target;
+
+	if (c->authenticated)
+		status_put(srv, c->remote, c->addr, 0);
+	if (tg == NULL)
+		return;
+	tg->conn = NULL;
+	c->target = NULL;
+	if (srv->oneshot) {
+		tg->done = 1;
+		tg->ok = c->done;
+		if (c->done)
+			net_log("%s: sync done: %llu entries received, %llu "
+			    "sent", tg->addr, (unsigned long long)c->received,
+			    (unsigned long long)c->sent_count);
+		return;
+	}
+	tg->backoff = tg->backoff ? tg->backoff * 2 : BACKOFF_MIN_MS;
+	if (tg->backoff > BACKOFF_MAX_MS)
+		tg->backoff = BACKOFF_MAX_MS;
+	tg->next_attempt = uv_now(srv->loop) + tg->backoff;
+}
+
+void
+server_changed(struct server *srv)
+{
+	for (struct conn *c = srv->conns; c != NULL; c = c->next)
+		if (c->state == CONN_SYNC)
+			conn_pump(c);
+}
+
+static int
+parse_addr(const char *addr, struct sockaddr_storage *ss)
+{
+	char host[64];
+	const char *colon = strrchr(addr, ':');
+	size_t hlen;
+	int port;
+
+	if (colon == NULL || (hlen = (size_t)(colon - addr)) >= sizeof(host))
+		return -1;
+	memcpy(host, addr, hlen);
+	host[hlen] = '\0';
+	port = atoi(colon + 1);
+	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
+		host[hlen - 1] = '\0';
+		return uv_ip6_addr(host + 1, port, (struct sockaddr_in6 *)ss);
+	}
+	return uv_ip4_addr(host, port, (struct sockaddr_in *)ss);
+}
+
+static void
+connect_cb(uv_connect_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	if (status != 0) {
+		if (c->srv->oneshot)
+			net_log("%s: cannot connect: %s", c->addr,
+			    uv_strerror(status));
+		conn_close(c, NULL);
+		return;
+	}
+	conn_start_handshake(c);
+}
+
+static void
+dial(struct server *srv, struct target *tg)
+{
+	struct sockaddr_storage ss;
+	struct conn *c;
+
+	if (parse_addr(tg->addr, &ss) != 0) {
+		net_log("%s: not a numeric HOST:PORT; skipped", tg->addr);
+		tg->done = 1;
+		tg->next_attempt = UINT64_MAX;
+		return;
+	}
+	if ((c = conn_new(srv, 1, tg->addr)) == NULL)
+		return;
+	c->target = tg;
+	tg->conn = c;
+	c->state = CONN_CONNECTING;
+	uv_tcp_init(srv->loop, &c->tcp);
+	c->connect_req.data = c;
+	if (uv_tcp_connect(&c->connect_req, &c->tcp,
+	    (const struct sockaddr *)&ss, connect_cb) != 0)
+		conn_close(c, "cannot connect");
+}
+
+static void
+on_connection(uv_stream_t *listener, int status)
+{
+	struct server *srv = listener->data;
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss);
+	char addr[64] = "?", host[48] = "?";
+	struct conn *c;
+
+	if (status != 0 || srv->stopping)
+		return;
+	if ((c = conn_new(srv, 0, "?")) == NULL)
+		return;
+	uv_tcp_init(srv->loop, &c->tcp);
+	if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+		conn_close(c, NULL);
+		return;
+	}
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sslen) == 0) {
+		if (ss.ss_family == AF_INET6)
+			uv_ip6_name((struct sockaddr_in6 *)&ss, host,
+			    sizeof(host));
+		else
+			uv_ip4_name((struct sockaddr_in *)&ss, host,
+			    sizeof(host));
+		snprintf(addr, sizeof(addr), "%s:%d", host, ntohs(
+		    ((struct sockaddr_in *)&ss)->sin_port));
+	}
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	conn_start_handshake(c);
+}
+
+static struct target *
+target_add(struct server *srv, const char *addr, const uint8_t *id)
+{
+	struct target *tg;
+	void *p;
+
+	for (size_t i = 0; i < srv->ntargets; i++)
+		if (strcmp(srv->targets[i].addr, addr) == 0) {
+			srv->targets[i].seen = 1;
+			return &srv->targets[i];
+		}
+	if ((p = realloc(srv->targets, (srv->ntargets + 1) *
+	    sizeof(*srv->targets))) == NULL)
+		return NULL;
+	/* Connections point at targets: move them with the array. */
+	for (struct conn *c = srv->conns; c != NULL; c = c->next)
+		if (c->target != NULL)
+			c->target = (struct target *)p + (c->target -
+			    srv->targets);
+	srv->targets = p;
+	tg = &srv->targets[srv->ntargets++];
+	memset(tg, 0, sizeof(*tg));
+	snprintf(tg->addr, sizeof(tg->addr), "%s", addr);
+	if (id != NULL) {
+		memcpy(tg->id, id, PROTO_IDLEN);
+		tg->id_known = 1;
+	}
+	tg->seen = 1;
+	return tg;
+}
+
+static int
+peer_cb(const char *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	char addr[64];
+
+	snprintf(addr, sizeof(addr), "%.*s", (int)(klen - 5), key + 5);
+	target_add(arg, addr, vlen == PROTO_IDLEN ? val : NULL);
+	return 0;
+}
+
+/* Re-reads the peer list; `peer add` may run while we serve. */
+static void
+load_peers(struct server *srv)
+{
+	struct store_txn *t;
+
+	for (size_t i = 0; i < srv->ntargets; i++)
+		srv->targets[i].seen = 0;
+	if (store_begin(srv->d->st, STORE_RDONLY, &t) != 0)
+		return;
+	if (store_meta_each(t, "peer:", peer_cb, srv) != 0)
+		net_log("cannot read the peer list");
+	store_abort(t);
+	for (size_t i = 0; i < srv->ntargets; i++)
+		if (!srv->targets[i].seen) {
+			srv->targets[i].done = 1;	/* removed */
+			if (srv->targets[i].conn != NULL)
+				conn_close(srv->targets[i].conn,
+				    "removed from the peer list");
+		}
+}
+
+static int
+hash_head(const uint8_t *author, uint64_t seq, const uint8_t *hash, void *arg)
+{
+	crypto_generichash_state *st = arg;
+	uint8_t be[8];
+
+	for (int i = 0; i < 8; i++)
+		be[i] = (uint8_t)(seq >> (56 - 8 * i));
+	crypto_generichash_update(st, author, PROTO_IDLEN);
+	crypto_generichash_update(st, be, sizeof(be));
+	crypto_generichash_update(st, hash, PROTO_HASHLEN);
+	return 0;
+}
+
+/* Notices entries written by any process since the last look. */
+static void
+check_heads(struct server *srv)
+{
+	crypto_generichash_state st;
+	struct store_txn *t;
+	uint8_t h[32];
+
+	if (store_begin(srv->d->st, STORE_RDONLY, &t) != 0)
+		return;
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	if (store_heads_each(t, hash_head, &st) != 0) {
+		store_abort(t);
+		return;
+	}
+	store_abort(t);
+	crypto_generichash_final(&st, h, sizeof(h));
+	if (memcmp(h, srv->heads_hash, sizeof(h)) != 0) {
+		memcpy(srv->heads_hash, h, sizeof(h));
+		server_changed(srv);
+	}
+}
+
+static void server_stop(struct server *);
+
+static void
+oneshot_check(struct server *srv)
+{
+	uint64_t now = uv_now(srv->loop);
+
+	for (struct conn *c = srv->conns; c != NULL; c = c->next)
+		if (c->state != CONN_CLOSED &&
+		    now - c->last_activity > IDLE_TIMEOUT_MS)
+			conn_close(c, "timed out");
+	for (size_t i = 0; i < srv->ntargets; i++)
+		if (!srv->targets[i].done)
+			return;
+	server_stop(srv);
+}
+
+static void
+tick_cb(uv_timer_t *timer)
+{
+	struct server *srv = timer->data;
+	uint64_t now = uv_now(srv->loop);
+
+	if (srv->stopping)
+		return;
+	if (!srv->oneshot && now - srv->last_peer_reload >= 5000) {
+		srv->last_peer_reload = now;
+		load_peers(srv);
+	}
+	check_heads(srv);
+	for (size_t i = 0; i < srv->ntargets; i++) {
+		struct target *tg = &srv->targets[i];
+
+		if (tg->conn == NULL && !tg->done && now >= tg->next_attempt)
+			dial(srv, tg);
+	}
+	if (srv->oneshot)
+		oneshot_check(srv);
+}
+
+static void
+server_stop(struct server *srv)
+{
+	if (srv->stopping)
+		return;
+	srv->stopping = 1;
+	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+		if (c->state == CONN_SYNC)
+			conn_bye(c);
+		else
+			conn_close(c, NULL);
+	}
+	if (srv->listening)
+		uv_close((uv_handle_t *)&srv->listener, NULL);
+	uv_close((uv_handle_t *)&srv->tick, NULL);
+	uv_close((uv_handle_t *)&srv->sigterm, NULL);
+	uv_close((uv_handle_t *)&srv->sigint, NULL);
+}
+
+static void
+signal_cb(uv_signal_t *sig, int signum)
+{
+	struct server *srv = sig->data;
+
+	net_log("stopping (signal %d)", signum);
+	server_stop(srv);
+}
+
+static int
+server_init(struct server *srv, struct device *d, int oneshot)
+{
+	memset(srv, 0, sizeof(*srv));
+	srv->d = d;
+	srv->oneshot = oneshot;
+	srv->loop = uv_default_loop();
+	if (crypto_sign_ed25519_sk_to_curve25519(srv->x_sk, d->sign_sk) != 0)
+		return -1;
+	uv_timer_init(srv->loop, &srv->tick);
+	srv->tick.data = srv;
+	uv_signal_init(srv->loop, &srv->sigterm);
+	uv_signal_init(srv->loop, &srv->sigint);
+	srv->sigterm.data = srv->sigint.data = srv;
+	uv_signal_start(&srv->sigterm, signal_cb, SIGTERM);
+	uv_signal_start(&srv->sigint, signal_cb, SIGINT);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static void
+server_run(struct server *srv)
+{
+	uv_timer_start(&srv->tick, tick_cb, 0, TICK_MS);
+	uv_run(srv->loop, UV_RUN_DEFAULT);
+	uv_loop_close(srv->loop);
+	sodium_memzero(srv->x_sk, sizeof(srv->x_sk));
+}
+
+static int
+server_listen(struct server *srv, const char *addr)
+{
+	struct sockaddr_storage ss;
+	int rc;
+
+	if (parse_addr(addr, &ss) != 0)
+		return fail_usage("serve: --listen '%s' is not a numeric "
+		    "HOST:PORT", addr);
+	uv_tcp_init(srv->loop, &srv->listener);
+	srv->listener.data = srv;
+	srv->listening = 1;
+	if ((rc = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&ss,
+	    0)) != 0 || (rc = uv_listen((uv_stream_t *)&srv->listener, 64,
+	    on_connection)) != 0)
+		return fail("serve: cannot listen on %s: %s", addr,
+		    uv_strerror(rc));
+	return 0;
+}
+
+static int
+require_team(const struct device *d, const char *cmd)
+{
+	if (d->network == NULL)
+		return fail_usage("%s: this box has not joined a team yet "
+		    "(satchel join TOKEN)", cmd);
+	return 0;
+}
+
+int
+cmd_serve(struct device *d, struct args *a)
+{
+	const char *listen = args_get(a, "listen");
+	struct server srv;
+	char id[13], fp[20];
+	int rc;
+
+	if ((rc = require_team(d, "serve")) != 0)
+		return rc;
+	if (listen == NULL)
+		listen = "0.0.0.0:7420";
+	if (server_init(&srv, d, 0) != 0)
+		return fail("serve: cannot derive the handshake key");
+	if ((rc = server_listen(&srv, listen)) != 0) {
+		server_stop(&srv);
+		server_run(&srv);
+		return rc;
+	}
+	load_peers(&srv);
+	short_id(id, d->id);
+	team_fingerprint(d, fp);
+	net_log("serving on %s as %s (%s) of team %s", listen, id, d->role, fp);
+	server_run(&srv);
+	free(srv.targets);
+	net_log("stopped");
+	return 0;
+}
+
+int
+cmd_sync(struct device *d, struct args *a)
+{
+	struct server srv;
+	int rc, failed = 0;
+
+	if ((rc = require_team(d, "sync")) != 0)
+		return rc;
+	if (a->npos > 0 && !peer_addr_valid(a->pos[0]))
+		return fail_usage("sync: '%s' is not HOST:PORT", a->pos[0]);
+	if (server_init(&srv, d, 1) != 0)
+		return fail("sync: cannot derive the handshake key");
+	if (a->npos > 0)
+		target_add(&srv, a->pos[0], NULL);
+	else
+		load_peers(&srv);
+	if (srv.ntargets == 0) {
+		server_stop(&srv);
+		server_run(&srv);
+		return fail_usage("sync: no peers (satchel peer add HOST:PORT)");
+	}
+	server_run(&srv);
+	for (size_t i = 0; i < srv.ntargets; i++)
+		failed += !srv.targets[i].ok;
+	free(srv.targets);
+	if (failed)
+		return fail("sync: %d of %zu peers did not finish", failed,
+		    srv.ntargets);
+	return 0;
+}

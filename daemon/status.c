@@ -1,0 +1,218 @@
+/*
+ * satchel status: this device, its peers, what each side lacks as far as
+ * this device knows, and open conflicts. Read from the store alone, so it
+ * works with or without a daemon running.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "satchel.h"
+
+struct peer_status {
+	char		addr[64];
+	uint8_t		id[PROTO_IDLEN];
+	int		id_known;
+	int		connected;
+	uint64_t	last_ms;
+	uint64_t	we_lack, they_lack;
+};
+
+struct status {
+	struct device	*d;
+	struct store_txn *t;
+	struct vec	 ours;
+	struct peer_status peers[64];
+	size_t		 npeers;
+	uint64_t	 entries;
+	int		 conflicts;
+};
+
+static struct peer_status *
+peer_slot(struct status *s, const char *addr, const uint8_t *id)
+{
+	for (size_t i = 0; i < s->npeers; i++)
+		if ((id != NULL && s->peers[i].id_known &&
+		    memcmp(s->peers[i].id, id, PROTO_IDLEN) == 0) ||
+		    (addr != NULL && strcmp(s->peers[i].addr, addr) == 0))
+			return &s->peers[i];
+	if (s->npeers == sizeof(s->peers) / sizeof(s->peers[0]))
+		return NULL;
+	memset(&s->peers[s->npeers], 0, sizeof(s->peers[0]));
+	return &s->peers[s->npeers++];
+}
+
+static int
+peer_cb(const char *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct status *s = arg;
+	struct peer_status *p;
+	char addr[64];
+
+	snprintf(addr, sizeof(addr), "%.*s", (int)(klen - 5), key + 5);
+	if ((p = peer_slot(s, addr, vlen == PROTO_IDLEN ? val : NULL)) == NULL)
+		return 1;
+	snprintf(p->addr, sizeof(p->addr), "%s", addr);
+	if (vlen == PROTO_IDLEN) {
+		memcpy(p->id, val, PROTO_IDLEN);
+		p->id_known = 1;
+	}
+	return 0;
+}
+
+/* pstat:<hex id> = "connected ms pid addr", written by serve and sync. */
+static int
+pstat_cb(const char *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct status *s = arg;
+	struct peer_status *p;
+	uint8_t id[PROTO_IDLEN];
+	char buf[200], addr[64] = "";
+	unsigned long long ms = 0, pid = 0;
+	int connected = 0;
+	size_t len;
+
+	if (klen != 6 + 2 * PROTO_IDLEN || vlen >= sizeof(buf) ||
+	    sodium_hex2bin(id, sizeof(id), key + 6, 2 * PROTO_IDLEN, NULL, &len,
+	    NULL) != 0)
+		return 0;
+	memcpy(buf, val, vlen);
+	buf[vlen] = '\0';
+	if (sscanf(buf, "%d %llu %llu %63s", &connected, &ms, &pid, addr) < 3)
+		return 0;
+	if ((p = peer_slot(s, NULL, id)) == NULL)
+		return 1;
+	if (p->addr[0] == '\0')
+		snprintf(p->addr, sizeof(p->addr), "%s (dialled in)", addr);
+	memcpy(p->id, id, PROTO_IDLEN);
+	p->id_known = 1;
+	p->connected = connected && pid > 0 && kill((pid_t)pid, 0) == 0;
+	p->last_ms = ms;
+	return 0;
+}
+
+static void
+peer_gaps(struct status *s, struct peer_status *p)
+{
+	struct vec theirs;
+
+	if (!p->id_known || vec_load_peer(&theirs, s->t, p->id) != 0)
+		return;
+	for (size_t i = 0; i < s->ours.n; i++) {
+		uint64_t t = vec_seq(&theirs, s->ours.items[i].author);
+
+		if (s->ours.items[i].seq > t)
+			p->they_lack += s->ours.items[i].seq - t;
+	}
+	for (size_t i = 0; i < theirs.n; i++) {
+		uint64_t o = vec_seq(&s->ours, theirs.items[i].author);
+
+		if (theirs.items[i].seq > o)
+			p->we_lack += theirs.items[i].seq - o;
+	}
+	vec_free(&theirs);
+}
+
+static int
+conflict_cb(const struct record *r, void *arg)
+{
+	struct status *s = arg;
+
+	for (size_t i = 0; i < r->nregs; i++)
+		s->conflicts += r->regs[i].nheads > 1;
+	return 0;
+}
+
+static void
+print_text(const struct status *s)
+{
+	char id[2 * PROTO_IDLEN + 1], fp[20], when[32];
+
+	sodium_bin2hex(id, sizeof(id), s->d->id, PROTO_IDLEN);
+	team_fingerprint(s->d, fp);
+	printf("device   %s  %s (%s)\nteam     %s\nentries  %llu from %zu "
+	    "devices\nconflicts %d\n", id, s->d->name, s->d->role, fp,
+	    (unsigned long long)s->entries, s->ours.n, s->conflicts);
+	if (s->npeers == 0)
+		printf("peers    none (satchel peer add HOST:PORT)\n");
+	for (size_t i = 0; i < s->npeers; i++) {
+		const struct peer_status *p = &s->peers[i];
+		time_t secs = (time_t)(p->last_ms / 1000);
+		struct tm tm;
+
+		snprintf(when, sizeof(when), "never");
+		if (p->last_ms > 0) {
+			localtime_r(&secs, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		}
+		sodium_bin2hex(id, sizeof(id), p->id, PROTO_IDLEN);
+		printf("peer     %s  %.12s  %s  last seen %s  this device lacks "
+		    "%llu, it lacks %llu\n", p->addr, p->id_known ? id : "?",
+		    p->connected ? "connected" : "not connected", when,
+		    (unsigned long long)p->we_lack,
+		    (unsigned long long)p->they_lack);
+	}
+}
+
+static void
+print_json(const struct status *s)
+{
+	char id[2 * PROTO_IDLEN + 1], fp[20];
+
+	sodium_bin2hex(id, sizeof(id), s->d->id, PROTO_IDLEN);
+	team_fingerprint(s->d, fp);
+	printf("{\"device\":\"%s\",\"name\":", id);
+	json_str(s->d->name);
+	printf(",\"role\":\"%s\",\"team\":\"%s\",\"entries\":%llu,"
+	    "\"conflicts\":%d,\"peers\":[", s->d->role, fp,
+	    (unsigned long long)s->entries, s->conflicts);
+	for (size_t i = 0; i < s->npeers; i++) {
+		const struct peer_status *p = &s->peers[i];
+
+		sodium_bin2hex(id, sizeof(id), p->id, PROTO_IDLEN);
+		printf("%s{\"addr\":", i ? "," : "");
+		json_str(p->addr);
+		printf(",\"device\":\"%s\",\"connected\":%s,\"last_seen_ms\":"
+		    "%llu,\"this_lacks\":%llu,\"it_lacks\":%llu}",
+		    p->id_known ? id : "", p->connected ? "true" : "false",
+		    (unsigned long long)p->last_ms,
+		    (unsigned long long)p->we_lack,
+		    (unsigned long long)p->they_lack);
+	}
+	printf("]}\n");
+}
+
+int
+cmd_status(struct device *d, struct args *a)
+{
+	struct status *s = calloc(1, sizeof(*s));
+	int rc;
+
+	(void)a;
+	if (s == NULL)
+		return fail("out of memory");
+	s->d = d;
+	if ((rc = store_begin(d->st, STORE_RDONLY, &s->t)) != 0) {
+		free(s);
+		return device_store_error(rc, "status");
+	}
+	if ((rc = vec_from_heads(&s->ours, s->t)) == 0 &&
+	    (rc = store_meta_each(s->t, "peer:", peer_cb, s)) == 0 &&
+	    (rc = store_meta_each(s->t, "pstat:", pstat_cb, s)) == 0)
+		rc = store_records_each(s->t, 0, conflict_cb, s);
+	for (size_t i = 0; i < s->ours.n; i++)
+		s->entries += s->ours.items[i].seq;
+	for (size_t i = 0; rc == 0 && i < s->npeers; i++)
+		peer_gaps(s, &s->peers[i]);
+	store_abort(s->t);
+	if (rc == 0)
+		d->json ? print_json(s) : print_text(s);
+	vec_free(&s->ours);
+	free(s);
+	return rc == 0 ? 0 : device_store_error(rc, "status");
+}
