@@ -14,7 +14,7 @@
 #include "satchel.h"
 
 struct peer_status {
-	char		addr[64];
+	char		addr[96];
 	uint8_t		id[PROTO_IDLEN];
 	int		id_known;
 	int		connected;
@@ -73,6 +73,9 @@ pstat_cb(const char *key, size_t klen, const void *val, size_t vlen,
 	struct peer_status *p;
 	uint8_t id[PROTO_IDLEN];
 	char buf[200], addr[64] = "";
+
+	_Static_assert(sizeof(addr) + 16 < sizeof(((struct peer_status *)0)->addr),
+	    "room for the suffix");
 	unsigned long long ms = 0, pid = 0;
 	int connected = 0;
 	size_t len;

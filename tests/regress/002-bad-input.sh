@@ -12,7 +12,9 @@ done
 expect_refusal "unknown id" show 0123456789abcdef
 expect_refusal "unknown name" show "Nobody Here"
 expect_refusal "ambiguous name" show "Ana Lopez"
-expect_refusal "ambiguous prefix" show 0 
+# 21 students, 16 hex digits: some first digit is shared.
+shared=$(sat student list | cut -c1 | sort | uniq -d | head -1)
+expect_refusal "ambiguous prefix" show "$shared"
 expect_refusal "missing required field" note add "$ana" --strengths s --obstacle o
 expect_refusal "empty required field" note add "$ana" --strengths "" --obstacle o --action a
 expect_refusal "bad date" note add "$ana" --strengths s --obstacle o --action a --date 2026-02-30

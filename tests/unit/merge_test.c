@@ -1113,7 +1113,7 @@ mt_store_apply(const struct mt_hist *h, const struct store_keyring *kr,
 			goto out;
 		}
 		applied[e->author]++;
-		if (mt_below(rng, 5) == 0) {
+		if (mt_below(rng, 12) == 0) {
 			erc = store_commit(t);
 			t = NULL;
 			if (erc != 0 || (erc = store_begin(st, 0, &t)) != 0) {
