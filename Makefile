@@ -36,6 +36,8 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=build/test/unit/%)
 REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/test/replay/%)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=build/rel/bench/%)
+TOOL_SRC  = $(wildcard tests/tools/*.c)
+TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=build/test/tools/%)
 
 all: build/satchel
 
@@ -57,6 +59,10 @@ build/test/unit/%: tests/unit/%.c $(TEST_OBJ) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(SAN) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(TEST_OBJ) $(PKG_LIBS)
 
+build/test/tools/%: tests/tools/%.c $(TEST_OBJ) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(SAN) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(TEST_OBJ) $(PKG_LIBS)
+
 # The fuzz targets' corpora are replayed under the sanitizers by make test.
 build/test/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(TEST_OBJ)
 	@mkdir -p $(dir $@)
@@ -70,8 +76,9 @@ build/rel/bench/%: tests/bench/%.c $(REL_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(OPT) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(REL_OBJ) $(PKG_LIBS)
 
-test: build/test/satchel $(UNIT_BIN) $(REPLAY_BIN)
-	SATCHEL=$(CURDIR)/build/test/satchel bash tests/run.sh
+test: build/test/satchel $(UNIT_BIN) $(REPLAY_BIN) $(TOOL_BIN)
+	SATCHEL=$(CURDIR)/build/test/satchel TOOLS=$(CURDIR)/build/test/tools \
+	    bash tests/run.sh
 
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f _fuzz); \

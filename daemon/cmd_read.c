@@ -337,7 +337,7 @@ cmd_search(struct device *d, struct args *a)
 		return device_store_error(rc, "search");
 	if (w.count == 0 && !w.json)
 		fprintf(stderr, "no notes or entries contain '%s'\n", w.text);
-	return 0;
+	return w.count > 0 ? 0 : EXIT_FAIL;	/* like grep: 1 for none */
 }
 
 static int

@@ -243,6 +243,17 @@ cmd_group_add(struct device *d, struct args *a)
 }
 
 static int
+group_has(const struct record *g, const char *member)
+{
+	const struct rec_set *s = record_set(g, "members");
+
+	for (size_t i = 0; s != NULL && i < s->nelems; i++)
+		if (strcmp(s->elems[i].value, member) == 0)
+			return rec_elem_present(&s->elems[i]);
+	return 0;
+}
+
+static int
 group_member(struct device *d, struct args *a, int join)
 {
 	char hex[2 * PROTO_RECIDLEN + 1];
@@ -257,6 +268,11 @@ group_member(struct device *d, struct args *a, int join)
 	    (rc = resolve_record(t, a->pos[1], KIND_STUDENT, &s)) != 0)
 		goto out;
 	hex_id(hex, s->id);
+	if (join == group_has(g, hex)) {
+		rc = fail_usage("'%s' is %s in '%s'", a->pos[1], join ?
+		    "already" : "not", a->pos[0]);
+		goto out;
+	}
 	change_init(&c, KIND_GROUP, g->id);
 	rc = join ? change_add(&c, "members", hex) :
 	    change_remove(&c, g, "members", hex);

@@ -103,7 +103,8 @@ static const struct command commands[] = {
 	  "Put back a value that lost a conflict (as 'satchel conflicts' "
 	  "shows); this settles the conflict." },
 	{ "search", cmd_search, "json", 1, 1, "satchel search TEXT [--json]",
-	  "Notes and entries containing TEXT (any case).\n"
+	  "Notes and entries containing TEXT (any case). Exits 1 if none "
+	  "does, like grep.\n"
 	  "  example: satchel search fluency" },
 	{ "dump", cmd_dump, "", 0, 0, "satchel dump",
 	  "Every readable record as JSON, in a stable order." },

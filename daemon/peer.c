@@ -309,27 +309,32 @@ conn_start_handshake(struct conn *c)
 }
 
 /* The identity in the payload must be the one the static key belongs to,
- * and a current member of the team. */
+ * and a member of the team: by the records this device holds, or by the
+ * signed membership entries the peer sent along. */
 static int
 check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 {
 	uint8_t rs[NOISE_DHLEN], x_pk[NOISE_DHLEN];
+	struct wire_hello h;
 	struct store_txn *t;
 	char role[16] = "", id[13];
 	int member = 0;
 
-	if (wire_hello_decode(payload, plen, c->remote) != 0 ||
+	if (wire_hello_decode(&h, payload, plen) != 0 ||
 	    noise_hs_remote_static(&c->hs, rs) != 0 ||
-	    crypto_sign_ed25519_pk_to_curve25519(x_pk, c->remote) != 0 ||
+	    crypto_sign_ed25519_pk_to_curve25519(x_pk, h.id) != 0 ||
 	    sodium_memcmp(rs, x_pk, NOISE_DHLEN) != 0) {
 		conn_close(c, "refused: its identity does not match its "
 		    "handshake key");
 		return -1;
 	}
+	memcpy(c->remote, h.id, PROTO_IDLEN);
 	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {
 		member = team_is_member(c->srv->d, t, c->remote, role);
 		store_abort(t);
 	}
+	if (!member)
+		member = team_check_proof(c->srv->d, &h, role);
 	short_id(id, c->remote);
 	if (!member) {
 		net_log("%s: refused device %s: not a member of this team",
@@ -346,6 +351,25 @@ check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 	}
 	c->authenticated = 1;
 	return 0;
+}
+
+/* Our hello: identity and the membership proof a new peer may need. */
+static int
+make_hello(struct conn *c, msgpack_sbuffer *sb)
+{
+	struct wire_hello h;
+	struct store_txn *t;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.id, c->srv->d->id, PROTO_IDLEN);
+	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) != 0)
+		return -1;
+	if (team_proof(c->srv->d, t, h.id, &h) != 0)
+		h.nproofs = 0;	/* peers that know us need none */
+	rc = wire_hello_encode(sb, &h);
+	store_abort(t);
+	return rc;
 }
 
 static void
@@ -402,8 +426,9 @@ hs_finish(struct conn *c)
 static void
 handle_handshake(struct conn *c, const uint8_t *msg, size_t len)
 {
-	uint8_t payload[NOISE_MAX_MSG], hello[WIRE_HELLO_MAX];
-	size_t plen, hlen = wire_hello_encode(hello, c->srv->d->id);
+	static uint8_t payload[NOISE_MAX_MSG];
+	msgpack_sbuffer hello;
+	size_t plen;
 
 	if (noise_hs_read(&c->hs, msg, len, payload, sizeof(payload),
 	    &plen) != 0) {
@@ -413,14 +438,21 @@ handle_handshake(struct conn *c, const uint8_t *msg, size_t len)
 		    "network key, or not a Satchel device)");
 		return;
 	}
-	if (!c->initiator && !noise_hs_done(&c->hs)) {
-		hs_send(c, hello, hlen);	/* message 2 */
+	if ((c->initiator || noise_hs_done(&c->hs)) &&
+	    check_peer(c, payload, plen) != 0)
 		return;
+	if (!noise_hs_done(&c->hs)) {	/* message 2, or message 3 */
+		msgpack_sbuffer_init(&hello);
+		if (make_hello(c, &hello) != 0) {
+			msgpack_sbuffer_destroy(&hello);
+			conn_close(c, "cannot build the handshake payload");
+			return;
+		}
+		hs_send(c, (const uint8_t *)hello.data, hello.size);
+		msgpack_sbuffer_destroy(&hello);
+		if (c->state == CONN_CLOSED || !noise_hs_done(&c->hs))
+			return;
 	}
-	if (check_peer(c, payload, plen) != 0)
-		return;
-	if (c->initiator && hs_send(c, hello, hlen) != 0)	/* message 3 */
-		return;
 	hs_finish(c);
 }
 

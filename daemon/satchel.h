@@ -184,6 +184,11 @@ int		 vec_save_peer(const struct vec *, struct store_txn *,
 int	team_is_member(struct device *, struct store_txn *, const uint8_t *id,
 	    char role[16]);
 void	team_fingerprint(const struct device *, char out[20]);
+struct wire_hello;
+int	team_proof(struct device *, struct store_txn *, const uint8_t *id,
+	    struct wire_hello *);
+int	team_check_proof(struct device *, const struct wire_hello *,
+	    char role[16]);
 int	peer_addr_valid(const char *);
 int	cmd_member_add(struct device *, struct args *);
 int	cmd_member_list(struct device *, struct args *);

@@ -35,6 +35,27 @@ status_put(struct server *srv, const uint8_t *id, const char *addr,
 		net_log("could not record the status of %s", addr);
 }
 
+/* A peer added by address alone: remember which device answered there,
+ * so status can match what it knows of that device to the address. */
+static void
+learn_peer_id(struct server *srv, struct target *tg, const uint8_t *id)
+{
+	struct store_txn *t;
+	char key[96];
+
+	memcpy(tg->id, id, PROTO_IDLEN);
+	tg->id_known = 1;
+	snprintf(key, sizeof(key), "peer:%s", tg->addr);
+	if (srv->oneshot || store_begin(srv->d->st, 0, &t) != 0)
+		return;
+	if (store_meta_put(t, key, id, PROTO_IDLEN) != 0) {
+		store_abort(t);
+		return;
+	}
+	if (store_commit(t) != 0)
+		net_log("%s: could not record its device id", tg->addr);
+}
+
 /* Of two connections between the same devices, both keep the one dialled
  * by the device with the smaller id. */
 static int
@@ -64,8 +85,11 @@ server_conn_ready(struct server *srv, struct conn *c)
 	short_id(id, c->remote);
 	net_log("%s: connected to %s, %s", c->addr, id, c->initiator ?
 	    "dialled" : "accepted");
-	if (c->target != NULL)
+	if (c->target != NULL) {
 		c->target->backoff = 0;
+		if (!c->target->id_known)
+			learn_peer_id(srv, c->target, c->remote);
+	}
 	status_put(srv, c->remote, c->addr, 1);
 }
 
@@ -319,7 +343,7 @@ tick_cb(uv_timer_t *timer)
 
 	if (srv->stopping)
 		return;
-	if (!srv->oneshot && now - srv->last_peer_reload >= 5000) {
+	if (!srv->oneshot && now - srv->last_peer_reload >= 1000) {
 		srv->last_peer_reload = now;
 		load_peers(srv);
 	}

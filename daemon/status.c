@@ -73,9 +73,6 @@ pstat_cb(const char *key, size_t klen, const void *val, size_t vlen,
 	struct peer_status *p;
 	uint8_t id[PROTO_IDLEN];
 	char buf[200], addr[64] = "";
-
-	_Static_assert(sizeof(addr) + 16 < sizeof(((struct peer_status *)0)->addr),
-	    "room for the suffix");
 	unsigned long long ms = 0, pid = 0;
 	int connected = 0;
 	size_t len;
@@ -91,7 +88,7 @@ pstat_cb(const char *key, size_t klen, const void *val, size_t vlen,
 	if ((p = peer_slot(s, NULL, id)) == NULL)
 		return 1;
 	if (p->addr[0] == '\0')
-		snprintf(p->addr, sizeof(p->addr), "%s (dialled in)", addr);
+		snprintf(p->addr, sizeof(p->addr), "%s", addr);
 	memcpy(p->id, id, PROTO_IDLEN);
 	p->id_known = 1;
 	p->connected = connected && pid > 0 && kill((pid_t)pid, 0) == 0;

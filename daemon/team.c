@@ -25,18 +25,41 @@ hex_device(const char *hex, uint8_t out[PROTO_IDLEN])
 	    len == PROTO_IDLEN ? 0 : -1;
 }
 
+/* The device a member record names, and who actually wrote that: the
+ * author of the winning write, never a field a writer could fill in. */
+static int
+member_record(struct store_txn *t, const uint8_t *id, struct record **out,
+    struct write_ref *by)
+{
+	const struct rec_register *reg;
+	uint8_t dev[PROTO_IDLEN];
+
+	*out = NULL;
+	if (store_record_get(t, KIND_MEMBER, id, out) != 0)
+		return -1;
+	reg = record_register(*out, "device");
+	if (reg == NULL || reg->nheads == 0 || record_deleted(*out) ||
+	    hex_device(reg->heads[0].value, dev) != 0 ||
+	    memcmp(dev, id, PROTO_IDLEN) != 0) {
+		record_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	*by = reg->heads[0].ref;
+	return 0;
+}
+
 /* 1 if id is a current member: the founder, or added by a member. */
 int
 team_is_member(struct device *d, struct store_txn *t, const uint8_t *id,
     char role[16])
 {
-	uint8_t cur[PROTO_IDLEN], by[PROTO_IDLEN];
+	uint8_t cur[PROTO_IDLEN];
 
 	memcpy(cur, id, PROTO_IDLEN);
 	for (int depth = 0; depth < MEMBER_CHAIN_MAX; depth++) {
 		struct record *r;
-		const char *dev, *added;
-		int ok;
+		struct write_ref by;
 
 		if (sodium_is_zero(d->founder, PROTO_IDLEN) == 0 &&
 		    memcmp(cur, d->founder, PROTO_IDLEN) == 0) {
@@ -44,19 +67,110 @@ team_is_member(struct device *d, struct store_txn *t, const uint8_t *id,
 				snprintf(role, 16, "teacher");
 			return 1;
 		}
-		if (store_record_get(t, KIND_MEMBER, cur, &r) != 0)
+		if (member_record(t, cur, &r, &by) != 0)
 			return 0;
-		dev = record_get(r, "device");
-		added = record_get(r, "added_by");
-		ok = dev != NULL && added != NULL && !record_deleted(r) &&
-		    hex_device(dev, by) == 0 &&
-		    memcmp(by, cur, PROTO_IDLEN) == 0 &&
-		    hex_device(added, by) == 0;
-		if (ok && depth == 0 && role != NULL)
+		if (depth == 0 && role != NULL)
 			snprintf(role, 16, "%s", record_get(r, "role") ?
 			    record_get(r, "role") : "teacher");
 		record_free(r);
-		if (!ok)
+		if (memcmp(by.author, cur, PROTO_IDLEN) == 0)
+			return 0;	/* no one adds themselves */
+		memcpy(cur, by.author, PROTO_IDLEN);
+	}
+	return 0;
+}
+
+/* The signed entries that chain id to the founder, into h->proofs. The
+ * envelopes are borrowed from t: encode h before t ends. */
+int
+team_proof(struct device *d, struct store_txn *t, const uint8_t *id,
+    struct wire_hello *h)
+{
+	uint8_t cur[PROTO_IDLEN];
+
+	memcpy(cur, id, PROTO_IDLEN);
+	while (memcmp(cur, d->founder, PROTO_IDLEN) != 0 &&
+	    h->nproofs < WIRE_MAX_PROOFS) {
+		struct record *r;
+		struct write_ref by;
+
+		if (member_record(t, cur, &r, &by) != 0)
+			return -1;
+		record_free(r);
+		if (store_log_get(t, by.author, by.seq,
+		    &h->proofs[h->nproofs], &h->proof_lens[h->nproofs]) != 0)
+			return -1;
+		h->nproofs++;
+		memcpy(cur, by.author, PROTO_IDLEN);
+	}
+	return memcmp(cur, d->founder, PROTO_IDLEN) == 0 ? 0 : -1;
+}
+
+/* Whether a signed, network-key-sealed entry adds dev to the team; the
+ * role it gives is copied out. */
+static int
+proof_adds(const struct device *d, const uint8_t *env, size_t len,
+    const uint8_t *dev, uint8_t *author, char role[16])
+{
+	char hex[2 * PROTO_IDLEN + 1];
+	uint8_t hash[PROTO_HASHLEN], *pt;
+	struct envelope e;
+	struct change *c;
+	int found = 0;
+
+	if (proto_envelope_decode(&e, env, len) != 0 ||
+	    memcmp(e.key_id, d->network->id, PROTO_KEYIDLEN) != 0)
+		return 0;
+	proto_envelope_hash(&e, hash);
+	if (proto_envelope_verify(&e, hash) != 0)
+		return 0;
+	pt = malloc(e.ciphertext_len);
+	c = malloc(sizeof(*c));
+	if (pt == NULL || c == NULL ||
+	    proto_envelope_open(&e, d->network->key, pt) != 0 ||
+	    proto_change_decode(c, pt, e.ciphertext_len - PROTO_TAGLEN) != 0 ||
+	    c->kind != KIND_MEMBER || memcmp(c->record_id, dev,
+	    PROTO_RECIDLEN) != 0)
+		goto out;
+	sodium_bin2hex(hex, sizeof(hex), dev, PROTO_IDLEN);
+	for (size_t i = 0; i < c->nops; i++) {
+		const struct op *op = &c->ops[i];
+
+		if (op->type != OP_SET)
+			continue;
+		if (op->field_len == 6 && memcmp(op->field, "device", 6) == 0 &&
+		    op->value_len == strlen(hex) &&
+		    memcmp(op->value, hex, op->value_len) == 0)
+			found = 1;
+		if (op->field_len == 4 && memcmp(op->field, "role", 4) == 0)
+			snprintf(role, 16, "%.*s", (int)op->value_len,
+			    (const char *)op->value);
+	}
+	memcpy(author, e.author, PROTO_IDLEN);
+out:
+	free(pt);
+	free(c);
+	return found;
+}
+
+/* 1 if the hello's proofs chain its sender to the founder. */
+int
+team_check_proof(struct device *d, const struct wire_hello *h, char role[16])
+{
+	uint8_t cur[PROTO_IDLEN], by[PROTO_IDLEN];
+	char r[16] = "teacher";
+
+	memcpy(cur, h->id, PROTO_IDLEN);
+	for (size_t depth = 0; depth <= h->nproofs; depth++) {
+		size_t i;
+
+		if (memcmp(cur, d->founder, PROTO_IDLEN) == 0)
+			return 1;
+		for (i = 0; i < h->nproofs; i++)
+			if (proof_adds(d, h->proofs[i], h->proof_lens[i], cur,
+			    by, depth == 0 ? role : r))
+				break;
+		if (i == h->nproofs || memcmp(by, cur, PROTO_IDLEN) == 0)
 			return 0;
 		memcpy(cur, by, PROTO_IDLEN);
 	}

@@ -79,6 +79,18 @@ decode_refs(const msgpack_object *o, struct write_ref *refs, size_t *n)
 	return 0;
 }
 
+/* Field names are short lower-case words: one spelling per field, so
+ * every device files a write under the same register. */
+static int
+field_name_ok(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' &&
+		    p[i] <= '9') || p[i] == '_'))
+			return 0;
+	return 1;
+}
+
 static int
 decode_op(const msgpack_object *o, struct op *op)
 {
@@ -91,11 +103,13 @@ decode_op(const msgpack_object *o, struct op *op)
 	if (mp_uint(&f[0], OP_UNDELETE, &type) == -1 || type == 0)
 		return -1;
 	op->type = (uint8_t)type;
-	if (mp_str(&f[1], PROTO_MAX_FIELD, &op->field, &op->field_len) == -1)
+	if (mp_str(&f[1], PROTO_MAX_FIELD, &op->field, &op->field_len) == -1 ||
+	    !field_name_ok(op->field, op->field_len))
 		return -1;
 	if (value_expected(op->type)) {
 		if (mp_str(&f[2], PROTO_MAX_VALUE, (const char **)&op->value,
-		    &op->value_len) == -1)
+		    &op->value_len) == -1 ||
+		    memchr(op->value, '\0', op->value_len) != NULL)
 			return -1;
 	} else {
 		if (f[2].type != MSGPACK_OBJECT_NIL)

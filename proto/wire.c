@@ -169,50 +169,47 @@ wire_pack_bye(msgpack_packer *pk)
 	msgpack_pack_uint8(pk, MSG_BYE);
 }
 
-struct fixed_buf {
-	uint8_t	*p;
-	size_t	 len;
-	size_t	 cap;
-};
-
-static int
-fixed_write(void *data, const char *buf, size_t len)
+int
+wire_hello_encode(msgpack_sbuffer *sb, const struct wire_hello *h)
 {
-	struct fixed_buf *fb = data;
-
-	if (len > fb->cap - fb->len)
-		return -1;
-	memcpy(fb->p + fb->len, buf, len);
-	fb->len += len;
-	return 0;
-}
-
-size_t
-wire_hello_encode(uint8_t out[WIRE_HELLO_MAX], const uint8_t id[PROTO_IDLEN])
-{
-	struct fixed_buf fb = { out, 0, WIRE_HELLO_MAX };
 	msgpack_packer pk;
 
-	msgpack_packer_init(&pk, &fb, fixed_write);
-	msgpack_pack_array(&pk, 2);
+	if (h->nproofs > WIRE_MAX_PROOFS)
+		return -1;
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 3);
 	msgpack_pack_uint8(&pk, WIRE_VERSION);
-	pack_bin(&pk, id, PROTO_IDLEN);
-	return fb.len;
+	pack_bin(&pk, h->id, PROTO_IDLEN);
+	msgpack_pack_array(&pk, h->nproofs);
+	for (size_t i = 0; i < h->nproofs; i++)
+		pack_bin(&pk, h->proofs[i], h->proof_lens[i]);
+	return sb->size <= WIRE_HELLO_MAX ? 0 : -1;
 }
 
 int
-wire_hello_decode(const uint8_t *buf, size_t len, uint8_t id[PROTO_IDLEN])
+wire_hello_decode(struct wire_hello *h, const uint8_t *buf, size_t len)
 {
 	msgpack_unpacked u;
+	const msgpack_object *f;
 	uint64_t version;
 	int rc = -1;
 
-	if (len <= WIRE_HELLO_MAX && mp_unpack(&u, buf, len) == 0 &&
-	    mp_array(&u.data, 2, 2) == 0 &&
-	    mp_uint(&u.data.via.array.ptr[0], 255, &version) == 0 &&
-	    version == WIRE_VERSION &&
-	    mp_bin(&u.data.via.array.ptr[1], PROTO_IDLEN, id) == 0)
-		rc = 0;
+	memset(h, 0, sizeof(*h));
+	if (len > WIRE_HELLO_MAX || mp_unpack(&u, buf, len) == -1 ||
+	    mp_array(&u.data, 3, 3) == -1)
+		goto out;
+	f = u.data.via.array.ptr;
+	if (mp_uint(&f[0], 255, &version) == -1 || version != WIRE_VERSION ||
+	    mp_bin(&f[1], PROTO_IDLEN, h->id) == -1 ||
+	    mp_array(&f[2], 0, WIRE_MAX_PROOFS) == -1)
+		goto out;
+	for (size_t i = 0; i < f[2].via.array.size; i++)
+		if (mp_bytes(&f[2].via.array.ptr[i], PROTO_MAX_ENVELOPE,
+		    &h->proofs[i], &h->proof_lens[i]) == -1)
+			goto out;
+	h->nproofs = f[2].via.array.size;
+	rc = 0;
+out:
 	msgpack_unpacked_destroy(&u);
 	return rc;
 }

@@ -52,12 +52,22 @@ void	wire_pack_ack(msgpack_packer *, const uint8_t *author, uint64_t seq);
 void	wire_pack_bye(msgpack_packer *);
 
 /* The handshake payload that travels with a static key: [version, the
- * ed25519 identity]. The receiver checks it converts to that static key. */
-#define WIRE_HELLO_MAX		64
-size_t	wire_hello_encode(uint8_t out[WIRE_HELLO_MAX],
-	    const uint8_t id[PROTO_IDLEN]);
-int	wire_hello_decode(const uint8_t *buf, size_t len,
-	    uint8_t id[PROTO_IDLEN]) PROTO_WUR;
+ * ed25519 identity, [proof...]]. The receiver checks the identity converts
+ * to that static key. The proofs are the signed membership entries that
+ * chain the sender to the team's founder, so a device that has not synced
+ * yet can still tell a member from a stranger. */
+#define WIRE_HELLO_MAX		16384
+#define WIRE_MAX_PROOFS		8
+struct wire_hello {
+	uint8_t		 id[PROTO_IDLEN];
+	size_t		 nproofs;
+	const uint8_t	*proofs[WIRE_MAX_PROOFS];	/* borrowed */
+	size_t		 proof_lens[WIRE_MAX_PROOFS];
+};
+int	wire_hello_encode(msgpack_sbuffer *, const struct wire_hello *)
+	    PROTO_WUR;
+int	wire_hello_decode(struct wire_hello *, const uint8_t *buf, size_t len)
+	    PROTO_WUR;
 
 /* An invite: what a new device needs to join, signed by the inviter. */
 #define INVITE_SEALEDLEN	(32 + 48)	/* crypto_box_seal of 32 bytes */

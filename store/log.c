@@ -92,6 +92,29 @@ clock_next(struct store_txn *t, uint64_t wall_ms, uint64_t *hlc)
 	return clock_seen(t, *hlc);
 }
 
+/* An entry at or below the head: the one held (a replay), a properly
+ * signed other one (a fork, to report), or a forgery. */
+static int
+held_or_fork(struct store_txn *t, const struct envelope *e,
+    const uint8_t hash[PROTO_HASHLEN])
+{
+	uint8_t held_hash[PROTO_HASHLEN];
+	struct envelope held;
+	const uint8_t *env;
+	size_t len;
+	int rc;
+
+	if ((rc = store_log_get(t, e->author, e->seq, &env, &len)) != 0)
+		return rc == STORE_ENOTFOUND ? STORE_EIO : rc;
+	if (proto_envelope_decode(&held, env, len) != 0)
+		return STORE_EIO;
+	proto_envelope_hash(&held, held_hash);
+	if (sodium_memcmp(held_hash, hash, PROTO_HASHLEN) == 0)
+		return STORE_EDUP;
+	return proto_envelope_verify(e, hash) == 0 ? STORE_EFORK :
+	    STORE_EBADENTRY;
+}
+
 /*
  * Appends an envelope after its author's head. A replay of an entry held
  * is STORE_EDUP; the same (author, seq) with another hash is a fork and is
@@ -109,16 +132,8 @@ chain_append(struct store_txn *t, const struct envelope *e,
 	if ((rc = store_head_get(t, e->author, &head_seq, head_hash)) != 0)
 		return rc;
 	proto_envelope_hash(e, hash);
-	if (e->seq <= head_seq) {
-		const uint8_t *held;
-		size_t held_len;
-
-		if ((rc = store_log_get(t, e->author, e->seq, &held,
-		    &held_len)) != 0)
-			return rc == STORE_ENOTFOUND ? STORE_EIO : rc;
-		return held_len == len && memcmp(held, env, len) == 0 ?
-		    STORE_EDUP : STORE_EFORK;
-	}
+	if (e->seq <= head_seq)
+		return held_or_fork(t, e, hash);
 	if (e->seq != head_seq + 1)
 		return STORE_EGAP;
 	if (sodium_memcmp(e->prev_hash, head_hash, PROTO_HASHLEN) != 0)
@@ -128,7 +143,8 @@ chain_append(struct store_txn *t, const struct envelope *e,
 	log_key(key, e->author, e->seq);
 	be64_put(head, e->seq);
 	memcpy(head + 8, hash, PROTO_HASHLEN);
-	if ((rc = store_put(t, TABLE_LOG, key, sizeof(key), env, len)) != 0 ||
+	if ((rc = store_put_append(t, TABLE_LOG, key, sizeof(key), env,
+	    len)) != 0 ||
 	    (rc = store_put(t, TABLE_HEADS, e->author, PROTO_IDLEN, head,
 	    sizeof(head))) != 0)
 		return rc;
@@ -188,30 +204,27 @@ keyring_find(const struct store_keyring *kr, const uint8_t *id)
 	return NULL;
 }
 
-/* Opens and applies an appended entry, if the keyring holds its key. */
+/* Opens an entry whose key the keyring holds; *c stays NULL for a relay.
+ * Done before anything is written, so an unreadable entry is refused
+ * whole. */
 static int
-open_and_apply(struct store_txn *t, const struct store_keyring *kr,
-    const struct envelope *e)
+open_entry(const struct store_keyring *kr, const struct envelope *e,
+    struct change **c, uint8_t **pt)
 {
 	const struct store_key *k = keyring_find(kr, e->key_id);
-	struct change *c = NULL;
-	uint8_t *pt = NULL;
-	int rc = STORE_ENOMEM;
 
+	*c = NULL;
+	*pt = NULL;
 	if (k == NULL)
 		return STORE_OK;	/* a relay's lot: stored, not read */
-	if ((pt = malloc(e->ciphertext_len)) == NULL ||
-	    (c = malloc(sizeof(*c))) == NULL)
-		goto out;
-	rc = STORE_EBADENTRY;
-	if (proto_envelope_open(e, k->key, pt) != 0 ||
-	    proto_change_decode(c, pt, e->ciphertext_len - PROTO_TAGLEN) != 0)
-		goto out;
-	rc = store_apply_change(t, e, c);
-out:
-	free(c);
-	free(pt);
-	return rc;
+	if ((*pt = malloc(e->ciphertext_len)) == NULL ||
+	    (*c = malloc(sizeof(**c))) == NULL)
+		return STORE_ENOMEM;
+	if (proto_envelope_open(e, k->key, *pt) != 0 ||
+	    proto_change_decode(*c, *pt, e->ciphertext_len -
+	    PROTO_TAGLEN) != 0)
+		return STORE_EBADENTRY;
+	return STORE_OK;
 }
 
 int
@@ -219,13 +232,19 @@ store_apply_entry(struct store_txn *t, const struct store_keyring *kr,
     const uint8_t *env, size_t len, int verify_sig)
 {
 	struct envelope e;
+	struct change *c;
+	uint8_t *pt;
 	int rc;
 
 	if (proto_envelope_decode(&e, env, len) != 0)
 		return STORE_EBADENTRY;
-	if ((rc = chain_append(t, &e, env, len, verify_sig)) != 0)
-		return rc;
-	return open_and_apply(t, kr, &e);
+	if ((rc = open_entry(kr, &e, &c, &pt)) == 0 &&
+	    (rc = chain_append(t, &e, env, len, verify_sig)) == 0 &&
+	    c != NULL)
+		rc = store_apply_change(t, &e, c);
+	free(c);
+	free(pt);
+	return rc;
 }
 
 struct heads_walk {

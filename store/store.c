@@ -236,6 +236,20 @@ store_put(struct store_txn *t, int table, const void *key, size_t klen,
 	return store_lmdb_error(mdb_put(t->txn, t->st->dbi[table], &k, &v, 0));
 }
 
+/* For keys that usually sort last (a log's next entry): LMDB's append
+ * mode fills pages instead of splitting them in half. */
+int
+store_put_append(struct store_txn *t, int table, const void *key,
+    size_t klen, const void *val, size_t vlen)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int rc = mdb_put(t->txn, t->st->dbi[table], &k, &v, MDB_APPEND);
+
+	if (rc == MDB_KEYEXIST)
+		return store_put(t, table, key, klen, val, vlen);
+	return store_lmdb_error(rc);
+}
+
 int
 store_del(struct store_txn *t, int table, const void *key, size_t klen)
 {

@@ -191,7 +191,7 @@ main(int argc, char **argv)
 	/* The limits: a 32-byte field name and PROTO_MAX_PREDS preds. */
 	c.kind = KIND_GOAL;
 	c.nops = 1;
-	seed_op(&c.ops[0], OP_SET, "a field name of 32 bytes exactly",
+	seed_op(&c.ops[0], OP_SET, "a_field_name_of_32_bytes_exactly",
 	    "caf\xc3\xa9", PROTO_MAX_PREDS);
 	rc |= seed_change(argv[1], "max-field-preds", &c, 0);
 

@@ -1649,7 +1649,7 @@ test_store_open(void)
 		CHECK(!"mkdtemp");
 		return;
 	}
-	st = (struct store *)&st;
+	st = (struct store *)&st;	/* not NULL: store_open must clear it */
 	CHECK(store_open(&st, dir, 0) == STORE_ENOSTORE);
 	CHECK(st == NULL);
 	snprintf(sub, sizeof(sub), "%s/missing", dir);

@@ -49,6 +49,7 @@ mp_accepts(const uint8_t *p, size_t len)
 	msgpack_unpacked_destroy(&u);
 	if (a != b)
 		printf("#   mp_check and mp_unpack disagree\n");
+	CHECK(a == b);
 	return a && b;
 }
 
@@ -275,8 +276,8 @@ change_eq(const struct change *a, const struct change *b)
 }
 
 static const char *const field_names[] = {
-	"name", "tags", "members", "", "_deleted", "strengths",
-	"a field name of 32 bytes exactly",
+	"name", "tags", "members", "", "_deleted", "follow_up2",
+	"a_field_name_of_32_bytes_exactly",
 };
 
 /* Fills op with a valid op of the given type; i varies the contents. */
@@ -285,7 +286,7 @@ make_op(struct op *op, uint8_t type, size_t i, size_t npreds)
 {
 	static const char *const values[] = {
 		"Ana Lopez", "", "formative", "caf\xc3\xa9 \xe2\x9c\x93",
-		"a\0b",
+		"line one\nline two\t\x01\x7f\xff",
 	};
 
 	memset(op, 0, sizeof(*op));
@@ -294,8 +295,7 @@ make_op(struct op *op, uint8_t type, size_t i, size_t npreds)
 	op->field_len = strlen(op->field);
 	if (type == OP_SET || type == OP_ADD || type == OP_REMOVE) {
 		op->value = (const uint8_t *)values[i % LEN(values)];
-		op->value_len = i % LEN(values) == 4 ? 3 :
-		    strlen(values[i % LEN(values)]);
+		op->value_len = strlen(values[i % LEN(values)]);
 	}
 	op->npreds = npreds;
 	for (size_t p = 0; p < npreds; p++) {
@@ -451,9 +451,11 @@ static const struct raw_change raw_ok = {
 static void
 pack_raw_change(msgpack_sbuffer *sb, const struct raw_change *r)
 {
-	static uint8_t zeros[PROTO_MAX_VALUE + 64];
+	static uint8_t zeros[64], vs[PROTO_MAX_VALUE + 64];
 	msgpack_packer pk;
 
+	if (vs[0] == 0)
+		memset(vs, 'v', sizeof(vs));
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, r->top_len);
 	if (r->recid_str)
@@ -476,9 +478,9 @@ pack_raw_change(msgpack_sbuffer *sb, const struct raw_change *r)
 			    "ffffffffffffffffffff", r->field_len);
 		switch (r->value) {
 		case 0: msgpack_pack_nil(&pk); break;
-		case 1: msgpack_pack_str_with_body(&pk, zeros, r->value_len);
+		case 1: msgpack_pack_str_with_body(&pk, vs, r->value_len);
 			break;
-		case 2: msgpack_pack_bin_with_body(&pk, zeros, r->value_len);
+		case 2: msgpack_pack_bin_with_body(&pk, vs, r->value_len);
 			break;
 		default: msgpack_pack_uint64(&pk, r->value_len); break;
 		}
@@ -599,6 +601,70 @@ test_change_decode_refuses(void)
 		r.value = 2;
 		CHECK(!raw_change_decodes(&r));
 	}
+}
+
+/* One set op with the given field name and value, decoded. */
+static int
+field_value_decodes(const char *field, size_t field_len, const char *value,
+    size_t value_len)
+{
+	static const uint8_t id[PROTO_RECIDLEN];
+	struct change *c = malloc(sizeof(*c));
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int ok;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 3);
+	msgpack_pack_bin_with_body(&pk, id, sizeof(id));
+	msgpack_pack_uint8(&pk, KIND_STUDENT);
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint8(&pk, OP_SET);
+	msgpack_pack_str_with_body(&pk, field, field_len);
+	msgpack_pack_str_with_body(&pk, value, value_len);
+	msgpack_pack_array(&pk, 0);
+	ok = c != NULL &&
+	    proto_change_decode(c, (const uint8_t *)sb.data, sb.size) == 0;
+	msgpack_sbuffer_destroy(&sb);
+	free(c);
+	return ok;
+}
+
+#define FIELD_DECODES(f, want)						\
+	CHECK(field_value_decodes((f), sizeof(f) - 1, "v", 1) == (want))
+#define VALUE_DECODES(v, want)						\
+	CHECK(field_value_decodes("name", 4, (v), sizeof(v) - 1) == (want))
+
+/*
+ * A field name is a short lower-case word ([a-z0-9_], so that every device
+ * files a write under the same register) and a value holds no NUL byte
+ * (the store keeps values as C strings too).
+ */
+static void
+test_change_names_and_values(void)
+{
+	FIELD_DECODES("name", 1);
+	FIELD_DECODES("", 1);
+	FIELD_DECODES("_deleted", 1);
+	FIELD_DECODES("follow_up2", 1);
+	FIELD_DECODES("a_field_name_of_32_bytes_exactly", 1);
+	FIELD_DECODES("Name", 0);
+	FIELD_DECODES("na me", 0);
+	FIELD_DECODES("name\0", 0);
+	FIELD_DECODES("name\0x", 0);
+	FIELD_DECODES("\0", 0);
+	FIELD_DECODES("follow-up", 0);
+	FIELD_DECODES("caf\xc3\xa9", 0);
+	FIELD_DECODES("name\n", 0);
+	FIELD_DECODES("a_field_name_of_33_bytes_exactly_", 0);
+	VALUE_DECODES("", 1);
+	VALUE_DECODES("Ana L\xc3\xb3pez", 1);
+	VALUE_DECODES("line\nline\t\x01\x7f", 1);
+	VALUE_DECODES("\0", 0);
+	VALUE_DECODES("a\0b", 0);
+	VALUE_DECODES("ab\0", 0);
 }
 
 static void
@@ -1524,6 +1590,7 @@ TAP_MAIN(
 	TAP_TEST(test_change_round_trip),
 	TAP_TEST(test_change_encode_refuses),
 	TAP_TEST(test_change_decode_refuses),
+	TAP_TEST(test_change_names_and_values),
 	TAP_TEST(test_change_decode_refuses_malformed),
 	TAP_TEST(test_envelope_round_trip),
 	TAP_TEST(test_envelope_largest),
