@@ -137,7 +137,7 @@ void	proto_key_id(const uint8_t key[PROTO_KEYLEN],
 
 /* hlc.c: hybrid logical clock, 48-bit milliseconds and a 16-bit counter. */
 uint64_t proto_hlc_now(uint64_t last, uint64_t wall_ms);
-uint64_t proto_hlc_seen(uint64_t last, uint64_t remote);
+uint64_t proto_hlc_seen(uint64_t last, uint64_t remote, uint64_t wall_ms);
 uint64_t proto_hlc_ms(uint64_t hlc);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -57,39 +58,63 @@ store_log_get(struct store_txn *t, const uint8_t *author, uint64_t seq,
 	    len);
 }
 
+static uint64_t
+wall_ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static int
-clock_seen(struct store_txn *t, uint64_t hlc)
+clock_get(struct store_txn *t, uint64_t *last)
 {
 	const void *v;
 	size_t len;
-	uint8_t buf[8];
-	uint64_t last = 0;
 	int rc = store_meta_get(t, "hlc", &v, &len);
 
+	*last = 0;
 	if (rc == 0 && len == 8)
-		last = be64_get(v);
+		*last = be64_get(v);
 	else if (rc != 0 && rc != STORE_ENOTFOUND)
 		return rc;
-	if (hlc <= last)
-		return STORE_OK;
+	return STORE_OK;
+}
+
+static int
+clock_put(struct store_txn *t, uint64_t hlc)
+{
+	uint8_t buf[8];
+
 	be64_put(buf, hlc);
 	return store_meta_put(t, "hlc", buf, sizeof(buf));
+}
+
+/* Every entry received moves this device's clock past it (within
+ * reason), so local edits order after what was seen. */
+static int
+clock_seen(struct store_txn *t, uint64_t hlc)
+{
+	uint64_t last, next;
+	int rc;
+
+	if ((rc = clock_get(t, &last)) != 0)
+		return rc;
+	next = proto_hlc_seen(last, hlc, wall_ms_now());
+	return next == last ? STORE_OK : clock_put(t, next);
 }
 
 static int
 clock_next(struct store_txn *t, uint64_t wall_ms, uint64_t *hlc)
 {
-	const void *v;
-	size_t len;
-	uint64_t last = 0;
-	int rc = store_meta_get(t, "hlc", &v, &len);
+	uint64_t last;
+	int rc;
 
-	if (rc == 0 && len == 8)
-		last = be64_get(v);
-	else if (rc != 0 && rc != STORE_ENOTFOUND)
+	if ((rc = clock_get(t, &last)) != 0)
 		return rc;
 	*hlc = proto_hlc_now(last, wall_ms);
-	return clock_seen(t, *hlc);
+	return clock_put(t, *hlc);
 }
 
 /* An entry at or below the head: the one held (a replay), a properly

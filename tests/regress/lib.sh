@@ -13,10 +13,10 @@ cleanup() {
 trap cleanup EXIT
 export SATCHEL_HOME=$TMP/home
 unset SATCHEL_DIR
-n=0
+_tap_n=0
 
-ok()   { n=$((n + 1)); echo "ok $n - $*"; }
-fail() { n=$((n + 1)); echo "not ok $n - $*"; }
+ok()   { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }
+fail() { _tap_n=$((_tap_n + 1)); echo "not ok $_tap_n - $*"; }
 check() {		# description, command...: passes if the command does
 	local d=$1
 	shift

@@ -13,6 +13,9 @@
 #include <sodium.h>
 
 #include "proto.h"
+
+/* A wall clock far enough ahead that no remote clock here is capped. */
+#define FAR_WALL	(UINT64_C(1) << 47)
 #include "tap.h"
 
 #define LEN(a)	(sizeof(a) / sizeof((a)[0]))
@@ -1527,11 +1530,9 @@ test_hlc(void)
 	CHECK(proto_hlc_ms(proto_hlc_now(0, UINT64_MAX)) == 0xffffffffffff);
 	CHECK(proto_hlc_now(0, UINT64_C(1) << 48) > 0);
 	CHECK(proto_hlc_now(UINT64_MAX - 1, 5) == UINT64_MAX);
-#ifdef SATCHEL_KNOWN_BUGS
 	/* A peer's entry may carry hlc 0xffffffffffffffff (decode accepts
 	 * any uint64); the next local clock value must not wrap to 0. */
 	CHECK(proto_hlc_now(UINT64_MAX, 5) >= UINT64_MAX - 1);
-#endif
 	CHECK(proto_hlc_ms(HLC(123456789, 42)) == 123456789);
 
 	/* A random walk of the wall clock, with remote clocks seen. */
@@ -1550,7 +1551,7 @@ test_hlc(void)
 				remote = last > 1000 ? last - r % 1000 : 0;
 			else
 				remote = last + (r >> 8) % 1000000;
-			seen = proto_hlc_seen(last, remote);
+			seen = proto_hlc_seen(last, remote, FAR_WALL);
 			CHECK(seen == (remote > last ? remote : last));
 			last = seen;
 			break;
@@ -1570,13 +1571,18 @@ test_hlc(void)
 	}
 
 	/* seen: the max, either way round. */
-	CHECK(proto_hlc_seen(5, 3) == 5);
-	CHECK(proto_hlc_seen(3, 5) == 5);
-	CHECK(proto_hlc_seen(7, 7) == 7);
-	CHECK(proto_hlc_seen(0, UINT64_MAX) == UINT64_MAX);
-	CHECK(proto_hlc_seen(UINT64_MAX, 0) == UINT64_MAX);
+	CHECK(proto_hlc_seen(5, 3, FAR_WALL) == 5);
+	CHECK(proto_hlc_seen(3, 5, FAR_WALL) == 5);
+	CHECK(proto_hlc_seen(7, 7, FAR_WALL) == 7);
+	CHECK(proto_hlc_seen(UINT64_MAX, 0, FAR_WALL) == UINT64_MAX);
+	/* A remote clock far past the wall clock is adopted only up to a
+	 * year ahead: one broken clock must not drag the team's along. */
+	CHECK(proto_hlc_seen(0, UINT64_MAX, 1700000000000) ==
+	    HLC(1700000000000 + UINT64_C(366) * 86400000, 0));
+	CHECK(proto_hlc_seen(0, HLC(1700000000000 + 86400000, 7),
+	    1700000000000) == HLC(1700000000000 + 86400000, 7));
 	/* After seeing a remote clock ahead, now is past it. */
-	last = proto_hlc_seen(HLC(1000, 0), HLC(9000, 3));
+	last = proto_hlc_seen(HLC(1000, 0), HLC(9000, 3), FAR_WALL);
 	CHECK(proto_hlc_now(last, 1000) == HLC(9000, 4));
 	CHECK(proto_hlc_now(last, 9001) == HLC(9001, 0));
 }
