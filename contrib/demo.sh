@@ -1,24 +1,71 @@
 #!/usr/bin/env bash
-# A short demo on a throw-away data directory: one teacher records a
-# student, a conference note, a portfolio entry, a group and a goal, then
-# shows the student's page. Nothing outside the temporary folder is touched.
+# The demo, on throw-away data directories and 127.0.0.1 only: Ms. Rivera
+# keeps a student's page on her laptop; Mr. Kim and a staff-room box join
+# her team; the three run `satchel serve`, and a note written on Rivera's
+# laptop reaches Kim's through the box, which cannot read it.
 set -eu
 cd "$(dirname "$0")/.."
 S=${SATCHEL:-$PWD/build/satchel}
-export SATCHEL_HOME
-SATCHEL_HOME=$(mktemp -d "${TMPDIR:-/tmp}/satchel-demo.XXXXXX")
-trap 'rm -rf "$SATCHEL_HOME"' EXIT
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
-run() { say "satchel $*"; "$S" "$@"; }
+top=$(mktemp -d "${TMPDIR:-/tmp}/satchel-demo.XXXXXX")
+pids=""
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$top"' EXIT
+rivera=$top/rivera kim=$top/kim box=$top/box
+port=$((30000 + RANDOM % 20000))
+say() { printf '\n\033[1m# %s\033[0m\n' "$*"; }
+run() { printf '\033[1m$ satchel %s\033[0m\n' "$*" >&2; "$S" "$@"; }
 
-run init --name "Ms. Rivera"
-run student add "Ana Lopez" --class 3B --strengths "retells stories in order" --interests "horses"
-run student add "Ben Okafor" --class 3B
-run note add "Ana Lopez" --strengths "retells the story in order" \
-    --obstacle "skips the endings" --action "reread the last page aloud" --follow-up 2026-12-01
-run entry add "Ana Lopez" --title "Fractions quiz" --body "7 of 10 right" --tag pre-assessment
-run group add "Group A" --same-need --member "Ana Lopez" --member "Ben Okafor"
-run goal add "Ana Lopez" "Read 20 minutes a day" --checkpoint 2026-12-01:"half way" --checkpoint 2027-01-15:"every day"
-run show "Ana Lopez"
-run verify
-printf '\nDemo data was in %s and is now removed.\n' "$SATCHEL_HOME"
+say "Ms. Rivera's laptop: one teacher, offline"
+run -d "$rivera" init --name "Ms. Rivera" >/dev/null
+ana=$(run -d "$rivera" student add "Ana Lopez" --class 3B \
+    --strengths "retells stories in order" --interests "horses")
+run -d "$rivera" student add "Ben Okafor" --class 3B >/dev/null
+run -d "$rivera" note add "Ana Lopez" --strengths "retells the story in order" \
+    --obstacle "skips the endings" --action "reread the last page aloud" \
+    --follow-up 2026-12-01 >/dev/null
+run -d "$rivera" entry add "Ana Lopez" --title "Fractions quiz" --body "7 of 10 right" \
+    --tag pre-assessment >/dev/null
+run -d "$rivera" group add "Group A" --same-need --member "Ana Lopez" --member "Ben Okafor" >/dev/null
+run -d "$rivera" goal add "Ana Lopez" "Read 20 minutes a day" \
+    --checkpoint 2026-12-01:"half way" --checkpoint 2027-01-15:"every day" >/dev/null
+run -d "$rivera" show "Ana Lopez"
+
+say "Mr. Kim's laptop and the staff-room box join her team"
+kim_id=$(run -d "$kim" init --name "Mr. Kim")
+box_id=$(run -d "$box" init --box)
+invite=$(run -d "$rivera" member add "$kim_id" --name "Mr. Kim" --addr "127.0.0.1:$port")
+run -d "$kim" join "$invite"
+invite=$(run -d "$rivera" member add "$box_id" --name "Staff room" --box)
+run -d "$box" join "$invite"
+run -d "$rivera" member list
+
+say "Everyone runs the daemon; the laptops know only the box"
+"$S" -d "$box" serve --listen "127.0.0.1:$port" 2>"$top/box.log" & pids="$pids $!"
+"$S" -d "$rivera" serve --listen "127.0.0.1:$((port + 1))" 2>"$top/rivera.log" & pids="$pids $!"
+"$S" -d "$kim" serve --listen "127.0.0.1:$((port + 2))" 2>"$top/kim.log" & pids="$pids $!"
+run -d "$rivera" peer add "127.0.0.1:$port"
+run -d "$kim" peer add "127.0.0.1:$port"
+for _ in $(seq 1 100); do
+	"$S" -d "$kim" show "Ana Lopez" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+run -d "$kim" show "Ana Lopez"
+
+say "A note written on Rivera's laptop reaches Kim's through the box"
+run -d "$rivera" note add "Ana Lopez" --strengths "read a whole chapter" \
+    --obstacle "lost her place" --action "use a bookmark" >/dev/null
+for _ in $(seq 1 50); do
+	"$S" -d "$kim" search "bookmark" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+run -d "$kim" search "bookmark"
+run -d "$kim" status
+printf 'Rivera %s\nKim    %s\n' "$("$S" -d "$rivera" digest)" "$("$S" -d "$kim" digest)"
+
+say "The box holds every entry and can read none"
+run -d "$box" show "Ana Lopez" || true
+if grep -rqa "bookmark" "$box"; then
+	echo "the box holds plaintext: this is a bug" >&2
+	exit 1
+fi
+echo "grep -r bookmark $box: nothing (ciphertext only)"
+printf '\nDemo data was in %s and is now removed.\n' "$top"

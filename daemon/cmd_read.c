@@ -92,14 +92,18 @@ struct page {
 	int		 rc;
 };
 
+/* "    label:     text", continuation lines under the text; with no
+ * label, the text alone, indented. */
 static void
 print_indented(const char *label, const char *text)
 {
-	printf("    %-10s ", label);
+	int width = *label ? 10 : 0;
+
+	printf("    %-*s%s", width, label, *label ? " " : "");
 	for (const char *p = text; *p; p++) {
 		putchar(*p);
 		if (*p == '\n')
-			printf("    %-10s ", "");
+			printf("    %-*s%s", width, "", *label ? " " : "");
 	}
 	putchar('\n');
 }
