@@ -24,16 +24,26 @@ format_hlc(char out[32], uint64_t hlc)
 	strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/* A device as people know it: its id's first digits and its name, from
+ * the team's membership records. */
 static void
-author_label(const struct device *d, const uint8_t *author, char out[256])
+author_label(const struct device *d, struct store_txn *t,
+    const uint8_t *author, char out[256])
 {
 	char hex[2 * PROTO_IDLEN + 1];
+	const char *name = NULL;
+	struct record *r = NULL;
 
 	sodium_bin2hex(hex, sizeof(hex), author, PROTO_IDLEN);
 	if (memcmp(author, d->id, PROTO_IDLEN) == 0)
-		snprintf(out, 256, "%.12s (%s)", hex, d->name);
+		name = d->name;
+	else if (store_record_get(t, KIND_MEMBER, author, &r) == 0)
+		name = record_get(r, "name");
+	if (name != NULL)
+		snprintf(out, 256, "%.12s (%s)", hex, name);
 	else
 		snprintf(out, 256, "%.12s", hex);
+	record_free(r);
 }
 
 /* "won", "lost" or "" for a set op, by the register's current heads. */
@@ -60,6 +70,7 @@ static const char *const op_names[] = { "?", "set", "add", "remove",
 
 struct hist_walk {
 	struct device	*d;
+	struct store_txn *t;
 	const struct record *r;
 	int		 count;
 };
@@ -114,7 +125,7 @@ history_cb(const uint8_t *env, size_t len, void *arg)
 	    proto_change_decode(c, pt, e.ciphertext_len - PROTO_TAGLEN) != 0)
 		goto out;
 	format_hlc(when, e.hlc);
-	author_label(w->d, e.author, who);
+	author_label(w->d, w->t, e.author, who);
 	memcpy(ref.author, e.author, PROTO_IDLEN);
 	ref.seq = e.seq;
 	for (size_t i = 0; i < c->nops; i++)
@@ -128,7 +139,7 @@ out:
 int
 cmd_history(struct device *d, struct args *a)
 {
-	struct hist_walk w = { d, NULL, 0 };
+	struct hist_walk w = { d, NULL, NULL, 0 };
 	struct store_txn *t;
 	struct record *r;
 	int rc;
@@ -140,6 +151,7 @@ cmd_history(struct device *d, struct args *a)
 		return rc;
 	}
 	w.r = r;
+	w.t = t;
 	if (d->json)
 		fputs("[", stdout);
 	rc = store_history_each(t, r->id, history_cb, &w);
@@ -152,6 +164,7 @@ cmd_history(struct device *d, struct args *a)
 
 struct conflict_walk {
 	struct device	*d;
+	struct store_txn *t;
 	int		 count;
 };
 
@@ -170,7 +183,7 @@ print_conflict(struct conflict_walk *w, const struct record *r,
 		const struct rec_write *h = &reg->heads[i];
 
 		sodium_bin2hex(ahex, sizeof(ahex), h->ref.author, PROTO_IDLEN);
-		author_label(w->d, h->ref.author, who);
+		author_label(w->d, w->t, h->ref.author, who);
 		if (w->d->json) {
 			printf("%s{\"kind\":\"%s\",\"id\":\"%s\",\"field\":"
 			    "\"%s\",\"status\":\"%s\",\"author\":\"%s\","
@@ -208,13 +221,14 @@ conflicts_cb(const struct record *r, void *arg)
 int
 cmd_conflicts(struct device *d, struct args *a)
 {
-	struct conflict_walk w = { d, 0 };
+	struct conflict_walk w = { d, NULL, 0 };
 	struct store_txn *t;
 	int rc;
 
 	(void)a;
 	if ((rc = store_begin(d->st, STORE_RDONLY, &t)) != 0)
 		return device_store_error(rc, "cannot read");
+	w.t = t;
 	if (d->json)
 		fputs("[", stdout);
 	rc = store_records_each(t, 0, conflicts_cb, &w);

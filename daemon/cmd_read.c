@@ -178,10 +178,10 @@ page_item_cb(const uint8_t *key, size_t len, void *arg)
 	    &r)) != 0)
 		return 1;
 	if (!record_deleted(r)) {
-		if (p->d->json)
-			printf(",\n");
-		if (p->d->json)
+		if (p->d->json) {
+			printf("%s", p->count ? ",\n" : "\n");
 			json_record(r);
+		}
 		else if (kind == KIND_NOTE)
 			show_note(r);
 		else if (kind == KIND_ENTRY)
@@ -197,21 +197,26 @@ page_item_cb(const uint8_t *key, size_t len, void *arg)
 	return 0;
 }
 
+/* One part of the page; in JSON, one member of the page's object. */
 static int
 show_section(struct page *p, uint8_t type, const uint8_t *student,
-    const char *heading, int newest_first)
+    const char *heading, const char *key, int newest_first)
 {
 	uint8_t prefix[1 + PROTO_RECIDLEN];
 	int rc;
 
 	prefix[0] = type;
 	memcpy(prefix + 1, student, PROTO_RECIDLEN);
-	if (!p->d->json)
+	if (p->d->json)
+		printf(",\n\"%s\":[", key);
+	else
 		printf("\n%s\n", heading);
 	p->count = 0;
 	rc = store_index_each(p->t, prefix, sizeof(prefix), newest_first,
 	    page_item_cb, p);
-	if (rc == 0 && p->rc == 0 && p->count == 0 && !p->d->json)
+	if (p->d->json)
+		printf("]");
+	else if (rc == 0 && p->rc == 0 && p->count == 0)
 		printf("  (none)\n");
 	return rc != 0 ? rc : p->rc;
 }
@@ -250,16 +255,17 @@ cmd_show(struct device *d, struct args *a)
 		return rc;
 	}
 	if (d->json) {
-		fputs("[", stdout);
+		fputs("{\"student\":", stdout);
 		json_record(s);
 	} else
 		show_profile(s);
-	if ((rc = show_section(&p, INDEX_MEMBER, s->id, "Groups", 0)) == 0 &&
-	    (rc = show_section(&p, INDEX_GOAL, s->id, "Goals", 0)) == 0)
+	if ((rc = show_section(&p, INDEX_MEMBER, s->id, "Groups", "groups",
+	    0)) == 0 && (rc = show_section(&p, INDEX_GOAL, s->id, "Goals",
+	    "goals", 0)) == 0)
 		rc = show_section(&p, INDEX_BY_STUDENT, s->id,
-		    "Notes and entries, newest first", 1);
+		    "Notes and entries, newest first", "notes_and_entries", 1);
 	if (d->json)
-		fputs("]\n", stdout);
+		fputs("}\n", stdout);
 	record_free(s);
 	store_abort(p.t);
 	return rc == 0 ? 0 : device_store_error(rc, "show");

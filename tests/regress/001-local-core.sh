@@ -51,8 +51,10 @@ check "show has current tags only" sh -c \
     "grep -q '#post-assessment' '$TMP/show' && ! grep -q '#formative' '$TMP/show'"
 check "group membership: Ben in, Cy out" sh -c \
     "$SATCHEL show 'Ben Okafor' | grep -q 'Group A' && ! $SATCHEL show 'Cy Park' | grep -q 'Group A'"
-check "show --json starts with the student" sh -c \
-    "$SATCHEL show --json 'Ana Lopez' | head -c 40 | grep -q '\"kind\":\"student\"'"
+check "show --json: the student, then groups, goals, notes and entries" sh -c \
+    "$SATCHEL show --json 'Ana Lopez' | python3 -c 'import json,sys; p=json.load(sys.stdin); assert p[\"student\"][\"fields\"][\"name\"]==\"Ana Lopez\"; assert len(p[\"groups\"])==1 and len(p[\"goals\"])==1; assert len(p[\"notes_and_entries\"])==3'"
+check "every --json output parses as JSON" sh -c \
+    "for c in 'student list --json' 'history --json $note' 'conflicts --json' 'search --json endings' 'dump' 'member list --json' 'status --json' 'peer list --json'; do $SATCHEL \$c | python3 -m json.tool >/dev/null || { echo \"bad: \$c\"; exit 1; }; done"
 
 check "search finds a note, any case" sh -c "$SATCHEL search 'SKIPS THE' | grep -q '$note'"
 check "search finds an entry" sh -c "$SATCHEL search 'fractions' | grep -q '$entry'"
