@@ -20,8 +20,7 @@ pack_refs(msgpack_packer *pk, const struct write_ref *refs, size_t n)
 	msgpack_pack_array(pk, n);
 	for (size_t i = 0; i < n; i++) {
 		msgpack_pack_array(pk, 2);
-		msgpack_pack_bin(pk, PROTO_IDLEN);
-		msgpack_pack_bin_body(pk, refs[i].author, PROTO_IDLEN);
+		mp_pack_bin(pk, refs[i].author, PROTO_IDLEN);
 		msgpack_pack_uint64(pk, refs[i].seq);
 	}
 }
@@ -35,8 +34,7 @@ proto_change_encode(const struct change *c, msgpack_sbuffer *sb)
 		return -1;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, 3);
-	msgpack_pack_bin(&pk, PROTO_RECIDLEN);
-	msgpack_pack_bin_body(&pk, c->record_id, PROTO_RECIDLEN);
+	mp_pack_bin(&pk, c->record_id, PROTO_RECIDLEN);
 	msgpack_pack_uint8(&pk, c->kind);
 	msgpack_pack_array(&pk, c->nops);
 	for (size_t i = 0; i < c->nops; i++) {
@@ -48,12 +46,10 @@ proto_change_encode(const struct change *c, msgpack_sbuffer *sb)
 			return -1;
 		msgpack_pack_array(&pk, 4);
 		msgpack_pack_uint8(&pk, op->type);
-		msgpack_pack_str(&pk, op->field_len);
-		msgpack_pack_str_body(&pk, op->field, op->field_len);
-		if (value_expected(op->type)) {
-			msgpack_pack_str(&pk, op->value_len);
-			msgpack_pack_str_body(&pk, op->value, op->value_len);
-		} else
+		mp_pack_str(&pk, op->field, op->field_len);
+		if (value_expected(op->type))
+			mp_pack_str(&pk, (const char *)op->value, op->value_len);
+		else
 			msgpack_pack_nil(&pk);
 		pack_refs(&pk, op->preds, op->npreds);
 	}

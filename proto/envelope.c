@@ -38,24 +38,17 @@ fixed_write(void *data, const char *buf, size_t len)
 }
 
 static void
-pack_bin(msgpack_packer *pk, const uint8_t *p, size_t len)
-{
-	msgpack_pack_bin(pk, len);
-	msgpack_pack_bin_body(pk, p, len);
-}
-
-static void
 pack_header(msgpack_packer *pk, const struct envelope *e, size_t nfields)
 {
 	msgpack_pack_array(pk, nfields);
 	msgpack_pack_uint8(pk, e->version);
-	pack_bin(pk, e->author, PROTO_IDLEN);
+	mp_pack_bin(pk, e->author, PROTO_IDLEN);
 	msgpack_pack_uint64(pk, e->seq);
-	pack_bin(pk, e->prev_hash, PROTO_HASHLEN);
+	mp_pack_bin(pk, e->prev_hash, PROTO_HASHLEN);
 	msgpack_pack_uint64(pk, e->hlc);
-	pack_bin(pk, e->key_id, PROTO_KEYIDLEN);
+	mp_pack_bin(pk, e->key_id, PROTO_KEYIDLEN);
 	msgpack_pack_uint8(pk, e->scope);
-	pack_bin(pk, e->nonce, PROTO_NONCELEN);
+	mp_pack_bin(pk, e->nonce, PROTO_NONCELEN);
 }
 
 size_t
@@ -95,8 +88,8 @@ proto_envelope_encode(const struct envelope *e, msgpack_sbuffer *sb)
 		return -1;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	pack_header(&pk, e, ENVELOPE_FIELDS);
-	pack_bin(&pk, e->ciphertext, e->ciphertext_len);
-	pack_bin(&pk, e->signature, PROTO_SIGLEN);
+	mp_pack_bin(&pk, e->ciphertext, e->ciphertext_len);
+	mp_pack_bin(&pk, e->signature, PROTO_SIGLEN);
 	return 0;
 }
 

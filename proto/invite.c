@@ -18,26 +18,19 @@
 #define INVITE_FIELDS	9
 
 static void
-pack_bin(msgpack_packer *pk, const uint8_t *p, size_t len)
-{
-	msgpack_pack_bin(pk, len);
-	msgpack_pack_bin_body(pk, p, len);
-}
-
-static void
 pack_signed_part(msgpack_packer *pk, const struct invite *inv, size_t nf)
 {
 	msgpack_pack_array(pk, nf);
 	msgpack_pack_uint8(pk, WIRE_VERSION);
-	pack_bin(pk, inv->team_id, WIRE_TEAMIDLEN);
-	pack_bin(pk, inv->founder, PROTO_IDLEN);
-	pack_bin(pk, inv->inviter, PROTO_IDLEN);
-	pack_bin(pk, inv->invitee, PROTO_IDLEN);
+	mp_pack_bin(pk, inv->team_id, WIRE_TEAMIDLEN);
+	mp_pack_bin(pk, inv->founder, PROTO_IDLEN);
+	mp_pack_bin(pk, inv->inviter, PROTO_IDLEN);
+	mp_pack_bin(pk, inv->invitee, PROTO_IDLEN);
 	if (inv->box)
 		msgpack_pack_true(pk);
 	else
 		msgpack_pack_false(pk);
-	pack_bin(pk, inv->sealed, INVITE_SEALEDLEN);
+	mp_pack_bin(pk, inv->sealed, INVITE_SEALEDLEN);
 	msgpack_pack_array(pk, inv->naddrs);
 	for (size_t i = 0; i < inv->naddrs; i++) {
 		size_t len = strnlen(inv->addrs[i], sizeof(inv->addrs[i]));
@@ -74,7 +67,7 @@ invite_encode(struct invite *inv, const uint8_t sk[PROTO_SKLEN],
 	crypto_sign_detached(inv->signature, NULL, h, sizeof(h), sk);
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	pack_signed_part(&pk, inv, INVITE_FIELDS);
-	pack_bin(&pk, inv->signature, PROTO_SIGLEN);
+	mp_pack_bin(&pk, inv->signature, PROTO_SIGLEN);
 	return 0;
 }
 

@@ -172,3 +172,17 @@ mp_array(const msgpack_object *o, size_t min, size_t max)
 		return -1;
 	return 0;
 }
+
+void
+mp_pack_bin(msgpack_packer *pk, const void *p, size_t len)
+{
+	msgpack_pack_bin(pk, len);
+	msgpack_pack_bin_body(pk, p, len);
+}
+
+void
+mp_pack_str(msgpack_packer *pk, const char *s, size_t len)
+{
+	msgpack_pack_str(pk, len);
+	msgpack_pack_str_body(pk, s, len);
+}

@@ -107,6 +107,8 @@ int	mp_bytes(const msgpack_object *, size_t max, const uint8_t **p,
 int	mp_str(const msgpack_object *, size_t max, const char **p,
 	    size_t *len) PROTO_WUR;
 int	mp_array(const msgpack_object *, size_t min, size_t max) PROTO_WUR;
+void	mp_pack_bin(msgpack_packer *, const void *, size_t);
+void	mp_pack_str(msgpack_packer *, const char *, size_t);
 
 /* change.c */
 int	proto_change_encode(const struct change *, msgpack_sbuffer *) PROTO_WUR;

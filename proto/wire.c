@@ -114,13 +114,6 @@ wire_entry_at(const struct wire_msg *m, size_t i, const uint8_t **env,
 	*len = m->items[i].via.bin.size;
 }
 
-static void
-pack_bin(msgpack_packer *pk, const uint8_t *p, size_t len)
-{
-	msgpack_pack_bin(pk, len);
-	msgpack_pack_bin_body(pk, p, len);
-}
-
 void
 wire_pack_vector_begin(msgpack_packer *pk, size_t n)
 {
@@ -134,9 +127,9 @@ wire_pack_vector_item(msgpack_packer *pk, const uint8_t *author,
     uint64_t seq, const uint8_t *hash)
 {
 	msgpack_pack_array(pk, 3);
-	pack_bin(pk, author, PROTO_IDLEN);
+	mp_pack_bin(pk, author, PROTO_IDLEN);
 	msgpack_pack_uint64(pk, seq);
-	pack_bin(pk, hash, PROTO_HASHLEN);
+	mp_pack_bin(pk, hash, PROTO_HASHLEN);
 }
 
 void
@@ -150,7 +143,7 @@ wire_pack_entries_begin(msgpack_packer *pk, size_t n)
 void
 wire_pack_entry(msgpack_packer *pk, const uint8_t *env, size_t len)
 {
-	pack_bin(pk, env, len);
+	mp_pack_bin(pk, env, len);
 }
 
 void
@@ -158,7 +151,7 @@ wire_pack_ack(msgpack_packer *pk, const uint8_t *author, uint64_t seq)
 {
 	msgpack_pack_array(pk, 3);
 	msgpack_pack_uint8(pk, MSG_ACK);
-	pack_bin(pk, author, PROTO_IDLEN);
+	mp_pack_bin(pk, author, PROTO_IDLEN);
 	msgpack_pack_uint64(pk, seq);
 }
 
@@ -179,10 +172,10 @@ wire_hello_encode(msgpack_sbuffer *sb, const struct wire_hello *h)
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, 3);
 	msgpack_pack_uint8(&pk, WIRE_VERSION);
-	pack_bin(&pk, h->id, PROTO_IDLEN);
+	mp_pack_bin(&pk, h->id, PROTO_IDLEN);
 	msgpack_pack_array(&pk, h->nproofs);
 	for (size_t i = 0; i < h->nproofs; i++)
-		pack_bin(&pk, h->proofs[i], h->proof_lens[i]);
+		mp_pack_bin(&pk, h->proofs[i], h->proof_lens[i]);
 	return sb->size <= WIRE_HELLO_MAX ? 0 : -1;
 }
 

@@ -17,26 +17,12 @@
 #define RECORD_MAX_BYTES	(64 * 1024 * 1024)
 
 static void
-pack_bytes(msgpack_packer *pk, const void *p, size_t len)
-{
-	msgpack_pack_bin(pk, len);
-	msgpack_pack_bin_body(pk, p, len);
-}
-
-static void
-pack_str(msgpack_packer *pk, const char *s, size_t len)
-{
-	msgpack_pack_str(pk, len);
-	msgpack_pack_str_body(pk, s, len);
-}
-
-static void
 pack_refs(msgpack_packer *pk, const struct write_ref *refs, size_t n)
 {
 	msgpack_pack_array(pk, n);
 	for (size_t i = 0; i < n; i++) {
 		msgpack_pack_array(pk, 2);
-		pack_bytes(pk, refs[i].author, PROTO_IDLEN);
+		mp_pack_bin(pk, refs[i].author, PROTO_IDLEN);
 		msgpack_pack_uint64(pk, refs[i].seq);
 	}
 }
@@ -45,16 +31,16 @@ static void
 pack_register(msgpack_packer *pk, const struct rec_register *reg)
 {
 	msgpack_pack_array(pk, 3);
-	pack_str(pk, reg->name, strlen(reg->name));
+	mp_pack_str(pk, reg->name, strlen(reg->name));
 	msgpack_pack_array(pk, reg->nheads);
 	for (size_t i = 0; i < reg->nheads; i++) {
 		const struct rec_write *w = &reg->heads[i];
 
 		msgpack_pack_array(pk, 4);
 		msgpack_pack_uint64(pk, w->hlc);
-		pack_bytes(pk, w->ref.author, PROTO_IDLEN);
+		mp_pack_bin(pk, w->ref.author, PROTO_IDLEN);
 		msgpack_pack_uint64(pk, w->ref.seq);
-		pack_str(pk, w->value, w->value_len);
+		mp_pack_str(pk, w->value, w->value_len);
 	}
 	pack_refs(pk, reg->sup, reg->nsup);
 }
@@ -63,11 +49,11 @@ static void
 pack_set(msgpack_packer *pk, const struct rec_set *s)
 {
 	msgpack_pack_array(pk, 2);
-	pack_str(pk, s->name, strlen(s->name));
+	mp_pack_str(pk, s->name, strlen(s->name));
 	msgpack_pack_array(pk, s->nelems);
 	for (size_t i = 0; i < s->nelems; i++) {
 		msgpack_pack_array(pk, 3);
-		pack_str(pk, s->elems[i].value, s->elems[i].value_len);
+		mp_pack_str(pk, s->elems[i].value, s->elems[i].value_len);
 		pack_refs(pk, s->elems[i].adds, s->elems[i].nadds);
 		pack_refs(pk, s->elems[i].rems, s->elems[i].nrems);
 	}
@@ -81,7 +67,7 @@ record_encode(const struct record *r, msgpack_sbuffer *sb)
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, 4);
 	msgpack_pack_uint8(&pk, r->kind);
-	pack_bytes(&pk, r->id, PROTO_RECIDLEN);
+	mp_pack_bin(&pk, r->id, PROTO_RECIDLEN);
 	msgpack_pack_array(&pk, r->nregs);
 	for (size_t i = 0; i < r->nregs; i++)
 		pack_register(&pk, &r->regs[i]);
