@@ -16,7 +16,8 @@ static int cmd_id(struct device *, struct args *);
 
 static const struct command commands[] = {
 	{ "id", cmd_id, "", 0, 0, "satchel id",
-	  "Print this device's id, to read to the team's admin." },
+	  "Print this device's id, to read to the team's admin.\n"
+	  "  example: satchel id" },
 	{ "student add", cmd_student_add,
 	  "class=,strengths=,needs=,interests=,goals=", 1, 1,
 	  "satchel student add NAME [--class C] [--strengths T] [--needs T] "
@@ -67,21 +68,24 @@ static const struct command commands[] = {
 	  "\"Ana Lopez\"" },
 	{ "group edit", cmd_edit, "name=,from=,until=", 1, 1,
 	  "satchel group edit GROUP [--name N] [--from D] [--until D]",
-	  "Rename a group or change its dates." },
+	  "Rename a group or change its dates.\n"
+	  "  example: satchel group edit \"Group A\" --until 2027-01-31" },
 	{ "group join", cmd_group_join, "", 2, 2,
 	  "satchel group join GROUP STUDENT",
 	  "Put a student in a group.\n"
 	  "  example: satchel group join \"Group A\" \"Ben Okafor\"" },
 	{ "group leave", cmd_group_leave, "", 2, 2,
 	  "satchel group leave GROUP STUDENT",
-	  "Take a student out of a group." },
+	  "Take a student out of a group.\n"
+	  "  example: satchel group leave \"Group A\" \"Ben Okafor\"" },
 	{ "goal add", cmd_goal_add, "checkpoint=*", 2, 2,
 	  "satchel goal add STUDENT TEXT [--checkpoint DATE:TEXT]...",
 	  "Set a personal learning goal with up to 9 checkpoints.\n"
 	  "  example: satchel goal add \"Ana Lopez\" \"Read 20 minutes a day\" "
 	  "--checkpoint 2026-12-01:\"half way\"" },
 	{ "goal edit", cmd_edit, "text=", 1, 1,
-	  "satchel goal edit GOAL --text T", "Reword a goal." },
+	  "satchel goal edit GOAL --text T", "Reword a goal.\n"
+	  "  example: satchel goal edit 7c1e --text \"Read 30 minutes a day\"" },
 	{ "goal check", cmd_goal_check, "", 2, 2, "satchel goal check GOAL N",
 	  "Mark checkpoint N of a goal done.\n"
 	  "  example: satchel goal check 7c1e 1" },
@@ -89,28 +93,31 @@ static const struct command commands[] = {
 	  "One page for a student: profile, groups, goals, then notes and "
 	  "entries, newest first.\n  example: satchel show \"Ana Lopez\"" },
 	{ "delete", cmd_delete, "", 1, 1, "satchel delete ID",
-	  "Delete a record. It stays in the log and can be brought back." },
+	  "Delete a record. It stays in the log and can be brought back.\n"
+	  "  example: satchel delete 3f2a" },
 	{ "undelete", cmd_undelete, "", 1, 1, "satchel undelete ID",
-	  "Bring a deleted record back." },
+	  "Bring a deleted record back.\n  example: satchel undelete 3f2a" },
 	{ "history", cmd_history, "json", 1, 1, "satchel history ID [--json]",
 	  "Every change to a record: when, which device, what; conflicts "
-	  "marked." },
+	  "marked.\n  example: satchel history \"Ana Lopez\"" },
 	{ "conflicts", cmd_conflicts, "json", 0, 0, "satchel conflicts [--json]",
 	  "Every field where a concurrent edit lost, with both values and the "
-	  "command that puts the lost one back." },
+	  "command that puts the lost one back.\n  example: satchel conflicts" },
 	{ "restore", cmd_restore, "", 3, 3,
 	  "satchel restore ID FIELD AUTHOR:SEQ",
 	  "Put back a value that lost a conflict (as 'satchel conflicts' "
-	  "shows); this settles the conflict." },
+	  "shows); this settles the conflict.\n"
+	  "  example: satchel restore 3f2a needs 5be1c9a0d2e4:7" },
 	{ "search", cmd_search, "json", 1, 1, "satchel search TEXT [--json]",
 	  "Notes and entries containing TEXT (any case). Exits 1 if none "
 	  "does, like grep.\n"
 	  "  example: satchel search fluency" },
 	{ "dump", cmd_dump, "", 0, 0, "satchel dump",
-	  "Every readable record as JSON, in a stable order." },
+	  "Every readable record as JSON, in a stable order.\n"
+	  "  example: satchel dump > backup.json" },
 	{ "digest", cmd_digest, "", 0, 0, "satchel digest",
 	  "One line: a hash of the whole state. Devices that hold the same "
-	  "changes print the same digest." },
+	  "changes print the same digest.\n  example: satchel digest" },
 	{ "member add", cmd_member_add, "name=,box,addr=*", 1, 1,
 	  "satchel member add DEVICE_ID --name NAME [--box] [--addr HOST:PORT]...",
 	  "Add a colleague's device (or the staff-room box) to the team; "
@@ -119,24 +126,28 @@ static const struct command commands[] = {
 	  "  example: satchel member add 5be1...c9 --name \"Mr. Kim\" --addr "
 	  "192.168.1.20:7420" },
 	{ "member list", cmd_member_list, "json", 0, 0,
-	  "satchel member list [--json]", "The team's devices and their roles." },
+	  "satchel member list [--json]", "The team's devices and their roles.\n"
+	  "  example: satchel member list" },
 	{ "join", cmd_join, "", 1, 1, "satchel join TOKEN",
 	  "Join the team with the invite 'satchel member add' printed for this "
-	  "device.\nShows the team's fingerprint: check it with the inviter." },
+	  "device.\nShows the team's fingerprint: check it with the inviter.\n"
+	  "  example: satchel join 'satchel-invite:mQHE...'" },
 	{ "peer add", cmd_peer_add, "", 1, 2, "satchel peer add HOST:PORT "
 	  "[DEVICE_ID]", "Sync with the device at HOST:PORT.\n"
 	  "  example: satchel peer add 192.168.1.20:7420" },
 	{ "peer list", cmd_peer_list, "json", 0, 0, "satchel peer list [--json]",
-	  "The peers this device syncs with." },
+	  "The peers this device syncs with.\n  example: satchel peer list" },
 	{ "peer remove", cmd_peer_remove, "", 1, 1, "satchel peer remove HOST:PORT",
-	  "Stop syncing with a peer." },
+	  "Stop syncing with a peer.\n"
+	  "  example: satchel peer remove 192.168.1.20:7420" },
 	{ "export", cmd_export, "for=", 1, 1,
 	  "satchel export FILE [--for DEVICE_ID]",
 	  "Write a bundle for a USB stick: every entry, or only what DEVICE_ID "
 	  "lacks as far as\nthis device knows.\n"
 	  "  example: satchel export /media/usb/satchel.bundle" },
 	{ "import", cmd_import, "", 1, 1, "satchel import FILE",
-	  "Verify and apply a bundle. Importing it twice changes nothing." },
+	  "Verify and apply a bundle. Importing it twice changes nothing.\n"
+	  "  example: satchel import /media/usb/satchel.bundle" },
 	{ "serve", cmd_serve, "listen=", 0, 0, "satchel serve [--listen "
 	  "HOST:PORT]",
 	  "The daemon: listens for peers (default 0.0.0.0:7420), keeps "
@@ -150,10 +161,10 @@ static const struct command commands[] = {
 	  "192.168.1.20:7420" },
 	{ "status", cmd_status, "json", 0, 0, "satchel status [--json]",
 	  "This device, its peers (connected or not, last seen, entries each "
-	  "side lacks)\nand open conflicts." },
+	  "side lacks)\nand open conflicts.\n  example: satchel status" },
 	{ "verify", cmd_verify, "", 0, 0, "satchel verify",
 	  "Check every log chain and signature, and that the records equal a "
-	  "replay of the log." },
+	  "replay of the log.\n  example: satchel verify" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

@@ -77,5 +77,16 @@ check "digest is 64 hex" sh -c "$SATCHEL digest | grep -qE '^[0-9a-f]{64}$'"
 check "conflicts: none on one device" sh -c "$SATCHEL conflicts | grep -q 'no conflicts'"
 check "conflicts --json is an empty array" [ "$(sat conflicts --json)" = "[]" ]
 check "verify: chains, signatures and replay agree" sh -c "$SATCHEL verify | grep -q '^ok: '"
-check "--help explains with an example" sh -c "$SATCHEL note add --help | grep -q 'example:'"
+missing=""
+for c in init id "student add" "student edit" "student list" "note add" \
+    "note edit" "entry add" "entry edit" "group add" "group edit" \
+    "group join" "group leave" "goal add" "goal edit" "goal check" show \
+    delete undelete history conflicts restore search dump digest verify \
+    "member add" "member list" join "peer add" "peer list" "peer remove" \
+    export import serve sync status; do
+	sat $c --help | grep -q "example:" || missing="$missing [$c]"
+done
+check "every command's --help explains it with an example${missing:+ (missing:$missing)}" \
+    [ -z "$missing" ]
+check "satchel --help lists every command" sh -c "$SATCHEL --help | grep -q 'satchel export FILE'"
 check "--version" sh -c "$SATCHEL --version | grep -q '^satchel '"
