@@ -125,7 +125,7 @@ proto_change_decode(struct change *c, const uint8_t *buf, size_t len)
 	uint64_t kind;
 	int rc = -1;
 
-	if (len > PROTO_MAX_CHANGE || mp_unpack(&u, buf, len) == -1)
+	if (mp_unpack(&u, buf, len, PROTO_MAX_CHANGE) == -1)
 		goto out;
 	if (mp_array(&u.data, 3, 3) == -1)
 		goto out;

@@ -139,7 +139,7 @@ proto_envelope_decode(struct envelope *e, const uint8_t *buf, size_t len)
 	msgpack_unpacked u;
 	int rc = -1;
 
-	if (len > PROTO_MAX_ENVELOPE || mp_unpack(&u, buf, len) == -1)
+	if (mp_unpack(&u, buf, len, PROTO_MAX_ENVELOPE) == -1)
 		goto out;
 	if (mp_array(&u.data, ENVELOPE_FIELDS, ENVELOPE_FIELDS) == -1 ||
 	    decode_fields(e, u.data.via.array.ptr) == -1)

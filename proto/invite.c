@@ -63,6 +63,10 @@ invite_encode(struct invite *inv, const uint8_t sk[PROTO_SKLEN],
 
 	if (inv->naddrs > INVITE_MAX_ADDRS)
 		return -1;
+	for (size_t i = 0; i < inv->naddrs; i++)
+		if (strnlen(inv->addrs[i], sizeof(inv->addrs[i])) ==
+		    sizeof(inv->addrs[i]))
+			return -1;	/* the decoder takes 63 bytes at most */
 	signed_hash(inv, h);
 	crypto_sign_detached(inv->signature, NULL, h, sizeof(h), sk);
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
@@ -100,7 +104,7 @@ invite_decode(struct invite *inv, const uint8_t *buf, size_t len)
 	int rc = -1;
 
 	memset(inv, 0, sizeof(*inv));
-	if (len > 4096 || mp_unpack(&u, buf, len) == -1 ||
+	if (mp_unpack(&u, buf, len, INVITE_MAX_BYTES) == -1 ||
 	    mp_array(&u.data, INVITE_FIELDS, INVITE_FIELDS) == -1)
 		goto out;
 	f = u.data.via.array.ptr;

@@ -108,16 +108,17 @@ mp_check(const uint8_t *buf, size_t len)
 	return c.left == 0 ? 0 : -1;
 }
 
-/* Unpacks a checked buffer. Strings and bins in the result point into buf
- * (msgpack-c references its input); out must be destroyed by the caller
- * with msgpack_unpacked_destroy, even on failure. */
+/* Unpacks a checked buffer of at most max bytes. Strings and bins in the
+ * result point into buf (msgpack-c references its input). out is always
+ * initialised, so the caller destroys it with msgpack_unpacked_destroy on
+ * every path, failure included. */
 int
-mp_unpack(msgpack_unpacked *out, const uint8_t *buf, size_t len)
+mp_unpack(msgpack_unpacked *out, const uint8_t *buf, size_t len, size_t max)
 {
 	size_t off = 0;
 
 	msgpack_unpacked_init(out);
-	if (mp_check(buf, len) == -1)
+	if (len > max || mp_check(buf, len) == -1)
 		return -1;
 	if (msgpack_unpack_next(out, (const char *)buf, len, &off) !=
 	    MSGPACK_UNPACK_SUCCESS || off != len)

@@ -98,8 +98,8 @@ struct envelope {
 
 /* mpack.c: checked msgpack helpers shared by every decoder. */
 int	mp_check(const uint8_t *buf, size_t len) PROTO_WUR;
-int	mp_unpack(msgpack_unpacked *out, const uint8_t *buf, size_t len)
-	    PROTO_WUR;
+int	mp_unpack(msgpack_unpacked *out, const uint8_t *buf, size_t len,
+	    size_t max) PROTO_WUR;
 int	mp_uint(const msgpack_object *, uint64_t max, uint64_t *out) PROTO_WUR;
 int	mp_bin(const msgpack_object *, size_t len, uint8_t *out) PROTO_WUR;
 int	mp_bytes(const msgpack_object *, size_t max, const uint8_t **p,

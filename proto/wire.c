@@ -37,7 +37,7 @@ check_entries(const msgpack_object *o)
 		size_t len;
 
 		if (mp_bytes(&o->via.array.ptr[i], PROTO_MAX_ENVELOPE, &p,
-		    &len) == -1)
+		    &len) == -1 || len == 0)
 			return -1;
 	}
 	return 0;
@@ -73,7 +73,7 @@ wire_decode(struct wire_msg *m, const uint8_t *buf, size_t len)
 	uint64_t type;
 
 	memset(m, 0, sizeof(*m));
-	if (len > WIRE_MAX_FRAME || mp_unpack(&m->u, buf, len) == -1 ||
+	if (mp_unpack(&m->u, buf, len, WIRE_MAX_FRAME) == -1 ||
 	    mp_array(&m->u.data, 1, 3) == -1 ||
 	    mp_uint(&m->u.data.via.array.ptr[0], 255, &type) == -1)
 		goto bad;
@@ -188,7 +188,7 @@ wire_hello_decode(struct wire_hello *h, const uint8_t *buf, size_t len)
 	int rc = -1;
 
 	memset(h, 0, sizeof(*h));
-	if (len > WIRE_HELLO_MAX || mp_unpack(&u, buf, len) == -1 ||
+	if (mp_unpack(&u, buf, len, WIRE_HELLO_MAX) == -1 ||
 	    mp_array(&u.data, 3, 3) == -1)
 		goto out;
 	f = u.data.via.array.ptr;

@@ -73,6 +73,7 @@ int	wire_hello_decode(struct wire_hello *, const uint8_t *buf, size_t len)
 #define INVITE_SEALEDLEN	(32 + 48)	/* crypto_box_seal of 32 bytes */
 #define INVITE_MAX_ADDRS	4
 #define INVITE_PREFIX		"satchel-invite:"
+#define INVITE_MAX_BYTES	4096	/* an encoded invite, before base64 */
 struct invite {
 	uint8_t		 team_id[WIRE_TEAMIDLEN];
 	uint8_t		 founder[PROTO_IDLEN];
