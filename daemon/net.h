@@ -14,8 +14,8 @@
 #include "wire.h"
 
 #define SYNC_WINDOW	4		/* batches in flight, unacknowledged */
-#define SYNC_BATCH	1024		/* entries per batch at most */
-#define SYNC_BATCH_BYTES (1024 * 1024)	/* bytes per batch, roughly */
+#define SYNC_BATCH	WIRE_MAX_BATCH	/* entries per batch at most */
+#define SYNC_BATCH_BYTES (2 * 1024 * 1024) /* + one entry: within a frame */
 #define SEND_QUEUE_MAX	(8 * 1024 * 1024)	/* stop reading the log past it */
 #define TICK_MS		200		/* notice other processes' writes */
 #define IDLE_TIMEOUT_MS	30000		/* a one-shot sync gives up */

@@ -299,6 +299,8 @@ void
 conn_start_handshake(struct conn *c)
 {
 	c->state = CONN_HANDSHAKE;
+	/* Small acks and handshake messages must not wait for Nagle. */
+	uv_tcp_nodelay(&c->tcp, 1);
 	if (hs_begin(c) != 0) {
 		conn_close(c, "cannot start the handshake");
 		return;

@@ -93,6 +93,23 @@ server_conn_ready(struct server *srv, struct conn *c)
 	status_put(srv, c->remote, c->addr, 1);
 }
 
+static void server_stop(struct server *);
+
+static void
+oneshot_check(struct server *srv)
+{
+	uint64_t now = uv_now(srv->loop);
+
+	for (struct conn *c = srv->conns; c != NULL; c = c->next)
+		if (c->state != CONN_CLOSED &&
+		    now - c->last_activity > IDLE_TIMEOUT_MS)
+			conn_close(c, "timed out");
+	for (size_t i = 0; i < srv->ntargets; i++)
+		if (!srv->targets[i].done)
+			return;
+	server_stop(srv);
+}
+
 void
 server_conn_gone(struct server *srv, struct conn *c)
 {
@@ -111,6 +128,7 @@ server_conn_gone(struct server *srv, struct conn *c)
 			net_log("%s: sync done: %llu entries received, %llu "
 			    "sent", tg->addr, (unsigned long long)c->received,
 			    (unsigned long long)c->sent_count);
+		oneshot_check(srv);	/* the last one out stops the loop */
 		return;
 	}
 	tg->backoff = tg->backoff ? tg->backoff * 2 : BACKOFF_MIN_MS;
@@ -316,23 +334,6 @@ check_heads(struct server *srv)
 		memcpy(srv->heads_hash, h, sizeof(h));
 		server_changed(srv);
 	}
-}
-
-static void server_stop(struct server *);
-
-static void
-oneshot_check(struct server *srv)
-{
-	uint64_t now = uv_now(srv->loop);
-
-	for (struct conn *c = srv->conns; c != NULL; c = c->next)
-		if (c->state != CONN_CLOSED &&
-		    now - c->last_activity > IDLE_TIMEOUT_MS)
-			conn_close(c, "timed out");
-	for (size_t i = 0; i < srv->ntargets; i++)
-		if (!srv->targets[i].done)
-			return;
-	server_stop(srv);
 }
 
 static void

@@ -355,7 +355,7 @@ static int
 decode_token(const char *token, struct invite *inv)
 {
 	size_t plen = strlen(INVITE_PREFIX), len;
-	uint8_t buf[4096];
+	uint8_t buf[INVITE_MAX_BYTES];
 
 	if (strncmp(token, INVITE_PREFIX, plen) != 0 ||
 	    sodium_base642bin(buf, sizeof(buf), token + plen,
