@@ -72,6 +72,10 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
+build/rel/tools/%: tests/tools/%.c $(REL_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(OPT) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(REL_OBJ) $(PKG_LIBS)
+
 build/rel/bench/%: tests/bench/%.c $(REL_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(OPT) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(REL_OBJ) $(PKG_LIBS)
@@ -87,7 +91,7 @@ fuzz: $(FUZZ_BIN)
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
 
-bench: build/satchel $(BENCH_BIN)
+bench: build/satchel $(BENCH_BIN) $(TOOL_SRC:tests/tools/%.c=build/rel/tools/%)
 	SATCHEL=$(CURDIR)/build/satchel bash tests/bench/run.sh
 
 deps:

@@ -472,7 +472,7 @@ peer_vec_save(struct conn *c)
 		net_log("%s: could not record its vector", who(c));
 		return;
 	}
-	if (store_commit(t) != 0)
+	if (store_commit_lazy(t) != 0)
 		net_log("%s: could not record its vector", who(c));
 }
 

@@ -31,7 +31,7 @@ status_put(struct server *srv, const uint8_t *id, const char *addr,
 		store_abort(t);
 		return;
 	}
-	if (store_commit(t) != 0)
+	if (store_commit_lazy(t) != 0)
 		net_log("could not record the status of %s", addr);
 }
 
@@ -90,7 +90,8 @@ server_conn_ready(struct server *srv, struct conn *c)
 		if (!c->target->id_known)
 			learn_peer_id(srv, c->target, c->remote);
 	}
-	status_put(srv, c->remote, c->addr, 1);
+	if (!srv->oneshot)	/* a one-shot sync records its end only */
+		status_put(srv, c->remote, c->addr, 1);
 }
 
 static void server_stop(struct server *);

@@ -229,7 +229,7 @@ record_decode(struct record **out, const uint8_t *buf, size_t len)
 	int rc = -1;
 
 	*out = NULL;
-	if (len > RECORD_MAX_BYTES || mp_unpack(&u, buf, len) == -1 ||
+	if (mp_unpack(&u, buf, len, RECORD_MAX_BYTES) == -1 ||
 	    mp_array(&u.data, 4, 4) == -1)
 		goto out;
 	f = u.data.via.array.ptr;

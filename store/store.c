@@ -204,6 +204,23 @@ store_commit(struct store_txn *t)
 	return store_lmdb_error(rc);
 }
 
+/* Commits without waiting for the disk: for advisory state (what a peer
+ * holds, when it was last seen) that the next durable commit flushes and
+ * that a crash may lose without harm. The process is single-threaded, so
+ * the environment flag is set only around this commit. */
+int
+store_commit_lazy(struct store_txn *t)
+{
+	MDB_env *env = t->st->env;
+	int rc;
+
+	mdb_env_set_flags(env, MDB_NOSYNC, 1);
+	rc = mdb_txn_commit(t->txn);
+	mdb_env_set_flags(env, MDB_NOSYNC, 0);
+	free(t);
+	return store_lmdb_error(rc);
+}
+
 void
 store_abort(struct store_txn *t)
 {

@@ -127,6 +127,7 @@ void		 store_close(struct store *);
 int		 store_begin(struct store *, unsigned flags,
 		    struct store_txn **) STORE_WUR;
 int		 store_commit(struct store_txn *) STORE_WUR;
+int		 store_commit_lazy(struct store_txn *) STORE_WUR;
 void		 store_abort(struct store_txn *);
 
 int		 store_meta_get(struct store_txn *, const char *key,
