@@ -298,7 +298,7 @@ int
 cmd_verify(struct device *d, struct args *a)
 {
 	uint8_t held[PROTO_HASHLEN], replayed[PROTO_HASHLEN];
-	char tmpdir[] = "/tmp/satchel-verify-XXXXXX";
+	char tmpdir[4200];
 	char hex[2 * PROTO_HASHLEN + 1];
 	struct store_txn *t;
 	uint64_t n = 0;
@@ -312,6 +312,9 @@ cmd_verify(struct device *d, struct args *a)
 		return fail("verify: the log is damaged: %s",
 		    store_strerror(rc));
 	}
+	/* The replay goes beside the store: the same disk, whose room the
+	 * store already needs, and never a small /tmp. */
+	snprintf(tmpdir, sizeof(tmpdir), "%s/verify-XXXXXX", d->dir);
 	if ((rc = store_digest(t, held)) != 0 || mkdtemp(tmpdir) == NULL) {
 		store_abort(t);
 		return fail("verify: cannot read the records");

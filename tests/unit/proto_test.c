@@ -47,7 +47,7 @@ mp_accepts(const uint8_t *p, size_t len)
 {
 	msgpack_unpacked u;
 	int a = mp_check(p, len) == 0;
-	int b = mp_unpack(&u, p, len) == 0;
+	int b = mp_unpack(&u, p, len, SIZE_MAX) == 0;
 
 	msgpack_unpacked_destroy(&u);
 	if (a != b)
@@ -241,7 +241,7 @@ test_mp_check_refuses_trailing_and_empty(void)
 
 	run_cases(bad, LEN(bad), 0);
 	CHECK(mp_check(&one, 0) == -1);
-	CHECK(mp_unpack(&u, &one, 0) == -1);
+	CHECK(mp_unpack(&u, &one, 0, SIZE_MAX) == -1);
 	msgpack_unpacked_destroy(&u);
 }
 
