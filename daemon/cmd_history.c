@@ -283,7 +283,7 @@ static void
 remove_tmp(const char *dir)
 {
 	static const char *const files[] = { "data.mdb", "lock.mdb" };
-	char path[4200];
+	char path[4400];
 
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
