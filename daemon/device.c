@@ -87,10 +87,12 @@ team_keys_derive(const uint8_t *secret, struct store_key *content,
 		crypto_kdf_derive_from_key(content->key, PROTO_KEYLEN,
 		    KDF_CONTENT, KDF_CONTEXT, secret);
 		proto_key_id(content->key, content->id);
+		content->use = KEY_CONTENT;
 	}
 	crypto_kdf_derive_from_key(network->key, PROTO_KEYLEN, KDF_NETWORK,
 	    KDF_CONTEXT, secret);
 	proto_key_id(network->key, network->id);
+	network->use = KEY_NETWORK;
 }
 
 static int
@@ -199,6 +201,7 @@ load_team(struct device *d)
 	if (box) {
 		memcpy(d->network->key, secret, PROTO_KEYLEN);
 		proto_key_id(d->network->key, d->network->id);
+		d->network->use = KEY_NETWORK;
 	} else {
 		d->content = &d->keyring->keys[d->keyring->nkeys++];
 		team_keys_derive(secret, d->content, d->network);

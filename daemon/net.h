@@ -41,7 +41,9 @@ struct target {			/* a peer we dial */
 	uint64_t	 backoff;
 	int		 done;		/* one-shot: finished, well or not */
 	int		 ok;
-	int		 seen;		/* still in the peer list */
+	int		 seen;		/* in the peer list at the last look */
+	int		 removed;	/* taken off the peer list */
+	int		 id_unsaved;	/* learnt at the handshake */
 };
 
 struct conn {
@@ -69,17 +71,35 @@ struct conn {
 	int		 sent_bye, got_bye, done;
 	uint64_t	 received, sent_count;
 	uint64_t	 last_activity;
+	uint64_t	 started;
 };
+
+/* A peer's status, queued for the store: connections come and go inside
+ * callbacks that may hold a read transaction, so the write waits for the
+ * next tick. */
+struct peer_event {
+	uint8_t		id[PROTO_IDLEN];
+	char		addr[64];
+	int		connected;
+	uint64_t	when;
+};
+
+#define PEER_EVENTS_MAX	64
+#define STOP_GRACE_MS	2000	/* SIGTERM: then close whatever is left */
+#define HANDSHAKE_MS	10000	/* a connection must be up by then */
 
 struct server {
 	uv_loop_t	*loop;
+	struct peer_event events[PEER_EVENTS_MAX];
+	size_t		 nevents;
+	uv_timer_t	 stop_timer;
 	struct device	*d;
 	uv_tcp_t	 listener;
 	int		 listening;
 	uv_timer_t	 tick;
 	uv_signal_t	 sigterm, sigint;
 	struct conn	*conns;
-	struct target	*targets;
+	struct target	**targets;	/* each its own allocation */
 	size_t		 ntargets;
 	uint8_t		 heads_hash[32];
 	uint64_t	 last_peer_reload;

@@ -78,7 +78,7 @@ conn_new(struct server *srv, int initiator, const char *addr)
 	c->initiator = initiator;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	c->tcp.data = c;
-	c->last_activity = uv_now(srv->loop);
+	c->last_activity = c->started = uv_now(srv->loop);
 	c->next = srv->conns;
 	srv->conns = c;
 	return c;
@@ -299,8 +299,10 @@ void
 conn_start_handshake(struct conn *c)
 {
 	c->state = CONN_HANDSHAKE;
-	/* Small acks and handshake messages must not wait for Nagle. */
+	/* Small acks and handshake messages must not wait for Nagle; a
+	 * laptop that left without a goodbye is found out by keepalive. */
 	uv_tcp_nodelay(&c->tcp, 1);
+	uv_tcp_keepalive(&c->tcp, 1, 60);
 	if (hs_begin(c) != 0) {
 		conn_close(c, "cannot start the handshake");
 		return;

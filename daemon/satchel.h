@@ -189,7 +189,6 @@ int	team_proof(struct device *, struct store_txn *, const uint8_t *id,
 	    struct wire_hello *);
 int	team_check_proof(struct device *, const struct wire_hello *,
 	    char role[16]);
-int	peer_addr_valid(const char *);
 int	cmd_member_add(struct device *, struct args *);
 int	cmd_member_list(struct device *, struct args *);
 int	cmd_join(struct device *, struct args *);
@@ -206,6 +205,7 @@ void	bundle_key(const struct device *, uint8_t out[32]);
 int	cmd_serve(struct device *, struct args *);
 int	cmd_sync(struct device *, struct args *);
 int	cmd_status(struct device *, struct args *);
+int	peer_addr_valid(const char *);
 
 /* json.c: records as JSON. */
 void	json_record(const struct record *);

@@ -14,81 +14,107 @@
 
 #include "net.h"
 
+/* Queues a peer's status for the next tick's write (see net.h). */
 static void
 status_put(struct server *srv, const uint8_t *id, const char *addr,
     int connected)
 {
-	char key[80], hex[2 * PROTO_IDLEN + 1], val[160];
-	struct store_txn *t;
+	struct peer_event *ev = NULL;
 
-	sodium_bin2hex(hex, sizeof(hex), id, PROTO_IDLEN);
-	snprintf(key, sizeof(key), "pstat:%s", hex);
-	snprintf(val, sizeof(val), "%d %llu %llu %s", connected,
-	    (unsigned long long)now_ms(), (unsigned long long)getpid(), addr);
-	if (store_begin(srv->d->st, 0, &t) != 0)
-		return;
-	if (store_meta_put(t, key, val, strlen(val)) != 0) {
-		store_abort(t);
-		return;
-	}
-	if (store_commit_lazy(t) != 0)
-		net_log("could not record the status of %s", addr);
+	for (size_t i = 0; i < srv->nevents; i++)
+		if (memcmp(srv->events[i].id, id, PROTO_IDLEN) == 0)
+			ev = &srv->events[i];
+	if (ev == NULL && srv->nevents < PEER_EVENTS_MAX)
+		ev = &srv->events[srv->nevents++];
+	if (ev == NULL)
+		return;		/* advisory only: dropping one is harmless */
+	memcpy(ev->id, id, PROTO_IDLEN);
+	snprintf(ev->addr, sizeof(ev->addr), "%s", addr);
+	ev->connected = connected;
+	ev->when = now_ms();
 }
 
-/* A peer added by address alone: remember which device answered there,
- * so status can match what it knows of that device to the address. */
+/* Writes the queued statuses: pstat:<hex id> = "connected ms pid addr". */
 static void
-learn_peer_id(struct server *srv, struct target *tg, const uint8_t *id)
+status_flush(struct server *srv)
+{
+	char key[80], hex[2 * PROTO_IDLEN + 1], val[160];
+	struct store_txn *t;
+	int rc = 0;
+
+	if (srv->nevents == 0 || store_begin(srv->d->st, 0, &t) != 0)
+		return;
+	for (size_t i = 0; rc == 0 && i < srv->nevents; i++) {
+		const struct peer_event *ev = &srv->events[i];
+
+		sodium_bin2hex(hex, sizeof(hex), ev->id, PROTO_IDLEN);
+		snprintf(key, sizeof(key), "pstat:%s", hex);
+		snprintf(val, sizeof(val), "%d %llu %llu %s", ev->connected,
+		    (unsigned long long)ev->when,
+		    (unsigned long long)getpid(), ev->addr);
+		rc = store_meta_put(t, key, val, strlen(val));
+	}
+	srv->nevents = 0;
+	if (rc != 0)
+		store_abort(t);
+	else if (store_commit_lazy(t) != 0)
+		net_log("could not record the peers' status");
+}
+
+/* A peer added by address alone: remember which device answered there
+ * (written at the next tick), so status can match the two. */
+static void
+learn_peer_id(struct target *tg, const uint8_t *id)
+{
+	memcpy(tg->id, id, PROTO_IDLEN);
+	tg->id_known = 1;
+	tg->id_unsaved = 1;
+}
+
+static void
+save_peer_ids(struct server *srv)
 {
 	struct store_txn *t;
 	char key[96];
+	int rc = 0, any = 0;
 
-	memcpy(tg->id, id, PROTO_IDLEN);
-	tg->id_known = 1;
-	snprintf(key, sizeof(key), "peer:%s", tg->addr);
-	if (srv->oneshot || store_begin(srv->d->st, 0, &t) != 0)
+	for (size_t i = 0; i < srv->ntargets; i++)
+		any |= srv->targets[i]->id_unsaved;
+	if (!any || srv->oneshot || store_begin(srv->d->st, 0, &t) != 0)
 		return;
-	if (store_meta_put(t, key, id, PROTO_IDLEN) != 0) {
-		store_abort(t);
-		return;
+	for (size_t i = 0; rc == 0 && i < srv->ntargets; i++) {
+		struct target *tg = srv->targets[i];
+
+		if (!tg->id_unsaved)
+			continue;
+		snprintf(key, sizeof(key), "peer:%s", tg->addr);
+		rc = store_meta_put(t, key, tg->id, PROTO_IDLEN);
+		tg->id_unsaved = 0;
 	}
-	if (store_commit(t) != 0)
-		net_log("%s: could not record its device id", tg->addr);
+	if (rc != 0)
+		store_abort(t);
+	else if (store_commit(t) != 0)
+		net_log("could not record the peers' device ids");
 }
 
-/* Of two connections between the same devices, both keep the one dialled
- * by the device with the smaller id. */
-static int
-preferred(const struct server *srv, const struct conn *c)
-{
-	int we_smaller = memcmp(srv->d->id, c->remote, PROTO_IDLEN) < 0;
-
-	return c->initiator == we_smaller;
-}
-
+/*
+ * Two connections between the same pair of devices (each dialled the
+ * other, or `satchel sync` runs beside a daemon) are both kept: each
+ * syncs, and an entry that arrives twice is a no-op. Choosing one would
+ * risk closing a one-shot sync in mid-stream.
+ */
 void
 server_conn_ready(struct server *srv, struct conn *c)
 {
 	char id[13];
 
-	for (struct conn *o = srv->conns; o != NULL; o = o->next) {
-		if (o == c || o->state == CONN_CLOSED || !o->authenticated ||
-		    memcmp(o->remote, c->remote, PROTO_IDLEN) != 0)
-			continue;
-		if (preferred(srv, c)) {
-			conn_close(o, NULL);
-		} else {
-			conn_close(c, NULL);
-			return;
-		}
-	}
 	short_id(id, c->remote);
 	net_log("%s: connected to %s, %s", c->addr, id, c->initiator ?
 	    "dialled" : "accepted");
 	if (c->target != NULL) {
 		c->target->backoff = 0;
 		if (!c->target->id_known)
-			learn_peer_id(srv, c->target, c->remote);
+			learn_peer_id(c->target, c->remote);
 	}
 	if (!srv->oneshot)	/* a one-shot sync records its end only */
 		status_put(srv, c->remote, c->addr, 1);
@@ -96,17 +122,30 @@ server_conn_ready(struct server *srv, struct conn *c)
 
 static void server_stop(struct server *);
 
+/* Closes connections stuck before the handshake's end, and in a one-shot
+ * sync any that went quiet. */
 static void
-oneshot_check(struct server *srv)
+reap_stalled(struct server *srv)
 {
 	uint64_t now = uv_now(srv->loop);
 
-	for (struct conn *c = srv->conns; c != NULL; c = c->next)
-		if (c->state != CONN_CLOSED &&
-		    now - c->last_activity > IDLE_TIMEOUT_MS)
+	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+		if (c->state == CONN_CLOSED)
+			continue;
+		if (c->state != CONN_SYNC && now - c->started > HANDSHAKE_MS)
+			conn_close(c, "timed out before the handshake ended");
+		else if (srv->oneshot && now - c->last_activity >
+		    IDLE_TIMEOUT_MS)
 			conn_close(c, "timed out");
+	}
+}
+
+/* A one-shot sync stops once every peer is done with. */
+static void
+oneshot_check(struct server *srv)
+{
 	for (size_t i = 0; i < srv->ntargets; i++)
-		if (!srv->targets[i].done)
+		if (!srv->targets[i]->done)
 			return;
 	server_stop(srv);
 }
@@ -146,24 +185,38 @@ server_changed(struct server *srv)
 			conn_pump(c);
 }
 
+/* "192.168.1.20:7420" or "[fe80::1]:7420": numeric, so that nothing
+ * waits on a name lookup. */
 static int
 parse_addr(const char *addr, struct sockaddr_storage *ss)
 {
-	char host[64];
+	char host[64], *end;
 	const char *colon = strrchr(addr, ':');
 	size_t hlen;
-	int port;
+	long port;
 
-	if (colon == NULL || (hlen = (size_t)(colon - addr)) >= sizeof(host))
+	if (colon == NULL || (hlen = (size_t)(colon - addr)) >= sizeof(host) ||
+	    hlen == 0)
 		return -1;
 	memcpy(host, addr, hlen);
 	host[hlen] = '\0';
-	port = atoi(colon + 1);
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || colon[1] == '\0' || port < 1 || port > 65535)
+		return -1;
 	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
 		host[hlen - 1] = '\0';
-		return uv_ip6_addr(host + 1, port, (struct sockaddr_in6 *)ss);
+		return uv_ip6_addr(host + 1, (int)port,
+		    (struct sockaddr_in6 *)ss);
 	}
-	return uv_ip4_addr(host, port, (struct sockaddr_in *)ss);
+	return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss);
+}
+
+int
+peer_addr_valid(const char *addr)
+{
+	struct sockaddr_storage ss;
+
+	return strlen(addr) < 64 && parse_addr(addr, &ss) == 0;
 }
 
 static void
@@ -191,6 +244,7 @@ dial(struct server *srv, struct target *tg)
 		net_log("%s: not a numeric HOST:PORT; skipped", tg->addr);
 		tg->done = 1;
 		tg->next_attempt = UINT64_MAX;
+		tg->ok = 0;
 		return;
 	}
 	if ((c = conn_new(srv, 1, tg->addr)) == NULL)
@@ -240,25 +294,23 @@ on_connection(uv_stream_t *listener, int status)
 static struct target *
 target_add(struct server *srv, const char *addr, const uint8_t *id)
 {
-	struct target *tg;
-	void *p;
+	struct target *tg, **p;
 
 	for (size_t i = 0; i < srv->ntargets; i++)
-		if (strcmp(srv->targets[i].addr, addr) == 0) {
-			srv->targets[i].seen = 1;
-			return &srv->targets[i];
+		if (strcmp(srv->targets[i]->addr, addr) == 0) {
+			srv->targets[i]->seen = 1;
+			srv->targets[i]->removed = 0;
+			return srv->targets[i];
 		}
-	if ((p = realloc(srv->targets, (srv->ntargets + 1) *
-	    sizeof(*srv->targets))) == NULL)
+	if ((tg = calloc(1, sizeof(*tg))) == NULL)
 		return NULL;
-	/* Connections point at targets: move them with the array. */
-	for (struct conn *c = srv->conns; c != NULL; c = c->next)
-		if (c->target != NULL)
-			c->target = (struct target *)p + (c->target -
-			    srv->targets);
+	if ((p = realloc(srv->targets, (srv->ntargets + 1) *
+	    sizeof(*srv->targets))) == NULL) {
+		free(tg);
+		return NULL;
+	}
 	srv->targets = p;
-	tg = &srv->targets[srv->ntargets++];
-	memset(tg, 0, sizeof(*tg));
+	srv->targets[srv->ntargets++] = tg;
 	snprintf(tg->addr, sizeof(tg->addr), "%s", addr);
 	if (id != NULL) {
 		memcpy(tg->id, id, PROTO_IDLEN);
@@ -266,6 +318,16 @@ target_add(struct server *srv, const char *addr, const uint8_t *id)
 	}
 	tg->seen = 1;
 	return tg;
+}
+
+static void
+targets_free(struct server *srv)
+{
+	for (size_t i = 0; i < srv->ntargets; i++)
+		free(srv->targets[i]);
+	free(srv->targets);
+	srv->targets = NULL;
+	srv->ntargets = 0;
 }
 
 static int
@@ -278,26 +340,29 @@ peer_cb(const char *key, size_t klen, const void *val, size_t vlen, void *arg)
 	return 0;
 }
 
-/* Re-reads the peer list; `peer add` may run while we serve. */
+/* Re-reads the peer list; `peer add` and `peer remove` may run while we
+ * serve. */
 static void
 load_peers(struct server *srv)
 {
 	struct store_txn *t;
 
 	for (size_t i = 0; i < srv->ntargets; i++)
-		srv->targets[i].seen = 0;
+		srv->targets[i]->seen = 0;
 	if (store_begin(srv->d->st, STORE_RDONLY, &t) != 0)
 		return;
 	if (store_meta_each(t, "peer:", peer_cb, srv) != 0)
 		net_log("cannot read the peer list");
 	store_abort(t);
-	for (size_t i = 0; i < srv->ntargets; i++)
-		if (!srv->targets[i].seen) {
-			srv->targets[i].done = 1;	/* removed */
-			if (srv->targets[i].conn != NULL)
-				conn_close(srv->targets[i].conn,
-				    "removed from the peer list");
-		}
+	for (size_t i = 0; i < srv->ntargets; i++) {
+		struct target *tg = srv->targets[i];
+
+		if (tg->seen || tg->removed)
+			continue;
+		tg->removed = 1;
+		if (tg->conn != NULL)
+			conn_close(tg->conn, "removed from the peer list");
+	}
 }
 
 static int
@@ -351,15 +416,31 @@ tick_cb(uv_timer_t *timer)
 	}
 	check_heads(srv);
 	for (size_t i = 0; i < srv->ntargets; i++) {
-		struct target *tg = &srv->targets[i];
+		struct target *tg = srv->targets[i];
 
-		if (tg->conn == NULL && !tg->done && now >= tg->next_attempt)
+		if (tg->conn == NULL && !tg->done && !tg->removed &&
+		    now >= tg->next_attempt)
 			dial(srv, tg);
 	}
+	reap_stalled(srv);
+	status_flush(srv);
+	save_peer_ids(srv);
 	if (srv->oneshot)
 		oneshot_check(srv);
 }
 
+static void
+stop_timer_cb(uv_timer_t *timer)
+{
+	struct server *srv = timer->data;
+
+	for (struct conn *c = srv->conns; c != NULL; c = c->next)
+		conn_close(c, NULL);	/* a peer that stopped reading */
+	uv_close((uv_handle_t *)&srv->stop_timer, NULL);
+}
+
+/* Says goodbye to every peer, then closes everything; what has not gone
+ * quietly within STOP_GRACE_MS is closed anyway. */
 static void
 server_stop(struct server *srv)
 {
@@ -377,6 +458,8 @@ server_stop(struct server *srv)
 	uv_close((uv_handle_t *)&srv->tick, NULL);
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
+	uv_timer_start(&srv->stop_timer, stop_timer_cb, STOP_GRACE_MS, 0);
+	uv_unref((uv_handle_t *)&srv->stop_timer);
 }
 
 static void
@@ -399,6 +482,8 @@ server_init(struct server *srv, struct device *d, int oneshot)
 		return -1;
 	uv_timer_init(srv->loop, &srv->tick);
 	srv->tick.data = srv;
+	uv_timer_init(srv->loop, &srv->stop_timer);
+	srv->stop_timer.data = srv;
 	uv_signal_init(srv->loop, &srv->sigterm);
 	uv_signal_init(srv->loop, &srv->sigint);
 	srv->sigterm.data = srv->sigint.data = srv;
@@ -413,6 +498,12 @@ server_run(struct server *srv)
 {
 	uv_timer_start(&srv->tick, tick_cb, 0, TICK_MS);
 	uv_run(srv->loop, UV_RUN_DEFAULT);
+	if (!uv_is_closing((uv_handle_t *)&srv->stop_timer)) {
+		uv_close((uv_handle_t *)&srv->stop_timer, NULL);
+		uv_run(srv->loop, UV_RUN_DEFAULT);
+	}
+	status_flush(srv);
+	save_peer_ids(srv);
 	uv_loop_close(srv->loop);
 	sodium_memzero(srv->x_sk, sizeof(srv->x_sk));
 }
@@ -470,7 +561,7 @@ cmd_serve(struct device *d, struct args *a)
 	team_fingerprint(d, fp);
 	net_log("serving on %s as %s (%s) of team %s", listen, id, d->role, fp);
 	server_run(&srv);
-	free(srv.targets);
+	targets_free(&srv);
 	net_log("stopped");
 	return 0;
 }
@@ -498,8 +589,8 @@ cmd_sync(struct device *d, struct args *a)
 	}
 	server_run(&srv);
 	for (size_t i = 0; i < srv.ntargets; i++)
-		failed += !srv.targets[i].ok;
-	free(srv.targets);
+		failed += !srv.targets[i]->ok;
+	targets_free(&srv);
 	if (failed)
 		return fail("sync: %d of %zu peers did not finish", failed,
 		    srv.ntargets);

@@ -60,6 +60,7 @@ team_is_member(struct device *d, struct store_txn *t, const uint8_t *id,
 	for (int depth = 0; depth < MEMBER_CHAIN_MAX; depth++) {
 		struct record *r;
 		struct write_ref by;
+		int is_box;
 
 		if (sodium_is_zero(d->founder, PROTO_IDLEN) == 0 &&
 		    memcmp(cur, d->founder, PROTO_IDLEN) == 0) {
@@ -72,7 +73,11 @@ team_is_member(struct device *d, struct store_txn *t, const uint8_t *id,
 		if (depth == 0 && role != NULL)
 			snprintf(role, 16, "%s", record_get(r, "role") ?
 			    record_get(r, "role") : "teacher");
+		is_box = record_get(r, "role") != NULL &&
+		    strcmp(record_get(r, "role"), "box") == 0;
 		record_free(r);
+		if (depth > 0 && is_box)
+			return 0;	/* a box adds no one */
 		if (memcmp(by.author, cur, PROTO_IDLEN) == 0)
 			return 0;	/* no one adds themselves */
 		memcpy(cur, by.author, PROTO_IDLEN);
@@ -170,8 +175,9 @@ team_check_proof(struct device *d, const struct wire_hello *h, char role[16])
 			if (proof_adds(d, h->proofs[i], h->proof_lens[i], cur,
 			    by, depth == 0 ? role : r))
 				break;
-		if (i == h->nproofs || memcmp(by, cur, PROTO_IDLEN) == 0)
-			return 0;
+		if (i == h->nproofs || memcmp(by, cur, PROTO_IDLEN) == 0 ||
+		    (depth > 0 && strcmp(r, "box") == 0))
+			return 0;	/* unproven, self-added, or a box adding */
 		memcpy(cur, by, PROTO_IDLEN);
 	}
 	return 0;
@@ -283,6 +289,10 @@ cmd_member_add(struct device *d, struct args *a)
 	    crypto_core_ed25519_is_valid_point(invitee) != 1)
 		return fail_usage("member add: '%s' is not a device id (64 "
 		    "hex characters, as 'satchel id' prints)", a->pos[0]);
+	for (int i = 0; i < naddrs; i++)
+		if (!peer_addr_valid(addrs[i]))
+			return fail_usage("member add: --addr '%s' is not a "
+			    "numeric HOST:PORT", addrs[i]);
 	if (name == NULL || *name == '\0' || !valid_text(name, NAME_MAX_LEN))
 		return fail_usage("member add: --name is required (1 to %d "
 		    "characters)", NAME_MAX_LEN);
@@ -462,20 +472,6 @@ cmd_join(struct device *d, struct args *a)
 	return 0;
 }
 
-/* "host:port" with a numeric IPv4 or [IPv6] host and a port. */
-int
-peer_addr_valid(const char *addr)
-{
-	const char *colon = strrchr(addr, ':');
-	char *end;
-	long port;
-
-	if (colon == NULL || colon == addr || strlen(addr) > 63)
-		return 0;
-	port = strtol(colon + 1, &end, 10);
-	return *end == '\0' && port > 0 && port < 65536;
-}
-
 int
 cmd_peer_add(struct device *d, struct args *a)
 {
@@ -483,7 +479,8 @@ cmd_peer_add(struct device *d, struct args *a)
 	int rc;
 
 	if (!peer_addr_valid(a->pos[0]))
-		return fail_usage("peer add: '%s' is not HOST:PORT", a->pos[0]);
+		return fail_usage("peer add: '%s' is not a numeric HOST:PORT "
+		    "(e.g. 192.168.1.20:7420)", a->pos[0]);
 	if (a->npos > 1 && hex_device(a->pos[1], id) != 0)
 		return fail_usage("peer add: '%s' is not a device id", a->pos[1]);
 	if ((rc = add_peer(d, a->pos[0], a->npos > 1 ? id : NULL)) != 0)

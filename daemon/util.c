@@ -92,38 +92,14 @@ valid_date(const char *s)
 	return !(m == 2 && d == 29 && !leap);
 }
 
-/* UTF-8 without control characters other than tab and newline. */
+/* UTF-8 without control characters other than tab and newline: the same
+ * rule a peer's values are held to. */
 int
 valid_text(const char *s, size_t max)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t len = strlen(s);
 
-	if (len > max)
-		return 0;
-	while (*p != '\0') {
-		int n;
-
-		if (*p < 0x80) {
-			if (*p < 0x20 && *p != '\t' && *p != '\n')
-				return 0;
-			p++;
-			continue;
-		}
-		if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
-			n = 1;
-		else if ((*p & 0xf0) == 0xe0)
-			n = 2;
-		else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
-			n = 3;
-		else
-			return 0;
-		for (int i = 1; i <= n; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-		p += n + 1;
-	}
-	return 1;
+	return len <= max && proto_text_ok(s, len);
 }
 
 void

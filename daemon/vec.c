@@ -106,18 +106,24 @@ vec_pack(const struct vec *v, msgpack_packer *pk)
 		    v->items[i].hash);
 }
 
-/* Fills v from a decoded MSG_VECTOR. */
+/* Fills v from a decoded MSG_VECTOR, whose authors must come in strictly
+ * ascending order (as vec_pack writes them): anything else is refused, so
+ * a peer cannot make us sort a large vector the slow way. */
 int
 vec_from_msg(struct vec *v, const struct wire_msg *m)
 {
 	memset(v, 0, sizeof(*v));
+	if (m->n > 0 && (v->items = calloc(m->n, sizeof(*v->items))) == NULL)
+		return -1;
+	v->cap = m->n;
 	for (size_t i = 0; i < m->n; i++) {
-		uint8_t author[PROTO_IDLEN], hash[PROTO_HASHLEN];
-		uint64_t seq;
+		struct vec_item *it = &v->items[i];
 
-		wire_vector_at(m, i, author, &seq, hash);
-		if (vec_raise(v, author, seq, hash) != 0)
+		wire_vector_at(m, i, it->author, &it->seq, it->hash);
+		if (i > 0 && memcmp(v->items[i - 1].author, it->author,
+		    PROTO_IDLEN) >= 0)
 			return -1;
+		v->n++;
 	}
 	return 0;
 }

@@ -76,10 +76,16 @@ decode_refs(const msgpack_object *o, struct write_ref *refs, size_t *n)
 }
 
 /* Field names are short lower-case words: one spelling per field, so
- * every device files a write under the same register. */
+ * every device files a write under the same register. A set, add or remove
+ * names a field, never one of the store's own ("_..."); a delete or an
+ * undelete names none. */
 static int
-field_name_ok(const char *p, size_t len)
+field_name_ok(uint8_t type, const char *p, size_t len)
 {
+	if (!value_expected(type))
+		return len == 0;
+	if (len == 0 || p[0] == '_')
+		return 0;
 	for (size_t i = 0; i < len; i++)
 		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' &&
 		    p[i] <= '9') || p[i] == '_'))
@@ -100,12 +106,12 @@ decode_op(const msgpack_object *o, struct op *op)
 		return -1;
 	op->type = (uint8_t)type;
 	if (mp_str(&f[1], PROTO_MAX_FIELD, &op->field, &op->field_len) == -1 ||
-	    !field_name_ok(op->field, op->field_len))
+	    !field_name_ok(op->type, op->field, op->field_len))
 		return -1;
 	if (value_expected(op->type)) {
 		if (mp_str(&f[2], PROTO_MAX_VALUE, (const char **)&op->value,
 		    &op->value_len) == -1 ||
-		    memchr(op->value, '\0', op->value_len) != NULL)
+		    !proto_text_ok((const char *)op->value, op->value_len))
 			return -1;
 	} else {
 		if (f[2].type != MSGPACK_OBJECT_NIL)
@@ -143,4 +149,39 @@ proto_change_decode(struct change *c, const uint8_t *buf, size_t len)
 out:
 	msgpack_unpacked_destroy(&u);
 	return rc;
+}
+
+/* Text a teacher could have typed: UTF-8, no NUL, no control characters
+ * but tab and newline; so what a peer sends prints as it reads. */
+int
+proto_text_ok(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		size_t n;
+
+		if (*p < 0x80) {
+			if ((*p < 0x20 && *p != '\t' && *p != '\n') ||
+			    *p == 0x7f)
+				return 0;
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf)
+			n = 1;
+		else if (*p >= 0xe0 && *p <= 0xef)
+			n = 2;
+		else if (*p >= 0xf0 && *p <= 0xf4)
+			n = 3;
+		else
+			return 0;
+		if ((size_t)(end - p) <= n)
+			return 0;
+		for (size_t i = 1; i <= n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+		p += n + 1;
+	}
+	return 1;
 }

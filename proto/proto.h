@@ -111,6 +111,7 @@ void	mp_pack_bin(msgpack_packer *, const void *, size_t);
 void	mp_pack_str(msgpack_packer *, const char *, size_t);
 
 /* change.c */
+int	proto_text_ok(const char *, size_t);
 int	proto_change_encode(const struct change *, msgpack_sbuffer *) PROTO_WUR;
 int	proto_change_decode(struct change *, const uint8_t *, size_t)
 	    PROTO_WUR;

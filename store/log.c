@@ -249,6 +249,11 @@ open_entry(const struct store_keyring *kr, const struct envelope *e,
 	    proto_change_decode(*c, *pt, e->ciphertext_len -
 	    PROTO_TAGLEN) != 0)
 		return STORE_EBADENTRY;
+	/* A box holds the network key: it must not be able to write notes,
+	 * nor a teacher's content key add members the box cannot see. */
+	if ((k->use == KEY_NETWORK && (*c)->kind != KIND_MEMBER) ||
+	    (k->use == KEY_CONTENT && (*c)->kind == KIND_MEMBER))
+		return STORE_EBADENTRY;
 	return STORE_OK;
 }
 

@@ -204,19 +204,23 @@ store_commit(struct store_txn *t)
 	return store_lmdb_error(rc);
 }
 
-/* Commits without waiting for the disk: for advisory state (what a peer
- * holds, when it was last seen) that the next durable commit flushes and
- * that a crash may lose without harm. The process is single-threaded, so
- * the environment flag is set only around this commit. */
+/* Commits advisory state (what a peer holds, when it was last seen)
+ * without syncing the meta page: a system crash may undo this commit, but
+ * never corrupts the store, and the next durable commit covers it. The
+ * process is single-threaded, so the flag is set only around this commit. */
 int
 store_commit_lazy(struct store_txn *t)
 {
 	MDB_env *env = t->st->env;
 	int rc;
 
-	mdb_env_set_flags(env, MDB_NOSYNC, 1);
+	if ((rc = mdb_env_set_flags(env, MDB_NOMETASYNC, 1)) != 0) {
+		mdb_txn_abort(t->txn);
+		free(t);
+		return store_lmdb_error(rc);
+	}
 	rc = mdb_txn_commit(t->txn);
-	mdb_env_set_flags(env, MDB_NOSYNC, 0);
+	mdb_env_set_flags(env, MDB_NOMETASYNC, 0);
 	free(t);
 	return store_lmdb_error(rc);
 }

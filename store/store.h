@@ -101,9 +101,18 @@ int		 write_ref_cmp(const struct write_ref *, const struct write_ref *);
 struct store;
 struct store_txn;
 
+/* What a key may open: notes and the rest under the content key, the
+ * team's membership under the network key, which the box holds too. */
+enum store_key_use {
+	KEY_ANY		= 0,	/* tests and tools */
+	KEY_CONTENT	= 1,	/* every kind but KIND_MEMBER */
+	KEY_NETWORK	= 2	/* KIND_MEMBER only */
+};
+
 struct store_key {
 	uint8_t	id[PROTO_KEYIDLEN];
 	uint8_t	key[PROTO_KEYLEN];
+	int	use;
 };
 
 /* The keys an apply may open entries with; a box holds none. */

@@ -279,7 +279,7 @@ change_eq(const struct change *a, const struct change *b)
 }
 
 static const char *const field_names[] = {
-	"name", "tags", "members", "", "_deleted", "follow_up2",
+	"name", "tags", "members", "follow_up2",
 	"a_field_name_of_32_bytes_exactly",
 };
 
@@ -289,12 +289,14 @@ make_op(struct op *op, uint8_t type, size_t i, size_t npreds)
 {
 	static const char *const values[] = {
 		"Ana Lopez", "", "formative", "caf\xc3\xa9 \xe2\x9c\x93",
-		"line one\nline two\t\x01\x7f\xff",
+		"line one\nline two\ttabbed \xf0\x9f\x93\x9a",
 	};
 
 	memset(op, 0, sizeof(*op));
 	op->type = type;
-	op->field = field_names[i % LEN(field_names)];
+	/* A delete or an undelete names no field. */
+	op->field = type == OP_DELETE || type == OP_UNDELETE ? "" :
+	    field_names[i % LEN(field_names)];
 	op->field_len = strlen(op->field);
 	if (type == OP_SET || type == OP_ADD || type == OP_REMOVE) {
 		op->value = (const uint8_t *)values[i % LEN(values)];
@@ -539,7 +541,7 @@ test_change_decode_refuses(void)
 	RAW_DECODES(nops, PROTO_MAX_OPS, 1);
 	RAW_DECODES(npreds, 0, 1);
 	RAW_DECODES(npreds, PROTO_MAX_PREDS, 1);
-	RAW_DECODES(field_len, 0, 1);
+	RAW_DECODES(field_len, 1, 1);
 	RAW_DECODES(field_len, PROTO_MAX_FIELD, 1);
 	RAW_DECODES(value_len, 0, 1);
 	RAW_DECODES(value_len, PROTO_MAX_VALUE, 1);
@@ -550,9 +552,12 @@ test_change_decode_refuses(void)
 	r = raw_ok;
 	r.type = OP_DELETE;
 	r.value = 0;
+	r.field_len = 0;	/* a tombstone names no field */
 	CHECK(raw_change_decodes(&r));
 	r.type = OP_UNDELETE;
 	CHECK(raw_change_decodes(&r));
+	r.field_len = 1;
+	CHECK(!raw_change_decodes(&r));
 
 	/* ...and one step past each is refused. */
 	RAW_DECODES(kind, 0, 0);
@@ -642,15 +647,16 @@ field_value_decodes(const char *field, size_t field_len, const char *value,
 
 /*
  * A field name is a short lower-case word ([a-z0-9_], so that every device
- * files a write under the same register) and a value holds no NUL byte
- * (the store keeps values as C strings too).
+ * files a write under the same register), never empty and never one of the
+ * store's own ("_deleted"); a value is text a teacher could have typed:
+ * UTF-8 with no NUL and no control character but tab and newline.
  */
 static void
 test_change_names_and_values(void)
 {
 	FIELD_DECODES("name", 1);
-	FIELD_DECODES("", 1);
-	FIELD_DECODES("_deleted", 1);
+	FIELD_DECODES("", 0);
+	FIELD_DECODES("_deleted", 0);
 	FIELD_DECODES("follow_up2", 1);
 	FIELD_DECODES("a_field_name_of_32_bytes_exactly", 1);
 	FIELD_DECODES("Name", 0);
@@ -664,7 +670,12 @@ test_change_names_and_values(void)
 	FIELD_DECODES("a_field_name_of_33_bytes_exactly_", 0);
 	VALUE_DECODES("", 1);
 	VALUE_DECODES("Ana L\xc3\xb3pez", 1);
-	VALUE_DECODES("line\nline\t\x01\x7f", 1);
+	VALUE_DECODES("line\nline\tend", 1);
+	VALUE_DECODES("line\x01", 0);
+	VALUE_DECODES("esc \x1b[2J", 0);
+	VALUE_DECODES("del \x7f", 0);
+	VALUE_DECODES("bad \xff utf-8", 0);
+	VALUE_DECODES("cut \xc3", 0);
 	VALUE_DECODES("\0", 0);
 	VALUE_DECODES("a\0b", 0);
 	VALUE_DECODES("ab\0", 0);
