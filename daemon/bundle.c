@@ -5,7 +5,6 @@
  * looked at, then applied in one transaction with every chain and
  * signature verified: all of it or none of it.
  */
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -55,8 +54,12 @@ export_author(const uint8_t *author, uint64_t head, const uint8_t *hash,
 			return 1;
 		for (int i = 0; i < 4; i++)
 			be[i] = (uint8_t)(len >> (24 - 8 * i));
-		msgpack_sbuffer_write(&x->out, (const char *)be, 4);
-		msgpack_sbuffer_write(&x->out, (const char *)env, len);
+		if (msgpack_sbuffer_write(&x->out, (const char *)be, 4) != 0 ||
+		    msgpack_sbuffer_write(&x->out, (const char *)env,
+		    len) != 0) {
+			x->rc = STORE_ENOMEM;
+			return 1;
+		}
 		x->count++;
 	}
 	return 0;
@@ -71,12 +74,19 @@ write_bundle(struct device *d, const char *path, struct export *x)
 
 	msgpack_sbuffer_init(&file);
 	bundle_header(header, d->team_id, d->id, x->count);
-	msgpack_sbuffer_write(&file, (const char *)header, sizeof(header));
-	msgpack_sbuffer_write(&file, x->out.data, x->out.size);
 	bundle_key(d, key);
-	bundle_mac(mac, key, (const uint8_t *)file.data, file.size);
-	msgpack_sbuffer_write(&file, (const char *)mac, sizeof(mac));
-	rc = write_file_atomic(path, file.data, file.size, 0600);
+	rc = -1;
+	errno = ENOMEM;
+	if (msgpack_sbuffer_write(&file, (const char *)header,
+	    sizeof(header)) == 0 && msgpack_sbuffer_write(&file, x->out.data,
+	    x->out.size) == 0) {
+		bundle_mac(mac, key, (const uint8_t *)file.data, file.size);
+		if (msgpack_sbuffer_write(&file, (const char *)mac,
+		    sizeof(mac)) == 0)
+			rc = write_file_atomic(path, file.data, file.size,
+			    0600);
+	}
+	sodium_memzero(key, sizeof(key));
 	msgpack_sbuffer_destroy(&file);
 	return rc;
 }
@@ -175,7 +185,7 @@ import_error(const char *path, int rc, const struct import *im)
 }
 
 static int
-import_mapped(struct device *d, const char *path, const uint8_t *buf,
+import_buffer(struct device *d, const char *path, const uint8_t *buf,
     size_t len)
 {
 	struct import im = { 0, 0, { 0 }, 0 };
@@ -212,30 +222,57 @@ import_mapped(struct device *d, const char *path, const uint8_t *buf,
 	return 0;
 }
 
+/* Reads the whole file into memory: a file read once and checked whole,
+ * never mapped, so a USB stick pulled mid-import is an error, not a
+ * crash. Returns a new buffer; the caller frees it. */
+static uint8_t *
+read_whole(const char *path, size_t *len)
+{
+	struct stat sb;
+	uint8_t *buf = NULL;
+	size_t got = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return NULL;
+	if (fstat(fd, &sb) == 0 && (!S_ISREG(sb.st_mode) || sb.st_size == 0))
+		errno = EINVAL;
+	else if (fstat(fd, &sb) == 0)
+		buf = malloc((size_t)sb.st_size);
+	if (buf == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (got < (size_t)sb.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
+
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;	/* the file shrank */
+			free(buf);
+			close(fd);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = got;
+	return buf;
+}
+
 int
 cmd_import(struct device *d, struct args *a)
 {
-	struct stat sb;
-	void *buf;
-	int fd, rc;
+	uint8_t *buf;
+	size_t len;
+	int rc;
 
 	if (d->network == NULL)
 		return fail_usage("import: this device has not joined a team");
-	if ((fd = open(a->pos[0], O_RDONLY)) == -1)
-		return fail_usage("import: cannot open %s: %s", a->pos[0],
-		    strerror(errno));
-	if (fstat(fd, &sb) == -1 || sb.st_size == 0 ||
-	    !S_ISREG(sb.st_mode)) {
-		close(fd);
-		return fail_usage("import: %s is empty or not a file",
-		    a->pos[0]);
-	}
-	buf = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (buf == MAP_FAILED)
-		return fail("import: cannot read %s: %s", a->pos[0],
-		    strerror(errno));
-	rc = import_mapped(d, a->pos[0], buf, (size_t)sb.st_size);
-	munmap(buf, (size_t)sb.st_size);
+	if ((buf = read_whole(a->pos[0], &len)) == NULL)
+		return fail_usage("import: cannot read %s: %s", a->pos[0],
+		    errno == EINVAL ? "empty or not a file" : strerror(errno));
+	rc = import_buffer(d, a->pos[0], buf, len);
+	free(buf);
 	return rc;
 }

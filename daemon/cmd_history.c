@@ -111,14 +111,16 @@ static int
 history_cb(const uint8_t *env, size_t len, void *arg)
 {
 	struct hist_walk *w = arg;
-	const struct store_key *k = w->d->content;
+	const struct store_key *k = NULL;
 	struct envelope e;
 	struct change *c = NULL;
 	struct write_ref ref;
 	char when[32], who[256];
 	uint8_t *pt = NULL;
 
-	if (proto_envelope_decode(&e, env, len) != 0 || k == NULL ||
+	if (proto_envelope_decode(&e, env, len) == 0)
+		k = store_keyring_find(w->d->keyring, e.key_id);
+	if (k == NULL ||
 	    (pt = malloc(e.ciphertext_len)) == NULL ||
 	    (c = malloc(sizeof(*c))) == NULL ||
 	    proto_envelope_open(&e, k->key, pt) != 0 ||

@@ -178,12 +178,28 @@ cmd_note_add(struct device *d, struct args *a)
 }
 
 static int
-add_elems(struct change *c, const char *field, const char **elems, int n)
+set_has(const struct record *r, const char *field, const char *elem)
+{
+	const struct rec_set *s = r ? record_set(r, field) : NULL;
+
+	for (size_t i = 0; s != NULL && i < s->nelems; i++)
+		if (strcmp(s->elems[i].value, elem) == 0)
+			return rec_elem_present(&s->elems[i]);
+	return 0;
+}
+
+/* Adds the values r does not hold yet: adding a tag twice must not leave
+ * two add tags for a later remove to chase. */
+static int
+add_elems(struct change *c, const struct record *r, const char *field,
+    const char **elems, int n)
 {
 	for (int i = 0; i < n; i++) {
 		if (!valid_text(elems[i], 256) || *elems[i] == '\0')
 			return fail_usage("'%s' is not a valid value for %s",
 			    elems[i], field);
+		if (set_has(r, field, elems[i]))
+			continue;
 		if (change_add(c, field, elems[i]) != 0)
 			return fail_usage("too many values at once");
 	}
@@ -200,7 +216,7 @@ cmd_entry_add(struct device *d, struct args *a)
 
 	if ((rc = add_dated(d, a, KIND_ENTRY, &c, &t)) != 0)
 		return rc;
-	if ((rc = add_elems(&c, "tags", tags, n)) != 0)
+	if ((rc = add_elems(&c, NULL, "tags", tags, n)) != 0)
 		return abort_with(t, rc);
 	return finish(d, t, &c, 1);
 }
@@ -237,20 +253,9 @@ cmd_group_add(struct device *d, struct args *a)
 		ids[i] = hex[i];
 		record_free(s);
 	}
-	if ((rc = add_elems(&c, "members", ids, nmem)) != 0)
+	if ((rc = add_elems(&c, NULL, "members", ids, nmem)) != 0)
 		return abort_with(t, rc);
 	return finish(d, t, &c, 1);
-}
-
-static int
-group_has(const struct record *g, const char *member)
-{
-	const struct rec_set *s = record_set(g, "members");
-
-	for (size_t i = 0; s != NULL && i < s->nelems; i++)
-		if (strcmp(s->elems[i].value, member) == 0)
-			return rec_elem_present(&s->elems[i]);
-	return 0;
 }
 
 static int
@@ -268,7 +273,7 @@ group_member(struct device *d, struct args *a, int join)
 	    (rc = resolve_record(t, a->pos[1], KIND_STUDENT, &s)) != 0)
 		goto out;
 	hex_id(hex, s->id);
-	if (join == group_has(g, hex)) {
+	if (join == set_has(g, "members", hex)) {
 		rc = fail_usage("'%s' is %s in '%s'", a->pos[1], join ?
 		    "already" : "not", a->pos[0]);
 		goto out;
@@ -417,7 +422,7 @@ cmd_edit(struct device *d, struct args *a)
 		nadd = args_all(a, k->set_flag, adds, PROTO_MAX_OPS);
 	if (k->unset_flag != NULL)
 		nrem = args_all(a, k->unset_flag, rems, PROTO_MAX_OPS);
-	if ((rc = add_elems(&c, k->set_field, adds, nadd)) != 0)
+	if ((rc = add_elems(&c, r, k->set_field, adds, nadd)) != 0)
 		goto out;
 	for (int i = 0; i < nrem; i++)
 		if (change_remove(&c, r, k->set_field, rems[i]) != 0) {
@@ -427,6 +432,11 @@ cmd_edit(struct device *d, struct args *a)
 	if (n + nadd + nrem == 0) {
 		rc = fail_usage("%s: nothing to change (see satchel %s --help)",
 		    a->cmd, a->cmd);
+		goto out;
+	}
+	if (c.nops == 0) {	/* every tag asked for is there already */
+		fprintf(stderr, "%s: nothing to change\n", a->cmd);
+		rc = 0;
 		goto out;
 	}
 	record_free(r);

@@ -311,19 +311,28 @@ device_write_member(struct device *d, struct store_txn *t,
 {
 	struct store_author a = { d->id, d->sign_sk, d->network, SCOPE_TEAM };
 	char dev[2 * PROTO_IDLEN + 1], by[2 * PROTO_IDLEN + 1];
+	struct record *r = NULL;
 	struct change c;
+	int rc;
 
 	if (d->network == NULL)
 		return STORE_EBADENTRY;
 	sodium_bin2hex(dev, sizeof(dev), member, PROTO_IDLEN);
 	sodium_bin2hex(by, sizeof(by), d->id, PROTO_IDLEN);
+	/* Adding a device again replaces its record: no conflict with itself. */
+	if ((rc = store_record_get(t, KIND_MEMBER, member, &r)) != 0 &&
+	    rc != STORE_ENOTFOUND)
+		return rc;
 	change_init(&c, KIND_MEMBER, member);
-	if (change_set(&c, NULL, "device", dev) != 0 ||
-	    change_set(&c, NULL, "name", name) != 0 ||
-	    change_set(&c, NULL, "role", role) != 0 ||
-	    change_set(&c, NULL, "added_by", by) != 0)
-		return STORE_ENOMEM;
-	return store_append_local(t, &a, &c, now_ms(), NULL);
+	if (change_set(&c, r, "device", dev) != 0 ||
+	    change_set(&c, r, "name", name) != 0 ||
+	    change_set(&c, r, "role", role) != 0 ||
+	    change_set(&c, r, "added_by", by) != 0)
+		rc = STORE_ENOMEM;
+	else
+		rc = store_append_local(t, &a, &c, now_ms(), NULL);
+	record_free(r);
+	return rc;
 }
 
 /* Joins a team: the key file first, then the store's team fields. */

@@ -219,8 +219,11 @@ out:
 	return rc;
 }
 
-static int
-print_invite(struct device *d, const uint8_t *invitee, int box,
+/* The invite line, built before anything is written so that a failure
+ * here leaves the team as it was. Returns a new string; the caller frees
+ * it. */
+static char *
+make_invite(struct device *d, const uint8_t *invitee, int box,
     const char **addrs, int naddrs)
 {
 	struct invite inv;
@@ -238,24 +241,22 @@ print_invite(struct device *d, const uint8_t *invitee, int box,
 		snprintf(inv.addrs[inv.naddrs++], sizeof(inv.addrs[0]), "%s",
 		    addrs[i]);
 	if (seal_secret(d, invitee, box, inv.sealed) != 0)
-		return fail("member add: cannot seal the team key");
+		return NULL;
 	msgpack_sbuffer_init(&sb);
 	if (invite_encode(&inv, d->sign_sk, &sb) != 0) {
 		msgpack_sbuffer_destroy(&sb);
-		return fail("member add: cannot encode the invite");
+		return NULL;
 	}
 	b64len = sodium_base64_ENCODED_LEN(sb.size,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	if ((b64 = malloc(b64len)) == NULL) {
-		msgpack_sbuffer_destroy(&sb);
-		return fail("out of memory");
+	if ((b64 = malloc(strlen(INVITE_PREFIX) + b64len)) != NULL) {
+		memcpy(b64, INVITE_PREFIX, strlen(INVITE_PREFIX));
+		sodium_bin2base64(b64 + strlen(INVITE_PREFIX), b64len,
+		    (const uint8_t *)sb.data, sb.size,
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	}
-	sodium_bin2base64(b64, b64len, (const uint8_t *)sb.data, sb.size,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	printf("%s%s\n", INVITE_PREFIX, b64);
-	free(b64);
 	msgpack_sbuffer_destroy(&sb);
-	return 0;
+	return b64;
 }
 
 /* A team of one needs no records; when it grows, the founder's own
@@ -280,7 +281,7 @@ cmd_member_add(struct device *d, struct args *a)
 {
 	const char *addrs[INVITE_MAX_ADDRS], *name = args_get(a, "name");
 	uint8_t invitee[PROTO_IDLEN];
-	char fp[20];
+	char fp[20], *invite;
 	struct store_txn *t;
 	int box = args_has(a, "box"), rc;
 	int naddrs = args_all(a, "addr", addrs, INVITE_MAX_ADDRS);
@@ -296,20 +297,27 @@ cmd_member_add(struct device *d, struct args *a)
 	if (name == NULL || *name == '\0' || !valid_text(name, NAME_MAX_LEN))
 		return fail_usage("member add: --name is required (1 to %d "
 		    "characters)", NAME_MAX_LEN);
-	if ((rc = store_begin(d->st, 0, &t)) != 0)
-		return device_store_error(rc, "member add");
-	if ((rc = founder_record(d, t)) != 0 ||
-	    (rc = device_write_member(d, t, invitee, name, box ? "box" :
-	    "teacher")) != 0) {
-		store_abort(t);
+	if ((invite = make_invite(d, invitee, box, addrs, naddrs)) == NULL)
+		return fail("member add: cannot seal the team key (is %s/team.key "
+		    "readable?)", d->dir);
+	if ((rc = store_begin(d->st, 0, &t)) == 0) {
+		if ((rc = founder_record(d, t)) != 0 ||
+		    (rc = device_write_member(d, t, invitee, name, box ?
+		    "box" : "teacher")) != 0)
+			store_abort(t);
+		else
+			rc = store_commit(t);
+	}
+	if (rc != 0) {
+		free(invite);
 		return device_store_error(rc, "member add");
 	}
-	if ((rc = store_commit(t)) != 0)
-		return device_store_error(rc, "member add");
 	team_fingerprint(d, fp);
 	fprintf(stderr, "added %s as a %s of team %s; give them this invite:\n",
 	    name, box ? "box" : "teacher", fp);
-	return print_invite(d, invitee, box, addrs, naddrs);
+	printf("%s\n", invite);
+	free(invite);
+	return 0;
 }
 
 struct member_walk {

@@ -135,7 +135,31 @@ json_strn(const char *s, size_t len)
 	putchar('"');
 }
 
-/* Writes a file whole or not at all: a temporary, fsync, rename. */
+/* The directory holding path is synced, so a rename in it survives a
+ * power cut. */
+static int
+sync_parent(const char *path)
+{
+	char dir[4200];
+	char *slash;
+	int fd, rc;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Writes a file whole or not at all: a new temporary (so a leftover one
+ * cannot lend it its mode), fsync, rename, and a sync of the directory. */
 int
 write_file_atomic(const char *path, const void *buf, size_t len, int mode)
 {
@@ -144,7 +168,8 @@ write_file_atomic(const char *path, const void *buf, size_t len, int mode)
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -1;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode)) == -1)
+	unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode)) == -1)
 		return -1;
 	if (write(fd, buf, len) != (ssize_t)len || fsync(fd) == -1) {
 		saved = errno;
@@ -157,7 +182,7 @@ write_file_atomic(const char *path, const void *buf, size_t len, int mode)
 		unlink(tmp);
 		return -1;
 	}
-	return 0;
+	return sync_parent(path);
 }
 
 /* Reads exactly len bytes of a secret file that only its owner can read. */

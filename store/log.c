@@ -220,8 +220,8 @@ out:
 	return rc;
 }
 
-static const struct store_key *
-keyring_find(const struct store_keyring *kr, const uint8_t *id)
+const struct store_key *
+store_keyring_find(const struct store_keyring *kr, const uint8_t *id)
 {
 	for (size_t i = 0; kr != NULL && i < kr->nkeys; i++)
 		if (memcmp(kr->keys[i].id, id, PROTO_KEYIDLEN) == 0)
@@ -236,7 +236,7 @@ static int
 open_entry(const struct store_keyring *kr, const struct envelope *e,
     struct change **c, uint8_t **pt)
 {
-	const struct store_key *k = keyring_find(kr, e->key_id);
+	const struct store_key *k = store_keyring_find(kr, e->key_id);
 
 	*c = NULL;
 	*pt = NULL;

@@ -121,6 +121,10 @@ struct store_keyring {
 	struct store_key keys[8];
 };
 
+/* The key of the keyring that key id names, or NULL. */
+const struct store_key *store_keyring_find(const struct store_keyring *,
+		    const uint8_t *id);
+
 /* What sealing a local change needs. */
 struct store_author {
 	const uint8_t	*id;		/* PROTO_IDLEN */
