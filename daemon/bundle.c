@@ -65,6 +65,32 @@ export_author(const uint8_t *author, uint64_t head, const uint8_t *hash,
 	return 0;
 }
 
+/* Authors nearest the founder first (team_order), as a receiver that
+ * checks each author's membership needs them. */
+static int
+export_ordered(struct device *d, struct export *x)
+{
+	struct vec heads;
+	size_t *order;
+	int rc;
+
+	if ((rc = vec_from_heads(&heads, x->t)) != 0) {
+		vec_free(&heads);
+		return rc;
+	}
+	if ((order = malloc((heads.n ? heads.n : 1) * sizeof(*order))) == NULL) {
+		vec_free(&heads);
+		return STORE_ENOMEM;
+	}
+	team_order(d, x->t, &heads, order);
+	for (size_t i = 0; i < heads.n && x->rc == 0; i++)
+		export_author(heads.items[order[i]].author,
+		    heads.items[order[i]].seq, heads.items[order[i]].hash, x);
+	free(order);
+	vec_free(&heads);
+	return x->rc;
+}
+
 static int
 write_bundle(struct device *d, const char *path, struct export *x)
 {
@@ -114,8 +140,8 @@ cmd_export(struct device *d, struct args *a)
 		return device_store_error(rc, "export");
 	if (for_dev != NULL && (rc = vec_load_peer(&skip, x.t, peer)) == 0)
 		x.skip = &skip;
-	if (rc == 0 && (rc = store_heads_each(x.t, export_author, &x)) == 0)
-		rc = x.rc;
+	if (rc == 0)
+		rc = export_ordered(d, &x);
 	store_abort(x.t);
 	vec_free(&skip);
 	if (rc != 0) {
@@ -133,7 +159,7 @@ cmd_export(struct device *d, struct args *a)
 }
 
 struct import {
-	uint64_t	added, held;
+	uint64_t	added, held, skipped;
 	uint8_t		bad_author[PROTO_IDLEN];
 	uint64_t	bad_seq;
 };
@@ -146,6 +172,10 @@ apply_bundle(struct device *d, struct store_txn *t, struct bundle *b,
 	size_t len;
 	int rc;
 
+	uint8_t author[PROTO_IDLEN];
+	int member = 0;
+
+	memset(author, 0, sizeof(author));
 	while (bundle_next(b, &env, &len)) {
 		struct envelope e;
 
@@ -153,6 +183,16 @@ apply_bundle(struct device *d, struct store_txn *t, struct bundle *b,
 			return STORE_EBADENTRY;
 		memcpy(im->bad_author, e.author, PROTO_IDLEN);
 		im->bad_seq = e.seq;
+		/* Bundles list the devices that add others first, so each
+		 * author's membership is known when its entries come. */
+		if (memcmp(author, e.author, PROTO_IDLEN) != 0) {
+			memcpy(author, e.author, PROTO_IDLEN);
+			member = team_is_member(d, t, author, NULL);
+		}
+		if (!member) {
+			im->skipped++;
+			continue;
+		}
 		rc = store_apply_entry(t, d->keyring, env, len, 1);
 		if (rc == STORE_EDUP)
 			im->held++;
@@ -188,7 +228,7 @@ static int
 import_buffer(struct device *d, const char *path, const uint8_t *buf,
     size_t len)
 {
-	struct import im = { 0, 0, { 0 }, 0 };
+	struct import im = { 0, 0, 0, { 0 }, 0 };
 	struct vec exporter = { 0 };
 	struct store_txn *t;
 	struct bundle b;
@@ -219,6 +259,10 @@ import_buffer(struct device *d, const char *path, const uint8_t *buf,
 		return import_error(path, rc, &im);
 	printf("imported %llu new entries from %s (%llu already held)\n",
 	    (unsigned long long)im.added, path, (unsigned long long)im.held);
+	if (im.skipped > 0)
+		fprintf(stderr, "import: skipped %llu entries by devices that "
+		    "are not members of this team\n",
+		    (unsigned long long)im.skipped);
 	return 0;
 }
 

@@ -67,7 +67,10 @@ struct conn {
 	struct vec	 theirs;	/* what the peer holds, as far as we know */
 	struct vec	 sent;		/* what we have sent it */
 	struct vec	 want;		/* what it had to give us */
+	struct vec	 refused_in;	/* authors we take nothing of from it */
+	struct vec	 refused_out;	/* authors it takes nothing of */
 	int		 inflight;
+	int		 pump_failed;
 	int		 sent_bye, got_bye, done;
 	uint64_t	 received, sent_count;
 	uint64_t	 last_activity;

@@ -97,6 +97,8 @@ free_cb(uv_handle_t *h)
 	vec_free(&c->theirs);
 	vec_free(&c->sent);
 	vec_free(&c->want);
+	vec_free(&c->refused_in);
+	vec_free(&c->refused_out);
 	free(c->in);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
@@ -510,17 +512,18 @@ handle_vector(struct conn *c, const struct wire_msg *m)
 		conn_close(c, "cannot read the store");
 		return;
 	}
-	for (size_t i = 0; i < c->theirs.n; i++)
-		if (c->theirs.items[i].seq > 0 &&
-		    !same_entry(t, &c->theirs.items[i])) {
-			short_id(id, c->theirs.items[i].author);
-			store_abort(t);
-			net_log("%s: fork: it holds a different entry %s:%llu "
-			    "than this device; not syncing that", who(c), id,
-			    (unsigned long long)c->theirs.items[i].seq);
-			conn_close(c, NULL);
-			return;
-		}
+	for (size_t i = 0; i < c->theirs.n; i++) {
+		const struct vec_item *it = &c->theirs.items[i];
+
+		if (it->seq == 0 || same_entry(t, it))
+			continue;
+		short_id(id, it->author);
+		net_log("%s: fork: it holds another entry %s:%llu than this "
+		    "device; that device's entries are not synced with it",
+		    who(c), id, (unsigned long long)it->seq);
+		vec_raise(&c->refused_in, it->author, 1, NULL);
+		vec_raise(&c->refused_out, it->author, 1, NULL);
+	}
 	store_abort(t);
 	c->have_vector = 1;
 	peer_vec_save(c);
@@ -586,6 +589,44 @@ apply_batch(struct conn *c, const struct wire_msg *m, size_t *added)
 }
 
 static void
+send_refuse(struct conn *c, const uint8_t *author, uint64_t why)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	wire_pack_refuse(&pk, author, why);
+	send_msg(c, &sb, 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* 0 if this device takes author's entries from this peer, else why not.
+ * The records that add a device reach us before its entries (see
+ * team_order), so an author we cannot place is no member. */
+static int
+author_refusal(struct conn *c, const uint8_t *author)
+{
+	struct store_txn *t;
+	char id[13];
+	int member = 0;
+
+	if (vec_find(&c->refused_in, author) != NULL)
+		return REFUSE_NOT_MEMBER;
+	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {
+		member = team_is_member(c->srv->d, t, author, NULL);
+		store_abort(t);
+	}
+	if (member)
+		return 0;
+	short_id(id, author);
+	net_log("%s: refused the entries of %s: not a member of this team",
+	    who(c), id);
+	vec_raise(&c->refused_in, author, 1, NULL);
+	return REFUSE_NOT_MEMBER;
+}
+
+static void
 handle_entries(struct conn *c, const struct wire_msg *m)
 {
 	uint8_t author[PROTO_IDLEN], hash[PROTO_HASHLEN];
@@ -595,14 +636,28 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 	msgpack_packer pk;
 	size_t added;
 	char id[13], why[160];
-	int rc;
+	int rc, why_not;
 
 	if (batch_shape(m, author, &first, &last) != 0) {
 		conn_close(c, "refused batch: not one author's entries in order");
 		return;
 	}
-	vec_raise(&c->theirs, author, last, NULL);
-	if ((rc = apply_batch(c, m, &added)) != 0) {
+	if ((why_not = author_refusal(c, author)) != 0) {
+		send_refuse(c, author, why_not);
+		return;
+	}
+	vec_raise(&c->theirs, author, last, NULL);	/* saved with the batch */
+	if ((rc = apply_batch(c, m, &added)) == STORE_EFORK) {
+		short_id(id, author);
+		net_log("%s: fork: it sent another entry %s:%llu than this "
+		    "device holds; that device's entries are not synced with "
+		    "it", who(c), id, (unsigned long long)first);
+		vec_raise(&c->refused_in, author, 1, NULL);
+		vec_raise(&c->refused_out, author, 1, NULL);
+		send_refuse(c, author, REFUSE_FORK);
+		return;
+	}
+	if (rc != 0) {
 		short_id(id, author);
 		snprintf(why, sizeof(why), "refused batch %s:%llu-%llu: %s; "
 		    "nothing applied", id, (unsigned long long)first,
@@ -639,6 +694,24 @@ handle_ack(struct conn *c, const struct wire_msg *m)
 	conn_pump(c);
 }
 
+/* The peer takes no more of this author: stop sending it. The refusal
+ * answers a batch, as an acknowledgement would. */
+static void
+handle_refuse(struct conn *c, const struct wire_msg *m)
+{
+	char id[13];
+
+	if (c->inflight > 0)
+		c->inflight--;
+	if (vec_find(&c->refused_out, m->author) == NULL) {
+		short_id(id, m->author);
+		net_log("%s: it takes no entries of %s (%s)", who(c), id,
+		    m->seq == REFUSE_FORK ? "a fork" : "not a member there");
+		vec_raise(&c->refused_out, m->author, 1, NULL);
+	}
+	conn_pump(c);
+}
+
 static void
 handle_msg(struct conn *c, const uint8_t *p, size_t len, int final)
 {
@@ -663,6 +736,9 @@ handle_msg(struct conn *c, const uint8_t *p, size_t len, int final)
 		break;
 	case MSG_ACK:
 		handle_ack(c, &m);
+		break;
+	case MSG_REFUSE:
+		handle_refuse(c, &m);
 		break;
 	case MSG_BYE:
 		c->got_bye = 1;
@@ -764,9 +840,20 @@ send_batch(struct conn *c, struct batch *b)
 static void
 pump_authors(struct conn *c, struct store_txn *t, const struct vec *ours)
 {
-	for (size_t i = 0; i < ours->n && c->state == CONN_SYNC; i++) {
-		const struct vec_item *o = &ours->items[i];
+	size_t *order = malloc((ours->n ? ours->n : 1) * sizeof(*order));
+
+	if (order == NULL) {
+		c->pump_failed = 1;
+		return;
+	}
+	team_order(c->srv->d, t, ours, order);
+	for (size_t k = 0; k < ours->n && c->state == CONN_SYNC &&
+	    !c->pump_failed; k++) {
+		const struct vec_item *o = &ours->items[order[k]];
 		uint64_t from = vec_seq(&c->theirs, o->author);
+
+		if (vec_find(&c->refused_out, o->author) != NULL)
+			continue;
 
 		if (vec_seq(&c->sent, o->author) > from)
 			from = vec_seq(&c->sent, o->author);
@@ -777,8 +864,8 @@ pump_authors(struct conn *c, struct store_txn *t, const struct vec *ours)
 			if (read_batch(t, o->author, from + 1, o->seq, &b) != 0 ||
 			    send_batch(c, &b) != 0) {
 				msgpack_sbuffer_destroy(&b.body);
-				conn_close(c, "cannot read the log");
-				return;
+				c->pump_failed = 1;	/* closed once t ends */
+				break;
 			}
 			msgpack_sbuffer_destroy(&b.body);
 			vec_raise(&c->sent, o->author, b.last, NULL);
@@ -787,6 +874,7 @@ pump_authors(struct conn *c, struct store_txn *t, const struct vec *ours)
 			from = b.last;
 		}
 	}
+	free(order);
 }
 
 /* Everything sent is acknowledged, and we hold all the peer offered. */
@@ -797,11 +885,13 @@ caught_up(const struct conn *c, const struct vec *ours)
 		return 0;
 	for (size_t i = 0; i < ours->n; i++)
 		if (vec_seq(&c->theirs, ours->items[i].author) <
-		    ours->items[i].seq)
+		    ours->items[i].seq &&
+		    vec_find(&c->refused_out, ours->items[i].author) == NULL)
 			return 0;
 	for (size_t i = 0; i < c->want.n; i++)
 		if (vec_seq(ours, c->want.items[i].author) <
-		    c->want.items[i].seq)
+		    c->want.items[i].seq &&
+		    vec_find(&c->refused_in, c->want.items[i].author) == NULL)
 			return 0;
 	return 1;
 }
@@ -819,6 +909,11 @@ conn_pump(struct conn *c)
 	if (vec_from_heads(&ours, t) == 0)
 		pump_authors(c, t, &ours);
 	store_abort(t);
+	if (c->pump_failed) {
+		vec_free(&ours);
+		conn_close(c, "cannot read the log");
+		return;
+	}
 	if (c->state == CONN_SYNC && c->srv->oneshot && caught_up(c, &ours)) {
 		c->done = 1;
 		conn_bye(c);

@@ -181,6 +181,10 @@ int		 vec_save_peer(const struct vec *, struct store_txn *,
 		    const uint8_t *peer);
 
 /* team.c */
+int	team_depth(struct device *, struct store_txn *, const uint8_t *id,
+	    char role[16]);
+void	team_order(struct device *, struct store_txn *, const struct vec *,
+	    size_t *order);
 int	team_is_member(struct device *, struct store_txn *, const uint8_t *id,
 	    char role[16]);
 void	team_fingerprint(const struct device *, char out[20]);

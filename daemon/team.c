@@ -49,9 +49,11 @@ member_record(struct store_txn *t, const uint8_t *id, struct record **out,
 	return 0;
 }
 
-/* 1 if id is a current member: the founder, or added by a member. */
+/* How far id is from the founder along the chain of adds: 1 for the
+ * founder, 2 for a device the founder added, and so on; 0 if id is not a
+ * current member. */
 int
-team_is_member(struct device *d, struct store_txn *t, const uint8_t *id,
+team_depth(struct device *d, struct store_txn *t, const uint8_t *id,
     char role[16])
 {
 	uint8_t cur[PROTO_IDLEN];
@@ -66,7 +68,7 @@ team_is_member(struct device *d, struct store_txn *t, const uint8_t *id,
 		    memcmp(cur, d->founder, PROTO_IDLEN) == 0) {
 			if (depth == 0 && role != NULL)
 				snprintf(role, 16, "teacher");
-			return 1;
+			return depth + 1;
 		}
 		if (member_record(t, cur, &r, &by) != 0)
 			return 0;
@@ -83,6 +85,43 @@ team_is_member(struct device *d, struct store_txn *t, const uint8_t *id,
 		memcpy(cur, by.author, PROTO_IDLEN);
 	}
 	return 0;
+}
+
+int
+team_is_member(struct device *d, struct store_txn *t, const uint8_t *id,
+    char role[16])
+{
+	return team_depth(d, t, id, role) > 0;
+}
+
+/* Orders v's authors for sending: nearest the founder first, so that the
+ * record adding a device always reaches a peer before that device's own
+ * entries (the peer checks each author's membership); non-members last.
+ * Fills order with indexes into v. */
+void
+team_order(struct device *d, struct store_txn *t, const struct vec *v,
+    size_t *order)
+{
+	int *depth = calloc(v->n ? v->n : 1, sizeof(*depth));
+
+	for (size_t i = 0; i < v->n; i++) {
+		order[i] = i;
+		if (depth != NULL) {
+			depth[i] = team_depth(d, t, v->items[i].author, NULL);
+			if (depth[i] == 0)
+				depth[i] = MEMBER_CHAIN_MAX + 1;
+		}
+	}
+	/* Insertion sort: teams are small, and it keeps ties in id order. */
+	for (size_t i = 1; depth != NULL && i < v->n; i++)
+		for (size_t j = i; j > 0 && depth[order[j - 1]] >
+		    depth[order[j]]; j--) {
+			size_t tmp = order[j];
+
+			order[j] = order[j - 1];
+			order[j - 1] = tmp;
+		}
+	free(depth);
 }
 
 /* The signed entries that chain id to the founder, into h->proofs. The

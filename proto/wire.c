@@ -56,6 +56,7 @@ decode_body(struct wire_msg *m, const msgpack_object *f, size_t nf)
 		m->items = f[1].via.array.ptr;
 		return 0;
 	case MSG_ACK:
+	case MSG_REFUSE:
 		if (nf != 3 || mp_bin(&f[1], PROTO_IDLEN, m->author) == -1 ||
 		    mp_uint(&f[2], UINT64_MAX, &m->seq) == -1)
 			return -1;
@@ -153,6 +154,15 @@ wire_pack_ack(msgpack_packer *pk, const uint8_t *author, uint64_t seq)
 	msgpack_pack_uint8(pk, MSG_ACK);
 	mp_pack_bin(pk, author, PROTO_IDLEN);
 	msgpack_pack_uint64(pk, seq);
+}
+
+void
+wire_pack_refuse(msgpack_packer *pk, const uint8_t *author, uint64_t why)
+{
+	msgpack_pack_array(pk, 3);
+	msgpack_pack_uint8(pk, MSG_REFUSE);
+	mp_pack_bin(pk, author, PROTO_IDLEN);
+	msgpack_pack_uint64(pk, why);
 }
 
 void

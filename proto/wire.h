@@ -21,15 +21,22 @@ enum wire_type {
 	MSG_VECTOR	= 1,	/* [1, [[author, seq, hash]...]] */
 	MSG_ENTRIES	= 2,	/* [2, [envelope...]]: one author, in seq order */
 	MSG_ACK		= 3,	/* [3, author, seq]: committed through seq */
-	MSG_BYE		= 4	/* [4]: this side is done; sent as the final frame */
+	MSG_BYE		= 4,	/* [4]: this side is done; sent as the final frame */
+	MSG_REFUSE	= 5	/* [5, author, why]: send no more of this author */
+};
+
+/* Why a batch was refused; wire values. */
+enum wire_refusal {
+	REFUSE_NOT_MEMBER	= 1,	/* the author is no member of the team */
+	REFUSE_FORK		= 2	/* we hold another entry at that seq */
 };
 
 struct wire_msg {
 	uint8_t			 type;
 	size_t			 n;	/* vector items or entries */
 	const msgpack_object	*items;
-	uint8_t			 author[PROTO_IDLEN];	/* MSG_ACK */
-	uint64_t		 seq;			/* MSG_ACK */
+	uint8_t			 author[PROTO_IDLEN];	/* ACK, REFUSE */
+	uint64_t		 seq;			/* ACK; REFUSE: why */
 	msgpack_unpacked	 u;	/* owns items; wire_msg_free */
 };
 
@@ -50,6 +57,8 @@ void	wire_pack_entries_begin(msgpack_packer *, size_t n);
 void	wire_pack_entry(msgpack_packer *, const uint8_t *env, size_t len);
 void	wire_pack_ack(msgpack_packer *, const uint8_t *author, uint64_t seq);
 void	wire_pack_bye(msgpack_packer *);
+void	wire_pack_refuse(msgpack_packer *, const uint8_t *author,
+	    uint64_t why);
 
 /* The handshake payload that travels with a static key: [version, the
  * ed25519 identity, [proof...]]. The receiver checks the identity converts

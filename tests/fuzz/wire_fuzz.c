@@ -67,6 +67,9 @@ repack(const struct wire_msg *m, msgpack_sbuffer *sb)
 	case MSG_ACK:
 		wire_pack_ack(&pk, m->author, m->seq);
 		break;
+	case MSG_REFUSE:
+		wire_pack_refuse(&pk, m->author, m->seq);
+		break;
 	case MSG_BYE:
 		wire_pack_bye(&pk);
 		break;
@@ -106,6 +109,7 @@ same_msg(const struct wire_msg *a, const struct wire_msg *b)
 		}
 		return 1;
 	case MSG_ACK:
+	case MSG_REFUSE:
 		return memcmp(a->author, b->author, PROTO_IDLEN) == 0 &&
 		    a->seq == b->seq;
 	case MSG_BYE:
@@ -149,6 +153,7 @@ walk(const struct wire_msg *m, const uint8_t *data, size_t size)
 		}
 		break;
 	case MSG_ACK:
+	case MSG_REFUSE:
 		if (m->n != 0)
 			abort();
 		sink ^= m->author[0] ^ (uint8_t)m->seq;

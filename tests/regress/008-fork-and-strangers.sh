@@ -1,0 +1,46 @@
+# A laptop restored from an old backup writes again: its log forks. The
+# fork is refused and reported for that device alone; everything else
+# still syncs. Entries by a device that is not a member are never taken.
+. "$(dirname "$0")/lib.sh"
+
+a=$TMP/a b=$TMP/b x=$TMP/box
+make_team "$a" "$b"
+add_box "$a" "$x"
+px=$((PORT_BASE + 30))
+serve "$x" "$px"
+box=127.0.0.1:$px
+ana=$("$SATCHEL" -d "$a" student add "Ana Lopez")
+"$SATCHEL" -d "$a" sync "$box" 2>/dev/null
+"$SATCHEL" -d "$b" sync "$box" 2>/dev/null
+
+cp -a "$b" "$TMP/b.backup"
+"$SATCHEL" -d "$b" note add "$ana" --strengths "before the loss" --obstacle o --action a >/dev/null
+"$SATCHEL" -d "$b" sync "$box" 2>/dev/null
+rm -rf "$b"
+mv "$TMP/b.backup" "$b"		# the laptop comes back from an old backup
+"$SATCHEL" -d "$b" note add "$ana" --strengths "after the restore" --obstacle o --action a >/dev/null
+"$SATCHEL" -d "$a" note add "$ana" --strengths "written by A" --obstacle o --action a >/dev/null
+"$SATCHEL" -d "$a" sync "$box" 2>/dev/null
+
+"$SATCHEL" -d "$b" sync "$box" 2>"$TMP/b.err"
+check "the restored laptop's sync still finishes" [ $? -eq 0 ]
+check "it reports the fork" grep -q "fork" "$TMP/b.err"
+check "the box reports the fork too" wait_for "grep -q 'fork' '$x.log'" 20
+check "other devices' entries still arrive" sh -c \
+    "$SATCHEL -d $b search 'written by A' | grep -q 'written by A'"
+check "the box kept its first entry, not the fork" sh -c \
+    "$SATCHEL -d $a sync $box 2>/dev/null; $SATCHEL -d $a search 'before the loss' | grep -q loss && ! $SATCHEL -d $a search 'after the restore' >/dev/null 2>&1"
+
+# A device that holds a copy of the team key but was never added: its
+# entries, carried in a bundle, are skipped.
+n=$TMP/notmember
+"$SATCHEL" -d "$n" init --name "Not a member" >/dev/null
+cp "$a/team.key" "$n/team.key"
+"$SATCHEL" -d "$n" student add "Intruder record" >/dev/null
+"$SATCHEL" -d "$n" export "$TMP/n.bundle" >/dev/null
+before=$("$SATCHEL" -d "$a" digest)
+"$SATCHEL" -d "$a" import "$TMP/n.bundle" >"$TMP/imp.out" 2>"$TMP/imp.err"
+check "a bundle by a non-member is skipped, and said so" \
+    grep -q "skipped 1 entries by devices that are not members" "$TMP/imp.err"
+check "nothing of it was applied" [ "$("$SATCHEL" -d "$a" digest)" = "$before" ]
+check "its record is nowhere" sh -c "! $SATCHEL -d $a student list | grep -q Intruder"
