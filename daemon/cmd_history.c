@@ -111,21 +111,15 @@ static int
 history_cb(const uint8_t *env, size_t len, void *arg)
 {
 	struct hist_walk *w = arg;
-	const struct store_key *k = NULL;
 	struct envelope e;
 	struct change *c = NULL;
 	struct write_ref ref;
 	char when[32], who[256];
 	uint8_t *pt = NULL;
 
-	if (proto_envelope_decode(&e, env, len) == 0)
-		k = store_keyring_find(w->d->keyring, e.key_id);
-	if (k == NULL ||
-	    (pt = malloc(e.ciphertext_len)) == NULL ||
-	    (c = malloc(sizeof(*c))) == NULL ||
-	    proto_envelope_open(&e, k->key, pt) != 0 ||
-	    proto_change_decode(c, pt, e.ciphertext_len - PROTO_TAGLEN) != 0)
-		goto out;
+	if (proto_envelope_decode(&e, env, len) != 0 ||
+	    store_open_entry(w->d->keyring, &e, &c, &pt) != 0 || c == NULL)
+		goto out;	/* not ours to read: a private note, say */
 	format_hlc(when, e.hlc);
 	author_label(w->d, w->t, e.author, who);
 	memcpy(ref.author, e.author, PROTO_IDLEN);

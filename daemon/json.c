@@ -4,14 +4,6 @@
 
 #include "satchel.h"
 
-static const char *
-kind_name(uint8_t kind)
-{
-	const struct kind_def *k = model_kind(kind);
-
-	return k ? k->name : "unknown";
-}
-
 static void
 json_fields(const struct record *r)
 {
@@ -66,7 +58,7 @@ json_record(const struct record *r)
 	for (size_t i = 0; i < r->nregs; i++)
 		conflicts += r->regs[i].nheads > 1;
 	printf("{\"kind\":\"%s\",\"id\":\"%s\",\"deleted\":%s,"
-	    "\"conflicts\":%d,", kind_name(r->kind), hex,
+	    "\"conflicts\":%d,", model_kind_name(r->kind), hex,
 	    record_deleted(r) ? "true" : "false", conflicts);
 	json_fields(r);
 	putchar(',');

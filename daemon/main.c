@@ -12,8 +12,6 @@
 
 static int cmd_id(struct device *, struct args *);
 
-#define CONTENT	0x1	/* reads or writes records: not on a box */
-
 static const struct command commands[] = {
 	{ "id", cmd_id, "", 0, 0, "satchel id",
 	  "Print this device's id, to read to the team's admin.\n"
@@ -160,7 +158,7 @@ static const struct command commands[] = {
 	  "or without a\ndaemon running.\n  example: satchel sync "
 	  "192.168.1.20:7420" },
 	{ "status", cmd_status, "json", 0, 0, "satchel status [--json]",
-	  "This device, its peers (connected or not, last seen, entries each "
+	  "This device, its peers (connected or not, last sync, entries each "
 	  "side lacks)\nand open conflicts.\n  example: satchel status" },
 	{ "verify", cmd_verify, "", 0, 0, "satchel verify",
 	  "Check every log chain and signature, and that the records equal a "

@@ -87,13 +87,12 @@ model_kind_named(const char *name)
 	return NULL;
 }
 
-const struct field_def *
-model_field(const struct kind_def *k, const char *flag)
+const char *
+model_kind_name(uint8_t kind)
 {
-	for (const struct field_def *f = k->fields; f->name; f++)
-		if (f->flag != NULL && strcmp(f->flag, flag) == 0)
-			return f;
-	return NULL;
+	const struct kind_def *k = model_kind(kind);
+
+	return k ? k->name : "record";
 }
 
 /* 0, or an exit code after saying what is wrong. */

@@ -108,7 +108,7 @@ struct server {
 	uint64_t	 last_peer_reload;
 	int		 oneshot;
 	int		 stopping;
-	uint8_t		 x_sk[crypto_scalarmult_curve25519_BYTES];
+	uint8_t		*x_sk;	/* sodium_malloc'd: the X25519 static key */
 };
 
 /* peer.c */
@@ -125,6 +125,7 @@ void		 short_id(char out[13], const uint8_t *id);
 
 /* serve.c */
 void		 server_changed(struct server *);
+void		 server_peer_synced(struct server *, struct conn *);
 void		 server_conn_ready(struct server *, struct conn *);
 void		 server_conn_gone(struct server *, struct conn *);
 

@@ -527,6 +527,7 @@ handle_vector(struct conn *c, const struct wire_msg *m)
 	store_abort(t);
 	c->have_vector = 1;
 	peer_vec_save(c);
+	server_peer_synced(c->srv, c);
 	conn_pump(c);
 }
 
@@ -666,6 +667,7 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 		return;
 	}
 	c->received += added;
+	server_peer_synced(c->srv, c);
 	head = last;
 	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {
 		if (store_head_get(t, author, &head, hash) != 0)
@@ -691,6 +693,7 @@ handle_ack(struct conn *c, const struct wire_msg *m)
 	vec_raise(&c->theirs, m->author, m->seq, NULL);
 	if (c->inflight == 0)
 		peer_vec_save(c);
+	server_peer_synced(c->srv, c);
 	conn_pump(c);
 }
 

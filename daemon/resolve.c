@@ -89,14 +89,6 @@ is_hex(const char *s)
 	return 1;
 }
 
-static const char *
-kind_name(uint8_t kind)
-{
-	const struct kind_def *k = model_kind(kind);
-
-	return k ? k->name : "record";
-}
-
 /* 0 with *out set (free with record_free), or an exit code. */
 int
 resolve_record(struct store_txn *t, const char *arg, uint8_t want,
@@ -115,7 +107,7 @@ resolve_record(struct store_txn *t, const char *arg, uint8_t want,
 	if (rc == 0) {
 		if (want != 0 && kind != want)
 			return fail_usage("'%s' is a %s, not a %s", arg,
-			    kind_name(kind), kind_name(want));
+			    model_kind_name(kind), model_kind_name(want));
 		if ((rc = store_record_get(t, kind, id, out)) != 0)
 			return device_store_error(rc, "read");
 		return 0;
@@ -132,9 +124,9 @@ resolve_record(struct store_txn *t, const char *arg, uint8_t want,
 		if (w.matches > 1) {
 			record_free(w.found);
 			return fail_usage("more than one %s is named '%s'; "
-			    "use the id", kind_name(want), arg);
+			    "use the id", model_kind_name(want), arg);
 		}
 	}
-	return fail_usage("no %s matches '%s'", want ? kind_name(want) :
+	return fail_usage("no %s matches '%s'", want ? model_kind_name(want) :
 	    "record", arg);
 }

@@ -39,8 +39,6 @@ int		 fail_usage(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 int		 fail(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
-void		 log_info(const char *fmt, ...)
-		    __attribute__((format(printf, 1, 2)));
 uint64_t	 now_ms(void);
 void		 today(char out[11]);
 int		 valid_date(const char *);
@@ -105,7 +103,7 @@ struct kind_def {
 
 const struct kind_def *model_kind(uint8_t kind);
 const struct kind_def *model_kind_named(const char *name);
-const struct field_def *model_field(const struct kind_def *, const char *);
+const char	*model_kind_name(uint8_t kind);
 int		 model_check_field(const struct field_def *, const char *value);
 const char	*model_title(const struct record *);
 /* Appends an op setting field to value, naming every current head. */

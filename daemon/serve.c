@@ -177,6 +177,15 @@ server_conn_gone(struct server *srv, struct conn *c)
 	tg->next_attempt = uv_now(srv->loop) + tg->backoff;
 }
 
+/* Entries moved (or a vector showed nothing to move): the peer's last
+ * sync is now. Queued, so this costs nothing on the hot path. */
+void
+server_peer_synced(struct server *srv, struct conn *c)
+{
+	if (!srv->oneshot)
+		status_put(srv, c->remote, c->addr, 1);
+}
+
 void
 server_changed(struct server *srv)
 {
@@ -478,8 +487,12 @@ server_init(struct server *srv, struct device *d, int oneshot)
 	srv->d = d;
 	srv->oneshot = oneshot;
 	srv->loop = uv_default_loop();
-	if (crypto_sign_ed25519_sk_to_curve25519(srv->x_sk, d->sign_sk) != 0)
+	if ((srv->x_sk = sodium_malloc(crypto_scalarmult_curve25519_BYTES)) ==
+	    NULL ||
+	    crypto_sign_ed25519_sk_to_curve25519(srv->x_sk, d->sign_sk) != 0) {
+		sodium_free(srv->x_sk);
 		return -1;
+	}
 	uv_timer_init(srv->loop, &srv->tick);
 	srv->tick.data = srv;
 	uv_timer_init(srv->loop, &srv->stop_timer);
@@ -505,7 +518,8 @@ server_run(struct server *srv)
 	status_flush(srv);
 	save_peer_ids(srv);
 	uv_loop_close(srv->loop);
-	sodium_memzero(srv->x_sk, sizeof(srv->x_sk));
+	sodium_free(srv->x_sk);
+	srv->x_sk = NULL;
 }
 
 static int

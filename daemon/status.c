@@ -151,7 +151,7 @@ print_text(const struct status *s)
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 		}
 		sodium_bin2hex(id, sizeof(id), p->id, PROTO_IDLEN);
-		printf("peer     %s  %.12s  %s  last seen %s  this device lacks "
+		printf("peer     %s  %.12s  %s  last sync %s  this device lacks "
 		    "%llu, it lacks %llu\n", p->addr, p->id_known ? id : "?",
 		    p->connected ? "connected" : "not connected", when,
 		    (unsigned long long)p->we_lack,
@@ -177,7 +177,7 @@ print_json(const struct status *s)
 		sodium_bin2hex(id, sizeof(id), p->id, PROTO_IDLEN);
 		printf("%s{\"addr\":", i ? "," : "");
 		json_str(p->addr);
-		printf(",\"device\":\"%s\",\"connected\":%s,\"last_seen_ms\":"
+		printf(",\"device\":\"%s\",\"connected\":%s,\"last_sync_ms\":"
 		    "%llu,\"this_lacks\":%llu,\"it_lacks\":%llu}",
 		    p->id_known ? id : "", p->connected ? "true" : "false",
 		    (unsigned long long)p->last_ms,

@@ -157,24 +157,23 @@ proof_adds(const struct device *d, const uint8_t *env, size_t len,
     const uint8_t *dev, uint8_t *author, char role[16])
 {
 	char hex[2 * PROTO_IDLEN + 1];
-	uint8_t hash[PROTO_HASHLEN], *pt;
+	uint8_t hash[PROTO_HASHLEN], *pt = NULL;
+	struct store_keyring *only_network;
 	struct envelope e;
-	struct change *c;
+	struct change *c = NULL;
 	int found = 0;
 
 	if (proto_envelope_decode(&e, env, len) != 0 ||
 	    memcmp(e.key_id, d->network->id, PROTO_KEYIDLEN) != 0)
 		return 0;
 	proto_envelope_hash(&e, hash);
-	if (proto_envelope_verify(&e, hash) != 0)
+	if (proto_envelope_verify(&e, hash) != 0 ||
+	    (only_network = sodium_malloc(sizeof(*only_network))) == NULL)
 		return 0;
-	pt = malloc(e.ciphertext_len);
-	c = malloc(sizeof(*c));
-	if (pt == NULL || c == NULL ||
-	    proto_envelope_open(&e, d->network->key, pt) != 0 ||
-	    proto_change_decode(c, pt, e.ciphertext_len - PROTO_TAGLEN) != 0 ||
-	    c->kind != KIND_MEMBER || memcmp(c->record_id, dev,
-	    PROTO_RECIDLEN) != 0)
+	only_network->nkeys = 1;
+	only_network->keys[0] = *d->network;
+	if (store_open_entry(only_network, &e, &c, &pt) != 0 || c == NULL ||
+	    memcmp(c->record_id, dev, PROTO_RECIDLEN) != 0)
 		goto out;
 	sodium_bin2hex(hex, sizeof(hex), dev, PROTO_IDLEN);
 	for (size_t i = 0; i < c->nops; i++) {
@@ -192,6 +191,7 @@ proof_adds(const struct device *d, const uint8_t *env, size_t len,
 	}
 	memcpy(author, e.author, PROTO_IDLEN);
 out:
+	sodium_free(only_network);
 	free(pt);
 	free(c);
 	return found;
@@ -450,7 +450,7 @@ join_check(struct device *d, const struct invite *inv)
 
 	if (memcmp(inv->invitee, d->id, PROTO_IDLEN) != 0)
 		return fail_usage("join: this invite is for another device "
-		    "(this one is %s...; check 'satchel id')", "this");
+		    "(check the id this device printed: satchel id)");
 	if (inv->box != box)
 		return fail_usage("join: the invite is for a %s, but this "
 		    "device was made as a %s", inv->box ? "box" : "teacher",

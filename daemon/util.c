@@ -40,17 +40,6 @@ fail(const char *fmt, ...)
 	return EXIT_FAIL;
 }
 
-void
-log_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 uint64_t
 now_ms(void)
 {

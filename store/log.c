@@ -231,9 +231,9 @@ store_keyring_find(const struct store_keyring *kr, const uint8_t *id)
 
 /* Opens an entry whose key the keyring holds; *c stays NULL for a relay.
  * Done before anything is written, so an unreadable entry is refused
- * whole. */
-static int
-open_entry(const struct store_keyring *kr, const struct envelope *e,
+ * whole. The caller frees *c and *pt (which *c borrows from). */
+int
+store_open_entry(const struct store_keyring *kr, const struct envelope *e,
     struct change **c, uint8_t **pt)
 {
 	const struct store_key *k = store_keyring_find(kr, e->key_id);
@@ -268,7 +268,7 @@ store_apply_entry(struct store_txn *t, const struct store_keyring *kr,
 
 	if (proto_envelope_decode(&e, env, len) != 0)
 		return STORE_EBADENTRY;
-	if ((rc = open_entry(kr, &e, &c, &pt)) == 0 &&
+	if ((rc = store_open_entry(kr, &e, &c, &pt)) == 0 &&
 	    (rc = chain_append(t, &e, env, len, verify_sig)) == 0 &&
 	    c != NULL)
 		rc = store_apply_change(t, &e, c);

@@ -125,6 +125,13 @@ struct store_keyring {
 const struct store_key *store_keyring_find(const struct store_keyring *,
 		    const uint8_t *id);
 
+/* Opens e with the keyring's key for it, checking the key may open that
+ * kind. *c is NULL when the keyring has no key for e (a relay's lot). The
+ * caller frees *c and *pt; *c borrows from *pt. */
+int		 store_open_entry(const struct store_keyring *,
+		    const struct envelope *e, struct change **c, uint8_t **pt)
+		    STORE_WUR;
+
 /* What sealing a local change needs. */
 struct store_author {
 	const uint8_t	*id;		/* PROTO_IDLEN */
