@@ -96,6 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef SATCHEL_FUZZ_SEEDS
+#include "seed.h"
 /* Seed writer; see the top of the file. Not part of the fuzz target. */
 
 /* The seeds' author: an arbitrary fixed signing key. */
@@ -105,20 +106,6 @@ static const uint8_t fuzz_sign_seed[crypto_sign_SEEDBYTES] = {
 	0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19,
 	0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f, 0x60,
 };
-
-static int
-seed_write(const char *dir, const char *name, const void *p, size_t len)
-{
-	char path[4096];
-	FILE *f;
-	int ok;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    (int)sizeof(path) || (f = fopen(path, "wb")) == NULL)
-		return -1;
-	ok = fwrite(p, 1, len, f) == len;
-	return fclose(f) == 0 && ok ? 0 : -1;
-}
 
 /* Seals pt into e with a nonce made from nonce_byte; encodes into sb. */
 static int

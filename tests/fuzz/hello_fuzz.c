@@ -94,21 +94,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef SATCHEL_FUZZ_SEEDS
+#include "seed.h"
 /* Seed writer; see the top of the file. Not part of the fuzz target. */
-
-static int
-seed_write(const char *dir, const char *name, const void *p, size_t len)
-{
-	char path[4096];
-	FILE *f;
-	int ok;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    (int)sizeof(path) || (f = fopen(path, "wb")) == NULL)
-		return -1;
-	ok = fwrite(p, 1, len, f) == len;
-	return fclose(f) == 0 && ok ? 0 : -1;
-}
 
 int
 main(int argc, char **argv)

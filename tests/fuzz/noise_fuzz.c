@@ -106,6 +106,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef NOISE_FUZZ_SEEDS
+#include "seed.h"
 /* Seed writer; see the top of the file. Not part of the fuzz target. */
 
 static const uint8_t init_static[NOISE_DHLEN] = {
@@ -120,20 +121,6 @@ static const uint8_t init_ephemeral[NOISE_DHLEN] = {
 	0xba, 0xc5, 0x11, 0x73, 0x49, 0xa4, 0x43, 0x9a,
 	0x6b, 0x05, 0x69, 0xda, 0x97, 0x7c, 0x46, 0x4a,
 };
-
-static int
-seed_write(const char *dir, const char *name, const uint8_t *p, size_t len)
-{
-	char	path[4096];
-	FILE	*f;
-	int	ok;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    (int)sizeof(path) || (f = fopen(path, "wb")) == NULL)
-		return -1;
-	ok = fwrite(p, 1, len, f) == len;
-	return fclose(f) == 0 && ok ? 0 : -1;
-}
 
 int
 main(int argc, char **argv)
