@@ -32,7 +32,7 @@ run -d "$rivera" show "Ana Lopez"
 say "Mr. Kim's laptop and the staff-room box join her team"
 kim_id=$(run -d "$kim" init --name "Mr. Kim")
 box_id=$(run -d "$box" init --box)
-invite=$(run -d "$rivera" member add "$kim_id" --name "Mr. Kim" --addr "127.0.0.1:$port")
+invite=$(run -d "$rivera" member add "$kim_id" --name "Mr. Kim" --addr "127.0.0.1:$((port + 1))")
 run -d "$kim" join "$invite"
 invite=$(run -d "$rivera" member add "$box_id" --name "Staff room" --box)
 run -d "$box" join "$invite"

@@ -339,8 +339,9 @@ check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 		member = team_is_member(c->srv->d, t, c->remote, role);
 		store_abort(t);
 	}
-	if (!member)
-		member = team_check_proof(c->srv->d, &h, role);
+	if (!member && (member = team_check_proof(c->srv->d, &h, role)) &&
+	    team_vouch_save(c->srv->d, payload, plen) != 0)
+		net_log("%s: could not keep its membership proof", c->addr);
 	short_id(id, c->remote);
 	if (!member) {
 		net_log("%s: refused device %s: not a member of this team",

@@ -191,6 +191,7 @@ int	team_proof(struct device *, struct store_txn *, const uint8_t *id,
 	    struct wire_hello *);
 int	team_check_proof(struct device *, const struct wire_hello *,
 	    char role[16]);
+int	team_vouch_save(struct device *, const uint8_t *hello, size_t len);
 int	cmd_member_add(struct device *, struct args *);
 int	cmd_member_list(struct device *, struct args *);
 int	cmd_join(struct device *, struct args *);

@@ -584,6 +584,7 @@ int
 cmd_sync(struct device *d, struct args *a)
 {
 	struct server srv;
+	size_t total;
 	int rc, failed = 0;
 
 	if ((rc = require_team(d, "sync")) != 0)
@@ -604,9 +605,10 @@ cmd_sync(struct device *d, struct args *a)
 	server_run(&srv);
 	for (size_t i = 0; i < srv.ntargets; i++)
 		failed += !srv.targets[i]->ok;
+	total = srv.ntargets;
 	targets_free(&srv);
 	if (failed)
 		return fail("sync: %d of %zu peers did not finish", failed,
-		    srv.ntargets);
+		    total);
 	return 0;
 }

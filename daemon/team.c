@@ -49,6 +49,66 @@ member_record(struct store_txn *t, const uint8_t *id, struct record **out,
 	return 0;
 }
 
+static int	proof_chain(struct device *, const struct wire_hello *,
+		    const uint8_t *, char role[16], uint8_t (*)[PROTO_IDLEN]);
+
+static void
+vouch_key(char out[80], const uint8_t *id)
+{
+	char hex[2 * PROTO_IDLEN + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), id, PROTO_IDLEN);
+	snprintf(out, 80, "vouch:%s", hex);
+}
+
+/* A device whose record has not reached us yet, but which proved its
+ * membership with signed entries (in a handshake, or in our own invite):
+ * its depth by those proofs, or 0. */
+static int
+vouch_depth(struct device *d, struct store_txn *t, const uint8_t *id,
+    char role[16])
+{
+	struct wire_hello h;
+	const void *v;
+	size_t len;
+	char key[80];
+
+	vouch_key(key, id);
+	if (store_meta_get(t, key, &v, &len) != 0 ||
+	    wire_hello_decode(&h, v, len) != 0)
+		return 0;
+	return proof_chain(d, &h, id, role != NULL ? role : (char[16]){ 0 },
+	    NULL);
+}
+
+/* Keeps a hello whose proofs placed its sender, so that its entries, and
+ * the entries of those it adds, are taken before its record arrives. */
+int
+team_vouch_save(struct device *d, const uint8_t *payload, size_t len)
+{
+	uint8_t chain[WIRE_MAX_PROOFS + 1][PROTO_IDLEN];
+	struct wire_hello h;
+	struct store_txn *t;
+	char key[80], role[16];
+	int rc, n;
+
+	if (wire_hello_decode(&h, payload, len) != 0 ||
+	    (n = proof_chain(d, &h, h.id, role, chain)) == 0)
+		return STORE_EBADENTRY;
+	if ((rc = store_begin(d->st, 0, &t)) != 0)
+		return rc;
+	/* The same proofs place every device on the chain. */
+	for (int i = 0; i < n - 1 && rc == 0; i++) {
+		vouch_key(key, chain[i]);
+		rc = store_meta_put(t, key, payload, len);
+	}
+	if (rc != 0) {
+		store_abort(t);
+		return rc;
+	}
+	return store_commit_lazy(t);
+}
+
 /* How far id is from the founder along the chain of adds: 1 for the
  * founder, 2 for a device the founder added, and so on; 0 if id is not a
  * current member. */
@@ -70,8 +130,12 @@ team_depth(struct device *d, struct store_txn *t, const uint8_t *id,
 				snprintf(role, 16, "teacher");
 			return depth + 1;
 		}
-		if (member_record(t, cur, &r, &by) != 0)
-			return 0;
+		if (member_record(t, cur, &r, &by) != 0) {
+			int vouched = vouch_depth(d, t, cur, depth == 0 ?
+			    role : NULL);
+
+			return vouched ? depth + vouched : 0;
+		}
 		if (depth == 0 && role != NULL)
 			snprintf(role, 16, "%s", record_get(r, "role") ?
 			    record_get(r, "role") : "teacher");
@@ -124,6 +188,29 @@ team_order(struct device *d, struct store_txn *t, const struct vec *v,
 	free(depth);
 }
 
+/* Appends the proofs this device's own invite carried (kept at join),
+ * for when its own record has not reached it yet. */
+static int
+saved_proofs(struct device *d, struct store_txn *t, struct wire_hello *h)
+{
+	struct wire_hello saved;
+	const void *v;
+	size_t len;
+
+	char key[80];
+
+	vouch_key(key, d->id);
+	if (store_meta_get(t, key, &v, &len) != 0 ||
+	    wire_hello_decode(&saved, v, len) != 0 ||
+	    h->nproofs + saved.nproofs > WIRE_MAX_PROOFS)
+		return -1;
+	for (size_t i = 0; i < saved.nproofs; i++) {
+		h->proofs[h->nproofs] = saved.proofs[i];	/* borrow t's */
+		h->proof_lens[h->nproofs++] = saved.proof_lens[i];
+	}
+	return 0;
+}
+
 /* The signed entries that chain id to the founder, into h->proofs. The
  * envelopes are borrowed from t: encode h before t ends. */
 int
@@ -139,7 +226,8 @@ team_proof(struct device *d, struct store_txn *t, const uint8_t *id,
 		struct write_ref by;
 
 		if (member_record(t, cur, &r, &by) != 0)
-			return -1;
+			return memcmp(cur, d->id, PROTO_IDLEN) == 0 ?
+			    saved_proofs(d, t, h) : -1;
 		record_free(r);
 		if (store_log_get(t, by.author, by.seq,
 		    &h->proofs[h->nproofs], &h->proof_lens[h->nproofs]) != 0)
@@ -197,19 +285,25 @@ out:
 	return found;
 }
 
-/* 1 if the hello's proofs chain its sender to the founder. */
-int
-team_check_proof(struct device *d, const struct wire_hello *h, char role[16])
+/* How far start is from the founder by the hello's proofs: 1 for the
+ * founder itself, 2 for a device the founder added, ...; 0 if the proofs
+ * do not chain it to the founder. The devices on the way are put in
+ * chain (up to WIRE_MAX_PROOFS + 1 of them) when chain is not NULL. */
+static int
+proof_chain(struct device *d, const struct wire_hello *h,
+    const uint8_t *start, char role[16], uint8_t (*chain)[PROTO_IDLEN])
 {
 	uint8_t cur[PROTO_IDLEN], by[PROTO_IDLEN];
 	char r[16] = "teacher";
 
-	memcpy(cur, h->id, PROTO_IDLEN);
+	memcpy(cur, start, PROTO_IDLEN);
 	for (size_t depth = 0; depth <= h->nproofs; depth++) {
 		size_t i;
 
+		if (chain != NULL)
+			memcpy(chain[depth], cur, PROTO_IDLEN);
 		if (memcmp(cur, d->founder, PROTO_IDLEN) == 0)
-			return 1;
+			return (int)depth + 1;
 		for (i = 0; i < h->nproofs; i++)
 			if (proof_adds(d, h->proofs[i], h->proof_lens[i], cur,
 			    by, depth == 0 ? role : r))
@@ -220,6 +314,13 @@ team_check_proof(struct device *d, const struct wire_hello *h, char role[16])
 		memcpy(cur, by, PROTO_IDLEN);
 	}
 	return 0;
+}
+
+/* The hello's sender's depth by its proofs (see proof_chain), or 0. */
+int
+team_check_proof(struct device *d, const struct wire_hello *h, char role[16])
+{
+	return proof_chain(d, h, h->id, role, NULL);
 }
 
 /* Four groups of hex that two people can read to each other. */
@@ -258,13 +359,14 @@ out:
 	return rc;
 }
 
-/* The invite line, built before anything is written so that a failure
- * here leaves the team as it was. Returns a new string; the caller frees
- * it. */
+/* The invite line, built inside the transaction that adds the member (its
+ * proof is the entry just written), before that commits, so a failure here
+ * leaves the team as it was. Returns a new string; the caller frees it. */
 static char *
-make_invite(struct device *d, const uint8_t *invitee, int box,
-    const char **addrs, int naddrs)
+make_invite(struct device *d, struct store_txn *t, const uint8_t *invitee,
+    int box, const char **addrs, int naddrs)
 {
+	struct wire_hello proof;
 	struct invite inv;
 	msgpack_sbuffer sb;
 	char *b64;
@@ -281,6 +383,14 @@ make_invite(struct device *d, const uint8_t *invitee, int box,
 		    addrs[i]);
 	if (seal_secret(d, invitee, box, inv.sealed) != 0)
 		return NULL;
+	memset(&proof, 0, sizeof(proof));
+	if (team_proof(d, t, invitee, &proof) != 0)
+		return NULL;
+	inv.nproofs = proof.nproofs;
+	for (size_t i = 0; i < proof.nproofs; i++) {
+		inv.proofs[i] = proof.proofs[i];
+		inv.proof_lens[i] = proof.proof_lens[i];
+	}
 	msgpack_sbuffer_init(&sb);
 	if (invite_encode(&inv, d->sign_sk, &sb) != 0) {
 		msgpack_sbuffer_destroy(&sb);
@@ -336,18 +446,20 @@ cmd_member_add(struct device *d, struct args *a)
 	if (name == NULL || *name == '\0' || !valid_text(name, NAME_MAX_LEN))
 		return fail_usage("member add: --name is required (1 to %d "
 		    "characters)", NAME_MAX_LEN);
-	if ((invite = make_invite(d, invitee, box, addrs, naddrs)) == NULL)
+	if ((rc = store_begin(d->st, 0, &t)) != 0)
+		return device_store_error(rc, "member add");
+	if ((rc = founder_record(d, t)) != 0 ||
+	    (rc = device_write_member(d, t, invitee, name, box ? "box" :
+	    "teacher")) != 0) {
+		store_abort(t);
+		return device_store_error(rc, "member add");
+	}
+	if ((invite = make_invite(d, t, invitee, box, addrs, naddrs)) == NULL) {
+		store_abort(t);
 		return fail("member add: cannot seal the team key (is %s/team.key "
 		    "readable?)", d->dir);
-	if ((rc = store_begin(d->st, 0, &t)) == 0) {
-		if ((rc = founder_record(d, t)) != 0 ||
-		    (rc = device_write_member(d, t, invitee, name, box ?
-		    "box" : "teacher")) != 0)
-			store_abort(t);
-		else
-			rc = store_commit(t);
 	}
-	if (rc != 0) {
+	if ((rc = store_commit(t)) != 0) {
 		free(invite);
 		return device_store_error(rc, "member add");
 	}
@@ -408,14 +520,15 @@ cmd_member_list(struct device *d, struct args *a)
 	return rc == 0 ? 0 : device_store_error(rc, "member list");
 }
 
+/* inv borrows its proofs from buf, which the caller keeps. */
 static int
-decode_token(const char *token, struct invite *inv)
+decode_token(const char *token, struct invite *inv,
+    uint8_t buf[INVITE_MAX_BYTES])
 {
 	size_t plen = strlen(INVITE_PREFIX), len;
-	uint8_t buf[INVITE_MAX_BYTES];
 
 	if (strncmp(token, INVITE_PREFIX, plen) != 0 ||
-	    sodium_base642bin(buf, sizeof(buf), token + plen,
+	    sodium_base642bin(buf, INVITE_MAX_BYTES, token + plen,
 	    strlen(token + plen), NULL, &len, NULL,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    invite_decode(inv, buf, len) != 0)
@@ -484,15 +597,39 @@ add_peer(struct device *d, const char *addr, const uint8_t *id)
 	return store_commit(t);
 }
 
+/* Until it has synced, a new device proves its membership with the
+ * entries its invite carried: kept as its own vouch (see vouch_depth). */
+static int
+save_hello(struct device *d, const struct invite *inv)
+{
+	struct wire_hello h;
+	msgpack_sbuffer sb;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.id, d->id, PROTO_IDLEN);
+	h.nproofs = inv->nproofs;
+	for (size_t i = 0; i < inv->nproofs; i++) {
+		h.proofs[i] = inv->proofs[i];
+		h.proof_lens[i] = inv->proof_lens[i];
+	}
+	msgpack_sbuffer_init(&sb);
+	rc = wire_hello_encode(&sb, &h) == 0 ? team_vouch_save(d,
+	    (const uint8_t *)sb.data, sb.size) : STORE_EBADENTRY;
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
 int
 cmd_join(struct device *d, struct args *a)
 {
+	static uint8_t buf[INVITE_MAX_BYTES];
 	struct invite inv;
 	uint8_t *secret;
 	char fp[20];
 	int rc;
 
-	if (decode_token(a->pos[0], &inv) != 0)
+	if (decode_token(a->pos[0], &inv, buf) != 0)
 		return fail_usage("join: not a valid invite (damaged or "
 		    "incomplete; copy the whole line 'satchel member add' "
 		    "printed)");
@@ -506,13 +643,28 @@ cmd_join(struct device *d, struct args *a)
 		    "this device");
 	}
 	rc = device_save_team(d, inv.team_id, inv.founder, secret, inv.box);
+	if (rc == 0) {
+		/* From here on this device holds the new team's keys. */
+		memcpy(d->team_id, inv.team_id, 16);
+		memcpy(d->founder, inv.founder, PROTO_IDLEN);
+		d->keyring->nkeys = 0;
+		d->network = &d->keyring->keys[d->keyring->nkeys++];
+		d->content = NULL;
+		if (inv.box) {
+			memcpy(d->network->key, secret, PROTO_KEYLEN);
+			proto_key_id(d->network->key, d->network->id);
+			d->network->use = KEY_NETWORK;
+		} else {
+			d->content = &d->keyring->keys[d->keyring->nkeys++];
+			team_keys_derive(secret, d->content, d->network);
+		}
+		rc = save_hello(d, &inv);
+	}
 	sodium_free(secret);
 	for (size_t i = 0; rc == 0 && i < inv.naddrs; i++)
 		rc = add_peer(d, inv.addrs[i], inv.inviter);
 	if (rc != 0)
 		return device_store_error(rc, "join");
-	memcpy(d->team_id, inv.team_id, 16);
-	memcpy(d->founder, inv.founder, PROTO_IDLEN);
 	team_fingerprint(d, fp);
 	printf("joined team %s (check this with the inviter: 'satchel "
 	    "member list' shows it there too)\n", fp);

@@ -2,11 +2,14 @@
  * Invite tokens:
  *
  *	[version, team_id, founder, inviter, invitee, box, sealed,
- *	 [addr...], signature]
+ *	 [addr...], [proof...], signature]
  *
  * sealed is the team secret (or, for a box, only the network key) sealed
  * to the invitee's key with crypto_box_seal, so the token may travel by
- * any channel. The signature is the inviter's, over the encoding of the
+ * any channel. The proofs are the signed membership entries that chain the
+ * invitee to the founder: a new device offers them in its handshakes until
+ * it has synced, since before that it holds no records to prove it belongs.
+ * The signature is the inviter's, over the encoding of the
  * first eight fields.
  */
 #include <string.h>
@@ -15,7 +18,7 @@
 
 #include "wire.h"
 
-#define INVITE_FIELDS	9
+#define INVITE_FIELDS	10
 
 static void
 pack_signed_part(msgpack_packer *pk, const struct invite *inv, size_t nf)
@@ -38,6 +41,11 @@ pack_signed_part(msgpack_packer *pk, const struct invite *inv, size_t nf)
 		msgpack_pack_str(pk, len);
 		msgpack_pack_str_body(pk, inv->addrs[i], len);
 	}
+	if (nf < INVITE_FIELDS - 1)
+		return;
+	msgpack_pack_array(pk, inv->nproofs);
+	for (size_t i = 0; i < inv->nproofs; i++)
+		mp_pack_bin(pk, inv->proofs[i], inv->proof_lens[i]);
 }
 
 static void
@@ -61,7 +69,7 @@ invite_encode(struct invite *inv, const uint8_t sk[PROTO_SKLEN],
 	msgpack_packer pk;
 	uint8_t h[32];
 
-	if (inv->naddrs > INVITE_MAX_ADDRS)
+	if (inv->naddrs > INVITE_MAX_ADDRS || inv->nproofs > WIRE_MAX_PROOFS)
 		return -1;
 	for (size_t i = 0; i < inv->naddrs; i++)
 		if (strnlen(inv->addrs[i], sizeof(inv->addrs[i])) ==
@@ -94,6 +102,20 @@ decode_addrs(struct invite *inv, const msgpack_object *o)
 	return 0;
 }
 
+static int
+decode_proofs(struct invite *inv, const msgpack_object *o)
+{
+	if (mp_array(o, 0, WIRE_MAX_PROOFS) == -1)
+		return -1;
+	for (size_t i = 0; i < o->via.array.size; i++)
+		if (mp_bytes(&o->via.array.ptr[i], PROTO_MAX_ENVELOPE,
+		    &inv->proofs[i], &inv->proof_lens[i]) == -1 ||
+		    inv->proof_lens[i] == 0)
+			return -1;
+	inv->nproofs = o->via.array.size;
+	return 0;
+}
+
 int
 invite_decode(struct invite *inv, const uint8_t *buf, size_t len)
 {
@@ -116,7 +138,8 @@ invite_decode(struct invite *inv, const uint8_t *buf, size_t len)
 	    f[5].type != MSGPACK_OBJECT_BOOLEAN ||
 	    mp_bin(&f[6], INVITE_SEALEDLEN, inv->sealed) == -1 ||
 	    decode_addrs(inv, &f[7]) == -1 ||
-	    mp_bin(&f[8], PROTO_SIGLEN, inv->signature) == -1)
+	    decode_proofs(inv, &f[8]) == -1 ||
+	    mp_bin(&f[9], PROTO_SIGLEN, inv->signature) == -1)
 		goto out;
 	inv->box = f[5].via.boolean;
 	signed_hash(inv, h);

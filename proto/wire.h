@@ -82,7 +82,7 @@ int	wire_hello_decode(struct wire_hello *, const uint8_t *buf, size_t len)
 #define INVITE_SEALEDLEN	(32 + 48)	/* crypto_box_seal of 32 bytes */
 #define INVITE_MAX_ADDRS	4
 #define INVITE_PREFIX		"satchel-invite:"
-#define INVITE_MAX_BYTES	4096	/* an encoded invite, before base64 */
+#define INVITE_MAX_BYTES	8192	/* an encoded invite, before base64 */
 struct invite {
 	uint8_t		 team_id[WIRE_TEAMIDLEN];
 	uint8_t		 founder[PROTO_IDLEN];
@@ -92,6 +92,9 @@ struct invite {
 	uint8_t		 sealed[INVITE_SEALEDLEN];
 	size_t		 naddrs;
 	char		 addrs[INVITE_MAX_ADDRS][64];
+	size_t		 nproofs;	/* membership entries, borrowed */
+	const uint8_t	*proofs[WIRE_MAX_PROOFS];
+	size_t		 proof_lens[WIRE_MAX_PROOFS];
 	uint8_t		 signature[PROTO_SIGLEN];
 };
 /* Signs inv with the inviter's key and encodes it. */

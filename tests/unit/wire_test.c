@@ -947,7 +947,7 @@ pack_invite(struct buf *b, const struct invite *inv, size_t naddrs,
 	for (int pass = 0; pass < 2; pass++) {
 		msgpack_packer *pk = pass == 0 ? &part.pk : &b->pk;
 
-		msgpack_pack_array(pk, pass == 0 ? 8 : 9);
+		msgpack_pack_array(pk, pass == 0 ? 9 : 10);
 		msgpack_pack_uint8(pk, WIRE_VERSION);
 		pack_bin(pk, inv->team_id, WIRE_TEAMIDLEN);
 		pack_bin(pk, inv->founder, PROTO_IDLEN);
@@ -963,6 +963,7 @@ pack_invite(struct buf *b, const struct invite *inv, size_t naddrs,
 			msgpack_pack_str(pk, alen);
 			msgpack_pack_str_body(pk, addr, alen);
 		}
+		msgpack_pack_array(pk, 0);	/* no membership proofs */
 		if (pass == 0) {
 			crypto_generichash(h, sizeof(h), buf_data(&part),
 			    part.sb.size, NULL, 0);
