@@ -17,6 +17,7 @@
 /* A wall clock far enough ahead that no remote clock here is capped. */
 #define FAR_WALL	(UINT64_C(1) << 47)
 #include "tap.h"
+#include "change_eq.h"
 
 #define LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -248,35 +249,6 @@ test_mp_check_refuses_trailing_and_empty(void)
 /* ------------------------------------------------------------------ */
 /* change */
 
-static int
-op_eq(const struct op *a, const struct op *b)
-{
-	if (a->type != b->type || a->field_len != b->field_len ||
-	    a->value_len != b->value_len || a->npreds != b->npreds ||
-	    (a->value == NULL) != (b->value == NULL))
-		return 0;
-	if (a->field_len > 0 && memcmp(a->field, b->field, a->field_len) != 0)
-		return 0;
-	if (a->value_len > 0 && memcmp(a->value, b->value, a->value_len) != 0)
-		return 0;
-	for (size_t i = 0; i < a->npreds; i++)
-		if (memcmp(a->preds[i].author, b->preds[i].author,
-		    PROTO_IDLEN) != 0 || a->preds[i].seq != b->preds[i].seq)
-			return 0;
-	return 1;
-}
-
-static int
-change_eq(const struct change *a, const struct change *b)
-{
-	if (memcmp(a->record_id, b->record_id, PROTO_RECIDLEN) != 0 ||
-	    a->kind != b->kind || a->nops != b->nops)
-		return 0;
-	for (size_t i = 0; i < a->nops; i++)
-		if (!op_eq(&a->ops[i], &b->ops[i]))
-			return 0;
-	return 1;
-}
 
 static const char *const field_names[] = {
 	"name", "tags", "members", "follow_up2",
