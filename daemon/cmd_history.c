@@ -164,39 +164,77 @@ struct conflict_walk {
 	int		 count;
 };
 
+/* What a head says, in a teacher's words: a tombstone reads as deleted
+ * or not, never as the store's own field. */
+static const char *
+head_text(const struct rec_register *reg, const struct rec_write *h)
+{
+	if (strcmp(reg->name, RECORD_DELETED_FIELD) == 0)
+		return h->value_len > 0 ? "deleted" : "not deleted";
+	return h->value;
+}
+
+/* The command that puts a losing value back, one a teacher may run:
+ * delete or undelete for a tombstone, member add for a member. */
+static void
+settle_command(char *out, size_t len, const struct record *r,
+    const struct rec_register *reg, const struct rec_write *h)
+{
+	char hex[2 * PROTO_RECIDLEN + 1], ahex[2 * PROTO_IDLEN + 1];
+	const char *dev = record_get(r, "device");
+
+	hex_id(hex, r->id);
+	sodium_bin2hex(ahex, sizeof(ahex), h->ref.author, PROTO_IDLEN);
+	if (strcmp(reg->name, RECORD_DELETED_FIELD) == 0)
+		snprintf(out, len, "satchel %s %.8s", h->value_len > 0 ?
+		    "delete" : "undelete", hex);
+	else if (r->kind == KIND_MEMBER)
+		snprintf(out, len, "satchel member add %s --name '%s'",
+		    dev ? dev : hex, record_get(r, "name") ?
+		    record_get(r, "name") : "NAME");
+	else
+		snprintf(out, len, "satchel restore %.8s %s %.12s:%llu", hex,
+		    reg->name, ahex, (unsigned long long)h->ref.seq);
+}
+
 static void
 print_conflict(struct conflict_walk *w, const struct record *r,
     const struct rec_register *reg)
 {
 	char hex[2 * PROTO_RECIDLEN + 1], who[256], ahex[2 * PROTO_IDLEN + 1];
+	char settle[512];
 	const struct kind_def *k = model_kind(r->kind);
+	const char *field = strcmp(reg->name, RECORD_DELETED_FIELD) == 0 ?
+	    "deleted" : reg->name;
 
 	hex_id(hex, r->id);
 	if (!w->d->json)
-		printf("%s %s \"%.40s\" field %s\n", k ? k->name : "?", hex,
-		    model_title(r), reg->name);
+		printf("%s %s \"%.40s\" %s\n", k ? k->name : "?", hex,
+		    model_title(r), reg->name[0] == '_' ?
+		    "deleted on one device, kept on another" : field);
 	for (size_t i = 0; i < reg->nheads; i++) {
 		const struct rec_write *h = &reg->heads[i];
 
 		sodium_bin2hex(ahex, sizeof(ahex), h->ref.author, PROTO_IDLEN);
 		author_label(w->d, w->t, h->ref.author, who);
+		settle_command(settle, sizeof(settle), r, reg, h);
 		if (w->d->json) {
 			printf("%s{\"kind\":\"%s\",\"id\":\"%s\",\"field\":"
 			    "\"%s\",\"status\":\"%s\",\"author\":\"%s\","
 			    "\"seq\":%llu,\"value\":", w->count++ ? ",\n" : "",
-			    k ? k->name : "?", hex, reg->name,
+			    k ? k->name : "?", hex, field,
 			    i == 0 ? "kept" : "lost", ahex,
 			    (unsigned long long)h->ref.seq);
-			json_str(h->value);
+			json_str(head_text(reg, h));
+			fputs(",\"settle\":", stdout);
+			json_str(settle);
 			putchar('}');
 			continue;
 		}
 		printf("  %s: \"%.60s\" by %s #%llu\n", i == 0 ? "kept" : "lost",
-		    h->value, who, (unsigned long long)h->ref.seq);
+		    head_text(reg, h), who, (unsigned long long)h->ref.seq);
 		if (i > 0)
-			printf("        to put it back: satchel restore %.8s %s "
-			    "%.12s:%llu\n", hex, reg->name, ahex,
-			    (unsigned long long)h->ref.seq);
+			printf("        to put it back: %s\n", settle);
 	}
 }
 
@@ -290,6 +328,22 @@ remove_tmp(const char *dir)
 
 /* Checks every chain and signature, then that replaying the log from
  * nothing gives the records this store holds. */
+/* Held, chained and signed, but not applied: listed so that nothing a
+ * device keeps is hidden. */
+static int
+unapplied_print_cb(const uint8_t *author, uint64_t seq, int kind,
+    const char *why, void *arg)
+{
+	char hex[2 * PROTO_IDLEN + 1];
+
+	(void)arg;
+	sodium_bin2hex(hex, sizeof(hex), author, PROTO_IDLEN);
+	printf("%s: entry %.12s:%llu is held but not applied: %s\n",
+	    kind == UNAPPLIED_NEWER ? "waiting" : "refused", hex,
+	    (unsigned long long)seq, why);
+	return 0;
+}
+
 int
 cmd_verify(struct device *d, struct args *a)
 {
@@ -323,6 +377,10 @@ cmd_verify(struct device *d, struct args *a)
 		    store_strerror(rc));
 	if (memcmp(held, replayed, sizeof(held)) != 0)
 		return fail("verify: the records differ from the log's replay");
+	if (store_begin(d->st, STORE_RDONLY, &t) == 0) {
+		rc = store_unapplied_each(t, unapplied_print_cb, NULL);
+		store_abort(t);
+	}
 	sodium_bin2hex(hex, sizeof(hex), held, sizeof(held));
 	printf("ok: %llu entries, every chain and signature verified, "
 	    "records match the replayed log (digest %s)\n",

@@ -27,8 +27,15 @@ finish(struct device *d, struct store_txn *t, const struct change *c,
     int print_id)
 {
 	char hex[2 * PROTO_RECIDLEN + 1];
+	const char *why;
 	int rc;
 
+	/* The check every peer makes on receipt, made first: what a peer
+	 * would refuse is never written. */
+	if (proto_change_validate(c, PROTO_KEY_CONTENT, &why) != 0) {
+		store_abort(t);
+		return fail_usage("cannot write this change: %s", why);
+	}
 	if ((rc = device_write(d, t, c)) != 0) {
 		store_abort(t);
 		return device_store_error(rc, "write failed");
@@ -446,6 +453,33 @@ out:
 	return abort_with(t, rc);
 }
 
+/* Resolves any record a generic command may change: not a member's,
+ * which only the member commands write (under the network key). */
+static int
+resolve_content(struct store_txn *t, const char *arg, struct record **r)
+{
+	int rc = resolve_record(t, arg, 0, r);
+
+	if (rc == 0 && (*r)->kind == KIND_MEMBER) {
+		record_free(*r);
+		*r = NULL;
+		return fail_usage("'%s' is a team member's record: change it "
+		    "with satchel member add (see satchel member --help)", arg);
+	}
+	return rc;
+}
+
+/* A delete/undelete conflict is settled by either command, whatever the
+ * winner: the new write replaces both. */
+static int
+tombstone_conflict(const struct record *r)
+{
+	const struct rec_register *reg = record_register(r,
+	    RECORD_DELETED_FIELD);
+
+	return reg != NULL && reg->nheads > 1;
+}
+
 static int
 tombstone(struct device *d, struct args *a, int deleted)
 {
@@ -456,9 +490,9 @@ tombstone(struct device *d, struct args *a, int deleted)
 
 	if ((rc = begin(d, &t)) != 0)
 		return rc;
-	if ((rc = resolve_record(t, a->pos[0], 0, &r)) != 0)
+	if ((rc = resolve_content(t, a->pos[0], &r)) != 0)
 		return abort_with(t, rc);
-	if (record_deleted(r) == deleted) {
+	if (record_deleted(r) == deleted && !tombstone_conflict(r)) {
 		record_free(r);
 		return abort_with(t, fail_usage("'%s' is %s", a->pos[0],
 		    deleted ? "already deleted" : "not deleted"));
@@ -519,9 +553,13 @@ cmd_restore(struct device *d, struct args *a)
 	struct store_txn *t;
 	int rc;
 
+	if (a->pos[1][0] == '_')
+		return fail_usage("restore: %s is Satchel's own; settle a "
+		    "delete/undelete conflict with satchel delete or satchel "
+		    "undelete", a->pos[1]);
 	if ((rc = begin(d, &t)) != 0)
 		return rc;
-	if ((rc = resolve_record(t, a->pos[0], 0, &r)) != 0)
+	if ((rc = resolve_content(t, a->pos[0], &r)) != 0)
 		return abort_with(t, rc);
 	reg = record_register(r, a->pos[1]);
 	if ((w = find_head(reg, a->pos[2])) == NULL) {

@@ -74,7 +74,8 @@ mkdir_p(const char *dir)
 int
 device_store_error(int rc, const char *what)
 {
-	if (rc == STORE_ENOSTORE || rc == STORE_EEXIST)
+	if (rc == STORE_ENOSTORE || rc == STORE_EEXIST ||
+	    rc == STORE_EINVALID)
 		return fail_usage("%s: %s", what, store_strerror(rc));
 	return fail("%s: %s", what, store_strerror(rc));
 }
@@ -247,6 +248,31 @@ load_meta(struct device *d)
 	return rc;
 }
 
+/* Records, indexes and history are derived from the log; a store whose
+ * derived state an older version made is rebuilt once, in one
+ * transaction, before anything reads it. */
+static int
+derive_if_needed(struct device *d)
+{
+	struct store_txn *t;
+	int rc;
+
+	if ((rc = store_begin(d->st, STORE_RDONLY, &t)) != 0)
+		return rc;
+	rc = store_needs_rebuild(t);
+	store_abort(t);
+	if (rc <= 0)
+		return rc;
+	if ((rc = store_begin(d->st, 0, &t)) != 0)
+		return rc;
+	if ((rc = store_needs_rebuild(t)) <= 0 ||
+	    (rc = store_rebuild(t, d->keyring)) != 0) {
+		store_abort(t);
+		return rc;
+	}
+	return store_commit(t);
+}
+
 int
 device_open(struct device *d, const char *dir)
 {
@@ -278,6 +304,10 @@ device_open(struct device *d, const char *dir)
 		device_close(d);
 		return fail("%s: the team key is missing, damaged or readable "
 		    "by others", dir);
+	}
+	if ((rc = derive_if_needed(d)) != 0) {
+		device_close(d);
+		return device_store_error(rc, dir);
 	}
 	return 0;
 }

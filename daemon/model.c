@@ -153,15 +153,19 @@ next_op(struct change *c, uint8_t type, const char *field)
 	return op;
 }
 
-/* The writes an edit replaces: every head the editor can see. */
-static void
+/* The writes an edit replaces: every head the editor can see, each
+ * named with its hash. -1 if there are more than one op can name: the
+ * edit is refused rather than written as if it replaced them all. */
+static int
 name_heads(struct op *op, const struct record *r, const char *field)
 {
 	const struct rec_register *reg = r ? record_register(r, field) : NULL;
 
-	for (size_t i = 0; reg != NULL && i < reg->nheads &&
-	    op->npreds < PROTO_MAX_PREDS; i++)
+	if (reg != NULL && reg->nheads > PROTO_MAX_PREDS)
+		return -1;
+	for (size_t i = 0; reg != NULL && i < reg->nheads; i++)
 		op->preds[op->npreds++] = reg->heads[i].ref;
+	return 0;
 }
 
 int
@@ -174,8 +178,7 @@ change_set(struct change *c, const struct record *r, const char *field,
 		return -1;
 	op->value = (const uint8_t *)value;
 	op->value_len = strlen(value);
-	name_heads(op, r, field);
-	return 0;
+	return name_heads(op, r, field);
 }
 
 int
@@ -190,25 +193,27 @@ change_add(struct change *c, const char *field, const char *elem)
 	return 0;
 }
 
-/* Removes the add tags this device has seen; a concurrent add survives. */
+/* Removes every add tag this device has seen, in as many ops as that
+ * takes; a concurrent add survives. -1 if the change has no room. */
 int
 change_remove(struct change *c, const struct record *r, const char *field,
     const char *elem)
 {
 	const struct rec_set *s = r ? record_set(r, field) : NULL;
-	struct op *op = next_op(c, OP_REMOVE, field);
+	const struct rec_elem *e = NULL;
+	struct op *op = NULL;
 
-	if (op == NULL)
-		return -1;
-	op->value = (const uint8_t *)elem;
-	op->value_len = strlen(elem);
-	for (size_t i = 0; s != NULL && i < s->nelems; i++) {
-		const struct rec_elem *e = &s->elems[i];
-
-		if (strcmp(e->value, elem) != 0)
-			continue;
-		for (size_t j = 0; j < e->nadds && op->npreds <
-		    PROTO_MAX_PREDS; j++)
+	for (size_t i = 0; s != NULL && i < s->nelems; i++)
+		if (strcmp(s->elems[i].value, elem) == 0)
+			e = &s->elems[i];
+	for (size_t j = 0; j == 0 || (e != NULL && j < e->nadds); j++) {
+		if (op == NULL || op->npreds == PROTO_MAX_PREDS) {
+			if ((op = next_op(c, OP_REMOVE, field)) == NULL)
+				return -1;
+			op->value = (const uint8_t *)elem;
+			op->value_len = strlen(elem);
+		}
+		if (e != NULL && j < e->nadds)
 			op->preds[op->npreds++] = e->adds[j];
 	}
 	return 0;
@@ -221,6 +226,5 @@ change_tombstone(struct change *c, const struct record *r, int deleted)
 
 	if (op == NULL)
 		return -1;
-	name_heads(op, r, RECORD_DELETED_FIELD);
-	return 0;
+	return name_heads(op, r, RECORD_DELETED_FIELD);
 }

@@ -30,7 +30,25 @@ struct status {
 	size_t		 npeers;
 	uint64_t	 entries;
 	int		 conflicts;
+	uint64_t	 invalid;	/* held as no-ops: refused content */
+	uint64_t	 newer;		/* held for a newer version */
 };
+
+static int
+unapplied_cb(const uint8_t *author, uint64_t seq, int kind, const char *why,
+    void *arg)
+{
+	struct status *s = arg;
+
+	(void)author;
+	(void)seq;
+	(void)why;
+	if (kind == UNAPPLIED_NEWER)
+		s->newer++;
+	else
+		s->invalid++;
+	return 0;
+}
 
 static struct peer_status *
 peer_slot(struct status *s, const char *addr, const uint8_t *id)
@@ -138,6 +156,14 @@ print_text(const struct status *s)
 	printf("device   %s  %s (%s)\nteam     %s\nentries  %llu from %zu "
 	    "devices\nconflicts %d\n", id, s->d->name, s->d->role, fp,
 	    (unsigned long long)s->entries, s->ours.n, s->conflicts);
+	if (s->invalid > 0)
+		printf("refused  %llu entries held as no-ops: their content "
+		    "is not valid (satchel verify lists them)\n",
+		    (unsigned long long)s->invalid);
+	if (s->newer > 0)
+		printf("waiting  %llu entries from a newer Satchel: upgrade "
+		    "this device to apply them\n",
+		    (unsigned long long)s->newer);
 	if (s->npeers == 0)
 		printf("peers    none (satchel peer add HOST:PORT)\n");
 	for (size_t i = 0; i < s->npeers; i++) {
@@ -169,8 +195,10 @@ print_json(const struct status *s)
 	printf("{\"device\":\"%s\",\"name\":", id);
 	json_str(s->d->name);
 	printf(",\"role\":\"%s\",\"team\":\"%s\",\"entries\":%llu,"
-	    "\"conflicts\":%d,\"peers\":[", s->d->role, fp,
-	    (unsigned long long)s->entries, s->conflicts);
+	    "\"conflicts\":%d,\"refused\":%llu,\"waiting_upgrade\":%llu,"
+	    "\"peers\":[", s->d->role, fp,
+	    (unsigned long long)s->entries, s->conflicts,
+	    (unsigned long long)s->invalid, (unsigned long long)s->newer);
 	for (size_t i = 0; i < s->npeers; i++) {
 		const struct peer_status *p = &s->peers[i];
 
@@ -203,7 +231,8 @@ cmd_status(struct device *d, struct args *a)
 	}
 	if ((rc = vec_from_heads(&s->ours, s->t)) == 0 &&
 	    (rc = store_meta_each(s->t, "peer:", peer_cb, s)) == 0 &&
-	    (rc = store_meta_each(s->t, "pstat:", pstat_cb, s)) == 0)
+	    (rc = store_meta_each(s->t, "pstat:", pstat_cb, s)) == 0 &&
+	    (rc = store_unapplied_each(s->t, unapplied_cb, s)) == 0)
 		rc = store_records_each(s->t, 0, conflict_cb, s);
 	for (size_t i = 0; i < s->ours.n; i++)
 		s->entries += s->ours.items[i].seq;

@@ -1,9 +1,16 @@
 /*
  * A change: one record's ops, the plaintext sealed in an entry.
  *
- *	[record_id: bin 16, kind: uint, [op...]]
- *	op = [type: uint, field: str, value: str | nil, [[author: bin 32, seq: uint]...]]
+ *	v1: [record_id: bin 16, kind: uint, [op...]]
+ *	    ref = [author: bin 32, seq: uint]
+ *	v2: [version: uint, record_id: bin 16, kind: uint, [op...]]
+ *	    ref = [author: bin 32, seq: uint, hash: bin 32]
+ *	op = [type: uint, field: str, value: str | nil, [ref...]]
+ *
+ * A newer version is recognised by its first element and kept for later:
+ * its layout after the version is its own.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "proto.h"
@@ -19,12 +26,14 @@ pack_refs(msgpack_packer *pk, const struct write_ref *refs, size_t n)
 {
 	msgpack_pack_array(pk, n);
 	for (size_t i = 0; i < n; i++) {
-		msgpack_pack_array(pk, 2);
+		msgpack_pack_array(pk, 3);
 		mp_pack_bin(pk, refs[i].author, PROTO_IDLEN);
 		msgpack_pack_uint64(pk, refs[i].seq);
+		mp_pack_bin(pk, refs[i].hash, PROTO_HASHLEN);
 	}
 }
 
+/* Writes version 2. Every reference must carry its entry's hash. */
 int
 proto_change_encode(const struct change *c, msgpack_sbuffer *sb)
 {
@@ -33,7 +42,8 @@ proto_change_encode(const struct change *c, msgpack_sbuffer *sb)
 	if (c->nops == 0 || c->nops > PROTO_MAX_OPS)
 		return -1;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 3);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint8(&pk, PROTO_CHANGE_VERSION);
 	mp_pack_bin(&pk, c->record_id, PROTO_RECIDLEN);
 	msgpack_pack_uint8(&pk, c->kind);
 	msgpack_pack_array(&pk, c->nops);
@@ -44,6 +54,9 @@ proto_change_encode(const struct change *c, msgpack_sbuffer *sb)
 		    op->field_len > PROTO_MAX_FIELD ||
 		    op->value_len > PROTO_MAX_VALUE)
 			return -1;
+		for (size_t j = 0; j < op->npreds; j++)
+			if (!op->preds[j].has_hash)
+				return -1;
 		msgpack_pack_array(&pk, 4);
 		msgpack_pack_uint8(&pk, op->type);
 		mp_pack_str(&pk, op->field, op->field_len);
@@ -57,44 +70,35 @@ proto_change_encode(const struct change *c, msgpack_sbuffer *sb)
 }
 
 static int
-decode_refs(const msgpack_object *o, struct write_ref *refs, size_t *n)
+decode_refs(const msgpack_object *o, uint8_t version, struct write_ref *refs,
+    size_t *n)
 {
-	if (mp_array(o, 0, PROTO_MAX_PREDS) == -1)
+	size_t width = version >= 2 ? 3 : 2;
+
+	if (mp_array(o, 0, version >= 2 ? PROTO_MAX_PREDS : 8) == -1)
 		return -1;
 	*n = o->via.array.size;
 	for (size_t i = 0; i < *n; i++) {
 		const msgpack_object *r = &o->via.array.ptr[i];
 
-		if (mp_array(r, 2, 2) == -1 ||
+		memset(&refs[i], 0, sizeof(refs[i]));
+		if (mp_array(r, width, width) == -1 ||
 		    mp_bin(&r->via.array.ptr[0], PROTO_IDLEN,
 		    refs[i].author) == -1 ||
 		    mp_uint(&r->via.array.ptr[1], UINT64_MAX,
 		    &refs[i].seq) == -1 || refs[i].seq == 0)
 			return -1;
+		if (width == 3 && mp_bin(&r->via.array.ptr[2], PROTO_HASHLEN,
+		    refs[i].hash) == -1)
+			return -1;
+		refs[i].has_hash = width == 3;
 	}
 	return 0;
 }
 
-/* Field names are short lower-case words: one spelling per field, so
- * every device files a write under the same register. A set, add or remove
- * names a field, never one of the store's own ("_..."); a delete or an
- * undelete names none. */
+/* The shape of an op; what its field and value may be is the schema's. */
 static int
-field_name_ok(uint8_t type, const char *p, size_t len)
-{
-	if (!value_expected(type))
-		return len == 0;
-	if (len == 0 || p[0] == '_')
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' &&
-		    p[i] <= '9') || p[i] == '_'))
-			return 0;
-	return 1;
-}
-
-static int
-decode_op(const msgpack_object *o, struct op *op)
+decode_op(const msgpack_object *o, uint8_t version, struct op *op)
 {
 	const msgpack_object *f;
 	uint64_t type;
@@ -102,24 +106,50 @@ decode_op(const msgpack_object *o, struct op *op)
 	if (mp_array(o, 4, 4) == -1)
 		return -1;
 	f = o->via.array.ptr;
-	if (mp_uint(&f[0], OP_UNDELETE, &type) == -1 || type == 0)
+	if (mp_uint(&f[0], UINT8_MAX, &type) == -1)
 		return -1;
 	op->type = (uint8_t)type;
-	if (mp_str(&f[1], PROTO_MAX_FIELD, &op->field, &op->field_len) == -1 ||
-	    !field_name_ok(op->type, op->field, op->field_len))
+	if (mp_str(&f[1], PROTO_MAX_FIELD, &op->field, &op->field_len) == -1)
 		return -1;
-	if (value_expected(op->type)) {
-		if (mp_str(&f[2], PROTO_MAX_VALUE, (const char **)&op->value,
-		    &op->value_len) == -1 ||
-		    !proto_text_ok((const char *)op->value, op->value_len))
-			return -1;
-	} else {
-		if (f[2].type != MSGPACK_OBJECT_NIL)
-			return -1;
+	if (f[2].type == MSGPACK_OBJECT_NIL) {
 		op->value = NULL;
 		op->value_len = 0;
+	} else if (mp_str(&f[2], PROTO_MAX_VALUE, (const char **)&op->value,
+	    &op->value_len) == -1)
+		return -1;
+	return decode_refs(&f[3], version, op->preds, &op->npreds);
+}
+
+/* v1 is [id, kind, ops]; from v2 on the version comes first. */
+static int
+decode_parts(struct change *c, const msgpack_object *top)
+{
+	const msgpack_object *f = top->via.array.ptr;
+	uint64_t v = 1, kind;
+
+	if (top->via.array.size == 3) {
+		c->version = 1;
+	} else {
+		if (mp_uint(&f[0], UINT8_MAX, &v) == -1 || v < 2)
+			return -1;
+		c->version = (uint8_t)v;
+		if (v > PROTO_CHANGE_VERSION)
+			return PROTO_CHANGE_NEWER;
+		if (top->via.array.size != 4)
+			return -1;
+		f++;
 	}
-	return decode_refs(&f[3], op->preds, &op->npreds);
+	if (mp_bin(&f[0], PROTO_RECIDLEN, c->record_id) == -1 ||
+	    mp_uint(&f[1], UINT8_MAX, &kind) == -1 ||
+	    mp_array(&f[2], 1, PROTO_MAX_OPS) == -1)
+		return -1;
+	c->kind = (uint8_t)kind;
+	c->nops = f[2].via.array.size;
+	for (size_t i = 0; i < c->nops; i++)
+		if (decode_op(&f[2].via.array.ptr[i], c->version,
+		    &c->ops[i]) == -1)
+			return -1;
+	return 0;
 }
 
 /* Decodes a change; c borrows strings from buf. */
@@ -127,25 +157,14 @@ int
 proto_change_decode(struct change *c, const uint8_t *buf, size_t len)
 {
 	msgpack_unpacked u;
-	const msgpack_object *f;
-	uint64_t kind;
 	int rc = -1;
 
+	memset(c, 0, offsetof(struct change, ops));
 	if (mp_unpack(&u, buf, len, PROTO_MAX_CHANGE) == -1)
 		goto out;
-	if (mp_array(&u.data, 3, 3) == -1)
+	if (mp_array(&u.data, 3, 16) == -1)
 		goto out;
-	f = u.data.via.array.ptr;
-	if (mp_bin(&f[0], PROTO_RECIDLEN, c->record_id) == -1 ||
-	    mp_uint(&f[1], KIND_MAX, &kind) == -1 || kind == 0 ||
-	    mp_array(&f[2], 1, PROTO_MAX_OPS) == -1)
-		goto out;
-	c->kind = (uint8_t)kind;
-	c->nops = f[2].via.array.size;
-	for (size_t i = 0; i < c->nops; i++)
-		if (decode_op(&f[2].via.array.ptr[i], &c->ops[i]) == -1)
-			goto out;
-	rc = 0;
+	rc = decode_parts(c, &u.data);
 out:
 	msgpack_unpacked_destroy(&u);
 	return rc;

@@ -16,6 +16,7 @@
 #define PROTO_WUR __attribute__((warn_unused_result))
 
 #define PROTO_VERSION		1	/* envelope format; bump on any change */
+#define PROTO_CHANGE_VERSION	2	/* change format written and understood */
 #define PROTO_IDLEN		32	/* device id: an ed25519 public key */
 #define PROTO_SKLEN		64	/* ed25519 secret key */
 #define PROTO_HASHLEN		32	/* BLAKE2b-256 entry hash */
@@ -28,7 +29,8 @@
 #define PROTO_MAX_VALUE		(64 * 1024)	/* one field's value */
 #define PROTO_MAX_FIELD		32	/* a field's name */
 #define PROTO_MAX_OPS		32	/* ops in one change */
-#define PROTO_MAX_PREDS		8	/* writes one op names */
+#define PROTO_MAX_PREDS		64	/* writes one op names (v1: 8) */
+#define PROTO_MAX_ELEM		256	/* one set element (a tag, a student id) */
 #define PROTO_MAX_CHANGE	(1024 * 1024)	/* one decrypted change */
 #define PROTO_MAX_ENVELOPE	(PROTO_MAX_CHANGE + 512)
 #define PROTO_HEADER_MAX	160	/* encoded header: 8 fields, fixed sizes */
@@ -59,10 +61,16 @@ enum proto_scope {
 	SCOPE_PRIVATE	= 1	/* sealed under the author's personal key */
 };
 
-/* Names one write everywhere: an entry's (author, seq). */
+/* Names one write everywhere: an entry's (author, seq). Written by a
+ * change of version 2 or later, a reference also carries the named entry's
+ * hash, so that a write can replace only a write its author has held: the
+ * hash of a future entry cannot be known. has_hash is 0 for references
+ * decoded from version 1 changes, which match on (author, seq) alone. */
 struct write_ref {
 	uint8_t		author[PROTO_IDLEN];
 	uint64_t	seq;
+	uint8_t		hash[PROTO_HASHLEN];
+	uint8_t		has_hash;
 };
 
 struct op {
@@ -76,6 +84,7 @@ struct op {
 };
 
 struct change {
+	uint8_t		version;	/* change format; PROTO_CHANGE_VERSION */
 	uint8_t		record_id[PROTO_RECIDLEN];
 	uint8_t		kind;
 	size_t		nops;
@@ -110,11 +119,60 @@ int	mp_array(const msgpack_object *, size_t min, size_t max) PROTO_WUR;
 void	mp_pack_bin(msgpack_packer *, const void *, size_t);
 void	mp_pack_str(msgpack_packer *, const char *, size_t);
 
-/* change.c */
+/* change.c: the change format.
+ *	v1: [record_id, kind, [op...]], ref = [author, seq]
+ *	v2: [2, record_id, kind, [op...]], ref = [author, seq, hash]
+ *	op = [type, field, value | nil, [ref...]]
+ * proto_change_encode writes v2 (c->version is ignored). Decode checks
+ * only the shape and the bounds; proto_change_validate (schema.c) checks
+ * the content. Decode returns 0, -1 on malformed bytes, or
+ * PROTO_CHANGE_NEWER for a version above PROTO_CHANGE_VERSION (c then
+ * holds only version): such a change is kept until this device is
+ * upgraded, never refused. */
+#define PROTO_CHANGE_NEWER	1
 int	proto_text_ok(const char *, size_t);
 int	proto_change_encode(const struct change *, msgpack_sbuffer *) PROTO_WUR;
 int	proto_change_decode(struct change *, const uint8_t *, size_t)
 	    PROTO_WUR;
+
+/* schema.c: what each kind holds, and the one validation of a change's
+ * content, used alike for a local write (before it is sealed) and for a
+ * received entry (after it is opened). A change that fails it is never
+ * written; a received one is applied as a no-op on every device. */
+enum proto_key_use {
+	PROTO_KEY_CONTENT	= 1,	/* the epoch's content key: teachers */
+	PROTO_KEY_NETWORK	= 2	/* the network key: membership only */
+};
+enum proto_field_type {
+	FT_LINE		= 1,	/* one line of text: names, titles */
+	FT_TEXT		= 2,	/* long text: newlines and tabs allowed */
+	FT_DATE		= 3,	/* YYYY-MM-DD */
+	FT_STUDENT	= 4,	/* a student's record id in hex */
+	FT_DEVICE	= 5,	/* a device id in hex */
+	FT_CHOICE	= 6,	/* one of a fixed list */
+	FT_COUNT	= 7	/* a small decimal number */
+};
+struct proto_field {
+	const char	*name;
+	uint8_t		 type;
+	const char *const *choices;	/* FT_CHOICE: NULL-terminated */
+};
+#define PROTO_MAX_SET_ELEMS	1000	/* elements one command may leave */
+/* The fields of a kind (NULL-terminated), its set field (or NULL), and the
+ * key use its entries must be sealed with; 0 if the kind is unknown. */
+const struct proto_field *proto_kind_fields(uint8_t kind);
+const char	*proto_kind_set(uint8_t kind);
+int		 proto_kind_key(uint8_t kind);
+/* The field definition of name in kind, or NULL: one spelling per field. */
+const struct proto_field *proto_field_find(uint8_t kind, const char *name,
+	    size_t len);
+/* 0 if value is well-formed for field type f; -1 and *why otherwise. */
+int	proto_value_check(const struct proto_field *, const char *value,
+	    size_t len, const char **why);
+/* 0 if c may be written and applied when sealed under a key of key_use;
+ * else -1 with *why set to a static sentence naming the problem. */
+int	proto_change_validate(const struct change *, int key_use,
+	    const char **why) PROTO_WUR;
 
 /* envelope.c */
 int	proto_envelope_encode(const struct envelope *, msgpack_sbuffer *)

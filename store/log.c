@@ -182,6 +182,7 @@ store_append_local(struct store_txn *t, const struct store_author *a,
 {
 	struct envelope e;
 	msgpack_sbuffer pt, env;
+	const char *why;
 	uint8_t *ct = NULL;
 	int rc = STORE_ENOMEM;
 
@@ -196,8 +197,9 @@ store_append_local(struct store_txn *t, const struct store_author *a,
 	    (rc = clock_next(t, wall_ms, &e.hlc)) != 0)
 		goto out;
 	e.seq++;
-	rc = STORE_EBADENTRY;
-	if (proto_change_encode(c, &pt) != 0 || pt.size > PROTO_MAX_CHANGE)
+	rc = STORE_EINVALID;
+	if (proto_change_validate(c, a->key->use, &why) != 0 ||
+	    proto_change_encode(c, &pt) != 0 || pt.size > PROTO_MAX_CHANGE)
 		goto out;
 	rc = STORE_ENOMEM;
 	if ((ct = malloc(pt.size + PROTO_TAGLEN)) == NULL)
@@ -229,32 +231,68 @@ store_keyring_find(const struct store_keyring *kr, const uint8_t *id)
 	return NULL;
 }
 
-/* Opens an entry whose key the keyring holds; *c stays NULL for a relay.
- * Done before anything is written, so an unreadable entry is refused
- * whole. The caller frees *c and *pt (which *c borrows from). */
+/* Opens an entry whose key the keyring holds, then decodes and validates
+ * its change exactly as a local write is validated. */
 int
-store_open_entry(const struct store_keyring *kr, const struct envelope *e,
-    struct change **c, uint8_t **pt)
+store_read_entry(const struct store_keyring *kr, const struct envelope *e,
+    struct change **c, uint8_t **pt, const char **why)
 {
 	const struct store_key *k = store_keyring_find(kr, e->key_id);
+	int rc;
 
 	*c = NULL;
 	*pt = NULL;
+	*why = NULL;
 	if (k == NULL)
 		return STORE_OK;	/* a relay's lot: stored, not read */
 	if ((*pt = malloc(e->ciphertext_len)) == NULL ||
 	    (*c = malloc(sizeof(**c))) == NULL)
 		return STORE_ENOMEM;
-	if (proto_envelope_open(e, k->key, *pt) != 0 ||
-	    proto_change_decode(*c, *pt, e->ciphertext_len -
-	    PROTO_TAGLEN) != 0)
+	if (proto_envelope_open(e, k->key, *pt) != 0)
 		return STORE_EBADENTRY;
-	/* A box holds the network key: it must not be able to write notes,
-	 * nor a teacher's content key add members the box cannot see. */
-	if ((k->use == KEY_NETWORK && (*c)->kind != KIND_MEMBER) ||
-	    (k->use == KEY_CONTENT && (*c)->kind == KIND_MEMBER))
-		return STORE_EBADENTRY;
+	rc = proto_change_decode(*c, *pt, e->ciphertext_len - PROTO_TAGLEN);
+	if (rc == PROTO_CHANGE_NEWER) {
+		*why = "written by a newer version of Satchel";
+		return STORE_ENEWER;
+	}
+	if (rc != 0) {
+		*why = "not a well-formed change";
+		return STORE_EINVALID;
+	}
+	/* The key binds the kind: a box holds the network key and must not
+	 * write notes, nor a content key add members a box cannot see. */
+	if (proto_change_validate(*c, k->use, why) != 0)
+		return STORE_EINVALID;
 	return STORE_OK;
+}
+
+int
+store_open_entry(const struct store_keyring *kr, const struct envelope *e,
+    struct change **c, uint8_t **pt)
+{
+	const char *why;
+	int rc = store_read_entry(kr, e, c, pt, &why);
+
+	if (rc == STORE_EINVALID || rc == STORE_ENEWER) {
+		free(*c);
+		*c = NULL;
+	}
+	return rc;
+}
+
+/* Applies an opened entry, or notes why it is held unapplied: the same
+ * no-op on every device, never a reason to stop its author. */
+static int
+apply_read(struct store_txn *t, const struct envelope *e, int rc,
+    const struct change *c, const char *why)
+{
+	if (rc == STORE_OK)
+		return c != NULL ? store_apply_change(t, e, c) : STORE_OK;
+	if (rc == STORE_EINVALID || rc == STORE_ENEWER)
+		return store_unapplied_put(t, e->author, e->seq,
+		    rc == STORE_ENEWER ? UNAPPLIED_NEWER : UNAPPLIED_INVALID,
+		    why);
+	return rc;
 }
 
 int
@@ -263,15 +301,17 @@ store_apply_entry(struct store_txn *t, const struct store_keyring *kr,
 {
 	struct envelope e;
 	struct change *c;
+	const char *why;
 	uint8_t *pt;
-	int rc;
+	int rc, rd;
 
 	if (proto_envelope_decode(&e, env, len) != 0)
 		return STORE_EBADENTRY;
-	if ((rc = store_open_entry(kr, &e, &c, &pt)) == 0 &&
-	    (rc = chain_append(t, &e, env, len, verify_sig)) == 0 &&
-	    c != NULL)
-		rc = store_apply_change(t, &e, c);
+	rd = store_read_entry(kr, &e, &c, &pt, &why);
+	if (rd == STORE_EBADENTRY || rd == STORE_ENOMEM)
+		rc = rd;
+	else if ((rc = chain_append(t, &e, env, len, verify_sig)) == 0)
+		rc = apply_read(t, &e, rd, c, why);
 	free(c);
 	free(pt);
 	return rc;

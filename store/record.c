@@ -193,30 +193,122 @@ set_slot(struct record *r, const char *name, size_t len, int create)
 	    name, len, create);
 }
 
-/* A write's heads: every arrived write that no write names as replaced. */
+static int
+hash_eq(const struct write_ref *a, const uint8_t hash[PROTO_HASHLEN])
+{
+	return !a->has_hash || memcmp(a->hash, hash, PROTO_HASHLEN) == 0;
+}
+
+/* What a predecessor p names, by what this record has applied: 1 if p
+ * names an applied write (and its hash matches, when p carries one), 0 if
+ * p names nothing applied yet (kept, to be matched on arrival), -1 if p
+ * can never match (void). Without an oracle only the current refs count
+ * as applied: enough for a single-order replay. */
+static int
+pred_state(const struct rec_oracle *o, const struct write_ref *p)
+{
+	uint8_t hash[PROTO_HASHLEN];
+
+	if (o == NULL)
+		return 0;
+	if (o->applied(o->arg, p, hash) != 1)
+		return 0;
+	return hash_eq(p, hash) ? 1 : -1;
+}
+
+/* Takes the kept predecessors that name w out of *refs: 1 if one of them
+ * matches w's hash, so that w arrives already replaced. Every kept
+ * reference to w's (author, seq) goes, matching or not: w is the only
+ * entry ever to hold that name. */
+static int
+consume_kept(struct write_ref *refs, size_t *n, const struct write_ref *w)
+{
+	int replaced = 0;
+	size_t at;
+
+	while (ref_find(refs, *n, w, &at)) {
+		replaced |= hash_eq(&refs[at], w->hash);
+		remove_slot(refs, n, sizeof(*refs), at);
+	}
+	return replaced;
+}
+
+/* An author has seen its own earlier writes: a later one replaces them. */
+static void
+drop_own_heads(struct rec_register *reg, const struct write_ref *w)
+{
+	for (size_t h = reg->nheads; h-- > 0;) {
+		struct rec_write *x = &reg->heads[h];
+
+		if (memcmp(x->ref.author, w->author, PROTO_IDLEN) == 0 &&
+		    x->ref.seq < w->seq) {
+			free(x->value);
+			remove_slot(reg->heads, &reg->nheads,
+			    sizeof(*reg->heads), h);
+		}
+	}
+}
+
+static void
+drop_head(struct rec_register *reg, const struct write_ref *p)
+{
+	for (size_t h = 0; h < reg->nheads; h++)
+		if (write_ref_cmp(&reg->heads[h].ref, p) == 0) {
+			free(reg->heads[h].value);
+			remove_slot(reg->heads, &reg->nheads,
+			    sizeof(*reg->heads), h);
+			return;
+		}
+}
+
+/* Sorted refs may hold one name twice (a forged hash beside the real
+ * one), so kept refs are added without merging. */
+static int
+ref_keep(struct write_ref **refs, size_t *n, const struct write_ref *r)
+{
+	size_t at;
+
+	for (size_t i = 0; i < *n; i++)
+		if (write_ref_cmp(&(*refs)[i], r) == 0 &&
+		    (*refs)[i].has_hash == r->has_hash &&
+		    memcmp((*refs)[i].hash, r->hash, PROTO_HASHLEN) == 0)
+			return 0;
+	ref_find(*refs, *n, r, &at);
+	if (insert_slot((void **)refs, n, sizeof(**refs), at) == -1)
+		return -1;
+	(*refs)[at] = *r;
+	return 0;
+}
+
+/*
+ * A register's heads are the applied writes that no applied write
+ * replaces; sup keeps only the predecessors whose writes have not been
+ * applied yet, and each is dropped when its write arrives. Both are thus
+ * a function of the set of writes applied, and sup does not grow with the
+ * number of edits.
+ */
 static int
 reg_write(struct rec_register *reg, uint64_t hlc, const struct write_ref *ref,
-    const uint8_t *value, size_t value_len, const struct op *op)
+    const uint8_t *value, size_t value_len, const struct op *op,
+    const struct rec_oracle *o)
 {
 	struct rec_write w;
-	size_t at, i;
+	size_t at;
 
-	for (i = 0; i < op->npreds; i++) {
-		for (size_t h = 0; h < reg->nheads; h++)
-			if (write_ref_cmp(&reg->heads[h].ref,
-			    &op->preds[i]) == 0) {
-				free(reg->heads[h].value);
-				remove_slot(reg->heads, &reg->nheads,
-				    sizeof(*reg->heads), h);
-				break;
-			}
-		if (ref_add(&reg->sup, &reg->nsup, &op->preds[i]) == -1)
+	for (size_t i = 0; i < op->npreds; i++) {
+		int st = pred_state(o, &op->preds[i]);
+
+		if (st == 1)
+			drop_head(reg, &op->preds[i]);
+		else if (st == 0 && (drop_head(reg, &op->preds[i]),
+		    ref_keep(&reg->sup, &reg->nsup, &op->preds[i]) == -1))
 			return -1;
 	}
-	if (ref_find(reg->sup, reg->nsup, ref, &at))
-		return 0;	/* a later write already replaced this one */
-	for (i = 0; i < reg->nheads; i++)
-		if (write_ref_cmp(&reg->heads[i].ref, ref) == 0)
+	drop_own_heads(reg, ref);
+	if (consume_kept(reg->sup, &reg->nsup, ref))
+		return 0;	/* a write applied earlier replaced this one */
+	for (at = 0; at < reg->nheads; at++)
+		if (write_ref_cmp(&reg->heads[at].ref, ref) == 0)
 			return 0;	/* applied before */
 	w.hlc = hlc;
 	w.ref = *ref;
@@ -264,34 +356,65 @@ elem_slot(struct rec_set *s, const uint8_t *value, size_t len)
 	return &s->elems[lo];
 }
 
-/* adds holds the tags not (yet) removed; rems every tag ever removed, so a
- * remove that arrives before its add still wins over that add. */
+/* An element no add holds and no remove waits on is gone for good. */
+static void
+elem_prune(struct rec_set *s, struct rec_elem *e)
+{
+	if (e->nadds != 0 || e->nrems != 0)
+		return;
+	free(e->value);
+	free(e->adds);
+	free(e->rems);
+	remove_slot(s->elems, &s->nelems, sizeof(*s->elems),
+	    (size_t)(e - s->elems));
+}
+
+static void
+drop_own_adds(struct rec_elem *e, const struct write_ref *w)
+{
+	for (size_t i = e->nadds; i-- > 0;)
+		if (memcmp(e->adds[i].author, w->author, PROTO_IDLEN) == 0 &&
+		    e->adds[i].seq < w->seq)
+			remove_slot(e->adds, &e->nadds, sizeof(*e->adds), i);
+}
+
+/* An observed-remove set. adds holds the add tags no applied remove
+ * names; rems the removes' references to adds not applied yet. */
 static int
-set_apply(struct rec_set *s, const struct write_ref *ref, const struct op *op)
+set_apply(struct rec_set *s, const struct write_ref *ref, const struct op *op,
+    const struct rec_oracle *o)
 {
 	struct rec_elem *e = elem_slot(s, op->value, op->value_len);
 	size_t at;
+	int rc = 0;
 
 	if (e == NULL)
 		return -1;
 	if (op->type == OP_ADD) {
-		if (ref_find(e->rems, e->nrems, ref, &at))
-			return 0;
-		return ref_add(&e->adds, &e->nadds, ref);
+		drop_own_adds(e, ref);
+		if (!consume_kept(e->rems, &e->nrems, ref) &&
+		    !ref_find(e->adds, e->nadds, ref, &at))
+			rc = ref_add(&e->adds, &e->nadds, ref);
 	}
-	for (size_t i = 0; i < op->npreds; i++) {
-		if (ref_find(e->adds, e->nadds, &op->preds[i], &at))
+	for (size_t i = 0; op->type == OP_REMOVE && i < op->npreds; i++) {
+		int st = pred_state(o, &op->preds[i]);
+
+		if (st != -1 && ref_find(e->adds, e->nadds, &op->preds[i],
+		    &at))
 			remove_slot(e->adds, &e->nadds, sizeof(*e->adds), at);
-		if (ref_add(&e->rems, &e->nrems, &op->preds[i]) == -1)
+		if (st == 0 && ref_keep(&e->rems, &e->nrems,
+		    &op->preds[i]) == -1)
 			return -1;
 	}
-	return 0;
+	elem_prune(s, e);
+	return rc;
 }
 
-/* Applies one op of the entry (ref, hlc) to r. */
+/* Applies one op of the entry (ref, hlc) to r; ref carries the entry's
+ * hash. o answers which writes the record has applied (see store.h). */
 int
 record_apply(struct record *r, uint64_t hlc, const struct write_ref *ref,
-    const struct op *op)
+    const struct op *op, const struct rec_oracle *o)
 {
 	static const uint8_t deleted[] = "1";
 	struct rec_register *reg;
@@ -310,14 +433,14 @@ record_apply(struct record *r, uint64_t hlc, const struct write_ref *ref,
 			return -1;
 		if (op->type == OP_SET)
 			return reg_write(reg, hlc, ref, op->value,
-			    op->value_len, op);
+			    op->value_len, op, o);
 		return reg_write(reg, hlc, ref, deleted,
-		    op->type == OP_DELETE ? 1 : 0, op);
+		    op->type == OP_DELETE ? 1 : 0, op, o);
 	case OP_ADD:
 	case OP_REMOVE:
 		if ((s = set_slot(r, name, name_len, 1)) == NULL)
 			return -1;
-		return set_apply(s, ref, op);
+		return set_apply(s, ref, op, o);
 	default:
 		return -1;
 	}

@@ -1,9 +1,9 @@
 /*
  * A record's canonical byte form, as kept in the records table:
  *
- *	[kind, id, [[name, [[hlc, author, seq, value]...], [ref...]]...],
+ *	[kind, id, [[name, [[hlc, ref, value]...], [ref...]]...],
  *	 [[name, [[value, [ref...], [ref...]]...]]...]]
- *	ref = [author, seq]
+ *	ref = [author, seq] or [author, seq, hash]
  *
  * Every array is written in its sorted order, so equal states give equal
  * bytes. The bytes come from this store, yet are decoded with the same
@@ -14,17 +14,28 @@
 
 #include "store.h"
 
-#define RECORD_MAX_BYTES	(64 * 1024 * 1024)
+/* One bound for encoder and decoder. A record holds at most one head per
+ * author in each of its kind's few registers and one tag per author on
+ * each set element, so only a team of hundreds writing 64 KiB values to
+ * one record at once could come near it. */
+#define RECORD_MAX_BYTES	(256 * 1024 * 1024)
+
+static void
+pack_ref(msgpack_packer *pk, const struct write_ref *r)
+{
+	msgpack_pack_array(pk, r->has_hash ? 3 : 2);
+	mp_pack_bin(pk, r->author, PROTO_IDLEN);
+	msgpack_pack_uint64(pk, r->seq);
+	if (r->has_hash)
+		mp_pack_bin(pk, r->hash, PROTO_HASHLEN);
+}
 
 static void
 pack_refs(msgpack_packer *pk, const struct write_ref *refs, size_t n)
 {
 	msgpack_pack_array(pk, n);
-	for (size_t i = 0; i < n; i++) {
-		msgpack_pack_array(pk, 2);
-		mp_pack_bin(pk, refs[i].author, PROTO_IDLEN);
-		msgpack_pack_uint64(pk, refs[i].seq);
-	}
+	for (size_t i = 0; i < n; i++)
+		pack_ref(pk, &refs[i]);
 }
 
 static void
@@ -36,10 +47,9 @@ pack_register(msgpack_packer *pk, const struct rec_register *reg)
 	for (size_t i = 0; i < reg->nheads; i++) {
 		const struct rec_write *w = &reg->heads[i];
 
-		msgpack_pack_array(pk, 4);
+		msgpack_pack_array(pk, 3);
 		msgpack_pack_uint64(pk, w->hlc);
-		mp_pack_bin(pk, w->ref.author, PROTO_IDLEN);
-		msgpack_pack_uint64(pk, w->ref.seq);
+		pack_ref(pk, &w->ref);
 		mp_pack_str(pk, w->value, w->value_len);
 	}
 	pack_refs(pk, reg->sup, reg->nsup);
@@ -74,6 +84,20 @@ record_encode(const struct record *r, msgpack_sbuffer *sb)
 	msgpack_pack_array(&pk, r->nsets);
 	for (size_t i = 0; i < r->nsets; i++)
 		pack_set(&pk, &r->sets[i]);
+	return sb->size <= RECORD_MAX_BYTES ? 0 : -1;
+}
+
+static int
+decode_ref(const msgpack_object *r, struct write_ref *ref)
+{
+	if (mp_array(r, 2, 3) == -1 ||
+	    mp_bin(&r->via.array.ptr[0], PROTO_IDLEN, ref->author) == -1 ||
+	    mp_uint(&r->via.array.ptr[1], UINT64_MAX, &ref->seq) == -1)
+		return -1;
+	ref->has_hash = r->via.array.size == 3;
+	if (ref->has_hash && mp_bin(&r->via.array.ptr[2], PROTO_HASHLEN,
+	    ref->hash) == -1)
+		return -1;
 	return 0;
 }
 
@@ -88,13 +112,7 @@ decode_refs(const msgpack_object *o, struct write_ref **refs, size_t *n)
 	if (*refs == NULL)
 		return -1;
 	for (size_t i = 0; i < o->via.array.size; i++) {
-		const msgpack_object *r = &o->via.array.ptr[i];
-
-		if (mp_array(r, 2, 2) == -1 ||
-		    mp_bin(&r->via.array.ptr[0], PROTO_IDLEN,
-		    (*refs)[i].author) == -1 ||
-		    mp_uint(&r->via.array.ptr[1], UINT64_MAX,
-		    &(*refs)[i].seq) == -1)
+		if (decode_ref(&o->via.array.ptr[i], &(*refs)[i]) == -1)
 			return -1;
 		(*n)++;
 	}
@@ -146,13 +164,10 @@ decode_register(const msgpack_object *o, struct rec_register *reg)
 		struct rec_write *w = &reg->heads[i];
 
 		h = &f[1].via.array.ptr[i];
-		if (mp_array(h, 4, 4) == -1 ||
+		if (mp_array(h, 3, 3) == -1 ||
 		    mp_uint(&h->via.array.ptr[0], UINT64_MAX, &w->hlc) == -1 ||
-		    mp_bin(&h->via.array.ptr[1], PROTO_IDLEN,
-		    w->ref.author) == -1 ||
-		    mp_uint(&h->via.array.ptr[2], UINT64_MAX,
-		    &w->ref.seq) == -1 ||
-		    decode_value(&h->via.array.ptr[3], &w->value,
+		    decode_ref(&h->via.array.ptr[1], &w->ref) == -1 ||
+		    decode_value(&h->via.array.ptr[2], &w->value,
 		    &w->value_len) == -1)
 			return -1;
 		reg->nheads++;

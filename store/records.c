@@ -194,19 +194,6 @@ out:
 }
 
 static int
-history_put(struct store_txn *t, const struct envelope *e,
-    const uint8_t *id)
-{
-	uint8_t key[HIST_KEYLEN];
-
-	memcpy(key, id, PROTO_RECIDLEN);
-	be64_put(key + PROTO_RECIDLEN, e->hlc);
-	memcpy(key + PROTO_RECIDLEN + 8, e->author, PROTO_IDLEN);
-	be64_put(key + PROTO_RECIDLEN + 8 + PROTO_IDLEN, e->seq);
-	return store_put(t, TABLE_HISTORY, key, sizeof(key), "", 0);
-}
-
-static int
 record_save(struct store_txn *t, const struct record *r)
 {
 	uint8_t key[REC_KEYLEN];
@@ -215,18 +202,59 @@ record_save(struct store_txn *t, const struct record *r)
 
 	msgpack_sbuffer_init(&sb);
 	rec_key(key, r->kind, r->id);
-	rc = record_encode(r, &sb) != 0 ? STORE_ENOMEM :
+	rc = record_encode(r, &sb) != 0 ? STORE_EFULL :
 	    store_put(t, TABLE_RECORDS, key, sizeof(key), sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
 }
 
-/* Applies a decrypted change of entry e to its record and indexes. */
+static void
+history_key(uint8_t key[HIST_KEYLEN], const uint8_t *id, uint64_t hlc,
+    const uint8_t *author, uint64_t seq)
+{
+	memcpy(key, id, PROTO_RECIDLEN);
+	be64_put(key + PROTO_RECIDLEN, hlc);
+	memcpy(key + PROTO_RECIDLEN + 8, author, PROTO_IDLEN);
+	be64_put(key + PROTO_RECIDLEN + 8 + PROTO_IDLEN, seq);
+}
+
+struct applied_walk {
+	struct store_txn *t;
+	const uint8_t	 *id;
+};
+
+/* The merge's oracle: an entry has been applied to a record when the
+ * record's history holds it. The log gives its clock and hash. */
+static int
+applied_cb(void *arg, const struct write_ref *ref, uint8_t hash[PROTO_HASHLEN])
+{
+	struct applied_walk *w = arg;
+	uint8_t key[HIST_KEYLEN];
+	struct envelope e;
+	const uint8_t *env;
+	const void *v;
+	size_t len;
+
+	if (store_log_get(w->t, ref->author, ref->seq, &env, &len) != 0 ||
+	    proto_envelope_decode(&e, env, len) != 0)
+		return 0;
+	history_key(key, w->id, e.hlc, e.author, e.seq);
+	if (store_get(w->t, TABLE_HISTORY, key, sizeof(key), &v, &len) != 0)
+		return 0;
+	proto_envelope_hash(&e, hash);
+	return 1;
+}
+
+/* Applies a decrypted, validated change of entry e to its record and
+ * indexes. */
 int
 store_apply_change(struct store_txn *t, const struct envelope *e,
     const struct change *c)
 {
 	struct record *before = NULL, *after = NULL;
+	struct applied_walk aw = { t, c->record_id };
+	struct rec_oracle o = { applied_cb, &aw };
+	uint8_t key[HIST_KEYLEN];
 	struct write_ref ref;
 	int rc;
 
@@ -244,14 +272,17 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 	}
 	memcpy(ref.author, e->author, PROTO_IDLEN);
 	ref.seq = e->seq;
+	proto_envelope_hash(e, ref.hash);
+	ref.has_hash = 1;
 	rc = STORE_ENOMEM;
 	for (size_t i = 0; i < c->nops; i++)
-		if (record_apply(after, e->hlc, &ref, &c->ops[i]) != 0)
+		if (record_apply(after, e->hlc, &ref, &c->ops[i], &o) != 0)
 			goto out;
 	if ((rc = record_save(t, after)) != 0 ||
 	    (rc = index_update(t, before, after)) != 0)
 		goto out;
-	rc = history_put(t, e, c->record_id);
+	history_key(key, c->record_id, e->hlc, e->author, e->seq);
+	rc = store_put(t, TABLE_HISTORY, key, sizeof(key), "", 0);
 out:
 	record_free(before);
 	record_free(after);

@@ -8,6 +8,7 @@
  *	records	 kind[1] id[16] -> canonical record state
  *	index	 see store.h -> empty
  *	history	 id[16] hlc[8 BE] author[32] seq[8 BE] -> empty
+ *	unapplied author[32] seq[8 BE] -> kind[1] reason: held, not applied
  *
  * A write is one LMDB transaction: an entry is in the log, the vector and
  * the records together or not at all. LMDB's default durable commit is
@@ -32,7 +33,7 @@
 #define STORE_MAPSIZE	((size_t)16 << 30)	/* address space, not disk */
 
 static const char *const table_names[TABLE_COUNT] = {
-	"meta", "log", "heads", "records", "index", "history"
+	"meta", "log", "heads", "records", "index", "history", "unapplied"
 };
 
 int
@@ -76,6 +77,8 @@ store_strerror(int rc)
 	case STORE_EAMBIGUOUS:	return "the id prefix matches more than one record";
 	case STORE_EDUP:	return "entry already held";
 	case STORE_EBUSY:	return "the store is locked or not accessible";
+	case STORE_EINVALID:	return "a change Satchel does not accept";
+	case STORE_ENEWER:	return "a change written by a newer Satchel";
 	default:		return "unknown store error";
 	}
 }
@@ -278,6 +281,13 @@ store_del(struct store_txn *t, int table, const void *key, size_t klen)
 	int rc = mdb_del(t->txn, t->st->dbi[table], &k, NULL);
 
 	return rc == MDB_NOTFOUND ? STORE_OK : store_lmdb_error(rc);
+}
+
+/* Empties a table inside the transaction. */
+int
+store_drop(struct store_txn *t, int table)
+{
+	return store_lmdb_error(mdb_drop(t->txn, t->st->dbi[table], 0));
 }
 
 /* Calls fn for each key starting with prefix, in order or reversed. */

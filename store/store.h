@@ -27,7 +27,9 @@ enum {
 	STORE_EEXIST	= -9,	/* a store is already there */
 	STORE_EAMBIGUOUS = -10,	/* an id prefix names several records */
 	STORE_EDUP	= -11,	/* entry already held: a no-op */
-	STORE_EBUSY	= -12	/* locked by another program */
+	STORE_EBUSY	= -12,	/* locked by another program */
+	STORE_EINVALID	= -13,	/* a change the schema refuses */
+	STORE_ENEWER	= -14	/* a change of a newer format: kept for later */
 };
 
 #define STORE_CREATE	0x1
@@ -41,10 +43,12 @@ struct rec_write {
 	size_t		 value_len;
 };
 
-/* A last-writer-wins register. heads are the writes no known write
- * replaces, winner first; more than one head is a conflict. sup holds
- * every write some write named as replaced, so that a late arrival of a
- * replaced write is not taken for a head. */
+/* A last-writer-wins register. heads are the applied writes no applied
+ * write replaces, winner first; more than one head is a conflict. A write
+ * replaces those it names (when their hashes match) and its author's own
+ * earlier writes, so there is at most one head per author. sup holds the
+ * names of replaced writes that have not been applied yet, so that their
+ * late arrival is not taken for a head; each goes when its write arrives. */
 struct rec_register {
 	char		  name[PROTO_MAX_FIELD + 1];
 	size_t		  nheads;
@@ -53,7 +57,9 @@ struct rec_register {
 	struct write_ref *sup;
 };
 
-/* An observed-remove set element: present while an add tag is not removed. */
+/* An observed-remove set element: present while an add tag is not removed.
+ * adds holds at most one tag per author (a later add replaces the
+ * author's earlier one); rems only removes of adds not yet applied. */
 struct rec_elem {
 	char		 *value;	/* owned, NUL-terminated */
 	size_t		  value_len;
@@ -80,10 +86,24 @@ struct record {
 
 #define RECORD_DELETED_FIELD	"_deleted"
 
+/* Tells the merge whether the write ref names has been applied to the
+ * record being merged: 1 and its entry hash, or 0. With a NULL oracle
+ * only the record's current heads and tags count as applied, which is
+ * enough for replaying one order. */
+struct rec_oracle {
+	int	(*applied)(void *arg, const struct write_ref *ref,
+		    uint8_t hash[PROTO_HASHLEN]);
+	void	*arg;
+};
+
 struct record	*record_new(uint8_t kind, const uint8_t id[PROTO_RECIDLEN]);
 void		 record_free(struct record *);
+/* Applies one op of the entry named ref (which carries the entry's hash)
+ * with clock hlc. The resulting state is a function of the set of ops
+ * applied, in any order that keeps each author's seq order. */
 int		 record_apply(struct record *, uint64_t hlc,
-		    const struct write_ref *, const struct op *) STORE_WUR;
+		    const struct write_ref *, const struct op *,
+		    const struct rec_oracle *) STORE_WUR;
 int		 record_encode(const struct record *, msgpack_sbuffer *)
 		    STORE_WUR;
 int		 record_decode(struct record **, const uint8_t *, size_t)
@@ -125,9 +145,16 @@ struct store_keyring {
 const struct store_key *store_keyring_find(const struct store_keyring *,
 		    const uint8_t *id);
 
-/* Opens e with the keyring's key for it, checking the key may open that
- * kind. *c is NULL when the keyring has no key for e (a relay's lot). The
+/* Opens e with the keyring's key for it and validates its change
+ * (proto_change_validate, with the key's use). *c is NULL when the
+ * keyring has no key for e (a relay's lot). Returns STORE_EBADENTRY if
+ * the key fails to open it, STORE_EINVALID or STORE_ENEWER (with *why, a
+ * static sentence) if its change is refused or of a newer format. The
  * caller frees *c and *pt; *c borrows from *pt. */
+int		 store_read_entry(const struct store_keyring *,
+		    const struct envelope *e, struct change **c, uint8_t **pt,
+		    const char **why) STORE_WUR;
+/* store_read_entry without the reason; *c is NULL unless it is valid. */
 int		 store_open_entry(const struct store_keyring *,
 		    const struct envelope *e, struct change **c, uint8_t **pt)
 		    STORE_WUR;
@@ -160,8 +187,9 @@ int		 store_meta_each(struct store_txn *, const char *prefix,
 		    int (*fn)(const char *key, size_t klen, const void *val,
 		    size_t vlen, void *), void *arg) STORE_WUR;
 
-/* Seals c, appends it to the author's own log and applies it, inside the
- * caller's write transaction. ref, if not NULL, names the new entry. */
+/* Validates and seals c, appends it to the author's own log and applies
+ * it, inside the caller's write transaction; STORE_EINVALID if the
+ * schema refuses it. ref, if not NULL, names the new entry. */
 int		 store_append_local(struct store_txn *,
 		    const struct store_author *, const struct change *,
 		    uint64_t wall_ms, struct write_ref *ref) STORE_WUR;
@@ -216,6 +244,24 @@ int		 store_history_each(struct store_txn *,
 		    void *arg) STORE_WUR;
 /* A hash of every record's canonical state, in key order. */
 int		 store_digest(struct store_txn *, uint8_t out[PROTO_HASHLEN])
+		    STORE_WUR;
+/* Entries held but not applied: valid chain and signature, but a change
+ * the schema refuses (applied everywhere as the same no-op) or of a newer
+ * format (applied once this device understands it). */
+#define UNAPPLIED_INVALID	'i'
+#define UNAPPLIED_NEWER		'n'
+int		 store_unapplied_put(struct store_txn *, const uint8_t *author,
+		    uint64_t seq, int why_kind, const char *why) STORE_WUR;
+/* Calls fn for each, in (author, seq) order; why is NUL-terminated. */
+int		 store_unapplied_each(struct store_txn *,
+		    int (*fn)(const uint8_t *author, uint64_t seq, int kind,
+		    const char *why, void *), void *arg) STORE_WUR;
+/* The version of everything derived from the log (records, indexes,
+ * history, unapplied): when it differs from STORE_DERIVED_VERSION, the
+ * store is rebuilt from the log by store_rebuild, in one transaction. */
+#define STORE_DERIVED_VERSION	2
+int		 store_needs_rebuild(struct store_txn *) STORE_WUR;
+int		 store_rebuild(struct store_txn *, const struct store_keyring *)
 		    STORE_WUR;
 /* Re-checks every author's chain: 0, or STORE_EBADENTRY. */
 int		 store_verify_log(struct store_txn *, uint64_t *nentries)

@@ -93,7 +93,7 @@ apply(struct record *r, uint8_t type, const char *field, const char *value,
 	}
 	memset(ref.author, author_byte, PROTO_IDLEN);
 	ref.seq = seq;
-	return record_apply(r, hlc, &ref, &op);
+	return record_apply(r, hlc, &ref, &op, NULL);
 }
 
 int

@@ -340,7 +340,7 @@ mt_apply_entry(const struct mt_hist *h, struct record *const *recs,
 
 	mt_entry_ref(h, e, &ref);
 	for (size_t i = 0; i < e->c.nops; i++)
-		if (record_apply(recs[e->rec], e->hlc, &ref, &e->c.ops[i]) != 0)
+		if (record_apply(recs[e->rec], e->hlc, &ref, &e->c.ops[i], NULL) != 0)
 			return -1;
 	return 0;
 }
@@ -1536,7 +1536,7 @@ mt_overwrite_case(int variant, const struct store_keyring *kr)
 	CHECK(mt_chain_seal(&cc, &kr->keys[0], c, hp, &p) == 0);
 	mt_ref(&pref, cc.pk, 1);
 	view = record_new(KIND_STUDENT, id);
-	CHECK(view != NULL && record_apply(view, hp, &pref, &c->ops[0]) == 0);
+	CHECK(view != NULL && record_apply(view, hp, &pref, &c->ops[0], NULL) == 0);
 
 	/* Each overwrites it without seeing the other: both name C's
 	 * write. Variant 0: A later; 1: B later; 2: the same clock. */

@@ -1,0 +1,140 @@
+/*
+ * What is derived from the log: the entries held but not applied, and the
+ * rebuild of records, indexes and history from the log when the way they
+ * are derived changes (a new record format, new validation rules, new
+ * index keys). The log and the vector are never rewritten.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_int.h"
+
+#define UNAPPLIED_KEYLEN	(PROTO_IDLEN + 8)
+#define UNAPPLIED_WHY_MAX	200
+
+int	store_apply_change(struct store_txn *, const struct envelope *,
+	    const struct change *);
+
+int
+store_unapplied_put(struct store_txn *t, const uint8_t *author, uint64_t seq,
+    int kind, const char *why)
+{
+	uint8_t key[UNAPPLIED_KEYLEN], val[1 + UNAPPLIED_WHY_MAX];
+	size_t n = why != NULL ? strlen(why) : 0;
+
+	if (n > UNAPPLIED_WHY_MAX)
+		n = UNAPPLIED_WHY_MAX;
+	memcpy(key, author, PROTO_IDLEN);
+	be64_put(key + PROTO_IDLEN, seq);
+	val[0] = (uint8_t)kind;
+	memcpy(val + 1, why, n);
+	return store_put(t, TABLE_UNAPPLIED, key, sizeof(key), val, 1 + n);
+}
+
+struct unapplied_walk {
+	int	(*fn)(const uint8_t *, uint64_t, int, const char *, void *);
+	void	*arg;
+};
+
+static int
+unapplied_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	struct unapplied_walk *w = arg;
+	char why[UNAPPLIED_WHY_MAX + 1];
+
+	if (klen != UNAPPLIED_KEYLEN || vlen < 1 || vlen > sizeof(why))
+		return 0;	/* not ours: skip, never crash */
+	memcpy(why, v + 1, vlen - 1);
+	why[vlen - 1] = '\0';
+	return w->fn(k, be64_get(k + PROTO_IDLEN), v[0], why, w->arg);
+}
+
+int
+store_unapplied_each(struct store_txn *t,
+    int (*fn)(const uint8_t *, uint64_t, int, const char *, void *),
+    void *arg)
+{
+	struct unapplied_walk w = { fn, arg };
+
+	return store_scan(t, TABLE_UNAPPLIED, NULL, 0, 0, unapplied_cb, &w);
+}
+
+int
+store_needs_rebuild(struct store_txn *t)
+{
+	const void *v;
+	size_t len;
+	int rc = store_meta_get(t, "derived", &v, &len);
+
+	if (rc == STORE_ENOTFOUND)
+		return 1;
+	if (rc != 0)
+		return rc;
+	return len != 8 || be64_get(v) != STORE_DERIVED_VERSION;
+}
+
+struct rebuild_walk {
+	struct store_txn		*t;
+	const struct store_keyring	*kr;
+	int				 rc;
+};
+
+/* Replays one held entry through the path a received one takes, minus
+ * the chain, which the log already proves. */
+static int
+rebuild_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	struct rebuild_walk *w = arg;
+	struct envelope e;
+	struct change *c;
+	const char *why;
+	uint8_t *pt;
+	int rc;
+
+	(void)k;
+	(void)klen;
+	if (proto_envelope_decode(&e, v, vlen) != 0) {
+		w->rc = STORE_EIO;
+		return 1;
+	}
+	rc = store_read_entry(w->kr, &e, &c, &pt, &why);
+	if (rc == STORE_OK && c != NULL)
+		rc = store_apply_change(w->t, &e, c);
+	else if (rc == STORE_EINVALID || rc == STORE_ENEWER)
+		rc = store_unapplied_put(w->t, e.author, e.seq,
+		    rc == STORE_ENEWER ? UNAPPLIED_NEWER : UNAPPLIED_INVALID,
+		    why);
+	else if (rc == STORE_EBADENTRY)
+		rc = store_unapplied_put(w->t, e.author, e.seq,
+		    UNAPPLIED_INVALID, "does not open with the key it names");
+	free(c);
+	free(pt);
+	w->rc = rc;
+	return rc != 0;
+}
+
+/* Derived state is a function of the entries held, so it can always be
+ * made again from the log; done in the caller's transaction, a crash
+ * leaves the old state whole. */
+int
+store_rebuild(struct store_txn *t, const struct store_keyring *kr)
+{
+	static const int derived[] = { TABLE_RECORDS, TABLE_INDEX,
+	    TABLE_HISTORY, TABLE_UNAPPLIED };
+	struct rebuild_walk w = { t, kr, 0 };
+	uint8_t ver[8];
+	int rc;
+
+	for (size_t i = 0; i < sizeof(derived) / sizeof(derived[0]); i++)
+		if ((rc = store_drop(t, derived[i])) != 0)
+			return rc;
+	if ((rc = store_scan(t, TABLE_LOG, NULL, 0, 0, rebuild_cb, &w)) != 0)
+		return rc;
+	if (w.rc != 0)
+		return w.rc;
+	be64_put(ver, STORE_DERIVED_VERSION);
+	return store_meta_put(t, "derived", ver, sizeof(ver));
+}
