@@ -247,6 +247,40 @@ load_meta(struct device *d)
 	return rc;
 }
 
+/* Opens the store, migrating an older layout; a newer one is refused
+ * with what to install. */
+static int
+open_store(struct device *d, const char *dir)
+{
+	struct store_format fmt;
+	int rc;
+
+	if ((rc = store_open_format(&d->st, dir, 0, &fmt)) == 0)
+		return 0;
+	if (rc == STORE_ENEWER)
+		return fail_usage("%s was written by a newer Satchel (store "
+		    "format %llu; this is Satchel %s, format %d); install "
+		    "Satchel %s or newer", dir,
+		    (unsigned long long)fmt.version, SATCHEL_VERSION,
+		    STORE_VERSION, fmt.release[0] ? fmt.release : "a release");
+	if (rc == STORE_ENOSTORE)
+		return fail_usage("%s is not a Satchel data directory (run "
+		    "'satchel init' first)", dir);
+	return device_store_error(rc, dir);
+}
+
+/* The records a store holds were derived by another version's rules (an
+ * upgrade): derive them again from the log, once, with the keys. */
+static int
+rebuild_derived(struct device *d)
+{
+	int rc = store_needs_rebuild(d->st);
+
+	if (rc == 1)
+		rc = store_rebuild(d->st, d->keyring);
+	return rc == 0 ? 0 : device_store_error(rc, d->dir);
+}
+
 int
 device_open(struct device *d, const char *dir)
 {
@@ -257,10 +291,8 @@ device_open(struct device *d, const char *dir)
 	if (snprintf(d->dir, sizeof(d->dir), "%s", dir) >=
 	    (int)sizeof(d->dir))
 		return fail_usage("data directory path too long");
-	if ((rc = store_open(&d->st, dir, 0)) != 0)
-		return rc == STORE_ENOSTORE ? fail_usage("%s is not a Satchel "
-		    "data directory (run 'satchel init' first)", dir) :
-		    device_store_error(rc, dir);
+	if ((rc = open_store(d, dir)) != 0)
+		return rc;
 	if ((rc = load_meta(d)) != 0) {
 		device_close(d);
 		return fail_usage("%s: incomplete store (init was "
@@ -278,6 +310,10 @@ device_open(struct device *d, const char *dir)
 		device_close(d);
 		return fail("%s: the team key is missing, damaged or readable "
 		    "by others", dir);
+	}
+	if ((rc = rebuild_derived(d)) != 0) {
+		device_close(d);
+		return rc;
 	}
 	return 0;
 }

@@ -27,7 +27,8 @@ enum {
 	STORE_EEXIST	= -9,	/* a store is already there */
 	STORE_EAMBIGUOUS = -10,	/* an id prefix names several records */
 	STORE_EDUP	= -11,	/* entry already held: a no-op */
-	STORE_EBUSY	= -12	/* locked by another program */
+	STORE_EBUSY	= -12,	/* locked by another program */
+	STORE_ENEWER	= -13	/* written by a newer Satchel: see migrate.c */
 };
 
 #define STORE_CREATE	0x1
@@ -142,6 +143,32 @@ struct store_author {
 
 const char	*store_strerror(int);
 int		 store_open(struct store **, const char *dir, unsigned flags)
+		    STORE_WUR;
+/* migrate.c: the store's layout. STORE_RELEASE is the first Satchel
+ * release that reads STORE_VERSION: bump them together, with a step in
+ * migrate.c. Bump STORE_DERIVED_VERSION whenever the records, index or
+ * history a log gives change (record encoding, apply rules, index rules). */
+#define STORE_VERSION		2
+#define STORE_RELEASE		"0.2.0"
+#define STORE_DERIVED_VERSION	1
+struct store_format {
+	uint64_t	version;	/* the store's, when it was opened */
+	uint64_t	migrated_from;	/* version before this open's steps */
+	char		release[32];	/* ENEWER: the release it needs, or "" */
+};
+/* store_open that says which format it found: on success, and with
+ * STORE_ENEWER the newer version that was refused. fmt may be NULL. An
+ * older store is migrated to STORE_VERSION, each step crash-safe. */
+int		 store_open_format(struct store **, const char *dir,
+		    unsigned flags, struct store_format *fmt) STORE_WUR;
+int		 store_migrate(struct store *, unsigned flags,
+		    struct store_format *) STORE_WUR;
+/* 1 if the derived tables were built by another version's rules and must
+ * be rebuilt with the keys (store_rebuild); 0 if not; or a STORE_E* code. */
+int		 store_needs_rebuild(struct store *) STORE_WUR;
+/* Rebuilds the records, index and history from the log in one
+ * transaction, applying what kr opens: all of it or none of it. */
+int		 store_rebuild(struct store *, const struct store_keyring *)
 		    STORE_WUR;
 void		 store_close(struct store *);
 int		 store_begin(struct store *, unsigned flags,
