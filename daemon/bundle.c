@@ -243,6 +243,11 @@ import_buffer(struct device *d, const char *path, const uint8_t *buf,
 	if (rc == -2)
 		return fail_usage("import: %s is damaged (its checksum does "
 		    "not match); nothing was applied", path);
+	if (rc == -3)
+		return fail_usage("import: %s is a bundle of format version %u, "
+		    "newer than this Satchel reads (%u); upgrade Satchel on "
+		    "this device to import it; nothing was applied", path,
+		    (unsigned)b.version, (unsigned)BUNDLE_VERSION);
 	if (rc != 0)
 		return fail_usage("import: %s is not a Satchel bundle, or is "
 		    "cut short; nothing was applied", path);

@@ -112,11 +112,22 @@ int	invite_decode(struct invite *, const uint8_t *, size_t) PROTO_WUR;
  * The MAC is BLAKE2b keyed with a key derived from the team's network key
  * and covers every byte before it, so a flipped byte, a cut file or
  * another team's bundle is refused before any entry is looked at.
+ *
+ * The version is the file's own, apart from the sync protocol's: a newer
+ * hello or sync message does not make older devices refuse bundles. The
+ * magic and the version byte stay where they are in every version; all
+ * after them may change. A bundle of a newer version than this device
+ * knows cannot be checked (its MAC or framing may differ), so it is
+ * refused whole, naming the version: the file is the user's input, and
+ * the fix is to upgrade this device. What it carries is envelopes, each
+ * taken by the same rule as over the network (see proto.h).
  */
 #define BUNDLE_MAGIC		"SATCHELB"
+#define BUNDLE_VERSION		1	/* Satchel 0.1 wrote WIRE_VERSION 1 */
 #define BUNDLE_HEADER_LEN	(8 + 1 + WIRE_TEAMIDLEN + PROTO_IDLEN + 8)
 #define BUNDLE_MACLEN		32
 struct bundle {
+	uint8_t		 version;	/* set whenever the magic matched */
 	uint8_t		 team_id[WIRE_TEAMIDLEN];
 	uint8_t		 exporter[PROTO_IDLEN];
 	uint64_t	 count;
@@ -127,7 +138,9 @@ void	bundle_header(uint8_t out[BUNDLE_HEADER_LEN], const uint8_t *team_id,
 	    const uint8_t *exporter, uint64_t count);
 void	bundle_mac(uint8_t out[BUNDLE_MACLEN], const uint8_t *key,
 	    const uint8_t *buf, size_t len);
-/* Checks form, MAC and entry framing of a whole bundle held in memory. */
+/* Checks form, MAC and entry framing of a whole bundle held in memory.
+ * -1: not a bundle, cut short or malformed; -2: the MAC does not match;
+ * -3: a newer version than BUNDLE_VERSION (b->version says which). */
 int	bundle_open(struct bundle *, const uint8_t *buf, size_t len,
 	    const uint8_t key[32]) PROTO_WUR;
 /* The next envelope, or 0 when none is left. */
