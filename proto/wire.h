@@ -28,7 +28,9 @@ enum wire_type {
 /* Why a batch was refused; wire values. */
 enum wire_refusal {
 	REFUSE_NOT_MEMBER	= 1,	/* the author is no member of the team */
-	REFUSE_FORK		= 2	/* we hold another entry at that seq */
+	REFUSE_FORK		= 2,	/* we hold another entry at that seq */
+	REFUSE_NEWER		= 3	/* an envelope version we cannot check;
+					 * 0.1 reads any other value as 1 */
 };
 
 struct wire_msg {

@@ -18,6 +18,7 @@
 # reused. A clone without that commit (a shallow clone) fails this test:
 # run 'git fetch --unshallow'.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemons.sh"
 
 PREV_RELEASE=b5aa8d1
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -54,57 +55,6 @@ build_prev() {
 }
 check "the previous release $PREV_RELEASE builds from git history" build_prev
 [ -x "$OLD" ] || exit 1
-
-# A port from the kernel: bind port 0 and report what it gave.
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-new_has_port_file() { "$NEW" serve --help 2>&1 | grep -q -- --port-file; }
-
-# Starts BIN serve for DIR on 127.0.0.1; writes the port to DIR.port. The
-# new binary asks the kernel for the port itself when it can; otherwise a
-# port the kernel just gave out is used, and taken again if someone else
-# got it first. A daemon that does not come up fails the test with its
-# log.
-NSTART=0
-start() {		# bin, dir
-	local bin=$1 dir=$2 try port pid log
-	for try in 1 2 3 4 5; do
-		NSTART=$((NSTART + 1))
-		log=$dir.serve$NSTART.log
-		rm -f "$dir.port"
-		if [ "$bin" = "$NEW" ] && new_has_port_file; then
-			"$bin" -d "$dir" serve --listen 127.0.0.1:0 \
-			    --port-file "$dir.port" 2>>"$log" &
-		else
-			port=$(free_port)
-			"$bin" -d "$dir" serve --listen "127.0.0.1:$port" 2>>"$log" &
-		fi
-		pid=$!
-		PIDS="$PIDS $pid"
-		echo "$pid" >"$dir.pid"
-		wait_for "grep -q 'serving on' '$log' || ! kill -0 $pid 2>/dev/null" 300
-		if grep -q 'serving on' "$log" && kill -0 "$pid" 2>/dev/null; then
-			if [ -s "$dir.port" ]; then
-				port=$(sed 's/.*://; s/[^0-9]//g' "$dir.port")
-			fi
-			echo "$port" >"$dir.port"
-			return 0
-		fi
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		grep -qi 'in use' "$log" || break
-	done
-	echo "# $(basename "$dir") did not start:"
-	sed 's/^/#   /' "$log"
-	return 1
-}
-
-stop_daemon() {		# dir
-	kill "$(cat "$1.pid")" 2>/dev/null
-	wait "$(cat "$1.pid")" 2>/dev/null
-}
 
 addr() { echo "127.0.0.1:$(cat "$1.port")"; }
 

@@ -1,10 +1,12 @@
 /*
- * migrate: the store's format version. A new store is at this binary's
- * version; a version-1 store (Satchel 0.1's "satchel-store-1" marker) is
- * migrated once and its derived tables marked for a rebuild; a store of a
- * newer version is refused, naming the release it needs, and nothing is
- * written to it; a damaged marker is no store. Links store/ only; the
- * rebuild of real entries is driven by tests/regress/050-upgrade.sh.
+ * Format versions. The store's: a new store is at this binary's version;
+ * a version-1 store (Satchel 0.1's "satchel-store-1" marker) is migrated
+ * once and its derived tables marked for a rebuild; a store of a newer
+ * version is refused, naming the release it needs, and nothing is written
+ * to it; a damaged marker is no store. The envelope's: an entry of a newer
+ * version is placed by its author and seq (proto_envelope_peek) though it
+ * cannot be decoded. The rebuild of real entries, and old and new
+ * binaries side by side, are in tests/regress/050-upgrade.sh.
  */
 #include <sys/stat.h>
 
@@ -271,6 +273,80 @@ test_damaged_marker(void)
 	}
 }
 
+/* A sealed envelope of author pk at seq 7, encoded. */
+static void
+sealed(msgpack_sbuffer *sb, uint8_t pk[PROTO_IDLEN])
+{
+	uint8_t sk[PROTO_SKLEN], key[PROTO_KEYLEN], ct[3 + PROTO_TAGLEN];
+	struct envelope e;
+
+	memset(&e, 0, sizeof(e));
+	crypto_sign_keypair(pk, sk);
+	randombytes_buf(key, sizeof(key));
+	e.version = PROTO_VERSION;
+	memcpy(e.author, pk, PROTO_IDLEN);
+	e.seq = 7;
+	e.hlc = 1;
+	proto_key_id(key, e.key_id);
+	msgpack_sbuffer_init(sb);
+	if (proto_envelope_seal(&e, key, (const uint8_t *)"abc", 3, ct,
+	    sk) != 0 || proto_envelope_encode(&e, sb) != 0)
+		CHECK(!"seal");
+}
+
+static void
+test_envelope_peek(void)
+{
+	uint8_t pk[PROTO_IDLEN], author[PROTO_IDLEN];
+	msgpack_sbuffer sb, fut;
+	msgpack_packer pk2;
+	struct envelope e;
+	uint64_t v, seq;
+	uint8_t *p;
+
+	sealed(&sb, pk);
+	p = (uint8_t *)sb.data;
+	CHECK(proto_envelope_decode(&e, p, sb.size) == 0);
+	CHECK(proto_envelope_peek(p, sb.size, &v, author, &seq) == 0);
+	CHECK(v == PROTO_VERSION && seq == 7 &&
+	    memcmp(author, pk, PROTO_IDLEN) == 0);
+	/* The same entry as version 2 would write it: not decoded, placed. */
+	CHECK(p[0] == 0x9a && p[1] == PROTO_VERSION);
+	p[1] = PROTO_VERSION + 1;
+	CHECK(proto_envelope_decode(&e, p, sb.size) != 0);
+	CHECK(proto_envelope_peek(p, sb.size, &v, author, &seq) == 0);
+	CHECK(v == PROTO_VERSION + 1 && seq == 7);
+	/* Any cut is refused. */
+	for (size_t cut = 0; cut < sb.size; cut++)
+		CHECK(proto_envelope_peek(p, cut, &v, author, &seq) == -1);
+	msgpack_sbuffer_destroy(&sb);
+
+	/* A newer layout: the three first fields, then anything. */
+	msgpack_sbuffer_init(&fut);
+	msgpack_packer_init(&pk2, &fut, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk2, 4);
+	msgpack_pack_uint8(&pk2, 9);
+	mp_pack_bin(&pk2, pk, PROTO_IDLEN);
+	msgpack_pack_uint64(&pk2, 1);
+	msgpack_pack_map(&pk2, 1);
+	mp_pack_str(&pk2, "new", 3);
+	msgpack_pack_nil(&pk2);
+	CHECK(proto_envelope_peek((const uint8_t *)fut.data, fut.size, &v,
+	    author, &seq) == 0 && v == 9 && seq == 1);
+	/* Version 0, seq 0, a short author, two fields: not an envelope. */
+	for (int bad = 0; bad < 4; bad++) {
+		msgpack_sbuffer_clear(&fut);
+		msgpack_pack_array(&pk2, bad == 3 ? 2 : 3);
+		msgpack_pack_uint8(&pk2, bad == 0 ? 0 : 2);
+		mp_pack_bin(&pk2, pk, bad == 2 ? PROTO_IDLEN - 1 : PROTO_IDLEN);
+		if (bad != 3)
+			msgpack_pack_uint64(&pk2, bad == 1 ? 0 : 1);
+		CHECK(proto_envelope_peek((const uint8_t *)fut.data, fut.size,
+		    &v, author, &seq) == -1);
+	}
+	msgpack_sbuffer_destroy(&fut);
+}
+
 int
 main(void)
 {
@@ -279,6 +355,7 @@ main(void)
 		TAP_TEST(test_v1_migrates_once),
 		TAP_TEST(test_newer_refused),
 		TAP_TEST(test_damaged_marker),
+		TAP_TEST(test_envelope_peek),
 	};
 
 	if (sodium_init() < 0)
