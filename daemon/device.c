@@ -259,10 +259,10 @@ open_store(struct device *d, const char *dir)
 		return 0;
 	if (rc == STORE_ENEWER)
 		return fail_usage("%s was written by a newer Satchel (store "
-		    "format %llu; this is Satchel %s, format %d); install "
-		    "Satchel %s or newer", dir,
-		    (unsigned long long)fmt.version, SATCHEL_VERSION,
-		    STORE_VERSION, fmt.release[0] ? fmt.release : "a release");
+		    "format %llu; this one reads up to %d); install Satchel "
+		    "%s or newer", dir, (unsigned long long)fmt.version,
+		    STORE_VERSION, fmt.release[0] ? fmt.release :
+		    "the release that wrote it");
 	if (rc == STORE_ENOSTORE)
 		return fail_usage("%s is not a Satchel data directory (run "
 		    "'satchel init' first)", dir);
