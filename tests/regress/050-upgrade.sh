@@ -35,6 +35,10 @@ KILLS=${UPGRADE_KILL_ROUNDS:-3}
 build_prev() {
 	local tmp
 	[ -x "$OLD" ] && [ -x "$OLD_FILL" ] && return 0
+	if ! command -v git >/dev/null; then
+		fail "git is not installed: the previous release is built from git history (make deps)"
+		exit 1
+	fi
 	if ! git -C "$REPO" cat-file -e "$PREV_RELEASE^{commit}" 2>/dev/null; then
 		fail "previous release $PREV_RELEASE is not in this clone's history (shallow clone? run 'git fetch --unshallow')"
 		exit 1
