@@ -270,14 +270,19 @@ open_store(struct device *d, const char *dir)
 }
 
 /* The records a store holds were derived by another version's rules (an
- * upgrade): derive them again from the log, once, with the keys. */
+ * upgrade): derive them again from the log, once, with the keys. It can
+ * take a while on a big store, so the user is told why. */
 static int
 rebuild_derived(struct device *d)
 {
 	int rc = store_needs_rebuild(d->st);
 
-	if (rc == 1)
+	if (rc == 1) {
+		fprintf(stderr, "satchel: %s was written by another version "
+		    "of Satchel: rebuilding its records from its log, once\n",
+		    d->dir);
 		rc = store_rebuild(d->st, d->keyring);
+	}
 	return rc == 0 ? 0 : device_store_error(rc, d->dir);
 }
 

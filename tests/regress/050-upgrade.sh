@@ -160,7 +160,9 @@ words="old-founder-zebra-f old-founder-okapi-f old-founder-zebra-j old-founder-z
 old_entries=$("$OLD" -d "$u" status --json | grep -o '"entries":[0-9]*')
 "$NEW" -d "$u" status >"$TMP/out" 2>"$TMP/err"
 check "the new binary opens the old data directory" [ $? -eq 0 ]
-check "and writes nothing on stderr doing so" [ ! -s "$TMP/err" ]
+check "and says once that it rebuilds its records ($(cat "$TMP/err"))" sh -c \
+    "[ \$(wc -l <'$TMP/err') -eq 1 ] && grep -q 'rebuilding' '$TMP/err'"
+check "the next command does not rebuild again" sh -c "! '$NEW' -d '$u' status 2>&1 >/dev/null | grep -q rebuilding"
 check "it holds the same entries" sh -c "'$NEW' -d '$u' status --json | grep -q '$old_entries'"
 check "verify passes on the migrated directory" sh -c "'$NEW' -d '$u' verify >/dev/null"
 # shellcheck disable=SC2086
