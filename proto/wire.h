@@ -80,12 +80,18 @@ int	wire_hello_encode(msgpack_sbuffer *, const struct wire_hello *)
 int	wire_hello_decode(struct wire_hello *, const uint8_t *buf, size_t len)
 	    PROTO_WUR;
 
-/* An invite: what a new device needs to join, signed by the inviter. */
+/* An invite: what a new device needs to join, signed by the inviter.
+ * Its version is its own, apart from the sync protocol's, so that a
+ * newer hello does not stop older devices from joining. A newer invite
+ * than this device reads is refused naming its version: upgrade, then
+ * join. */
+#define INVITE_VERSION		1	/* Satchel 0.1 wrote WIRE_VERSION 1 */
 #define INVITE_SEALEDLEN	(32 + 48)	/* crypto_box_seal of 32 bytes */
 #define INVITE_MAX_ADDRS	4
 #define INVITE_PREFIX		"satchel-invite:"
 #define INVITE_MAX_BYTES	8192	/* an encoded invite, before base64 */
 struct invite {
+	uint8_t		 version;	/* set on a newer invite (-2) */
 	uint8_t		 team_id[WIRE_TEAMIDLEN];
 	uint8_t		 founder[PROTO_IDLEN];
 	uint8_t		 inviter[PROTO_IDLEN];
@@ -102,7 +108,8 @@ struct invite {
 /* Signs inv with the inviter's key and encodes it. */
 int	invite_encode(struct invite *, const uint8_t sk[PROTO_SKLEN],
 	    msgpack_sbuffer *) PROTO_WUR;
-/* Decodes and checks the inviter's signature. */
+/* Decodes and checks the inviter's signature. -1: not an invite, or
+ * damaged; -2: a newer version than INVITE_VERSION (inv->version). */
 int	invite_decode(struct invite *, const uint8_t *, size_t) PROTO_WUR;
 
 /*

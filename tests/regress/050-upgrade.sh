@@ -199,6 +199,13 @@ check "a bundle of a newer format is refused naming its version ($(cat "$TMP/err
     sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/err') -eq 1 ] && grep -q 'version 2' '$TMP/err'"
 check "and nothing of it is applied" [ "$before" = "$("$NEW" -d "$u" digest)" ]
 
+tok=satchel-invite:$(printf '\222\002\241x' | base64 | tr '+/' '-_' | tr -d '=\n')
+"$NEW" -d "$TMP/joiner" init --name Joiner >/dev/null
+"$NEW" -d "$TMP/joiner" join "$tok" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+check "an invite of a newer format is refused naming its version ($(cat "$TMP/err"))" \
+    sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/err') -eq 1 ] && grep -q 'invite version 2' '$TMP/err'"
+
 # kill -9 during the migration of a biggish old store.
 big=$TMP/big
 "$OLD" -d "$big" init --name Big >/dev/null

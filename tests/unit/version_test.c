@@ -5,8 +5,9 @@
  * version is refused, naming the release it needs, and nothing is written
  * to it; a damaged marker is no store. The envelope's: an entry of a newer
  * version is placed by its author and seq (proto_envelope_peek) though it
- * cannot be decoded. The rebuild of real entries, and old and new
- * binaries side by side, are in tests/regress/050-upgrade.sh.
+ * cannot be decoded. The invite's: a newer one is named. The rebuild of
+ * real entries, and old and new binaries side by side, are in
+ * tests/regress/050-upgrade.sh.
  */
 #include <sys/stat.h>
 
@@ -19,6 +20,7 @@
 #include <sodium.h>
 
 #include "store.h"
+#include "wire.h"
 #include "tap.h"
 
 #define LEN(a)	(sizeof(a) / sizeof((a)[0]))
@@ -347,6 +349,33 @@ test_envelope_peek(void)
 	msgpack_sbuffer_destroy(&fut);
 }
 
+/* An invite of a newer version is named, whatever its fields. */
+static void
+test_invite_newer(void)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct invite inv;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_uint8(&pk, INVITE_VERSION + 1);
+	mp_pack_str(&pk, "new", 3);
+	CHECK(invite_decode(&inv, (const uint8_t *)sb.data, sb.size) == -2);
+	CHECK(inv.version == INVITE_VERSION + 1);
+	/* This version with two fields, or no version: damaged. */
+	msgpack_sbuffer_clear(&sb);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_uint8(&pk, INVITE_VERSION);
+	mp_pack_str(&pk, "new", 3);
+	CHECK(invite_decode(&inv, (const uint8_t *)sb.data, sb.size) == -1);
+	msgpack_sbuffer_clear(&sb);
+	msgpack_pack_array(&pk, 0);
+	CHECK(invite_decode(&inv, (const uint8_t *)sb.data, sb.size) == -1);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 int
 main(void)
 {
@@ -356,6 +385,7 @@ main(void)
 		TAP_TEST(test_newer_refused),
 		TAP_TEST(test_damaged_marker),
 		TAP_TEST(test_envelope_peek),
+		TAP_TEST(test_invite_newer),
 	};
 
 	if (sodium_init() < 0)
