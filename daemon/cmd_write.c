@@ -213,7 +213,7 @@ static int
 add_elems(struct change *c, const struct record *r, const char *field,
     const char **elems, int n)
 {
-	if (set_count(r, field) + (size_t)n > PROTO_MAX_SET_ELEMS)
+	if (n > 0 && set_count(r, field) + (size_t)n > PROTO_MAX_SET_ELEMS)
 		return fail_usage("%s: at most %d values (remove some first)",
 		    field, PROTO_MAX_SET_ELEMS);
 	for (int i = 0; i < n; i++) {

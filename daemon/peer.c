@@ -532,20 +532,50 @@ handle_vector(struct conn *c, const struct wire_msg *m)
 	conn_pump(c);
 }
 
+/* An entry of a newer envelope version that continues the run: its
+ * author and seq are all this device can read of it (see proto.h). */
+static int
+newer_entry(const uint8_t *env, size_t len, size_t i, struct envelope *e,
+    uint64_t last, const uint8_t *author, unsigned *newer)
+{
+	uint64_t v;
+
+	if (proto_envelope_peek(env, len, &v, e->author, &e->seq) != 0 ||
+	    v <= PROTO_VERSION || (i > 0 && (memcmp(author, e->author,
+	    PROTO_IDLEN) != 0 || e->seq != last + 1)))
+		return 0;
+	*newer = (unsigned)v;
+	return 1;
+}
+
 /* Checks a batch is one author's run, in order, before any of it is
- * applied; sets author and the first and last seq. */
+ * applied; sets author and the first and last seq. A run may end with
+ * entries of a newer envelope version: *n counts those before them, and
+ * *newer is the first one's version (0: none); first is its seq if it
+ * comes first. */
 static int
 batch_shape(const struct wire_msg *m, uint8_t *author, uint64_t *first,
-    uint64_t *last)
+    uint64_t *last, size_t *n, unsigned *newer)
 {
+	*n = m->n;
+	*newer = 0;
 	for (size_t i = 0; i < m->n; i++) {
 		const uint8_t *env;
 		struct envelope e;
 		size_t len;
 
 		wire_entry_at(m, i, &env, &len);
-		if (proto_envelope_decode(&e, env, len) != 0)
+		if (proto_envelope_decode(&e, env, len) != 0 &&
+		    !newer_entry(env, len, i, &e, *last, author, newer))
 			return -1;
+		if (*newer != 0) {
+			if (i == 0) {
+				memcpy(author, e.author, PROTO_IDLEN);
+				*first = e.seq;
+			}
+			*n = i;
+			return 0;
+		}
 		if (i == 0) {
 			memcpy(author, e.author, PROTO_IDLEN);
 			*first = e.seq;
@@ -560,21 +590,24 @@ batch_shape(const struct wire_msg *m, uint8_t *author, uint64_t *first,
 /* Applies a batch in one transaction. Only its last entry's signature is
  * checked: the hash chain vouches for the rest. */
 static int
-apply_batch(struct conn *c, const struct wire_msg *m, size_t *added)
+apply_batch(struct conn *c, const struct wire_msg *m, size_t n,
+    size_t *added)
 {
 	struct store_txn *t;
 	int rc;
 
+	*added = 0;
+	if (n == 0)
+		return 0;
 	if ((rc = store_begin(c->srv->d->st, 0, &t)) != 0)
 		return rc;
-	*added = 0;
-	for (size_t i = 0; i < m->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const uint8_t *env;
 		size_t len;
 
 		wire_entry_at(m, i, &env, &len);
 		rc = store_apply_entry(t, c->srv->d->keyring, env, len,
-		    i == m->n - 1);
+		    i == n - 1);
 		if (rc == STORE_EDUP)
 			continue;
 		if (rc != 0) {
@@ -628,6 +661,26 @@ author_refusal(struct conn *c, const uint8_t *author)
 	return REFUSE_NOT_MEMBER;
 }
 
+/* The entries before the newer one are applied; the author is refused
+ * from it on, on this connection, until this device is upgraded. */
+static void
+refuse_newer(struct conn *c, const uint8_t *author, uint64_t seq,
+    unsigned version, size_t added)
+{
+	char id[13];
+
+	short_id(id, author);
+	net_log("%s: the entries of %s from seq %llu are of envelope version "
+	    "%u, newer than this Satchel reads (%u); they wait until this "
+	    "device is upgraded", who(c), id, (unsigned long long)seq,
+	    version, PROTO_VERSION);
+	vec_raise(&c->refused_in, author, 1, NULL);
+	send_refuse(c, author, REFUSE_NEWER);
+	c->received += added;
+	if (added > 0)
+		server_changed(c->srv);
+}
+
 static void
 handle_entries(struct conn *c, const struct wire_msg *m)
 {
@@ -636,11 +689,12 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 	struct store_txn *t;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	size_t added;
+	size_t added, n;
+	unsigned newer;
 	char id[13], why[160];
 	int rc, why_not;
 
-	if (batch_shape(m, author, &first, &last) != 0) {
+	if (batch_shape(m, author, &first, &last, &n, &newer) != 0) {
 		conn_close(c, "refused batch: not one author's entries in order");
 		return;
 	}
@@ -648,8 +702,13 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 		send_refuse(c, author, why_not);
 		return;
 	}
-	vec_raise(&c->theirs, author, last, NULL);	/* saved with the batch */
-	if ((rc = apply_batch(c, m, &added)) == STORE_EFORK) {
+	if (n > 0)	/* saved with the batch */
+		vec_raise(&c->theirs, author, last, NULL);
+	if ((rc = apply_batch(c, m, n, &added)) == 0 && newer != 0) {
+		refuse_newer(c, author, n > 0 ? last + 1 : first, newer, added);
+		return;
+	}
+	if (rc == STORE_EFORK) {
 		short_id(id, author);
 		net_log("%s: fork: it sent another entry %s:%llu than this "
 		    "device holds; that device's entries are not synced with "
@@ -710,7 +769,8 @@ handle_refuse(struct conn *c, const struct wire_msg *m)
 	if (vec_find(&c->refused_out, m->author) == NULL) {
 		short_id(id, m->author);
 		net_log("%s: it takes no entries of %s (%s)", who(c), id,
-		    m->seq == REFUSE_FORK ? "a fork" : "not a member there");
+		    m->seq == REFUSE_FORK ? "a fork" : m->seq == REFUSE_NEWER ?
+		    "a newer format than it reads" : "not a member there");
 		vec_raise(&c->refused_out, m->author, 1, NULL);
 	}
 	conn_pump(c);

@@ -530,10 +530,9 @@ decode_token(const char *token, struct invite *inv,
 	if (strncmp(token, INVITE_PREFIX, plen) != 0 ||
 	    sodium_base642bin(buf, INVITE_MAX_BYTES, token + plen,
 	    strlen(token + plen), NULL, &len, NULL,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-	    invite_decode(inv, buf, len) != 0)
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
 		return -1;
-	return 0;
+	return invite_decode(inv, buf, len);	/* -2: a newer invite */
 }
 
 static int
@@ -629,7 +628,12 @@ cmd_join(struct device *d, struct args *a)
 	char fp[20];
 	int rc;
 
-	if (decode_token(a->pos[0], &inv, buf) != 0)
+	if ((rc = decode_token(a->pos[0], &inv, buf)) == -2)
+		return fail_usage("join: this invite was made by a newer "
+		    "Satchel (invite version %u; this one reads %d); upgrade "
+		    "Satchel on this device, then join", (unsigned)inv.version,
+		    INVITE_VERSION);
+	if (rc != 0)
 		return fail_usage("join: not a valid invite (damaged or "
 		    "incomplete; copy the whole line 'satchel member add' "
 		    "printed)");

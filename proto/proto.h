@@ -15,8 +15,32 @@
 
 #define PROTO_WUR __attribute__((warn_unused_result))
 
-#define PROTO_VERSION		1	/* envelope format; bump on any change */
-#define PROTO_CHANGE_VERSION	2	/* change format written and understood */
+/*
+ * Versions. Every format carries one, and a device treats data of a newer
+ * version than it knows by one rule: what it can still check is stored,
+ * relayed and verified like any other, and applied once it understands
+ * it; what it cannot check is refused as narrowly as possible, never
+ * taking down more than that data.
+ *
+ * The envelope is what every device, a box included, hashes, chains and
+ * verifies. An envelope of a newer version cannot be checked (its hash or
+ * signature may be computed otherwise), and storing it unchecked would let
+ * anyone forge an author's next entry. So a device refuses that author's
+ * entries from the first newer one on, and only those: the author's
+ * earlier entries are applied, every other author and the connection go on
+ * (MSG_REFUSE, REFUSE_NEWER; a bundle skips them with a warning), and the
+ * device takes them once it is upgraded. Every version starts with
+ * [version, author, seq], so that a device can place an entry it cannot
+ * read (proto_envelope_peek).
+ *
+ * That makes an envelope bump cost every older device its author's later
+ * entries, so the envelope stays at version 1: what evolves is the change
+ * sealed inside it, which carries its own version and, being checked by
+ * its envelope, is stored and relayed whatever its version. Bump
+ * PROTO_VERSION only once every member is known to read the new one.
+ */
+#define PROTO_VERSION		1	/* envelope format; see above */
+#define PROTO_CHANGE_VERSION	2	/* change format understood */
 #define PROTO_IDLEN		32	/* device id: an ed25519 public key */
 #define PROTO_SKLEN		64	/* ed25519 secret key */
 #define PROTO_HASHLEN		32	/* BLAKE2b-256 entry hash */
@@ -186,6 +210,12 @@ size_t	proto_envelope_header(const struct envelope *,
 	    uint8_t out[PROTO_HEADER_MAX]);
 void	proto_envelope_hash(const struct envelope *,
 	    uint8_t out[PROTO_HASHLEN]);
+/* Reads the [version, author, seq] that every envelope version starts
+ * with, without checking the rest: to refuse an entry of a newer version
+ * than PROTO_VERSION by its author and seq. 0, or -1 if buf does not start
+ * so. Never vouches for anything: the entry is not verified. */
+int	proto_envelope_peek(const uint8_t *buf, size_t len, uint64_t *version,
+	    uint8_t author[PROTO_IDLEN], uint64_t *seq) PROTO_WUR;
 /* Seals pt into ct (pt_len + PROTO_TAGLEN bytes, caller-allocated), picks
  * a fresh nonce, and signs; e's header fields must be set already. */
 int	proto_envelope_seal(struct envelope *, const uint8_t key[PROTO_KEYLEN],

@@ -28,7 +28,9 @@ enum wire_type {
 /* Why a batch was refused; wire values. */
 enum wire_refusal {
 	REFUSE_NOT_MEMBER	= 1,	/* the author is no member of the team */
-	REFUSE_FORK		= 2	/* we hold another entry at that seq */
+	REFUSE_FORK		= 2,	/* we hold another entry at that seq */
+	REFUSE_NEWER		= 3	/* an envelope version we cannot check;
+					 * 0.1 reads any other value as 1 */
 };
 
 struct wire_msg {
@@ -78,12 +80,18 @@ int	wire_hello_encode(msgpack_sbuffer *, const struct wire_hello *)
 int	wire_hello_decode(struct wire_hello *, const uint8_t *buf, size_t len)
 	    PROTO_WUR;
 
-/* An invite: what a new device needs to join, signed by the inviter. */
+/* An invite: what a new device needs to join, signed by the inviter.
+ * Its version is its own, apart from the sync protocol's, so that a
+ * newer hello does not stop older devices from joining. A newer invite
+ * than this device reads is refused naming its version: upgrade, then
+ * join. */
+#define INVITE_VERSION		1	/* Satchel 0.1 wrote WIRE_VERSION 1 */
 #define INVITE_SEALEDLEN	(32 + 48)	/* crypto_box_seal of 32 bytes */
 #define INVITE_MAX_ADDRS	4
 #define INVITE_PREFIX		"satchel-invite:"
 #define INVITE_MAX_BYTES	8192	/* an encoded invite, before base64 */
 struct invite {
+	uint8_t		 version;	/* set on a newer invite (-2) */
 	uint8_t		 team_id[WIRE_TEAMIDLEN];
 	uint8_t		 founder[PROTO_IDLEN];
 	uint8_t		 inviter[PROTO_IDLEN];
@@ -100,7 +108,8 @@ struct invite {
 /* Signs inv with the inviter's key and encodes it. */
 int	invite_encode(struct invite *, const uint8_t sk[PROTO_SKLEN],
 	    msgpack_sbuffer *) PROTO_WUR;
-/* Decodes and checks the inviter's signature. */
+/* Decodes and checks the inviter's signature. -1: not an invite, or
+ * damaged; -2: a newer version than INVITE_VERSION (inv->version). */
 int	invite_decode(struct invite *, const uint8_t *, size_t) PROTO_WUR;
 
 /*
@@ -112,11 +121,22 @@ int	invite_decode(struct invite *, const uint8_t *, size_t) PROTO_WUR;
  * The MAC is BLAKE2b keyed with a key derived from the team's network key
  * and covers every byte before it, so a flipped byte, a cut file or
  * another team's bundle is refused before any entry is looked at.
+ *
+ * The version is the file's own, apart from the sync protocol's: a newer
+ * hello or sync message does not make older devices refuse bundles. The
+ * magic and the version byte stay where they are in every version; all
+ * after them may change. A bundle of a newer version than this device
+ * knows cannot be checked (its MAC or framing may differ), so it is
+ * refused whole, naming the version: the file is the user's input, and
+ * the fix is to upgrade this device. What it carries is envelopes, each
+ * taken by the same rule as over the network (see proto.h).
  */
 #define BUNDLE_MAGIC		"SATCHELB"
+#define BUNDLE_VERSION		1	/* Satchel 0.1 wrote WIRE_VERSION 1 */
 #define BUNDLE_HEADER_LEN	(8 + 1 + WIRE_TEAMIDLEN + PROTO_IDLEN + 8)
 #define BUNDLE_MACLEN		32
 struct bundle {
+	uint8_t		 version;	/* set whenever the magic matched */
 	uint8_t		 team_id[WIRE_TEAMIDLEN];
 	uint8_t		 exporter[PROTO_IDLEN];
 	uint64_t	 count;
@@ -127,7 +147,9 @@ void	bundle_header(uint8_t out[BUNDLE_HEADER_LEN], const uint8_t *team_id,
 	    const uint8_t *exporter, uint64_t count);
 void	bundle_mac(uint8_t out[BUNDLE_MACLEN], const uint8_t *key,
 	    const uint8_t *buf, size_t len);
-/* Checks form, MAC and entry framing of a whole bundle held in memory. */
+/* Checks form, MAC and entry framing of a whole bundle held in memory.
+ * -1: not a bundle, cut short or malformed; -2: the MAC does not match;
+ * -3: a newer version than BUNDLE_VERSION (b->version says which). */
 int	bundle_open(struct bundle *, const uint8_t *buf, size_t len,
 	    const uint8_t key[32]) PROTO_WUR;
 /* The next envelope, or 0 when none is left. */

@@ -1131,9 +1131,11 @@ test_bundle_flipped_bytes(void)
 	for (size_t i = 0; i < len; i++)
 		for (size_t k = 0; k < LEN(masks); k++) {
 			/* The magic and version say "not a bundle" (-1)
-			 * before the MAC is computed; every other byte is
-			 * the MAC's to refuse (-2). */
-			int want = i < 9 ? -1 : -2;
+			 * or "a newer bundle" (-3) before the MAC is
+			 * computed; every other byte is the MAC's to refuse
+			 * (-2). */
+			int want = i < 8 ? -1 : i > 8 ? -2 :
+			    (p[i] ^ masks[k]) > BUNDLE_VERSION ? -3 : -1;
 
 			p[i] ^= masks[k];
 			rc = bundle_open(&b, p, len, bundle_key_a);
@@ -1148,6 +1150,27 @@ test_bundle_flipped_bytes(void)
 			p[i] ^= masks[k];
 		}
 	CHECK(bundle_open(&b, p, len, bundle_key_a) == 0);	/* restored */
+	free(p);
+}
+
+/* A newer version is named, whatever follows it: its layout may differ. */
+static void
+test_bundle_newer_version(void)
+{
+	static const size_t cuts[] = { 9, 10, BUNDLE_HEADER_LEN };
+	struct bundle b;
+	size_t len;
+	uint8_t *p;
+
+	p = make_bundle(bundle_lens, 3, 3, bundle_key_a, &len);
+	CHECK(p[8] == BUNDLE_VERSION);
+	p[8] = BUNDLE_VERSION + 1;
+	CHECK(bundle_open(&b, p, len, bundle_key_a) == -3);
+	CHECK(b.version == BUNDLE_VERSION + 1);
+	for (size_t i = 0; i < LEN(cuts); i++)
+		CHECK(bundle_open(&b, p, cuts[i], bundle_key_a) == -3);
+	p[8] = 0;	/* no version before the first */
+	CHECK(bundle_open(&b, p, len, bundle_key_a) == -1);
 	free(p);
 }
 
@@ -1273,16 +1296,19 @@ test_bundle_framing(void)
 		free(p);
 	}
 
-	/* Not a bundle: wrong magic or version, MAC right. */
+	/* Not a bundle: wrong magic or version 0; a newer one, MAC right. */
 	p = make_bundle(bundle_lens, 3, 3, bundle_key_a, &len);
 	p[0] = 'X';
 	remac(p, len);
 	CHECK(bundle_open(&b, p, len, bundle_key_a) == -1);
 	p[0] = 'S';
-	p[8] = WIRE_VERSION + 1;
+	p[8] = 0;
 	remac(p, len);
 	CHECK(bundle_open(&b, p, len, bundle_key_a) == -1);
-	p[8] = WIRE_VERSION;
+	p[8] = BUNDLE_VERSION + 1;
+	remac(p, len);
+	CHECK(bundle_open(&b, p, len, bundle_key_a) == -3);
+	p[8] = BUNDLE_VERSION;
 	remac(p, len);
 	CHECK(bundle_open(&b, p, len, bundle_key_a) == 0);
 	free(p);
@@ -1354,6 +1380,7 @@ TAP_MAIN(
 	TAP_TEST(test_invite_refuses_addrs),
 	TAP_TEST(test_bundle_round_trip),
 	TAP_TEST(test_bundle_flipped_bytes),
+	TAP_TEST(test_bundle_newer_version),
 	TAP_TEST(test_bundle_wrong_key),
 	TAP_TEST(test_bundle_truncated),
 	TAP_TEST(test_bundle_framing),
