@@ -30,6 +30,7 @@ struct status {
 	size_t		 npeers;
 	uint64_t	 entries;
 	int		 conflicts;
+	struct clock_verdict clock;
 };
 
 static struct peer_status *
@@ -157,6 +158,27 @@ print_text(const struct status *s)
 		    (unsigned long long)p->we_lack,
 		    (unsigned long long)p->they_lack);
 	}
+	if (s->clock.off)
+		printf("clock    warning: %s\n", s->clock.text);
+	else
+		printf("clock    within an hour of the peers' clocks seen "
+		    "lately\n");
+}
+
+static void
+print_clock_json(const struct clock_verdict *v)
+{
+	static const char *const off[] = { "", "this device", "peer",
+	    "unsure" };
+	char id[2 * PROTO_IDLEN + 1] = "";
+
+	if (v->off == CLOCK_OFF_PEER || v->off == CLOCK_OFF_UNSURE)
+		sodium_bin2hex(id, sizeof(id), v->device, PROTO_IDLEN);
+	printf(",\"clock\":{\"ok\":%s,\"off\":\"%s\",\"device\":\"%s\","
+	    "\"offset_ms\":%lld,\"warning\":", v->off ? "false" : "true",
+	    off[v->off], id, (long long)v->offset_ms);
+	json_str(v->text);
+	putchar('}');
 }
 
 static void
@@ -184,7 +206,9 @@ print_json(const struct status *s)
 		    (unsigned long long)p->we_lack,
 		    (unsigned long long)p->they_lack);
 	}
-	printf("]}\n");
+	putchar(']');
+	print_clock_json(&s->clock);
+	printf("}\n");
 }
 
 int
@@ -205,6 +229,8 @@ cmd_status(struct device *d, struct args *a)
 	    (rc = store_meta_each(s->t, "peer:", peer_cb, s)) == 0 &&
 	    (rc = store_meta_each(s->t, "pstat:", pstat_cb, s)) == 0)
 		rc = store_records_each(s->t, 0, conflict_cb, s);
+	if (rc == 0)
+		rc = clock_verdict(s->t, now_ms(), &s->clock);
 	for (size_t i = 0; i < s->ours.n; i++)
 		s->entries += s->ours.items[i].seq;
 	for (size_t i = 0; rc == 0 && i < s->npeers; i++)
