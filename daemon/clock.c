@@ -170,6 +170,7 @@ clock_verdict(struct store_txn *t, uint64_t now, struct clock_verdict *v)
 	if ((rc = store_meta_each(t, "pclock:", pclock_cb, &w)) != 0 ||
 	    w.n == 0)
 		return rc;
+	v->npeers = w.n;
 	team = team_offset(&w, &tie);
 	if (tie) {
 		size_t far = 0;
@@ -255,19 +256,20 @@ clock_warn(struct device *d)
 	store_abort(t);
 }
 
-/* Remembers when an entry stamped far from now arrived, for history. */
+/* Remembers when an entry stamped more than CLOCK_WARN_MS after now
+ * arrived, for history. A write cannot arrive before it was made, so
+ * such a stamp proves a wrong clock. One stamped long before it arrived
+ * proves nothing (it was written offline, or came the long way round),
+ * so those are not kept: a new laptop that receives a team's whole past
+ * would otherwise keep a row per entry. */
 int
 clock_note_received(struct store_txn *t, const uint8_t *env, size_t len,
     uint64_t now)
 {
 	struct envelope e;
-	uint64_t stamp;
 
-	if (proto_envelope_decode(&e, env, len) != 0)
-		return 0;
-	stamp = proto_hlc_ms(e.hlc);
-	if (stamp <= now + (uint64_t)CLOCK_WARN_MS &&
-	    stamp + (uint64_t)CLOCK_WARN_MS >= now)
+	if (proto_envelope_decode(&e, env, len) != 0 ||
+	    proto_hlc_ms(e.hlc) <= now + (uint64_t)CLOCK_WARN_MS)
 		return 0;
 	return store_received_put(t, e.author, e.seq, now);
 }

@@ -75,16 +75,13 @@ struct hist_walk {
 	int		 count;
 };
 
-/* A write can never arrive before it was made, so one stamped more than
- * CLOCK_WARN_MS after it arrived here was made under a clock that was
- * ahead (or this device's was behind). One stamped long before it
- * arrived was written offline that long, or under a clock behind. */
-#define HIST_LATE_MS	(INT64_C(30) * 86400 * 1000)
-
+/* When this device received a write stamped more than CLOCK_WARN_MS
+ * after that moment (see clock_note_received): one of the two clocks was
+ * wrong, most likely the writer's. */
 struct hist_clock {
-	uint64_t	 received_ms;	/* 0: not recorded (on time) */
-	const char	*kind;		/* "ahead", "late" or "" */
-	char		 text[96];
+	uint64_t	 received_ms;	/* 0: not kept (on time) */
+	const char	*kind;		/* "ahead" or "" */
+	char		 text[128];
 };
 
 static void
@@ -99,16 +96,13 @@ hist_clock(struct hist_walk *w, const struct envelope *e,
 	if (store_received_get(w->t, e->author, e->seq, &hc->received_ms) != 0)
 		return;
 	d = (int64_t)proto_hlc_ms(e->hlc) - (int64_t)hc->received_ms;
+	if (d <= CLOCK_WARN_MS)
+		return;
 	clock_span(span, sizeof(span), d);
-	if (d > CLOCK_WARN_MS) {
-		hc->kind = "ahead";
-		snprintf(hc->text, sizeof(hc->text), "stamped %s after it "
-		    "arrived here: the writer's clock was ahead", span);
-	} else if (d < -HIST_LATE_MS) {
-		hc->kind = "late";
-		snprintf(hc->text, sizeof(hc->text), "arrived here %s after "
-		    "its stamp", span);
-	}
+	hc->kind = "ahead";
+	snprintf(hc->text, sizeof(hc->text), "stamped %s after it arrived "
+	    "here: the writer's clock was ahead, or this device's behind",
+	    span);
 }
 
 static void

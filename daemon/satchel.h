@@ -222,6 +222,7 @@ struct clock_verdict {
 	int		off;		/* enum clock_off */
 	uint8_t		device[PROTO_IDLEN];	/* PEER, UNSURE */
 	int64_t		offset_ms;	/* how far the clock that is off is */
+	size_t		npeers;		/* peers' clocks seen lately */
 	char		text[512];	/* one line: who, how far, the fix */
 };
 int	clock_peer_save(struct store_txn *, const uint8_t *peer,

@@ -160,9 +160,11 @@ print_text(const struct status *s)
 	}
 	if (s->clock.off)
 		printf("clock    warning: %s\n", s->clock.text);
+	else if (s->clock.npeers > 0)
+		printf("clock    within an hour of the clocks of %zu peers "
+		    "seen lately\n", s->clock.npeers);
 	else
-		printf("clock    within an hour of the peers' clocks seen "
-		    "lately\n");
+		printf("clock    no peer's clock seen lately\n");
 }
 
 static void
@@ -175,8 +177,9 @@ print_clock_json(const struct clock_verdict *v)
 	if (v->off == CLOCK_OFF_PEER || v->off == CLOCK_OFF_UNSURE)
 		sodium_bin2hex(id, sizeof(id), v->device, PROTO_IDLEN);
 	printf(",\"clock\":{\"ok\":%s,\"off\":\"%s\",\"device\":\"%s\","
-	    "\"offset_ms\":%lld,\"warning\":", v->off ? "false" : "true",
-	    off[v->off], id, (long long)v->offset_ms);
+	    "\"offset_ms\":%lld,\"peers_seen\":%zu,\"warning\":",
+	    v->off ? "false" : "true", off[v->off], id,
+	    (long long)v->offset_ms, v->npeers);
 	json_str(v->text);
 	putchar('}');
 }

@@ -27,38 +27,48 @@ hlc_of_ms(uint64_t ms)
 	return (ms > HLC_MS_MAX ? HLC_MS_MAX : ms) << HLC_COUNTER_BITS;
 }
 
-/* The greatest clock value a device whose wall clock reads wall_ms keeps. */
 static uint64_t
-hlc_cap(uint64_t wall_ms)
+ahead_ms(uint64_t wall_ms)
 {
-	uint64_t ms = wall_ms > HLC_MS_MAX - HLC_MAX_AHEAD_MS ? HLC_MS_MAX :
+	return wall_ms > HLC_MS_MAX - HLC_MAX_AHEAD_MS ? HLC_MS_MAX :
 	    wall_ms + HLC_MAX_AHEAD_MS;
-
-	return hlc_of_ms(ms) | ((UINT64_C(1) << HLC_COUNTER_BITS) - 1);
 }
 
-/* A last value past the cap is ignored: see the top of the file. */
+/* The greatest clock value kept by a device whose wall clock reads
+ * wall_ms: the last counter value of the millisecond a day ahead. */
+static uint64_t
+hlc_limit(uint64_t wall_ms)
+{
+	return hlc_of_ms(ahead_ms(wall_ms)) |
+	    ((UINT64_C(1) << HLC_COUNTER_BITS) - 1);
+}
+
+/* A last value past the limit is ignored: see the top of the file. At
+ * the limit itself the clock stays (the counter is spent), so it never
+ * passes it; (hlc, author, seq) still orders the writes. */
 uint64_t
 proto_hlc_now(uint64_t last, uint64_t wall_ms)
 {
-	uint64_t wall = hlc_of_ms(wall_ms);
+	uint64_t wall = hlc_of_ms(wall_ms), limit = hlc_limit(wall_ms);
 
-	if (wall > last || last > hlc_cap(wall_ms))
+	if (wall > last || last > limit)
 		return wall;
-	return last == UINT64_MAX ? last : last + 1;	/* saturate, never wrap */
+	return last == limit ? last : last + 1;
 }
 
-/* A remote clock is adopted only up to the cap; its entries still merge,
- * ranked by their own stamp among concurrent writes. A stale last value
- * past the cap is dropped here too, so what is stored stays within it. */
+/* A remote clock is adopted only up to the limit; one past it counts as
+ * the limit's millisecond with counter 0, so the writes after it still
+ * count up. Its entries still merge, ranked by their own stamp among
+ * concurrent writes. A stale last value past the limit is dropped here
+ * too, so what is stored stays within it. */
 uint64_t
 proto_hlc_seen(uint64_t last, uint64_t remote, uint64_t wall_ms)
 {
-	uint64_t cap = hlc_cap(wall_ms);
+	uint64_t limit = hlc_limit(wall_ms);
 
-	if (remote > cap)
-		remote = cap;
-	if (last > cap)
+	if (remote > limit)
+		remote = hlc_of_ms(ahead_ms(wall_ms));
+	if (last > limit)
 		last = hlc_of_ms(wall_ms);
 	return remote > last ? remote : last;
 }

@@ -7,6 +7,16 @@
 # SATCHEL_CLOCK_OFFSET, which only test builds honour.
 . "$(dirname "$0")/lib.sh"
 
+# On any failure, the logs are shown at the end.
+FAILED=""
+fail() { _tap_n=$((_tap_n + 1)); echo "not ok $_tap_n - $*"; FAILED=1; }
+show_logs() {
+	[ -n "$FAILED" ] || return 0
+	for f in "$TMP"/*.log "$TMP"/*.err; do
+		[ -f "$f" ] && sed "s|^|# $(basename "$f"): |" "$f"
+	done
+}
+
 a=$TMP/a s=$TMP/s x=$TMP/box
 make_team "$a" "$s"
 add_box "$a" "$x"
@@ -41,8 +51,8 @@ ms_now() { python3 -c 'import time; print(int(time.time() * 1000))'; }
 day=86400000 hour=3600000
 
 ana=$("$SATCHEL" -d "$a" student add "Ana Lopez")
-check "A syncs with the box" "$SATCHEL" -d "$a" sync "$box" 2>/dev/null
-check "the skewed laptop syncs with the box" sk sync "$box" 2>/dev/null
+check "A syncs with the box" "$SATCHEL" -d "$a" sync "$box" 2>"$TMP/a.sync.err"
+check "the skewed laptop syncs with the box" sk sync "$box" 2>"$TMP/s.sync1.err"
 sk student edit "$ana" --needs "written two years ahead" >/dev/null 2>&1
 check "the skewed laptop syncs with A" sk sync "$pa" 2>"$TMP/s.sync.err"
 check "and with the box again" sk sync "$box" 2>/dev/null
@@ -126,3 +136,4 @@ check "the fixed laptop's status too" sh -c \
     "$SATCHEL -d $s status --json 2>/dev/null | jq -e '.clock.ok' >/dev/null"
 check "history still marks the write made under the wrong clock" \
     grep -q "written two years ahead.*clock:" "$TMP/h.txt"
+show_logs
