@@ -49,6 +49,31 @@ clock_peer_save(struct store_txn *t, const uint8_t *peer, int64_t offset_ms,
 	return store_meta_put(t, key, val, strlen(val));
 }
 
+/* The offset last seen for peer, whenever it was: 0, or STORE_ENOTFOUND
+ * if its clock was never seen. */
+int
+clock_peer_offset(struct store_txn *t, const uint8_t *peer, int64_t *offset)
+{
+	char key[80], hex[2 * PROTO_IDLEN + 1], buf[64];
+	long long off;
+	const void *v;
+	size_t len;
+	int rc;
+
+	sodium_bin2hex(hex, sizeof(hex), peer, PROTO_IDLEN);
+	snprintf(key, sizeof(key), "pclock:%s", hex);
+	if ((rc = store_meta_get(t, key, &v, &len)) != 0)
+		return rc;
+	if (len >= sizeof(buf))
+		return STORE_ENOTFOUND;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	if (sscanf(buf, "%lld", &off) != 1)
+		return STORE_ENOTFOUND;
+	*offset = off;
+	return 0;
+}
+
 static int
 pclock_cb(const char *key, size_t klen, const void *val, size_t vlen,
     void *arg)
@@ -122,13 +147,13 @@ clock_span(char *out, size_t len, int64_t ms)
 		    86400000)));
 	else if (a >= UINT64_C(2) * 86400000)
 		snprintf(out, len, "%llu days",
-		    (unsigned long long)(a / 86400000));
+		    (unsigned long long)((a + 43200000) / 86400000));
 	else if (a >= UINT64_C(2) * 3600000)
 		snprintf(out, len, "%llu hours",
-		    (unsigned long long)(a / 3600000));
+		    (unsigned long long)((a + 1800000) / 3600000));
 	else
 		snprintf(out, len, "%llu minutes",
-		    (unsigned long long)(a / 60000));
+		    (unsigned long long)((a + 30000) / 60000));
 }
 
 /* "5be1c9a0d2e4 (Ms. Rivera)", by the team's membership records. */

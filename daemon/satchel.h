@@ -228,6 +228,8 @@ struct clock_verdict {
 int	clock_peer_save(struct store_txn *, const uint8_t *peer,
 	    int64_t offset_ms, uint64_t now);
 int	clock_verdict(struct store_txn *, uint64_t now, struct clock_verdict *);
+int	clock_peer_offset(struct store_txn *, const uint8_t *peer,
+	    int64_t *offset_ms);
 void	clock_peer_seen(struct device *, const uint8_t *peer,
 	    uint64_t wall_ms, const char *addr);
 /* Prints the verdict on stderr as one warning line, if a clock is off. */

@@ -20,6 +20,8 @@ struct peer_status {
 	int		connected;
 	uint64_t	last_ms;
 	uint64_t	we_lack, they_lack;
+	int		clock_known;
+	int64_t		clock_ms;	/* its clock minus ours, last seen */
 };
 
 struct status {
@@ -104,6 +106,7 @@ peer_gaps(struct status *s, struct peer_status *p)
 
 	if (!p->id_known || vec_load_peer(&theirs, s->t, p->id) != 0)
 		return;
+	p->clock_known = clock_peer_offset(s->t, p->id, &p->clock_ms) == 0;
 	for (size_t i = 0; i < s->ours.n; i++) {
 		uint64_t t = vec_seq(&theirs, s->ours.items[i].author);
 
@@ -127,6 +130,23 @@ conflict_cb(const struct record *r, void *arg)
 	for (size_t i = 0; i < r->nregs; i++)
 		s->conflicts += r->regs[i].nheads > 1;
 	return 0;
+}
+
+/* How far the peer's clock was from ours when it last connected. */
+static void
+print_peer_clock(const struct peer_status *p)
+{
+	char span[32];
+
+	if (!p->clock_known)
+		putchar('\n');
+	else if (p->clock_ms > -CLOCK_WARN_MS && p->clock_ms < CLOCK_WARN_MS)
+		printf("  its clock agrees\n");
+	else {
+		clock_span(span, sizeof(span), p->clock_ms);
+		printf("  its clock %s %s\n", span, p->clock_ms > 0 ? "ahead" :
+		    "behind");
+	}
 }
 
 static void
@@ -153,10 +173,11 @@ print_text(const struct status *s)
 		}
 		sodium_bin2hex(id, sizeof(id), p->id, PROTO_IDLEN);
 		printf("peer     %s  %.12s  %s  last sync %s  this device lacks "
-		    "%llu, it lacks %llu\n", p->addr, p->id_known ? id : "?",
+		    "%llu, it lacks %llu", p->addr, p->id_known ? id : "?",
 		    p->connected ? "connected" : "not connected", when,
 		    (unsigned long long)p->we_lack,
 		    (unsigned long long)p->they_lack);
+		print_peer_clock(p);
 	}
 	if (s->clock.off)
 		printf("clock    warning: %s\n", s->clock.text);
@@ -203,11 +224,15 @@ print_json(const struct status *s)
 		printf("%s{\"addr\":", i ? "," : "");
 		json_str(p->addr);
 		printf(",\"device\":\"%s\",\"connected\":%s,\"last_sync_ms\":"
-		    "%llu,\"this_lacks\":%llu,\"it_lacks\":%llu}",
+		    "%llu,\"this_lacks\":%llu,\"it_lacks\":%llu",
 		    p->id_known ? id : "", p->connected ? "true" : "false",
 		    (unsigned long long)p->last_ms,
 		    (unsigned long long)p->we_lack,
 		    (unsigned long long)p->they_lack);
+		if (p->clock_known)
+			printf(",\"clock_offset_ms\":%lld",
+			    (long long)p->clock_ms);
+		putchar('}');
 	}
 	putchar(']');
 	print_clock_json(&s->clock);

@@ -99,6 +99,10 @@ check "status --json on A names it" sh -c \
     "jq -e '.clock.ok == false and .clock.off == \"peer\" and (.clock.device | startswith(\"$sid\"))' $TMP/st.json >/dev/null"
 check "status --json on the skewed laptop says this device" sh -c \
     "sk() { SATCHEL_CLOCK_OFFSET=+2y $SATCHEL -d $s \"\$@\"; }; sk status --json 2>/dev/null | jq -e '.clock.off == \"this device\" and .clock.offset_ms > 0' >/dev/null"
+check "status on A shows the skewed laptop's clock on its peer line" sh -c \
+    "$SATCHEL -d $a status 2>/dev/null | grep -q '^peer .*  $sid.*its clock 2 years ahead'"
+check "and its offset in --json" sh -c \
+    "jq -e '[.peers[] | select(.device | startswith(\"$sid\"))][0].clock_offset_ms > 700 * 86400000' $TMP/st.json >/dev/null"
 check "A's log names the skewed laptop" grep -q "warning: the clock of $sid" "$a.log"
 check "the box's log too" grep -q "warning: the clock of $sid" "$x.log"
 check "the skewed laptop's sync log says it is off" \
