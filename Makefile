@@ -18,8 +18,9 @@ WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wwrite-strings -Wundef -Werror
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iproto -Istore -Idaemon
 OPT	?= -O2 -g
+# Test builds also honour SATCHEL_CLOCK_OFFSET (store/clock.c).
 SAN	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
-	   -fno-sanitize-recover=all
+	   -fno-sanitize-recover=all -DSATCHEL_TEST_CLOCK
 
 PROTO_SRC  = $(wildcard proto/*.c)
 STORE_SRC  = $(wildcard store/*.c)

@@ -223,6 +223,8 @@ apply_bundle(struct device *d, struct store_txn *t, struct bundle *b,
 			continue;
 		}
 		rc = store_apply_entry(t, d->keyring, env, len, 1);
+		if (rc == 0)
+			rc = clock_note_received(t, env, len, now_ms());
 		if (rc == STORE_EDUP)
 			im->held++;
 		else if (rc != 0)

@@ -301,6 +301,10 @@ run(const struct command *c, const char *dir, int argc, char **argv)
 		    "up entries but cannot read or write records", c->name);
 	else
 		rc = c->fn(&d, &a);
+	/* A clock far from the peers' is said after every command but a
+	 * refused one (one line, exit 2) and status, which shows it. */
+	if (rc != EXIT_USAGE && c->fn != cmd_status)
+		clock_warn(&d);
 	device_close(&d);
 	return rc;
 }

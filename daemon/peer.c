@@ -29,7 +29,7 @@ void
 net_log(const char *fmt, ...)
 {
 	char when[32];
-	time_t now = time(NULL);
+	time_t now = (time_t)(now_ms() / 1000);
 	struct tm tm;
 	va_list ap;
 
@@ -297,6 +297,21 @@ hs_send(struct conn *c, const uint8_t *payload, size_t plen)
 	return send_frame(c, 2, msg, len);
 }
 
+/* The first handshake message says which versions we speak, so that the
+ * responder answers in a hello we can read (see wire.h). */
+static void
+send_offer(struct conn *c)
+{
+	msgpack_sbuffer sb;
+
+	msgpack_sbuffer_init(&sb);
+	if (wire_offer_encode(&sb, WIRE_PROTO_VERSION) != 0)
+		conn_close(c, "cannot build the handshake offer");
+	else
+		hs_send(c, (const uint8_t *)sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 void
 conn_start_handshake(struct conn *c)
 {
@@ -311,7 +326,7 @@ conn_start_handshake(struct conn *c)
 	}
 	uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb, conn_read_cb);
 	if (c->initiator)
-		hs_send(c, NULL, 0);
+		send_offer(c);
 }
 
 /* The identity in the payload must be the one the static key belongs to,
@@ -357,6 +372,9 @@ check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 		return -1;
 	}
 	c->authenticated = 1;
+	c->version = h.version;
+	if (h.version >= 2)
+		clock_peer_seen(c->srv->d, c->remote, h.wall_ms, c->addr);
 	return 0;
 }
 
@@ -370,6 +388,8 @@ make_hello(struct conn *c, msgpack_sbuffer *sb)
 
 	memset(&h, 0, sizeof(h));
 	memcpy(h.id, c->srv->d->id, PROTO_IDLEN);
+	h.version = c->version >= 2 ? WIRE_PROTO_VERSION : 1;
+	h.wall_ms = now_ms();
 	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) != 0)
 		return -1;
 	if (team_proof(c->srv->d, t, h.id, &h) != 0)
@@ -443,6 +463,11 @@ handle_handshake(struct conn *c, const uint8_t *msg, size_t len)
 		conn_close(c, c->initiator ? "refused: the handshake reply "
 		    "does not verify" : "refused: handshake failed (wrong "
 		    "network key, or not a Satchel device)");
+		return;
+	}
+	if (!c->initiator && !noise_hs_done(&c->hs) &&
+	    wire_offer_decode(&c->version, payload, plen) != 0) {
+		conn_close(c, "refused: malformed handshake offer");
 		return;
 	}
 	if ((c->initiator || noise_hs_done(&c->hs)) &&
@@ -610,6 +635,8 @@ apply_batch(struct conn *c, const struct wire_msg *m, size_t n,
 		    i == n - 1);
 		if (rc == STORE_EDUP)
 			continue;
+		if (rc == 0)
+			rc = clock_note_received(t, env, len, now_ms());
 		if (rc != 0) {
 			store_abort(t);
 			return rc;

@@ -43,16 +43,13 @@ fail(const char *fmt, ...)
 uint64_t
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return store_wall_ms();
 }
 
 void
 today(char out[11])
 {
-	time_t t = time(NULL);
+	time_t t = (time_t)(now_ms() / 1000);
 	struct tm tm;
 
 	localtime_r(&t, &tm);

@@ -229,8 +229,17 @@ int	proto_envelope_open(const struct envelope *,
 void	proto_key_id(const uint8_t key[PROTO_KEYLEN],
 	    uint8_t out[PROTO_KEYIDLEN]);
 
-/* hlc.c: hybrid logical clock, 48-bit milliseconds and a 16-bit counter. */
+/* hlc.c: hybrid logical clock, 48-bit milliseconds and a 16-bit counter.
+ * The most a clock runs ahead of its own wall clock: a day, so that one
+ * laptop with a dead clock battery cannot drag the team into next year,
+ * while a laptop a few hours behind its colleagues still orders its edits
+ * after theirs. */
+#define PROTO_HLC_MAX_AHEAD_MS	(UINT64_C(24) * 3600 * 1000)
+/* The next clock value for a local write; a last value more than
+ * PROTO_HLC_MAX_AHEAD_MS past wall_ms is ignored (see hlc.c for why). */
 uint64_t proto_hlc_now(uint64_t last, uint64_t wall_ms);
+/* The clock after seeing remote: adopted up to PROTO_HLC_MAX_AHEAD_MS past
+ * wall_ms, never further. */
 uint64_t proto_hlc_seen(uint64_t last, uint64_t remote, uint64_t wall_ms);
 uint64_t proto_hlc_ms(uint64_t hlc);
 

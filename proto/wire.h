@@ -62,18 +62,49 @@ void	wire_pack_bye(msgpack_packer *);
 void	wire_pack_refuse(msgpack_packer *, const uint8_t *author,
 	    uint64_t why);
 
-/* The handshake payload that travels with a static key: [version, the
- * ed25519 identity, [proof...]]. The receiver checks the identity converts
- * to that static key. The proofs are the signed membership entries that
- * chain the sender to the team's founder, so a device that has not synced
- * yet can still tell a member from a stranger. */
+/*
+ * The peer protocol's version. The rule: each device says the highest
+ * version it speaks, both speak the lower of the two, and a device never
+ * refuses a peer for speaking a newer one. Version 1 is the first release,
+ * whose hello has no clock; version 2 adds the offer and the clock.
+ *
+ * The offer is the payload of the first handshake message, which only the
+ * initiator sends before it has seen anything of the responder:
+ *	[version, ...]	(a version-1 device sends an empty payload)
+ * so the responder knows which hello the initiator reads before it sends
+ * its own; the initiator has the responder's hello before it sends its
+ * own. Fields after the ones known are a newer device's: ignored.
+ */
+#define WIRE_PROTO_VERSION	2
+#define WIRE_OFFER_MAX		1024
+#define WIRE_HELLO_MAX_FIELDS	16	/* room for newer versions' fields */
+#define WIRE_MAX_WALL_MS	((UINT64_C(1) << 48) - 1)
+int	wire_offer_encode(msgpack_sbuffer *, unsigned version) PROTO_WUR;
+/* An empty offer is version 1; -1 if malformed. */
+int	wire_offer_decode(unsigned *version, const uint8_t *buf, size_t len)
+	    PROTO_WUR;
+/* The version spoken with a peer that speaks at most theirs. */
+unsigned wire_version_spoken(unsigned theirs);
+
+/* The handshake payload that travels with a static key:
+ *	version 1:	[1, the ed25519 identity, [proof...]]
+ *	version 2 on:	[version, identity, [proof...], wall_ms, ...]
+ * The receiver checks the identity converts to that static key. The
+ * proofs are the signed membership entries that chain the sender to the
+ * team's founder, so a device that has not synced yet can still tell a
+ * member from a stranger. wall_ms is the sender's wall clock when it sent
+ * the hello, so each side learns how far apart their clocks are. A hello
+ * is encoded in the form its reader knows: the legacy form for version 1,
+ * else carrying the highest version the sender speaks. */
 #define WIRE_HELLO_MAX		16384
 #define WIRE_MAX_PROOFS		8
 struct wire_hello {
+	unsigned	 version;	/* as sent; 1 has no wall_ms */
 	uint8_t		 id[PROTO_IDLEN];
 	size_t		 nproofs;
 	const uint8_t	*proofs[WIRE_MAX_PROOFS];	/* borrowed */
 	size_t		 proof_lens[WIRE_MAX_PROOFS];
+	uint64_t	 wall_ms;	/* 0 in version 1 */
 };
 int	wire_hello_encode(msgpack_sbuffer *, const struct wire_hello *)
 	    PROTO_WUR;

@@ -61,10 +61,7 @@ store_log_get(struct store_txn *t, const uint8_t *author, uint64_t seq,
 static uint64_t
 wall_ms_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return store_wall_ms();
 }
 
 static int

@@ -118,9 +118,21 @@ int		 record_deleted(const struct record *);
 int		 rec_elem_present(const struct rec_elem *);
 int		 write_ref_cmp(const struct write_ref *, const struct write_ref *);
 
+/* clock.c: the wall clock in ms since the epoch, the one every part of
+ * Satchel reads (test builds may shift it; see clock.c). */
+uint64_t	 store_wall_ms(void);
+
 /* store.c */
 struct store;
 struct store_txn;
+
+/* received.c: when this device received entry (author, seq), recorded by
+ * the caller for the entries it wants to remember it for; get returns
+ * STORE_ENOTFOUND for the others. */
+int		 store_received_put(struct store_txn *, const uint8_t *author,
+		    uint64_t seq, uint64_t received_ms) STORE_WUR;
+int		 store_received_get(struct store_txn *, const uint8_t *author,
+		    uint64_t seq, uint64_t *received_ms) STORE_WUR;
 
 /* What a key may open: notes and the rest under the content key, the
  * team's membership under the network key, which the box holds too. */

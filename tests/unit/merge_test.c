@@ -355,7 +355,7 @@ mt_receive(struct mt_hist *h, int i, const struct mt_entry *e)
 	    mt_apply_entry(h, a->view, e) != 0)
 		h->bad = 1;
 	a->seen[e->author] = e->seq;
-	a->hlc = proto_hlc_seen(a->hlc, e->hlc, UINT64_C(1) << 47);
+	a->hlc = proto_hlc_seen(a->hlc, e->hlc, h->now + a->skew);
 }
 
 static void
