@@ -443,9 +443,12 @@ cmd_member_add(struct device *d, struct args *a)
 		if (!peer_addr_valid(addrs[i]))
 			return fail_usage("member add: --addr '%s' is not a "
 			    "numeric HOST:PORT", addrs[i]);
-	if (name == NULL || *name == '\0' || !valid_text(name, NAME_MAX_LEN))
+	if (name == NULL || *name == '\0')
 		return fail_usage("member add: --name is required (1 to %d "
 		    "characters)", NAME_MAX_LEN);
+	if (!valid_text(name, NAME_MAX_LEN))
+		return fail_usage("member add: --name: %s", text_problem(name,
+		    NAME_MAX_LEN, PROTO_TEXT_LINE));
 	if ((rc = store_begin(d->st, 0, &t)) != 0)
 		return device_store_error(rc, "member add");
 	if ((rc = founder_record(d, t)) != 0 ||

@@ -3,7 +3,6 @@
  * indexes are derived from the records and rewritten with them in the
  * same transaction, so `show` and `list` never scan the whole store.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,25 +117,44 @@ index_members(const struct record *r, struct index_keys *ik)
 	return 0;
 }
 
-/* Names are indexed lower-cased and cut short; readers compare in full. */
+/* A name is indexed by its folded form (case and accents, as search
+ * compares), cut at a character boundary; readers compare in full. A name
+ * that is not text (held from before the text rule) is indexed as its
+ * bytes. */
+size_t
+store_index_name_prefix(const char *name,
+    uint8_t out[STORE_INDEX_NAME_KEYMAX])
+{
+	size_t len = strlen(name), flen;
+	char *folded = proto_text_fold(name, len, PROTO_FOLD_ACCENTS, &flen);
+	const char *src = folded != NULL ? folded : name;
+
+	if (folded != NULL)
+		len = flen;
+	if (len > INDEX_NAME_MAX) {
+		len = INDEX_NAME_MAX;
+		while (len > 0 && ((unsigned char)src[len] & 0xc0) == 0x80)
+			len--;
+	}
+	out[0] = INDEX_NAME;
+	memcpy(out + 1, src, len);
+	out[1 + len] = 0;
+	free(folded);
+	return len + 2;
+}
+
 static int
 index_name(const struct record *r, struct index_keys *ik)
 {
-	uint8_t key[INDEX_KEY_MAX], *p = key;
+	uint8_t key[INDEX_KEY_MAX];
 	const char *name = record_get(r, "name");
 	size_t len;
 
 	if (name == NULL)
 		return 0;
-	len = strlen(name);
-	if (len > INDEX_NAME_MAX)
-		len = INDEX_NAME_MAX;
-	*p++ = INDEX_NAME;
-	for (size_t i = 0; i < len; i++)
-		*p++ = (uint8_t)tolower((unsigned char)name[i]);
-	*p++ = 0;
-	memcpy(p, r->id, PROTO_RECIDLEN);
-	return keys_add(ik, key, (size_t)(p + PROTO_RECIDLEN - key));
+	len = store_index_name_prefix(name, key);
+	memcpy(key + len, r->id, PROTO_RECIDLEN);
+	return keys_add(ik, key, len + PROTO_RECIDLEN);
 }
 
 static int
@@ -464,4 +482,71 @@ store_digest(struct store_txn *t, uint8_t out[PROTO_HASHLEN])
 		return rc;
 	crypto_generichash_final(&st, out, PROTO_HASHLEN);
 	return STORE_OK;
+}
+
+/* Version 1 indexed names lower-cased by ASCII rules; 2 by their folded
+ * form. Bump it whenever index_name changes. */
+#define NAME_INDEX_VERSION	2
+#define NAME_INDEX_META		"name_index"
+
+struct name_rebuild {
+	struct index_keys old, new;
+	int		 rc;
+};
+
+static int
+collect_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	struct name_rebuild *nr = arg;
+
+	(void)v;
+	(void)vlen;
+	if (klen > INDEX_KEY_MAX || keys_add(&nr->old, k, klen) != 0)
+		nr->rc = STORE_ENOMEM;
+	return nr->rc;
+}
+
+static int
+student_keys_cb(const struct record *r, void *arg)
+{
+	struct name_rebuild *nr = arg;
+
+	if (index_name(r, &nr->new) != 0)
+		nr->rc = STORE_ENOMEM;
+	return nr->rc;
+}
+
+/* Rebuilds the name index if it was written under older rules, once, in
+ * t. It is derived from the records alone, so dropping and rebuilding it
+ * loses nothing, and the digest (records only) does not change. */
+int
+store_index_names_upgrade(struct store_txn *t)
+{
+	struct name_rebuild nr = { { 0 }, { 0 }, 0 };
+	const uint8_t prefix = INDEX_NAME, version = NAME_INDEX_VERSION;
+	const void *v;
+	size_t len;
+	int rc = store_meta_get(t, NAME_INDEX_META, &v, &len);
+
+	if (rc == 0 && len == 1 && *(const uint8_t *)v >= version)
+		return STORE_OK;
+	if (rc != 0 && rc != STORE_ENOTFOUND)
+		return rc;
+	if ((rc = store_scan(t, TABLE_INDEX, &prefix, 1, 0, collect_cb,
+	    &nr)) != 0 || (rc = nr.rc) != 0 ||
+	    (rc = store_records_each(t, KIND_STUDENT, student_keys_cb,
+	    &nr)) != 0 || (rc = nr.rc) != 0)
+		goto out;
+	for (size_t i = 0; i < nr.old.n && rc == 0; i++)
+		rc = store_del(t, TABLE_INDEX, nr.old.keys[i], nr.old.lens[i]);
+	for (size_t i = 0; i < nr.new.n && rc == 0; i++)
+		rc = store_put(t, TABLE_INDEX, nr.new.keys[i], nr.new.lens[i],
+		    "", 0);
+	if (rc == 0)
+		rc = store_meta_put(t, NAME_INDEX_META, &version, 1);
+out:
+	keys_free(&nr.old);
+	keys_free(&nr.new);
+	return rc;
 }

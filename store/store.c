@@ -117,6 +117,8 @@ env_open(struct store *st, const char *dir)
 	return store_lmdb_error(mdb_txn_commit(txn));
 }
 
+/* Checks the store's format and brings what is derived from the records
+ * (the name index) up to this version's rules, in one transaction. */
 static int
 check_format(struct store *st, unsigned flags)
 {
@@ -134,6 +136,8 @@ check_format(struct store *st, unsigned flags)
 	else if (rc == STORE_ENOTFOUND || (rc == 0 &&
 	    (len != strlen(STORE_FORMAT) || memcmp(v, STORE_FORMAT, len) != 0)))
 		rc = STORE_ENOSTORE;
+	if (rc == 0)
+		rc = store_index_names_upgrade(t);
 	if (rc != 0) {
 		store_abort(t);
 		return rc;

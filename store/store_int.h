@@ -34,6 +34,9 @@ int	store_del(struct store_txn *, int table, const void *key, size_t klen);
 int	store_scan(struct store_txn *, int table, const uint8_t *prefix,
 	    size_t plen, int reverse, store_scan_fn fn, void *arg);
 
+/* records.c */
+int	store_index_names_upgrade(struct store_txn *);
+
 /* Big-endian so that LMDB's byte order is numeric order. */
 static inline void
 be64_put(uint8_t *p, uint64_t v)
