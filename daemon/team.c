@@ -495,8 +495,12 @@ member_cb(const struct record *r, void *arg)
 		printf("%s{\"device\":\"%s\",\"name\":", w->count ? ",\n" :
 		    "", dev);
 		json_str(record_get(r, "name") ? record_get(r, "name") : "");
-		printf(",\"role\":\"%s\",\"added_by\":\"%s\"}", role,
-		    record_get(r, "added_by") ? record_get(r, "added_by") : "");
+		fputs(",\"role\":", stdout);
+		json_str(role);
+		fputs(",\"added_by\":", stdout);
+		json_str(record_get(r, "added_by") ? record_get(r, "added_by") :
+		    "");
+		putchar('}');
 	} else
 		printf("%s  %-8s %s%s\n", dev, role, record_get(r, "name") ?
 		    record_get(r, "name") : "", memcmp(id, w->d->id,
