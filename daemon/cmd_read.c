@@ -61,7 +61,8 @@ list_cb(const uint8_t *key, size_t len, void *arg)
 		json_record(r);
 	} else {
 		hex_id(hex, r->id);
-		printf("%s  %-28s  %s\n", hex, get_or(r, "name", ""),
+		printf("%s  %s%*s  %s\n", hex, get_or(r, "name", ""),
+		    text_pad(get_or(r, "name", ""), 28), "",
 		    get_or(r, "class", ""));
 	}
 	w->count++;

@@ -108,7 +108,8 @@ static const struct command commands[] = {
 	  "shows); this settles the conflict.\n"
 	  "  example: satchel restore 3f2a needs 5be1c9a0d2e4:7" },
 	{ "search", cmd_search, "json", 1, 1, "satchel search TEXT [--json]",
-	  "Notes and entries containing TEXT (any case). Exits 1 if none "
+	  "Notes and entries containing TEXT (any case; accents on\n"
+	  "Latin, Greek and Cyrillic letters ignored). Exits 1 if none "
 	  "does, like grep.\n"
 	  "  example: satchel search fluency" },
 	{ "dump", cmd_dump, "", 0, 0, "satchel dump",

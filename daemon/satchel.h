@@ -58,6 +58,7 @@ struct text_pool {
 
 int		 text_field_class(const char *field);
 const char	*text_problem(const char *, size_t max, int cls);
+int		 text_pad(const char *, int width);
 int		 text_args_nfc(struct args *, const char *usage, int npaths,
 		    struct text_pool *);
 void		 text_pool_free(struct text_pool *);

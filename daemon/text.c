@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "satchel.h"
 
 /* Fields that are running text: newline and tab allowed. Every other
@@ -41,6 +43,30 @@ text_problem(const char *s, size_t max, int cls)
 	}
 	why = proto_text_check(s, len, cls);
 	return why == 0 ? NULL : proto_text_reason(why);
+}
+
+/* The spaces that pad s to width terminal columns: wide (CJK) characters
+ * take two, combining marks and joiners none. */
+int
+text_pad(const char *s, int width)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_ssize_t len = (utf8proc_ssize_t)strlen(s);
+	int cols = 0;
+
+	while (len > 0 && cols < width) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t n = utf8proc_iterate(p, len, &c);
+
+		if (n < 1) {
+			n = 1;
+			c = 0xfffd;	/* a terminal shows one replacement */
+		}
+		cols += utf8proc_charwidth(c);
+		p += n;
+		len -= n;
+	}
+	return cols < width ? width - cols : 0;
 }
 
 /* The word the usage line gives positional argument i ("NAME"), or

@@ -164,6 +164,52 @@ strip_accents(utf8proc_int32_t *buf, utf8proc_ssize_t n)
 	return out;
 }
 
+/* ASCII is already NFC, has no marks, and folds to its lower case: the
+ * common case, done without libutf8proc. NULL if s is not all ASCII. */
+static char *
+ascii_map(const char *s, size_t len, int fold, size_t *outlen)
+{
+	char *out;
+
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return NULL;
+	if ((out = malloc(len + 1)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		out[i] = fold && s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' :
+		    s[i];
+	out[len] = '\0';
+	if (outlen != NULL)
+		*outlen = len;
+	return out;
+}
+
+/* Decomposes s into *buf (a guess at the size first: decomposition
+ * rarely gives more code points than s has bytes), growing it once if
+ * that was short. The number of code points, or -1. */
+static utf8proc_ssize_t
+decompose(const char *s, size_t len, utf8proc_option_t opts,
+    utf8proc_int32_t **buf)
+{
+	const utf8proc_uint8_t *in = (const utf8proc_uint8_t *)s;
+	utf8proc_ssize_t cap = (utf8proc_ssize_t)len + 16, n;
+
+	for (int tries = 0; tries < 2; tries++) {
+		free(*buf);
+		if ((*buf = malloc(((size_t)cap + 1) * sizeof(**buf))) == NULL)
+			return -1;
+		n = utf8proc_decompose(in, (utf8proc_ssize_t)len, *buf, cap,
+		    opts);
+		if (n < 0)
+			return -1;
+		if (n <= cap)
+			return n;
+		cap = n;
+	}
+	return -1;
+}
+
 /* Decomposes s (with case folding if asked), optionally strips accents,
  * recomposes to NFC: a new string, or NULL. As utf8proc_map does, the
  * code points are re-encoded in place, 4 bytes each at most. */
@@ -171,25 +217,23 @@ static char *
 text_map(const char *s, size_t len, utf8proc_option_t opts, int accents,
     size_t *outlen)
 {
-	const utf8proc_uint8_t *in = (const utf8proc_uint8_t *)s;
-	utf8proc_option_t dopts = opts | UTF8PROC_STABLE | UTF8PROC_DECOMPOSE;
-	utf8proc_int32_t *buf;
-	utf8proc_ssize_t n, m;
+	utf8proc_int32_t *buf = NULL;
+	utf8proc_ssize_t n;
 	void *shrunk;
+	char *ascii;
 
 	if (len > PROTO_TEXT_MAX)
 		return NULL;
-	n = utf8proc_decompose(in, (utf8proc_ssize_t)len, NULL, 0, dopts);
-	if (n < 0 || (buf = malloc(((size_t)n + 1) * sizeof(*buf))) == NULL)
-		return NULL;
-	m = utf8proc_decompose(in, (utf8proc_ssize_t)len, buf, n, dopts);
-	if (m != n) {
-		free(buf);
-		return NULL;
-	}
-	if (accents)
+	if ((ascii = ascii_map(s, len, opts & UTF8PROC_CASEFOLD,
+	    outlen)) != NULL)
+		return ascii;
+	n = decompose(s, len, opts | UTF8PROC_STABLE | UTF8PROC_DECOMPOSE,
+	    &buf);
+	if (n >= 0 && accents)
 		n = strip_accents(buf, n);
-	n = utf8proc_reencode(buf, n, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+	if (n >= 0)
+		n = utf8proc_reencode(buf, n, UTF8PROC_STABLE |
+		    UTF8PROC_COMPOSE);
 	if (n < 0) {
 		free(buf);
 		return NULL;

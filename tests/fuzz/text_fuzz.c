@@ -4,7 +4,8 @@
  * them. The check must agree with libutf8proc on what is UTF-8, a
  * one-line text must also be a long text, and what is accepted must
  * normalise and fold to text that is accepted again, NFC being a fixed
- * point and canonically the same as what it came from.
+ * point and canonically the same as what it came from, and both equal
+ * to what utf8proc_map gives.
  *
  * Building with -DSATCHEL_FUZZ_SEEDS instead gives a program that writes
  * the seed files into the directory named by its argument, e.g.
@@ -46,6 +47,23 @@ utf8_reason(int why)
 	    why == PROTO_TEXT_ESURROGATE;
 }
 
+/* proto_text_nfc and proto_text_fold without PROTO_FOLD_ACCENTS must
+ * give what libutf8proc's own utf8proc_map gives, ASCII fast path and
+ * all. */
+static void
+check_same_as_utf8proc(const char *s, size_t len, const char *mine,
+    size_t mlen, utf8proc_option_t opts)
+{
+	utf8proc_uint8_t *ref = NULL;
+	utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s,
+	    (utf8proc_ssize_t)len, &ref, opts | UTF8PROC_STABLE |
+	    UTF8PROC_COMPOSE);
+
+	if (n < 0 || (size_t)n != mlen || memcmp(ref, mine, mlen) != 0)
+		abort();
+	free(ref);
+}
+
 /* What text of class cls maps to is text of that class again. */
 static void
 check_maps(const char *s, size_t len, int cls)
@@ -61,10 +79,14 @@ check_maps(const char *s, size_t len, int cls)
 	if ((again = proto_text_nfc(nfc, n1, &n2)) == NULL || n2 != n1 ||
 	    memcmp(again, nfc, n1) != 0)
 		abort();
+	check_same_as_utf8proc(s, len, nfc, n1, 0);
 	for (unsigned flags = 0; flags <= PROTO_FOLD_ACCENTS; flags++) {
 		if ((folded = proto_text_fold(s, len, flags, &nf)) == NULL ||
 		    proto_text_check(folded, nf, PROTO_TEXT_LONG) != 0)
 			abort();
+		if (flags == 0)
+			check_same_as_utf8proc(s, len, folded, nf,
+			    UTF8PROC_CASEFOLD);
 		free(folded);
 	}
 	free(again);
