@@ -5,7 +5,6 @@
  * name, whichever form a peer stored.
  */
 #include <ctype.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "satchel.h"
