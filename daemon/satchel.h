@@ -50,6 +50,19 @@ int		 write_file_atomic(const char *path, const void *buf,
 		    size_t len, int mode);
 int		 read_file_secret(const char *path, void *buf, size_t len);
 
+/* text.c: text a user types, checked and normalised to NFC on the way in. */
+struct text_pool {
+	int		 n;
+	char		*p[2 * ARGS_MAX];	/* malloc'd NFC copies */
+};
+
+int		 text_field_class(const char *field);
+const char	*text_problem(const char *, size_t max, int cls);
+int		 text_pad(const char *, int width);
+int		 text_args_nfc(struct args *, const char *usage, int npaths,
+		    struct text_pool *);
+void		 text_pool_free(struct text_pool *);
+
 /* device.c: this device's data directory, keys and store. */
 struct device {
 	char		 dir[4096];
@@ -120,6 +133,8 @@ void		 change_init(struct change *, uint8_t kind, const uint8_t *id);
 /* resolve.c: turning what a user typed into a record. */
 int		 resolve_record(struct store_txn *, const char *arg,
 		    uint8_t want_kind, struct record **out);
+int		 resolve_name_unused(struct store_txn *, const char *name,
+		    uint8_t kind);
 
 /* cmd_write.c and cmd_read.c: one function per command. */
 struct command {

@@ -443,9 +443,12 @@ cmd_member_add(struct device *d, struct args *a)
 		if (!peer_addr_valid(addrs[i]))
 			return fail_usage("member add: --addr '%s' is not a "
 			    "numeric HOST:PORT", addrs[i]);
-	if (name == NULL || *name == '\0' || !valid_text(name, NAME_MAX_LEN))
+	if (name == NULL || *name == '\0')
 		return fail_usage("member add: --name is required (1 to %d "
 		    "characters)", NAME_MAX_LEN);
+	if (!valid_text(name, NAME_MAX_LEN))
+		return fail_usage("member add: --name: %s", text_problem(name,
+		    NAME_MAX_LEN, PROTO_TEXT_LINE));
 	if ((rc = store_begin(d->st, 0, &t)) != 0)
 		return device_store_error(rc, "member add");
 	if ((rc = founder_record(d, t)) != 0 ||
@@ -492,8 +495,12 @@ member_cb(const struct record *r, void *arg)
 		printf("%s{\"device\":\"%s\",\"name\":", w->count ? ",\n" :
 		    "", dev);
 		json_str(record_get(r, "name") ? record_get(r, "name") : "");
-		printf(",\"role\":\"%s\",\"added_by\":\"%s\"}", role,
-		    record_get(r, "added_by") ? record_get(r, "added_by") : "");
+		fputs(",\"role\":", stdout);
+		json_str(role);
+		fputs(",\"added_by\":", stdout);
+		json_str(record_get(r, "added_by") ? record_get(r, "added_by") :
+		    "");
+		putchar('}');
 	} else
 		printf("%s  %-8s %s%s\n", dev, role, record_get(r, "name") ?
 		    record_get(r, "name") : "", memcmp(id, w->d->id,

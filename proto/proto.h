@@ -157,7 +157,6 @@ void	mp_pack_str(msgpack_packer *, const char *, size_t);
  * holds only version): such a change is kept until this device is
  * upgraded, never refused. */
 #define PROTO_CHANGE_NEWER	1
-int	proto_text_ok(const char *, size_t);
 int	proto_change_encode(const struct change *, msgpack_sbuffer *) PROTO_WUR;
 int	proto_change_decode(struct change *, const uint8_t *, size_t)
 	    PROTO_WUR;
@@ -228,6 +227,53 @@ int	proto_envelope_open(const struct envelope *,
 	    const uint8_t key[PROTO_KEYLEN], uint8_t *pt) PROTO_WUR;
 void	proto_key_id(const uint8_t key[PROTO_KEYLEN],
 	    uint8_t out[PROTO_KEYIDLEN]);
+
+/*
+ * text.c: the one rule for text, from a keyboard or a peer. Text is UTF-8
+ * (no overlong forms, no surrogates), with no C0 or C1 control, no DEL
+ * and no bidirectional embedding, override or isolate control. A one-line
+ * text (a name, class, title, tag) also refuses newline, tab, U+2028 and
+ * U+2029, and the invisible direction marks LRM, RLM and ALM, which long
+ * text (note parts, entry bodies, profile fields) keeps. Joiners (ZWJ,
+ * ZWNJ), which Persian and Indic writing needs, are text like any other.
+ */
+#define PROTO_TEXT_LINE		1	/* names, classes, titles, tags */
+#define PROTO_TEXT_LONG		2	/* note parts, bodies, profile fields */
+#define PROTO_TEXT_MAX		PROTO_MAX_CHANGE /* longest text mapped */
+
+/* Reasons proto_text_check gives; never 0. */
+#define PROTO_TEXT_EUTF8	1	/* a stray, cut or out-of-range byte */
+#define PROTO_TEXT_EOVERLONG	2
+#define PROTO_TEXT_ESURROGATE	3
+#define PROTO_TEXT_ECONTROL	4	/* C0 (but \n \t in long text), DEL, C1 */
+#define PROTO_TEXT_ELINE	5	/* a line break or tab in one-line text */
+#define PROTO_TEXT_EBIDI	6	/* U+202A-U+202E, U+2066-U+2069 */
+#define PROTO_TEXT_EMARK	7	/* U+200E, U+200F, U+061C in one-line text */
+
+/* Flags of proto_text_fold. */
+#define PROTO_FOLD_ACCENTS	1	/* also drop accents (see text.c) */
+
+/* 0 if s[0..len) is text of class cls, else a PROTO_TEXT_E* reason. */
+int	proto_text_check(const char *s, size_t len, int cls) PROTO_WUR;
+/* A static phrase for a reason, to follow the flag it concerns. */
+const char *proto_text_reason(int why);
+/* s normalised to NFC. Returns a new NUL-terminated string the caller
+ * frees with free(), its length in *outlen (may be NULL); NULL if s is not
+ * UTF-8, is longer than PROTO_TEXT_MAX, or memory ran out. */
+char	*proto_text_nfc(const char *s, size_t len, size_t *outlen);
+/* The form text is searched and indexed by: NFC after Unicode (full,
+ * not Turkish) case folding, so "DICTÉE" and "dictée" fold alike; with
+ * PROTO_FOLD_ACCENTS, also without the accents of Latin, Greek and
+ * Cyrillic letters ("Élodie" as "elodie"). Ownership and errors as
+ * proto_text_nfc. */
+char	*proto_text_fold(const char *s, size_t len, unsigned flags,
+	    size_t *outlen);
+/* 1 if a and b are the same text once normalised to NFC (canonically
+ * equivalent, like a composed and a decomposed "José"), else 0. */
+int	proto_text_same(const char *a, size_t alen, const char *b,
+	    size_t blen);
+/* The change decoder's check: 1 if s is long text, else 0. */
+int	proto_text_ok(const char *, size_t);
 
 /* hlc.c: hybrid logical clock, 48-bit milliseconds and a 16-bit counter.
  * The most a clock runs ahead of its own wall clock: a day, so that one

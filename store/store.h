@@ -268,8 +268,14 @@ int		 store_records_each(struct store_txn *, uint8_t kind,
 #define INDEX_BY_STUDENT	'S'	/* student, date[10], kind, id */
 #define INDEX_GOAL		'G'	/* student, id */
 #define INDEX_MEMBER		'M'	/* student, group id */
-#define INDEX_NAME		'N'	/* lower-cased name[<=200], 0, id */
+#define INDEX_NAME		'N'	/* folded name[<=200], 0, id */
 #define INDEX_DATE_LEN		10
+#define STORE_INDEX_NAME_KEYMAX	(1 + 200 + 1)
+/* Writes the prefix of the name index keys of every record named name
+ * (INDEX_NAME, the name folded as search folds it, cut to 200 bytes, 0);
+ * returns its length. Readers compare the names they find in full. */
+size_t		 store_index_name_prefix(const char *name,
+		    uint8_t out[STORE_INDEX_NAME_KEYMAX]);
 /* Calls fn with each index key that starts with prefix; newest first if
  * reverse. */
 int		 store_index_each(struct store_txn *, const uint8_t *prefix,
