@@ -119,7 +119,9 @@ env_open(struct store *st, const char *dir, unsigned flags, int *missing)
 	for (int i = 0; i < TABLE_COUNT; i++)
 		if ((rc = mdb_dbi_open(txn, table_names[i],
 		    (flags & STORE_CREATE) ? MDB_CREATE : 0,
-		    &st->dbi[i])) == MDB_NOTFOUND && i != TABLE_META)
+		    &st->dbi[i])) == MDB_NOTFOUND && i == TABLE_UNAPPLIED)
+			;	/* new in version 2: its migration makes it */
+		else if (rc == MDB_NOTFOUND && i != TABLE_META)
 			(*missing)++;
 		else if (rc != 0) {
 			mdb_txn_abort(txn);
@@ -275,6 +277,14 @@ store_del(struct store_txn *t, int table, const void *key, size_t klen)
 	int rc = mdb_del(t->txn, t->st->dbi[table], &k, NULL);
 
 	return rc == MDB_NOTFOUND ? STORE_OK : store_lmdb_error(rc);
+}
+
+/* Makes a table a migration adds, inside the migration's transaction. */
+int
+store_table_create(struct store_txn *t, int table)
+{
+	return store_lmdb_error(mdb_dbi_open(t->txn, table_names[table],
+	    MDB_CREATE, &t->st->dbi[table]));
 }
 
 /* Empties a table inside the transaction. */
