@@ -18,7 +18,7 @@ enum {
 	STORE_OK	=  0,
 	STORE_ENOTFOUND	= -1,	/* no such record, key or entry */
 	STORE_EIO	= -2,	/* LMDB or the file system failed */
-	STORE_EFULL	= -3,	/* map or disk full; nothing was written */
+	STORE_EFULL	= -3,	/* the map is full; nothing was written */
 	STORE_EBADENTRY	= -4,	/* malformed, badly signed or undecryptable */
 	STORE_EFORK	= -5,	/* same (author, seq), another hash */
 	STORE_EGAP	= -6,	/* entry past the author's next seq */
@@ -27,7 +27,8 @@ enum {
 	STORE_EEXIST	= -9,	/* a store is already there */
 	STORE_EAMBIGUOUS = -10,	/* an id prefix names several records */
 	STORE_EDUP	= -11,	/* entry already held: a no-op */
-	STORE_EBUSY	= -12	/* locked by another program */
+	STORE_EBUSY	= -12,	/* locked by another program */
+	STORE_ENOSPC	= -13	/* the disk is full; nothing was written */
 };
 
 #define STORE_CREATE	0x1
@@ -141,6 +142,8 @@ struct store_author {
 };
 
 const char	*store_strerror(int);
+/* The LMDB map size in bytes (address space, not disk); never 0. */
+size_t		 store_map_size(void);
 int		 store_open(struct store **, const char *dir, unsigned flags)
 		    STORE_WUR;
 void		 store_close(struct store *);
