@@ -46,6 +46,7 @@ int		 valid_text(const char *, size_t max);
 void		 hex_id(char out[2 * PROTO_RECIDLEN + 1], const uint8_t *id);
 void		 json_str(const char *s);
 void		 json_strn(const char *s, size_t len);
+int		 sync_parent(const char *path);
 int		 write_file_atomic(const char *path, const void *buf,
 		    size_t len, int mode);
 int		 read_file_secret(const char *path, void *buf, size_t len);

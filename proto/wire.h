@@ -131,6 +131,25 @@ void	bundle_header(uint8_t out[BUNDLE_HEADER_LEN], const uint8_t *team_id,
 	    const uint8_t *exporter, uint64_t count);
 void	bundle_mac(uint8_t out[BUNDLE_MACLEN], const uint8_t *key,
 	    const uint8_t *buf, size_t len);
+/*
+ * Reading a bundle as a stream (import never holds the file in memory):
+ * bundle_header_read takes the first BUNDLE_HEADER_LEN bytes, -1 if they
+ * are not a bundle header of a version this device reads, so a file that
+ * is not a bundle is refused before the rest is read. The MAC is then
+ * computed over the bytes as they come (the header included), and
+ * bundle_frame_len checks each entry's 4-byte length against what is
+ * left of the body: 0 if it fits, else -1.
+ */
+struct bundle_mac {
+	uint8_t		 state[512];	/* a crypto_generichash_state */
+};
+int	bundle_header_read(struct bundle *,
+	    const uint8_t hdr[BUNDLE_HEADER_LEN]) PROTO_WUR;
+void	bundle_mac_init(struct bundle_mac *, const uint8_t key[32]);
+void	bundle_mac_update(struct bundle_mac *, const uint8_t *, size_t);
+void	bundle_mac_final(struct bundle_mac *, uint8_t out[BUNDLE_MACLEN]);
+int	bundle_frame_len(const uint8_t be[4], uint64_t left, size_t *len)
+	    PROTO_WUR;
 /* Checks form, MAC and entry framing of a whole bundle held in memory. */
 int	bundle_open(struct bundle *, const uint8_t *buf, size_t len,
 	    const uint8_t key[32]) PROTO_WUR;
