@@ -4,29 +4,8 @@
 # than a few MB. Ports come from the kernel's view (ports.py: free, below
 # the ephemeral range); a daemon that does not come up fails with its log.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netlib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-
-# Starts `serve` on a free port, trying another if the bind loses a race;
-# sets PORT. Any other failure fails the test with the daemon's log.
-serve_free() {		# dir
-	local try pid
-	for try in 1 2 3 4 5; do
-		PORT=$(python3 "$here/ports.py") || return 1
-		: >"$1.log"
-		"$SATCHEL" -d "$1" serve --listen "127.0.0.1:$PORT" 2>>"$1.log" &
-		pid=$!
-		echo "$pid" >"$1.pid"
-		wait_for "grep -q 'serving on' '$1.log' || ! kill -0 $pid 2>/dev/null" 300
-		if grep -q 'serving on' "$1.log"; then
-			PIDS="$PIDS $pid"
-			return 0
-		fi
-		wait "$pid" 2>/dev/null
-		grep -q 'address already in use' "$1.log" || break
-	done
-	sed 's/^/#   /' "$1.log"
-	return 1
-}
 
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Bundle benchmark: export and import of a large history, with the peak
+# RSS of each (GNU time's %M) beside the bundle's size. Both stream, so
+# their peak memory should stay far below the bundle's size.
+#
+#	SATCHEL=path/to/satchel [FILL=path/to/fill] [BUNDLE_BENCH_NOTES=200000] \
+#	    bash tests/bench/bundle_bench.sh
+#
+# A team of two; the exporter holds BUNDLE_BENCH_NOTES notes of ~1 KB
+# (tests/tools/fill); `export` writes them all, a fresh member `import`s
+# them; the digests must match. Exits non-zero if a step fails.
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SATCHEL=${SATCHEL:-$root/build/satchel}
+if [ -z "${FILL:-}" ]; then
+	if [ -x "$root/build/rel/tools/fill" ]; then
+		FILL=$root/build/rel/tools/fill
+	else
+		FILL=$root/build/test/tools/fill
+	fi
+fi
+NOTES=${BUNDLE_BENCH_NOTES:-200000}
+if ! [[ $NOTES =~ ^[1-9][0-9]*$ ]]; then
+	echo "bundle_bench: BUNDLE_BENCH_NOTES must be a positive number" >&2
+	exit 2
+fi
+for t in "$SATCHEL" "$FILL" /usr/bin/time; do
+	if [ ! -x "$t" ]; then
+		echo "bundle_bench: $t is missing (make bench; GNU time)" >&2
+		exit 1
+	fi
+done
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/bundle-bench.XXXXXX")
+trap 'rm -rf -- "$TMP"' EXIT
+a=$TMP/a b=$TMP/b
+
+# Runs a command under GNU time; sets PEAK_KB and WALL_S.
+measure() {
+	/usr/bin/time -f '%M %e' -o "$TMP/time" "$@" >/dev/null 2>"$TMP/err" ||
+	    { cat "$TMP/err" >&2; return 1; }
+	read -r PEAK_KB WALL_S <"$TMP/time"
+}
+
+echo "== export and import of $NOTES notes (~1 KB each)"
+"$SATCHEL" -d "$a" init --name Exporter >/dev/null &&
+id=$("$SATCHEL" -d "$b" init --name Importer) &&
+tok=$("$SATCHEL" -d "$a" member add "$id" --name Importer 2>/dev/null) &&
+"$SATCHEL" -d "$b" join "$tok" >/dev/null &&
+student=$("$SATCHEL" -d "$a" student add "Bench Student" --class 3B) &&
+"$FILL" "$a" "$student" "$NOTES" || { echo "bundle_bench: setup failed" >&2; exit 1; }
+
+measure "$SATCHEL" -d "$a" export "$TMP/all.bundle" || exit 1
+size_mb=$(($(stat -c %s "$TMP/all.bundle") / 1048576))
+echo "  export   peak RSS $((PEAK_KB / 1024)) MB   ${WALL_S} s   bundle ${size_mb} MB"
+measure "$SATCHEL" -d "$b" import "$TMP/all.bundle" || exit 1
+echo "  import   peak RSS $((PEAK_KB / 1024)) MB   ${WALL_S} s"
+if [ "$("$SATCHEL" -d "$a" digest)" != "$("$SATCHEL" -d "$b" digest)" ]; then
+	echo "bundle_bench: the digests differ after import" >&2
+	exit 1
+fi
+echo "  digests match"
