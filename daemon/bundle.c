@@ -9,7 +9,7 @@
  * that is not a bundle is refused once its header is read. import reads
  * the file twice (the MAC and the framing first, then the entries, the
  * MAC again, so a file changed in between is caught) and commits every
- * IMPORT_TXN_BYTES of entries: a bundle small enough for one transaction
+ * IMPORT_TXN_ENTRIES entries: a bundle small enough for one transaction
  * is applied whole or not at all; in a larger one a refused entry keeps
  * the earlier transactions, whose entries are each signed and chained,
  * as good as any.
@@ -28,7 +28,11 @@
 #include "satchel.h"
 #include "wire.h"
 
-#define IMPORT_TXN_BYTES	(32 * 1024 * 1024)
+/* An entry dirties a few B-tree pages of its own (its record, indexes and
+ * history sit at random keys): LMDB keeps those in memory until the
+ * commit, so transactions are kept to this many entries or bytes. */
+#define IMPORT_TXN_ENTRIES	2048
+#define IMPORT_TXN_BYTES	(16 * 1024 * 1024)
 #define BUNDLE_IO_BUF		(64 * 1024)
 #define IMPORT_ECHANGED		1	/* the file changed between passes */
 
@@ -368,8 +372,9 @@ bf_next(struct bundle_file *bf, const uint8_t **env, size_t *len)
 	return 1;
 }
 
-/* Every IMPORT_TXN_BYTES, what is applied so far is committed (with the
- * exporter's vector) and a new transaction begun. */
+/* Every IMPORT_TXN_ENTRIES entries or IMPORT_TXN_BYTES, what is applied
+ * so far is committed (with the exporter's vector) and a new transaction
+ * begun. */
 static int
 import_checkpoint(struct device *d, struct store_txn **t,
     const uint8_t *exporter_id, const struct vec *exporter,
@@ -394,7 +399,7 @@ apply_bundle(struct device *d, struct store_txn **tp, struct bundle_file *bf,
     struct import *im, struct vec *exporter)
 {
 	const uint8_t *env;
-	size_t len, bytes = 0;
+	size_t len, bytes = 0, entries = 0;
 	int rc, more;
 
 	uint8_t author[PROTO_IDLEN];
@@ -428,8 +433,9 @@ apply_bundle(struct device *d, struct store_txn **tp, struct bundle_file *bf,
 			im->added++;
 		if (vec_raise(exporter, e.author, e.seq, NULL) != 0)
 			return STORE_ENOMEM;
-		if ((bytes += len) >= IMPORT_TXN_BYTES) {
-			bytes = 0;
+		if ((bytes += len) >= IMPORT_TXN_BYTES ||
+		    ++entries >= IMPORT_TXN_ENTRIES) {
+			bytes = entries = 0;
 			if ((rc = import_checkpoint(d, tp, bf->b.exporter,
 			    exporter, im)) != 0)
 				return rc;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Bundle benchmark: export and import of a large history, with the peak
-# RSS of each (GNU time's %M) beside the bundle's size. Both stream, so
-# their peak memory should stay far below the bundle's size.
+# memory of each beside the bundle's size (tests/bench/peakmem.py: peak
+# RSS, which counts the store's mapped file pages, and peak anonymous
+# memory, which is what the box must really find). Both stream, so their
+# anonymous memory should stay far below the bundle's size.
 #
 #	SATCHEL=path/to/satchel [FILL=path/to/fill] [BUNDLE_BENCH_NOTES=200000] \
 #	    bash tests/bench/bundle_bench.sh
@@ -25,9 +27,9 @@ if ! [[ $NOTES =~ ^[1-9][0-9]*$ ]]; then
 	echo "bundle_bench: BUNDLE_BENCH_NOTES must be a positive number" >&2
 	exit 2
 fi
-for t in "$SATCHEL" "$FILL" /usr/bin/time; do
+for t in "$SATCHEL" "$FILL"; do
 	if [ ! -x "$t" ]; then
-		echo "bundle_bench: $t is missing (make bench; GNU time)" >&2
+		echo "bundle_bench: $t is missing (make bench)" >&2
 		exit 1
 	fi
 done
@@ -35,11 +37,13 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/bundle-bench.XXXXXX")
 trap 'rm -rf -- "$TMP"' EXIT
 a=$TMP/a b=$TMP/b
 
-# Runs a command under GNU time; sets PEAK_KB and WALL_S.
+# Runs a command under peakmem.py; sets PEAK_KB, ANON_KB and WALL_S.
 measure() {
-	/usr/bin/time -f '%M %e' -o "$TMP/time" "$@" >/dev/null 2>"$TMP/err" ||
+	local rc
+	python3 "$root/tests/bench/peakmem.py" "$@" >"$TMP/mem" 2>"$TMP/err" ||
 	    { cat "$TMP/err" >&2; return 1; }
-	read -r PEAK_KB WALL_S <"$TMP/time"
+	read -r rc PEAK_KB ANON_KB WALL_S <"$TMP/mem"
+	[ "$rc" -eq 0 ] || { cat "$TMP/err" >&2; return 1; }
 }
 
 echo "== export and import of $NOTES notes (~1 KB each)"
@@ -52,9 +56,9 @@ student=$("$SATCHEL" -d "$a" student add "Bench Student" --class 3B) &&
 
 measure "$SATCHEL" -d "$a" export "$TMP/all.bundle" || exit 1
 size_mb=$(($(stat -c %s "$TMP/all.bundle") / 1048576))
-echo "  export   peak RSS $((PEAK_KB / 1024)) MB   ${WALL_S} s   bundle ${size_mb} MB"
+echo "  export   peak anonymous $((ANON_KB / 1024)) MB   peak RSS $((PEAK_KB / 1024)) MB   ${WALL_S} s   bundle ${size_mb} MB"
 measure "$SATCHEL" -d "$b" import "$TMP/all.bundle" || exit 1
-echo "  import   peak RSS $((PEAK_KB / 1024)) MB   ${WALL_S} s"
+echo "  import   peak anonymous $((ANON_KB / 1024)) MB   peak RSS $((PEAK_KB / 1024)) MB   ${WALL_S} s"
 if [ "$("$SATCHEL" -d "$a" digest)" != "$("$SATCHEL" -d "$b" digest)" ]; then
 	echo "bundle_bench: the digests differ after import" >&2
 	exit 1
