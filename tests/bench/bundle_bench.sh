@@ -37,6 +37,8 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/bundle-bench.XXXXXX")
 trap 'rm -rf -- "$TMP"' EXIT
 a=$TMP/a b=$TMP/b
 
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
 # Runs a command under peakmem.py; sets PEAK_KB, ANON_KB and WALL_S.
 measure() {
 	local rc
@@ -56,9 +58,9 @@ student=$("$SATCHEL" -d "$a" student add "Bench Student" --class 3B) &&
 
 measure "$SATCHEL" -d "$a" export "$TMP/all.bundle" || exit 1
 size_mb=$(($(stat -c %s "$TMP/all.bundle") / 1048576))
-echo "  export   peak anonymous $((ANON_KB / 1024)) MB   peak RSS $((PEAK_KB / 1024)) MB   ${WALL_S} s   bundle ${size_mb} MB"
+echo "  export   peak anonymous $(mb "$ANON_KB") MB   peak RSS $(mb "$PEAK_KB") MB   ${WALL_S} s   bundle ${size_mb} MB"
 measure "$SATCHEL" -d "$b" import "$TMP/all.bundle" || exit 1
-echo "  import   peak anonymous $((ANON_KB / 1024)) MB   peak RSS $((PEAK_KB / 1024)) MB   ${WALL_S} s"
+echo "  import   peak anonymous $(mb "$ANON_KB") MB   peak RSS $(mb "$PEAK_KB") MB   ${WALL_S} s"
 if [ "$("$SATCHEL" -d "$a" digest)" != "$("$SATCHEL" -d "$b" digest)" ]; then
 	echo "bundle_bench: the digests differ after import" >&2
 	exit 1
