@@ -135,16 +135,29 @@ static void
 reap_stalled(struct server *srv)
 {
 	uint64_t now = uv_now(srv->loop);
+	size_t strangers = 0;
+	char addr[64] = "";
 
 	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
 		if (c->state == CONN_CLOSED)
 			continue;
-		if (c->state != CONN_SYNC && now - c->started > HANDSHAKE_MS)
-			conn_close(c, "timed out before the handshake ended");
-		else if (srv->oneshot && now - c->last_activity >
+		if (c->state != CONN_SYNC && now - c->started > HANDSHAKE_MS) {
+			/* A flood of strangers gets one line, not one each. */
+			if (!c->initiator && !c->authenticated) {
+				strangers++;
+				snprintf(addr, sizeof(addr), "%s", c->addr);
+			}
+			conn_close(c, !c->initiator && !c->authenticated ? NULL :
+			    "timed out before the handshake ended");
+		} else if (srv->oneshot && now - c->last_activity >
 		    IDLE_TIMEOUT_MS)
 			conn_close(c, "timed out");
 	}
+	if (strangers == 1)
+		net_log("%s: timed out before the handshake ended", addr);
+	else if (strangers > 1)
+		net_log("closed %zu connections that did not finish the "
+		    "handshake within %d s", strangers, HANDSHAKE_MS / 1000);
 }
 
 /* A one-shot sync stops once every peer is done with. */
