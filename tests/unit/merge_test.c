@@ -44,12 +44,29 @@
 #define MT_MAX_REPORTS		5	/* failing histories described */
 #define MT_DAY_MS		UINT64_C(86400000)
 #define MT_EPOCH_MS		UINT64_C(1760000000000)	/* late 2025 */
-#define MT_SET_FIELD		"tags"
 
-static const char *const mt_fields[] = { "name", "body", "date" };
-#define MT_NFIELDS	(sizeof(mt_fields) / sizeof(mt_fields[0]))
-static const char *const mt_elems[] = { "red", "green", "blue" };
-#define MT_NELEMS	(sizeof(mt_elems) / sizeof(mt_elems[0]))
+/* The kinds the histories edit: three fields each, and a set with three
+ * elements where the kind has one. Every change made is valid for the
+ * schema, so the store applies all of them. */
+struct mt_kind {
+	uint8_t		 kind;
+	const char	*fields[3];
+	const char	*set;
+	const char	*elems[3];
+};
+static const struct mt_kind mt_kinds[] = {
+	{ KIND_ENTRY, { "title", "body", "date" }, "tags",
+	    { "red", "green", "blue" } },
+	{ KIND_GROUP, { "name", "type", "from" }, "members",
+	    { "0123456789abcdef0123456789abcdef",
+	    "00000000000000000000000000000001",
+	    "ffffffffffffffffffffffffffffffff" } },
+	{ KIND_STUDENT, { "name", "class", "needs" }, NULL,
+	    { NULL, NULL, NULL } },
+};
+#define MT_NKINDS	(sizeof(mt_kinds) / sizeof(mt_kinds[0]))
+#define MT_NFIELDS	3
+#define MT_NELEMS	3
 
 /* ---------------------------------------------------------------- */
 /* Seeded randomness and the environment */
@@ -267,13 +284,47 @@ mt_key(struct store_key *k)
 {
 	randombytes_buf(k->key, sizeof(k->key));
 	proto_key_id(k->key, k->id);
+	k->use = KEY_CONTENT;
 }
 
+/* Names entry (author, seq) with its hash, as a v2 change does. */
 static void
-mt_ref(struct write_ref *ref, const uint8_t *author, uint64_t seq)
+mt_ref(struct write_ref *ref, const uint8_t *author, uint64_t seq,
+    const uint8_t hash[PROTO_HASHLEN])
 {
 	memcpy(ref->author, author, PROTO_IDLEN);
 	ref->seq = seq;
+	memcpy(ref->hash, hash, PROTO_HASHLEN);
+	ref->has_hash = 1;
+}
+
+/* ---------------------------------------------------------------- */
+/* The merge's oracle in memory: which writes a record has applied */
+
+struct mt_applied {
+	size_t		 n;
+	size_t		 rec[MT_MAXENTRIES];
+	struct write_ref ref[MT_MAXENTRIES];
+};
+
+struct mt_oracle_arg {
+	const struct mt_applied	*set;
+	size_t			 rec;
+};
+
+static int
+mt_applied_cb(void *arg, const struct write_ref *ref,
+    uint8_t hash[PROTO_HASHLEN])
+{
+	const struct mt_oracle_arg *o = arg;
+
+	for (size_t i = 0; i < o->set->n; i++)
+		if (o->set->rec[i] == o->rec &&
+		    write_ref_cmp(&o->set->ref[i], ref) == 0) {
+			memcpy(hash, o->set->ref[i].hash, PROTO_HASHLEN);
+			return 1;
+		}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -284,9 +335,11 @@ struct mt_entry {
 	size_t		 rec;
 	uint64_t	 seq;
 	uint64_t	 hlc;
+	uint8_t		 hash[PROTO_HASHLEN];	/* the sealed entry's */
+	int		 invalid;	/* the schema refuses it: a no-op */
 	struct change	 c;		/* values point into vals */
 	char		 vals[MT_MAXOPS][24];
-	struct mt_blob	 env;		/* sealed form, store tests only */
+	struct mt_blob	 env;		/* sealed when made */
 };
 
 struct mt_author {
@@ -296,6 +349,7 @@ struct mt_author {
 	uint64_t	 hlc;		/* greatest clock value seen or made */
 	size_t		 seen[MT_AUTHORS];	/* entries applied, per author */
 	struct record	*view[MT_MAXRECS];
+	struct mt_applied applied;	/* what view holds */
 	size_t		 nlog;
 	struct mt_entry	*log[MT_MAXENTRIES];
 	uint8_t		 head[PROTO_HASHLEN];	/* hash of the last entry */
@@ -303,8 +357,9 @@ struct mt_author {
 
 struct mt_hist {
 	size_t		 nrecs;
-	uint8_t		 kind[MT_MAXRECS];
+	const struct mt_kind *kind[MT_MAXRECS];
 	uint8_t		 id[MT_MAXRECS][PROTO_RECIDLEN];
+	struct store_key key;		/* seals every entry */
 	uint64_t	 now;		/* the shared fake wall clock */
 	struct mt_author a[MT_AUTHORS];
 	size_t		 n;
@@ -329,19 +384,31 @@ static void
 mt_entry_ref(const struct mt_hist *h, const struct mt_entry *e,
     struct write_ref *ref)
 {
-	mt_ref(ref, h->a[e->author].pk, e->seq);
+	mt_ref(ref, h->a[e->author].pk, e->seq, e->hash);
 }
 
+/* Applies e to recs with an oracle backed by applied, which then holds
+ * e too (once: a duplicate delivery adds nothing). */
 static int
 mt_apply_entry(const struct mt_hist *h, struct record *const *recs,
-    const struct mt_entry *e)
+    struct mt_applied *applied, const struct mt_entry *e)
 {
+	struct mt_oracle_arg arg = { applied, e->rec };
+	struct rec_oracle o = { mt_applied_cb, &arg };
 	struct write_ref ref;
+	uint8_t hash[PROTO_HASHLEN];
 
 	mt_entry_ref(h, e, &ref);
+	if (e->invalid || mt_applied_cb(&arg, &ref, hash))
+		return 0;	/* a no-op; a held one the store refuses */
 	for (size_t i = 0; i < e->c.nops; i++)
-		if (record_apply(recs[e->rec], e->hlc, &ref, &e->c.ops[i], NULL) != 0)
+		if (record_apply(recs[e->rec], e->hlc, &ref, &e->c.ops[i],
+		    &o) != 0)
 			return -1;
+	if (applied->n == MT_MAXENTRIES)
+		return -1;
+	applied->rec[applied->n] = e->rec;
+	applied->ref[applied->n++] = ref;
 	return 0;
 }
 
@@ -352,7 +419,7 @@ mt_receive(struct mt_hist *h, int i, const struct mt_entry *e)
 	struct mt_author *a = &h->a[i];
 
 	if (a->seen[e->author] + 1 != e->seq ||
-	    mt_apply_entry(h, a->view, e) != 0)
+	    mt_apply_entry(h, a->view, &a->applied, e) != 0)
 		h->bad = 1;
 	a->seen[e->author] = e->seq;
 	a->hlc = proto_hlc_seen(a->hlc, e->hlc, UINT64_C(1) << 47);
@@ -365,6 +432,53 @@ mt_catch_up(struct mt_hist *h, int i, int k, size_t upto)
 		mt_receive(h, i, h->a[k].log[h->a[i].seen[k]]);
 }
 
+/* A valid value for field of kind: distinct per write, or, with same, one
+ * that other writers use too. */
+static void
+mt_value(uint8_t kind, const char *field, int author, uint64_t seq, size_t k,
+    int same, char *v, size_t vlen)
+{
+	const struct proto_field *f = proto_field_find(kind, field,
+	    strlen(field));
+	size_t n = 0;
+
+	switch (f != NULL ? f->type : FT_LINE) {
+	case FT_DATE:
+		snprintf(v, vlen, "2025-%02d-%02d", same ? 1 :
+		    1 + (int)(seq % 12), same ? 1 : 1 + (int)((k * 7 +
+		    (size_t)author * 3 + seq) % 28));
+		break;
+	case FT_CHOICE:
+		while (f->choices[n] != NULL)
+			n++;
+		snprintf(v, vlen, "%s", f->choices[same ? 0 :
+		    (seq + (uint64_t)author) % n]);
+		break;
+	default:
+		if (same)
+			snprintf(v, vlen, "same");
+		else
+			snprintf(v, vlen, "%c%" PRIu64 ".%zu", 'A' + author,
+			    seq, k);
+	}
+}
+
+/* Seals e as its author's next entry: its hash names it from now on. */
+static void
+mt_seal_entry(struct mt_hist *h, struct mt_entry *e)
+{
+	struct mt_author *a = &h->a[e->author];
+	const char *why;
+
+	if (proto_change_validate(&e->c, PROTO_KEY_CONTENT, &why) != 0 ||
+	    mt_seal(a->pk, a->sk, e->seq, a->head, e->hlc, &h->key, &e->c,
+	    &e->env, e->hash) != 0) {
+		h->bad = 1;
+		return;
+	}
+	memcpy(a->head, e->hash, PROTO_HASHLEN);
+}
+
 /* Author i edits one record from its own view, as the satchel commands
  * do: a set names the heads it sees, a remove the add tags it sees. */
 static void
@@ -372,8 +486,9 @@ mt_write(struct mt_hist *h, int i, struct mt_rng *rng)
 {
 	struct mt_author *a = &h->a[i];
 	struct mt_entry *e;
+	const struct mt_kind *kd;
 	const struct record *view;
-	int used[MT_NFIELDS] = { 0 }, tomb = 0;
+	int used[MT_NFIELDS] = { 0 }, added[MT_NELEMS] = { 0 }, tomb = 0;
 	size_t nops;
 	uint64_t before;
 
@@ -383,43 +498,45 @@ mt_write(struct mt_hist *h, int i, struct mt_rng *rng)
 	memset(e, 0, sizeof(*e));
 	e->author = i;
 	e->rec = mt_below(rng, h->nrecs);
+	kd = h->kind[e->rec];
 	e->seq = a->nlog + 1;
 	before = a->hlc;
 	e->hlc = a->hlc = proto_hlc_now(a->hlc, h->now + a->skew);
 	if (e->hlc <= before)
 		h->bad = 1;
 	view = a->view[e->rec];
-	change_init(&e->c, h->kind[e->rec], h->id[e->rec]);
+	change_init(&e->c, kd->kind, h->id[e->rec]);
 	nops = 1 + mt_below(rng, MT_MAXOPS);
 	for (size_t k = 0; k < nops; k++) {
-		size_t f, x = mt_below(rng, 10);
+		size_t f, el, x = mt_below(rng, 10);
 		char *v = e->vals[k];
 		int rc = 0;
 
+		if (x >= 5 && x < 9 && kd->set == NULL)
+			x = 0;
 		if (x < 5) {
 			if (used[f = mt_below(rng, MT_NFIELDS)]++)
 				continue;
-			if (mt_below(rng, 4) == 0)	/* a value others use */
-				snprintf(v, sizeof(e->vals[k]), "same");
-			else
-				snprintf(v, sizeof(e->vals[k]),
-				    "%c%" PRIu64 ".%zu", 'A' + i, e->seq, k);
-			rc = change_set(&e->c, view, mt_fields[f], v);
-		} else if (x < 7)
-			rc = change_add(&e->c, MT_SET_FIELD,
-			    mt_elems[mt_below(rng, MT_NELEMS)]);
-		else if (x < 9)
-			rc = change_remove(&e->c, view, MT_SET_FIELD,
-			    mt_elems[mt_below(rng, MT_NELEMS)]);
+			mt_value(kd->kind, kd->fields[f], i, e->seq, k,
+			    mt_below(rng, 4) == 0, v, sizeof(e->vals[k]));
+			rc = change_set(&e->c, view, kd->fields[f], v);
+		} else if (x < 7) {
+			if (added[el = mt_below(rng, MT_NELEMS)]++)
+				continue;
+			rc = change_add(&e->c, kd->set, kd->elems[el]);
+		} else if (x < 9)
+			rc = change_remove(&e->c, view, kd->set,
+			    kd->elems[mt_below(rng, MT_NELEMS)]);
 		else if (!tomb++)
 			rc = change_tombstone(&e->c, view,
 			    mt_below(rng, 3) != 0);
 		if (rc != 0)
 			h->bad = 1;
 	}
-	if (e->c.nops == 0 && change_set(&e->c, view, mt_fields[0],
+	if (e->c.nops == 0 && change_set(&e->c, view, kd->fields[0],
 	    "only") != 0)
 		h->bad = 1;
+	mt_seal_entry(h, e);
 	a->log[a->nlog++] = e;
 	mt_receive(h, i, e);
 }
@@ -457,9 +574,12 @@ mt_hist_gen(struct mt_hist *h, struct mt_rng *rng)
 	memset(h, 0, sizeof(*h));
 	h->nrecs = 2 + mt_below(rng, MT_MAXRECS - 1);
 	for (size_t r = 0; r < h->nrecs; r++) {
-		h->kind[r] = (uint8_t)(1 + mt_below(rng, KIND_MAX));
+		h->kind[r] = &mt_kinds[mt_below(rng, MT_NKINDS)];
 		mt_fill(rng, h->id[r], PROTO_RECIDLEN);
 	}
+	mt_fill(rng, h->key.key, sizeof(h->key.key));
+	proto_key_id(h->key.key, h->key.id);
+	h->key.use = KEY_CONTENT;
 	h->now = MT_EPOCH_MS + mt_below(rng, 1000000);
 	for (int i = 0; i < MT_AUTHORS; i++) {
 		struct mt_author *a = &h->a[i];
@@ -483,7 +603,7 @@ mt_hist_gen(struct mt_hist *h, struct mt_rng *rng)
 			break;
 		}
 		for (size_t r = 0; r < h->nrecs; r++)
-			if ((a->view[r] = record_new(h->kind[r],
+			if ((a->view[r] = record_new(h->kind[r]->kind,
 			    h->id[r])) == NULL)
 				h->bad = 1;
 	}
@@ -564,11 +684,14 @@ static int
 mt_merge(const struct mt_hist *h, const struct mt_entry *const *order,
     size_t n, struct record **recs)
 {
+	static struct mt_applied applied;
+
+	applied.n = 0;
 	for (size_t r = 0; r < h->nrecs; r++)
-		if ((recs[r] = record_new(h->kind[r], h->id[r])) == NULL)
+		if ((recs[r] = record_new(h->kind[r]->kind, h->id[r])) == NULL)
 			return -1;
 	for (size_t i = 0; i < n; i++)
-		if (mt_apply_entry(h, recs, order[i]) != 0)
+		if (mt_apply_entry(h, recs, &applied, order[i]) != 0)
 			return -1;
 	return 0;
 }
@@ -589,7 +712,11 @@ mt_same(const msgpack_sbuffer *a, const msgpack_sbuffer *b)
 }
 
 /* ---------------------------------------------------------------- */
-/* The model: what the merged state must be, from the entries alone */
+/* The model: what the merged state must be, from the entries alone.
+ * A write replaces the writes its op names when the hash matches (or the
+ * reference carries none) and its author's own earlier writes; the
+ * bookkeeping keeps only references to writes the record has not
+ * applied. Entries marked invalid are applied by nobody. */
 
 struct mt_refs {
 	size_t		 n;
@@ -597,10 +724,17 @@ struct mt_refs {
 };
 
 static int
+mt_ref_same(const struct write_ref *a, const struct write_ref *b)
+{
+	return write_ref_cmp(a, b) == 0 && a->has_hash == b->has_hash &&
+	    memcmp(a->hash, b->hash, PROTO_HASHLEN) == 0;
+}
+
+static int
 mt_refs_has(const struct mt_refs *s, const struct write_ref *r)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (write_ref_cmp(&s->r[i], r) == 0)
+		if (mt_ref_same(&s->r[i], r))
 			return 1;
 	return 0;
 }
@@ -610,6 +744,29 @@ mt_refs_add(struct mt_refs *s, const struct write_ref *r)
 {
 	if (!mt_refs_has(s, r))
 		s->r[s->n++] = *r;
+}
+
+/* p names the write w (by name and, when p carries one, by hash). */
+static int
+mt_names(const struct write_ref *p, const struct write_ref *w)
+{
+	return write_ref_cmp(p, w) == 0 && (!p->has_hash ||
+	    memcmp(p->hash, w->hash, PROTO_HASHLEN) == 0);
+}
+
+/* The entry of this record that ref names by (author, seq), if applied. */
+static const struct mt_entry *
+mt_applied_entry(const struct mt_hist *h, size_t rec,
+    const struct write_ref *ref)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		const struct mt_entry *e = &h->e[i];
+
+		if (e->rec == rec && !e->invalid && e->seq == ref->seq &&
+		    memcmp(h->a[e->author].pk, ref->author, PROTO_IDLEN) == 0)
+			return e;
+	}
+	return NULL;
 }
 
 static int
@@ -630,47 +787,53 @@ struct mt_write {
 	struct write_ref ref;
 	const char	*value;
 	size_t		 len;
+	const struct op	*op;
 };
 
-/* A register's heads: every write no write names, winner (the greatest
+/* The op of entry e on the register field, or NULL (one at most: the
+ * schema refuses two). */
+static const struct op *
+mt_reg_op(const struct mt_entry *e, const char *field)
+{
+	for (size_t k = 0; k < e->c.nops; k++)
+		if (mt_op_is(&e->c.ops[k], field, 0))
+			return &e->c.ops[k];
+	return NULL;
+}
+
+/* A register's heads: every write nothing replaces, winner (the greatest
  * hlc, then author, then seq) first. */
 static int
 mt_check_register(const struct mt_hist *h, size_t rec,
     const struct record *r, const char *field, char *why, size_t whylen)
 {
-	static struct mt_refs preds;
+	static struct mt_refs sup;
 	struct mt_write w[MT_MAXENTRIES], heads[MT_MAXENTRIES], t;
 	const struct rec_register *reg = record_register(r, field);
 	size_t nw = 0, nh = 0;
 
-	preds.n = 0;
+	sup.n = 0;
 	for (size_t i = 0; i < h->n; i++) {
 		const struct mt_entry *e = &h->e[i];
-		int first = 1;
+		const struct op *op;
 
-		if (e->rec != rec)
+		if (e->rec != rec || e->invalid ||
+		    (op = mt_reg_op(e, field)) == NULL)
 			continue;
-		for (size_t k = 0; k < e->c.nops; k++) {
-			const struct op *op = &e->c.ops[k];
-
-			if (!mt_op_is(op, field, 0))
-				continue;
-			for (size_t p = 0; p < op->npreds; p++)
-				mt_refs_add(&preds, &op->preds[p]);
-			if (!first)
-				continue;
-			first = 0;
-			w[nw].hlc = e->hlc;
-			mt_entry_ref(h, e, &w[nw].ref);
-			if (op->type == OP_SET) {
-				w[nw].value = (const char *)op->value;
-				w[nw].len = op->value_len;
-			} else {
-				w[nw].value = "1";
-				w[nw].len = op->type == OP_DELETE;
-			}
-			nw++;
+		for (size_t p = 0; p < op->npreds; p++)
+			if (mt_applied_entry(h, rec, &op->preds[p]) == NULL)
+				mt_refs_add(&sup, &op->preds[p]);
+		w[nw].hlc = e->hlc;
+		w[nw].op = op;
+		mt_entry_ref(h, e, &w[nw].ref);
+		if (op->type == OP_SET) {
+			w[nw].value = (const char *)op->value;
+			w[nw].len = op->value_len;
+		} else {
+			w[nw].value = "1";
+			w[nw].len = op->type == OP_DELETE;
 		}
+		nw++;
 	}
 	if (nw == 0) {
 		if (reg != NULL)
@@ -678,9 +841,19 @@ mt_check_register(const struct mt_hist *h, size_t rec,
 			    field);
 		return reg == NULL ? 0 : -1;
 	}
-	for (size_t i = 0; i < nw; i++)
-		if (!mt_refs_has(&preds, &w[i].ref))
+	for (size_t i = 0; i < nw; i++) {
+		int replaced = 0;
+
+		for (size_t j = 0; j < nw && !replaced; j++) {
+			replaced = memcmp(w[j].ref.author, w[i].ref.author,
+			    PROTO_IDLEN) == 0 && w[j].ref.seq > w[i].ref.seq;
+			for (size_t p = 0; p < w[j].op->npreds; p++)
+				replaced |= mt_names(&w[j].op->preds[p],
+				    &w[i].ref);
+		}
+		if (!replaced)
 			heads[nh++] = w[i];
+	}
 	for (size_t i = 1; i < nh; i++)		/* insertion sort */
 		for (size_t j = i; j > 0; j--) {
 			const struct mt_write *x = &heads[j - 1], *y = &heads[j];
@@ -693,17 +866,17 @@ mt_check_register(const struct mt_hist *h, size_t rec,
 			heads[j - 1] = heads[j];
 			heads[j] = t;
 		}
-	if (reg == NULL || reg->nheads != nh || reg->nsup != preds.n) {
+	if (reg == NULL || reg->nheads != nh || reg->nsup != sup.n) {
 		snprintf(why, whylen, "%s: %zu heads and %zu replaced, the "
 		    "model says %zu and %zu", field, reg ? reg->nheads : 0,
-		    reg ? reg->nsup : 0, nh, preds.n);
+		    reg ? reg->nsup : 0, nh, sup.n);
 		return -1;
 	}
 	for (size_t i = 0; i < nh; i++) {
 		const struct rec_write *rw = &reg->heads[i];
 
 		if (rw->hlc != heads[i].hlc ||
-		    write_ref_cmp(&rw->ref, &heads[i].ref) != 0 ||
+		    !mt_ref_same(&rw->ref, &heads[i].ref) ||
 		    rw->value_len != heads[i].len ||
 		    memcmp(rw->value, heads[i].value, heads[i].len) != 0) {
 			snprintf(why, whylen, "%s: head %zu is %s:%" PRIu64
@@ -714,7 +887,7 @@ mt_check_register(const struct mt_hist *h, size_t rec,
 		}
 	}
 	for (size_t i = 0; i < reg->nsup; i++)
-		if (!mt_refs_has(&preds, &reg->sup[i])) {
+		if (!mt_refs_has(&sup, &reg->sup[i])) {
 			snprintf(why, whylen, "%s: replaced write the model "
 			    "does not know", field);
 			return -1;
@@ -722,73 +895,105 @@ mt_check_register(const struct mt_hist *h, size_t rec,
 	return 0;
 }
 
-/* An element's live add tags: every add no remove names. */
+static int
+mt_elem_op(const struct op *op, const char *set, const char *elem)
+{
+	return mt_op_is(op, set, 1) && op->value_len == strlen(elem) &&
+	    memcmp(op->value, elem, op->value_len) == 0;
+}
+
+/* An element's live add tags: an add is live unless a remove names it or
+ * its author added the element again. An element no add holds and no
+ * remove waits on is gone. */
 static int
 mt_check_elem(const struct mt_hist *h, size_t rec, const struct record *r,
-    const char *elem, char *why, size_t whylen)
+    const char *set, const char *elem, char *why, size_t whylen)
 {
-	static struct mt_refs adds, rems;
-	const struct rec_set *s = record_set(r, MT_SET_FIELD);
+	static struct mt_refs adds, rems, names;
+	const struct rec_set *s = record_set(r, set);
 	const struct rec_elem *el = NULL;
-	size_t live = 0, touched = 0;
+	size_t live = 0;
 
-	adds.n = rems.n = 0;
+	adds.n = rems.n = names.n = 0;
 	for (size_t i = 0; i < h->n; i++) {
 		const struct mt_entry *e = &h->e[i];
 
-		if (e->rec != rec)
+		if (e->rec != rec || e->invalid)
 			continue;
 		for (size_t k = 0; k < e->c.nops; k++) {
 			const struct op *op = &e->c.ops[k];
 			struct write_ref ref;
 
-			if (!mt_op_is(op, MT_SET_FIELD, 1) ||
-			    strcmp((const char *)op->value, elem) != 0)
+			if (!mt_elem_op(op, set, elem))
 				continue;
-			touched++;
 			if (op->type == OP_ADD) {
 				mt_entry_ref(h, e, &ref);
 				mt_refs_add(&adds, &ref);
-			} else
-				for (size_t p = 0; p < op->npreds; p++)
+				continue;
+			}
+			for (size_t p = 0; p < op->npreds; p++) {
+				mt_refs_add(&names, &op->preds[p]);
+				if (mt_applied_entry(h, rec,
+				    &op->preds[p]) == NULL)
 					mt_refs_add(&rems, &op->preds[p]);
+			}
 		}
 	}
 	for (size_t i = 0; s != NULL && i < s->nelems; i++)
 		if (strcmp(s->elems[i].value, elem) == 0)
 			el = &s->elems[i];
-	if (touched == 0) {
-		if (el != NULL)
-			snprintf(why, whylen, "element %s: nobody touched it",
-			    elem);
-		return el == NULL ? 0 : -1;
-	}
-	if (el == NULL) {
-		snprintf(why, whylen, "element %s: missing", elem);
-		return -1;
-	}
 	for (size_t i = 0; i < adds.n; i++) {
+		int dead = 0;
 		size_t j;
 
-		if (mt_refs_has(&rems, &adds.r[i]))
+		for (j = 0; j < adds.n && !dead; j++)
+			dead = memcmp(adds.r[j].author, adds.r[i].author,
+			    PROTO_IDLEN) == 0 && adds.r[j].seq > adds.r[i].seq;
+		for (j = 0; j < names.n && !dead; j++)
+			dead = mt_names(&names.r[j], &adds.r[i]);
+		if (dead)
 			continue;
 		live++;
-		for (j = 0; j < el->nadds; j++)
-			if (write_ref_cmp(&el->adds[j], &adds.r[i]) == 0)
+		for (j = 0; el != NULL && j < el->nadds; j++)
+			if (mt_ref_same(&el->adds[j], &adds.r[i]))
 				break;
-		if (j == el->nadds) {
+		if (el == NULL || j == el->nadds) {
 			snprintf(why, whylen, "element %s: a live add tag is "
 			    "missing", elem);
 			return -1;
 		}
 	}
-	if (el->nadds != live || el->nrems != rems.n ||
+	if (live == 0 && rems.n == 0) {
+		if (el != NULL)
+			snprintf(why, whylen, "element %s: kept, with nothing "
+			    "to keep", elem);
+		return el == NULL ? 0 : -1;
+	}
+	if (el == NULL || el->nadds != live || el->nrems != rems.n ||
 	    rec_elem_present(el) != (live > 0)) {
 		snprintf(why, whylen, "element %s: %zu adds, %zu removes, "
-		    "the model says %zu and %zu", elem, el->nadds, el->nrems,
-		    live, rems.n);
+		    "the model says %zu and %zu", elem, el ? el->nadds : 0,
+		    el ? el->nrems : 0, live, rems.n);
 		return -1;
 	}
+	for (size_t i = 0; i < el->nrems; i++)
+		if (!mt_refs_has(&rems, &el->rems[i])) {
+			snprintf(why, whylen, "element %s: a remove the model "
+			    "does not know", elem);
+			return -1;
+		}
+	return 0;
+}
+
+/* 1 if some valid entry of rec has an op on the set. */
+static int
+mt_set_touched(const struct mt_hist *h, size_t rec, const char *set)
+{
+	for (size_t i = 0; set != NULL && i < h->n; i++)
+		for (size_t k = 0; h->e[i].rec == rec && !h->e[i].invalid &&
+		    k < h->e[i].c.nops; k++)
+			if (mt_op_is(&h->e[i].c.ops[k], set, 1))
+				return 1;
 	return 0;
 }
 
@@ -797,10 +1002,12 @@ mt_check_model(const struct mt_hist *h, struct record *const *recs,
     char *why, size_t whylen)
 {
 	for (size_t r = 0; r < h->nrecs; r++) {
-		size_t nregs = 0;
+		const struct mt_kind *kd = h->kind[r];
+		size_t nregs = 0, nelems = 0;
+		const struct rec_set *s = NULL;
 
 		for (size_t f = 0; f <= MT_NFIELDS; f++) {
-			const char *name = f < MT_NFIELDS ? mt_fields[f] :
+			const char *name = f < MT_NFIELDS ? kd->fields[f] :
 			    RECORD_DELETED_FIELD;
 
 			if (mt_check_register(h, r, recs[r], name, why,
@@ -808,13 +1015,21 @@ mt_check_model(const struct mt_hist *h, struct record *const *recs,
 				return -1;
 			nregs += record_register(recs[r], name) != NULL;
 		}
-		for (size_t x = 0; x < MT_NELEMS; x++)
-			if (mt_check_elem(h, r, recs[r], mt_elems[x], why,
-			    whylen) != 0)
+		for (size_t x = 0; kd->set != NULL && x < MT_NELEMS; x++) {
+			if (mt_check_elem(h, r, recs[r], kd->set,
+			    kd->elems[x], why, whylen) != 0)
 				return -1;
-		if (recs[r]->nregs != nregs || recs[r]->nsets > 1) {
-			snprintf(why, whylen, "registers or sets nobody "
-			    "wrote");
+			s = record_set(recs[r], kd->set);
+		}
+		for (size_t x = 0; s != NULL && x < MT_NELEMS; x++)
+			for (size_t i = 0; i < s->nelems; i++)
+				nelems += strcmp(s->elems[i].value,
+				    kd->elems[x]) == 0;
+		if (recs[r]->nregs != nregs || recs[r]->nsets !=
+		    (size_t)mt_set_touched(h, r, kd->set) ||
+		    (s != NULL && s->nelems != nelems)) {
+			snprintf(why, whylen, "registers, sets or elements "
+			    "nobody wrote");
 			return -1;
 		}
 	}
@@ -859,13 +1074,22 @@ mt_stats_add(struct mt_stats *st, const struct mt_hist *h,
 
 	st->entries += h->n;
 	for (size_t r = 0; r < h->nrecs; r++) {
-		const struct rec_set *s = record_set(recs[r], MT_SET_FIELD);
+		const char *set = h->kind[r]->set;
+		const struct rec_set *s = set ? record_set(recs[r], set) : NULL;
 
 		for (size_t i = 0; i < recs[r]->nregs; i++)
 			conflict |= recs[r]->regs[i].nheads > 1;
+		/* A live element that some remove named: an add the
+		 * remove had not seen. */
 		for (size_t i = 0; s != NULL && i < s->nelems; i++)
-			survivor |= s->elems[i].nadds > 0 &&
-			    s->elems[i].nrems > 0;
+			for (size_t j = 0; j < h->n && !survivor &&
+			    s->elems[i].nadds > 0; j++)
+				for (size_t k = 0; h->e[j].rec == r &&
+				    k < h->e[j].c.nops; k++)
+					survivor |= h->e[j].c.ops[k].type ==
+					    OP_REMOVE && mt_elem_op(
+					    &h->e[j].c.ops[k], set,
+					    s->elems[i].value);
 	}
 	st->conflicts += conflict;
 	st->concurrent_sets += survivor;
@@ -979,24 +1203,6 @@ test_merge_records(void)
 /* ---------------------------------------------------------------- */
 /* The same histories through the store */
 
-static int
-mt_seal_history(struct mt_hist *h, const struct store_key *k)
-{
-	for (int i = 0; i < MT_AUTHORS; i++) {
-		struct mt_author *a = &h->a[i];
-
-		memset(a->head, 0, PROTO_HASHLEN);
-		for (size_t s = 0; s < a->nlog; s++) {
-			struct mt_entry *e = a->log[s];
-
-			if (mt_seal(a->pk, a->sk, e->seq, a->head, e->hlc, k,
-			    &e->c, &e->env, a->head) != 0)
-				return -1;
-		}
-	}
-	return 0;
-}
-
 struct mt_store_run {
 	uint8_t		 digest[PROTO_HASHLEN];
 	size_t		 dups, gaps;
@@ -1026,7 +1232,8 @@ mt_check_store_records(struct store_txn *t, const struct mt_hist *h,
 	for (size_t r = 0; r < h->nrecs; r++) {
 		struct record *got = NULL;
 		msgpack_sbuffer a, b;
-		int rc = store_record_get(t, h->kind[r], h->id[r], &got), ok;
+		int rc = store_record_get(t, h->kind[r]->kind, h->id[r], &got);
+		int ok;
 
 		if (ref[r]->nregs == 0 && ref[r]->nsets == 0) {
 			record_free(got);
@@ -1169,7 +1376,6 @@ test_merge_store(void)
 	if (h == NULL || kr == NULL)
 		goto out;
 	kr->nkeys = 1;
-	mt_key(&kr->keys[0]);
 	for (size_t hi = 0; hi < MT_STORE_HISTORIES && nfail < MT_MAX_REPORTS;
 	    hi++) {
 		const struct mt_entry *order[MT_MAXENTRIES];
@@ -1180,10 +1386,10 @@ test_merge_store(void)
 
 		mt_rng_init(&rng, seed, 2, hi);
 		mt_hist_gen(h, &rng);
+		kr->keys[0] = h->key;
 		for (size_t i = 0; i < h->n; i++)
 			order[i] = &h->e[i];
-		if (h->bad || mt_seal_history(h, &kr->keys[0]) != 0 ||
-		    mt_merge(h, order, h->n, ref) != 0) {
+		if (h->bad || mt_merge(h, order, h->n, ref) != 0) {
 			snprintf(why, sizeof(why), "could not build the "
 			    "history");
 			bad = 1;
@@ -1534,7 +1740,7 @@ mt_overwrite_case(int variant, const struct store_keyring *kr)
 	hp = proto_hlc_now(0, t0);
 	mt_change_name(c, id, "orig");
 	CHECK(mt_chain_seal(&cc, &kr->keys[0], c, hp, &p) == 0);
-	mt_ref(&pref, cc.pk, 1);
+	mt_ref(&pref, cc.pk, 1, cc.head);
 	view = record_new(KIND_STUDENT, id);
 	CHECK(view != NULL && record_apply(view, hp, &pref, &c->ops[0], NULL) == 0);
 
@@ -1545,7 +1751,9 @@ mt_overwrite_case(int variant, const struct store_keyring *kr)
 	change_init(c, KIND_STUDENT, id);
 	CHECK(change_set(c, view, "name", "from A") == 0);
 	CHECK(c->ops[0].npreds == 1 &&
-	    write_ref_cmp(&c->ops[0].preds[0], &pref) == 0);
+	    write_ref_cmp(&c->ops[0].preds[0], &pref) == 0 &&
+	    c->ops[0].preds[0].has_hash &&
+	    memcmp(c->ops[0].preds[0].hash, pref.hash, PROTO_HASHLEN) == 0);
 	CHECK(mt_chain_seal(&ca, &kr->keys[0], c, ha, &wa) == 0);
 	change_init(c, KIND_STUDENT, id);
 	CHECK(change_set(c, view, "name", "from B") == 0);
@@ -1605,7 +1813,8 @@ mt_overwrite_case(int variant, const struct store_keyring *kr)
 		CHECK(reg != NULL && reg->nheads == 1);
 		if (reg != NULL && reg->nheads == 1)
 			CHECK(mt_head_is(&reg->heads[0], cc.pk, 2, hr, losev));
-		CHECK(reg != NULL && reg->nsup == 3);
+		/* Every write it replaced is applied: nothing is kept. */
+		CHECK(reg != NULL && reg->nsup == 0);
 		CHECK(i == 0 || memcmp(d0, d, PROTO_HASHLEN) == 0);
 		record_free(r);
 	}
@@ -1766,6 +1975,22 @@ mt_hexid(const char *hex, uint8_t id[PROTO_RECIDLEN])
 		memset(id, 0, PROTO_RECIDLEN);
 }
 
+/* A one-line text field each kind has: the schema refuses the others. */
+static const char *
+mt_line_field(uint8_t kind)
+{
+	switch (kind) {
+	case KIND_NOTE:
+		return "author";
+	case KIND_ENTRY:
+		return "title";
+	case KIND_GOAL:
+		return "text";
+	default:
+		return "name";
+	}
+}
+
 /* The local path: store_append_local, from a store_author. */
 static int
 mt_local_write(struct store *st, const struct store_author *au,
@@ -1779,7 +2004,7 @@ mt_local_write(struct store *st, const struct store_author *au,
 	if (c == NULL)
 		return STORE_ENOMEM;
 	change_init(c, kind, id);
-	if (change_set(c, NULL, "name", name) != 0) {
+	if (change_set(c, NULL, mt_line_field(kind), name) != 0) {
 		free(c);
 		return -1;
 	}
