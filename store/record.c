@@ -261,19 +261,31 @@ drop_head(struct rec_register *reg, const struct write_ref *p)
 		}
 }
 
-/* Sorted refs may hold one name twice (a forged hash beside the real
- * one), so kept refs are added without merging. */
+/* Kept refs sort by name, then hash: one name may be kept twice (a
+ * forged hash beside the real one), and the order of the two must not
+ * depend on which arrived first. */
+static int
+kept_cmp(const struct write_ref *a, const struct write_ref *b)
+{
+	int c = write_ref_cmp(a, b);
+
+	if (c != 0)
+		return c;
+	if (a->has_hash != b->has_hash)
+		return a->has_hash < b->has_hash ? -1 : 1;
+	return memcmp(a->hash, b->hash, PROTO_HASHLEN);
+}
+
 static int
 ref_keep(struct write_ref **refs, size_t *n, const struct write_ref *r)
 {
-	size_t at;
+	size_t at = 0;
+	int c = 1;
 
-	for (size_t i = 0; i < *n; i++)
-		if (write_ref_cmp(&(*refs)[i], r) == 0 &&
-		    (*refs)[i].has_hash == r->has_hash &&
-		    memcmp((*refs)[i].hash, r->hash, PROTO_HASHLEN) == 0)
-			return 0;
-	ref_find(*refs, *n, r, &at);
+	while (at < *n && (c = kept_cmp(&(*refs)[at], r)) < 0)
+		at++;
+	if (at < *n && c == 0)
+		return 0;
 	if (insert_slot((void **)refs, n, sizeof(**refs), at) == -1)
 		return -1;
 	(*refs)[at] = *r;
@@ -443,6 +455,27 @@ record_apply(struct record *r, uint64_t hlc, const struct write_ref *ref,
 		return set_apply(s, ref, op, o);
 	default:
 		return -1;
+	}
+}
+
+/* Once every op of entry ref is applied, no kept reference may name it
+ * any more: those its own ops met were consumed, and the rest named it
+ * for a register or element it did not write. Dropping them here rather
+ * than when they are met makes the state the same whichever of the two
+ * arrived first (the oracle already voids them when ref came first). */
+void
+record_settle(struct record *r, const struct write_ref *ref)
+{
+	for (size_t i = 0; i < r->nregs; i++)
+		(void)consume_kept(r->regs[i].sup, &r->regs[i].nsup, ref);
+	for (size_t i = 0; i < r->nsets; i++) {
+		struct rec_set *s = &r->sets[i];
+
+		for (size_t j = s->nelems; j-- > 0;) {
+			(void)consume_kept(s->elems[j].rems,
+			    &s->elems[j].nrems, ref);
+			elem_prune(s, &s->elems[j]);
+		}
 	}
 }
 

@@ -33,14 +33,16 @@
 #include "satchel.h"
 #include "tap.h"
 
-#define MT_AUTHORS		3
+#define MT_AUTHORS		5	/* at most; most histories have 3 */
 #define MT_MAXRECS		3
-#define MT_MAXENTRIES		48	/* entries of one history */
+#define MT_MAXENTRIES		64	/* entries of one history */
 #define MT_MAXOPS		3	/* ops of one change */
 #define MT_ORDERS		8	/* arrival orders per history */
 #define MT_HISTORIES		1000
 #define MT_STORE_HISTORIES	30
 #define MT_STORE_ORDERS		4
+#define MT_HOSTILE_HISTORIES	300
+#define MT_HOSTILE_STORES	25
 #define MT_MAX_REPORTS		5	/* failing histories described */
 #define MT_DAY_MS		UINT64_C(86400000)
 #define MT_EPOCH_MS		UINT64_C(1760000000000)	/* late 2025 */
@@ -361,6 +363,9 @@ struct mt_hist {
 	uint8_t		 id[MT_MAXRECS][PROTO_RECIDLEN];
 	struct store_key key;		/* seals every entry */
 	uint64_t	 now;		/* the shared fake wall clock */
+	int		 nauth;
+	int		 hostile;	/* see mt_hostile_op */
+	size_t		 made[4];	/* future refs, partial, restores, crowds */
 	struct mt_author a[MT_AUTHORS];
 	size_t		 n;
 	struct mt_entry	 e[MT_MAXENTRIES];
@@ -405,6 +410,7 @@ mt_apply_entry(const struct mt_hist *h, struct record *const *recs,
 		if (record_apply(recs[e->rec], e->hlc, &ref, &e->c.ops[i],
 		    &o) != 0)
 			return -1;
+	record_settle(recs[e->rec], &ref);
 	if (applied->n == MT_MAXENTRIES)
 		return -1;
 	applied->rec[applied->n] = e->rec;
@@ -422,7 +428,7 @@ mt_receive(struct mt_hist *h, int i, const struct mt_entry *e)
 	    mt_apply_entry(h, a->view, &a->applied, e) != 0)
 		h->bad = 1;
 	a->seen[e->author] = e->seq;
-	a->hlc = proto_hlc_seen(a->hlc, e->hlc, UINT64_C(1) << 47);
+	a->hlc = proto_hlc_seen(a->hlc, e->hlc, h->now + a->skew);
 }
 
 static void
@@ -470,8 +476,9 @@ mt_seal_entry(struct mt_hist *h, struct mt_entry *e)
 	struct mt_author *a = &h->a[e->author];
 	const char *why;
 
-	if (proto_change_validate(&e->c, PROTO_KEY_CONTENT, &why) != 0 ||
-	    mt_seal(a->pk, a->sk, e->seq, a->head, e->hlc, &h->key, &e->c,
+	e->invalid = proto_change_validate(&e->c, PROTO_KEY_CONTENT,
+	    &why) != 0;
+	if ((e->invalid && !h->hostile) || mt_seal(a->pk, a->sk, e->seq, a->head, e->hlc, &h->key, &e->c,
 	    &e->env, e->hash) != 0) {
 		h->bad = 1;
 		return;
@@ -479,41 +486,155 @@ mt_seal_entry(struct mt_hist *h, struct mt_entry *e)
 	memcpy(a->head, e->hash, PROTO_HASHLEN);
 }
 
-/* Author i edits one record from its own view, as the satchel commands
- * do: a set names the heads it sees, a remove the add tags it sees. */
-static void
-mt_write(struct mt_hist *h, int i, struct mt_rng *rng)
+/* Starts author i's next entry, on record rec: seq and clock. */
+static struct mt_entry *
+mt_entry_begin(struct mt_hist *h, int i, size_t rec)
 {
 	struct mt_author *a = &h->a[i];
 	struct mt_entry *e;
-	const struct mt_kind *kd;
-	const struct record *view;
-	int used[MT_NFIELDS] = { 0 }, added[MT_NELEMS] = { 0 }, tomb = 0;
-	size_t nops;
 	uint64_t before;
 
 	if (h->n == MT_MAXENTRIES)
-		return;
+		return NULL;
 	e = &h->e[h->n++];
 	memset(e, 0, sizeof(*e));
 	e->author = i;
-	e->rec = mt_below(rng, h->nrecs);
-	kd = h->kind[e->rec];
+	e->rec = rec;
 	e->seq = a->nlog + 1;
 	before = a->hlc;
 	e->hlc = a->hlc = proto_hlc_now(a->hlc, h->now + a->skew);
 	if (e->hlc <= before)
 		h->bad = 1;
-	view = a->view[e->rec];
-	change_init(&e->c, kd->kind, h->id[e->rec]);
+	change_init(&e->c, h->kind[rec]->kind, h->id[rec]);
+	return e;
+}
+
+/* Seals e, logs it and applies it to its author's view. */
+static void
+mt_entry_end(struct mt_hist *h, struct mt_entry *e)
+{
+	struct mt_author *a = &h->a[e->author];
+
+	mt_seal_entry(h, e);
+	a->log[a->nlog++] = e;
+	mt_receive(h, e->author, e);
+}
+
+/* A reference to a write author j has not made yet, with a hash nobody
+ * can know: a random one, or another entry's. It must never replace or
+ * remove the write when that comes. */
+static void
+mt_future_ref(struct mt_hist *h, const struct mt_entry *e,
+    struct write_ref *ref, struct mt_rng *rng)
+{
+	int j = (e->author + 1 + (int)mt_below(rng, (size_t)h->nauth - 1)) %
+	    h->nauth;
+	uint8_t hash[PROTO_HASHLEN];
+
+	if (h->n > 1 && mt_below(rng, 2) == 0)
+		memcpy(hash, h->e[mt_below(rng, h->n - 1)].hash, sizeof(hash));
+	else
+		mt_fill(rng, hash, sizeof(hash));
+	mt_ref(ref, h->a[j].pk, h->a[j].nlog + 1 + mt_below(rng, 3), hash);
+}
+
+/* The hostile ops (h->hostile): a restore of a losing value, a write
+ * naming only a losing head, an op naming future writes, an op the
+ * schema refuses. -1 if none was made (the caller makes a plain one). */
+static int
+mt_hostile_op(struct mt_hist *h, struct mt_entry *e, size_t k, size_t f,
+    int what, struct mt_rng *rng)
+{
+	const struct mt_kind *kd = h->kind[e->rec];
+	const struct record *view = h->a[e->author].view[e->rec];
+	const struct rec_register *reg = record_register(view,
+	    kd->fields[f]);
+	struct op *op;
+	char *v = e->vals[k];
+
+	switch (what) {
+	case 0:		/* restore: a losing value, naming every head */
+		if (reg == NULL || reg->nheads < 2)
+			return -1;
+		snprintf(v, sizeof(e->vals[k]), "%s", reg->heads[1 +
+		    mt_below(rng, reg->nheads - 1)].value);
+		h->made[2]++;
+		return change_set(&e->c, view, kd->fields[f], v);
+	case 1:		/* naming only a losing head */
+		if (reg == NULL || reg->nheads < 2)
+			return -1;
+		mt_value(kd->kind, kd->fields[f], e->author, e->seq, k, 0, v,
+		    sizeof(e->vals[k]));
+		if (change_set(&e->c, NULL, kd->fields[f], v) != 0)
+			return -1;
+		op = &e->c.ops[e->c.nops - 1];
+		op->preds[op->npreds++] = reg->heads[reg->nheads - 1].ref;
+		h->made[1]++;
+		return 0;
+	case 2:		/* naming writes still to come */
+		if (mt_below(rng, 2) == 0 && kd->set != NULL) {
+			if (change_remove(&e->c, view, kd->set,
+			    kd->elems[mt_below(rng, 2)]) != 0)
+				return -1;
+		} else {
+			mt_value(kd->kind, kd->fields[f], e->author, e->seq, k,
+			    0, v, sizeof(e->vals[k]));
+			if (change_set(&e->c, view, kd->fields[f], v) != 0)
+				return -1;
+		}
+		op = &e->c.ops[e->c.nops - 1];
+		for (size_t n = 1 + mt_below(rng, 3); n > 0 &&
+		    op->npreds < PROTO_MAX_PREDS; n--)
+			mt_future_ref(h, e, &op->preds[op->npreds++], rng);
+		h->made[0]++;
+		return 0;
+	default:	/* refused by the schema: applied by nobody */
+		switch (mt_below(rng, 3)) {
+		case 0:
+			snprintf(v, sizeof(e->vals[k]), "2025-13-45");
+			return change_set(&e->c, NULL, kd->kind == KIND_GROUP ?
+			    "from" : "date", v);
+		case 1:
+			return change_set(&e->c, NULL, RECORD_DELETED_FIELD,
+			    "1");
+		default:
+			return change_set(&e->c, NULL, "colour", "red");
+		}
+	}
+}
+
+/* Author i edits one record from its own view, as the satchel commands
+ * do: a set names the heads it sees, a remove the add tags it sees. */
+static void
+mt_write(struct mt_hist *h, int i, struct mt_rng *rng)
+{
+	struct mt_entry *e;
+	const struct mt_kind *kd;
+	const struct record *view;
+	int used[MT_NFIELDS] = { 0 }, added[MT_NELEMS] = { 0 }, tomb = 0;
+	size_t nops;
+
+	if ((e = mt_entry_begin(h, i, mt_below(rng, h->nrecs))) == NULL)
+		return;
+	kd = h->kind[e->rec];
+	view = h->a[i].view[e->rec];
 	nops = 1 + mt_below(rng, MT_MAXOPS);
 	for (size_t k = 0; k < nops; k++) {
-		size_t f, el, x = mt_below(rng, 10);
+		size_t f, el, x = mt_below(rng, h->hostile ? 16 : 10);
 		char *v = e->vals[k];
 		int rc = 0;
 
 		if (x >= 5 && x < 9 && kd->set == NULL)
 			x = 0;
+		if (x >= 12) {
+			if (used[f = mt_below(rng, MT_NFIELDS)]++)
+				continue;
+			if ((x < 15 || mt_below(rng, 3) == 0) &&
+			    mt_hostile_op(h, e, k, f, (int)x - 12, rng) == 0)
+				continue;
+			x = 0;
+			used[f] = 0;
+		}
 		if (x < 5) {
 			if (used[f = mt_below(rng, MT_NFIELDS)]++)
 				continue;
@@ -526,7 +647,8 @@ mt_write(struct mt_hist *h, int i, struct mt_rng *rng)
 			rc = change_add(&e->c, kd->set, kd->elems[el]);
 		} else if (x < 9)
 			rc = change_remove(&e->c, view, kd->set,
-			    kd->elems[mt_below(rng, MT_NELEMS)]);
+			    kd->elems[h->hostile && mt_below(rng, 2) ? 0 :
+			    mt_below(rng, MT_NELEMS)]);
 		else if (!tomb++)
 			rc = change_tombstone(&e->c, view,
 			    mt_below(rng, 3) != 0);
@@ -536,9 +658,26 @@ mt_write(struct mt_hist *h, int i, struct mt_rng *rng)
 	if (e->c.nops == 0 && change_set(&e->c, view, kd->fields[0],
 	    "only") != 0)
 		h->bad = 1;
-	mt_seal_entry(h, e);
-	a->log[a->nlog++] = e;
-	mt_receive(h, i, e);
+	mt_entry_end(h, e);
+}
+
+/* Every author adds one element at once, none having seen the others. */
+static void
+mt_crowd_add(struct mt_hist *h, struct mt_rng *rng)
+{
+	size_t rec = mt_below(rng, h->nrecs);
+	const struct mt_kind *kd = h->kind[rec];
+
+	h->made[3] += kd->set != NULL;
+	for (int i = 0; i < h->nauth && kd->set != NULL; i++) {
+		struct mt_entry *e = mt_entry_begin(h, i, rec);
+
+		if (e == NULL)
+			return;
+		if (change_add(&e->c, kd->set, kd->elems[0]) != 0)
+			h->bad = 1;
+		mt_entry_end(h, e);
+	}
 }
 
 /* Author i hears from author j: everything j holds, or one author's
@@ -551,27 +690,34 @@ mt_sync(struct mt_hist *h, int i, int j, struct mt_rng *rng)
 	int k;
 
 	if (mt_below(rng, 3) != 0) {
-		int start = (int)mt_below(rng, MT_AUTHORS);
+		int start = (int)mt_below(rng, (size_t)h->nauth);
 
-		for (int n = 0; n < MT_AUTHORS; n++) {
-			k = (start + n) % MT_AUTHORS;
+		for (int n = 0; n < h->nauth; n++) {
+			k = (start + n) % h->nauth;
 			mt_catch_up(h, i, k, from->seen[k]);
 		}
 		return;
 	}
-	k = (int)mt_below(rng, MT_AUTHORS);
+	k = (int)mt_below(rng, (size_t)h->nauth);
 	if (from->seen[k] > to->seen[k])
 		mt_catch_up(h, i, k, to->seen[k] + 1 +
 		    mt_below(rng, from->seen[k] - to->seen[k]));
 }
 
+#define MT_YEAR_MS	(365 * MT_DAY_MS)
+
+/* A history: authors edit and sync at random. A hostile one has five
+ * authors whose clocks are up to two years apart, crowds adding one
+ * element at once, and the ops of mt_hostile_op. */
 static void
-mt_hist_gen(struct mt_hist *h, struct mt_rng *rng)
+mt_hist_gen(struct mt_hist *h, struct mt_rng *rng, int hostile)
 {
 	static const uint64_t ticks[] = { 0, 0, 1, 3, 250, 60000 };
-	size_t steps;
+	size_t steps, maxn = hostile ? MT_MAXENTRIES : 48;
 
 	memset(h, 0, sizeof(*h));
+	h->hostile = hostile;
+	h->nauth = hostile ? 3 + (int)mt_below(rng, MT_AUTHORS - 2) : 3;
 	h->nrecs = 2 + mt_below(rng, MT_MAXRECS - 1);
 	for (size_t r = 0; r < h->nrecs; r++) {
 		h->kind[r] = &mt_kinds[mt_below(rng, MT_NKINDS)];
@@ -580,9 +726,11 @@ mt_hist_gen(struct mt_hist *h, struct mt_rng *rng)
 	mt_fill(rng, h->key.key, sizeof(h->key.key));
 	proto_key_id(h->key.key, h->key.id);
 	h->key.use = KEY_CONTENT;
-	h->now = MT_EPOCH_MS + mt_below(rng, 1000000);
-	for (int i = 0; i < MT_AUTHORS; i++) {
+	h->now = MT_EPOCH_MS + mt_below(rng, 1000000) -
+	    (hostile ? 2 * MT_YEAR_MS : MT_DAY_MS);
+	for (int i = 0; i < h->nauth; i++) {
 		struct mt_author *a = &h->a[i];
+		uint64_t unit = hostile ? 2 * MT_YEAR_MS : MT_DAY_MS;
 		uint8_t seed[crypto_sign_SEEDBYTES];
 
 		mt_fill(rng, seed, sizeof(seed));
@@ -590,16 +738,16 @@ mt_hist_gen(struct mt_hist *h, struct mt_rng *rng)
 		switch (mt_below(rng, 5)) {
 		case 0:
 		case 1:
-			a->skew = MT_DAY_MS;		/* on time */
+			a->skew = unit;			/* on time */
 			break;
 		case 2:
-			a->skew = MT_DAY_MS + mt_below(rng, 500);
+			a->skew = unit + mt_below(rng, 500);
 			break;
 		case 3:
-			a->skew = 0;			/* a day behind */
+			a->skew = 0;			/* behind */
 			break;
 		default:
-			a->skew = 2 * MT_DAY_MS;	/* a day ahead */
+			a->skew = 2 * unit;		/* ahead */
 			break;
 		}
 		for (size_t r = 0; r < h->nrecs; r++)
@@ -607,17 +755,19 @@ mt_hist_gen(struct mt_hist *h, struct mt_rng *rng)
 			    h->id[r])) == NULL)
 				h->bad = 1;
 	}
-	steps = 8 + mt_below(rng, 2 * MT_MAXENTRIES);
-	for (size_t s = 0; s < steps && h->n < MT_MAXENTRIES; s++) {
-		int i = (int)mt_below(rng, MT_AUTHORS);
+	steps = 8 + mt_below(rng, 2 * maxn);
+	for (size_t s = 0; s < steps && h->n < maxn; s++) {
+		int i = (int)mt_below(rng, (size_t)h->nauth);
 
 		h->now += ticks[mt_below(rng, sizeof(ticks) /
 		    sizeof(ticks[0]))];
-		if (mt_below(rng, 100) < 55)
+		if (hostile && mt_below(rng, 12) == 0)
+			mt_crowd_add(h, rng);
+		else if (mt_below(rng, 100) < 55)
 			mt_write(h, i, rng);
 		else
 			mt_sync(h, i, (i + 1 + (int)mt_below(rng,
-			    MT_AUTHORS - 1)) % MT_AUTHORS, rng);
+			    (size_t)h->nauth - 1)) % h->nauth, rng);
 	}
 }
 
@@ -625,8 +775,8 @@ mt_hist_gen(struct mt_hist *h, struct mt_rng *rng)
 static void
 mt_sync_all(struct mt_hist *h)
 {
-	for (int i = 0; i < MT_AUTHORS; i++)
-		for (int k = 0; k < MT_AUTHORS; k++)
+	for (int i = 0; i < h->nauth; i++)
+		for (int k = 0; k < h->nauth; k++)
 			mt_catch_up(h, i, k, h->a[k].nlog);
 }
 
@@ -642,7 +792,7 @@ mt_order(const struct mt_hist *h, struct mt_rng *rng,
 		size_t pick = mt_below(rng, h->n - n);
 		int k;
 
-		for (k = 0; k < MT_AUTHORS; k++) {
+		for (k = 0; k < h->nauth; k++) {
 			size_t left = h->a[k].nlog - pos[k];
 
 			if (pick < left)
@@ -1064,21 +1214,45 @@ struct mt_stats {
 	size_t	entries;
 	size_t	conflicts;	/* histories ending with a two-headed register */
 	size_t	concurrent_sets;	/* ... with an add a remove had not seen */
+	size_t	invalid;	/* entries the schema refuses */
+	size_t	future;		/* references to writes not yet made */
+	size_t	partial;	/* writes naming only a losing head */
+	size_t	restores;	/* a losing value put back */
+	size_t	tomb_conflicts;	/* a delete and an undelete, concurrent */
+	size_t	crowded;	/* elements added by every author at once */
 };
+
+/* What the hostile generator made. */
+static void
+mt_stats_hostile(struct mt_stats *st, const struct mt_hist *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		st->invalid += h->e[i].invalid;
+	st->future += h->made[0];
+	st->partial += h->made[1];
+	st->restores += h->made[2];
+	st->crowded += h->made[3];
+}
 
 static void
 mt_stats_add(struct mt_stats *st, const struct mt_hist *h,
     struct record *const *recs)
 {
-	int conflict = 0, survivor = 0;
+	int conflict = 0, survivor = 0, tombs = 0;
 
 	st->entries += h->n;
 	for (size_t r = 0; r < h->nrecs; r++) {
 		const char *set = h->kind[r]->set;
 		const struct rec_set *s = set ? record_set(recs[r], set) : NULL;
 
+		const struct rec_register *tomb = record_register(recs[r],
+		    RECORD_DELETED_FIELD);
+
 		for (size_t i = 0; i < recs[r]->nregs; i++)
 			conflict |= recs[r]->regs[i].nheads > 1;
+		for (size_t i = 1; tomb != NULL && i < tomb->nheads; i++)
+			tombs |= tomb->heads[i].value_len !=
+			    tomb->heads[0].value_len;
 		/* A live element that some remove named: an add the
 		 * remove had not seen. */
 		for (size_t i = 0; s != NULL && i < s->nelems; i++)
@@ -1093,6 +1267,7 @@ mt_stats_add(struct mt_stats *st, const struct mt_hist *h,
 	}
 	st->conflicts += conflict;
 	st->concurrent_sets += survivor;
+	st->tomb_conflicts += tombs;
 }
 
 /* One history: the merge in MT_ORDERS orders, with duplicates, and in
@@ -1146,7 +1321,7 @@ mt_check_history(struct mt_hist *h, struct mt_rng *rng,
 		mt_recs_free(got, h->nrecs);
 	}
 	mt_sync_all(h);
-	for (int i = 0; i < MT_AUTHORS; i++) {
+	for (int i = 0; i < h->nauth; i++) {
 		msgpack_sbuffer_clear(&sb);
 		if (h->bad || mt_encode_all(h->a[i].view, h->nrecs, &sb) != 0 ||
 		    !mt_same(&want, &sb)) {
@@ -1164,33 +1339,44 @@ out:
 	return rc;
 }
 
-static void
-test_merge_records(void)
+/* Checks nhist histories of one stream in memory; the number failed. */
+static size_t
+mt_memory_histories(uint64_t seed, uint64_t stream, size_t nhist,
+    int hostile, struct mt_stats *st)
 {
-	uint64_t seed = mt_seed();
-	size_t nhist = mt_histories(), nfail = 0;
-	struct mt_stats st = { 0, 0, 0 };
 	struct mt_hist *h = calloc(1, sizeof(*h));
+	size_t nfail = 0;
 	char why[256];
 
-	CHECK(!mt_env_bad);
-	CHECK(h != NULL);
 	if (h == NULL)
-		return;
+		return 1;
 	for (size_t hi = 0; hi < nhist && nfail < MT_MAX_REPORTS; hi++) {
 		struct mt_rng rng;
 
-		mt_rng_init(&rng, seed, 1, hi);
-		mt_hist_gen(h, &rng);
-		if (mt_check_history(h, &rng, &st, why, sizeof(why)) != 0) {
-			printf("# history %zu (seed %" PRIu64 "): %s\n", hi,
-			    seed, why);
+		mt_rng_init(&rng, seed, stream, hi);
+		mt_hist_gen(h, &rng, hostile);
+		mt_stats_hostile(st, h);
+		if (mt_check_history(h, &rng, st, why, sizeof(why)) != 0) {
+			printf("# %shistory %zu (seed %" PRIu64 "): %s\n",
+			    hostile ? "hostile " : "", hi, seed, why);
 			nfail++;
 		}
 		mt_hist_free(h);
 	}
 	free(h);
-	CHECK(nfail == 0);
+	return nfail;
+}
+
+static void
+test_merge_records(void)
+{
+	uint64_t seed = mt_seed();
+	size_t nhist = mt_histories();
+	struct mt_stats st;
+
+	memset(&st, 0, sizeof(st));
+	CHECK(!mt_env_bad);
+	CHECK(mt_memory_histories(seed, 1, nhist, 0, &st) == 0);
 	printf("# %zu histories, %zu entries; %zu end in a conflict, %zu "
 	    "with an add a remove had not seen\n", nhist, st.entries,
 	    st.conflicts, st.concurrent_sets);
@@ -1211,7 +1397,7 @@ struct mt_store_run {
 static int
 mt_check_heads(struct store_txn *t, const struct mt_hist *h)
 {
-	for (int i = 0; i < MT_AUTHORS; i++) {
+	for (int i = 0; i < h->nauth; i++) {
 		uint8_t hash[PROTO_HASHLEN];
 		uint64_t seq;
 
@@ -1256,6 +1442,113 @@ mt_check_store_records(struct store_txn *t, const struct mt_hist *h,
 	return 0;
 }
 
+/* The entries of a history a store lists, as a bitmap over h->e. */
+struct mt_listed {
+	const struct mt_hist *h;
+	uint8_t		 seen[MT_MAXENTRIES];
+	int		 stray;		/* listed but not in h, or twice */
+};
+
+static void
+mt_listed_mark(struct mt_listed *l, const uint8_t *author, uint64_t seq)
+{
+	for (size_t i = 0; i < l->h->n; i++) {
+		const struct mt_entry *e = &l->h->e[i];
+
+		if (e->seq == seq && memcmp(l->h->a[e->author].pk, author,
+		    PROTO_IDLEN) == 0) {
+			l->stray |= l->seen[i]++ != 0;
+			return;
+		}
+	}
+	l->stray = 1;
+}
+
+static int
+mt_hist_cb(const uint8_t *env, size_t len, void *arg)
+{
+	struct envelope e;
+
+	if (proto_envelope_decode(&e, env, len) != 0)
+		((struct mt_listed *)arg)->stray = 1;
+	else
+		mt_listed_mark(arg, e.author, e.seq);
+	return 0;
+}
+
+static int
+mt_unapplied_cb(const uint8_t *author, uint64_t seq, int kind,
+    const char *why, void *arg)
+{
+	(void)why;
+	if (kind != UNAPPLIED_INVALID)
+		((struct mt_listed *)arg)->stray = 1;
+	mt_listed_mark(arg, author, seq);
+	return 0;
+}
+
+/* Each record's history lists every applied entry of that record (no
+ * write anyone made goes missing), and the unapplied table exactly the
+ * entries the schema refuses. */
+static int
+mt_check_derived(struct store_txn *t, const struct mt_hist *h, char *why,
+    size_t whylen)
+{
+	struct mt_listed l;
+
+	for (size_t r = 0; r <= h->nrecs; r++) {
+		memset(&l, 0, sizeof(l));
+		l.h = h;
+		if ((r < h->nrecs ? store_history_each(t, h->id[r],
+		    mt_hist_cb, &l) : store_unapplied_each(t,
+		    mt_unapplied_cb, &l)) != 0 || l.stray) {
+			snprintf(why, whylen, "%s lists a stranger",
+			    r < h->nrecs ? "a history" : "unapplied");
+			return -1;
+		}
+		for (size_t i = 0; i < h->n; i++) {
+			const struct mt_entry *e = &h->e[i];
+			int want = r < h->nrecs ? e->rec == r && !e->invalid :
+			    e->invalid;
+
+			if (l.seen[i] != want) {
+				snprintf(why, whylen, "entry %d:%" PRIu64 " is "
+				    "%s %s", e->author, e->seq, want ?
+				    "missing from" : "wrongly in", r < h->nrecs ?
+				    "its record's history" : "unapplied");
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* A rebuild from the log gives the same records, byte for byte. */
+static int
+mt_check_rebuild(struct store *st, const struct store_keyring *kr,
+    const struct mt_hist *h, struct record *const *ref,
+    const uint8_t digest[PROTO_HASHLEN], char *why, size_t whylen)
+{
+	uint8_t again[PROTO_HASHLEN];
+	struct store_txn *t;
+	int erc;
+
+	if ((erc = store_begin(st, 0, &t)) != 0 ||
+	    (erc = store_rebuild(t, kr)) != 0 ||
+	    (erc = store_digest(t, again)) != 0) {
+		snprintf(why, whylen, "store_rebuild: %s", store_strerror(erc));
+		store_abort(t);
+		return -1;
+	}
+	erc = memcmp(again, digest, PROTO_HASHLEN) != 0 ||
+	    mt_check_store_records(t, h, ref) != 0 ||
+	    mt_check_derived(t, h, why, whylen) != 0;
+	store_abort(t);
+	if (erc)
+		snprintf(why, whylen, "a rebuild from the log differs");
+	return erc ? -1 : 0;
+}
+
 /* Applies every entry in order to a fresh store, committing at random
  * points; re-delivers held entries (STORE_EDUP) and offers entries too
  * early (STORE_EGAP) on the way. */
@@ -1297,7 +1590,7 @@ mt_store_apply(const struct mt_hist *h, const struct store_keyring *kr,
 			run->dups++;
 		}
 		if (mt_below(rng, 6) == 0) {
-			int k = (int)mt_below(rng, MT_AUTHORS);
+			int k = (int)mt_below(rng, (size_t)h->nauth);
 
 			if (h->a[k].nlog >= applied[k] + 2) {
 				const struct mt_entry *g =
@@ -1355,6 +1648,12 @@ mt_store_apply(const struct mt_hist *h, const struct store_keyring *kr,
 		    "in-memory merge");
 		goto out;
 	}
+	if (mt_check_derived(t, h, why, whylen) != 0)
+		goto out;
+	store_abort(t);
+	t = NULL;
+	if (mt_check_rebuild(st, kr, h, ref, run->digest, why, whylen) != 0)
+		goto out;
 	rc = 0;
 out:
 	store_abort(t);
@@ -1363,72 +1662,130 @@ out:
 	return rc;
 }
 
+struct mt_store_totals {
+	size_t	runs, dups, gaps;
+};
+
+/* One history through MT_STORE_ORDERS fresh stores: the same digest in
+ * every arrival order, records equal to the in-memory merge (which the
+ * model checks), history and unapplied complete, a rebuild identical. */
+static int
+mt_store_history(struct mt_hist *h, struct store_keyring *kr,
+    struct mt_rng *rng, struct mt_store_totals *tot, char *why,
+    size_t whylen)
+{
+	const struct mt_entry *order[MT_MAXENTRIES];
+	struct record *ref[MT_MAXRECS] = { 0 };
+	uint8_t first[PROTO_HASHLEN];
+	int bad = 0;
+
+	kr->nkeys = 1;
+	kr->keys[0] = h->key;
+	for (size_t i = 0; i < h->n; i++)
+		order[i] = &h->e[i];
+	if (h->bad || mt_merge(h, order, h->n, ref) != 0) {
+		snprintf(why, whylen, "could not build the history");
+		bad = 1;
+	} else if (mt_check_model(h, ref, why, whylen) != 0)
+		bad = 1;
+	for (int o = 0; o < MT_STORE_ORDERS && !bad; o++) {
+		struct mt_store_run run;
+
+		memset(&run, 0, sizeof(run));
+		if (o > 0)
+			mt_order(h, rng, order);
+		if (mt_store_apply(h, kr, order, rng, ref, &run, why,
+		    whylen) != 0)
+			bad = 1;
+		else if (o == 0)
+			memcpy(first, run.digest, PROTO_HASHLEN);
+		else if (memcmp(first, run.digest, PROTO_HASHLEN) != 0) {
+			snprintf(why, whylen, "arrival order %d gives another "
+			    "digest", o);
+			bad = 1;
+		}
+		tot->dups += run.dups;
+		tot->gaps += run.gaps;
+		tot->runs++;
+	}
+	mt_recs_free(ref, MT_MAXRECS);
+	return bad ? -1 : 0;
+}
+
+static size_t
+mt_store_histories(uint64_t seed, uint64_t stream, size_t nhist,
+    int hostile, struct mt_store_totals *tot, struct mt_stats *st)
+{
+	struct mt_hist *h = calloc(1, sizeof(*h));
+	struct store_keyring *kr = calloc(1, sizeof(*kr));
+	size_t nfail = 0;
+	char why[256];
+
+	for (size_t hi = 0; h != NULL && kr != NULL && hi < nhist &&
+	    nfail < MT_MAX_REPORTS; hi++) {
+		struct mt_rng rng;
+
+		mt_rng_init(&rng, seed, stream, hi);
+		mt_hist_gen(h, &rng, hostile);
+		if (st != NULL)
+			mt_stats_hostile(st, h);
+		if (mt_store_history(h, kr, &rng, tot, why,
+		    sizeof(why)) != 0) {
+			printf("# %sstore history %zu (seed %" PRIu64 "): "
+			    "%s\n", hostile ? "hostile " : "", hi, seed, why);
+			nfail++;
+		}
+		mt_hist_free(h);
+	}
+	if (h == NULL || kr == NULL)
+		nfail++;
+	free(h);
+	free(kr);
+	return nfail;
+}
+
 static void
 test_merge_store(void)
 {
-	uint64_t seed = mt_seed();
-	struct mt_hist *h = calloc(1, sizeof(*h));
-	struct store_keyring *kr = calloc(1, sizeof(*kr));
-	size_t nfail = 0, dups = 0, gaps = 0, runs = 0;
-	char why[256];
+	struct mt_store_totals tot = { 0, 0, 0 };
 
-	CHECK(h != NULL && kr != NULL);
-	if (h == NULL || kr == NULL)
-		goto out;
-	kr->nkeys = 1;
-	for (size_t hi = 0; hi < MT_STORE_HISTORIES && nfail < MT_MAX_REPORTS;
-	    hi++) {
-		const struct mt_entry *order[MT_MAXENTRIES];
-		struct record *ref[MT_MAXRECS] = { 0 };
-		uint8_t first[PROTO_HASHLEN];
-		struct mt_rng rng;
-		int bad = 0;
-
-		mt_rng_init(&rng, seed, 2, hi);
-		mt_hist_gen(h, &rng);
-		kr->keys[0] = h->key;
-		for (size_t i = 0; i < h->n; i++)
-			order[i] = &h->e[i];
-		if (h->bad || mt_merge(h, order, h->n, ref) != 0) {
-			snprintf(why, sizeof(why), "could not build the "
-			    "history");
-			bad = 1;
-		}
-		for (int o = 0; o < MT_STORE_ORDERS && !bad; o++) {
-			struct mt_store_run run;
-
-			memset(&run, 0, sizeof(run));
-			if (o > 0)
-				mt_order(h, &rng, order);
-			if (mt_store_apply(h, kr, order, &rng, ref, &run, why,
-			    sizeof(why)) != 0)
-				bad = 1;
-			else if (o == 0)
-				memcpy(first, run.digest, PROTO_HASHLEN);
-			else if (memcmp(first, run.digest, PROTO_HASHLEN) != 0) {
-				snprintf(why, sizeof(why), "arrival order %d "
-				    "gives another digest", o);
-				bad = 1;
-			}
-			dups += run.dups;
-			gaps += run.gaps;
-			runs++;
-		}
-		if (bad) {
-			printf("# store history %zu (seed %" PRIu64 "): %s\n",
-			    hi, seed, why);
-			nfail++;
-		}
-		mt_recs_free(ref, MT_MAXRECS);
-		mt_hist_free(h);
-	}
-	CHECK(nfail == 0);
+	CHECK(mt_store_histories(mt_seed(), 2, MT_STORE_HISTORIES, 0, &tot,
+	    NULL) == 0);
 	printf("# %zu stores filled; %zu duplicates and %zu gaps refused on "
-	    "the way\n", runs, dups, gaps);
-	CHECK(dups > 0 && gaps > 0);
-out:
-	free(h);
-	free(kr);
+	    "the way\n", tot.runs, tot.dups, tot.gaps);
+	CHECK(tot.dups > 0 && tot.gaps > 0);
+}
+
+/*
+ * Hostile histories: three to five authors with clocks two years apart,
+ * concurrent deletes and undeletes, restores of a losing value, writes
+ * naming only a losing head, every author adding one element at once and
+ * then removing it, references to writes not yet made with hashes nobody
+ * can know (which must never hide those writes), and entries the schema
+ * refuses. In memory in many orders against the model, then through
+ * real stores.
+ */
+static void
+test_merge_hostile(void)
+{
+	uint64_t seed = mt_seed();
+	struct mt_store_totals tot = { 0, 0, 0 };
+	struct mt_stats st;
+
+	memset(&st, 0, sizeof(st));
+	CHECK(mt_memory_histories(seed, 3, MT_HOSTILE_HISTORIES, 1, &st) == 0);
+	CHECK(mt_store_histories(seed, 4, MT_HOSTILE_STORES, 1, &tot,
+	    NULL) == 0);
+	printf("# %d hostile histories, %zu entries: %zu refused by the "
+	    "schema, %zu ops naming future writes, %zu naming a losing head "
+	    "only, %zu restores, %zu crowds adding one element\n",
+	    MT_HOSTILE_HISTORIES, st.entries, st.invalid, st.future,
+	    st.partial, st.restores, st.crowded);
+	printf("# %zu end in a conflict, %zu in a delete/undelete conflict, "
+	    "%zu with an add a remove had not seen; %zu stores filled\n",
+	    st.conflicts, st.tomb_conflicts, st.concurrent_sets, tot.runs);
+	CHECK(st.invalid > 0 && st.future > 0 && st.partial > 0 &&
+	    st.restores > 0 && st.crowded > 0 && st.tomb_conflicts > 0);
 }
 
 /* ---------------------------------------------------------------- */
@@ -2198,6 +2555,7 @@ test_store_verify_log(void)
 TAP_MAIN(
 	TAP_TEST(test_merge_records),
 	TAP_TEST(test_merge_store),
+	TAP_TEST(test_merge_hostile),
 	TAP_TEST(test_store_refusals),
 	TAP_TEST(test_concurrent_overwrite),
 	TAP_TEST(test_store_open),
