@@ -10,7 +10,9 @@
  * concurrent overwrite and its restore, and the store basics.
  *
  * Random but replayable: the seed is printed as "# seed N"; MERGE_SEED=N
- * replays it, MERGE_HISTORIES=N changes the number of histories (1000).
+ * replays it, MERGE_HISTORIES=N changes the number of histories (600).
+ * Hostile histories (see test_merge_hostile) add five authors, clocks two
+ * years apart, references to writes not yet made and refused entries.
  * Stores are made in mkdtemp directories under /tmp and removed.
  */
 #include <sys/stat.h>
@@ -38,11 +40,11 @@
 #define MT_MAXENTRIES		64	/* entries of one history */
 #define MT_MAXOPS		3	/* ops of one change */
 #define MT_ORDERS		8	/* arrival orders per history */
-#define MT_HISTORIES		1000
-#define MT_STORE_HISTORIES	30
+#define MT_HISTORIES		600
+#define MT_STORE_HISTORIES	16
 #define MT_STORE_ORDERS		4
-#define MT_HOSTILE_HISTORIES	300
-#define MT_HOSTILE_STORES	25
+#define MT_HOSTILE_HISTORIES	200
+#define MT_HOSTILE_STORES	16
 #define MT_MAX_REPORTS		5	/* failing histories described */
 #define MT_DAY_MS		UINT64_C(86400000)
 #define MT_EPOCH_MS		UINT64_C(1760000000000)	/* late 2025 */
@@ -2202,6 +2204,121 @@ test_concurrent_overwrite(void)
 }
 
 /* ---------------------------------------------------------------- */
+/* Bounded bookkeeping */
+
+/* Seals c by ch and applies it inside t. */
+static int
+mt_apply_in(struct store_txn *t, const struct store_keyring *kr,
+    struct mt_chain *ch, const struct change *c, uint64_t hlc)
+{
+	struct mt_blob b = { 0 };
+	int rc = -1;
+
+	if (mt_chain_seal(ch, &kr->keys[0], c, hlc, &b) == 0)
+		rc = store_apply_entry(t, kr, b.p, b.len, 1);
+	mt_blob_free(&b);
+	return rc;
+}
+
+static size_t
+mt_encoded_size(const struct record *r)
+{
+	msgpack_sbuffer sb;
+	size_t n;
+
+	msgpack_sbuffer_init(&sb);
+	n = record_encode(r, &sb) == 0 ? sb.size : SIZE_MAX;
+	msgpack_sbuffer_destroy(&sb);
+	return n;
+}
+
+/*
+ * A record edited for years stays small: 500 edits of one field by three
+ * authors (every tenth from a stale view, so conflicts come and go), then
+ * 200 cycles of adding a tag and removing it. A register keeps at most a
+ * head per author and nothing of what was replaced; a removed tag leaves
+ * nothing behind.
+ */
+static void
+test_bounded_bookkeeping(void)
+{
+	struct store_keyring *kr = calloc(1, sizeof(*kr));
+	struct change *c = calloc(1, sizeof(*c));
+	struct mt_chain ch[3];
+	struct mt_fixture f;
+	struct store_txn *t = NULL;
+	struct record *view = NULL, *stale = NULL;
+	uint8_t id[PROTO_RECIDLEN];
+	uint64_t hlc = proto_hlc_now(0, MT_EPOCH_MS);
+	size_t maxheads = 0, maxsup = 0, maxrems = 0, size = SIZE_MAX;
+	char v[32];
+	int ok = 1;
+
+	if (kr == NULL || c == NULL || mt_fixture_open(&f) != 0) {
+		CHECK(!"a store to test in");
+		free(kr);
+		free(c);
+		return;
+	}
+	kr->nkeys = 1;
+	mt_key(&kr->keys[0]);
+	for (int i = 0; i < 3; i++)
+		mt_chain_init(&ch[i]);
+	randombytes_buf(id, sizeof(id));
+	CHECK(store_begin(f.st, 0, &t) == 0);
+	for (int k = 0; k < 700 && t != NULL && ok; k++) {
+		const struct record *from = k % 10 == 5 ? stale : view;
+		const struct rec_register *reg;
+		const struct rec_set *set;
+
+		change_init(c, KIND_ENTRY, id);
+		snprintf(v, sizeof(v), "edit %d", k);
+		if (k < 500)
+			ok = change_set(c, from, "title", v) == 0;
+		else if (k % 2 == 0)
+			ok = change_add(c, "tags", "urgent") == 0;
+		else
+			ok = change_remove(c, view, "tags", "urgent") == 0;
+		ok = ok && mt_apply_in(t, kr, &ch[k % 3], c, hlc += 1000) == 0;
+		record_free(stale);
+		stale = view;
+		ok = ok && store_record_get(t, KIND_ENTRY, id, &view) == 0;
+		if (!ok)
+			break;
+		reg = record_register(view, "title");
+		set = record_set(view, "tags");
+		if (reg != NULL && reg->nheads > maxheads)
+			maxheads = reg->nheads;
+		if (reg != NULL && reg->nsup > maxsup)
+			maxsup = reg->nsup;
+		for (size_t i = 0; set != NULL && i < set->nelems; i++)
+			if (set->elems[i].nrems > maxrems)
+				maxrems = set->elems[i].nrems;
+	}
+	CHECK(ok);
+	if (ok && view != NULL) {
+		const struct rec_register *reg = record_register(view, "title");
+		const struct rec_set *set = record_set(view, "tags");
+
+		size = mt_encoded_size(view);
+		CHECK(reg != NULL && reg->nheads == 1 && reg->nsup == 0);
+		CHECK(set != NULL && set->nelems == 0);
+		CHECK(size < 512);
+	}
+	CHECK(maxheads >= 2 && maxheads <= 3);	/* conflicts, resolved */
+	CHECK(maxsup == 0 && maxrems == 0);
+	printf("# after 700 edits: %zu bytes; at most %zu heads, %zu kept "
+	    "references, %zu kept removes on the way\n", size, maxheads,
+	    maxsup, maxrems);
+	CHECK(t == NULL || store_commit(t) == 0);
+	record_free(view);
+	record_free(stale);
+	mt_fixture_close(&f);
+	free(kr);
+	free(c);
+}
+
+/* ---------------------------------------------------------------- */
 /* Store basics */
 
 static void
@@ -2558,6 +2675,7 @@ TAP_MAIN(
 	TAP_TEST(test_merge_hostile),
 	TAP_TEST(test_store_refusals),
 	TAP_TEST(test_concurrent_overwrite),
+	TAP_TEST(test_bounded_bookkeeping),
 	TAP_TEST(test_store_open),
 	TAP_TEST(test_store_meta),
 	TAP_TEST(test_store_record_find),
