@@ -203,17 +203,28 @@ hash_eq(const struct write_ref *a, const uint8_t hash[PROTO_HASHLEN])
  * names an applied write (and its hash matches, when p carries one), 0 if
  * p names nothing applied yet (kept, to be matched on arrival), -1 if p
  * can never match (void). Without an oracle only the current refs count
- * as applied: enough for a single-order replay. */
+ * as applied (held: the one of p's name, or NULL): enough for a
+ * single-order replay, and a forged hash still hides nothing. */
 static int
-pred_state(const struct rec_oracle *o, const struct write_ref *p)
+pred_state(const struct rec_oracle *o, const struct write_ref *p,
+    const struct write_ref *held)
 {
 	uint8_t hash[PROTO_HASHLEN];
 
 	if (o == NULL)
-		return 0;
+		return held == NULL ? 0 : hash_eq(p, held->hash) ? 1 : -1;
 	if (o->applied(o->arg, p, hash) != 1)
 		return 0;
 	return hash_eq(p, hash) ? 1 : -1;
+}
+
+static const struct write_ref *
+head_ref(const struct rec_register *reg, const struct write_ref *p)
+{
+	for (size_t h = 0; h < reg->nheads; h++)
+		if (write_ref_cmp(&reg->heads[h].ref, p) == 0)
+			return &reg->heads[h].ref;
+	return NULL;
 }
 
 /* Takes the kept predecessors that name w out of *refs: 1 if one of them
@@ -308,12 +319,13 @@ reg_write(struct rec_register *reg, uint64_t hlc, const struct write_ref *ref,
 	size_t at;
 
 	for (size_t i = 0; i < op->npreds; i++) {
-		int st = pred_state(o, &op->preds[i]);
+		int st = pred_state(o, &op->preds[i],
+		    head_ref(reg, &op->preds[i]));
 
 		if (st == 1)
 			drop_head(reg, &op->preds[i]);
-		else if (st == 0 && (drop_head(reg, &op->preds[i]),
-		    ref_keep(&reg->sup, &reg->nsup, &op->preds[i]) == -1))
+		else if (st == 0 && ref_keep(&reg->sup, &reg->nsup,
+		    &op->preds[i]) == -1)
 			return -1;
 	}
 	drop_own_heads(reg, ref);
@@ -409,10 +421,11 @@ set_apply(struct rec_set *s, const struct write_ref *ref, const struct op *op,
 			rc = ref_add(&e->adds, &e->nadds, ref);
 	}
 	for (size_t i = 0; op->type == OP_REMOVE && i < op->npreds; i++) {
-		int st = pred_state(o, &op->preds[i]);
+		int held = ref_find(e->adds, e->nadds, &op->preds[i], &at);
+		int st = pred_state(o, &op->preds[i], held ? &e->adds[at] :
+		    NULL);
 
-		if (st != -1 && ref_find(e->adds, e->nadds, &op->preds[i],
-		    &at))
+		if (st != -1 && held)
 			remove_slot(e->adds, &e->nadds, sizeof(*e->adds), at);
 		if (st == 0 && ref_keep(&e->rems, &e->nrems,
 		    &op->preds[i]) == -1)

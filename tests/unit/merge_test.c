@@ -2215,6 +2215,105 @@ test_concurrent_overwrite(void)
 }
 
 /* ---------------------------------------------------------------- */
+/* A forged hash hides nothing */
+
+/* Applies a one-op entry (author byte a, seq) naming pred (if any). */
+static int
+mt_apply_one(struct record *r, const struct rec_oracle *o, uint8_t type,
+    const char *field, const char *value, uint8_t a, uint64_t seq,
+    const struct write_ref *pred)
+{
+	struct op *op = calloc(1, sizeof(*op));
+	struct write_ref ref;
+	int rc;
+
+	if (op == NULL)
+		return -1;
+	op->type = type;
+	op->field = field;
+	op->field_len = strlen(field);
+	op->value = (const uint8_t *)value;
+	op->value_len = strlen(value);
+	if (pred != NULL)
+		op->preds[op->npreds++] = *pred;
+	memset(ref.author, a, PROTO_IDLEN);
+	ref.seq = seq;
+	memset(ref.hash, a ^ (uint8_t)seq, PROTO_HASHLEN);
+	ref.has_hash = 1;
+	rc = record_apply(r, 1000 * seq + a, &ref, op, o);
+	record_settle(r, &ref);
+	free(op);
+	return rc;
+}
+
+/* An oracle that knows only A's first write, with its real hash. */
+static int
+mt_knows_a1(void *arg, const struct write_ref *ref,
+    uint8_t hash[PROTO_HASHLEN])
+{
+	(void)arg;
+	if (ref->author[0] != 0xa1 || ref->seq != 1)
+		return 0;
+	memset(hash, 0xa1 ^ 1, PROTO_HASHLEN);
+	return 1;
+}
+
+/*
+ * B overwrites A's write naming it with the wrong hash, or removes A's
+ * tag so: both stay. With the right hash, A's write goes. The same
+ * without an oracle, where only current heads and tags count.
+ */
+static void
+test_forged_hash(void)
+{
+	struct rec_oracle knows = { mt_knows_a1, NULL };
+	const struct rec_oracle *oracles[2] = { NULL, &knows };
+	uint8_t id[PROTO_RECIDLEN] = { 1 };
+
+	for (int k = 0; k < 2; k++) {
+		const struct rec_oracle *o = oracles[k];
+		struct record *r = record_new(KIND_ENTRY, id);
+		const struct rec_register *reg;
+		const struct rec_set *s;
+		struct write_ref p;
+
+		CHECK(r != NULL);
+		if (r == NULL)
+			return;
+		memset(p.author, 0xa1, PROTO_IDLEN);
+		p.seq = 1;
+		memset(p.hash, 0x55, PROTO_HASHLEN);	/* not A1's */
+		p.has_hash = 1;
+		CHECK(mt_apply_one(r, o, OP_SET, "title", "a", 0xa1, 1,
+		    NULL) == 0);
+		CHECK(mt_apply_one(r, o, OP_SET, "title", "b", 0xb2, 1,
+		    &p) == 0);
+		reg = record_register(r, "title");
+		CHECK(reg != NULL && reg->nheads == 2 && reg->nsup == 0);
+		CHECK(mt_apply_one(r, o, OP_ADD, "tags", "t", 0xa1, 1,
+		    NULL) == 0);
+		CHECK(mt_apply_one(r, o, OP_REMOVE, "tags", "t", 0xb2, 2,
+		    &p) == 0);
+		s = record_set(r, "tags");
+		CHECK(s != NULL && s->nelems == 1 &&
+		    rec_elem_present(&s->elems[0]) && s->elems[0].nrems == 0);
+		memset(p.hash, 0xa1 ^ 1, PROTO_HASHLEN);	/* A1's */
+		CHECK(mt_apply_one(r, o, OP_SET, "title", "c", 0xc3, 1,
+		    &p) == 0);
+		reg = record_register(r, "title");
+		CHECK(reg != NULL && reg->nheads == 2 && reg->nsup == 0);
+		CHECK(reg != NULL && reg->nheads == 2 &&
+		    strcmp(reg->heads[0].value, "c") == 0 &&
+		    strcmp(reg->heads[1].value, "b") == 0);
+		CHECK(mt_apply_one(r, o, OP_REMOVE, "tags", "t", 0xc3, 2,
+		    &p) == 0);
+		s = record_set(r, "tags");
+		CHECK(s != NULL && s->nelems == 0);	/* pruned */
+		record_free(r);
+	}
+}
+
+/* ---------------------------------------------------------------- */
 /* Bounded bookkeeping */
 
 /* Seals c by ch and applies it inside t. */
@@ -2686,6 +2785,7 @@ TAP_MAIN(
 	TAP_TEST(test_merge_hostile),
 	TAP_TEST(test_store_refusals),
 	TAP_TEST(test_concurrent_overwrite),
+	TAP_TEST(test_forged_hash),
 	TAP_TEST(test_bounded_bookkeeping),
 	TAP_TEST(test_store_open),
 	TAP_TEST(test_store_meta),
