@@ -195,12 +195,27 @@ set_has(const struct record *r, const char *field, const char *elem)
 	return 0;
 }
 
+static size_t
+set_count(const struct record *r, const char *field)
+{
+	const struct rec_set *s = r ? record_set(r, field) : NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; s != NULL && i < s->nelems; i++)
+		n += rec_elem_present(&s->elems[i]) != 0;
+	return n;
+}
+
 /* Adds the values r does not hold yet: adding a tag twice must not leave
- * two add tags for a later remove to chase. */
+ * two add tags for a later remove to chase. A set is kept to what one
+ * record can carry to every device. */
 static int
 add_elems(struct change *c, const struct record *r, const char *field,
     const char **elems, int n)
 {
+	if (set_count(r, field) + (size_t)n > PROTO_MAX_SET_ELEMS)
+		return fail_usage("%s: at most %d values (remove some first)",
+		    field, PROTO_MAX_SET_ELEMS);
 	for (int i = 0; i < n; i++) {
 		if (!valid_text(elems[i], 256) || *elems[i] == '\0')
 			return fail_usage("'%s' is not a valid value for %s",

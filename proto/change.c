@@ -2,7 +2,8 @@
  * A change: one record's ops, the plaintext sealed in an entry.
  *
  *	v1: [record_id: bin 16, kind: uint, [op...]]
- *	    ref = [author: bin 32, seq: uint]
+ *	    ref = [author: bin 32, seq: uint]; a following
+ *	    [hash: bin 32, 2^64-1] gives it its entry's hash
  *	v2: [version: uint, record_id: bin 16, kind: uint, [op...]]
  *	    ref = [author: bin 32, seq: uint, hash: bin 32]
  *	op = [type: uint, field: str, value: str | nil, [ref...]]
@@ -21,29 +22,56 @@ value_expected(uint8_t type)
 	return type == OP_SET || type == OP_ADD || type == OP_REMOVE;
 }
 
+/* The previous release reads only the v1 layout, with at most 8 refs of
+ * [author, seq] an op. So that it keeps reading what this one writes, a
+ * predecessor's hash travels there as a second ref, [hash, REF_HASH_MARK],
+ * right after the ref it belongs to: the old merge takes it for a write
+ * that never comes. An op naming more than V1_MAX_PREDS writes needs the
+ * v2 layout, which only this release and later read. */
+#define REF_HASH_MARK	UINT64_MAX
+#define V1_MAX_REFS	8
+#define V1_MAX_PREDS	(V1_MAX_REFS / 2)
+
 static void
-pack_refs(msgpack_packer *pk, const struct write_ref *refs, size_t n)
+pack_refs(msgpack_packer *pk, const struct write_ref *refs, size_t n,
+    int v1)
 {
-	msgpack_pack_array(pk, n);
+	msgpack_pack_array(pk, v1 ? 2 * n : n);
 	for (size_t i = 0; i < n; i++) {
-		msgpack_pack_array(pk, 3);
+		msgpack_pack_array(pk, v1 ? 2 : 3);
 		mp_pack_bin(pk, refs[i].author, PROTO_IDLEN);
 		msgpack_pack_uint64(pk, refs[i].seq);
+		if (v1)
+			msgpack_pack_array(pk, 2);
 		mp_pack_bin(pk, refs[i].hash, PROTO_HASHLEN);
+		if (v1)
+			msgpack_pack_uint64(pk, REF_HASH_MARK);
 	}
 }
 
-/* Writes version 2. Every reference must carry its entry's hash. */
+static int
+fits_v1(const struct change *c)
+{
+	for (size_t i = 0; i < c->nops; i++)
+		if (c->ops[i].npreds > V1_MAX_PREDS)
+			return 0;
+	return 1;
+}
+
+/* Writes the v1 layout with hash marks when it can hold the change, else
+ * v2. Every reference must carry its entry's hash. */
 int
 proto_change_encode(const struct change *c, msgpack_sbuffer *sb)
 {
 	msgpack_packer pk;
+	int v1 = fits_v1(c);
 
 	if (c->nops == 0 || c->nops > PROTO_MAX_OPS)
 		return -1;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 4);
-	msgpack_pack_uint8(&pk, PROTO_CHANGE_VERSION);
+	msgpack_pack_array(&pk, v1 ? 3 : 4);
+	if (!v1)
+		msgpack_pack_uint8(&pk, PROTO_CHANGE_VERSION);
 	mp_pack_bin(&pk, c->record_id, PROTO_RECIDLEN);
 	msgpack_pack_uint8(&pk, c->kind);
 	msgpack_pack_array(&pk, c->nops);
@@ -64,7 +92,48 @@ proto_change_encode(const struct change *c, msgpack_sbuffer *sb)
 			mp_pack_str(&pk, (const char *)op->value, op->value_len);
 		else
 			msgpack_pack_nil(&pk);
-		pack_refs(&pk, op->preds, op->npreds);
+		pack_refs(&pk, op->preds, op->npreds, v1);
+	}
+	return 0;
+}
+
+static int
+decode_ref(const msgpack_object *r, size_t width, struct write_ref *ref)
+{
+	memset(ref, 0, sizeof(*ref));
+	if (mp_array(r, width, width) == -1 ||
+	    mp_bin(&r->via.array.ptr[0], PROTO_IDLEN, ref->author) == -1 ||
+	    mp_uint(&r->via.array.ptr[1], UINT64_MAX, &ref->seq) == -1 ||
+	    ref->seq == 0)
+		return -1;
+	if (width == 3 && mp_bin(&r->via.array.ptr[2], PROTO_HASHLEN,
+	    ref->hash) == -1)
+		return -1;
+	ref->has_hash = width == 3;
+	return 0;
+}
+
+/* v1 refs, where a [hash, REF_HASH_MARK] gives the ref before it its
+ * hash; a mark anywhere else is malformed. */
+static int
+decode_refs_v1(const msgpack_object *o, struct write_ref *refs, size_t *n)
+{
+	struct write_ref r;
+
+	if (mp_array(o, 0, V1_MAX_REFS) == -1)
+		return -1;
+	*n = 0;
+	for (size_t i = 0; i < o->via.array.size; i++) {
+		if (decode_ref(&o->via.array.ptr[i], 2, &r) == -1)
+			return -1;
+		if (r.seq != REF_HASH_MARK) {
+			refs[(*n)++] = r;
+			continue;
+		}
+		if (*n == 0 || refs[*n - 1].has_hash)
+			return -1;
+		memcpy(refs[*n - 1].hash, r.author, PROTO_HASHLEN);
+		refs[*n - 1].has_hash = 1;
 	}
 	return 0;
 }
@@ -73,26 +142,14 @@ static int
 decode_refs(const msgpack_object *o, uint8_t version, struct write_ref *refs,
     size_t *n)
 {
-	size_t width = version >= 2 ? 3 : 2;
-
-	if (mp_array(o, 0, version >= 2 ? PROTO_MAX_PREDS : 8) == -1)
+	if (version < 2)
+		return decode_refs_v1(o, refs, n);
+	if (mp_array(o, 0, PROTO_MAX_PREDS) == -1)
 		return -1;
 	*n = o->via.array.size;
-	for (size_t i = 0; i < *n; i++) {
-		const msgpack_object *r = &o->via.array.ptr[i];
-
-		memset(&refs[i], 0, sizeof(refs[i]));
-		if (mp_array(r, width, width) == -1 ||
-		    mp_bin(&r->via.array.ptr[0], PROTO_IDLEN,
-		    refs[i].author) == -1 ||
-		    mp_uint(&r->via.array.ptr[1], UINT64_MAX,
-		    &refs[i].seq) == -1 || refs[i].seq == 0)
+	for (size_t i = 0; i < *n; i++)
+		if (decode_ref(&o->via.array.ptr[i], 3, &refs[i]) == -1)
 			return -1;
-		if (width == 3 && mp_bin(&r->via.array.ptr[2], PROTO_HASHLEN,
-		    refs[i].hash) == -1)
-			return -1;
-		refs[i].has_hash = width == 3;
-	}
 	return 0;
 }
 

@@ -120,10 +120,13 @@ void	mp_pack_bin(msgpack_packer *, const void *, size_t);
 void	mp_pack_str(msgpack_packer *, const char *, size_t);
 
 /* change.c: the change format.
- *	v1: [record_id, kind, [op...]], ref = [author, seq]
+ *	v1: [record_id, kind, [op...]], ref = [author, seq], each
+ *	    optionally followed by [hash, 2^64-1] carrying its hash
  *	v2: [2, record_id, kind, [op...]], ref = [author, seq, hash]
  *	op = [type, field, value | nil, [ref...]]
- * proto_change_encode writes v2 (c->version is ignored). Decode checks
+ * proto_change_encode writes v1 with hashes when every op names at most
+ * 4 writes, which the previous release reads too, else v2 (c->version is
+ * ignored). Decode checks
  * only the shape and the bounds; proto_change_validate (schema.c) checks
  * the content. Decode returns 0, -1 on malformed bytes, or
  * PROTO_CHANGE_NEWER for a version above PROTO_CHANGE_VERSION (c then
