@@ -2,13 +2,15 @@
  * libFuzzer target: proto_change_decode reads an opened entry's plaintext,
  * which a peer wrote, and proto_change_validate then judges its content.
  * Both must refuse, never crash. What decode accepts must keep its
- * promises of shape (limits, a reference's hash exactly from v2 on, no
- * seq 0; a newer version recognised, never refused); what validation
- * accepts must keep the schema's (a known kind, op types, a value exactly
- * on set/add/remove, no field on a tombstone). A v2 change, or a v1
- * change without references, re-encodes as v2, decodes again to an equal
- * change that validates alike, and re-encodes to the same bytes; a v1
- * change with references cannot be written again (they carry no hash).
+ * promises of shape (limits, a reference's hash always from v2 on and
+ * only by a mark in v1, no seq 0; a newer version recognised, never
+ * refused); what validation accepts must keep the schema's (a known kind,
+ * op types, a value exactly on set/add/remove, no field on a tombstone).
+ * A valid change whose references all carry their hash re-encodes (v1
+ * with hash marks, or v2), decodes again to an equal change that
+ * validates alike, and re-encodes to the same bytes; one with a reference
+ * without hash (a v1 change from the previous release) cannot be written
+ * again.
  *
  * Building with -DSATCHEL_FUZZ_SEEDS instead gives a program that writes
  * the seed files into the directory named by its argument, e.g.
@@ -16,8 +18,9 @@
  *	    proto/change.c proto/mpack.c proto/schema.c \
  *	    $(pkg-config --cflags --libs msgpack) -o seeds &&
  *	    ./seeds tests/fuzz/corpus/change
- * The seeds named v2-* and newer-* are written by it; the others are
- * version 1 changes kept from before v2.
+ * It writes the seeds named *-marks (v1 layout with hash marks), v1-pred,
+ * v2-max-preds and newer-v3; the other v2-* are the v2 layout as the
+ * first v2 encoder wrote it, and the rest v1 changes from before v2.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -46,9 +49,9 @@ op_shape_ok(const struct change *c, const struct op *op)
 	    op->npreds > (c->version >= 2 ? PROTO_MAX_PREDS : 8))
 		return 0;
 	for (size_t i = 0; i < op->npreds; i++)
-		if (op->preds[i].seq == 0 ||
-		    op->preds[i].has_hash != (c->version >= 2))
-			return 0;
+		if (op->preds[i].seq == 0 || (c->version >= 2 ?
+		    !op->preds[i].has_hash : op->preds[i].seq == UINT64_MAX))
+			return 0;	/* v1: 2^64-1 marks a hash */
 	return 1;
 }
 
@@ -96,15 +99,16 @@ check_content(const struct change *c)
 }
 
 static int
-any_pred(const struct change *c)
+any_hashless(const struct change *c)
 {
 	for (size_t i = 0; i < c->nops; i++)
-		if (c->ops[i].npreds > 0)
-			return 1;
+		for (size_t j = 0; j < c->ops[i].npreds; j++)
+			if (!c->ops[i].preds[j].has_hash)
+				return 1;
 	return 0;
 }
 
-/* Re-encoding: v2 only, a fixed point, and validated alike. */
+/* Re-encoding: only with every hash, a fixed point, validated alike. */
 static void
 check_reencode(const struct change *a)
 {
@@ -115,15 +119,15 @@ check_reencode(const struct change *a)
 	msgpack_sbuffer_init(&sb1);
 	msgpack_sbuffer_init(&sb2);
 	enc = proto_change_encode(a, &sb1);
-	if (a->version < 2 && any_pred(a)) {
+	if (any_hashless(a)) {
 		msgpack_sbuffer_destroy(&sb1);
 		if (enc == 0)
 			abort();	/* a reference without its hash */
 		return;
 	}
 	if (enc != 0 || proto_change_decode(&b, (const uint8_t *)sb1.data,
-	    sb1.size) != 0 || b.version != PROTO_CHANGE_VERSION ||
-	    !change_eq(a, &b) || validates(a, 0) != validates(&b, 0))
+	    sb1.size) != 0 || b.version < 1 ||
+	    b.version > PROTO_CHANGE_VERSION || !change_eq(a, &b) || validates(a, 0) != validates(&b, 0))
 		abort();
 	/* The encoding is a fixed point: one change, one byte form. */
 	ok = proto_change_encode(&b, &sb2) == 0 && sb2.size == sb1.size &&
@@ -157,7 +161,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!op_shape_ok(&a, &a.ops[i]))
 			abort();
 	check_content(&a);
-	check_reencode(&a);
+	if (validates(&a, 0) == 0)
+		check_reencode(&a);
+	else {
+		/* Only valid changes are written; this must just not crash. */
+		msgpack_sbuffer sb;
+
+		msgpack_sbuffer_init(&sb);
+		(void)!proto_change_encode(&a, &sb);
+		msgpack_sbuffer_destroy(&sb);
+	}
 	return 0;
 }
 
@@ -255,8 +268,8 @@ main(int argc, char **argv)
 	seed_op(&c.ops[0], OP_SET, "name", "Ana Lopez", 0);
 	seed_op(&c.ops[1], OP_SET, "class", "3B", 0);
 	seed_op(&c.ops[2], OP_SET, "needs", "fluency", 2);
-	rc |= seed_change(argv[1], "v2-student-sets", &c, 0);
-	rc |= seed_change(argv[1], "v2-truncated", &c, 7);
+	rc |= seed_change(argv[1], "student-sets-marks", &c, 0);
+	rc |= seed_change(argv[1], "truncated-marks", &c, 7);
 
 	/* Every op type, with preds. */
 	c.kind = KIND_GROUP;
@@ -267,9 +280,9 @@ main(int argc, char **argv)
 	seed_op(&c.ops[2], OP_REMOVE, "members",
 	    "fedcba9876543210fedcba9876543210", 2);
 	seed_op(&c.ops[3], OP_DELETE, "", NULL, 1);
-	rc |= seed_change(argv[1], "v2-every-op", &c, 0);
+	rc |= seed_change(argv[1], "every-op-marks", &c, 0);
 	seed_op(&c.ops[3], OP_UNDELETE, "", NULL, 3);
-	rc |= seed_change(argv[1], "v2-undelete", &c, 0);
+	rc |= seed_change(argv[1], "undelete-marks", &c, 0);
 
 	/* The limits: a checkpoint field and PROTO_MAX_PREDS preds. */
 	c.kind = KIND_GOAL;
@@ -281,14 +294,14 @@ main(int argc, char **argv)
 	/* Well-formed but refused by the schema: a bad date. */
 	c.kind = KIND_NOTE;
 	seed_op(&c.ops[0], OP_SET, "date", "2026-13-45", 1);
-	rc |= seed_change(argv[1], "v2-bad-date", &c, 0);
+	rc |= seed_change(argv[1], "bad-date-marks", &c, 0);
 
 	/* A member, under the network key. */
 	c.kind = KIND_MEMBER;
 	memset(c.record_id, 0xab, PROTO_RECIDLEN);
 	seed_op(&c.ops[0], OP_SET, "device", "abababababababababababababababab"
 	    "00000000000000000000000000000000", 0);
-	rc |= seed_change(argv[1], "v2-member", &c, 0);
+	rc |= seed_change(argv[1], "member-marks", &c, 0);
 
 	rc |= seed_by_hand(argv[1]);
 	return rc != 0;

@@ -107,10 +107,14 @@ merge_some(struct record *r, const struct rec_oracle *o)
 	memset(w.ref.author, 0xee, PROTO_IDLEN);
 	w.ref.has_hash = 1;
 	for (size_t i = 0; i < r->nregs && i < 4; i++) {
+		/* The name is copied: applying may move the registers. */
+		static char name[PROTO_MAX_FIELD + 1];
+
+		memcpy(name, r->regs[i].name, sizeof(name));
 		memset(&op, 0, sizeof(op));
-		op.type = strcmp(r->regs[i].name, RECORD_DELETED_FIELD) == 0 ?
+		op.type = strcmp(name, RECORD_DELETED_FIELD) == 0 ?
 		    OP_DELETE : OP_SET;
-		op.field = op.type == OP_SET ? r->regs[i].name : "";
+		op.field = op.type == OP_SET ? name : "";
 		op.field_len = strlen(op.field);
 		op.value = (const uint8_t *)(op.type == OP_SET ? "x" : NULL);
 		op.value_len = op.type == OP_SET;
@@ -127,10 +131,13 @@ merge_some(struct record *r, const struct rec_oracle *o)
 			size_t len = e->value_len < PROTO_MAX_ELEM ?
 			    e->value_len : PROTO_MAX_ELEM;
 
+			static char name[PROTO_MAX_FIELD + 1];
+
 			memcpy(value, e->value, len);
+			memcpy(name, r->sets[i].name, sizeof(name));
 			memset(&op, 0, sizeof(op));
 			op.type = j % 2 == 0 ? OP_REMOVE : OP_ADD;
-			op.field = r->sets[i].name;
+			op.field = name;
 			op.field_len = strlen(op.field);
 			op.value = (const uint8_t *)value;
 			op.value_len = len;

@@ -292,6 +292,22 @@ make_change(struct change *c, uint8_t kind)
 	c->kind = kind;
 }
 
+/* The layout the encoder must pick: v1 (with hash marks, which the
+ * previous release reads) while every op names at most 4 writes and none
+ * has the seq that marks a hash, else v2. */
+static uint8_t
+change_layout(const struct change *c)
+{
+	for (size_t i = 0; i < c->nops; i++) {
+		if (c->ops[i].npreds > 4)
+			return PROTO_CHANGE_VERSION;
+		for (size_t j = 0; j < c->ops[i].npreds; j++)
+			if (c->ops[i].preds[j].seq == UINT64_MAX)
+				return PROTO_CHANGE_VERSION;
+	}
+	return 1;
+}
+
 /* Encodes c, decodes the bytes; 1 if the decoded change equals c. */
 static int
 change_round_trip(const struct change *c)
@@ -303,7 +319,7 @@ change_round_trip(const struct change *c)
 	msgpack_sbuffer_init(&sb);
 	ok = d != NULL && proto_change_encode(c, &sb) == 0 &&
 	    proto_change_decode(d, (const uint8_t *)sb.data, sb.size) == 0 &&
-	    d->version == PROTO_CHANGE_VERSION && change_eq(c, d);
+	    d->version == change_layout(c) && change_eq(c, d);
 	msgpack_sbuffer_destroy(&sb);
 	free(d);
 	return ok;
@@ -335,6 +351,18 @@ test_change_round_trip(void)
 				CHECK(change_round_trip(c));
 			}
 		}
+	/* 1 to 4 predecessors go in the v1 layout with hash marks, 5 in
+	 * v2: both keep every hash. */
+	for (size_t np = 1; np <= 5; np++) {
+		make_change(c, KIND_NOTE);
+		c->nops = 2;
+		make_op(&c->ops[0], OP_SET, 1, np);
+		make_op(&c->ops[1], OP_REMOVE, 2, 1);
+		c->ops[0].preds[0].seq = 77;
+		c->ops[1].preds[0].seq = 78;
+		CHECK(change_layout(c) == (np <= 4 ? 1 : PROTO_CHANGE_VERSION));
+		CHECK(change_round_trip(c));
+	}
 	/* Every kind; every op type in one change; PROTO_MAX_OPS ops. */
 	for (uint8_t k = 1; k <= KIND_MAX; k++) {
 		make_change(c, k);
@@ -431,11 +459,13 @@ struct raw_change {
 	size_t		author_len;	/* 32 */
 	uint64_t	seq;
 	size_t		hash_len;	/* 32 */
+	int		marks;		/* v1: each ref followed by a hash mark,
+					 * 2: the mark alone first, 3: twice */
 };
 
 static const struct raw_change raw_ok = {
 	4, 2, PROTO_RECIDLEN, 0, KIND_NOTE, 0, 1, 4, OP_SET, "action", 0, 0,
-	1, 5, 1, 3, PROTO_IDLEN, 7, PROTO_HASHLEN,
+	1, 5, 1, 3, PROTO_IDLEN, 7, PROTO_HASHLEN, 0,
 };
 
 /* The same change in the v1 layout. */
@@ -486,9 +516,22 @@ pack_raw_op(msgpack_packer *pk, const struct raw_change *r)
 	case 2: msgpack_pack_bin_with_body(pk, vs, r->value_len); break;
 	default: msgpack_pack_uint64(pk, r->value_len); break;
 	}
-	msgpack_pack_array(pk, r->npreds);
-	for (size_t p = 0; p < r->npreds; p++)
-		pack_raw_ref(pk, r);
+	msgpack_pack_array(pk, r->npreds * (r->marks == 3 ? 3 :
+	    r->marks ? 2 : 1));
+	for (size_t p = 0; p < r->npreds; p++) {
+		static const uint8_t hash[PROTO_HASHLEN] = { 0x4b };
+
+		if (r->marks != 2)
+			pack_raw_ref(pk, r);
+		for (int m = 0; m < (r->marks == 3 ? 2 : r->marks ? 1 : 0);
+		    m++) {
+			msgpack_pack_array(pk, 2);
+			msgpack_pack_bin_with_body(pk, hash, sizeof(hash));
+			msgpack_pack_uint64(pk, UINT64_MAX);
+		}
+		if (r->marks == 2)
+			pack_raw_ref(pk, r);
+	}
 	for (size_t x = 4; x < r->op_len; x++)
 		msgpack_pack_nil(pk);
 }
@@ -706,6 +749,33 @@ test_change_decode_v1(void)
 	CHECK(!raw_change_decodes(&r));
 	r = raw_v1();
 	r.top_len = 4;			/* a fourth element after the ops */
+	CHECK(!raw_change_decodes(&r));
+
+	/* What this release writes in the v1 layout: each reference
+	 * followed by [hash, 2^64-1], which gives it its hash. */
+	r = raw_v1();
+	r.npreds = 4;
+	r.marks = 1;
+	msgpack_sbuffer_init(&sb);
+	pack_raw_change(&sb, &r);
+	CHECK(proto_change_decode(c, (const uint8_t *)sb.data, sb.size) == 0);
+	CHECK(c->version == 1 && c->ops[0].npreds == 4);
+	for (size_t i = 0; i < c->ops[0].npreds; i++)
+		CHECK(c->ops[0].preds[i].has_hash &&
+		    c->ops[0].preds[i].hash[0] == 0x4b &&
+		    c->ops[0].preds[i].seq == r.seq);
+	msgpack_sbuffer_destroy(&sb);
+	CHECK(raw_change_valid(&r));
+	r.npreds = 5;			/* ten refs: past v1's eight */
+	CHECK(!raw_change_decodes(&r));
+	r.npreds = 1;
+	r.marks = 2;			/* a mark with no ref before it */
+	CHECK(!raw_change_decodes(&r));
+	r.marks = 3;			/* two marks for one ref */
+	CHECK(!raw_change_decodes(&r));
+	r.npreds = 2;
+	r.marks = 0;
+	r.seq = UINT64_MAX;		/* a mark after a ref, alone */
 	CHECK(!raw_change_decodes(&r));
 	free(c);
 }
