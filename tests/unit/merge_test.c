@@ -2313,6 +2313,83 @@ test_forged_hash(void)
 	}
 }
 
+/* Applies a one-op entry as mt_apply_one does, with an oracle backed by
+ * applied, which then holds the entry. */
+static int
+mt_apply_tracked(struct record *r, struct mt_applied *applied, uint8_t type,
+    const char *field, const char *value, uint8_t a, uint64_t seq,
+    const struct write_ref *pred)
+{
+	struct mt_oracle_arg arg = { applied, 0 };
+	struct rec_oracle o = { mt_applied_cb, &arg };
+
+	if (mt_apply_one(r, &o, type, field, value, a, seq, pred) != 0 ||
+	    applied->n == MT_MAXENTRIES)
+		return -1;
+	applied->rec[applied->n] = 0;
+	memset(applied->ref[applied->n].author, a, PROTO_IDLEN);
+	applied->ref[applied->n].seq = seq;
+	memset(applied->ref[applied->n].hash, a ^ (uint8_t)seq, PROTO_HASHLEN);
+	applied->ref[applied->n++].has_hash = 1;
+	return 0;
+}
+
+/*
+ * B's write names A's, which then writes another field, or adds to the
+ * set (a forged reference, right hash or wrong). In either arrival order
+ * the record is the same bytes, and nothing is kept for A's write: it
+ * has arrived. (The merge once kept the reference when it came first.)
+ */
+static void
+test_reference_elsewhere(void)
+{
+	static const uint8_t types[] = { OP_SET, OP_ADD, OP_DELETE };
+	uint8_t id[PROTO_RECIDLEN] = { 2 };
+
+	for (size_t t = 0; t < sizeof(types); t++)
+		for (int good = 0; good < 2; good++) {
+			static struct mt_applied ap[2];
+			msgpack_sbuffer sb[2];
+			struct record *r[2];
+			struct write_ref p;
+			const char *field = types[t] == OP_SET ? "body" :
+			    types[t] == OP_ADD ? "tags" : "";
+
+			memset(p.author, 0xa1, PROTO_IDLEN);
+			p.seq = 1;
+			memset(p.hash, good ? 0xa1 ^ 1 : 0x66, PROTO_HASHLEN);
+			p.has_hash = 1;
+			for (int o = 0; o < 2; o++) {
+				int rc = 0;
+
+				ap[o].n = 0;
+				msgpack_sbuffer_init(&sb[o]);
+				r[o] = record_new(KIND_ENTRY, id);
+				for (int k = 0; k < 2 && r[o] != NULL; k++) {
+					if ((k == 0) == (o == 0))
+						rc |= mt_apply_tracked(r[o], &ap[o],
+						    types[t], field, types[t] ==
+						    OP_DELETE ? "" : "x", 0xa1, 1,
+						    NULL);
+					else
+						rc |= mt_apply_tracked(r[o], &ap[o],
+						    OP_SET, "title", "b", 0xb2, 1,
+						    &p);
+				}
+				CHECK(r[o] != NULL && rc == 0 &&
+				    record_encode(r[o], &sb[o]) == 0);
+				CHECK(r[o] != NULL &&
+				    record_register(r[o], "title") != NULL &&
+				    record_register(r[o], "title")->nsup == 0);
+			}
+			CHECK(mt_same(&sb[0], &sb[1]));
+			for (int o = 0; o < 2; o++) {
+				record_free(r[o]);
+				msgpack_sbuffer_destroy(&sb[o]);
+			}
+		}
+}
+
 /* ---------------------------------------------------------------- */
 /* Bounded bookkeeping */
 
@@ -2786,6 +2863,7 @@ TAP_MAIN(
 	TAP_TEST(test_store_refusals),
 	TAP_TEST(test_concurrent_overwrite),
 	TAP_TEST(test_forged_hash),
+	TAP_TEST(test_reference_elsewhere),
 	TAP_TEST(test_bounded_bookkeeping),
 	TAP_TEST(test_store_open),
 	TAP_TEST(test_store_meta),
