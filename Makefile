@@ -10,7 +10,7 @@ FUZZ_SECONDS ?= 60
 
 # msgpack-c 6.x renamed its pkg-config file.
 MSGPACK_PC := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
-PKGS	 = libsodium $(MSGPACK_PC) lmdb libuv
+PKGS	 = libsodium $(MSGPACK_PC) lmdb libuv libutf8proc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -18,8 +18,9 @@ WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wwrite-strings -Wundef -Werror
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iproto -Istore -Idaemon
 OPT	?= -O2 -g
+# Test builds also honour SATCHEL_CLOCK_OFFSET (store/clock.c).
 SAN	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
-	   -fno-sanitize-recover=all
+	   -fno-sanitize-recover=all -DSATCHEL_TEST_CLOCK
 
 PROTO_SRC  = $(wildcard proto/*.c)
 STORE_SRC  = $(wildcard store/*.c)

@@ -162,7 +162,27 @@ struct import {
 	uint64_t	added, held, skipped;
 	uint8_t		bad_author[PROTO_IDLEN];
 	uint64_t	bad_seq;
+	uint64_t	newer;		/* entries of a newer envelope version */
+	uint64_t	newer_version;
 };
+
+/* An entry of a newer envelope version: skipped with the rest of its
+ * author's entries in this bundle, as the same entry by sync would be
+ * (see proto.h); 0 if env is no such entry. */
+static int
+skip_newer(const uint8_t *env, size_t len, struct envelope *e,
+    struct import *im)
+{
+	uint64_t v;
+
+	if (proto_envelope_peek(env, len, &v, e->author, &e->seq) != 0 ||
+	    v <= PROTO_VERSION)
+		return 0;
+	im->newer++;
+	if (v > im->newer_version)
+		im->newer_version = v;
+	return 1;
+}
 
 static int
 apply_bundle(struct device *d, struct store_txn *t, struct bundle *b,
@@ -172,15 +192,24 @@ apply_bundle(struct device *d, struct store_txn *t, struct bundle *b,
 	size_t len;
 	int rc;
 
-	uint8_t author[PROTO_IDLEN];
-	int member = 0;
+	uint8_t author[PROTO_IDLEN], newer[PROTO_IDLEN];
+	int member = 0, have_newer = 0;
 
 	memset(author, 0, sizeof(author));
 	while (bundle_next(b, &env, &len)) {
 		struct envelope e;
 
-		if (proto_envelope_decode(&e, env, len) != 0)
-			return STORE_EBADENTRY;
+		if (proto_envelope_decode(&e, env, len) != 0) {
+			if (!skip_newer(env, len, &e, im))
+				return STORE_EBADENTRY;
+			memcpy(newer, e.author, PROTO_IDLEN);
+			have_newer = 1;
+			continue;
+		}
+		if (have_newer && memcmp(newer, e.author, PROTO_IDLEN) == 0) {
+			im->newer++;
+			continue;
+		}
 		memcpy(im->bad_author, e.author, PROTO_IDLEN);
 		im->bad_seq = e.seq;
 		/* Bundles list the devices that add others first, so each
@@ -194,6 +223,8 @@ apply_bundle(struct device *d, struct store_txn *t, struct bundle *b,
 			continue;
 		}
 		rc = store_apply_entry(t, d->keyring, env, len, 1);
+		if (rc == 0)
+			rc = clock_note_received(t, env, len, now_ms());
 		if (rc == STORE_EDUP)
 			im->held++;
 		else if (rc != 0)
@@ -228,7 +259,7 @@ static int
 import_buffer(struct device *d, const char *path, const uint8_t *buf,
     size_t len)
 {
-	struct import im = { 0, 0, 0, { 0 }, 0 };
+	struct import im = { 0 };
 	struct vec exporter = { 0 };
 	struct store_txn *t;
 	struct bundle b;
@@ -243,6 +274,11 @@ import_buffer(struct device *d, const char *path, const uint8_t *buf,
 	if (rc == -2)
 		return fail_usage("import: %s is damaged (its checksum does "
 		    "not match); nothing was applied", path);
+	if (rc == -3)
+		return fail_usage("import: %s is a bundle of format version %u, "
+		    "newer than this Satchel reads (%u); upgrade Satchel on "
+		    "this device to import it; nothing was applied", path,
+		    (unsigned)b.version, (unsigned)BUNDLE_VERSION);
 	if (rc != 0)
 		return fail_usage("import: %s is not a Satchel bundle, or is "
 		    "cut short; nothing was applied", path);
@@ -263,6 +299,12 @@ import_buffer(struct device *d, const char *path, const uint8_t *buf,
 		fprintf(stderr, "import: skipped %llu entries by devices that "
 		    "are not members of this team\n",
 		    (unsigned long long)im.skipped);
+	if (im.newer > 0)
+		fprintf(stderr, "import: skipped %llu entries written by a "
+		    "newer Satchel (envelope version %llu; this one reads %d); "
+		    "upgrade Satchel on this device to take them\n",
+		    (unsigned long long)im.newer,
+		    (unsigned long long)im.newer_version, PROTO_VERSION);
 	return 0;
 }
 

@@ -75,15 +75,48 @@ struct hist_walk {
 	int		 count;
 };
 
+/* When this device received a write stamped more than CLOCK_WARN_MS
+ * after that moment (see clock_note_received): one of the two clocks was
+ * wrong, most likely the writer's. */
+struct hist_clock {
+	uint64_t	 received_ms;	/* 0: not kept (on time) */
+	const char	*kind;		/* "ahead" or "" */
+	char		 text[128];
+};
+
+static void
+hist_clock(struct hist_walk *w, const struct envelope *e,
+    struct hist_clock *hc)
+{
+	char span[32];
+	int64_t d;
+
+	memset(hc, 0, sizeof(*hc));
+	hc->kind = "";
+	if (store_received_get(w->t, e->author, e->seq, &hc->received_ms) != 0)
+		return;
+	d = (int64_t)proto_hlc_ms(e->hlc) - (int64_t)hc->received_ms;
+	if (d <= CLOCK_WARN_MS)
+		return;
+	clock_span(span, sizeof(span), d);
+	hc->kind = "ahead";
+	snprintf(hc->text, sizeof(hc->text), "stamped %s after it arrived "
+	    "here: the writer's clock was ahead, or this device's behind",
+	    span);
+}
+
 static void
 print_op(struct hist_walk *w, const struct envelope *e, const struct op *op,
-    const struct write_ref *ref, const char *when, const char *who)
+    const struct write_ref *ref, const char *when, const char *who,
+    const struct hist_clock *hc)
 {
 	const char *mark = conflict_mark(w->r, op, ref);
 
 	if (w->d->json) {
-		printf("%s{\"time\":\"%s\",\"author\":", w->count++ ? ",\n" :
-		    "", when);
+		printf("%s{\"time\":\"%s\",\"stamp_ms\":%llu,\"received_ms\":"
+		    "%llu,\"clock\":\"%s\",\"author\":", w->count++ ? ",\n" :
+		    "", when, (unsigned long long)proto_hlc_ms(e->hlc),
+		    (unsigned long long)hc->received_ms, hc->kind);
 		json_str(who);
 		printf(",\"seq\":%llu,\"op\":\"%s\",\"field\":\"%.*s\","
 		    "\"value\":", (unsigned long long)e->seq,
@@ -104,6 +137,8 @@ print_op(struct hist_walk *w, const struct envelope *e, const struct op *op,
 		    op->value_len), (const char *)op->value);
 	if (*mark)
 		printf("   [conflict: %s]", mark);
+	if (*hc->kind)
+		printf("   [clock: %s]", hc->text);
 	putchar('\n');
 }
 
@@ -115,6 +150,7 @@ history_cb(const uint8_t *env, size_t len, void *arg)
 	struct change *c = NULL;
 	struct write_ref ref;
 	char when[32], who[256];
+	struct hist_clock hc;
 	uint8_t *pt = NULL;
 
 	if (proto_envelope_decode(&e, env, len) != 0 ||
@@ -122,10 +158,11 @@ history_cb(const uint8_t *env, size_t len, void *arg)
 		goto out;	/* not ours to read: a private note, say */
 	format_hlc(when, e.hlc);
 	author_label(w->d, w->t, e.author, who);
+	hist_clock(w, &e, &hc);
 	memcpy(ref.author, e.author, PROTO_IDLEN);
 	ref.seq = e.seq;
 	for (size_t i = 0; i < c->nops; i++)
-		print_op(w, &e, &c->ops[i], &ref, when, who);
+		print_op(w, &e, &c->ops[i], &ref, when, who, &hc);
 out:
 	free(pt);
 	free(c);

@@ -3,7 +3,6 @@
  * read-only transaction, so it sees one consistent state while another
  * process writes.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,12 @@ get_or(const struct record *r, const char *field, const char *dflt)
 	return v != NULL ? v : dflt;
 }
 
+static int
+text_same(const char *a, const char *b)
+{
+	return proto_text_same(a, strlen(a), b, strlen(b));
+}
+
 struct list_walk {
 	struct store_txn *t;
 	const char	*class;
@@ -47,7 +52,7 @@ list_cb(const uint8_t *key, size_t len, void *arg)
 	    key + len - PROTO_RECIDLEN, &r)) != 0)
 		return 1;
 	if (record_deleted(r) || (w->class != NULL &&
-	    strcmp(get_or(r, "class", ""), w->class) != 0)) {
+	    !text_same(get_or(r, "class", ""), w->class))) {
 		record_free(r);
 		return 0;
 	}
@@ -56,7 +61,8 @@ list_cb(const uint8_t *key, size_t len, void *arg)
 		json_record(r);
 	} else {
 		hex_id(hex, r->id);
-		printf("%s  %-28s  %s\n", hex, get_or(r, "name", ""),
+		printf("%s  %s%*s  %s\n", hex, get_or(r, "name", ""),
+		    text_pad(get_or(r, "name", ""), 28), "",
 		    get_or(r, "class", ""));
 	}
 	w->count++;
@@ -271,22 +277,30 @@ cmd_show(struct device *d, struct args *a)
 	return rc == 0 ? 0 : device_store_error(rc, "show");
 }
 
-/* Case-insensitive for ASCII; other bytes must match exactly. */
+/* hay contains the folded needle: any case, any accents, in any script
+ * (see proto_text_fold). A value that is not text matches nothing. */
 static int
 contains_text(const char *hay, const char *needle)
 {
-	size_t n = strlen(needle);
+	char *folded = proto_text_fold(hay, strlen(hay), PROTO_FOLD_ACCENTS,
+	    NULL);
+	int found = folded != NULL && strstr(folded, needle) != NULL;
 
-	for (; *hay; hay++) {
-		size_t i = 0;
+	free(folded);
+	return found;
+}
 
-		while (i < n && hay[i] && tolower((unsigned char)hay[i]) ==
-		    tolower((unsigned char)needle[i]))
-			i++;
-		if (i == n)
-			return 1;
-	}
-	return 0;
+/* At most max bytes of s, not splitting a character. */
+static size_t
+cut_at_char(const char *s, size_t max)
+{
+	size_t len = strlen(s);
+
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
 }
 
 struct search_walk {
@@ -314,9 +328,10 @@ search_cb(const struct record *r, void *arg)
 			json_record(r);
 		} else {
 			hex_id(hex, r->id);
-			printf("%s  %-5s  %s  %s: %.60s\n", hex,
+			printf("%s  %-5s  %s  %s: %.*s\n", hex,
 			    r->kind == KIND_NOTE ? "note" : "entry",
 			    get_or(r, "date", ""), reg->name,
+			    (int)cut_at_char(reg->heads[0].value, 60),
 			    reg->heads[0].value);
 		}
 		w->count++;
@@ -325,28 +340,44 @@ search_cb(const struct record *r, void *arg)
 	return 0;
 }
 
-int
-cmd_search(struct device *d, struct args *a)
+static int
+search_all(struct device *d, struct search_walk *w)
 {
-	struct search_walk w = { a->pos[0], d->json, 0 };
 	struct store_txn *t;
 	int rc;
 
-	if (*w.text == '\0')
-		return fail_usage("search: give some text to look for");
 	if ((rc = begin_read(d, &t)) != 0)
 		return rc;
-	if (w.json)
+	if (w->json)
 		fputs("[", stdout);
-	if ((rc = store_records_each(t, KIND_NOTE, search_cb, &w)) == 0)
-		rc = store_records_each(t, KIND_ENTRY, search_cb, &w);
-	if (w.json)
+	if ((rc = store_records_each(t, KIND_NOTE, search_cb, w)) == 0)
+		rc = store_records_each(t, KIND_ENTRY, search_cb, w);
+	if (w->json)
 		fputs("]\n", stdout);
 	store_abort(t);
+	return rc == 0 ? 0 : device_store_error(rc, "search");
+}
+
+/* The text is folded once here and each value as it is read. */
+int
+cmd_search(struct device *d, struct args *a)
+{
+	struct search_walk w = { NULL, d->json, 0 };
+	char *folded;
+	int rc;
+
+	if (*a->pos[0] == '\0')
+		return fail_usage("search: give some text to look for");
+	if ((folded = proto_text_fold(a->pos[0], strlen(a->pos[0]),
+	    PROTO_FOLD_ACCENTS, NULL)) == NULL)
+		return fail("search: out of memory");
+	w.text = folded;
+	rc = search_all(d, &w);
+	free(folded);
 	if (rc != 0)
-		return device_store_error(rc, "search");
+		return rc;
 	if (w.count == 0 && !w.json)
-		fprintf(stderr, "no notes or entries contain '%s'\n", w.text);
+		fprintf(stderr, "no notes or entries contain '%s'\n", a->pos[0]);
 	return w.count > 0 ? 0 : EXIT_FAIL;	/* like grep: 1 for none */
 }
 

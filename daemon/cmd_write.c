@@ -120,6 +120,9 @@ cmd_student_add(struct device *d, struct args *a)
 		return rc;
 	if ((rc = begin(d, &t)) != 0)
 		return rc;
+	if (!args_has(a, "same-name") &&
+	    (rc = resolve_name_unused(t, a->pos[0], KIND_STUDENT)) != 0)
+		return abort_with(t, rc);
 	return finish(d, t, &c, 1);
 }
 
@@ -214,13 +217,15 @@ static int
 add_elems(struct change *c, const struct record *r, const char *field,
     const char **elems, int n)
 {
-	if (set_count(r, field) + (size_t)n > PROTO_MAX_SET_ELEMS)
+	if (n > 0 && set_count(r, field) + (size_t)n > PROTO_MAX_SET_ELEMS)
 		return fail_usage("%s: at most %d values (remove some first)",
 		    field, PROTO_MAX_SET_ELEMS);
 	for (int i = 0; i < n; i++) {
-		if (!valid_text(elems[i], 256) || *elems[i] == '\0')
-			return fail_usage("'%s' is not a valid value for %s",
-			    elems[i], field);
+		const char *why = text_problem(elems[i], 256, PROTO_TEXT_LINE);
+
+		if (why != NULL || *elems[i] == '\0')
+			return fail_usage("%s: %s", field, why ? why :
+			    "must not be empty");
 		if (set_has(r, field, elems[i]))
 			continue;
 		if (change_add(c, field, elems[i]) != 0)
@@ -332,6 +337,8 @@ cmd_group_leave(struct device *d, struct args *a)
 static int
 checkpoint_split(const char *arg, char date[11], const char **text)
 {
+	const char *why;
+
 	if (strlen(arg) < 11 || arg[10] != ':')
 		return fail_usage("--checkpoint: '%s' is not DATE:TEXT", arg);
 	memcpy(date, arg, 10);
@@ -340,9 +347,10 @@ checkpoint_split(const char *arg, char date[11], const char **text)
 		return fail_usage("--checkpoint: '%s' is not a date "
 		    "(YYYY-MM-DD)", date);
 	*text = arg + 11;
-	if (!valid_text(*text, 4096) || **text == '\0')
-		return fail_usage("--checkpoint: the text after the date is "
-		    "empty, too long or not UTF-8");
+	if ((why = text_problem(*text, 4096, PROTO_TEXT_LINE)) != NULL ||
+	    **text == '\0')
+		return fail_usage("--checkpoint: the text after the date: %s",
+		    why ? why : "must not be empty");
 	return 0;
 }
 

@@ -248,29 +248,43 @@ load_meta(struct device *d)
 	return rc;
 }
 
-/* Records, indexes and history are derived from the log; a store whose
- * derived state an older version made is rebuilt once, in one
- * transaction, before anything reads it. */
+/* Opens the store, migrating an older layout; a newer one is refused
+ * with what to install. */
 static int
-derive_if_needed(struct device *d)
+open_store(struct device *d, const char *dir)
 {
-	struct store_txn *t;
+	struct store_format fmt;
 	int rc;
 
-	if ((rc = store_begin(d->st, STORE_RDONLY, &t)) != 0)
-		return rc;
-	rc = store_needs_rebuild(t);
-	store_abort(t);
-	if (rc <= 0)
-		return rc;
-	if ((rc = store_begin(d->st, 0, &t)) != 0)
-		return rc;
-	if ((rc = store_needs_rebuild(t)) <= 0 ||
-	    (rc = store_rebuild(t, d->keyring)) != 0) {
-		store_abort(t);
-		return rc;
+	if ((rc = store_open_format(&d->st, dir, 0, &fmt)) == 0)
+		return 0;
+	if (rc == STORE_ENEWER)
+		return fail_usage("%s was written by a newer Satchel (store "
+		    "format %llu; this one reads up to %d); install Satchel "
+		    "%s or newer", dir, (unsigned long long)fmt.version,
+		    STORE_VERSION, fmt.release[0] ? fmt.release :
+		    "the release that wrote it");
+	if (rc == STORE_ENOSTORE)
+		return fail_usage("%s is not a Satchel data directory (run "
+		    "'satchel init' first)", dir);
+	return device_store_error(rc, dir);
+}
+
+/* The records a store holds were derived by another version's rules (an
+ * upgrade): derive them again from the log, once, with the keys. It can
+ * take a while on a big store, so the user is told why. */
+static int
+rebuild_derived(struct device *d)
+{
+	int rc = store_needs_rebuild(d->st);
+
+	if (rc == 1) {
+		fprintf(stderr, "satchel: %s was written by another version "
+		    "of Satchel: rebuilding its records from its log, once\n",
+		    d->dir);
+		rc = store_rebuild(d->st, d->keyring);
 	}
-	return store_commit(t);
+	return rc == 0 ? 0 : device_store_error(rc, d->dir);
 }
 
 int
@@ -283,10 +297,8 @@ device_open(struct device *d, const char *dir)
 	if (snprintf(d->dir, sizeof(d->dir), "%s", dir) >=
 	    (int)sizeof(d->dir))
 		return fail_usage("data directory path too long");
-	if ((rc = store_open(&d->st, dir, 0)) != 0)
-		return rc == STORE_ENOSTORE ? fail_usage("%s is not a Satchel "
-		    "data directory (run 'satchel init' first)", dir) :
-		    device_store_error(rc, dir);
+	if ((rc = open_store(d, dir)) != 0)
+		return rc;
 	if ((rc = load_meta(d)) != 0) {
 		device_close(d);
 		return fail_usage("%s: incomplete store (init was "
@@ -305,9 +317,9 @@ device_open(struct device *d, const char *dir)
 		return fail("%s: the team key is missing, damaged or readable "
 		    "by others", dir);
 	}
-	if ((rc = derive_if_needed(d)) != 0) {
+	if ((rc = rebuild_derived(d)) != 0) {
 		device_close(d);
-		return device_store_error(rc, dir);
+		return rc;
 	}
 	return 0;
 }

@@ -17,10 +17,11 @@ static const struct command commands[] = {
 	  "Print this device's id, to read to the team's admin.\n"
 	  "  example: satchel id" },
 	{ "student add", cmd_student_add,
-	  "class=,strengths=,needs=,interests=,goals=", 1, 1,
+	  "class=,strengths=,needs=,interests=,goals=,same-name", 1, 1,
 	  "satchel student add NAME [--class C] [--strengths T] [--needs T] "
-	  "[--interests T] [--goals T]",
-	  "Add a student; prints the new id.\n"
+	  "[--interests T] [--goals T] [--same-name]",
+	  "Add a student; prints the new id. A name a student already has is "
+	  "refused\nunless --same-name says this is another student.\n"
 	  "  example: satchel student add \"Ana Lopez\" --class 3B "
 	  "--interests \"horses\"" },
 	{ "student edit", cmd_edit,
@@ -107,7 +108,8 @@ static const struct command commands[] = {
 	  "shows); this settles the conflict.\n"
 	  "  example: satchel restore 3f2a needs 5be1c9a0d2e4:7" },
 	{ "search", cmd_search, "json", 1, 1, "satchel search TEXT [--json]",
-	  "Notes and entries containing TEXT (any case). Exits 1 if none "
+	  "Notes and entries containing TEXT (any case; accents on\n"
+	  "Latin, Greek and Cyrillic letters ignored). Exits 1 if none "
 	  "does, like grep.\n"
 	  "  example: satchel search fluency" },
 	{ "dump", cmd_dump, "", 0, 0, "satchel dump",
@@ -209,11 +211,13 @@ usage(FILE *f)
 	    "command.\n");
 }
 
+static int	init_args(const char *, const struct args *);
+
 static int
 cmd_init(const char *dir, int argc, char **argv)
 {
+	struct text_pool pool = { 0 };
 	struct args a;
-	const char *name;
 	int rc;
 
 	for (int i = 0; i < argc; i++)
@@ -228,19 +232,31 @@ cmd_init(const char *dir, int argc, char **argv)
 		}
 	if ((rc = args_parse(&a, "name=,box", argc, argv, "init")) != 0)
 		return rc;
-	if (a.npos > 0)
-		return fail_usage("init: unexpected argument '%s'", a.pos[0]);
-	name = args_get(&a, "name");
-	if (name == NULL && args_has(&a, "box"))
+	if ((rc = text_args_nfc(&a, "init --name NAME", 0, &pool)) == 0)
+		rc = init_args(dir, &a);
+	text_pool_free(&pool);
+	return rc;
+}
+
+/* init, once its arguments are text in NFC. */
+static int
+init_args(const char *dir, const struct args *a)
+{
+	const char *name;
+
+	if (a->npos > 0)
+		return fail_usage("init: unexpected argument '%s'", a->pos[0]);
+	name = args_get(a, "name");
+	if (name == NULL && args_has(a, "box"))
 		name = "staff-room box";
 	if (name == NULL)
 		return fail_usage("init: --name is required (the name "
 		    "colleagues see)");
-	if (*name == '\0' || strlen(name) > NAME_MAX_LEN ||
-	    !valid_text(name, NAME_MAX_LEN))
-		return fail_usage("init: --name must be 1 to %d characters of "
-		    "text", NAME_MAX_LEN);
-	return device_init(dir, name, args_has(&a, "box"));
+	if (*name == '\0' || !valid_text(name, NAME_MAX_LEN))
+		return fail_usage("init: --name: %s", *name == '\0' ?
+		    "must not be empty" : text_problem(name, NAME_MAX_LEN,
+		    PROTO_TEXT_LINE));
+	return device_init(dir, name, args_has(a, "box"));
 }
 
 /* Finds the command named by one or two words; *used says how many. */
@@ -274,10 +290,19 @@ wants_help(int argc, char **argv)
 	return 0;
 }
 
+/* How many leading positionals are file names, kept as the bytes given. */
+static int
+path_args(const struct command *c)
+{
+	return c->fn == cmd_export || c->fn == cmd_import;
+}
+
+static int	run_args(const struct command *, const char *, struct args *);
+
 static int
 run(const struct command *c, const char *dir, int argc, char **argv)
 {
-	struct device d;
+	struct text_pool pool = { 0 };
 	struct args a;
 	int rc;
 
@@ -287,20 +312,40 @@ run(const struct command *c, const char *dir, int argc, char **argv)
 	}
 	if ((rc = args_parse(&a, c->flags, argc, argv, c->name)) != 0)
 		return rc;
-	if (a.npos < c->min_pos)
+	if ((rc = text_args_nfc(&a, c->usage, path_args(c), &pool)) != 0) {
+		text_pool_free(&pool);
+		return rc;
+	}
+	rc = run_args(c, dir, &a);
+	text_pool_free(&pool);
+	return rc;
+}
+
+/* Runs c once its arguments are text in NFC. */
+static int
+run_args(const struct command *c, const char *dir, struct args *a)
+{
+	struct device d;
+	int rc;
+
+	if (a->npos < c->min_pos)
 		return fail_usage("%s: missing argument (usage: %s)", c->name,
 		    c->usage);
-	if (a.npos > c->max_pos)
+	if (a->npos > c->max_pos)
 		return fail_usage("%s: unexpected argument '%s'", c->name,
-		    a.pos[c->max_pos]);
+		    a->pos[c->max_pos]);
 	if ((rc = device_open(&d, dir)) != 0)
 		return rc;
-	d.json = args_has(&a, "json");
+	d.json = args_has(a, "json");
 	if (content_command(c) && d.content == NULL)
 		rc = fail_usage("%s: this device is a box; it relays and backs "
 		    "up entries but cannot read or write records", c->name);
 	else
-		rc = c->fn(&d, &a);
+		rc = c->fn(&d, a);
+	/* A clock far from the peers' is said after every command but a
+	 * refused one (one line, exit 2) and status, which shows it. */
+	if (rc != EXIT_USAGE && c->fn != cmd_status)
+		clock_warn(&d);
 	device_close(&d);
 	return rc;
 }

@@ -99,17 +99,17 @@ model_kind_name(uint8_t kind)
 int
 model_check_field(const struct field_def *f, const char *value)
 {
-	const char *flag = f->flag ? f->flag : f->name;
+	const char *flag = f->flag ? f->flag : f->name, *why;
 
-	if (f->type == F_DATE && !valid_date(value))
-		return fail_usage("--%s: '%s' is not a date (YYYY-MM-DD)",
-		    flag, value);
 	if (strlen(value) > PROTO_MAX_VALUE)
 		return fail_usage("--%s: longer than %d KiB", flag,
 		    PROTO_MAX_VALUE / 1024);
-	if (!valid_text(value, PROTO_MAX_VALUE))
-		return fail_usage("--%s: not UTF-8 text (control characters "
-		    "or invalid bytes)", flag);
+	if ((why = text_problem(value, PROTO_MAX_VALUE,
+	    text_field_class(f->name))) != NULL)
+		return fail_usage("--%s: %s", flag, why);
+	if (f->type == F_DATE && !valid_date(value))
+		return fail_usage("--%s: '%s' is not a date (YYYY-MM-DD)",
+		    flag, value);
 	if (f->required && *value == '\0')
 		return fail_usage("--%s: must not be empty", flag);
 	return 0;

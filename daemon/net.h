@@ -75,6 +75,7 @@ struct conn {
 	uint64_t	 received, sent_count;
 	uint64_t	 last_activity;
 	uint64_t	 started;
+	unsigned	 version;	/* the highest the peer speaks */
 };
 
 /* A peer's status, queued for the store: connections come and go inside

@@ -29,7 +29,7 @@ void
 net_log(const char *fmt, ...)
 {
 	char when[32];
-	time_t now = time(NULL);
+	time_t now = (time_t)(now_ms() / 1000);
 	struct tm tm;
 	va_list ap;
 
@@ -297,6 +297,21 @@ hs_send(struct conn *c, const uint8_t *payload, size_t plen)
 	return send_frame(c, 2, msg, len);
 }
 
+/* The first handshake message says which versions we speak, so that the
+ * responder answers in a hello we can read (see wire.h). */
+static void
+send_offer(struct conn *c)
+{
+	msgpack_sbuffer sb;
+
+	msgpack_sbuffer_init(&sb);
+	if (wire_offer_encode(&sb, WIRE_PROTO_VERSION) != 0)
+		conn_close(c, "cannot build the handshake offer");
+	else
+		hs_send(c, (const uint8_t *)sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 void
 conn_start_handshake(struct conn *c)
 {
@@ -311,7 +326,7 @@ conn_start_handshake(struct conn *c)
 	}
 	uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb, conn_read_cb);
 	if (c->initiator)
-		hs_send(c, NULL, 0);
+		send_offer(c);
 }
 
 /* The identity in the payload must be the one the static key belongs to,
@@ -357,6 +372,9 @@ check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 		return -1;
 	}
 	c->authenticated = 1;
+	c->version = h.version;
+	if (h.version >= 2)
+		clock_peer_seen(c->srv->d, c->remote, h.wall_ms, c->addr);
 	return 0;
 }
 
@@ -370,6 +388,8 @@ make_hello(struct conn *c, msgpack_sbuffer *sb)
 
 	memset(&h, 0, sizeof(h));
 	memcpy(h.id, c->srv->d->id, PROTO_IDLEN);
+	h.version = c->version >= 2 ? WIRE_PROTO_VERSION : 1;
+	h.wall_ms = now_ms();
 	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) != 0)
 		return -1;
 	if (team_proof(c->srv->d, t, h.id, &h) != 0)
@@ -443,6 +463,11 @@ handle_handshake(struct conn *c, const uint8_t *msg, size_t len)
 		conn_close(c, c->initiator ? "refused: the handshake reply "
 		    "does not verify" : "refused: handshake failed (wrong "
 		    "network key, or not a Satchel device)");
+		return;
+	}
+	if (!c->initiator && !noise_hs_done(&c->hs) &&
+	    wire_offer_decode(&c->version, payload, plen) != 0) {
+		conn_close(c, "refused: malformed handshake offer");
 		return;
 	}
 	if ((c->initiator || noise_hs_done(&c->hs)) &&
@@ -532,20 +557,50 @@ handle_vector(struct conn *c, const struct wire_msg *m)
 	conn_pump(c);
 }
 
+/* An entry of a newer envelope version that continues the run: its
+ * author and seq are all this device can read of it (see proto.h). */
+static int
+newer_entry(const uint8_t *env, size_t len, size_t i, struct envelope *e,
+    uint64_t last, const uint8_t *author, unsigned *newer)
+{
+	uint64_t v;
+
+	if (proto_envelope_peek(env, len, &v, e->author, &e->seq) != 0 ||
+	    v <= PROTO_VERSION || (i > 0 && (memcmp(author, e->author,
+	    PROTO_IDLEN) != 0 || e->seq != last + 1)))
+		return 0;
+	*newer = (unsigned)v;
+	return 1;
+}
+
 /* Checks a batch is one author's run, in order, before any of it is
- * applied; sets author and the first and last seq. */
+ * applied; sets author and the first and last seq. A run may end with
+ * entries of a newer envelope version: *n counts those before them, and
+ * *newer is the first one's version (0: none); first is its seq if it
+ * comes first. */
 static int
 batch_shape(const struct wire_msg *m, uint8_t *author, uint64_t *first,
-    uint64_t *last)
+    uint64_t *last, size_t *n, unsigned *newer)
 {
+	*n = m->n;
+	*newer = 0;
 	for (size_t i = 0; i < m->n; i++) {
 		const uint8_t *env;
 		struct envelope e;
 		size_t len;
 
 		wire_entry_at(m, i, &env, &len);
-		if (proto_envelope_decode(&e, env, len) != 0)
+		if (proto_envelope_decode(&e, env, len) != 0 &&
+		    !newer_entry(env, len, i, &e, *last, author, newer))
 			return -1;
+		if (*newer != 0) {
+			if (i == 0) {
+				memcpy(author, e.author, PROTO_IDLEN);
+				*first = e.seq;
+			}
+			*n = i;
+			return 0;
+		}
 		if (i == 0) {
 			memcpy(author, e.author, PROTO_IDLEN);
 			*first = e.seq;
@@ -560,23 +615,28 @@ batch_shape(const struct wire_msg *m, uint8_t *author, uint64_t *first,
 /* Applies a batch in one transaction. Only its last entry's signature is
  * checked: the hash chain vouches for the rest. */
 static int
-apply_batch(struct conn *c, const struct wire_msg *m, size_t *added)
+apply_batch(struct conn *c, const struct wire_msg *m, size_t n,
+    size_t *added)
 {
 	struct store_txn *t;
 	int rc;
 
+	*added = 0;
+	if (n == 0)
+		return 0;
 	if ((rc = store_begin(c->srv->d->st, 0, &t)) != 0)
 		return rc;
-	*added = 0;
-	for (size_t i = 0; i < m->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const uint8_t *env;
 		size_t len;
 
 		wire_entry_at(m, i, &env, &len);
 		rc = store_apply_entry(t, c->srv->d->keyring, env, len,
-		    i == m->n - 1);
+		    i == n - 1);
 		if (rc == STORE_EDUP)
 			continue;
+		if (rc == 0)
+			rc = clock_note_received(t, env, len, now_ms());
 		if (rc != 0) {
 			store_abort(t);
 			return rc;
@@ -628,6 +688,26 @@ author_refusal(struct conn *c, const uint8_t *author)
 	return REFUSE_NOT_MEMBER;
 }
 
+/* The entries before the newer one are applied; the author is refused
+ * from it on, on this connection, until this device is upgraded. */
+static void
+refuse_newer(struct conn *c, const uint8_t *author, uint64_t seq,
+    unsigned version, size_t added)
+{
+	char id[13];
+
+	short_id(id, author);
+	net_log("%s: the entries of %s from seq %llu are of envelope version "
+	    "%u, newer than this Satchel reads (%u); they wait until this "
+	    "device is upgraded", who(c), id, (unsigned long long)seq,
+	    version, PROTO_VERSION);
+	vec_raise(&c->refused_in, author, 1, NULL);
+	send_refuse(c, author, REFUSE_NEWER);
+	c->received += added;
+	if (added > 0)
+		server_changed(c->srv);
+}
+
 static void
 handle_entries(struct conn *c, const struct wire_msg *m)
 {
@@ -636,11 +716,12 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 	struct store_txn *t;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	size_t added;
+	size_t added, n;
+	unsigned newer;
 	char id[13], why[160];
 	int rc, why_not;
 
-	if (batch_shape(m, author, &first, &last) != 0) {
+	if (batch_shape(m, author, &first, &last, &n, &newer) != 0) {
 		conn_close(c, "refused batch: not one author's entries in order");
 		return;
 	}
@@ -648,8 +729,13 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 		send_refuse(c, author, why_not);
 		return;
 	}
-	vec_raise(&c->theirs, author, last, NULL);	/* saved with the batch */
-	if ((rc = apply_batch(c, m, &added)) == STORE_EFORK) {
+	if (n > 0)	/* saved with the batch */
+		vec_raise(&c->theirs, author, last, NULL);
+	if ((rc = apply_batch(c, m, n, &added)) == 0 && newer != 0) {
+		refuse_newer(c, author, n > 0 ? last + 1 : first, newer, added);
+		return;
+	}
+	if (rc == STORE_EFORK) {
 		short_id(id, author);
 		net_log("%s: fork: it sent another entry %s:%llu than this "
 		    "device holds; that device's entries are not synced with "
@@ -710,7 +796,8 @@ handle_refuse(struct conn *c, const struct wire_msg *m)
 	if (vec_find(&c->refused_out, m->author) == NULL) {
 		short_id(id, m->author);
 		net_log("%s: it takes no entries of %s (%s)", who(c), id,
-		    m->seq == REFUSE_FORK ? "a fork" : "not a member there");
+		    m->seq == REFUSE_FORK ? "a fork" : m->seq == REFUSE_NEWER ?
+		    "a newer format than it reads" : "not a member there");
 		vec_raise(&c->refused_out, m->author, 1, NULL);
 	}
 	conn_pump(c);

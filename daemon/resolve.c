@@ -1,6 +1,8 @@
 /*
  * What a user types for a record: any unique prefix of its id (like git),
  * or, for a student or a group, its exact name where that is unique.
+ * Names are compared in NFC: a composed and a decomposed "José" are one
+ * name, whichever form a peer stored.
  */
 #include <ctype.h>
 #include <string.h>
@@ -20,7 +22,8 @@ name_matches(struct name_walk *w, struct record *r)
 {
 	const char *name = record_get(r, "name");
 
-	if (name == NULL || strcmp(name, w->name) != 0 || record_deleted(r)) {
+	if (name == NULL || record_deleted(r) || !proto_text_same(name,
+	    strlen(name), w->name, strlen(w->name))) {
 		record_free(r);
 		return 0;
 	}
@@ -54,12 +57,13 @@ group_name_cb(const struct record *r, void *arg)
 	return name_matches(w, copy);
 }
 
+/* Students come from the name index, under the name's folded form. */
 static int
 by_name(struct store_txn *t, const char *arg, uint8_t kind,
     struct name_walk *w)
 {
-	uint8_t prefix[1 + NAME_MAX_LEN + 1];
-	size_t len = strlen(arg);
+	uint8_t prefix[STORE_INDEX_NAME_KEYMAX];
+	size_t len;
 
 	memset(w, 0, sizeof(*w));
 	w->t = t;
@@ -67,13 +71,8 @@ by_name(struct store_txn *t, const char *arg, uint8_t kind,
 	w->kind = kind;
 	if (kind == KIND_GROUP)
 		return store_records_each(t, KIND_GROUP, group_name_cb, w);
-	if (len > NAME_MAX_LEN)
-		len = NAME_MAX_LEN;
-	prefix[0] = INDEX_NAME;
-	for (size_t i = 0; i < len; i++)
-		prefix[1 + i] = (uint8_t)tolower((unsigned char)arg[i]);
-	prefix[1 + len] = 0;
-	return store_index_each(t, prefix, len + 2, 0, student_name_cb, w);
+	len = store_index_name_prefix(arg, prefix);
+	return store_index_each(t, prefix, len, 0, student_name_cb, w);
 }
 
 static int
@@ -129,4 +128,24 @@ resolve_record(struct store_txn *t, const char *arg, uint8_t want,
 	}
 	return fail_usage("no %s matches '%s'", want ? model_kind_name(want) :
 	    "record", arg);
+}
+
+/* 0 if no live record of kind is named name, else an exit code after
+ * saying which one is. */
+int
+resolve_name_unused(struct store_txn *t, const char *name, uint8_t kind)
+{
+	char hex[2 * PROTO_RECIDLEN + 1];
+	struct name_walk w;
+	int rc;
+
+	if ((rc = by_name(t, name, kind, &w)) != 0)
+		return device_store_error(rc, "lookup");
+	if (w.matches == 0)
+		return 0;
+	hex_id(hex, w.found->id);
+	record_free(w.found);
+	return fail_usage("%s add: a %s named '%s' exists already (%.8s); if "
+	    "this is another one, add --same-name", model_kind_name(kind),
+	    model_kind_name(kind), name, hex);
 }

@@ -50,6 +50,19 @@ int		 write_file_atomic(const char *path, const void *buf,
 		    size_t len, int mode);
 int		 read_file_secret(const char *path, void *buf, size_t len);
 
+/* text.c: text a user types, checked and normalised to NFC on the way in. */
+struct text_pool {
+	int		 n;
+	char		*p[2 * ARGS_MAX];	/* malloc'd NFC copies */
+};
+
+int		 text_field_class(const char *field);
+const char	*text_problem(const char *, size_t max, int cls);
+int		 text_pad(const char *, int width);
+int		 text_args_nfc(struct args *, const char *usage, int npaths,
+		    struct text_pool *);
+void		 text_pool_free(struct text_pool *);
+
 /* device.c: this device's data directory, keys and store. */
 struct device {
 	char		 dir[4096];
@@ -120,6 +133,8 @@ void		 change_init(struct change *, uint8_t kind, const uint8_t *id);
 /* resolve.c: turning what a user typed into a record. */
 int		 resolve_record(struct store_txn *, const char *arg,
 		    uint8_t want_kind, struct record **out);
+int		 resolve_name_unused(struct store_txn *, const char *name,
+		    uint8_t kind);
 
 /* cmd_write.c and cmd_read.c: one function per command. */
 struct command {
@@ -209,6 +224,34 @@ int	cmd_serve(struct device *, struct args *);
 int	cmd_sync(struct device *, struct args *);
 int	cmd_status(struct device *, struct args *);
 int	peer_addr_valid(const char *);
+
+/* clock.c: whether this device's clock, or a peer's, is off. */
+#define CLOCK_WARN_MS	(INT64_C(3600) * 1000)	/* an hour apart */
+enum clock_off {
+	CLOCK_OK = 0,
+	CLOCK_OFF_THIS,		/* this device's clock is off */
+	CLOCK_OFF_PEER,		/* device's clock is off */
+	CLOCK_OFF_UNSURE	/* this one's or device's: no majority */
+};
+struct clock_verdict {
+	int		off;		/* enum clock_off */
+	uint8_t		device[PROTO_IDLEN];	/* PEER, UNSURE */
+	int64_t		offset_ms;	/* how far the clock that is off is */
+	size_t		npeers;		/* peers' clocks seen lately */
+	char		text[512];	/* one line: who, how far, the fix */
+};
+int	clock_peer_save(struct store_txn *, const uint8_t *peer,
+	    int64_t offset_ms, uint64_t now);
+int	clock_verdict(struct store_txn *, uint64_t now, struct clock_verdict *);
+int	clock_peer_offset(struct store_txn *, const uint8_t *peer,
+	    int64_t *offset_ms);
+void	clock_peer_seen(struct device *, const uint8_t *peer,
+	    uint64_t wall_ms, const char *addr);
+/* Prints the verdict on stderr as one warning line, if a clock is off. */
+void	clock_warn(struct device *);
+void	clock_span(char *out, size_t len, int64_t ms);
+int	clock_note_received(struct store_txn *, const uint8_t *env,
+	    size_t len, uint64_t now);
 
 /* json.c: records as JSON. */
 void	json_record(const struct record *);

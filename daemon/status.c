@@ -20,6 +20,8 @@ struct peer_status {
 	int		connected;
 	uint64_t	last_ms;
 	uint64_t	we_lack, they_lack;
+	int		clock_known;
+	int64_t		clock_ms;	/* its clock minus ours, last seen */
 };
 
 struct status {
@@ -32,6 +34,7 @@ struct status {
 	int		 conflicts;
 	uint64_t	 invalid;	/* held as no-ops: refused content */
 	uint64_t	 newer;		/* held for a newer version */
+	struct clock_verdict clock;
 };
 
 static int
@@ -121,6 +124,7 @@ peer_gaps(struct status *s, struct peer_status *p)
 
 	if (!p->id_known || vec_load_peer(&theirs, s->t, p->id) != 0)
 		return;
+	p->clock_known = clock_peer_offset(s->t, p->id, &p->clock_ms) == 0;
 	for (size_t i = 0; i < s->ours.n; i++) {
 		uint64_t t = vec_seq(&theirs, s->ours.items[i].author);
 
@@ -144,6 +148,23 @@ conflict_cb(const struct record *r, void *arg)
 	for (size_t i = 0; i < r->nregs; i++)
 		s->conflicts += r->regs[i].nheads > 1;
 	return 0;
+}
+
+/* How far the peer's clock was from ours when it last connected. */
+static void
+print_peer_clock(const struct peer_status *p)
+{
+	char span[32];
+
+	if (!p->clock_known)
+		putchar('\n');
+	else if (p->clock_ms > -CLOCK_WARN_MS && p->clock_ms < CLOCK_WARN_MS)
+		printf("  its clock agrees\n");
+	else {
+		clock_span(span, sizeof(span), p->clock_ms);
+		printf("  its clock %s %s\n", span, p->clock_ms > 0 ? "ahead" :
+		    "behind");
+	}
 }
 
 static void
@@ -178,11 +199,36 @@ print_text(const struct status *s)
 		}
 		sodium_bin2hex(id, sizeof(id), p->id, PROTO_IDLEN);
 		printf("peer     %s  %.12s  %s  last sync %s  this device lacks "
-		    "%llu, it lacks %llu\n", p->addr, p->id_known ? id : "?",
+		    "%llu, it lacks %llu", p->addr, p->id_known ? id : "?",
 		    p->connected ? "connected" : "not connected", when,
 		    (unsigned long long)p->we_lack,
 		    (unsigned long long)p->they_lack);
+		print_peer_clock(p);
 	}
+	if (s->clock.off)
+		printf("clock    warning: %s\n", s->clock.text);
+	else if (s->clock.npeers > 0)
+		printf("clock    within an hour of the clocks of %zu peers "
+		    "seen lately\n", s->clock.npeers);
+	else
+		printf("clock    no peer's clock seen lately\n");
+}
+
+static void
+print_clock_json(const struct clock_verdict *v)
+{
+	static const char *const off[] = { "", "this device", "peer",
+	    "unsure" };
+	char id[2 * PROTO_IDLEN + 1] = "";
+
+	if (v->off == CLOCK_OFF_PEER || v->off == CLOCK_OFF_UNSURE)
+		sodium_bin2hex(id, sizeof(id), v->device, PROTO_IDLEN);
+	printf(",\"clock\":{\"ok\":%s,\"off\":\"%s\",\"device\":\"%s\","
+	    "\"offset_ms\":%lld,\"peers_seen\":%zu,\"warning\":",
+	    v->off ? "false" : "true", off[v->off], id,
+	    (long long)v->offset_ms, v->npeers);
+	json_str(v->text);
+	putchar('}');
 }
 
 static void
@@ -206,13 +252,19 @@ print_json(const struct status *s)
 		printf("%s{\"addr\":", i ? "," : "");
 		json_str(p->addr);
 		printf(",\"device\":\"%s\",\"connected\":%s,\"last_sync_ms\":"
-		    "%llu,\"this_lacks\":%llu,\"it_lacks\":%llu}",
+		    "%llu,\"this_lacks\":%llu,\"it_lacks\":%llu",
 		    p->id_known ? id : "", p->connected ? "true" : "false",
 		    (unsigned long long)p->last_ms,
 		    (unsigned long long)p->we_lack,
 		    (unsigned long long)p->they_lack);
+		if (p->clock_known)
+			printf(",\"clock_offset_ms\":%lld",
+			    (long long)p->clock_ms);
+		putchar('}');
 	}
-	printf("]}\n");
+	putchar(']');
+	print_clock_json(&s->clock);
+	printf("}\n");
 }
 
 int
@@ -234,6 +286,8 @@ cmd_status(struct device *d, struct args *a)
 	    (rc = store_meta_each(s->t, "pstat:", pstat_cb, s)) == 0 &&
 	    (rc = store_unapplied_each(s->t, unapplied_cb, s)) == 0)
 		rc = store_records_each(s->t, 0, conflict_cb, s);
+	if (rc == 0)
+		rc = clock_verdict(s->t, now_ms(), &s->clock);
 	for (size_t i = 0; i < s->ours.n; i++)
 		s->entries += s->ours.items[i].seq;
 	for (size_t i = 0; rc == 0 && i < s->npeers; i++)

@@ -443,9 +443,12 @@ cmd_member_add(struct device *d, struct args *a)
 		if (!peer_addr_valid(addrs[i]))
 			return fail_usage("member add: --addr '%s' is not a "
 			    "numeric HOST:PORT", addrs[i]);
-	if (name == NULL || *name == '\0' || !valid_text(name, NAME_MAX_LEN))
+	if (name == NULL || *name == '\0')
 		return fail_usage("member add: --name is required (1 to %d "
 		    "characters)", NAME_MAX_LEN);
+	if (!valid_text(name, NAME_MAX_LEN))
+		return fail_usage("member add: --name: %s", text_problem(name,
+		    NAME_MAX_LEN, PROTO_TEXT_LINE));
 	if ((rc = store_begin(d->st, 0, &t)) != 0)
 		return device_store_error(rc, "member add");
 	if ((rc = founder_record(d, t)) != 0 ||
@@ -492,8 +495,12 @@ member_cb(const struct record *r, void *arg)
 		printf("%s{\"device\":\"%s\",\"name\":", w->count ? ",\n" :
 		    "", dev);
 		json_str(record_get(r, "name") ? record_get(r, "name") : "");
-		printf(",\"role\":\"%s\",\"added_by\":\"%s\"}", role,
-		    record_get(r, "added_by") ? record_get(r, "added_by") : "");
+		fputs(",\"role\":", stdout);
+		json_str(role);
+		fputs(",\"added_by\":", stdout);
+		json_str(record_get(r, "added_by") ? record_get(r, "added_by") :
+		    "");
+		putchar('}');
 	} else
 		printf("%s  %-8s %s%s\n", dev, role, record_get(r, "name") ?
 		    record_get(r, "name") : "", memcmp(id, w->d->id,
@@ -530,10 +537,9 @@ decode_token(const char *token, struct invite *inv,
 	if (strncmp(token, INVITE_PREFIX, plen) != 0 ||
 	    sodium_base642bin(buf, INVITE_MAX_BYTES, token + plen,
 	    strlen(token + plen), NULL, &len, NULL,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-	    invite_decode(inv, buf, len) != 0)
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
 		return -1;
-	return 0;
+	return invite_decode(inv, buf, len);	/* -2: a newer invite */
 }
 
 static int
@@ -629,7 +635,12 @@ cmd_join(struct device *d, struct args *a)
 	char fp[20];
 	int rc;
 
-	if (decode_token(a->pos[0], &inv, buf) != 0)
+	if ((rc = decode_token(a->pos[0], &inv, buf)) == -2)
+		return fail_usage("join: this invite was made by a newer "
+		    "Satchel (invite version %u; this one reads %d); upgrade "
+		    "Satchel on this device, then join", (unsigned)inv.version,
+		    INVITE_VERSION);
+	if (rc != 0)
 		return fail_usage("join: not a valid invite (damaged or "
 		    "incomplete; copy the whole line 'satchel member add' "
 		    "printed)");

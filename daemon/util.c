@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <utf8proc.h>
 
 #include "satchel.h"
 
@@ -43,16 +44,13 @@ fail(const char *fmt, ...)
 uint64_t
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return store_wall_ms();
 }
 
 void
 today(char out[11])
 {
-	time_t t = time(NULL);
+	time_t t = (time_t)(now_ms() / 1000);
 	struct tm tm;
 
 	localtime_r(&t, &tm);
@@ -81,14 +79,12 @@ valid_date(const char *s)
 	return !(m == 2 && d == 29 && !leap);
 }
 
-/* UTF-8 without control characters other than tab and newline: the same
- * rule a peer's values are held to. */
+/* One-line text (a name, a tag) no longer than max bytes: the rule of
+ * proto/text.c. */
 int
 valid_text(const char *s, size_t max)
 {
-	size_t len = strlen(s);
-
-	return len <= max && proto_text_ok(s, len);
+	return text_problem(s, max, PROTO_TEXT_LINE) == NULL;
 }
 
 void
@@ -103,23 +99,37 @@ json_str(const char *s)
 	json_strn(s, strlen(s));
 }
 
+/* Always valid JSON in valid UTF-8, whatever the bytes: a value stored
+ * before today's text rule, or sent by an older peer, may hold anything.
+ * Bytes that are not UTF-8 become U+FFFD; controls, DEL and the line and
+ * paragraph separators (which break JavaScript) are escaped. */
 void
 json_strn(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
 
 	putchar('"');
-	for (; len > 0; p++, len--) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p == '\n')
+	while (len > 0) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t n = utf8proc_iterate(p, (utf8proc_ssize_t)len,
+		    &c);
+
+		if (n < 1) {
+			fputs("\\ufffd", stdout);
+			n = 1;
+		} else if (c == '"' || c == '\\')
+			printf("\\%c", (int)c);
+		else if (c == '\n')
 			fputs("\\n", stdout);
-		else if (*p == '\t')
+		else if (c == '\t')
 			fputs("\\t", stdout);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
+		else if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
+		    c == 0x2029)
+			printf("\\u%04x", (unsigned)c);
 		else
-			putchar(*p);
+			fwrite(p, 1, (size_t)n, stdout);
+		p += n;
+		len -= (size_t)n;
 	}
 	putchar('"');
 }

@@ -27,7 +27,7 @@ bundle_header(uint8_t out[BUNDLE_HEADER_LEN], const uint8_t *team_id,
     const uint8_t *exporter, uint64_t count)
 {
 	memcpy(out, BUNDLE_MAGIC, 8);
-	out[8] = WIRE_VERSION;
+	out[8] = BUNDLE_VERSION;
 	memcpy(out + 9, team_id, WIRE_TEAMIDLEN);
 	memcpy(out + 9 + WIRE_TEAMIDLEN, exporter, PROTO_IDLEN);
 	be_put(out + 9 + WIRE_TEAMIDLEN + PROTO_IDLEN, count, 8);
@@ -59,8 +59,9 @@ check_frames(const uint8_t *p, size_t left, uint64_t count)
 }
 
 /* -1: not a bundle, truncated or malformed; -2: the MAC does not match
- * (damaged, or another team's). b->team_id is set whenever the header
- * could be read, so the caller can tell the two apart. */
+ * (damaged, or another team's); -3: a newer version, of which nothing
+ * past the version byte is read. b->team_id is set whenever the header
+ * could be read, so the caller can tell -2's two causes apart. */
 int
 bundle_open(struct bundle *b, const uint8_t *buf, size_t len,
     const uint8_t key[32])
@@ -69,8 +70,13 @@ bundle_open(struct bundle *b, const uint8_t *buf, size_t len,
 	size_t body;
 
 	memset(b, 0, sizeof(*b));
+	if (len < 9 || memcmp(buf, BUNDLE_MAGIC, 8) != 0)
+		return -1;
+	b->version = buf[8];
+	if (b->version > BUNDLE_VERSION)
+		return -3;
 	if (len < BUNDLE_HEADER_LEN + BUNDLE_MACLEN ||
-	    memcmp(buf, BUNDLE_MAGIC, 8) != 0 || buf[8] != WIRE_VERSION)
+	    b->version != BUNDLE_VERSION)
 		return -1;
 	memcpy(b->team_id, buf + 9, WIRE_TEAMIDLEN);
 	memcpy(b->exporter, buf + 9 + WIRE_TEAMIDLEN, PROTO_IDLEN);

@@ -232,38 +232,3 @@ out:
 	msgpack_unpacked_destroy(&u);
 	return rc;
 }
-
-/* Text a teacher could have typed: UTF-8, no NUL, no control characters
- * but tab and newline; so what a peer sends prints as it reads. */
-int
-proto_text_ok(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-
-	while (p < end) {
-		size_t n;
-
-		if (*p < 0x80) {
-			if ((*p < 0x20 && *p != '\t' && *p != '\n') ||
-			    *p == 0x7f)
-				return 0;
-			p++;
-			continue;
-		}
-		if (*p >= 0xc2 && *p <= 0xdf)
-			n = 1;
-		else if (*p >= 0xe0 && *p <= 0xef)
-			n = 2;
-		else if (*p >= 0xf0 && *p <= 0xf4)
-			n = 3;
-		else
-			return 0;
-		if ((size_t)(end - p) <= n)
-			return 0;
-		for (size_t i = 1; i <= n; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-		p += n + 1;
-	}
-	return 1;
-}

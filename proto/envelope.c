@@ -152,6 +152,31 @@ out:
 	return rc;
 }
 
+/* Every version's first three fields; the field count of a newer version
+ * is unknown, so any array of at least three is read. */
+int
+proto_envelope_peek(const uint8_t *buf, size_t len, uint64_t *version,
+    uint8_t author[PROTO_IDLEN], uint64_t *seq)
+{
+	const msgpack_object *f;
+	msgpack_unpacked u;
+	int rc = -1;
+
+	if (mp_unpack(&u, buf, len, PROTO_MAX_ENVELOPE) == -1)
+		goto out;
+	if (mp_array(&u.data, 3, PROTO_MAX_ENVELOPE) == -1)
+		goto out;
+	f = u.data.via.array.ptr;
+	if (mp_uint(&f[0], 255, version) == -1 || *version == 0 ||
+	    mp_bin(&f[1], PROTO_IDLEN, author) == -1 ||
+	    mp_uint(&f[2], UINT64_MAX, seq) == -1 || *seq == 0)
+		goto out;
+	rc = 0;
+out:
+	msgpack_unpacked_destroy(&u);
+	return rc;
+}
+
 int
 proto_envelope_seal(struct envelope *e, const uint8_t key[PROTO_KEYLEN],
     const uint8_t *pt, size_t pt_len, uint8_t *ct,

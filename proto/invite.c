@@ -24,7 +24,7 @@ static void
 pack_signed_part(msgpack_packer *pk, const struct invite *inv, size_t nf)
 {
 	msgpack_pack_array(pk, nf);
-	msgpack_pack_uint8(pk, WIRE_VERSION);
+	msgpack_pack_uint8(pk, INVITE_VERSION);
 	mp_pack_bin(pk, inv->team_id, WIRE_TEAMIDLEN);
 	mp_pack_bin(pk, inv->founder, PROTO_IDLEN);
 	mp_pack_bin(pk, inv->inviter, PROTO_IDLEN);
@@ -127,10 +127,17 @@ invite_decode(struct invite *inv, const uint8_t *buf, size_t len)
 
 	memset(inv, 0, sizeof(*inv));
 	if (mp_unpack(&u, buf, len, INVITE_MAX_BYTES) == -1 ||
-	    mp_array(&u.data, INVITE_FIELDS, INVITE_FIELDS) == -1)
+	    mp_array(&u.data, 1, INVITE_MAX_BYTES) == -1)
 		goto out;
 	f = u.data.via.array.ptr;
-	if (mp_uint(&f[0], 255, &version) == -1 || version != WIRE_VERSION ||
+	/* A newer invite may have other fields: only its version is read. */
+	if (mp_uint(&f[0], 255, &version) == 0 && version > INVITE_VERSION) {
+		inv->version = (uint8_t)version;
+		rc = -2;
+		goto out;
+	}
+	if (mp_array(&u.data, INVITE_FIELDS, INVITE_FIELDS) == -1 ||
+	    mp_uint(&f[0], 255, &version) == -1 || version != INVITE_VERSION ||
 	    mp_bin(&f[1], WIRE_TEAMIDLEN, inv->team_id) == -1 ||
 	    mp_bin(&f[2], PROTO_IDLEN, inv->founder) == -1 ||
 	    mp_bin(&f[3], PROTO_IDLEN, inv->inviter) == -1 ||

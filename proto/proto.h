@@ -15,8 +15,32 @@
 
 #define PROTO_WUR __attribute__((warn_unused_result))
 
-#define PROTO_VERSION		1	/* envelope format; bump on any change */
-#define PROTO_CHANGE_VERSION	2	/* change format written and understood */
+/*
+ * Versions. Every format carries one, and a device treats data of a newer
+ * version than it knows by one rule: what it can still check is stored,
+ * relayed and verified like any other, and applied once it understands
+ * it; what it cannot check is refused as narrowly as possible, never
+ * taking down more than that data.
+ *
+ * The envelope is what every device, a box included, hashes, chains and
+ * verifies. An envelope of a newer version cannot be checked (its hash or
+ * signature may be computed otherwise), and storing it unchecked would let
+ * anyone forge an author's next entry. So a device refuses that author's
+ * entries from the first newer one on, and only those: the author's
+ * earlier entries are applied, every other author and the connection go on
+ * (MSG_REFUSE, REFUSE_NEWER; a bundle skips them with a warning), and the
+ * device takes them once it is upgraded. Every version starts with
+ * [version, author, seq], so that a device can place an entry it cannot
+ * read (proto_envelope_peek).
+ *
+ * That makes an envelope bump cost every older device its author's later
+ * entries, so the envelope stays at version 1: what evolves is the change
+ * sealed inside it, which carries its own version and, being checked by
+ * its envelope, is stored and relayed whatever its version. Bump
+ * PROTO_VERSION only once every member is known to read the new one.
+ */
+#define PROTO_VERSION		1	/* envelope format; see above */
+#define PROTO_CHANGE_VERSION	2	/* change format understood */
 #define PROTO_IDLEN		32	/* device id: an ed25519 public key */
 #define PROTO_SKLEN		64	/* ed25519 secret key */
 #define PROTO_HASHLEN		32	/* BLAKE2b-256 entry hash */
@@ -133,7 +157,6 @@ void	mp_pack_str(msgpack_packer *, const char *, size_t);
  * holds only version): such a change is kept until this device is
  * upgraded, never refused. */
 #define PROTO_CHANGE_NEWER	1
-int	proto_text_ok(const char *, size_t);
 int	proto_change_encode(const struct change *, msgpack_sbuffer *) PROTO_WUR;
 int	proto_change_decode(struct change *, const uint8_t *, size_t)
 	    PROTO_WUR;
@@ -186,6 +209,12 @@ size_t	proto_envelope_header(const struct envelope *,
 	    uint8_t out[PROTO_HEADER_MAX]);
 void	proto_envelope_hash(const struct envelope *,
 	    uint8_t out[PROTO_HASHLEN]);
+/* Reads the [version, author, seq] that every envelope version starts
+ * with, without checking the rest: to refuse an entry of a newer version
+ * than PROTO_VERSION by its author and seq. 0, or -1 if buf does not start
+ * so. Never vouches for anything: the entry is not verified. */
+int	proto_envelope_peek(const uint8_t *buf, size_t len, uint64_t *version,
+	    uint8_t author[PROTO_IDLEN], uint64_t *seq) PROTO_WUR;
 /* Seals pt into ct (pt_len + PROTO_TAGLEN bytes, caller-allocated), picks
  * a fresh nonce, and signs; e's header fields must be set already. */
 int	proto_envelope_seal(struct envelope *, const uint8_t key[PROTO_KEYLEN],
@@ -199,8 +228,64 @@ int	proto_envelope_open(const struct envelope *,
 void	proto_key_id(const uint8_t key[PROTO_KEYLEN],
 	    uint8_t out[PROTO_KEYIDLEN]);
 
-/* hlc.c: hybrid logical clock, 48-bit milliseconds and a 16-bit counter. */
+/*
+ * text.c: the one rule for text, from a keyboard or a peer. Text is UTF-8
+ * (no overlong forms, no surrogates), with no C0 or C1 control, no DEL
+ * and no bidirectional embedding, override or isolate control. A one-line
+ * text (a name, class, title, tag) also refuses newline, tab, U+2028 and
+ * U+2029, and the invisible direction marks LRM, RLM and ALM, which long
+ * text (note parts, entry bodies, profile fields) keeps. Joiners (ZWJ,
+ * ZWNJ), which Persian and Indic writing needs, are text like any other.
+ */
+#define PROTO_TEXT_LINE		1	/* names, classes, titles, tags */
+#define PROTO_TEXT_LONG		2	/* note parts, bodies, profile fields */
+#define PROTO_TEXT_MAX		PROTO_MAX_CHANGE /* longest text mapped */
+
+/* Reasons proto_text_check gives; never 0. */
+#define PROTO_TEXT_EUTF8	1	/* a stray, cut or out-of-range byte */
+#define PROTO_TEXT_EOVERLONG	2
+#define PROTO_TEXT_ESURROGATE	3
+#define PROTO_TEXT_ECONTROL	4	/* C0 (but \n \t in long text), DEL, C1 */
+#define PROTO_TEXT_ELINE	5	/* a line break or tab in one-line text */
+#define PROTO_TEXT_EBIDI	6	/* U+202A-U+202E, U+2066-U+2069 */
+#define PROTO_TEXT_EMARK	7	/* U+200E, U+200F, U+061C in one-line text */
+
+/* Flags of proto_text_fold. */
+#define PROTO_FOLD_ACCENTS	1	/* also drop accents (see text.c) */
+
+/* 0 if s[0..len) is text of class cls, else a PROTO_TEXT_E* reason. */
+int	proto_text_check(const char *s, size_t len, int cls) PROTO_WUR;
+/* A static phrase for a reason, to follow the flag it concerns. */
+const char *proto_text_reason(int why);
+/* s normalised to NFC. Returns a new NUL-terminated string the caller
+ * frees with free(), its length in *outlen (may be NULL); NULL if s is not
+ * UTF-8, is longer than PROTO_TEXT_MAX, or memory ran out. */
+char	*proto_text_nfc(const char *s, size_t len, size_t *outlen);
+/* The form text is searched and indexed by: NFC after Unicode (full,
+ * not Turkish) case folding, so "DICTÉE" and "dictée" fold alike; with
+ * PROTO_FOLD_ACCENTS, also without the accents of Latin, Greek and
+ * Cyrillic letters ("Élodie" as "elodie"). Ownership and errors as
+ * proto_text_nfc. */
+char	*proto_text_fold(const char *s, size_t len, unsigned flags,
+	    size_t *outlen);
+/* 1 if a and b are the same text once normalised to NFC (canonically
+ * equivalent, like a composed and a decomposed "José"), else 0. */
+int	proto_text_same(const char *a, size_t alen, const char *b,
+	    size_t blen);
+/* The change decoder's check: 1 if s is long text, else 0. */
+int	proto_text_ok(const char *, size_t);
+
+/* hlc.c: hybrid logical clock, 48-bit milliseconds and a 16-bit counter.
+ * The most a clock runs ahead of its own wall clock: a day, so that one
+ * laptop with a dead clock battery cannot drag the team into next year,
+ * while a laptop a few hours behind its colleagues still orders its edits
+ * after theirs. */
+#define PROTO_HLC_MAX_AHEAD_MS	(UINT64_C(24) * 3600 * 1000)
+/* The next clock value for a local write; a last value more than
+ * PROTO_HLC_MAX_AHEAD_MS past wall_ms is ignored (see hlc.c for why). */
 uint64_t proto_hlc_now(uint64_t last, uint64_t wall_ms);
+/* The clock after seeing remote: adopted up to PROTO_HLC_MAX_AHEAD_MS past
+ * wall_ms, never further. */
 uint64_t proto_hlc_seen(uint64_t last, uint64_t remote, uint64_t wall_ms);
 uint64_t proto_hlc_ms(uint64_t hlc);
 

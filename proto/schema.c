@@ -43,13 +43,13 @@ static const struct proto_field group_fields[] = {
 
 /* A goal's checkpoints are cp1_* .. cp9_*: see checkpoint_field. */
 static const struct proto_field goal_fields[] = {
-	{ "student", FT_STUDENT, NULL }, { "text", FT_TEXT, NULL },
+	{ "student", FT_STUDENT, NULL }, { "text", FT_LINE, NULL },
 	{ "checkpoints", FT_COUNT, NULL },
 	{ NULL, 0, NULL }
 };
 
 static const struct proto_field checkpoint_fields[] = {
-	{ "date", FT_DATE, NULL }, { "text", FT_TEXT, NULL },
+	{ "date", FT_DATE, NULL }, { "text", FT_LINE, NULL },
 	{ "done", FT_CHOICE, yes_no },
 	{ NULL, 0, NULL }
 };
@@ -174,15 +174,14 @@ proto_value_check(const struct proto_field *f, const char *s, size_t len,
     const char **why)
 {
 	static const char hex[] = "0123456789abcdef";
+	int rc;
 
 	switch (f->type) {
 	case FT_LINE:
-		if (memchr(s, '\n', len) || memchr(s, '\t', len))
-			return fail_why(why, "must be one line of text");
-		/* FALLTHROUGH */
 	case FT_TEXT:
-		return proto_text_ok(s, len) ? 0 : fail_why(why,
-		    "is not text (invalid UTF-8 or control characters)");
+		rc = proto_text_check(s, len, f->type == FT_LINE ?
+		    PROTO_TEXT_LINE : PROTO_TEXT_LONG);
+		return rc == 0 ? 0 : fail_why(why, proto_text_reason(rc));
 	case FT_DATE:
 		return date_ok(s, len) ? 0 :
 		    fail_why(why, "is not a date (YYYY-MM-DD)");

@@ -172,47 +172,114 @@ wire_pack_bye(msgpack_packer *pk)
 	msgpack_pack_uint8(pk, MSG_BYE);
 }
 
+/* The legacy form, all a version-1 device reads: [1, id, [proof...]]. */
+static void
+pack_hello_fields(msgpack_packer *pk, const struct wire_hello *h,
+    unsigned version)
+{
+	int v1 = version <= 1;
+
+	msgpack_pack_array(pk, v1 ? 3 : 4);
+	msgpack_pack_uint8(pk, v1 ? 1 : (uint8_t)version);
+	mp_pack_bin(pk, h->id, PROTO_IDLEN);
+	msgpack_pack_array(pk, h->nproofs);
+	for (size_t i = 0; i < h->nproofs; i++)
+		mp_pack_bin(pk, h->proofs[i], h->proof_lens[i]);
+	if (!v1)
+		msgpack_pack_uint64(pk, h->wall_ms);
+}
+
 int
 wire_hello_encode(msgpack_sbuffer *sb, const struct wire_hello *h)
 {
 	msgpack_packer pk;
 
-	if (h->nproofs > WIRE_MAX_PROOFS)
+	if (h->nproofs > WIRE_MAX_PROOFS || h->version > 255 ||
+	    h->wall_ms > WIRE_MAX_WALL_MS)
 		return -1;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 3);
-	msgpack_pack_uint8(&pk, WIRE_VERSION);
-	mp_pack_bin(&pk, h->id, PROTO_IDLEN);
-	msgpack_pack_array(&pk, h->nproofs);
-	for (size_t i = 0; i < h->nproofs; i++)
-		mp_pack_bin(&pk, h->proofs[i], h->proof_lens[i]);
+	pack_hello_fields(&pk, h, h->version);
 	return sb->size <= WIRE_HELLO_MAX ? 0 : -1;
+}
+
+/* Version 1 has exactly its three fields; a later version has at least
+ * the four of version 2, and whatever follows them is a newer device's
+ * and is ignored. */
+static int
+hello_fields(struct wire_hello *h, const msgpack_object *f, size_t nf)
+{
+	uint64_t version;
+
+	if (mp_uint(&f[0], 255, &version) == -1 || version == 0 ||
+	    (version == 1 && nf != 3) || (version > 1 && nf < 4) ||
+	    mp_bin(&f[1], PROTO_IDLEN, h->id) == -1 ||
+	    mp_array(&f[2], 0, WIRE_MAX_PROOFS) == -1)
+		return -1;
+	h->version = (unsigned)version;
+	if (version > 1 && mp_uint(&f[3], WIRE_MAX_WALL_MS, &h->wall_ms) == -1)
+		return -1;
+	for (size_t i = 0; i < f[2].via.array.size; i++)
+		if (mp_bytes(&f[2].via.array.ptr[i], PROTO_MAX_ENVELOPE,
+		    &h->proofs[i], &h->proof_lens[i]) == -1)
+			return -1;
+	h->nproofs = f[2].via.array.size;
+	return 0;
 }
 
 int
 wire_hello_decode(struct wire_hello *h, const uint8_t *buf, size_t len)
 {
 	msgpack_unpacked u;
-	const msgpack_object *f;
-	uint64_t version;
 	int rc = -1;
 
 	memset(h, 0, sizeof(*h));
-	if (mp_unpack(&u, buf, len, WIRE_HELLO_MAX) == -1 ||
-	    mp_array(&u.data, 3, 3) == -1)
-		goto out;
-	f = u.data.via.array.ptr;
-	if (mp_uint(&f[0], 255, &version) == -1 || version != WIRE_VERSION ||
-	    mp_bin(&f[1], PROTO_IDLEN, h->id) == -1 ||
-	    mp_array(&f[2], 0, WIRE_MAX_PROOFS) == -1)
-		goto out;
-	for (size_t i = 0; i < f[2].via.array.size; i++)
-		if (mp_bytes(&f[2].via.array.ptr[i], PROTO_MAX_ENVELOPE,
-		    &h->proofs[i], &h->proof_lens[i]) == -1)
-			goto out;
-	h->nproofs = f[2].via.array.size;
-	rc = 0;
-out:
+	if (mp_unpack(&u, buf, len, WIRE_HELLO_MAX) == -1)
+		return -1;
+	if (mp_array(&u.data, 3, WIRE_HELLO_MAX_FIELDS) == 0 &&
+	    hello_fields(h, u.data.via.array.ptr, u.data.via.array.size) == 0)
+		rc = 0;
+	else
+		memset(h, 0, sizeof(*h));
 	msgpack_unpacked_destroy(&u);
 	return rc;
+}
+
+int
+wire_offer_encode(msgpack_sbuffer *sb, unsigned version)
+{
+	msgpack_packer pk;
+
+	if (version < 2 || version > 255)
+		return -1;
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_uint8(&pk, (uint8_t)version);
+	return 0;
+}
+
+int
+wire_offer_decode(unsigned *version, const uint8_t *buf, size_t len)
+{
+	msgpack_unpacked u;
+	uint64_t v;
+	int rc = -1;
+
+	*version = 1;
+	if (len == 0)
+		return 0;	/* a version-1 device sends nothing */
+	if (mp_unpack(&u, buf, len, WIRE_OFFER_MAX) == -1)
+		return -1;
+	if (mp_array(&u.data, 1, WIRE_HELLO_MAX_FIELDS) == 0 &&
+	    mp_uint(&u.data.via.array.ptr[0], 255, &v) == 0 && v >= 2) {
+		*version = (unsigned)v;
+		rc = 0;
+	}
+	msgpack_unpacked_destroy(&u);
+	return rc;
+}
+
+unsigned
+wire_version_spoken(unsigned theirs)
+{
+	return theirs < WIRE_PROTO_VERSION ? theirs : WIRE_PROTO_VERSION;
 }

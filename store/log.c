@@ -61,10 +61,7 @@ store_log_get(struct store_txn *t, const uint8_t *author, uint64_t seq,
 static uint64_t
 wall_ms_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return store_wall_ms();
 }
 
 static int
@@ -253,7 +250,7 @@ store_read_entry(const struct store_keyring *kr, const struct envelope *e,
 	rc = proto_change_decode(*c, *pt, e->ciphertext_len - PROTO_TAGLEN);
 	if (rc == PROTO_CHANGE_NEWER) {
 		*why = "written by a newer version of Satchel";
-		return STORE_ENEWER;
+		return STORE_EDEFER;
 	}
 	if (rc != 0) {
 		*why = "not a well-formed change";
@@ -273,7 +270,7 @@ store_open_entry(const struct store_keyring *kr, const struct envelope *e,
 	const char *why;
 	int rc = store_read_entry(kr, e, c, pt, &why);
 
-	if (rc == STORE_EINVALID || rc == STORE_ENEWER) {
+	if (rc == STORE_EINVALID || rc == STORE_EDEFER) {
 		free(*c);
 		*c = NULL;
 	}
@@ -288,10 +285,27 @@ apply_read(struct store_txn *t, const struct envelope *e, int rc,
 {
 	if (rc == STORE_OK)
 		return c != NULL ? store_apply_change(t, e, c) : STORE_OK;
-	if (rc == STORE_EINVALID || rc == STORE_ENEWER)
+	if (rc == STORE_EINVALID || rc == STORE_EDEFER)
 		return store_unapplied_put(t, e->author, e->seq,
-		    rc == STORE_ENEWER ? UNAPPLIED_NEWER : UNAPPLIED_INVALID,
+		    rc == STORE_EDEFER ? UNAPPLIED_NEWER : UNAPPLIED_INVALID,
 		    why);
+	return rc;
+}
+
+/* An entry whose chain is already checked: received entries and a
+ * rebuild take this one path. */
+int
+store_apply_held(struct store_txn *t, const struct store_keyring *kr,
+    const struct envelope *e)
+{
+	struct change *c;
+	const char *why;
+	uint8_t *pt;
+	int rc = store_read_entry(kr, e, &c, &pt, &why);
+
+	rc = apply_read(t, e, rc, c, why);
+	free(c);
+	free(pt);
 	return rc;
 }
 
@@ -307,6 +321,8 @@ store_apply_entry(struct store_txn *t, const struct store_keyring *kr,
 
 	if (proto_envelope_decode(&e, env, len) != 0)
 		return STORE_EBADENTRY;
+	/* A key that fails to open what it names is a forgery or damage:
+	 * refused before anything is written. */
 	rd = store_read_entry(kr, &e, &c, &pt, &why);
 	if (rd == STORE_EBADENTRY || rd == STORE_ENOMEM)
 		rc = rd;

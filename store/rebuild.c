@@ -13,9 +13,6 @@
 #define UNAPPLIED_KEYLEN	(PROTO_IDLEN + 8)
 #define UNAPPLIED_WHY_MAX	200
 
-int	store_apply_change(struct store_txn *, const struct envelope *,
-	    const struct change *);
-
 int
 store_unapplied_put(struct store_txn *t, const uint8_t *author, uint64_t seq,
     int kind, const char *why)
@@ -61,71 +58,42 @@ store_unapplied_each(struct store_txn *t,
 	return store_scan(t, TABLE_UNAPPLIED, NULL, 0, 0, unapplied_cb, &w);
 }
 
-int
-store_needs_rebuild(struct store_txn *t)
-{
-	const void *v;
-	size_t len;
-	int rc = store_meta_get(t, "derived", &v, &len);
-
-	if (rc == STORE_ENOTFOUND)
-		return 1;
-	if (rc != 0)
-		return rc;
-	return len != 8 || be64_get(v) != STORE_DERIVED_VERSION;
-}
-
 struct rebuild_walk {
 	struct store_txn		*t;
 	const struct store_keyring	*kr;
 	int				 rc;
 };
 
-/* Replays one held entry through the path a received one takes, minus
- * the chain, which the log already proves. */
 static int
 rebuild_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
     void *arg)
 {
 	struct rebuild_walk *w = arg;
 	struct envelope e;
-	struct change *c;
-	const char *why;
-	uint8_t *pt;
-	int rc;
 
 	(void)k;
 	(void)klen;
-	if (proto_envelope_decode(&e, v, vlen) != 0) {
+	if (proto_envelope_decode(&e, v, vlen) != 0)
 		w->rc = STORE_EIO;
-		return 1;
-	}
-	rc = store_read_entry(w->kr, &e, &c, &pt, &why);
-	if (rc == STORE_OK && c != NULL)
-		rc = store_apply_change(w->t, &e, c);
-	else if (rc == STORE_EINVALID || rc == STORE_ENEWER)
-		rc = store_unapplied_put(w->t, e.author, e.seq,
-		    rc == STORE_ENEWER ? UNAPPLIED_NEWER : UNAPPLIED_INVALID,
-		    why);
-	else if (rc == STORE_EBADENTRY)
-		rc = store_unapplied_put(w->t, e.author, e.seq,
+	else
+		w->rc = store_apply_held(w->t, w->kr, &e);
+	/* An entry its key no longer opens stays unapplied: a rebuild must
+	 * not lock a teacher out of her store; verify reports damage. */
+	if (w->rc == STORE_EBADENTRY)
+		w->rc = store_unapplied_put(w->t, e.author, e.seq,
 		    UNAPPLIED_INVALID, "does not open with the key it names");
-	free(c);
-	free(pt);
-	w->rc = rc;
-	return rc != 0;
+	return w->rc != 0;
 }
 
 /* Derived state is a function of the entries held, so it can always be
  * made again from the log; done in the caller's transaction, a crash
  * leaves the old state whole. */
 int
-store_rebuild(struct store_txn *t, const struct store_keyring *kr)
+store_rebuild_txn(struct store_txn *t, const struct store_keyring *kr)
 {
 	static const int derived[] = { TABLE_RECORDS, TABLE_INDEX,
 	    TABLE_HISTORY, TABLE_UNAPPLIED };
 	struct rebuild_walk w = { t, kr, 0 };
-	uint8_t ver[8];
 	int rc;
 
 	for (size_t i = 0; i < sizeof(derived) / sizeof(derived[0]); i++)
@@ -133,8 +101,5 @@ store_rebuild(struct store_txn *t, const struct store_keyring *kr)
 			return rc;
 	if ((rc = store_scan(t, TABLE_LOG, NULL, 0, 0, rebuild_cb, &w)) != 0)
 		return rc;
-	if (w.rc != 0)
-		return w.rc;
-	be64_put(ver, STORE_DERIVED_VERSION);
-	return store_meta_put(t, "derived", ver, sizeof(ver));
+	return w.rc;
 }

@@ -3,7 +3,6 @@
  * indexes are derived from the records and rewritten with them in the
  * same transaction, so `show` and `list` never scan the whole store.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,25 +117,44 @@ index_members(const struct record *r, struct index_keys *ik)
 	return 0;
 }
 
-/* Names are indexed lower-cased and cut short; readers compare in full. */
+/* A name is indexed by its folded form (case and accents, as search
+ * compares), cut at a character boundary; readers compare in full. A name
+ * that is not text (held from before the text rule) is indexed as its
+ * bytes. */
+size_t
+store_index_name_prefix(const char *name,
+    uint8_t out[STORE_INDEX_NAME_KEYMAX])
+{
+	size_t len = strlen(name), flen;
+	char *folded = proto_text_fold(name, len, PROTO_FOLD_ACCENTS, &flen);
+	const char *src = folded != NULL ? folded : name;
+
+	if (folded != NULL)
+		len = flen;
+	if (len > INDEX_NAME_MAX) {
+		len = INDEX_NAME_MAX;
+		while (len > 0 && ((unsigned char)src[len] & 0xc0) == 0x80)
+			len--;
+	}
+	out[0] = INDEX_NAME;
+	memcpy(out + 1, src, len);
+	out[1 + len] = 0;
+	free(folded);
+	return len + 2;
+}
+
 static int
 index_name(const struct record *r, struct index_keys *ik)
 {
-	uint8_t key[INDEX_KEY_MAX], *p = key;
+	uint8_t key[INDEX_KEY_MAX];
 	const char *name = record_get(r, "name");
 	size_t len;
 
 	if (name == NULL)
 		return 0;
-	len = strlen(name);
-	if (len > INDEX_NAME_MAX)
-		len = INDEX_NAME_MAX;
-	*p++ = INDEX_NAME;
-	for (size_t i = 0; i < len; i++)
-		*p++ = (uint8_t)tolower((unsigned char)name[i]);
-	*p++ = 0;
-	memcpy(p, r->id, PROTO_RECIDLEN);
-	return keys_add(ik, key, (size_t)(p + PROTO_RECIDLEN - key));
+	len = store_index_name_prefix(name, key);
+	memcpy(key + len, r->id, PROTO_RECIDLEN);
+	return keys_add(ik, key, len + PROTO_RECIDLEN);
 }
 
 static int
@@ -497,3 +515,4 @@ store_digest(struct store_txn *t, uint8_t out[PROTO_HASHLEN])
 	crypto_generichash_final(&st, out, PROTO_HASHLEN);
 	return STORE_OK;
 }
+

@@ -2,7 +2,8 @@
  * The LMDB environment and its tables. This is the only file that
  * includes <lmdb.h>.
  *
- *	meta	 string key -> bytes: identity, team, clock
+ *	meta	 string key -> bytes: format (migrate.c), identity, team,
+ *		 clock
  *	log	 author[32] seq[8 BE] -> envelope
  *	heads	 author[32] -> seq[8 BE] hash[32]: the vector
  *	records	 kind[1] id[16] -> canonical record state
@@ -29,7 +30,6 @@
 #include "store.h"
 #include "store_int.h"
 
-#define STORE_FORMAT	"satchel-store-1"
 #define STORE_MAPSIZE	((size_t)16 << 30)	/* address space, not disk */
 
 static const char *const table_names[TABLE_COUNT] = {
@@ -77,8 +77,9 @@ store_strerror(int rc)
 	case STORE_EAMBIGUOUS:	return "the id prefix matches more than one record";
 	case STORE_EDUP:	return "entry already held";
 	case STORE_EBUSY:	return "the store is locked or not accessible";
+	case STORE_ENEWER:	return "written by a newer Satchel";
 	case STORE_EINVALID:	return "a change Satchel does not accept";
-	case STORE_ENEWER:	return "a change written by a newer Satchel";
+	case STORE_EDEFER:	return "a change written by a newer Satchel";
 	default:		return "unknown store error";
 	}
 }
@@ -95,8 +96,12 @@ file_exists(const char *dir, const char *name)
 	return stat(path, &sb) == 0;
 }
 
+/* Tables are created only with the store: opening a store that lacks one
+ * (an interrupted init, a newer layout) writes nothing to it. *missing
+ * counts the tables that are not there; a newer layout is told apart by
+ * its version before that is an error. */
 static int
-env_open(struct store *st, const char *dir)
+env_open(struct store *st, const char *dir, unsigned flags, int *missing)
 {
 	MDB_txn *txn;
 	int rc, dead;
@@ -112,36 +117,16 @@ env_open(struct store *st, const char *dir)
 	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
 		return store_lmdb_error(rc);
 	for (int i = 0; i < TABLE_COUNT; i++)
-		if ((rc = mdb_dbi_open(txn, table_names[i], MDB_CREATE,
-		    &st->dbi[i])) != 0) {
+		if ((rc = mdb_dbi_open(txn, table_names[i],
+		    (flags & STORE_CREATE) ? MDB_CREATE : 0,
+		    &st->dbi[i])) == MDB_NOTFOUND && i != TABLE_META)
+			(*missing)++;
+		else if (rc != 0) {
 			mdb_txn_abort(txn);
-			return store_lmdb_error(rc);
+			return rc == MDB_NOTFOUND ? STORE_ENOSTORE :
+			    store_lmdb_error(rc);
 		}
 	return store_lmdb_error(mdb_txn_commit(txn));
-}
-
-static int
-check_format(struct store *st, unsigned flags)
-{
-	struct store_txn *t;
-	const void *v;
-	size_t len;
-	int rc;
-
-	if ((rc = store_begin(st, 0, &t)) != 0)
-		return rc;
-	rc = store_meta_get(t, "format", &v, &len);
-	if (rc == STORE_ENOTFOUND && (flags & STORE_CREATE))
-		rc = store_meta_put(t, "format", STORE_FORMAT,
-		    strlen(STORE_FORMAT));
-	else if (rc == STORE_ENOTFOUND || (rc == 0 &&
-	    (len != strlen(STORE_FORMAT) || memcmp(v, STORE_FORMAT, len) != 0)))
-		rc = STORE_ENOSTORE;
-	if (rc != 0) {
-		store_abort(t);
-		return rc;
-	}
-	return store_commit(t);
 }
 
 /* Opens the store in dir; with STORE_CREATE makes a new one and refuses if
@@ -149,8 +134,16 @@ check_format(struct store *st, unsigned flags)
 int
 store_open(struct store **out, const char *dir, unsigned flags)
 {
+	return store_open_format(out, dir, flags, NULL);
+}
+
+int
+store_open_format(struct store **out, const char *dir, unsigned flags,
+    struct store_format *fmt)
+{
+	struct store_format ignored;
 	struct store *st;
-	int rc, exists = file_exists(dir, "data.mdb");
+	int rc, missing = 0, exists = file_exists(dir, "data.mdb");
 
 	*out = NULL;
 	if ((flags & STORE_CREATE) && exists)
@@ -159,8 +152,9 @@ store_open(struct store **out, const char *dir, unsigned flags)
 		return STORE_ENOSTORE;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return STORE_ENOMEM;
-	if ((rc = env_open(st, dir)) != 0 ||
-	    (rc = check_format(st, flags)) != 0) {
+	if ((rc = env_open(st, dir, flags, &missing)) != 0 ||
+	    (rc = store_migrate(st, flags, fmt ? fmt : &ignored)) != 0 ||
+	    (missing > 0 && (rc = STORE_ENOSTORE) != 0)) {
 		store_close(st);
 		return rc == STORE_EIO && !exists ? STORE_ENOSTORE : rc;
 	}

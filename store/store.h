@@ -28,8 +28,9 @@ enum {
 	STORE_EAMBIGUOUS = -10,	/* an id prefix names several records */
 	STORE_EDUP	= -11,	/* entry already held: a no-op */
 	STORE_EBUSY	= -12,	/* locked by another program */
-	STORE_EINVALID	= -13,	/* a change the schema refuses */
-	STORE_ENEWER	= -14	/* a change of a newer format: kept for later */
+	STORE_ENEWER	= -13,	/* written by a newer Satchel: see migrate.c */
+	STORE_EINVALID	= -14,	/* a change the schema refuses */
+	STORE_EDEFER	= -15	/* a change of a newer format: kept for later */
 };
 
 #define STORE_CREATE	0x1
@@ -120,9 +121,21 @@ int		 record_deleted(const struct record *);
 int		 rec_elem_present(const struct rec_elem *);
 int		 write_ref_cmp(const struct write_ref *, const struct write_ref *);
 
+/* clock.c: the wall clock in ms since the epoch, the one every part of
+ * Satchel reads (test builds may shift it; see clock.c). */
+uint64_t	 store_wall_ms(void);
+
 /* store.c */
 struct store;
 struct store_txn;
+
+/* received.c: when this device received entry (author, seq), recorded by
+ * the caller for the entries it wants to remember it for; get returns
+ * STORE_ENOTFOUND for the others. */
+int		 store_received_put(struct store_txn *, const uint8_t *author,
+		    uint64_t seq, uint64_t received_ms) STORE_WUR;
+int		 store_received_get(struct store_txn *, const uint8_t *author,
+		    uint64_t seq, uint64_t *received_ms) STORE_WUR;
 
 /* What a key may open: notes and the rest under the content key, the
  * team's membership under the network key, which the box holds too. */
@@ -151,7 +164,7 @@ const struct store_key *store_keyring_find(const struct store_keyring *,
 /* Opens e with the keyring's key for it and validates its change
  * (proto_change_validate, with the key's use). *c is NULL when the
  * keyring has no key for e (a relay's lot). Returns STORE_EBADENTRY if
- * the key fails to open it, STORE_EINVALID or STORE_ENEWER (with *why, a
+ * the key fails to open it, STORE_EINVALID or STORE_EDEFER (with *why, a
  * static sentence) if its change is refused or of a newer format. The
  * caller frees *c and *pt; *c borrows from *pt. */
 int		 store_read_entry(const struct store_keyring *,
@@ -172,6 +185,32 @@ struct store_author {
 
 const char	*store_strerror(int);
 int		 store_open(struct store **, const char *dir, unsigned flags)
+		    STORE_WUR;
+/* migrate.c: the store's layout. STORE_RELEASE is the first Satchel
+ * release that reads STORE_VERSION: bump them together, with a step in
+ * migrate.c. Bump STORE_DERIVED_VERSION whenever the records, index or
+ * history a log gives change (record encoding, apply rules, index rules). */
+#define STORE_VERSION		2
+#define STORE_RELEASE		"0.2.0"
+#define STORE_DERIVED_VERSION	2
+struct store_format {
+	uint64_t	version;	/* the store's, when it was opened */
+	uint64_t	migrated_from;	/* version before this open's steps */
+	char		release[32];	/* ENEWER: the release it needs, or "" */
+};
+/* store_open that says which format it found: on success, and with
+ * STORE_ENEWER the newer version that was refused. fmt may be NULL. An
+ * older store is migrated to STORE_VERSION, each step crash-safe. */
+int		 store_open_format(struct store **, const char *dir,
+		    unsigned flags, struct store_format *fmt) STORE_WUR;
+int		 store_migrate(struct store *, unsigned flags,
+		    struct store_format *) STORE_WUR;
+/* 1 if the derived tables were built by another version's rules and must
+ * be rebuilt with the keys (store_rebuild); 0 if not; or a STORE_E* code. */
+int		 store_needs_rebuild(struct store *) STORE_WUR;
+/* Rebuilds the records, index and history from the log in one
+ * transaction, applying what kr opens: all of it or none of it. */
+int		 store_rebuild(struct store *, const struct store_keyring *)
 		    STORE_WUR;
 void		 store_close(struct store *);
 int		 store_begin(struct store *, unsigned flags,
@@ -232,8 +271,14 @@ int		 store_records_each(struct store_txn *, uint8_t kind,
 #define INDEX_BY_STUDENT	'S'	/* student, date[10], kind, id */
 #define INDEX_GOAL		'G'	/* student, id */
 #define INDEX_MEMBER		'M'	/* student, group id */
-#define INDEX_NAME		'N'	/* lower-cased name[<=200], 0, id */
+#define INDEX_NAME		'N'	/* folded name[<=200], 0, id */
 #define INDEX_DATE_LEN		10
+#define STORE_INDEX_NAME_KEYMAX	(1 + 200 + 1)
+/* Writes the prefix of the name index keys of every record named name
+ * (INDEX_NAME, the name folded as search folds it, cut to 200 bytes, 0);
+ * returns its length. Readers compare the names they find in full. */
+size_t		 store_index_name_prefix(const char *name,
+		    uint8_t out[STORE_INDEX_NAME_KEYMAX]);
 /* Calls fn with each index key that starts with prefix; newest first if
  * reverse. */
 int		 store_index_each(struct store_txn *, const uint8_t *prefix,
@@ -259,13 +304,6 @@ int		 store_unapplied_put(struct store_txn *, const uint8_t *author,
 int		 store_unapplied_each(struct store_txn *,
 		    int (*fn)(const uint8_t *author, uint64_t seq, int kind,
 		    const char *why, void *), void *arg) STORE_WUR;
-/* The version of everything derived from the log (records, indexes,
- * history, unapplied): when it differs from STORE_DERIVED_VERSION, the
- * store is rebuilt from the log by store_rebuild, in one transaction. */
-#define STORE_DERIVED_VERSION	2
-int		 store_needs_rebuild(struct store_txn *) STORE_WUR;
-int		 store_rebuild(struct store_txn *, const struct store_keyring *)
-		    STORE_WUR;
 /* Re-checks every author's chain: 0, or STORE_EBADENTRY. */
 int		 store_verify_log(struct store_txn *, uint64_t *nentries)
 		    STORE_WUR;

@@ -35,6 +35,13 @@ int	store_drop(struct store_txn *, int table);
 int	store_scan(struct store_txn *, int table, const uint8_t *prefix,
 	    size_t plen, int reverse, store_scan_fn fn, void *arg);
 
+/* log.c */
+int	store_apply_held(struct store_txn *, const struct store_keyring *,
+	    const struct envelope *);
+/* rebuild.c: empties the derived tables and applies every held entry
+ * again, inside the caller's transaction. */
+int	store_rebuild_txn(struct store_txn *, const struct store_keyring *);
+
 /* Big-endian so that LMDB's byte order is numeric order. */
 static inline void
 be64_put(uint8_t *p, uint64_t v)

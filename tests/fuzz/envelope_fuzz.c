@@ -59,13 +59,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct envelope e;
 	uint8_t hash[PROTO_HASHLEN], header[PROTO_HEADER_MAX];
 	msgpack_sbuffer sb;
+	uint8_t peek_author[PROTO_IDLEN];
+	uint64_t peek_version, peek_seq;
 	size_t hlen;
-	int same;
+	int same, peeked;
 
 	if (sodium_init() < 0)
 		abort();
+	peeked = proto_envelope_peek(data, size, &peek_version, peek_author,
+	    &peek_seq);
 	if (proto_envelope_decode(&e, data, size) != 0)
 		return 0;
+	/* What decodes is placed by peek as decode places it. */
+	if (peeked != 0 || peek_version != e.version || peek_seq != e.seq ||
+	    memcmp(peek_author, e.author, PROTO_IDLEN) != 0)
+		abort();
 
 	/* What decode promises of what it accepts. */
 	if (e.version != PROTO_VERSION || e.seq == 0 ||

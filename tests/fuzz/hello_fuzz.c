@@ -3,8 +3,10 @@
  * in the handshake, before anything about it is known. It must refuse,
  * never crash; what it accepts must keep its promises (at most
  * WIRE_MAX_PROOFS proofs, each borrowed from the input and no longer than
- * PROTO_MAX_ENVELOPE), re-encode with wire_hello_encode in no more bytes
- * than the input, and decode again to the same fields.
+ * PROTO_MAX_ENVELOPE; a version, and a clock from version 2 on), re-encode
+ * with wire_hello_encode in no more bytes than the input (the fields of
+ * newer versions it does not know are dropped), and decode again to the
+ * same fields.
  *
  * Building with -DSATCHEL_FUZZ_SEEDS instead gives a program that writes
  * the seed files into the directory named by its argument, e.g.
@@ -41,7 +43,9 @@ scrub_stack(void)
 static int
 same_hello(const struct wire_hello *a, const struct wire_hello *b)
 {
-	if (memcmp(a->id, b->id, PROTO_IDLEN) != 0 || a->nproofs != b->nproofs)
+	if (memcmp(a->id, b->id, PROTO_IDLEN) != 0 ||
+	    a->nproofs != b->nproofs || a->version != b->version ||
+	    a->wall_ms != b->wall_ms)
 		return 0;
 	for (size_t i = 0; i < a->nproofs; i++)
 		if (a->proof_lens[i] != b->proof_lens[i] ||
@@ -56,7 +60,9 @@ check_promises(const struct wire_hello *h, const uint8_t *data, size_t size)
 {
 	volatile uint8_t sink = 0;
 
-	if (h->nproofs > WIRE_MAX_PROOFS)
+	if (h->nproofs > WIRE_MAX_PROOFS || h->version == 0 ||
+	    h->version > 255 || (h->version == 1 && h->wall_ms != 0) ||
+	    h->wall_ms > WIRE_MAX_WALL_MS)
 		abort();
 	for (size_t i = 0; i < h->nproofs; i++) {
 		const uint8_t *p = h->proofs[i];
@@ -132,10 +138,26 @@ main(int argc, char **argv)
 	if (wire_hello_encode(&sb, &h) != 0)
 		return 1;
 	rc |= seed_write(argv[1], "max-proofs", sb.data, sb.size);
-	/* The same with version 2: refused. */
+	/* The same with version 2: refused, for it has no clock. */
 	((uint8_t *)sb.data)[1] = 2;
 	rc |= seed_write(argv[1], "version-2", sb.data, sb.size);
 	rc |= seed_write(argv[1], "empty", sb.data, 0);
+
+	/* Version 2 with its clock; a newer version with fields after it. */
+	h.version = WIRE_PROTO_VERSION;
+	h.wall_ms = UINT64_C(1796000000000);
+	h.nproofs = 1;
+	msgpack_sbuffer_clear(&sb);
+	if (wire_hello_encode(&sb, &h) != 0)
+		return 1;
+	rc |= seed_write(argv[1], "version-2-clock", sb.data, sb.size);
+	h.version = 7;
+	msgpack_sbuffer_clear(&sb);
+	if (wire_hello_encode(&sb, &h) != 0)
+		return 1;
+	((uint8_t *)sb.data)[0] = 0x96;		/* two fields more: */
+	msgpack_sbuffer_write(&sb, "\x81\x01\xc0\xa3new", 7);
+	rc |= seed_write(argv[1], "version-7-extra-fields", sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 	return rc != 0;
 }

@@ -3,7 +3,7 @@
 
 sat init --name "Ms. Rivera" >/dev/null
 ana=$(sat student add "Ana Lopez" --class 3B)
-sat student add "Ana Lopez" --class 4A >/dev/null	# a second Ana
+sat student add "Ana Lopez" --class 4A --same-name >/dev/null	# a second Ana
 sat student add "Ben Okafor" >/dev/null
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do
 	sat student add "Student $i" >/dev/null

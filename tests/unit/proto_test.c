@@ -2017,10 +2017,12 @@ test_hlc(void)
 	CHECK(proto_hlc_now(0, UINT64_MAX) == HLC(0xffffffffffff, 0));
 	CHECK(proto_hlc_ms(proto_hlc_now(0, UINT64_MAX)) == 0xffffffffffff);
 	CHECK(proto_hlc_now(0, UINT64_C(1) << 48) > 0);
-	CHECK(proto_hlc_now(UINT64_MAX - 1, 5) == UINT64_MAX);
+	CHECK(proto_hlc_now(UINT64_MAX - 1, UINT64_MAX) == UINT64_MAX);
 	/* A peer's entry may carry hlc 0xffffffffffffffff (decode accepts
 	 * any uint64); the next local clock value must not wrap to 0. */
-	CHECK(proto_hlc_now(UINT64_MAX, 5) >= UINT64_MAX - 1);
+	CHECK(proto_hlc_now(UINT64_MAX, UINT64_MAX) == UINT64_MAX);
+	/* A last value more than a day past the wall clock is ignored. */
+	CHECK(proto_hlc_now(UINT64_MAX, 5) == HLC(5, 0));
 	CHECK(proto_hlc_ms(HLC(123456789, 42)) == 123456789);
 
 	/* A random walk of the wall clock, with remote clocks seen. */
@@ -2047,6 +2049,12 @@ test_hlc(void)
 		default: wall += r % 10; break;
 		}
 		next = proto_hlc_now(last, wall);
+		if (last > HLC(wall + PROTO_HLC_MAX_AHEAD_MS, 0xffff)) {
+			/* Set back by more than a day: starts again. */
+			CHECK(next == HLC(wall, 0));
+			last = next;
+			continue;
+		}
 		if (next <= last) {
 			printf("#   hlc went from %" PRIu64 " to %" PRIu64
 			    " at wall %" PRIu64 "\n", last, next, wall);
@@ -2062,11 +2070,11 @@ test_hlc(void)
 	CHECK(proto_hlc_seen(5, 3, FAR_WALL) == 5);
 	CHECK(proto_hlc_seen(3, 5, FAR_WALL) == 5);
 	CHECK(proto_hlc_seen(7, 7, FAR_WALL) == 7);
-	CHECK(proto_hlc_seen(UINT64_MAX, 0, FAR_WALL) == UINT64_MAX);
+	CHECK(proto_hlc_seen(UINT64_MAX, 0, UINT64_MAX) == UINT64_MAX);
 	/* A remote clock far past the wall clock is adopted only up to a
-	 * year ahead: one broken clock must not drag the team's along. */
+	 * day ahead: one broken clock must not drag the team's along. */
 	CHECK(proto_hlc_seen(0, UINT64_MAX, 1700000000000) ==
-	    HLC(1700000000000 + UINT64_C(366) * 86400000, 0));
+	    HLC(1700000000000 + 86400000, 0));
 	CHECK(proto_hlc_seen(0, HLC(1700000000000 + 86400000, 7),
 	    1700000000000) == HLC(1700000000000 + 86400000, 7));
 	/* After seeing a remote clock ahead, now is past it. */

@@ -713,7 +713,7 @@ test_hello_refuses(void)
 	CHECK(wire_hello_encode(&sb, &h) != 0);
 	msgpack_sbuffer_destroy(&sb);
 
-	/* Versions other than WIRE_VERSION. */
+	/* Version 0, and versions 2 on without their clock field. */
 	for (uint64_t v = 0; v < 4; v++) {
 		if (v == WIRE_VERSION)
 			continue;
@@ -785,6 +785,193 @@ test_hello_refuses(void)
 	CHECK(wire_hello_decode(&h, q, b.sb.size + 1) != 0);
 	free(q);
 	CHECK(wire_hello_decode(&h, NULL, 0) != 0);
+	buf_free(&b);
+}
+
+/*
+ * The hello of the previous release (version 1), byte for byte as its
+ * encoder wrote it: [1, id of 0x61 * 32, [bin of 0x00 * 3]]. A school
+ * upgrades one machine at a time, so this must decode for good, and a
+ * hello encoded for a version-1 peer must be exactly this form.
+ */
+static const uint8_t hello_v1[] = {
+	0x93, 0x01, 0xc4, 0x20,
+	0x61, 0x61, 0x61, 0x61, 0x61, 0x61, 0x61, 0x61,
+	0x61, 0x61, 0x61, 0x61, 0x61, 0x61, 0x61, 0x61,
+	0x61, 0x61, 0x61, 0x61, 0x61, 0x61, 0x61, 0x61,
+	0x61, 0x61, 0x61, 0x61, 0x61, 0x61, 0x61, 0x61,
+	0x91, 0xc4, 0x03, 0x00, 0x00, 0x00,
+};
+
+static void
+test_hello_versions(void)
+{
+	static const uint8_t zeros[3];
+	struct wire_hello h, got;
+	msgpack_sbuffer sb;
+	struct buf b;
+
+	/* The previous release's hello: version 1, no clock. */
+	CHECK(wire_hello_decode(&got, hello_v1, sizeof(hello_v1)) == 0);
+	CHECK(got.version == 1 && got.wall_ms == 0 && got.nproofs == 1);
+	CHECK(got.id[0] == 0x61 && got.id[31] == 0x61);
+	CHECK(got.proof_lens[0] == 3 && got.proofs[0][2] == 0);
+
+	/* Encoded for a version-1 peer: that very form, clock left out. */
+	memset(&h, 0, sizeof(h));
+	memset(h.id, 0x61, sizeof(h.id));
+	h.nproofs = 1;
+	h.proofs[0] = zeros;
+	h.proof_lens[0] = sizeof(zeros);
+	h.wall_ms = 1796000000000;
+	for (unsigned v = 0; v <= 1; v++) {
+		h.version = v;
+		msgpack_sbuffer_init(&sb);
+		CHECK(wire_hello_encode(&sb, &h) == 0);
+		CHECK(sb.size == sizeof(hello_v1) &&
+		    memcmp(sb.data, hello_v1, sb.size) == 0);
+		msgpack_sbuffer_destroy(&sb);
+	}
+
+	/* Version 2: the clock travels. */
+	h.version = WIRE_PROTO_VERSION;
+	msgpack_sbuffer_init(&sb);
+	CHECK(wire_hello_encode(&sb, &h) == 0);
+	CHECK(wire_hello_decode(&got, (const uint8_t *)sb.data, sb.size) == 0);
+	CHECK(got.version == WIRE_PROTO_VERSION);
+	CHECK(got.wall_ms == 1796000000000 && got.nproofs == 1);
+	CHECK(memcmp(got.id, h.id, PROTO_IDLEN) == 0);
+	for (size_t cut = 0; cut < sb.size; cut++)
+		CHECK(wire_hello_decode(&got, (const uint8_t *)sb.data,
+		    cut) != 0);
+	msgpack_sbuffer_destroy(&sb);
+	h.wall_ms = WIRE_MAX_WALL_MS + 1;
+	msgpack_sbuffer_init(&sb);
+	CHECK(wire_hello_encode(&sb, &h) != 0);
+	msgpack_sbuffer_destroy(&sb);
+
+	/* A newer device's hello: its version, our fields, then fields we
+	 * do not know, of any shape: read, and the rest ignored. */
+	buf_init(&b);
+	for (size_t extra = 0; extra <= WIRE_HELLO_MAX_FIELDS - 4; extra++) {
+		buf_clear(&b);
+		msgpack_pack_array(&b.pk, 4 + extra);
+		msgpack_pack_uint8(&b.pk, 3);
+		pack_fill(&b.pk, 0x62, PROTO_IDLEN);
+		msgpack_pack_array(&b.pk, 0);
+		msgpack_pack_uint64(&b.pk, 1796000000123);
+		for (size_t i = 0; i < extra; i++)
+			switch (i % 4) {
+			case 0: msgpack_pack_map(&b.pk, 1);
+				msgpack_pack_uint8(&b.pk, 1);
+				msgpack_pack_nil(&b.pk);
+				break;
+			case 1: msgpack_pack_str(&b.pk, 3);
+				msgpack_pack_str_body(&b.pk, "new", 3);
+				break;
+			case 2: msgpack_pack_array(&b.pk, 2);
+				msgpack_pack_int8(&b.pk, -1);
+				msgpack_pack_double(&b.pk, 0.5);
+				break;
+			default: pack_fill(&b.pk, 0x7f, 100);
+			}
+		CHECK(wire_hello_decode(&got, buf_data(&b), b.sb.size) == 0);
+		CHECK(got.version == 3 && got.wall_ms == 1796000000123);
+		CHECK(got.id[0] == 0x62 && got.nproofs == 0);
+	}
+	CHECK(wire_version_spoken(got.version) == WIRE_PROTO_VERSION);
+	CHECK(wire_version_spoken(1) == 1);
+
+	/* Too many fields; version 2 with a clock that is no uint, too
+	 * large, or missing; version 1 with a field more; version 256. */
+	buf_clear(&b);
+	msgpack_pack_array(&b.pk, WIRE_HELLO_MAX_FIELDS + 1);
+	msgpack_pack_uint8(&b.pk, 3);
+	pack_fill(&b.pk, 0x62, PROTO_IDLEN);
+	msgpack_pack_array(&b.pk, 0);
+	msgpack_pack_uint8(&b.pk, 1);
+	for (size_t i = 4; i < WIRE_HELLO_MAX_FIELDS + 1; i++)
+		msgpack_pack_nil(&b.pk);
+	CHECK(!hello_ok(&b));
+	for (int k = 0; k < 6; k++) {
+		buf_clear(&b);
+		msgpack_pack_array(&b.pk, 4);
+		msgpack_pack_uint64(&b.pk, k == 4 ? 1 : k == 5 ? 256 : 2);
+		pack_fill(&b.pk, 0x62, PROTO_IDLEN);
+		msgpack_pack_array(&b.pk, 0);
+		if (k == 0)
+			msgpack_pack_int8(&b.pk, -5);
+		else if (k == 1)
+			msgpack_pack_uint64(&b.pk, WIRE_MAX_WALL_MS + 1);
+		else if (k == 2)
+			msgpack_pack_nil(&b.pk);
+		else if (k == 3)
+			msgpack_pack_str(&b.pk, 0);
+		else
+			msgpack_pack_uint8(&b.pk, 1);
+		if (hello_ok(&b)) {
+			printf("#   accepted hello case %d\n", k);
+			CHECK(0);
+		}
+	}
+	buf_free(&b);
+}
+
+static int
+offer_ok(const uint8_t *p, size_t len, unsigned *v)
+{
+	return wire_offer_decode(v, p, len) == 0;
+}
+
+static void
+test_offer(void)
+{
+	static const struct { size_t len; uint8_t b[8]; } bad[] = {
+		{ 1, { 0x90 } },			/* [] */
+		{ 2, { 0x91, 0x01 } },			/* [1]: v1 sends none */
+		{ 2, { 0x91, 0x00 } },
+		{ 2, { 0x91, 0xff } },			/* [-1] */
+		{ 4, { 0x91, 0xcd, 0x01, 0x00 } },	/* [256] */
+		{ 2, { 0x91, 0xc0 } },
+		{ 1, { 0x02 } },			/* not an array */
+		{ 3, { 0x81, 0x02, 0x02 } },		/* a map */
+		{ 3, { 0x91, 0x02, 0x00 } },		/* trailing bytes */
+		{ 1, { 0x91 } },			/* truncated */
+		{ 2, { 0x91, 0xd4 } },
+	};
+	msgpack_sbuffer sb;
+	struct buf b;
+	unsigned v;
+
+	CHECK(offer_ok(NULL, 0, &v) && v == 1);		/* a version-1 peer */
+	msgpack_sbuffer_init(&sb);
+	CHECK(wire_offer_encode(&sb, WIRE_PROTO_VERSION) == 0);
+	CHECK(offer_ok((const uint8_t *)sb.data, sb.size, &v) &&
+	    v == WIRE_PROTO_VERSION);
+	msgpack_sbuffer_destroy(&sb);
+	msgpack_sbuffer_init(&sb);
+	CHECK(wire_offer_encode(&sb, 1) != 0);
+	CHECK(wire_offer_encode(&sb, 256) != 0);
+	msgpack_sbuffer_destroy(&sb);
+	for (size_t i = 0; i < LEN(bad); i++)
+		if (offer_ok(bad[i].b, bad[i].len, &v)) {
+			printf("#   accepted offer case %zu\n", i);
+			CHECK(0);
+		}
+
+	/* A newer device's offer: its version, then what we do not know. */
+	buf_init(&b);
+	msgpack_pack_array(&b.pk, 3);
+	msgpack_pack_uint8(&b.pk, 9);
+	msgpack_pack_map(&b.pk, 0);
+	pack_fill(&b.pk, 1, 40);
+	CHECK(offer_ok(buf_data(&b), b.sb.size, &v) && v == 9);
+	CHECK(wire_version_spoken(v) == WIRE_PROTO_VERSION);
+	buf_clear(&b);
+	msgpack_pack_array(&b.pk, 1);
+	msgpack_pack_uint8(&b.pk, 2);
+	pack_fill(&b.pk, 1, WIRE_OFFER_MAX);	/* past the size limit */
+	CHECK(!offer_ok(buf_data(&b), b.sb.size, &v));
 	buf_free(&b);
 }
 
@@ -1131,9 +1318,11 @@ test_bundle_flipped_bytes(void)
 	for (size_t i = 0; i < len; i++)
 		for (size_t k = 0; k < LEN(masks); k++) {
 			/* The magic and version say "not a bundle" (-1)
-			 * before the MAC is computed; every other byte is
-			 * the MAC's to refuse (-2). */
-			int want = i < 9 ? -1 : -2;
+			 * or "a newer bundle" (-3) before the MAC is
+			 * computed; every other byte is the MAC's to refuse
+			 * (-2). */
+			int want = i < 8 ? -1 : i > 8 ? -2 :
+			    (p[i] ^ masks[k]) > BUNDLE_VERSION ? -3 : -1;
 
 			p[i] ^= masks[k];
 			rc = bundle_open(&b, p, len, bundle_key_a);
@@ -1148,6 +1337,27 @@ test_bundle_flipped_bytes(void)
 			p[i] ^= masks[k];
 		}
 	CHECK(bundle_open(&b, p, len, bundle_key_a) == 0);	/* restored */
+	free(p);
+}
+
+/* A newer version is named, whatever follows it: its layout may differ. */
+static void
+test_bundle_newer_version(void)
+{
+	static const size_t cuts[] = { 9, 10, BUNDLE_HEADER_LEN };
+	struct bundle b;
+	size_t len;
+	uint8_t *p;
+
+	p = make_bundle(bundle_lens, 3, 3, bundle_key_a, &len);
+	CHECK(p[8] == BUNDLE_VERSION);
+	p[8] = BUNDLE_VERSION + 1;
+	CHECK(bundle_open(&b, p, len, bundle_key_a) == -3);
+	CHECK(b.version == BUNDLE_VERSION + 1);
+	for (size_t i = 0; i < LEN(cuts); i++)
+		CHECK(bundle_open(&b, p, cuts[i], bundle_key_a) == -3);
+	p[8] = 0;	/* no version before the first */
+	CHECK(bundle_open(&b, p, len, bundle_key_a) == -1);
 	free(p);
 }
 
@@ -1273,16 +1483,19 @@ test_bundle_framing(void)
 		free(p);
 	}
 
-	/* Not a bundle: wrong magic or version, MAC right. */
+	/* Not a bundle: wrong magic or version 0; a newer one, MAC right. */
 	p = make_bundle(bundle_lens, 3, 3, bundle_key_a, &len);
 	p[0] = 'X';
 	remac(p, len);
 	CHECK(bundle_open(&b, p, len, bundle_key_a) == -1);
 	p[0] = 'S';
-	p[8] = WIRE_VERSION + 1;
+	p[8] = 0;
 	remac(p, len);
 	CHECK(bundle_open(&b, p, len, bundle_key_a) == -1);
-	p[8] = WIRE_VERSION;
+	p[8] = BUNDLE_VERSION + 1;
+	remac(p, len);
+	CHECK(bundle_open(&b, p, len, bundle_key_a) == -3);
+	p[8] = BUNDLE_VERSION;
 	remac(p, len);
 	CHECK(bundle_open(&b, p, len, bundle_key_a) == 0);
 	free(p);
@@ -1348,12 +1561,15 @@ TAP_MAIN(
 	TAP_TEST(test_wire_refuses_entries),
 	TAP_TEST(test_hello_round_trip),
 	TAP_TEST(test_hello_refuses),
+	TAP_TEST(test_hello_versions),
+	TAP_TEST(test_offer),
 	TAP_TEST(test_invite_round_trip),
 	TAP_TEST(test_invite_flipped_bytes),
 	TAP_TEST(test_invite_other_key),
 	TAP_TEST(test_invite_refuses_addrs),
 	TAP_TEST(test_bundle_round_trip),
 	TAP_TEST(test_bundle_flipped_bytes),
+	TAP_TEST(test_bundle_newer_version),
 	TAP_TEST(test_bundle_wrong_key),
 	TAP_TEST(test_bundle_truncated),
 	TAP_TEST(test_bundle_framing),

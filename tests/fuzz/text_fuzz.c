@@ -1,0 +1,166 @@
+/*
+ * libFuzzer target: proto_text_check judges every value a peer sends and
+ * every argument a user types; proto_text_nfc and proto_text_fold map
+ * them. The check must agree with libutf8proc on what is UTF-8, a
+ * one-line text must also be a long text, and what is accepted must
+ * normalise and fold to text that is accepted again, NFC being a fixed
+ * point and canonically the same as what it came from, and both equal
+ * to what utf8proc_map gives.
+ *
+ * Building with -DSATCHEL_FUZZ_SEEDS instead gives a program that writes
+ * the seed files into the directory named by its argument, e.g.
+ *	cc -DSATCHEL_FUZZ_SEEDS -Iproto tests/fuzz/text_fuzz.c proto/text.c \
+ *	    $(pkg-config --cflags --libs msgpack libutf8proc) -o seeds &&
+ *	    ./seeds tests/fuzz/corpus/text
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "proto.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static int
+is_utf8(const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t n = utf8proc_iterate(p,
+		    (utf8proc_ssize_t)len, &c);
+
+		if (n < 1)
+			return 0;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 1;
+}
+
+static int
+utf8_reason(int why)
+{
+	return why == PROTO_TEXT_EUTF8 || why == PROTO_TEXT_EOVERLONG ||
+	    why == PROTO_TEXT_ESURROGATE;
+}
+
+/* proto_text_nfc and proto_text_fold without PROTO_FOLD_ACCENTS must
+ * give what libutf8proc's own utf8proc_map gives, ASCII fast path and
+ * all. */
+static void
+check_same_as_utf8proc(const char *s, size_t len, const char *mine,
+    size_t mlen, utf8proc_option_t opts)
+{
+	utf8proc_uint8_t *ref = NULL;
+	utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s,
+	    (utf8proc_ssize_t)len, &ref, opts | UTF8PROC_STABLE |
+	    UTF8PROC_COMPOSE);
+
+	if (n < 0 || (size_t)n != mlen || memcmp(ref, mine, mlen) != 0)
+		abort();
+	free(ref);
+}
+
+/* What text of class cls maps to is text of that class again. */
+static void
+check_maps(const char *s, size_t len, int cls)
+{
+	size_t n1, n2, nf;
+	char *nfc = proto_text_nfc(s, len, &n1), *again, *folded;
+
+	if (nfc == NULL)
+		abort();
+	if (proto_text_check(nfc, n1, cls) != 0 ||
+	    !proto_text_same(s, len, nfc, n1))
+		abort();
+	if ((again = proto_text_nfc(nfc, n1, &n2)) == NULL || n2 != n1 ||
+	    memcmp(again, nfc, n1) != 0)
+		abort();
+	check_same_as_utf8proc(s, len, nfc, n1, 0);
+	for (unsigned flags = 0; flags <= PROTO_FOLD_ACCENTS; flags++) {
+		if ((folded = proto_text_fold(s, len, flags, &nf)) == NULL ||
+		    proto_text_check(folded, nf, PROTO_TEXT_LONG) != 0)
+			abort();
+		if (flags == 0)
+			check_same_as_utf8proc(s, len, folded, nf,
+			    UTF8PROC_CASEFOLD);
+		free(folded);
+	}
+	free(again);
+	free(nfc);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *s = (const char *)data;
+	int line, lng;
+
+	if (size > 4096)
+		return 0;
+	line = proto_text_check(s, size, PROTO_TEXT_LINE);
+	lng = proto_text_check(s, size, PROTO_TEXT_LONG);
+	if (line == 0 && lng != 0)
+		abort();
+	/* The check stops at the first problem: a UTF-8 one means the bytes
+	 * are not UTF-8, and accepted bytes are. */
+	if (((utf8_reason(lng) || utf8_reason(line)) && is_utf8(data,
+	    size)) || (lng == 0 && !is_utf8(data, size)))
+		abort();
+	if (proto_text_ok(s, size) != (lng == 0))
+		abort();
+	if (proto_text_reason(line) == NULL || proto_text_reason(lng) == NULL)
+		abort();
+	if (lng == 0)
+		check_maps(s, size, line == 0 ? PROTO_TEXT_LINE :
+		    PROTO_TEXT_LONG);
+	return 0;
+}
+
+#ifdef SATCHEL_FUZZ_SEEDS
+#include "seed.h"
+/* Seed writer; see the top of the file. Not part of the fuzz target. */
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char	*name, *text;
+	} seeds[] = {
+		{ "ascii", "Ana Lopez" },
+		{ "composed", "Jos\xc3\xa9" },
+		{ "decomposed", "Jose\xcc\x81" },
+		{ "persian-zwnj", "\xd9\x85\xd9\x87\xd8\xb1\xe2\x80\x8c\xd8\xaf" },
+		{ "devanagari-zwj", "\xe0\xa4\x95\xe0\xa5\x8d\xe2\x80\x8d\xe0\xa4"
+		    "\xb7" },
+		{ "greek", "\xce\x9f\xce\xb4\xcf\x85\xcf\x83\xcf\x83\xce\xad\xce"
+		    "\xb1\xcf\x82" },
+		{ "turkish", "\xc4\xb0stanbul kap\xc4\xb1" },
+		{ "long-text", "line one\n\tline two" },
+		{ "rlm", "\xd8\xa7\xe2\x80\x8f (1)" },
+		{ "bidi-override", "abc\xe2\x80\xae" "fdp.exe" },
+		{ "isolate", "\xe2\x81\xa6x\xe2\x81\xa9" },
+		{ "c1", "a\xc2\x85" "b" },
+		{ "del", "a\x7f" },
+		{ "overlong", "\xc0\xaf\xe0\x80\xaf\xf0\x80\x80\xaf" },
+		{ "surrogate", "\xed\xa0\x80" },
+		{ "cut", "caf\xc3" },
+		{ "beyond", "\xf4\x90\x80\x80" },
+		{ "hangul-jamo", "\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab" },
+		{ "sharp-s-ligature", "Stra\xc3\x9f" "e \xef\xac\x81" },
+		{ "empty", "" },
+	};
+	int rc = 0;
+
+	if (argc != 2)
+		return 1;
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
+		rc |= seed_write(argv[1], seeds[i].name, seeds[i].text,
+		    strlen(seeds[i].text));
+	rc |= seed_write(argv[1], "nul", "a\0b", 3);
+	return rc != 0;
+}
+#endif
