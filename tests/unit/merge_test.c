@@ -1543,11 +1543,11 @@ mt_check_rebuild(struct store *st, const struct store_keyring *kr,
     const uint8_t digest[PROTO_HASHLEN], char *why, size_t whylen)
 {
 	uint8_t again[PROTO_HASHLEN];
-	struct store_txn *t;
+	struct store_txn *t = NULL;
 	int erc;
 
-	if ((erc = store_begin(st, 0, &t)) != 0 ||
-	    (erc = store_rebuild(t, kr)) != 0 ||
+	if ((erc = store_rebuild(st, kr)) != 0 ||
+	    (erc = store_begin(st, STORE_RDONLY, &t)) != 0 ||
 	    (erc = store_digest(t, again)) != 0) {
 		snprintf(why, whylen, "store_rebuild: %s", store_strerror(erc));
 		store_abort(t);
