@@ -10,7 +10,7 @@
  * concurrent overwrite and its restore, and the store basics.
  *
  * Random but replayable: the seed is printed as "# seed N"; MERGE_SEED=N
- * replays it, MERGE_HISTORIES=N changes the number of histories (400).
+ * replays it, MERGE_HISTORIES=N changes the number of histories (250).
  * Hostile histories (see test_merge_hostile) add five authors, clocks two
  * years apart, references to writes not yet made and refused entries.
  * Stores are made in mkdtemp directories under /dev/shm (or /tmp) and
@@ -42,11 +42,11 @@
 #define MT_MAXENTRIES		64	/* entries of one history */
 #define MT_MAXOPS		3	/* ops of one change */
 #define MT_ORDERS		8	/* arrival orders per history */
-#define MT_HISTORIES		400
-#define MT_STORE_HISTORIES	10
+#define MT_HISTORIES		250
+#define MT_STORE_HISTORIES	8
 #define MT_STORE_ORDERS		4
-#define MT_HOSTILE_HISTORIES	150
-#define MT_HOSTILE_STORES	12
+#define MT_HOSTILE_HISTORIES	100
+#define MT_HOSTILE_STORES	8
 #define MT_MAX_REPORTS		5	/* failing histories described */
 #define MT_DAY_MS		UINT64_C(86400000)
 #define MT_EPOCH_MS		UINT64_C(1760000000000)	/* late 2025 */
