@@ -201,7 +201,8 @@ set_has(const struct record *r, const char *field, const char *elem)
 static size_t
 set_count(const struct record *r, const char *field)
 {
-	const struct rec_set *s = r ? record_set(r, field) : NULL;
+	/* field is NULL when the kind has no set and no value is added. */
+	const struct rec_set *s = r && field ? record_set(r, field) : NULL;
 	size_t n = 0;
 
 	for (size_t i = 0; s != NULL && i < s->nelems; i++)

@@ -49,12 +49,17 @@ pack_refs(msgpack_packer *pk, const struct write_ref *refs, size_t n,
 	}
 }
 
+/* A ref of seq REF_HASH_MARK would read back as a hash mark: v2 then. */
 static int
 fits_v1(const struct change *c)
 {
-	for (size_t i = 0; i < c->nops; i++)
+	for (size_t i = 0; i < c->nops; i++) {
 		if (c->ops[i].npreds > V1_MAX_PREDS)
 			return 0;
+		for (size_t j = 0; j < c->ops[i].npreds; j++)
+			if (c->ops[i].preds[j].seq == REF_HASH_MARK)
+				return 0;
+	}
 	return 1;
 }
 
@@ -64,10 +69,11 @@ int
 proto_change_encode(const struct change *c, msgpack_sbuffer *sb)
 {
 	msgpack_packer pk;
-	int v1 = fits_v1(c);
+	int v1;
 
 	if (c->nops == 0 || c->nops > PROTO_MAX_OPS)
 		return -1;
+	v1 = fits_v1(c);	/* only once nops is known to be in bounds */
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, v1 ? 3 : 4);
 	if (!v1)

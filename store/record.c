@@ -203,17 +203,28 @@ hash_eq(const struct write_ref *a, const uint8_t hash[PROTO_HASHLEN])
  * names an applied write (and its hash matches, when p carries one), 0 if
  * p names nothing applied yet (kept, to be matched on arrival), -1 if p
  * can never match (void). Without an oracle only the current refs count
- * as applied: enough for a single-order replay. */
+ * as applied (held: the one of p's name, or NULL): enough for a
+ * single-order replay, and a forged hash still hides nothing. */
 static int
-pred_state(const struct rec_oracle *o, const struct write_ref *p)
+pred_state(const struct rec_oracle *o, const struct write_ref *p,
+    const struct write_ref *held)
 {
 	uint8_t hash[PROTO_HASHLEN];
 
 	if (o == NULL)
-		return 0;
+		return held == NULL ? 0 : hash_eq(p, held->hash) ? 1 : -1;
 	if (o->applied(o->arg, p, hash) != 1)
 		return 0;
 	return hash_eq(p, hash) ? 1 : -1;
+}
+
+static const struct write_ref *
+head_ref(const struct rec_register *reg, const struct write_ref *p)
+{
+	for (size_t h = 0; h < reg->nheads; h++)
+		if (write_ref_cmp(&reg->heads[h].ref, p) == 0)
+			return &reg->heads[h].ref;
+	return NULL;
 }
 
 /* Takes the kept predecessors that name w out of *refs: 1 if one of them
@@ -261,19 +272,31 @@ drop_head(struct rec_register *reg, const struct write_ref *p)
 		}
 }
 
-/* Sorted refs may hold one name twice (a forged hash beside the real
- * one), so kept refs are added without merging. */
+/* Kept refs sort by name, then hash: one name may be kept twice (a
+ * forged hash beside the real one), and the order of the two must not
+ * depend on which arrived first. */
+static int
+kept_cmp(const struct write_ref *a, const struct write_ref *b)
+{
+	int c = write_ref_cmp(a, b);
+
+	if (c != 0)
+		return c;
+	if (a->has_hash != b->has_hash)
+		return a->has_hash < b->has_hash ? -1 : 1;
+	return memcmp(a->hash, b->hash, PROTO_HASHLEN);
+}
+
 static int
 ref_keep(struct write_ref **refs, size_t *n, const struct write_ref *r)
 {
-	size_t at;
+	size_t at = 0;
+	int c = 1;
 
-	for (size_t i = 0; i < *n; i++)
-		if (write_ref_cmp(&(*refs)[i], r) == 0 &&
-		    (*refs)[i].has_hash == r->has_hash &&
-		    memcmp((*refs)[i].hash, r->hash, PROTO_HASHLEN) == 0)
-			return 0;
-	ref_find(*refs, *n, r, &at);
+	while (at < *n && (c = kept_cmp(&(*refs)[at], r)) < 0)
+		at++;
+	if (at < *n && c == 0)
+		return 0;
 	if (insert_slot((void **)refs, n, sizeof(**refs), at) == -1)
 		return -1;
 	(*refs)[at] = *r;
@@ -296,12 +319,13 @@ reg_write(struct rec_register *reg, uint64_t hlc, const struct write_ref *ref,
 	size_t at;
 
 	for (size_t i = 0; i < op->npreds; i++) {
-		int st = pred_state(o, &op->preds[i]);
+		int st = pred_state(o, &op->preds[i],
+		    head_ref(reg, &op->preds[i]));
 
 		if (st == 1)
 			drop_head(reg, &op->preds[i]);
-		else if (st == 0 && (drop_head(reg, &op->preds[i]),
-		    ref_keep(&reg->sup, &reg->nsup, &op->preds[i]) == -1))
+		else if (st == 0 && ref_keep(&reg->sup, &reg->nsup,
+		    &op->preds[i]) == -1)
 			return -1;
 	}
 	drop_own_heads(reg, ref);
@@ -397,10 +421,11 @@ set_apply(struct rec_set *s, const struct write_ref *ref, const struct op *op,
 			rc = ref_add(&e->adds, &e->nadds, ref);
 	}
 	for (size_t i = 0; op->type == OP_REMOVE && i < op->npreds; i++) {
-		int st = pred_state(o, &op->preds[i]);
+		int held = ref_find(e->adds, e->nadds, &op->preds[i], &at);
+		int st = pred_state(o, &op->preds[i], held ? &e->adds[at] :
+		    NULL);
 
-		if (st != -1 && ref_find(e->adds, e->nadds, &op->preds[i],
-		    &at))
+		if (st != -1 && held)
 			remove_slot(e->adds, &e->nadds, sizeof(*e->adds), at);
 		if (st == 0 && ref_keep(&e->rems, &e->nrems,
 		    &op->preds[i]) == -1)
@@ -443,6 +468,27 @@ record_apply(struct record *r, uint64_t hlc, const struct write_ref *ref,
 		return set_apply(s, ref, op, o);
 	default:
 		return -1;
+	}
+}
+
+/* Once every op of entry ref is applied, no kept reference may name it
+ * any more: those its own ops met were consumed, and the rest named it
+ * for a register or element it did not write. Dropping them here rather
+ * than when they are met makes the state the same whichever of the two
+ * arrived first (the oracle already voids them when ref came first). */
+void
+record_settle(struct record *r, const struct write_ref *ref)
+{
+	for (size_t i = 0; i < r->nregs; i++)
+		(void)consume_kept(r->regs[i].sup, &r->regs[i].nsup, ref);
+	for (size_t i = 0; i < r->nsets; i++) {
+		struct rec_set *s = &r->sets[i];
+
+		for (size_t j = s->nelems; j-- > 0;) {
+			(void)consume_kept(s->elems[j].rems,
+			    &s->elems[j].nrems, ref);
+			elem_prune(s, &s->elems[j]);
+		}
 	}
 }
 

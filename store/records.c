@@ -296,6 +296,7 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 	for (size_t i = 0; i < c->nops; i++)
 		if (record_apply(after, e->hlc, &ref, &c->ops[i], &o) != 0)
 			goto out;
+	record_settle(after, &ref);
 	if ((rc = record_save(t, after)) != 0 ||
 	    (rc = index_update(t, before, after)) != 0)
 		goto out;

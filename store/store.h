@@ -106,6 +106,9 @@ void		 record_free(struct record *);
 int		 record_apply(struct record *, uint64_t hlc,
 		    const struct write_ref *, const struct op *,
 		    const struct rec_oracle *) STORE_WUR;
+/* Says that every op of entry ref has been applied to the record: call
+ * it once after the last record_apply of an entry. */
+void		 record_settle(struct record *, const struct write_ref *);
 int		 record_encode(const struct record *, msgpack_sbuffer *)
 		    STORE_WUR;
 int		 record_decode(struct record **, const uint8_t *, size_t)

@@ -22,7 +22,10 @@ op_eq(const struct op *a, const struct op *b)
 		return 0;
 	for (size_t i = 0; i < a->npreds; i++)
 		if (memcmp(a->preds[i].author, b->preds[i].author,
-		    PROTO_IDLEN) != 0 || a->preds[i].seq != b->preds[i].seq)
+		    PROTO_IDLEN) != 0 || a->preds[i].seq != b->preds[i].seq ||
+		    a->preds[i].has_hash != b->preds[i].has_hash ||
+		    (a->preds[i].has_hash && memcmp(a->preds[i].hash,
+		    b->preds[i].hash, PROTO_HASHLEN) != 0))
 			return 0;
 	return 1;
 }

@@ -335,6 +335,8 @@ make_op(struct op *op, uint8_t type, size_t i, size_t npreds)
 	for (size_t p = 0; p < npreds; p++) {
 		memset(op->preds[p].author, (int)(0x10 + p + i), PROTO_IDLEN);
 		op->preds[p].seq = p == 0 ? UINT64_MAX : 1 + p * 1000 + i;
+		memset(op->preds[p].hash, (int)(0x80 + p + i), PROTO_HASHLEN);
+		op->preds[p].has_hash = 1;
 	}
 }
 
@@ -345,6 +347,22 @@ make_change(struct change *c, uint8_t kind)
 	for (size_t i = 0; i < PROTO_RECIDLEN; i++)
 		c->record_id[i] = (uint8_t)(0xa0 + i);
 	c->kind = kind;
+}
+
+/* The layout the encoder must pick: v1 (with hash marks, which the
+ * previous release reads) while every op names at most 4 writes and none
+ * has the seq that marks a hash, else v2. */
+static uint8_t
+change_layout(const struct change *c)
+{
+	for (size_t i = 0; i < c->nops; i++) {
+		if (c->ops[i].npreds > 4)
+			return PROTO_CHANGE_VERSION;
+		for (size_t j = 0; j < c->ops[i].npreds; j++)
+			if (c->ops[i].preds[j].seq == UINT64_MAX)
+				return PROTO_CHANGE_VERSION;
+	}
+	return 1;
 }
 
 /* Encodes c, decodes the bytes; 1 if the decoded change equals c. */
@@ -358,7 +376,7 @@ change_round_trip(const struct change *c)
 	msgpack_sbuffer_init(&sb);
 	ok = d != NULL && proto_change_encode(c, &sb) == 0 &&
 	    proto_change_decode(d, (const uint8_t *)sb.data, sb.size) == 0 &&
-	    change_eq(c, d);
+	    d->version == change_layout(c) && change_eq(c, d);
 	msgpack_sbuffer_destroy(&sb);
 	free(d);
 	return ok;
@@ -390,6 +408,18 @@ test_change_round_trip(void)
 				CHECK(change_round_trip(c));
 			}
 		}
+	/* 1 to 4 predecessors go in the v1 layout with hash marks, 5 in
+	 * v2: both keep every hash. */
+	for (size_t np = 1; np <= 5; np++) {
+		make_change(c, KIND_NOTE);
+		c->nops = 2;
+		make_op(&c->ops[0], OP_SET, 1, np);
+		make_op(&c->ops[1], OP_REMOVE, 2, 1);
+		c->ops[0].preds[0].seq = 77;
+		c->ops[1].preds[0].seq = 78;
+		CHECK(change_layout(c) == (np <= 4 ? 1 : PROTO_CHANGE_VERSION));
+		CHECK(change_round_trip(c));
+	}
 	/* Every kind; every op type in one change; PROTO_MAX_OPS ops. */
 	for (uint8_t k = 1; k <= KIND_MAX; k++) {
 		make_change(c, k);
@@ -450,16 +480,25 @@ test_change_encode_refuses(void)
 	c->ops[0].value = value;
 	c->ops[0].value_len = sizeof(value);
 	CHECK(proto_change_encode(c, &sb) == -1);
+	/* A predecessor without its hash (as read from a v1 change) is
+	 * never written again: v2 binds every reference to its entry. */
+	make_op(&c->ops[0], OP_SET, 0, 3);
+	CHECK(proto_change_encode(c, &sb) == 0);
+	c->ops[0].preds[2].has_hash = 0;
+	msgpack_sbuffer_clear(&sb);
+	CHECK(proto_change_encode(c, &sb) == -1);
 	msgpack_sbuffer_destroy(&sb);
 	free(c);
 }
 
 /*
  * A change written field by field, so that each field can be made wrong
- * on its own. The defaults give a valid change.
+ * on its own. The defaults give a valid v2 change: a note's "action".
+ * version 0 writes the v1 layout (no version, references without hash).
  */
 struct raw_change {
-	size_t		top_len;	/* 3 */
+	size_t		top_len;	/* 4 (v1: 3) */
+	uint64_t	version;	/* 2; 0 for the v1 layout */
 	size_t		recid_len;	/* 16 */
 	int		recid_str;	/* record id as str, not bin */
 	uint64_t	kind;
@@ -467,31 +506,104 @@ struct raw_change {
 	size_t		nops;
 	size_t		op_len;		/* 4 */
 	uint64_t	type;
+	const char	*fname;		/* the field; NULL: field_len 'f's */
 	size_t		field_len;
 	int		field_bin;	/* field as bin, not str */
 	int		value;		/* 0 nil, 1 str, 2 bin, 3 uint */
 	size_t		value_len;
 	size_t		npreds;
-	size_t		ref_len;	/* 2 */
+	size_t		ref_len;	/* 3 (v1: 2) */
 	size_t		author_len;	/* 32 */
 	uint64_t	seq;
+	size_t		hash_len;	/* 32 */
+	int		marks;		/* v1: each ref followed by a hash mark,
+					 * 2: the mark alone first, 3: twice */
 };
 
 static const struct raw_change raw_ok = {
-	3, PROTO_RECIDLEN, 0, KIND_NOTE, 0, 1, 4, OP_SET, 4, 0, 1, 5, 1, 2,
-	PROTO_IDLEN, 7,
+	4, 2, PROTO_RECIDLEN, 0, KIND_NOTE, 0, 1, 4, OP_SET, "action", 0, 0,
+	1, 5, 1, 3, PROTO_IDLEN, 7, PROTO_HASHLEN, 0,
 };
+
+/* The same change in the v1 layout. */
+static struct raw_change
+raw_v1(void)
+{
+	struct raw_change r = raw_ok;
+
+	r.top_len = 3;
+	r.version = 0;
+	r.ref_len = 2;
+	return r;
+}
+
+static void
+pack_raw_ref(msgpack_packer *pk, const struct raw_change *r)
+{
+	static const uint8_t zeros[64];
+
+	msgpack_pack_array(pk, r->ref_len);
+	msgpack_pack_bin_with_body(pk, zeros, r->author_len);
+	msgpack_pack_uint64(pk, r->seq);
+	if (r->ref_len >= 3)
+		msgpack_pack_bin_with_body(pk, zeros, r->hash_len);
+	for (size_t x = 3; x < r->ref_len; x++)
+		msgpack_pack_nil(pk);
+}
+
+static void
+pack_raw_op(msgpack_packer *pk, const struct raw_change *r)
+{
+	static uint8_t vs[PROTO_MAX_VALUE + 64];
+	static const char fs[] = "ffffffffffffffffffffffffffffffffffffffff";
+	const char *f = r->fname != NULL ? r->fname : fs;
+	size_t flen = r->fname != NULL ? strlen(r->fname) : r->field_len;
+
+	if (vs[0] == 0)
+		memset(vs, 'v', sizeof(vs));
+	msgpack_pack_array(pk, r->op_len);
+	msgpack_pack_uint64(pk, r->type);
+	if (r->field_bin)
+		msgpack_pack_bin_with_body(pk, f, flen);
+	else
+		msgpack_pack_str_with_body(pk, f, flen);
+	switch (r->value) {
+	case 0: msgpack_pack_nil(pk); break;
+	case 1: msgpack_pack_str_with_body(pk, vs, r->value_len); break;
+	case 2: msgpack_pack_bin_with_body(pk, vs, r->value_len); break;
+	default: msgpack_pack_uint64(pk, r->value_len); break;
+	}
+	msgpack_pack_array(pk, r->npreds * (r->marks == 3 ? 3 :
+	    r->marks ? 2 : 1));
+	for (size_t p = 0; p < r->npreds; p++) {
+		static const uint8_t hash[PROTO_HASHLEN] = { 0x4b };
+
+		if (r->marks != 2)
+			pack_raw_ref(pk, r);
+		for (int m = 0; m < (r->marks == 3 ? 2 : r->marks ? 1 : 0);
+		    m++) {
+			msgpack_pack_array(pk, 2);
+			msgpack_pack_bin_with_body(pk, hash, sizeof(hash));
+			msgpack_pack_uint64(pk, UINT64_MAX);
+		}
+		if (r->marks == 2)
+			pack_raw_ref(pk, r);
+	}
+	for (size_t x = 4; x < r->op_len; x++)
+		msgpack_pack_nil(pk);
+}
 
 static void
 pack_raw_change(msgpack_sbuffer *sb, const struct raw_change *r)
 {
-	static uint8_t zeros[64], vs[PROTO_MAX_VALUE + 64];
+	static const uint8_t zeros[64];
+	size_t fixed = r->version != 0 ? 4 : 3;
 	msgpack_packer pk;
 
-	if (vs[0] == 0)
-		memset(vs, 'v', sizeof(vs));
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, r->top_len);
+	if (r->version != 0)
+		msgpack_pack_uint64(&pk, r->version);
 	if (r->recid_str)
 		msgpack_pack_str_with_body(&pk, zeros, r->recid_len);
 	else
@@ -501,101 +613,98 @@ pack_raw_change(msgpack_sbuffer *sb, const struct raw_change *r)
 	else
 		msgpack_pack_uint64(&pk, r->kind);
 	msgpack_pack_array(&pk, r->nops);
-	for (size_t i = 0; i < r->nops; i++) {
-		msgpack_pack_array(&pk, r->op_len);
-		msgpack_pack_uint64(&pk, r->type);
-		if (r->field_bin)
-			msgpack_pack_bin_with_body(&pk, "ffffffffffffffffffffff"
-			    "ffffffffffffffffffff", r->field_len);
-		else
-			msgpack_pack_str_with_body(&pk, "ffffffffffffffffffffff"
-			    "ffffffffffffffffffff", r->field_len);
-		switch (r->value) {
-		case 0: msgpack_pack_nil(&pk); break;
-		case 1: msgpack_pack_str_with_body(&pk, vs, r->value_len);
-			break;
-		case 2: msgpack_pack_bin_with_body(&pk, vs, r->value_len);
-			break;
-		default: msgpack_pack_uint64(&pk, r->value_len); break;
-		}
-		msgpack_pack_array(&pk, r->npreds);
-		for (size_t p = 0; p < r->npreds; p++) {
-			msgpack_pack_array(&pk, r->ref_len);
-			msgpack_pack_bin_with_body(&pk, zeros, r->author_len);
-			msgpack_pack_uint64(&pk, r->seq);
-			for (size_t x = 2; x < r->ref_len; x++)
-				msgpack_pack_nil(&pk);
-		}
-		for (size_t x = 4; x < r->op_len; x++)
-			msgpack_pack_nil(&pk);
-	}
-	for (size_t x = 3; x < r->top_len; x++)
+	for (size_t i = 0; i < r->nops; i++)
+		pack_raw_op(&pk, r);
+	for (size_t x = fixed; x < r->top_len; x++)
 		msgpack_pack_nil(&pk);
+}
+
+/* What decode (and, with validate, proto_change_validate after it)
+ * makes of r: 0, -1 or PROTO_CHANGE_NEWER. */
+static int
+raw_change_rc(const struct raw_change *r, int validate)
+{
+	msgpack_sbuffer sb;
+	struct change *c = malloc(sizeof(*c));
+	const char *why = NULL;
+	int rc = -1;
+
+	msgpack_sbuffer_init(&sb);
+	pack_raw_change(&sb, r);
+	if (c != NULL)
+		rc = proto_change_decode(c, (const uint8_t *)sb.data, sb.size);
+	if (rc == 0 && validate &&
+	    proto_change_validate(c, PROTO_KEY_CONTENT, &why) != 0)
+		rc = why != NULL && *why != '\0' ? -1 : -2;
+	msgpack_sbuffer_destroy(&sb);
+	free(c);
+	return rc;
 }
 
 static int
 raw_change_decodes(const struct raw_change *r)
 {
-	msgpack_sbuffer sb;
-	struct change *c = malloc(sizeof(*c));
-	int ok;
-
-	msgpack_sbuffer_init(&sb);
-	pack_raw_change(&sb, r);
-	ok = c != NULL &&
-	    proto_change_decode(c, (const uint8_t *)sb.data, sb.size) == 0;
-	msgpack_sbuffer_destroy(&sb);
-	free(c);
-	return ok;
+	return raw_change_rc(r, 0) == 0;
 }
 
-#define RAW_DECODES(field, val, want) do {				\
+static int
+raw_change_valid(const struct raw_change *r)
+{
+	return raw_change_rc(r, 1) == 0;
+}
+
+#define RAW_CHECK(fn, field, val, want) do {				\
 	struct raw_change r_ = raw_ok;					\
 	r_.field = (val);						\
-	if (raw_change_decodes(&r_) != (want))				\
-		printf("#   %s = %s: expected %s\n", #field, #val,	\
-		    (want) ? "accepted" : "refused");			\
-	CHECK(raw_change_decodes(&r_) == (want));			\
+	if (fn(&r_) != (want))						\
+		printf("#   %s = %s: expected %s by %s\n", #field, #val,\
+		    (want) ? "accepted" : "refused", #fn);		\
+	CHECK(fn(&r_) == (want));					\
+} while (0)
+/* The shape: decode alone. */
+#define RAW_DECODES(field, val, want)					\
+	RAW_CHECK(raw_change_decodes, field, val, want)
+/* The content: decoded fine, refused (or not) by validation. */
+#define RAW_VALID(field, val, want) do {				\
+	RAW_CHECK(raw_change_decodes, field, val, 1);			\
+	RAW_CHECK(raw_change_valid, field, val, want);			\
 } while (0)
 
+/* Decode checks the shape and the bounds, nothing of the content. */
 static void
 test_change_decode_refuses(void)
 {
 	struct raw_change r;
 
 	/* The baseline and the limits are accepted... */
-	CHECK(raw_change_decodes(&raw_ok));
-	RAW_DECODES(kind, 1, 1);
-	RAW_DECODES(kind, KIND_MAX, 1);
+	CHECK(raw_change_valid(&raw_ok));
+	RAW_VALID(kind, 1, 0);		/* a student has no "action" */
+	RAW_VALID(kind, KIND_NOTE, 1);
+	RAW_VALID(nops, 1, 1);
 	RAW_DECODES(nops, PROTO_MAX_OPS, 1);
-	RAW_DECODES(npreds, 0, 1);
-	RAW_DECODES(npreds, PROTO_MAX_PREDS, 1);
-	RAW_DECODES(field_len, 1, 1);
+	RAW_VALID(npreds, 0, 1);
+	RAW_VALID(npreds, PROTO_MAX_PREDS, 1);
+	RAW_DECODES(fname, NULL, 1);
 	RAW_DECODES(field_len, PROTO_MAX_FIELD, 1);
-	RAW_DECODES(value_len, 0, 1);
-	RAW_DECODES(value_len, PROTO_MAX_VALUE, 1);
-	RAW_DECODES(seq, 1, 1);
-	RAW_DECODES(seq, UINT64_MAX, 1);
-	RAW_DECODES(type, OP_ADD, 1);
-	RAW_DECODES(type, OP_REMOVE, 1);
+	RAW_VALID(value_len, 0, 1);
+	RAW_VALID(value_len, PROTO_MAX_VALUE, 1);
+	RAW_VALID(seq, 1, 1);
+	RAW_VALID(seq, UINT64_MAX, 1);
 	r = raw_ok;
 	r.type = OP_DELETE;
 	r.value = 0;
-	r.field_len = 0;	/* a tombstone names no field */
-	CHECK(raw_change_decodes(&r));
+	r.fname = "";		/* a tombstone names no field */
+	CHECK(raw_change_valid(&r));
 	r.type = OP_UNDELETE;
-	CHECK(raw_change_decodes(&r));
-	r.field_len = 1;
-	CHECK(!raw_change_decodes(&r));
+	CHECK(raw_change_valid(&r));
+	r.fname = "action";
+	CHECK(raw_change_decodes(&r) && !raw_change_valid(&r));
 
-	/* ...and one step past each is refused. */
-	RAW_DECODES(kind, 0, 0);
-	RAW_DECODES(kind, KIND_MAX + 1, 0);
+	/* ...one step past each bound is refused by decode... */
 	RAW_DECODES(kind, 256, 0);
 	RAW_DECODES(kind, UINT64_MAX, 0);
 	RAW_DECODES(kind_neg, 1, 0);
-	RAW_DECODES(type, 0, 0);
-	RAW_DECODES(type, OP_UNDELETE + 1, 0);
+	RAW_DECODES(type, 256, 0);	/* would truncate to 0 */
 	RAW_DECODES(type, 257, 0);	/* would truncate to OP_SET */
 	RAW_DECODES(nops, 0, 0);
 	RAW_DECODES(nops, PROTO_MAX_OPS + 1, 0);
@@ -607,55 +716,178 @@ test_change_decode_refuses(void)
 	RAW_DECODES(author_len, 0, 0);
 	RAW_DECODES(author_len, PROTO_IDLEN - 1, 0);
 	RAW_DECODES(author_len, PROTO_IDLEN + 1, 0);
+	RAW_DECODES(hash_len, 0, 0);
+	RAW_DECODES(hash_len, PROTO_HASHLEN - 1, 0);
+	RAW_DECODES(hash_len, PROTO_HASHLEN + 1, 0);
 	RAW_DECODES(seq, 0, 0);
-	RAW_DECODES(field_len, PROTO_MAX_FIELD + 1, 0);
+	r = raw_ok;
+	r.fname = NULL;
+	r.field_len = PROTO_MAX_FIELD + 1;
+	CHECK(!raw_change_decodes(&r));
 	RAW_DECODES(field_bin, 1, 0);
 	RAW_DECODES(value_len, PROTO_MAX_VALUE + 1, 0);
+	RAW_DECODES(value, 2, 0);	/* a value is a str or nil */
+	RAW_DECODES(value, 3, 0);
 	RAW_DECODES(top_len, 2, 0);
-	RAW_DECODES(top_len, 4, 0);
+	RAW_DECODES(top_len, 3, 0);	/* v1 layout: the version is no id */
+	RAW_DECODES(top_len, 5, 0);
 	RAW_DECODES(op_len, 3, 0);
 	RAW_DECODES(op_len, 5, 0);
-	RAW_DECODES(ref_len, 1, 0);
-	RAW_DECODES(ref_len, 3, 0);
+	RAW_DECODES(ref_len, 2, 0);	/* v2 references carry a hash */
+	RAW_DECODES(ref_len, 4, 0);
+	RAW_DECODES(version, 1, 0);	/* v1 has no version field */
 
-	/* No value on set, add or remove; a value on delete or undelete. */
-	RAW_DECODES(value, 0, 0);
-	RAW_DECODES(value, 2, 0);
-	RAW_DECODES(value, 3, 0);
+	/* ...and what it may hold is validation's: unknown kinds and op
+	 * types, a missing value, a value or field on a tombstone. */
+	RAW_VALID(kind, 0, 0);
+	RAW_VALID(kind, KIND_MAX + 1, 0);
+	RAW_VALID(kind, 255, 0);
+	RAW_VALID(type, 0, 0);
+	RAW_VALID(type, OP_UNDELETE + 1, 0);
+	RAW_VALID(type, 255, 0);
+	RAW_VALID(value, 0, 0);
 	r = raw_ok;
 	r.value = 0;
+	r.fname = "tags";
+	r.kind = KIND_ENTRY;
 	for (uint64_t t = OP_SET; t <= OP_REMOVE; t++) {
 		r.type = t;
-		CHECK(!raw_change_decodes(&r));
+		CHECK(raw_change_decodes(&r) && !raw_change_valid(&r));
 	}
 	for (uint64_t t = OP_DELETE; t <= OP_UNDELETE; t++) {
 		r = raw_ok;
 		r.type = t;
+		r.fname = "";
 		r.value = 1;
-		CHECK(!raw_change_decodes(&r));
+		CHECK(raw_change_decodes(&r) && !raw_change_valid(&r));
 		r.value_len = 0;
-		CHECK(!raw_change_decodes(&r));
-		r.value = 2;
-		CHECK(!raw_change_decodes(&r));
+		CHECK(raw_change_decodes(&r) && !raw_change_valid(&r));
 	}
 }
 
-/* One set op with the given field name and value, decoded. */
+/* A version 1 change, as devices before v2 wrote them: decoded, its
+ * references without hash; a bound of 8 references per op. */
+static void
+test_change_decode_v1(void)
+{
+	struct raw_change r = raw_v1();
+	msgpack_sbuffer sb;
+	struct change *c = malloc(sizeof(*c));
+	const char *why;
+
+	if (c == NULL) {
+		CHECK(c != NULL);
+		return;
+	}
+	r.npreds = 3;
+	r.seq = 42;
+	msgpack_sbuffer_init(&sb);
+	pack_raw_change(&sb, &r);
+	CHECK(proto_change_decode(c, (const uint8_t *)sb.data, sb.size) == 0);
+	CHECK(c->version == 1 && c->kind == KIND_NOTE && c->nops == 1);
+	CHECK(c->ops[0].type == OP_SET && c->ops[0].npreds == 3);
+	for (size_t i = 0; i < c->ops[0].npreds; i++)
+		CHECK(c->ops[0].preds[i].seq == 42 &&
+		    !c->ops[0].preds[i].has_hash);
+	CHECK(proto_change_validate(c, PROTO_KEY_CONTENT, &why) == 0);
+	/* Read as v1, written back as v2 it is not: no hash to write. */
+	msgpack_sbuffer_clear(&sb);
+	CHECK(proto_change_encode(c, &sb) == -1);
+	msgpack_sbuffer_destroy(&sb);
+
+	r = raw_v1();
+	CHECK(raw_change_valid(&r));
+	r.npreds = 8;
+	CHECK(raw_change_valid(&r));
+	r.npreds = 9;
+	CHECK(!raw_change_decodes(&r));
+	r = raw_v1();
+	r.ref_len = 3;			/* a hash in a v1 reference */
+	CHECK(!raw_change_decodes(&r));
+	r = raw_v1();
+	r.top_len = 4;			/* a fourth element after the ops */
+	CHECK(!raw_change_decodes(&r));
+
+	/* What this release writes in the v1 layout: each reference
+	 * followed by [hash, 2^64-1], which gives it its hash. */
+	r = raw_v1();
+	r.npreds = 4;
+	r.marks = 1;
+	msgpack_sbuffer_init(&sb);
+	pack_raw_change(&sb, &r);
+	CHECK(proto_change_decode(c, (const uint8_t *)sb.data, sb.size) == 0);
+	CHECK(c->version == 1 && c->ops[0].npreds == 4);
+	for (size_t i = 0; i < c->ops[0].npreds; i++)
+		CHECK(c->ops[0].preds[i].has_hash &&
+		    c->ops[0].preds[i].hash[0] == 0x4b &&
+		    c->ops[0].preds[i].seq == r.seq);
+	msgpack_sbuffer_destroy(&sb);
+	CHECK(raw_change_valid(&r));
+	r.npreds = 5;			/* ten refs: past v1's eight */
+	CHECK(!raw_change_decodes(&r));
+	r.npreds = 1;
+	r.marks = 2;			/* a mark with no ref before it */
+	CHECK(!raw_change_decodes(&r));
+	r.marks = 3;			/* two marks for one ref */
+	CHECK(!raw_change_decodes(&r));
+	r.npreds = 2;
+	r.marks = 0;
+	r.seq = UINT64_MAX;		/* a mark after a ref, alone */
+	CHECK(!raw_change_decodes(&r));
+	free(c);
+}
+
+/* A newer version is recognised, whatever follows it, and kept for
+ * later: never taken for malformed. */
+static void
+test_change_decode_newer(void)
+{
+	struct raw_change r = raw_ok;
+	struct change *c = malloc(sizeof(*c));
+	static const uint8_t tiny[] = { 0x93, 0x03, 0xc0, 0xc0 };
+	static const uint8_t wide[] = { 0x9f, 0xcc, 0xff, 0xc0, 0xc0, 0xc0,
+	    0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0 };
+
+	if (c == NULL) {
+		CHECK(c != NULL);
+		return;
+	}
+	r.version = PROTO_CHANGE_VERSION + 1;
+	CHECK(raw_change_rc(&r, 0) == PROTO_CHANGE_NEWER);
+	r.ref_len = 7;			/* its layout is its own */
+	r.top_len = 9;
+	CHECK(raw_change_rc(&r, 0) == PROTO_CHANGE_NEWER);
+	r.version = 255;
+	CHECK(raw_change_rc(&r, 0) == PROTO_CHANGE_NEWER);
+	r.version = 256;		/* not a version this format has */
+	CHECK(raw_change_rc(&r, 0) == -1);
+	/* [3, nil, nil] is taken for v1 (three elements) and refused; a
+	 * newer change has four or more. */
+	CHECK(proto_change_decode(c, tiny, sizeof(tiny)) == -1);
+	CHECK(proto_change_decode(c, wide, sizeof(wide)) == PROTO_CHANGE_NEWER);
+	CHECK(c->version == 255);
+	free(c);
+}
+
+/* One set op of kind with the given field name and value: 1 if it
+ * decodes; with validate, 1 if it also passes validation. */
 static int
-field_value_decodes(const char *field, size_t field_len, const char *value,
-    size_t value_len)
+field_value_ok(uint8_t kind, const char *field, size_t field_len,
+    const char *value, size_t value_len, int validate)
 {
 	static const uint8_t id[PROTO_RECIDLEN];
 	struct change *c = malloc(sizeof(*c));
+	const char *why;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	int ok;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 3);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint8(&pk, PROTO_CHANGE_VERSION);
 	msgpack_pack_bin_with_body(&pk, id, sizeof(id));
-	msgpack_pack_uint8(&pk, KIND_STUDENT);
+	msgpack_pack_uint8(&pk, kind);
 	msgpack_pack_array(&pk, 1);
 	msgpack_pack_array(&pk, 4);
 	msgpack_pack_uint8(&pk, OP_SET);
@@ -663,51 +895,324 @@ field_value_decodes(const char *field, size_t field_len, const char *value,
 	msgpack_pack_str_with_body(&pk, value, value_len);
 	msgpack_pack_array(&pk, 0);
 	ok = c != NULL &&
-	    proto_change_decode(c, (const uint8_t *)sb.data, sb.size) == 0;
+	    proto_change_decode(c, (const uint8_t *)sb.data, sb.size) == 0 &&
+	    (!validate || proto_change_validate(c, PROTO_KEY_CONTENT,
+	    &why) == 0);
 	msgpack_sbuffer_destroy(&sb);
 	free(c);
 	return ok;
 }
 
-#define FIELD_DECODES(f, want)						\
-	CHECK(field_value_decodes((f), sizeof(f) - 1, "v", 1) == (want))
-#define VALUE_DECODES(v, want)						\
-	CHECK(field_value_decodes("name", 4, (v), sizeof(v) - 1) == (want))
+/* A field the decoder takes (any str up to PROTO_MAX_FIELD) but only a
+ * field of the kind passes validation. */
+#define FIELD_OK(k, f, want) do {					\
+	CHECK(field_value_ok((k), (f), sizeof(f) - 1, "v", 1, 0) ==	\
+	    (sizeof(f) - 1 <= PROTO_MAX_FIELD));			\
+	CHECK(field_value_ok((k), (f), sizeof(f) - 1, "v", 1, 1) ==	\
+	    (want));							\
+} while (0)
+/* A value is decoded whatever its bytes; validation wants text. */
+#define VALUE_OK(f, v, want) do {					\
+	CHECK(field_value_ok(KIND_STUDENT, (f), strlen(f), (v),	\
+	    sizeof(v) - 1, 0));						\
+	CHECK(field_value_ok(KIND_STUDENT, (f), strlen(f), (v),	\
+	    sizeof(v) - 1, 1) == (want));				\
+} while (0)
 
 /*
- * A field name is a short lower-case word ([a-z0-9_], so that every device
- * files a write under the same register), never empty and never one of the
- * store's own ("_deleted"); a value is text a teacher could have typed:
- * UTF-8 with no NUL and no control character but tab and newline.
+ * A field is one of its kind's, spelled one way (so that every device
+ * files a write under the same register), never empty and never one of
+ * the store's own ("_deleted"); a value is text a teacher could have
+ * typed: UTF-8 with no NUL and no control character but tab and newline
+ * (and in a one-line field, neither).
  */
 static void
 test_change_names_and_values(void)
 {
-	FIELD_DECODES("name", 1);
-	FIELD_DECODES("", 0);
-	FIELD_DECODES("_deleted", 0);
-	FIELD_DECODES("follow_up2", 1);
-	FIELD_DECODES("a_field_name_of_32_bytes_exactly", 1);
-	FIELD_DECODES("Name", 0);
-	FIELD_DECODES("na me", 0);
-	FIELD_DECODES("name\0", 0);
-	FIELD_DECODES("name\0x", 0);
-	FIELD_DECODES("\0", 0);
-	FIELD_DECODES("follow-up", 0);
-	FIELD_DECODES("caf\xc3\xa9", 0);
-	FIELD_DECODES("name\n", 0);
-	FIELD_DECODES("a_field_name_of_33_bytes_exactly_", 0);
-	VALUE_DECODES("", 1);
-	VALUE_DECODES("Ana L\xc3\xb3pez", 1);
-	VALUE_DECODES("line\nline\tend", 1);
-	VALUE_DECODES("line\x01", 0);
-	VALUE_DECODES("esc \x1b[2J", 0);
-	VALUE_DECODES("del \x7f", 0);
-	VALUE_DECODES("bad \xff utf-8", 0);
-	VALUE_DECODES("cut \xc3", 0);
-	VALUE_DECODES("\0", 0);
-	VALUE_DECODES("a\0b", 0);
-	VALUE_DECODES("ab\0", 0);
+	FIELD_OK(KIND_STUDENT, "name", 1);
+	FIELD_OK(KIND_STUDENT, "needs", 1);
+	CHECK(field_value_ok(KIND_NOTE, "follow_up", 9, "2026-01-31", 10, 1));
+	FIELD_OK(KIND_GOAL, "cp9_text", 1);
+	FIELD_OK(KIND_GOAL, "cp0_text", 0);
+	FIELD_OK(KIND_GOAL, "cp10_text", 0);
+	FIELD_OK(KIND_STUDENT, "follow_up", 0);	/* a note's, not a student's */
+	FIELD_OK(KIND_STUDENT, "", 0);
+	FIELD_OK(KIND_STUDENT, "_deleted", 0);
+	FIELD_OK(KIND_STUDENT, "follow_up2", 0);
+	FIELD_OK(KIND_STUDENT, "a_field_name_of_32_bytes_exactly", 0);
+	FIELD_OK(KIND_STUDENT, "Name", 0);
+	FIELD_OK(KIND_STUDENT, "na me", 0);
+	FIELD_OK(KIND_STUDENT, "name\0", 0);
+	FIELD_OK(KIND_STUDENT, "name\0x", 0);
+	FIELD_OK(KIND_STUDENT, "\0", 0);
+	FIELD_OK(KIND_NOTE, "follow-up", 0);
+	FIELD_OK(KIND_STUDENT, "caf\xc3\xa9", 0);
+	FIELD_OK(KIND_STUDENT, "name\n", 0);
+	FIELD_OK(KIND_STUDENT, "a_field_name_of_33_bytes_exactly_", 0);
+	VALUE_OK("needs", "", 1);
+	VALUE_OK("needs", "Ana L\xc3\xb3pez", 1);
+	VALUE_OK("needs", "line\nline\tend", 1);
+	VALUE_OK("name", "line\nline", 0);
+	VALUE_OK("name", "tab\there", 0);
+	VALUE_OK("name", "Ana L\xc3\xb3pez", 1);
+	VALUE_OK("needs", "line\x01", 0);
+	VALUE_OK("needs", "esc \x1b[2J", 0);
+	VALUE_OK("needs", "del \x7f", 0);
+	VALUE_OK("needs", "bad \xff utf-8", 0);
+	VALUE_OK("needs", "cut \xc3", 0);
+	VALUE_OK("needs", "\0", 0);
+	VALUE_OK("needs", "a\0b", 0);
+	VALUE_OK("needs", "ab\0", 0);
+	VALUE_OK("name", "a\0b", 0);
+	CHECK(!proto_text_ok("a\0b", 3));
+	CHECK(proto_text_ok("ab", 2));
+}
+
+/* One op of kind: type, field and value as given, no preds. */
+static void
+one_op(struct change *c, uint8_t kind, uint8_t type, const char *field,
+    const char *value)
+{
+	make_change(c, kind);
+	c->nops = 1;
+	c->ops[0].type = type;
+	c->ops[0].field = field;
+	c->ops[0].field_len = strlen(field);
+	c->ops[0].value = (const uint8_t *)value;
+	c->ops[0].value_len = value != NULL ? strlen(value) : 0;
+}
+
+/* 1 if c passes validation under key use; a refusal says why. */
+static int
+valid(const struct change *c, int key)
+{
+	const char *why = NULL;
+
+	if (proto_change_validate(c, key, &why) == 0)
+		return 1;
+	CHECK(why != NULL && *why != '\0');
+	return 0;
+}
+
+#define MEMBER_HEX "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf" \
+	"00112233445566778899aabbccddeeff"
+
+/* Each refusal of proto_change_validate, next to the change it allows. */
+static void
+test_change_validate(void)
+{
+	static char elem[PROTO_MAX_ELEM + 2];
+	struct change *c = malloc(sizeof(*c));
+	const char *why = NULL;
+
+	if (c == NULL) {
+		CHECK(c != NULL);
+		return;
+	}
+	/* Kinds: known ones only. */
+	one_op(c, KIND_STUDENT, OP_SET, "name", "Ana");
+	CHECK(valid(c, PROTO_KEY_CONTENT) && valid(c, 0));
+	c->kind = 0;
+	CHECK(!valid(c, 0));
+	c->kind = KIND_MAX + 1;
+	CHECK(!valid(c, 0));
+	CHECK(proto_change_validate(c, 0, &why) == -1 && why != NULL);
+
+	/* Fields: the kind's own, never the store's. */
+	one_op(c, KIND_STUDENT, OP_SET, "colour", "red");
+	CHECK(!valid(c, 0));
+	one_op(c, KIND_STUDENT, OP_SET, "date", "2026-01-01");
+	CHECK(!valid(c, 0));		/* a note's field */
+	one_op(c, KIND_STUDENT, OP_SET, "_deleted", "1");
+	CHECK(!valid(c, 0));
+	one_op(c, KIND_STUDENT, OP_SET, "_deleted", "");
+	CHECK(!valid(c, 0));
+
+	/* Dates. */
+	one_op(c, KIND_NOTE, OP_SET, "date", "2026-02-28");
+	CHECK(valid(c, 0));
+	static const char *const bad_dates[] = {
+		"2026-13-01", "2026-00-10", "2026-01-32", "2026-01-00",
+		"26-01-01", "2026/01/01", "2026-1-1", "", "2026-01-01 ",
+		"yesterday", "2026-0a-01",
+	};
+	for (size_t i = 0; i < LEN(bad_dates); i++) {
+		one_op(c, KIND_NOTE, OP_SET, "date", bad_dates[i]);
+		if (valid(c, 0))
+			printf("#   date '%s' passes\n", bad_dates[i]);
+		CHECK(!valid(c, 0));
+	}
+
+	/* Student ids: 32 lower-case hex digits. */
+	one_op(c, KIND_NOTE, OP_SET, "student",
+	    "0123456789abcdef0123456789abcdef");
+	CHECK(valid(c, 0));
+	static const char *const bad_students[] = {
+		"0123456789abcdef0123456789abcde",
+		"0123456789abcdef0123456789abcdef0",
+		"0123456789ABCDEF0123456789ABCDEF",
+		"0123456789abcdef0123456789abcdeg", "", "Ana",
+	};
+	for (size_t i = 0; i < LEN(bad_students); i++) {
+		one_op(c, KIND_NOTE, OP_SET, "student", bad_students[i]);
+		CHECK(!valid(c, 0));
+	}
+	one_op(c, KIND_GROUP, OP_ADD, "members", bad_students[2]);
+	CHECK(!valid(c, 0));		/* a set of student ids too */
+	one_op(c, KIND_GROUP, OP_ADD, "members", bad_students[0] + 0);
+	CHECK(!valid(c, 0));
+	one_op(c, KIND_GROUP, OP_SET, "type", "mixed");
+	CHECK(valid(c, 0));
+	one_op(c, KIND_GROUP, OP_SET, "type", "Mixed");
+	CHECK(!valid(c, 0));		/* not one of the choices */
+
+	/* Keys: membership under the network key, content under the
+	 * content key; 0 (tests and tools) takes either. */
+	one_op(c, KIND_MEMBER, OP_SET, "device", MEMBER_HEX);
+	for (size_t i = 0; i < PROTO_RECIDLEN; i++)
+		c->record_id[i] = (uint8_t)(0xa0 + i);
+	CHECK(valid(c, PROTO_KEY_NETWORK) && valid(c, 0));
+	CHECK(!valid(c, PROTO_KEY_CONTENT));
+	c->record_id[0] ^= 1;		/* another device's record */
+	CHECK(!valid(c, PROTO_KEY_NETWORK));
+	one_op(c, KIND_NOTE, OP_SET, "action", "call home");
+	CHECK(valid(c, PROTO_KEY_CONTENT));
+	CHECK(!valid(c, PROTO_KEY_NETWORK));
+
+	/* A member record is never deleted or undeleted by an op. */
+	one_op(c, KIND_MEMBER, OP_DELETE, "", NULL);
+	CHECK(!valid(c, PROTO_KEY_NETWORK) && !valid(c, 0));
+	one_op(c, KIND_MEMBER, OP_UNDELETE, "", NULL);
+	CHECK(!valid(c, PROTO_KEY_NETWORK));
+	one_op(c, KIND_NOTE, OP_DELETE, "", NULL);
+	CHECK(valid(c, PROTO_KEY_CONTENT));
+	one_op(c, KIND_NOTE, OP_DELETE, "action", NULL);
+	CHECK(!valid(c, 0));		/* a delete names no field */
+	one_op(c, KIND_NOTE, OP_DELETE, "", "1");
+	CHECK(!valid(c, 0));		/* nor a value */
+
+	/* Sets: the kind's set only; an add replaces nothing. */
+	one_op(c, KIND_ENTRY, OP_ADD, "tags", "reading");
+	CHECK(valid(c, 0));
+	make_op(&c->ops[0], OP_ADD, 0, 1);
+	c->ops[0].field = "tags";
+	c->ops[0].field_len = 4;
+	c->ops[0].value = (const uint8_t *)"reading";
+	c->ops[0].value_len = 7;
+	CHECK(!valid(c, 0));
+	c->ops[0].type = OP_REMOVE;	/* a remove names the adds */
+	CHECK(valid(c, 0));
+	one_op(c, KIND_STUDENT, OP_ADD, "tags", "reading");
+	CHECK(!valid(c, 0));		/* a student has no set */
+	one_op(c, KIND_ENTRY, OP_ADD, "members", "reading");
+	CHECK(!valid(c, 0));
+	one_op(c, KIND_ENTRY, OP_ADD, "tags", "two\nlines");
+	CHECK(!valid(c, 0));
+
+	/* A set element: at most PROTO_MAX_ELEM bytes. */
+	memset(elem, 'e', PROTO_MAX_ELEM);
+	one_op(c, KIND_ENTRY, OP_ADD, "tags", elem);
+	CHECK(valid(c, 0));
+	elem[PROTO_MAX_ELEM] = 'e';
+	one_op(c, KIND_ENTRY, OP_ADD, "tags", elem);
+	CHECK(!valid(c, 0));
+	one_op(c, KIND_ENTRY, OP_REMOVE, "tags", elem);
+	CHECK(!valid(c, 0));
+
+	/* One write per register, one add per element, in a change. */
+	one_op(c, KIND_STUDENT, OP_SET, "name", "Ana");
+	c->nops = 2;
+	c->ops[1] = c->ops[0];
+	CHECK(!valid(c, 0));
+	c->ops[1].field = "class";
+	c->ops[1].field_len = 5;
+	CHECK(valid(c, 0));
+	c->ops[1].type = OP_DELETE;
+	c->ops[1].field = "";
+	c->ops[1].field_len = 0;
+	c->ops[1].value = NULL;
+	c->ops[1].value_len = 0;
+	CHECK(valid(c, 0));
+	c->ops[0] = c->ops[1];
+	c->ops[0].type = OP_UNDELETE;	/* both on the tombstone */
+	CHECK(!valid(c, 0));
+	one_op(c, KIND_ENTRY, OP_ADD, "tags", "a");
+	c->nops = 2;
+	c->ops[1] = c->ops[0];
+	CHECK(!valid(c, 0));
+	c->ops[1].value = (const uint8_t *)"b";
+	CHECK(valid(c, 0));
+	c->ops[1].value = (const uint8_t *)"a";
+	c->ops[1].type = OP_REMOVE;	/* an add and a remove: both go */
+	CHECK(valid(c, 0));
+
+	/* Op counts. */
+	one_op(c, KIND_STUDENT, OP_SET, "name", "Ana");
+	c->nops = 0;
+	CHECK(!valid(c, 0));
+	c->nops = PROTO_MAX_OPS + 1;
+	CHECK(!valid(c, 0));
+	free(c);
+}
+
+/* Every bit of a valid change flipped in turn: each result is refused by
+ * decode, refused by validation, or a valid change; none crashes. */
+static void
+test_change_flipped_bits(void)
+{
+	struct change *c = malloc(sizeof(*c));
+	size_t flips = 0, by_decode = 0, by_validate = 0, newer = 0, passed = 0;
+	msgpack_sbuffer sb;
+	uint8_t *buf;
+
+	if (c == NULL) {
+		CHECK(c != NULL);
+		return;
+	}
+	msgpack_sbuffer_init(&sb);
+	make_change(c, KIND_NOTE);
+	c->nops = 3;
+	one_op(c, KIND_NOTE, OP_SET, "date", "2026-03-04");
+	c->nops = 3;
+	make_op(&c->ops[1], OP_SET, 0, 2);
+	c->ops[1].field = "student";
+	c->ops[1].field_len = 7;
+	c->ops[1].value = (const uint8_t *)"0123456789abcdef0123456789abcdef";
+	c->ops[1].value_len = 32;
+	make_op(&c->ops[2], OP_DELETE, 2, 1);
+	CHECK(valid(c, PROTO_KEY_CONTENT));
+	CHECK(proto_change_encode(c, &sb) == 0);
+	buf = malloc(sb.size);
+	for (size_t i = 0; buf != NULL && i < sb.size; i++)
+		for (int bit = 0; bit < 8; bit++) {
+			const char *why;
+			int rc;
+
+			memcpy(buf, sb.data, sb.size);
+			buf[i] ^= (uint8_t)(1u << bit);
+			flips++;
+			rc = proto_change_decode(c, buf, sb.size);
+			if (rc == -1)
+				by_decode++;
+			else if (rc == PROTO_CHANGE_NEWER)
+				newer++;
+			else if (proto_change_validate(c, PROTO_KEY_CONTENT,
+			    &why) != 0)
+				by_validate++;
+			else
+				passed++;
+		}
+	printf("#   %zu flips: %zu refused by decode, %zu by validation, %zu "
+	    "newer, %zu still valid\n", flips, by_decode, by_validate, newer,
+	    passed);
+	CHECK(flips == 8 * sb.size);
+	CHECK(by_decode > 0 && by_validate > 0 && newer > 0);
+	/* Flips in the references' authors and hashes still make valid
+	 * changes; the version, kind, types and fields do not. */
+	CHECK(by_decode + by_validate + newer > flips / 5);
+	free(buf);
+	msgpack_sbuffer_destroy(&sb);
+	free(c);
 }
 
 static void
@@ -1645,7 +2150,11 @@ TAP_MAIN(
 	TAP_TEST(test_change_round_trip),
 	TAP_TEST(test_change_encode_refuses),
 	TAP_TEST(test_change_decode_refuses),
+	TAP_TEST(test_change_decode_v1),
+	TAP_TEST(test_change_decode_newer),
 	TAP_TEST(test_change_names_and_values),
+	TAP_TEST(test_change_validate),
+	TAP_TEST(test_change_flipped_bits),
 	TAP_TEST(test_change_decode_refuses_malformed),
 	TAP_TEST(test_envelope_round_trip),
 	TAP_TEST(test_envelope_largest),
