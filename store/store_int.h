@@ -34,6 +34,13 @@ int	store_del(struct store_txn *, int table, const void *key, size_t klen);
 int	store_scan(struct store_txn *, int table, const uint8_t *prefix,
 	    size_t plen, int reverse, store_scan_fn fn, void *arg);
 
+/* fork.c: the hooks of the log's append path. */
+int	fork_entry(struct store_txn *, const struct envelope *,
+	    const uint8_t *hash, const uint8_t *env, size_t len);
+int	fork_found(struct store_txn *, const struct envelope *,
+	    const uint8_t *env, size_t len, const uint8_t *held,
+	    size_t held_len);
+
 /* Big-endian so that LMDB's byte order is numeric order. */
 static inline void
 be64_put(uint8_t *p, uint64_t v)
