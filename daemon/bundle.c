@@ -3,7 +3,9 @@
  * network between buildings is a USB stick. A bundle is checked whole
  * (its MAC, under a key only team members hold) before any entry is
  * looked at, then applied in one transaction with every chain and
- * signature verified: all of it or none of it.
+ * signature verified: all of it or none of it, except the entries of a
+ * forked log, which alone are refused (they freeze their author; see
+ * store/fork.c) while everything else is applied.
  */
 #include <sys/stat.h>
 
@@ -34,35 +36,96 @@ struct export {
 	msgpack_sbuffer	 out;
 	uint64_t	 count;
 	int		 rc;
+	const uint8_t	*self;		/* this device */
+	const uint8_t	*for_dev;	/* the receiver, if named */
+	int		(*all_past_fork)(const struct export *,
+			    const uint8_t *author);
 };
+
+/* Entries past a fork go only between the forked device and its peers. */
+static int
+export_all_past_fork(const struct export *x, const uint8_t *author)
+{
+	return memcmp(author, x->self, PROTO_IDLEN) == 0 ||
+	    (x->for_dev != NULL && memcmp(author, x->for_dev,
+	    PROTO_IDLEN) == 0);
+}
+
+static int
+export_env(struct export *x, const uint8_t *env, size_t len)
+{
+	uint8_t be[4];
+
+	for (int i = 0; i < 4; i++)
+		be[i] = (uint8_t)(len >> (24 - 8 * i));
+	if (msgpack_sbuffer_write(&x->out, (const char *)be, 4) != 0 ||
+	    msgpack_sbuffer_write(&x->out, (const char *)env, len) != 0) {
+		x->rc = STORE_ENOMEM;
+		return 1;
+	}
+	x->count++;
+	return 0;
+}
+
+static int
+export_run(struct export *x, const uint8_t *author, uint64_t from,
+    uint64_t head)
+{
+	for (uint64_t seq = from + 1; seq <= head; seq++) {
+		const uint8_t *env;
+		size_t len;
+
+		if ((x->rc = store_log_get(x->t, author, seq, &env,
+		    &len)) != 0 || export_env(x, env, len) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+export_kept_cb(const uint8_t *env, size_t len, void *arg)
+{
+	return export_env(arg, env, len);
+}
+
+/* A frozen author: its entries up to the fork point, the pair that proves
+ * the fork, and, when the forked device itself makes or takes the bundle,
+ * every entry past the fork (see send_fork in peer.c). */
+static int
+export_frozen(struct export *x, const uint8_t *author, uint64_t from,
+    uint64_t head, uint64_t fseq)
+{
+	const uint8_t *env[2];
+	size_t len[2];
+
+	if (export_run(x, author, from, head < fseq ? head : fseq) != 0)
+		return 1;
+	if ((x->rc = store_fork_evidence(x->t, author, env, len)) != 0 ||
+	    export_env(x, env[0], len[0]) != 0 ||
+	    export_env(x, env[1], len[1]) != 0)
+		return 1;
+	if (!x->all_past_fork(x, author))
+		return 0;
+	if (export_run(x, author, fseq, head) != 0)
+		return 1;
+	x->rc = store_fork_kept_each(x->t, author, export_kept_cb, x);
+	return x->rc != 0;
+}
 
 static int
 export_author(const uint8_t *author, uint64_t head, const uint8_t *hash,
     void *arg)
 {
 	struct export *x = arg;
-	uint64_t from = x->skip ? vec_seq(x->skip, author) : 0;
+	uint64_t from = x->skip ? vec_seq(x->skip, author) : 0, fseq;
 
 	(void)hash;
-	for (uint64_t seq = from + 1; seq <= head; seq++) {
-		const uint8_t *env;
-		size_t len;
-		uint8_t be[4];
-
-		if ((x->rc = store_log_get(x->t, author, seq, &env,
-		    &len)) != 0)
-			return 1;
-		for (int i = 0; i < 4; i++)
-			be[i] = (uint8_t)(len >> (24 - 8 * i));
-		if (msgpack_sbuffer_write(&x->out, (const char *)be, 4) != 0 ||
-		    msgpack_sbuffer_write(&x->out, (const char *)env,
-		    len) != 0) {
-			x->rc = STORE_ENOMEM;
-			return 1;
-		}
-		x->count++;
-	}
-	return 0;
+	if ((x->rc = store_fork_get(x->t, author, &fseq)) == 0)
+		return export_frozen(x, author, from, head, fseq);
+	if (x->rc != STORE_ENOTFOUND)
+		return 1;
+	x->rc = 0;
+	return export_run(x, author, from, head);
 }
 
 /* Authors nearest the founder first (team_order), as a receiver that
@@ -136,6 +199,9 @@ cmd_export(struct device *d, struct args *a)
 		    for_dev);
 	memset(&x, 0, sizeof(x));
 	msgpack_sbuffer_init(&x.out);
+	x.self = d->id;
+	x.for_dev = for_dev != NULL ? peer : NULL;
+	x.all_past_fork = export_all_past_fork;
 	if ((rc = store_begin(d->st, STORE_RDONLY, &x.t)) != 0)
 		return device_store_error(rc, "export");
 	if (for_dev != NULL && (rc = vec_load_peer(&skip, x.t, peer)) == 0)
@@ -159,7 +225,7 @@ cmd_export(struct device *d, struct args *a)
 }
 
 struct import {
-	uint64_t	added, held, skipped;
+	uint64_t	added, held, skipped, forked;
 	uint8_t		bad_author[PROTO_IDLEN];
 	uint64_t	bad_seq;
 };
@@ -196,6 +262,8 @@ apply_bundle(struct device *d, struct store_txn *t, struct bundle *b,
 		rc = store_apply_entry(t, d->keyring, env, len, 1);
 		if (rc == STORE_EDUP)
 			im->held++;
+		else if (rc == STORE_EFORK)
+			im->forked++;	/* that author's branch: not applied */
 		else if (rc != 0)
 			return rc;
 		else
@@ -203,7 +271,7 @@ apply_bundle(struct device *d, struct store_txn *t, struct bundle *b,
 		if (vec_raise(exporter, e.author, e.seq, NULL) != 0)
 			return STORE_ENOMEM;
 	}
-	return 0;
+	return im->forked > 0 ? store_fork_settle(t, d->keyring) : 0;
 }
 
 static int
@@ -217,7 +285,7 @@ import_error(const char *path, int rc, const struct import *im)
 		    "holds from %.12s (seq %llu); nothing was applied; ask for "
 		    "a bundle made without --for", path, hex,
 		    (unsigned long long)im->bad_seq);
-	if (rc == STORE_EBADENTRY || rc == STORE_EFORK)
+	if (rc == STORE_EBADENTRY)
 		return fail_usage("import: %s: entry %.12s:%llu refused (%s); "
 		    "nothing was applied", path, hex,
 		    (unsigned long long)im->bad_seq, store_strerror(rc));
@@ -228,7 +296,7 @@ static int
 import_buffer(struct device *d, const char *path, const uint8_t *buf,
     size_t len)
 {
-	struct import im = { 0, 0, 0, { 0 }, 0 };
+	struct import im = { 0, 0, 0, 0, { 0 }, 0 };
 	struct vec exporter = { 0 };
 	struct store_txn *t;
 	struct bundle b;
@@ -259,6 +327,10 @@ import_buffer(struct device *d, const char *path, const uint8_t *buf,
 		return import_error(path, rc, &im);
 	printf("imported %llu new entries from %s (%llu already held)\n",
 	    (unsigned long long)im.added, path, (unsigned long long)im.held);
+	if (im.forked > 0)
+		fprintf(stderr, "import: refused %llu entries of a forked "
+		    "device's log; everything else was applied (see satchel "
+		    "status)\n", (unsigned long long)im.forked);
 	if (im.skipped > 0)
 		fprintf(stderr, "import: skipped %llu entries by devices that "
 		    "are not members of this team\n",

@@ -30,7 +30,59 @@ struct status {
 	size_t		 npeers;
 	uint64_t	 entries;
 	int		 conflicts;
+	struct vec	 frozen;	/* forked authors; seq: fork point */
 };
+
+static int
+frozen_cb(const uint8_t *author, uint64_t fseq, void *arg)
+{
+	return vec_raise(arg, author, fseq, NULL) != 0;
+}
+
+/* The forked logs: this device's own first, in one line it can act on. */
+static void
+print_forks_text(const struct status *s)
+{
+	const struct vec_item *self = vec_find(&s->frozen, s->d->id);
+	char line[256], id[2 * PROTO_IDLEN + 1];
+
+	if (self != NULL) {
+		fork_self_line(line, sizeof(line), self->seq);
+		printf("forked   %s\n", line);
+	}
+	for (size_t i = 0; i < s->frozen.n; i++) {
+		const struct vec_item *it = &s->frozen.items[i];
+
+		if (it == self)
+			continue;
+		sodium_bin2hex(id, sizeof(id), it->author, PROTO_IDLEN);
+		printf("frozen   %.12s: its log forked; its changes after seq "
+		    "%llu are kept aside, not applied\n", id,
+		    (unsigned long long)it->seq);
+	}
+}
+
+static void
+print_forks_json(const struct status *s)
+{
+	const struct vec_item *self = vec_find(&s->frozen, s->d->id);
+	char id[2 * PROTO_IDLEN + 1];
+
+	if (self != NULL)
+		printf(",\"forked\":{\"after_seq\":%llu}",
+		    (unsigned long long)self->seq);
+	else
+		printf(",\"forked\":null");
+	printf(",\"frozen\":[");
+	for (size_t i = 0; i < s->frozen.n; i++) {
+		sodium_bin2hex(id, sizeof(id), s->frozen.items[i].author,
+		    PROTO_IDLEN);
+		printf("%s{\"device\":\"%s\",\"after_seq\":%llu}",
+		    i ? "," : "", id,
+		    (unsigned long long)s->frozen.items[i].seq);
+	}
+	printf("]");
+}
 
 static struct peer_status *
 peer_slot(struct status *s, const char *addr, const uint8_t *id)
@@ -138,6 +190,7 @@ print_text(const struct status *s)
 	printf("device   %s  %s (%s)\nteam     %s\nentries  %llu from %zu "
 	    "devices\nconflicts %d\n", id, s->d->name, s->d->role, fp,
 	    (unsigned long long)s->entries, s->ours.n, s->conflicts);
+	print_forks_text(s);
 	if (s->npeers == 0)
 		printf("peers    none (satchel peer add HOST:PORT)\n");
 	for (size_t i = 0; i < s->npeers; i++) {
@@ -169,8 +222,10 @@ print_json(const struct status *s)
 	printf("{\"device\":\"%s\",\"name\":", id);
 	json_str(s->d->name);
 	printf(",\"role\":\"%s\",\"team\":\"%s\",\"entries\":%llu,"
-	    "\"conflicts\":%d,\"peers\":[", s->d->role, fp,
+	    "\"conflicts\":%d", s->d->role, fp,
 	    (unsigned long long)s->entries, s->conflicts);
+	print_forks_json(s);
+	printf(",\"peers\":[");
 	for (size_t i = 0; i < s->npeers; i++) {
 		const struct peer_status *p = &s->peers[i];
 
@@ -203,7 +258,8 @@ cmd_status(struct device *d, struct args *a)
 	}
 	if ((rc = vec_from_heads(&s->ours, s->t)) == 0 &&
 	    (rc = store_meta_each(s->t, "peer:", peer_cb, s)) == 0 &&
-	    (rc = store_meta_each(s->t, "pstat:", pstat_cb, s)) == 0)
+	    (rc = store_meta_each(s->t, "pstat:", pstat_cb, s)) == 0 &&
+	    (rc = store_forks_each(s->t, frozen_cb, &s->frozen)) == 0)
 		rc = store_records_each(s->t, 0, conflict_cb, s);
 	for (size_t i = 0; i < s->ours.n; i++)
 		s->entries += s->ours.items[i].seq;
@@ -213,6 +269,7 @@ cmd_status(struct device *d, struct args *a)
 	if (rc == 0)
 		d->json ? print_json(s) : print_text(s);
 	vec_free(&s->ours);
+	vec_free(&s->frozen);
 	free(s);
 	return rc == 0 ? 0 : device_store_error(rc, "status");
 }

@@ -472,3 +472,15 @@ store_fork_settle(struct store_txn *t, const struct store_keyring *kr)
 		return STORE_OK;
 	return rc != 0 ? rc : store_rebuild_derived(t, kr);
 }
+
+int
+store_fork_holds(struct store_txn *t, const uint8_t *author, uint64_t seq,
+    const uint8_t *hash)
+{
+	uint8_t h[PROTO_HASHLEN];
+
+	if (log_hash(t, author, seq, h) == 0 &&
+	    sodium_memcmp(h, hash, PROTO_HASHLEN) == 0)
+		return 1;
+	return kept_has(t, author, seq, hash);
+}

@@ -165,7 +165,8 @@ chain_append(struct store_txn *t, const struct envelope *e,
 	if (e->seq != head_seq + 1)
 		return STORE_EGAP;
 	if (sodium_memcmp(e->prev_hash, head_hash, PROTO_HASHLEN) != 0)
-		return STORE_EBADENTRY;
+		return proto_envelope_verify(e, hash) == 0 ? STORE_EFORK :
+		    STORE_EBADENTRY;	/* signed: a branch parted earlier */
 	if (verify_sig && proto_envelope_verify(e, hash) != 0)
 		return STORE_EBADENTRY;
 	log_key(key, e->author, e->seq);

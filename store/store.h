@@ -243,6 +243,9 @@ int		 store_fork_evidence(struct store_txn *, const uint8_t *author,
 int		 store_fork_kept_each(struct store_txn *, const uint8_t *author,
 		    int (*fn)(const uint8_t *env, size_t len, void *),
 		    void *arg) STORE_WUR;
+/* 1 if the log or the entries kept aside hold author:seq with hash. */
+int		 store_fork_holds(struct store_txn *, const uint8_t *author,
+		    uint64_t seq, const uint8_t *hash);
 /* Checks a pair of entries proves a fork (one author, one seq, one
  * predecessor, two hashes, both signatures valid) and freezes the author;
  * STORE_EBADENTRY if it proves nothing. Run store_fork_settle after. */
