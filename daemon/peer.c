@@ -1022,8 +1022,12 @@ send_fork(struct conn *c, struct store_txn *t, const uint8_t *author,
 	if (memcmp(author, c->remote, PROTO_IDLEN) != 0 &&
 	    memcmp(author, c->srv->d->id, PROTO_IDLEN) != 0)
 		return;
-	if (store_head_get(t, author, &head, hash) == 0)
-		send_run(c, t, author, fseq, head, &c->probe_sent, 0);
+	if (store_head_get(t, author, &head, hash) == 0) {
+		struct vec past = { 0 };
+
+		send_run(c, t, author, fseq, head, &past, 0);
+		vec_free(&past);
+	}
 	if (store_fork_kept_each(t, author, kept_cb, c) != 0)
 		c->pump_failed = 1;
 }
@@ -1150,7 +1154,6 @@ shutdown_cb(uv_shutdown_t *req, int status)
 {
 	struct conn *c = req->data;
 
-	(void)status;
 	free(req);
 	if (c->got_bye || status != 0)
 		conn_close(c, NULL);

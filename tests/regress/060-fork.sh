@@ -125,6 +125,14 @@ check "the first laptop's sync says it forked" sh -c "[ $? -ne 0 ] && grep -q 'l
 check "the network and the bundle freeze it the same: e, a, d agree" sh -c \
     "[ '$(digest "$e")' = '$(digest "$a")' ] && [ '$(digest "$a")' = '$(digest "$d")' ]"
 
+# The copied folder's first laptop holds the second one's notes once both
+# have synced, so repairing it alone carries both.
+"$SATCHEL" -d "$d2" sync "$box" 2>/dev/null
+"$SATCHEL" -d "$d" sync "$box" 2>/dev/null
+"$SATCHEL" -d "$d" fork repair >"$TMP/dr.out" 2>/dev/null
+check "repairing the first laptop brings back both laptops' notes" sh -c \
+    "'$SATCHEL' -d '$d' search 'first laptop' >/dev/null && '$SATCHEL' -d '$d' search 'second laptop' >/dev/null"
+
 # ---- (c) fork repair on the restored laptop ----
 "$SATCHEL" -d "$l" fork repair >"$TMP/r.out" 2>"$TMP/r.err"
 check "fork repair succeeds" [ $? -eq 0 ]

@@ -1380,8 +1380,9 @@ test_store_refusals(void)
 	CHECK(mt_apply1(f.st, kr, &e3) == STORE_EGAP);
 	CHECK(mt_snap(f.st, a.pk, &s1) == 0 && mt_snap_eq(&s0, &s1));
 
-	/* Entry 2 with a wrong prev_hash. */
-	CHECK(mt_apply1(f.st, kr, &wrongprev) == STORE_EBADENTRY);
+	/* Entry 2 with a wrong prev_hash, properly signed: its author holds
+	 * another entry 1, a fork; refused, and only that author stops. */
+	CHECK(mt_apply1(f.st, kr, &wrongprev) == STORE_EFORK);
 	CHECK(mt_snap(f.st, a.pk, &s1) == 0 && mt_snap_eq(&s0, &s1));
 
 	/* Entry 2 with a flipped signature byte, first, middle and last:
