@@ -697,7 +697,12 @@ fork_refuse(struct conn *c, const uint8_t *author, uint64_t first,
 		store_abort(t);
 	}
 	short_id(id, author);
-	if (frozen)
+	if (frozen && memcmp(author, c->srv->d->id, PROTO_IDLEN) == 0) {
+		char line[256];
+
+		fork_self_line(line, sizeof(line), fseq);
+		net_log("%s: %s", who(c), line);
+	} else if (frozen)
 		net_log("%s: fork: %s's log parts after seq %llu; its entries "
 		    "past that are kept aside, not applied", who(c), id,
 		    (unsigned long long)fseq);
