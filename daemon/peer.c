@@ -697,7 +697,9 @@ fork_refuse(struct conn *c, const uint8_t *author, uint64_t first,
 		store_abort(t);
 	}
 	short_id(id, author);
-	if (frozen && memcmp(author, c->srv->d->id, PROTO_IDLEN) == 0) {
+	/* A one-shot sync says it once, as it ends (cmd_sync). */
+	if (frozen && !c->srv->oneshot &&
+	    memcmp(author, c->srv->d->id, PROTO_IDLEN) == 0) {
 		char line[256];
 
 		fork_self_line(line, sizeof(line), fseq);
