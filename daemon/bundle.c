@@ -12,7 +12,9 @@
  * IMPORT_TXN_ENTRIES entries: a bundle small enough for one transaction
  * is applied whole or not at all; in a larger one a refused entry keeps
  * the earlier transactions, whose entries are each signed and chained,
- * as good as any.
+ * as good as any. The entries of a forked log are the exception: they
+ * alone are refused (they freeze their author; see store/fork.c) while
+ * everything else is applied.
  */
 #include <sys/stat.h>
 
@@ -53,6 +55,8 @@ struct export {
 	uint64_t	 count;
 	int		 rc;
 	int		 werr;		/* errno of a failed write */
+	const uint8_t	*self;		/* this device */
+	const uint8_t	*for_dev;	/* the receiver, if named */
 };
 
 /* Writes to the bundle and its MAC; the first failure sticks. */
@@ -68,32 +72,82 @@ export_write(struct export *x, const void *p, size_t len)
 	bundle_mac_update(&x->mac, p, len);
 }
 
+/* One entry: counted on the first pass, written on the second. */
+static int
+export_env(struct export *x, const uint8_t *env, size_t len)
+{
+	uint8_t be[4];
+
+	x->count++;
+	if (x->f == NULL)
+		return 0;
+	for (int i = 0; i < 4; i++)
+		be[i] = (uint8_t)(len >> (24 - 8 * i));
+	export_write(x, be, 4);
+	export_write(x, env, len);
+	return x->werr != 0;
+}
+
+static int
+export_run(struct export *x, const uint8_t *author, uint64_t from,
+    uint64_t head)
+{
+	for (uint64_t seq = from + 1; seq <= head; seq++) {
+		const uint8_t *env;
+		size_t len;
+
+		if ((x->rc = store_log_get(x->t, author, seq, &env,
+		    &len)) != 0 || export_env(x, env, len) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+export_kept_cb(const uint8_t *env, size_t len, void *arg)
+{
+	return export_env(arg, env, len);
+}
+
+/* A frozen author: its entries up to the fork point, the pair that proves
+ * the fork, and, when the forked device itself makes or takes the bundle,
+ * every entry past the fork (see send_fork in peer.c). */
+static int
+export_frozen(struct export *x, const uint8_t *author, uint64_t from,
+    uint64_t head, uint64_t fseq)
+{
+	const uint8_t *env[2];
+	size_t len[2];
+
+	if (export_run(x, author, from, head < fseq ? head : fseq) != 0)
+		return 1;
+	if ((x->rc = store_fork_evidence(x->t, author, env, len)) != 0 ||
+	    export_env(x, env[0], len[0]) != 0 ||
+	    export_env(x, env[1], len[1]) != 0)
+		return 1;
+	if (memcmp(author, x->self, PROTO_IDLEN) != 0 && (x->for_dev == NULL ||
+	    memcmp(author, x->for_dev, PROTO_IDLEN) != 0))
+		return 0;
+	if (export_run(x, author, fseq, head) != 0)
+		return 1;
+	x->rc = store_fork_kept_each(x->t, author, export_kept_cb, x);
+	return x->rc != 0;
+}
+
 static int
 export_author(const uint8_t *author, uint64_t head, const uint8_t *hash,
     void *arg)
 {
 	struct export *x = arg;
-	uint64_t from = x->skip ? vec_seq(x->skip, author) : 0;
+	uint64_t from = x->skip ? vec_seq(x->skip, author) : 0, fseq;
 
 	(void)hash;
-	if (x->f == NULL) {		/* the first pass counts */
-		x->count += head > from ? head - from : 0;
-		return 0;
-	}
-	for (uint64_t seq = from + 1; seq <= head && x->werr == 0; seq++) {
-		const uint8_t *env;
-		size_t len;
-		uint8_t be[4];
-
-		if ((x->rc = store_log_get(x->t, author, seq, &env,
-		    &len)) != 0)
-			return 1;
-		for (int i = 0; i < 4; i++)
-			be[i] = (uint8_t)(len >> (24 - 8 * i));
-		export_write(x, be, 4);
-		export_write(x, env, len);
-	}
-	return x->werr != 0;
+	if ((x->rc = store_fork_get(x->t, author, &fseq)) == 0)
+		return export_frozen(x, author, from, head, fseq);
+	if (x->rc != STORE_ENOTFOUND)
+		return 1;
+	x->rc = 0;
+	return export_run(x, author, from, head);
 }
 
 /* Authors nearest the founder first (team_order), as a receiver that
@@ -188,6 +242,8 @@ cmd_export(struct device *d, struct args *a)
 		return fail_usage("export: --for '%s' is not a device id",
 		    for_dev);
 	memset(&x, 0, sizeof(x));
+	x.self = d->id;
+	x.for_dev = for_dev != NULL ? peer : NULL;
 	if ((rc = store_begin(d->st, STORE_RDONLY, &x.t)) != 0)
 		return device_store_error(rc, "export");
 	if (for_dev != NULL && (rc = vec_load_peer(&skip, x.t, peer)) == 0)
@@ -211,7 +267,7 @@ cmd_export(struct device *d, struct args *a)
 }
 
 struct import {
-	uint64_t	added, held, skipped, kept;
+	uint64_t	added, held, skipped, kept, forked;
 	uint8_t		bad_author[PROTO_IDLEN];
 	uint64_t	bad_seq;
 	uint64_t	newer;		/* entries of a newer envelope version */
@@ -462,6 +518,8 @@ apply_bundle(struct device *d, struct store_txn **tp, struct bundle_file *bf,
 			rc = clock_note_received(t, env, len, now_ms());
 		if (rc == STORE_EDUP)
 			im->held++;
+		else if (rc == STORE_EFORK)
+			im->forked++;	/* that author's branch: not applied */
 		else if (rc != 0)
 			return rc;
 		else
@@ -471,12 +529,17 @@ apply_bundle(struct device *d, struct store_txn **tp, struct bundle_file *bf,
 		if ((bytes += len) >= IMPORT_TXN_BYTES ||
 		    ++entries >= IMPORT_TXN_ENTRIES) {
 			bytes = entries = 0;
+			if (im->forked > 0 && (rc = store_fork_settle(*tp,
+			    d->keyring)) != 0)
+				return rc;
 			if ((rc = import_checkpoint(d, tp, bf->b.exporter,
 			    exporter, im)) != 0)
 				return rc;
 		}
 	}
-	return more == 0 ? 0 : IMPORT_ECHANGED;
+	if (more != 0)
+		return IMPORT_ECHANGED;
+	return im->forked > 0 ? store_fork_settle(*tp, d->keyring) : 0;
 }
 
 static int
@@ -496,7 +559,7 @@ import_error(const char *path, int rc, const struct import *im)
 		    "holds from %.12s (seq %llu); %s; ask for a bundle made "
 		    "without --for", path, hex,
 		    (unsigned long long)im->bad_seq, kept);
-	if (rc == STORE_EBADENTRY || rc == STORE_EFORK)
+	if (rc == STORE_EBADENTRY)
 		return fail_usage("import: %s: entry %.12s:%llu refused (%s); "
 		    "%s", path, hex, (unsigned long long)im->bad_seq,
 		    store_strerror(rc), kept);
@@ -567,6 +630,10 @@ cmd_import(struct device *d, struct args *a)
 		return import_error(path, rc, &im);
 	printf("imported %llu new entries from %s (%llu already held)\n",
 	    (unsigned long long)im.added, path, (unsigned long long)im.held);
+	if (im.forked > 0)
+		fprintf(stderr, "import: refused %llu entries of a forked "
+		    "device's log; everything else was applied (see satchel "
+		    "status)\n", (unsigned long long)im.forked);
 	if (im.skipped > 0)
 		fprintf(stderr, "import: skipped %llu entries by devices that "
 		    "are not members of this team\n",

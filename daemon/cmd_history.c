@@ -324,7 +324,39 @@ replay_cb(const uint8_t *env, size_t len, void *arg)
 	struct replay *r = arg;
 
 	r->rc = store_apply_entry(r->t, r->kr, env, len, 1);
+	if (r->rc == STORE_EDUP)
+		r->rc = 0;	/* a frozen author's entry, kept aside */
 	return r->rc != 0;
+}
+
+struct fork_copy {
+	struct store_txn *src, *dst;
+	int		 rc;
+};
+
+static int
+fork_copy_cb(const uint8_t *author, uint64_t fseq, void *arg)
+{
+	struct fork_copy *f = arg;
+	const uint8_t *env[2];
+	size_t len[2];
+
+	(void)fseq;
+	if ((f->rc = store_fork_evidence(f->src, author, env, len)) == 0)
+		f->rc = store_fork_record(f->dst, env[0], len[0], env[1],
+		    len[1]);
+	return f->rc != 0;
+}
+
+/* The replay freezes the authors src holds frozen, from their evidence,
+ * before any entry: then their entries past the fork are kept aside. */
+static int
+replay_forks(struct store_txn *src, struct store_txn *dst)
+{
+	struct fork_copy f = { src, dst, 0 };
+	int rc = store_forks_each(src, fork_copy_cb, &f);
+
+	return rc != 0 ? rc : f.rc;
 }
 
 /* Applies every entry of src's log to a new store in tmpdir. */
@@ -340,7 +372,8 @@ replay_digest(struct device *d, struct store_txn *src, const char *tmpdir,
 		return rc;
 	if ((rc = store_begin(st, 0, &r.t)) != 0)
 		goto out;
-	rc = store_log_each(src, replay_cb, &r);
+	if ((rc = replay_forks(src, r.t)) == 0)
+		rc = store_log_each(src, replay_cb, &r);
 	if (rc == 0)
 		rc = r.rc;
 	if (rc == 0)

@@ -118,6 +118,10 @@ device_strerror(int rc)
 int
 device_store_error(int rc, const char *what)
 {
+	if (rc == STORE_EFORK)
+		return fail("%s: this device's log has forked (restored from a "
+		    "backup or copied from another laptop?); nothing was "
+		    "written; run 'satchel fork repair'", what);
 	if (rc == STORE_ENOSTORE || rc == STORE_EEXIST ||
 	    rc == STORE_EINVALID)
 		return fail_usage("%s: %s", what, store_strerror(rc));
@@ -332,6 +336,24 @@ rebuild_derived(struct device *d)
 	return rc == 0 ? 0 : device_store_error(rc, d->dir);
 }
 
+/* `fork repair` writes the new identity beside the old one and swaps
+ * them once the store names it; a repair cut short in between is
+ * finished here. */
+static void
+identity_swap(const struct device *d)
+{
+	uint8_t *sk = sodium_malloc(PROTO_SKLEN);
+	char path[4200], newpath[4200];
+
+	if (sk != NULL && path_in(newpath, sizeof(newpath), d->dir,
+	    "identity.new.key") == 0 && path_in(path, sizeof(path), d->dir,
+	    "identity.key") == 0 && access(newpath, F_OK) == 0 &&
+	    read_file_secret(newpath, sk, PROTO_SKLEN) == 0 &&
+	    memcmp(sk + 32, d->id, PROTO_IDLEN) == 0)
+		rename(newpath, path);
+	sodium_free(sk);
+}
+
 int
 device_open(struct device *d, const char *dir)
 {
@@ -350,6 +372,7 @@ device_open(struct device *d, const char *dir)
 		return fail_usage("%s: incomplete store (init was "
 		    "interrupted?)", dir);
 	}
+	identity_swap(d);
 	if ((d->sign_sk = sodium_malloc(PROTO_SKLEN)) == NULL ||
 	    path_in(path, sizeof(path), dir, "identity.key") != 0 ||
 	    read_file_secret(path, d->sign_sk, PROTO_SKLEN) != 0 ||
@@ -386,8 +409,13 @@ device_write(struct device *d, struct store_txn *t, const struct change *c)
 {
 	struct store_author a = { d->id, d->sign_sk, d->content, SCOPE_TEAM };
 
+	uint64_t fseq;
+
 	if (d->content == NULL)
 		return STORE_EBADENTRY;	/* a box: refused before this */
+	/* A frozen log's new entries would be kept aside, never shown. */
+	if (fork_self(d, t, &fseq))
+		return STORE_EFORK;
 	return store_append_local(t, &a, c, now_ms(), NULL);
 }
 
@@ -403,8 +431,12 @@ device_write_member(struct device *d, struct store_txn *t,
 	struct change c;
 	int rc;
 
+	uint64_t fseq;
+
 	if (d->network == NULL)
 		return STORE_EBADENTRY;
+	if (fork_self(d, t, &fseq))
+		return STORE_EFORK;
 	sodium_bin2hex(dev, sizeof(dev), member, PROTO_IDLEN);
 	sodium_bin2hex(by, sizeof(by), d->id, PROTO_IDLEN);
 	/* Adding a device again replaces its record: no conflict with itself. */

@@ -162,6 +162,13 @@ static const struct command commands[] = {
 	{ "status", cmd_status, "json", 0, 0, "satchel status [--json]",
 	  "This device, its peers (connected or not, last sync, entries each "
 	  "side lacks)\nand open conflicts.\n  example: satchel status" },
+	{ "fork repair", cmd_fork_repair, "", 0, 0, "satchel fork repair",
+	  "After this device's log forked (it was restored from a backup, or "
+	  "its folder was\ncopied to another laptop, and wrote again): give it "
+	  "a new identity and re-write\nunder it every change made since the "
+	  "fork; prints the new id, for 'satchel\nmember add' on a colleague's "
+	  "device, then 'satchel join TOKEN' here.\n"
+	  "  example: satchel fork repair" },
 	{ "verify", cmd_verify, "", 0, 0, "satchel verify",
 	  "Check every log chain and signature, and that the records equal a "
 	  "replay of the log.\n  example: satchel verify" },

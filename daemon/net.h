@@ -99,6 +99,9 @@ struct conn {
 	struct vec	 want;		/* what it had to give us */
 	struct vec	 refused_in;	/* authors we take nothing of from it */
 	struct vec	 refused_out;	/* authors it takes nothing of */
+	struct vec	 probe;		/* forks to locate: resend up to seq */
+	struct vec	 probe_sent;	/* how far each probe got */
+	struct vec	 fork_sent;	/* frozen authors whose evidence went */
 	int		 inflight;
 	int		 pump_failed;
 	int		 sent_bye, got_bye, done;

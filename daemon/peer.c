@@ -25,6 +25,8 @@
 
 static void handle_frame(struct conn *, const uint8_t *, size_t);
 static void drain_frames(struct conn *);
+static void send_fork(struct conn *, struct store_txn *, const uint8_t *,
+    uint64_t);
 
 void
 net_log(const char *fmt, ...)
@@ -100,6 +102,9 @@ free_cb(uv_handle_t *h)
 	vec_free(&c->want);
 	vec_free(&c->refused_in);
 	vec_free(&c->refused_out);
+	vec_free(&c->probe);
+	vec_free(&c->probe_sent);
+	vec_free(&c->fork_sent);
 	free(c->in);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
@@ -198,8 +203,12 @@ static int
 send_msg(struct conn *c, const msgpack_sbuffer *sb, int final)
 {
 	size_t clen = sb->size + crypto_secretstream_xchacha20poly1305_ABYTES;
-	uint8_t *ct = malloc(clen);
+	uint8_t *ct;
 	int rc;
+
+	if (c->sent_bye)
+		return 0;	/* our side is over: what it reads is applied */
+	ct = malloc(clen);
 
 	if (ct == NULL) {
 		conn_close(c, "out of memory");
@@ -579,15 +588,19 @@ handle_vector(struct conn *c, const struct wire_msg *m)
 	}
 	for (size_t i = 0; i < c->theirs.n; i++) {
 		const struct vec_item *it = &c->theirs.items[i];
+		uint64_t fseq;
 
-		if (it->seq == 0 || same_entry(t, it))
-			continue;
+		if (it->seq == 0 || same_entry(t, it) ||
+		    store_fork_get(t, it->author, &fseq) == 0)
+			continue;	/* a known fork: its evidence goes */
+		/* Our branch from seq 1 shows the peer where the logs part:
+		 * its held entries are no-ops, the first other one is the
+		 * evidence of the fork. */
 		short_id(id, it->author);
 		net_log("%s: fork: it holds another entry %s:%llu than this "
-		    "device; that device's entries are not synced with it",
-		    who(c), id, (unsigned long long)it->seq);
-		vec_raise(&c->refused_in, it->author, 1, NULL);
-		vec_raise(&c->refused_out, it->author, 1, NULL);
+		    "device; offering this device's branch to find where "
+		    "they part", who(c), id, (unsigned long long)it->seq);
+		vec_raise(&c->probe, it->author, it->seq, NULL);
 	}
 	store_abort(t);
 	c->have_vector = 1;
@@ -651,6 +664,41 @@ batch_shape(const struct wire_msg *m, uint8_t *author, uint64_t *first,
 	return 0;
 }
 
+/* A batch that reached a fork at entry i: the entries before it are
+ * kept (their chain is vouched for by entry i - 1's signature, checked
+ * here as the batch's last would have been), a fork found is recorded
+ * and the records rebuilt, and the rest of the batch is dropped. Commits
+ * or aborts t; STORE_EFORK once committed. */
+static int
+fork_batch(struct conn *c, struct store_txn *t, const struct wire_msg *m,
+    size_t i)
+{
+	uint8_t hash[PROTO_HASHLEN];
+	struct envelope e;
+	const uint8_t *env;
+	size_t len;
+	int rc;
+
+	if (i > 0) {
+		wire_entry_at(m, i - 1, &env, &len);
+		if (proto_envelope_decode(&e, env, len) != 0) {
+			store_abort(t);
+			return STORE_EBADENTRY;
+		}
+		proto_envelope_hash(&e, hash);
+		if (proto_envelope_verify(&e, hash) != 0) {
+			store_abort(t);
+			return STORE_EBADENTRY;
+		}
+	}
+	if ((rc = store_fork_settle(t, c->srv->d->keyring)) != 0 ||
+	    (rc = vec_save_peer(&c->theirs, t, c->remote)) != 0) {
+		store_abort(t);
+		return rc;
+	}
+	return (rc = store_commit(t)) != 0 ? rc : STORE_EFORK;
+}
+
 /* Applies a batch in one transaction. Only its last entry's signature is
  * checked: the hash chain vouches for the rest. */
 static int
@@ -674,6 +722,8 @@ apply_batch(struct conn *c, const struct wire_msg *m, size_t n,
 		    i == n - 1);
 		if (rc == STORE_EDUP)
 			continue;
+		if (rc == STORE_EFORK)
+			return fork_batch(c, t, m, i);
 		if (rc == 0)
 			rc = clock_note_received(t, env, len, now_ms());
 		if (rc != 0) {
@@ -747,6 +797,44 @@ refuse_newer(struct conn *c, const uint8_t *author, uint64_t seq,
 		server_changed(c->srv);
 }
 
+/* A batch stopped at a fork. If the author is frozen now, the peer gets
+ * the evidence first, so that a forked device learns of its fork before
+ * the refusal; the refusal then stops an older peer that cannot read it. */
+static void
+fork_refuse(struct conn *c, const uint8_t *author, uint64_t first,
+    uint64_t last)
+{
+	struct store_txn *t;
+	uint64_t fseq = 0;
+	char id[13];
+	int frozen = 0;
+
+	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {
+		frozen = store_fork_get(t, author, &fseq) == 0;
+		if (frozen)
+			send_fork(c, t, author, fseq);
+		store_abort(t);
+	}
+	short_id(id, author);
+	/* A one-shot sync says it once, as it ends (cmd_sync). */
+	if (frozen && !c->srv->oneshot &&
+	    memcmp(author, c->srv->d->id, PROTO_IDLEN) == 0) {
+		char line[256];
+
+		fork_self_line(line, sizeof(line), fseq);
+		net_log("%s: %s", who(c), line);
+	} else if (frozen)
+		net_log("%s: fork: %s's log parts after seq %llu; its entries "
+		    "past that are kept aside, not applied", who(c), id,
+		    (unsigned long long)fseq);
+	else
+		net_log("%s: fork: refused %s:%llu-%llu: another entry is "
+		    "held at that seq", who(c), id, (unsigned long long)first,
+		    (unsigned long long)last);
+	send_refuse(c, author, REFUSE_FORK);
+	server_changed(c->srv);		/* tell the other peers too */
+}
+
 static void
 handle_entries(struct conn *c, const struct wire_msg *m)
 {
@@ -775,13 +863,7 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 		return;
 	}
 	if (rc == STORE_EFORK) {
-		short_id(id, author);
-		net_log("%s: fork: it sent another entry %s:%llu than this "
-		    "device holds; that device's entries are not synced with "
-		    "it", who(c), id, (unsigned long long)first);
-		vec_raise(&c->refused_in, author, 1, NULL);
-		vec_raise(&c->refused_out, author, 1, NULL);
-		send_refuse(c, author, REFUSE_FORK);
+		fork_refuse(c, author, first, last);
 		return;
 	}
 	if (rc != 0 && device_disk_full(rc)) {
@@ -827,6 +909,20 @@ handle_ack(struct conn *c, const struct wire_msg *m)
 	conn_pump(c);
 }
 
+static int
+author_frozen(struct conn *c, const uint8_t *author)
+{
+	struct store_txn *t;
+	uint64_t fseq;
+	int frozen = 0;
+
+	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {
+		frozen = store_fork_get(t, author, &fseq) == 0;
+		store_abort(t);
+	}
+	return frozen;
+}
+
 /* The peer takes no more of this author: stop sending it. The refusal
  * answers a batch, as an acknowledgement would. */
 static void
@@ -836,12 +932,21 @@ handle_refuse(struct conn *c, const struct wire_msg *m)
 
 	if (c->inflight > 0)
 		c->inflight--;
+	/* A fork we know of: the peer has had its evidence, and still takes
+	 * the author's entries up to the fork point. */
+	if (m->seq == REFUSE_FORK && author_frozen(c, m->author)) {
+		conn_pump(c);
+		return;
+	}
 	if (vec_find(&c->refused_out, m->author) == NULL) {
 		short_id(id, m->author);
 		net_log("%s: it takes no entries of %s (%s)", who(c), id,
 		    m->seq == REFUSE_FORK ? "a fork" : m->seq == REFUSE_NEWER ?
 		    "a newer format than it reads" : "not a member there");
 		vec_raise(&c->refused_out, m->author, 1, NULL);
+		/* A fork it saw and could not show us: nothing to wait for. */
+		if (m->seq == REFUSE_FORK)
+			vec_raise(&c->refused_in, m->author, 1, NULL);
 	}
 	conn_pump(c);
 }
@@ -875,9 +980,14 @@ handle_msg(struct conn *c, const uint8_t *p, size_t len, int final)
 		handle_refuse(c, &m);
 		break;
 	case MSG_BYE:
+		/* A daemon answers with its own end mark once what it queued
+		 * (a fork's evidence, say) is written, so the one-shot side
+		 * reads all of it before it closes. */
 		c->got_bye = 1;
-		if (!c->srv->oneshot || c->sent_bye)
+		if (c->sent_bye)
 			conn_close(c, NULL);
+		else if (!c->srv->oneshot)
+			conn_bye(c);
 		break;
 	}
 	wire_msg_free(&m);
@@ -970,7 +1080,98 @@ send_batch(struct conn *c, struct batch *b)
 	return rc;
 }
 
-/* Sends the next batches of whatever the peer lacks, within the window. */
+/* Sends author's entries from + 1 to to, within the window; tracks how
+ * far it got in track. Returns the last seq sent. */
+static uint64_t
+send_run(struct conn *c, struct store_txn *t, const uint8_t *author,
+    uint64_t from, uint64_t to, struct vec *track, int windowed)
+{
+	while (from < to && c->state == CONN_SYNC && !c->pump_failed &&
+	    (!windowed || (c->inflight < SYNC_WINDOW &&
+	    c->queued < SEND_QUEUE_MAX))) {
+		struct batch b;
+
+		if (read_batch(t, author, from + 1, to, &b) != 0 ||
+		    send_batch(c, &b) != 0) {
+			msgpack_sbuffer_destroy(&b.body);
+			c->pump_failed = 1;	/* closed once t ends */
+			break;
+		}
+		msgpack_sbuffer_destroy(&b.body);
+		vec_raise(track, author, b.last, NULL);
+		c->sent_count += b.n;
+		c->inflight++;
+		from = b.last;
+	}
+	return from;
+}
+
+/* One entry as a batch of its own. */
+static int
+send_one(struct conn *c, const uint8_t *env, size_t len)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	wire_pack_entries_begin(&pk, 1);
+	wire_pack_entry(&pk, env, len);
+	rc = send_msg(c, &sb, 0);
+	msgpack_sbuffer_destroy(&sb);
+	if (rc == 0) {
+		c->inflight++;
+		c->sent_count++;
+	}
+	return rc;
+}
+
+static int
+kept_cb(const uint8_t *env, size_t len, void *arg)
+{
+	return send_one(arg, env, len) != 0;
+}
+
+/*
+ * A frozen author, once per connection: the two entries that prove the
+ * fork, each a batch of its own, which any peer holding the entries up to
+ * the fork point can check (an older peer refuses the second, and stops
+ * that author only). Between the forked device and its peers every entry
+ * past the fork goes too, so that `satchel fork repair` on the forked
+ * device can carry all of them back into the team.
+ */
+static void
+send_fork(struct conn *c, struct store_txn *t, const uint8_t *author,
+    uint64_t fseq)
+{
+	const uint8_t *env[2];
+	size_t len[2];
+	uint64_t head;
+	uint8_t hash[PROTO_HASHLEN];
+
+	if (vec_find(&c->fork_sent, author) != NULL)
+		return;
+	vec_raise(&c->fork_sent, author, 1, NULL);
+	if (store_fork_evidence(t, author, env, len) != 0 ||
+	    send_one(c, env[0], len[0]) != 0 || send_one(c, env[1], len[1]))
+		return;
+	if (memcmp(author, c->remote, PROTO_IDLEN) != 0 &&
+	    memcmp(author, c->srv->d->id, PROTO_IDLEN) != 0)
+		return;
+	if (store_head_get(t, author, &head, hash) == 0) {
+		struct vec past = { 0 };
+
+		send_run(c, t, author, fseq, head, &past, 0);
+		vec_free(&past);
+	}
+	if (store_fork_kept_each(t, author, kept_cb, c) != 0)
+		c->pump_failed = 1;
+}
+
+/* Sends the next batches of whatever the peer lacks, within the window.
+ * A frozen author goes up to its fork point, then its evidence; an author
+ * whose fork the vectors showed goes from seq 1 up to the peer's head. */
 static void
 pump_authors(struct conn *c, struct store_txn *t, const struct vec *ours)
 {
@@ -984,48 +1185,76 @@ pump_authors(struct conn *c, struct store_txn *t, const struct vec *ours)
 	for (size_t k = 0; k < ours->n && c->state == CONN_SYNC &&
 	    !c->pump_failed; k++) {
 		const struct vec_item *o = &ours->items[order[k]];
-		uint64_t from = vec_seq(&c->theirs, o->author);
+		const struct vec_item *pr = vec_find(&c->probe, o->author);
+		uint64_t from = vec_seq(&c->theirs, o->author), fseq;
+		uint64_t to = o->seq;
+		int frozen;
 
 		if (vec_find(&c->refused_out, o->author) != NULL)
 			continue;
-
+		frozen = store_fork_get(t, o->author, &fseq) == 0;
+		if (!frozen && pr != NULL) {
+			send_run(c, t, o->author, vec_seq(&c->probe_sent,
+			    o->author), pr->seq, &c->probe_sent, 1);
+			continue;
+		}
+		if (frozen && to > fseq)
+			to = fseq;
 		if (vec_seq(&c->sent, o->author) > from)
 			from = vec_seq(&c->sent, o->author);
-		while (from < o->seq && c->inflight < SYNC_WINDOW &&
-		    c->queued < SEND_QUEUE_MAX && c->state == CONN_SYNC) {
-			struct batch b;
-
-			if (read_batch(t, o->author, from + 1, o->seq, &b) != 0 ||
-			    send_batch(c, &b) != 0) {
-				msgpack_sbuffer_destroy(&b.body);
-				c->pump_failed = 1;	/* closed once t ends */
-				break;
-			}
-			msgpack_sbuffer_destroy(&b.body);
-			vec_raise(&c->sent, o->author, b.last, NULL);
-			c->sent_count += b.n;
-			c->inflight++;
-			from = b.last;
-		}
+		from = send_run(c, t, o->author, from, to, &c->sent, 1);
+		if (frozen && from >= to && c->inflight < SYNC_WINDOW)
+			send_fork(c, t, o->author, fseq);
 	}
 	free(order);
 }
 
+/* We hold what the peer offers of author, as far as we take it. */
+static int
+have_offered(const struct conn *c, struct store_txn *t,
+    const struct vec *ours, const struct vec_item *w)
+{
+	uint64_t fseq;
+
+	if (store_fork_get(t, w->author, &fseq) != 0)
+		return vec_seq(ours, w->author) >= w->seq;
+	/* Past the fork only the forked device itself takes the entries,
+	 * and waits for them. */
+	if (w->seq <= fseq || memcmp(w->author, c->srv->d->id,
+	    PROTO_IDLEN) != 0)
+		return vec_seq(ours, w->author) >= (w->seq < fseq ? w->seq :
+		    fseq);
+	return store_fork_holds(t, w->author, w->seq, w->hash);
+}
+
 /* Everything sent is acknowledged, and we hold all the peer offered. */
 static int
-caught_up(const struct conn *c, const struct vec *ours)
+caught_up(const struct conn *c, struct store_txn *t, const struct vec *ours)
 {
 	if (c->inflight > 0)
 		return 0;
-	for (size_t i = 0; i < ours->n; i++)
-		if (vec_seq(&c->theirs, ours->items[i].author) <
-		    ours->items[i].seq &&
-		    vec_find(&c->refused_out, ours->items[i].author) == NULL)
+	for (size_t i = 0; i < ours->n; i++) {
+		const struct vec_item *o = &ours->items[i];
+		const struct vec_item *pr = vec_find(&c->probe, o->author);
+		uint64_t to = o->seq, fseq;
+
+		if (vec_find(&c->refused_out, o->author) != NULL)
+			continue;
+		if (store_fork_get(t, o->author, &fseq) == 0) {
+			if (vec_find(&c->fork_sent, o->author) == NULL)
+				return 0;
+			to = to < fseq ? to : fseq;
+		} else if (pr != NULL) {
+			if (vec_seq(&c->probe_sent, o->author) < pr->seq)
+				return 0;
+			continue;
+		}
+		if (vec_seq(&c->theirs, o->author) < to)
 			return 0;
+	}
 	for (size_t i = 0; i < c->want.n; i++)
-		if (vec_seq(ours, c->want.items[i].author) <
-		    c->want.items[i].seq &&
-		    vec_find(&c->refused_in, c->want.items[i].author) == NULL)
+		if (vec_find(&c->refused_in, c->want.items[i].author) ==
+		    NULL && !have_offered(c, t, ours, &c->want.items[i]))
 			return 0;
 	return 1;
 }
@@ -1035,6 +1264,7 @@ conn_pump(struct conn *c)
 {
 	struct store_txn *t;
 	struct vec ours;
+	int done;
 
 	if (c->state != CONN_SYNC || !c->have_vector || c->sent_bye)
 		return;
@@ -1042,17 +1272,18 @@ conn_pump(struct conn *c)
 		return;
 	if (vec_from_heads(&ours, t) == 0)
 		pump_authors(c, t, &ours);
+	done = c->state == CONN_SYNC && !c->pump_failed && c->srv->oneshot &&
+	    caught_up(c, t, &ours);
 	store_abort(t);
+	vec_free(&ours);
 	if (c->pump_failed) {
-		vec_free(&ours);
 		conn_close(c, "cannot read the log");
 		return;
 	}
-	if (c->state == CONN_SYNC && c->srv->oneshot && caught_up(c, &ours)) {
+	if (done) {
 		c->done = 1;
 		conn_bye(c);
 	}
-	vec_free(&ours);
 }
 
 static void
@@ -1060,9 +1291,10 @@ shutdown_cb(uv_shutdown_t *req, int status)
 {
 	struct conn *c = req->data;
 
-	(void)status;
 	free(req);
-	conn_close(c, NULL);
+	if (c->got_bye || status != 0)
+		conn_close(c, NULL);
+	/* else: read on until the peer's end mark, or its EOF */
 }
 
 /* Ends the session with a FINAL frame, then closes once it is written. */
@@ -1075,11 +1307,11 @@ conn_bye(struct conn *c)
 
 	if (c->state != CONN_SYNC || c->sent_bye)
 		return;
-	c->sent_bye = 1;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	wire_pack_bye(&pk);
 	send_msg(c, &sb, 1);
+	c->sent_bye = 1;
 	msgpack_sbuffer_destroy(&sb);
 	if (c->state == CONN_CLOSED)
 		return;

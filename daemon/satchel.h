@@ -227,6 +227,12 @@ int	cmd_export(struct device *, struct args *);
 int	cmd_import(struct device *, struct args *);
 void	bundle_key(const struct device *, uint8_t out[32]);
 
+/* cmd_fork.c: a forked log, from this device's side. */
+int	fork_self(struct device *, struct store_txn *, uint64_t *fseq);
+void	fork_self_line(char *out, size_t len, uint64_t fseq);
+int	fork_self_check(struct device *);
+int	cmd_fork_repair(struct device *, struct args *);
+
 /* serve.c and status.c */
 int	cmd_serve(struct device *, struct args *);
 int	cmd_sync(struct device *, struct args *);

@@ -756,6 +756,8 @@ cmd_sync(struct device *d, struct args *a)
 		failed += !srv.targets[i]->ok;
 	total = srv.ntargets;
 	targets_free(&srv);
+	if (fork_self_check(d))
+		return EXIT_FAIL;	/* said in one line */
 	if (failed)
 		return fail("sync: %d of %zu peers did not finish", failed,
 		    total);

@@ -35,6 +35,7 @@ struct status {
 	uint64_t	 invalid;	/* held as no-ops: refused content */
 	uint64_t	 newer;		/* held for a newer version */
 	struct clock_verdict clock;
+	struct vec	 frozen;	/* forked authors; seq: fork point */
 };
 
 static int
@@ -51,6 +52,57 @@ unapplied_cb(const uint8_t *author, uint64_t seq, int kind, const char *why,
 	else
 		s->invalid++;
 	return 0;
+}
+
+static int
+frozen_cb(const uint8_t *author, uint64_t fseq, void *arg)
+{
+	return vec_raise(arg, author, fseq, NULL) != 0;
+}
+
+/* The forked logs: this device's own first, in one line it can act on. */
+static void
+print_forks_text(const struct status *s)
+{
+	const struct vec_item *self = vec_find(&s->frozen, s->d->id);
+	char line[256], id[2 * PROTO_IDLEN + 1];
+
+	if (self != NULL) {
+		fork_self_line(line, sizeof(line), self->seq);
+		printf("forked   %s\n", line);
+	}
+	for (size_t i = 0; i < s->frozen.n; i++) {
+		const struct vec_item *it = &s->frozen.items[i];
+
+		if (it == self)
+			continue;
+		sodium_bin2hex(id, sizeof(id), it->author, PROTO_IDLEN);
+		printf("frozen   %.12s: its log forked; its changes after seq "
+		    "%llu are kept aside, not applied\n", id,
+		    (unsigned long long)it->seq);
+	}
+}
+
+static void
+print_forks_json(const struct status *s)
+{
+	const struct vec_item *self = vec_find(&s->frozen, s->d->id);
+	char id[2 * PROTO_IDLEN + 1];
+
+	if (self != NULL)
+		printf(",\"forked\":{\"after_seq\":%llu}",
+		    (unsigned long long)self->seq);
+	else
+		printf(",\"forked\":null");
+	printf(",\"frozen\":[");
+	for (size_t i = 0; i < s->frozen.n; i++) {
+		sodium_bin2hex(id, sizeof(id), s->frozen.items[i].author,
+		    PROTO_IDLEN);
+		printf("%s{\"device\":\"%s\",\"after_seq\":%llu}",
+		    i ? "," : "", id,
+		    (unsigned long long)s->frozen.items[i].seq);
+	}
+	printf("]");
 }
 
 static struct peer_status *
@@ -185,6 +237,7 @@ print_text(const struct status *s)
 		printf("waiting  %llu entries from a newer Satchel: upgrade "
 		    "this device to apply them\n",
 		    (unsigned long long)s->newer);
+	print_forks_text(s);
 	if (s->npeers == 0)
 		printf("peers    none (satchel peer add HOST:PORT)\n");
 	for (size_t i = 0; i < s->npeers; i++) {
@@ -241,10 +294,11 @@ print_json(const struct status *s)
 	printf("{\"device\":\"%s\",\"name\":", id);
 	json_str(s->d->name);
 	printf(",\"role\":\"%s\",\"team\":\"%s\",\"entries\":%llu,"
-	    "\"conflicts\":%d,\"refused\":%llu,\"waiting_upgrade\":%llu,"
-	    "\"peers\":[", s->d->role, fp,
-	    (unsigned long long)s->entries, s->conflicts,
+	    "\"conflicts\":%d,\"refused\":%llu,\"waiting_upgrade\":%llu",
+	    s->d->role, fp, (unsigned long long)s->entries, s->conflicts,
 	    (unsigned long long)s->invalid, (unsigned long long)s->newer);
+	print_forks_json(s);
+	printf(",\"peers\":[");
 	for (size_t i = 0; i < s->npeers; i++) {
 		const struct peer_status *p = &s->peers[i];
 
@@ -284,7 +338,8 @@ cmd_status(struct device *d, struct args *a)
 	if ((rc = vec_from_heads(&s->ours, s->t)) == 0 &&
 	    (rc = store_meta_each(s->t, "peer:", peer_cb, s)) == 0 &&
 	    (rc = store_meta_each(s->t, "pstat:", pstat_cb, s)) == 0 &&
-	    (rc = store_unapplied_each(s->t, unapplied_cb, s)) == 0)
+	    (rc = store_unapplied_each(s->t, unapplied_cb, s)) == 0 &&
+	    (rc = store_forks_each(s->t, frozen_cb, &s->frozen)) == 0)
 		rc = store_records_each(s->t, 0, conflict_cb, s);
 	if (rc == 0)
 		rc = clock_verdict(s->t, now_ms(), &s->clock);
@@ -296,6 +351,7 @@ cmd_status(struct device *d, struct args *a)
 	if (rc == 0)
 		d->json ? print_json(s) : print_text(s);
 	vec_free(&s->ours);
+	vec_free(&s->frozen);
 	free(s);
 	return rc == 0 ? 0 : device_store_error(rc, "status");
 }

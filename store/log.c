@@ -118,7 +118,8 @@ clock_next(struct store_txn *t, uint64_t wall_ms, uint64_t *hlc)
  * signed other one (a fork, to report), or a forgery. */
 static int
 held_or_fork(struct store_txn *t, const struct envelope *e,
-    const uint8_t hash[PROTO_HASHLEN])
+    const uint8_t hash[PROTO_HASHLEN], const uint8_t *new_env,
+    size_t new_len)
 {
 	uint8_t held_hash[PROTO_HASHLEN];
 	struct envelope held;
@@ -133,8 +134,7 @@ held_or_fork(struct store_txn *t, const struct envelope *e,
 	proto_envelope_hash(&held, held_hash);
 	if (sodium_memcmp(held_hash, hash, PROTO_HASHLEN) == 0)
 		return STORE_EDUP;
-	return proto_envelope_verify(e, hash) == 0 ? STORE_EFORK :
-	    STORE_EBADENTRY;
+	return fork_found(t, e, new_env, new_len, env, len);
 }
 
 /*
@@ -154,12 +154,16 @@ chain_append(struct store_txn *t, const struct envelope *e,
 	if ((rc = store_head_get(t, e->author, &head_seq, head_hash)) != 0)
 		return rc;
 	proto_envelope_hash(e, hash);
+	/* A frozen author's entries past its fork point are kept aside. */
+	if ((rc = fork_entry(t, e, hash, env, len)) != STORE_ENOTFOUND)
+		return rc;
 	if (e->seq <= head_seq)
-		return held_or_fork(t, e, hash);
+		return held_or_fork(t, e, hash, env, len);
 	if (e->seq != head_seq + 1)
 		return STORE_EGAP;
 	if (sodium_memcmp(e->prev_hash, head_hash, PROTO_HASHLEN) != 0)
-		return STORE_EBADENTRY;
+		return proto_envelope_verify(e, hash) == 0 ? STORE_EFORK :
+		    STORE_EBADENTRY;	/* signed: a branch parted earlier */
 	if (verify_sig && proto_envelope_verify(e, hash) != 0)
 		return STORE_EBADENTRY;
 	log_key(key, e->author, e->seq);

@@ -61,8 +61,28 @@ store_unapplied_each(struct store_txn *t,
 struct rebuild_walk {
 	struct store_txn		*t;
 	const struct store_keyring	*kr;
+	uint8_t				 author[PROTO_IDLEN];
+	uint64_t			 limit;	/* apply up to this seq */
 	int				 rc;
 };
+
+/* A frozen author's entries past its fork point are never applied, on
+ * any device: the walk learns each author's limit as it reaches it. */
+static int
+rebuild_limit(struct rebuild_walk *w, const uint8_t *author)
+{
+	uint64_t fseq;
+	int rc;
+
+	if (memcmp(author, w->author, PROTO_IDLEN) == 0)
+		return 0;
+	memcpy(w->author, author, PROTO_IDLEN);
+	rc = store_fork_get(w->t, author, &fseq);
+	if (rc != 0 && rc != STORE_ENOTFOUND)
+		return rc;
+	w->limit = rc == 0 ? fseq : UINT64_MAX;
+	return 0;
+}
 
 static int
 rebuild_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
@@ -75,6 +95,9 @@ rebuild_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 	(void)klen;
 	if (proto_envelope_decode(&e, v, vlen) != 0)
 		w->rc = STORE_EIO;
+	else if ((w->rc = rebuild_limit(w, e.author)) != 0 ||
+	    e.seq > w->limit)
+		return w->rc != 0;	/* kept aside past a fork */
 	else
 		w->rc = store_apply_held(w->t, w->kr, &e);
 	/* An entry its key no longer opens stays unapplied: a rebuild must
@@ -93,7 +116,7 @@ store_rebuild_txn(struct store_txn *t, const struct store_keyring *kr)
 {
 	static const int derived[] = { TABLE_RECORDS, TABLE_INDEX,
 	    TABLE_HISTORY, TABLE_UNAPPLIED };
-	struct rebuild_walk w = { t, kr, 0 };
+	struct rebuild_walk w = { t, kr, { 0 }, UINT64_MAX, 0 };
 	int rc;
 
 	for (size_t i = 0; i < sizeof(derived) / sizeof(derived[0]); i++)

@@ -311,4 +311,43 @@ int		 store_unapplied_each(struct store_txn *,
 int		 store_verify_log(struct store_txn *, uint64_t *nentries)
 		    STORE_WUR;
 
+/*
+ * fork.c: forked authors. A log that forked (a device restored from a
+ * backup, or a data directory copied to a second laptop, wrote again) is
+ * frozen everywhere at its fork point, the last seq both branches share:
+ * the author's entries past it, on every branch, are kept aside and never
+ * applied. store_apply_entry refuses what it cannot keep with STORE_EFORK.
+ */
+/* STORE_ENOTFOUND unless author is frozen; *fork_seq is the fork point. */
+int		 store_fork_get(struct store_txn *, const uint8_t *author,
+		    uint64_t *fork_seq) STORE_WUR;
+/* Calls fn for each frozen author; fn returns nonzero to stop. */
+int		 store_forks_each(struct store_txn *,
+		    int (*fn)(const uint8_t *author, uint64_t fork_seq,
+		    void *), void *arg) STORE_WUR;
+/* The two entries at fork_seq + 1 that prove the fork; borrowed. */
+int		 store_fork_evidence(struct store_txn *, const uint8_t *author,
+		    const uint8_t *env[2], size_t len[2]) STORE_WUR;
+/* Calls fn with each entry of author kept aside past its fork point that
+ * is not in the log, in seq order. */
+int		 store_fork_kept_each(struct store_txn *, const uint8_t *author,
+		    int (*fn)(const uint8_t *env, size_t len, void *),
+		    void *arg) STORE_WUR;
+/* 1 if the log or the entries kept aside hold author:seq with hash. */
+int		 store_fork_holds(struct store_txn *, const uint8_t *author,
+		    uint64_t seq, const uint8_t *hash);
+/* Checks a pair of entries proves a fork (one author, one seq, one
+ * predecessor, two hashes, both signatures valid) and freezes the author;
+ * STORE_EBADENTRY if it proves nothing. Run store_fork_settle after. */
+int		 store_fork_record(struct store_txn *, const uint8_t *a,
+		    size_t alen, const uint8_t *b, size_t blen) STORE_WUR;
+/* After an apply that returned STORE_EFORK, before commit: if a fork was
+ * recorded, rebuilds the records without the frozen entries. */
+int		 store_fork_settle(struct store_txn *,
+		    const struct store_keyring *) STORE_WUR;
+/* Rebuilds records, indexes and history from the log, frozen authors'
+ * entries past their fork points left out. */
+int		 store_rebuild_derived(struct store_txn *,
+		    const struct store_keyring *) STORE_WUR;
+
 #endif

@@ -42,6 +42,12 @@ int	store_apply_held(struct store_txn *, const struct store_keyring *,
 /* rebuild.c: empties the derived tables and applies every held entry
  * again, inside the caller's transaction. */
 int	store_rebuild_txn(struct store_txn *, const struct store_keyring *);
+/* fork.c: the hooks of the log's append path. */
+int	fork_entry(struct store_txn *, const struct envelope *,
+	    const uint8_t *hash, const uint8_t *env, size_t len);
+int	fork_found(struct store_txn *, const struct envelope *,
+	    const uint8_t *env, size_t len, const uint8_t *held,
+	    size_t held_len);
 
 /* Big-endian so that LMDB's byte order is numeric order. */
 static inline void

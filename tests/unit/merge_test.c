@@ -1928,9 +1928,11 @@ test_store_refusals(void)
 	CHECK(mt_chain_seal(&a, &kr->keys[0], c, hlc + 2, &e2) == 0);
 	mt_change_name(c, id, "three");
 	CHECK(mt_chain_seal(&a, &kr->keys[0], c, hlc + 3, &e3) == 0);
-	/* Another entry 1 by the same author: a fork. */
+	/* Another entry 1 by the same author that does not part from the
+	 * same predecessor: refused, and it proves no fork (a proper pair
+	 * freezes the author: tests/unit/fork_test.c). */
 	mt_change_name(c, id, "forked");
-	memset(junk, 0, sizeof(junk));
+	randombytes_buf(junk, sizeof(junk));
 	CHECK(mt_seal(a.pk, a.sk, 1, junk, hlc + 1, &kr->keys[0], c, &fork1,
 	    NULL) == 0);
 	/* A validly signed entry 2 that does not chain to entry 1. */
@@ -1954,8 +1956,9 @@ test_store_refusals(void)
 	CHECK(mt_apply1(f.st, kr, &e3) == STORE_EGAP);
 	CHECK(mt_snap(f.st, a.pk, &s1) == 0 && mt_snap_eq(&s0, &s1));
 
-	/* Entry 2 with a wrong prev_hash. */
-	CHECK(mt_apply1(f.st, kr, &wrongprev) == STORE_EBADENTRY);
+	/* Entry 2 with a wrong prev_hash, properly signed: its author holds
+	 * another entry 1, a fork; refused, and only that author stops. */
+	CHECK(mt_apply1(f.st, kr, &wrongprev) == STORE_EFORK);
 	CHECK(mt_snap(f.st, a.pk, &s1) == 0 && mt_snap_eq(&s0, &s1));
 
 	/* Entry 2 with a flipped signature byte, first, middle and last:
