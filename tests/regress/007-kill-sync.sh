@@ -13,7 +13,7 @@
 a=$TMP/a b=$TMP/b
 make_team "$a" "$b"
 ana=$("$SATCHEL" -d "$a" student add "Ana Lopez")
-count=${KILL_SYNC_ENTRIES:-20000}
+count=${KILL_SYNC_ENTRIES:-12000}
 rounds=${KILL_SYNC_ROUNDS:-4}
 tries=5
 "$TOOLS/fill" "$a" "$ana" "$count" >"$TMP/fill.out" 2>&1 ||

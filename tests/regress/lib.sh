@@ -67,17 +67,19 @@ bail() {		# description, [log file]
 	exit 1
 }
 
-# Polls a shell condition every 0.1 s until it holds or secs seconds have
-# passed. Bounds are generous (a busy 2-core box runs the sanitizer build
-# slowly); giving up says which condition it was.
+# Polls a shell condition until it holds or secs seconds have passed:
+# every 0.1 s at first, every 0.5 s after 5 s, so that a long wait does
+# not take the CPU from what it waits for. Bounds are generous (a busy
+# 2-core box runs the sanitizer build slowly); giving up says which
+# condition it was.
 wait_for() {		# condition, secs
-	local end=$((SECONDS + $2))
+	local start=$SECONDS end=$((SECONDS + $2))
 	until eval "$1"; do
 		if [ "$SECONDS" -ge "$end" ]; then
 			echo "# gave up after $2 s waiting for: $1"
 			return 1
 		fi
-		sleep 0.1
+		if [ $((SECONDS - start)) -lt 5 ]; then sleep 0.1; else sleep 0.5; fi
 	done
 }
 
@@ -131,7 +133,7 @@ stop() {		# dir
 	wait "$pid" 2>/dev/null
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
-		fail "daemon $name stopped with status $rc; its log:"
+		fail "daemon $name ended with status $rc, not 0; its log:"
 		show_log "$1.log"
 	fi
 	return 0
@@ -147,21 +149,25 @@ crash() {		# dir
 	return 0
 }
 
-# A team: the founder at $1, teachers at the rest; prints nothing.
+# A team: the founder at $1, teachers at the rest; prints nothing. A
+# step that fails ends the test, with what it said.
 make_team() {		# founder-dir, other-dirs...
-	local founder=$1 dir id tok
+	local founder=$1 dir id tok err=$TMP/make_team.err
 	shift
-	"$SATCHEL" -d "$founder" init --name "Teacher $(basename "$founder")" >/dev/null
+	"$SATCHEL" -d "$founder" init --name "Teacher $(basename "$founder")" \
+	    >/dev/null 2>"$err" || bail "make_team: init of $founder failed" "$err"
 	for dir in "$@"; do
-		id=$("$SATCHEL" -d "$dir" init --name "Teacher $(basename "$dir")")
-		tok=$("$SATCHEL" -d "$founder" member add "$id" --name "Teacher $(basename "$dir")" 2>/dev/null)
-		"$SATCHEL" -d "$dir" join "$tok" >/dev/null
+		id=$("$SATCHEL" -d "$dir" init --name "Teacher $(basename "$dir")" 2>"$err") &&
+		tok=$("$SATCHEL" -d "$founder" member add "$id" --name "Teacher $(basename "$dir")" 2>"$err") &&
+		"$SATCHEL" -d "$dir" join "$tok" >/dev/null 2>"$err" ||
+		    bail "make_team: $dir could not join" "$err"
 	done
 }
 
 add_box() {		# founder-dir, box-dir
-	local id tok
-	id=$("$SATCHEL" -d "$2" init --box)
-	tok=$("$SATCHEL" -d "$1" member add "$id" --name "Staff room" --box 2>/dev/null)
-	"$SATCHEL" -d "$2" join "$tok" >/dev/null
+	local id tok err=$TMP/add_box.err
+	id=$("$SATCHEL" -d "$2" init --box 2>"$err") &&
+	tok=$("$SATCHEL" -d "$1" member add "$id" --name "Staff room" --box 2>"$err") &&
+	"$SATCHEL" -d "$2" join "$tok" >/dev/null 2>"$err" ||
+	    bail "add_box: $2 could not join" "$err"
 }
