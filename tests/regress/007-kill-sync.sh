@@ -13,7 +13,7 @@
 a=$TMP/a b=$TMP/b
 make_team "$a" "$b"
 ana=$("$SATCHEL" -d "$a" student add "Ana Lopez")
-count=${KILL_SYNC_ENTRIES:-12000}
+count=${KILL_SYNC_ENTRIES:-15000}
 rounds=${KILL_SYNC_ROUNDS:-4}
 tries=5
 "$TOOLS/fill" "$a" "$ana" "$count" >"$TMP/fill.out" 2>&1 ||
@@ -34,7 +34,7 @@ for round in $(seq 1 "$rounds"); do
 		# on a retry), then the kill.
 		wait_for "[ \$(entries $b) -gt $last ]" 300 ||
 		    bail "round $round: the receiver took nothing in 300 s; its log:" "$b.log"
-		[ "$try" -eq 1 ] && sleep "0.$((RANDOM % 5))"
+		[ "$try" -eq 1 ] && sleep "0.$((RANDOM % 3))"
 		crash "$b"
 		now=$(entries "$b")
 		[ "$now" -lt "$total" ] && break
