@@ -10,7 +10,7 @@ sat init --name "Ms. Rivera" >/dev/null
 ana=$(sat student add "Ana Lopez" --class 3B)
 text=$(head -c 600 /dev/zero | tr '\0' 'n')
 committed=0
-rounds=${CRASH_ROUNDS:-15}
+rounds=${CRASH_ROUNDS:-10}
 : >"$TMP/ids"
 printed() { grep -cE '^[0-9a-f]{32}$' "$TMP/ids"; }
 

@@ -13,8 +13,8 @@
 a=$TMP/a b=$TMP/b
 make_team "$a" "$b"
 ana=$("$SATCHEL" -d "$a" student add "Ana Lopez")
-count=${KILL_SYNC_ENTRIES:-15000}
-rounds=${KILL_SYNC_ROUNDS:-4}
+count=${KILL_SYNC_ENTRIES:-12000}
+rounds=${KILL_SYNC_ROUNDS:-3}
 tries=5
 "$TOOLS/fill" "$a" "$ana" "$count" >"$TMP/fill.out" 2>&1 ||
     bail "the sender could not be filled with $count notes" "$TMP/fill.out"
