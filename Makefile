@@ -1,6 +1,6 @@
 # Satchel: a plain Makefile. `make` builds build/satchel; `make test` builds
-# with AddressSanitizer and UBSan and runs every test; `make bench` and
-# `make fuzz` run the long jobs. PREFIX and DESTDIR as usual.
+# with AddressSanitizer and UBSan and runs every test; `make bench`,
+# `make fuzz` and `make soak` run the long jobs. PREFIX and DESTDIR as usual.
 
 PREFIX	?= /usr/local
 BINDIR	 = $(PREFIX)/bin
@@ -85,6 +85,12 @@ test: build/test/satchel $(UNIT_BIN) $(REPLAY_BIN) $(TOOL_BIN)
 	SATCHEL=$(CURDIR)/build/test/satchel TOOLS=$(CURDIR)/build/test/tools \
 	    bash tests/run.sh
 
+# The long versions of the kill tests, then every regression script over
+# and over (tests/soak/run.sh says how to size it).
+soak: build/test/satchel $(TOOL_BIN)
+	SATCHEL=$(CURDIR)/build/test/satchel TOOLS=$(CURDIR)/build/test/tools \
+	    bash tests/soak/run.sh
+
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f _fuzz); \
 	  mkdir -p build/fuzz/corpus/$$n; \
@@ -109,5 +115,5 @@ install: build/satchel
 clean:
 	rm -rf build
 
-.PHONY: all test fuzz bench deps demo install clean
+.PHONY: all test soak fuzz bench deps demo install clean
 .SECONDARY:

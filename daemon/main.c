@@ -148,12 +148,13 @@ static const struct command commands[] = {
 	{ "import", cmd_import, "", 1, 1, "satchel import FILE",
 	  "Verify and apply a bundle. Importing it twice changes nothing.\n"
 	  "  example: satchel import /media/usb/satchel.bundle" },
-	{ "serve", cmd_serve, "listen=", 0, 0, "satchel serve [--listen "
-	  "HOST:PORT]",
+	{ "serve", cmd_serve, "listen=,port-file=", 0, 0, "satchel serve "
+	  "[--listen HOST:PORT] [--port-file FILE]",
 	  "The daemon: listens for peers (default 0.0.0.0:7420), keeps "
 	  "connections to the\npeers it knows, and pushes new entries as soon "
 	  "as they are written. Runs in the\nforeground, logs to stderr, stops "
-	  "cleanly on SIGTERM.\n"
+	  "cleanly on SIGTERM. Port 0 takes any free\nport; the log line "
+	  "\"serving on HOST:PORT\" and --port-file FILE tell which.\n"
 	  "  example: satchel serve --listen 0.0.0.0:7420" },
 	{ "sync", cmd_sync, "", 0, 1, "satchel sync [HOST:PORT]",
 	  "Sync once with one peer, or with every peer, then exit. Works with "

@@ -304,9 +304,10 @@ server_changed(struct server *srv)
 }
 
 /* "192.168.1.20:7420" or "[fe80::1]:7420": numeric, so that nothing
- * waits on a name lookup. */
+ * waits on a name lookup. Port 0 only where min_port allows it: a
+ * listener may ask the kernel for a free port, a peer has a real one. */
 static int
-parse_addr(const char *addr, struct sockaddr_storage *ss)
+parse_host_port(const char *addr, struct sockaddr_storage *ss, long min_port)
 {
 	char host[64], *end;
 	const char *colon = strrchr(addr, ':');
@@ -319,7 +320,8 @@ parse_addr(const char *addr, struct sockaddr_storage *ss)
 	memcpy(host, addr, hlen);
 	host[hlen] = '\0';
 	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || colon[1] == '\0' || port < 1 || port > 65535)
+	if (*end != '\0' || colon[1] == '\0' || port < min_port ||
+	    port > 65535)
 		return -1;
 	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
 		host[hlen - 1] = '\0';
@@ -327,6 +329,12 @@ parse_addr(const char *addr, struct sockaddr_storage *ss)
 		    (struct sockaddr_in6 *)ss);
 	}
 	return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss);
+}
+
+static int
+parse_addr(const char *addr, struct sockaddr_storage *ss)
+{
+	return parse_host_port(addr, ss, 1);
 }
 
 int
@@ -671,13 +679,46 @@ server_run(struct server *srv)
 	srv->x_sk = NULL;
 }
 
+/* The address the listener really got, as HOST:PORT: with port 0 the
+ * kernel picked the port, and this is how anyone learns it. */
 static int
-server_listen(struct server *srv, const char *addr)
+bound_addr(struct server *srv, char *out, size_t len, int *port)
 {
 	struct sockaddr_storage ss;
-	int rc;
+	char host[64];
+	int n = sizeof(ss);
 
-	if (parse_addr(addr, &ss) != 0)
+	if (uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&ss, &n) !=
+	    0)
+		return -1;
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		uv_ip6_name(s6, host, sizeof(host));
+		*port = ntohs(s6->sin6_port);
+		snprintf(out, len, "[%s]:%d", host, *port);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		uv_ip4_name(s4, host, sizeof(host));
+		*port = ntohs(s4->sin_port);
+		snprintf(out, len, "%s:%d", host, *port);
+	}
+	return 0;
+}
+
+/* Listens on addr (port 0: any free port); the address it got goes to
+ * bound, and its port to port_file (written whole, or not at all) if
+ * that is not NULL. */
+static int
+server_listen(struct server *srv, const char *addr, const char *port_file,
+    char *bound, size_t len)
+{
+	struct sockaddr_storage ss;
+	char line[16];
+	int rc, port;
+
+	if (parse_host_port(addr, &ss, 0) != 0)
 		return fail_usage("serve: --listen '%s' is not a numeric "
 		    "HOST:PORT", addr);
 	uv_tcp_init(srv->loop, &srv->listener);
@@ -688,6 +729,13 @@ server_listen(struct server *srv, const char *addr)
 	    on_connection)) != 0)
 		return fail("serve: cannot listen on %s: %s", addr,
 		    uv_strerror(rc));
+	if (bound_addr(srv, bound, len, &port) != 0)
+		return fail("serve: cannot tell which port %s got", addr);
+	snprintf(line, sizeof(line), "%d\n", port);
+	if (port_file != NULL &&
+	    write_file_atomic(port_file, line, strlen(line), 0644) != 0)
+		return fail("serve: cannot write the port to %s: %s",
+		    port_file, strerror(errno));
 	return 0;
 }
 
@@ -705,7 +753,7 @@ cmd_serve(struct device *d, struct args *a)
 {
 	const char *listen = args_get(a, "listen");
 	struct server srv;
-	char id[13], fp[20];
+	char id[13], fp[20], bound[80];
 	int rc;
 
 	if ((rc = require_team(d, "serve")) != 0)
@@ -714,7 +762,8 @@ cmd_serve(struct device *d, struct args *a)
 		listen = "0.0.0.0:7420";
 	if (server_init(&srv, d, 0) != 0)
 		return fail("serve: cannot derive the handshake key");
-	if ((rc = server_listen(&srv, listen)) != 0) {
+	if ((rc = server_listen(&srv, listen, args_get(a, "port-file"),
+	    bound, sizeof(bound))) != 0) {
 		server_stop(&srv);
 		server_run(&srv);
 		return rc;
@@ -722,7 +771,7 @@ cmd_serve(struct device *d, struct args *a)
 	load_peers(&srv);
 	short_id(id, d->id);
 	team_fingerprint(d, fp);
-	net_log("serving on %s as %s (%s) of team %s", listen, id, d->role, fp);
+	net_log("serving on %s as %s (%s) of team %s", bound, id, d->role, fp);
 	server_run(&srv);
 	targets_free(&srv);
 	net_log("stopped");

@@ -3,6 +3,11 @@
 # scripts that drive the real satchel binary. Each prints TAP lines
 # ("ok ..." / "not ok ..."); a binary that dies without saying counts as
 # a failure. The last line is "N passed, N failed".
+#
+#	bash tests/run.sh [SCRIPT...]
+#
+# With arguments, it runs only those regression scripts, in that order
+# (tests/soak/run.sh uses this).
 set -u
 cd "$(dirname "$0")/.."
 : "${SATCHEL:=$PWD/build/test/satchel}"
@@ -14,7 +19,7 @@ trap 'rm -rf "$log"' EXIT
 passed=0 failed=0
 
 run_one() {		# name, command...
-	local name=$1 out=$log/out rc
+	local name=$1 out=$log/out rc start=$SECONDS
 	shift
 	"$@" >"$out" 2>"$log/err"
 	rc=$?
@@ -29,11 +34,19 @@ run_one() {		# name, command...
 	elif [ "$nok" -ne 0 ]; then
 		tail -n 20 "$log/err" | sed "s|^|[$name] |"
 	fi
-	echo "$name: $ok passed, $nok failed"
+	echo "$name: $ok passed, $nok failed ($((SECONDS - start)) s)"
 	passed=$((passed + ok))
 	failed=$((failed + nok))
 }
 
+if [ $# -gt 0 ]; then
+	for s in "$@"; do
+		run_one "$(basename "$s" .sh)" bash "$s"
+	done
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+	exit
+fi
 for t in build/test/unit/*_test; do
 	[ -x "$t" ] && run_one "$(basename "$t")" "$t"
 done

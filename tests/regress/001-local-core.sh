@@ -8,15 +8,16 @@ check "secret keys are readable only by their owner" \
     [ "$(stat -c %a "$SATCHEL_HOME/identity.key")" = 600 ]
 before=$(sat digest)
 sat init --name "Again" >/dev/null 2>&1
+rc=$?
 check "init on an existing store refuses and changes nothing" \
-    [ $? -eq 2 ] && [ "$(sat id)" = "$id" ] && [ "$(sat digest)" = "$before" ]
+    [ "exit $rc, $(sat id), $(sat digest)" = "exit 2, $id, $before" ]
 
 ana=$(sat student add "Ana Lopez" --class 3B --strengths "retells well" --interests horses)
 ben=$(sat student add "Ben Okafor" --class 3B)
 cy=$(sat student add "Cy Park" --class 4A)
 check "student add prints a 32-hex id" [ "${#ana}" -eq 32 ]
 sat student edit "Ana Lopez" --needs "fluency with longer texts" >/dev/null
-check "student edit by name" sat show "Ana Lopez" | grep -q "fluency with longer texts"
+check "student edit by name" sh -c "$SATCHEL show 'Ana Lopez' | grep -q 'fluency with longer texts'"
 sat student edit "${ben:0:6}" --goals "finish a chapter book" >/dev/null
 check "student edit by id prefix" sh -c "$SATCHEL show '$ben' | grep -q 'finish a chapter book'"
 check "student list --class filters" sh -c \

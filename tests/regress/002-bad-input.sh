@@ -47,9 +47,9 @@ before=$(sat digest)
 "$SATCHEL" -d "$TMP/notastore" digest >"$TMP/out" 2>"$TMP/err"
 rc=$?
 check "a directory that is not a store: exit 2, one line" \
-    [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ]
+    [ "exit $rc, $(wc -l <"$TMP/err") lines" = "exit 2, 1 lines" ]
 "$SATCHEL" -d "$TMP/empty" digest >"$TMP/out" 2>"$TMP/err"
 rc=$?
 check "an empty directory: exit 2, one line, nothing created" \
-    [ "$rc" -eq 2 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && [ ! -e "$TMP/empty" ]
+    [ "exit $rc, $(wc -l <"$TMP/err") lines, $(ls -d "$TMP/empty" 2>/dev/null)" = "exit 2, 1 lines, " ]
 check "the real store is untouched" [ "$(sat digest)" = "$before" ]

@@ -52,6 +52,7 @@ check "every device lists the same conflicts" sh -c \
     "[ \"\$($A conflicts --json)\" = \"\$($C conflicts --json)\" ]"
 lost=$($A conflicts | grep 'satchel restore' | head -1 | sed 's/.*satchel restore //')
 lost_value=$($A conflicts | grep 'lost:' | head -1 | sed 's/.*lost: "\([^"]*\)".*/\1/')
+check "conflicts offers a lost value and its restore command" eval '[ -n "$lost" ] && [ -n "$lost_value" ]'
 $A restore $lost
 check "restore puts the lost value back" sh -c "$A show 'Ana Lopez' | grep -q '$lost_value'"
 check "and settles the conflict" sh -c "$A conflicts | grep -q 'no conflicts'"

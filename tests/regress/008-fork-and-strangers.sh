@@ -7,26 +7,28 @@
 a=$TMP/a b=$TMP/b x=$TMP/box
 make_team "$a" "$b"
 add_box "$a" "$x"
-px=$((PORT_BASE + 30))
-serve "$x" "$px"
-box=127.0.0.1:$px
+serve "$x"
+box=$(addr_of "$x")
 ana=$("$SATCHEL" -d "$a" student add "Ana Lopez")
-"$SATCHEL" -d "$a" sync "$box" 2>/dev/null
-"$SATCHEL" -d "$b" sync "$box" 2>/dev/null
+# Before the fork every sync must work, or the rest tests nothing.
+setup_sync() { "$SATCHEL" -d "$1" sync "$box" 2>>"$1.sync.log" ||
+    bail "$(basename "$1") could not sync with the box" "$1.sync.log"; }
+setup_sync "$a"
+setup_sync "$b"
 
 cp -a "$b" "$TMP/b.backup"
 "$SATCHEL" -d "$b" note add "$ana" --strengths "before the loss" --obstacle o --action a >/dev/null
-"$SATCHEL" -d "$b" sync "$box" 2>/dev/null
+setup_sync "$b"
 rm -rf "$b"
 mv "$TMP/b.backup" "$b"		# the laptop comes back from an old backup
 "$SATCHEL" -d "$b" note add "$ana" --strengths "after the restore" --obstacle o --action a >/dev/null
 "$SATCHEL" -d "$a" note add "$ana" --strengths "written by A" --obstacle o --action a >/dev/null
-"$SATCHEL" -d "$a" sync "$box" 2>/dev/null
+setup_sync "$a"
 
 "$SATCHEL" -d "$b" sync "$box" 2>"$TMP/b.err"
 check "the restored laptop's sync says it forked, and fails" sh -c \
     "[ $? -ne 0 ] && grep -q 'log has forked' '$TMP/b.err'"
-check "the box reports the fork too" wait_for "grep -q 'fork' '$x.log'" 20
+check "the box reports the fork too" wait_for "grep -q 'fork' '$x.log'" 60
 check "other devices' entries still arrive" sh -c \
     "$SATCHEL -d $b search 'written by A' | grep -q 'written by A'"
 check "the fork is frozen everywhere: neither branch shows" sh -c \

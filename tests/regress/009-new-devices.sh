@@ -10,9 +10,8 @@ cid=$("$SATCHEL" -d "$c" init --name "Ms. Osei")
 tok=$("$SATCHEL" -d "$b" member add "$cid" --name "Ms. Osei" 2>/dev/null)
 check "a teacher can invite a colleague" [ -n "$tok" ]
 "$SATCHEL" -d "$c" join "$tok" >/dev/null
-px=$((PORT_BASE + 40))
-serve "$x" "$px"
-box=127.0.0.1:$px
+serve "$x"
+box=$(addr_of "$x")
 
 # Neither the box nor B has synced with anyone yet.
 check "B syncs with a box that has never synced" \

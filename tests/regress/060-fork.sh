@@ -6,23 +6,10 @@
 # written after the fork back into the team under a new identity.
 . "$(dirname "$0")/lib.sh"
 
-# A port the kernel just gave out, on 127.0.0.1; serve_free retries if
-# another program takes it first.
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# A daemon on a port the kernel picks (lib.sh's serve); its address in
+# the named variable.
 serve_free() {		# dir, variable to hold HOST:PORT
-	local i p
-	for i in 1 2 3 4 5; do
-		p=$(free_port)
-		if serve "$1" "$p"; then
-			eval "$2=127.0.0.1:$p"
-			return 0
-		fi
-		stop "$1"
-	done
-	echo "# $1 did not come up:"; sed 's/^/#   /' "$1.log"
-	return 1
+	serve "$1" && eval "$2=$(addr_of "$1")"
 }
 note() {		# dir, student, text
 	"$SATCHEL" -d "$1" note add "$2" --strengths "$3" --obstacle o \

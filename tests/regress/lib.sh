@@ -3,14 +3,23 @@
 set -u
 : "${SATCHEL:?SATCHEL must name the satchel binary}"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/satchel-test.XXXXXX")
-PIDS=""
+PIDS=""			# every background process, killed at exit
+DAEMONS=""		# data directories of daemons still running
 cleanup() {
-	[ -n "${KEEP:-}" ] && { echo "# kept $TMP"; for p in $PIDS; do kill "$p" 2>/dev/null; done; return; }
+	local d p i
+	for d in $DAEMONS; do stop "$d"; done
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	wait_for "! any_alive $PIDS" 30 >/dev/null
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	rm -rf "$TMP"
+	if [ -n "${KEEP:-}" ]; then echo "# kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
+any_alive() {		# pid...
+	local p
+	for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done
+	return 1
+}
 export SATCHEL_HOME=$TMP/home
 unset SATCHEL_DIR
 _tap_n=0
@@ -43,48 +52,122 @@ expect_refusal() {	# description, args...
 	fi
 }
 
-# A free-looking loopback port range per run; tests only use 127.0.0.1.
-PORT_BASE=$((20000 + (RANDOM % 400) * 100))
+# Prints a file's last lines as TAP comments, so that run.sh shows them.
+show_log() {		# file, [lines]
+	[ -f "$1" ] || { echo "#   ($1 does not exist)"; return; }
+	tail -n "${2:-40}" "$1" | sed 's/^/#   /'
+}
 
-# Polls a shell condition every 0.1 s, up to tries times.
-wait_for() {		# condition, tries
-	local i
-	for i in $(seq 1 "$2"); do
-		eval "$1" && return 0
-		sleep 0.1
+# Fails the test here and now: a not-ok line, the log that says why, and
+# exit (the EXIT trap stops the daemons). For a step that everything
+# after it needs, so that nothing passes on top of it by accident.
+bail() {		# description, [log file]
+	fail "$1"
+	[ -n "${2:-}" ] && show_log "$2"
+	exit 1
+}
+
+# Polls a shell condition until it holds or secs seconds have passed:
+# every 0.1 s at first, every 0.5 s after 5 s, so that a long wait does
+# not take the CPU from what it waits for. Bounds are generous (a busy
+# 2-core box runs the sanitizer build slowly); giving up says which
+# condition it was.
+wait_for() {		# condition, secs
+	local start=$SECONDS end=$((SECONDS + $2))
+	until eval "$1"; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "# gave up after $2 s waiting for: $1"
+			return 1
+		fi
+		if [ $((SECONDS - start)) -lt 5 ]; then sleep 0.1; else sleep 0.5; fi
 	done
-	return 1
 }
 
-# Starts a daemon on 127.0.0.1:port, logging to DIR.log; waits until it
-# listens.
-serve() {		# dir, port
-	"$SATCHEL" -d "$1" serve --listen "127.0.0.1:$2" 2>>"$1.log" &
-	PIDS="$PIDS $!"
-	echo $! >"$1.pid"
-	wait_for "grep -q 'serving on' '$1.log'" 100
+# Starts a daemon on 127.0.0.1, on a port the kernel picks; logs to
+# DIR.log and returns once it listens, with its port in DIR.port (see
+# port_of and addr_of). A daemon that does not come up fails the test at
+# once, with its log.
+serve() {		# dir
+	local pid end=$((SECONDS + 120)) name=${1##*/}
+	rm -f "$1.port"
+	"$SATCHEL" -d "$1" serve --listen 127.0.0.1:0 --port-file "$1.port" \
+	    2>>"$1.log" &
+	pid=$!
+	PIDS="$PIDS $pid"
+	DAEMONS="$DAEMONS $1"
+	echo "$pid" >"$1.pid"
+	until [ -s "$1.port" ]; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			_forget "$1"
+			wait "$pid"
+			bail "daemon $name exited ($?) before it listened; its log:" "$1.log"
+		fi
+		[ "$SECONDS" -ge "$end" ] && _forget "$1" &&
+		    bail "daemon $name did not listen within 120 s; its log:" "$1.log"
+		sleep 0.05
+	done
 }
 
+port_of() { cat "$1.port"; }			# dir
+addr_of() { echo "127.0.0.1:$(cat "$1.port")"; }	# dir
+
+# The daemon is no longer expected to run.
+_forget() {		# dir
+	DAEMONS=$(echo "$DAEMONS" | tr ' ' '\n' | grep -vxF -- "$1" | tr '\n' ' ')
+	return 0
+}
+
+# Stops a daemon with SIGTERM. One that does not stop within 60 s, or
+# stops with an error (a sanitizer report, say), fails the test, with its
+# log.
 stop() {		# dir
-	kill "$(cat "$1.pid")" 2>/dev/null
-	wait "$(cat "$1.pid")" 2>/dev/null
+	local pid rc name=${1##*/}
+	pid=$(cat "$1.pid")
+	_forget "$1"
+	kill "$pid" 2>/dev/null
+	if ! wait_for "! kill -0 $pid 2>/dev/null" 60 >/dev/null; then
+		kill -9 "$pid" 2>/dev/null
+		fail "daemon $name did not stop within 60 s of SIGTERM; its log:"
+		show_log "$1.log"
+	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		fail "daemon $name ended with status $rc, not 0; its log:"
+		show_log "$1.log"
+	fi
+	return 0
 }
 
-# A team: the founder at $1, teachers at the rest; prints nothing.
+# kill -9 of a daemon, as a crash or a power cut would.
+crash() {		# dir
+	local pid
+	pid=$(cat "$1.pid")
+	_forget "$1"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# A team: the founder at $1, teachers at the rest; prints nothing. A
+# step that fails ends the test, with what it said.
 make_team() {		# founder-dir, other-dirs...
-	local founder=$1 dir id tok
+	local founder=$1 dir id tok err=$TMP/make_team.err
 	shift
-	"$SATCHEL" -d "$founder" init --name "Teacher $(basename "$founder")" >/dev/null
+	"$SATCHEL" -d "$founder" init --name "Teacher $(basename "$founder")" \
+	    >/dev/null 2>"$err" || bail "make_team: init of $founder failed" "$err"
 	for dir in "$@"; do
-		id=$("$SATCHEL" -d "$dir" init --name "Teacher $(basename "$dir")")
-		tok=$("$SATCHEL" -d "$founder" member add "$id" --name "Teacher $(basename "$dir")" 2>/dev/null)
-		"$SATCHEL" -d "$dir" join "$tok" >/dev/null
+		id=$("$SATCHEL" -d "$dir" init --name "Teacher $(basename "$dir")" 2>"$err") &&
+		tok=$("$SATCHEL" -d "$founder" member add "$id" --name "Teacher $(basename "$dir")" 2>"$err") &&
+		"$SATCHEL" -d "$dir" join "$tok" >/dev/null 2>"$err" ||
+		    bail "make_team: $dir could not join" "$err"
 	done
 }
 
 add_box() {		# founder-dir, box-dir
-	local id tok
-	id=$("$SATCHEL" -d "$2" init --box)
-	tok=$("$SATCHEL" -d "$1" member add "$id" --name "Staff room" --box 2>/dev/null)
-	"$SATCHEL" -d "$2" join "$tok" >/dev/null
+	local id tok err=$TMP/add_box.err
+	id=$("$SATCHEL" -d "$2" init --box 2>"$err") &&
+	tok=$("$SATCHEL" -d "$1" member add "$id" --name "Staff room" --box 2>"$err") &&
+	"$SATCHEL" -d "$2" join "$tok" >/dev/null 2>"$err" ||
+	    bail "add_box: $2 could not join" "$err"
 }
