@@ -377,7 +377,7 @@ replay_digest(struct device *d, struct store_txn *src, const char *tmpdir,
 	if (rc == 0)
 		rc = r.rc;
 	if (rc == 0)
-		rc = store_digest(r.t, digest);
+		rc = store_digest_scan(r.t, digest);
 	store_abort(r.t);
 out:
 	store_close(st);
@@ -419,6 +419,7 @@ int
 cmd_verify(struct device *d, struct args *a)
 {
 	uint8_t held[PROTO_HASHLEN], replayed[PROTO_HASHLEN];
+	uint8_t kept[PROTO_HASHLEN];
 	char tmpdir[4200];
 	char hex[2 * PROTO_HASHLEN + 1];
 	struct store_txn *t;
@@ -436,7 +437,8 @@ cmd_verify(struct device *d, struct args *a)
 	/* The replay goes beside the store: the same disk, whose room the
 	 * store already needs, and never a small /tmp. */
 	snprintf(tmpdir, sizeof(tmpdir), "%s/verify-XXXXXX", d->dir);
-	if ((rc = store_digest(t, held)) != 0) {
+	if ((rc = store_digest_scan(t, held)) != 0 ||
+	    (rc = store_digest(t, kept)) != 0) {
 		store_abort(t);
 		return fail("verify: cannot read the records: %s",
 		    device_strerror(rc));
@@ -446,6 +448,13 @@ cmd_verify(struct device *d, struct args *a)
 		return fail("verify: cannot make a scratch directory in %s: %s",
 		    d->dir, errno == ENOSPC ? "the disk is full" :
 		    strerror(errno));
+	}
+	/* The digest kept as records change must be the one they give. */
+	if (memcmp(held, kept, sizeof(held)) != 0) {
+		store_abort(t);
+		remove_tmp(tmpdir);
+		return fail("verify: the kept digest differs from the "
+		    "records' own");
 	}
 	rc = replay_digest(d, t, tmpdir, replayed);
 	store_abort(t);

@@ -96,7 +96,10 @@ struct page {
 	struct store_txn *t;
 	int		 count;
 	int		 rc;
+	uint64_t	 limit;		/* items a section shows; 0: all */
 };
+
+#define SHOW_LIMIT	50	/* notes and entries show gives by default */
 
 /* "    label:     text", continuation lines under the text; with no
  * label, the text alone, indented. */
@@ -200,10 +203,12 @@ page_item_cb(const uint8_t *key, size_t len, void *arg)
 		p->count++;
 	}
 	record_free(r);
-	return 0;
+	return p->limit != 0 && (uint64_t)p->count >= p->limit;
 }
 
-/* One part of the page; in JSON, one member of the page's object. */
+/* One part of the page; in JSON, one member of the page's object. A
+ * limited section stops after p->limit items: the index is in date order,
+ * so the newest page costs the same at any history size. */
 static int
 show_section(struct page *p, uint8_t type, const uint8_t *student,
     const char *heading, const char *key, int newest_first)
@@ -246,14 +251,82 @@ show_profile(const struct record *s)
 		}
 }
 
-/* One page per student, every part from an index: never a full scan. */
+/* 1,234,567: a count a reader takes in at a glance. */
+static void
+print_count(uint64_t n)
+{
+	if (n >= 1000) {
+		print_count(n / 1000);
+		printf(",%03u", (unsigned)(n % 1000));
+	} else
+		printf("%u", (unsigned)n);
+}
+
+/* What the page left out, with the command that shows it: the count is
+ * kept in the index, so saying it costs nothing. */
+static void
+show_older(struct page *p, const struct record *s, const char *arg)
+{
+	uint64_t total = 0, older;
+
+	if (p->limit == 0 || (uint64_t)p->count < p->limit ||
+	    store_student_count(p->t, s->id, &total) != 0 ||
+	    total <= (uint64_t)p->count)
+		return;
+	older = total - (uint64_t)p->count;
+	if (p->d->json) {
+		printf(",\n\"older\":%llu", (unsigned long long)older);
+		return;
+	}
+	printf("  \u2026 ");
+	print_count(older);
+	printf(" older note%s and entr%s: satchel show ", older == 1 ? "" : "s",
+	    older == 1 ? "y" : "ies");
+	if (strpbrk(arg, " '\"\\$`!*?;&|<>()\t") != NULL &&
+	    strchr(arg, '\'') == NULL)
+		printf("'%s'", arg);
+	else
+		printf("%s", arg);
+	printf(" --all\n");
+}
+
+static int
+show_limit(const struct args *a, uint64_t *limit)
+{
+	const char *v = args_get(a, "limit");
+	char *end;
+	long long n;
+
+	*limit = SHOW_LIMIT;
+	if (args_has(a, "all")) {
+		if (v != NULL)
+			return fail_usage("show: give --limit or --all, "
+			    "not both");
+		*limit = 0;
+		return 0;
+	}
+	if (v == NULL)
+		return 0;
+	n = strtoll(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || n < 1 || n > 1000000000)
+		return fail_usage("show: --limit takes a number from 1 up "
+		    "(or use --all), not '%s'", v);
+	*limit = (uint64_t)n;
+	return 0;
+}
+
+/* One page per student, every part from an index: never a full scan.
+ * Groups and goals are few; notes and entries come a page at a time. */
 int
 cmd_show(struct device *d, struct args *a)
 {
-	struct page p = { d, NULL, 0, 0 };
+	struct page p = { d, NULL, 0, 0, 0 };
 	struct record *s;
+	uint64_t limit;
 	int rc;
 
+	if ((rc = show_limit(a, &limit)) != 0)
+		return rc;
 	if ((rc = begin_read(d, &p.t)) != 0)
 		return rc;
 	if ((rc = resolve_record(p.t, a->pos[0], KIND_STUDENT, &s)) != 0) {
@@ -267,27 +340,18 @@ cmd_show(struct device *d, struct args *a)
 		show_profile(s);
 	if ((rc = show_section(&p, INDEX_MEMBER, s->id, "Groups", "groups",
 	    0)) == 0 && (rc = show_section(&p, INDEX_GOAL, s->id, "Goals",
-	    "goals", 0)) == 0)
-		rc = show_section(&p, INDEX_BY_STUDENT, s->id,
-		    "Notes and entries, newest first", "notes_and_entries", 1);
+	    "goals", 0)) == 0) {
+		p.limit = limit;
+		if ((rc = show_section(&p, INDEX_BY_STUDENT, s->id,
+		    "Notes and entries, newest first", "notes_and_entries",
+		    1)) == 0)
+			show_older(&p, s, a->pos[0]);
+	}
 	if (d->json)
 		fputs("}\n", stdout);
 	record_free(s);
 	store_abort(p.t);
 	return rc == 0 ? 0 : device_store_error(rc, "show");
-}
-
-/* hay contains the folded needle: any case, any accents, in any script
- * (see proto_text_fold). A value that is not text matches nothing. */
-static int
-contains_text(const char *hay, const char *needle)
-{
-	char *folded = proto_text_fold(hay, strlen(hay), PROTO_FOLD_ACCENTS,
-	    NULL);
-	int found = folded != NULL && strstr(folded, needle) != NULL;
-
-	free(folded);
-	return found;
 }
 
 /* At most max bytes of s, not splitting a character. */
@@ -303,81 +367,113 @@ cut_at_char(const char *s, size_t max)
 	return max;
 }
 
+#define SNIPPET_MAX	60	/* bytes of a field a result line shows */
+
+/* A field's text around where the query matched, on one line: from the
+ * start when the match is near it, else from the matching word on. */
+static void
+print_snippet(const char *value, size_t off)
+{
+	const char *s = off > SNIPPET_MAX / 2 ? value + off : value;
+	size_t n = cut_at_char(s, SNIPPET_MAX);
+
+	if (s != value)
+		fputs("\u2026", stdout);
+	for (size_t i = 0; i < n; i++)
+		putchar(s[i] == '\n' || s[i] == '\t' ? ' ' : s[i]);
+	if (s[n] != '\0')
+		fputs("\u2026", stdout);
+}
+
 struct search_walk {
-	const char	*text;
+	struct store_txn *t;
 	int		 json;
 	int		 count;
 };
 
+/* The student a note or entry is about, by name. */
+static void
+print_student_name(struct store_txn *t, const struct record *r)
+{
+	const char *hex = record_get(r, "student");
+	uint8_t id[PROTO_RECIDLEN];
+	struct record *s = NULL;
+	size_t len;
+
+	if (hex != NULL && strlen(hex) == 2 * PROTO_RECIDLEN &&
+	    sodium_hex2bin(id, sizeof(id), hex, strlen(hex), NULL, &len,
+	    NULL) == 0 && store_record_get(t, KIND_STUDENT, id, &s) == 0)
+		printf("%s", get_or(s, "name", "?"));
+	else
+		printf("?");
+	record_free(s);
+}
+
 static int
-search_cb(const struct record *r, void *arg)
+search_cb(const struct store_hit *h, void *arg)
 {
 	struct search_walk *w = arg;
+	const struct record *r = h->r;
 	char hex[2 * PROTO_RECIDLEN + 1];
 
-	if (record_deleted(r))
+	if (w->json) {
+		printf("%s", w->count++ ? ",\n" : "");
+		json_record(r);
 		return 0;
-	for (size_t i = 0; i < r->nregs; i++) {
-		const struct rec_register *reg = &r->regs[i];
-
-		if (reg->nheads == 0 || strcmp(reg->name, "student") == 0 ||
-		    !contains_text(reg->heads[0].value, w->text))
-			continue;
-		if (w->json) {
-			printf("%s", w->count ? ",\n" : "");
-			json_record(r);
-		} else {
-			hex_id(hex, r->id);
-			printf("%s  %-5s  %s  %s: %.*s\n", hex,
-			    r->kind == KIND_NOTE ? "note" : "entry",
-			    get_or(r, "date", ""), reg->name,
-			    (int)cut_at_char(reg->heads[0].value, 60),
-			    reg->heads[0].value);
-		}
-		w->count++;
-		break;
 	}
+	hex_id(hex, r->id);
+	if (r->kind == KIND_STUDENT)
+		printf("%s  student  %s", hex, get_or(r, "name", ""));
+	else {
+		printf("%s  %-5s  %s  ", hex, r->kind == KIND_NOTE ? "note" :
+		    "entry", get_or(r, "date", ""));
+		print_student_name(w->t, r);
+	}
+	printf("  %s: ", h->field);
+	print_snippet(h->value, h->off);
+	putchar('\n');
+	w->count++;
 	return 0;
 }
 
-static int
-search_all(struct device *d, struct search_walk *w)
-{
-	struct store_txn *t;
-	int rc;
-
-	if ((rc = begin_read(d, &t)) != 0)
-		return rc;
-	if (w->json)
-		fputs("[", stdout);
-	if ((rc = store_records_each(t, KIND_NOTE, search_cb, w)) == 0)
-		rc = store_records_each(t, KIND_ENTRY, search_cb, w);
-	if (w->json)
-		fputs("]\n", stdout);
-	store_abort(t);
-	return rc == 0 ? 0 : device_store_error(rc, "search");
-}
-
-/* The text is folded once here and each value as it is read. */
+/* Every word of the text must start a word of the record (see
+ * store_search): read from the word index, never a scan. */
 int
 cmd_search(struct device *d, struct args *a)
 {
 	struct search_walk w = { NULL, d->json, 0 };
-	char *folded;
+	char query[4096];
+	size_t len = 0;
 	int rc;
 
-	if (*a->pos[0] == '\0')
+	for (int i = 0; i < a->npos; i++) {
+		size_t n = strlen(a->pos[i]);
+
+		if (len + n + 1 >= sizeof(query))
+			return fail_usage("search: too much text to look for");
+		memcpy(query + len, a->pos[i], n);
+		len += n;
+		query[len++] = ' ';
+	}
+	query[len > 0 ? len - 1 : 0] = '\0';
+	if (query[0] == '\0')
 		return fail_usage("search: give some text to look for");
-	if ((folded = proto_text_fold(a->pos[0], strlen(a->pos[0]),
-	    PROTO_FOLD_ACCENTS, NULL)) == NULL)
-		return fail("search: out of memory");
-	w.text = folded;
-	rc = search_all(d, &w);
-	free(folded);
-	if (rc != 0)
+	if ((rc = begin_read(d, &w.t)) != 0)
 		return rc;
+	if (w.json)
+		fputs("[", stdout);
+	rc = store_search(w.t, query, search_cb, &w);
+	if (w.json && rc != STORE_EINVALID)
+		fputs("]\n", stdout);
+	store_abort(w.t);
+	if (rc == STORE_EINVALID)
+		return fail_usage("search: give up to 31 words of letters or "
+		    "digits to look for, not '%s'", query);
+	if (rc != 0)
+		return device_store_error(rc, "search");
 	if (w.count == 0 && !w.json)
-		fprintf(stderr, "no notes or entries contain '%s'\n", a->pos[0]);
+		fprintf(stderr, "no notes, entries or students match '%s'\n",
+		    query);
 	return w.count > 0 ? 0 : EXIT_FAIL;	/* like grep: 1 for none */
 }
 

@@ -4,6 +4,8 @@
  *	DIR/identity.key  ed25519 secret key (64 bytes, mode 0600)
  *	DIR/team.key	  a teacher's team secret (32 bytes, mode 0600)
  *	DIR/network.key	  a box's network key (32 bytes, mode 0600)
+ *	DIR/store.key	  the store key (32 random bytes, mode 0600): keys
+ *			  the word index; this device's own, never sent
  *	DIR/data.mdb	  the LMDB store
  *
  * The content key that seals notes and the network key that gates the
@@ -26,6 +28,8 @@
 #define KDF_CONTEXT	"satchel1"
 #define KDF_CONTENT	1
 #define KDF_NETWORK	2
+
+_Static_assert(STORE_KEYLEN <= PROTO_KEYLEN, "init_keys reuses a buffer");
 
 const char *
 device_dir(const char *flag_dir, char *buf, size_t len)
@@ -184,6 +188,10 @@ init_keys(const char *dir, uint8_t *pk, int box)
 	if (!box && (path_in(path, sizeof(path), dir, "team.key") != 0 ||
 	    write_file_atomic(path, team, PROTO_KEYLEN, 0600) != 0))
 		goto out;
+	randombytes_buf(team, STORE_KEYLEN);	/* a new secret: the store key */
+	if (path_in(path, sizeof(path), dir, "store.key") != 0 ||
+	    write_file_atomic(path, team, STORE_KEYLEN, 0600) != 0)
+		goto out;
 	rc = 0;
 out:
 	sodium_free(sk);
@@ -223,6 +231,35 @@ device_init(const char *dir, const char *name, int box)
 	sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
 	printf("%s\n", hex);
 	return 0;
+}
+
+/* The store key lives in DIR/store.key until issue 12 moves it off the
+ * disk; only this function knows where it comes from (see store.h). A
+ * data directory from before it gets one on its first open; two programs
+ * racing to make it cost a rebuild, never a wrong search: the store
+ * notices the key it was indexed under changed. */
+static int
+load_store_key(struct device *d)
+{
+	uint8_t *key = sodium_malloc(STORE_KEYLEN);
+	char path[4200];
+	int rc = -1;
+
+	if (key == NULL ||
+	    path_in(path, sizeof(path), d->dir, "store.key") != 0)
+		goto out;
+	if (access(path, F_OK) != 0) {
+		randombytes_buf(key, STORE_KEYLEN);
+		if (write_file_atomic(path, key, STORE_KEYLEN, 0600) != 0)
+			goto out;
+	}
+	if (read_file_secret(path, key, STORE_KEYLEN) != 0 ||
+	    store_set_key(d->st, key) != 0)
+		goto out;
+	rc = 0;
+out:
+	sodium_free(key);
+	return rc;
 }
 
 /* Loads team.key (a teacher) or network.key (a box that has joined). */
@@ -385,6 +422,11 @@ device_open(struct device *d, const char *dir)
 		device_close(d);
 		return fail("%s: the team key is missing, damaged or readable "
 		    "by others", dir);
+	}
+	if (load_store_key(d) != 0) {
+		device_close(d);
+		return fail("%s/store.key cannot be made or read, or is "
+		    "readable by others", dir);
 	}
 	if ((rc = rebuild_derived(d)) != 0) {
 		device_close(d);

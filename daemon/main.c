@@ -88,9 +88,11 @@ static const struct command commands[] = {
 	{ "goal check", cmd_goal_check, "", 2, 2, "satchel goal check GOAL N",
 	  "Mark checkpoint N of a goal done.\n"
 	  "  example: satchel goal check 7c1e 1" },
-	{ "show", cmd_show, "json", 1, 1, "satchel show STUDENT [--json]",
+	{ "show", cmd_show, "json,limit=,all", 1, 1,
+	  "satchel show STUDENT [--limit N | --all] [--json]",
 	  "One page for a student: profile, groups, goals, then notes and "
-	  "entries, newest first.\n  example: satchel show \"Ana Lopez\"" },
+	  "entries, newest first: the\n  newest 50 unless --limit N or "
+	  "--all says otherwise.\n  example: satchel show \"Ana Lopez\"" },
 	{ "delete", cmd_delete, "", 1, 1, "satchel delete ID",
 	  "Delete a record. It stays in the log and can be brought back.\n"
 	  "  example: satchel delete 3f2a" },
@@ -107,11 +109,12 @@ static const struct command commands[] = {
 	  "Put back a value that lost a conflict (as 'satchel conflicts' "
 	  "shows); this settles the conflict.\n"
 	  "  example: satchel restore 3f2a needs 5be1c9a0d2e4:7" },
-	{ "search", cmd_search, "json", 1, 1, "satchel search TEXT [--json]",
-	  "Notes and entries containing TEXT (any case; accents on\n"
-	  "Latin, Greek and Cyrillic letters ignored). Exits 1 if none "
-	  "does, like grep.\n"
-	  "  example: satchel search fluency" },
+	{ "search", cmd_search, "json", 1, 31, "satchel search WORD... [--json]",
+	  "Notes, entries and students holding every WORD as a word or the "
+	  "start of one,\n  in any order (any case; accents on Latin, Greek "
+	  "and Cyrillic letters ignored).\n  Exits 1 if none does, like "
+	  "grep.\n"
+	  "  example: satchel search fluen read" },
 	{ "dump", cmd_dump, "", 0, 0, "satchel dump",
 	  "Every readable record as JSON, in a stable order.\n"
 	  "  example: satchel dump > backup.json" },

@@ -287,6 +287,18 @@ char	*proto_text_fold(const char *s, size_t len, unsigned flags,
  * equivalent, like a composed and a decomposed "José"), else 0. */
 int	proto_text_same(const char *a, size_t alen, const char *b,
 	    size_t blen);
+/* The words search finds text by: maximal runs of letters, marks and
+ * digits (Unicode categories L, M and N, and the joiners ZWJ and ZWNJ
+ * that Persian and Indic words hold); anything else separates. Calls fn
+ * with each word folded (proto_text_fold with PROTO_FOLD_ACCENTS; borrowed
+ * for the call, NUL-terminated) and where the word lies in s; stops early
+ * when fn returns nonzero. Scripts written without spaces give one word
+ * per run. 0, or -1 if s is not UTF-8 or memory ran out. */
+int	proto_text_words(const char *s, size_t len,
+	    int (*fn)(const char *word, size_t wlen, size_t off, size_t olen,
+	    void *), void *arg) PROTO_WUR;
+/* The bytes the first n code points of UTF-8 s[0..len) take. */
+size_t	proto_text_prefix(const char *s, size_t len, size_t n);
 /* The change decoder's check: 1 if s is long text, else 0. */
 int	proto_text_ok(const char *, size_t);
 

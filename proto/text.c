@@ -283,3 +283,79 @@ proto_text_ok(const char *s, size_t len)
 {
 	return proto_text_check(s, len, PROTO_TEXT_LONG) == 0;
 }
+
+static int
+word_char(int32_t c)
+{
+	if (c < 0x80)
+		return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z');
+	if (c == 0x200c || c == 0x200d)
+		return 1;	/* ZWNJ, ZWJ: inside Persian and Indic words */
+	switch (utf8proc_category(c)) {
+	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL:
+	case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
+	case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
+	case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+	case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL:
+	case UTF8PROC_CATEGORY_NO:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Folds one word and hands it on; the folded copy lives for the call. */
+static int
+word_emit(const char *s, size_t start, size_t end,
+    int (*fn)(const char *, size_t, size_t, size_t, void *), void *arg,
+    int *stop)
+{
+	size_t flen;
+	char *f = proto_text_fold(s + start, end - start, PROTO_FOLD_ACCENTS,
+	    &flen);
+
+	if (f == NULL)
+		return -1;
+	*stop = fn(f, flen, start, end - start, arg);
+	free(f);
+	return 0;
+}
+
+int
+proto_text_words(const char *s, size_t len,
+    int (*fn)(const char *, size_t, size_t, size_t, void *), void *arg)
+{
+	size_t i = 0, start = 0, n;
+	int in = 0, stop = 0, why = 0;
+	int32_t c;
+
+	while (i < len && !stop) {
+		if ((n = utf8_next((const unsigned char *)s + i, len - i, &c,
+		    &why)) == 0)
+			return -1;
+		if (word_char(c) && !in) {
+			in = 1;
+			start = i;
+		} else if (!word_char(c) && in) {
+			in = 0;
+			if (word_emit(s, start, i, fn, arg, &stop) != 0)
+				return -1;
+		}
+		i += n;
+	}
+	if (in && !stop && word_emit(s, start, len, fn, arg, &stop) != 0)
+		return -1;
+	return 0;
+}
+
+size_t
+proto_text_prefix(const char *s, size_t len, size_t n)
+{
+	size_t i = 0;
+
+	for (; i < len && n > 0; n--)
+		for (i++; i < len && ((unsigned char)s[i] & 0xc0) == 0x80; i++)
+			;
+	return i;
+}

@@ -232,6 +232,8 @@ store_needs_rebuild(struct store *st)
 	if ((rc = store_begin(st, STORE_RDONLY, &t)) != 0)
 		return rc;
 	rc = meta_u64_get(t, "derived_version", &v);
+	if (rc == 0 && v == STORE_DERIVED_VERSION && store_key_stale(t))
+		v = 0;	/* the word index was built under another key */
 	store_abort(t);
 	if (rc != 0)
 		return rc;

@@ -122,6 +122,11 @@ store_rebuild_txn(struct store_txn *t, const struct store_keyring *kr)
 	for (size_t i = 0; i < sizeof(derived) / sizeof(derived[0]); i++)
 		if ((rc = store_drop(t, derived[i])) != 0)
 			return rc;
+	/* The digest and the key the word index is built under go with
+	 * them: the applies below make both again. */
+	if ((rc = store_digest_reset(t)) != 0 ||
+	    (rc = store_meta_del(t, "store_key_check")) != 0)
+		return rc;
 	if ((rc = store_scan(t, TABLE_LOG, NULL, 0, 0, rebuild_cb, &w)) != 0)
 		return rc;
 	return w.rc;

@@ -74,6 +74,8 @@ index_by_student(const struct record *r, struct index_keys *ik)
 	uint8_t key[INDEX_KEY_MAX], *p = key;
 	const char *date = record_get(r, "date");
 
+	if (record_deleted(r))
+		return 0;	/* show pages and counts only what it shows */
 	*p++ = INDEX_BY_STUDENT;
 	if (student_bytes(record_get(r, "student"), p) != 0)
 		return 0;
@@ -186,6 +188,47 @@ keys_has(const struct index_keys *ik, const uint8_t *key, size_t len)
 	return 0;
 }
 
+/* Keeps 'C' student: the number of 'S' keys under the student, so that
+ * show can say how many older notes it left out without counting them. */
+static int
+count_adjust(struct store_txn *t, const uint8_t *skey, int delta)
+{
+	uint8_t key[1 + PROTO_RECIDLEN], val[8];
+	const void *v;
+	size_t len;
+	uint64_t n = 0;
+	int rc;
+
+	key[0] = INDEX_COUNT;
+	memcpy(key + 1, skey + 1, PROTO_RECIDLEN);
+	rc = store_get(t, TABLE_INDEX, key, sizeof(key), &v, &len);
+	if (rc == 0 && len == sizeof(val))
+		n = be64_get(v);
+	else if (rc != 0 && rc != STORE_ENOTFOUND)
+		return rc;
+	n = delta < 0 && n == 0 ? 0 : n + (uint64_t)(int64_t)delta;
+	be64_put(val, n);
+	return store_put(t, TABLE_INDEX, key, sizeof(key), val, sizeof(val));
+}
+
+int
+store_student_count(struct store_txn *t,
+    const uint8_t student[PROTO_RECIDLEN], uint64_t *n)
+{
+	uint8_t key[1 + PROTO_RECIDLEN];
+	const void *v;
+	size_t len;
+	int rc;
+
+	*n = 0;
+	key[0] = INDEX_COUNT;
+	memcpy(key + 1, student, PROTO_RECIDLEN);
+	rc = store_get(t, TABLE_INDEX, key, sizeof(key), &v, &len);
+	if (rc == 0 && len == 8)
+		*n = be64_get(v);
+	return rc == STORE_ENOTFOUND ? STORE_OK : rc;
+}
+
 static int
 index_update(struct store_txn *t, const struct record *before,
     const struct record *after)
@@ -198,13 +241,18 @@ index_update(struct store_txn *t, const struct record *before,
 		goto out;
 	rc = STORE_OK;
 	for (size_t i = 0; i < old.n && rc == 0; i++)
-		if (!keys_has(&new, old.keys[i], old.lens[i]))
-			rc = store_del(t, TABLE_INDEX, old.keys[i],
-			    old.lens[i]);
+		if (!keys_has(&new, old.keys[i], old.lens[i]) &&
+		    (rc = store_del(t, TABLE_INDEX, old.keys[i],
+		    old.lens[i])) == 0 && old.keys[i][0] == INDEX_BY_STUDENT)
+			rc = count_adjust(t, old.keys[i], -1);
 	for (size_t i = 0; i < new.n && rc == 0; i++)
-		if (!keys_has(&old, new.keys[i], new.lens[i]))
-			rc = store_put(t, TABLE_INDEX, new.keys[i],
-			    new.lens[i], "", 0);
+		if (!keys_has(&old, new.keys[i], new.lens[i]) &&
+		    (rc = store_put(t, TABLE_INDEX, new.keys[i],
+		    new.lens[i], "", 0)) == 0 &&
+		    new.keys[i][0] == INDEX_BY_STUDENT)
+			rc = count_adjust(t, new.keys[i], 1);
+	if (rc == 0)
+		rc = store_words_update(t, before, after);
 out:
 	keys_free(&old);
 	keys_free(&new);
@@ -220,8 +268,11 @@ record_save(struct store_txn *t, const struct record *r)
 
 	msgpack_sbuffer_init(&sb);
 	rec_key(key, r->kind, r->id);
-	rc = record_encode(r, &sb) != 0 ? STORE_EFULL :
-	    store_put(t, TABLE_RECORDS, key, sizeof(key), sb.data, sb.size);
+	if ((rc = record_encode(r, &sb) != 0 ? STORE_EFULL :
+	    store_digest_update(t, key, sizeof(key), (uint8_t *)sb.data,
+	    sb.size)) == 0)
+		rc = store_put(t, TABLE_RECORDS, key, sizeof(key), sb.data,
+		    sb.size);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
 }
@@ -485,34 +536,3 @@ store_history_each(struct store_txn *t, const uint8_t id[PROTO_RECIDLEN],
 
 	return rc != 0 ? rc : w.rc;
 }
-
-static int
-digest_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
-    void *arg)
-{
-	crypto_generichash_state *st = arg;
-	uint8_t len[8];
-
-	be64_put(len, klen);
-	crypto_generichash_update(st, len, sizeof(len));
-	crypto_generichash_update(st, k, klen);
-	be64_put(len, vlen);
-	crypto_generichash_update(st, len, sizeof(len));
-	crypto_generichash_update(st, v, vlen);
-	return 0;
-}
-
-int
-store_digest(struct store_txn *t, uint8_t out[PROTO_HASHLEN])
-{
-	crypto_generichash_state st;
-	int rc;
-
-	crypto_generichash_init(&st, NULL, 0, PROTO_HASHLEN);
-	if ((rc = store_scan(t, TABLE_RECORDS, NULL, 0, 0, digest_cb,
-	    &st)) != 0)
-		return rc;
-	crypto_generichash_final(&st, out, PROTO_HASHLEN);
-	return STORE_OK;
-}
-

@@ -225,6 +225,7 @@ store_close(struct store *st)
 		return;
 	if (st->env != NULL)
 		mdb_env_close(st->env);
+	sodium_free(st->key);
 	free(st);
 }
 

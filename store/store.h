@@ -195,7 +195,7 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
  * history a log gives change (record encoding, apply rules, index rules). */
 #define STORE_VERSION		2
 #define STORE_RELEASE		"0.2.0"
-#define STORE_DERIVED_VERSION	2
+#define STORE_DERIVED_VERSION	3
 struct store_format {
 	uint64_t	version;	/* the store's, when it was opened */
 	uint64_t	migrated_from;	/* version before this open's steps */
@@ -216,6 +216,22 @@ int		 store_needs_rebuild(struct store *) STORE_WUR;
 int		 store_rebuild(struct store *, const struct store_keyring *)
 		    STORE_WUR;
 void		 store_close(struct store *);
+
+/* The store key: 32 secret bytes of this device alone, never sent, that
+ * key what the store derives for itself (today the word index, whose
+ * keys are BLAKE2b hashes under it; whatever seals records later). The
+ * store never reads it from anywhere: the caller hands it over after
+ * opening, before any write, and the store keeps a copy in
+ * sodium_malloc'd memory until store_close. Where it comes from is the
+ * caller's affair: today daemon/device.c keeps it in DIR/store.key (mode
+ * 0600), made at init or on the first open that finds none; moving it
+ * off the disk (issue 12: a passphrase, the OS keychain) changes only
+ * that caller. A store opened without a key keeps no word index (tests,
+ * tools), and a store whose index was built under another key asks for a
+ * rebuild (store_needs_rebuild). */
+#define STORE_KEYLEN	32
+int		 store_set_key(struct store *, const uint8_t key[STORE_KEYLEN])
+		    STORE_WUR;
 int		 store_begin(struct store *, unsigned flags,
 		    struct store_txn **) STORE_WUR;
 int		 store_commit(struct store_txn *) STORE_WUR;
@@ -271,7 +287,10 @@ int		 store_records_each(struct store_txn *, uint8_t kind,
 		    STORE_WUR;
 
 /* Index keys: a type byte, then the parts below. */
-#define INDEX_BY_STUDENT	'S'	/* student, date[10], kind, id */
+#define INDEX_BY_STUDENT	'S'	/* student, date[10], kind, id: live only */
+#define INDEX_COUNT		'C'	/* student -> be64: its 'S' keys */
+#define INDEX_WORD		'W'	/* see search.c */
+#define INDEX_VOCAB		'V'	/* see search.c */
 #define INDEX_GOAL		'G'	/* student, id */
 #define INDEX_MEMBER		'M'	/* student, group id */
 #define INDEX_NAME		'N'	/* folded name[<=200], 0, id */
@@ -293,9 +312,36 @@ int		 store_history_each(struct store_txn *,
 		    const uint8_t id[PROTO_RECIDLEN],
 		    int (*fn)(const uint8_t *env, size_t len, void *),
 		    void *arg) STORE_WUR;
-/* A hash of every record's canonical state, in key order. */
+/* The number of notes and entries (not deleted) of a student. */
+int		 store_student_count(struct store_txn *,
+		    const uint8_t student[PROTO_RECIDLEN], uint64_t *n)
+		    STORE_WUR;
+
+/* search.c: a match of store_search. All borrowed for the call. */
+struct store_hit {
+	const struct record *r;
+	const char	*field;		/* the field holding most query words */
+	const char	*value;		/* its value */
+	size_t		 off;		/* where in value the first one starts */
+};
+/* Calls fn (which returns nonzero to stop) with each note, entry and
+ * student, not deleted, whose searched text (every field but references,
+ * and the tags) holds each word of query (proto_text_words: case and
+ * Latin, Greek and Cyrillic accents ignored) as a word or the start of
+ * one, in any order; in (kind, id) order. The work grows with the records
+ * the query's longest word finds, never with the store. STORE_EINVALID if
+ * query has no words or more than 31; STORE_ENOTFOUND without a key. */
+int		 store_search(struct store_txn *, const char *query,
+		    int (*fn)(const struct store_hit *, void *), void *arg)
+		    STORE_WUR;
+/* A digest of every record's canonical state, kept as records change:
+ * equal on two stores exactly when their records are (see search.c for
+ * how and how far). store_digest reads it; store_digest_scan computes it
+ * again from every record, for verify. */
 int		 store_digest(struct store_txn *, uint8_t out[PROTO_HASHLEN])
 		    STORE_WUR;
+int		 store_digest_scan(struct store_txn *,
+		    uint8_t out[PROTO_HASHLEN]) STORE_WUR;
 /* Entries held but not applied: valid chain and signature, but a change
  * the schema refuses (applied everywhere as the same no-op) or of a newer
  * format (applied once this device understands it). */

@@ -12,6 +12,7 @@ enum {
 struct store {
 	MDB_env	*env;
 	MDB_dbi	 dbi[TABLE_COUNT];
+	uint8_t	*key;		/* STORE_KEYLEN, sodium_malloc'd, or NULL */
 };
 
 struct store_txn {
@@ -35,6 +36,15 @@ int	store_drop(struct store_txn *, int table);
 int	store_table_create(struct store_txn *, int table);
 int	store_scan(struct store_txn *, int table, const uint8_t *prefix,
 	    size_t plen, int reverse, store_scan_fn fn, void *arg);
+
+/* search.c: the word index and the digest, kept as records are saved. */
+int	store_words_update(struct store_txn *, const struct record *before,
+	    const struct record *after);
+int	store_digest_update(struct store_txn *, const uint8_t *k, size_t klen,
+	    const uint8_t *v, size_t vlen);
+int	store_digest_reset(struct store_txn *);
+/* 1 if the word index was built under another key than the store's. */
+int	store_key_stale(struct store_txn *);
 
 /* log.c */
 int	store_apply_held(struct store_txn *, const struct store_keyring *,

@@ -5,7 +5,8 @@
  * one-line text must also be a long text, and what is accepted must
  * normalise and fold to text that is accepted again, NFC being a fixed
  * point and canonically the same as what it came from, and both equal
- * to what utf8proc_map gives.
+ * to what utf8proc_map gives. proto_text_words splits any UTF-8 into
+ * words that lie in order inside it, and refuses what is not UTF-8.
  *
  * Building with -DSATCHEL_FUZZ_SEEDS instead gives a program that writes
  * the seed files into the directory named by its argument, e.g.
@@ -93,6 +94,33 @@ check_maps(const char *s, size_t len, int cls)
 	free(nfc);
 }
 
+struct words_walk {
+	size_t	len, end;
+};
+
+static int
+words_cb(const char *w, size_t wlen, size_t off, size_t olen, void *arg)
+{
+	struct words_walk *ww = arg;
+
+	if (off < ww->end || olen == 0 || off + olen > ww->len ||
+	    strlen(w) != wlen ||
+	    proto_text_prefix(w, wlen, 12) > wlen)
+		abort();
+	ww->end = off + olen + 1;	/* words never touch */
+	return 0;
+}
+
+static void
+check_words(const char *s, size_t len)
+{
+	struct words_walk ww = { len, 0 };
+
+	if ((proto_text_words(s, len, words_cb, &ww) == 0) !=
+	    is_utf8((const uint8_t *)s, len))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -117,6 +145,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (lng == 0)
 		check_maps(s, size, line == 0 ? PROTO_TEXT_LINE :
 		    PROTO_TEXT_LONG);
+	check_words(s, size);
 	return 0;
 }
 
