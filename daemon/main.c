@@ -133,12 +133,14 @@ static const struct command commands[] = {
 	  "  example: satchel member list" },
 	{ "join", cmd_join, "", 1, ARGS_MAX, "satchel join TOKEN",
 	  "Join the team with the invite 'satchel member add' printed for this "
-	  "device; spaces and\nline breaks in it are ignored. Shows the team's "
-	  "fingerprint: compare it with the\none 'satchel status' shows on the "
+	  "device;\nspaces and line breaks in it are ignored. Shows the team's "
+	  "fingerprint:\ncompare it with the one 'satchel status' shows on the "
 	  "inviting device.\n"
 	  "  example: satchel join 'satchel-invite:mQHE...'" },
 	{ "peer add", cmd_peer_add, "", 1, 2, "satchel peer add HOST:PORT "
-	  "[DEVICE_ID]", "Sync with the device at HOST:PORT.\n"
+	  "[DEVICE_ID]", "Sync with the device at HOST:PORT; with DEVICE_ID "
+	  "(as 'satchel id' prints it,\nor its old 64-hex form), only with "
+	  "that device there.\n"
 	  "  example: satchel peer add 192.168.1.20:7420" },
 	{ "peer list", cmd_peer_list, "json", 0, 0, "satchel peer list [--json]",
 	  "The peers this device syncs with.\n  example: satchel peer list" },
@@ -148,7 +150,8 @@ static const struct command commands[] = {
 	{ "export", cmd_export, "for=", 1, 1,
 	  "satchel export FILE [--for DEVICE_ID]",
 	  "Write a bundle for a USB stick: every entry, or only what DEVICE_ID "
-	  "lacks as far as\nthis device knows.\n"
+	  "lacks as far as\nthis device knows (DEVICE_ID as 'satchel id' "
+	  "prints it, or its old 64-hex form).\n"
 	  "  example: satchel export /media/usb/satchel.bundle" },
 	{ "import", cmd_import, "", 1, 1, "satchel import FILE",
 	  "Verify and apply a bundle. Importing it twice changes nothing.\n"
