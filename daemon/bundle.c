@@ -2,8 +2,17 @@
  * export and import: entries carried by a file, for schools where the
  * network between buildings is a USB stick. A bundle is checked whole
  * (its MAC, under a key only team members hold) before any entry is
- * looked at, then applied in one transaction with every chain and
- * signature verified: all of it or none of it.
+ * looked at, then applied with every chain and signature verified.
+ *
+ * Both stream: a bundle of a million entries is written and read entry
+ * by entry through a small buffer, never held whole in memory. A file
+ * that is not a bundle is refused once its header is read. import reads
+ * the file twice (the MAC and the framing first, then the entries, the
+ * MAC again, so a file changed in between is caught) and commits every
+ * IMPORT_TXN_ENTRIES entries: a bundle small enough for one transaction
+ * is applied whole or not at all; in a larger one a refused entry keeps
+ * the earlier transactions, whose entries are each signed and chained,
+ * as good as any.
  */
 #include <sys/stat.h>
 
@@ -19,6 +28,14 @@
 #include "satchel.h"
 #include "wire.h"
 
+/* An entry dirties a few B-tree pages of its own (its record, indexes and
+ * history sit at random keys): LMDB keeps those in memory until the
+ * commit, so transactions are kept to this many entries or bytes. */
+#define IMPORT_TXN_ENTRIES	2048
+#define IMPORT_TXN_BYTES	(16 * 1024 * 1024)
+#define BUNDLE_IO_BUF		(64 * 1024)
+#define IMPORT_ECHANGED		1	/* the file changed between passes */
+
 void
 bundle_key(const struct device *d, uint8_t out[32])
 {
@@ -31,10 +48,25 @@ bundle_key(const struct device *d, uint8_t out[32])
 struct export {
 	struct store_txn *t;
 	const struct vec *skip;		/* what the receiver already has */
-	msgpack_sbuffer	 out;
+	FILE		*f;		/* the temporary file, or NULL to count */
+	struct bundle_mac mac;
 	uint64_t	 count;
 	int		 rc;
+	int		 werr;		/* errno of a failed write */
 };
+
+/* Writes to the bundle and its MAC; the first failure sticks. */
+static void
+export_write(struct export *x, const void *p, size_t len)
+{
+	if (x->werr != 0)
+		return;
+	if (fwrite(p, 1, len, x->f) != len) {
+		x->werr = errno ? errno : EIO;
+		return;
+	}
+	bundle_mac_update(&x->mac, p, len);
+}
 
 static int
 export_author(const uint8_t *author, uint64_t head, const uint8_t *hash,
@@ -44,7 +76,11 @@ export_author(const uint8_t *author, uint64_t head, const uint8_t *hash,
 	uint64_t from = x->skip ? vec_seq(x->skip, author) : 0;
 
 	(void)hash;
-	for (uint64_t seq = from + 1; seq <= head; seq++) {
+	if (x->f == NULL) {		/* the first pass counts */
+		x->count += head > from ? head - from : 0;
+		return 0;
+	}
+	for (uint64_t seq = from + 1; seq <= head && x->werr == 0; seq++) {
 		const uint8_t *env;
 		size_t len;
 		uint8_t be[4];
@@ -54,15 +90,10 @@ export_author(const uint8_t *author, uint64_t head, const uint8_t *hash,
 			return 1;
 		for (int i = 0; i < 4; i++)
 			be[i] = (uint8_t)(len >> (24 - 8 * i));
-		if (msgpack_sbuffer_write(&x->out, (const char *)be, 4) != 0 ||
-		    msgpack_sbuffer_write(&x->out, (const char *)env,
-		    len) != 0) {
-			x->rc = STORE_ENOMEM;
-			return 1;
-		}
-		x->count++;
+		export_write(x, be, 4);
+		export_write(x, env, len);
 	}
-	return 0;
+	return x->werr != 0;
 }
 
 /* Authors nearest the founder first (team_order), as a receiver that
@@ -83,7 +114,7 @@ export_ordered(struct device *d, struct export *x)
 		return STORE_ENOMEM;
 	}
 	team_order(d, x->t, &heads, order);
-	for (size_t i = 0; i < heads.n && x->rc == 0; i++)
+	for (size_t i = 0; i < heads.n && x->rc == 0 && x->werr == 0; i++)
 		export_author(heads.items[order[i]].author,
 		    heads.items[order[i]].seq, heads.items[order[i]].hash, x);
 	free(order);
@@ -91,30 +122,52 @@ export_ordered(struct device *d, struct export *x)
 	return x->rc;
 }
 
+/* Header, entries (streamed from the log), MAC, into path.tmp, then
+ * fsync and rename: the bundle appears whole or not at all. A store
+ * error is in x->rc; a file error is -1 with errno. */
 static int
 write_bundle(struct device *d, const char *path, struct export *x)
 {
 	uint8_t header[BUNDLE_HEADER_LEN], mac[BUNDLE_MACLEN], key[32];
-	msgpack_sbuffer file;
-	int rc;
+	char tmp[4200];
+	int fd;
 
-	msgpack_sbuffer_init(&file);
-	bundle_header(header, d->team_id, d->id, x->count);
-	bundle_key(d, key);
-	rc = -1;
-	errno = ENOMEM;
-	if (msgpack_sbuffer_write(&file, (const char *)header,
-	    sizeof(header)) == 0 && msgpack_sbuffer_write(&file, x->out.data,
-	    x->out.size) == 0) {
-		bundle_mac(mac, key, (const uint8_t *)file.data, file.size);
-		if (msgpack_sbuffer_write(&file, (const char *)mac,
-		    sizeof(mac)) == 0)
-			rc = write_file_atomic(path, file.data, file.size,
-			    0600);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
 	}
+	unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1)
+		return -1;
+	if ((x->f = fdopen(fd, "wb")) == NULL) {
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	setvbuf(x->f, NULL, _IOFBF, BUNDLE_IO_BUF);
+	bundle_key(d, key);
+	bundle_mac_init(&x->mac, key);
 	sodium_memzero(key, sizeof(key));
-	msgpack_sbuffer_destroy(&file);
-	return rc;
+	bundle_header(header, d->team_id, d->id, x->count);
+	export_write(x, header, sizeof(header));
+	if (x->werr == 0 && export_ordered(d, x) == 0 && x->werr == 0) {
+		bundle_mac_final(&x->mac, mac);
+		if (fwrite(mac, 1, sizeof(mac), x->f) != sizeof(mac) ||
+		    fflush(x->f) != 0 || fsync(fileno(x->f)) != 0)
+			x->werr = errno ? errno : EIO;
+	} else if (x->werr == 0 && x->rc == 0)
+		x->werr = EIO;
+	if (fclose(x->f) != 0 && x->werr == 0)
+		x->werr = errno;
+	x->f = NULL;
+	if (x->rc == 0 && x->werr == 0 && rename(tmp, path) == 0 &&
+	    sync_parent(path) == 0)
+		return 0;
+	if (x->werr == 0 && x->rc == 0)
+		x->werr = errno;
+	unlink(tmp);
+	errno = x->werr;
+	return -1;
 }
 
 int
@@ -124,7 +177,7 @@ cmd_export(struct device *d, struct args *a)
 	struct vec skip = { 0 };
 	uint8_t peer[PROTO_IDLEN];
 	const char *for_dev = args_get(a, "for");
-	int rc;
+	int rc, err = 0;
 
 	if (d->network == NULL)
 		return fail_usage("export: this device has not joined a team");
@@ -132,31 +185,30 @@ cmd_export(struct device *d, struct args *a)
 	    DEVID_ANY, peer)) != 0)
 		return rc;
 	memset(&x, 0, sizeof(x));
-	msgpack_sbuffer_init(&x.out);
 	if ((rc = store_begin(d->st, STORE_RDONLY, &x.t)) != 0)
 		return device_store_error(rc, "export");
 	if (for_dev != NULL && (rc = vec_load_peer(&skip, x.t, peer)) == 0)
 		x.skip = &skip;
 	if (rc == 0)
-		rc = export_ordered(d, &x);
+		rc = export_ordered(d, &x);	/* counts, for the header */
+	if (rc == 0 && write_bundle(d, a->pos[0], &x) != 0) {
+		rc = x.rc != 0 ? x.rc : 1;
+		err = errno;
+	}
 	store_abort(x.t);
 	vec_free(&skip);
-	if (rc != 0) {
-		msgpack_sbuffer_destroy(&x.out);
-		return device_store_error(rc, "export");
-	}
-	rc = write_bundle(d, a->pos[0], &x);
-	msgpack_sbuffer_destroy(&x.out);
-	if (rc != 0)
+	if (rc == 1)
 		return fail("export: cannot write %s: %s", a->pos[0],
-		    strerror(errno));
+		    err == ENOSPC ? "the disk is full" : strerror(err));
+	if (rc != 0)
+		return device_store_error(rc, "export");
 	printf("exported %llu entries to %s\n", (unsigned long long)x.count,
 	    a->pos[0]);
 	return 0;
 }
 
 struct import {
-	uint64_t	added, held, skipped;
+	uint64_t	added, held, skipped, kept;
 	uint8_t		bad_author[PROTO_IDLEN];
 	uint64_t	bad_seq;
 	uint64_t	newer;		/* entries of a newer envelope version */
@@ -181,19 +233,202 @@ skip_newer(const uint8_t *env, size_t len, struct envelope *e,
 	return 1;
 }
 
+/* A bundle read from its file as a stream, one envelope at a time. */
+struct bundle_file {
+	FILE		*f;
+	struct bundle	 b;		/* the header's fields */
+	uint64_t	 body;		/* bytes of entry frames */
+	uint64_t	 left;		/* of them, not read yet */
+	uint64_t	 seen;		/* entries read */
+	struct bundle_mac mac;
+	uint8_t		*env;		/* the current entry */
+	size_t		 env_cap;
+};
+
+/* Reads exactly len bytes into p, or with p NULL through a small buffer,
+ * adding them to the MAC. -1 on a short read. */
 static int
-apply_bundle(struct device *d, struct store_txn *t, struct bundle *b,
+bf_read(struct bundle_file *bf, uint8_t *p, uint64_t len)
+{
+	uint8_t chunk[4096];
+
+	if (p != NULL) {
+		if (fread(p, 1, (size_t)len, bf->f) != (size_t)len)
+			return -1;
+		bundle_mac_update(&bf->mac, p, (size_t)len);
+		return 0;
+	}
+	while (len > 0) {
+		size_t n = len < sizeof(chunk) ? (size_t)len : sizeof(chunk);
+
+		if (fread(chunk, 1, n, bf->f) != n)
+			return -1;
+		bundle_mac_update(&bf->mac, chunk, n);
+		len -= n;
+	}
+	return 0;
+}
+
+/* Checks the MAC over everything read since the header, and that the
+ * file ends right after it: 0, or -2. */
+static int
+bf_check_mac(struct bundle_file *bf)
+{
+	uint8_t want[BUNDLE_MACLEN], got[BUNDLE_MACLEN];
+
+	bundle_mac_final(&bf->mac, want);
+	if (fread(got, 1, sizeof(got), bf->f) != sizeof(got) ||
+	    fgetc(bf->f) != EOF || sodium_memcmp(want, got, sizeof(got)) != 0)
+		return -2;
+	return 0;
+}
+
+/* Rewinds to the first entry and starts the MAC afresh. */
+static int
+bf_rewind(struct bundle_file *bf, const uint8_t key[32])
+{
+	uint8_t hdr[BUNDLE_HEADER_LEN];
+
+	if (fseeko(bf->f, 0, SEEK_SET) != 0 ||
+	    fread(hdr, 1, sizeof(hdr), bf->f) != sizeof(hdr))
+		return -1;
+	bundle_mac_init(&bf->mac, key);
+	bundle_mac_update(&bf->mac, hdr, sizeof(hdr));
+	bf->left = bf->body;
+	bf->seen = 0;
+	return 0;
+}
+
+/* Walks the entry frames by their lengths alone (seeking past each
+ * entry): each fits, and they fill the body. */
+static int
+bf_framing(struct bundle_file *bf)
+{
+	uint8_t be[4];
+	size_t len;
+
+	for (uint64_t i = 0; i < bf->b.count; i++) {
+		if (bf->left < 4 || fread(be, 1, 4, bf->f) != 4 ||
+		    bundle_frame_len(be, bf->left, &len) != 0 ||
+		    fseeko(bf->f, (off_t)len, SEEK_CUR) != 0)
+			return -1;
+		bf->left -= 4 + len;
+	}
+	return bf->left == 0 ? 0 : -1;
+}
+
+#define BF_EREAD	(-4)	/* the file cannot be read: errno says why */
+
+/*
+ * Opens path and reads its header only: BF_EREAD if it cannot be read
+ * (errno), -1 if it is not a bundle, -3 if of a newer version. Then reads
+ * it once for the MAC (-2 if it does not match) and walks the framing (-1
+ * if wrong). Leaves it at the first entry.
+ */
+static int
+bf_open(struct bundle_file *bf, const char *path, const uint8_t key[32])
+{
+	uint8_t hdr[BUNDLE_HEADER_LEN];
+	struct stat sb;
+	int rc;
+
+	memset(bf, 0, sizeof(*bf));
+	if ((bf->f = fopen(path, "rb")) == NULL)
+		return BF_EREAD;
+	if (fstat(fileno(bf->f), &sb) != 0)
+		return BF_EREAD;
+	if (!S_ISREG(sb.st_mode) || sb.st_size == 0) {
+		errno = EINVAL;
+		return BF_EREAD;
+	}
+	setvbuf(bf->f, NULL, _IOFBF, BUNDLE_IO_BUF);
+	if ((uint64_t)sb.st_size < BUNDLE_HEADER_LEN + BUNDLE_MACLEN ||
+	    fread(hdr, 1, sizeof(hdr), bf->f) != sizeof(hdr))
+		return -1;
+	if ((rc = bundle_header_read(&bf->b, hdr)) != 0)
+		return rc;	/* -3: a newer version, read no further */
+	bf->body = (uint64_t)sb.st_size - BUNDLE_HEADER_LEN - BUNDLE_MACLEN;
+	if (bf_rewind(bf, key) != 0 || bf_read(bf, NULL, bf->body) != 0)
+		return -1;
+	if (bf_check_mac(bf) != 0)
+		return -2;
+	if (bf->b.count > bf->body / 5 || bf_rewind(bf, key) != 0 ||
+	    bf_framing(bf) != 0)
+		return -1;
+	return bf_rewind(bf, key);
+}
+
+static void
+bf_close(struct bundle_file *bf)
+{
+	if (bf->f != NULL)
+		fclose(bf->f);
+	free(bf->env);
+	memset(bf, 0, sizeof(*bf));
+}
+
+/* The next envelope: 1, 0 at the end, or -1 if the file no longer
+ * matches what was checked (changed while being read). */
+static int
+bf_next(struct bundle_file *bf, const uint8_t **env, size_t *len)
+{
+	uint8_t be[4], *p;
+
+	if (bf->seen == bf->b.count)
+		return bf->left == 0 && bf_check_mac(bf) == 0 ? 0 : -1;
+	if (bf->left < 4 || bf_read(bf, be, 4) != 0 ||
+	    bundle_frame_len(be, bf->left, len) != 0)
+		return -1;
+	if (*len > bf->env_cap) {
+		if ((p = realloc(bf->env, *len)) == NULL)
+			return -1;
+		bf->env = p;
+		bf->env_cap = *len;
+	}
+	if (bf_read(bf, bf->env, *len) != 0)
+		return -1;
+	bf->left -= 4 + *len;
+	bf->seen++;
+	*env = bf->env;
+	return 1;
+}
+
+/* Every IMPORT_TXN_ENTRIES entries or IMPORT_TXN_BYTES, what is applied
+ * so far is committed (with the exporter's vector) and a new transaction
+ * begun. */
+static int
+import_checkpoint(struct device *d, struct store_txn **t,
+    const uint8_t *exporter_id, const struct vec *exporter,
+    struct import *im)
+{
+	int rc;
+
+	if ((rc = vec_save_peer(exporter, *t, exporter_id)) != 0) {
+		store_abort(*t);
+		*t = NULL;
+		return rc;
+	}
+	rc = store_commit(*t);
+	*t = NULL;
+	if (rc == 0)
+		im->kept = im->added;
+	return rc != 0 ? rc : store_begin(d->st, 0, t);
+}
+
+static int
+apply_bundle(struct device *d, struct store_txn **tp, struct bundle_file *bf,
     struct import *im, struct vec *exporter)
 {
 	const uint8_t *env;
-	size_t len;
-	int rc;
+	size_t len, bytes = 0, entries = 0;
+	int rc, more;
 
 	uint8_t author[PROTO_IDLEN], newer[PROTO_IDLEN];
 	int member = 0, have_newer = 0;
 
 	memset(author, 0, sizeof(author));
-	while (bundle_next(b, &env, &len)) {
+	while ((more = bf_next(bf, &env, &len)) == 1) {
+		struct store_txn *t = *tp;
 		struct envelope e;
 
 		if (proto_envelope_decode(&e, env, len) != 0) {
@@ -230,64 +465,101 @@ apply_bundle(struct device *d, struct store_txn *t, struct bundle *b,
 			im->added++;
 		if (vec_raise(exporter, e.author, e.seq, NULL) != 0)
 			return STORE_ENOMEM;
+		if ((bytes += len) >= IMPORT_TXN_BYTES ||
+		    ++entries >= IMPORT_TXN_ENTRIES) {
+			bytes = entries = 0;
+			if ((rc = import_checkpoint(d, tp, bf->b.exporter,
+			    exporter, im)) != 0)
+				return rc;
+		}
 	}
-	return 0;
+	return more == 0 ? 0 : IMPORT_ECHANGED;
 }
 
 static int
 import_error(const char *path, int rc, const struct import *im)
 {
-	char hex[2 * PROTO_IDLEN + 1];
+	char hex[2 * PROTO_IDLEN + 1], kept[96] = "nothing was applied";
 
+	if (im->kept > 0)
+		snprintf(kept, sizeof(kept), "the %llu new entries before it "
+		    "were kept", (unsigned long long)im->kept);
 	sodium_bin2hex(hex, sizeof(hex), im->bad_author, PROTO_IDLEN);
+	if (rc == IMPORT_ECHANGED)
+		return fail("import: %s changed while it was read; %s", path,
+		    kept);
 	if (rc == STORE_EGAP)
 		return fail_usage("import: %s starts after what this device "
-		    "holds from %.12s (seq %llu); nothing was applied; ask for "
-		    "a bundle made without --for", path, hex,
-		    (unsigned long long)im->bad_seq);
+		    "holds from %.12s (seq %llu); %s; ask for a bundle made "
+		    "without --for", path, hex,
+		    (unsigned long long)im->bad_seq, kept);
 	if (rc == STORE_EBADENTRY || rc == STORE_EFORK)
 		return fail_usage("import: %s: entry %.12s:%llu refused (%s); "
-		    "nothing was applied", path, hex,
-		    (unsigned long long)im->bad_seq, store_strerror(rc));
+		    "%s", path, hex, (unsigned long long)im->bad_seq,
+		    store_strerror(rc), kept);
 	return device_store_error(rc, "import");
 }
 
+/* Refusals of the file itself: exit 2, nothing read past what decided. */
 static int
-import_buffer(struct device *d, const char *path, const uint8_t *buf,
-    size_t len)
+open_error(const char *path, int rc, const struct bundle_file *bf,
+    const struct device *d)
 {
-	struct import im = { 0 };
-	struct vec exporter = { 0 };
-	struct store_txn *t;
-	struct bundle b;
-	uint8_t key[32];
-	int rc;
-
-	bundle_key(d, key);
-	rc = bundle_open(&b, buf, len, key);
-	if (rc == -2 && memcmp(b.team_id, d->team_id, 16) != 0)
+	if (rc == BF_EREAD)
+		return fail_usage("import: cannot read %s: %s", path,
+		    errno == EINVAL ? "empty or not a file" : strerror(errno));
+	if (rc == -3)
+		return fail_usage("import: %s is a bundle of format version %u, "
+		    "newer than this Satchel reads (%u); upgrade Satchel on "
+		    "this device to import it; nothing was applied", path,
+		    (unsigned)bf->b.version, (unsigned)BUNDLE_VERSION);
+	if (rc == -2 && memcmp(bf->b.team_id, d->team_id, 16) != 0)
 		return fail_usage("import: %s is from another team; nothing "
 		    "was applied", path);
 	if (rc == -2)
 		return fail_usage("import: %s is damaged (its checksum does "
 		    "not match); nothing was applied", path);
-	if (rc == -3)
-		return fail_usage("import: %s is a bundle of format version %u, "
-		    "newer than this Satchel reads (%u); upgrade Satchel on "
-		    "this device to import it; nothing was applied", path,
-		    (unsigned)b.version, (unsigned)BUNDLE_VERSION);
-	if (rc != 0)
-		return fail_usage("import: %s is not a Satchel bundle, or is "
-		    "cut short; nothing was applied", path);
-	if ((rc = store_begin(d->st, 0, &t)) != 0)
+	return fail_usage("import: %s is not a Satchel bundle, or is cut "
+	    "short; nothing was applied", path);
+}
+
+int
+cmd_import(struct device *d, struct args *a)
+{
+	struct import im = { 0 };
+	struct vec exporter = { 0 };
+	struct bundle_file bf;
+	struct store_txn *t;
+	const char *path = a->pos[0];
+	uint8_t key[32];
+	int rc;
+
+	if (d->network == NULL)
+		return fail_usage("import: this device has not joined a team");
+	bundle_key(d, key);
+	rc = bf_open(&bf, path, key);
+	if (rc != 0) {
+		rc = open_error(path, rc, &bf, d);
+		bf_close(&bf);
+		sodium_memzero(key, sizeof(key));
+		return rc;
+	}
+	if ((rc = store_begin(d->st, 0, &t)) != 0) {
+		bf_close(&bf);
+		sodium_memzero(key, sizeof(key));
 		return device_store_error(rc, "import");
-	if ((rc = vec_load_peer(&exporter, t, b.exporter)) == 0 &&
-	    (rc = apply_bundle(d, t, &b, &im, &exporter)) == 0 &&
-	    (rc = vec_save_peer(&exporter, t, b.exporter)) == 0)
+	}
+	if ((rc = vec_load_peer(&exporter, t, bf.b.exporter)) == 0 &&
+	    (rc = apply_bundle(d, &t, &bf, &im, &exporter)) == 0 &&
+	    (rc = vec_save_peer(&exporter, t, bf.b.exporter)) == 0) {
 		rc = store_commit(t);
-	else
+		t = NULL;
+	}
+	if (t != NULL)
 		store_abort(t);
 	vec_free(&exporter);
+	bf_close(&bf);
+	sodium_memzero(key, sizeof(key));
 	if (rc != 0)
 		return import_error(path, rc, &im);
 	printf("imported %llu new entries from %s (%llu already held)\n",
@@ -303,59 +575,4 @@ import_buffer(struct device *d, const char *path, const uint8_t *buf,
 		    (unsigned long long)im.newer,
 		    (unsigned long long)im.newer_version, PROTO_VERSION);
 	return 0;
-}
-
-/* Reads the whole file into memory: a file read once and checked whole,
- * never mapped, so a USB stick pulled mid-import is an error, not a
- * crash. Returns a new buffer; the caller frees it. */
-static uint8_t *
-read_whole(const char *path, size_t *len)
-{
-	struct stat sb;
-	uint8_t *buf = NULL;
-	size_t got = 0;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY)) == -1)
-		return NULL;
-	if (fstat(fd, &sb) == 0 && (!S_ISREG(sb.st_mode) || sb.st_size == 0))
-		errno = EINVAL;
-	else if (fstat(fd, &sb) == 0)
-		buf = malloc((size_t)sb.st_size);
-	if (buf == NULL) {
-		close(fd);
-		return NULL;
-	}
-	while (got < (size_t)sb.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
-
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;	/* the file shrank */
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return buf;
-}
-
-int
-cmd_import(struct device *d, struct args *a)
-{
-	uint8_t *buf;
-	size_t len;
-	int rc;
-
-	if (d->network == NULL)
-		return fail_usage("import: this device has not joined a team");
-	if ((buf = read_whole(a->pos[0], &len)) == NULL)
-		return fail_usage("import: cannot read %s: %s", a->pos[0],
-		    errno == EINVAL ? "empty or not a file" : strerror(errno));
-	rc = import_buffer(d, a->pos[0], buf, len);
-	free(buf);
-	return rc;
 }

@@ -4,6 +4,7 @@
  */
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,16 +406,23 @@ cmd_verify(struct device *d, struct args *a)
 	/* The replay goes beside the store: the same disk, whose room the
 	 * store already needs, and never a small /tmp. */
 	snprintf(tmpdir, sizeof(tmpdir), "%s/verify-XXXXXX", d->dir);
-	if ((rc = store_digest(t, held)) != 0 || mkdtemp(tmpdir) == NULL) {
+	if ((rc = store_digest(t, held)) != 0) {
 		store_abort(t);
-		return fail("verify: cannot read the records");
+		return fail("verify: cannot read the records: %s",
+		    device_strerror(rc));
+	}
+	if (mkdtemp(tmpdir) == NULL) {
+		store_abort(t);
+		return fail("verify: cannot make a scratch directory in %s: %s",
+		    d->dir, errno == ENOSPC ? "the disk is full" :
+		    strerror(errno));
 	}
 	rc = replay_digest(d, t, tmpdir, replayed);
 	store_abort(t);
 	remove_tmp(tmpdir);
 	if (rc != 0)
 		return fail("verify: replaying the log failed: %s",
-		    store_strerror(rc));
+		    device_strerror(rc));
 	if (memcmp(held, replayed, sizeof(held)) != 0)
 		return fail("verify: the records differ from the log's replay");
 	if (store_begin(d->st, STORE_RDONLY, &t) == 0) {

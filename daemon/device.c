@@ -11,6 +11,7 @@
  * secret, so a box can be given the one without the other.
  */
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -71,13 +72,56 @@ mkdir_p(const char *dir)
 	return mkdir(tmp, 0700) == -1 && errno != EEXIST ? -1 : 0;
 }
 
+/* The data directory errors are named after (set by device_open/init). */
+static char error_dir[4096] = ".";
+
+static void
+remember_dir(const char *dir)
+{
+	snprintf(error_dir, sizeof(error_dir), "%s", dir);
+}
+
+/*
+ * A store error caused by a full disk: ENOSPC, or a failed write (LMDB
+ * reports a short write as EIO) while the disk has next to no room. root
+ * may write into the blocks kept back for it, so it counts those.
+ */
+int
+device_disk_full(int rc)
+{
+	struct statvfs vfs;
+	unsigned long long room;
+
+	if (rc == STORE_ENOSPC)
+		return 1;
+	if (rc != STORE_EIO || statvfs(error_dir, &vfs) != 0)
+		return 0;
+	room = (unsigned long long)(geteuid() == 0 ? vfs.f_bfree :
+	    vfs.f_bavail) * vfs.f_frsize;
+	return room < DISK_FULL_ROOM;
+}
+
+/* store_strerror, but a full disk is named with its directory. The
+ * result is valid until the next call. */
+const char *
+device_strerror(int rc)
+{
+	static char buf[4200];
+
+	if (!device_disk_full(rc))
+		return store_strerror(rc);
+	snprintf(buf, sizeof(buf), "the disk holding %s is full; nothing was "
+	    "written (free some space there)", error_dir);
+	return buf;
+}
+
 int
 device_store_error(int rc, const char *what)
 {
 	if (rc == STORE_ENOSTORE || rc == STORE_EEXIST ||
 	    rc == STORE_EINVALID)
 		return fail_usage("%s: %s", what, store_strerror(rc));
-	return fail("%s: %s", what, store_strerror(rc));
+	return fail("%s: %s", what, device_strerror(rc));
 }
 
 void
@@ -161,6 +205,7 @@ device_init(const char *dir, const char *name, int box)
 	if (mkdir_p(dir) == -1)
 		return fail("init: cannot create %s: %s", dir,
 		    strerror(errno));
+	remember_dir(dir);
 	if (init_keys(dir, pk, box) != 0)
 		return fail("init: cannot write keys in %s: %s", dir,
 		    strerror(errno));
@@ -297,6 +342,7 @@ device_open(struct device *d, const char *dir)
 	if (snprintf(d->dir, sizeof(d->dir), "%s", dir) >=
 	    (int)sizeof(d->dir))
 		return fail_usage("data directory path too long");
+	remember_dir(dir);
 	if ((rc = open_store(d, dir)) != 0)
 		return rc;
 	if ((rc = load_meta(d)) != 0) {

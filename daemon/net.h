@@ -21,6 +21,30 @@
 #define IDLE_TIMEOUT_MS	30000		/* a one-shot sync gives up */
 #define BACKOFF_MIN_MS	500
 #define BACKOFF_MAX_MS	30000
+#define STABLE_MS	5000		/* a connection up this long was useful */
+#define FULL_BACKOFF_MIN_MS 1000	/* the disk is full: wait, then retry */
+#define FULL_BACKOFF_MAX_MS 60000
+
+/*
+ * Strangers. A connection that has not finished its handshake costs a
+ * few KB (no buffer beyond HS_FIRST_MAX until the peer has proved it holds
+ * the network key), and there are at most HALF_OPEN_MAX of them, at most
+ * HALF_OPEN_PER_HOST from one address: a school's NAT puts every laptop
+ * of a subnet behind one address, and they rarely all connect in the
+ * same few seconds. Past a cap the OLDEST unfinished one from there is
+ * closed, so a flood delays a member's handshake by at most its own
+ * round trip, never locks it out.
+ */
+#define HALF_OPEN_MAX		256
+#define HALF_OPEN_PER_HOST	64
+#define HS_FIRST_MAX		256	/* message 1 of XXpsk0 is 48 bytes */
+
+/* A peer whose replies we have queued past READ_PAUSE_QUEUE bytes (our
+ * own batches stop at SEND_QUEUE_MAX, so only replies to a flood of small
+ * messages get there) is not read from until they drain below
+ * SEND_QUEUE_MAX. Honest peers never get near it: they have at most
+ * SYNC_WINDOW batches unacknowledged. */
+#define READ_PAUSE_QUEUE	(2 * SEND_QUEUE_MAX)
 
 enum conn_state {
 	CONN_CONNECTING,
@@ -53,6 +77,7 @@ struct conn {
 	uv_connect_t	 connect_req;
 	int		 initiator;
 	char		 addr[64];
+	char		 host[48];	/* addr without the port: caps count it */
 	struct target	*target;
 	enum conn_state	 state;
 	struct noise_hs	 hs;
@@ -62,7 +87,12 @@ struct conn {
 	uint8_t		 rx_key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
 	uint8_t		*in;
 	size_t		 in_len, in_cap;
-	size_t		 queued;	/* bytes handed to uv_write, not yet written */
+	int		 hs_read;	/* handshake messages read so far */
+	size_t		 queued;	/* bytes handed to uv_write (with their
+					 * request), not yet written */
+	int		 read_paused;	/* queued past READ_PAUSE_QUEUE */
+	int		 vec_dirty;	/* theirs not saved yet (next tick) */
+	int		 disk_full;	/* closed because our disk is full */
 	int		 have_vector;
 	struct vec	 theirs;	/* what the peer holds, as far as we know */
 	struct vec	 sent;		/* what we have sent it */
@@ -76,6 +106,7 @@ struct conn {
 	uint64_t	 last_activity;
 	uint64_t	 started;
 	unsigned	 version;	/* the highest the peer speaks */
+	uint64_t	 ready_at;	/* handshake done, or 0 */
 };
 
 /* A peer's status, queued for the store: connections come and go inside
@@ -90,7 +121,8 @@ struct peer_event {
 
 #define PEER_EVENTS_MAX	64
 #define STOP_GRACE_MS	2000	/* SIGTERM: then close whatever is left */
-#define HANDSHAKE_MS	10000	/* a connection must be up by then */
+#define HANDSHAKE_MS	5000	/* a connection must be up by then */
+#define VEC_PENDING_MAX	64	/* closed peers' vectors awaiting a tick */
 
 struct server {
 	uv_loop_t	*loop;
@@ -106,6 +138,14 @@ struct server {
 	struct target	**targets;	/* each its own allocation */
 	size_t		 ntargets;
 	uint8_t		 heads_hash[32];
+	struct pending_vec {		/* of connections closed since the tick */
+		uint8_t		id[PROTO_IDLEN];
+		struct vec	theirs;
+	}		 pending[VEC_PENDING_MAX];
+	size_t		 npending;
+	uint64_t	 full_backoff;	/* the disk is full: ms between tries */
+	uint64_t	 full_until;	/* take no entries before then */
+	uint64_t	 last_evict_log;
 	uint64_t	 last_peer_reload;
 	int		 oneshot;
 	int		 stopping;
@@ -129,5 +169,8 @@ void		 server_changed(struct server *);
 void		 server_peer_synced(struct server *, struct conn *);
 void		 server_conn_ready(struct server *, struct conn *);
 void		 server_conn_gone(struct server *, struct conn *);
+void		 server_disk_full(struct server *, struct conn *);
+void		 server_disk_ok(struct server *);
+void		 server_keep_vec(struct server *, struct conn *);
 
 #endif

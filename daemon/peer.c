@@ -24,6 +24,7 @@
 #define PROLOGUE	"satchel/1"
 
 static void handle_frame(struct conn *, const uint8_t *, size_t);
+static void drain_frames(struct conn *);
 
 void
 net_log(const char *fmt, ...)
@@ -113,6 +114,8 @@ conn_close(struct conn *c, const char *why)
 		net_log("%s: %s", who(c), why);
 	c->state = CONN_CLOSED;
 	noise_wipe_hs(&c->hs);
+	if (c->authenticated && c->vec_dirty)
+		server_keep_vec(c->srv, c);
 	server_conn_gone(c->srv, c);
 	if (!uv_is_closing((uv_handle_t *)&c->tcp))
 		uv_close((uv_handle_t *)&c->tcp, free_cb);
@@ -122,20 +125,37 @@ struct write_req {
 	uv_write_t	 req;
 	struct conn	*c;
 	size_t		 len;
+	size_t		 cost;		/* what it holds of memory */
 	uint8_t		 data[];
 };
+
+/* Reading resumes once what we queued for the peer has drained; frames
+ * it sent meanwhile wait in its input buffer. */
+static void
+read_resume(struct conn *c)
+{
+	if (!c->read_paused || c->queued >= SEND_QUEUE_MAX ||
+	    c->state == CONN_CLOSED)
+		return;
+	c->read_paused = 0;
+	uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb, conn_read_cb);
+	drain_frames(c);
+}
 
 static void
 write_cb(uv_write_t *req, int status)
 {
 	struct write_req *w = (struct write_req *)req;
+	struct conn *c = w->c;
 
-	w->c->queued -= w->len;
-	if (status != 0 && status != UV_ECANCELED)
-		conn_close(w->c, "write failed");
-	else if (status == 0 && w->c->state == CONN_SYNC)
-		conn_pump(w->c);
+	c->queued -= w->cost;
 	free(w);
+	if (status != 0 && status != UV_ECANCELED)
+		conn_close(c, "write failed");
+	else if (status == 0 && c->state == CONN_SYNC) {
+		read_resume(c);
+		conn_pump(c);
+	}
 }
 
 /* Queues a length-prefixed frame; hdr is 2 or 4 bytes of length. */
@@ -154,13 +174,21 @@ send_frame(struct conn *c, int hdr, const uint8_t *p, size_t len)
 	memcpy(w->data + hdr, p, len);
 	w->c = c;
 	w->len = hdr + len;
+	w->cost = sizeof(*w) + w->len;
 	buf = uv_buf_init((char *)w->data, (unsigned)w->len);
-	c->queued += w->len;
+	c->queued += w->cost;
 	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, write_cb) != 0) {
-		c->queued -= w->len;
+		c->queued -= w->cost;
 		free(w);
 		conn_close(c, "write failed");
 		return -1;
+	}
+	if (c->queued > READ_PAUSE_QUEUE && !c->read_paused &&
+	    c->state == CONN_SYNC) {
+		net_log("%s: it does not read our replies; not reading it "
+		    "until they drain", who(c));
+		c->read_paused = 1;
+		uv_read_stop((uv_stream_t *)&c->tcp);
 	}
 	return 0;
 }
@@ -195,18 +223,44 @@ conn_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	*buf = uv_buf_init(slab, sizeof(slab));
 }
 
+/*
+ * The longest frame the peer may send next. A connection we accepted
+ * sends message 1 first, 48 bytes: until that has proved it holds the
+ * network key, a stranger gets no more than HS_FIRST_MAX bytes of buffer.
+ */
+static size_t
+frame_limit(const struct conn *c)
+{
+	if (c->state != CONN_HANDSHAKE)
+		return FRAME_MAX;
+	if (!c->initiator && c->hs_read == 0)
+		return HS_FIRST_MAX;
+	return NOISE_MAX_MSG;
+}
+
+/* How much may wait unread: a frame, its length, and (once the peer is
+ * known to hold the key) the rest of one read. A stranger has nothing to
+ * send past message 1 before our reply. */
+static size_t
+in_limit(const struct conn *c)
+{
+	if (c->state == CONN_HANDSHAKE && !c->initiator && c->hs_read == 0)
+		return 2 + HS_FIRST_MAX;
+	return frame_limit(c) + 4 + 64 * 1024;
+}
+
 /* Appends to the input buffer, growing it only as far as a frame may. */
 static int
 in_append(struct conn *c, const char *p, size_t n)
 {
 	if (c->in_len + n > c->in_cap) {
-		size_t cap = c->in_cap ? c->in_cap : 64 * 1024;
+		size_t cap = c->in_cap ? c->in_cap : 512;
 		uint8_t *q;
 
 		while (cap < c->in_len + n)
 			cap *= 2;
-		if (cap > FRAME_MAX + 4 + 64 * 1024)
-			cap = FRAME_MAX + 4 + 64 * 1024;
+		if (cap > in_limit(c))
+			cap = in_limit(c);
 		if (cap < c->in_len + n || (q = realloc(c->in, cap)) == NULL)
 			return -1;
 		c->in = q;
@@ -223,7 +277,7 @@ drain_frames(struct conn *c)
 {
 	size_t off = 0;
 
-	while (c->state != CONN_CLOSED) {
+	while (c->state != CONN_CLOSED && !c->read_paused) {
 		int hdr = c->state == CONN_HANDSHAKE ? 2 : 4;
 		size_t len = 0;
 
@@ -231,7 +285,7 @@ drain_frames(struct conn *c)
 			break;
 		for (int i = 0; i < hdr; i++)
 			len = (len << 8) | c->in[off + i];
-		if (len == 0 || len > FRAME_MAX) {
+		if (len == 0 || len > frame_limit(c)) {
 			conn_close(c, "refused: frame length out of bounds");
 			return;
 		}
@@ -465,6 +519,7 @@ handle_handshake(struct conn *c, const uint8_t *msg, size_t len)
 		    "network key, or not a Satchel device)");
 		return;
 	}
+	c->hs_read++;
 	if (!c->initiator && !noise_hs_done(&c->hs) &&
 	    wire_offer_decode(&c->version, payload, plen) != 0) {
 		conn_close(c, "refused: malformed handshake offer");
@@ -489,22 +544,6 @@ handle_handshake(struct conn *c, const uint8_t *msg, size_t len)
 }
 
 /* ---- sync ---- */
-
-static void
-peer_vec_save(struct conn *c)
-{
-	struct store_txn *t;
-
-	if (store_begin(c->srv->d->st, 0, &t) != 0)
-		return;
-	if (vec_save_peer(&c->theirs, t, c->remote) != 0) {
-		store_abort(t);
-		net_log("%s: could not record its vector", who(c));
-		return;
-	}
-	if (store_commit_lazy(t) != 0)
-		net_log("%s: could not record its vector", who(c));
-}
 
 /* Our entry author:seq has the hash the peer says it holds, or a fork. */
 static int
@@ -552,7 +591,7 @@ handle_vector(struct conn *c, const struct wire_msg *m)
 	}
 	store_abort(t);
 	c->have_vector = 1;
-	peer_vec_save(c);
+	c->vec_dirty = 1;	/* saved at the next tick, with the others */
 	server_peer_synced(c->srv, c);
 	conn_pump(c);
 }
@@ -745,6 +784,10 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 		send_refuse(c, author, REFUSE_FORK);
 		return;
 	}
+	if (rc != 0 && device_disk_full(rc)) {
+		server_disk_full(c->srv, c);
+		return;
+	}
 	if (rc != 0) {
 		short_id(id, author);
 		snprintf(why, sizeof(why), "refused batch %s:%llu-%llu: %s; "
@@ -753,6 +796,7 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 		conn_close(c, why);
 		return;
 	}
+	server_disk_ok(c->srv);
 	c->received += added;
 	server_peer_synced(c->srv, c);
 	head = last;
@@ -778,8 +822,7 @@ handle_ack(struct conn *c, const struct wire_msg *m)
 	if (c->inflight > 0)
 		c->inflight--;
 	vec_raise(&c->theirs, m->author, m->seq, NULL);
-	if (c->inflight == 0)
-		peer_vec_save(c);
+	c->vec_dirty = 1;	/* not a commit per ack: the tick saves it */
 	server_peer_synced(c->srv, c);
 	conn_pump(c);
 }

@@ -46,6 +46,7 @@ int		 valid_text(const char *, size_t max);
 void		 hex_id(char out[2 * PROTO_RECIDLEN + 1], const uint8_t *id);
 void		 json_str(const char *s);
 void		 json_strn(const char *s, size_t len);
+int		 sync_parent(const char *path);
 int		 write_file_atomic(const char *path, const void *buf,
 		    size_t len, int mode);
 int		 read_file_secret(const char *path, void *buf, size_t len);
@@ -94,7 +95,14 @@ int		 device_save_team(struct device *, struct store_txn *,
 		    const uint8_t *secret, int box);
 int		 device_keyfile(const struct device *, const char *name,
 		    char *out, size_t len);
+/* Prints "what: reason" (exit 2 for a missing or existing store, else
+ * 1); a full disk is named "the disk holding DIR is full". */
 int		 device_store_error(int rc, const char *what);
+/* 1 if a store error came from a full disk (ENOSPC, or a failed write
+ * with less than DISK_FULL_ROOM bytes free beside the store). */
+#define DISK_FULL_ROOM	(1024 * 1024)
+int		 device_disk_full(int rc);
+const char	*device_strerror(int rc);
 
 /* ids.c: device ids as commands read and print them. */
 #define DEVID_ANY	0	/* the checked form or the old 64 hex */

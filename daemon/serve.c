@@ -111,16 +111,23 @@ server_conn_ready(struct server *srv, struct conn *c)
 	short_id(id, c->remote);
 	net_log("%s: connected to %s, %s", c->addr, id, c->initiator ?
 	    "dialled" : "accepted");
-	if (c->target != NULL) {
-		c->target->backoff = 0;
-		if (!c->target->id_known)
-			learn_peer_id(c->target, c->remote);
-	}
+	c->ready_at = uv_now(srv->loop);
+	if (c->target != NULL && !c->target->id_known)
+		learn_peer_id(c->target, c->remote);
 	if (!srv->oneshot)	/* a one-shot sync records its end only */
 		status_put(srv, c->remote, c->addr, 1);
 }
 
 static void server_stop(struct server *);
+
+static int
+conn_was_useful(struct server *srv, const struct conn *c)
+{
+	if (c->disk_full || c->ready_at == 0)
+		return 0;
+	return c->received > 0 || c->got_bye || c->done ||
+	    uv_now(srv->loop) - c->ready_at >= STABLE_MS;
+}
 
 /* Closes connections stuck before the handshake's end, and in a one-shot
  * sync any that went quiet. */
@@ -128,16 +135,29 @@ static void
 reap_stalled(struct server *srv)
 {
 	uint64_t now = uv_now(srv->loop);
+	size_t strangers = 0;
+	char addr[64] = "";
 
 	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
 		if (c->state == CONN_CLOSED)
 			continue;
-		if (c->state != CONN_SYNC && now - c->started > HANDSHAKE_MS)
-			conn_close(c, "timed out before the handshake ended");
-		else if (srv->oneshot && now - c->last_activity >
+		if (c->state != CONN_SYNC && now - c->started > HANDSHAKE_MS) {
+			/* A flood of strangers gets one line, not one each. */
+			if (!c->initiator && !c->authenticated) {
+				strangers++;
+				snprintf(addr, sizeof(addr), "%s", c->addr);
+			}
+			conn_close(c, !c->initiator && !c->authenticated ? NULL :
+			    "timed out before the handshake ended");
+		} else if (srv->oneshot && now - c->last_activity >
 		    IDLE_TIMEOUT_MS)
 			conn_close(c, "timed out");
 	}
+	if (strangers == 1)
+		net_log("%s: timed out before the handshake ended", addr);
+	else if (strangers > 1)
+		net_log("closed %zu connections that did not finish the "
+		    "handshake within %d s", strangers, HANDSHAKE_MS / 1000);
 }
 
 /* A one-shot sync stops once every peer is done with. */
@@ -171,10 +191,99 @@ server_conn_gone(struct server *srv, struct conn *c)
 		oneshot_check(srv);	/* the last one out stops the loop */
 		return;
 	}
-	tg->backoff = tg->backoff ? tg->backoff * 2 : BACKOFF_MIN_MS;
+	/* A connection that did some good earns a quick redial; one that
+	 * failed or ended at once (a refusal, our full disk) waits longer
+	 * each time, up to BACKOFF_MAX_MS. */
+	if (conn_was_useful(srv, c))
+		tg->backoff = BACKOFF_MIN_MS;
+	else
+		tg->backoff = tg->backoff ? tg->backoff * 2 : BACKOFF_MIN_MS;
 	if (tg->backoff > BACKOFF_MAX_MS)
 		tg->backoff = BACKOFF_MAX_MS;
 	tg->next_attempt = uv_now(srv->loop) + tg->backoff;
+	if (tg->next_attempt < srv->full_until)
+		tg->next_attempt = srv->full_until;
+}
+
+/*
+ * Our disk is full: close this connection and take no entries until
+ * full_until, which doubles each time (capped), so a daemon does not
+ * redial every half second to receive the same batch again. Reads and
+ * sends go on working; the first batch that fits again resets it.
+ */
+void
+server_disk_full(struct server *srv, struct conn *c)
+{
+	char why[4400];
+
+	srv->full_backoff = srv->full_backoff ? srv->full_backoff * 2 :
+	    FULL_BACKOFF_MIN_MS;
+	if (srv->full_backoff > FULL_BACKOFF_MAX_MS)
+		srv->full_backoff = FULL_BACKOFF_MAX_MS;
+	srv->full_until = uv_now(srv->loop) + srv->full_backoff;
+	c->disk_full = 1;
+	snprintf(why, sizeof(why), "cannot take its entries: %s; trying again "
+	    "in %llu s", device_strerror(STORE_ENOSPC),
+	    (unsigned long long)(srv->full_backoff / 1000));
+	conn_close(c, why);
+}
+
+void
+server_disk_ok(struct server *srv)
+{
+	if (srv->full_backoff == 0)
+		return;
+	srv->full_backoff = 0;
+	srv->full_until = 0;
+	net_log("the disk has room again: taking entries");
+}
+
+/* A closed connection's vector of the peer, saved at the next tick: it
+ * may close inside a read transaction. Dropped if too many wait (it only
+ * spares a later export --for some entries). */
+void
+server_keep_vec(struct server *srv, struct conn *c)
+{
+	struct pending_vec *p;
+
+	if (srv->npending == VEC_PENDING_MAX)
+		return;
+	p = &srv->pending[srv->npending++];
+	memcpy(p->id, c->remote, PROTO_IDLEN);
+	p->theirs = c->theirs;
+	memset(&c->theirs, 0, sizeof(c->theirs));
+	c->vec_dirty = 0;
+}
+
+/* What every peer holds, as far as we know: saved once a tick for all of
+ * them, lazily, instead of a commit per acknowledgement. */
+static void
+save_peer_vecs(struct server *srv)
+{
+	struct store_txn *t;
+	int rc = 0, any = srv->npending > 0;
+
+	for (struct conn *c = srv->conns; c != NULL; c = c->next)
+		any |= c->state == CONN_SYNC && c->vec_dirty;
+	if (!any || store_begin(srv->d->st, 0, &t) != 0)
+		return;
+	for (struct conn *c = srv->conns; rc == 0 && c != NULL; c = c->next)
+		if (c->state == CONN_SYNC && c->vec_dirty) {
+			rc = vec_save_peer(&c->theirs, t, c->remote);
+			c->vec_dirty = 0;
+		}
+	for (size_t i = 0; i < srv->npending; i++) {
+		if (rc == 0)
+			rc = vec_save_peer(&srv->pending[i].theirs, t,
+			    srv->pending[i].id);
+		vec_free(&srv->pending[i].theirs);
+	}
+	srv->npending = 0;
+	if (rc != 0)
+		store_abort(t);
+	else if ((rc = store_commit_lazy(t)) != 0)
+		net_log("could not record the peers' vectors: %s",
+		    device_strerror(rc));
 }
 
 /* Entries moved (or a vector showed nothing to move): the peer's last
@@ -268,6 +377,42 @@ dial(struct server *srv, struct target *tg)
 		conn_close(c, "cannot connect");
 }
 
+static int
+half_open(const struct conn *c)
+{
+	return !c->initiator && c->state != CONN_CLOSED &&
+	    c->state != CONN_SYNC;
+}
+
+/* Makes room for the new accepted connection c: past either cap, the
+ * oldest unfinished handshake (from c's address, or from anywhere) is
+ * closed. c is at the head of the list, so it is never the one. */
+static void
+half_open_admit(struct server *srv, struct conn *c)
+{
+	for (int per_host = 1; per_host >= 0; per_host--) {
+		struct conn *oldest = NULL;
+		size_t n = 0;
+
+		for (struct conn *o = srv->conns; o != NULL; o = o->next) {
+			if (o == c || !half_open(o) || (per_host &&
+			    strcmp(o->host, c->host) != 0))
+				continue;
+			n++;
+			oldest = o;	/* the list is newest first */
+		}
+		if (n < (per_host ? HALF_OPEN_PER_HOST : HALF_OPEN_MAX))
+			continue;
+		if (uv_now(srv->loop) - srv->last_evict_log >= 10000) {
+			srv->last_evict_log = uv_now(srv->loop);
+			net_log("%s: too many unfinished handshakes%s; closing "
+			    "the oldest", c->addr, per_host ? " from there" :
+			    "");
+		}
+		conn_close(oldest, NULL);
+	}
+}
+
 static void
 on_connection(uv_stream_t *listener, int status)
 {
@@ -297,6 +442,8 @@ on_connection(uv_stream_t *listener, int status)
 		    ((struct sockaddr_in *)&ss)->sin_port));
 	}
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	snprintf(c->host, sizeof(c->host), "%s", host);
+	half_open_admit(srv, c);
 	conn_start_handshake(c);
 }
 
@@ -428,12 +575,13 @@ tick_cb(uv_timer_t *timer)
 		struct target *tg = srv->targets[i];
 
 		if (tg->conn == NULL && !tg->done && !tg->removed &&
-		    now >= tg->next_attempt)
+		    now >= tg->next_attempt && now >= srv->full_until)
 			dial(srv, tg);
 	}
 	reap_stalled(srv);
 	status_flush(srv);
 	save_peer_ids(srv);
+	save_peer_vecs(srv);
 	if (srv->oneshot)
 		oneshot_check(srv);
 }
@@ -517,6 +665,7 @@ server_run(struct server *srv)
 	}
 	status_flush(srv);
 	save_peer_ids(srv);
+	save_peer_vecs(srv);
 	uv_loop_close(srv->loop);
 	sodium_free(srv->x_sk);
 	srv->x_sk = NULL;

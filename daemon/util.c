@@ -136,7 +136,7 @@ json_strn(const char *s, size_t len)
 
 /* The directory holding path is synced, so a rename in it survives a
  * power cut. */
-static int
+int
 sync_parent(const char *path)
 {
 	char dir[4200];

@@ -40,17 +40,68 @@ bundle_mac(uint8_t out[BUNDLE_MACLEN], const uint8_t *key,
 	crypto_generichash(out, BUNDLE_MACLEN, buf, len, key, 32);
 }
 
+_Static_assert(sizeof(crypto_generichash_state) <=
+    sizeof(((struct bundle_mac *)0)->state), "bundle_mac holds the state");
+
+void
+bundle_mac_init(struct bundle_mac *m, const uint8_t key[32])
+{
+	crypto_generichash_init((crypto_generichash_state *)(void *)m->state,
+	    key, 32, BUNDLE_MACLEN);
+}
+
+void
+bundle_mac_update(struct bundle_mac *m, const uint8_t *p, size_t len)
+{
+	crypto_generichash_update((crypto_generichash_state *)(void *)
+	    m->state, p, len);
+}
+
+/* The same MAC as bundle_mac over all the bytes given. */
+void
+bundle_mac_final(struct bundle_mac *m, uint8_t out[BUNDLE_MACLEN])
+{
+	crypto_generichash_final((crypto_generichash_state *)(void *)m->state,
+	    out, BUNDLE_MACLEN);
+	sodium_memzero(m, sizeof(*m));
+}
+
+int
+bundle_header_read(struct bundle *b, const uint8_t hdr[BUNDLE_HEADER_LEN])
+{
+	memset(b, 0, sizeof(*b));
+	if (memcmp(hdr, BUNDLE_MAGIC, 8) != 0)
+		return -1;
+	b->version = hdr[8];
+	if (b->version > BUNDLE_VERSION)
+		return -3;	/* nothing past the version byte is read */
+	if (b->version != BUNDLE_VERSION)
+		return -1;
+	memcpy(b->team_id, hdr + 9, WIRE_TEAMIDLEN);
+	memcpy(b->exporter, hdr + 9 + WIRE_TEAMIDLEN, PROTO_IDLEN);
+	b->count = be_get(hdr + 9 + WIRE_TEAMIDLEN + PROTO_IDLEN, 8);
+	return 0;
+}
+
+int
+bundle_frame_len(const uint8_t be[4], uint64_t left, size_t *len)
+{
+	uint64_t n = be_get(be, 4);
+
+	if (n == 0 || n > PROTO_MAX_ENVELOPE || left < 4 || n > left - 4)
+		return -1;
+	*len = (size_t)n;
+	return 0;
+}
+
 /* Walks the entry frames: each length fits, and they fill the body. */
 static int
 check_frames(const uint8_t *p, size_t left, uint64_t count)
 {
 	for (uint64_t i = 0; i < count; i++) {
-		uint64_t len;
+		size_t len;
 
-		if (left < 4)
-			return -1;
-		len = be_get(p, 4);
-		if (len == 0 || len > PROTO_MAX_ENVELOPE || len > left - 4)
+		if (left < 4 || bundle_frame_len(p, left, &len) != 0)
 			return -1;
 		p += 4 + len;
 		left -= 4 + len;
@@ -76,11 +127,8 @@ bundle_open(struct bundle *b, const uint8_t *buf, size_t len,
 	if (b->version > BUNDLE_VERSION)
 		return -3;
 	if (len < BUNDLE_HEADER_LEN + BUNDLE_MACLEN ||
-	    b->version != BUNDLE_VERSION)
+	    bundle_header_read(b, buf) != 0)
 		return -1;
-	memcpy(b->team_id, buf + 9, WIRE_TEAMIDLEN);
-	memcpy(b->exporter, buf + 9 + WIRE_TEAMIDLEN, PROTO_IDLEN);
-	b->count = be_get(buf + 9 + WIRE_TEAMIDLEN + PROTO_IDLEN, 8);
 	body = len - BUNDLE_MACLEN;
 	bundle_mac(mac, key, buf, body);
 	if (sodium_memcmp(mac, buf + body, BUNDLE_MACLEN) != 0)

@@ -3,7 +3,10 @@
  * declares, so a few bytes can ask for gigabytes; mp_check walks the bytes
  * first and refuses any count that the bytes left cannot hold, any nesting
  * deeper than MP_MAX_DEPTH, and extension types, which Satchel never sends.
+ * It also counts the objects, so that what msgpack-c will allocate for
+ * them is known, and bounded, before it unpacks anything.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "proto.h"
@@ -13,6 +16,8 @@
 struct mp_cursor {
 	const uint8_t	*p;
 	size_t		 left;
+	size_t		 objects;	/* seen so far, this one included */
+	size_t		 max_objects;
 };
 
 static int
@@ -62,7 +67,7 @@ check_one(struct mp_cursor *c, int depth)
 	uint64_t n;
 	uint8_t t;
 
-	if (take(c, 1, &b) == -1)
+	if (++c->objects > c->max_objects || take(c, 1, &b) == -1)
 		return -1;
 	t = *b;
 	if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3)
@@ -97,28 +102,55 @@ check_one(struct mp_cursor *c, int depth)
 	}
 }
 
-/* Accepts exactly one well-formed object filling all of buf. */
+/* Accepts exactly one well-formed object filling all of buf, made of at
+ * most max_objects objects (each array element, map key and map value
+ * counts one, as each costs msgpack-c one msgpack_object). */
 int
-mp_check(const uint8_t *buf, size_t len)
+mp_check_objects(const uint8_t *buf, size_t len, size_t max_objects)
 {
-	struct mp_cursor c = { buf, len };
+	struct mp_cursor c = { buf, len, 0, max_objects };
 
 	if (len == 0 || check_one(&c, 0) == -1)
 		return -1;
 	return c.left == 0 ? 0 : -1;
 }
 
-/* Unpacks a checked buffer of at most max bytes. Strings and bins in the
+int
+mp_check(const uint8_t *buf, size_t len)
+{
+	return mp_check_objects(buf, len, SIZE_MAX);
+}
+
+/* How many objects a buffer of len bytes may unpack to: their memory at
+ * most ratio times len, plus a floor for small messages. */
+size_t
+mp_max_objects(size_t len, unsigned ratio)
+{
+	if (len > (SIZE_MAX - MP_OBJ_FLOOR) / (ratio ? ratio : 1))
+		return SIZE_MAX / sizeof(msgpack_object);
+	return (ratio * len + MP_OBJ_FLOOR) / sizeof(msgpack_object);
+}
+
+int
+mp_unpack(msgpack_unpacked *out, const uint8_t *buf, size_t len, size_t max)
+{
+	return mp_unpack_ratio(out, buf, len, max, MP_OBJ_RATIO);
+}
+
+/* Unpacks a checked buffer of at most max bytes whose objects take at
+ * most ratio times its size (see mp_max_objects). Strings and bins in the
  * result point into buf (msgpack-c references its input). out is always
  * initialised, so the caller destroys it with msgpack_unpacked_destroy on
  * every path, failure included. */
 int
-mp_unpack(msgpack_unpacked *out, const uint8_t *buf, size_t len, size_t max)
+mp_unpack_ratio(msgpack_unpacked *out, const uint8_t *buf, size_t len,
+    size_t max, unsigned ratio)
 {
 	size_t off = 0;
 
 	msgpack_unpacked_init(out);
-	if (len > max || mp_check(buf, len) == -1)
+	if (len > max || mp_check_objects(buf, len,
+	    mp_max_objects(len, ratio)) == -1)
 		return -1;
 	if (msgpack_unpack_next(out, (const char *)buf, len, &off) !=
 	    MSGPACK_UNPACK_SUCCESS || off != len)

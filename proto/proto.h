@@ -129,10 +129,25 @@ struct envelope {
 	uint8_t		 signature[PROTO_SIGLEN];
 };
 
-/* mpack.c: checked msgpack helpers shared by every decoder. */
+/*
+ * mpack.c: checked msgpack helpers shared by every decoder.
+ *
+ * msgpack-c spends sizeof(msgpack_object) (24 bytes on 64-bit) on every
+ * object, so a buffer of one-byte objects would cost 24 times its size.
+ * mp_unpack refuses a buffer whose objects would take more than
+ * MP_OBJ_RATIO times its length plus MP_OBJ_FLOOR bytes; sync frames use
+ * the tighter WIRE_OBJ_RATIO (wire.h). mp_max_objects gives that count.
+ */
+#define MP_OBJ_RATIO	6
+#define MP_OBJ_FLOOR	(64 * 1024)
+size_t	mp_max_objects(size_t len, unsigned ratio);
 int	mp_check(const uint8_t *buf, size_t len) PROTO_WUR;
+int	mp_check_objects(const uint8_t *buf, size_t len, size_t max_objects)
+	    PROTO_WUR;
 int	mp_unpack(msgpack_unpacked *out, const uint8_t *buf, size_t len,
 	    size_t max) PROTO_WUR;
+int	mp_unpack_ratio(msgpack_unpacked *out, const uint8_t *buf, size_t len,
+	    size_t max, unsigned ratio) PROTO_WUR;
 int	mp_uint(const msgpack_object *, uint64_t max, uint64_t *out) PROTO_WUR;
 int	mp_bin(const msgpack_object *, size_t len, uint8_t *out) PROTO_WUR;
 int	mp_bytes(const msgpack_object *, size_t max, const uint8_t **p,

@@ -74,7 +74,8 @@ wire_decode(struct wire_msg *m, const uint8_t *buf, size_t len)
 	uint64_t type;
 
 	memset(m, 0, sizeof(*m));
-	if (mp_unpack(&m->u, buf, len, WIRE_MAX_FRAME) == -1 ||
+	if (mp_unpack_ratio(&m->u, buf, len, WIRE_MAX_FRAME,
+	    WIRE_OBJ_RATIO) == -1 ||
 	    mp_array(&m->u.data, 1, 3) == -1 ||
 	    mp_uint(&m->u.data.via.array.ptr[0], 255, &type) == -1)
 		goto bad;
@@ -233,7 +234,8 @@ wire_hello_decode(struct wire_hello *h, const uint8_t *buf, size_t len)
 	int rc = -1;
 
 	memset(h, 0, sizeof(*h));
-	if (mp_unpack(&u, buf, len, WIRE_HELLO_MAX) == -1)
+	if (mp_unpack_ratio(&u, buf, len, WIRE_HELLO_MAX,
+	    WIRE_OBJ_RATIO) == -1)
 		return -1;
 	if (mp_array(&u.data, 3, WIRE_HELLO_MAX_FIELDS) == 0 &&
 	    hello_fields(h, u.data.via.array.ptr, u.data.via.array.size) == 0)

@@ -14,6 +14,10 @@
 #define WIRE_MAX_FRAME		(4 * 1024 * 1024)	/* one sealed frame */
 #define WIRE_MAX_BATCH		4096	/* entries in one batch */
 #define WIRE_MAX_AUTHORS	65536	/* authors in one vector */
+/* A sync frame's objects take at most twice its bytes (mp_unpack_ratio):
+ * a vector item is 4 objects in about 72 bytes, an entry 1 in 100 or
+ * more, so a 4 MiB frame costs at most 8 MiB more to unpack. */
+#define WIRE_OBJ_RATIO		2
 #define WIRE_PROTOCOL		"Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b"
 
 /* Sync message types; wire values, never reused. */
@@ -178,6 +182,25 @@ void	bundle_header(uint8_t out[BUNDLE_HEADER_LEN], const uint8_t *team_id,
 	    const uint8_t *exporter, uint64_t count);
 void	bundle_mac(uint8_t out[BUNDLE_MACLEN], const uint8_t *key,
 	    const uint8_t *buf, size_t len);
+/*
+ * Reading a bundle as a stream (import never holds the file in memory):
+ * bundle_header_read takes the first BUNDLE_HEADER_LEN bytes: -1 if they
+ * are not a bundle header, -3 if of a newer version (b->version says
+ * which), so a file that is not a bundle is refused before the rest is read.
+ * The MAC is then computed over the bytes as they come (the header included), and
+ * bundle_frame_len checks each entry's 4-byte length against what is
+ * left of the body: 0 if it fits, else -1.
+ */
+struct bundle_mac {
+	uint8_t		 state[512];	/* a crypto_generichash_state */
+};
+int	bundle_header_read(struct bundle *,
+	    const uint8_t hdr[BUNDLE_HEADER_LEN]) PROTO_WUR;
+void	bundle_mac_init(struct bundle_mac *, const uint8_t key[32]);
+void	bundle_mac_update(struct bundle_mac *, const uint8_t *, size_t);
+void	bundle_mac_final(struct bundle_mac *, uint8_t out[BUNDLE_MACLEN]);
+int	bundle_frame_len(const uint8_t be[4], uint64_t left, size_t *len)
+	    PROTO_WUR;
 /* Checks form, MAC and entry framing of a whole bundle held in memory.
  * -1: not a bundle, cut short or malformed; -2: the MAC does not match;
  * -3: a newer version than BUNDLE_VERSION (b->version says which). */

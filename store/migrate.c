@@ -78,13 +78,15 @@ meta_u64_get(struct store_txn *t, const char *key, uint64_t *v)
 
 /* 1 -> 2: the marker becomes an integer beside a constant magic, which a
  * 0.1 binary refuses. The derived tables were built by 0.1's apply path:
- * version 0 marks them for one rebuild by this version's. */
+ * version 0 marks them for one rebuild by this version's, which also
+ * fills the new table of entries held but not applied. */
 static int
 step_1_to_2(struct store_txn *t)
 {
 	int rc;
 
-	if ((rc = store_meta_put(t, "format", FORMAT_MAGIC,
+	if ((rc = store_table_create(t, TABLE_UNAPPLIED)) != 0 ||
+	    (rc = store_meta_put(t, "format", FORMAT_MAGIC,
 	    strlen(FORMAT_MAGIC))) != 0)
 		return rc;
 	return meta_u64_put(t, "derived_version", 0);

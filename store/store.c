@@ -18,7 +18,9 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +32,19 @@
 #include "store.h"
 #include "store_int.h"
 
-#define STORE_MAPSIZE	((size_t)16 << 30)	/* address space, not disk */
+/*
+ * The map is address space, not disk. 16 GiB on 64-bit boxes; a 32-bit
+ * box (Raspberry Pi OS) has 3 GiB of address space in all, where
+ * (size_t)16 << 30 is 0, so it gets 1 GiB: a school's years of notes
+ * fit many times over.
+ */
+#if SIZE_MAX > 0xffffffffu
+#define STORE_MAPSIZE	((size_t)16 << 30)
+#else
+#define STORE_MAPSIZE	((size_t)1 << 30)
+#endif
+_Static_assert(STORE_MAPSIZE >= ((size_t)1 << 30) &&
+    STORE_MAPSIZE <= SIZE_MAX / 2, "the LMDB map size must fit size_t");
 
 static const char *const table_names[TABLE_COUNT] = {
 	"meta", "log", "heads", "records", "index", "history", "unapplied"
@@ -45,8 +59,10 @@ store_lmdb_error(int rc)
 	case MDB_NOTFOUND:
 		return STORE_ENOTFOUND;
 	case MDB_MAP_FULL:
-	case ENOSPC:
 		return STORE_EFULL;
+	case ENOSPC:
+	case EDQUOT:
+		return STORE_ENOSPC;
 	case ENOMEM:
 		return STORE_ENOMEM;
 	case EAGAIN:
@@ -67,7 +83,8 @@ store_strerror(int rc)
 	case STORE_OK:		return "success";
 	case STORE_ENOTFOUND:	return "not found";
 	case STORE_EIO:		return "the store could not be read or written";
-	case STORE_EFULL:	return "the disk or the store is full; nothing was written";
+	case STORE_EFULL:	return "the store has reached its size limit; nothing was written";
+	case STORE_ENOSPC:	return "the disk is full; nothing was written";
 	case STORE_EBADENTRY:	return "malformed, badly signed or unreadable entry";
 	case STORE_EFORK:	return "a different entry already has this author and sequence number (fork)";
 	case STORE_EGAP:	return "entry does not follow its author's last entry";
@@ -82,6 +99,12 @@ store_strerror(int rc)
 	case STORE_EDEFER:	return "a change written by a newer Satchel";
 	default:		return "unknown store error";
 	}
+}
+
+size_t
+store_map_size(void)
+{
+	return STORE_MAPSIZE;
 }
 
 static int
@@ -119,7 +142,9 @@ env_open(struct store *st, const char *dir, unsigned flags, int *missing)
 	for (int i = 0; i < TABLE_COUNT; i++)
 		if ((rc = mdb_dbi_open(txn, table_names[i],
 		    (flags & STORE_CREATE) ? MDB_CREATE : 0,
-		    &st->dbi[i])) == MDB_NOTFOUND && i != TABLE_META)
+		    &st->dbi[i])) == MDB_NOTFOUND && i == TABLE_UNAPPLIED)
+			;	/* new in version 2: its migration makes it */
+		else if (rc == MDB_NOTFOUND && i != TABLE_META)
 			(*missing)++;
 		else if (rc != 0) {
 			mdb_txn_abort(txn);
@@ -127,6 +152,33 @@ env_open(struct store *st, const char *dir, unsigned flags, int *missing)
 			    store_lmdb_error(rc);
 		}
 	return store_lmdb_error(mdb_txn_commit(txn));
+}
+
+/*
+ * LMDB writes its lock file through a shared map. On a full disk the first
+ * touch of a page that has no block yet is a SIGBUS, not an error, so the
+ * file's blocks are reserved before LMDB opens it: a full disk is then an
+ * ENOSPC here. LMDB keeps a lock file at least this long as it is, and
+ * sizes its reader table to it (about 250 readers).
+ */
+#define LOCK_RESERVE	(16 * 1024)
+
+static int
+reserve_lock_file(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd, rc;
+
+	if (snprintf(path, sizeof(path), "%s/lock.mdb", dir) >=
+	    (int)sizeof(path))
+		return STORE_EIO;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		return store_lmdb_error(errno);
+	rc = posix_fallocate(fd, 0, LOCK_RESERVE);
+	close(fd);
+	if (rc == EINVAL || rc == EOPNOTSUPP)
+		return STORE_OK;	/* a file system that cannot: as before */
+	return store_lmdb_error(rc);
 }
 
 /* Opens the store in dir; with STORE_CREATE makes a new one and refuses if
@@ -150,6 +202,10 @@ store_open_format(struct store **out, const char *dir, unsigned flags,
 		return STORE_EEXIST;
 	if (!(flags & STORE_CREATE) && !exists)
 		return STORE_ENOSTORE;
+	/* An existing store whose lock file cannot be grown on a full disk
+	 * still opens: its readers' pages are most likely written already. */
+	if ((rc = reserve_lock_file(dir)) != 0 && (flags & STORE_CREATE))
+		return rc;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return STORE_ENOMEM;
 	if ((rc = env_open(st, dir, flags, &missing)) != 0 ||
@@ -275,6 +331,14 @@ store_del(struct store_txn *t, int table, const void *key, size_t klen)
 	int rc = mdb_del(t->txn, t->st->dbi[table], &k, NULL);
 
 	return rc == MDB_NOTFOUND ? STORE_OK : store_lmdb_error(rc);
+}
+
+/* Makes a table a migration adds, inside the migration's transaction. */
+int
+store_table_create(struct store_txn *t, int table)
+{
+	return store_lmdb_error(mdb_dbi_open(t->txn, table_names[table],
+	    MDB_CREATE, &t->st->dbi[table]));
 }
 
 /* Empties a table inside the transaction. */

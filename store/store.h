@@ -18,7 +18,7 @@ enum {
 	STORE_OK	=  0,
 	STORE_ENOTFOUND	= -1,	/* no such record, key or entry */
 	STORE_EIO	= -2,	/* LMDB or the file system failed */
-	STORE_EFULL	= -3,	/* map or disk full; nothing was written */
+	STORE_EFULL	= -3,	/* the map is full; nothing was written */
 	STORE_EBADENTRY	= -4,	/* malformed, badly signed or undecryptable */
 	STORE_EFORK	= -5,	/* same (author, seq), another hash */
 	STORE_EGAP	= -6,	/* entry past the author's next seq */
@@ -30,7 +30,8 @@ enum {
 	STORE_EBUSY	= -12,	/* locked by another program */
 	STORE_ENEWER	= -13,	/* written by a newer Satchel: see migrate.c */
 	STORE_EINVALID	= -14,	/* a change the schema refuses */
-	STORE_EDEFER	= -15	/* a change of a newer format: kept for later */
+	STORE_EDEFER	= -15,	/* a change of a newer format: kept for later */
+	STORE_ENOSPC	= -16	/* the disk is full; nothing was written */
 };
 
 #define STORE_CREATE	0x1
@@ -181,6 +182,8 @@ struct store_author {
 };
 
 const char	*store_strerror(int);
+/* The LMDB map size in bytes (address space, not disk); never 0. */
+size_t		 store_map_size(void);
 int		 store_open(struct store **, const char *dir, unsigned flags)
 		    STORE_WUR;
 /* migrate.c: the store's layout. STORE_RELEASE is the first Satchel

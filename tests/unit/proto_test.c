@@ -42,12 +42,14 @@ struct mp_case {
 	uint8_t		 b[24];
 };
 
-/* Each case is checked by mp_check and by mp_unpack, which must agree. */
+/* Each case is checked by mp_check_objects and by mp_unpack, which must
+ * agree. */
 static int
 mp_accepts(const uint8_t *p, size_t len)
 {
 	msgpack_unpacked u;
-	int a = mp_check(p, len) == 0;
+	int a = mp_check_objects(p, len, mp_max_objects(len,
+	    MP_OBJ_RATIO)) == 0;
 	int b = mp_unpack(&u, p, len, SIZE_MAX) == 0;
 
 	msgpack_unpacked_destroy(&u);
@@ -130,15 +132,70 @@ test_mp_check_accepts(void)
 		msgpack_pack_int(&pk, -i * 1000);
 		msgpack_pack_str_with_body(&pk, "value", 5);
 	}
-	msgpack_pack_array(&pk, 70000);
+	msgpack_pack_array(&pk, 70000);	/* 4 bytes each: within the budget */
 	for (int i = 0; i < 70000; i++)
-		msgpack_pack_nil(&pk);
+		msgpack_pack_str_with_body(&pk, "abc", 3);
 	msgpack_pack_bin(&pk, 300);
 	for (int i = 0; i < 300; i++)
 		msgpack_pack_bin_body(&pk, "z", 1);
 	msgpack_pack_double(&pk, 0.5);
 	CHECK(mp_accepts((const uint8_t *)sb.data, sb.size));
 	msgpack_sbuffer_destroy(&sb);
+}
+
+/*
+ * Objects are counted before msgpack-c unpacks anything: each costs it a
+ * 24-byte msgpack_object, so a buffer of one-byte objects is refused past
+ * MP_OBJ_RATIO times its size (a 4 MiB frame of them cost ~95 MiB).
+ */
+static void
+test_mp_object_budget(void)
+{
+	static const uint8_t three[] = { 0x93, 0x01, 0x02, 0x03 };
+	static const uint8_t map1[] = { 0x81, 0x01, 0x02 };
+	size_t n = 4 * 1024 * 1024, max;
+	msgpack_unpacked u;
+	uint8_t *big;
+
+	CHECK(mp_check_objects(three, sizeof(three), 4) == 0);
+	CHECK(mp_check_objects(three, sizeof(three), 3) == -1);
+	CHECK(mp_check_objects(map1, sizeof(map1), 3) == 0);
+	CHECK(mp_check_objects(map1, sizeof(map1), 2) == -1);
+	CHECK(mp_max_objects(0, MP_OBJ_RATIO) ==
+	    MP_OBJ_FLOOR / sizeof(msgpack_object));
+	CHECK(mp_max_objects(SIZE_MAX, MP_OBJ_RATIO) > 0);
+
+	/* A 4 MiB array of nils: well-formed, and refused by mp_unpack. */
+	if ((big = malloc(n)) == NULL)
+		abort();
+	big[0] = 0xdd;
+	big[1] = (uint8_t)((n - 5) >> 24);
+	big[2] = (uint8_t)((n - 5) >> 16);
+	big[3] = (uint8_t)((n - 5) >> 8);
+	big[4] = (uint8_t)(n - 5);
+	memset(big + 5, 0xc0, n - 5);
+	CHECK(mp_check(big, n) == 0);
+	CHECK(mp_unpack(&u, big, n, n) == -1);
+	msgpack_unpacked_destroy(&u);
+	max = mp_max_objects(n, MP_OBJ_RATIO);
+	CHECK(max * sizeof(msgpack_object) <= MP_OBJ_RATIO * n + MP_OBJ_FLOOR);
+	CHECK(mp_check_objects(big, n, max) == -1);
+
+	/* Arrays of k nils: accepted while k + 1 objects fit the budget of
+	 * their 3 + k bytes, refused from the first k that does not. */
+	big[0] = 0xdc;
+	for (size_t k = 3000; k < 5000; k++) {
+		int fits = k + 1 <= mp_max_objects(3 + k, MP_OBJ_RATIO);
+
+		big[1] = (uint8_t)(k >> 8);
+		big[2] = (uint8_t)k;
+		CHECK((mp_unpack(&u, big, 3 + k, n) == 0) == fits);
+		msgpack_unpacked_destroy(&u);
+		if (!fits)
+			break;
+		CHECK(k < 4999);	/* the budget ends in this range */
+	}
+	free(big);
 }
 
 static void
@@ -1580,6 +1637,7 @@ test_hlc(void)
 
 TAP_MAIN(
 	TAP_TEST(test_mp_check_accepts),
+	TAP_TEST(test_mp_object_budget),
 	TAP_TEST(test_mp_check_refuses_counts),
 	TAP_TEST(test_mp_check_refuses_depth),
 	TAP_TEST(test_mp_check_refuses_ext),

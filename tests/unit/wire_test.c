@@ -1523,6 +1523,57 @@ scrub_stack(void)
  * not destroy the msgpack_unpacked they never initialised (scrub_stack
  * makes that crash here rather than pass by luck).
  */
+/*
+ * A sync frame is shape-checked, objects counted, before msgpack-c
+ * unpacks it: a frame of one-byte objects is refused (it would cost 24
+ * bytes of msgpack_object per byte), while the largest real vector and a
+ * full batch of the smallest entries pass.
+ */
+static void
+test_wire_object_budget(void)
+{
+	uint8_t author[PROTO_IDLEN], hash[PROTO_HASHLEN], env[120];
+	size_t n = WIRE_MAX_FRAME - 16, items;
+	struct wire_msg m;
+	struct buf b;
+
+	buf_init(&b);
+	msgpack_pack_array(&b.pk, 2);
+	msgpack_pack_uint8(&b.pk, MSG_ENTRIES);
+	msgpack_pack_array(&b.pk, n);
+	for (size_t i = 0; i < n; i++)
+		msgpack_pack_nil(&b.pk);
+	CHECK(b.sb.size <= WIRE_MAX_FRAME);
+	CHECK(mp_check(buf_data(&b), b.sb.size) == 0);
+	CHECK(mp_check_objects(buf_data(&b), b.sb.size, mp_max_objects(
+	    b.sb.size, WIRE_OBJ_RATIO)) == -1);
+	CHECK(!wire_buf_ok(&b));
+
+	/* Vector items with one-byte seqs: as many as a frame holds. */
+	buf_clear(&b);
+	items = (WIRE_MAX_FRAME - 16) / (4 + 2 * (2 + PROTO_IDLEN));
+	wire_pack_vector_begin(&b.pk, items);
+	for (size_t i = 0; i < items; i++) {
+		memset(author, 0, sizeof(author));
+		memcpy(author, &i, sizeof(i));
+		memset(hash, 0x5a, sizeof(hash));
+		wire_pack_vector_item(&b.pk, author, 1, hash);
+	}
+	CHECK(b.sb.size <= WIRE_MAX_FRAME);
+	CHECK(wire_decode(&m, buf_data(&b), b.sb.size) == 0);
+	CHECK(m.n == items);
+	wire_msg_free(&m);
+
+	/* A full batch of entries no larger than a bare envelope header. */
+	buf_clear(&b);
+	memset(env, 0x33, sizeof(env));
+	wire_pack_entries_begin(&b.pk, WIRE_MAX_BATCH);
+	for (size_t i = 0; i < WIRE_MAX_BATCH; i++)
+		wire_pack_entry(&b.pk, env, sizeof(env));
+	CHECK(wire_buf_ok(&b));
+	buf_free(&b);
+}
+
 static void
 test_oversize_refused(void)
 {
@@ -1573,4 +1624,5 @@ TAP_MAIN(
 	TAP_TEST(test_bundle_wrong_key),
 	TAP_TEST(test_bundle_truncated),
 	TAP_TEST(test_bundle_framing),
+	TAP_TEST(test_wire_object_budget),
 	TAP_TEST(test_oversize_refused))
