@@ -231,16 +231,13 @@ cmd_export(struct device *d, struct args *a)
 	struct vec skip = { 0 };
 	uint8_t peer[PROTO_IDLEN];
 	const char *for_dev = args_get(a, "for");
-	size_t len;
 	int rc, err = 0;
 
 	if (d->network == NULL)
 		return fail_usage("export: this device has not joined a team");
-	if (for_dev != NULL && (strlen(for_dev) != 2 * PROTO_IDLEN ||
-	    sodium_hex2bin(peer, sizeof(peer), for_dev, strlen(for_dev), NULL,
-	    &len, NULL) != 0))
-		return fail_usage("export: --for '%s' is not a device id",
-		    for_dev);
+	if (for_dev != NULL && (rc = devid_arg("export --for", for_dev,
+	    DEVID_ANY, peer)) != 0)
+		return rc;
 	memset(&x, 0, sizeof(x));
 	x.self = d->id;
 	x.for_dev = for_dev != NULL ? peer : NULL;

@@ -31,20 +31,13 @@ static void
 author_label(const struct device *d, struct store_txn *t,
     const uint8_t *author, char out[256])
 {
-	char hex[2 * PROTO_IDLEN + 1];
-	const char *name = NULL;
-	struct record *r = NULL;
+	char hex[2 * PROTO_IDLEN + 1], name[NAME_MAX_LEN + 1];
 
 	sodium_bin2hex(hex, sizeof(hex), author, PROTO_IDLEN);
-	if (memcmp(author, d->id, PROTO_IDLEN) == 0)
-		name = d->name;
-	else if (store_record_get(t, KIND_MEMBER, author, &r) == 0)
-		name = record_get(r, "name");
-	if (name != NULL)
-		snprintf(out, 256, "%.12s (%s)", hex, name);
+	if (member_name(d, t, author, name, sizeof(name)) != NULL)
+		snprintf(out, 256, "%.12s (%.200s)", hex, name);
 	else
 		snprintf(out, 256, "%.12s", hex);
-	record_free(r);
 }
 
 /* "won", "lost" or "" for a set op, by the register's current heads. */
@@ -143,6 +136,15 @@ print_op(struct hist_walk *w, const struct envelope *e, const struct op *op,
 	putchar('\n');
 }
 
+/* The "author" field a note or entry carries is text its writer chose,
+ * kept for older releases; who wrote an entry is its signed author, which
+ * every line shows, so the field is not shown. */
+static int
+author_text(const struct op *op)
+{
+	return op->field_len == 6 && memcmp(op->field, "author", 6) == 0;
+}
+
 static int
 history_cb(const uint8_t *env, size_t len, void *arg)
 {
@@ -163,7 +165,8 @@ history_cb(const uint8_t *env, size_t len, void *arg)
 	memcpy(ref.author, e.author, PROTO_IDLEN);
 	ref.seq = e.seq;
 	for (size_t i = 0; i < c->nops; i++)
-		print_op(w, &e, &c->ops[i], &ref, when, who, &hc);
+		if (!author_text(&c->ops[i]))
+			print_op(w, &e, &c->ops[i], &ref, when, who, &hc);
 out:
 	free(pt);
 	free(c);

@@ -117,14 +117,45 @@ print_indented(const char *label, const char *text)
 	putchar('\n');
 }
 
-static void
-show_note(const struct record *r)
+static int
+first_author(const uint8_t *env, size_t len, void *arg)
 {
-	char hex[2 * PROTO_RECIDLEN + 1];
+	struct envelope e;
+
+	if (proto_envelope_decode(&e, env, len) == 0)
+		memcpy(arg, e.author, PROTO_IDLEN);
+	return 1;	/* the oldest is enough */
+}
+
+/* Who wrote a note or entry, by the signature on the entry that made it:
+ * its member record's name, or the first digits of its id; never the
+ * "author" text the writer put in it. */
+static void
+written_by(struct page *p, const struct record *r, char *out, size_t len)
+{
+	const struct rec_register *reg = record_register(r, "author");
+	uint8_t author[PROTO_IDLEN] = { 0 };
+	char hex[2 * PROTO_IDLEN + 1];
+
+	if (reg != NULL && reg->nheads > 0)
+		memcpy(author, reg->heads[0].ref.author, PROTO_IDLEN);
+	else if (store_history_each(p->t, r->id, first_author, author) != 0)
+		memset(author, 0, sizeof(author));
+	if (member_name(p->d, p->t, author, out, len) == NULL) {
+		sodium_bin2hex(hex, sizeof(hex), author, PROTO_IDLEN);
+		snprintf(out, len, "%.12s", hex);
+	}
+}
+
+static void
+show_note(struct page *p, const struct record *r)
+{
+	char hex[2 * PROTO_RECIDLEN + 1], by[NAME_MAX_LEN + 1];
 
 	hex_id(hex, r->id);
+	written_by(p, r, by, sizeof(by));
 	printf("  %s  conference note by %s  [%.8s]\n", get_or(r, "date", ""),
-	    get_or(r, "author", "?"), hex);
+	    by, hex);
 	print_indented("strengths:", get_or(r, "strengths", ""));
 	print_indented("obstacle:", get_or(r, "obstacle", ""));
 	print_indented("action:", get_or(r, "action", ""));
@@ -188,11 +219,17 @@ page_item_cb(const uint8_t *key, size_t len, void *arg)
 		return 1;
 	if (!record_deleted(r)) {
 		if (p->d->json) {
+			char by[NAME_MAX_LEN + 1];
+
 			printf("%s", p->count ? ",\n" : "\n");
-			json_record(r);
+			if (kind == KIND_NOTE || kind == KIND_ENTRY) {
+				written_by(p, r, by, sizeof(by));
+				json_record_by(r, by);
+			} else
+				json_record(r);
 		}
 		else if (kind == KIND_NOTE)
-			show_note(r);
+			show_note(p, r);
 		else if (kind == KIND_ENTRY)
 			show_entry(r);
 		else if (kind == KIND_GOAL)

@@ -205,7 +205,7 @@ int
 device_init(const char *dir, const char *name, int box)
 {
 	uint8_t pk[PROTO_IDLEN], team_id[16];
-	char hex[2 * PROTO_IDLEN + 1], path[4200];
+	char id[PROTO_DEVID_LEN + 1], path[4200];
 	struct store *st;
 	struct stat sb;
 	int rc;
@@ -228,8 +228,8 @@ device_init(const char *dir, const char *name, int box)
 	store_close(st);
 	if (rc != 0)
 		return device_store_error(rc, dir);
-	sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
-	printf("%s\n", hex);
+	devid_format(pk, id);
+	printf("%s\n", id);
 	return 0;
 }
 
@@ -497,25 +497,42 @@ device_write_member(struct device *d, struct store_txn *t,
 	return rc;
 }
 
-/* Joins a team: the key file first, then the store's team fields. */
+/* Joins a team, ending the caller's write transaction t: the store's team
+ * fields into t, then the key file, then the commit. If the commit fails,
+ * the key file is put back as it was, so that a failed join leaves no
+ * trace. */
 int
-device_save_team(struct device *d, const uint8_t *team_id,
+device_save_team(struct device *d, struct store_txn *t, const uint8_t *team_id,
     const uint8_t *founder, const uint8_t *secret, int box)
 {
-	struct store_txn *t;
+	uint8_t *old = sodium_malloc(PROTO_KEYLEN);
 	char path[4200];
-	int rc;
+	int had, rc;
 
-	if (path_in(path, sizeof(path), d->dir, box ? "network.key" :
-	    "team.key") != 0 ||
-	    write_file_atomic(path, secret, PROTO_KEYLEN, 0600) != 0)
-		return STORE_EIO;
-	if ((rc = store_begin(d->st, 0, &t)) != 0)
-		return rc;
-	if ((rc = store_meta_put(t, "team_id", team_id, 16)) != 0 ||
-	    (rc = store_meta_put(t, "founder", founder, PROTO_IDLEN)) != 0) {
-		store_abort(t);
-		return rc;
+	if (old == NULL || path_in(path, sizeof(path), d->dir, box ?
+	    "network.key" : "team.key") != 0) {
+		rc = STORE_ENOMEM;
+		goto fail;
 	}
-	return store_commit(t);
+	had = access(path, F_OK) == 0;
+	if (had && read_file_secret(path, old, PROTO_KEYLEN) != 0) {
+		rc = STORE_EIO;
+		goto fail;
+	}
+	if ((rc = store_meta_put(t, "team_id", team_id, 16)) != 0 ||
+	    (rc = store_meta_put(t, "founder", founder, PROTO_IDLEN)) != 0)
+		goto fail;
+	if (write_file_atomic(path, secret, PROTO_KEYLEN, 0600) != 0) {
+		rc = STORE_EIO;
+		goto fail;
+	}
+	if ((rc = store_commit(t)) != 0 && (had ? write_file_atomic(path,
+	    old, PROTO_KEYLEN, 0600) : unlink(path)) != 0)
+		fprintf(stderr, "satchel: %s could not be put back\n", path);
+	sodium_free(old);
+	return rc;
+fail:
+	store_abort(t);
+	sodium_free(old);
+	return rc;
 }

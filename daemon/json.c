@@ -4,8 +4,9 @@
 
 #include "satchel.h"
 
+/* author, if not NULL, stands for the "author" field's value. */
 static void
-json_fields(const struct record *r)
+json_fields(const struct record *r, const char *author)
 {
 	int first = 1;
 
@@ -20,7 +21,8 @@ json_fields(const struct record *r)
 		first = 0;
 		json_str(reg->name);
 		putchar(':');
-		json_str(reg->heads[0].value);
+		json_str(author != NULL && strcmp(reg->name, "author") == 0 ?
+		    author : reg->heads[0].value);
 	}
 	putchar('}');
 }
@@ -51,6 +53,12 @@ json_sets(const struct record *r)
 void
 json_record(const struct record *r)
 {
+	json_record_by(r, NULL);
+}
+
+void
+json_record_by(const struct record *r, const char *author)
+{
 	char hex[2 * PROTO_RECIDLEN + 1];
 	int conflicts = 0;
 
@@ -60,7 +68,7 @@ json_record(const struct record *r)
 	printf("{\"kind\":\"%s\",\"id\":\"%s\",\"deleted\":%s,"
 	    "\"conflicts\":%d,", model_kind_name(r->kind), hex,
 	    record_deleted(r) ? "true" : "false", conflicts);
-	json_fields(r);
+	json_fields(r, author);
 	putchar(',');
 	json_sets(r);
 	putchar('}');

@@ -13,8 +13,10 @@
 static int cmd_id(struct device *, struct args *);
 
 static const struct command commands[] = {
-	{ "id", cmd_id, "", 0, 0, "satchel id",
-	  "Print this device's id, to read to the team's admin.\n"
+	{ "id", cmd_id, "hex", 0, 0, "satchel id [--hex]",
+	  "Print this device's id, to give to the team's admin: 8 groups of "
+	  "7 letters and\ndigits with a check against typos. --hex prints "
+	  "the old 64-hex form instead.\n"
 	  "  example: satchel id" },
 	{ "student add", cmd_student_add,
 	  "class=,strengths=,needs=,interests=,goals=,same-name", 1, 1,
@@ -124,19 +126,24 @@ static const struct command commands[] = {
 	{ "member add", cmd_member_add, "name=,box,addr=*", 1, 1,
 	  "satchel member add DEVICE_ID --name NAME [--box] [--addr HOST:PORT]...",
 	  "Add a colleague's device (or the staff-room box) to the team; "
-	  "prints an invite token\nto give them by any channel. --addr tells "
-	  "the new device where to find this one.\n"
-	  "  example: satchel member add 5be1...c9 --name \"Mr. Kim\" --addr "
-	  "192.168.1.20:7420" },
+	  "prints an invite token\nto give them by any channel. DEVICE_ID is "
+	  "what 'satchel id' prints on that device.\n--addr is this device's "
+	  "own address, which the new device will dial.\n"
+	  "  example: satchel member add P56IOI7-MZJNU2Y-... --name \"Mr. "
+	  "Kim\" --addr 192.168.1.20:7420" },
 	{ "member list", cmd_member_list, "json", 0, 0,
 	  "satchel member list [--json]", "The team's devices and their roles.\n"
 	  "  example: satchel member list" },
-	{ "join", cmd_join, "", 1, 1, "satchel join TOKEN",
+	{ "join", cmd_join, "", 1, ARGS_MAX, "satchel join TOKEN",
 	  "Join the team with the invite 'satchel member add' printed for this "
-	  "device.\nShows the team's fingerprint: check it with the inviter.\n"
+	  "device;\nspaces and line breaks in it are ignored. Shows the team's "
+	  "fingerprint:\ncompare it with the one 'satchel status' shows on the "
+	  "inviting device.\n"
 	  "  example: satchel join 'satchel-invite:mQHE...'" },
 	{ "peer add", cmd_peer_add, "", 1, 2, "satchel peer add HOST:PORT "
-	  "[DEVICE_ID]", "Sync with the device at HOST:PORT.\n"
+	  "[DEVICE_ID]", "Sync with the device at HOST:PORT; with DEVICE_ID "
+	  "(as 'satchel id' prints it,\nor its old 64-hex form), only with "
+	  "that device there.\n"
 	  "  example: satchel peer add 192.168.1.20:7420" },
 	{ "peer list", cmd_peer_list, "json", 0, 0, "satchel peer list [--json]",
 	  "The peers this device syncs with.\n  example: satchel peer list" },
@@ -146,7 +153,8 @@ static const struct command commands[] = {
 	{ "export", cmd_export, "for=", 1, 1,
 	  "satchel export FILE [--for DEVICE_ID]",
 	  "Write a bundle for a USB stick: every entry, or only what DEVICE_ID "
-	  "lacks as far as\nthis device knows.\n"
+	  "lacks as far as\nthis device knows (DEVICE_ID as 'satchel id' "
+	  "prints it, or its old 64-hex form).\n"
 	  "  example: satchel export /media/usb/satchel.bundle" },
 	{ "import", cmd_import, "", 1, 1, "satchel import FILE",
 	  "Verify and apply a bundle. Importing it twice changes nothing.\n"
@@ -199,11 +207,13 @@ content_command(const struct command *c)
 static int
 cmd_id(struct device *d, struct args *a)
 {
-	char hex[2 * PROTO_IDLEN + 1];
+	char out[2 * PROTO_IDLEN + PROTO_DEVID_LEN + 2];
 
-	(void)a;
-	sodium_bin2hex(hex, sizeof(hex), d->id, sizeof(d->id));
-	printf("%s\n", hex);
+	if (args_has(a, "hex"))
+		sodium_bin2hex(out, sizeof(out), d->id, sizeof(d->id));
+	else
+		devid_format(d->id, out);
+	printf("%s\n", out);
 	return 0;
 }
 
@@ -301,10 +311,14 @@ wants_help(int argc, char **argv)
 	return 0;
 }
 
-/* How many leading positionals are file names, kept as the bytes given. */
+/* How many leading positionals are kept as the bytes given: file names,
+ * and the pieces of an invite. */
 static int
 path_args(const struct command *c)
 {
+	/* An invite is checked by join, whatever line breaks it carries. */
+	if (c->fn == cmd_join)
+		return ARGS_MAX;
 	return c->fn == cmd_export || c->fn == cmd_import;
 }
 

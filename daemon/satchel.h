@@ -90,8 +90,9 @@ int		 device_write_member(struct device *, struct store_txn *,
 		    const uint8_t *member, const char *name, const char *role);
 void		 team_keys_derive(const uint8_t *secret, struct store_key *content,
 		    struct store_key *network);
-int		 device_save_team(struct device *, const uint8_t *team_id,
-		    const uint8_t *founder, const uint8_t *secret, int box);
+int		 device_save_team(struct device *, struct store_txn *,
+		    const uint8_t *team_id, const uint8_t *founder,
+		    const uint8_t *secret, int box);
 int		 device_keyfile(const struct device *, const char *name,
 		    char *out, size_t len);
 /* Prints "what: reason" (exit 2 for a missing or existing store, else
@@ -102,6 +103,19 @@ int		 device_store_error(int rc, const char *what);
 #define DISK_FULL_ROOM	(1024 * 1024)
 int		 device_disk_full(int rc);
 const char	*device_strerror(int rc);
+
+/* ids.c: device ids as commands read and print them. */
+#define DEVID_ANY	0	/* the checked form or the old 64 hex */
+#define DEVID_CHECKED	1	/* the checked form only */
+/* Reads the device id the user typed for command what; 0, or one line on
+ * stderr and EXIT_USAGE. */
+int		 devid_arg(const char *what, const char *arg, int flags,
+		    uint8_t out[PROTO_IDLEN]);
+void		 devid_format(const uint8_t *id, char out[PROTO_DEVID_LEN + 1]);
+const char	*member_name(const struct device *, struct store_txn *,
+		    const uint8_t *id, char *out, size_t len);
+int		 member_joined(const struct device *, struct store_txn *,
+		    const uint8_t *id);
 
 /* model.c: the kinds teachers record and their fields. */
 enum field_type { F_TEXT, F_DATE, F_STUDENT, F_CHOICE };
@@ -269,5 +283,8 @@ int	clock_note_received(struct store_txn *, const uint8_t *env,
 
 /* json.c: records as JSON. */
 void	json_record(const struct record *);
+/* The same, with author in place of the "author" field's value (the
+ * signed writer's name, see show). */
+void	json_record_by(const struct record *, const char *author);
 
 #endif

@@ -224,7 +224,7 @@ print_text(const struct status *s)
 {
 	char id[2 * PROTO_IDLEN + 1], fp[20], when[32];
 
-	sodium_bin2hex(id, sizeof(id), s->d->id, PROTO_IDLEN);
+	devid_format(s->d->id, id);
 	team_fingerprint(s->d, fp);
 	printf("device   %s  %s (%s)\nteam     %s\nentries  %llu from %zu "
 	    "devices\nconflicts %d\n", id, s->d->name, s->d->role, fp,

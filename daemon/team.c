@@ -4,6 +4,7 @@
  * the box included, can read and check: the founder, and every device a
  * member added.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,28 +82,38 @@ vouch_depth(struct device *d, struct store_txn *t, const uint8_t *id,
 	    NULL);
 }
 
-/* Keeps a hello whose proofs placed its sender, so that its entries, and
- * the entries of those it adds, are taken before its record arrives. */
-int
-team_vouch_save(struct device *d, const uint8_t *payload, size_t len)
+/* team_vouch_save inside the caller's transaction t. */
+static int
+vouch_put(struct device *d, struct store_txn *t, const uint8_t *payload,
+    size_t len)
 {
 	uint8_t chain[WIRE_MAX_PROOFS + 1][PROTO_IDLEN];
 	struct wire_hello h;
-	struct store_txn *t;
 	char key[80], role[16];
-	int rc, n;
+	int rc = 0, n;
 
 	if (wire_hello_decode(&h, payload, len) != 0 ||
 	    (n = proof_chain(d, &h, h.id, role, chain)) == 0)
 		return STORE_EBADENTRY;
-	if ((rc = store_begin(d->st, 0, &t)) != 0)
-		return rc;
 	/* The same proofs place every device on the chain. */
 	for (int i = 0; i < n - 1 && rc == 0; i++) {
 		vouch_key(key, chain[i]);
 		rc = store_meta_put(t, key, payload, len);
 	}
-	if (rc != 0) {
+	return rc;
+}
+
+/* Keeps a hello whose proofs placed its sender, so that its entries, and
+ * the entries of those it adds, are taken before its record arrives. */
+int
+team_vouch_save(struct device *d, const uint8_t *payload, size_t len)
+{
+	struct store_txn *t;
+	int rc;
+
+	if ((rc = store_begin(d->st, 0, &t)) != 0)
+		return rc;
+	if ((rc = vouch_put(d, t, payload, len)) != 0) {
 		store_abort(t);
 		return rc;
 	}
@@ -435,10 +446,9 @@ cmd_member_add(struct device *d, struct args *a)
 	int box = args_has(a, "box"), rc;
 	int naddrs = args_all(a, "addr", addrs, INVITE_MAX_ADDRS);
 
-	if (hex_device(a->pos[0], invitee) != 0 ||
-	    crypto_core_ed25519_is_valid_point(invitee) != 1)
-		return fail_usage("member add: '%s' is not a device id (64 "
-		    "hex characters, as 'satchel id' prints)", a->pos[0]);
+	if ((rc = devid_arg("member add", a->pos[0], DEVID_CHECKED,
+	    invitee)) != 0)
+		return rc;
 	for (int i = 0; i < naddrs; i++)
 		if (!peer_addr_valid(addrs[i]))
 			return fail_usage("member add: --addr '%s' is not a "
@@ -449,6 +459,10 @@ cmd_member_add(struct device *d, struct args *a)
 	if (!valid_text(name, NAME_MAX_LEN))
 		return fail_usage("member add: --name: %s", text_problem(name,
 		    NAME_MAX_LEN, PROTO_TEXT_LINE));
+	if (memcmp(invitee, d->id, PROTO_IDLEN) == 0)
+		return fail_usage("member add: %s is this device's own id; give "
+		    "the id that 'satchel id' prints on the device to add",
+		    a->pos[0]);
 	if ((rc = store_begin(d->st, 0, &t)) != 0)
 		return device_store_error(rc, "member add");
 	if ((rc = founder_record(d, t)) != 0 ||
@@ -486,23 +500,27 @@ member_cb(const struct record *r, void *arg)
 	struct member_walk *w = arg;
 	const char *dev = record_get(r, "device");
 	uint8_t id[PROTO_IDLEN];
-	char role[16] = "";
+	char role[16] = "", checked[PROTO_DEVID_LEN + 1];
+	int joined;
 
 	if (dev == NULL || hex_device(dev, id) != 0 ||
 	    !team_is_member(w->d, w->t, id, role))
 		return 0;
+	devid_format(id, checked);
+	joined = member_joined(w->d, w->t, id);
 	if (w->d->json) {
-		printf("%s{\"device\":\"%s\",\"name\":", w->count ? ",\n" :
-		    "", dev);
+		printf("%s{\"device\":\"%s\",\"id\":\"%s\",\"name\":",
+		    w->count ? ",\n" : "", dev, checked);
 		json_str(record_get(r, "name") ? record_get(r, "name") : "");
 		fputs(",\"role\":", stdout);
 		json_str(role);
 		fputs(",\"added_by\":", stdout);
 		json_str(record_get(r, "added_by") ? record_get(r, "added_by") :
 		    "");
-		putchar('}');
+		printf(",\"joined\":%s}", joined ? "true" : "false");
 	} else
-		printf("%s  %-8s %s%s\n", dev, role, record_get(r, "name") ?
+		printf("%s  %-8s %-8s %s%s\n", checked, role, joined ?
+		    "joined" : "invited", record_get(r, "name") ?
 		    record_get(r, "name") : "", memcmp(id, w->d->id,
 		    PROTO_IDLEN) == 0 ? "  (this device)" : "");
 	w->count++;
@@ -525,6 +543,27 @@ cmd_member_list(struct device *d, struct args *a)
 		fputs("]\n", stdout);
 	store_abort(w.t);
 	return rc == 0 ? 0 : device_store_error(rc, "member list");
+}
+
+/* The invite as pasted: every space and line break dropped, wherever an
+ * e-mail client or a terminal put them, and the pieces of an unquoted
+ * paste put together. Returns a new string, or NULL. */
+static char *
+invite_text(const struct args *a)
+{
+	size_t cap = 1;
+	char *s, *o;
+
+	for (int i = 0; i < a->npos; i++)
+		cap += strlen(a->pos[i]);
+	if ((s = o = malloc(cap)) == NULL)
+		return NULL;
+	for (int i = 0; i < a->npos; i++)
+		for (const char *p = a->pos[i]; *p; p++)
+			if (!isspace((unsigned char)*p))
+				*o++ = *p;
+	*o = '\0';
+	return s;
 }
 
 /* inv borrows its proofs from buf, which the caller keeps. */
@@ -560,12 +599,48 @@ open_sealed(const struct device *d, const struct invite *inv,
 }
 
 static int
-join_check(struct device *d, const struct invite *inv)
+count_head(const uint8_t *author, uint64_t seq, const uint8_t *hash,
+    void *arg)
+{
+	(void)author, (void)seq, (void)hash;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+count_record(const struct record *r, void *arg)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Whether this device's present team is more than a fresh device's team
+ * of one: it joined someone's team, or holds entries or member records.
+ * When in doubt, it is. */
+static int
+team_in_use(struct device *d)
 {
 	struct store_txn *t;
-	uint8_t hash[PROTO_HASHLEN];
-	uint64_t seq = 0;
+	int n = 0;
+
+	if (sodium_is_zero(d->founder, PROTO_IDLEN) == 0 &&
+	    memcmp(d->founder, d->id, PROTO_IDLEN) != 0)
+		return 1;
+	if (store_begin(d->st, STORE_RDONLY, &t) != 0)
+		return 1;
+	if (store_heads_each(t, count_head, &n) != 0 ||
+	    store_records_each(t, KIND_MEMBER, count_record, &n) != 0)
+		n = 1;
+	store_abort(t);
+	return n > 0;
+}
+
+static int
+join_check(struct device *d, const struct invite *inv)
+{
 	int box = strcmp(d->role, "box") == 0;
+	char fp[20];
 
 	if (memcmp(inv->invitee, d->id, PROTO_IDLEN) != 0)
 		return fail_usage("join: this invite is for another device "
@@ -574,29 +649,38 @@ join_check(struct device *d, const struct invite *inv)
 		return fail_usage("join: the invite is for a %s, but this "
 		    "device was made as a %s", inv->box ? "box" : "teacher",
 		    box ? "box" : "teacher");
-	if (store_begin(d->st, STORE_RDONLY, &t) == 0) {
-		if (store_head_get(t, d->id, &seq, hash) != 0)
-			seq = 0;
-		store_abort(t);
+	/* A new invite to the same team (after an epoch change) is fine;
+	 * another team would orphan this one's members and notes. */
+	if ((memcmp(d->team_id, inv->team_id, 16) != 0 ||
+	    memcmp(d->founder, inv->founder, PROTO_IDLEN) != 0) &&
+	    team_in_use(d)) {
+		team_fingerprint(d, fp);
+		return fail_usage("join: this device belongs to team %s, which "
+		    "has other members or notes; nothing changed (to join "
+		    "another team, start a new data directory: satchel -d DIR "
+		    "init)", fp);
 	}
-	if (seq > 0 && memcmp(d->team_id, inv->team_id, 16) != 0)
-		return fail_usage("join: this device already holds notes of "
-		    "its own; join from a new data directory (satchel -d DIR "
-		    "init)");
 	return 0;
+}
+
+static int
+put_peer(struct store_txn *t, const char *addr, const uint8_t *id)
+{
+	char key[96];
+
+	snprintf(key, sizeof(key), "peer:%s", addr);
+	return store_meta_put(t, key, id, id ? PROTO_IDLEN : 0);
 }
 
 static int
 add_peer(struct device *d, const char *addr, const uint8_t *id)
 {
 	struct store_txn *t;
-	char key[96];
 	int rc;
 
-	snprintf(key, sizeof(key), "peer:%s", addr);
 	if ((rc = store_begin(d->st, 0, &t)) != 0)
 		return rc;
-	if ((rc = store_meta_put(t, key, id, id ? PROTO_IDLEN : 0)) != 0) {
+	if ((rc = put_peer(t, addr, id)) != 0) {
 		store_abort(t);
 		return rc;
 	}
@@ -604,13 +688,13 @@ add_peer(struct device *d, const char *addr, const uint8_t *id)
 }
 
 /* Until it has synced, a new device proves its membership with the
- * entries its invite carried: kept as its own vouch (see vouch_depth). */
+ * entries its invite carried, kept as its own vouch (see vouch_depth):
+ * encoded into sb as a hello of its own. */
 static int
-save_hello(struct device *d, const struct invite *inv)
+invite_hello(const struct device *d, const struct invite *inv,
+    msgpack_sbuffer *sb)
 {
 	struct wire_hello h;
-	msgpack_sbuffer sb;
-	int rc;
 
 	memset(&h, 0, sizeof(h));
 	memcpy(h.id, d->id, PROTO_IDLEN);
@@ -619,10 +703,104 @@ save_hello(struct device *d, const struct invite *inv)
 		h.proofs[i] = inv->proofs[i];
 		h.proof_lens[i] = inv->proof_lens[i];
 	}
+	return wire_hello_encode(sb, &h);
+}
+
+/* This device as it will be in the invite's team: nd is d with the
+ * team's ids and keys, in a keyring of its own (the caller frees it). */
+static int
+joined_view(const struct device *d, const struct invite *inv,
+    const uint8_t *secret, struct device *nd)
+{
+	*nd = *d;
+	if ((nd->keyring = sodium_malloc(sizeof(*nd->keyring))) == NULL)
+		return -1;
+	memset(nd->keyring, 0, sizeof(*nd->keyring));
+	memcpy(nd->team_id, inv->team_id, 16);
+	memcpy(nd->founder, inv->founder, PROTO_IDLEN);
+	nd->network = &nd->keyring->keys[nd->keyring->nkeys++];
+	nd->content = NULL;
+	if (inv->box) {
+		memcpy(nd->network->key, secret, PROTO_KEYLEN);
+		proto_key_id(nd->network->key, nd->network->id);
+		nd->network->use = KEY_NETWORK;
+	} else {
+		nd->content = &nd->keyring->keys[nd->keyring->nkeys++];
+		team_keys_derive(secret, nd->content, nd->network);
+	}
+	return 0;
+}
+
+/* Everything checked, the join is written: the store's part in one
+ * transaction that device_save_team commits after writing the key, so a
+ * failure anywhere leaves the directory as it was. */
+static int
+join_write(struct device *nd, const struct invite *inv,
+    const msgpack_sbuffer *hello, const uint8_t *secret)
+{
+	struct store_txn *t;
+	int rc;
+
+	if ((rc = store_begin(nd->st, 0, &t)) != 0)
+		return rc;
+	rc = vouch_put(nd, t, (const uint8_t *)hello->data, hello->size);
+	for (size_t i = 0; rc == 0 && i < inv->naddrs; i++)
+		rc = put_peer(t, inv->addrs[i], inv->inviter);
+	if (rc != 0) {
+		store_abort(t);
+		return rc;
+	}
+	return device_save_team(nd, t, inv->team_id, inv->founder, secret,
+	    inv->box);
+}
+
+/* Whether the invite's proofs make this device a member of its team, as
+ * nd (this device in that team) checks them; its hello goes into sb. */
+static int
+join_proven(struct device *nd, const struct invite *inv, msgpack_sbuffer *sb)
+{
+	struct wire_hello h;
+	char role[16];
+
+	return invite_hello(nd, inv, sb) == 0 &&
+	    wire_hello_decode(&h, (const uint8_t *)sb->data, sb->size) == 0 &&
+	    team_check_proof(nd, &h, role) > 0;
+}
+
+/* Opens the invite's key and checks its proofs as the new team's member
+ * would, then writes; a refusal writes nothing. */
+static int
+join_invite(struct device *d, const struct invite *inv)
+{
+	struct device nd = { .keyring = NULL };
+	msgpack_sbuffer sb;
+	uint8_t *secret;
+	char fp[20];
+	int rc;
+
+	if ((secret = sodium_malloc(PROTO_KEYLEN)) == NULL)
+		return fail("out of memory");
 	msgpack_sbuffer_init(&sb);
-	rc = wire_hello_encode(&sb, &h) == 0 ? team_vouch_save(d,
-	    (const uint8_t *)sb.data, sb.size) : STORE_EBADENTRY;
+	if (open_sealed(d, inv, secret) != 0)
+		rc = fail_usage("join: the invite's key cannot be opened by "
+		    "this device; nothing changed");
+	else if (joined_view(d, inv, secret, &nd) != 0)
+		rc = fail("join: out of memory");
+	else if (!join_proven(&nd, inv, &sb))
+		rc = fail_usage("join: the invite does not prove that this "
+		    "device was added by a member of the team (damaged, or not "
+		    "made by 'satchel member add'); nothing changed");
+	else if ((rc = join_write(&nd, inv, &sb, secret)) != 0)
+		rc = device_store_error(rc, "join");
+	else {
+		team_fingerprint(&nd, fp);
+		printf("joined team %s: compare this fingerprint with the "
+		    "'team' line of 'satchel status' on the inviting device\n",
+		    fp);
+	}
 	msgpack_sbuffer_destroy(&sb);
+	sodium_free(nd.keyring);
+	sodium_free(secret);
 	return rc;
 }
 
@@ -631,55 +809,25 @@ cmd_join(struct device *d, struct args *a)
 {
 	static uint8_t buf[INVITE_MAX_BYTES];
 	struct invite inv;
-	uint8_t *secret;
-	char fp[20];
+	char *token;
 	int rc;
 
-	if ((rc = decode_token(a->pos[0], &inv, buf)) == -2)
+	if ((token = invite_text(a)) == NULL)
+		return fail("out of memory");
+	rc = decode_token(token, &inv, buf);
+	free(token);
+	if (rc == -2)
 		return fail_usage("join: this invite was made by a newer "
 		    "Satchel (invite version %u; this one reads %d); upgrade "
 		    "Satchel on this device, then join", (unsigned)inv.version,
 		    INVITE_VERSION);
 	if (rc != 0)
 		return fail_usage("join: not a valid invite (damaged or "
-		    "incomplete; copy the whole line 'satchel member add' "
+		    "incomplete; copy the whole text 'satchel member add' "
 		    "printed)");
 	if ((rc = join_check(d, &inv)) != 0)
 		return rc;
-	if ((secret = sodium_malloc(PROTO_KEYLEN)) == NULL)
-		return fail("out of memory");
-	if (open_sealed(d, &inv, secret) != 0) {
-		sodium_free(secret);
-		return fail_usage("join: the invite's key cannot be opened by "
-		    "this device");
-	}
-	rc = device_save_team(d, inv.team_id, inv.founder, secret, inv.box);
-	if (rc == 0) {
-		/* From here on this device holds the new team's keys. */
-		memcpy(d->team_id, inv.team_id, 16);
-		memcpy(d->founder, inv.founder, PROTO_IDLEN);
-		d->keyring->nkeys = 0;
-		d->network = &d->keyring->keys[d->keyring->nkeys++];
-		d->content = NULL;
-		if (inv.box) {
-			memcpy(d->network->key, secret, PROTO_KEYLEN);
-			proto_key_id(d->network->key, d->network->id);
-			d->network->use = KEY_NETWORK;
-		} else {
-			d->content = &d->keyring->keys[d->keyring->nkeys++];
-			team_keys_derive(secret, d->content, d->network);
-		}
-		rc = save_hello(d, &inv);
-	}
-	sodium_free(secret);
-	for (size_t i = 0; rc == 0 && i < inv.naddrs; i++)
-		rc = add_peer(d, inv.addrs[i], inv.inviter);
-	if (rc != 0)
-		return device_store_error(rc, "join");
-	team_fingerprint(d, fp);
-	printf("joined team %s (check this with the inviter: 'satchel "
-	    "member list' shows it there too)\n", fp);
-	return 0;
+	return join_invite(d, &inv);
 }
 
 int
@@ -691,8 +839,9 @@ cmd_peer_add(struct device *d, struct args *a)
 	if (!peer_addr_valid(a->pos[0]))
 		return fail_usage("peer add: '%s' is not a numeric HOST:PORT "
 		    "(e.g. 192.168.1.20:7420)", a->pos[0]);
-	if (a->npos > 1 && hex_device(a->pos[1], id) != 0)
-		return fail_usage("peer add: '%s' is not a device id", a->pos[1]);
+	if (a->npos > 1 && (rc = devid_arg("peer add", a->pos[1], DEVID_ANY,
+	    id)) != 0)
+		return rc;
 	if ((rc = add_peer(d, a->pos[0], a->npos > 1 ? id : NULL)) != 0)
 		return device_store_error(rc, "peer add");
 	return 0;
@@ -728,17 +877,20 @@ peer_list_cb(const char *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
 	struct device *d = arg;
-	char hex[2 * PROTO_IDLEN + 1] = "";
+	char hex[2 * PROTO_IDLEN + 1] = "", checked[PROTO_DEVID_LEN + 1] = "";
 	static int count;
 
-	if (vlen == PROTO_IDLEN)
+	if (vlen == PROTO_IDLEN) {
 		sodium_bin2hex(hex, sizeof(hex), val, PROTO_IDLEN);
+		devid_format(val, checked);
+	}
 	if (d->json)
-		printf("%s{\"addr\":\"%.*s\",\"device\":\"%s\"}",
-		    count++ ? ",\n" : "", (int)(klen - 5), key + 5, hex);
+		printf("%s{\"addr\":\"%.*s\",\"device\":\"%s\",\"id\":\"%s\"}",
+		    count++ ? ",\n" : "", (int)(klen - 5), key + 5, hex,
+		    checked);
 	else
 		printf("%-24.*s %s\n", (int)(klen - 5), key + 5,
-		    *hex ? hex : "(device not known yet)");
+		    *checked ? checked : "(device not known yet)");
 	return 0;
 }
 

@@ -316,4 +316,27 @@ uint64_t proto_hlc_now(uint64_t last, uint64_t wall_ms);
 uint64_t proto_hlc_seen(uint64_t last, uint64_t remote, uint64_t wall_ms);
 uint64_t proto_hlc_ms(uint64_t hlc);
 
+/* devid.c: device ids as people read and type them. The checked form is
+ * Syncthing's device ID format: the 32-byte key in base32 (RFC 4648
+ * alphabet, no padding: 52 characters), cut into four groups of 13, each
+ * followed by a Luhn mod 32 check character (Syncthing's variant: weights
+ * 1, 2, 1, ... from the group's first character), written as eight
+ * dash-separated groups of 7. Any one mistyped character fails its
+ * group's check. The check only catches typing mistakes: what is verified
+ * is always the full key it decodes to. */
+#define PROTO_DEVID_LEN		63	/* the checked form, dashes included */
+#define PROTO_DEVID_EFORM	(-1)	/* not 56 base32 characters */
+#define PROTO_DEVID_ECHECK	(-2)	/* a check character does not match */
+/* Writes the checked form of id and a NUL into out. */
+void	proto_devid_encode(const uint8_t id[PROTO_IDLEN],
+	    char out[PROTO_DEVID_LEN + 1]);
+/* Reads the checked form from s (len bytes, not NUL-terminated): letters
+ * in either case, dashes and spaces anywhere, and 0, 1, 8 read as O, I, B
+ * (digits the alphabet lacks). Returns 0 and fills id; PROTO_DEVID_EFORM
+ * if s is not the checked form of any key; PROTO_DEVID_ECHECK if it has
+ * the form but a check fails, with *group (1 to 4, may be NULL) the first
+ * failing group: characters 14 * (group - 1) + 1 to 14 * group. */
+int	proto_devid_decode(const char *s, size_t len, uint8_t id[PROTO_IDLEN],
+	    int *group) PROTO_WUR;
+
 #endif

@@ -2,7 +2,8 @@
 . "$(dirname "$0")/lib.sh"
 
 id=$(sat init --name "Ms. Rivera")
-check "init prints a 64-hex device id" [ "${#id}" -eq 64 ]
+check "init prints the checked device id (8 groups of 7)" sh -c \
+    "echo '$id' | grep -Eq '^[A-Z2-7]{7}(-[A-Z2-7]{7}){7}\$'"
 check "id prints the same id" [ "$(sat id)" = "$id" ]
 check "secret keys are readable only by their owner" \
     [ "$(stat -c %a "$SATCHEL_HOME/identity.key")" = 600 ]

@@ -32,12 +32,12 @@ n_before=$(entries "$n")
 "$SATCHEL" -d "$n" sync "$box" 2>"$TMP/n.err"
 check "a non-member with the key is refused" [ $? -ne 0 ]
 check "it logs why: the box is no member of its team" \
-    grep -q "refused device $("$SATCHEL" -d "$x" id | cut -c1-12): not a member" "$TMP/n.err"
+    grep -q "refused device $("$SATCHEL" -d "$x" id --hex | cut -c1-12): not a member" "$TMP/n.err"
 # The box dials it: the box must refuse it, and say so.
 serve "$n"
 "$SATCHEL" -d "$x" peer add "$(addr_of "$n")"
 check "the box refuses a non-member with the key, and logs: not a member" \
-    wait_for "grep -q \"refused device $("$SATCHEL" -d "$n" id | cut -c1-12): not a member\" '$x.log'" 120
+    wait_for "grep -q \"refused device $("$SATCHEL" -d "$n" id --hex | cut -c1-12): not a member\" '$x.log'" 120
 stop "$n"
 "$SATCHEL" -d "$x" peer remove "$(addr_of "$n")"
 check "the non-member received nothing" [ "$(entries "$n")" = "$n_before" ]

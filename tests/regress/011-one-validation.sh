@@ -7,7 +7,7 @@
 
 A="$SATCHEL -d $TMP/a" B="$SATCHEL -d $TMP/b"
 make_team "$TMP/a" "$TMP/b"
-aid=$($A id) bid=$($B id)
+aid=$($A id --hex) bid=$($B id --hex)
 xfer() {	# from, to: one bundle
 	"$SATCHEL" -d "$TMP/$1" export "$TMP/x.bundle" >/dev/null &&
 	    "$SATCHEL" -d "$TMP/$2" import "$TMP/x.bundle" >/dev/null

@@ -81,7 +81,7 @@ check "both show the same digest" sh -c \
     "[ \"\$($SATCHEL -d $a digest 2>/dev/null)\" = \"\$(SATCHEL_CLOCK_OFFSET=+2y $SATCHEL -d $s digest 2>/dev/null)\" ]"
 
 # Who is off, said everywhere.
-sid=$("$SATCHEL" -d "$s" id 2>/dev/null | cut -c1-12)
+sid=$("$SATCHEL" -d "$s" id --hex 2>/dev/null | cut -c1-12)
 sk student list >"$TMP/out" 2>"$TMP/err"
 check "a command on the skewed laptop still succeeds" [ $? -eq 0 ]
 check "and warns on stderr that this device is two years ahead" \

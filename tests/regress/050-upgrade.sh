@@ -71,6 +71,8 @@ syncs() {		# bin, dir, peer
 join() {		# fbin, founder, bin, dir
 	local id tok
 	id=$("$3" -d "$4" init --name "Teacher $(basename "$4")") &&
+	# Each release's member add reads the id form its init prints.
+	id=$("$TOOLS/devid" "$([ "$1" = "$OLD" ] && echo hex || echo checked)" "$id") &&
 	tok=$("$1" -d "$2" member add "$id" --name "Teacher $(basename "$4")" 2>/dev/null) &&
 	"$3" -d "$4" join "$tok" >/dev/null
 }
