@@ -296,6 +296,7 @@ cmd_fork_repair(struct device *d, struct args *a)
 	struct repair r = { d, NULL, 0, 0, 0 };
 	uint8_t new_pk[PROTO_IDLEN], *new_sk;
 	char hex[2 * PROTO_IDLEN + 1], path[4200], newpath[4200];
+	char checked[PROTO_DEVID_LEN + 1];
 	size_t done = 0, skipped = 0;
 	uint64_t fseq;
 	struct store_txn *t;
@@ -339,7 +340,8 @@ cmd_fork_repair(struct device *d, struct args *a)
 		return fail("fork repair: cannot put the new identity in "
 		    "place; run any satchel command to finish");
 	sodium_bin2hex(hex, sizeof(hex), new_pk, PROTO_IDLEN);
-	printf("%s\n", hex);
+	devid_format(new_pk, checked);
+	printf("%s\n", checked);	/* as init and id print it */
 	fprintf(stderr, "fork repair: this device is now %.12s; %zu changes "
 	    "written after seq %llu were re-written under it", hex, done,
 	    (unsigned long long)fseq);
@@ -349,6 +351,6 @@ cmd_fork_repair(struct device *d, struct args *a)
 	fprintf(stderr, ".\nNext: a team member runs 'satchel member add "
 	    "%s --name NAME' and this device runs 'satchel join TOKEN' with "
 	    "the token it prints. Until then the re-written changes wait "
-	    "here.\n", hex);
+	    "here.\n", checked);
 	return 0;
 }

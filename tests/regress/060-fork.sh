@@ -20,7 +20,7 @@ has() {			# dir, text: a note with it shows there
 }
 hasnt() { ! has "$@"; }
 digest() { "$SATCHEL" -d "$1" digest; }
-idof() { "$SATCHEL" -d "$1" id; }
+idof() { "$SATCHEL" -d "$1" id --hex; }
 
 a=$TMP/a l=$TMP/l c=$TMP/c x=$TMP/box
 make_team "$a" "$l" "$c"
@@ -124,7 +124,7 @@ check "repairing the first laptop brings back both laptops' notes" sh -c \
 "$SATCHEL" -d "$l" fork repair >"$TMP/r.out" 2>"$TMP/r.err"
 check "fork repair succeeds" [ $? -eq 0 ]
 newid=$(head -1 "$TMP/r.out")
-check "it prints a new device id and what to do" sh -c "[ '$newid' != '$lid' ] && [ ${#newid} -eq 64 ] && grep -q 'member add' '$TMP/r.err'"
+check "it prints its new device id and what to do" sh -c "[ \"\$('$SATCHEL' -d '$l' id --hex)\" != '$lid' ] && [ \"\$('$SATCHEL' -d '$l' id)\" = '$newid' ] && grep -q 'member add $newid' '$TMP/r.err'"
 check "the old identity's key is kept" [ -f "$l/identity.forked-${lid:0:12}.key" ]
 check "the repaired laptop shows its notes again" sh -c "'$SATCHEL' -d '$l' search 'after the restore' | grep -q 'restore two'"
 tok=$("$SATCHEL" -d "$a" member add "$newid" --name "Laptop, repaired" 2>/dev/null)
