@@ -12,6 +12,7 @@ enum {
 struct store {
 	MDB_env	*env;
 	MDB_dbi	 dbi[TABLE_COUNT];
+	unsigned long commits;	/* durable commits made through this handle */
 };
 
 struct store_txn {
