@@ -408,38 +408,27 @@ device_notify_path(const struct device *d, char *out, size_t len)
 struct notify {
 	uv_pipe_t	pipe;
 	uv_connect_t	conn;
-	uv_write_t	wr;
-	int		say, answered;
+	int		answered;
 };
-
-static void
-notify_written(uv_write_t *w, int status)
-{
-	(void)status;
-	uv_close((uv_handle_t *)w->handle, NULL);
-}
 
 static void
 notify_connected(uv_connect_t *req, int status)
 {
 	struct notify *n = req->data;
-	uv_buf_t b = uv_buf_init((char *)"w", 1);
 
 	n->answered = status == 0;
-	if (status != 0 || !n->say ||
-	    uv_write(&n->wr, (uv_stream_t *)&n->pipe, &b, 1,
-	    notify_written) != 0)
-		uv_close((uv_handle_t *)&n->pipe, NULL);
+	uv_close((uv_handle_t *)&n->pipe, NULL);
 }
 
+/* The connection is the whole message: nothing is written, so a daemon
+ * that closes at once cannot raise SIGPIPE in the writer. */
 int
-device_notify_probe(const char *path, int say)
+device_notify_probe(const char *path)
 {
 	struct notify n;
 	uv_loop_t loop;
 
 	memset(&n, 0, sizeof(n));
-	n.say = say;
 	if (uv_loop_init(&loop) != 0)
 		return -1;
 	if (uv_pipe_init(&loop, &n.pipe, 0) == 0) {
@@ -457,7 +446,7 @@ device_notify(const struct device *d)
 	char path[4096];
 
 	if (device_notify_path(d, path, sizeof(path)) == 0)
-		(void)device_notify_probe(path, 1);
+		(void)device_notify_probe(path);
 }
 
 void

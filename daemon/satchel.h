@@ -88,9 +88,9 @@ void		 device_close(struct device *);
 /* DIR/serve.sock, where a running `satchel serve` hears of local writes;
  * -1 if the path does not fit a socket address. */
 int		 device_notify_path(const struct device *, char *out, size_t len);
-/* Connects to the daemon's socket and, if say, sends it one byte; returns
+/* Connects to the daemon's socket and closes: that is the notice. Returns
  * 0 if a daemon answered. Never waits on a daemon: the connect is local. */
-int		 device_notify_probe(const char *path, int say);
+int		 device_notify_probe(const char *path);
 /* Tells a running daemon that this process committed entries; silent and
  * harmless when none listens. */
 void		 device_notify(const struct device *);

@@ -721,7 +721,7 @@ notify_listen(struct server *srv)
 		    "are seen within %d s", "serve.sock", FALLBACK_MS / 1000);
 		return 0;
 	}
-	if (device_notify_probe(path, 0) == 0) {
+	if (device_notify_probe(path) == 0) {
 		fail("serve: another satchel serve is running on %s",
 		    srv->d->dir);
 		return -1;

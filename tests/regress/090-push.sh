@@ -19,10 +19,12 @@ check "A's daemon listens on serve.sock in its data directory" test -S "$a/serve
 check "serve.sock is the owner's only (0600)" sh -c \
     "[ \"\$(stat -c %a $a/serve.sock)\" = 600 ]"
 
-"$SATCHEL" -d "$a" note add "$ana" --strengths okapi-first --obstacle o --action a >/dev/null
+check "note add on A succeeds while A's daemon listens" sh -c \
+    "$SATCHEL -d $a note add $ana --strengths okapi-first --obstacle o --action a >/dev/null"
 check "a note written on A's command line shows on B" \
     wait_for "$SATCHEL -d $b search okapi-first 2>/dev/null | grep -q okapi" 120
-"$SATCHEL" -d "$b" note add "$ana" --strengths tapir-back --obstacle o --action a >/dev/null
+check "note add on B succeeds too" sh -c \
+    "$SATCHEL -d $b note add $ana --strengths tapir-back --obstacle o --action a >/dev/null"
 check "and one written on B shows on A" \
     wait_for "$SATCHEL -d $a search tapir-back 2>/dev/null | grep -q tapir" 120
 
