@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <uv.h>
 
 #include "satchel.h"
 
@@ -435,9 +436,66 @@ device_open(struct device *d, const char *dir)
 	return 0;
 }
 
+#define NOTIFY_SOCKET	"serve.sock"
+#define NOTIFY_PATH_MAX	100	/* sun_path is 104 bytes on the BSDs */
+
+int
+device_notify_path(const struct device *d, char *out, size_t len)
+{
+	int n = snprintf(out, len, "%s/%s", d->dir, NOTIFY_SOCKET);
+
+	return n < 0 || (size_t)n >= len || n >= NOTIFY_PATH_MAX ? -1 : 0;
+}
+
+struct notify {
+	uv_pipe_t	pipe;
+	uv_connect_t	conn;
+	int		answered;
+};
+
+static void
+notify_connected(uv_connect_t *req, int status)
+{
+	struct notify *n = req->data;
+
+	n->answered = status == 0;
+	uv_close((uv_handle_t *)&n->pipe, NULL);
+}
+
+/* The connection is the whole message: nothing is written, so a daemon
+ * that closes at once cannot raise SIGPIPE in the writer. */
+int
+device_notify_probe(const char *path)
+{
+	struct notify n;
+	uv_loop_t loop;
+
+	memset(&n, 0, sizeof(n));
+	if (uv_loop_init(&loop) != 0)
+		return -1;
+	if (uv_pipe_init(&loop, &n.pipe, 0) == 0) {
+		n.conn.data = &n;
+		uv_pipe_connect(&n.conn, &n.pipe, path, notify_connected);
+		uv_run(&loop, UV_RUN_DEFAULT);
+	}
+	uv_loop_close(&loop);
+	return n.answered ? 0 : -1;
+}
+
+void
+device_notify(const struct device *d)
+{
+	char path[4096];
+
+	if (device_notify_path(d, path, sizeof(path)) == 0)
+		(void)device_notify_probe(path);
+}
+
 void
 device_close(struct device *d)
 {
+	if (d->st != NULL && !d->serving && store_commits(d->st) > 0)
+		device_notify(d);
 	store_close(d->st);
 	sodium_free(d->sign_sk);
 	sodium_free(d->keyring);

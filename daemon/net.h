@@ -17,7 +17,8 @@
 #define SYNC_BATCH	WIRE_MAX_BATCH	/* entries per batch at most */
 #define SYNC_BATCH_BYTES (2 * 1024 * 1024) /* + one entry: within a frame */
 #define SEND_QUEUE_MAX	(8 * 1024 * 1024)	/* stop reading the log past it */
-#define TICK_MS		200		/* notice other processes' writes */
+#define TICK_MS		200		/* housekeeping while something is due */
+#define FALLBACK_MS	5000		/* look for writes no notify announced */
 #define IDLE_TIMEOUT_MS	30000		/* a one-shot sync gives up */
 #define BACKOFF_MIN_MS	500
 #define BACKOFF_MAX_MS	30000
@@ -135,7 +136,10 @@ struct server {
 	struct device	*d;
 	uv_tcp_t	 listener;
 	int		 listening;
-	uv_timer_t	 tick;
+	uv_timer_t	 tick;		/* one-shot, re-armed by each tick */
+	uv_pipe_t	 notify;	/* DIR/serve.sock: local writes */
+	int		 notifying;
+	uint64_t	 last_check;	/* of the heads, for other writers */
 	uv_signal_t	 sigterm, sigint;
 	struct conn	*conns;
 	struct target	**targets;	/* each its own allocation */
@@ -149,7 +153,6 @@ struct server {
 	uint64_t	 full_backoff;	/* the disk is full: ms between tries */
 	uint64_t	 full_until;	/* take no entries before then */
 	uint64_t	 last_evict_log;
-	uint64_t	 last_peer_reload;
 	int		 oneshot;
 	int		 stopping;
 	uint8_t		*x_sk;	/* sodium_malloc'd: the X25519 static key */
@@ -169,6 +172,7 @@ void		 short_id(char out[13], const uint8_t *id);
 
 /* serve.c */
 void		 server_changed(struct server *);
+void		 server_wake(struct server *);
 void		 server_peer_synced(struct server *, struct conn *);
 void		 server_conn_ready(struct server *, struct conn *);
 void		 server_conn_gone(struct server *, struct conn *);

@@ -605,6 +605,7 @@ handle_vector(struct conn *c, const struct wire_msg *m)
 	store_abort(t);
 	c->have_vector = 1;
 	c->vec_dirty = 1;	/* saved at the next tick, with the others */
+	server_wake(c->srv);
 	server_peer_synced(c->srv, c);
 	conn_pump(c);
 }
@@ -905,6 +906,7 @@ handle_ack(struct conn *c, const struct wire_msg *m)
 		c->inflight--;
 	vec_raise(&c->theirs, m->author, m->seq, NULL);
 	c->vec_dirty = 1;	/* not a commit per ack: the tick saves it */
+	server_wake(c->srv);
 	server_peer_synced(c->srv, c);
 	conn_pump(c);
 }

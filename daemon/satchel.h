@@ -78,12 +78,22 @@ struct device {
 	char		 name[NAME_MAX_LEN + 1];
 	char		 role[16];
 	int		 json;
+	int		 serving;	/* this process is the daemon: no notify */
 };
 
 const char	*device_dir(const char *flag_dir, char *buf, size_t len);
 int		 device_init(const char *dir, const char *name, int box);
 int		 device_open(struct device *, const char *dir);
 void		 device_close(struct device *);
+/* DIR/serve.sock, where a running `satchel serve` hears of local writes;
+ * -1 if the path does not fit a socket address. */
+int		 device_notify_path(const struct device *, char *out, size_t len);
+/* Connects to the daemon's socket and closes: that is the notice. Returns
+ * 0 if a daemon answered. Never waits on a daemon: the connect is local. */
+int		 device_notify_probe(const char *path);
+/* Tells a running daemon that this process committed entries; silent and
+ * harmless when none listens. */
+void		 device_notify(const struct device *);
 int		 device_write(struct device *, struct store_txn *,
 		    const struct change *);
 int		 device_write_member(struct device *, struct store_txn *,

@@ -2,9 +2,12 @@
  * satchel serve and satchel sync: the event loop. serve listens, keeps a
  * connection to every peer it knows (reconnecting with backoff), and
  * pushes new entries as soon as they are written, by this process or by
- * any other (it looks at the store's heads every TICK_MS). sync dials its
+ * any other (a local writer tells it through DIR/serve.sock; it also
+ * looks at the store's heads every FALLBACK_MS). sync dials its
  * peers once, exchanges what each side lacks, and exits.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +35,7 @@ status_put(struct server *srv, const uint8_t *id, const char *addr,
 	snprintf(ev->addr, sizeof(ev->addr), "%s", addr);
 	ev->connected = connected;
 	ev->when = now_ms();
+	server_wake(srv);
 }
 
 /* Writes the queued statuses: pstat:<hex id> = "connected ms pid addr". */
@@ -175,6 +179,7 @@ server_conn_gone(struct server *srv, struct conn *c)
 {
 	struct target *tg = c->target;
 
+	server_wake(srv);	/* a redial, a status, a vector to save */
 	if (c->authenticated)
 		status_put(srv, c->remote, c->addr, 0);
 	if (tg == NULL)
@@ -222,6 +227,7 @@ server_disk_full(struct server *srv, struct conn *c)
 		srv->full_backoff = FULL_BACKOFF_MAX_MS;
 	srv->full_until = uv_now(srv->loop) + srv->full_backoff;
 	c->disk_full = 1;
+	server_wake(srv);
 	snprintf(why, sizeof(why), "cannot take its entries: %s; trying again "
 	    "in %llu s", device_strerror(STORE_ENOSPC),
 	    (unsigned long long)(srv->full_backoff / 1000));
@@ -253,6 +259,7 @@ server_keep_vec(struct server *srv, struct conn *c)
 	p->theirs = c->theirs;
 	memset(&c->theirs, 0, sizeof(c->theirs));
 	c->vec_dirty = 0;
+	server_wake(srv);
 }
 
 /* What every peer holds, as far as we know: saved once a tick for all of
@@ -434,6 +441,7 @@ on_connection(uv_stream_t *listener, int status)
 		return;
 	if ((c = conn_new(srv, 0, "?")) == NULL)
 		return;
+	server_wake(srv);	/* its handshake deadline */
 	uv_tcp_init(srv->loop, &c->tcp);
 	if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
 		conn_close(c, NULL);
@@ -566,6 +574,89 @@ check_heads(struct server *srv)
 	}
 }
 
+static void tick_cb(uv_timer_t *);
+
+/* Dials every peer whose backoff is over. */
+static void
+dial_due(struct server *srv)
+{
+	uint64_t now = uv_now(srv->loop);
+
+	for (size_t i = 0; i < srv->ntargets; i++) {
+		struct target *tg = srv->targets[i];
+
+		if (tg->conn == NULL && !tg->done && !tg->removed &&
+		    now >= tg->next_attempt && now >= srv->full_until)
+			dial(srv, tg);
+	}
+}
+
+/* Another process wrote: look at the heads (and the peer list, which
+ * `peer add` changes) now, not at the next fallback check. */
+static void
+local_write(struct server *srv)
+{
+	if (srv->stopping)
+		return;
+	srv->last_check = uv_now(srv->loop);
+	if (!srv->oneshot)
+		load_peers(srv);
+	check_heads(srv);
+	dial_due(srv);
+	server_wake(srv);	/* a new peer's status, a first dial */
+}
+
+static uint64_t
+later(uint64_t due, uint64_t now)
+{
+	return due > now ? due - now : 0;
+}
+
+/* Milliseconds until the tick has something to do: TICK_MS while writes
+ * to the store are queued (they are batched, not made one by one), else
+ * the nearest handshake deadline, redial or fallback check. An idle
+ * daemon wakes only for the fallback. */
+static uint64_t
+tick_delay(struct server *srv)
+{
+	uint64_t now = uv_now(srv->loop), d;
+	int queued = srv->nevents > 0 || srv->npending > 0;
+
+	if (srv->oneshot)
+		return TICK_MS;
+	d = later(srv->last_check + FALLBACK_MS, now);
+	for (size_t i = 0; i < srv->ntargets; i++) {
+		struct target *tg = srv->targets[i];
+		uint64_t at = tg->next_attempt > srv->full_until ?
+		    tg->next_attempt : srv->full_until;
+
+		queued |= tg->id_unsaved;
+		if (tg->conn == NULL && !tg->done && !tg->removed &&
+		    later(at, now) < d)
+			d = later(at, now);
+	}
+	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+		if (c->state == CONN_SYNC)
+			queued |= c->vec_dirty;
+		else if (c->state != CONN_CLOSED &&
+		    later(c->started + HANDSHAKE_MS + 1, now) < d)
+			d = later(c->started + HANDSHAKE_MS + 1, now);
+	}
+	if (queued && d > TICK_MS)
+		d = TICK_MS;
+	return d < 10 ? 10 : d;
+}
+
+/* Something will be due within TICK_MS: bring the tick forward. */
+void
+server_wake(struct server *srv)
+{
+	if (srv->stopping || srv->oneshot ||
+	    uv_timer_get_due_in(&srv->tick) <= TICK_MS)
+		return;
+	uv_timer_start(&srv->tick, tick_cb, TICK_MS, 0);
+}
+
 static void
 tick_cb(uv_timer_t *timer)
 {
@@ -574,24 +665,81 @@ tick_cb(uv_timer_t *timer)
 
 	if (srv->stopping)
 		return;
-	if (!srv->oneshot && now - srv->last_peer_reload >= 1000) {
-		srv->last_peer_reload = now;
-		load_peers(srv);
+	if (srv->oneshot || srv->last_check == 0 ||
+	    now - srv->last_check >= FALLBACK_MS) {
+		srv->last_check = now;
+		if (!srv->oneshot)
+			load_peers(srv);
+		check_heads(srv);
 	}
-	check_heads(srv);
-	for (size_t i = 0; i < srv->ntargets; i++) {
-		struct target *tg = srv->targets[i];
-
-		if (tg->conn == NULL && !tg->done && !tg->removed &&
-		    now >= tg->next_attempt && now >= srv->full_until)
-			dial(srv, tg);
-	}
+	dial_due(srv);
 	reap_stalled(srv);
 	status_flush(srv);
 	save_peer_ids(srv);
 	save_peer_vecs(srv);
 	if (srv->oneshot)
 		oneshot_check(srv);
+	if (!srv->stopping)
+		uv_timer_start(&srv->tick, tick_cb, tick_delay(srv), 0);
+}
+
+static void
+notify_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+/* A local process committed: one connection per write, nothing to read. */
+static void
+on_notify(uv_stream_t *listener, int status)
+{
+	struct server *srv = listener->data;
+	uv_pipe_t *p;
+
+	if (status != 0 || (p = malloc(sizeof(*p))) == NULL)
+		return;
+	uv_pipe_init(srv->loop, p, 0);
+	if (uv_accept(listener, (uv_stream_t *)p) == 0)
+		local_write(srv);
+	uv_close((uv_handle_t *)p, notify_closed);
+}
+
+/*
+ * Listens on DIR/serve.sock (mode 0600) for local writers' notices. One
+ * that answers means another daemon serves this directory: refused. One
+ * that does not is a killed daemon's leftover: replaced. Returns 0, or
+ * -1 after saying why; without the socket the fallback check still runs.
+ */
+static int
+notify_listen(struct server *srv)
+{
+	char path[4096];
+	int rc;
+
+	if (device_notify_path(srv->d, path, sizeof(path)) != 0) {
+		net_log("data directory path too long for %s; local writes "
+		    "are seen within %d s", "serve.sock", FALLBACK_MS / 1000);
+		return 0;
+	}
+	if (device_notify_probe(path) == 0) {
+		fail("serve: another satchel serve is running on %s",
+		    srv->d->dir);
+		return -1;
+	}
+	(void)unlink(path);
+	uv_pipe_init(srv->loop, &srv->notify, 0);
+	srv->notify.data = srv;
+	if ((rc = uv_pipe_bind(&srv->notify, path)) != 0 ||
+	    (rc = chmod(path, 0600) != 0 ? -errno : 0) != 0 ||
+	    (rc = uv_listen((uv_stream_t *)&srv->notify, 64, on_notify)) !=
+	    0) {
+		net_log("cannot listen on %s: %s; local writes are seen "
+		    "within %d s", path, uv_strerror(rc), FALLBACK_MS / 1000);
+		uv_close((uv_handle_t *)&srv->notify, NULL);
+		return 0;
+	}
+	srv->notifying = 1;
+	return 0;
 }
 
 static void
@@ -620,6 +768,8 @@ server_stop(struct server *srv)
 	}
 	if (srv->listening)
 		uv_close((uv_handle_t *)&srv->listener, NULL);
+	if (srv->notifying)	/* libuv unlinks the socket it bound */
+		uv_close((uv_handle_t *)&srv->notify, NULL);
 	uv_close((uv_handle_t *)&srv->tick, NULL);
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
@@ -665,7 +815,7 @@ server_init(struct server *srv, struct device *d, int oneshot)
 static void
 server_run(struct server *srv)
 {
-	uv_timer_start(&srv->tick, tick_cb, 0, TICK_MS);
+	uv_timer_start(&srv->tick, tick_cb, 0, 0);
 	uv_run(srv->loop, UV_RUN_DEFAULT);
 	if (!uv_is_closing((uv_handle_t *)&srv->stop_timer)) {
 		uv_close((uv_handle_t *)&srv->stop_timer, NULL);
@@ -762,6 +912,12 @@ cmd_serve(struct device *d, struct args *a)
 		listen = "0.0.0.0:7420";
 	if (server_init(&srv, d, 0) != 0)
 		return fail("serve: cannot derive the handshake key");
+	d->serving = 1;
+	if (notify_listen(&srv) != 0) {
+		server_stop(&srv);
+		server_run(&srv);
+		return EXIT_FAIL;
+	}
 	if ((rc = server_listen(&srv, listen, args_get(a, "port-file"),
 	    bound, sizeof(bound))) != 0) {
 		server_stop(&srv);

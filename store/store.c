@@ -254,8 +254,16 @@ store_commit(struct store_txn *t)
 {
 	int rc = mdb_txn_commit(t->txn);
 
+	if (rc == 0)
+		t->st->commits++;
 	free(t);
 	return store_lmdb_error(rc);
+}
+
+unsigned long
+store_commits(const struct store *st)
+{
+	return st->commits;
 }
 
 /* Commits advisory state (what a peer holds, when it was last seen)

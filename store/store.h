@@ -236,6 +236,9 @@ int		 store_begin(struct store *, unsigned flags,
 		    struct store_txn **) STORE_WUR;
 int		 store_commit(struct store_txn *) STORE_WUR;
 int		 store_commit_lazy(struct store_txn *) STORE_WUR;
+/* Durable commits (store_commit) made through this handle since it was
+ * opened: lets the caller tell whether a command wrote anything. */
+unsigned long	 store_commits(const struct store *);
 void		 store_abort(struct store_txn *);
 
 int		 store_meta_get(struct store_txn *, const char *key,

@@ -13,6 +13,7 @@ struct store {
 	MDB_env	*env;
 	MDB_dbi	 dbi[TABLE_COUNT];
 	uint8_t	*key;		/* STORE_KEYLEN, sodium_malloc'd, or NULL */
+	unsigned long commits;	/* durable commits made through this handle */
 };
 
 struct store_txn {

@@ -134,6 +134,8 @@ echo "Satchel benchmarks: $SATCHEL on $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)
 echo
 run_binaries
 bench_cli_note_add
+bash "$root/tests/bench/push_bench.sh" || failed=1
+echo
 echo "== sync (tests/bench/sync_bench.sh)"
 bash "$root/tests/bench/sync_bench.sh" || failed=1
 echo
