@@ -10,7 +10,6 @@ top=$(mktemp -d "${TMPDIR:-/tmp}/satchel-demo.XXXXXX")
 pids=""
 trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$top"' EXIT
 rivera=$top/rivera kim=$top/kim box=$top/box
-port=$((30000 + RANDOM % 20000))
 say() { printf '\n\033[1m# %s\033[0m\n' "$*"; }
 run() { printf '\033[1m$ satchel %s\033[0m\n' "$*" >&2; "$S" "$@"; }
 
@@ -29,21 +28,30 @@ run -d "$rivera" goal add "Ana Lopez" "Read 20 minutes a day" \
     --checkpoint 2026-12-01:"half way" --checkpoint 2027-01-15:"every day" >/dev/null
 run -d "$rivera" show "Ana Lopez"
 
+# Each daemon takes a port the kernel gives it and writes it to DIR.port.
+serve() {
+	"$S" -d "$1" serve --listen 127.0.0.1:0 --port-file "$1.port" \
+	    2>"$1.log" & pids="$pids $!"
+	for _ in $(seq 1 100); do [ -s "$1.port" ] && return; sleep 0.1; done
+	echo "satchel serve did not start; its log:" >&2; cat "$1.log" >&2
+	exit 1
+}
+
 say "Mr. Kim's laptop and the staff-room box join her team"
+serve "$rivera"
 kim_id=$(run -d "$kim" init --name "Mr. Kim")
 box_id=$(run -d "$box" init --box)
-invite=$(run -d "$rivera" member add "$kim_id" --name "Mr. Kim" --addr "127.0.0.1:$((port + 1))")
+invite=$(run -d "$rivera" member add "$kim_id" --name "Mr. Kim" --addr "127.0.0.1:$(cat "$rivera.port")")
 run -d "$kim" join "$invite"
 invite=$(run -d "$rivera" member add "$box_id" --name "Staff room" --box)
 run -d "$box" join "$invite"
 run -d "$rivera" member list
 
 say "Everyone runs the daemon; the laptops know only the box"
-"$S" -d "$box" serve --listen "127.0.0.1:$port" 2>"$top/box.log" & pids="$pids $!"
-"$S" -d "$rivera" serve --listen "127.0.0.1:$((port + 1))" 2>"$top/rivera.log" & pids="$pids $!"
-"$S" -d "$kim" serve --listen "127.0.0.1:$((port + 2))" 2>"$top/kim.log" & pids="$pids $!"
-run -d "$rivera" peer add "127.0.0.1:$port"
-run -d "$kim" peer add "127.0.0.1:$port"
+serve "$box"
+serve "$kim"
+run -d "$rivera" peer add "127.0.0.1:$(cat "$box.port")"
+run -d "$kim" peer add "127.0.0.1:$(cat "$box.port")"
 for _ in $(seq 1 100); do
 	"$S" -d "$kim" show "Ana Lopez" >/dev/null 2>&1 && break
 	sleep 0.1
