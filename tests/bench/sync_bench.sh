@@ -154,28 +154,26 @@ fi
 
 # --- Satchel devices.
 
-# Starts `satchel -d DIR serve` on a free loopback port; sets SERVE_PID and
-# SERVE_ADDR. Tries a few ports, in case one is taken.
+# Starts `satchel -d DIR serve` on a port the kernel picks; sets SERVE_PID
+# and SERVE_ADDR.
 SERVE_PID="" SERVE_ADDR=""
 start_serve() {
-	local dir=$1 port i
-	for _ in 1 2 3 4 5; do
-		port=$((20000 + RANDOM % 30000))
-		: >"$dir.serve.log"
-		"$SATCHEL" -d "$dir" serve --listen "127.0.0.1:$port" \
-		    2>>"$dir.serve.log" &
-		SERVE_PID=$!
-		BGPIDS="$BGPIDS $SERVE_PID"
-		for ((i = 0; i < 200; i++)); do
-			if grep -q 'serving on' "$dir.serve.log"; then
-				SERVE_ADDR=127.0.0.1:$port
-				return 0
-			fi
-			kill -0 "$SERVE_PID" 2>/dev/null || break
-			sleep 0.05
-		done
-		stop_pid "$SERVE_PID"
+	local dir=$1 i
+	: >"$dir.serve.log"
+	rm -f "$dir.port"
+	"$SATCHEL" -d "$dir" serve --listen 127.0.0.1:0 --port-file "$dir.port" \
+	    2>>"$dir.serve.log" &
+	SERVE_PID=$!
+	BGPIDS="$BGPIDS $SERVE_PID"
+	for ((i = 0; i < 600; i++)); do
+		if [ -s "$dir.port" ]; then
+			SERVE_ADDR=127.0.0.1:$(cat "$dir.port")
+			return 0
+		fi
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.05
 	done
+	stop_pid "$SERVE_PID"
 	echo "sync_bench: satchel serve would not start:" >&2
 	sed 's/^/  /' "$dir.serve.log" >&2
 	return 1
