@@ -140,14 +140,16 @@ static const struct command commands[] = {
 	  "fingerprint:\ncompare it with the one 'satchel status' shows on the "
 	  "inviting device.\n"
 	  "  example: satchel join 'satchel-invite:mQHE...'" },
-	{ "peer add", cmd_peer_add, "", 1, 2, "satchel peer add HOST:PORT "
-	  "[DEVICE_ID]", "Sync with the device at HOST:PORT; with DEVICE_ID "
-	  "(as 'satchel id' prints it,\nor its old 64-hex form), only with "
-	  "that device there.\n"
-	  "  example: satchel peer add 192.168.1.20:7420" },
+	{ "peer add", cmd_peer_add, "", 1, 2, "satchel peer add HOST[:PORT] "
+	  "[DEVICE_ID]", "Sync with the device at HOST (an address or a host "
+	  "name; port 7420 unless\ngiven); with DEVICE_ID (as 'satchel id' "
+	  "prints it, or its old 64-hex form),\nonly with that device there.\n"
+	  "  example: satchel peer add staffroom.local" },
 	{ "peer list", cmd_peer_list, "json", 0, 0, "satchel peer list [--json]",
-	  "The peers this device syncs with.\n  example: satchel peer list" },
-	{ "peer remove", cmd_peer_remove, "", 1, 1, "satchel peer remove HOST:PORT",
+	  "The peers this device syncs with: added ones, and those found on "
+	  "the LAN.\n  example: satchel peer list" },
+	{ "peer remove", cmd_peer_remove, "", 1, 1,
+	  "satchel peer remove HOST[:PORT]",
 	  "Stop syncing with a peer.\n"
 	  "  example: satchel peer remove 192.168.1.20:7420" },
 	{ "export", cmd_export, "for=", 1, 1,
@@ -159,13 +161,16 @@ static const struct command commands[] = {
 	{ "import", cmd_import, "", 1, 1, "satchel import FILE",
 	  "Verify and apply a bundle. Importing it twice changes nothing.\n"
 	  "  example: satchel import /media/usb/satchel.bundle" },
-	{ "serve", cmd_serve, "listen=,port-file=", 0, 0, "satchel serve "
-	  "[--listen HOST:PORT] [--port-file FILE]",
+	{ "serve", cmd_serve, "listen=,port-file=,no-discovery", 0, 0,
+	  "satchel serve [--listen HOST:PORT] [--port-file FILE] "
+	  "[--no-discovery]",
 	  "The daemon: listens for peers (default 0.0.0.0:7420), keeps "
 	  "connections to the\npeers it knows, and pushes new entries as soon "
 	  "as they are written. Runs in the\nforeground, logs to stderr, stops "
 	  "cleanly on SIGTERM. Port 0 takes any free\nport; the log line "
-	  "\"serving on HOST:PORT\" and --port-file FILE tell which.\n"
+	  "\"serving on HOST:PORT\" and --port-file FILE tell which.\nIt "
+	  "finds the team's devices on the LAN (UDP 7420) unless "
+	  "--no-discovery or\nit listens on loopback.\n"
 	  "  example: satchel serve --listen 0.0.0.0:7420" },
 	{ "sync", cmd_sync, "", 0, 1, "satchel sync [HOST:PORT]",
 	  "Sync once with one peer, or with every peer, then exit. Works with "

@@ -22,6 +22,10 @@
 #define IDLE_TIMEOUT_MS	30000		/* a one-shot sync gives up */
 #define BACKOFF_MIN_MS	500
 #define BACKOFF_MAX_MS	30000
+#define DOWN_RETRY_MS	1000	/* a peer that did not answer: dial again */
+#define QUIET_SEND_MS	10000	/* sent data unacknowledged this long: drop */
+#define QUIET_IDLE_S	15	/* keepalive probes after this much silence */
+#define QUIET_PROBE_S	5	/* between probes; 3 unanswered drop it */
 #define STABLE_MS	5000		/* a connection up this long was useful */
 #define FULL_BACKOFF_MIN_MS 1000	/* the disk is full: wait, then retry */
 #define FULL_BACKOFF_MAX_MS 60000
@@ -58,6 +62,7 @@ enum conn_state {
 struct server;
 
 struct target {			/* a peer we dial */
+	struct server	*srv;
 	char		 addr[64];
 	uint8_t		 id[PROTO_IDLEN];
 	int		 id_known;
@@ -69,6 +74,9 @@ struct target {			/* a peer we dial */
 	int		 seen;		/* in the peer list at the last look */
 	int		 removed;	/* taken off the peer list */
 	int		 id_unsaved;	/* learnt at the handshake */
+	int		 discovered;	/* found on the LAN, not added */
+	int		 resolving;	/* a host name being looked up */
+	uv_getaddrinfo_t resolve;
 };
 
 struct conn {
@@ -80,6 +88,7 @@ struct conn {
 	char		 addr[64];
 	char		 host[48];	/* addr without the port: caps count it */
 	struct target	*target;
+	int		 tcp_up;	/* our dial was answered */
 	enum conn_state	 state;
 	struct noise_hs	 hs;
 	uint8_t		 remote[PROTO_IDLEN];
@@ -156,6 +165,7 @@ struct server {
 	int		 oneshot;
 	int		 stopping;
 	uint8_t		*x_sk;	/* sodium_malloc'd: the X25519 static key */
+	struct discovery *discovery;	/* NULL: LAN discovery is off */
 };
 
 /* peer.c */
@@ -170,7 +180,17 @@ void		 net_log(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 void		 short_id(char out[13], const uint8_t *id);
 
+/* discover.c: LAN discovery. start announces port (ours, TCP) and dials
+ * what it hears through server_discovered; stop closes it (idempotent).
+ * start returns -1 only when out of memory. */
+struct discovery;
+int		 discovery_start(struct server *, uint16_t port);
+void		 discovery_stop(struct server *);
+
 /* serve.c */
+/* A beacon of this team names device id at addr: dial it. */
+void		 server_discovered(struct server *, const uint8_t *id,
+		    const char *addr);
 void		 server_changed(struct server *);
 void		 server_wake(struct server *);
 void		 server_peer_synced(struct server *, struct conn *);

@@ -12,6 +12,10 @@
  * are logged with its id and close the connection; nothing of a refused
  * batch is applied.
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,6 +379,37 @@ send_offer(struct conn *c)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/*
+ * A Wi-Fi link that drops and comes back: TCP would wait out its own
+ * retransmission backoff (minutes) before giving up on data it cannot
+ * deliver. TCP_USER_TIMEOUT (RFC 5482, Linux tcp(7)) drops a connection
+ * whose sent data stays unacknowledged for QUIET_SEND_MS, and keepalive
+ * probes find a silent one within QUIET_IDLE_S + 3 probes; the peer is
+ * then redialled. Where a system lacks either, only the probes stay.
+ */
+static void
+conn_quiet_limits(struct conn *c)
+{
+	uv_os_fd_t fd;
+
+	uv_tcp_keepalive(&c->tcp, 1, QUIET_IDLE_S);
+	if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0)
+		return;
+#ifdef TCP_USER_TIMEOUT
+	{
+		unsigned int ms = QUIET_SEND_MS;
+		int intvl = QUIET_PROBE_S, cnt = 3;
+
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms,
+		    sizeof(ms));
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+		    sizeof(intvl));
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt,
+		    sizeof(cnt));
+	}
+#endif
+}
+
 void
 conn_start_handshake(struct conn *c)
 {
@@ -382,7 +417,7 @@ conn_start_handshake(struct conn *c)
 	/* Small acks and handshake messages must not wait for Nagle; a
 	 * laptop that left without a goodbye is found out by keepalive. */
 	uv_tcp_nodelay(&c->tcp, 1);
-	uv_tcp_keepalive(&c->tcp, 1, 60);
+	conn_quiet_limits(c);
 	if (hs_begin(c) != 0) {
 		conn_close(c, "cannot start the handshake");
 		return;

@@ -261,7 +261,14 @@ int	cmd_fork_repair(struct device *, struct args *);
 int	cmd_serve(struct device *, struct args *);
 int	cmd_sync(struct device *, struct args *);
 int	cmd_status(struct device *, struct args *);
+#define SATCHEL_PORT	7420	/* TCP for sync; UDP for discovery */
+#define PEER_ADDR_MAX	64	/* HOST:PORT with its NUL */
+/* HOST:PORT, [IPv6]:PORT or a host name (RFC 1123), already in the form
+ * peer_addr_normalize gives. */
 int	peer_addr_valid(const char *);
+/* Writes addr with the default port added where it has none to out;
+ * returns -1 if it is not an address or a host name. */
+int	peer_addr_normalize(const char *addr, char out[PEER_ADDR_MAX]);
 
 /* clock.c: whether this device's clock, or a peer's, is off. */
 #define CLOCK_WARN_MS	(INT64_C(3600) * 1000)	/* an hour apart */

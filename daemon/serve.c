@@ -8,6 +8,7 @@
  */
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -182,6 +183,13 @@ server_conn_gone(struct server *srv, struct conn *c)
 	server_wake(srv);	/* a redial, a status, a vector to save */
 	if (c->authenticated)
 		status_put(srv, c->remote, c->addr, 0);
+	if (c->ready_at != 0 && !srv->oneshot && !srv->stopping) {
+		char id[13];
+
+		short_id(id, c->remote);
+		net_log("%s: %s went away%s", c->addr, id, c->got_bye ?
+		    " (it said goodbye)" : "");
+	}
 	if (tg == NULL)
 		return;
 	tg->conn = NULL;
@@ -201,6 +209,11 @@ server_conn_gone(struct server *srv, struct conn *c)
 	 * each time, up to BACKOFF_MAX_MS. */
 	if (conn_was_useful(srv, c))
 		tg->backoff = BACKOFF_MIN_MS;
+	else if (c->initiator && !c->tcp_up)
+		/* Nothing answered (a box restarting, a laptop asleep): a
+		 * SYN a second is cheap, and the box is back in use within
+		 * a second of its return, not after a long backoff. */
+		tg->backoff = DOWN_RETRY_MS;
 	else
 		tg->backoff = tg->backoff ? tg->backoff * 2 : BACKOFF_MIN_MS;
 	if (tg->backoff > BACKOFF_MAX_MS)
@@ -344,12 +357,79 @@ parse_addr(const char *addr, struct sockaddr_storage *ss)
 	return parse_host_port(addr, ss, 1);
 }
 
+/* A host name as RFC 1123 allows it: labels of letters, digits and '-',
+ * joined by dots. What it resolves to is asked each time it is dialled. */
+static int
+host_name_ok(const char *h, size_t n)
+{
+	size_t label = 0, letters = 0;
+
+	if (n == 0 || n > 253 || h[n - 1] == '.' || h[n - 1] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (h[i] == '.' && label > 0 && h[i - 1] != '-')
+			label = 0;
+		else if (isalnum((unsigned char)h[i]) || (h[i] == '-' &&
+		    label > 0)) {
+			letters += isalpha((unsigned char)h[i]) || h[i] == '-';
+			if (++label > 63)
+				return 0;
+		} else
+			return 0;
+	}
+	/* Digits and dots alone ("192.168.1.300") are a mistyped address,
+	 * not a name to look up. */
+	return letters > 0;
+}
+
+/* Splits HOST:PORT where HOST is a name: 0 with host and *port set. */
+static int
+split_host_name(const char *addr, char host[64], int *port)
+{
+	const char *colon = strrchr(addr, ':');
+	char *end;
+	long p;
+
+	if (colon == NULL || (size_t)(colon - addr) >= 64 ||
+	    !host_name_ok(addr, (size_t)(colon - addr)))
+		return -1;
+	p = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || colon[1] == '\0' || p < 1 || p > 65535)
+		return -1;
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+int
+peer_addr_normalize(const char *in, char out[PEER_ADDR_MAX])
+{
+	struct sockaddr_storage ss;
+	char host[64];
+	size_t n = strlen(in);
+	int port;
+
+	/* Without a port, the default one: "box.school.lan", "[fe80::1]". */
+	if (n == 0 || n >= PEER_ADDR_MAX - 6)
+		return -1;
+	if (strchr(in, ':') == NULL || (in[0] == '[' && in[n - 1] == ']'))
+		snprintf(out, PEER_ADDR_MAX, "%s:%d", in, SATCHEL_PORT);
+	else
+		snprintf(out, PEER_ADDR_MAX, "%s", in);
+	if (parse_addr(out, &ss) == 0 || split_host_name(out, host, &port) ==
+	    0)
+		return 0;
+	return -1;
+}
+
 int
 peer_addr_valid(const char *addr)
 {
-	struct sockaddr_storage ss;
+	char norm[PEER_ADDR_MAX];
 
-	return strlen(addr) < 64 && parse_addr(addr, &ss) == 0;
+	return peer_addr_normalize(addr, norm) == 0 &&
+	    strcmp(norm, addr) == 0;
 }
 
 static void
@@ -364,22 +444,16 @@ connect_cb(uv_connect_t *req, int status)
 		conn_close(c, NULL);
 		return;
 	}
+	c->tcp_up = 1;
 	conn_start_handshake(c);
 }
 
 static void
-dial(struct server *srv, struct target *tg)
+dial_to(struct server *srv, struct target *tg,
+    const struct sockaddr *sa)
 {
-	struct sockaddr_storage ss;
 	struct conn *c;
 
-	if (parse_addr(tg->addr, &ss) != 0) {
-		net_log("%s: not a numeric HOST:PORT; skipped", tg->addr);
-		tg->done = 1;
-		tg->next_attempt = UINT64_MAX;
-		tg->ok = 0;
-		return;
-	}
 	if ((c = conn_new(srv, 1, tg->addr)) == NULL)
 		return;
 	c->target = tg;
@@ -387,9 +461,61 @@ dial(struct server *srv, struct target *tg)
 	c->state = CONN_CONNECTING;
 	uv_tcp_init(srv->loop, &c->tcp);
 	c->connect_req.data = c;
-	if (uv_tcp_connect(&c->connect_req, &c->tcp,
-	    (const struct sockaddr *)&ss, connect_cb) != 0)
+	if (uv_tcp_connect(&c->connect_req, &c->tcp, sa, connect_cb) != 0)
 		conn_close(c, "cannot connect");
+}
+
+/* A peer named by host name is looked up each time it is dialled, so a
+ * box whose address changed is still found. */
+static void
+resolved_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+	struct target *tg = req->data;
+	struct server *srv = tg->srv;
+
+	tg->resolving = 0;
+	if (status != 0 || res == NULL || srv->stopping) {
+		if (status != 0 && status != UV_ECANCELED)
+			net_log("%s: cannot look up the name: %s; trying "
+			    "again in %d s", tg->addr, uv_strerror(status),
+			    BACKOFF_MAX_MS / 1000);
+		tg->next_attempt = uv_now(srv->loop) + BACKOFF_MAX_MS;
+		tg->done = srv->oneshot;
+		if (srv->oneshot)
+			oneshot_check(srv);
+	} else
+		dial_to(srv, tg, res->ai_addr);
+	uv_freeaddrinfo(res);
+}
+
+static void
+dial(struct server *srv, struct target *tg)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+	struct sockaddr_storage ss;
+	char host[64], port[8];
+	int p;
+
+	if (parse_addr(tg->addr, &ss) == 0) {
+		dial_to(srv, tg, (const struct sockaddr *)&ss);
+		return;
+	}
+	if (split_host_name(tg->addr, host, &p) != 0) {
+		net_log("%s: not HOST:PORT; skipped", tg->addr);
+		tg->done = 1;
+		tg->next_attempt = UINT64_MAX;
+		tg->ok = 0;
+		return;
+	}
+	snprintf(port, sizeof(port), "%d", p);
+	tg->srv = srv;
+	tg->resolve.data = tg;
+	tg->resolving = 1;
+	if (uv_getaddrinfo(srv->loop, &tg->resolve, resolved_cb, host, port,
+	    &hints) != 0) {
+		tg->resolving = 0;
+		tg->next_attempt = uv_now(srv->loop) + BACKOFF_MAX_MS;
+	}
 }
 
 static int
@@ -529,7 +655,7 @@ load_peers(struct server *srv)
 	for (size_t i = 0; i < srv->ntargets; i++) {
 		struct target *tg = srv->targets[i];
 
-		if (tg->seen || tg->removed)
+		if (tg->seen || tg->removed || tg->discovered)
 			continue;
 		tg->removed = 1;
 		if (tg->conn != NULL)
@@ -576,6 +702,26 @@ check_heads(struct server *srv)
 
 static void tick_cb(uv_timer_t *);
 
+/* A device found on the LAN that is connected already (it dialled us) is
+ * not dialled as well. */
+static int
+connected_to(const struct server *srv, const uint8_t *id)
+{
+	for (const struct conn *c = srv->conns; c != NULL; c = c->next)
+		if (c->state == CONN_SYNC && memcmp(c->remote, id,
+		    PROTO_IDLEN) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether tg is to be dialled once its backoff is over. */
+static int
+target_waiting(const struct server *srv, const struct target *tg)
+{
+	return tg->conn == NULL && !tg->done && !tg->removed &&
+	    !tg->resolving && !(tg->discovered && connected_to(srv, tg->id));
+}
+
 /* Dials every peer whose backoff is over. */
 static void
 dial_due(struct server *srv)
@@ -585,10 +731,62 @@ dial_due(struct server *srv)
 	for (size_t i = 0; i < srv->ntargets; i++) {
 		struct target *tg = srv->targets[i];
 
-		if (tg->conn == NULL && !tg->done && !tg->removed &&
-		    now >= tg->next_attempt && now >= srv->full_until)
+		if (target_waiting(srv, tg) && now >= tg->next_attempt &&
+		    now >= srv->full_until)
 			dial(srv, tg);
 	}
+}
+
+/* Where a device was last found, for `peer list`: found:<hex id> =
+ * "ms addr". */
+static void
+save_found(struct server *srv, const uint8_t *id, const char *addr)
+{
+	char key[80], hex[2 * PROTO_IDLEN + 1], val[96];
+	struct store_txn *t;
+
+	if (store_begin(srv->d->st, 0, &t) != 0)
+		return;
+	sodium_bin2hex(hex, sizeof(hex), id, PROTO_IDLEN);
+	snprintf(key, sizeof(key), "found:%s", hex);
+	snprintf(val, sizeof(val), "%llu %s", (unsigned long long)now_ms(),
+	    addr);
+	if (store_meta_put(t, key, val, strlen(val)) != 0)
+		store_abort(t);
+	else if (store_commit_lazy(t) != 0)
+		net_log("could not record the peers found on the LAN");
+}
+
+void
+server_discovered(struct server *srv, const uint8_t *id, const char *addr)
+{
+	struct target *tg = NULL;
+	char sid[13];
+
+	if (srv->stopping || srv->oneshot || memcmp(id, srv->d->id,
+	    PROTO_IDLEN) == 0)
+		return;
+	for (size_t i = 0; i < srv->ntargets && tg == NULL; i++)
+		if (srv->targets[i]->id_known && !srv->targets[i]->removed &&
+		    memcmp(srv->targets[i]->id, id, PROTO_IDLEN) == 0)
+			tg = srv->targets[i];
+	short_id(sid, id);
+	if (tg == NULL) {
+		if ((tg = target_add(srv, addr, id)) == NULL)
+			return;
+		tg->discovered = 1;
+		net_log("%s: found %s on the LAN", addr, sid);
+		save_found(srv, id, addr);
+	} else if (tg->discovered && strcmp(tg->addr, addr) != 0) {
+		net_log("%s: %s moved here from %s", addr, sid, tg->addr);
+		snprintf(tg->addr, sizeof(tg->addr), "%s", addr);
+		save_found(srv, id, addr);
+	}
+	/* It is up now: whatever backoff it earned while away is over. */
+	tg->backoff = 0;
+	tg->next_attempt = 0;
+	dial_due(srv);
+	server_wake(srv);
 }
 
 /* Another process wrote: look at the heads (and the peer list, which
@@ -631,8 +829,7 @@ tick_delay(struct server *srv)
 		    tg->next_attempt : srv->full_until;
 
 		queued |= tg->id_unsaved;
-		if (tg->conn == NULL && !tg->done && !tg->removed &&
-		    later(at, now) < d)
+		if (target_waiting(srv, tg) && later(at, now) < d)
 			d = later(at, now);
 	}
 	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
@@ -760,6 +957,7 @@ server_stop(struct server *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = 1;
+	discovery_stop(srv);
 	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
 		if (c->state == CONN_SYNC)
 			conn_bye(c);
@@ -898,6 +1096,25 @@ require_team(const struct device *d, const char *cmd)
 	return 0;
 }
 
+/* On unless --no-discovery, or when only this machine could dial us. */
+static void
+start_discovery(struct server *srv, struct args *a, const char *listen)
+{
+	char bound[80];
+	int port;
+
+	if (args_has(a, "no-discovery"))
+		return;
+	if (strncmp(listen, "127.", 4) == 0 || strncmp(listen, "[::1]", 5) ==
+	    0) {
+		net_log("LAN discovery is off: listening on loopback only");
+		return;
+	}
+	if (bound_addr(srv, bound, sizeof(bound), &port) != 0 ||
+	    discovery_start(srv, (uint16_t)port) != 0)
+		net_log("LAN discovery is off: cannot start it");
+}
+
 int
 cmd_serve(struct device *d, struct args *a)
 {
@@ -925,6 +1142,7 @@ cmd_serve(struct device *d, struct args *a)
 		return rc;
 	}
 	load_peers(&srv);
+	start_discovery(&srv, a, listen);
 	short_id(id, d->id);
 	team_fingerprint(d, fp);
 	net_log("serving on %s as %s (%s) of team %s", bound, id, d->role, fp);
@@ -943,12 +1161,15 @@ cmd_sync(struct device *d, struct args *a)
 
 	if ((rc = require_team(d, "sync")) != 0)
 		return rc;
-	if (a->npos > 0 && !peer_addr_valid(a->pos[0]))
-		return fail_usage("sync: '%s' is not HOST:PORT", a->pos[0]);
+	char addr[PEER_ADDR_MAX];
+
+	if (a->npos > 0 && peer_addr_normalize(a->pos[0], addr) != 0)
+		return fail_usage("sync: '%s' is not HOST[:PORT] (e.g. "
+		    "192.168.1.20:7420 or box.school.lan)", a->pos[0]);
 	if (server_init(&srv, d, 1) != 0)
 		return fail("sync: cannot derive the handshake key");
 	if (a->npos > 0)
-		target_add(&srv, a->pos[0], NULL);
+		target_add(&srv, addr, NULL);
 	else
 		load_peers(&srv);
 	if (srv.ntargets == 0) {

@@ -449,10 +449,15 @@ cmd_member_add(struct device *d, struct args *a)
 	if ((rc = devid_arg("member add", a->pos[0], DEVID_CHECKED,
 	    invitee)) != 0)
 		return rc;
-	for (int i = 0; i < naddrs; i++)
-		if (!peer_addr_valid(addrs[i]))
-			return fail_usage("member add: --addr '%s' is not a "
-			    "numeric HOST:PORT", addrs[i]);
+	char norm[INVITE_MAX_ADDRS][PEER_ADDR_MAX];
+
+	for (int i = 0; i < naddrs; i++) {
+		if (peer_addr_normalize(addrs[i], norm[i]) != 0)
+			return fail_usage("member add: --addr '%s' is not "
+			    "HOST[:PORT] (e.g. 192.168.1.20:7420 or "
+			    "staffroom.local)", addrs[i]);
+		addrs[i] = norm[i];
+	}
 	if (name == NULL || *name == '\0')
 		return fail_usage("member add: --name is required (1 to %d "
 		    "characters)", NAME_MAX_LEN);
@@ -834,15 +839,16 @@ int
 cmd_peer_add(struct device *d, struct args *a)
 {
 	uint8_t id[PROTO_IDLEN];
+	char addr[PEER_ADDR_MAX];
 	int rc;
 
-	if (!peer_addr_valid(a->pos[0]))
-		return fail_usage("peer add: '%s' is not a numeric HOST:PORT "
-		    "(e.g. 192.168.1.20:7420)", a->pos[0]);
+	if (peer_addr_normalize(a->pos[0], addr) != 0)
+		return fail_usage("peer add: '%s' is not HOST[:PORT] (e.g. "
+		    "192.168.1.20:7420 or box.school.lan)", a->pos[0]);
 	if (a->npos > 1 && (rc = devid_arg("peer add", a->pos[1], DEVID_ANY,
 	    id)) != 0)
 		return rc;
-	if ((rc = add_peer(d, a->pos[0], a->npos > 1 ? id : NULL)) != 0)
+	if ((rc = add_peer(d, addr, a->npos > 1 ? id : NULL)) != 0)
 		return device_store_error(rc, "peer add");
 	return 0;
 }
@@ -853,10 +859,14 @@ cmd_peer_remove(struct device *d, struct args *a)
 	struct store_txn *t;
 	const void *v;
 	size_t len;
-	char key[96];
+	char key[96], addr[PEER_ADDR_MAX];
 	int rc;
 
-	snprintf(key, sizeof(key), "peer:%s", a->pos[0]);
+	/* As added: "box.school.lan" is "box.school.lan:7420". */
+	if (peer_addr_normalize(a->pos[0], addr) != 0)
+		snprintf(addr, sizeof(addr), "%.*s", PEER_ADDR_MAX - 1,
+		    a->pos[0]);
+	snprintf(key, sizeof(key), "peer:%s", addr);
 	if ((rc = store_begin(d->st, 0, &t)) != 0)
 		return device_store_error(rc, "peer remove");
 	if (store_meta_get(t, key, &v, &len) != 0) {
@@ -872,31 +882,60 @@ cmd_peer_remove(struct device *d, struct args *a)
 	return rc == 0 ? 0 : device_store_error(rc, "peer remove");
 }
 
+struct peer_listing {
+	struct device	*d;
+	int		 count;
+};
+
+static void
+peer_line(struct peer_listing *pl, const char *addr, int alen,
+    const uint8_t *id, const char *how)
+{
+	char hex[2 * PROTO_IDLEN + 1] = "", checked[PROTO_DEVID_LEN + 1] = "";
+
+	if (id != NULL) {
+		sodium_bin2hex(hex, sizeof(hex), id, PROTO_IDLEN);
+		devid_format(id, checked);
+	}
+	if (pl->d->json)
+		printf("%s{\"addr\":\"%.*s\",\"device\":\"%s\",\"id\":"
+		    "\"%s\",\"found\":\"%s\"}", pl->count++ ? ",\n" : "",
+		    alen, addr, hex, checked, how);
+	else
+		printf("%-24.*s %-9s %s\n", alen, addr, how,
+		    *checked ? checked : "(device not known yet)");
+}
+
+/* peer:<addr> = id: added with peer add or by an invite. */
 static int
 peer_list_cb(const char *key, size_t klen, const void *val, size_t vlen,
     void *arg)
 {
-	struct device *d = arg;
-	char hex[2 * PROTO_IDLEN + 1] = "", checked[PROTO_DEVID_LEN + 1] = "";
-	static int count;
+	peer_line(arg, key + 5, (int)(klen - 5), vlen == PROTO_IDLEN ? val :
+	    NULL, "added");
+	return 0;
+}
 
-	if (vlen == PROTO_IDLEN) {
-		sodium_bin2hex(hex, sizeof(hex), val, PROTO_IDLEN);
-		devid_format(val, checked);
-	}
-	if (d->json)
-		printf("%s{\"addr\":\"%.*s\",\"device\":\"%s\",\"id\":\"%s\"}",
-		    count++ ? ",\n" : "", (int)(klen - 5), key + 5, hex,
-		    checked);
-	else
-		printf("%-24.*s %s\n", (int)(klen - 5), key + 5,
-		    *checked ? checked : "(device not known yet)");
+/* found:<hex id> = "ms addr": heard on the LAN by a running serve. */
+static int
+found_list_cb(const char *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	const char *sp = memchr(val, ' ', vlen);
+	uint8_t id[PROTO_IDLEN];
+
+	if (sp == NULL || klen != 6 + 2 * PROTO_IDLEN || sodium_hex2bin(id,
+	    sizeof(id), key + 6, 2 * PROTO_IDLEN, NULL, NULL, NULL) != 0)
+		return 0;
+	peer_line(arg, sp + 1, (int)(vlen - (size_t)(sp + 1 -
+	    (const char *)val)), id, "lan");
 	return 0;
 }
 
 int
 cmd_peer_list(struct device *d, struct args *a)
 {
+	struct peer_listing pl = { d, 0 };
 	struct store_txn *t;
 	int rc;
 
@@ -905,7 +944,8 @@ cmd_peer_list(struct device *d, struct args *a)
 		return device_store_error(rc, "peer list");
 	if (d->json)
 		fputs("[", stdout);
-	rc = store_meta_each(t, "peer:", peer_list_cb, d);
+	if ((rc = store_meta_each(t, "peer:", peer_list_cb, &pl)) == 0)
+		rc = store_meta_each(t, "found:", found_list_cb, &pl);
 	if (d->json)
 		fputs("]\n", stdout);
 	store_abort(t);
