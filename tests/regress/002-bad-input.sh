@@ -34,7 +34,7 @@ expect_refusal "bad checkpoint" goal add "$ana" "Goal" --checkpoint "soon:one"
 expect_refusal "edit with nothing to change" student edit "$ana"
 expect_refusal "restore of an unknown value" restore "$ana" needs ffff:9
 
-expect_refusal "peer add with a host name" peer add school-box:7420
+expect_refusal "peer add with a name that is no host name" peer add school_box:7420
 expect_refusal "peer add with a bad port" peer add 10.0.0.1:99999
 expect_refusal "member add with a bad device id" member add 1234 --name "Mr. Kim"
 expect_refusal "member add without a name" member add "$(sat id)"
