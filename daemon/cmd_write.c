@@ -35,13 +35,22 @@ cmd_student_add(struct device *d, struct args *a)
 	return print_id(ops_student_add(d, &in, id), id);
 }
 
+/* --private or --team; neither: the device's default (satchel scope). */
+static const char *
+cli_scope(const struct args *a)
+{
+	return args_has(a, "private") ? "private" : args_has(a, "team") ?
+	    "team" : NULL;
+}
+
 int
 cmd_note_add(struct device *d, struct args *a)
 {
 	struct ops_note in = {
 		a->pos[0], args_get(a, "date"), args_get(a, "strengths"),
 		args_get(a, "obstacle"), args_get(a, "action"),
-		args_get(a, "follow-up"), args_get(a, "student-words")
+		args_get(a, "follow-up"), args_get(a, "student-words"),
+		cli_scope(a)
 	};
 	uint8_t id[PROTO_RECIDLEN];
 
@@ -56,7 +65,7 @@ cmd_entry_add(struct device *d, struct args *a)
 		a->pos[0], args_get(a, "date"), args_get(a, "title"),
 		args_get(a, "body"), args_get(a, "unit"), args_get(a, "slice"),
 		args_get(a, "score"), tags,
-		args_all(a, "tag", tags, PROTO_MAX_OPS)
+		args_all(a, "tag", tags, PROTO_MAX_OPS), cli_scope(a)
 	};
 	uint8_t id[PROTO_RECIDLEN];
 

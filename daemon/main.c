@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "phrase.h"
 #include "satchel.h"
 
 static int cmd_id(struct device *, struct args *);
@@ -36,10 +37,14 @@ static const struct command commands[] = {
 	  "satchel student list [--class C] [--json]",
 	  "List students by name.\n  example: satchel student list --class 3B" },
 	{ "note add", cmd_note_add,
-	  "strengths=,obstacle=,action=,date=,follow-up=,student-words=", 1, 1,
+	  "strengths=,obstacle=,action=,date=,follow-up=,student-words=,"
+	  "private,team", 1, 1,
 	  "satchel note add STUDENT --strengths T --obstacle T --action T "
-	  "[--date YYYY-MM-DD] [--follow-up YYYY-MM-DD] [--student-words T]",
+	  "[--date YYYY-MM-DD] [--follow-up YYYY-MM-DD] [--student-words T] "
+	  "[--private|--team]",
 	  "Record a conference note; prints its id. The date defaults to today.\n"
+	  "--private seals it so that only your own devices can read it (see "
+	  "'satchel scope').\n"
 	  "  example: satchel note add \"Ana Lopez\" --strengths \"retells well\" "
 	  "--obstacle \"skips endings\" --action \"reread last page\"" },
 	{ "note edit", cmd_edit,
@@ -49,13 +54,14 @@ static const struct command commands[] = {
 	  "Change a conference note.\n"
 	  "  example: satchel note edit 3f2a --action \"partner reading\"" },
 	{ "entry add", cmd_entry_add,
-	  "title=,body=,tag=*,date=,unit=,slice=,score=", 1, 1,
+	  "title=,body=,tag=*,date=,unit=,slice=,score=,private,team", 1, 1,
 	  "satchel entry add STUDENT --title T [--body T] [--tag TAG]... "
 	  "[--date YYYY-MM-DD] [--unit UNIT [--slice pre|formative|post] "
-	  "[--score N]]",
+	  "[--score N]] [--private|--team]",
 	  "Add a portfolio entry; prints its id. With --unit, the entry is "
 	  "part of that unit's\nassessment: its pre-assessment, a formative "
 	  "check or its post-assessment.\n"
+	  "--private: only your own devices can read it.\n"
 	  "  example: satchel entry add \"Ana Lopez\" --title \"Fractions quiz\" "
 	  "--tag pre-assessment" },
 	{ "entry edit", cmd_edit,
@@ -144,6 +150,16 @@ static const struct command commands[] = {
 	{ "dump", cmd_dump, "", 0, 0, "satchel dump",
 	  "Every readable record as JSON, in a stable order.\n"
 	  "  example: satchel dump > backup.json" },
+	{ "recovery", cmd_recovery, "yes,sheet", 0, 0,
+	  "satchel recovery [--yes] [--sheet]",
+	  "Show this teacher's recovery phrase again, after you confirm; "
+	  "--sheet lays it out\nas a page to print. The phrase opens your "
+	  "private notes on a new or second\ncomputer (satchel init --name N "
+	  "--recover).\n  example: satchel recovery --sheet | lp" },
+	{ "scope", cmd_scope, "", 0, 1, "satchel scope [private|team]",
+	  "Show or set whether new notes and entries are private (only your "
+	  "own devices read\nthem) or the team's, unless --private or --team "
+	  "says otherwise.\n  example: satchel scope private" },
 	{ "digest", cmd_digest, "", 0, 0, "satchel digest",
 	  "One line: a hash of the whole state. Devices that hold the same "
 	  "changes print the same digest.\n  example: satchel digest" },
@@ -279,19 +295,55 @@ cmd_init(const char *dir, int argc, char **argv)
 
 	for (int i = 0; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0) {
-			printf("usage: satchel init --name NAME [--box]\n\n"
+			printf("usage: satchel init --name NAME [--box | "
+			    "--recover]\n\n"
 			    "Make this device's identity and store, with a "
 			    "team of one; prints the device id.\n"
+			    "A teacher's device also gets a recovery phrase, "
+			    "shown once on stderr.\n"
+			    "--recover takes the phrase of your other or "
+			    "earlier device instead (from the\nterminal or "
+			    "stdin), so that this one reads your private "
+			    "notes too.\n"
 			    "--box makes a staff-room box, which relays and "
 			    "backs up but can read nothing.\n"
 			    "  example: satchel init --name \"Ms. Rivera\"\n");
 			return 0;
 		}
-	if ((rc = args_parse(&a, "name=,box", argc, argv, "init")) != 0)
+	if ((rc = args_parse(&a, "name=,box,recover", argc, argv, "init")) !=
+	    0)
 		return rc;
 	if ((rc = text_args_nfc(&a, "init --name NAME", 0, &pool)) == 0)
 		rc = init_args(dir, &a);
 	text_pool_free(&pool);
+	return rc;
+}
+
+/* A teacher's device gets a personal key: from the phrase given with
+ * --recover (read and checked before anything is written), or new. */
+static int
+init_with_phrase(const char *dir, const char *name, int box, int recover)
+{
+	uint8_t *secret;
+	int rc;
+
+	if (box && recover)
+		return fail_usage("init: a box has no recovery phrase; give "
+		    "--box or --recover, not both");
+	if (box)
+		return device_init(dir, name, 1);
+	if ((secret = sodium_malloc(PROTO_PHRASE_SECRET)) == NULL)
+		return fail("init: out of memory");
+	if (recover)
+		rc = recovery_read(secret);
+	else {
+		randombytes_buf(secret, PROTO_PHRASE_SECRET);
+		rc = 0;
+	}
+	if (rc == 0 && (rc = device_init(dir, name, 0)) == 0 &&
+	    (rc = recovery_save(dir, secret)) == 0 && !recover)
+		recovery_announce(secret);
+	sodium_free(secret);
 	return rc;
 }
 
@@ -313,7 +365,8 @@ init_args(const char *dir, const struct args *a)
 		return fail_usage("init: --name: %s", *name == '\0' ?
 		    "must not be empty" : text_problem(name, NAME_MAX_LEN,
 		    PROTO_TEXT_LINE));
-	return device_init(dir, name, args_has(a, "box"));
+	return init_with_phrase(dir, name, args_has(a, "box"),
+	    args_has(a, "recover"));
 }
 
 /* Finds the command named by one or two words; *used says how many. */

@@ -32,8 +32,8 @@ abort_with(struct store_txn *t, int rc)
 
 /* Appends the n changes of cs and commits, all or nothing. */
 static int
-finish_many(struct device *d, struct store_txn *t, const struct change *cs,
-    int n)
+finish_scoped(struct device *d, struct store_txn *t, const struct change *cs,
+    int n, uint8_t scope)
 {
 	const char *why;
 	int rc;
@@ -44,7 +44,7 @@ finish_many(struct device *d, struct store_txn *t, const struct change *cs,
 			store_abort(t);
 			return fail_usage("cannot write this change: %s", why);
 		}
-		if ((rc = device_write(d, t, &cs[i])) != 0) {
+		if ((rc = device_write_scoped(d, t, &cs[i], scope)) != 0) {
 			store_abort(t);
 			return device_store_error(rc, "write failed");
 		}
@@ -55,14 +55,82 @@ finish_many(struct device *d, struct store_txn *t, const struct change *cs,
 }
 
 static int
-finish(struct device *d, struct store_txn *t, const struct change *c,
-    uint8_t *id)
+finish_many(struct device *d, struct store_txn *t, const struct change *cs,
+    int n)
 {
-	int rc = finish_many(d, t, c, 1);
+	return finish_scoped(d, t, cs, n, SCOPE_TEAM);
+}
+
+/*
+ * The scope a new note or entry is written in: as asked ("private" or
+ * "team"), else this device's default (satchel scope). Private needs the
+ * personal key, which a device made before recovery phrases lacks.
+ */
+static int
+scope_of(struct device *d, struct store_txn *t, const char *asked,
+    uint8_t *scope)
+{
+	const void *v;
+	size_t len;
+
+	if (asked == NULL && store_meta_get(t, "default_scope", &v, &len) ==
+	    0 && len == 7 && memcmp(v, "private", 7) == 0)
+		asked = "private";
+	if (asked == NULL || strcmp(asked, "team") == 0) {
+		*scope = SCOPE_TEAM;
+		return 0;
+	}
+	if (strcmp(asked, "private") != 0)
+		return fail_usage("scope: '%s' is neither private nor team",
+		    asked);
+	if (d->personal == NULL)
+		return fail_usage("private: this device has no personal key "
+		    "(it was made before recovery phrases); make one with "
+		    "'satchel init --recover' in a new data directory");
+	*scope = SCOPE_PRIVATE;
+	return 0;
+}
+
+static int
+first_scope_cb(const uint8_t *env, size_t len, void *arg)
+{
+	struct envelope e;
+
+	if (proto_envelope_decode(&e, env, len) == 0)
+		*(uint8_t *)arg = e.scope;
+	return 1;	/* the entry that made it is enough */
+}
+
+/* A private record stays private: a change to it is sealed like the
+ * entry that made it. */
+static uint8_t
+record_scope(struct store_txn *t, const struct record *r)
+{
+	uint8_t scope = SCOPE_TEAM;
+
+	/* A history that cannot be read leaves the team's scope, which
+	 * only a damaged store could make wrong; verify says so. */
+	if (store_history_each(t, r->id, first_scope_cb, &scope) != 0)
+		scope = SCOPE_TEAM;
+	return scope;
+}
+
+static int
+finish_new(struct device *d, struct store_txn *t, const struct change *c,
+    uint8_t *id, uint8_t scope)
+{
+	int rc = finish_scoped(d, t, c, 1, scope);
 
 	if (rc == 0 && id != NULL)
 		memcpy(id, c->record_id, PROTO_RECIDLEN);
 	return rc;
+}
+
+static int
+finish(struct device *d, struct store_txn *t, const struct change *c,
+    uint8_t *id)
+{
+	return finish_new(d, t, c, id, SCOPE_TEAM);
 }
 
 /* What a field is called in a message: its flag on the command line, its
@@ -226,6 +294,7 @@ ops_note_add(struct device *d, const struct ops_note *in, uint8_t *id)
 	char hex[2 * PROTO_RECIDLEN + 1];
 	struct change c;
 	struct store_txn *t;
+	uint8_t scope;
 	int rc;
 
 	if ((rc = require("strengths", in->strengths)) != 0 ||
@@ -238,9 +307,9 @@ ops_note_add(struct device *d, const struct ops_note *in, uint8_t *id)
 	if ((rc = begin(d, &t)) != 0)
 		return rc;
 	if ((rc = set_ref(t, &c, "student", KIND_STUDENT, in->student,
-	    hex)) != 0)
+	    hex)) != 0 || (rc = scope_of(d, t, in->scope, &scope)) != 0)
 		return abort_with(t, rc);
-	return finish(d, t, &c, id);
+	return finish_new(d, t, &c, id, scope);
 }
 
 static int
@@ -301,6 +370,7 @@ ops_entry_add(struct device *d, const struct ops_entry *in, uint8_t *id)
 	char hex[2][2 * PROTO_RECIDLEN + 1];
 	struct change c;
 	struct store_txn *t;
+	uint8_t scope;
 	int rc;
 
 	if ((rc = require("title", in->title)) != 0 ||
@@ -316,9 +386,10 @@ ops_entry_add(struct device *d, const struct ops_entry *in, uint8_t *id)
 	if ((rc = set_ref(t, &c, "student", KIND_STUDENT, in->student,
 	    hex[0])) != 0 || (in->unit != NULL &&
 	    (rc = set_ref(t, &c, "unit", KIND_UNIT, in->unit, hex[1])) != 0) ||
-	    (rc = add_elems(&c, NULL, "tags", in->tags, in->ntags)) != 0)
+	    (rc = add_elems(&c, NULL, "tags", in->tags, in->ntags)) != 0 ||
+	    (rc = scope_of(d, t, in->scope, &scope)) != 0)
 		return abort_with(t, rc);
-	return finish(d, t, &c, id);
+	return finish_new(d, t, &c, id, scope);
 }
 
 int
@@ -691,6 +762,7 @@ ops_edit(struct device *d, const struct ops_edit *in, int *changed)
 	struct record *r;
 	struct change c;
 	struct store_txn *t;
+	uint8_t scope;
 	int rc;
 
 	*changed = 0;
@@ -715,13 +787,14 @@ ops_edit(struct device *d, const struct ops_edit *in, int *changed)
 			rc = fail_usage("cannot remove '%s'", in->rem[i]);
 			goto out;
 		}
+	scope = record_scope(t, r);
 	record_free(r);
 	if (c.nops == 0) {	/* every tag asked for is there already */
 		store_abort(t);
 		return 0;
 	}
 	*changed = 1;
-	return finish(d, t, &c, NULL);
+	return finish_scoped(d, t, &c, 1, scope);
 out:
 	record_free(r);
 	return abort_with(t, rc);
@@ -760,6 +833,7 @@ ops_tombstone(struct device *d, const char *arg, int deleted)
 	struct record *r;
 	struct change c;
 	struct store_txn *t;
+	uint8_t scope;
 	int rc;
 
 	if ((rc = begin(d, &t)) != 0)
@@ -773,10 +847,11 @@ ops_tombstone(struct device *d, const char *arg, int deleted)
 	}
 	change_init(&c, r->kind, r->id);
 	rc = change_tombstone(&c, r, deleted);
+	scope = record_scope(t, r);
 	record_free(r);
 	if (rc != 0)
 		return abort_with(t, fail_usage("cannot build the change"));
-	return finish(d, t, &c, NULL);
+	return finish_scoped(d, t, &c, 1, scope);
 }
 
 /* Finds the head named "AUTHOR-PREFIX:SEQ" in a register. */
@@ -836,7 +911,7 @@ ops_restore(struct device *d, const char *arg, const char *field,
 		record_free(r);
 		return abort_with(t, fail_usage("cannot build the change"));
 	}
-	rc = finish(d, t, &c, NULL);
+	rc = finish_scoped(d, t, &c, 1, record_scope(t, r));
 	record_free(r);
 	return rc;
 }

@@ -90,6 +90,8 @@ struct device {
 	uint8_t		*sign_sk;	/* sodium_malloc'd, PROTO_SKLEN */
 	struct store_key *content;	/* in keyring; NULL on a box */
 	struct store_key *network;	/* in keyring; NULL before joining */
+	struct store_key *personal;	/* in keyring: seals private notes;
+					 * NULL on a box */
 	struct store_keyring *keyring;	/* sodium_malloc'd */
 	uint8_t		 team_id[16];
 	uint8_t		 founder[PROTO_IDLEN];
@@ -101,6 +103,17 @@ struct device {
 
 const char	*device_dir(const char *flag_dir, char *buf, size_t len);
 int		 device_init(const char *dir, const char *name, int box);
+
+/* recovery.c: the recovery phrase and the personal key (phrase.h). save
+ * writes DIR/personal.key; read takes a phrase from stdin (exit 2 and one
+ * line for a typo); load adds the personal key to d's keyring. Each
+ * returns 0 or an exit code after saying why. */
+int		 recovery_save(const char *dir, const uint8_t *secret);
+void		 recovery_announce(const uint8_t *secret);
+int		 recovery_read(uint8_t *secret);
+int		 recovery_load(struct device *);
+int		 cmd_recovery(struct device *, struct args *);
+int		 cmd_scope(struct device *, struct args *);
 int		 device_open(struct device *, const char *dir);
 void		 device_close(struct device *);
 /* DIR/serve.sock, where a running `satchel serve` hears of local writes;
@@ -114,6 +127,10 @@ int		 device_notify_probe(const char *path);
 void		 device_notify(const struct device *);
 int		 device_write(struct device *, struct store_txn *,
 		    const struct change *);
+/* device_write in a scope: SCOPE_PRIVATE seals under the personal key
+ * (STORE_EBADENTRY on a device without one). */
+int		 device_write_scoped(struct device *, struct store_txn *,
+		    const struct change *, uint8_t scope);
 int		 device_write_member(struct device *, struct store_txn *,
 		    const uint8_t *member, const char *name, const char *role);
 void		 team_keys_derive(const uint8_t *secret, struct store_key *content,
@@ -201,12 +218,14 @@ struct ops_student {
 struct ops_note {
 	const char	*student, *date, *strengths, *obstacle, *action,
 			*follow_up, *student_words;
+	const char	*scope;		/* "private", "team"; NULL: default */
 };
 struct ops_entry {
 	const char	*student, *date, *title, *body;
 	const char	*unit, *slice, *score;	/* slice: pre|formative|post */
 	const char *const *tags;
 	int		 ntags;
+	const char	*scope;		/* "private", "team"; NULL: default */
 };
 struct ops_unit {
 	const char	*name, *from, *until;

@@ -98,7 +98,7 @@ static const struct body_field note_spec[] = {
 	{ "student", B_STR, 1 }, { "date", B_STR, 0 },
 	{ "strengths", B_STR, 1 }, { "obstacle", B_STR, 1 },
 	{ "action", B_STR, 1 }, { "follow_up", B_STR, 0 },
-	{ "student_words", B_STR, 0 }, { NULL, 0, 0 }
+	{ "student_words", B_STR, 0 }, { "scope", B_STR, 0 }, { NULL, 0, 0 }
 };
 
 static void
@@ -113,7 +113,7 @@ post_note(struct http_req *r, const char *buf, size_t len,
 	if (parse(&b, buf, len, note_spec, rep) != 0)
 		return;
 	struct ops_note in = { b.str[0], b.str[1], b.str[2], b.str[3],
-	    b.str[4], b.str[5], b.str[6] };
+	    b.str[4], b.str[5], b.str[6], b.str[7] };
 	rc = OPS_RUN(e, ops_note_add(http_device(r), &in, id));
 	reply_created(r, rep, rc, &e, id);
 	body_free(&b);
@@ -122,7 +122,8 @@ post_note(struct http_req *r, const char *buf, size_t len,
 static const struct body_field entry_spec[] = {
 	{ "student", B_STR, 1 }, { "date", B_STR, 0 }, { "title", B_STR, 1 },
 	{ "body", B_STR, 0 }, { "unit", B_STR, 0 }, { "slice", B_STR, 0 },
-	{ "score", B_STR, 0 }, { "tags", B_STRS, 0 }, { NULL, 0, 0 }
+	{ "score", B_STR, 0 }, { "tags", B_STRS, 0 }, { "scope", B_STR, 0 },
+	{ NULL, 0, 0 }
 };
 
 static void
@@ -137,7 +138,7 @@ post_entry(struct http_req *r, const char *buf, size_t len,
 	if (parse(&b, buf, len, entry_spec, rep) != 0)
 		return;
 	struct ops_entry in = { b.str[0], b.str[1], b.str[2], b.str[3],
-	    b.str[4], b.str[5], b.str[6], b.item[7], b.n[7] };
+	    b.str[4], b.str[5], b.str[6], b.item[7], b.n[7], b.str[8] };
 	rc = OPS_RUN(e, ops_entry_add(http_device(r), &in, id));
 	reply_created(r, rep, rc, &e, id);
 	body_free(&b);
