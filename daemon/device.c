@@ -424,6 +424,10 @@ device_open(struct device *d, const char *dir)
 		return fail("%s: the team key is missing, damaged or readable "
 		    "by others", dir);
 	}
+	if (recovery_load(d) != 0) {
+		device_close(d);
+		return fail("cannot read the personal key in %s", dir);
+	}
 	if (load_store_key(d) != 0) {
 		device_close(d);
 		return fail("%s/store.key cannot be made or read, or is "
@@ -507,11 +511,18 @@ device_close(struct device *d)
 int
 device_write(struct device *d, struct store_txn *t, const struct change *c)
 {
-	struct store_author a = { d->id, d->sign_sk, d->content, SCOPE_TEAM };
+	return device_write_scoped(d, t, c, SCOPE_TEAM);
+}
 
+int
+device_write_scoped(struct device *d, struct store_txn *t,
+    const struct change *c, uint8_t scope)
+{
+	struct store_author a = { d->id, d->sign_sk, scope == SCOPE_PRIVATE ?
+	    d->personal : d->content, scope };
 	uint64_t fseq;
 
-	if (d->content == NULL)
+	if (a.key == NULL)
 		return STORE_EBADENTRY;	/* a box: refused before this */
 	/* A frozen log's new entries would be kept aside, never shown. */
 	if (fork_self(d, t, &fseq))

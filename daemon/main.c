@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "phrase.h"
 #include "satchel.h"
 
 static int cmd_id(struct device *, struct args *);
@@ -36,27 +37,37 @@ static const struct command commands[] = {
 	  "satchel student list [--class C] [--json]",
 	  "List students by name.\n  example: satchel student list --class 3B" },
 	{ "note add", cmd_note_add,
-	  "strengths=,obstacle=,action=,date=,follow-up=", 1, 1,
+	  "strengths=,obstacle=,action=,date=,follow-up=,student-words=,"
+	  "private,team", 1, 1,
 	  "satchel note add STUDENT --strengths T --obstacle T --action T "
-	  "[--date YYYY-MM-DD] [--follow-up YYYY-MM-DD]",
+	  "[--date YYYY-MM-DD] [--follow-up YYYY-MM-DD] [--student-words T] "
+	  "[--private|--team]",
 	  "Record a conference note; prints its id. The date defaults to today.\n"
+	  "--private seals it so that only your own devices can read it (see "
+	  "'satchel scope').\n"
 	  "  example: satchel note add \"Ana Lopez\" --strengths \"retells well\" "
 	  "--obstacle \"skips endings\" --action \"reread last page\"" },
 	{ "note edit", cmd_edit,
-	  "strengths=,obstacle=,action=,date=,follow-up=", 1, 1,
+	  "strengths=,obstacle=,action=,date=,follow-up=,student-words=", 1, 1,
 	  "satchel note edit NOTE [--strengths T] [--obstacle T] [--action T] "
-	  "[--date D] [--follow-up D]",
+	  "[--date D] [--follow-up D] [--student-words T]",
 	  "Change a conference note.\n"
 	  "  example: satchel note edit 3f2a --action \"partner reading\"" },
-	{ "entry add", cmd_entry_add, "title=,body=,tag=*,date=", 1, 1,
+	{ "entry add", cmd_entry_add,
+	  "title=,body=,tag=*,date=,unit=,slice=,score=,private,team", 1, 1,
 	  "satchel entry add STUDENT --title T [--body T] [--tag TAG]... "
-	  "[--date YYYY-MM-DD]",
-	  "Add a portfolio entry; prints its id.\n"
+	  "[--date YYYY-MM-DD] [--unit UNIT [--slice pre|formative|post] "
+	  "[--score N]] [--private|--team]",
+	  "Add a portfolio entry; prints its id. With --unit, the entry is "
+	  "part of that unit's\nassessment: its pre-assessment, a formative "
+	  "check or its post-assessment.\n"
+	  "--private: only your own devices can read it.\n"
 	  "  example: satchel entry add \"Ana Lopez\" --title \"Fractions quiz\" "
 	  "--tag pre-assessment" },
-	{ "entry edit", cmd_edit, "title=,body=,date=,tag=*,untag=*", 1, 1,
+	{ "entry edit", cmd_edit,
+	  "title=,body=,date=,tag=*,untag=*,slice=,score=", 1, 1,
 	  "satchel entry edit ENTRY [--title T] [--body T] [--date D] "
-	  "[--tag TAG]... [--untag TAG]...",
+	  "[--tag TAG]... [--untag TAG]... [--slice S] [--score N]",
 	  "Change a portfolio entry or its tags.\n"
 	  "  example: satchel entry edit 3f2a --tag formative" },
 	{ "group add", cmd_group_add,
@@ -71,6 +82,11 @@ static const struct command commands[] = {
 	  "satchel group edit GROUP [--name N] [--from D] [--until D]",
 	  "Rename a group or change its dates.\n"
 	  "  example: satchel group edit \"Group A\" --until 2027-01-31" },
+	{ "group move", cmd_group_move, "", 3, 3,
+	  "satchel group move STUDENT FROM_GROUP TO_GROUP",
+	  "Move a student from one group to another, in one step.\n"
+	  "  example: satchel group move \"Ben Okafor\" \"Group A\" "
+	  "\"Group 2\"" },
 	{ "group join", cmd_group_join, "", 2, 2,
 	  "satchel group join GROUP STUDENT",
 	  "Put a student in a group.\n"
@@ -90,6 +106,20 @@ static const struct command commands[] = {
 	{ "goal check", cmd_goal_check, "", 2, 2, "satchel goal check GOAL N",
 	  "Mark checkpoint N of a goal done.\n"
 	  "  example: satchel goal check 7c1e 1" },
+	{ "goal move", cmd_goal_move, "", 3, 3,
+	  "satchel goal move GOAL N YYYY-MM-DD",
+	  "Move checkpoint N of a goal to another date; history keeps the "
+	  "old one.\n  example: satchel goal move 7c1e 1 2026-12-15" },
+	{ "unit add", cmd_unit_add, "from=,until=", 1, 1,
+	  "satchel unit add NAME [--from D] [--until D]",
+	  "Start a unit of teaching; prints its id. Entries name it with "
+	  "--unit.\n"
+	  "  example: satchel unit add \"Fractions\" --from 2026-11-02 "
+	  "--until 2026-12-11" },
+	{ "unit edit", cmd_edit, "name=,from=,until=", 1, 1,
+	  "satchel unit edit UNIT [--name N] [--from D] [--until D]",
+	  "Rename a unit or change its dates.\n"
+	  "  example: satchel unit edit 5d2e --until 2026-12-18" },
 	{ "show", cmd_show, "json,limit=,all", 1, 1,
 	  "satchel show STUDENT [--limit N | --all] [--json]",
 	  "One page for a student: profile, groups, goals, then notes and "
@@ -120,6 +150,16 @@ static const struct command commands[] = {
 	{ "dump", cmd_dump, "", 0, 0, "satchel dump",
 	  "Every readable record as JSON, in a stable order.\n"
 	  "  example: satchel dump > backup.json" },
+	{ "recovery", cmd_recovery, "yes,sheet", 0, 0,
+	  "satchel recovery [--yes] [--sheet]",
+	  "Show this teacher's recovery phrase again, after you confirm; "
+	  "--sheet lays it out\nas a page to print. The phrase opens your "
+	  "private notes on a new or second\ncomputer (satchel init --name N "
+	  "--recover).\n  example: satchel recovery --sheet | lp" },
+	{ "scope", cmd_scope, "", 0, 1, "satchel scope [private|team]",
+	  "Show or set whether new notes and entries are private (only your "
+	  "own devices read\nthem) or the team's, unless --private or --team "
+	  "says otherwise.\n  example: satchel scope private" },
 	{ "digest", cmd_digest, "", 0, 0, "satchel digest",
 	  "One line: a hash of the whole state. Devices that hold the same "
 	  "changes print the same digest.\n  example: satchel digest" },
@@ -161,17 +201,30 @@ static const struct command commands[] = {
 	{ "import", cmd_import, "", 1, 1, "satchel import FILE",
 	  "Verify and apply a bundle. Importing it twice changes nothing.\n"
 	  "  example: satchel import /media/usb/satchel.bundle" },
-	{ "serve", cmd_serve, "listen=,port-file=,no-discovery", 0, 0,
+	{ "serve", cmd_serve,
+	  "listen=,port-file=,http=,no-http,http-remote,http-idle=,"
+	  "no-discovery", 0, 0,
 	  "satchel serve [--listen HOST:PORT] [--port-file FILE] "
+	  "[--http HOST:PORT | --no-http] [--http-remote] [--http-idle S] "
 	  "[--no-discovery]",
 	  "The daemon: listens for peers (default 0.0.0.0:7420), keeps "
 	  "connections to the\npeers it knows, and pushes new entries as soon "
 	  "as they are written. Runs in the\nforeground, logs to stderr, stops "
 	  "cleanly on SIGTERM. Port 0 takes any free\nport; the log line "
-	  "\"serving on HOST:PORT\" and --port-file FILE tell which.\nIt "
-	  "finds the team's devices on the LAN (UDP 7420) unless "
-	  "--no-discovery or\nit listens on loopback.\n"
+	  "\"serving on HOST:PORT\" and --port-file FILE tell which.\n"
+	  "It also serves the teacher's page and its API on --http (default "
+	  "127.0.0.1:7421;\nport 0: any free port, written to DIR/http.addr); "
+	  "'satchel open' prints a login\nlink. A taken port costs the page, "
+	  "not the sync. Loopback only unless\n--http-remote; a session "
+	  "locks after --http-idle seconds (1800) left alone.\n"
+	  "It finds the team's devices on the LAN (UDP 7420) unless "
+	  "--no-discovery or it\nlistens on loopback.\n"
 	  "  example: satchel serve --listen 0.0.0.0:7420" },
+	{ "open", cmd_open, "no-browser", 0, 0, "satchel open [--no-browser]",
+	  "Print a one-time login link for the page of the running 'satchel "
+	  "serve' (valid\n5 minutes, once), and open it in the browser where "
+	  "there is a display.\n"
+	  "  example: satchel open" },
 	{ "sync", cmd_sync, "", 0, 1, "satchel sync [HOST:PORT]",
 	  "Sync once with one peer, or with every peer, then exit. Works with "
 	  "or without a\ndaemon running.\n  example: satchel sync "
@@ -200,7 +253,7 @@ content_command(const struct command *c)
 	static int (*const relay_ok[])(struct device *, struct args *) = {
 		cmd_id, cmd_verify, cmd_join, cmd_member_list, cmd_peer_add,
 		cmd_peer_list, cmd_peer_remove, cmd_export, cmd_import,
-		cmd_serve, cmd_sync, cmd_status,
+		cmd_serve, cmd_sync, cmd_status, cmd_open,
 	};
 
 	for (size_t i = 0; i < sizeof(relay_ok) / sizeof(relay_ok[0]); i++)
@@ -248,19 +301,55 @@ cmd_init(const char *dir, int argc, char **argv)
 
 	for (int i = 0; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0) {
-			printf("usage: satchel init --name NAME [--box]\n\n"
+			printf("usage: satchel init --name NAME [--box | "
+			    "--recover]\n\n"
 			    "Make this device's identity and store, with a "
 			    "team of one; prints the device id.\n"
+			    "A teacher's device also gets a recovery phrase, "
+			    "shown once on stderr.\n"
+			    "--recover takes the phrase of your other or "
+			    "earlier device instead (from the\nterminal or "
+			    "stdin), so that this one reads your private "
+			    "notes too.\n"
 			    "--box makes a staff-room box, which relays and "
 			    "backs up but can read nothing.\n"
 			    "  example: satchel init --name \"Ms. Rivera\"\n");
 			return 0;
 		}
-	if ((rc = args_parse(&a, "name=,box", argc, argv, "init")) != 0)
+	if ((rc = args_parse(&a, "name=,box,recover", argc, argv, "init")) !=
+	    0)
 		return rc;
 	if ((rc = text_args_nfc(&a, "init --name NAME", 0, &pool)) == 0)
 		rc = init_args(dir, &a);
 	text_pool_free(&pool);
+	return rc;
+}
+
+/* A teacher's device gets a personal key: from the phrase given with
+ * --recover (read and checked before anything is written), or new. */
+static int
+init_with_phrase(const char *dir, const char *name, int box, int recover)
+{
+	uint8_t *secret;
+	int rc;
+
+	if (box && recover)
+		return fail_usage("init: a box has no recovery phrase; give "
+		    "--box or --recover, not both");
+	if (box)
+		return device_init(dir, name, 1);
+	if ((secret = sodium_malloc(PROTO_PHRASE_SECRET)) == NULL)
+		return fail("init: out of memory");
+	if (recover)
+		rc = recovery_read(secret);
+	else {
+		randombytes_buf(secret, PROTO_PHRASE_SECRET);
+		rc = 0;
+	}
+	if (rc == 0 && (rc = device_init(dir, name, 0)) == 0 &&
+	    (rc = recovery_save(dir, secret)) == 0 && !recover)
+		recovery_announce(secret);
+	sodium_free(secret);
 	return rc;
 }
 
@@ -282,7 +371,8 @@ init_args(const char *dir, const struct args *a)
 		return fail_usage("init: --name: %s", *name == '\0' ?
 		    "must not be empty" : text_problem(name, NAME_MAX_LEN,
 		    PROTO_TEXT_LINE));
-	return device_init(dir, name, args_has(a, "box"));
+	return init_with_phrase(dir, name, args_has(a, "box"),
+	    args_has(a, "recover"));
 }
 
 /* Finds the command named by one or two words; *used says how many. */

@@ -166,6 +166,7 @@ struct server {
 	int		 stopping;
 	uint8_t		*x_sk;	/* sodium_malloc'd: the X25519 static key */
 	struct discovery *discovery;	/* NULL: LAN discovery is off */
+	struct http	*http;	/* the page (http/), or NULL */
 };
 
 /* peer.c */
@@ -192,6 +193,8 @@ void		 discovery_stop(struct server *);
 void		 server_discovered(struct server *, const uint8_t *id,
 		    const char *addr);
 void		 server_changed(struct server *);
+/* This process wrote (the page did): push it to the peers now. */
+void		 server_local_write(struct server *);
 void		 server_wake(struct server *);
 void		 server_peer_synced(struct server *, struct conn *);
 void		 server_conn_ready(struct server *, struct conn *);

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "checked32.h"
 #include "proto.h"
 
 #define GROUPS		4
@@ -12,12 +13,12 @@
 #define DATA_CHARS	(GROUPS * GROUP_DATA)		/* 52 */
 #define CHECKED_CHARS	(GROUPS * (GROUP_DATA + 1))	/* 56 */
 
-static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const char proto_b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /* A character's value in the alphabet, or -1. Lower case is read as upper
  * case, and 0, 1, 8 as the letters they are mistaken for. */
-static int
-b32_value(char c)
+int
+proto_b32_value(char c)
 {
 	if (c >= 'a' && c <= 'z')
 		c = (char)(c - 'a' + 'A');
@@ -38,8 +39,8 @@ b32_value(char c)
  * a doubled value of 32 or more counts as its two base-32 digits added,
  * which keeps doubling a bijection mod 32, so that changing any one value
  * changes the sum. */
-static int
-luhn32(const uint8_t *v, size_t n)
+int
+proto_luhn32(const uint8_t *v, size_t n)
 {
 	unsigned sum = 0;
 
@@ -68,8 +69,9 @@ proto_devid_encode(const uint8_t id[PROTO_IDLEN], char out[PROTO_DEVID_LEN + 1])
 	v[n++] = (uint8_t)(acc << (5 - bits) & 31);	/* 256 = 51 * 5 + 1 */
 	for (int g = 0; g < GROUPS; g++) {
 		for (int i = 0; i < GROUP_DATA; i++)
-			checked[o++] = b32[v[g * GROUP_DATA + i]];
-		checked[o++] = b32[luhn32(v + g * GROUP_DATA, GROUP_DATA)];
+			checked[o++] = proto_b32[v[g * GROUP_DATA + i]];
+		checked[o++] = proto_b32[proto_luhn32(v + g * GROUP_DATA,
+		    GROUP_DATA)];
 	}
 	for (size_t i = 0, j = 0; i < CHECKED_CHARS; i++) {
 		if (i > 0 && i % 7 == 0)
@@ -91,7 +93,7 @@ devid_values(const char *s, size_t len, uint8_t v[CHECKED_CHARS])
 
 		if (s[i] == '-' || s[i] == ' ')
 			continue;
-		if ((x = b32_value(s[i])) < 0 || n == CHECKED_CHARS)
+		if ((x = proto_b32_value(s[i])) < 0 || n == CHECKED_CHARS)
 			return -1;
 		v[n++] = (uint8_t)x;
 	}
@@ -112,7 +114,7 @@ proto_devid_decode(const char *s, size_t len, uint8_t id[PROTO_IDLEN],
 	for (int g = 0; g < GROUPS; g++) {
 		const uint8_t *p = v + g * (GROUP_DATA + 1);
 
-		if (luhn32(p, GROUP_DATA) != p[GROUP_DATA]) {
+		if (proto_luhn32(p, GROUP_DATA) != p[GROUP_DATA]) {
 			if (group != NULL)
 				*group = g + 1;
 			return PROTO_DEVID_ECHECK;

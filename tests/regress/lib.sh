@@ -86,13 +86,15 @@ wait_for() {		# condition, secs
 # Starts a daemon on 127.0.0.1, on a port the kernel picks; logs to
 # DIR.log and returns once it listens, with its port in DIR.port (see
 # port_of and addr_of). A daemon that does not come up fails the test at
-# once, with its log. SERVE_WRAP (a command to run it under, such as
-# "ip netns exec NS") and SERVE_LISTEN change where it runs and listens.
-serve() {		# dir
+# once, with its log. More arguments go to serve. SERVE_WRAP (a command
+# to run it under, such as "ip netns exec NS") and SERVE_LISTEN change
+# where it runs and listens.
+serve() {		# dir, [more serve arguments]
 	local pid end=$((SECONDS + 120)) name=${1##*/}
 	rm -f "$1.port"
 	${SERVE_WRAP:-} "$SATCHEL" -d "$1" serve --listen \
-	    "${SERVE_LISTEN:-127.0.0.1:0}" --port-file "$1.port" 2>>"$1.log" &
+	    "${SERVE_LISTEN:-127.0.0.1:0}" --port-file "$1.port" "${@:2}" \
+	    2>>"$1.log" &
 	pid=$!
 	PIDS="$PIDS $pid"
 	DAEMONS="$DAEMONS $1"
