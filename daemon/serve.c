@@ -1119,6 +1119,8 @@ start_discovery(struct server *srv, struct args *a, const char *listen)
 	if (bound_addr(srv, bound, sizeof(bound), &port) != 0 ||
 	    discovery_start(srv, (uint16_t)port) != 0)
 		net_log("LAN discovery is off: cannot start it");
+}
+
 /* The page, unless --no-http: a taken port costs the page, not the sync. */
 static int
 serve_page(struct server *srv, struct args *a)
