@@ -443,6 +443,8 @@ int
 member_add(struct device *d, const char *id_arg, const char *name, int box,
     const char *const *addrs, int naddrs, char **invite)
 {
+	char norm[INVITE_MAX_ADDRS][PEER_ADDR_MAX];
+	const char *addr[INVITE_MAX_ADDRS];
 	uint8_t invitee[PROTO_IDLEN];
 	struct store_txn *t;
 	int rc;
@@ -451,14 +453,12 @@ member_add(struct device *d, const char *id_arg, const char *name, int box,
 	if ((rc = devid_arg("member add", id_arg, DEVID_CHECKED,
 	    invitee)) != 0)
 		return rc;
-	char norm[INVITE_MAX_ADDRS][PEER_ADDR_MAX];
-
-	for (int i = 0; i < naddrs; i++) {
+	for (int i = 0; i < naddrs && i < INVITE_MAX_ADDRS; i++) {
 		if (peer_addr_normalize(addrs[i], norm[i]) != 0)
 			return fail_usage("member add: --addr '%s' is not "
 			    "HOST[:PORT] (e.g. 192.168.1.20:7420 or "
 			    "staffroom.local)", addrs[i]);
-		addrs[i] = norm[i];
+		addr[i] = norm[i];
 	}
 	if (name == NULL || *name == '\0')
 		return fail_usage("member add: --name is required (1 to %d "
@@ -478,8 +478,8 @@ member_add(struct device *d, const char *id_arg, const char *name, int box,
 		store_abort(t);
 		return device_store_error(rc, "member add");
 	}
-	if ((*invite = make_invite(d, t, invitee, box, (const char **)addrs,
-	    naddrs)) == NULL) {
+	if ((*invite = make_invite(d, t, invitee, box, addr, naddrs)) ==
+	    NULL) {
 		store_abort(t);
 		return fail("member add: cannot seal the team key (is %s/team.key "
 		    "readable?)", d->dir);
