@@ -1,0 +1,103 @@
+// Sync and team: this device, its peers (connected or not, last sync,
+// what each side lacks), the members, and for an admin the form that
+// makes an invite, shown as text with a copy button and a QR code.
+
+import { t } from "../strings.js";
+import { h, fill, field, announce } from "../dom.js";
+import { api, list } from "../api.js";
+import * as fmt from "../fmt.js";
+import { onSave } from "./common.js";
+import { app } from "../app.js";
+
+let cur = null;
+
+function peersTable(s) {
+	const peers = s.peers || [];
+	if (peers.length === 0)
+		return h("p.muted", t("sync_no_peers"));
+	return h("div.table-wrap", h("table.peers",
+	    h("thead", h("tr", h("th", { scope: "col" }, t("sync_peer_addr")),
+	    h("th", { scope: "col" }, t("sync_peer_state")),
+	    h("th", { scope: "col" }, t("sync_peer_last")))),
+	    h("tbody", peers.map((p) => h("tr",
+	    h("th", { scope: "row" }, p.name ? `${p.name} (${p.addr})` :
+	    p.addr), h("td", { class: p.connected ? "ok" : "warn" },
+	    t(p.connected ? "sync_connected" : "sync_disconnected")),
+	    h("td", p.last_sync_ms ? [fmt.ago(p.last_sync_ms), " · ",
+	    h("span.muted", fmt.moment(p.last_sync_ms))] : t("never")))))));
+}
+
+function membersTable(ms) {
+	if (ms.length === 0)
+		return h("p.muted", t("none"));
+	return h("div.table-wrap", h("table.members",
+	    h("thead", h("tr", h("th", { scope: "col" }, t("member_name")),
+	    h("th", { scope: "col" }, t("member_role")),
+	    h("th", { scope: "col" }, t("member_state")))),
+	    h("tbody", ms.map((m) => h("tr",
+	    h("th", { scope: "row" }, m.name || "", h("br"),
+	    h("code.devid", m.id || m.device || "")),
+	    h("td", m.role || ""),
+	    h("td", t(m.joined ? "member_joined" : "member_invited")))))));
+}
+
+function inviteBox(invite) {
+	const token = invite.invite || invite.token || "";
+	const text = h("textarea.invite", { readonly: true, rows: 5,
+	    id: "invite-text", "aria-label": t("invite_text") });
+	text.value = token;
+	const copy = h("button", { type: "button" }, t("invite_copy"));
+	copy.addEventListener("click", async () => {
+		try {
+			await navigator.clipboard.writeText(token);
+		} catch (e) {
+			text.select();
+			document.execCommand("copy");
+		}
+		announce(t("invite_copied"));
+		copy.textContent = t("invite_copied");
+	});
+	const qr = invite.qr_url || (invite.qr ? api.inviteQrUrl(token) : null);
+	return h("div.invite-box", h("label", { for: "invite-text" },
+	    t("invite_text")), text, copy,
+	    qr ? h("img.qr", { src: qr, alt: t("invite_qr"), width: 240,
+	    height: 240 }) : null);
+}
+
+function memberForm() {
+	const out = h("div");
+	const form = h("form.card.admin-only.member-form",
+	    h("h2", t("member_add")),
+	    field(t("member_name"), "name", "text", { required: true }),
+	    field(t("member_device"), "device", "text", { required: true }),
+	    field(t("member_addr"), "addr", "text"),
+	    field(t("member_box"), "box", "checkbox"),
+	    h("button", { type: "submit" }, t("add")), out);
+	return onSave(form, (d) => api.addMember(d), {
+		after: (res) => fill(out, inviteBox(res || {})) });
+}
+
+async function draw() {
+	const [s, ms] = await Promise.all([api.status(),
+	    api.members().catch(() => [])]);
+	const isAdmin = s.role === "admin" || (app.status &&
+	    app.status.role === "admin");
+	fill(cur.region,
+	    h("section.card", h("h2", t("sync_this_device")),
+	    h("dl.kv", h("dt", t("member_name")), h("dd", s.name || ""),
+	    h("dt", t("member_role")), h("dd", s.role || ""),
+	    h("dt", t("sync_team")), h("dd", h("code", s.team || "")))),
+	    h("section.card", h("h2", t("sync_peers")), peersTable(s)),
+	    h("section.card", h("h2", t("sync_members")),
+	    membersTable(list(ms, "members"))));
+	cur.admin.hidden = !isAdmin;
+}
+
+export const syncView = {
+	async mount(main) {
+		cur = { region: h("div"), admin: h("div", memberForm()) };
+		fill(main, h("h1", t("sync_title")), cur.region, cur.admin);
+		await draw();
+	},
+	refresh: () => draw(),
+};
