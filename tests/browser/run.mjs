@@ -24,7 +24,8 @@ const SATCHEL = path.resolve(process.env.SATCHEL ||
 const SHOTS = path.resolve(process.env.SCREENSHOTS ||
     path.join(repo, "build/screenshots"));
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const WAIT_MS = 20000;	// a generous bound for one condition (ASan build)
+const WAIT_MS = 20000;
+const EXACT = { exact: true };	// "Date" is not "Follow-up date"	// a generous bound for one condition (ASan build)
 
 // The page's own words, so the test follows strings.js.
 const stringsSrc = fs.readFileSync(path.join(repo,
@@ -76,12 +77,13 @@ async function bail(desc, err) {
 }
 
 async function check(desc, fn) {
+	const start = Date.now();
 	try {
 		await fn();
 	} catch (e) {
 		await bail(desc, e);
 	}
-	ok(desc);
+	ok(`${desc} (${((Date.now() - start) / 1000).toFixed(1)} s)`);
 }
 
 function tail(file, lines) {
@@ -218,6 +220,7 @@ const nextWeek = iso(new Date(today.getTime() + 7 * 86400000));
 const nextMonth = iso(new Date(today.getTime() + 30 * 86400000));
 
 fs.mkdirSync(SHOTS, { recursive: true });
+fs.rmSync(path.join(SHOTS, "failure.png"), { force: true });
 let addrA;
 
 await check("two devices: Ms. Rivera serves her page, Mr. Kim joins",
@@ -240,6 +243,11 @@ await check("chromium opens the login link and the page loads", async () => {
 	page.setDefaultTimeout(WAIT_MS);
 	page.on("console", (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
 	page.on("pageerror", (e) => consoleLines.push(`pageerror: ${e.message}`));
+	page.on("response", (r) => {
+		if (r.status() >= 400)
+			consoleLines.push(`${r.request().method()} ${r.url()}: ` +
+			    `${r.status()}`);
+	});
 	await login(A);
 	await page.getByText(t("students_none")).waitFor();
 });
@@ -248,9 +256,9 @@ await check("a teacher adds two students from the front page", async () => {
 	for (const [name, cls, needs] of [["Ana Lopez", "3B", "fractions"],
 	    ["Ben Okafor", "3B", "decoding"]]) {
 		const form = page.locator("form.add-student");
-		await form.getByLabel(t("f_name")).fill(name);
-		await form.getByLabel(t("f_class")).fill(cls);
-		await form.getByLabel(t("f_needs")).fill(needs);
+		await form.getByLabel(t("f_name"), EXACT).fill(name);
+		await form.getByLabel(t("f_class"), EXACT).fill(cls);
+		await form.getByLabel(t("f_needs"), EXACT).fill(needs);
 		await form.getByRole("button", { name: t("add") }).click();
 		await byText(".students a", name).waitFor();
 	}
@@ -267,18 +275,18 @@ await check("the student page opens from the class list", async () => {
 await check("a three-part conference note is saved with Ctrl+Enter",
     async () => {
 	const form = page.locator("form.note-form");
-	await form.getByLabel(t("f_strengths")).fill("Explains her steps");
-	await form.getByLabel(t("f_obstacle")).fill("Mixes up numerators");
-	await form.getByLabel(t("f_student_words"))
+	await form.getByLabel(t("f_strengths"), EXACT).fill("Explains her steps");
+	await form.getByLabel(t("f_obstacle"), EXACT).fill("Mixes up numerators");
+	await form.getByLabel(t("f_student_words"), EXACT)
 	    .fill("I get it when I draw the pizza");
-	await form.getByLabel(t("f_follow_up")).fill(iso(today));
-	await form.getByLabel(t("f_action")).fill("Draw each fraction first");
-	await form.getByLabel(t("f_action")).press("Control+Enter");
+	await form.getByLabel(t("f_follow_up"), EXACT).fill(iso(today));
+	await form.getByLabel(t("f_action"), EXACT).fill("Draw each fraction first");
+	await form.getByLabel(t("f_action"), EXACT).press("Control+Enter");
 	const note = byText("article.note", "Draw each fraction first");
 	await note.waitFor();
 	await byText("article.note .words", "pizza").waitFor();
 	await until("the note form to be cleared", async () =>
-	    await form.getByLabel(t("f_action")).inputValue() === "");
+	    await form.getByLabel(t("f_action"), EXACT).inputValue() === "");
 });
 
 await check("the follow-up due today is on the front page", async () => {
@@ -288,9 +296,9 @@ await check("the follow-up due today is on the front page", async () => {
 });
 
 await check("the search box finds the note by a word in it", async () => {
-	await page.getByLabel(t("search_label")).fill("numerators");
+	await page.getByLabel(t("search_label"), EXACT).fill("numerators");
 	await byText(".results li", "Mixes up numerators").waitFor();
-	await page.getByLabel(t("search_label")).fill("");
+	await page.getByLabel(t("search_label"), EXACT).fill("");
 });
 
 let groupIds = {};
@@ -298,13 +306,13 @@ await check("groups board: a lettered and a numbered group are added",
     async () => {
 	await page.getByRole("link", { name: t("nav_groups") }).click();
 	const form = page.locator("form.add-group");
-	await form.getByLabel(t("f_group_type")).selectOption("same-need");
-	await form.getByLabel(t("f_group_name")).fill("Group A");
+	await form.getByLabel(t("f_group_type"), EXACT).selectOption("same-need");
+	await form.getByLabel(t("f_group_name"), EXACT).fill("Group A");
 	await form.getByRole("button", { name: t("group_add") }).click();
 	await page.locator(".column[data-name='Group A']").waitFor();
-	await form.getByLabel(t("f_group_type")).selectOption("mixed");
+	await form.getByLabel(t("f_group_type"), EXACT).selectOption("mixed");
 	await until("the suggested name of a mixed group", async () =>
-	    await form.getByLabel(t("f_group_name")).inputValue() ===
+	    await form.getByLabel(t("f_group_name"), EXACT).inputValue() ===
 	    "Group 1");
 	await form.getByRole("button", { name: t("group_add") }).click();
 	await page.locator(".column[data-name='Group 1']").waitFor();
@@ -356,13 +364,14 @@ await check("a goal with a checkpoint is added, ticked and moved",
 	await page.goto(new URL(`/#/student/${anaId}`, page.url()).href);
 	await byText("h1", "Ana Lopez").waitFor();
 	const form = page.locator("form.goal-form");
-	await form.getByLabel(t("goal_new")).fill("Add fractions alone");
-	await form.getByLabel(t("f_checkpoint_date")).fill(nextWeek);
-	await form.getByLabel(t("f_checkpoint_text")).fill("halves and quarters");
+	await form.getByLabel(t("goal_new"), EXACT).fill("Add fractions alone");
+	await form.getByLabel(t("f_checkpoint_date"), EXACT).fill(nextWeek);
+	await form.getByLabel(t("f_checkpoint_text"), EXACT).fill("halves and quarters");
 	await form.getByRole("button", { name: t("add") }).click();
 	const cp = byText(".checkpoint", "halves and quarters");
 	await cp.waitFor();
-	await cp.getByRole("checkbox").check();
+	// click, not check(): the tick rebuilds the list under the pointer.
+	await cp.getByRole("checkbox").click();
 	await until("the checkpoint to be done in the store", async () => {
 		const st = (await apiGet(`/students/${anaId}`)).body;
 		return st.goals[0] && st.goals[0].checkpoints[0].done;
@@ -370,11 +379,37 @@ await check("a goal with a checkpoint is added, ticked and moved",
 	await byText(".checkpoint.done", "halves and quarters").waitFor();
 	await cp.getByRole("button", { name: t("checkpoint_move") }).click();
 	await cp.locator("input[type=date]").fill(nextMonth);
-	await cp.locator("input[type=date]").press("Enter");
+	await cp.getByRole("button", { name: t("save") }).click();
 	await until("the checkpoint's new date in the store", async () =>
 	    (await apiGet(`/students/${anaId}`)).body.goals[0]
 	    .checkpoints[0].date === nextMonth);
 	await shot("student");
+});
+
+await check("a unit, and an entry as its pre-assessment with a score",
+    async () => {
+	await page.getByRole("link", { name: t("nav_units") }).click();
+	const form = page.locator("form.add-unit");
+	await form.getByLabel(t("f_unit_name"), EXACT).fill("Fractions");
+	await form.getByRole("button", { name: t("unit_add") }).click();
+	await byText("ul.units a", "Fractions").waitFor();
+	await page.goto(new URL(`/#/student/${anaId}`, page.url()).href);
+	await page.locator(".entry-card summary").click();
+	const entry = page.locator("form.entry-form");
+	await entry.getByLabel(t("f_title"), EXACT).fill("Fractions quiz");
+	await entry.getByLabel(t("f_unit"), EXACT).selectOption({
+	    label: "Fractions" });
+	await entry.getByLabel(t("f_slice"), EXACT).selectOption("pre");
+	await entry.getByLabel(t("f_score"), EXACT).fill("4");
+	await entry.getByRole("button", { name: t("save") }).click();
+	await byText("article.entry", "Fractions quiz").waitFor();
+	await page.getByRole("link", { name: t("nav_units") }).click();
+	await byText("ul.units a", "Fractions").click();
+	await byText("table.unit tr", "Ana Lopez").waitFor();
+	await byText("table.unit td", "4").first().waitFor();
+	await shot("unit");
+	await page.goto(new URL(`/#/student/${anaId}`, page.url()).href);
+	await byText("h1", "Ana Lopez").waitFor();
 });
 
 await check("a second device's note appears on the open page, no reload",
@@ -402,20 +437,19 @@ await check("the printable portfolio shows the profile, goals and notes",
 	await page.pdf({ path: path.join(SHOTS, "portfolio-a4.pdf"),
 	    preferCSSPageSize: true });
 	await page.emulateMedia({ media: "screen" });
-	await page.getByLabel(t("print_include_notes")).uncheck();
+	await page.getByLabel(t("print_include_notes"), EXACT).uncheck();
 	await until("the notes to leave the sheet", async () =>
 	    await sheet.locator("article.note").count() === 0);
-	await page.getByLabel(t("print_paper")).selectOption("letter");
+	await page.getByLabel(t("print_paper"), EXACT).selectOption("letter");
 	await page.pdf({ path: path.join(SHOTS, "portfolio-letter.pdf"),
 	    preferCSSPageSize: true });
-	await page.getByLabel(t("print_include_notes")).check();
+	await page.getByLabel(t("print_include_notes"), EXACT).check();
 	await shot("portfolio");
 });
 
 await check("screenshots of the other pages", async () => {
 	for (const [name, hash, ready] of [
 		["rotation", "#/rotation", "table.rotation"],
-		["units", "#/units", "form.add-unit"],
 		["conflicts", "#/conflicts", "main h1"],
 		["sync", "#/sync", "table.members, .members + p, main section"],
 	]) {

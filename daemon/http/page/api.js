@@ -137,5 +137,4 @@ export const api = {
 
 	members: () => request("GET", "/members"),
 	addMember: (m) => request("POST", "/members/invite", m),
-	inviteQrUrl: (token) => `${BASE}/invite.png` + q({ token }),
 };

@@ -21,8 +21,10 @@ export function h(tag, attrs, ...kids) {
 			el.className = [el.className, v].filter(Boolean).join(" ");
 		else if (k === "dataset")
 			Object.assign(el.dataset, v);
-		else if (k === "value" || k === "checked")
-			el[k] = v;
+		else if (k === "value" && name === "textarea")
+			el.textContent = v;	// its default value too
+		else if (k === "checked")
+			el.defaultChecked = el.checked = !!v;
 		else
 			el.setAttribute(k, v === true ? "" : v);
 	}

@@ -81,22 +81,24 @@ export function syncLine(s) {
 	const peer = peerName(best);
 	const when = best.last_sync_ms ? fmt.ago(best.last_sync_ms) : "";
 	let text, cls = "ok";
-	if (!best.connected && !best.last_sync_ms) {
-		text = t("sync_offline_never", { peer });
-		cls = "warn";
-	} else if (!best.connected) {
-		text = t("sync_offline", { peer, ago: when });
-		cls = "warn";
-	} else if (best.it_lacks > 0) {
+	if (best.connected && best.it_lacks > 0) {
 		text = t("sync_waiting", { count: best.it_lacks, peer });
 		cls = "busy";
-	} else if (best.this_lacks > 0) {
+	} else if (best.connected && best.this_lacks > 0) {
 		text = t("sync_receiving", { count: best.this_lacks, peer });
 		cls = "busy";
+	} else if (best.connected) {
+		text = t("sync_up_to_date", { peer, ago: when ||
+		    fmt.ago(Date.now()) });
 	} else if (!best.last_sync_ms) {
-		text = t("sync_never", { peer });
+		text = t("sync_offline_never", { peer });
+		cls = "warn";
+	} else if (best.it_lacks > 0) {
+		text = t("sync_last_waiting", { count: best.it_lacks, peer,
+		    ago: when });
+		cls = "warn";
 	} else {
-		text = t("sync_up_to_date", { peer, ago: when });
+		text = t("sync_last", { peer, ago: when });
 	}
 	return h("a.sync-" + cls, { href: "#/sync", title: best.addr || "" },
 	    text);

@@ -1,12 +1,19 @@
 // Pieces several views share: how a record, a note and an entry look, and
 // how a form reports saving and errors.
 
-import { t } from "../strings.js";
+import { t, strings } from "../strings.js";
 import { h, fill, formData, announce } from "../dom.js";
 import * as fmt from "../fmt.js";
 
 export const F = (r) => (r && r.fields) || {};
 export const S = (r, name) => (r && r.sets && r.sets[name]) || [];
+
+// A private note (#9): only its author's own devices read it. The API may
+// say so on the record or in its fields.
+export function isPrivate(r) {
+	return r.scope === "private" || r.private === true ||
+	    F(r).scope === "private";
+}
 
 export function title(r) {
 	const f = F(r);
@@ -25,6 +32,20 @@ export function newestFirst(a, b) {
 	return (b.written_ms || 0) - (a.written_ms || 0);
 }
 
+// A field's name as the page says it: "Needs", "Checkpoint 2: date".
+export function fieldLabel(name) {
+	const cp = /^cp(\d+)_(date|text|done)$/.exec(name || "");
+	if (cp)
+		return t(`cp_field_${cp[2]}`, { n: cp[1] });
+	return Object.prototype.hasOwnProperty.call(strings, "f_" + name) ?
+	    t("f_" + name) : name;
+}
+
+export function kindLabel(kind) {
+	return Object.prototype.hasOwnProperty.call(strings, "kind_" + kind) ?
+	    t("kind_" + kind) : kind;
+}
+
 const slices = { pre: "slice_pre", formative: "slice_formative",
     post: "slice_post" };
 
@@ -41,7 +62,7 @@ export function timelineItem(r, opts = {}) {
 	    " · ", h("time", { datetime: f.date }, fmt.day(f.date)),
 	    r.author || f.author ? [" · ", t("by_author",
 	    { author: r.author || f.author })] : null,
-	    f.scope === "private" ? [" · ", h("span.badge", t("f_private"))]
+	    isPrivate(r) ? [" · ", h("span.badge", t("private_badge"))]
 	    : null);
 	let body;
 	if (r.kind === "note") {
@@ -101,14 +122,28 @@ export function onSave(form, save, { keep = false, after } = {}) {
 	return form;
 }
 
+// Whether the teacher has typed something in region that is not saved
+// (a form being saved right now does not count).
+function dirty(region) {
+	for (const el of region.querySelectorAll("input, textarea")) {
+		if (el.type === "checkbox" || el.type === "radio" ||
+		    (el.form && el.form.dataset.busy))
+			continue;
+		if (el.value !== el.defaultValue)
+			return true;
+	}
+	return false;
+}
+
 // Rebuilds a region that shows data, keeping the focus on the same control
-// (by its data-key). A region where the teacher is typing is left alone
-// unless force is set (her own save): a sync must never eat her words.
+// (by its data-key). A region where the teacher is typing, or holds words
+// she has not saved, is left alone: a sync must never eat her words. force
+// (after her own save) rebuilds even when the focus is in it.
 export function keepFocus(region, rebuild, force) {
 	const a = document.activeElement;
 	const inside = a && region.contains(a);
-	if (inside && !force && a.matches("input, textarea, select") &&
-	    a.type !== "checkbox")
+	if (dirty(region) || (inside && !force &&
+	    a.matches("input, textarea, select") && a.type !== "checkbox"))
 		return;
 	const key = inside ? a.dataset.key : null;
 	rebuild();

@@ -5,6 +5,7 @@ import { t } from "../strings.js";
 import { h, fill, announce } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
+import { fieldLabel, kindLabel } from "./common.js";
 
 let region = null;
 
@@ -53,8 +54,8 @@ async function draw() {
 	const cs = group(list(await api.conflicts(), "conflicts"));
 	fill(region, cs.length === 0 ? h("p.muted", t("conflicts_none")) :
 	    cs.map((c) => h("section.card.conflict",
-	    h("h2", t("conflict_field", { kind: c.kind, title: c.title ||
-	    c.id.slice(0, 8), field: c.field })),
+	    h("h2", t("conflict_field", { kind: kindLabel(c.kind), title:
+	    c.title || c.id.slice(0, 8), field: fieldLabel(c.field) })),
 	    h("ul.values", c.values.map((v) => value(c, v))),
 	    h("p", h("a", { href: `#/history/${c.id}` },
 	    t("student_history"))))));

@@ -8,6 +8,7 @@ import * as fmt from "../fmt.js";
 import { F, studentLink, onSave, keepFocus } from "./common.js";
 
 let regions = null;
+const names = new Map();	// student id -> name, for the search results
 
 async function renderFollowups(el) {
 	const data = await api.followups();
@@ -48,6 +49,9 @@ function byClass(students) {
 async function renderClasses(el) {
 	const students = list(await api.students(), "students")
 	    .filter((s) => !s.deleted);
+	names.clear();
+	for (const s of students)
+		names.set(s.id, F(s).name);
 	if (students.length === 0)
 		return fill(el, h("p.muted", t("students_none")));
 	fill(el, byClass(students).map(([c, ss]) => h("section.class",
@@ -65,8 +69,8 @@ function resultLine(r) {
 	const text = f.title || [f.strengths, f.obstacle, f.action]
 	    .filter(Boolean).join(" · ");
 	return h("li", h("a", { href: `#/student/${f.student}` },
-	    r.student_name || t(r.kind === "note" ? "note_label" :
-	    "entry_label")), " — ", h("span", text), " ",
+	    r.student_name || names.get(f.student) || t(r.kind === "note" ?
+	    "note_label" : "entry_label")), " — ", h("span", text), " ",
 	    h("time.muted", fmt.day(f.date)));
 }
 

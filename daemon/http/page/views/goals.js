@@ -4,7 +4,7 @@
 
 import { t } from "../strings.js";
 import { h, field } from "../dom.js";
-import { api } from "../api.js";
+import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
 import { F, onSave } from "./common.js";
 
@@ -55,7 +55,8 @@ function checkpointItem(g, c, after) {
 		box.disabled = false;
 		after();
 	});
-	const li = h("li.checkpoint", { class: c.done ? "done" : "" },
+	const li = h("li.checkpoint", { class: c.done ? "done" : "",
+	    dataset: { n: c.n } },
 	    box, h("label", { for: key },
 	    h("time", { datetime: c.date }, fmt.day(c.date)), " ",
 	    h("span", c.text || "")),
@@ -66,9 +67,38 @@ function checkpointItem(g, c, after) {
 	return li;
 }
 
+// The dates a checkpoint had before its present one, from the goal's
+// history (the API keeps every change): "moved from 1 Dec".
+async function showMoves(g, cps, ul) {
+	if (cps.every((c) => c.moved.length) || cps.length === 0)
+		return;
+	let rows;
+	try {
+		rows = list(await api.history(g.id), "history");
+	} catch (e) {
+		return;
+	}
+	for (const c of cps) {
+		if (c.moved.length)
+			continue;
+		const dates = [];
+		for (const r of rows)
+			if (r.field === `cp${c.n}_date` && r.value &&
+			    r.value !== c.date && !dates.includes(r.value))
+				dates.push(r.value);
+		const li = ul.querySelector(`[data-n="${c.n}"]`);
+		if (dates.length && li && !li.querySelector(".moved"))
+			li.append(h("span.moved", t("checkpoint_moved",
+			    { dates: dates.map(fmt.day).join(", ") })));
+	}
+}
+
 export function goalCard(g, after) {
 	const cps = checkpoints(g);
 	const done = cps.filter((c) => c.done).length;
+	const ul = h("ul.checkpoints", cps.map((c) => checkpointItem(g, c,
+	    after)));
+	showMoves(g, cps, ul);
 	const add = h("form.inline.add-cp",
 	    field(t("f_checkpoint_date"), "date", "date", { required: true }),
 	    field(t("f_checkpoint_text"), "text", "text", { required: true }),
@@ -78,7 +108,7 @@ export function goalCard(g, after) {
 	    h("h3", F(g).text || ""),
 	    cps.length ? h("p.muted", t("goal_done_of",
 	    { done, all: cps.length })) : null,
-	    h("ul.checkpoints", cps.map((c) => checkpointItem(g, c, after))),
+	    ul,
 	    h("details", h("summary", t("checkpoint_add")), add));
 }
 

@@ -1,6 +1,7 @@
 // The history of one record: every change, when, by which device, what.
 
-import { t } from "../strings.js";
+import { t, strings } from "../strings.js";
+import { fieldLabel } from "./common.js";
 import { h, fill } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
@@ -10,7 +11,10 @@ let cur = null;
 function what(c) {
 	const v = c.value === undefined || c.value === null ? "" :
 	    String(c.value);
-	return [h("code", c.op), " ", c.field ? h("strong", c.field) : null,
+	const op = Object.prototype.hasOwnProperty.call(strings, "op_" + c.op) ?
+	    t("op_" + c.op) : c.op;
+	return [h("span.op", op), " ", c.field ? h("strong",
+	    fieldLabel(c.field)) : null,
 	    v ? [" = ", h("span", v)] : null,
 	    c.conflict ? h("span.badge.warn", t("history_conflict")) : null];
 }
@@ -29,7 +33,7 @@ async function draw() {
 	    h("th", { scope: "col" }, t("history_what")))),
 	    h("tbody", rows.map((c) => h("tr",
 	    h("td", c.stamp_ms ? fmt.moment(c.stamp_ms) : c.time),
-	    h("td", c.author_name || c.author || ""),
+	    h("td", c.by || c.author_name || c.author || ""),
 	    h("td", what(c))))))));
 }
 

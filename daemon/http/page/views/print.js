@@ -7,7 +7,7 @@ import { t } from "../strings.js";
 import { h, fill, field } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
-import { F, timelineItem, newestFirst } from "./common.js";
+import { F, timelineItem, newestFirst, isPrivate } from "./common.js";
 import { checkpoints } from "./goals.js";
 
 const ALL = 1000;
@@ -21,7 +21,7 @@ function setPaper(paper) {
 function sheet() {
 	const d = cur.data, st = d.student, f = F(st);
 	const items = cur.items.filter((r) => cur.chosen.has(r.id) &&
-	    (r.kind === "entry" || (cur.notes && (F(r).scope !== "private" ||
+	    (r.kind === "entry" || (cur.notes && (!isPrivate(r) ||
 	    cur.privates))));
 	const entries = items.filter((r) => r.kind === "entry");
 	const notes = items.filter((r) => r.kind === "note");
@@ -66,8 +66,8 @@ function controls() {
 	const pick = h("ul.pick", cur.items.map((r) => {
 		const f = F(r);
 		const label = `${fmt.day(f.date)} · ${r.kind === "note" ?
-		    t("note_label") + (f.scope === "private" ?
-		    ` (${t("f_private")})` : "") : f.title || t("entry_label")}`;
+		    t("note_label") + (isPrivate(r) ?
+		    ` (${t("private_badge")})` : "") : f.title || t("entry_label")}`;
 		return h("li", check(label, "pick-" + r.id, cur.chosen.has(r.id),
 		    (on) => {
 			on ? cur.chosen.add(r.id) : cur.chosen.delete(r.id);

@@ -15,21 +15,29 @@ const num = (x) => (typeof x === "number" ? x : parseInt(x || "0", 10)) || 0;
 function row(r) {
 	const id = r.student_id || (r.student && r.student.id) || r.student;
 	const name = r.name || (r.student && r.student.name) || id;
-	const weeks = r.longest_weeks !== undefined ? r.longest_weeks :
-	    num(r.longest_days) / 7;
+	// The longest stay in one same-need group, from the groups listed.
+	const same = (r.groups || []).filter((g) => g.type === "same-need")
+	    .sort((a, b) => b.weeks - a.weeks)[0];
+	const weeks = same ? same.weeks : r.longest_weeks !== undefined ?
+	    r.longest_weeks : num(r.longest_days) / 7;
+	const longestGroup = same ? same.name : r.longest_group;
 	return h("tr", { class: r.flagged ? "flagged" : "" },
 	    h("th", { scope: "row" }, h("a", { href: `#/student/${id}` }, name)),
 	    h("td.n", fmt.num(num(r.same_need))),
 	    h("td.n", fmt.num(num(r.mixed))),
-	    h("td", weeks ? t("rotation_weeks", { weeks: fmt.num(weeks) }) : "",
-	    r.longest_group ? h("span.muted", ` (${r.longest_group})`) : null,
+	    h("td", same || weeks ? (weeks >= 1 ? t("rotation_weeks",
+	    { weeks: fmt.num(weeks) }) : t("rotation_under_week")) : "—",
+	    longestGroup ? h("span.muted", ` (${longestGroup})`) : null,
 	    r.flagged ? h("strong.flag", " ⚑ " + t("rotation_flag",
 	    { weeks: fmt.num(weeks) })) : null));
 }
 
 async function draw() {
 	const data = await api.rotation(state.from, state.until, state.weeks);
-	const rows = list(data, "students");
+	const coll = new Intl.Collator(undefined, { numeric: true });
+	const rows = list(data, "students").slice().sort((a, b) =>
+	    (b.flagged ? 1 : 0) - (a.flagged ? 1 : 0) ||
+	    coll.compare(a.name || "", b.name || ""));
 	fill(state.region, h("table.rotation",
 	    h("thead", h("tr", h("th", { scope: "col" }, t("rotation_student")),
 	    h("th", { scope: "col" }, t("rotation_same_need")),

@@ -98,8 +98,7 @@ async function unitOptions() {
 }
 
 function entryForm(studentId, units) {
-	const form = h("form.card.entry-form", { "aria-labelledby": "entry-h" },
-	    h("h2", { id: "entry-h" }, t("entry_new")),
+	const form = h("form.entry-form",
 	    field(t("f_title"), "title", "text", { required: true }),
 	    field(t("f_body"), "body", "textarea", { rows: 3 }),
 	    h("div.row", field(t("f_date"), "date", "date",
@@ -113,7 +112,7 @@ function entryForm(studentId, units) {
 	    field(t("f_score"), "score", "number", { min: 0, step: "any" }))
 	    : null,
 	    h("button", { type: "submit" }, t("save")));
-	return onSave(form, (d) => {
+	onSave(form, (d) => {
 		const e = { student: studentId, ...d };
 		if (d.tags)
 			e.tags = d.tags.split(",").map((x) => x.trim())
@@ -125,6 +124,9 @@ function entryForm(studentId, units) {
 		form.elements.date.value = fmt.today();
 		return studentView.refresh(true);
 	} });
+	// Folded: the conference note is what the page is for.
+	return h("details.card.entry-card", h("summary", h("h2", t("entry_new"))),
+	    form);
 }
 
 function timeline(items, more) {

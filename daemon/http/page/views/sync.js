@@ -7,7 +7,6 @@ import { h, fill, field, announce } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
 import { onSave } from "./common.js";
-import { app } from "../app.js";
 
 let cur = null;
 
@@ -41,6 +40,35 @@ function membersTable(ms) {
 	    h("td", t(m.joined ? "member_joined" : "member_invited")))))));
 }
 
+// A QR code from the daemon's modules ({size, rows: ["0110...", ...]}),
+// drawn as one SVG path: nothing loaded, nothing inline for the CSP.
+function qrImage(qr) {
+	const NS = "http://www.w3.org/2000/svg", quiet = 4;
+	const n = qr.size + 2 * quiet;
+	let d = "";
+	qr.rows.forEach((row, y) => {
+		for (let x = 0; x < row.length; x++)
+			if (row[x] === "1")
+				d += `M${x + quiet} ${y + quiet}h1v1h-1z`;
+	});
+	const svg = document.createElementNS(NS, "svg");
+	svg.setAttribute("viewBox", `0 0 ${n} ${n}`);
+	svg.setAttribute("width", "264");
+	svg.setAttribute("height", "264");
+	svg.setAttribute("role", "img");
+	svg.setAttribute("aria-label", t("invite_qr"));
+	svg.setAttribute("class", "qr");
+	const bg = document.createElementNS(NS, "rect");
+	bg.setAttribute("width", n);
+	bg.setAttribute("height", n);
+	bg.setAttribute("fill", "#fff");
+	const p = document.createElementNS(NS, "path");
+	p.setAttribute("d", d);
+	p.setAttribute("fill", "#000");
+	svg.append(bg, p);
+	return svg;
+}
+
 function inviteBox(invite) {
 	const token = invite.invite || invite.token || "";
 	const text = h("textarea.invite", { readonly: true, rows: 5,
@@ -57,11 +85,10 @@ function inviteBox(invite) {
 		announce(t("invite_copied"));
 		copy.textContent = t("invite_copied");
 	});
-	const qr = invite.qr_url || (invite.qr ? api.inviteQrUrl(token) : null);
+	const qr = invite.qr && Array.isArray(invite.qr.rows) ?
+	    qrImage(invite.qr) : null;
 	return h("div.invite-box", h("label", { for: "invite-text" },
-	    t("invite_text")), text, copy,
-	    qr ? h("img.qr", { src: qr, alt: t("invite_qr"), width: 240,
-	    height: 240 }) : null);
+	    t("invite_text")), text, copy, qr);
 }
 
 function memberForm() {
@@ -73,15 +100,16 @@ function memberForm() {
 	    field(t("member_addr"), "addr", "text"),
 	    field(t("member_box"), "box", "checkbox"),
 	    h("button", { type: "submit" }, t("add")), out);
-	return onSave(form, (d) => api.addMember(d), {
+	return onSave(form, (d) => api.addMember({ device: d.device,
+	    name: d.name, box: d.box, addr: d.addr ? d.addr.split(/[\s,]+/)
+	    .filter(Boolean) : undefined }), {
 		after: (res) => fill(out, inviteBox(res || {})) });
 }
 
 async function draw() {
 	const [s, ms] = await Promise.all([api.status(),
 	    api.members().catch(() => [])]);
-	const isAdmin = s.role === "admin" || (app.status &&
-	    app.status.role === "admin");
+	const isAdmin = s.role === "admin" || (ms && ms.role === "admin");
 	fill(cur.region,
 	    h("section.card", h("h2", t("sync_this_device")),
 	    h("dl.kv", h("dt", t("member_name")), h("dd", s.name || ""),
