@@ -425,6 +425,56 @@ await check("a second device's note appears on the open page, no reload",
 		throw new Error("the page was reloaded");
 });
 
+const anaNow = async () => (await apiGet(`/students/${anaId}`)).body
+    .student.fields;
+
+await check("a field changed by a sync while edited answers with both values",
+    async () => {
+	await page.getByRole("button", { name: t("student_edit_profile") })
+	    .click();
+	const form = page.locator("form.profile-form");
+	await form.getByLabel(t("f_interests"), EXACT).fill("Horses");
+	sat(B, "student", "edit", "Ana Lopez", "--interests", "Dinosaurs");
+	sat(B, "sync");
+	await until("Mr. Kim's interests to reach this device", async () =>
+	    (await anaNow()).interests === "Dinosaurs");
+	if (await form.getByLabel(t("f_interests"), EXACT).inputValue() !==
+	    "Horses")
+		throw new Error("the sync overwrote what the teacher typed");
+	await form.getByRole("button", { name: t("save") }).click();
+	const clash = form.locator(".clash");
+	await byText(".clash dd", "Dinosaurs").waitFor();
+	await byText(".clash dd", "Horses").waitFor();
+	if ((await anaNow()).interests !== "Dinosaurs")
+		throw new Error("the 409 wrote something");
+	await shot("profile-clash");
+	await clash.getByRole("button", { name: t("clash_keep_mine") })
+	    .click();
+	await byText("dl.profile dd", "Horses").waitFor();
+	await until("her value to be saved", async () =>
+	    (await anaNow()).interests === "Horses");
+});
+
+await check("concurrent edits: both values shown, the teacher keeps one",
+    async () => {
+	sat(B, "student", "edit", "Ana Lopez", "--strengths", "Patient");
+	sat(A, "student", "edit", "Ana Lopez", "--strengths", "Quick");
+	sat(B, "sync");
+	await page.getByRole("link", { name: t("nav_conflicts") }).click();
+	const card = page.locator("section.conflict");
+	await card.locator(".value", { hasText: "Patient" }).waitFor();
+	await card.locator(".value", { hasText: "Quick" }).waitFor();
+	await card.locator(".value", { hasText: "Mr. Kim" }).waitFor();
+	await shot("conflicts");
+	await card.locator(".value", { hasText: "Patient" })
+	    .getByRole("button", { name: t("conflict_keep") }).click();
+	await page.getByText(t("conflicts_none")).waitFor();
+	if ((await anaNow()).strengths !== "Patient")
+		throw new Error("the kept value is not the one shown");
+	await page.goto(new URL(`/#/student/${anaId}`, page.url()).href);
+	await byText("h1", "Ana Lopez").waitFor();
+});
+
 await check("the printable portfolio shows the profile, goals and notes",
     async () => {
 	await page.getByRole("link", { name: t("student_print") }).click();
@@ -445,12 +495,21 @@ await check("the printable portfolio shows the profile, goals and notes",
 	    preferCSSPageSize: true });
 	await page.getByLabel(t("print_include_notes"), EXACT).check();
 	await shot("portfolio");
+	// The print stylesheets set the paper: A4 is 595 x 842 points,
+	// Letter 612 x 792.
+	for (const [file, w, hgt] of [["portfolio-a4.pdf", 595, 842],
+	    ["portfolio-letter.pdf", 612, 792]]) {
+		const pdf = fs.readFileSync(path.join(SHOTS, file), "latin1");
+		const m = /MediaBox \[0 0 ([\d.]+) ([\d.]+)\]/.exec(pdf);
+		if (!m || Math.round(+m[1]) !== w || Math.round(+m[2]) !== hgt)
+			throw new Error(`${file}: page ${m ? m[1] + " x " + m[2] :
+			    "size not found"}, not ${w} x ${hgt}`);
+	}
 });
 
 await check("screenshots of the other pages", async () => {
 	for (const [name, hash, ready] of [
 		["rotation", "#/rotation", "table.rotation"],
-		["conflicts", "#/conflicts", "main h1"],
 		["sync", "#/sync", "table.members, .members + p, main section"],
 	]) {
 		await page.goto(new URL("/" + hash, page.url()).href);

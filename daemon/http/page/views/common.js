@@ -114,7 +114,9 @@ export function onSave(form, save, { keep = false, after } = {}) {
 				await after(res);
 		} catch (err) {
 			msg.className = "form-msg error";
-			fill(msg, t("error_prefix", { message: err.message }));
+			// A conflict panel says it better than the line would.
+			fill(msg, err.shown ? "" : t("error_prefix",
+			    { message: err.message }));
 		} finally {
 			delete form.dataset.busy;
 		}

@@ -47,7 +47,7 @@ function value(c, v) {
 	    h("p.label", t(v.kept ? "conflict_kept" : "conflict_lost")),
 	    h("blockquote", String(v.value ?? "")),
 	    h("p.muted", t("conflict_by", { author: v.by || "", when })),
-	    v.kept ? null : keep);
+	    keep);
 }
 
 async function draw() {

@@ -6,7 +6,7 @@ import { t } from "../strings.js";
 import { h, fill, field } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
-import { F, onSave, keepFocus, timelineItem, newestFirst }
+import { F, onSave, fieldLabel, keepFocus, timelineItem, newestFirst }
     from "./common.js";
 import { goalCard, goalForm } from "./goals.js";
 
@@ -32,23 +32,57 @@ function profile(st) {
 		    h("div.buttons", h("button", { type: "submit" }, t("save")),
 		    h("button.secondary", { type: "button", onclick: () =>
 		    fill(wrap, ...profile(st).childNodes) }, t("cancel"))));
+		const clash = h("div.clash", { role: "alert" });
+		form.insertBefore(clash, form.querySelector(".buttons"));
+		let base = st;	// what the teacher is editing, with versions
 		onSave(form, async (d) => {
-			const changed = {}, versions = {};
+			const bf = F(base), changed = {}, versions = {};
 			for (const k of ["name", "class", ...PROFILE]) {
 				const v = d[k] || "";
-				if (v !== (f[k] || "")) {
+				if (v !== (bf[k] || "")) {
 					changed[k] = v;
-					versions[k] = st.versions ?
-					    st.versions[k] : undefined;
+					// "": the field was empty when shown.
+					versions[k] = (base.versions || {})[k] ?? "";
 				}
 			}
-			if (Object.keys(changed).length)
-				await api.patch(st.id, changed, versions);
+			fill(clash);
+			if (Object.keys(changed).length === 0)
+				return;
+			try {
+				await api.patch(base.id, changed, versions);
+			} catch (e) {
+				if (e.status === 409 && e.body && e.body.record) {
+					base = e.body.record;
+					showClash(clash, form, e.body);
+					e.shown = true;
+				}
+				throw e;
+			}
 		}, { keep: true, after: () => studentView.refresh(true) });
 		fill(wrap, form);
 		form.querySelector("input").focus();
 	});
 	return wrap;
+}
+
+// A field changed on another device while the teacher edited it (409):
+// both values side by side, nothing overwritten until she chooses.
+function showClash(clash, form, c) {
+	const input = form.elements[c.field];
+	const choose = (value) => {
+		if (input && value !== null)
+			input.value = value;
+		fill(clash);
+		form.requestSubmit();
+	};
+	fill(clash, h("p", t("clash_text", { field: fieldLabel(c.field) })),
+	    h("dl.kv", h("dt", t("clash_theirs")), h("dd", c.theirs ?? ""),
+	    h("dt", t("clash_yours")), h("dd", c.yours ?? "")),
+	    h("div.buttons",
+	    h("button", { type: "button", onclick: () => choose(null) },
+	    t("clash_keep_mine")),
+	    h("button.secondary", { type: "button", onclick: () =>
+	    choose(c.theirs ?? "") }, t("clash_keep_theirs"))));
 }
 
 function header(st) {
