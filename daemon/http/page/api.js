@@ -29,9 +29,24 @@ function setDown(down) {
 		cb();
 }
 
+// Requests the page makes by itself (to follow a sync) are marked, so that
+// the daemon does not count them as the teacher's activity: a page left
+// open still locks when she walks away.
+let background = 0;
+export async function inBackground(fn) {
+	background++;
+	try {
+		return await fn();
+	} finally {
+		background--;
+	}
+}
+
 export async function request(method, path, body) {
 	const opts = { method, credentials: "same-origin", cache: "no-store",
 	    headers: { Accept: "application/json" } };
+	if (background)
+		opts.headers["X-Satchel-Background"] = "1";
 	if (body !== undefined) {
 		opts.headers["Content-Type"] = "application/json";
 		opts.body = JSON.stringify(body);

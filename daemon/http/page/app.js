@@ -6,7 +6,7 @@
 
 import { t } from "./strings.js";
 import { h, fill, announce } from "./dom.js";
-import { api, health } from "./api.js";
+import { api, health, inBackground } from "./api.js";
 import { startLive, syncLine } from "./live.js";
 import { frontView } from "./views/front.js";
 import { studentView } from "./views/student.js";
@@ -120,7 +120,7 @@ function shell() {
 		document.body.classList.remove("down");
 		announce(t("daemon_back"));
 		if (!app.locked)
-			refreshView();
+			inBackground(refreshView);
 	};
 	health.onLocked = () => showLocked();
 	// Ctrl+Enter anywhere in a form submits it: the one-keystroke save.

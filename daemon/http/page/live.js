@@ -8,7 +8,7 @@
 
 import { t } from "./strings.js";
 import { h } from "./dom.js";
-import { api } from "./api.js";
+import { api, inBackground } from "./api.js";
 import * as fmt from "./fmt.js";
 
 const RETRY_MS = 1000;
@@ -29,7 +29,7 @@ export function startLive({ onChange, onStatus, stopped }) {
 	let status = null;
 
 	async function readStatus() {
-		status = await api.status();
+		status = await inBackground(() => api.status());
 		onStatus(status);
 	}
 	async function loop() {
@@ -44,7 +44,7 @@ export function startLive({ onChange, onStatus, stopped }) {
 					since = seq;
 					await readStatus();
 					if (!first)
-						await onChange();
+						await inBackground(onChange);
 				}
 			} catch (e) {
 				if (e.status === 401)
