@@ -10,13 +10,14 @@ FUZZ_SECONDS ?= 60
 
 # msgpack-c 6.x renamed its pkg-config file.
 MSGPACK_PC := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
-PKGS	 = libsodium $(MSGPACK_PC) lmdb libuv libutf8proc
+PKGS	 = libsodium $(MSGPACK_PC) lmdb libuv libutf8proc libmicrohttpd jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wwrite-strings -Wundef -Werror
-CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iproto -Istore -Idaemon
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iproto -Istore -Idaemon \
+	    -Idaemon/http
 OPT	?= -O2 -g
 # Test builds also honour SATCHEL_CLOCK_OFFSET (store/clock.c).
 SAN	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -24,12 +25,17 @@ SAN	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 PROTO_SRC  = $(wildcard proto/*.c)
 STORE_SRC  = $(wildcard store/*.c)
-DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+# The page's files are compiled in (daemon/http/embed.sh).
+PAGE_FILES = $(shell find daemon/http/page -type f ! -name '.*' 2>/dev/null)
+PAGE_SRC   = build/gen/page.c
+DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/http/*.c)) \
+	     $(PAGE_SRC)
 LIB_SRC	   = $(PROTO_SRC) $(STORE_SRC) $(DAEMON_SRC)
 UNIT_SRC   = $(wildcard tests/unit/*_test.c)
 FUZZ_SRC   = $(wildcard tests/fuzz/*_fuzz.c)
 BENCH_SRC  = $(wildcard tests/bench/*_bench.c)
-HEADERS	   = $(wildcard proto/*.h store/*.h daemon/*.h tests/unit/*.h)
+HEADERS	   = $(wildcard proto/*.h store/*.h daemon/*.h daemon/http/*.h \
+	     tests/unit/*.h)
 
 REL_OBJ	 = $(LIB_SRC:%.c=build/rel/%.o)
 TEST_OBJ = $(LIB_SRC:%.c=build/test/%.o)
@@ -41,6 +47,10 @@ TOOL_SRC  = $(wildcard tests/tools/*.c)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=build/test/tools/%)
 
 all: build/satchel
+
+$(PAGE_SRC): daemon/http/embed.sh $(PAGE_FILES)
+	@mkdir -p $(dir $@)
+	sh daemon/http/embed.sh daemon/http/page $@
 
 build/satchel: build/rel/daemon/main.o $(REL_OBJ)
 	$(CC) $(OPT) -o $@ $^ $(PKG_LIBS)

@@ -161,6 +161,8 @@ show_note(struct page *p, const struct record *r)
 	print_indented("action:", get_or(r, "action", ""));
 	if (record_get(r, "follow_up") != NULL)
 		print_indented("follow-up:", record_get(r, "follow_up"));
+	if (record_get(r, "student_words") != NULL)
+		print_indented("in words:", record_get(r, "student_words"));
 }
 
 static void
@@ -175,6 +177,10 @@ show_entry(const struct record *r)
 	for (size_t i = 0; tags != NULL && i < tags->nelems; i++)
 		if (rec_elem_present(&tags->elems[i]))
 			printf(" #%s", tags->elems[i].value);
+	if (record_get(r, "slice") != NULL)
+		printf(" (%s%s%s)", record_get(r, "slice"),
+		    record_get(r, "score") ? ", score " : "",
+		    record_get(r, "score") ? record_get(r, "score") : "");
 	putchar('\n');
 	if (record_get(r, "body") != NULL)
 		print_indented("", record_get(r, "body"));

@@ -36,27 +36,32 @@ static const struct command commands[] = {
 	  "satchel student list [--class C] [--json]",
 	  "List students by name.\n  example: satchel student list --class 3B" },
 	{ "note add", cmd_note_add,
-	  "strengths=,obstacle=,action=,date=,follow-up=", 1, 1,
+	  "strengths=,obstacle=,action=,date=,follow-up=,student-words=", 1, 1,
 	  "satchel note add STUDENT --strengths T --obstacle T --action T "
-	  "[--date YYYY-MM-DD] [--follow-up YYYY-MM-DD]",
+	  "[--date YYYY-MM-DD] [--follow-up YYYY-MM-DD] [--student-words T]",
 	  "Record a conference note; prints its id. The date defaults to today.\n"
 	  "  example: satchel note add \"Ana Lopez\" --strengths \"retells well\" "
 	  "--obstacle \"skips endings\" --action \"reread last page\"" },
 	{ "note edit", cmd_edit,
-	  "strengths=,obstacle=,action=,date=,follow-up=", 1, 1,
+	  "strengths=,obstacle=,action=,date=,follow-up=,student-words=", 1, 1,
 	  "satchel note edit NOTE [--strengths T] [--obstacle T] [--action T] "
-	  "[--date D] [--follow-up D]",
+	  "[--date D] [--follow-up D] [--student-words T]",
 	  "Change a conference note.\n"
 	  "  example: satchel note edit 3f2a --action \"partner reading\"" },
-	{ "entry add", cmd_entry_add, "title=,body=,tag=*,date=", 1, 1,
+	{ "entry add", cmd_entry_add,
+	  "title=,body=,tag=*,date=,unit=,slice=,score=", 1, 1,
 	  "satchel entry add STUDENT --title T [--body T] [--tag TAG]... "
-	  "[--date YYYY-MM-DD]",
-	  "Add a portfolio entry; prints its id.\n"
+	  "[--date YYYY-MM-DD] [--unit UNIT [--slice pre|formative|post] "
+	  "[--score N]]",
+	  "Add a portfolio entry; prints its id. With --unit, the entry is "
+	  "part of that unit's\nassessment: its pre-assessment, a formative "
+	  "check or its post-assessment.\n"
 	  "  example: satchel entry add \"Ana Lopez\" --title \"Fractions quiz\" "
 	  "--tag pre-assessment" },
-	{ "entry edit", cmd_edit, "title=,body=,date=,tag=*,untag=*", 1, 1,
+	{ "entry edit", cmd_edit,
+	  "title=,body=,date=,tag=*,untag=*,slice=,score=", 1, 1,
 	  "satchel entry edit ENTRY [--title T] [--body T] [--date D] "
-	  "[--tag TAG]... [--untag TAG]...",
+	  "[--tag TAG]... [--untag TAG]... [--slice S] [--score N]",
 	  "Change a portfolio entry or its tags.\n"
 	  "  example: satchel entry edit 3f2a --tag formative" },
 	{ "group add", cmd_group_add,
@@ -71,6 +76,11 @@ static const struct command commands[] = {
 	  "satchel group edit GROUP [--name N] [--from D] [--until D]",
 	  "Rename a group or change its dates.\n"
 	  "  example: satchel group edit \"Group A\" --until 2027-01-31" },
+	{ "group move", cmd_group_move, "", 3, 3,
+	  "satchel group move STUDENT FROM_GROUP TO_GROUP",
+	  "Move a student from one group to another, in one step.\n"
+	  "  example: satchel group move \"Ben Okafor\" \"Group A\" "
+	  "\"Group 2\"" },
 	{ "group join", cmd_group_join, "", 2, 2,
 	  "satchel group join GROUP STUDENT",
 	  "Put a student in a group.\n"
@@ -90,6 +100,20 @@ static const struct command commands[] = {
 	{ "goal check", cmd_goal_check, "", 2, 2, "satchel goal check GOAL N",
 	  "Mark checkpoint N of a goal done.\n"
 	  "  example: satchel goal check 7c1e 1" },
+	{ "goal move", cmd_goal_move, "", 3, 3,
+	  "satchel goal move GOAL N YYYY-MM-DD",
+	  "Move checkpoint N of a goal to another date; history keeps the "
+	  "old one.\n  example: satchel goal move 7c1e 1 2026-12-15" },
+	{ "unit add", cmd_unit_add, "from=,until=", 1, 1,
+	  "satchel unit add NAME [--from D] [--until D]",
+	  "Start a unit of teaching; prints its id. Entries name it with "
+	  "--unit.\n"
+	  "  example: satchel unit add \"Fractions\" --from 2026-11-02 "
+	  "--until 2026-12-11" },
+	{ "unit edit", cmd_edit, "name=,from=,until=", 1, 1,
+	  "satchel unit edit UNIT [--name N] [--from D] [--until D]",
+	  "Rename a unit or change its dates.\n"
+	  "  example: satchel unit edit 5d2e --until 2026-12-18" },
 	{ "show", cmd_show, "json,limit=,all", 1, 1,
 	  "satchel show STUDENT [--limit N | --all] [--json]",
 	  "One page for a student: profile, groups, goals, then notes and "
@@ -159,14 +183,26 @@ static const struct command commands[] = {
 	{ "import", cmd_import, "", 1, 1, "satchel import FILE",
 	  "Verify and apply a bundle. Importing it twice changes nothing.\n"
 	  "  example: satchel import /media/usb/satchel.bundle" },
-	{ "serve", cmd_serve, "listen=,port-file=", 0, 0, "satchel serve "
-	  "[--listen HOST:PORT] [--port-file FILE]",
+	{ "serve", cmd_serve,
+	  "listen=,port-file=,http=,no-http,http-remote,http-idle=", 0, 0,
+	  "satchel serve [--listen HOST:PORT] [--port-file FILE] "
+	  "[--http HOST:PORT | --no-http] [--http-remote] [--http-idle S]",
 	  "The daemon: listens for peers (default 0.0.0.0:7420), keeps "
 	  "connections to the\npeers it knows, and pushes new entries as soon "
 	  "as they are written. Runs in the\nforeground, logs to stderr, stops "
 	  "cleanly on SIGTERM. Port 0 takes any free\nport; the log line "
 	  "\"serving on HOST:PORT\" and --port-file FILE tell which.\n"
+	  "It also serves the teacher's page and its API on --http (default "
+	  "127.0.0.1:7421;\nport 0: any free port, written to DIR/http.addr); "
+	  "'satchel open' prints a login\nlink. A taken port costs the page, "
+	  "not the sync. Loopback only unless\n--http-remote; a session "
+	  "locks after --http-idle seconds (1800) left alone.\n"
 	  "  example: satchel serve --listen 0.0.0.0:7420" },
+	{ "open", cmd_open, "no-browser", 0, 0, "satchel open [--no-browser]",
+	  "Print a one-time login link for the page of the running 'satchel "
+	  "serve' (valid\n5 minutes, once), and open it in the browser where "
+	  "there is a display.\n"
+	  "  example: satchel open" },
 	{ "sync", cmd_sync, "", 0, 1, "satchel sync [HOST:PORT]",
 	  "Sync once with one peer, or with every peer, then exit. Works with "
 	  "or without a\ndaemon running.\n  example: satchel sync "
@@ -195,7 +231,7 @@ content_command(const struct command *c)
 	static int (*const relay_ok[])(struct device *, struct args *) = {
 		cmd_id, cmd_verify, cmd_join, cmd_member_list, cmd_peer_add,
 		cmd_peer_list, cmd_peer_remove, cmd_export, cmd_import,
-		cmd_serve, cmd_sync, cmd_status,
+		cmd_serve, cmd_sync, cmd_status, cmd_open,
 	};
 
 	for (size_t i = 0; i < sizeof(relay_ok) / sizeof(relay_ok[0]); i++)

@@ -25,6 +25,7 @@ static const struct field_def note_fields[] = {
 	{ "obstacle",	"obstacle",	F_TEXT,	1 },
 	{ "action",	"action",	F_TEXT,	1 },
 	{ "follow_up",	"follow-up",	F_DATE,	0 },
+	{ "student_words", "student-words", F_TEXT, 0 },
 	{ NULL, NULL, 0, 0 }
 };
 
@@ -34,6 +35,9 @@ static const struct field_def entry_fields[] = {
 	{ "author",	NULL,		F_TEXT,	0 },
 	{ "title",	"title",	F_TEXT,	1 },
 	{ "body",	"body",		F_TEXT,	0 },
+	{ "unit",	NULL,		F_TEXT,	0 },	/* a unit's id */
+	{ "slice",	"slice",	F_CHOICE, 0 },
+	{ "score",	"score",	F_TEXT,	0 },
 	{ NULL, NULL, 0, 0 }
 };
 
@@ -60,6 +64,13 @@ static const struct field_def member_fields[] = {
 	{ NULL, NULL, 0, 0 }
 };
 
+static const struct field_def unit_fields[] = {
+	{ "name",	"name",		F_TEXT,	1 },
+	{ "from",	"from",		F_DATE,	0 },
+	{ "until",	"until",	F_DATE,	0 },
+	{ NULL, NULL, 0, 0 }
+};
+
 static const struct kind_def kinds[] = {
 	{ KIND_STUDENT,	"student", student_fields, NULL, NULL, NULL },
 	{ KIND_NOTE,	"note",	note_fields, NULL, NULL, NULL },
@@ -67,6 +78,7 @@ static const struct kind_def kinds[] = {
 	{ KIND_GROUP,	"group", group_fields, "members", "member", NULL },
 	{ KIND_GOAL,	"goal",	goal_fields, NULL, NULL, NULL },
 	{ KIND_MEMBER,	"member", member_fields, NULL, NULL, NULL },
+	{ KIND_UNIT,	"unit",	unit_fields, NULL, NULL, NULL },
 };
 
 const struct kind_def *
@@ -99,19 +111,21 @@ model_kind_name(uint8_t kind)
 int
 model_check_field(const struct field_def *f, const char *value)
 {
-	const char *flag = f->flag ? f->flag : f->name, *why;
+	/* The command line names a flag; the page a JSON field. */
+	const char *dash = err_capturing() ? "" : "--";
+	const char *flag = f->flag && *dash ? f->flag : f->name, *why;
 
 	if (strlen(value) > PROTO_MAX_VALUE)
-		return fail_usage("--%s: longer than %d KiB", flag,
+		return fail_usage("%s%s: longer than %d KiB", dash, flag,
 		    PROTO_MAX_VALUE / 1024);
 	if ((why = text_problem(value, PROTO_MAX_VALUE,
 	    text_field_class(f->name))) != NULL)
-		return fail_usage("--%s: %s", flag, why);
+		return fail_usage("%s%s: %s", dash, flag, why);
 	if (f->type == F_DATE && !valid_date(value))
-		return fail_usage("--%s: '%s' is not a date (YYYY-MM-DD)",
-		    flag, value);
+		return fail_usage("%s%s: '%s' is not a date (YYYY-MM-DD)",
+		    dash, flag, value);
 	if (f->required && *value == '\0')
-		return fail_usage("--%s: must not be empty", flag);
+		return fail_usage("%s%s: must not be empty", dash, flag);
 	return 0;
 }
 

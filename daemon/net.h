@@ -156,6 +156,7 @@ struct server {
 	int		 oneshot;
 	int		 stopping;
 	uint8_t		*x_sk;	/* sodium_malloc'd: the X25519 static key */
+	struct http	*http;	/* the page (http/), or NULL */
 };
 
 /* peer.c */
@@ -172,6 +173,8 @@ void		 short_id(char out[13], const uint8_t *id);
 
 /* serve.c */
 void		 server_changed(struct server *);
+/* This process wrote (the page did): push it to the peers now. */
+void		 server_local_write(struct server *);
 void		 server_wake(struct server *);
 void		 server_peer_synced(struct server *, struct conn *);
 void		 server_conn_ready(struct server *, struct conn *);

@@ -52,7 +52,7 @@ group_name_cb(const struct record *r, void *arg)
 	struct name_walk *w = arg;
 	struct record *copy;
 
-	if (store_record_get(w->t, KIND_GROUP, r->id, &copy) != 0)
+	if (store_record_get(w->t, w->kind, r->id, &copy) != 0)
 		return 0;
 	return name_matches(w, copy);
 }
@@ -69,8 +69,8 @@ by_name(struct store_txn *t, const char *arg, uint8_t kind,
 	w->t = t;
 	w->name = arg;
 	w->kind = kind;
-	if (kind == KIND_GROUP)
-		return store_records_each(t, KIND_GROUP, group_name_cb, w);
+	if (kind == KIND_GROUP || kind == KIND_UNIT)
+		return store_records_each(t, kind, group_name_cb, w);
 	len = store_index_name_prefix(arg, prefix);
 	return store_index_each(t, prefix, len, 0, student_name_cb, w);
 }
@@ -113,7 +113,7 @@ resolve_record(struct store_txn *t, const char *arg, uint8_t want,
 	}
 	if (rc != STORE_ENOTFOUND)
 		return device_store_error(rc, "lookup");
-	if (want == KIND_STUDENT || want == KIND_GROUP) {
+	if (want == KIND_STUDENT || want == KIND_GROUP || want == KIND_UNIT) {
 		if ((rc = by_name(t, arg, want, &w)) != 0)
 			return device_store_error(rc, "lookup");
 		if (w.matches == 1) {
@@ -126,7 +126,7 @@ resolve_record(struct store_txn *t, const char *arg, uint8_t want,
 			    "use the id", model_kind_name(want), arg);
 		}
 	}
-	return fail_usage("no %s matches '%s'", want ? model_kind_name(want) :
+	return fail_missing("no %s matches '%s'", want ? model_kind_name(want) :
 	    "record", arg);
 }
 

@@ -34,9 +34,27 @@ int		 args_has(const struct args *, const char *name);
 int		 args_all(const struct args *, const char *name,
 		    const char **out, int max);
 
-/* util.c */
+/* util.c: a failure's one line goes to stderr, or, while a struct
+ * ops_err catches it (err_capture), there: the page's API says the same
+ * words as the command line. status is what HTTP calls it. */
+#define OPS_EINPUT	400	/* bad input: nothing written */
+#define OPS_ENOTFOUND	404	/* no such record */
+#define OPS_ECONFLICT	409	/* changed meanwhile: nothing written */
+#define OPS_EFAIL	500	/* the store or the system failed */
+struct ops_err {
+	int	status;		/* 0 until a failure is said */
+	char	msg[512];	/* one line, without "satchel: " */
+	char	field[PROTO_MAX_FIELD + 1];	/* OPS_ECONFLICT: which */
+};
+/* Catches failures in e (NULL: stderr again); returns the one before. */
+struct ops_err	*err_capture(struct ops_err *e);
+int		 err_capturing(void);
 int		 fail_usage(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
+int		 fail_missing(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+int		 fail_conflict(const char *field, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
 int		 fail(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 uint64_t	 now_ms(void);
@@ -168,6 +186,73 @@ int		 resolve_record(struct store_txn *, const char *arg,
 int		 resolve_name_unused(struct store_txn *, const char *name,
 		    uint8_t kind);
 
+/* ops.c: the operations that write, with no face. Text is NFC already
+ * (the command line and the API both make it so); a NULL field is not
+ * given. Each returns 0, or EXIT_USAGE / EXIT_FAIL after saying why
+ * through fail_usage and friends (see err_capture); nothing is written
+ * then. id, if not NULL, receives a new record's id. */
+#define GOAL_MAX_CHECKPOINTS	9
+#define OPS_VERSION_MAX		256	/* a field's version, as text */
+struct ops_student {
+	const char	*name, *class_, *strengths, *needs, *interests,
+			*goals;
+	int		 same_name;	/* another child of the same name */
+};
+struct ops_note {
+	const char	*student, *date, *strengths, *obstacle, *action,
+			*follow_up, *student_words;
+};
+struct ops_entry {
+	const char	*student, *date, *title, *body;
+	const char	*unit, *slice, *score;	/* slice: pre|formative|post */
+	const char *const *tags;
+	int		 ntags;
+};
+struct ops_unit {
+	const char	*name, *from, *until;
+};
+struct ops_group {
+	const char	*name, *type, *from, *until;	/* same-need|mixed */
+	const char *const *members;
+	int		 nmembers;
+};
+struct ops_goal {
+	const char	*student, *text;
+	int		 ncp;
+	const char	*cp_date[GOAL_MAX_CHECKPOINTS];
+	const char	*cp_text[GOAL_MAX_CHECKPOINTS];
+};
+/* An edit of one record: fields with the version the editor saw (NULL:
+ * none checked), set elements to add and remove. */
+struct ops_edit {
+	const char	*record;	/* a name or an id prefix */
+	uint8_t		 kind;		/* 0: any kind but a member */
+	int		 n, nadd, nrem;
+	const char	*field[PROTO_MAX_OPS], *value[PROTO_MAX_OPS];
+	const char	*version[PROTO_MAX_OPS];
+	const char	*add[PROTO_MAX_OPS], *rem[PROTO_MAX_OPS];
+};
+int	ops_student_add(struct device *, const struct ops_student *,
+	    uint8_t *id);
+int	ops_note_add(struct device *, const struct ops_note *, uint8_t *id);
+int	ops_entry_add(struct device *, const struct ops_entry *, uint8_t *id);
+int	ops_unit_add(struct device *, const struct ops_unit *, uint8_t *id);
+int	ops_group_add(struct device *, const struct ops_group *, uint8_t *id);
+int	ops_group_move(struct device *, const char *student, const char *from,
+	    const char *to);
+int	ops_goal_add(struct device *, const struct ops_goal *, uint8_t *id);
+int	ops_checkpoint_set(struct device *, const char *goal, long n, int done,
+	    const char *date);
+int	ops_checkpoint_add(struct device *, const char *goal,
+	    const char *date, const char *text);
+/* changed: 0 if everything asked was so already (nothing written). */
+int	ops_edit(struct device *, const struct ops_edit *, int *changed);
+int	ops_tombstone(struct device *, const char *record, int deleted);
+int	ops_restore(struct device *, const char *record, const char *field,
+	    const char *author_seq);
+void	ops_field_version(const struct record *, const char *field,
+	    char *out, size_t len);
+
 /* cmd_write.c and cmd_read.c: one function per command. */
 struct command {
 	const char	*name;
@@ -187,6 +272,9 @@ int	cmd_group_join(struct device *, struct args *);
 int	cmd_group_leave(struct device *, struct args *);
 int	cmd_goal_add(struct device *, struct args *);
 int	cmd_goal_check(struct device *, struct args *);
+int	cmd_goal_move(struct device *, struct args *);
+int	cmd_group_move(struct device *, struct args *);
+int	cmd_unit_add(struct device *, struct args *);
 int	cmd_delete(struct device *, struct args *);
 int	cmd_undelete(struct device *, struct args *);
 int	cmd_restore(struct device *, struct args *);
@@ -239,6 +327,9 @@ int	team_proof(struct device *, struct store_txn *, const uint8_t *id,
 int	team_check_proof(struct device *, const struct wire_hello *,
 	    char role[16]);
 int	team_vouch_save(struct device *, const uint8_t *hello, size_t len);
+/* The member add operation: invite receives the invite (caller frees). */
+int	member_add(struct device *, const char *id_arg, const char *name,
+	    int box, const char *const *addrs, int naddrs, char **invite);
 int	cmd_member_add(struct device *, struct args *);
 int	cmd_member_list(struct device *, struct args *);
 int	cmd_join(struct device *, struct args *);
@@ -256,6 +347,9 @@ int	fork_self(struct device *, struct store_txn *, uint64_t *fseq);
 void	fork_self_line(char *out, size_t len, uint64_t fseq);
 int	fork_self_check(struct device *);
 int	cmd_fork_repair(struct device *, struct args *);
+
+/* http/open.c: the page's one-time login link. */
+int	cmd_open(struct device *, struct args *);
 
 /* serve.c and status.c */
 int	cmd_serve(struct device *, struct args *);

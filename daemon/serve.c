@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "http/http.h"
 
 /* Queues a peer's status for the next tick's write (see net.h). */
 static void
@@ -63,6 +64,8 @@ status_flush(struct server *srv)
 		store_abort(t);
 	else if (store_commit_lazy(t) != 0)
 		net_log("could not record the peers' status");
+	else
+		http_changed(srv->http);	/* the page's sync status */
 }
 
 /* A peer added by address alone: remember which device answered there
@@ -308,6 +311,7 @@ server_changed(struct server *srv)
 	for (struct conn *c = srv->conns; c != NULL; c = c->next)
 		if (c->state == CONN_SYNC)
 			conn_pump(c);
+	http_changed(srv->http);	/* the open page shows it */
 }
 
 /* "192.168.1.20:7420" or "[fe80::1]:7420": numeric, so that nothing
@@ -593,8 +597,8 @@ dial_due(struct server *srv)
 
 /* Another process wrote: look at the heads (and the peer list, which
  * `peer add` changes) now, not at the next fallback check. */
-static void
-local_write(struct server *srv)
+void
+server_local_write(struct server *srv)
 {
 	if (srv->stopping)
 		return;
@@ -700,7 +704,7 @@ on_notify(uv_stream_t *listener, int status)
 		return;
 	uv_pipe_init(srv->loop, p, 0);
 	if (uv_accept(listener, (uv_stream_t *)p) == 0)
-		local_write(srv);
+		server_local_write(srv);
 	uv_close((uv_handle_t *)p, notify_closed);
 }
 
@@ -768,6 +772,8 @@ server_stop(struct server *srv)
 	}
 	if (srv->listening)
 		uv_close((uv_handle_t *)&srv->listener, NULL);
+	http_stop(srv->http);
+	srv->http = NULL;
 	if (srv->notifying)	/* libuv unlinks the socket it bound */
 		uv_close((uv_handle_t *)&srv->notify, NULL);
 	uv_close((uv_handle_t *)&srv->tick, NULL);
@@ -898,6 +904,35 @@ require_team(const struct device *d, const char *cmd)
 	return 0;
 }
 
+/* The page, unless --no-http: a taken port costs the page, not the sync. */
+static int
+serve_page(struct server *srv, struct args *a)
+{
+	struct http_opts o = { args_get(a, "http"), args_has(a, "http-remote"),
+	    HTTP_IDLE_S };
+	const char *idle = args_get(a, "http-idle");
+	char *end;
+
+	if (args_has(a, "no-http")) {
+		if (o.addr != NULL)
+			return fail_usage("serve: give --http or --no-http, "
+			    "not both");
+		return 0;
+	}
+	if (o.addr == NULL)
+		o.addr = HTTP_DEFAULT_ADDR;
+	if (idle != NULL) {
+		long s = strtol(idle, &end, 10);
+
+		if (*idle == '\0' || *end != '\0' || s < 1 || s > 86400)
+			return fail_usage("serve: --http-idle takes seconds, "
+			    "1 to 86400, not '%s'", idle);
+		o.idle_s = (unsigned)s;
+	}
+	return http_start(&srv->http, srv, srv->d, srv->loop, &o) ==
+	    EXIT_USAGE ? EXIT_USAGE : 0;
+}
+
 int
 cmd_serve(struct device *d, struct args *a)
 {
@@ -920,6 +955,11 @@ cmd_serve(struct device *d, struct args *a)
 	}
 	if ((rc = server_listen(&srv, listen, args_get(a, "port-file"),
 	    bound, sizeof(bound))) != 0) {
+		server_stop(&srv);
+		server_run(&srv);
+		return rc;
+	}
+	if ((rc = serve_page(&srv, a)) != 0) {
 		server_stop(&srv);
 		server_run(&srv);
 		return rc;

@@ -9,9 +9,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "satchel.h"
+#include "http/http.h"
 
 struct peer_status {
 	char		addr[96];
@@ -321,20 +323,15 @@ print_json(const struct status *s)
 	printf("}\n");
 }
 
-int
-cmd_status(struct device *d, struct args *a)
+/* Reads everything status shows, in one read transaction. */
+static int
+status_collect(struct device *d, struct status *s)
 {
-	struct status *s = calloc(1, sizeof(*s));
 	int rc;
 
-	(void)a;
-	if (s == NULL)
-		return fail("out of memory");
 	s->d = d;
-	if ((rc = store_begin(d->st, STORE_RDONLY, &s->t)) != 0) {
-		free(s);
-		return device_store_error(rc, "status");
-	}
+	if ((rc = store_begin(d->st, STORE_RDONLY, &s->t)) != 0)
+		return rc;
 	if ((rc = vec_from_heads(&s->ours, s->t)) == 0 &&
 	    (rc = store_meta_each(s->t, "peer:", peer_cb, s)) == 0 &&
 	    (rc = store_meta_each(s->t, "pstat:", pstat_cb, s)) == 0 &&
@@ -348,10 +345,74 @@ cmd_status(struct device *d, struct args *a)
 	for (size_t i = 0; rc == 0 && i < s->npeers; i++)
 		peer_gaps(s, &s->peers[i]);
 	store_abort(s->t);
-	if (rc == 0)
-		d->json ? print_json(s) : print_text(s);
+	s->t = NULL;
+	return rc;
+}
+
+static void
+status_free(struct status *s)
+{
 	vec_free(&s->ours);
 	vec_free(&s->frozen);
 	free(s);
+}
+
+int
+cmd_status(struct device *d, struct args *a)
+{
+	struct status *s = calloc(1, sizeof(*s));
+	int rc;
+
+	(void)a;
+	if (s == NULL)
+		return fail("out of memory");
+	if ((rc = status_collect(d, s)) == 0)
+		d->json ? print_json(s) : print_text(s);
+	status_free(s);
 	return rc == 0 ? 0 : device_store_error(rc, "status");
+}
+
+/* status --json's object, for the page (http/api_read.c): NULL if the
+ * store failed. The caller owns the result. */
+json_t *
+status_json(struct device *d)
+{
+	struct status *s = calloc(1, sizeof(*s));
+	char id[2 * PROTO_IDLEN + 1], fp[20];
+	json_t *o = NULL, *peers;
+
+	if (s == NULL || status_collect(d, s) != 0)
+		goto out;
+	sodium_bin2hex(id, sizeof(id), d->id, PROTO_IDLEN);
+	team_fingerprint(d, fp);
+	peers = json_array();
+	for (size_t i = 0; i < s->npeers; i++) {
+		const struct peer_status *p = &s->peers[i];
+		char pid[2 * PROTO_IDLEN + 1] = "";
+
+		if (p->id_known)
+			sodium_bin2hex(pid, sizeof(pid), p->id, PROTO_IDLEN);
+		json_array_append_new(peers, json_pack("{s:s,s:s,s:b,s:I,s:I,"
+		    "s:I}", "addr", p->addr, "device", pid, "connected",
+		    p->connected, "last_sync_ms", (json_int_t)p->last_ms,
+		    "this_lacks", (json_int_t)p->we_lack, "it_lacks",
+		    (json_int_t)p->they_lack));
+	}
+	o = json_pack("{s:s,s:s?,s:s,s:s,s:I,s:i,s:I,s:I,s:o,s:{s:b,s:s}}",
+	    "device", id, "name", d->name,
+	    "role", d->role, "team", fp, "entries", (json_int_t)s->entries,
+	    "conflicts", s->conflicts, "refused", (json_int_t)s->invalid,
+	    "waiting_upgrade", (json_int_t)s->newer, "peers", peers, "clock",
+	    "ok", !s->clock.off, "warning", s->clock.text);
+	if (o != NULL && vec_find(&s->frozen, d->id) != NULL) {
+		char line[256];
+
+		fork_self_line(line, sizeof(line),
+		    vec_find(&s->frozen, d->id)->seq);
+		json_object_set_new(o, "forked", json_string(line));
+	}
+out:
+	if (s != NULL)
+		status_free(s);
+	return o;
 }

@@ -436,17 +436,19 @@ founder_record(struct device *d, struct store_txn *t)
 	return device_write_member(d, t, d->id, d->name, "teacher");
 }
 
+/* member add with no face (the command line's and the page's): the new
+ * member's record and its invite, which *invite receives (the caller
+ * frees it); 0, or an exit code after saying why, nothing written. */
 int
-cmd_member_add(struct device *d, struct args *a)
+member_add(struct device *d, const char *id_arg, const char *name, int box,
+    const char *const *addrs, int naddrs, char **invite)
 {
-	const char *addrs[INVITE_MAX_ADDRS], *name = args_get(a, "name");
 	uint8_t invitee[PROTO_IDLEN];
-	char fp[20], *invite;
 	struct store_txn *t;
-	int box = args_has(a, "box"), rc;
-	int naddrs = args_all(a, "addr", addrs, INVITE_MAX_ADDRS);
+	int rc;
 
-	if ((rc = devid_arg("member add", a->pos[0], DEVID_CHECKED,
+	*invite = NULL;
+	if ((rc = devid_arg("member add", id_arg, DEVID_CHECKED,
 	    invitee)) != 0)
 		return rc;
 	for (int i = 0; i < naddrs; i++)
@@ -462,7 +464,7 @@ cmd_member_add(struct device *d, struct args *a)
 	if (memcmp(invitee, d->id, PROTO_IDLEN) == 0)
 		return fail_usage("member add: %s is this device's own id; give "
 		    "the id that 'satchel id' prints on the device to add",
-		    a->pos[0]);
+		    id_arg);
 	if ((rc = store_begin(d->st, 0, &t)) != 0)
 		return device_store_error(rc, "member add");
 	if ((rc = founder_record(d, t)) != 0 ||
@@ -471,15 +473,31 @@ cmd_member_add(struct device *d, struct args *a)
 		store_abort(t);
 		return device_store_error(rc, "member add");
 	}
-	if ((invite = make_invite(d, t, invitee, box, addrs, naddrs)) == NULL) {
+	if ((*invite = make_invite(d, t, invitee, box, (const char **)addrs,
+	    naddrs)) == NULL) {
 		store_abort(t);
 		return fail("member add: cannot seal the team key (is %s/team.key "
 		    "readable?)", d->dir);
 	}
 	if ((rc = store_commit(t)) != 0) {
-		free(invite);
+		free(*invite);
+		*invite = NULL;
 		return device_store_error(rc, "member add");
 	}
+	return 0;
+}
+
+int
+cmd_member_add(struct device *d, struct args *a)
+{
+	const char *addrs[INVITE_MAX_ADDRS], *name = args_get(a, "name");
+	char fp[20], *invite;
+	int box = args_has(a, "box"), rc;
+	int naddrs = args_all(a, "addr", addrs, INVITE_MAX_ADDRS);
+
+	if ((rc = member_add(d, a->pos[0], name, box, addrs, naddrs,
+	    &invite)) != 0)
+		return rc;
 	team_fingerprint(d, fp);
 	fprintf(stderr, "added %s as a %s of team %s; give them this invite:\n",
 	    name, box ? "box" : "teacher", fp);

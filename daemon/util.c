@@ -14,17 +14,84 @@
 
 #include "satchel.h"
 
+/*
+ * Where a failure's one line goes. The command line prints it on stderr;
+ * the page's API (daemon/http/) catches it in a struct ops_err around a
+ * call, so both faces say the same words for the same mistake. Only the
+ * first line of one call is kept: it names the cause.
+ */
+static struct ops_err *err_sink;
+
+struct ops_err *
+err_capture(struct ops_err *e)
+{
+	struct ops_err *was = err_sink;
+
+	err_sink = e;
+	if (e != NULL) {
+		e->status = 0;
+		e->msg[0] = '\0';
+		e->field[0] = '\0';
+	}
+	return was;
+}
+
+int
+err_capturing(void)
+{
+	return err_sink != NULL;
+}
+
+static void
+say(int status, const char *fmt, va_list ap)
+{
+	if (err_sink == NULL) {
+		fputs("satchel: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		return;
+	}
+	if (err_sink->status != 0)
+		return;
+	err_sink->status = status;
+	vsnprintf(err_sink->msg, sizeof(err_sink->msg), fmt, ap);
+}
+
 /* One line naming what the user got wrong; the caller exits 2. */
 int
 fail_usage(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("satchel: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(OPS_EINPUT, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+/* What the user named is not there: exit 2, or 404 on the page. */
+int
+fail_missing(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(OPS_ENOTFOUND, fmt, ap);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+/* The field the editor saw has another version now: nothing written. */
+int
+fail_conflict(const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(OPS_ECONFLICT, fmt, ap);
+	va_end(ap);
+	if (err_sink != NULL && err_sink->status == OPS_ECONFLICT)
+		snprintf(err_sink->field, sizeof(err_sink->field), "%s", field);
 	return EXIT_USAGE;
 }
 
@@ -33,11 +100,9 @@ fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("satchel: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(OPS_EFAIL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return EXIT_FAIL;
 }
 

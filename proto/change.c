@@ -6,6 +6,7 @@
  *	    [hash: bin 32, 2^64-1] gives it its entry's hash
  *	v2: [version: uint, record_id: bin 16, kind: uint, [op...]]
  *	    ref = [author: bin 32, seq: uint, hash: bin 32]
+ *	v3: as v2; its ops may name the kinds and fields of version 3
  *	op = [type: uint, field: str, value: str | nil, [ref...]]
  *
  * A newer version is recognised by its first element and kept for later:
@@ -69,15 +70,18 @@ int
 proto_change_encode(const struct change *c, msgpack_sbuffer *sb)
 {
 	msgpack_packer pk;
+	unsigned version;
 	int v1;
 
 	if (c->nops == 0 || c->nops > PROTO_MAX_OPS)
 		return -1;
-	v1 = fits_v1(c);	/* only once nops is known to be in bounds */
+	/* only once nops is known to be in bounds */
+	version = proto_change_needs(c) > 2 ? 3 : fits_v1(c) ? 1 : 2;
+	v1 = version == 1;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, v1 ? 3 : 4);
 	if (!v1)
-		msgpack_pack_uint8(&pk, PROTO_CHANGE_VERSION);
+		msgpack_pack_uint8(&pk, version);
 	mp_pack_bin(&pk, c->record_id, PROTO_RECIDLEN);
 	msgpack_pack_uint8(&pk, c->kind);
 	msgpack_pack_array(&pk, c->nops);

@@ -40,7 +40,7 @@
  * PROTO_VERSION only once every member is known to read the new one.
  */
 #define PROTO_VERSION		1	/* envelope format; see above */
-#define PROTO_CHANGE_VERSION	2	/* change format understood */
+#define PROTO_CHANGE_VERSION	3	/* change format understood */
 #define PROTO_IDLEN		32	/* device id: an ed25519 public key */
 #define PROTO_SKLEN		64	/* ed25519 secret key */
 #define PROTO_HASHLEN		32	/* BLAKE2b-256 entry hash */
@@ -67,7 +67,8 @@ enum proto_kind {
 	KIND_GROUP	= 4,
 	KIND_GOAL	= 5,
 	KIND_MEMBER	= 6,	/* team membership; sealed under the network key */
-	KIND_MAX	= 6
+	KIND_UNIT	= 7,	/* a unit of teaching; change v3 on */
+	KIND_MAX	= 7
 };
 
 /* Op types; wire values, never reused. */
@@ -163,9 +164,11 @@ void	mp_pack_str(msgpack_packer *, const char *, size_t);
  *	    optionally followed by [hash, 2^64-1] carrying its hash
  *	v2: [2, record_id, kind, [op...]], ref = [author, seq, hash]
  *	op = [type, field, value | nil, [ref...]]
+ *	v3: the v2 layout, whose ops may also name the fields and kinds
+ *	    that came with version 3 (proto_change_needs says which)
  * proto_change_encode writes v1 with hashes when every op names at most
- * 4 writes, which the previous release reads too, else v2 (c->version is
- * ignored). Decode checks
+ * 4 writes and nothing newer, which the previous release reads too, else
+ * the lowest of v2 and v3 that holds it (c->version is ignored). Decode checks
  * only the shape and the bounds; proto_change_validate (schema.c) checks
  * the content. Decode returns 0, -1 on malformed bytes, or
  * PROTO_CHANGE_NEWER for a version above PROTO_CHANGE_VERSION (c then
@@ -175,6 +178,9 @@ void	mp_pack_str(msgpack_packer *, const char *, size_t);
 int	proto_change_encode(const struct change *, msgpack_sbuffer *) PROTO_WUR;
 int	proto_change_decode(struct change *, const uint8_t *, size_t)
 	    PROTO_WUR;
+/* The lowest change version whose schema has every kind and field c
+ * names (schema.c): 1, or 3 for what came with version 3. */
+unsigned proto_change_needs(const struct change *);
 
 /* schema.c: what each kind holds, and the one validation of a change's
  * content, used alike for a local write (before it is sealed) and for a
@@ -191,7 +197,9 @@ enum proto_field_type {
 	FT_STUDENT	= 4,	/* a student's record id in hex */
 	FT_DEVICE	= 5,	/* a device id in hex */
 	FT_CHOICE	= 6,	/* one of a fixed list */
-	FT_COUNT	= 7	/* a small decimal number */
+	FT_COUNT	= 7,	/* a small decimal number */
+	FT_RECORD	= 8,	/* any record's id in hex (v3) */
+	FT_SCORE	= 9	/* a score: up to 6 digits, one '.' (v3) */
 };
 struct proto_field {
 	const char	*name;
@@ -211,7 +219,11 @@ const struct proto_field *proto_field_find(uint8_t kind, const char *name,
 int	proto_value_check(const struct proto_field *, const char *value,
 	    size_t len, const char **why);
 /* 0 if c may be written and applied when sealed under a key of key_use;
- * else -1 with *why set to a static sentence naming the problem. */
+ * else -1 with *why set to a static sentence naming the problem. A
+ * decoded change (c->version set) may name only the kinds and fields of
+ * its version, so every release files it alike; a local one (version 0)
+ * may name all this release knows, and is encoded in the version that
+ * holds them. */
 int	proto_change_validate(const struct change *, int key_use,
 	    const char **why) PROTO_WUR;
 

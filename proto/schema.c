@@ -12,6 +12,7 @@
 static const char *const group_types[] = { "same-need", "mixed", NULL };
 static const char *const yes_no[] = { "yes", "no", NULL };
 static const char *const roles[] = { "teacher", "box", "admin", NULL };
+static const char *const slices[] = { "pre", "formative", "post", NULL };
 
 static const struct proto_field student_fields[] = {
 	{ "name", FT_LINE, NULL }, { "class", FT_LINE, NULL },
@@ -25,6 +26,7 @@ static const struct proto_field note_fields[] = {
 	{ "author", FT_LINE, NULL }, { "strengths", FT_TEXT, NULL },
 	{ "obstacle", FT_TEXT, NULL }, { "action", FT_TEXT, NULL },
 	{ "follow_up", FT_DATE, NULL },
+	{ "student_words", FT_TEXT, NULL },
 	{ NULL, 0, NULL }
 };
 
@@ -32,6 +34,8 @@ static const struct proto_field entry_fields[] = {
 	{ "student", FT_STUDENT, NULL }, { "date", FT_DATE, NULL },
 	{ "author", FT_LINE, NULL }, { "title", FT_LINE, NULL },
 	{ "body", FT_TEXT, NULL },
+	{ "unit", FT_RECORD, NULL }, { "slice", FT_CHOICE, slices },
+	{ "score", FT_SCORE, NULL },
 	{ NULL, 0, NULL }
 };
 
@@ -54,6 +58,13 @@ static const struct proto_field checkpoint_fields[] = {
 	{ NULL, 0, NULL }
 };
 
+/* A unit of teaching, with dates; entries name it as their unit. */
+static const struct proto_field unit_fields[] = {
+	{ "name", FT_LINE, NULL }, { "from", FT_DATE, NULL },
+	{ "until", FT_DATE, NULL },
+	{ NULL, 0, NULL }
+};
+
 static const struct proto_field member_fields[] = {
 	{ "device", FT_DEVICE, NULL }, { "name", FT_LINE, NULL },
 	{ "role", FT_CHOICE, roles }, { "added_by", FT_DEVICE, NULL },
@@ -73,6 +84,7 @@ static const struct {
 	    PROTO_KEY_CONTENT },
 	[KIND_GOAL] = { goal_fields, NULL, 0, PROTO_KEY_CONTENT },
 	[KIND_MEMBER] = { member_fields, NULL, 0, PROTO_KEY_NETWORK },
+	[KIND_UNIT] = { unit_fields, NULL, 0, PROTO_KEY_CONTENT },
 };
 
 static int
@@ -162,6 +174,21 @@ choice_ok(const char *const *c, const char *s, size_t len)
 	return 0;
 }
 
+/* "7", "85", "8.5": up to six digits and one point, digits around it. */
+static int
+score_ok(const char *s, size_t len)
+{
+	const char *dot = memchr(s, '.', len);
+
+	if (len == 0 || len > 7)
+		return 0;
+	if (dot == NULL)
+		return all_in(s, len, "0123456789");
+	return dot > s && dot < s + len - 1 &&
+	    all_in(s, (size_t)(dot - s), "0123456789") &&
+	    all_in(dot + 1, len - (size_t)(dot - s) - 1, "0123456789");
+}
+
 static int
 fail_why(const char **why, const char *msg)
 {
@@ -197,9 +224,57 @@ proto_value_check(const struct proto_field *f, const char *s, size_t len,
 	case FT_COUNT:
 		return len >= 1 && len <= 2 && all_in(s, len, "0123456789") ?
 		    0 : fail_why(why, "is not a small number");
+	case FT_RECORD:
+		return len == 2 * PROTO_RECIDLEN && all_in(s, len, hex) ? 0 :
+		    fail_why(why, "is not a record id");
+	case FT_SCORE:
+		return score_ok(s, len) ? 0 :
+		    fail_why(why, "is not a score (a number such as 7 or 8.5)");
 	default:
 		return fail_why(why, "has an unknown type");
 	}
+}
+
+/* What came with change version 3: a kind (field NULL), and fields of
+ * the older kinds. A release before it files them as unknown. */
+static const struct {
+	uint8_t		 kind;
+	const char	*field;
+} since_v3[] = {
+	{ KIND_UNIT, NULL }, { KIND_NOTE, "student_words" },
+	{ KIND_ENTRY, "unit" }, { KIND_ENTRY, "slice" },
+	{ KIND_ENTRY, "score" },
+};
+
+/* The version a change of this kind naming field f (or no field) needs. */
+static unsigned
+field_since(uint8_t kind, const struct proto_field *f)
+{
+	for (size_t i = 0; i < sizeof(since_v3) / sizeof(since_v3[0]); i++)
+		if (since_v3[i].kind == kind && (since_v3[i].field == NULL ||
+		    (f != NULL && strcmp(since_v3[i].field, f->name) == 0)))
+			return 3;
+	return 1;
+}
+
+unsigned
+proto_change_needs(const struct change *c)
+{
+	unsigned need;
+
+	if (!kind_known(c->kind))
+		return 1;
+	need = field_since(c->kind, NULL);
+	for (size_t i = 0; i < c->nops && i < PROTO_MAX_OPS; i++) {
+		const struct op *op = &c->ops[i];
+		unsigned v = field_since(c->kind, op->type == OP_SET ?
+		    proto_field_find(c->kind, op->field, op->field_len) :
+		    NULL);
+
+		if (v > need)
+			need = v;
+	}
+	return need;
 }
 
 static int
@@ -279,6 +354,11 @@ proto_change_validate(const struct change *c, int key_use, const char **why)
 {
 	if (!kind_known(c->kind))
 		return fail_why(why, "an unknown kind of record");
+	/* What a version did not have is unknown to it, on every device. */
+	if (c->version != 0 && proto_change_needs(c) > c->version)
+		return fail_why(why, field_since(c->kind, NULL) > c->version ?
+		    "an unknown kind of record" :
+		    "a field this kind does not have");
 	if (key_use != 0 && kinds[c->kind].key != key_use)
 		return fail_why(why, c->kind == KIND_MEMBER ?
 		    "membership must be sealed under the network key" :

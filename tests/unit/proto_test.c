@@ -349,18 +349,21 @@ make_change(struct change *c, uint8_t kind)
 	c->kind = kind;
 }
 
-/* The layout the encoder must pick: v1 (with hash marks, which the
- * previous release reads) while every op names at most 4 writes and none
- * has the seq that marks a hash, else v2. */
+/* The layout the encoder must pick: v3 for a kind or field of version
+ * 3, else v1 (with hash marks, which the previous release reads) while
+ * every op names at most 4 writes and none has the seq that marks a
+ * hash, else v2. */
 static uint8_t
 change_layout(const struct change *c)
 {
+	if (proto_change_needs(c) > 2)
+		return 3;
 	for (size_t i = 0; i < c->nops; i++) {
 		if (c->ops[i].npreds > 4)
-			return PROTO_CHANGE_VERSION;
+			return 2;
 		for (size_t j = 0; j < c->ops[i].npreds; j++)
 			if (c->ops[i].preds[j].seq == UINT64_MAX)
-				return PROTO_CHANGE_VERSION;
+				return 2;
 	}
 	return 1;
 }
@@ -417,7 +420,7 @@ test_change_round_trip(void)
 		make_op(&c->ops[1], OP_REMOVE, 2, 1);
 		c->ops[0].preds[0].seq = 77;
 		c->ops[1].preds[0].seq = 78;
-		CHECK(change_layout(c) == (np <= 4 ? 1 : PROTO_CHANGE_VERSION));
+		CHECK(change_layout(c) == (np <= 4 ? 1 : 2));
 		CHECK(change_round_trip(c));
 	}
 	/* Every kind; every op type in one change; PROTO_MAX_OPS ops. */

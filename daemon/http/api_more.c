@@ -1,0 +1,358 @@
+/*
+ * The page's other reads: a record's history, the rotation view of the
+ * groups, the team's members.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "http.h"
+#include "wire.h"
+
+#define DAY_MS		(UINT64_C(86400) * 1000)
+
+static const char *const op_names[] = { "?", "set", "add", "remove",
+    "delete", "undelete" };
+
+struct hist_walk {
+	struct device	*d;
+	struct store_txn *t;
+	json_t		*out;
+};
+
+/* One line per op, oldest first; the "author" text a note carries is
+ * left out: who wrote is the entry's signed author, which "by" names. */
+static int
+history_cb(const uint8_t *env, size_t len, void *arg)
+{
+	struct hist_walk *w = arg;
+	struct envelope e;
+	struct change *c = NULL;
+	uint8_t *pt = NULL;
+	char name[NAME_MAX_LEN + 1], hex[2 * PROTO_IDLEN + 1], f[40];
+
+	if (proto_envelope_decode(&e, env, len) != 0 ||
+	    store_open_entry(w->d->keyring, &e, &c, &pt) != 0 || c == NULL)
+		goto out;	/* not ours to read */
+	sodium_bin2hex(hex, sizeof(hex), e.author, PROTO_IDLEN);
+	if (member_name(w->d, w->t, e.author, name, sizeof(name)) == NULL)
+		snprintf(name, sizeof(name), "%.12s", hex);
+	for (size_t i = 0; i < c->nops; i++) {
+		const struct op *op = &c->ops[i];
+		json_t *val = json_null();
+
+		snprintf(f, sizeof(f), "%.*s", (int)op->field_len, op->field);
+		if (strcmp(f, "author") == 0 || op->type > OP_UNDELETE)
+			continue;
+		if (op->value != NULL) {
+			char *v = strndup((const char *)op->value,
+			    op->value_len);
+
+			val = jstr(v);
+			free(v);
+		}
+		json_array_append_new(w->out, json_pack("{s:I,s:o,s:s,s:I,s:s,"
+		    "s:s,s:o}", "stamp_ms", (json_int_t)proto_hlc_ms(e.hlc),
+		    "by", jstr(name), "device", hex, "seq", (json_int_t)e.seq,
+		    "op", op_names[op->type], "field", f, "value", val));
+	}
+out:
+	free(pt);
+	free(c);
+	return 0;
+}
+
+void
+api_history(struct device *d, const char *id, struct http_reply *rep)
+{
+	struct hist_walk w = { d, NULL, json_array() };
+	struct ops_err e, *was;
+	struct record *r;
+	int rc;
+
+	if ((rc = store_begin(d->st, STORE_RDONLY, &w.t)) != 0) {
+		json_decref(w.out);
+		reply_error(rep, 500, "cannot read: %s", device_strerror(rc));
+		return;
+	}
+	was = err_capture(&e);
+	rc = resolve_record(w.t, id, 0, &r);
+	err_capture(was);
+	if (rc != 0) {
+		store_abort(w.t);
+		json_decref(w.out);
+		reply_error(rep, (unsigned)e.status, "%s", e.msg);
+		return;
+	}
+	rc = store_history_each(w.t, r->id, history_cb, &w);
+	record_free(r);
+	store_abort(w.t);
+	if (rc != 0) {
+		json_decref(w.out);
+		reply_error(rep, 500, "cannot read: %s", device_strerror(rc));
+		return;
+	}
+	reply_json(rep, 200, json_pack("{s:o}", "history", w.out));
+}
+
+/* --- rotation ---------------------------------------------------------- */
+
+/* Days since 1970 of YYYY-MM-DD (valid_date checked it). */
+static long
+day_of(const char *date)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = atoi(date) - 1900;
+	tm.tm_mon = atoi(date + 5) - 1;
+	tm.tm_mday = atoi(date + 8);
+	tm.tm_hour = 12;
+	return (long)(timegm(&tm) / 86400);
+}
+
+/* The day a student joined a group: its earliest present add, by the
+ * clock of the entry that made it. */
+static long
+joined_day(struct store_txn *t, const struct rec_elem *el)
+{
+	uint64_t first = UINT64_MAX;
+
+	for (size_t i = 0; i < el->nadds; i++) {
+		const uint8_t *env;
+		size_t len;
+		struct envelope e;
+
+		if (store_log_get(t, el->adds[i].author, el->adds[i].seq, &env,
+		    &len) == 0 && proto_envelope_decode(&e, env, len) == 0 &&
+		    proto_hlc_ms(e.hlc) < first)
+			first = proto_hlc_ms(e.hlc);
+	}
+	return first == UINT64_MAX ? -1 : (long)(first / DAY_MS);
+}
+
+struct rotation {
+	struct store_txn *t;
+	long		 from, until, today, threshold;	/* days */
+	json_t		*students;	/* id -> row */
+};
+
+static json_t *
+row_for(struct rotation *w, const char *sid)
+{
+	json_t *row = json_object_get(w->students, sid);
+
+	if (row == NULL) {
+		row = json_pack("{s:s,s:i,s:i,s:b,s:[]}", "student", sid,
+		    "same_need", 0, "mixed", 0, "flagged", 0, "groups");
+		json_object_set_new(w->students, sid, row);
+	}
+	return row;
+}
+
+static void
+bump(json_t *row, const char *key)
+{
+	json_object_set_new(row, key, json_integer(json_integer_value(
+	    json_object_get(row, key)) + 1));
+}
+
+/* Each group active in the period counts once for each of its members;
+ * a member of one same-need group for longer than the threshold is
+ * flagged, so that flexible groups do not harden into tracks. */
+static int
+rotation_cb(const struct record *g, void *arg)
+{
+	struct rotation *w = arg;
+	const struct rec_set *m = record_set(g, "members");
+	const char *type = record_get(g, "type"), *gf = record_get(g, "from");
+	const char *gu = record_get(g, "until");
+	long start = gf && valid_date(gf) ? day_of(gf) : 0;
+	long end = gu && valid_date(gu) ? day_of(gu) : w->today;
+	char hex[2 * PROTO_RECIDLEN + 1];
+	int same = type != NULL && strcmp(type, "same-need") == 0;
+
+	if (record_deleted(g) || m == NULL || start > w->until ||
+	    end < w->from)
+		return 0;
+	hex_id(hex, g->id);
+	for (size_t i = 0; i < m->nelems; i++) {
+		const struct rec_elem *el = &m->elems[i];
+		json_t *row;
+		long since, weeks;
+
+		if (!rec_elem_present(el))
+			continue;
+		row = row_for(w, el->value);
+		bump(row, same ? "same_need" : "mixed");
+		since = joined_day(w->t, el);
+		if (since < start)
+			since = start;
+		weeks = ((end < w->today ? end : w->today) - since) / 7;
+		json_array_append_new(json_object_get(row, "groups"),
+		    json_pack("{s:s,s:o,s:s,s:i}", "id", hex, "name",
+		    jstr(record_get(g, "name")), "type", same ? "same-need" :
+		    "mixed", "weeks", (int)(weeks < 0 ? 0 : weeks)));
+		if (same && since >= 0 && (end < w->today ? end : w->today) -
+		    since > 7 * w->threshold)
+			json_object_set_new(row, "flagged", json_true());
+	}
+	return 0;
+}
+
+/* GET rotation?from=D&until=D&weeks=N: by default the last six weeks,
+ * flagging past 3. */
+void
+api_rotation(struct device *d, const char *from, const char *until,
+    const char *weeks, struct http_reply *rep)
+{
+	struct rotation w;
+	char day[11];
+	json_t *list, *row;
+	const char *k;
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	today(day);
+	w.today = day_of(day);
+	if ((from && !valid_date(from)) || (until && !valid_date(until))) {
+		reply_error(rep, 400, "from and until are dates (YYYY-MM-DD)");
+		return;
+	}
+	w.threshold = weeks ? atol(weeks) : 3;
+	if (weeks && (w.threshold < 1 || w.threshold > 52 ||
+	    strspn(weeks, "0123456789") != strlen(weeks))) {
+		reply_error(rep, 400, "weeks: a whole number of weeks, 1 to 52");
+		return;
+	}
+	w.until = until ? day_of(until) : w.today;
+	w.from = from ? day_of(from) : w.until - 42;
+	if ((rc = store_begin(d->st, STORE_RDONLY, &w.t)) != 0) {
+		reply_error(rep, 500, "cannot read: %s", device_strerror(rc));
+		return;
+	}
+	w.students = json_object();
+	rc = store_records_each(w.t, KIND_GROUP, rotation_cb, &w);
+	list = json_array();
+	json_object_foreach(w.students, k, row) {
+		char name[NAME_MAX_LEN + 1] = "";
+		uint8_t id[PROTO_RECIDLEN];
+		struct record *s;
+		size_t n;
+
+		if (sodium_hex2bin(id, sizeof(id), k, strlen(k), NULL, &n,
+		    NULL) == 0 && n == sizeof(id) &&
+		    store_record_get(w.t, KIND_STUDENT, id, &s) == 0) {
+			snprintf(name, sizeof(name), "%s", record_get(s,
+			    "name") ? record_get(s, "name") : "");
+			record_free(s);
+		}
+		json_object_set_new(row, "name", jstr(name));
+		json_array_append(list, row);
+	}
+	store_abort(w.t);
+	json_decref(w.students);
+	if (rc != 0) {
+		json_decref(list);
+		reply_error(rep, 500, "cannot read: %s", device_strerror(rc));
+		return;
+	}
+	reply_json(rep, 200, json_pack("{s:i,s:o}", "threshold_weeks",
+	    (int)w.threshold, "students", list));
+}
+
+/* --- members ------------------------------------------------------------ */
+
+struct member_walk {
+	struct device	*d;
+	struct store_txn *t;
+	json_t		*out;
+};
+
+static int
+member_cb(const struct record *r, void *arg)
+{
+	struct member_walk *w = arg;
+	const char *dev = record_get(r, "device");
+	uint8_t id[PROTO_IDLEN];
+	char role[16] = "", checked[PROTO_DEVID_LEN + 1];
+	size_t n;
+
+	if (dev == NULL || sodium_hex2bin(id, sizeof(id), dev, strlen(dev),
+	    NULL, &n, NULL) != 0 || n != sizeof(id) ||
+	    !team_is_member(w->d, w->t, id, role))
+		return 0;
+	devid_format(id, checked);
+	json_array_append_new(w->out, json_pack("{s:s,s:o,s:s,s:b,s:b}", "id",
+	    checked, "name", jstr(record_get(r, "name")), "role", role,
+	    "joined", member_joined(w->d, w->t, id), "this_device",
+	    memcmp(id, w->d->id, PROTO_IDLEN) == 0));
+	return 0;
+}
+
+void
+api_members(struct device *d, struct http_reply *rep)
+{
+	struct member_walk w = { d, NULL, json_array() };
+	int rc;
+
+	if ((rc = store_begin(d->st, STORE_RDONLY, &w.t)) != 0) {
+		json_decref(w.out);
+		reply_error(rep, 500, "cannot read: %s", device_strerror(rc));
+		return;
+	}
+	rc = store_records_each(w.t, KIND_MEMBER, member_cb, &w);
+	store_abort(w.t);
+	if (rc != 0) {
+		json_decref(w.out);
+		reply_error(rep, 500, "cannot read: %s", device_strerror(rc));
+		return;
+	}
+	reply_json(rep, 200, json_pack("{s:o,s:s}", "members", w.out, "role",
+	    d->role));
+}
+
+static const struct body_field invite_spec[] = {
+	{ "device", B_STR, 1 }, { "name", B_STR, 1 }, { "box", B_BOOL, 0 },
+	{ "addr", B_STRS, 0 }, { NULL, 0, 0 }
+};
+
+/* POST members/invite: adds a colleague's device (as member add does,
+ * with the same checks and the same authority) and answers its invite,
+ * for the page to show with a copy button. */
+void
+api_invite(struct http_req *r, const char *buf, size_t len,
+    struct http_reply *rep)
+{
+	struct ops_err e, *was;
+	struct body b;
+	char why[300], *invite = NULL;
+	int rc;
+
+	if (body_parse(&b, buf, len, invite_spec, why, sizeof(why)) != 0) {
+		reply_error(rep, 400, "%s", why);
+		return;
+	}
+	if (b.n[3] > INVITE_MAX_ADDRS) {
+		reply_error(rep, 400, "addr: at most %d addresses",
+		    INVITE_MAX_ADDRS);
+		body_free(&b);
+		return;
+	}
+	was = err_capture(&e);
+	rc = member_add(http_device(r), b.str[0], b.str[1], (int)b.num[2],
+	    b.item[3], b.n[3], &invite);
+	err_capture(was);
+	if (rc != 0)
+		reply_error(rep, e.status ? (unsigned)e.status : 500, "%s",
+		    e.msg);
+	else {
+		http_wrote(r);
+		reply_json(rep, 201, json_pack("{s:s}", "invite", invite));
+	}
+	free(invite);
+	body_free(&b);
+}
