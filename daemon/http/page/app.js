@@ -87,10 +87,38 @@ export async function refreshView() {
 export function showLocked(message) {
 	app.locked = true;
 	document.body.dataset.view = "locked";
+	document.title = t("app_name");
 	fill(document.getElementById("main"), h("section.locked",
 	    h("h1", t("locked_title")),
 	    message ? h("p", message) : null,
 	    h("p", t("locked_text"))));
+}
+
+// The daemon ends a session left idle (30 minutes unless it says
+// otherwise in its status), but it only learns of it at the page's next
+// request; the page locks itself as well, so that no child's data stays
+// on the screen of a laptop left open in a classroom.
+const IDLE_S = 30 * 60;
+let lastActive = Date.now();
+
+async function lockNow(message) {
+	try {
+		await api.lock();
+	} catch (e) {
+		/* locked either way: the page forgets what it showed */
+	}
+	showLocked(message);
+}
+
+function watchIdle() {
+	for (const ev of ["keydown", "pointerdown", "input", "wheel"])
+		document.addEventListener(ev, () => { lastActive = Date.now(); },
+		    { capture: true, passive: true });
+	setInterval(() => {
+		const idle = ((app.status && app.status.idle_s) || IDLE_S) * 1000;
+		if (!app.locked && Date.now() - lastActive > idle)
+			lockNow(t("locked_idle"));
+	}, 5000);
 }
 
 function shell() {
@@ -101,14 +129,7 @@ function shell() {
 	    r]) => h("li", h("a", { href, dataset: { route: r } }, t(key))))));
 	const lock = document.getElementById("lock");
 	lock.textContent = t("lock");
-	lock.addEventListener("click", async () => {
-		try {
-			await api.lock();
-		} catch (e) {
-			/* locked either way: the page forgets what it showed */
-		}
-		showLocked(t("locked_done"));
-	});
+	lock.addEventListener("click", () => lockNow(t("locked_done")));
 	const banner = document.getElementById("banner");
 	health.onDown = () => {
 		banner.textContent = t("daemon_down");
@@ -135,6 +156,7 @@ function shell() {
 }
 
 shell();
+watchIdle();
 startLive({ onChange: refreshView, stopped: () => app.locked, onStatus: (s) => {
 	const wasBox = isBox();
 	app.status = s;

@@ -14,6 +14,7 @@ export const strings = {
 	lock: "Lock",
 	locked_title: "This page is locked",
 	locked_text: "Run `satchel open` on this computer for a new login link.",
+	locked_idle: "Locked after a while with nobody at the keyboard.",
 	locked_done: "Locked. Nothing of the class is shown until someone logs in again.",
 	daemon_down: "Satchel has stopped on this computer. Nothing you see is lost; the page will come back by itself when `satchel serve` runs again.",
 	daemon_unreachable: "Satchel is not running",
