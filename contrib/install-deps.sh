@@ -6,6 +6,8 @@ pkgs="build-essential pkg-config python3 git libsodium-dev libmsgpack-dev liblmd
 # only where none is on PATH (nodesource's nodejs brings its own, which
 # Debian's npm package would conflict with).
 pkgs="$pkgs chromium nodejs"
+# The page's server, and the invite's QR code.
+pkgs="$pkgs libmicrohttpd-dev libjansson-dev libqrencode-dev"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 missing=
 for p in $pkgs; do

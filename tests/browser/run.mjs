@@ -238,7 +238,8 @@ await check("two devices: Ms. Rivera serves her page, Mr. Kim joins",
 await check("chromium opens the login link and the page loads", async () => {
 	browser = await chromium.launch({ executablePath: CHROMIUM });
 	const ctx = await browser.newContext({ viewport: { width: 1280,
-	    height: 900 }, locale: "en-GB" });
+	    height: 900 }, locale: "en-GB",
+	    permissions: ["clipboard-read", "clipboard-write"] });
 	page = await ctx.newPage();
 	page.setDefaultTimeout(WAIT_MS);
 	page.on("console", (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
@@ -510,7 +511,6 @@ await check("the printable portfolio shows the profile, goals and notes",
 await check("screenshots of the other pages", async () => {
 	for (const [name, hash, ready] of [
 		["rotation", "#/rotation", "table.rotation"],
-		["sync", "#/sync", "table.members, .members + p, main section"],
 	]) {
 		await page.goto(new URL("/" + hash, page.url()).href);
 		await page.locator(ready).first().waitFor();
@@ -521,6 +521,28 @@ await check("screenshots of the other pages", async () => {
 	await byText("h1", "Ana Lopez").waitFor();
 	await shot("student-tablet");
 	await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+await check("an invite is shown as text with a copy button and a QR code",
+    async () => {
+	const idC = sat(path.join(tmp, "lee"), "init", "--name", "Ms. Lee");
+	await page.goto(new URL("/#/sync", page.url()).href);
+	const form = page.locator("form.member-form");
+	await form.getByLabel(t("member_name"), EXACT).fill("Ms. Lee");
+	await form.getByLabel(t("member_device"), EXACT).fill(idC);
+	await form.getByRole("button", { name: t("add") }).click();
+	const text = page.locator("textarea.invite");
+	await until("the invite's text", async () =>
+	    (await text.inputValue()).startsWith("satchel-invite:"));
+	await page.locator("svg.qr path").waitFor();
+	await form.getByRole("button", { name: t("invite_copy") }).click();
+	await form.getByRole("button", { name: t("invite_copied") }).waitFor();
+	const copied = await page.evaluate(() =>
+	    navigator.clipboard.readText());
+	if (copied !== await text.inputValue())
+		throw new Error("the copy button copied something else");
+	await byText("table.members tr", "Ms. Lee").waitFor();
+	await shot("sync");
 });
 
 await check("the page says plainly when the daemon stops", async () => {

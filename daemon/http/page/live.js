@@ -6,7 +6,7 @@
 // asks again every second until it is back. The events request does not
 // count as the teacher's activity, so an open page left alone still locks.
 
-import { t } from "./strings.js";
+import { t, tn } from "./strings.js";
 import { h } from "./dom.js";
 import { api, inBackground } from "./api.js";
 import * as fmt from "./fmt.js";
@@ -82,10 +82,10 @@ export function syncLine(s) {
 	const when = best.last_sync_ms ? fmt.ago(best.last_sync_ms) : "";
 	let text, cls = "ok";
 	if (best.connected && best.it_lacks > 0) {
-		text = t("sync_waiting", { count: best.it_lacks, peer });
+		text = tn("sync_waiting", best.it_lacks, { peer });
 		cls = "busy";
 	} else if (best.connected && best.this_lacks > 0) {
-		text = t("sync_receiving", { count: best.this_lacks, peer });
+		text = tn("sync_receiving", best.this_lacks, { peer });
 		cls = "busy";
 	} else if (best.connected) {
 		text = t("sync_up_to_date", { peer, ago: when ||
@@ -94,7 +94,7 @@ export function syncLine(s) {
 		text = t("sync_offline_never", { peer });
 		cls = "warn";
 	} else if (best.it_lacks > 0) {
-		text = t("sync_last_waiting", { count: best.it_lacks, peer,
+		text = tn("sync_last_waiting", best.it_lacks, { peer,
 		    ago: when });
 		cls = "warn";
 	} else {

@@ -36,10 +36,13 @@ export const strings = {
 	// Sync status line in the header.
 	sync_alone: "Not syncing with anyone yet",
 	sync_up_to_date: "Up to date with {peer}, {ago}",
-	sync_waiting: "{count} changes waiting for {peer}",
-	sync_receiving: "{count} changes to receive from {peer}",
+	sync_waiting_one: "1 change waiting for {peer}",
+	sync_waiting_other: "{count} changes waiting for {peer}",
+	sync_receiving_one: "1 change to receive from {peer}",
+	sync_receiving_other: "{count} changes to receive from {peer}",
 	sync_last: "Last synced with {peer} {ago}",
-	sync_last_waiting: "{count} changes wait for {peer}; last synced {ago}",
+	sync_last_waiting_one: "1 change waits for {peer}; last synced {ago}",
+	sync_last_waiting_other: "{count} changes wait for {peer}; last synced {ago}",
 	sync_offline_never: "Not yet synced with {peer}",
 	peer_unnamed: "{addr}",
 	live_update: "Updated with changes from the team.",
@@ -52,7 +55,8 @@ export const strings = {
 	followup_today: "due today",
 	search_label: "Search names, notes and entries",
 	search_placeholder: "Search…",
-	search_results: "{count} found for “{q}”",
+	search_results_one: "1 found for “{q}”",
+	search_results_other: "{count} found for “{q}”",
 	search_none: "Nothing found for “{q}”.",
 	class_heading: "Class {name}",
 	class_none: "No class",
@@ -135,7 +139,8 @@ export const strings = {
 	followup_on: "Follow up on {date}",
 	student_words_quote: "“{words}”",
 	goal_new: "New goal",
-	goal_done_of: "{done} of {all} checkpoints done",
+	goal_done_of_one: "{done} of 1 checkpoint done",
+	goal_done_of_other: "{done} of {all} checkpoints done",
 	checkpoint_add: "Add checkpoint",
 	checkpoint_tick: "Done: {text}",
 	checkpoint_move: "Move date",
@@ -170,8 +175,10 @@ export const strings = {
 	rotation_same_need: "Same-need groups",
 	rotation_mixed: "Mixed groups",
 	rotation_longest: "Longest in one same-need group",
-	rotation_flag: "Same group for {weeks} weeks",
-	rotation_weeks: "{weeks} weeks",
+	rotation_flag_one: "Same group for 1 week",
+	rotation_flag_other: "Same group for {weeks} weeks",
+	rotation_weeks_one: "1 week",
+	rotation_weeks_other: "{weeks} weeks",
 	rotation_under_week: "under a week",
 	rotation_show: "Show",
 
@@ -239,6 +246,16 @@ export const strings = {
 	invite_qr: "Invite as a QR code",
 	never: "never",
 };
+
+// tn("key", n, {...}): the plural form the browser's language wants for n
+// (key_one, key_few, key_other... as Intl.PluralRules names them), with
+// {count} set to n; key_other when a language's form is missing.
+const plural = new Intl.PluralRules();
+export function tn(key, n, params) {
+	const form = `${key}_${plural.select(n)}`;
+	return t(Object.prototype.hasOwnProperty.call(strings, form) ? form :
+	    `${key}_other`, { count: n, ...params });
+}
 
 // t("key", {name: "Ana"}) fills the placeholders; an unknown key shows
 // itself, so a missing translation is visible rather than blank.

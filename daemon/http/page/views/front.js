@@ -1,7 +1,7 @@
 // The front page: follow-ups due today or overdue, the search box, the
 // students by class, and a form to add a student.
 
-import { t } from "../strings.js";
+import { t, tn } from "../strings.js";
 import { h, fill, field } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
@@ -86,7 +86,7 @@ function searchBox(out) {
 		if (mine !== seq)
 			return;
 		fill(out, h("p.muted", { role: "status" }, found.length ?
-		    t("search_results", { count: found.length, q }) :
+		    tn("search_results", found.length, { q }) :
 		    t("search_none", { q })),
 		    h("ul.results", found.map(resultLine)));
 	};

@@ -2,7 +2,7 @@
 // move its date (the old dates stay visible: a moved date keeps its
 // history).
 
-import { t } from "../strings.js";
+import { t, tn } from "../strings.js";
 import { h, field } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
@@ -106,7 +106,7 @@ export function goalCard(g, after) {
 	onSave(add, (d) => api.addCheckpoint(g.id, d), { after });
 	return h("div.goal", { dataset: { id: g.id } },
 	    h("h3", F(g).text || ""),
-	    cps.length ? h("p.muted", t("goal_done_of",
+	    cps.length ? h("p.muted", tn("goal_done_of", cps.length,
 	    { done, all: cps.length })) : null,
 	    ul,
 	    h("details", h("summary", t("checkpoint_add")), add));

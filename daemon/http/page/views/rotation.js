@@ -2,7 +2,7 @@
 // were pulled into same-need groups and into mixed groups, and a flag on
 // anyone kept in one same-need group longer than the threshold.
 
-import { t } from "../strings.js";
+import { t, tn } from "../strings.js";
 import { h, fill, field } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
@@ -25,10 +25,10 @@ function row(r) {
 	    h("th", { scope: "row" }, h("a", { href: `#/student/${id}` }, name)),
 	    h("td.n", fmt.num(num(r.same_need))),
 	    h("td.n", fmt.num(num(r.mixed))),
-	    h("td", same || weeks ? (weeks >= 1 ? t("rotation_weeks",
+	    h("td", same || weeks ? (weeks >= 1 ? tn("rotation_weeks", weeks,
 	    { weeks: fmt.num(weeks) }) : t("rotation_under_week")) : "—",
 	    longestGroup ? h("span.muted", ` (${longestGroup})`) : null,
-	    r.flagged ? h("strong.flag", " ⚑ " + t("rotation_flag",
+	    r.flagged ? h("strong.flag", " ⚑ " + tn("rotation_flag", weeks,
 	    { weeks: fmt.num(weeks) })) : null));
 }
 

@@ -53,8 +53,8 @@ function qrImage(qr) {
 	});
 	const svg = document.createElementNS(NS, "svg");
 	svg.setAttribute("viewBox", `0 0 ${n} ${n}`);
-	svg.setAttribute("width", "264");
-	svg.setAttribute("height", "264");
+	svg.setAttribute("width", "320");
+	svg.setAttribute("height", "320");
 	svg.setAttribute("role", "img");
 	svg.setAttribute("aria-label", t("invite_qr"));
 	svg.setAttribute("class", "qr");
@@ -109,7 +109,12 @@ function memberForm() {
 async function draw() {
 	const [s, ms] = await Promise.all([api.status(),
 	    api.members().catch(() => [])]);
-	const isAdmin = s.role === "admin" || (ms && ms.role === "admin");
+	// Inviting is an admin's (#6); in a team from before roles, where
+	// no member is an admin, any teacher may.
+	const members = list(ms, "members");
+	const role = (ms && ms.role) || s.role;
+	const isAdmin = role === "admin" || (role === "teacher" &&
+	    !members.some((m) => m.role === "admin"));
 	fill(cur.region,
 	    h("section.card", h("h2", t("sync_this_device")),
 	    h("dl.kv", h("dt", t("member_name")), h("dd", s.name || ""),
@@ -117,7 +122,7 @@ async function draw() {
 	    h("dt", t("sync_team")), h("dd", h("code", s.team || "")))),
 	    h("section.card", h("h2", t("sync_peers")), peersTable(s)),
 	    h("section.card", h("h2", t("sync_members")),
-	    membersTable(list(ms, "members"))));
+	    membersTable(members)));
 	cur.admin.hidden = !isAdmin;
 }
 
