@@ -34,7 +34,27 @@ static const struct command commands[] = {
 	  "  example: satchel student edit \"Ana Lopez\" --needs \"fluency\"" },
 	{ "student list", cmd_student_list, "class=,json", 0, 0,
 	  "satchel student list [--class C] [--json]",
-	  "List students by name.\n  example: satchel student list --class 3B" },
+	  "List students by name; likely duplicates (the same name and "
+	  "class) are marked,\nwith the command that merges them.\n"
+	  "  example: satchel student list --class 3B" },
+	{ "student import", cmd_student_import, "dry-run", 1, 1,
+	  "satchel student import ROSTER.csv [--dry-run]",
+	  "Add or update students from a roster: a CSV file whose first row "
+	  "names the columns:\nname, class, and any of strengths, needs, "
+	  "interests, goals, external_id. A row is\nthe student with its "
+	  "external_id, else the one with its name and class, else a new\n"
+	  "one; empty cells change nothing, and importing the same roster "
+	  "again changes\nnothing. A bad row stops the import, with its line "
+	  "number, before anything is\nwritten. --dry-run shows what would "
+	  "change.\n"
+	  "  example: satchel student import roster.csv --dry-run" },
+	{ "student merge", cmd_student_merge, "", 2, 2,
+	  "satchel student merge KEEP OTHER",
+	  "Two records of one student (added twice, say by two teachers "
+	  "offline) become\none: OTHER's notes, entries, goals and groups "
+	  "show under KEEP on every device,\nand KEEP's empty profile "
+	  "fields are filled from OTHER. Both keep their history.\n"
+	  "  example: satchel student merge 3f2a 9c41" },
 	{ "note add", cmd_note_add,
 	  "strengths=,obstacle=,action=,date=,follow-up=", 1, 1,
 	  "satchel note add STUDENT --strengths T --obstacle T --action T "
@@ -319,7 +339,8 @@ path_args(const struct command *c)
 	/* An invite is checked by join, whatever line breaks it carries. */
 	if (c->fn == cmd_join)
 		return ARGS_MAX;
-	return c->fn == cmd_export || c->fn == cmd_import;
+	return c->fn == cmd_export || c->fn == cmd_import ||
+	    c->fn == cmd_student_import;
 }
 
 static int	run_args(const struct command *, const char *, struct args *);

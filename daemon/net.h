@@ -120,6 +120,7 @@ struct peer_event {
 	uint8_t		id[PROTO_IDLEN];
 	char		addr[64];
 	int		connected;
+	int		synced;		/* a sync completed: when is its time */
 	uint64_t	when;
 };
 

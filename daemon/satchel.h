@@ -224,6 +224,7 @@ int		 vec_load_peer(struct vec *, struct store_txn *,
 		    const uint8_t *peer);
 int		 vec_save_peer(const struct vec *, struct store_txn *,
 		    const uint8_t *peer);
+int		 vec_peer_known(struct store_txn *, const uint8_t *peer);
 
 /* team.c */
 int	team_depth(struct device *, struct store_txn *, const uint8_t *id,
@@ -296,5 +297,46 @@ void	json_record(const struct record *);
 /* The same, with author in place of the "author" field's value (the
  * signed writer's name, see show). */
 void	json_record_by(const struct record *, const char *author);
+
+/* students.c: students as people. A student merged into another (student
+ * merge) reads as that one: see students.c for the rule. */
+int	student_rep(struct store_txn *, const uint8_t id[PROTO_RECIDLEN],
+	    uint8_t rep[PROTO_RECIDLEN]);
+/* 1 if r is a student merged into another, else 0. */
+int	student_merged(struct store_txn *, const struct record *r);
+/* What two records of one student share: the name and the class folded
+ * as search folds them (case, Latin, Greek and Cyrillic accents), spaces
+ * evened out. A new string the caller frees; NULL if out of memory. */
+char	*student_key(const char *name, const char *class);
+struct student_item {
+	struct record	*r;		/* owned */
+	char		*key;		/* student_key; owned */
+	uint8_t		 rep[PROTO_RECIDLEN];
+	int		 merged;	/* into another: rep is not r->id */
+	int		 deleted;
+	int		 dup;		/* live, unmerged, and its key shared */
+};
+struct student_list {
+	size_t			 n, cap;
+	struct student_item	*items;	/* by key, then id */
+};
+/* Every student record, each with its representative and whether it
+ * looks like a duplicate. 0 or a STORE_E* code; free with
+ * student_list_free (also after an error). */
+int	student_list_load(struct store_txn *, struct student_list *);
+void	student_list_free(struct student_list *);
+const struct student_item *student_list_find(const struct student_list *,
+	    const uint8_t id[PROTO_RECIDLEN]);
+void	student_dups_text(const struct student_list *,
+	    const struct student_item *, char *out, size_t len);
+/* rep and the students merged into it, rep first, in *ids (malloc'd, the
+ * caller frees it). */
+int	student_family(const struct student_list *,
+	    const uint8_t rep[PROTO_RECIDLEN],
+	    uint8_t (**ids)[PROTO_RECIDLEN], size_t *n);
+
+/* cmd_roster.c and cmd_merge.c */
+int	cmd_student_import(struct device *, struct args *);
+int	cmd_student_merge(struct device *, struct args *);
 
 #endif

@@ -20,30 +20,80 @@
 /* Queues a peer's status for the next tick's write (see net.h). */
 static void
 status_put(struct server *srv, const uint8_t *id, const char *addr,
-    int connected)
+    int connected, int synced)
 {
 	struct peer_event *ev = NULL;
 
 	for (size_t i = 0; i < srv->nevents; i++)
 		if (memcmp(srv->events[i].id, id, PROTO_IDLEN) == 0)
 			ev = &srv->events[i];
-	if (ev == NULL && srv->nevents < PEER_EVENTS_MAX)
+	if (ev == NULL && srv->nevents < PEER_EVENTS_MAX) {
 		ev = &srv->events[srv->nevents++];
+		memset(ev, 0, sizeof(*ev));
+	}
 	if (ev == NULL)
 		return;		/* advisory only: dropping one is harmless */
 	memcpy(ev->id, id, PROTO_IDLEN);
 	snprintf(ev->addr, sizeof(ev->addr), "%s", addr);
 	ev->connected = connected;
-	ev->when = now_ms();
+	if (synced) {
+		ev->synced = 1;
+		ev->when = now_ms();
+	}
 	server_wake(srv);
 }
 
-/* Writes the queued statuses: pstat:<hex id> = "connected ms pid addr". */
+/* What pstat:<hex id> held before: "connected ms pid addr". */
+struct pstat {
+	int			connected;
+	unsigned long long	ms, pid;
+	char			addr[64];
+};
+
+static void
+pstat_read(struct store_txn *t, const char *key, struct pstat *ps)
+{
+	const void *v;
+	char buf[200];
+	size_t len;
+
+	memset(ps, 0, sizeof(*ps));
+	if (store_meta_get(t, key, &v, &len) != 0 || len >= sizeof(buf))
+		return;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	if (sscanf(buf, "%d %llu %llu %63s", &ps->connected, &ps->ms, &ps->pid,
+	    ps->addr) < 3)
+		memset(ps, 0, sizeof(*ps));
+}
+
+/* One peer's new status over its old one. The time is that of the last
+ * completed sync, never of a connection coming or going; and a one-shot
+ * sync beside a running daemon leaves the daemon's connection as it is. */
+static void
+pstat_merge(const struct server *srv, const struct peer_event *ev,
+    const struct pstat *old, char *val, size_t len)
+{
+	unsigned long long ms = ev->synced ? ev->when : old->ms;
+
+	if (srv->oneshot && old->connected && old->pid > 0 &&
+	    old->pid != (unsigned long long)getpid() &&
+	    kill((pid_t)old->pid, 0) == 0)
+		snprintf(val, len, "%d %llu %llu %s", old->connected, ms,
+		    old->pid, old->addr);
+	else
+		snprintf(val, len, "%d %llu %llu %s", ev->connected, ms,
+		    (unsigned long long)getpid(), ev->addr);
+}
+
+/* Writes the queued statuses: pstat:<hex id> = "connected ms pid addr",
+ * ms the time of the last completed sync (0: none yet). */
 static void
 status_flush(struct server *srv)
 {
 	char key[80], hex[2 * PROTO_IDLEN + 1], val[160];
 	struct store_txn *t;
+	struct pstat old;
 	int rc = 0;
 
 	if (srv->nevents == 0 || store_begin(srv->d->st, 0, &t) != 0)
@@ -53,9 +103,8 @@ status_flush(struct server *srv)
 
 		sodium_bin2hex(hex, sizeof(hex), ev->id, PROTO_IDLEN);
 		snprintf(key, sizeof(key), "pstat:%s", hex);
-		snprintf(val, sizeof(val), "%d %llu %llu %s", ev->connected,
-		    (unsigned long long)ev->when,
-		    (unsigned long long)getpid(), ev->addr);
+		pstat_read(t, key, &old);
+		pstat_merge(srv, ev, &old, val, sizeof(val));
 		rc = store_meta_put(t, key, val, strlen(val));
 	}
 	srv->nevents = 0;
@@ -119,7 +168,7 @@ server_conn_ready(struct server *srv, struct conn *c)
 	if (c->target != NULL && !c->target->id_known)
 		learn_peer_id(c->target, c->remote);
 	if (!srv->oneshot)	/* a one-shot sync records its end only */
-		status_put(srv, c->remote, c->addr, 1);
+		status_put(srv, c->remote, c->addr, 1, 0);
 }
 
 static void server_stop(struct server *);
@@ -181,7 +230,7 @@ server_conn_gone(struct server *srv, struct conn *c)
 
 	server_wake(srv);	/* a redial, a status, a vector to save */
 	if (c->authenticated)
-		status_put(srv, c->remote, c->addr, 0);
+		status_put(srv, c->remote, c->addr, 0, srv->oneshot && c->done);
 	if (tg == NULL)
 		return;
 	tg->conn = NULL;
@@ -299,7 +348,7 @@ void
 server_peer_synced(struct server *srv, struct conn *c)
 {
 	if (!srv->oneshot)
-		status_put(srv, c->remote, c->addr, 1);
+		status_put(srv, c->remote, c->addr, 1, 1);
 }
 
 void
