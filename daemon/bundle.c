@@ -258,8 +258,8 @@ cmd_export(struct device *d, struct args *a)
 		    err == ENOSPC ? "the disk is full" : strerror(err));
 	if (rc != 0)
 		return device_store_error(rc, "export");
-	printf("exported %llu entries to %s\n", (unsigned long long)x.count,
-	    a->pos[0]);
+	printf("exported %llu %s to %s\n", (unsigned long long)x.count,
+	    plural(x.count, "entry", "entries"), a->pos[0]);
 	return 0;
 }
 
@@ -545,8 +545,9 @@ import_error(const char *path, int rc, const struct import *im)
 	char hex[2 * PROTO_IDLEN + 1], kept[96] = "nothing was applied";
 
 	if (im->kept > 0)
-		snprintf(kept, sizeof(kept), "the %llu new entries before it "
-		    "were kept", (unsigned long long)im->kept);
+		snprintf(kept, sizeof(kept), "the %llu new %s before it "
+		    "%s kept", (unsigned long long)im->kept, plural(im->kept,
+		    "entry", "entries"), plural(im->kept, "was", "were"));
 	sodium_bin2hex(hex, sizeof(hex), im->bad_author, PROTO_IDLEN);
 	if (rc == IMPORT_ECHANGED)
 		return fail("import: %s changed while it was read; %s", path,
@@ -625,21 +626,25 @@ cmd_import(struct device *d, struct args *a)
 	sodium_memzero(key, sizeof(key));
 	if (rc != 0)
 		return import_error(path, rc, &im);
-	printf("imported %llu new entries from %s (%llu already held)\n",
-	    (unsigned long long)im.added, path, (unsigned long long)im.held);
+	printf("imported %llu new %s from %s (%llu already held)\n",
+	    (unsigned long long)im.added, plural(im.added, "entry",
+	    "entries"), path, (unsigned long long)im.held);
 	if (im.forked > 0)
-		fprintf(stderr, "import: refused %llu entries of a forked "
+		fprintf(stderr, "import: refused %llu %s of a forked "
 		    "device's log; everything else was applied (see satchel "
-		    "status)\n", (unsigned long long)im.forked);
+		    "status)\n", (unsigned long long)im.forked,
+		    plural(im.forked, "entry", "entries"));
 	if (im.skipped > 0)
-		fprintf(stderr, "import: skipped %llu entries by devices that "
+		fprintf(stderr, "import: skipped %llu %s by devices that "
 		    "are not members of this team\n",
-		    (unsigned long long)im.skipped);
+		    (unsigned long long)im.skipped, plural(im.skipped, "entry",
+		    "entries"));
 	if (im.newer > 0)
-		fprintf(stderr, "import: skipped %llu entries written by a "
+		fprintf(stderr, "import: skipped %llu %s written by a "
 		    "newer Satchel (envelope version %llu; this one reads %d); "
 		    "upgrade Satchel on this device to take them\n",
-		    (unsigned long long)im.newer,
+		    (unsigned long long)im.newer, plural(im.newer, "entry",
+		    "entries"),
 		    (unsigned long long)im.newer_version, PROTO_VERSION);
 	return 0;
 }

@@ -506,8 +506,8 @@ cmd_verify(struct device *d, struct args *a)
 		store_abort(t);
 	}
 	sodium_bin2hex(hex, sizeof(hex), held, sizeof(held));
-	printf("ok: %llu entries, every chain and signature verified, "
+	printf("ok: %llu %s, every chain and signature verified, "
 	    "records match the replayed log (digest %s)\n",
-	    (unsigned long long)n, hex);
+	    (unsigned long long)n, plural(n, "entry", "entries"), hex);
 	return 0;
 }

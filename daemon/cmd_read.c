@@ -446,8 +446,8 @@ show_older(struct page *p, const struct record *s, const char *arg)
 	}
 	printf("  \u2026 ");
 	print_count(older);
-	printf(" older note%s and entr%s: satchel show ", older == 1 ? "" : "s",
-	    older == 1 ? "y" : "ies");
+	printf(" %s: satchel show ", older == 1 ? "older note or entry" :
+	    "older notes and entries");
 	if (strpbrk(arg, " '\"\\$`!*?;&|<>()\t") != NULL &&
 	    strchr(arg, '\'') == NULL)
 		printf("'%s'", arg);

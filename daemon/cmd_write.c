@@ -166,6 +166,9 @@ add_dated(struct device *d, struct args *a, uint8_t kind,
 		if (change_set(c, NULL, "date", date) != 0)
 			return fail_usage("too many changes at once");
 	}
+	if ((rc = model_check_follow_up(args_get(a, "date") ?
+	    args_get(a, "date") : date, args_get(a, "follow-up"))) != 0)
+		return rc;
 	if (change_set(c, NULL, "author", d->name) != 0)
 		return fail_usage("too many changes at once");
 	if ((rc = begin(d, t)) != 0)
@@ -448,6 +451,12 @@ cmd_edit(struct device *d, struct args *a)
 		return abort_with(t, rc);
 	change_init(&c, k->kind, r->id);
 	if ((rc = set_flagged(&c, r, k, a, &n)) != 0)
+		goto out;
+	if (k->kind == KIND_NOTE && (args_has(a, "date") ||
+	    args_has(a, "follow-up")) && (rc = model_check_follow_up(
+	    args_get(a, "date") ? args_get(a, "date") : record_get(r, "date"),
+	    args_get(a, "follow-up") ? args_get(a, "follow-up") :
+	    record_get(r, "follow_up"))) != 0)
 		goto out;
 	if (k->set_flag != NULL)
 		nadd = args_all(a, k->set_flag, adds, PROTO_MAX_OPS);

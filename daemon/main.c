@@ -246,10 +246,14 @@ usage(FILE *f)
 	    "  satchel init --name NAME [--box]\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %s\n", commands[i].usage);
-	fprintf(f, "\nThe data directory is -d DIR, else $SATCHEL_HOME, else "
-	    "~/.local/share/satchel.\nSTUDENT and GROUP may be a name or any "
-	    "unique prefix of an id.\n'satchel COMMAND --help' explains one "
-	    "command.\n");
+	fprintf(f, "  satchel --version\n  satchel --help\n"
+	    "\nThe data directory is -d DIR (before or after the command), "
+	    "else $SATCHEL_HOME,\nelse ~/.local/share/satchel. STUDENT and "
+	    "GROUP may be a name or any unique\nprefix of an id. 'satchel "
+	    "COMMAND --help' explains one command.\n"
+	    "Exit codes: 0 done; 1 failed (the store, the disk, a peer; "
+	    "search found nothing);\n2 refused what was typed, and wrote "
+	    "nothing.\n");
 }
 
 static int	init_args(const char *, const struct args *);
@@ -273,6 +277,8 @@ cmd_init(const char *dir, int argc, char **argv)
 		}
 	if ((rc = args_parse(&a, "name=,box", argc, argv, "init")) != 0)
 		return rc;
+	if (a.dir != NULL)
+		dir = a.dir;
 	if ((rc = text_args_nfc(&a, "init --name NAME", 0, &pool)) == 0)
 		rc = init_args(dir, &a);
 	text_pool_free(&pool);
@@ -380,6 +386,8 @@ run_args(const struct command *c, const char *dir, struct args *a)
 	if (a->npos > c->max_pos)
 		return fail_usage("%s: unexpected argument '%s'", c->name,
 		    a->pos[c->max_pos]);
+	if (a->dir != NULL)
+		dir = a->dir;	/* -d DIR after the command */
 	if ((rc = device_open(&d, dir)) != 0)
 		return rc;
 	d.json = args_has(a, "json");

@@ -23,6 +23,7 @@ struct args {
 	int		 nflags;
 	const char	*flag[ARGS_MAX];	/* name, without "--" */
 	const char	*value[ARGS_MAX];	/* NULL for a switch */
+	const char	*dir;		/* -d DIR given after the command */
 };
 
 /* A command's flags: "name" is a switch, "name=" takes a value,
@@ -39,6 +40,7 @@ int		 fail_usage(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 int		 fail(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
+const char	*plural(uint64_t n, const char *one, const char *many);
 uint64_t	 now_ms(void);
 void		 today(char out[11]);
 int		 valid_date(const char *);
@@ -150,6 +152,7 @@ const struct kind_def *model_kind(uint8_t kind);
 const struct kind_def *model_kind_named(const char *name);
 const char	*model_kind_name(uint8_t kind);
 int		 model_check_field(const struct field_def *, const char *value);
+int		 model_check_follow_up(const char *date, const char *follow_up);
 const char	*model_title(const struct record *);
 /* Appends an op setting field to value, naming every current head. */
 int		 change_set(struct change *, const struct record *,
@@ -334,6 +337,12 @@ void	student_dups_text(const struct student_list *,
 int	student_family(const struct student_list *,
 	    const uint8_t rep[PROTO_RECIDLEN],
 	    uint8_t (**ids)[PROTO_RECIDLEN], size_t *n);
+
+/* explain.c: why a data directory or a key file cannot be used, as one
+ * line naming the fix (the user to run as, the chmod, a read-only file
+ * system); returns the exit code, or 0 with nothing said. */
+int	explain_dir(const char *dir);
+int	explain_key(const char *path);
 
 /* cmd_roster.c and cmd_merge.c */
 int	cmd_student_import(struct device *, struct args *);

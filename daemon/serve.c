@@ -239,8 +239,9 @@ server_conn_gone(struct server *srv, struct conn *c)
 		tg->done = 1;
 		tg->ok = c->done;
 		if (c->done)
-			net_log("%s: sync done: %llu entries received, %llu "
+			net_log("%s: sync done: %llu %s received, %llu "
 			    "sent", tg->addr, (unsigned long long)c->received,
+			    plural(c->received, "entry", "entries"),
 			    (unsigned long long)c->sent_count);
 		oneshot_check(srv);	/* the last one out stops the loop */
 		return;

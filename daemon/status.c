@@ -257,13 +257,15 @@ print_text(const struct status *s)
 	    (unsigned long long)s->entries, s->ours.n, s->ours.n == 1 ?
 	    "device" : "devices", s->conflicts);
 	if (s->invalid > 0)
-		printf("refused  %llu entries held as no-ops: their content "
+		printf("refused  %llu %s held as no-ops: their content "
 		    "is not valid (satchel verify lists them)\n",
-		    (unsigned long long)s->invalid);
+		    (unsigned long long)s->invalid, plural(s->invalid, "entry",
+		    "entries"));
 	if (s->newer > 0)
-		printf("waiting  %llu entries from a newer Satchel: upgrade "
-		    "this device to apply them\n",
-		    (unsigned long long)s->newer);
+		printf("waiting  %llu %s from a newer Satchel: upgrade "
+		    "this device to apply %s\n",
+		    (unsigned long long)s->newer, plural(s->newer, "entry",
+		    "entries"), plural(s->newer, "it", "them"));
 	print_forks_text(s);
 	if (s->npeers == 0)
 		printf("peers    none (satchel peer add HOST:PORT)\n");
