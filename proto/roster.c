@@ -34,6 +34,7 @@ struct parse {
 	size_t		 ncells;		/* in the current row */
 	char		*cells[PROTO_ROSTER_MAX_FIELDS];
 	size_t		 row_line;		/* where the current row starts */
+	size_t		 line;			/* the line being fed */
 	size_t		 rows_seen;		/* rows libcsv has ended */
 	int		 failed;
 };
@@ -50,7 +51,7 @@ failf(struct parse *p, size_t line, const char *fmt, ...)
 	if (p->failed)
 		return;
 	p->failed = 1;
-	p->r->err_line = line;
+	p->r->err_line = line ? line : p->line ? p->line : 1;
 	va_start(ap, fmt);
 	vsnprintf(p->r->err, sizeof(p->r->err), fmt, ap);
 	va_end(ap);
@@ -265,6 +266,20 @@ blank_line(const uint8_t *s, size_t len)
 	return 1;
 }
 
+/* The bytes up to and with the next line end: LF, CRLF, or a CR alone
+ * (as old Macs wrote, and as libcsv reads). */
+static size_t
+line_len(const uint8_t *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\n')
+			return i + 1;
+		if (s[i] == '\r' && (i + 1 == len || s[i + 1] != '\n'))
+			return i + 1;
+	}
+	return len;
+}
+
 /* Feeds buf line by line; a row starts on the first non-blank line after
  * the last row ended. */
 static int
@@ -273,10 +288,9 @@ feed(struct parse *p, struct csv_parser *csv, const uint8_t *buf, size_t len)
 	size_t line = 0, done = 0, rows;
 
 	while (done < len && !p->failed) {
-		const uint8_t *nl = memchr(buf + done, '\n', len - done);
-		size_t n = nl ? (size_t)(nl - (buf + done)) + 1 : len - done;
+		size_t n = line_len(buf + done, len - done);
 
-		line++;
+		p->line = ++line;
 		if (p->row_line == 0 && !blank_line(buf + done, n))
 			p->row_line = line;
 		rows = p->rows_seen;
