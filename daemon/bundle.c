@@ -264,6 +264,7 @@ cmd_export(struct device *d, struct args *a)
 }
 
 struct import {
+	struct progress	prog;
 	uint64_t	added, held, skipped, kept, forked;
 	uint8_t		bad_author[PROTO_IDLEN];
 	uint64_t	bad_seq;
@@ -523,6 +524,8 @@ apply_bundle(struct device *d, struct store_txn **tp, struct bundle_file *bf,
 			im->added++;
 		if (vec_raise(exporter, e.author, e.seq, NULL) != 0)
 			return STORE_ENOMEM;
+		progress_show(&im->prog, bf->seen, bf->body - bf->left,
+		    (int64_t)bf->left, "bytes");
 		if ((bytes += len) >= IMPORT_TXN_BYTES ||
 		    ++entries >= IMPORT_TXN_ENTRIES) {
 			bytes = entries = 0;
@@ -613,12 +616,16 @@ cmd_import(struct device *d, struct args *a)
 		sodium_memzero(key, sizeof(key));
 		return device_store_error(rc, "import");
 	}
+	progress_start(&im.prog, "import", d->json);
 	if ((rc = vec_load_peer(&exporter, t, bf.b.exporter)) == 0 &&
 	    (rc = apply_bundle(d, &t, &bf, &im, &exporter)) == 0 &&
 	    (rc = vec_save_peer(&exporter, t, bf.b.exporter)) == 0) {
 		rc = store_commit(t);
 		t = NULL;
 	}
+	if (rc != 0)
+		im.prog.json = 0;	/* no "done": the error says why */
+	progress_end(&im.prog, bf.seen, bf.body - bf.left);
 	if (t != NULL)
 		store_abort(t);
 	vec_free(&exporter);
@@ -626,9 +633,10 @@ cmd_import(struct device *d, struct args *a)
 	sodium_memzero(key, sizeof(key));
 	if (rc != 0)
 		return import_error(path, rc, &im);
-	printf("imported %llu new %s from %s (%llu already held)\n",
-	    (unsigned long long)im.added, plural(im.added, "entry",
-	    "entries"), path, (unsigned long long)im.held);
+	if (!d->json)
+		printf("imported %llu new %s from %s (%llu already held)\n",
+		    (unsigned long long)im.added, plural(im.added, "entry",
+		    "entries"), path, (unsigned long long)im.held);
 	if (im.forked > 0)
 		fprintf(stderr, "import: refused %llu %s of a forked "
 		    "device's log; everything else was applied (see satchel "

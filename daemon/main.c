@@ -176,8 +176,9 @@ static const struct command commands[] = {
 	  "lacks as far as\nthis device knows (DEVICE_ID as 'satchel id' "
 	  "prints it, or its old 64-hex form).\n"
 	  "  example: satchel export /media/usb/satchel.bundle" },
-	{ "import", cmd_import, "", 1, 1, "satchel import FILE",
-	  "Verify and apply a bundle. Importing it twice changes nothing.\n"
+	{ "import", cmd_import, "json", 1, 1, "satchel import FILE [--json]",
+	  "Verify and apply a bundle. Importing it twice changes nothing. A "
+	  "long import shows\nits progress (--json: as JSON lines).\n"
 	  "  example: satchel import /media/usb/satchel.bundle" },
 	{ "serve", cmd_serve, "listen=,port-file=", 0, 0, "satchel serve "
 	  "[--listen HOST:PORT] [--port-file FILE]",
@@ -187,9 +188,10 @@ static const struct command commands[] = {
 	  "cleanly on SIGTERM. Port 0 takes any free\nport; the log line "
 	  "\"serving on HOST:PORT\" and --port-file FILE tell which.\n"
 	  "  example: satchel serve --listen 0.0.0.0:7420" },
-	{ "sync", cmd_sync, "", 0, 1, "satchel sync [HOST:PORT]",
+	{ "sync", cmd_sync, "json", 0, 1, "satchel sync [HOST:PORT] [--json]",
 	  "Sync once with one peer, or with every peer, then exit. Works with "
-	  "or without a\ndaemon running.\n  example: satchel sync "
+	  "or without a\ndaemon running. A long sync shows its progress "
+	  "(--json: as JSON lines).\n  example: satchel sync "
 	  "192.168.1.20:7420" },
 	{ "status", cmd_status, "json", 0, 0, "satchel status [--json]",
 	  "This device, its peers (connected or not, last sync, entries each "

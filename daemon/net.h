@@ -107,6 +107,9 @@ struct conn {
 	int		 pump_failed;
 	int		 sent_bye, got_bye, done;
 	uint64_t	 received, sent_count;
+	uint64_t	 bytes_in;	/* read from the socket */
+	uint64_t	 logged_at;	/* serve: the last progress line */
+	uint64_t	 logged_received;
 	uint64_t	 last_activity;
 	uint64_t	 started;
 	unsigned	 version;	/* the highest the peer speaks */
@@ -156,6 +159,8 @@ struct server {
 	uint64_t	 last_evict_log;
 	int		 oneshot;
 	int		 stopping;
+	struct progress	*progress;	/* a one-shot sync's, or NULL */
+	uint64_t	 gone_in, gone_bytes;	/* of closed connections */
 	uint8_t		*x_sk;	/* sodium_malloc'd: the X25519 static key */
 };
 

@@ -344,6 +344,23 @@ int	student_family(const struct student_list *,
 int	explain_dir(const char *dir);
 int	explain_key(const char *path);
 
+/* progress.c: a long sync or import says how far it is. */
+struct progress {
+	const char	*what;		/* "sync", "import" */
+	int		 json, tty, live;
+	uint64_t	 start, last, every;	/* ms */
+};
+void	progress_start(struct progress *, const char *what, int json);
+int	progress_due(const struct progress *);
+uint64_t progress_log_ms(void);
+/* So far: entries and bytes; left: what remains in unit ("entries" or
+ * "bytes"), or -1 if unknown. Says it only when a line is due. */
+void	progress_show(struct progress *, uint64_t entries, uint64_t bytes,
+	    int64_t left, const char *unit);
+/* Clears a live line (the caller's summary follows); --json: a last
+ * line, "done". */
+void	progress_end(struct progress *, uint64_t entries, uint64_t bytes);
+
 /* cmd_roster.c and cmd_merge.c */
 int	cmd_student_import(struct device *, struct args *);
 int	cmd_student_merge(struct device *, struct args *);

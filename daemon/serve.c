@@ -229,6 +229,8 @@ server_conn_gone(struct server *srv, struct conn *c)
 	struct target *tg = c->target;
 
 	server_wake(srv);	/* a redial, a status, a vector to save */
+	srv->gone_in += c->received;
+	srv->gone_bytes += c->bytes_in;
 	if (c->authenticated)
 		status_put(srv, c->remote, c->addr, 0, srv->oneshot && c->done);
 	if (tg == NULL)
@@ -707,6 +709,66 @@ server_wake(struct server *srv)
 	uv_timer_start(&srv->tick, tick_cb, TICK_MS, 0);
 }
 
+/* Entries the connected peers hold that this device lacks, as their
+ * vectors say; -1 until one has sent its vector. */
+static int64_t
+entries_left(struct server *srv)
+{
+	struct store_txn *t;
+	struct vec ours = { 0 };
+	int64_t left = -1;
+
+	if (store_begin(srv->d->st, STORE_RDONLY, &t) != 0)
+		return -1;
+	if (vec_from_heads(&ours, t) == 0)
+		for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+			if (c->state != CONN_SYNC || !c->have_vector)
+				continue;
+			left = left < 0 ? 0 : left;
+			for (size_t i = 0; i < c->theirs.n; i++) {
+				uint64_t o = vec_seq(&ours,
+				    c->theirs.items[i].author);
+
+				if (c->theirs.items[i].seq > o)
+					left += (int64_t)(c->theirs.items[i].seq
+					    - o);
+			}
+		}
+	store_abort(t);
+	vec_free(&ours);
+	return left;
+}
+
+/* A one-shot sync's progress line; serve's log line for a long transfer
+ * (one every progress_log_ms() while entries keep coming). */
+static void
+progress_tick(struct server *srv)
+{
+	uint64_t in = srv->gone_in, bytes = srv->gone_bytes;
+	uint64_t now = uv_now(srv->loop);
+
+	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+		in += c->received;
+		bytes += c->bytes_in;
+		if (srv->oneshot || c->state != CONN_SYNC ||
+		    c->received == c->logged_received)
+			continue;
+		if (c->logged_at == 0)
+			c->logged_at = c->ready_at;
+		if (now - c->logged_at < progress_log_ms())
+			continue;
+		net_log("%s: receiving: %llu %s so far, %.1f MB",
+		    c->addr, (unsigned long long)c->received,
+		    plural(c->received, "entry", "entries"),
+		    (double)c->bytes_in / 1e6);
+		c->logged_at = now;
+		c->logged_received = c->received;
+	}
+	if (srv->progress != NULL && progress_due(srv->progress))
+		progress_show(srv->progress, in, bytes, entries_left(srv),
+		    "entries");
+}
+
 static void
 tick_cb(uv_timer_t *timer)
 {
@@ -724,6 +786,7 @@ tick_cb(uv_timer_t *timer)
 	}
 	dial_due(srv);
 	reap_stalled(srv);
+	progress_tick(srv);
 	status_flush(srv);
 	save_peer_ids(srv);
 	save_peer_vecs(srv);
@@ -988,6 +1051,7 @@ int
 cmd_sync(struct device *d, struct args *a)
 {
 	struct server srv;
+	struct progress prog;
 	size_t total;
 	int rc, failed = 0;
 
@@ -1006,7 +1070,10 @@ cmd_sync(struct device *d, struct args *a)
 		server_run(&srv);
 		return fail_usage("sync: no peers (satchel peer add HOST:PORT)");
 	}
+	progress_start(&prog, "sync", d->json);
+	srv.progress = &prog;
 	server_run(&srv);
+	progress_end(&prog, srv.gone_in, srv.gone_bytes);
 	for (size_t i = 0; i < srv.ntargets; i++)
 		failed += !srv.targets[i]->ok;
 	total = srv.ntargets;
