@@ -4,6 +4,11 @@
 
 PREFIX	?= /usr/local
 BINDIR	 = $(PREFIX)/bin
+MANDIR	 = $(PREFIX)/share/man
+COMPDIR	 = $(PREFIX)/share/bash-completion/completions
+UNITDIR	 = $(PREFIX)/lib/systemd/system
+USERUNITDIR = $(PREFIX)/lib/systemd/user
+SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
 CC	?= cc
 FUZZ_CC	?= clang
 FUZZ_SECONDS ?= 60
@@ -13,7 +18,8 @@ MSGPACK_PC := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-
 PKGS	 = libsodium $(MSGPACK_PC) lmdb libuv libutf8proc libmicrohttpd jansson \
 	   libqrencode
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcsv (libcsv-dev) ships no pkg-config file.
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
 
 WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wwrite-strings -Wundef -Werror
@@ -119,12 +125,41 @@ demo: deps
 	$(MAKE) build/satchel
 	bash contrib/demo.sh
 
-install: build/satchel
-	install -d $(DESTDIR)$(BINDIR)
+build/satchel.1: contrib/satchel.1.scd
+	@mkdir -p build
+	scdoc <contrib/satchel.1.scd >$@
+
+# The binary, the man page (scdoc), bash completion, the box's hardened
+# system unit with its user (sysusers.d), and the laptops' user unit.
+# The units name the binary where it is installed. On a box, then:
+#   systemd-sysusers && systemctl daemon-reload (the Debian package does it)
+install: build/satchel build/satchel.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(COMPDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(USERUNITDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 755 build/satchel $(DESTDIR)$(BINDIR)/satchel
+	install -m 644 build/satchel.1 $(DESTDIR)$(MANDIR)/man1/satchel.1
+	install -m 644 contrib/satchel.bash-completion $(DESTDIR)$(COMPDIR)/satchel
+	sed 's|/usr/local/bin/satchel|$(BINDIR)/satchel|' \
+	    contrib/satchel-box.service >$(DESTDIR)$(UNITDIR)/satchel-box.service
+	sed 's|/usr/local/bin/satchel|$(BINDIR)/satchel|' \
+	    contrib/satchel.service >$(DESTDIR)$(USERUNITDIR)/satchel.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/satchel-box.service \
+	    $(DESTDIR)$(USERUNITDIR)/satchel.service
+	install -m 644 contrib/satchel.sysusers $(DESTDIR)$(SYSUSERSDIR)/satchel.conf
+
+# The box unit must rate "OK" (2.0 or lower) in systemd-analyze security;
+# skipped, saying so, where systemd-analyze is not installed.
+check-units:
+	@bash contrib/check-units.sh contrib/satchel-box.service
+
+# A Debian package of `make install` with PREFIX=/usr, its dependencies
+# from the libraries the binary links (dpkg-shlibdeps).
+deb: build/satchel build/satchel.1
+	bash contrib/mkdeb.sh
 
 clean:
 	rm -rf build
 
-.PHONY: all test soak fuzz bench deps demo install clean
+.PHONY: all test soak fuzz bench deps demo install check-units deb clean
 .SECONDARY:

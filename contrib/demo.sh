@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The demo, on throw-away data directories and 127.0.0.1 only: Ms. Rivera
-# keeps a student's page on her laptop; Mr. Kim and a staff-room box join
-# her team; the three run `satchel serve`, and a note written on Rivera's
-# laptop reaches Kim's through the box, which cannot read it.
+# keeps a student's page on her laptop; a staff-room box and Mr. Kim join
+# her team; the three run `satchel serve`, each laptop knowing only the
+# box, and a note written on Rivera's laptop reaches Kim's through the
+# box, which cannot read it. Each laptop's status then shows the box as
+# the only peer it synced with.
 #
 #	bash contrib/demo.sh [--serve]
 #
@@ -17,8 +19,10 @@ top=$(mktemp -d "${TMPDIR:-/tmp}/satchel-demo.XXXXXX")
 pids=""
 trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$top"' EXIT
 rivera=$top/rivera kim=$top/kim box=$top/box
-say() { printf '\n\033[1m# %s\033[0m\n' "$*"; }
-run() { printf '\033[1m$ satchel %s\033[0m\n' "$*" >&2; "$S" "$@"; }
+# Bold only on a terminal: a log or a pipe gets plain text.
+if [ -t 1 ]; then b=$(printf '\033[1m') n=$(printf '\033[0m'); else b= n=; fi
+say() { printf '\n%s# %s%s\n' "$b" "$*" "$n"; }
+run() { printf '%s$ satchel %s%s\n' "$b" "$*" "$n" >&2; "$S" "$@"; }
 
 say "Ms. Rivera's laptop: one teacher, offline"
 run -d "$rivera" init --name "Ms. Rivera" >/dev/null
@@ -46,22 +50,23 @@ serve() {
 	exit 1
 }
 
-say "Mr. Kim's laptop and the staff-room box join her team"
-serve "$rivera"
-kim_id=$(run -d "$kim" init --name "Mr. Kim")
+say "The staff-room box joins her team; her laptop syncs with it"
 box_id=$(run -d "$box" init --box)
-invite=$(run -d "$rivera" member add "$kim_id" --name "Mr. Kim" --addr "127.0.0.1:$(cat "$rivera.port")")
-run -d "$kim" join "$invite"
 invite=$(run -d "$rivera" member add "$box_id" --name "Staff room" --box)
 run -d "$box" join "$invite"
-run -d "$rivera" member list
-
-say "Everyone runs the daemon; the laptops know only the box"
 serve "$box"
+boxaddr="127.0.0.1:$(cat "$box.port")"
+run -d "$rivera" peer add "$boxaddr"
+serve "$rivera"
+
+say "Mr. Kim's laptop joins; it knows the box's address, not her laptop's"
+kim_id=$(run -d "$kim" init --name "Mr. Kim")
+invite=$(run -d "$rivera" member add "$kim_id" --name "Mr. Kim")
+run -d "$kim" join "$invite"
+run -d "$kim" peer add "$boxaddr"
 serve "$kim"
-run -d "$rivera" peer add "127.0.0.1:$(cat "$box.port")"
-run -d "$kim" peer add "127.0.0.1:$(cat "$box.port")"
-for _ in $(seq 1 100); do
+run -d "$rivera" member list
+for _ in $(seq 1 300); do
 	"$S" -d "$kim" show "Ana Lopez" >/dev/null 2>&1 && break
 	sleep 0.1
 done
@@ -70,13 +75,25 @@ run -d "$kim" show "Ana Lopez"
 say "A note written on Rivera's laptop reaches Kim's through the box"
 run -d "$rivera" note add "Ana Lopez" --strengths "read a whole chapter" \
     --obstacle "lost her place" --action "use a bookmark" >/dev/null
-for _ in $(seq 1 50); do
+for _ in $(seq 1 300); do
 	"$S" -d "$kim" search "bookmark" >/dev/null 2>&1 && break
 	sleep 0.1
 done
 run -d "$kim" search "bookmark"
-run -d "$kim" status
 printf 'Rivera %s\nKim    %s\n' "$("$S" -d "$rivera" digest)" "$("$S" -d "$kim" digest)"
+
+say "The evidence: each laptop synced with the box and with nothing else"
+for who in rivera kim; do
+	run -d "${!who}" status | grep '^peer'
+	peers=$("$S" -d "${!who}" status --json | grep -o '"name":"[^"]*","dials_in"' |
+	    sed 's/"name":"\([^"]*\)".*/\1/' | sort -u)
+	if [ "$peers" != "Staff room" ]; then
+		echo "$who synced with: $peers; expected only the box" >&2
+		exit 1
+	fi
+done
+echo "Both laptops' only peer is the staff-room box."
+run -d "$box" status | grep '^peer'
 
 say "The box holds every entry and can read none"
 run -d "$box" show "Ana Lopez" || true

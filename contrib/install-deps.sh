@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Satchel builds and tests with.
 set -eu
-pkgs="build-essential pkg-config python3 git curl iproute2 libsodium-dev libmsgpack-dev liblmdb-dev libuv1-dev libutf8proc-dev clang libclang-rt-14-dev"
+pkgs="build-essential pkg-config python3 git curl iproute2 libsodium-dev libmsgpack-dev liblmdb-dev libuv1-dev libutf8proc-dev libcsv-dev scdoc clang libclang-rt-14-dev"
 # The browser tests (tests/browser): Debian's chromium and node, and npm
 # only where none is on PATH (nodesource's nodejs brings its own, which
 # Debian's npm package would conflict with).

@@ -54,6 +54,18 @@ args_parse(struct args *a, const char *spec, int argc, char **argv,
 		char *arg = argv[i], *eq;
 		size_t len;
 
+		/* -d DIR is the global option, also after the command. */
+		if (!only_pos && (strcmp(arg, "-d") == 0 ||
+		    strcmp(arg, "--dir") == 0 || strncmp(arg, "--dir=", 6) == 0)) {
+			if (arg[1] == '-' && arg[5] == '=')
+				a->dir = arg + 6;
+			else if (i + 1 < argc)
+				a->dir = argv[++i];
+			else
+				return fail_usage("%s: %s needs a directory",
+				    cmd, arg);
+			continue;
+		}
 		if (only_pos || strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
 			if (!only_pos && strcmp(arg, "--") == 0) {
 				only_pos = 1;

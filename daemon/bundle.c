@@ -258,12 +258,13 @@ cmd_export(struct device *d, struct args *a)
 		    err == ENOSPC ? "the disk is full" : strerror(err));
 	if (rc != 0)
 		return device_store_error(rc, "export");
-	printf("exported %llu entries to %s\n", (unsigned long long)x.count,
-	    a->pos[0]);
+	printf("exported %llu %s to %s\n", (unsigned long long)x.count,
+	    plural(x.count, "entry", "entries"), a->pos[0]);
 	return 0;
 }
 
 struct import {
+	struct progress	prog;
 	uint64_t	added, held, skipped, kept, forked;
 	uint8_t		bad_author[PROTO_IDLEN];
 	uint64_t	bad_seq;
@@ -523,6 +524,8 @@ apply_bundle(struct device *d, struct store_txn **tp, struct bundle_file *bf,
 			im->added++;
 		if (vec_raise(exporter, e.author, e.seq, NULL) != 0)
 			return STORE_ENOMEM;
+		progress_show(&im->prog, bf->seen, bf->body - bf->left,
+		    (int64_t)bf->left, "bytes");
 		if ((bytes += len) >= IMPORT_TXN_BYTES ||
 		    ++entries >= IMPORT_TXN_ENTRIES) {
 			bytes = entries = 0;
@@ -545,8 +548,9 @@ import_error(const char *path, int rc, const struct import *im)
 	char hex[2 * PROTO_IDLEN + 1], kept[96] = "nothing was applied";
 
 	if (im->kept > 0)
-		snprintf(kept, sizeof(kept), "the %llu new entries before it "
-		    "were kept", (unsigned long long)im->kept);
+		snprintf(kept, sizeof(kept), "the %llu new %s before it "
+		    "%s kept", (unsigned long long)im->kept, plural(im->kept,
+		    "entry", "entries"), plural(im->kept, "was", "were"));
 	sodium_bin2hex(hex, sizeof(hex), im->bad_author, PROTO_IDLEN);
 	if (rc == IMPORT_ECHANGED)
 		return fail("import: %s changed while it was read; %s", path,
@@ -612,12 +616,16 @@ cmd_import(struct device *d, struct args *a)
 		sodium_memzero(key, sizeof(key));
 		return device_store_error(rc, "import");
 	}
+	progress_start(&im.prog, "import", d->json);
 	if ((rc = vec_load_peer(&exporter, t, bf.b.exporter)) == 0 &&
 	    (rc = apply_bundle(d, &t, &bf, &im, &exporter)) == 0 &&
 	    (rc = vec_save_peer(&exporter, t, bf.b.exporter)) == 0) {
 		rc = store_commit(t);
 		t = NULL;
 	}
+	if (rc != 0)
+		im.prog.json = 0;	/* no "done": the error says why */
+	progress_end(&im.prog, bf.seen, bf.body - bf.left);
 	if (t != NULL)
 		store_abort(t);
 	vec_free(&exporter);
@@ -625,21 +633,26 @@ cmd_import(struct device *d, struct args *a)
 	sodium_memzero(key, sizeof(key));
 	if (rc != 0)
 		return import_error(path, rc, &im);
-	printf("imported %llu new entries from %s (%llu already held)\n",
-	    (unsigned long long)im.added, path, (unsigned long long)im.held);
+	if (!d->json)
+		printf("imported %llu new %s from %s (%llu already held)\n",
+		    (unsigned long long)im.added, plural(im.added, "entry",
+		    "entries"), path, (unsigned long long)im.held);
 	if (im.forked > 0)
-		fprintf(stderr, "import: refused %llu entries of a forked "
+		fprintf(stderr, "import: refused %llu %s of a forked "
 		    "device's log; everything else was applied (see satchel "
-		    "status)\n", (unsigned long long)im.forked);
+		    "status)\n", (unsigned long long)im.forked,
+		    plural(im.forked, "entry", "entries"));
 	if (im.skipped > 0)
-		fprintf(stderr, "import: skipped %llu entries by devices that "
+		fprintf(stderr, "import: skipped %llu %s by devices that "
 		    "are not members of this team\n",
-		    (unsigned long long)im.skipped);
+		    (unsigned long long)im.skipped, plural(im.skipped, "entry",
+		    "entries"));
 	if (im.newer > 0)
-		fprintf(stderr, "import: skipped %llu entries written by a "
+		fprintf(stderr, "import: skipped %llu %s written by a "
 		    "newer Satchel (envelope version %llu; this one reads %d); "
 		    "upgrade Satchel on this device to take them\n",
-		    (unsigned long long)im.newer,
+		    (unsigned long long)im.newer, plural(im.newer, "entry",
+		    "entries"),
 		    (unsigned long long)im.newer_version, PROTO_VERSION);
 	return 0;
 }

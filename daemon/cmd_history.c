@@ -173,6 +173,38 @@ out:
 	return 0;
 }
 
+/* A student's history goes on with that of every record merged into it
+ * (student merge): history keeps both. */
+static int
+history_merged(struct hist_walk *w, const struct record *r)
+{
+	uint8_t (*family)[PROTO_RECIDLEN] = NULL;
+	char hex[2 * PROTO_RECIDLEN + 1];
+	struct student_list sl;
+	struct record *m;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = student_list_load(w->t, &sl)) == 0)
+		rc = student_family(&sl, r->id, &family, &n);
+	student_list_free(&sl);
+	for (size_t i = 1; rc == 0 && i < n; i++) {
+		if ((rc = store_record_get(w->t, KIND_STUDENT, family[i],
+		    &m)) != 0)
+			break;
+		hex_id(hex, m->id);
+		if (!w->d->json)
+			printf("\nmerged into it: %s (%s)\n", hex,
+			    model_title(m));
+		w->r = m;
+		rc = store_history_each(w->t, m->id, history_cb, w);
+		w->r = r;
+		record_free(m);
+	}
+	free(family);
+	return rc;
+}
+
 int
 cmd_history(struct device *d, struct args *a)
 {
@@ -192,6 +224,8 @@ cmd_history(struct device *d, struct args *a)
 	if (d->json)
 		fputs("[", stdout);
 	rc = store_history_each(t, r->id, history_cb, &w);
+	if (rc == 0 && r->kind == KIND_STUDENT)
+		rc = history_merged(&w, r);
 	if (d->json)
 		fputs("]\n", stdout);
 	record_free(r);
@@ -472,8 +506,8 @@ cmd_verify(struct device *d, struct args *a)
 		store_abort(t);
 	}
 	sodium_bin2hex(hex, sizeof(hex), held, sizeof(held));
-	printf("ok: %llu entries, every chain and signature verified, "
+	printf("ok: %llu %s, every chain and signature verified, "
 	    "records match the replayed log (digest %s)\n",
-	    (unsigned long long)n, hex);
+	    (unsigned long long)n, plural(n, "entry", "entries"), hex);
 	return 0;
 }

@@ -39,20 +39,25 @@ struct list_walk {
 	int		 json;
 	int		 count;
 	int		 rc;
+	int		 ndups;		/* rows marked as likely duplicates */
+	struct student_list students;
 };
 
 static int
 list_cb(const uint8_t *key, size_t len, void *arg)
 {
 	struct list_walk *w = arg;
+	const struct student_item *it;
 	struct record *r;
-	char hex[2 * PROTO_RECIDLEN + 1];
+	char hex[2 * PROTO_RECIDLEN + 1], dups[200];
 
 	if ((w->rc = store_record_get(w->t, KIND_STUDENT,
 	    key + len - PROTO_RECIDLEN, &r)) != 0)
 		return 1;
-	if (record_deleted(r) || (w->class != NULL &&
-	    !text_same(get_or(r, "class", ""), w->class))) {
+	it = student_list_find(&w->students, r->id);
+	if (record_deleted(r) || (it != NULL && it->merged) ||
+	    (w->class != NULL && !text_same(get_or(r, "class", ""),
+	    w->class))) {
 		record_free(r);
 		return 0;
 	}
@@ -61,9 +66,17 @@ list_cb(const uint8_t *key, size_t len, void *arg)
 		json_record(r);
 	} else {
 		hex_id(hex, r->id);
-		printf("%s  %s%*s  %s\n", hex, get_or(r, "name", ""),
+		printf("%s  %s%*s  %s", hex, get_or(r, "name", ""),
 		    text_pad(get_or(r, "name", ""), 28), "",
 		    get_or(r, "class", ""));
+		if (it != NULL && it->dup) {
+			student_dups_text(&w->students, it, dups,
+			    sizeof(dups));
+			printf("  (a duplicate? the same name and class as "
+			    "%s)", dups);
+			w->ndups++;
+		}
+		putchar('\n');
 	}
 	w->count++;
 	record_free(r);
@@ -74,17 +87,28 @@ list_cb(const uint8_t *key, size_t len, void *arg)
 int
 cmd_student_list(struct device *d, struct args *a)
 {
-	struct list_walk w = { NULL, args_get(a, "class"), d->json, 0, 0 };
+	struct list_walk w = { NULL, args_get(a, "class"), d->json, 0, 0, 0,
+	    { 0 } };
 	const uint8_t prefix = INDEX_NAME;
 	int rc;
 
 	if ((rc = begin_read(d, &w.t)) != 0)
 		return rc;
+	if ((rc = student_list_load(w.t, &w.students)) != 0) {
+		store_abort(w.t);
+		return device_store_error(rc, "list");
+	}
 	if (w.json)
 		fputs("[", stdout);
 	rc = store_index_each(w.t, &prefix, 1, 0, list_cb, &w);
 	if (w.json)
 		fputs("]\n", stdout);
+	if (w.ndups > 0)
+		fprintf(stderr, "%d %s marked as a likely duplicate: if two "
+		    "are one student, 'satchel student merge KEEP OTHER' "
+		    "makes them one on every device\n", w.ndups,
+		    w.ndups == 1 ? "student is" : "students are");
+	student_list_free(&w.students);
 	store_abort(w.t);
 	if (rc != 0 || w.rc != 0)
 		return device_store_error(rc ? rc : w.rc, "list");
@@ -97,6 +121,8 @@ struct page {
 	int		 count;
 	int		 rc;
 	uint64_t	 limit;		/* items a section shows; 0: all */
+	size_t		 nfamily;	/* the student and those merged in */
+	uint8_t		(*family)[PROTO_RECIDLEN];
 };
 
 #define SHOW_LIMIT	50	/* notes and entries show gives by default */
@@ -249,6 +275,77 @@ page_item_cb(const uint8_t *key, size_t len, void *arg)
 	return p->limit != 0 && (uint64_t)p->count >= p->limit;
 }
 
+/* Index keys of a merged student's records, gathered from each of its
+ * records' keys: up to limit of each, which holds the newest limit of
+ * all. */
+#define PAGE_KEYMAX	64
+struct page_keys {
+	size_t		 n, cap, of_one;
+	uint64_t	 limit;
+	struct page_key { size_t len; uint8_t k[PAGE_KEYMAX]; } *keys;
+};
+
+static int
+page_keys_cb(const uint8_t *key, size_t len, void *arg)
+{
+	struct page_keys *pk = arg;
+	struct page_key *grown;
+
+	if (len > PAGE_KEYMAX)
+		return 0;
+	if (pk->n == pk->cap) {
+		pk->cap = pk->cap ? 2 * pk->cap : 64;
+		if ((grown = realloc(pk->keys, pk->cap * sizeof(*grown))) ==
+		    NULL)
+			return 1;
+		pk->keys = grown;
+	}
+	pk->keys[pk->n].len = len;
+	memcpy(pk->keys[pk->n++].k, key, len);
+	return pk->limit != 0 && ++pk->of_one >= pk->limit;
+}
+
+/* By what follows the student's id: date, kind, record id. */
+static int
+page_key_cmp(const void *a, const void *b)
+{
+	const struct page_key *x = a, *y = b;
+	size_t n = (x->len < y->len ? x->len : y->len) - 1 - PROTO_RECIDLEN;
+
+	return memcmp(x->k + 1 + PROTO_RECIDLEN, y->k + 1 + PROTO_RECIDLEN, n);
+}
+
+/* A section of a merged student: its records' index keys, sorted as one
+ * index would be, each record once (a group both were in). */
+static int
+family_section(struct page *p, uint8_t type, int newest_first)
+{
+	struct page_keys pk = { 0, 0, 0, p->limit, NULL };
+	uint8_t prefix[1 + PROTO_RECIDLEN];
+	int rc = 0;
+
+	prefix[0] = type;
+	for (size_t i = 0; rc == 0 && i < p->nfamily; i++) {
+		memcpy(prefix + 1, p->family[i], PROTO_RECIDLEN);
+		pk.of_one = 0;
+		rc = store_index_each(p->t, prefix, sizeof(prefix),
+		    newest_first, page_keys_cb, &pk);
+	}
+	if (pk.n > 0)
+		qsort(pk.keys, pk.n, sizeof(*pk.keys), page_key_cmp);
+	for (size_t j = 0; rc == 0 && j < pk.n; j++) {
+		size_t i = newest_first ? pk.n - 1 - j : j;
+
+		if (j > 0 && page_key_cmp(&pk.keys[i], &pk.keys[newest_first ?
+		    i + 1 : i - 1]) == 0)
+			continue;
+		if (page_item_cb(pk.keys[i].k, pk.keys[i].len, p) != 0)
+			break;
+	}
+	free(pk.keys);
+	return rc;
+}
+
 /* One part of the page; in JSON, one member of the page's object. A
  * limited section stops after p->limit items: the index is in date order,
  * so the newest page costs the same at any history size. */
@@ -266,8 +363,11 @@ show_section(struct page *p, uint8_t type, const uint8_t *student,
 	else
 		printf("\n%s\n", heading);
 	p->count = 0;
-	rc = store_index_each(p->t, prefix, sizeof(prefix), newest_first,
-	    page_item_cb, p);
+	if (p->nfamily > 1)
+		rc = family_section(p, type, newest_first);
+	else
+		rc = store_index_each(p->t, prefix, sizeof(prefix),
+		    newest_first, page_item_cb, p);
 	if (p->d->json)
 		printf("]");
 	else if (rc == 0 && p->rc == 0 && p->count == 0)
@@ -294,6 +394,28 @@ show_profile(const struct record *s)
 		}
 }
 
+/* The records merged into this student, and the ones that look like it:
+ * what `student merge` did, and what it could do. */
+static void
+show_kin(const struct student_list *l, const struct record *s,
+    uint8_t (*family)[PROTO_RECIDLEN], size_t nfamily)
+{
+	const struct student_item *it = student_list_find(l, s->id);
+	char hex[2 * PROTO_RECIDLEN + 1], dups[200];
+
+	for (size_t i = 1; i < nfamily; i++) {
+		hex_id(hex, family[i]);
+		printf("    merged:   %.8s (its history: satchel history "
+		    "%.8s)\n", hex, hex);
+	}
+	if (it == NULL || !it->dup)
+		return;
+	student_dups_text(l, it, dups, sizeof(dups));
+	hex_id(hex, s->id);
+	printf("    likely the same student as %s (the same name and class);"
+	    "\n    if so: satchel student merge %.8s %.8s\n", dups, hex, dups);
+}
+
 /* 1,234,567: a count a reader takes in at a glance. */
 static void
 print_count(uint64_t n)
@@ -312,8 +434,15 @@ show_older(struct page *p, const struct record *s, const char *arg)
 {
 	uint64_t total = 0, older;
 
+	for (size_t i = 0; i < p->nfamily; i++) {
+		uint64_t n = 0;
+
+		if (store_student_count(p->t, p->family[i], &n) != 0)
+			return;
+		total += n;
+	}
+	(void)s;
 	if (p->limit == 0 || (uint64_t)p->count < p->limit ||
-	    store_student_count(p->t, s->id, &total) != 0 ||
 	    total <= (uint64_t)p->count)
 		return;
 	older = total - (uint64_t)p->count;
@@ -323,8 +452,8 @@ show_older(struct page *p, const struct record *s, const char *arg)
 	}
 	printf("  \u2026 ");
 	print_count(older);
-	printf(" older note%s and entr%s: satchel show ", older == 1 ? "" : "s",
-	    older == 1 ? "y" : "ies");
+	printf(" %s: satchel show ", older == 1 ? "older note or entry" :
+	    "older notes and entries");
 	if (strpbrk(arg, " '\"\\$`!*?;&|<>()\t") != NULL &&
 	    strchr(arg, '\'') == NULL)
 		printf("'%s'", arg);
@@ -363,7 +492,8 @@ show_limit(const struct args *a, uint64_t *limit)
 int
 cmd_show(struct device *d, struct args *a)
 {
-	struct page p = { d, NULL, 0, 0, 0 };
+	struct page p = { d, NULL, 0, 0, 0, 0, NULL };
+	struct student_list sl;
 	struct record *s;
 	uint64_t limit;
 	int rc;
@@ -376,11 +506,21 @@ cmd_show(struct device *d, struct args *a)
 		store_abort(p.t);
 		return rc;
 	}
+	if ((rc = student_list_load(p.t, &sl)) != 0 ||
+	    (rc = student_family(&sl, s->id, &p.family, &p.nfamily)) != 0) {
+		student_list_free(&sl);
+		record_free(s);
+		store_abort(p.t);
+		return device_store_error(rc, "show");
+	}
 	if (d->json) {
 		fputs("{\"student\":", stdout);
 		json_record(s);
-	} else
+	} else {
 		show_profile(s);
+		show_kin(&sl, s, p.family, p.nfamily);
+	}
+	student_list_free(&sl);
 	if ((rc = show_section(&p, INDEX_MEMBER, s->id, "Groups", "groups",
 	    0)) == 0 && (rc = show_section(&p, INDEX_GOAL, s->id, "Goals",
 	    "goals", 0)) == 0) {
@@ -392,6 +532,7 @@ cmd_show(struct device *d, struct args *a)
 	}
 	if (d->json)
 		fputs("}\n", stdout);
+	free(p.family);
 	record_free(s);
 	store_abort(p.t);
 	return rc == 0 ? 0 : device_store_error(rc, "show");

@@ -343,6 +343,10 @@ open_store(struct device *d, const char *dir)
 	struct store_format fmt;
 	int rc;
 
+	/* Another user's folder opens for root, and leaves it files the
+	 * owner cannot write: refused before anything is touched. */
+	if ((rc = explain_dir(dir)) != 0)
+		return rc;
 	if ((rc = store_open_format(&d->st, dir, 0, &fmt)) == 0)
 		return 0;
 	if (rc == STORE_ENEWER)
@@ -354,6 +358,9 @@ open_store(struct device *d, const char *dir)
 	if (rc == STORE_ENOSTORE)
 		return fail_usage("%s is not a Satchel data directory (run "
 		    "'satchel init' first)", dir);
+	if (rc == STORE_EBUSY && access(dir, W_OK) != 0 && errno == EROFS)
+		return fail("%s is read-only: Satchel writes its lock file "
+		    "there even to read", dir);
 	return device_store_error(rc, dir);
 }
 
@@ -416,22 +423,28 @@ device_open(struct device *d, const char *dir)
 	    read_file_secret(path, d->sign_sk, PROTO_SKLEN) != 0 ||
 	    memcmp(d->sign_sk + 32, d->id, PROTO_IDLEN) != 0) {
 		device_close(d);
-		return fail("%s/identity.key is missing, damaged or readable "
-		    "by others", dir);
+		if ((rc = explain_key(path)) != 0)
+			return rc;
+		return fail("%s/identity.key is damaged (restore it from the "
+		    "backup of this folder)", dir);
 	}
 	if (load_team(d) != 0) {
+		rc = path_in(path, sizeof(path), dir, strcmp(d->role, "box") ?
+		    "team.key" : "network.key") == 0 ? explain_key(path) : 0;
 		device_close(d);
-		return fail("%s: the team key is missing, damaged or readable "
-		    "by others", dir);
+		return rc ? rc : fail("%s: the team key is damaged (restore it "
+		    "from the backup of this folder)", dir);
 	}
 	if (recovery_load(d) != 0) {
 		device_close(d);
 		return fail("cannot read the personal key in %s", dir);
 	}
 	if (load_store_key(d) != 0) {
+		rc = path_in(path, sizeof(path), dir, "store.key") == 0 ?
+		    explain_key(path) : 0;
 		device_close(d);
-		return fail("%s/store.key cannot be made or read, or is "
-		    "readable by others", dir);
+		return rc ? rc : fail("%s/store.key cannot be made or read",
+		    dir);
 	}
 	if ((rc = rebuild_derived(d)) != 0) {
 		device_close(d);

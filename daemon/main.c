@@ -35,7 +35,27 @@ static const struct command commands[] = {
 	  "  example: satchel student edit \"Ana Lopez\" --needs \"fluency\"" },
 	{ "student list", cmd_student_list, "class=,json", 0, 0,
 	  "satchel student list [--class C] [--json]",
-	  "List students by name.\n  example: satchel student list --class 3B" },
+	  "List students by name; likely duplicates (the same name and "
+	  "class) are marked,\nwith the command that merges them.\n"
+	  "  example: satchel student list --class 3B" },
+	{ "student import", cmd_student_import, "dry-run", 1, 1,
+	  "satchel student import ROSTER.csv [--dry-run]",
+	  "Add or update students from a roster: a CSV file whose first row "
+	  "names the columns:\nname, class, and any of strengths, needs, "
+	  "interests, goals, external_id. A row is\nthe student with its "
+	  "external_id, else the one with its name and class, else a new\n"
+	  "one; empty cells change nothing, and importing the same roster "
+	  "again changes\nnothing. A bad row stops the import, with its line "
+	  "number, before anything is\nwritten. --dry-run shows what would "
+	  "change.\n"
+	  "  example: satchel student import roster.csv --dry-run" },
+	{ "student merge", cmd_student_merge, "", 2, 2,
+	  "satchel student merge KEEP OTHER",
+	  "Two records of one student (added twice, say by two teachers "
+	  "offline) become\none: OTHER's notes, entries, goals and groups "
+	  "show under KEEP on every device,\nand KEEP's empty profile "
+	  "fields are filled from OTHER. Both keep their history.\n"
+	  "  example: satchel student merge 3f2a 9c41" },
 	{ "note add", cmd_note_add,
 	  "strengths=,obstacle=,action=,date=,follow-up=,student-words=,"
 	  "private,team", 1, 1,
@@ -198,8 +218,9 @@ static const struct command commands[] = {
 	  "lacks as far as\nthis device knows (DEVICE_ID as 'satchel id' "
 	  "prints it, or its old 64-hex form).\n"
 	  "  example: satchel export /media/usb/satchel.bundle" },
-	{ "import", cmd_import, "", 1, 1, "satchel import FILE",
-	  "Verify and apply a bundle. Importing it twice changes nothing.\n"
+	{ "import", cmd_import, "json", 1, 1, "satchel import FILE [--json]",
+	  "Verify and apply a bundle. Importing it twice changes nothing. A "
+	  "long import shows\nits progress (--json: as JSON lines).\n"
 	  "  example: satchel import /media/usb/satchel.bundle" },
 	{ "serve", cmd_serve,
 	  "listen=,port-file=,http=,no-http,http-remote,http-idle=,"
@@ -225,9 +246,10 @@ static const struct command commands[] = {
 	  "serve' (valid\n5 minutes, once), and open it in the browser where "
 	  "there is a display.\n"
 	  "  example: satchel open" },
-	{ "sync", cmd_sync, "", 0, 1, "satchel sync [HOST:PORT]",
+	{ "sync", cmd_sync, "json", 0, 1, "satchel sync [HOST:PORT] [--json]",
 	  "Sync once with one peer, or with every peer, then exit. Works with "
-	  "or without a\ndaemon running.\n  example: satchel sync "
+	  "or without a\ndaemon running. A long sync shows its progress "
+	  "(--json: as JSON lines).\n  example: satchel sync "
 	  "192.168.1.20:7420" },
 	{ "status", cmd_status, "json", 0, 0, "satchel status [--json]",
 	  "This device, its peers (connected or not, last sync, entries each "
@@ -284,10 +306,14 @@ usage(FILE *f)
 	    "  satchel init --name NAME [--box]\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %s\n", commands[i].usage);
-	fprintf(f, "\nThe data directory is -d DIR, else $SATCHEL_HOME, else "
-	    "~/.local/share/satchel.\nSTUDENT and GROUP may be a name or any "
-	    "unique prefix of an id.\n'satchel COMMAND --help' explains one "
-	    "command.\n");
+	fprintf(f, "  satchel --version\n  satchel --help\n"
+	    "\nThe data directory is -d DIR (before or after the command), "
+	    "else $SATCHEL_HOME,\nelse ~/.local/share/satchel. STUDENT and "
+	    "GROUP may be a name or any unique\nprefix of an id. 'satchel "
+	    "COMMAND --help' explains one command.\n"
+	    "Exit codes: 0 done; 1 failed (the store, the disk, a peer; "
+	    "search found nothing);\n2 refused what was typed, and wrote "
+	    "nothing.\n");
 }
 
 static int	init_args(const char *, const struct args *);
@@ -319,6 +345,8 @@ cmd_init(const char *dir, int argc, char **argv)
 	if ((rc = args_parse(&a, "name=,box,recover", argc, argv, "init")) !=
 	    0)
 		return rc;
+	if (a.dir != NULL)
+		dir = a.dir;
 	if ((rc = text_args_nfc(&a, "init --name NAME", 0, &pool)) == 0)
 		rc = init_args(dir, &a);
 	text_pool_free(&pool);
@@ -414,7 +442,8 @@ path_args(const struct command *c)
 	/* An invite is checked by join, whatever line breaks it carries. */
 	if (c->fn == cmd_join)
 		return ARGS_MAX;
-	return c->fn == cmd_export || c->fn == cmd_import;
+	return c->fn == cmd_export || c->fn == cmd_import ||
+	    c->fn == cmd_student_import;
 }
 
 static int	run_args(const struct command *, const char *, struct args *);
@@ -454,6 +483,8 @@ run_args(const struct command *c, const char *dir, struct args *a)
 	if (a->npos > c->max_pos)
 		return fail_usage("%s: unexpected argument '%s'", c->name,
 		    a->pos[c->max_pos]);
+	if (a->dir != NULL)
+		dir = a->dir;	/* -d DIR after the command */
 	if ((rc = device_open(&d, dir)) != 0)
 		return rc;
 	d.json = args_has(a, "json");

@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "satchel.h"
 
 static const struct field_def student_fields[] = {
@@ -107,6 +109,43 @@ model_kind_name(uint8_t kind)
 	return k ? k->name : "record";
 }
 
+/* Nothing to read: only spaces (of any script), tabs, line breaks and
+ * invisible marks. */
+static int
+blank(const char *s)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_ssize_t len = (utf8proc_ssize_t)strlen(s);
+
+	while (len > 0) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t n = utf8proc_iterate(p, len, &c);
+		int cat;
+
+		if (n < 1)
+			return 0;
+		cat = utf8proc_category(c);
+		if (c != '\t' && c != '\n' && c != '\r' && c != 0x200b &&
+		    c != 0x200e && c != 0x200f && c != 0xfeff &&
+		    cat != UTF8PROC_CATEGORY_ZS && cat != UTF8PROC_CATEGORY_ZL &&
+		    cat != UTF8PROC_CATEGORY_ZP)
+			return 0;
+		p += n;
+		len -= n;
+	}
+	return 1;
+}
+
+/* A follow-up comes after the note it follows, or on its day. */
+int
+model_check_follow_up(const char *date, const char *follow_up)
+{
+	if (date != NULL && follow_up != NULL && strcmp(follow_up, date) < 0)
+		return fail_usage("--follow-up: %s is before the note's date, "
+		    "%s", follow_up, date);
+	return 0;
+}
+
 /* 0, or an exit code after saying what is wrong. */
 int
 model_check_field(const struct field_def *f, const char *value)
@@ -124,8 +163,9 @@ model_check_field(const struct field_def *f, const char *value)
 	if (f->type == F_DATE && !valid_date(value))
 		return fail_usage("%s%s: '%s' is not a date (YYYY-MM-DD)",
 		    dash, flag, value);
-	if (f->required && *value == '\0')
-		return fail_usage("%s%s: must not be empty", dash, flag);
+	if (f->required && blank(value))
+		return fail_usage("%s%s: must not be %s", dash, flag,
+		    *value == '\0' ? "empty" : "blank");
 	return 0;
 }
 

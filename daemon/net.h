@@ -116,6 +116,9 @@ struct conn {
 	int		 pump_failed;
 	int		 sent_bye, got_bye, done;
 	uint64_t	 received, sent_count;
+	uint64_t	 bytes_in;	/* read from the socket */
+	uint64_t	 logged_at;	/* serve: the last progress line */
+	uint64_t	 logged_received;
 	uint64_t	 last_activity;
 	uint64_t	 started;
 	unsigned	 version;	/* the highest the peer speaks */
@@ -129,6 +132,7 @@ struct peer_event {
 	uint8_t		id[PROTO_IDLEN];
 	char		addr[64];
 	int		connected;
+	int		synced;		/* a sync completed: when is its time */
 	uint64_t	when;
 };
 
@@ -164,6 +168,8 @@ struct server {
 	uint64_t	 last_evict_log;
 	int		 oneshot;
 	int		 stopping;
+	struct progress	*progress;	/* a one-shot sync's, or NULL */
+	uint64_t	 gone_in, gone_bytes;	/* of closed connections */
 	uint8_t		*x_sk;	/* sodium_malloc'd: the X25519 static key */
 	struct discovery *discovery;	/* NULL: LAN discovery is off */
 	struct http	*http;	/* the page (http/), or NULL */

@@ -284,6 +284,17 @@ add_dated(struct device *d, uint8_t kind, const char *const *names,
 	return 0;
 }
 
+/* A follow-up comes on or after the note's date (today if none). */
+static int
+check_follow_up(const char *date, const char *follow_up)
+{
+	char now[11];
+
+	if (date == NULL)
+		today(now);
+	return model_check_follow_up(date ? date : now, follow_up);
+}
+
 int
 ops_note_add(struct device *d, const struct ops_note *in, uint8_t *id)
 {
@@ -302,7 +313,8 @@ ops_note_add(struct device *d, const struct ops_note *in, uint8_t *id)
 	    (rc = require("action", in->action)) != 0 ||
 	    (rc = require("student", in->student)) != 0)
 		return rc;
-	if ((rc = add_dated(d, KIND_NOTE, names, values, 6, &c)) != 0)
+	if ((rc = check_follow_up(in->date, in->follow_up)) != 0 ||
+	    (rc = add_dated(d, KIND_NOTE, names, values, 6, &c)) != 0)
 		return rc;
 	if ((rc = begin(d, &t)) != 0)
 		return rc;
@@ -722,6 +734,24 @@ ops_field_version(const struct record *r, const char *field, char *out,
 
 /* Sets the edit's fields, each after checking the version the editor saw
  * (where it names one): one changed meanwhile refuses the whole edit. */
+/* A note's follow-up stays on or after its date, whichever the edit
+ * moves. */
+static int
+edited_follow_up(const struct record *r, const struct ops_edit *in)
+{
+	const char *date = record_get(r, "date");
+	const char *follow = record_get(r, "follow_up");
+	int moved = 0;
+
+	for (int i = 0; i < in->n; i++) {
+		if (strcmp(in->field[i], "date") == 0)
+			date = in->value[i], moved = 1;
+		else if (strcmp(in->field[i], "follow_up") == 0)
+			follow = in->value[i], moved = 1;
+	}
+	return moved ? model_check_follow_up(date, follow) : 0;
+}
+
 static int
 edit_fields(struct change *c, const struct record *r,
     const struct kind_def *k, const struct ops_edit *in)
@@ -749,7 +779,7 @@ edit_fields(struct change *c, const struct record *r,
 		if (change_set(c, r, f->name, in->value[i]) != 0)
 			return fail_usage("too many changes at once");
 	}
-	return 0;
+	return k->kind == KIND_NOTE ? edited_follow_up(r, in) : 0;
 }
 
 /* Changes fields and set elements of one record of in->kind (0: any but

@@ -329,6 +329,7 @@ conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	c->last_activity = uv_now(c->srv->loop);
+	c->bytes_in += (uint64_t)n;	/* for progress lines */
 	if (in_append(c, buf->base, (size_t)n) != 0) {
 		conn_close(c, "refused: more data than a frame may hold");
 		return;

@@ -22,8 +22,10 @@ name_matches(struct name_walk *w, struct record *r)
 {
 	const char *name = record_get(r, "name");
 
+	/* A student merged into another answers to that one's name only. */
 	if (name == NULL || record_deleted(r) || !proto_text_same(name,
-	    strlen(name), w->name, strlen(w->name))) {
+	    strlen(name), w->name, strlen(w->name)) ||
+	    student_merged(w->t, r)) {
 		record_free(r);
 		return 0;
 	}
@@ -88,6 +90,33 @@ is_hex(const char *s)
 	return 1;
 }
 
+/* A record named by a student's or a group's name, for the commands that
+ * take any record (history, delete): unique across both, or refused. */
+static int
+resolve_any_name(struct store_txn *t, const char *arg, struct record **out)
+{
+	struct name_walk ws = { 0 }, wg = { 0 };
+	int rc;
+
+	if ((rc = by_name(t, arg, KIND_STUDENT, &ws)) != 0 ||
+	    (rc = by_name(t, arg, KIND_GROUP, &wg)) != 0) {
+		record_free(ws.found);
+		record_free(wg.found);
+		return device_store_error(rc, "lookup");
+	}
+	if (ws.matches + wg.matches == 1) {
+		*out = ws.matches ? ws.found : wg.found;
+		return 0;
+	}
+	record_free(ws.found);
+	record_free(wg.found);
+	if (ws.matches + wg.matches > 1)
+		return fail_usage("more than one student or group is named "
+		    "'%s'; use the id", arg);
+	return fail_usage("no record matches '%s' (give an id, or a "
+	    "student's or group's name)", arg);
+}
+
 /* 0 with *out set (free with record_free), or an exit code. */
 int
 resolve_record(struct store_txn *t, const char *arg, uint8_t want,
@@ -107,12 +136,18 @@ resolve_record(struct store_txn *t, const char *arg, uint8_t want,
 		if (want != 0 && kind != want)
 			return fail_usage("'%s' is a %s, not a %s", arg,
 			    model_kind_name(kind), model_kind_name(want));
+		/* A student asked for as a student is the one it was
+		 * merged into; asked for as a record, itself. */
+		if (want == KIND_STUDENT && (rc = student_rep(t, id, id)) != 0)
+			return device_store_error(rc, "read");
 		if ((rc = store_record_get(t, kind, id, out)) != 0)
 			return device_store_error(rc, "read");
 		return 0;
 	}
 	if (rc != STORE_ENOTFOUND)
 		return device_store_error(rc, "lookup");
+	if (want == 0)
+		return resolve_any_name(t, arg, out);
 	if (want == KIND_STUDENT || want == KIND_GROUP || want == KIND_UNIT) {
 		if ((rc = by_name(t, arg, want, &w)) != 0)
 			return device_store_error(rc, "lookup");

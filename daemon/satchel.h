@@ -23,6 +23,7 @@ struct args {
 	int		 nflags;
 	const char	*flag[ARGS_MAX];	/* name, without "--" */
 	const char	*value[ARGS_MAX];	/* NULL for a switch */
+	const char	*dir;		/* -d DIR given after the command */
 };
 
 /* A command's flags: "name" is a switch, "name=" takes a value,
@@ -57,6 +58,7 @@ int		 fail_conflict(const char *field, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 int		 fail(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
+const char	*plural(uint64_t n, const char *one, const char *many);
 uint64_t	 now_ms(void);
 void		 today(char out[11]);
 int		 valid_date(const char *);
@@ -185,6 +187,7 @@ const struct kind_def *model_kind(uint8_t kind);
 const struct kind_def *model_kind_named(const char *name);
 const char	*model_kind_name(uint8_t kind);
 int		 model_check_field(const struct field_def *, const char *value);
+int		 model_check_follow_up(const char *date, const char *follow_up);
 const char	*model_title(const struct record *);
 /* Appends an op setting field to value, naming every current head. */
 int		 change_set(struct change *, const struct record *,
@@ -331,6 +334,7 @@ int		 vec_load_peer(struct vec *, struct store_txn *,
 		    const uint8_t *peer);
 int		 vec_save_peer(const struct vec *, struct store_txn *,
 		    const uint8_t *peer);
+int		 vec_peer_known(struct store_txn *, const uint8_t *peer);
 
 /* team.c */
 int	team_depth(struct device *, struct store_txn *, const uint8_t *id,
@@ -416,5 +420,69 @@ void	json_record(const struct record *);
 /* The same, with author in place of the "author" field's value (the
  * signed writer's name, see show). */
 void	json_record_by(const struct record *, const char *author);
+
+/* students.c: students as people. A student merged into another (student
+ * merge) reads as that one: see students.c for the rule. */
+int	student_rep(struct store_txn *, const uint8_t id[PROTO_RECIDLEN],
+	    uint8_t rep[PROTO_RECIDLEN]);
+/* 1 if r is a student merged into another, else 0. */
+int	student_merged(struct store_txn *, const struct record *r);
+/* What two records of one student share: the name and the class folded
+ * as search folds them (case, Latin, Greek and Cyrillic accents), spaces
+ * evened out. A new string the caller frees; NULL if out of memory. */
+char	*student_key(const char *name, const char *class);
+struct student_item {
+	struct record	*r;		/* owned */
+	char		*key;		/* student_key; owned */
+	uint8_t		 rep[PROTO_RECIDLEN];
+	int		 merged;	/* into another: rep is not r->id */
+	int		 deleted;
+	int		 dup;		/* live, unmerged, and its key shared */
+};
+struct student_list {
+	size_t			 n, cap;
+	struct student_item	*items;	/* by key, then id */
+};
+/* Every student record, each with its representative and whether it
+ * looks like a duplicate. 0 or a STORE_E* code; free with
+ * student_list_free (also after an error). */
+int	student_list_load(struct store_txn *, struct student_list *);
+void	student_list_free(struct student_list *);
+const struct student_item *student_list_find(const struct student_list *,
+	    const uint8_t id[PROTO_RECIDLEN]);
+void	student_dups_text(const struct student_list *,
+	    const struct student_item *, char *out, size_t len);
+/* rep and the students merged into it, rep first, in *ids (malloc'd, the
+ * caller frees it). */
+int	student_family(const struct student_list *,
+	    const uint8_t rep[PROTO_RECIDLEN],
+	    uint8_t (**ids)[PROTO_RECIDLEN], size_t *n);
+
+/* explain.c: why a data directory or a key file cannot be used, as one
+ * line naming the fix (the user to run as, the chmod, a read-only file
+ * system); returns the exit code, or 0 with nothing said. */
+int	explain_dir(const char *dir);
+int	explain_key(const char *path);
+
+/* progress.c: a long sync or import says how far it is. */
+struct progress {
+	const char	*what;		/* "sync", "import" */
+	int		 json, tty, live;
+	uint64_t	 start, last, every;	/* ms */
+};
+void	progress_start(struct progress *, const char *what, int json);
+int	progress_due(const struct progress *);
+uint64_t progress_log_ms(void);
+/* So far: entries and bytes; left: what remains in unit ("entries" or
+ * "bytes"), or -1 if unknown. Says it only when a line is due. */
+void	progress_show(struct progress *, uint64_t entries, uint64_t bytes,
+	    int64_t left, const char *unit);
+/* Clears a live line (the caller's summary follows); --json: a last
+ * line, "done". */
+void	progress_end(struct progress *, uint64_t entries, uint64_t bytes);
+
+/* cmd_roster.c and cmd_merge.c */
+int	cmd_student_import(struct device *, struct args *);
+int	cmd_student_merge(struct device *, struct args *);
 
 #endif

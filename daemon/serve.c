@@ -22,30 +22,80 @@
 /* Queues a peer's status for the next tick's write (see net.h). */
 static void
 status_put(struct server *srv, const uint8_t *id, const char *addr,
-    int connected)
+    int connected, int synced)
 {
 	struct peer_event *ev = NULL;
 
 	for (size_t i = 0; i < srv->nevents; i++)
 		if (memcmp(srv->events[i].id, id, PROTO_IDLEN) == 0)
 			ev = &srv->events[i];
-	if (ev == NULL && srv->nevents < PEER_EVENTS_MAX)
+	if (ev == NULL && srv->nevents < PEER_EVENTS_MAX) {
 		ev = &srv->events[srv->nevents++];
+		memset(ev, 0, sizeof(*ev));
+	}
 	if (ev == NULL)
 		return;		/* advisory only: dropping one is harmless */
 	memcpy(ev->id, id, PROTO_IDLEN);
 	snprintf(ev->addr, sizeof(ev->addr), "%s", addr);
 	ev->connected = connected;
-	ev->when = now_ms();
+	if (synced) {
+		ev->synced = 1;
+		ev->when = now_ms();
+	}
 	server_wake(srv);
 }
 
-/* Writes the queued statuses: pstat:<hex id> = "connected ms pid addr". */
+/* What pstat:<hex id> held before: "connected ms pid addr". */
+struct pstat {
+	int			connected;
+	unsigned long long	ms, pid;
+	char			addr[64];
+};
+
+static void
+pstat_read(struct store_txn *t, const char *key, struct pstat *ps)
+{
+	const void *v;
+	char buf[200];
+	size_t len;
+
+	memset(ps, 0, sizeof(*ps));
+	if (store_meta_get(t, key, &v, &len) != 0 || len >= sizeof(buf))
+		return;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	if (sscanf(buf, "%d %llu %llu %63s", &ps->connected, &ps->ms, &ps->pid,
+	    ps->addr) < 3)
+		memset(ps, 0, sizeof(*ps));
+}
+
+/* One peer's new status over its old one. The time is that of the last
+ * completed sync, never of a connection coming or going; and a one-shot
+ * sync beside a running daemon leaves the daemon's connection as it is. */
+static void
+pstat_merge(const struct server *srv, const struct peer_event *ev,
+    const struct pstat *old, char *val, size_t len)
+{
+	unsigned long long ms = ev->synced ? ev->when : old->ms;
+
+	if (srv->oneshot && old->connected && old->pid > 0 &&
+	    old->pid != (unsigned long long)getpid() &&
+	    kill((pid_t)old->pid, 0) == 0)
+		snprintf(val, len, "%d %llu %llu %s", old->connected, ms,
+		    old->pid, old->addr);
+	else
+		snprintf(val, len, "%d %llu %llu %s", ev->connected, ms,
+		    (unsigned long long)getpid(), ev->addr);
+}
+
+/* Writes the queued statuses: pstat:<hex id> = "connected ms pid addr",
+ * ms the time of the last completed sync (0: none yet). */
 static void
 status_flush(struct server *srv)
 {
 	char key[80], hex[2 * PROTO_IDLEN + 1], val[160];
 	struct store_txn *t;
+	struct pstat old;
 	int rc = 0;
 
 	if (srv->nevents == 0 || store_begin(srv->d->st, 0, &t) != 0)
@@ -55,9 +105,8 @@ status_flush(struct server *srv)
 
 		sodium_bin2hex(hex, sizeof(hex), ev->id, PROTO_IDLEN);
 		snprintf(key, sizeof(key), "pstat:%s", hex);
-		snprintf(val, sizeof(val), "%d %llu %llu %s", ev->connected,
-		    (unsigned long long)ev->when,
-		    (unsigned long long)getpid(), ev->addr);
+		pstat_read(t, key, &old);
+		pstat_merge(srv, ev, &old, val, sizeof(val));
 		rc = store_meta_put(t, key, val, strlen(val));
 	}
 	srv->nevents = 0;
@@ -123,7 +172,7 @@ server_conn_ready(struct server *srv, struct conn *c)
 	if (c->target != NULL && !c->target->id_known)
 		learn_peer_id(c->target, c->remote);
 	if (!srv->oneshot)	/* a one-shot sync records its end only */
-		status_put(srv, c->remote, c->addr, 1);
+		status_put(srv, c->remote, c->addr, 1, 0);
 }
 
 static void server_stop(struct server *);
@@ -184,8 +233,10 @@ server_conn_gone(struct server *srv, struct conn *c)
 	struct target *tg = c->target;
 
 	server_wake(srv);	/* a redial, a status, a vector to save */
+	srv->gone_in += c->received;
+	srv->gone_bytes += c->bytes_in;
 	if (c->authenticated)
-		status_put(srv, c->remote, c->addr, 0);
+		status_put(srv, c->remote, c->addr, 0, srv->oneshot && c->done);
 	if (c->ready_at != 0 && !srv->oneshot && !srv->stopping) {
 		char id[13];
 
@@ -201,8 +252,9 @@ server_conn_gone(struct server *srv, struct conn *c)
 		tg->done = 1;
 		tg->ok = c->done;
 		if (c->done)
-			net_log("%s: sync done: %llu entries received, %llu "
+			net_log("%s: sync done: %llu %s received, %llu "
 			    "sent", tg->addr, (unsigned long long)c->received,
+			    plural(c->received, "entry", "entries"),
 			    (unsigned long long)c->sent_count);
 		oneshot_check(srv);	/* the last one out stops the loop */
 		return;
@@ -315,7 +367,7 @@ void
 server_peer_synced(struct server *srv, struct conn *c)
 {
 	if (!srv->oneshot)
-		status_put(srv, c->remote, c->addr, 1);
+		status_put(srv, c->remote, c->addr, 1, 1);
 }
 
 void
@@ -858,6 +910,66 @@ server_wake(struct server *srv)
 	uv_timer_start(&srv->tick, tick_cb, TICK_MS, 0);
 }
 
+/* Entries the connected peers hold that this device lacks, as their
+ * vectors say; -1 until one has sent its vector. */
+static int64_t
+entries_left(struct server *srv)
+{
+	struct store_txn *t;
+	struct vec ours = { 0 };
+	int64_t left = -1;
+
+	if (store_begin(srv->d->st, STORE_RDONLY, &t) != 0)
+		return -1;
+	if (vec_from_heads(&ours, t) == 0)
+		for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+			if (c->state != CONN_SYNC || !c->have_vector)
+				continue;
+			left = left < 0 ? 0 : left;
+			for (size_t i = 0; i < c->theirs.n; i++) {
+				uint64_t o = vec_seq(&ours,
+				    c->theirs.items[i].author);
+
+				if (c->theirs.items[i].seq > o)
+					left += (int64_t)(c->theirs.items[i].seq
+					    - o);
+			}
+		}
+	store_abort(t);
+	vec_free(&ours);
+	return left;
+}
+
+/* A one-shot sync's progress line; serve's log line for a long transfer
+ * (one every progress_log_ms() while entries keep coming). */
+static void
+progress_tick(struct server *srv)
+{
+	uint64_t in = srv->gone_in, bytes = srv->gone_bytes;
+	uint64_t now = uv_now(srv->loop);
+
+	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+		in += c->received;
+		bytes += c->bytes_in;
+		if (srv->oneshot || c->state != CONN_SYNC ||
+		    c->received == c->logged_received)
+			continue;
+		if (c->logged_at == 0)
+			c->logged_at = c->ready_at;
+		if (now - c->logged_at < progress_log_ms())
+			continue;
+		net_log("%s: receiving: %llu %s so far, %.1f MB",
+		    c->addr, (unsigned long long)c->received,
+		    plural(c->received, "entry", "entries"),
+		    (double)c->bytes_in / 1e6);
+		c->logged_at = now;
+		c->logged_received = c->received;
+	}
+	if (srv->progress != NULL && progress_due(srv->progress))
+		progress_show(srv->progress, in, bytes, entries_left(srv),
+		    "entries");
+}
+
 static void
 tick_cb(uv_timer_t *timer)
 {
@@ -875,6 +987,7 @@ tick_cb(uv_timer_t *timer)
 	}
 	dial_due(srv);
 	reap_stalled(srv);
+	progress_tick(srv);
 	status_flush(srv);
 	save_peer_ids(srv);
 	save_peer_vecs(srv);
@@ -1196,6 +1309,7 @@ int
 cmd_sync(struct device *d, struct args *a)
 {
 	struct server srv;
+	struct progress prog;
 	size_t total;
 	int rc, failed = 0;
 
@@ -1217,7 +1331,10 @@ cmd_sync(struct device *d, struct args *a)
 		server_run(&srv);
 		return fail_usage("sync: no peers (satchel peer add HOST:PORT)");
 	}
+	progress_start(&prog, "sync", d->json);
+	srv.progress = &prog;
 	server_run(&srv);
+	progress_end(&prog, srv.gone_in, srv.gone_bytes);
 	for (size_t i = 0; i < srv.ntargets; i++)
 		failed += !srv.targets[i]->ok;
 	total = srv.ntargets;

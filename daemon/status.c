@@ -17,10 +17,13 @@
 
 struct peer_status {
 	char		addr[96];
+	char		name[NAME_MAX_LEN + 1];	/* its member name, or "" */
 	uint8_t		id[PROTO_IDLEN];
 	int		id_known;
+	int		added;		/* by peer add: this device dials it */
 	int		connected;
-	uint64_t	last_ms;
+	uint64_t	last_ms;	/* its last completed sync; 0: none */
+	int		gaps_known;	/* a vector of it is held */
 	uint64_t	we_lack, they_lack;
 	int		clock_known;
 	int64_t		clock_ms;	/* its clock minus ours, last seen */
@@ -111,9 +114,13 @@ static struct peer_status *
 peer_slot(struct status *s, const char *addr, const uint8_t *id)
 {
 	for (size_t i = 0; i < s->npeers; i++)
-		if ((id != NULL && s->peers[i].id_known &&
-		    memcmp(s->peers[i].id, id, PROTO_IDLEN) == 0) ||
-		    (addr != NULL && strcmp(s->peers[i].addr, addr) == 0))
+		if (id != NULL && s->peers[i].id_known &&
+		    memcmp(s->peers[i].id, id, PROTO_IDLEN) == 0)
+			return &s->peers[i];
+	/* An added peer whose id a one-shot sync learnt but did not save. */
+	for (size_t i = 0; i < s->npeers; i++)
+		if (addr != NULL && strcmp(s->peers[i].addr, addr) == 0 &&
+		    (id == NULL || !s->peers[i].id_known))
 			return &s->peers[i];
 	if (s->npeers == sizeof(s->peers) / sizeof(s->peers[0]))
 		return NULL;
@@ -132,6 +139,7 @@ peer_cb(const char *key, size_t klen, const void *val, size_t vlen, void *arg)
 	if ((p = peer_slot(s, addr, vlen == PROTO_IDLEN ? val : NULL)) == NULL)
 		return 1;
 	snprintf(p->addr, sizeof(p->addr), "%s", addr);
+	p->added = 1;
 	if (vlen == PROTO_IDLEN) {
 		memcpy(p->id, val, PROTO_IDLEN);
 		p->id_known = 1;
@@ -160,7 +168,7 @@ pstat_cb(const char *key, size_t klen, const void *val, size_t vlen,
 	buf[vlen] = '\0';
 	if (sscanf(buf, "%d %llu %llu %63s", &connected, &ms, &pid, addr) < 3)
 		return 0;
-	if ((p = peer_slot(s, NULL, id)) == NULL)
+	if ((p = peer_slot(s, addr, id)) == NULL)
 		return 1;
 	if (p->addr[0] == '\0')
 		snprintf(p->addr, sizeof(p->addr), "%s", addr);
@@ -176,9 +184,14 @@ peer_gaps(struct status *s, struct peer_status *p)
 {
 	struct vec theirs;
 
-	if (!p->id_known || vec_load_peer(&theirs, s->t, p->id) != 0)
+	if (!p->id_known)
 		return;
+	member_name(s->d, s->t, p->id, p->name, sizeof(p->name));
 	p->clock_known = clock_peer_offset(s->t, p->id, &p->clock_ms) == 0;
+	if (!vec_peer_known(s->t, p->id) ||
+	    vec_load_peer(&theirs, s->t, p->id) != 0)
+		return;		/* never synced: what it lacks is unknown */
+	p->gaps_known = 1;
 	for (size_t i = 0; i < s->ours.n; i++) {
 		uint64_t t = vec_seq(&theirs, s->ours.items[i].author);
 
@@ -221,6 +234,19 @@ print_peer_clock(const struct peer_status *p)
 	}
 }
 
+/* A peer this device dials by its address; one that dials in, by its
+ * host alone: its port is a temporary one, new at each connection. */
+static void
+print_peer_addr(const struct peer_status *p)
+{
+	const char *colon = strrchr(p->addr, ':');
+
+	if (p->added || colon == NULL)
+		printf("%s", p->addr[0] ? p->addr : "?");
+	else
+		printf("dials in from %.*s", (int)(colon - p->addr), p->addr);
+}
+
 static void
 print_text(const struct status *s)
 {
@@ -229,16 +255,19 @@ print_text(const struct status *s)
 	devid_format(s->d->id, id);
 	team_fingerprint(s->d, fp);
 	printf("device   %s  %s (%s)\nteam     %s\nentries  %llu from %zu "
-	    "devices\nconflicts %d\n", id, s->d->name, s->d->role, fp,
-	    (unsigned long long)s->entries, s->ours.n, s->conflicts);
+	    "%s\nconflicts %d\n", id, s->d->name, s->d->role, fp,
+	    (unsigned long long)s->entries, s->ours.n, s->ours.n == 1 ?
+	    "device" : "devices", s->conflicts);
 	if (s->invalid > 0)
-		printf("refused  %llu entries held as no-ops: their content "
+		printf("refused  %llu %s held as no-ops: their content "
 		    "is not valid (satchel verify lists them)\n",
-		    (unsigned long long)s->invalid);
+		    (unsigned long long)s->invalid, plural(s->invalid, "entry",
+		    "entries"));
 	if (s->newer > 0)
-		printf("waiting  %llu entries from a newer Satchel: upgrade "
-		    "this device to apply them\n",
-		    (unsigned long long)s->newer);
+		printf("waiting  %llu %s from a newer Satchel: upgrade "
+		    "this device to apply %s\n",
+		    (unsigned long long)s->newer, plural(s->newer, "entry",
+		    "entries"), plural(s->newer, "it", "them"));
 	print_forks_text(s);
 	if (s->npeers == 0)
 		printf("peers    none (satchel peer add HOST:PORT)\n");
@@ -253,18 +282,25 @@ print_text(const struct status *s)
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 		}
 		sodium_bin2hex(id, sizeof(id), p->id, PROTO_IDLEN);
-		printf("peer     %s  %.12s  %s  last sync %s  this device lacks "
-		    "%llu, it lacks %llu", p->addr, p->id_known ? id : "?",
-		    p->connected ? "connected" : "not connected", when,
-		    (unsigned long long)p->we_lack,
-		    (unsigned long long)p->they_lack);
+		printf("peer     %s  ", p->name[0] ? p->name : "(not a member "
+		    "yet)");
+		print_peer_addr(p);
+		printf("  %.12s  %s  last sync %s  ", p->id_known ? id : "?",
+		    p->connected ? "connected" : "not connected", when);
+		if (p->gaps_known)
+			printf("this device lacks %llu, it lacks %llu",
+			    (unsigned long long)p->we_lack,
+			    (unsigned long long)p->they_lack);
+		else
+			printf("what each lacks: unknown until they sync");
 		print_peer_clock(p);
 	}
 	if (s->clock.off)
 		printf("clock    warning: %s\n", s->clock.text);
 	else if (s->clock.npeers > 0)
-		printf("clock    within an hour of the clocks of %zu peers "
-		    "seen lately\n", s->clock.npeers);
+		printf("clock    within an hour of the clocks of %zu %s "
+		    "seen lately\n", s->clock.npeers, s->clock.npeers == 1 ?
+		    "peer" : "peers");
 	else
 		printf("clock    no peer's clock seen lately\n");
 }
@@ -308,11 +344,17 @@ print_json(const struct status *s)
 		printf("%s{\"addr\":", i ? "," : "");
 		json_str(p->addr);
 		printf(",\"device\":\"%s\",\"connected\":%s,\"last_sync_ms\":"
-		    "%llu,\"this_lacks\":%llu,\"it_lacks\":%llu",
-		    p->id_known ? id : "", p->connected ? "true" : "false",
-		    (unsigned long long)p->last_ms,
-		    (unsigned long long)p->we_lack,
-		    (unsigned long long)p->they_lack);
+		    "%llu,", p->id_known ? id : "", p->connected ? "true" :
+		    "false", (unsigned long long)p->last_ms);
+		if (p->gaps_known)
+			printf("\"this_lacks\":%llu,\"it_lacks\":%llu",
+			    (unsigned long long)p->we_lack,
+			    (unsigned long long)p->they_lack);
+		else
+			printf("\"this_lacks\":null,\"it_lacks\":null");
+		printf(",\"name\":");
+		json_str(p->name);
+		printf(",\"dials_in\":%s", p->added ? "false" : "true");
 		if (p->clock_known)
 			printf(",\"clock_offset_ms\":%lld",
 			    (long long)p->clock_ms);

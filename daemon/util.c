@@ -106,6 +106,14 @@ fail(const char *fmt, ...)
 	return EXIT_FAIL;
 }
 
+/* "entry" or "entries": the word for a count of n, so that output says
+ * "1 entry" and "2 entries". */
+const char *
+plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 uint64_t
 now_ms(void)
 {

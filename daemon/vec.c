@@ -158,6 +158,18 @@ vec_load_peer(struct vec *v, struct store_txn *t, const uint8_t *peer)
 	return rc;
 }
 
+/* 1 if this device holds a vector of peer: they have synced once. */
+int
+vec_peer_known(struct store_txn *t, const uint8_t *peer)
+{
+	const void *val;
+	size_t len;
+	char key[80];
+
+	peer_key(key, peer);
+	return store_meta_get(t, key, &val, &len) == 0;
+}
+
 int
 vec_save_peer(const struct vec *v, struct store_txn *t, const uint8_t *peer)
 {

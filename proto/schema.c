@@ -18,6 +18,11 @@ static const struct proto_field student_fields[] = {
 	{ "name", FT_LINE, NULL }, { "class", FT_LINE, NULL },
 	{ "strengths", FT_TEXT, NULL }, { "needs", FT_TEXT, NULL },
 	{ "interests", FT_TEXT, NULL }, { "goals", FT_TEXT, NULL },
+	/* Since 0.3 (issue 13): the school's own id, from a roster, and
+	 * the student this record was merged into (see daemon/students.c).
+	 * A device that predates them holds such an entry unapplied and
+	 * applies it when upgraded (the derived tables are rebuilt). */
+	{ "external_id", FT_LINE, NULL }, { "merged_into", FT_STUDENT, NULL },
 	{ NULL, 0, NULL }
 };
 

@@ -77,7 +77,9 @@ kind_searched(uint8_t kind)
 static int
 field_searched(const char *name)
 {
-	return name[0] != '_' && strcmp(name, "student") != 0;
+	/* References hold ids, not words. */
+	return name[0] != '_' && strcmp(name, "student") != 0 &&
+	    strcmp(name, "merged_into") != 0;
 }
 
 typedef int (*text_fn)(const char *field, const char *value, void *arg);

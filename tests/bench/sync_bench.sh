@@ -193,7 +193,7 @@ forget_pid() {
 
 # How many entries the last sync received, from its "sync done" line.
 received_in() {
-	sed -n 's/.*sync done: \([0-9]*\) entries received.*/\1/p' "$1" | tail -1
+	sed -n 's/.*sync done: \([0-9]*\) entr[iesy]* received.*/\1/p' "$1" | tail -1
 }
 
 # Runs the receiver's full sync, sampling its memory (and the serve

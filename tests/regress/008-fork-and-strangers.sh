@@ -44,6 +44,6 @@ cp "$a/team.key" "$n/team.key"
 before=$("$SATCHEL" -d "$a" digest)
 "$SATCHEL" -d "$a" import "$TMP/n.bundle" >"$TMP/imp.out" 2>"$TMP/imp.err"
 check "a bundle by a non-member is skipped, and said so" \
-    grep -q "skipped 1 entries by devices that are not members" "$TMP/imp.err"
+    grep -q "skipped 1 entry by devices that are not members" "$TMP/imp.err"
 check "nothing of it was applied" [ "$("$SATCHEL" -d "$a" digest)" = "$before" ]
 check "its record is nowhere" sh -c "! $SATCHEL -d $a student list | grep -q Intruder"
