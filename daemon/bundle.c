@@ -38,13 +38,19 @@
 #define BUNDLE_IO_BUF		(64 * 1024)
 #define IMPORT_ECHANGED		1	/* the file changed between passes */
 
-void
-bundle_key(const struct device *d, uint8_t out[32])
+static void
+bundle_key_of(const uint8_t *network, uint8_t out[32])
 {
 	static const uint8_t label[] = "satchel bundle mac v1";
 
-	crypto_generichash(out, 32, label, sizeof(label) - 1,
-	    d->network->key, PROTO_KEYLEN);
+	crypto_generichash(out, 32, label, sizeof(label) - 1, network,
+	    PROTO_KEYLEN);
+}
+
+void
+bundle_key(const struct device *d, uint8_t out[32])
+{
+	bundle_key_of(d->network->key, out);
 }
 
 struct export {
@@ -586,6 +592,25 @@ open_error(const char *path, int rc, const struct bundle_file *bf,
 	    "short; nothing was applied", path);
 }
 
+/* A bundle made under the previous key epoch's network key (by a member
+ * that had not heard of the new one) is taken while that key is; its
+ * entries then go through the same membership check. */
+static int
+bf_open_prev(const struct device *d, struct bundle_file *bf,
+    const char *path, uint8_t key[32])
+{
+	struct store_key prev;
+	int rc = -2;
+
+	if (epoch_grace_key(d, now_ms(), &prev)) {
+		bundle_key_of(prev.key, key);
+		bf_close(bf);
+		rc = bf_open(bf, path, key);
+	}
+	sodium_memzero(&prev, sizeof(prev));
+	return rc;
+}
+
 int
 cmd_import(struct device *d, struct args *a)
 {
@@ -601,6 +626,8 @@ cmd_import(struct device *d, struct args *a)
 		return fail_usage("import: this device has not joined a team");
 	bundle_key(d, key);
 	rc = bf_open(&bf, path, key);
+	if (rc == -2 && memcmp(bf.b.team_id, d->team_id, 16) == 0)
+		rc = bf_open_prev(d, &bf, path, key);
 	if (rc != 0) {
 		rc = open_error(path, rc, &bf, d);
 		bf_close(&bf);
@@ -625,6 +652,8 @@ cmd_import(struct device *d, struct args *a)
 	sodium_memzero(key, sizeof(key));
 	if (rc != 0)
 		return import_error(path, rc, &im);
+	if (im.added > 0 && (rc = epoch_refresh(d)) != 0)
+		return device_store_error(rc, "import");
 	printf("imported %llu new entries from %s (%llu already held)\n",
 	    (unsigned long long)im.added, path, (unsigned long long)im.held);
 	if (im.forked > 0)

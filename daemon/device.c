@@ -4,6 +4,8 @@
  *	DIR/identity.key  ed25519 secret key (64 bytes, mode 0600)
  *	DIR/team.key	  a teacher's team secret (32 bytes, mode 0600)
  *	DIR/network.key	  a box's network key (32 bytes, mode 0600)
+ *	DIR/epochs.key	  every key epoch held, once there are several
+ *			  (epoch.c)
  *	DIR/store.key	  the store key (32 random bytes, mode 0600): keys
  *			  the word index; this device's own, never sent
  *	DIR/data.mdb	  the LMDB store
@@ -263,7 +265,8 @@ out:
 	return rc;
 }
 
-/* Loads team.key (a teacher) or network.key (a box that has joined). */
+/* Loads team.key (a teacher) or network.key (a box that has joined),
+ * and every key epoch held beside it (epoch.c). */
 static int
 load_team(struct device *d)
 {
@@ -280,21 +283,13 @@ load_team(struct device *d)
 	    "team.key") != 0)
 		goto out;
 	if (box && access(path, F_OK) != 0) {
-		rc = 0;		/* a box that has not joined a team yet */
+		/* a box that has not joined a team yet */
+		rc = epoch_load(d, NULL, box);
 		goto out;
 	}
 	if (read_file_secret(path, secret, PROTO_KEYLEN) != 0)
 		goto out;
-	d->network = &d->keyring->keys[d->keyring->nkeys++];
-	if (box) {
-		memcpy(d->network->key, secret, PROTO_KEYLEN);
-		proto_key_id(d->network->key, d->network->id);
-		d->network->use = KEY_NETWORK;
-	} else {
-		d->content = &d->keyring->keys[d->keyring->nkeys++];
-		team_keys_derive(secret, d->content, d->network);
-	}
-	rc = 0;
+	rc = epoch_load(d, secret, box);
 out:
 	sodium_free(secret);
 	return rc;
@@ -433,6 +428,10 @@ device_open(struct device *d, const char *dir)
 		device_close(d);
 		return rc;
 	}
+	if ((rc = epoch_refresh(d)) != 0) {
+		device_close(d);
+		return device_store_error(rc, dir);
+	}
 	return 0;
 }
 
@@ -499,6 +498,7 @@ device_close(struct device *d)
 	store_close(d->st);
 	sodium_free(d->sign_sk);
 	sodium_free(d->keyring);
+	sodium_free(d->epochs);
 	memset(d, 0, sizeof(*d));
 }
 

@@ -131,6 +131,14 @@ static const struct command commands[] = {
 	  "own address, which the new device will dial.\n"
 	  "  example: satchel member add P56IOI7-MZJNU2Y-... --name \"Mr. "
 	  "Kim\" --addr 192.168.1.20:7420" },
+	{ "member remove", cmd_member_remove, "lost", 1, 1,
+	  "satchel member remove DEVICE_ID [--lost]",
+	  "Remove a device from the team (a lost laptop, a colleague who "
+	  "left): a new key epoch\nbegins for everyone who stays, and what "
+	  "is written from then on is sealed under\nkeys the removed device "
+	  "never held. It is refused by every member and the box\nonce they "
+	  "have heard of the removal.\n"
+	  "  example: satchel member remove P56IOI7-MZJNU2Y-..." },
 	{ "member list", cmd_member_list, "json", 0, 0,
 	  "satchel member list [--json]", "The team's devices and their roles.\n"
 	  "  example: satchel member list" },

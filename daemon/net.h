@@ -69,6 +69,8 @@ struct target {			/* a peer we dial */
 	int		 seen;		/* in the peer list at the last look */
 	int		 removed;	/* taken off the peer list */
 	int		 id_unsaved;	/* learnt at the handshake */
+	int		 use_prev;	/* dial with the previous epoch's key */
+	int		 prev_tried;	/* since the last handshake that went */
 };
 
 struct conn {
@@ -89,6 +91,8 @@ struct conn {
 	uint8_t		*in;
 	size_t		 in_len, in_cap;
 	int		 hs_read;	/* handshake messages read so far */
+	int		 psk_prev;	/* the previous epoch's network key */
+	int		 hs_unanswered;	/* we dialled; it closed at message 1 */
 	size_t		 queued;	/* bytes handed to uv_write (with their
 					 * request), not yet written */
 	int		 read_paused;	/* queued past READ_PAUSE_QUEUE */
@@ -155,6 +159,8 @@ struct server {
 	uint64_t	 last_evict_log;
 	int		 oneshot;
 	int		 stopping;
+	uint64_t	 keys_refused;	/* a peer closed at our message 1 */
+	uint64_t	 keys_ok;	/* a handshake went through */
 	uint8_t		*x_sk;	/* sodium_malloc'd: the X25519 static key */
 };
 

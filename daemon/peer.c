@@ -117,6 +117,10 @@ conn_close(struct conn *c, const char *why)
 		return;
 	if (why != NULL)
 		net_log("%s: %s", who(c), why);
+	/* A peer that closes at our first message did not take our network
+	 * key: it may be an epoch ahead of us or behind (see serve.c). */
+	if (c->state == CONN_HANDSHAKE && c->initiator && c->hs_read == 0)
+		c->hs_unanswered = 1;
 	c->state = CONN_CLOSED;
 	noise_wipe_hs(&c->hs);
 	if (c->authenticated && c->vec_dirty)
@@ -319,6 +323,10 @@ conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	if (n < 0) {
 		if (c->got_bye || c->done)
 			conn_close(c, NULL);
+		else if (n == UV_EOF && c->initiator && c->state == CONN_HEADER)
+			conn_close(c, "it closed the connection right after "
+			    "the handshake: it does not take this device as a "
+			    "member of the team (was it removed?)");
 		else
 			conn_close(c, n == UV_EOF ? "connection ended without "
 			    "an end-of-session mark" : uv_strerror((int)n));
@@ -334,17 +342,44 @@ conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 /* ---- handshake ---- */
 
+/* The PSK is the newest epoch's network key, or the previous one's:
+ * for a dial to a peer that did not take the newest (it has not heard
+ * of it yet), or for a member that has not heard of it (psk_prev). */
 static int
 hs_begin(struct conn *c)
 {
 	struct server *srv = c->srv;
+	struct store_key prev;
+	const uint8_t *psk = srv->d->network->key;
 	int rc;
 
+	if (c->psk_prev) {
+		if (!epoch_grace_key(srv->d, now_ms(), &prev))
+			return -1;
+		psk = prev.key;
+	}
 	rc = noise_hs_init(&c->hs, WIRE_PROTOCOL, c->initiator,
 	    (const uint8_t *)PROLOGUE, strlen(PROLOGUE), srv->x_sk, NULL);
 	if (rc == 0)
-		rc = noise_hs_add_psk(&c->hs, srv->d->network->key);
+		rc = noise_hs_add_psk(&c->hs, psk);
+	sodium_memzero(&prev, sizeof(prev));
 	return rc;
+}
+
+/* A first message that failed under the newest network key, tried again
+ * under the previous epoch's while it is accepted (epoch.c). Membership
+ * is checked after the handshake either way. */
+static int
+hs_read_prev(struct conn *c, const uint8_t *msg, size_t len,
+    uint8_t *payload, size_t cap, size_t *plen)
+{
+	if (c->initiator || c->hs_read != 0 || c->psk_prev)
+		return -1;
+	noise_wipe_hs(&c->hs);
+	c->psk_prev = 1;
+	if (hs_begin(c) != 0)
+		return -1;
+	return noise_hs_read(&c->hs, msg, len, payload, cap, plen);
 }
 
 static int
@@ -379,6 +414,8 @@ void
 conn_start_handshake(struct conn *c)
 {
 	c->state = CONN_HANDSHAKE;
+	if (c->target != NULL && c->target->use_prev)
+		c->psk_prev = 1;
 	/* Small acks and handshake messages must not wait for Nagle; a
 	 * laptop that left without a goodbye is found out by keepalive. */
 	uv_tcp_nodelay(&c->tcp, 1);
@@ -421,6 +458,9 @@ check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 	    team_vouch_save(c->srv->d, payload, plen) != 0)
 		net_log("%s: could not keep its membership proof", c->addr);
 	short_id(id, c->remote);
+	if (c->psk_prev)
+		net_log("%s: %s holds the previous key epoch's network key: "
+		    "taken while it may learn the new one", c->addr, id);
 	if (!member) {
 		net_log("%s: refused device %s: not a member of this team",
 		    c->addr, id);
@@ -521,7 +561,8 @@ handle_handshake(struct conn *c, const uint8_t *msg, size_t len)
 	size_t plen;
 
 	if (noise_hs_read(&c->hs, msg, len, payload, sizeof(payload),
-	    &plen) != 0) {
+	    &plen) != 0 && hs_read_prev(c, msg, len, payload,
+	    sizeof(payload), &plen) != 0) {
 		/* A stranger without the network key gets not one byte. */
 		conn_close(c, c->initiator ? "refused: the handshake reply "
 		    "does not verify" : "refused: handshake failed (wrong "
@@ -698,6 +739,26 @@ fork_batch(struct conn *c, struct store_txn *t, const struct wire_msg *m,
 		return rc;
 	}
 	return (rc = store_commit(t)) != 0 ? rc : STORE_EFORK;
+}
+
+/* Whether the batch holds an epoch record this device can open (under
+ * a record key it holds): only then can it learn keys from it. */
+static int
+epoch_in_batch(const struct device *d, const struct wire_msg *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct store_key *k;
+		const uint8_t *env;
+		struct envelope e;
+		size_t len;
+
+		wire_entry_at(m, i, &env, &len);
+		if (proto_envelope_decode(&e, env, len) == 0 &&
+		    (k = store_keyring_find(d->keyring, e.key_id)) != NULL &&
+		    k->use == KEY_EPOCH)
+			return 1;
+	}
+	return 0;
 }
 
 /* Applies a batch in one transaction. Only its last entry's signature is
@@ -881,6 +942,11 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 	}
 	server_disk_ok(c->srv);
 	c->received += added;
+	/* A key epoch's record may have come: its keys open what follows. */
+	if (added > 0 && epoch_in_batch(c->srv->d, m, n) &&
+	    (rc = epoch_refresh(c->srv->d)) != 0)
+		net_log("%s: could not learn the keys of a new epoch: %s",
+		    who(c), store_strerror(rc));
 	server_peer_synced(c->srv, c);
 	head = last;
 	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {

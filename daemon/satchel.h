@@ -64,6 +64,26 @@ int		 text_args_nfc(struct args *, const char *usage, int npaths,
 		    struct text_pool *);
 void		 text_pool_free(struct text_pool *);
 
+/* epoch.c: key epochs (see there). */
+#define EPOCH_MAX	64		/* epochs one team may go through */
+#define EPOCH_GRACE_MS	(UINT64_C(30) * 24 * 3600 * 1000)
+struct epoch_key {
+	uint32_t	epoch;
+	uint8_t		kind;		/* EPOCH_KEY_SECRET or _NETWORK */
+	uint64_t	start_ms;	/* its record's clock; 0: unknown */
+	uint8_t		key[PROTO_KEYLEN];
+};
+struct epochs {				/* sodium_malloc'd: secrets */
+	size_t		 n;
+	struct epoch_key k[EPOCH_MAX];
+};
+struct epoch_removal {			/* named by an epoch record */
+	uint8_t		id[PROTO_IDLEN];
+	uint8_t		by[PROTO_IDLEN];
+	uint64_t	hlc;		/* of the record */
+	uint32_t	epoch;		/* it started */
+};
+
 /* device.c: this device's data directory, keys and store. */
 struct device {
 	char		 dir[4096];
@@ -72,7 +92,11 @@ struct device {
 	uint8_t		*sign_sk;	/* sodium_malloc'd, PROTO_SKLEN */
 	struct store_key *content;	/* in keyring; NULL on a box */
 	struct store_key *network;	/* in keyring; NULL before joining */
+	struct store_key *record;	/* in keyring: seals epoch records */
 	struct store_keyring *keyring;	/* sodium_malloc'd */
+	struct epochs	*epochs;	/* every epoch held; see epoch.c */
+	struct epoch_removal removed[EPOCH_MAX];
+	size_t		 nremoved;
 	uint8_t		 team_id[16];
 	uint8_t		 founder[PROTO_IDLEN];
 	char		 name[NAME_MAX_LEN + 1];
@@ -245,6 +269,41 @@ int	cmd_join(struct device *, struct args *);
 int	cmd_peer_add(struct device *, struct args *);
 int	cmd_peer_remove(struct device *, struct args *);
 int	cmd_peer_list(struct device *, struct args *);
+
+/* epoch.c */
+int	epoch_load(struct device *, const uint8_t *secret, int box);
+void	epoch_keyring(struct device *);
+int	epochs_add(struct epochs *, const struct epoch_key *);
+int	epochs_read(const char *path, struct epochs *);
+int	epochs_write(const char *path, const struct epochs *);
+/* The newest epoch this device holds (its keys seal what it writes), or
+ * NULL; its number, and when it began (0: unknown). */
+const struct epoch_key *epoch_top(const struct device *);
+uint32_t epoch_current(const struct device *, uint64_t *start_ms);
+/* 1 and the previous epoch's network key in out while the newest epoch
+ * is younger than EPOCH_GRACE_MS at now (ms); else 0. */
+int	epoch_grace_key(const struct device *, uint64_t now,
+	    struct store_key *out);
+/* Learns the keys epoch records hand this device (after a commit that
+ * may have brought some); a store code. */
+int	epoch_refresh(struct device *);
+int	epoch_removed(const struct device *, const uint8_t *id,
+	    uint64_t added_hlc);
+const struct epoch_removal *epoch_self_removed(const struct device *);
+int	epoch_author_ok(struct device *, struct store_txn *,
+	    const uint8_t *author);
+int	epoch_rotate(struct device *, struct store_txn *,
+	    const uint8_t *removed);
+int	epoch_grant(struct device *, struct store_txn *, const uint8_t *member,
+	    int box, struct write_ref *ref);
+int	epoch_from_invite(struct device *nd, struct epochs *into,
+	    const uint8_t *const *proofs, const size_t *lens, size_t n);
+int	cmd_member_remove(struct device *, struct args *);
+#define EPOCH_OK	0
+#define EPOCH_OUTDATED	1	/* peers refuse our network key */
+#define EPOCH_REMOVED	2
+void	epoch_status(struct device *, struct store_txn *, char *out,
+	    size_t len, int *state);
 
 /* bundle.c */
 int	cmd_export(struct device *, struct args *);

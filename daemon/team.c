@@ -5,9 +5,11 @@
  * member added.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -30,7 +32,7 @@ hex_device(const char *hex, uint8_t out[PROTO_IDLEN])
  * author of the winning write, never a field a writer could fill in. */
 static int
 member_record(struct store_txn *t, const uint8_t *id, struct record **out,
-    struct write_ref *by)
+    struct write_ref *by, uint64_t *hlc)
 {
 	const struct rec_register *reg;
 	uint8_t dev[PROTO_IDLEN];
@@ -47,6 +49,8 @@ member_record(struct store_txn *t, const uint8_t *id, struct record **out,
 		return -1;
 	}
 	*by = reg->heads[0].ref;
+	if (hlc != NULL)
+		*hlc = reg->heads[0].hlc;
 	return 0;
 }
 
@@ -133,7 +137,8 @@ team_depth(struct device *d, struct store_txn *t, const uint8_t *id,
 	for (int depth = 0; depth < MEMBER_CHAIN_MAX; depth++) {
 		struct record *r;
 		struct write_ref by;
-		int is_box;
+		uint64_t hlc = 0;
+		int is_box, found;
 
 		if (sodium_is_zero(d->founder, PROTO_IDLEN) == 0 &&
 		    memcmp(cur, d->founder, PROTO_IDLEN) == 0) {
@@ -141,7 +146,14 @@ team_depth(struct device *d, struct store_txn *t, const uint8_t *id,
 				snprintf(role, 16, "teacher");
 			return depth + 1;
 		}
-		if (member_record(t, cur, &r, &by) != 0) {
+		found = member_record(t, cur, &r, &by, &hlc) == 0;
+		/* A removed device is no member, whatever it proves, until
+		 * it is added again. */
+		if (depth == 0 && epoch_removed(d, cur, hlc)) {
+			record_free(r);
+			return 0;
+		}
+		if (!found) {
 			int vouched = vouch_depth(d, t, cur, depth == 0 ?
 			    role : NULL);
 
@@ -236,7 +248,7 @@ team_proof(struct device *d, struct store_txn *t, const uint8_t *id,
 		struct record *r;
 		struct write_ref by;
 
-		if (member_record(t, cur, &r, &by) != 0)
+		if (member_record(t, cur, &r, &by, NULL) != 0)
 			return memcmp(cur, d->id, PROTO_IDLEN) == 0 ?
 			    saved_proofs(d, t, h) : -1;
 		record_free(r);
@@ -260,17 +272,20 @@ proof_adds(const struct device *d, const uint8_t *env, size_t len,
 	struct store_keyring *only_network;
 	struct envelope e;
 	struct change *c = NULL;
+	const struct store_key *k;
 	int found = 0;
 
+	/* Membership written in any epoch this device holds. */
 	if (proto_envelope_decode(&e, env, len) != 0 ||
-	    memcmp(e.key_id, d->network->id, PROTO_KEYIDLEN) != 0)
+	    (k = store_keyring_find(d->keyring, e.key_id)) == NULL ||
+	    k->use != KEY_NETWORK)
 		return 0;
 	proto_envelope_hash(&e, hash);
 	if (proto_envelope_verify(&e, hash) != 0 ||
 	    (only_network = sodium_malloc(sizeof(*only_network))) == NULL)
 		return 0;
 	only_network->nkeys = 1;
-	only_network->keys[0] = *d->network;
+	only_network->keys[0] = *k;
 	if (store_open_entry(only_network, &e, &c, &pt) != 0 || c == NULL ||
 	    memcmp(c->record_id, dev, PROTO_RECIDLEN) != 0)
 		goto out;
@@ -331,6 +346,9 @@ proof_chain(struct device *d, const struct wire_hello *h,
 int
 team_check_proof(struct device *d, const struct wire_hello *h, char role[16])
 {
+	/* Proofs from before a removal prove nothing after it. */
+	if (epoch_removed(d, h->id, 0))
+		return 0;
 	return proof_chain(d, h, h->id, role, NULL);
 }
 
@@ -347,27 +365,20 @@ team_fingerprint(const struct device *d, char out[20])
 	    h[2], h[3], h[4], h[5], h[6], h[7]);
 }
 
+/* The invite's key: the newest epoch's team secret for a teacher, its
+ * network key alone for a box; the earlier epochs' travel in a grant. */
 static int
 seal_secret(const struct device *d, const uint8_t *invitee, int box,
     uint8_t sealed[INVITE_SEALEDLEN])
 {
 	uint8_t x_pk[crypto_box_PUBLICKEYBYTES];
-	uint8_t *secret = sodium_malloc(PROTO_KEYLEN);
-	char path[4200];
-	int rc = -1;
+	const struct epoch_key *top = epoch_top(d);
 
-	if (secret == NULL ||
+	if (top == NULL || top->kind != EPOCH_KEY_SECRET || d->network == NULL ||
 	    crypto_sign_ed25519_pk_to_curve25519(x_pk, invitee) != 0)
-		goto out;
-	if (box)
-		memcpy(secret, d->network->key, PROTO_KEYLEN);
-	else if (device_keyfile(d, "team.key", path, sizeof(path)) != 0 ||
-	    read_file_secret(path, secret, PROTO_KEYLEN) != 0)
-		goto out;
-	rc = crypto_box_seal(sealed, secret, PROTO_KEYLEN, x_pk);
-out:
-	sodium_free(secret);
-	return rc;
+		return -1;
+	return crypto_box_seal(sealed, box ? d->network->key : top->key,
+	    PROTO_KEYLEN, x_pk);
 }
 
 /* The invite line, built inside the transaction that adds the member (its
@@ -375,7 +386,7 @@ out:
  * leaves the team as it was. Returns a new string; the caller frees it. */
 static char *
 make_invite(struct device *d, struct store_txn *t, const uint8_t *invitee,
-    int box, const char **addrs, int naddrs)
+    int box, const char **addrs, int naddrs, const struct write_ref *grant)
 {
 	struct wire_hello proof;
 	struct invite inv;
@@ -401,6 +412,14 @@ make_invite(struct device *d, struct store_txn *t, const uint8_t *invitee,
 	for (size_t i = 0; i < proof.nproofs; i++) {
 		inv.proofs[i] = proof.proofs[i];
 		inv.proof_lens[i] = proof.proof_lens[i];
+	}
+	/* The earlier epochs' keys: to read the proofs, and the history. */
+	if (grant != NULL) {
+		if (inv.nproofs == WIRE_MAX_PROOFS ||
+		    store_log_get(t, grant->author, grant->seq,
+		    &inv.proofs[inv.nproofs], &inv.proof_lens[inv.nproofs]) != 0)
+			return NULL;
+		inv.nproofs++;
 	}
 	msgpack_sbuffer_init(&sb);
 	if (invite_encode(&inv, d->sign_sk, &sb) != 0) {
@@ -443,7 +462,8 @@ cmd_member_add(struct device *d, struct args *a)
 	uint8_t invitee[PROTO_IDLEN];
 	char fp[20], *invite;
 	struct store_txn *t;
-	int box = args_has(a, "box"), rc;
+	struct write_ref grant;
+	int box = args_has(a, "box"), rc, granted = 0;
 	int naddrs = args_all(a, "addr", addrs, INVITE_MAX_ADDRS);
 
 	if ((rc = devid_arg("member add", a->pos[0], DEVID_CHECKED,
@@ -467,11 +487,14 @@ cmd_member_add(struct device *d, struct args *a)
 		return device_store_error(rc, "member add");
 	if ((rc = founder_record(d, t)) != 0 ||
 	    (rc = device_write_member(d, t, invitee, name, box ? "box" :
-	    "teacher")) != 0) {
+	    "teacher")) != 0 ||
+	    (rc = epoch_grant(d, t, invitee, box, &grant)) < 0) {
 		store_abort(t);
 		return device_store_error(rc, "member add");
 	}
-	if ((invite = make_invite(d, t, invitee, box, addrs, naddrs)) == NULL) {
+	granted = rc == 0;
+	if ((invite = make_invite(d, t, invitee, box, addrs, naddrs,
+	    granted ? &grant : NULL)) == NULL) {
 		store_abort(t);
 		return fail("member add: cannot seal the team key (is %s/team.key "
 		    "readable?)", d->dir);
@@ -706,28 +729,72 @@ invite_hello(const struct device *d, const struct invite *inv,
 	return wire_hello_encode(sb, &h);
 }
 
+/* The keys of the invite's team as this device will hold them: the
+ * invite's key, and the earlier epochs' from its grant if the team has
+ * changed epoch (with those it held already, when it joins its own team
+ * again). Fills nd->epochs and nd's keyring. */
+static int
+joined_keys(const struct device *d, const struct invite *inv,
+    const uint8_t *secret, struct device *nd)
+{
+	struct epoch_key base;
+	struct epochs *learned;
+
+	memset(&base, 0, sizeof(base));
+	base.kind = inv->box ? EPOCH_KEY_NETWORK : EPOCH_KEY_SECRET;
+	memcpy(base.key, secret, PROTO_KEYLEN);
+	epochs_add(nd->epochs, &base);
+	sodium_memzero(&base, sizeof(base));
+	epoch_keyring(nd);
+	if ((learned = sodium_malloc(sizeof(*learned))) == NULL)
+		return -1;
+	memset(learned, 0, sizeof(*learned));
+	if (epoch_from_invite(nd, learned, inv->proofs, inv->proof_lens,
+	    inv->nproofs) > 0) {
+		if (memcmp(d->team_id, inv->team_id, 16) == 0 &&
+		    memcmp(d->founder, inv->founder, PROTO_IDLEN) == 0)
+			for (size_t i = 0; d->epochs != NULL &&
+			    i < d->epochs->n; i++)
+				epochs_add(learned, &d->epochs->k[i]);
+		*nd->epochs = *learned;
+		epoch_keyring(nd);
+	}
+	sodium_free(learned);
+	return 0;
+}
+
 /* This device as it will be in the invite's team: nd is d with the
- * team's ids and keys, in a keyring of its own (the caller frees it). */
+ * team's ids and keys, in a keyring and epochs of its own (the caller
+ * frees both). */
 static int
 joined_view(const struct device *d, const struct invite *inv,
     const uint8_t *secret, struct device *nd)
 {
 	*nd = *d;
-	if ((nd->keyring = sodium_malloc(sizeof(*nd->keyring))) == NULL)
+	nd->nremoved = 0;
+	nd->keyring = sodium_malloc(sizeof(*nd->keyring));
+	nd->epochs = sodium_malloc(sizeof(*nd->epochs));
+	if (nd->keyring == NULL || nd->epochs == NULL)
 		return -1;
 	memset(nd->keyring, 0, sizeof(*nd->keyring));
+	memset(nd->epochs, 0, sizeof(*nd->epochs));
 	memcpy(nd->team_id, inv->team_id, 16);
 	memcpy(nd->founder, inv->founder, PROTO_IDLEN);
-	nd->network = &nd->keyring->keys[nd->keyring->nkeys++];
-	nd->content = NULL;
-	if (inv->box) {
-		memcpy(nd->network->key, secret, PROTO_KEYLEN);
-		proto_key_id(nd->network->key, nd->network->id);
-		nd->network->use = KEY_NETWORK;
-	} else {
-		nd->content = &nd->keyring->keys[nd->keyring->nkeys++];
-		team_keys_derive(secret, nd->content, nd->network);
-	}
+	return joined_keys(d, inv, secret, nd);
+}
+
+/* epochs.key as the join leaves it, before the store commits; *old is
+ * what to put back if the commit fails. */
+static int
+join_epochs(struct device *nd, char *path, size_t len, struct epochs *old)
+{
+	if (device_keyfile(nd, "epochs.key", path, len) != 0 ||
+	    epochs_read(path, old) != 0)
+		return STORE_EIO;
+	if (nd->epochs->n >= 2)
+		return epochs_write(path, nd->epochs) == 0 ? 0 : STORE_EIO;
+	if (old->n > 0 && unlink(path) != 0)
+		return STORE_EIO;	/* another team's epochs */
 	return 0;
 }
 
@@ -739,19 +806,32 @@ join_write(struct device *nd, const struct invite *inv,
     const msgpack_sbuffer *hello, const uint8_t *secret)
 {
 	struct store_txn *t;
+	struct epochs *old;
+	char path[4200];
 	int rc;
 
-	if ((rc = store_begin(nd->st, 0, &t)) != 0)
+	if ((old = sodium_malloc(sizeof(*old))) == NULL)
+		return STORE_ENOMEM;
+	if ((rc = store_begin(nd->st, 0, &t)) != 0) {
+		sodium_free(old);
 		return rc;
+	}
 	rc = vouch_put(nd, t, (const uint8_t *)hello->data, hello->size);
 	for (size_t i = 0; rc == 0 && i < inv->naddrs; i++)
 		rc = put_peer(t, inv->addrs[i], inv->inviter);
+	if (rc == 0)
+		rc = join_epochs(nd, path, sizeof(path), old);
 	if (rc != 0) {
 		store_abort(t);
+		sodium_free(old);
 		return rc;
 	}
-	return device_save_team(nd, t, inv->team_id, inv->founder, secret,
-	    inv->box);
+	if ((rc = device_save_team(nd, t, inv->team_id, inv->founder, secret,
+	    inv->box)) != 0 && (old->n > 0 ? epochs_write(path, old) :
+	    unlink(path)) != 0 && errno != ENOENT)
+		fprintf(stderr, "satchel: %s could not be put back\n", path);
+	sodium_free(old);
+	return rc;
 }
 
 /* Whether the invite's proofs make this device a member of its team, as
@@ -772,7 +852,7 @@ join_proven(struct device *nd, const struct invite *inv, msgpack_sbuffer *sb)
 static int
 join_invite(struct device *d, const struct invite *inv)
 {
-	struct device nd = { .keyring = NULL };
+	struct device nd = { .keyring = NULL, .epochs = NULL };
 	msgpack_sbuffer sb;
 	uint8_t *secret;
 	char fp[20];
@@ -800,6 +880,7 @@ join_invite(struct device *d, const struct invite *inv)
 	}
 	msgpack_sbuffer_destroy(&sb);
 	sodium_free(nd.keyring);
+	sodium_free(nd.epochs);
 	sodium_free(secret);
 	return rc;
 }

@@ -60,6 +60,11 @@ static const struct proto_field member_fields[] = {
 	{ NULL, 0, NULL }
 };
 
+static const struct proto_field keys_fields[] = {
+	{ "keys", FT_EPOCH, NULL },
+	{ NULL, 0, NULL }
+};
+
 static const struct {
 	const struct proto_field *fields;
 	const char		 *set;		/* its observed-remove set */
@@ -73,6 +78,7 @@ static const struct {
 	    PROTO_KEY_CONTENT },
 	[KIND_GOAL] = { goal_fields, NULL, 0, PROTO_KEY_CONTENT },
 	[KIND_MEMBER] = { member_fields, NULL, 0, PROTO_KEY_NETWORK },
+	[KIND_KEYS] = { keys_fields, NULL, 0, PROTO_KEY_EPOCH },
 };
 
 static int
@@ -197,6 +203,9 @@ proto_value_check(const struct proto_field *f, const char *s, size_t len,
 	case FT_COUNT:
 		return len >= 1 && len <= 2 && all_in(s, len, "0123456789") ?
 		    0 : fail_why(why, "is not a small number");
+	case FT_EPOCH:
+		return proto_epoch_check(s, len) == 0 ? 0 :
+		    fail_why(why, "is not an epoch record");
 	default:
 		return fail_why(why, "has an unknown type");
 	}
@@ -211,9 +220,10 @@ op_check(uint8_t kind, const struct op *op, const char **why)
 	if (op->type < OP_SET || op->type > OP_UNDELETE)
 		return fail_why(why, "an unknown operation");
 	if (op->type == OP_DELETE || op->type == OP_UNDELETE) {
-		if (kind == KIND_MEMBER)
-			return fail_why(why, "a member record is changed "
-			    "only by the member commands");
+		if (kind == KIND_MEMBER || kind == KIND_KEYS)
+			return fail_why(why, kind == KIND_KEYS ? "an epoch "
+			    "record is never deleted" : "a member record is "
+			    "changed only by the member commands");
 		return op->field_len == 0 && op->value == NULL ? 0 :
 		    fail_why(why, "a delete names no field");
 	}
@@ -282,6 +292,8 @@ proto_change_validate(const struct change *c, int key_use, const char **why)
 	if (key_use != 0 && kinds[c->kind].key != key_use)
 		return fail_why(why, c->kind == KIND_MEMBER ?
 		    "membership must be sealed under the network key" :
+		    c->kind == KIND_KEYS ? "an epoch record must be sealed "
+		    "under the epoch's record key" :
 		    "content must be sealed under the content key");
 	if (c->nops == 0 || c->nops > PROTO_MAX_OPS)
 		return fail_why(why, "too many changes at once");
