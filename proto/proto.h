@@ -194,7 +194,7 @@ enum proto_field_type {
 	FT_DEVICE	= 5,	/* a device id in hex */
 	FT_CHOICE	= 6,	/* one of a fixed list */
 	FT_COUNT	= 7,	/* a small decimal number */
-	FT_EPOCH	= 8	/* an epoch record in base64 (epoch.c) */
+	FT_EPOCH	= 16	/* an epoch record in base64 (epoch.c) */
 };
 struct proto_field {
 	const char	*name;

@@ -7,8 +7,11 @@
 #    while one written before is readable with them (the tool works);
 #  - a teacher offline during the removal (B) catches up through the
 #    box with the previous epoch's key, and reads the new note;
-#  - a teacher offline across two removals is refused, told by status
-#    to get a new invite, and is back after joining with one.
+#  - the box holds no key that opens a note; a colleague added after the
+#    removal reads the notes of both epochs (its invite's grant);
+#  - a teacher offline for more than 30 days after a removal, or across
+#    two removals, is refused, told by status to get a new invite, and
+#    is back after joining with one.
 . "$(dirname "$0")/lib.sh"
 : "${TOOLS:=$(cd "$(dirname "$0")/../.." && pwd)/build/test/tools}"
 export -f sat
@@ -76,6 +79,20 @@ check "no key the removed laptop held opens the note written after its removal" 
 check "its keys do open the note written before (the tool finds keys)" \
     "$TOOLS/trykeys" --expect-open "$C" "$B" "$OLD"
 
+check "the box holds no key that opens a note, of either epoch" \
+    bash -c "'$TOOLS/trykeys' '$BOX' '$B' '$NEW' && '$TOOLS/trykeys' '$BOX' '$B' '$OLD'"
+
+# A colleague added after the removal gets the earlier epoch's keys in
+# its invite: it reads the history, and what is written now.
+FID=$(sat -d "$TMP/f" init --name "Teacher f")
+TOK=$(sat -d "$A" member add "$FID" --name "Teacher f" 2>/dev/null)
+check "a colleague added after the removal joins" \
+    bash -c "sat -d '$TMP/f' join '$TOK' >/dev/null"
+check "it syncs with the box and reads the notes of both epochs" \
+    bash -c "sat -d '$TMP/f' sync '$(addr_of "$BOX")' 2>>'$TMP/f.sync.log' &&
+        sat -d '$TMP/f' show 'Ana Lopez' | grep -q 'before the removal' &&
+        sat -d '$TMP/f' show 'Ana Lopez' | grep -q 'after the removal'"
+
 # Its bundles: a note it writes now is not taken.
 sat -d "$C" note add "Ana Lopez" --strengths x --obstacle y \
     --action "from the removed laptop" >/dev/null
@@ -87,6 +104,20 @@ for x in "$B" "$BOX"; do
 done
 check "B does not show the note from the removed laptop's bundle" \
     bash -c "! sat -d '$B' show 'Ana Lopez' | grep -q 'from the removed laptop'"
+
+# 31 days on, the box no longer takes epoch 0's key: E, still on it,
+# is refused and told to get a new invite.
+stop "$BOX"
+SATCHEL_CLOCK_OFFSET=+31d serve "$BOX"
+if sat -d "$E" sync "$(addr_of "$BOX")" 2>"$TMP/e.err"; then
+	fail "E, offline for more than 30 days after a removal, is refused"
+else
+	ok "E, offline for more than 30 days after a removal, is refused"
+fi
+check "E's status tells it to ask an admin for a new invite" \
+    bash -c "sat -d '$E' status | grep '^keys' | grep -q 'new invite'"
+stop "$BOX"
+serve "$BOX"
 
 # A second removal (B): epoch 2. E, offline since before the first, is
 # two epochs behind: refused, and told to get a new invite.
