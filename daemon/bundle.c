@@ -47,10 +47,21 @@ bundle_key_of(const uint8_t *network, uint8_t out[32])
 	    PROTO_KEYLEN);
 }
 
+/* The key a bundle is made under: the network key, or while a new key
+ * epoch is young the previous epoch's, which every member takes then,
+ * so that a laptop that has not heard of the epoch can import it (and
+ * learn the epoch from it). What it carries is sealed under the newest
+ * keys either way. */
 void
 bundle_key(const struct device *d, uint8_t out[32])
 {
-	bundle_key_of(d->network->key, out);
+	struct store_key prev;
+
+	if (epoch_grace_key(d, now_ms(), &prev))
+		bundle_key_of(prev.key, out);
+	else
+		bundle_key_of(d->network->key, out);
+	sodium_memzero(&prev, sizeof(prev));
 }
 
 struct export {
@@ -624,7 +635,7 @@ cmd_import(struct device *d, struct args *a)
 
 	if (d->network == NULL)
 		return fail_usage("import: this device has not joined a team");
-	bundle_key(d, key);
+	bundle_key_of(d->network->key, key);
 	rc = bf_open(&bf, path, key);
 	if (rc == -2 && memcmp(bf.b.team_id, d->team_id, 16) == 0)
 		rc = bf_open_prev(d, &bf, path, key);

@@ -7,6 +7,7 @@
 #    while one written before is readable with them (the tool works);
 #  - a teacher offline during the removal (B) catches up through the
 #    box with the previous epoch's key, and reads the new note;
+#  - a teacher on USB sticks alone learns the epoch from a bundle;
 #  - the box holds no key that opens a note; a colleague added after the
 #    removal reads the notes of both epochs (its invite's grant);
 #  - a teacher offline for more than 30 days after a removal, or across
@@ -17,8 +18,8 @@
 export -f sat
 export SATCHEL
 
-A=$TMP/a B=$TMP/b C=$TMP/c E=$TMP/e BOX=$TMP/box
-make_team "$A" "$B" "$C" "$E"
+A=$TMP/a B=$TMP/b C=$TMP/c E=$TMP/e G=$TMP/g BOX=$TMP/box
+make_team "$A" "$B" "$C" "$E" "$G"
 add_box "$A" "$BOX"
 id_of() { sat -d "$1" id; }
 BID=$(id_of "$B") CID=$(id_of "$C") EID=$(id_of "$E")
@@ -27,7 +28,7 @@ sat -d "$A" student add "Ana Lopez" --class 3B >/dev/null
 OLD=$(sat -d "$A" note add "Ana Lopez" --strengths "reads aloud" \
     --obstacle "long words" --action "before the removal")
 serve "$BOX"
-for x in "$A" "$B" "$C" "$E"; do
+for x in "$A" "$B" "$C" "$E" "$G"; do
 	sat -d "$x" sync "$(addr_of "$BOX")" 2>>"$x.sync.log" ||
 	    bail "$(basename "$x") syncs with the box before any removal" "$x.sync.log"
 done
@@ -48,6 +49,16 @@ NEW=$(sat -d "$A" note add "Ana Lopez" --strengths "spells well" \
     --obstacle "fractions" --action "after the removal")
 sat -d "$A" sync "$(addr_of "$BOX")" 2>>"$A.sync.log" ||
     bail "the admin syncs the new note" "$A.sync.log"
+# G, which only ever sees USB sticks, imports a bundle the admin made
+# after the removal (under the previous epoch's key, which every member
+# takes during the grace period): it learns the epoch and reads the note.
+sat -d "$A" export "$TMP/a.bundle" >/dev/null 2>&1 ||
+    bail "the admin exports a bundle after the removal"
+check "G, still on epoch 0, imports the admin's bundle and reads the new note" \
+    bash -c "sat -d '$G' import '$TMP/a.bundle' >/dev/null 2>&1 &&
+        sat -d '$G' status | grep -q '^keys .*key epoch 1' &&
+        sat -d '$G' show 'Ana Lopez' | grep -q 'after the removal'"
+
 serve "$A"
 serve "$B"
 # B was offline during the removal: it holds epoch 0's key only,
