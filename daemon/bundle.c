@@ -57,7 +57,7 @@ bundle_key(const struct device *d, uint8_t out[32])
 {
 	struct store_key prev;
 
-	if (epoch_grace_key(d, now_ms(), &prev))
+	if (epoch_grace_key(d, now_ms(), 0, &prev))
 		bundle_key_of(prev.key, out);
 	else
 		bundle_key_of(d->network->key, out);
@@ -613,7 +613,8 @@ bf_open_prev(const struct device *d, struct bundle_file *bf,
 	struct store_key prev;
 	int rc = -2;
 
-	if (epoch_grace_key(d, now_ms(), &prev)) {
+	for (size_t i = 0; rc == -2 && epoch_grace_key(d, now_ms(), i,
+	    &prev); i++) {
 		bundle_key_of(prev.key, key);
 		bf_close(bf);
 		rc = bf_open(bf, path, key);
@@ -663,7 +664,8 @@ cmd_import(struct device *d, struct args *a)
 	sodium_memzero(key, sizeof(key));
 	if (rc != 0)
 		return import_error(path, rc, &im);
-	if (im.added > 0 && (rc = epoch_refresh(d)) != 0)
+	if (im.added > 0 && ((rc = epoch_refresh(d)) != 0 ||
+	    (rc = epoch_heal(d)) < 0))
 		return device_store_error(rc, "import");
 	printf("imported %llu new entries from %s (%llu already held)\n",
 	    (unsigned long long)im.added, path, (unsigned long long)im.held);

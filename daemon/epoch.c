@@ -72,8 +72,10 @@ net_id(const struct epoch_key *k, uint8_t out[PROTO_KEYIDLEN])
 
 /*
  * The newest epoch: the highest number. Two admins who remove at once
- * both start epoch n + 1; every device holds both (sealed to the members
- * each remover saw) and ranks them alike, by their network keys' ids.
+ * both start epoch n + 1, each sealed to the device the other removed;
+ * every device holds both and ranks them alike: one sealed to no device
+ * since removed first (the one that heals them, see epoch_heal), then by
+ * their network keys' ids.
  */
 static const struct epoch_key *
 newest(const struct epochs *ep)
@@ -84,7 +86,11 @@ newest(const struct epochs *ep)
 	for (size_t i = 0; ep != NULL && i < ep->n; i++) {
 		const struct epoch_key *k = &ep->k[i];
 
-		if (best != NULL && k->epoch == best->epoch) {
+		if (best != NULL && k->epoch == best->epoch &&
+		    k->tainted != best->tainted) {
+			if (!k->tainted)
+				best = k;
+		} else if (best != NULL && k->epoch == best->epoch) {
 			net_id(k, a);
 			net_id(best, b);
 			if (memcmp(a, b, PROTO_KEYIDLEN) < 0)
@@ -308,24 +314,36 @@ epoch_current(const struct device *d, uint64_t *start_ms)
 	return top != NULL ? top->epoch : 0;
 }
 
-/* The previous epoch's network key while the newest epoch is younger
- * than EPOCH_GRACE_MS, so that a member that has not heard of it yet can
- * still connect and learn it; else 0. */
+/*
+ * The other network keys a handshake or a bundle is taken under while
+ * the newest epoch is younger than EPOCH_GRACE_MS at now, so that a
+ * member that has not heard of it yet can still connect and learn it:
+ * the previous epoch's, then (after two removals at once) those of the
+ * newest epoch's number that rank below it. 1 and the i-th of them in
+ * out; 0 past the last, or once the grace period is over.
+ */
 int
-epoch_grace_key(const struct device *d, uint64_t now, struct store_key *out)
+epoch_grace_key(const struct device *d, uint64_t now, size_t i,
+    struct store_key *out)
 {
-	const struct epoch_key *top = newest(d->epochs), *prev = NULL;
+	const struct epoch_key *top = newest(d->epochs);
 
 	if (top == NULL || top->epoch == 0 ||
 	    now >= top->start_ms + EPOCH_GRACE_MS)
 		return 0;
-	for (size_t i = 0; i < d->epochs->n; i++)
-		if (d->epochs->k[i].epoch == top->epoch - 1)
-			prev = &d->epochs->k[i];
-	if (prev == NULL)
-		return 0;
-	epoch_network(prev, out);
-	return 1;
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t want = pass == 0 ? top->epoch - 1 : top->epoch;
+
+		for (size_t j = 0; j < d->epochs->n; j++) {
+			const struct epoch_key *k = &d->epochs->k[j];
+
+			if (k == top || k->epoch != want || i-- > 0)
+				continue;
+			epoch_network(k, out);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* ---- reading epoch records ---- */
@@ -460,6 +478,30 @@ refresh_cb(const struct record *r, void *arg)
 	return 0;
 }
 
+/* Marks the epoch an EPOCH_NEW record started if it was sealed to a
+ * device that is no member now. */
+static int
+taint_cb(const struct record *r, void *arg)
+{
+	struct refresh *rf = arg;
+	const struct rec_register *reg = record_register(r, "keys");
+	struct proto_epoch *ep;
+	struct epoch_key *k;
+	uint8_t *buf;
+
+	if (reg == NULL || reg->nheads == 0 || record_epoch(r, &ep, &buf) != 0)
+		return 0;
+	if (ep->what == EPOCH_NEW &&
+	    (k = held_net(rf->d->epochs, ep->epoch, ep->net_id)) != NULL &&
+	    epoch_author_ok(rf->d, rf->t, reg->heads[0].ref.author))
+		for (size_t i = 0; i < ep->nrecipients && !k->tainted; i++)
+			k->tainted = !team_is_member(rf->d, rf->t,
+			    ep->recipients[i].id, NULL);
+	free(ep);
+	free(buf);
+	return 0;
+}
+
 /* Whether an entry is held unread under a key of kr that old lacks. */
 static int
 unread_under(struct store_txn *t, const struct store_keyring *kr,
@@ -503,10 +545,14 @@ refresh_pass(struct device *d, int *rebuild)
 	if (rc == 0) {
 		memcpy(d->removed, rf->removed, sizeof(rf->removed));
 		d->nremoved = rf->nremoved;
+		for (size_t i = 0; i < d->epochs->n; i++)
+			d->epochs->k[i].tainted = 0;
+		rc = store_records_each(t, KIND_KEYS, taint_cb, rf);
 	}
-	if (rc == 0 && rf->added > 0) {
-		epoch_keyring(d);
-		*rebuild = unread_under(t, d->keyring, old);
+	if (rc == 0) {
+		epoch_keyring(d);	/* the newest may be another now */
+		if (rf->added > 0)
+			*rebuild = unread_under(t, d->keyring, old);
 	}
 	sodium_free(old);
 	store_abort(t);
@@ -709,8 +755,9 @@ parts_free(struct proto_epoch *ep, uint8_t **bufs)
  * key. Returns a store code; the keys are learned from the record once
  * it is committed (epoch_refresh), so a failed commit leaves no key.
  */
-int
-epoch_rotate(struct device *d, struct store_txn *t, const uint8_t *removed)
+static int
+rotate_to(struct device *d, struct store_txn *t, const uint8_t *removed,
+    uint32_t epoch)
 {
 	struct rotate ro = { .d = d, .t = t, .removed = removed };
 	struct epoch_key k = { .kind = EPOCH_KEY_SECRET };
@@ -719,7 +766,7 @@ epoch_rotate(struct device *d, struct store_txn *t, const uint8_t *removed)
 
 	if (d->epochs->n == EPOCH_MAX)
 		return STORE_EFULL;
-	k.epoch = epoch_current(d, NULL) + 1;
+	k.epoch = epoch;
 	crypto_kdf_keygen(k.key);
 	ro.secret.epoch = ro.network.epoch = k.epoch;
 	ro.secret.kind = EPOCH_KEY_SECRET;
@@ -749,6 +796,12 @@ out:
 	sodium_memzero(&ro.network, sizeof(ro.network));
 	sodium_memzero(&net, sizeof(net));
 	return rc;
+}
+
+int
+epoch_rotate(struct device *d, struct store_txn *t, const uint8_t *removed)
+{
+	return rotate_to(d, t, removed, epoch_current(d, NULL) + 1);
 }
 
 /*
@@ -979,4 +1032,78 @@ epoch_status(struct device *d, struct store_txn *t, char *out, size_t len,
 			snprintf(out, len, "key epoch %u, begun %s", (unsigned)n,
 			    when);
 	}
+}
+
+/* ---- two removals at once ---- */
+
+struct heal {
+	struct device	*d;
+	struct store_txn *t;
+	uint8_t		 top_id[PROTO_KEYIDLEN];
+	uint32_t	 top_epoch;
+	int		 found;
+	uint8_t		 stale[PROTO_IDLEN];	/* a recipient no longer a member */
+};
+
+static int
+heal_cb(const struct record *r, void *arg)
+{
+	struct heal *h = arg;
+	struct proto_epoch *ep;
+	uint8_t *buf;
+
+	if (h->found || record_epoch(r, &ep, &buf) != 0)
+		return 0;
+	if (ep->what == EPOCH_NEW && ep->epoch == h->top_epoch &&
+	    memcmp(ep->net_id, h->top_id, PROTO_KEYIDLEN) == 0)
+		for (size_t i = 0; i < ep->nrecipients && !h->found; i++)
+			if (!team_is_member(h->d, h->t, ep->recipients[i].id,
+			    NULL)) {
+				memcpy(h->stale, ep->recipients[i].id,
+				    PROTO_IDLEN);
+				h->found = 1;
+			}
+	free(ep);
+	free(buf);
+	return h->found;
+}
+
+/*
+ * Two removals made at once (by two admins, each before hearing of the
+ * other's) start two epochs of one number, each sealed to the device the
+ * other removed: what is written under either opens with a removed
+ * device's keys. A device that may start epochs and sees that starts a
+ * third of the same number, sealed to the members it knows, which ranks
+ * above them (see newest): 1 if it did.
+ * The daemon, sync and import call it after learning keys; a command
+ * that only reads never writes one.
+ */
+int
+epoch_heal(struct device *d)
+{
+	const struct epoch_key *top = epoch_top(d);
+	struct heal h = { .d = d };
+	int rc;
+
+	if (top == NULL || !top->tainted || d->content == NULL)
+		return 0;
+	net_id(top, h.top_id);
+	h.top_epoch = top->epoch;
+	if ((rc = store_begin(d->st, 0, &h.t)) != 0)
+		return rc;
+	if (!epoch_author_ok(d, h.t, d->id) ||
+	    (rc = store_records_each(h.t, KIND_KEYS, heal_cb, &h)) != 0 ||
+	    !h.found) {
+		store_abort(h.t);
+		return rc;
+	}
+	/* The same number: a member that missed both removals is one
+	 * epoch behind, not two, and still gets in during the grace. */
+	if ((rc = rotate_to(d, h.t, h.stale, top->epoch)) != 0) {
+		store_abort(h.t);
+		return rc;
+	}
+	if ((rc = store_commit(h.t)) != 0 || (rc = epoch_refresh(d)) != 0)
+		return rc;
+	return 1;
 }

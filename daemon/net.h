@@ -69,8 +69,7 @@ struct target {			/* a peer we dial */
 	int		 seen;		/* in the peer list at the last look */
 	int		 removed;	/* taken off the peer list */
 	int		 id_unsaved;	/* learnt at the handshake */
-	int		 use_prev;	/* dial with the previous epoch's key */
-	int		 prev_tried;	/* since the last handshake that went */
+	int		 use_prev;	/* dial with grace key use_prev - 1 */
 };
 
 struct conn {
@@ -91,7 +90,7 @@ struct conn {
 	uint8_t		*in;
 	size_t		 in_len, in_cap;
 	int		 hs_read;	/* handshake messages read so far */
-	int		 psk_prev;	/* the previous epoch's network key */
+	int		 psk_prev;	/* grace key psk_prev - 1 (epoch.c) */
 	int		 hs_unanswered;	/* we dialled; it closed at message 1 */
 	size_t		 queued;	/* bytes handed to uv_write (with their
 					 * request), not yet written */

@@ -342,9 +342,10 @@ conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 /* ---- handshake ---- */
 
-/* The PSK is the newest epoch's network key, or the previous one's:
- * for a dial to a peer that did not take the newest (it has not heard
- * of it yet), or for a member that has not heard of it (psk_prev). */
+/* The PSK is the newest epoch's network key, or one the grace period
+ * takes (psk_prev - 1 names it, see epoch_grace_key): for a dial to a
+ * peer that did not take the newest (it has not heard of it yet), or
+ * from a member that has not heard of it. */
 static int
 hs_begin(struct conn *c)
 {
@@ -354,7 +355,8 @@ hs_begin(struct conn *c)
 	int rc;
 
 	if (c->psk_prev) {
-		if (!epoch_grace_key(srv->d, now_ms(), &prev))
+		if (!epoch_grace_key(srv->d, now_ms(), (size_t)c->psk_prev - 1,
+		    &prev))
 			return -1;
 		psk = prev.key;
 	}
@@ -367,19 +369,27 @@ hs_begin(struct conn *c)
 }
 
 /* A first message that failed under the newest network key, tried again
- * under the previous epoch's while it is accepted (epoch.c). Membership
- * is checked after the handshake either way. */
+ * under each key the grace period takes (epoch.c). Membership is checked
+ * after the handshake either way. */
 static int
 hs_read_prev(struct conn *c, const uint8_t *msg, size_t len,
     uint8_t *payload, size_t cap, size_t *plen)
 {
+	struct store_key k;
+
 	if (c->initiator || c->hs_read != 0 || c->psk_prev)
 		return -1;
-	noise_wipe_hs(&c->hs);
-	c->psk_prev = 1;
-	if (hs_begin(c) != 0)
-		return -1;
-	return noise_hs_read(&c->hs, msg, len, payload, cap, plen);
+	while (epoch_grace_key(c->srv->d, now_ms(), (size_t)c->psk_prev, &k)) {
+		c->psk_prev++;
+		noise_wipe_hs(&c->hs);
+		if (hs_begin(c) == 0 && noise_hs_read(&c->hs, msg, len,
+		    payload, cap, plen) == 0) {
+			sodium_memzero(&k, sizeof(k));
+			return 0;
+		}
+	}
+	sodium_memzero(&k, sizeof(k));
+	return -1;
 }
 
 static int
@@ -414,8 +424,8 @@ void
 conn_start_handshake(struct conn *c)
 {
 	c->state = CONN_HANDSHAKE;
-	if (c->target != NULL && c->target->use_prev)
-		c->psk_prev = 1;
+	if (c->target != NULL)
+		c->psk_prev = c->target->use_prev;
 	/* Small acks and handshake messages must not wait for Nagle; a
 	 * laptop that left without a goodbye is found out by keepalive. */
 	uv_tcp_nodelay(&c->tcp, 1);
@@ -943,10 +953,17 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 	server_disk_ok(c->srv);
 	c->received += added;
 	/* A key epoch's record may have come: its keys open what follows. */
-	if (added > 0 && epoch_in_batch(c->srv->d, m, n) &&
-	    (rc = epoch_refresh(c->srv->d)) != 0)
-		net_log("%s: could not learn the keys of a new epoch: %s",
-		    who(c), store_strerror(rc));
+	if (added > 0 && epoch_in_batch(c->srv->d, m, n)) {
+		if ((rc = epoch_refresh(c->srv->d)) == 0)
+			rc = epoch_heal(c->srv->d);
+		if (rc == 1)
+			net_log("two removals were made at once: started "
+			    "another key epoch %u for the members that stay",
+			    (unsigned)epoch_current(c->srv->d, NULL));
+		else if (rc != 0)
+			net_log("%s: could not learn the keys of a new epoch: "
+			    "%s", who(c), store_strerror(rc));
+	}
 	server_peer_synced(c->srv, c);
 	head = last;
 	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {

@@ -72,6 +72,8 @@ struct epoch_key {
 	uint8_t		kind;		/* EPOCH_KEY_SECRET or _NETWORK */
 	uint64_t	start_ms;	/* its record's clock; 0: unknown */
 	uint8_t		key[PROTO_KEYLEN];
+	uint8_t		tainted;	/* sealed to a device since removed;
+					 * not saved: epoch_refresh says */
 };
 struct epochs {				/* sodium_malloc'd: secrets */
 	size_t		 n;
@@ -280,13 +282,18 @@ int	epochs_write(const char *path, const struct epochs *);
  * NULL; its number, and when it began (0: unknown). */
 const struct epoch_key *epoch_top(const struct device *);
 uint32_t epoch_current(const struct device *, uint64_t *start_ms);
-/* 1 and the previous epoch's network key in out while the newest epoch
- * is younger than EPOCH_GRACE_MS at now (ms); else 0. */
-int	epoch_grace_key(const struct device *, uint64_t now,
+/* 1 and the i-th other network key taken while the newest epoch is
+ * younger than EPOCH_GRACE_MS at now (ms): the previous epoch's first;
+ * else 0. */
+int	epoch_grace_key(const struct device *, uint64_t now, size_t i,
 	    struct store_key *out);
 /* Learns the keys epoch records hand this device (after a commit that
  * may have brought some); a store code. */
 int	epoch_refresh(struct device *);
+/* After two removals at once: starts the next epoch if the newest was
+ * sealed to a device no longer a member. 1 if it did, 0, or a store
+ * code. */
+int	epoch_heal(struct device *);
 int	epoch_removed(const struct device *, const uint8_t *id,
 	    uint64_t added_hlc);
 const struct epoch_removal *epoch_self_removed(const struct device *);

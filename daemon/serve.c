@@ -199,26 +199,26 @@ oneshot_check(struct server *srv)
 /*
  * A peer that closed at our first handshake message did not take our
  * network key. Within a new epoch's grace period it may not have heard
- * of the epoch yet: dial once more with the previous epoch's key. Else
- * our key is out of date (status says what to do). 1 if it redials.
+ * of the epoch yet: dial again with each key the grace period takes.
+ * Else our key is out of date (status says what to do). 1 if it redials.
  */
 static int
 redial_prev(struct server *srv, struct conn *c, struct target *tg)
 {
 	struct store_key prev;
-	int grace;
+	int more;
 
 	if (c->authenticated) {
-		tg->use_prev = tg->prev_tried = 0;
+		tg->use_prev = 0;
 		srv->keys_ok = now_ms();
 		return 0;
 	}
 	if (!c->hs_unanswered)
 		return 0;
-	grace = epoch_grace_key(srv->d, now_ms(), &prev);
+	more = epoch_grace_key(srv->d, now_ms(), (size_t)tg->use_prev, &prev);
 	sodium_memzero(&prev, sizeof(prev));
-	if (grace && !tg->prev_tried) {
-		tg->use_prev = tg->prev_tried = 1;
+	if (more) {
+		tg->use_prev++;
 		tg->next_attempt = 0;
 		return 1;
 	}
@@ -628,7 +628,7 @@ check_heads(struct server *srv)
 	if (memcmp(h, srv->heads_hash, sizeof(h)) != 0) {
 		memcpy(srv->heads_hash, h, sizeof(h));
 		/* Another process may have brought a key epoch (a removal). */
-		if (epoch_refresh(srv->d) != 0)
+		if (epoch_refresh(srv->d) != 0 || epoch_heal(srv->d) < 0)
 			net_log("could not learn the keys of a new epoch");
 		server_changed(srv);
 	}
