@@ -191,7 +191,9 @@ enum proto_field_type {
 	FT_STUDENT	= 4,	/* a student's record id in hex */
 	FT_DEVICE	= 5,	/* a device id in hex */
 	FT_CHOICE	= 6,	/* one of a fixed list */
-	FT_COUNT	= 7	/* a small decimal number */
+	FT_COUNT	= 7,	/* a small decimal number */
+	FT_REFS		= 8,	/* entries seen: members.h */
+	FT_CUTOFF	= 9	/* a removal's cut-off: members.h */
 };
 struct proto_field {
 	const char	*name;
