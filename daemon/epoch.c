@@ -20,10 +20,9 @@
  * what this device writes. The handshake accepts the newest network key
  * and, for EPOCH_GRACE_MS after the newest epoch began, the previous one.
  *
- * Authority: who may start an epoch, and who is removed, is the
- * membership's business (roles); until it records removals, the removal
- * an epoch record names is taken from the record itself, behind
- * epoch_removed() and epoch_author_ok().
+ * Authority: who is removed, and who may start an epoch (an admin, by an
+ * entry before any removal of it), is the membership's business
+ * (membership.c): epoch_author_ok() asks it.
  */
 #include <sys/stat.h>
 
@@ -376,14 +375,17 @@ fail:
 	return -1;
 }
 
-/* Whether author may hand out keys and name a removal. Until the roles
- * are in, any member but a box. */
+/* Whether the entry author:seq may hand out keys: an admin's, written
+ * before any removal of it (its cut-off). */
 int
-epoch_author_ok(struct device *d, struct store_txn *t, const uint8_t *author)
+epoch_author_ok(struct device *d, struct store_txn *t, const uint8_t *author,
+    uint64_t seq)
 {
-	char role[16] = "";
+	const struct members *ms = team_members(d, t);
+	const struct member *m = proto_members_find(ms, author);
 
-	return team_is_member(d, t, author, role) && strcmp(role, "box") != 0;
+	return m != NULL && m->role == MROLE_ADMIN &&
+	    proto_members_takes(ms, author, seq);
 }
 
 /* Whether the epoch record ep hands this device anything it lacks. */
@@ -446,8 +448,6 @@ struct refresh {
 	struct device	*d;
 	struct store_txn *t;
 	int		 added;
-	struct epoch_removal removed[EPOCH_MAX];
-	size_t		 nremoved;
 };
 
 static int
@@ -460,19 +460,10 @@ refresh_cb(const struct record *r, void *arg)
 
 	if (reg == NULL || reg->nheads == 0 || record_epoch(r, &ep, &buf) != 0)
 		return 0;
-	if (epoch_author_ok(rf->d, rf->t, reg->heads[0].ref.author)) {
-		if (ep->what == EPOCH_NEW && rf->nremoved < EPOCH_MAX) {
-			struct epoch_removal *rm = &rf->removed[rf->nremoved++];
-
-			memcpy(rm->id, ep->removed, PROTO_IDLEN);
-			memcpy(rm->by, reg->heads[0].ref.author, PROTO_IDLEN);
-			rm->hlc = reg->heads[0].hlc;
-			rm->epoch = ep->epoch;
-		}
-		if (brings_news(rf->d, ep))
-			rf->added += learn(rf->d, rf->d->epochs, ep,
-			    proto_hlc_ms(reg->heads[0].hlc));
-	}
+	if (epoch_author_ok(rf->d, rf->t, reg->heads[0].ref.author,
+	    reg->heads[0].ref.seq) && brings_news(rf->d, ep))
+		rf->added += learn(rf->d, rf->d->epochs, ep,
+		    proto_hlc_ms(reg->heads[0].hlc));
 	free(ep);
 	free(buf);
 	return 0;
@@ -493,7 +484,8 @@ taint_cb(const struct record *r, void *arg)
 		return 0;
 	if (ep->what == EPOCH_NEW &&
 	    (k = held_net(rf->d->epochs, ep->epoch, ep->net_id)) != NULL &&
-	    epoch_author_ok(rf->d, rf->t, reg->heads[0].ref.author))
+	    epoch_author_ok(rf->d, rf->t, reg->heads[0].ref.author,
+	    reg->heads[0].ref.seq))
 		for (size_t i = 0; i < ep->nrecipients && !k->tainted; i++)
 			k->tainted = !team_is_member(rf->d, rf->t,
 			    ep->recipients[i].id, NULL);
@@ -543,8 +535,6 @@ refresh_pass(struct device *d, int *rebuild)
 	t = rf->t;
 	rc = store_records_each(t, KIND_KEYS, refresh_cb, rf);
 	if (rc == 0) {
-		memcpy(d->removed, rf->removed, sizeof(rf->removed));
-		d->nremoved = rf->nremoved;
 		for (size_t i = 0; i < d->epochs->n; i++)
 			d->epochs->k[i].tainted = 0;
 		rc = store_records_each(t, KIND_KEYS, taint_cb, rf);
@@ -606,29 +596,6 @@ epoch_refresh(struct device *d)
 			return rc;
 	}
 	return 0;
-}
-
-/* Whether id was removed by an epoch record, and not added again since
- * (its member record's winning write came later). The one place that
- * says so until removals are membership records (roles). */
-int
-epoch_removed(const struct device *d, const uint8_t *id, uint64_t added_hlc)
-{
-	for (size_t i = 0; i < d->nremoved; i++)
-		if (memcmp(d->removed[i].id, id, PROTO_IDLEN) == 0 &&
-		    added_hlc <= d->removed[i].hlc)
-			return 1;
-	return 0;
-}
-
-/* The removal that names this device, or NULL. */
-const struct epoch_removal *
-epoch_self_removed(const struct device *d)
-{
-	for (size_t i = 0; i < d->nremoved; i++)
-		if (memcmp(d->removed[i].id, d->id, PROTO_IDLEN) == 0)
-			return &d->removed[i];
-	return NULL;
 }
 
 /* ---- writing epoch records ---- */
@@ -908,55 +875,6 @@ epoch_from_invite(struct device *nd, struct epochs *into,
 	return added;
 }
 
-/*
- * satchel member remove DEVICE_ID: a new key epoch for everyone who
- * stays, in one transaction with the removal. Until removals are
- * membership records of their own (roles), the epoch record names it.
- */
-int
-cmd_member_remove(struct device *d, struct args *a)
-{
-	uint8_t id[PROTO_IDLEN];
-	char name[NAME_MAX_LEN + 1] = "", checked[PROTO_DEVID_LEN + 1];
-	struct store_txn *t;
-	int rc, member;
-
-	if ((rc = devid_arg("member remove", a->pos[0], DEVID_ANY, id)) != 0)
-		return rc;
-	if (memcmp(id, d->id, PROTO_IDLEN) == 0)
-		return fail_usage("member remove: %s is this device; another "
-		    "admin removes it", a->pos[0]);
-	if (d->content == NULL)
-		return fail_usage("member remove: a box removes no one");
-	if ((rc = store_begin(d->st, 0, &t)) != 0)
-		return device_store_error(rc, "member remove");
-	member = team_is_member(d, t, id, NULL);
-	member_name(d, t, id, name, sizeof(name));
-	if (!member) {
-		store_abort(t);
-		return fail_usage("member remove: %s is not a member of this "
-		    "team (see satchel member list)", a->pos[0]);
-	}
-	if ((rc = epoch_rotate(d, t, id)) != 0) {
-		store_abort(t);
-		return rc == STORE_EFULL ? fail("member remove: this team has "
-		    "gone through %d key epochs, the most this version "
-		    "keeps; nothing changed", EPOCH_MAX) :
-		    device_store_error(rc, "member remove");
-	}
-	if ((rc = store_commit(t)) != 0)
-		return device_store_error(rc, "member remove");
-	/* Our own part of the record hands us the new keys. */
-	if ((rc = epoch_refresh(d)) != 0)
-		return device_store_error(rc, "member remove");
-	devid_format(id, checked);
-	fprintf(stderr, "removed %s%s%s; key epoch %u begins: what this "
-	    "device writes from now on is sealed under keys %s never held\n",
-	    *name ? name : checked, *name ? " " : "", *name ? checked : "",
-	    (unsigned)epoch_current(d, NULL), *name ? name : "it");
-	return 0;
-}
-
 static uint64_t
 meta_ms(struct store_txn *t, const char *key)
 {
@@ -993,22 +911,21 @@ void
 epoch_status(struct device *d, struct store_txn *t, char *out, size_t len,
     int *state)
 {
-	const struct epoch_removal *rm = epoch_self_removed(d);
+	const struct member *rm = proto_members_find(team_members(d, t), d->id);
 	uint64_t start, refused = meta_ms(t, "keys:refused");
 	uint32_t n = epoch_current(d, &start);
 	char id[PROTO_DEVID_LEN + 1], when[11], until[11];
 
 	devid_format(d->id, id);
 	*state = EPOCH_OK;
-	if (rm != NULL) {
+	if (rm != NULL && rm->removal != MREMOVE_NONE) {
 		*state = EPOCH_REMOVED;
-		date_of(proto_hlc_ms(rm->hlc), when);
+		date_of(proto_hlc_ms(rm->removed_hlc), when);
 		snprintf(out, len, "this device was removed from the team on "
-		    "%s (key epoch %u): it can no longer sync. If that was a "
-		    "mistake, ask an admin for a new invite ('satchel member "
-		    "add %s --name NAME' on the admin's device), then run "
-		    "'satchel join INVITE' here", when, (unsigned)rm->epoch,
-		    id);
+		    "%s: it can no longer sync. If that was a mistake, ask an "
+		    "admin for a new invite ('satchel member add %s --name "
+		    "NAME' on the admin's device), then run 'satchel join "
+		    "INVITE' here", when, id);
 	} else if (refused != 0 && refused > meta_ms(t, "keys:ok")) {
 		*state = EPOCH_OUTDATED;
 		date_of(refused, when);
@@ -1091,7 +1008,7 @@ epoch_heal(struct device *d)
 	h.top_epoch = top->epoch;
 	if ((rc = store_begin(d->st, 0, &h.t)) != 0)
 		return rc;
-	if (!epoch_author_ok(d, h.t, d->id) ||
+	if (!epoch_author_ok(d, h.t, d->id, UINT64_MAX - 1) ||
 	    (rc = store_records_each(h.t, KIND_KEYS, heal_cb, &h)) != 0 ||
 	    !h.found) {
 		store_abort(h.t);

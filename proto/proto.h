@@ -194,6 +194,8 @@ enum proto_field_type {
 	FT_DEVICE	= 5,	/* a device id in hex */
 	FT_CHOICE	= 6,	/* one of a fixed list */
 	FT_COUNT	= 7,	/* a small decimal number */
+	FT_REFS		= 8,	/* entries seen: members.h */
+	FT_CUTOFF	= 9,	/* a removal's cut-off: members.h */
 	FT_EPOCH	= 16	/* an epoch record in base64 (epoch.c) */
 };
 struct proto_field {

@@ -77,8 +77,8 @@ for peer in "$BOX" "$A" "$B"; do
 	if sat -d "$C" sync "$(addr_of "$peer")" 2>>"$C.sync.log"; then
 		fail "$name refuses the removed laptop's sync"
 	else
-		check "$name completed the handshake (previous epoch's key) and refused the removed laptop as no member" \
-		    wait_for "grep -q 'previous key epoch' '$peer.log' && grep -q 'refused device .*not a member' '$peer.log'" 20
+		check "$name completed the handshake (previous epoch's key) and refused the removed laptop by the membership check" \
+		    wait_for "grep -q 'previous key epoch' '$peer.log' && grep -q 'refused device .*removed from this team' '$peer.log'" 20
 	fi
 done
 check "the removed laptop did not receive the new note" \

@@ -1,5 +1,5 @@
-# Two removals at once: A removes X while B, not having heard of it,
-# removes Y. Each starts a key epoch 1 sealed to the device the other
+# Two removals at once: admin A removes X while admin B, not having
+# heard of it, removes Y. Each starts a key epoch 1 sealed to the device the other
 # removed. The first device that may start epochs and holds both starts
 # a third epoch 1 for the members that stay, which every device ranks
 # first, so a note written afterwards opens with no key X or Y ever
@@ -15,6 +15,8 @@ make_team "$A" "$B" "$C" "$X" "$Y"
 add_box "$A" "$BOX"
 serve "$BOX"
 sat -d "$A" student add "Ana Lopez" --class 3B >/dev/null
+sat -d "$A" member role "$(sat -d "$B" id)" admin 2>/dev/null ||
+    bail "A makes B an admin"
 for d in "$A" "$B" "$C" "$X" "$Y"; do
 	sat -d "$d" sync "$(addr_of "$BOX")" 2>>"$d.sync.log" ||
 	    bail "$(basename "$d") syncs with the box" "$d.sync.log"
