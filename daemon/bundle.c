@@ -38,13 +38,30 @@
 #define BUNDLE_IO_BUF		(64 * 1024)
 #define IMPORT_ECHANGED		1	/* the file changed between passes */
 
-void
-bundle_key(const struct device *d, uint8_t out[32])
+static void
+bundle_key_of(const uint8_t *network, uint8_t out[32])
 {
 	static const uint8_t label[] = "satchel bundle mac v1";
 
-	crypto_generichash(out, 32, label, sizeof(label) - 1,
-	    d->network->key, PROTO_KEYLEN);
+	crypto_generichash(out, 32, label, sizeof(label) - 1, network,
+	    PROTO_KEYLEN);
+}
+
+/* The key a bundle is made under: the network key, or while a new key
+ * epoch is young the previous epoch's, which every member takes then,
+ * so that a laptop that has not heard of the epoch can import it (and
+ * learn the epoch from it). What it carries is sealed under the newest
+ * keys either way. */
+void
+bundle_key(const struct device *d, uint8_t out[32])
+{
+	struct store_key prev;
+
+	if (epoch_grace_key(d, now_ms(), 0, &prev))
+		bundle_key_of(prev.key, out);
+	else
+		bundle_key_of(d->network->key, out);
+	sodium_memzero(&prev, sizeof(prev));
 }
 
 struct export {
@@ -473,15 +490,16 @@ import_checkpoint(struct device *d, struct store_txn **t,
 }
 
 static int
-apply_bundle(struct device *d, struct store_txn **tp, struct bundle_file *bf,
-    struct import *im, struct vec *exporter)
+apply_entries(struct device *d, struct store_txn **tp, struct bundle_file *bf,
+    struct import *im, struct vec *exporter,
+    const struct store_keyring *netonly)
 {
 	const uint8_t *env;
 	size_t len, bytes = 0, entries = 0;
 	int rc, more;
-
 	uint8_t author[PROTO_IDLEN], newer[PROTO_IDLEN];
-	int member = 0, have_newer = 0;
+	uint64_t limit = 0;	/* the author's last seq applied */
+	int have_newer = 0, keep = 0;
 
 	memset(author, 0, sizeof(author));
 	while ((more = bf_next(bf, &env, &len)) == 1) {
@@ -502,16 +520,18 @@ apply_bundle(struct device *d, struct store_txn **tp, struct bundle_file *bf,
 		memcpy(im->bad_author, e.author, PROTO_IDLEN);
 		im->bad_seq = e.seq;
 		/* Bundles list the devices that add others first, so each
-		 * author's membership is known when its entries come. */
+		 * author's membership is known when its entries come. A
+		 * removed device's entries past its cut-off are refused. */
 		if (memcmp(author, e.author, PROTO_IDLEN) != 0) {
 			memcpy(author, e.author, PROTO_IDLEN);
-			member = team_is_member(d, t, author, NULL);
+			limit = team_limit(d, t, author, &keep);
 		}
-		if (!member) {
+		if (e.seq > limit && !keep) {
 			im->skipped++;
 			continue;
 		}
-		rc = store_apply_entry(t, d->keyring, env, len, 1);
+		rc = store_apply_entry(t, e.seq > limit ? netonly : d->keyring,
+		    env, len, 1);
 		if (rc == 0)
 			rc = clock_note_received(t, env, len, now_ms());
 		if (rc == STORE_EDUP)
@@ -540,6 +560,22 @@ apply_bundle(struct device *d, struct store_txn **tp, struct bundle_file *bf,
 	if (more != 0)
 		return IMPORT_ECHANGED;
 	return im->forked > 0 ? store_fork_settle(*tp, d->keyring) : 0;
+}
+
+/* A removed admin's entries past its cut-off are applied with netonly:
+ * stored, their membership changes read, their content not applied. */
+static int
+apply_bundle(struct device *d, struct store_txn **tp, struct bundle_file *bf,
+    struct import *im, struct vec *exporter)
+{
+	struct store_keyring *netonly = team_network_keyring(d);
+	int rc;
+
+	if (netonly == NULL)
+		return STORE_ENOMEM;
+	rc = apply_entries(d, tp, bf, im, exporter, netonly);
+	sodium_free(netonly);
+	return rc;
 }
 
 static int
@@ -590,6 +626,26 @@ open_error(const char *path, int rc, const struct bundle_file *bf,
 	    "short; nothing was applied", path);
 }
 
+/* A bundle made under the previous key epoch's network key (by a member
+ * that had not heard of the new one) is taken while that key is; its
+ * entries then go through the same membership check. */
+static int
+bf_open_prev(const struct device *d, struct bundle_file *bf,
+    const char *path, uint8_t key[32])
+{
+	struct store_key prev;
+	int rc = -2;
+
+	for (size_t i = 0; rc == -2 && epoch_grace_key(d, now_ms(), i,
+	    &prev); i++) {
+		bundle_key_of(prev.key, key);
+		bf_close(bf);
+		rc = bf_open(bf, path, key);
+	}
+	sodium_memzero(&prev, sizeof(prev));
+	return rc;
+}
+
 int
 cmd_import(struct device *d, struct args *a)
 {
@@ -603,8 +659,10 @@ cmd_import(struct device *d, struct args *a)
 
 	if (d->network == NULL)
 		return fail_usage("import: this device has not joined a team");
-	bundle_key(d, key);
+	bundle_key_of(d->network->key, key);
 	rc = bf_open(&bf, path, key);
+	if (rc == -2 && memcmp(bf.b.team_id, d->team_id, 16) == 0)
+		rc = bf_open_prev(d, &bf, path, key);
 	if (rc != 0) {
 		rc = open_error(path, rc, &bf, d);
 		bf_close(&bf);
@@ -633,6 +691,9 @@ cmd_import(struct device *d, struct args *a)
 	sodium_memzero(key, sizeof(key));
 	if (rc != 0)
 		return import_error(path, rc, &im);
+	if (im.added > 0 && ((rc = epoch_refresh(d)) != 0 ||
+	    (rc = epoch_heal(d)) < 0))
+		return device_store_error(rc, "import");
 	if (!d->json)
 		printf("imported %llu new %s from %s (%llu already held)\n",
 		    (unsigned long long)im.added, plural(im.added, "entry",

@@ -220,7 +220,8 @@ rewrite_one(struct repair *r, struct store_txn *t, size_t at,
 		return STORE_EIO;
 	k = store_keyring_find(r->d->keyring, e.key_id);
 	if ((rc = store_open_entry(r->d->keyring, &e, &c, &pt)) != 0 ||
-	    c == NULL || c->kind == KIND_MEMBER || k == NULL) {
+	    c == NULL || c->kind == KIND_MEMBER || c->kind == KIND_KEYS ||
+	    k == NULL) {
 		free(c);
 		free(pt);
 		*skipped = 1;
@@ -348,7 +349,7 @@ cmd_fork_repair(struct device *d, struct args *a)
 	if (skipped > 0)
 		fprintf(stderr, " (%zu membership changes or unreadable "
 		    "entries were not: add those members again)", skipped);
-	fprintf(stderr, ".\nNext: a team member runs 'satchel member add "
+	fprintf(stderr, ".\nNext: an admin of the team runs 'satchel member add "
 	    "%s --name NAME' and this device runs 'satchel join TOKEN' with "
 	    "the token it prints. Until then the re-written changes wait "
 	    "here.\n", checked);

@@ -4,6 +4,8 @@
  *	DIR/identity.key  ed25519 secret key (64 bytes, mode 0600)
  *	DIR/team.key	  a teacher's team secret (32 bytes, mode 0600)
  *	DIR/network.key	  a box's network key (32 bytes, mode 0600)
+ *	DIR/epochs.key	  every key epoch held, once there are several
+ *			  (epoch.c)
  *	DIR/store.key	  the store key (32 random bytes, mode 0600): keys
  *			  the word index; this device's own, never sent
  *	DIR/data.mdb	  the LMDB store
@@ -263,7 +265,8 @@ out:
 	return rc;
 }
 
-/* Loads team.key (a teacher) or network.key (a box that has joined). */
+/* Loads team.key (a teacher) or network.key (a box that has joined),
+ * and every key epoch held beside it (epoch.c). */
 static int
 load_team(struct device *d)
 {
@@ -280,21 +283,13 @@ load_team(struct device *d)
 	    "team.key") != 0)
 		goto out;
 	if (box && access(path, F_OK) != 0) {
-		rc = 0;		/* a box that has not joined a team yet */
+		/* a box that has not joined a team yet */
+		rc = epoch_load(d, NULL, box);
 		goto out;
 	}
 	if (read_file_secret(path, secret, PROTO_KEYLEN) != 0)
 		goto out;
-	d->network = &d->keyring->keys[d->keyring->nkeys++];
-	if (box) {
-		memcpy(d->network->key, secret, PROTO_KEYLEN);
-		proto_key_id(d->network->key, d->network->id);
-		d->network->use = KEY_NETWORK;
-	} else {
-		d->content = &d->keyring->keys[d->keyring->nkeys++];
-		team_keys_derive(secret, d->content, d->network);
-	}
-	rc = 0;
+	rc = epoch_load(d, secret, box);
 out:
 	sodium_free(secret);
 	return rc;
@@ -450,6 +445,14 @@ device_open(struct device *d, const char *dir)
 		device_close(d);
 		return rc;
 	}
+	if ((d->cache = calloc(1, sizeof(*d->cache))) == NULL) {
+		device_close(d);
+		return fail("out of memory");
+	}
+	if ((rc = epoch_refresh(d)) != 0) {
+		device_close(d);
+		return device_store_error(rc, dir);
+	}
 	return 0;
 }
 
@@ -516,6 +519,10 @@ device_close(struct device *d)
 	store_close(d->st);
 	sodium_free(d->sign_sk);
 	sodium_free(d->keyring);
+	sodium_free(d->epochs);
+	if (d->cache != NULL)
+		team_view_free(d->cache->members);
+	free(d->cache);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -543,14 +550,17 @@ device_write_scoped(struct device *d, struct store_txn *t,
 	return store_append_local(t, &a, c, now_ms(), NULL);
 }
 
-/* A membership record, sealed under the network key so that a box can
- * read and check it too. */
+/* A membership entry, sealed under the network key so that a box can
+ * read and check it too. It always names the device (the first release
+ * reads that as who it is about) and the membership heads this device
+ * holds (seen: members.h); an add also says who added it. */
 int
-device_write_member(struct device *d, struct store_txn *t,
-    const uint8_t *member, const char *name, const char *role)
+device_member_write(struct device *d, struct store_txn *t,
+    const uint8_t *member, const struct member_write *w)
 {
 	struct store_author a = { d->id, d->sign_sk, d->network, SCOPE_TEAM };
 	char dev[2 * PROTO_IDLEN + 1], by[2 * PROTO_IDLEN + 1];
+	char seen[MEMBERS_MAX_SEEN * (MEMBERS_REF_LEN + 1) + 1];
 	struct record *r = NULL;
 	struct change c;
 	int rc;
@@ -561,22 +571,37 @@ device_write_member(struct device *d, struct store_txn *t,
 		return STORE_EBADENTRY;
 	if (fork_self(d, t, &fseq))
 		return STORE_EFORK;
+	if (team_seen_value(d, t, seen, sizeof(seen)) != 0)
+		return STORE_ENOMEM;
 	sodium_bin2hex(dev, sizeof(dev), member, PROTO_IDLEN);
 	sodium_bin2hex(by, sizeof(by), d->id, PROTO_IDLEN);
-	/* Adding a device again replaces its record: no conflict with itself. */
+	/* Each write names the record's heads: no conflict with itself. */
 	if ((rc = store_record_get(t, KIND_MEMBER, member, &r)) != 0 &&
 	    rc != STORE_ENOTFOUND)
 		return rc;
 	change_init(&c, KIND_MEMBER, member);
 	if (change_set(&c, r, "device", dev) != 0 ||
-	    change_set(&c, r, "name", name) != 0 ||
-	    change_set(&c, r, "role", role) != 0 ||
-	    change_set(&c, r, "added_by", by) != 0)
+	    (w->name != NULL && change_set(&c, r, "name", w->name) != 0) ||
+	    (w->role != NULL && change_set(&c, r, "role", w->role) != 0) ||
+	    (w->add && change_set(&c, r, "added_by", by) != 0) ||
+	    (w->removed != NULL &&
+	    change_set(&c, r, "removed", w->removed) != 0) ||
+	    (w->cutoff != NULL && change_set(&c, r, "cutoff", w->cutoff) != 0) ||
+	    change_set(&c, r, "seen", seen) != 0)
 		rc = STORE_ENOMEM;
 	else
 		rc = store_append_local(t, &a, &c, now_ms(), NULL);
 	record_free(r);
 	return rc;
+}
+
+int
+device_write_member(struct device *d, struct store_txn *t,
+    const uint8_t *member, const char *name, const char *role)
+{
+	struct member_write w = { .name = name, .role = role, .add = 1 };
+
+	return device_member_write(d, t, member, &w);
 }
 
 /* Joins a team, ending the caller's write transaction t: the store's team

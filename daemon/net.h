@@ -77,6 +77,7 @@ struct target {			/* a peer we dial */
 	int		 discovered;	/* found on the LAN, not added */
 	int		 resolving;	/* a host name being looked up */
 	uv_getaddrinfo_t resolve;
+	int		 use_prev;	/* dial with grace key use_prev - 1 */
 };
 
 struct conn {
@@ -98,6 +99,8 @@ struct conn {
 	uint8_t		*in;
 	size_t		 in_len, in_cap;
 	int		 hs_read;	/* handshake messages read so far */
+	int		 psk_prev;	/* grace key psk_prev - 1 (epoch.c) */
+	int		 hs_unanswered;	/* we dialled; it closed at message 1 */
 	size_t		 queued;	/* bytes handed to uv_write (with their
 					 * request), not yet written */
 	int		 read_paused;	/* queued past READ_PAUSE_QUEUE */
@@ -170,6 +173,8 @@ struct server {
 	int		 stopping;
 	struct progress	*progress;	/* a one-shot sync's, or NULL */
 	uint64_t	 gone_in, gone_bytes;	/* of closed connections */
+	uint64_t	 keys_refused;	/* a peer closed at our message 1 */
+	uint64_t	 keys_ok;	/* a handshake went through */
 	uint8_t		*x_sk;	/* sodium_malloc'd: the X25519 static key */
 	struct discovery *discovery;	/* NULL: LAN discovery is off */
 	struct http	*http;	/* the page (http/), or NULL */

@@ -121,6 +121,10 @@ conn_close(struct conn *c, const char *why)
 		return;
 	if (why != NULL)
 		net_log("%s: %s", who(c), why);
+	/* A peer that closes at our first message did not take our network
+	 * key: it may be an epoch ahead of us or behind (see serve.c). */
+	if (c->state == CONN_HANDSHAKE && c->initiator && c->hs_read == 0)
+		c->hs_unanswered = 1;
 	c->state = CONN_CLOSED;
 	noise_wipe_hs(&c->hs);
 	if (c->authenticated && c->vec_dirty)
@@ -323,6 +327,10 @@ conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	if (n < 0) {
 		if (c->got_bye || c->done)
 			conn_close(c, NULL);
+		else if (n == UV_EOF && c->initiator && c->state == CONN_HEADER)
+			conn_close(c, "it closed the connection right after "
+			    "the handshake: it does not take this device as a "
+			    "member of the team (was it removed?)");
 		else
 			conn_close(c, n == UV_EOF ? "connection ended without "
 			    "an end-of-session mark" : uv_strerror((int)n));
@@ -339,17 +347,54 @@ conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 /* ---- handshake ---- */
 
+/* The PSK is the newest epoch's network key, or one the grace period
+ * takes (psk_prev - 1 names it, see epoch_grace_key): for a dial to a
+ * peer that did not take the newest (it has not heard of it yet), or
+ * from a member that has not heard of it. */
 static int
 hs_begin(struct conn *c)
 {
 	struct server *srv = c->srv;
+	struct store_key prev;
+	const uint8_t *psk = srv->d->network->key;
 	int rc;
 
+	if (c->psk_prev) {
+		if (!epoch_grace_key(srv->d, now_ms(), (size_t)c->psk_prev - 1,
+		    &prev))
+			return -1;
+		psk = prev.key;
+	}
 	rc = noise_hs_init(&c->hs, WIRE_PROTOCOL, c->initiator,
 	    (const uint8_t *)PROLOGUE, strlen(PROLOGUE), srv->x_sk, NULL);
 	if (rc == 0)
-		rc = noise_hs_add_psk(&c->hs, srv->d->network->key);
+		rc = noise_hs_add_psk(&c->hs, psk);
+	sodium_memzero(&prev, sizeof(prev));
 	return rc;
+}
+
+/* A first message that failed under the newest network key, tried again
+ * under each key the grace period takes (epoch.c). Membership is checked
+ * after the handshake either way. */
+static int
+hs_read_prev(struct conn *c, const uint8_t *msg, size_t len,
+    uint8_t *payload, size_t cap, size_t *plen)
+{
+	struct store_key k;
+
+	if (c->initiator || c->hs_read != 0 || c->psk_prev)
+		return -1;
+	while (epoch_grace_key(c->srv->d, now_ms(), (size_t)c->psk_prev, &k)) {
+		c->psk_prev++;
+		noise_wipe_hs(&c->hs);
+		if (hs_begin(c) == 0 && noise_hs_read(&c->hs, msg, len,
+		    payload, cap, plen) == 0) {
+			sodium_memzero(&k, sizeof(k));
+			return 0;
+		}
+	}
+	sodium_memzero(&k, sizeof(k));
+	return -1;
 }
 
 static int
@@ -415,6 +460,8 @@ void
 conn_start_handshake(struct conn *c)
 {
 	c->state = CONN_HANDSHAKE;
+	if (c->target != NULL)
+		c->psk_prev = c->target->use_prev;
 	/* Small acks and handshake messages must not wait for Nagle; a
 	 * laptop that left without a goodbye is found out by keepalive. */
 	uv_tcp_nodelay(&c->tcp, 1);
@@ -438,7 +485,7 @@ check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 	struct wire_hello h;
 	struct store_txn *t;
 	char role[16] = "", id[13];
-	int member = 0;
+	int member = 0, removed = 0;
 
 	if (wire_hello_decode(&h, payload, plen) != 0 ||
 	    noise_hs_remote_static(&c->hs, rs) != 0 ||
@@ -451,15 +498,21 @@ check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 	memcpy(c->remote, h.id, PROTO_IDLEN);
 	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {
 		member = team_is_member(c->srv->d, t, c->remote, role);
+		removed = team_removed(c->srv->d, t, c->remote);
 		store_abort(t);
 	}
-	if (!member && (member = team_check_proof(c->srv->d, &h, role)) &&
+	/* A removed device's proofs are worthless: the record says. */
+	if (!member && !removed &&
+	    (member = team_check_proof(c->srv->d, &h, role)) &&
 	    team_vouch_save(c->srv->d, payload, plen) != 0)
 		net_log("%s: could not keep its membership proof", c->addr);
 	short_id(id, c->remote);
+	if (c->psk_prev)
+		net_log("%s: %s holds the previous key epoch's network key: "
+		    "taken while it may learn the new one", c->addr, id);
 	if (!member) {
-		net_log("%s: refused device %s: not a member of this team",
-		    c->addr, id);
+		net_log("%s: refused device %s: %s", c->addr, id, removed ?
+		    "removed from this team" : "not a member of this team");
 		conn_close(c, NULL);
 		return -1;
 	}
@@ -557,7 +610,8 @@ handle_handshake(struct conn *c, const uint8_t *msg, size_t len)
 	size_t plen;
 
 	if (noise_hs_read(&c->hs, msg, len, payload, sizeof(payload),
-	    &plen) != 0) {
+	    &plen) != 0 && hs_read_prev(c, msg, len, payload,
+	    sizeof(payload), &plen) != 0) {
 		/* A stranger without the network key gets not one byte. */
 		conn_close(c, c->initiator ? "refused: the handshake reply "
 		    "does not verify" : "refused: handshake failed (wrong "
@@ -736,27 +790,47 @@ fork_batch(struct conn *c, struct store_txn *t, const struct wire_msg *m,
 	return (rc = store_commit(t)) != 0 ? rc : STORE_EFORK;
 }
 
-/* Applies a batch in one transaction. Only its last entry's signature is
- * checked: the hash chain vouches for the rest. */
+/* Whether the batch holds an epoch record this device can open (under
+ * a record key it holds): only then can it learn keys from it. */
 static int
-apply_batch(struct conn *c, const struct wire_msg *m, size_t n,
-    size_t *added)
+epoch_in_batch(const struct device *d, const struct wire_msg *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct store_key *k;
+		const uint8_t *env;
+		struct envelope e;
+		size_t len;
+
+		wire_entry_at(m, i, &env, &len);
+		if (proto_envelope_decode(&e, env, len) == 0 &&
+		    (k = store_keyring_find(d->keyring, e.key_id)) != NULL &&
+		    k->use == KEY_EPOCH)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+apply_batch_keys(struct conn *c, const struct wire_msg *m, size_t n,
+    uint64_t apply, const struct store_keyring *netonly, size_t *added)
 {
 	struct store_txn *t;
 	int rc;
 
-	*added = 0;
-	if (n == 0)
-		return 0;
 	if ((rc = store_begin(c->srv->d->st, 0, &t)) != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *env;
+		uint64_t ver, seq = 0;
+		uint8_t who_[PROTO_IDLEN];
 		size_t len;
 
 		wire_entry_at(m, i, &env, &len);
-		rc = store_apply_entry(t, c->srv->d->keyring, env, len,
-		    i == n - 1);
+		if (netonly != NULL &&
+		    proto_envelope_peek(env, len, &ver, who_, &seq) != 0)
+			seq = 0;
+		rc = store_apply_entry(t, seq > apply ? netonly :
+		    c->srv->d->keyring, env, len, i == n - 1);
 		if (rc == STORE_EDUP)
 			continue;
 		if (rc == STORE_EFORK)
@@ -776,6 +850,28 @@ apply_batch(struct conn *c, const struct wire_msg *m, size_t n,
 	return store_commit(t);
 }
 
+/* Applies a batch in one transaction. Only its last entry's signature is
+ * checked: the hash chain vouches for the rest. Entries past seq apply
+ * (a removed admin's past its cut-off) are stored with the network keys
+ * alone: their membership changes count, their content is not applied. */
+static int
+apply_batch(struct conn *c, const struct wire_msg *m, size_t n,
+    uint64_t apply, size_t *added)
+{
+	struct store_keyring *netonly = NULL;
+	int rc;
+
+	*added = 0;
+	if (n == 0)
+		return 0;
+	if (apply != UINT64_MAX &&
+	    (netonly = team_network_keyring(c->srv->d)) == NULL)
+		return STORE_ENOMEM;
+	rc = apply_batch_keys(c, m, n, apply, netonly, added);
+	sodium_free(netonly);
+	return rc;
+}
+
 static void
 send_refuse(struct conn *c, const uint8_t *author, uint64_t why)
 {
@@ -789,29 +885,54 @@ send_refuse(struct conn *c, const uint8_t *author, uint64_t why)
 	msgpack_sbuffer_destroy(&sb);
 }
 
-/* 0 if this device takes author's entries from this peer, else why not.
- * The records that add a device reach us before its entries (see
- * team_order), so an author we cannot place is no member. */
+/* 0 if this device takes author's entries from seq first on from this
+ * peer, else why not; *limit is the last seq it takes (a removed
+ * device's cut-off). The records that add a device reach us before its
+ * entries (see team_order), so an author we cannot place is no member. */
 static int
-author_refusal(struct conn *c, const uint8_t *author)
+author_refusal(struct conn *c, const uint8_t *author, uint64_t first,
+    uint64_t *limit, int *keep)
 {
 	struct store_txn *t;
 	char id[13];
-	int member = 0;
 
+	*limit = 0;
+	*keep = 0;
 	if (vec_find(&c->refused_in, author) != NULL)
 		return REFUSE_NOT_MEMBER;
 	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {
-		member = team_is_member(c->srv->d, t, author, NULL);
+		*limit = team_limit(c->srv->d, t, author, keep);
 		store_abort(t);
 	}
-	if (member)
+	if (first <= *limit || *keep)
 		return 0;
 	short_id(id, author);
-	net_log("%s: refused the entries of %s: not a member of this team",
-	    who(c), id);
+	if (*limit > 0)
+		net_log("%s: refused the entries of %s after seq %llu: removed "
+		    "from this team", who(c), id, (unsigned long long)*limit);
+	else
+		net_log("%s: refused the entries of %s: not a member of this "
+		    "team", who(c), id);
 	vec_raise(&c->refused_in, author, 1, NULL);
 	return REFUSE_NOT_MEMBER;
+}
+
+/* A batch of a removed device that runs past its cut-off: the entries up
+ * to it were applied; the rest, and anything later, is refused. */
+static void
+refuse_past_cutoff(struct conn *c, const uint8_t *author, uint64_t limit,
+    size_t added)
+{
+	char id[13];
+
+	short_id(id, author);
+	net_log("%s: refused the entries of %s after seq %llu: removed from "
+	    "this team", who(c), id, (unsigned long long)limit);
+	vec_raise(&c->refused_in, author, 1, NULL);
+	send_refuse(c, author, REFUSE_NOT_MEMBER);
+	c->received += added;
+	if (added > 0)
+		server_changed(c->srv);
 }
 
 /* The entries before the newer one are applied; the author is refused
@@ -876,26 +997,37 @@ static void
 handle_entries(struct conn *c, const struct wire_msg *m)
 {
 	uint8_t author[PROTO_IDLEN], hash[PROTO_HASHLEN];
-	uint64_t first = 0, last = 0, head;
+	uint64_t first = 0, last = 0, head, limit;
 	struct store_txn *t;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	size_t added, n;
 	unsigned newer;
 	char id[13], why[160];
-	int rc, why_not;
+	int rc, why_not, past_cutoff = 0, keep;
 
 	if (batch_shape(m, author, &first, &last, &n, &newer) != 0) {
 		conn_close(c, "refused batch: not one author's entries in order");
 		return;
 	}
-	if ((why_not = author_refusal(c, author)) != 0) {
+	if ((why_not = author_refusal(c, author, first, &limit, &keep)) != 0) {
 		send_refuse(c, author, why_not);
 		return;
 	}
+	if (n > 0 && last > limit && !keep) {	/* past a removed cut-off */
+		n = (size_t)(limit - first + 1);
+		last = limit;
+		newer = 0;
+		past_cutoff = 1;
+	}
 	if (n > 0)	/* saved with the batch */
 		vec_raise(&c->theirs, author, last, NULL);
-	if ((rc = apply_batch(c, m, n, &added)) == 0 && newer != 0) {
+	if ((rc = apply_batch(c, m, n, keep ? limit : UINT64_MAX,
+	    &added)) == 0 && past_cutoff) {
+		refuse_past_cutoff(c, author, limit, added);
+		return;
+	}
+	if (rc == 0 && newer != 0) {
 		refuse_newer(c, author, n > 0 ? last + 1 : first, newer, added);
 		return;
 	}
@@ -917,6 +1049,18 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 	}
 	server_disk_ok(c->srv);
 	c->received += added;
+	/* A key epoch's record may have come: its keys open what follows. */
+	if (added > 0 && epoch_in_batch(c->srv->d, m, n)) {
+		if ((rc = epoch_refresh(c->srv->d)) == 0)
+			rc = epoch_heal(c->srv->d);
+		if (rc == 1)
+			net_log("two removals were made at once: started "
+			    "another key epoch %u for the members that stay",
+			    (unsigned)epoch_current(c->srv->d, NULL));
+		else if (rc != 0)
+			net_log("%s: could not learn the keys of a new epoch: "
+			    "%s", who(c), store_strerror(rc));
+	}
 	server_peer_synced(c->srv, c);
 	head = last;
 	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "members.h"
 #include "proto.h"
 #include "store.h"
 
@@ -84,6 +85,21 @@ int		 text_args_nfc(struct args *, const char *usage, int npaths,
 		    struct text_pool *);
 void		 text_pool_free(struct text_pool *);
 
+/* epoch.c: key epochs (see there). */
+#define EPOCH_MAX	64		/* epochs one team may go through */
+#define EPOCH_GRACE_MS	(UINT64_C(30) * 24 * 3600 * 1000)
+struct epoch_key {
+	uint32_t	epoch;
+	uint8_t		kind;		/* EPOCH_KEY_SECRET or _NETWORK */
+	uint64_t	start_ms;	/* its record's clock; 0: unknown */
+	uint8_t		key[PROTO_KEYLEN];
+	uint8_t		tainted;	/* sealed to a device since removed;
+					 * not saved: epoch_refresh says */
+};
+struct epochs {				/* sodium_malloc'd: secrets */
+	size_t		 n;
+	struct epoch_key k[EPOCH_MAX];
+};
 /* device.c: this device's data directory, keys and store. */
 struct device {
 	char		 dir[4096];
@@ -94,13 +110,21 @@ struct device {
 	struct store_key *network;	/* in keyring; NULL before joining */
 	struct store_key *personal;	/* in keyring: seals private notes;
 					 * NULL on a box */
+	struct store_key *record;	/* in keyring: seals epoch records */
 	struct store_keyring *keyring;	/* sodium_malloc'd */
+	struct epochs	*epochs;	/* every epoch held; see epoch.c */
 	uint8_t		 team_id[16];
 	uint8_t		 founder[PROTO_IDLEN];
 	char		 name[NAME_MAX_LEN + 1];
 	char		 role[16];
 	int		 json;
 	int		 serving;	/* this process is the daemon: no notify */
+	struct device_cache *cache;	/* what is derived once per change */
+};
+
+struct team_view;
+struct device_cache {
+	struct team_view *members;	/* membership.c */
 };
 
 const char	*device_dir(const char *flag_dir, char *buf, size_t len);
@@ -135,6 +159,17 @@ int		 device_write_scoped(struct device *, struct store_txn *,
 		    const struct change *, uint8_t scope);
 int		 device_write_member(struct device *, struct store_txn *,
 		    const uint8_t *member, const char *name, const char *role);
+/* What a membership entry says besides the device: NULL leaves a field
+ * out. add: it adds (or re-adds) the device, and says who added it. */
+struct member_write {
+	const char	*name;
+	const char	*role;		/* "admin", "teacher", "box" */
+	const char	*removed;	/* "yes", "lost"; "no" re-adds */
+	const char	*cutoff;	/* with removed: "SEQ:HASH" */
+	int		 add;
+};
+int		 device_member_write(struct device *, struct store_txn *,
+		    const uint8_t *member, const struct member_write *);
 void		 team_keys_derive(const uint8_t *secret, struct store_key *content,
 		    struct store_key *network);
 int		 device_save_team(struct device *, struct store_txn *,
@@ -336,6 +371,28 @@ int		 vec_save_peer(const struct vec *, struct store_txn *,
 		    const uint8_t *peer);
 int		 vec_peer_known(struct store_txn *, const uint8_t *peer);
 
+/* membership.c: the membership evaluated from the entries held
+ * (proto/members.h), cached in the device until a membership entry is
+ * applied. Views borrow from the device until its next call. */
+const struct team_view *team_view(const struct device *, struct store_txn *);
+const struct members *team_members(const struct device *, struct store_txn *);
+/* A new view of what is held plus signed envelopes extra (a hello's
+ * proofs; each must verify under a network key held); the caller frees
+ * it. NULL on failure. */
+struct team_view *team_view_with(const struct device *, struct store_txn *,
+		    const uint8_t *const *extra, const size_t *lens, size_t n);
+const struct members *team_view_members(const struct team_view *);
+/* The input entry i of a view (a struct member's add_entry and so on),
+ * and its envelope if it is not in the log (a proof kept from an invite
+ * or a hello; NULL otherwise). Borrowed from the view. */
+const struct member_entry *team_view_entry(const struct team_view *, long i);
+const uint8_t	*team_view_env(const struct team_view *, long i, size_t *len);
+void		 team_view_free(struct team_view *);
+const char	*team_role_name(uint8_t role);
+/* The "seen" value of a new membership entry of this device. */
+int		 team_seen_value(const struct device *, struct store_txn *,
+		    char *out, size_t cap);
+
 /* team.c */
 int	team_depth(struct device *, struct store_txn *, const uint8_t *id,
 	    char role[16]);
@@ -352,13 +409,68 @@ int	team_check_proof(struct device *, const struct wire_hello *,
 int	team_vouch_save(struct device *, const uint8_t *hello, size_t len);
 /* The member add operation: invite receives the invite (caller frees). */
 int	member_add(struct device *, const char *id_arg, const char *name,
-	    int box, const char *const *addrs, int naddrs, char **invite);
+	    int box, int admin, const char *const *addrs, int naddrs,
+	    char **invite);
 int	cmd_member_add(struct device *, struct args *);
 int	cmd_member_list(struct device *, struct args *);
+int	cmd_member_role(struct device *, struct args *);
+int	cmd_member_remove(struct device *, struct args *);
+/* The last seq of author's entries this device applies: UINT64_MAX for a
+ * member, the cut-off of a removed one, 0 for a stranger. *keep: entries
+ * past it are still stored (with team_network_keyring: not applied) but
+ * for a removed admin; refused otherwise. */
+uint64_t team_limit(struct device *, struct store_txn *,
+	    const uint8_t *author, int *keep);
+/* The device's network keys alone: entries applied with it are stored
+ * and their membership changes read, but no content is applied. The
+ * caller frees it with sodium_free; NULL if memory ran out. */
+struct store_keyring *team_network_keyring(const struct device *);
+/* 1 if the membership removed id. */
+int	team_removed(struct device *, struct store_txn *, const uint8_t *id);
+/* The hook a removal calls inside its transaction, before it commits
+ * (team.c): the new key epoch and the exposure report start there. */
+int	team_after_remove(struct device *, struct store_txn *,
+	    const uint8_t *removed, int lost);
 int	cmd_join(struct device *, struct args *);
 int	cmd_peer_add(struct device *, struct args *);
 int	cmd_peer_remove(struct device *, struct args *);
 int	cmd_peer_list(struct device *, struct args *);
+
+/* epoch.c */
+int	epoch_load(struct device *, const uint8_t *secret, int box);
+void	epoch_keyring(struct device *);
+int	epochs_add(struct epochs *, const struct epoch_key *);
+int	epochs_read(const char *path, struct epochs *);
+int	epochs_write(const char *path, const struct epochs *);
+/* The newest epoch this device holds (its keys seal what it writes), or
+ * NULL; its number, and when it began (0: unknown). */
+const struct epoch_key *epoch_top(const struct device *);
+uint32_t epoch_current(const struct device *, uint64_t *start_ms);
+/* 1 and the i-th other network key taken while the newest epoch is
+ * younger than EPOCH_GRACE_MS at now (ms): the previous epoch's first;
+ * else 0. */
+int	epoch_grace_key(const struct device *, uint64_t now, size_t i,
+	    struct store_key *out);
+/* Learns the keys epoch records hand this device (after a commit that
+ * may have brought some); a store code. */
+int	epoch_refresh(struct device *);
+/* After two removals at once: starts the next epoch if the newest was
+ * sealed to a device no longer a member. 1 if it did, 0, or a store
+ * code. */
+int	epoch_heal(struct device *);
+int	epoch_author_ok(struct device *, struct store_txn *,
+	    const uint8_t *author, uint64_t seq);
+int	epoch_rotate(struct device *, struct store_txn *,
+	    const uint8_t *removed);
+int	epoch_grant(struct device *, struct store_txn *, const uint8_t *member,
+	    int box, struct write_ref *ref);
+int	epoch_from_invite(struct device *nd, struct epochs *into,
+	    const uint8_t *const *proofs, const size_t *lens, size_t n);
+#define EPOCH_OK	0
+#define EPOCH_OUTDATED	1	/* peers refuse our network key */
+#define EPOCH_REMOVED	2
+void	epoch_status(struct device *, struct store_txn *, char *out,
+	    size_t len, int *state);
 
 /* bundle.c */
 int	cmd_export(struct device *, struct args *);

@@ -90,6 +90,27 @@ pstat_merge(const struct server *srv, const struct peer_event *ev,
 
 /* Writes the queued statuses: pstat:<hex id> = "connected ms pid addr",
  * ms the time of the last completed sync (0: none yet). */
+/* keys:refused and keys:ok: when a peer last refused our network key,
+ * and when a handshake last went through (status reads them). */
+static int
+keys_status_put(struct server *srv, struct store_txn *t)
+{
+	uint8_t be[8];
+	int rc = 0;
+
+	for (int i = 0; i < 8; i++)
+		be[i] = (uint8_t)(srv->keys_refused >> (56 - 8 * i));
+	if (srv->keys_refused != 0)
+		rc = store_meta_put(t, "keys:refused", be, sizeof(be));
+	for (int i = 0; i < 8; i++)
+		be[i] = (uint8_t)(srv->keys_ok >> (56 - 8 * i));
+	if (rc == 0 && srv->keys_ok != 0)
+		rc = store_meta_put(t, "keys:ok", be, sizeof(be));
+	srv->keys_refused = srv->keys_ok = 0;
+	return rc;
+}
+
+/* Writes the queued statuses: pstat:<hex id> = "connected ms pid addr". */
 static void
 status_flush(struct server *srv)
 {
@@ -98,8 +119,10 @@ status_flush(struct server *srv)
 	struct pstat old;
 	int rc = 0;
 
-	if (srv->nevents == 0 || store_begin(srv->d->st, 0, &t) != 0)
+	if ((srv->nevents == 0 && srv->keys_refused == 0 &&
+	    srv->keys_ok == 0) || store_begin(srv->d->st, 0, &t) != 0)
 		return;
+	rc = keys_status_put(srv, t);
 	for (size_t i = 0; rc == 0 && i < srv->nevents; i++) {
 		const struct peer_event *ev = &srv->events[i];
 
@@ -227,6 +250,39 @@ oneshot_check(struct server *srv)
 	server_stop(srv);
 }
 
+/*
+ * A peer that closed at our first handshake message did not take our
+ * network key. Within a new epoch's grace period it may not have heard
+ * of the epoch yet: dial again with each key the grace period takes.
+ * Else our key is out of date (status says what to do). 1 if it redials.
+ */
+static int
+redial_prev(struct server *srv, struct conn *c, struct target *tg)
+{
+	struct store_key prev;
+	int more;
+
+	if (c->authenticated) {
+		tg->use_prev = 0;
+		srv->keys_ok = now_ms();
+		return 0;
+	}
+	if (!c->hs_unanswered)
+		return 0;
+	more = epoch_grace_key(srv->d, now_ms(), (size_t)tg->use_prev, &prev);
+	sodium_memzero(&prev, sizeof(prev));
+	if (more) {
+		tg->use_prev++;
+		tg->next_attempt = 0;
+		return 1;
+	}
+	tg->use_prev = 0;
+	srv->keys_refused = now_ms();
+	net_log("%s: it did not take this device's network key (key epoch "
+	    "%u)", tg->addr, (unsigned)epoch_current(srv->d, NULL));
+	return 0;
+}
+
 void
 server_conn_gone(struct server *srv, struct conn *c)
 {
@@ -248,6 +304,8 @@ server_conn_gone(struct server *srv, struct conn *c)
 		return;
 	tg->conn = NULL;
 	c->target = NULL;
+	if (redial_prev(srv, c, tg))
+		return;
 	if (srv->oneshot) {
 		tg->done = 1;
 		tg->ok = c->done;
@@ -752,6 +810,9 @@ check_heads(struct server *srv)
 	crypto_generichash_final(&st, h, sizeof(h));
 	if (memcmp(h, srv->heads_hash, sizeof(h)) != 0) {
 		memcpy(srv->heads_hash, h, sizeof(h));
+		/* Another process may have brought a key epoch (a removal). */
+		if (epoch_refresh(srv->d) != 0 || epoch_heal(srv->d) < 0)
+			net_log("could not learn the keys of a new epoch");
 		server_changed(srv);
 	}
 }

@@ -41,6 +41,8 @@ struct status {
 	uint64_t	 newer;		/* held for a newer version */
 	struct clock_verdict clock;
 	struct vec	 frozen;	/* forked authors; seq: fork point */
+	char		 keys[768];	/* epoch_status */
+	int		 keys_state;
 };
 
 static int
@@ -269,6 +271,8 @@ print_text(const struct status *s)
 		    (unsigned long long)s->newer, plural(s->newer, "entry",
 		    "entries"), plural(s->newer, "it", "them"));
 	print_forks_text(s);
+	printf("keys     %s%s\n", s->keys_state != EPOCH_OK ? "warning: " :
+	    "", s->keys);
 	if (s->npeers == 0)
 		printf("peers    none (satchel peer add HOST:PORT)\n");
 	for (size_t i = 0; i < s->npeers; i++) {
@@ -336,6 +340,11 @@ print_json(const struct status *s)
 	    s->d->role, fp, (unsigned long long)s->entries, s->conflicts,
 	    (unsigned long long)s->invalid, (unsigned long long)s->newer);
 	print_forks_json(s);
+	printf(",\"epoch\":%u,\"keys_outdated\":%s,\"removed\":%s,"
+	    "\"keys\":", (unsigned)epoch_current(s->d, NULL),
+	    s->keys_state == EPOCH_OUTDATED ? "true" : "false",
+	    s->keys_state == EPOCH_REMOVED ? "true" : "false");
+	json_str(s->keys);
 	printf(",\"peers\":[");
 	for (size_t i = 0; i < s->npeers; i++) {
 		const struct peer_status *p = &s->peers[i];
@@ -382,6 +391,8 @@ status_collect(struct device *d, struct status *s)
 		rc = store_records_each(s->t, 0, conflict_cb, s);
 	if (rc == 0)
 		rc = clock_verdict(s->t, now_ms(), &s->clock);
+	if (rc == 0)
+		epoch_status(d, s->t, s->keys, sizeof(s->keys), &s->keys_state);
 	for (size_t i = 0; i < s->ours.n; i++)
 		s->entries += s->ours.items[i].seq;
 	for (size_t i = 0; rc == 0 && i < s->npeers; i++)

@@ -68,7 +68,8 @@ enum proto_kind {
 	KIND_GOAL	= 5,
 	KIND_MEMBER	= 6,	/* team membership; sealed under the network key */
 	KIND_UNIT	= 7,	/* a unit of teaching; change v3 on */
-	KIND_MAX	= 7
+	KIND_KEYS	= 8,	/* an epoch's keys, sealed to each member (epoch.c) */
+	KIND_MAX	= 8
 };
 
 /* Op types; wire values, never reused. */
@@ -188,7 +189,8 @@ unsigned proto_change_needs(const struct change *);
  * written; a received one is applied as a no-op on every device. */
 enum proto_key_use {
 	PROTO_KEY_CONTENT	= 1,	/* the epoch's content key: teachers */
-	PROTO_KEY_NETWORK	= 2	/* the network key: membership only */
+	PROTO_KEY_NETWORK	= 2,	/* the network key: membership only */
+	PROTO_KEY_EPOCH		= 3	/* an epoch's record key: KIND_KEYS only */
 };
 enum proto_field_type {
 	FT_LINE		= 1,	/* one line of text: names, titles */
@@ -199,7 +201,10 @@ enum proto_field_type {
 	FT_CHOICE	= 6,	/* one of a fixed list */
 	FT_COUNT	= 7,	/* a small decimal number */
 	FT_RECORD	= 8,	/* any record's id in hex (v3) */
-	FT_SCORE	= 9	/* a score: up to 6 digits, one '.' (v3) */
+	FT_SCORE	= 9,	/* a score: up to 6 digits, one '.' (v3) */
+	FT_REFS		= 10,	/* entries seen: members.h */
+	FT_CUTOFF	= 11,	/* a removal's cut-off: members.h */
+	FT_EPOCH	= 16	/* an epoch record in base64 (epoch.c) */
 };
 struct proto_field {
 	const char	*name;
@@ -313,6 +318,75 @@ int	proto_text_words(const char *s, size_t len,
 size_t	proto_text_prefix(const char *s, size_t len, size_t n);
 /* The change decoder's check: 1 if s is long text, else 0. */
 int	proto_text_ok(const char *, size_t);
+
+/*
+ * epoch.c: key epochs. Removing a member starts a new epoch: a new team
+ * secret, from which the content and network keys are derived apart
+ * (crypto_kdf), handed to each remaining member in one record sealed to
+ * that member's identity (crypto_box_seal to its ed25519 key converted to
+ * X25519); the box gets only the network key. A new member gets the
+ * earlier epochs' keys its role may hold the same way (a grant). The
+ * record is the text value (base64, URL-safe, unpadded) of the field
+ * "keys" of a KIND_KEYS change, which is sealed under the writer's
+ * current epoch's record key (PROTO_KEY_EPOCH): a key derived from that
+ * epoch's network key, which the previous release does not know, so it
+ * stores and relays the entry without reading it.
+ */
+#define PROTO_EPOCH_VERSION	1
+#define PROTO_EPOCH_NEWER	1	/* decode: a newer version, kept */
+#define PROTO_EPOCH_MAX_RECIPIENTS 256	/* devices one record seals to */
+#define PROTO_EPOCH_MAX_KEYS	256	/* keys one sealed part holds */
+#define PROTO_EPOCH_MAX_SEALED	(16 * 1024)	/* one sealed part */
+#define PROTO_EPOCH_MAX_BYTES	(48 * 1024)	/* the record: base64 fits a value */
+#define PROTO_EPOCH_MAX_TEXT	(PROTO_EPOCH_MAX_BYTES / 3 * 4 + 4)
+enum proto_epoch_what {
+	EPOCH_NEW	= 1,	/* a removal started this epoch */
+	EPOCH_GRANT	= 2	/* earlier epochs' keys for a new member */
+};
+enum proto_epoch_key_kind {
+	EPOCH_KEY_SECRET	= 1,	/* the team secret: content + network */
+	EPOCH_KEY_NETWORK	= 2	/* the network key alone: a box */
+};
+struct proto_epoch_key {
+	uint32_t	epoch;
+	uint8_t		kind;		/* EPOCH_KEY_* */
+	uint8_t		key[PROTO_KEYLEN];
+};
+struct proto_epoch_part {
+	uint8_t		 id[PROTO_IDLEN];	/* the recipient device */
+	const uint8_t	*sealed;		/* borrowed */
+	size_t		 sealed_len;
+};
+struct proto_epoch {
+	uint8_t		 version;
+	uint8_t		 what;		/* EPOCH_NEW or EPOCH_GRANT */
+	uint32_t	 epoch;		/* started, or the newest granted */
+	uint8_t		 net_id[PROTO_KEYIDLEN];	/* that epoch's network key */
+	int		 has_removed;	/* EPOCH_NEW: always */
+	uint8_t		 removed[PROTO_IDLEN];
+	size_t		 nrecipients;
+	struct proto_epoch_part recipients[PROTO_EPOCH_MAX_RECIPIENTS];
+};
+/* Encodes r into sb: -1 if a count or size is out of bounds. */
+int	proto_epoch_encode(const struct proto_epoch *, msgpack_sbuffer *)
+	    PROTO_WUR;
+/* 0; PROTO_EPOCH_NEWER (only r->version is set); or -1 if malformed. r
+ * borrows the sealed parts from buf. Large: allocate r, not on a stack. */
+int	proto_epoch_decode(struct proto_epoch *, const uint8_t *, size_t)
+	    PROTO_WUR;
+/* The schema's check of a "keys" value: 0 if it is base64 of a record
+ * proto_epoch_decode takes (of a newer version too), else -1. */
+int	proto_epoch_check(const char *text, size_t len) PROTO_WUR;
+/* Seals n keys to recipient's identity into out (cap bytes); *outlen is
+ * the sealed length. -1 on a bad count, kind or key, or if cap is short. */
+int	proto_epoch_seal(uint8_t *out, size_t cap, size_t *outlen,
+	    const struct proto_epoch_key *keys, size_t n,
+	    const uint8_t recipient[PROTO_IDLEN]) PROTO_WUR;
+/* Opens a part sealed to the identity (id, sk) into keys (at most max);
+ * -1 if it is not for this device or malformed. The caller wipes keys. */
+int	proto_epoch_open(struct proto_epoch_key *keys, size_t max, size_t *n,
+	    const uint8_t *sealed, size_t len, const uint8_t id[PROTO_IDLEN],
+	    const uint8_t sk[PROTO_SKLEN]) PROTO_WUR;
 
 /* hlc.c: hybrid logical clock, 48-bit milliseconds and a 16-bit counter.
  * The most a clock runs ahead of its own wall clock: a day, so that one

@@ -7,12 +7,13 @@
  */
 #include <string.h>
 
-#include "proto.h"
+#include "members.h"
 
 static const char *const group_types[] = { "same-need", "mixed", NULL };
 static const char *const yes_no[] = { "yes", "no", NULL };
 static const char *const roles[] = { "teacher", "box", "admin", NULL };
 static const char *const slices[] = { "pre", "formative", "post", NULL };
+static const char *const removals[] = { "yes", "lost", "no", NULL };
 
 static const struct proto_field student_fields[] = {
 	{ "name", FT_LINE, NULL }, { "class", FT_LINE, NULL },
@@ -73,6 +74,15 @@ static const struct proto_field unit_fields[] = {
 static const struct proto_field member_fields[] = {
 	{ "device", FT_DEVICE, NULL }, { "name", FT_LINE, NULL },
 	{ "role", FT_CHOICE, roles }, { "added_by", FT_DEVICE, NULL },
+	/* Removals and causal authority (members.h); the first release
+	 * stores them as fields it does not read. */
+	{ "removed", FT_CHOICE, removals }, { "cutoff", FT_CUTOFF, NULL },
+	{ "seen", FT_REFS, NULL },
+	{ NULL, 0, NULL }
+};
+
+static const struct proto_field keys_fields[] = {
+	{ "keys", FT_EPOCH, NULL },
 	{ NULL, 0, NULL }
 };
 
@@ -90,6 +100,7 @@ static const struct {
 	[KIND_GOAL] = { goal_fields, NULL, 0, PROTO_KEY_CONTENT },
 	[KIND_MEMBER] = { member_fields, NULL, 0, PROTO_KEY_NETWORK },
 	[KIND_UNIT] = { unit_fields, NULL, 0, PROTO_KEY_CONTENT },
+	[KIND_KEYS] = { keys_fields, NULL, 0, PROTO_KEY_EPOCH },
 };
 
 static int
@@ -235,6 +246,23 @@ proto_value_check(const struct proto_field *f, const char *s, size_t len,
 	case FT_SCORE:
 		return score_ok(s, len) ? 0 :
 		    fail_why(why, "is not a score (a number such as 7 or 8.5)");
+	case FT_EPOCH:
+		return proto_epoch_check(s, len) == 0 ? 0 :
+		    fail_why(why, "is not an epoch record");
+	case FT_REFS: {
+		struct write_ref refs[MEMBERS_MAX_SEEN];
+		size_t n;
+
+		return proto_member_refs_parse(s, len, refs, MEMBERS_MAX_SEEN,
+		    &n) == 0 ? 0 : fail_why(why, "is not a list of entries");
+	}
+	case FT_CUTOFF: {
+		uint8_t hash[PROTO_HASHLEN];
+		uint64_t seq;
+
+		return proto_member_cutoff_parse(s, len, &seq, hash) == 0 ? 0 :
+		    fail_why(why, "is not an entry (SEQ:HASH)");
+	}
 	default:
 		return fail_why(why, "has an unknown type");
 	}
@@ -292,9 +320,10 @@ op_check(uint8_t kind, const struct op *op, const char **why)
 	if (op->type < OP_SET || op->type > OP_UNDELETE)
 		return fail_why(why, "an unknown operation");
 	if (op->type == OP_DELETE || op->type == OP_UNDELETE) {
-		if (kind == KIND_MEMBER)
-			return fail_why(why, "a member record is changed "
-			    "only by the member commands");
+		if (kind == KIND_MEMBER || kind == KIND_KEYS)
+			return fail_why(why, kind == KIND_KEYS ? "an epoch "
+			    "record is never deleted" : "a member record is "
+			    "changed only by the member commands");
 		return op->field_len == 0 && op->value == NULL ? 0 :
 		    fail_why(why, "a delete names no field");
 	}
@@ -368,6 +397,8 @@ proto_change_validate(const struct change *c, int key_use, const char **why)
 	if (key_use != 0 && kinds[c->kind].key != key_use)
 		return fail_why(why, c->kind == KIND_MEMBER ?
 		    "membership must be sealed under the network key" :
+		    c->kind == KIND_KEYS ? "an epoch record must be sealed "
+		    "under the epoch's record key" :
 		    "content must be sealed under the content key");
 	if (c->nops == 0 || c->nops > PROTO_MAX_OPS)
 		return fail_why(why, "too many changes at once");

@@ -2,6 +2,7 @@
  * The per-author logs and the vector. Local writes and received entries
  * take the same path: check the chain, append, then apply the change.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -281,6 +282,52 @@ store_open_entry(const struct store_keyring *kr, const struct envelope *e,
 	return rc;
 }
 
+static void
+unread_key(char out[80], const uint8_t *key_id)
+{
+	char hex[2 * PROTO_KEYIDLEN + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), key_id, PROTO_KEYIDLEN);
+	snprintf(out, 80, "unread:%s", hex);
+}
+
+/* An entry held without its key: remembered by key, so that learning
+ * the key later (a key epoch) tells whether a rebuild would read more. */
+static int
+unread_put(struct store_txn *t, const uint8_t *key_id)
+{
+	const void *v;
+	size_t len;
+	char key[80];
+
+	unread_key(key, key_id);
+	if (store_meta_get(t, key, &v, &len) == 0)
+		return STORE_OK;
+	return store_meta_put(t, key, "", 0);
+}
+
+int
+store_unread_has(struct store_txn *t, const uint8_t *key_id)
+{
+	const void *v;
+	size_t len;
+	char key[80];
+
+	unread_key(key, key_id);
+	return store_meta_get(t, key, &v, &len) == 0;
+}
+
+int
+store_unread_forget(struct store_txn *t, const uint8_t *key_id)
+{
+	char key[80];
+	int rc;
+
+	unread_key(key, key_id);
+	rc = store_meta_del(t, key);
+	return rc == STORE_ENOTFOUND ? STORE_OK : rc;
+}
+
 /* Applies an opened entry, or notes why it is held unapplied: the same
  * no-op on every device, never a reason to stop its author. */
 static int
@@ -288,7 +335,8 @@ apply_read(struct store_txn *t, const struct envelope *e, int rc,
     const struct change *c, const char *why)
 {
 	if (rc == STORE_OK)
-		return c != NULL ? store_apply_change(t, e, c) : STORE_OK;
+		return c != NULL ? store_apply_change(t, e, c) :
+		    unread_put(t, e->key_id);
 	if (rc == STORE_EINVALID || rc == STORE_EDEFER)
 		return store_unapplied_put(t, e->author, e->seq,
 		    rc == STORE_EDEFER ? UNAPPLIED_NEWER : UNAPPLIED_INVALID,

@@ -142,8 +142,9 @@ int		 store_received_get(struct store_txn *, const uint8_t *author,
  * team's membership under the network key, which the box holds too. */
 enum store_key_use {
 	KEY_ANY		= 0,	/* tests and tools */
-	KEY_CONTENT	= 1,	/* every kind but KIND_MEMBER */
-	KEY_NETWORK	= 2	/* KIND_MEMBER only */
+	KEY_CONTENT	= 1,	/* every kind but KIND_MEMBER and KIND_KEYS */
+	KEY_NETWORK	= 2,	/* KIND_MEMBER only */
+	KEY_EPOCH	= 3	/* KIND_KEYS only: an epoch's record key */
 };
 
 struct store_key {
@@ -152,10 +153,12 @@ struct store_key {
 	int	use;
 };
 
-/* The keys an apply may open entries with; a box holds none. */
+/* The keys an apply may open entries with: three for each key epoch a
+ * teacher holds (content, network, record key), two for a box. */
+#define STORE_KEYRING_MAX	200
 struct store_keyring {
 	size_t		 nkeys;
-	struct store_key keys[8];
+	struct store_key keys[STORE_KEYRING_MAX];
 };
 
 /* The key of the keyring that key id names, or NULL. */
@@ -174,6 +177,13 @@ int		 store_read_entry(const struct store_keyring *,
 /* store_read_entry without the reason; *c is NULL unless it is valid. */
 int		 store_open_entry(const struct store_keyring *,
 		    const struct envelope *e, struct change **c, uint8_t **pt)
+		    STORE_WUR;
+
+/* 1 if an entry sealed under the key key_id names is held unread (no key
+ * for it when it was applied), else 0. */
+int		 store_unread_has(struct store_txn *, const uint8_t *key_id);
+/* Forgets that mark, once a rebuild has read what it could. */
+int		 store_unread_forget(struct store_txn *, const uint8_t *key_id)
 		    STORE_WUR;
 
 /* What sealing a local change needs. */
@@ -240,6 +250,12 @@ int		 store_commit_lazy(struct store_txn *) STORE_WUR;
  * opened: lets the caller tell whether a command wrote anything. */
 unsigned long	 store_commits(const struct store *);
 void		 store_abort(struct store_txn *);
+
+/* The meta key that changes (to random bytes) whenever a membership
+ * entry is applied, in the same transaction: a cache of what the
+ * membership entries give is good while it holds the same value. */
+#define STORE_MEMBERS_GEN	"members_gen"
+#define STORE_MEMBERS_GENLEN	16
 
 int		 store_meta_get(struct store_txn *, const char *key,
 		    const void **val, size_t *len) STORE_WUR;

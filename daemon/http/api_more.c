@@ -345,7 +345,7 @@ api_invite(struct http_req *r, const char *buf, size_t len,
 	}
 	was = err_capture(&e);
 	rc = member_add(http_device(r), b.str[0], b.str[1], (int)b.num[2],
-	    b.item[3], b.n[3], &invite);
+	    0, b.item[3], b.n[3], &invite);
 	err_capture(was);
 	if (rc != 0)
 		reply_error(rep, e.status ? (unsigned)e.status : 500, "%s",
