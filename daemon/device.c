@@ -519,6 +519,7 @@ device_close(struct device *d)
 	store_close(d->st);
 	sodium_free(d->sign_sk);
 	sodium_free(d->keyring);
+	sodium_free(d->personal_key);
 	sodium_free(d->epochs);
 	if (d->cache != NULL)
 		team_view_free(d->cache->members);

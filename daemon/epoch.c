@@ -168,6 +168,7 @@ epoch_keyring(struct device *d)
 			d->record = rec;
 		}
 	}
+	recovery_keyring(d);
 }
 
 static int

@@ -90,32 +90,43 @@ recovery_read(uint8_t *secret)
 	return 0;
 }
 
-/* Adds the personal key to d's keyring, if d has one (a teacher). */
+void
+recovery_keyring(struct device *d)
+{
+	struct store_keyring *kr = d->keyring;
+
+	d->personal = NULL;
+	if (d->personal_key == NULL || kr == NULL ||
+	    kr->nkeys == sizeof(kr->keys) / sizeof(kr->keys[0]))
+		return;
+	d->personal = &kr->keys[kr->nkeys++];
+	*d->personal = *d->personal_key;
+}
+
+/* Reads the personal key into d and its keyring, if d has one (a
+ * teacher). */
 int
 recovery_load(struct device *d)
 {
 	uint8_t *secret = sodium_malloc(PROTO_PHRASE_SECRET);
-	struct store_key *k;
 	char path[4200];
 	int rc = -1;
 
-	if (secret == NULL || personal_path(d->dir, path,
-	    sizeof(path)) != 0)
+	if (secret == NULL || personal_path(d->dir, path, sizeof(path)) != 0)
 		goto out;
 	if (access(path, F_OK) != 0 || d->keyring == NULL) {
 		rc = 0;		/* a box, or a device from before phrases */
 		goto out;
 	}
 	if (read_file_secret(path, secret, PROTO_PHRASE_SECRET) != 0 ||
-	    d->keyring->nkeys == sizeof(d->keyring->keys) /
-	    sizeof(d->keyring->keys[0]))
+	    (d->personal_key = sodium_malloc(sizeof(*d->personal_key))) ==
+	    NULL)
 		goto out;
-	k = &d->keyring->keys[d->keyring->nkeys++];
-	proto_phrase_key(secret, k->key);
-	proto_key_id(k->key, k->id);
-	k->use = KEY_CONTENT;
-	d->personal = k;
-	rc = 0;
+	proto_phrase_key(secret, d->personal_key->key);
+	proto_key_id(d->personal_key->key, d->personal_key->id);
+	d->personal_key->use = KEY_CONTENT;
+	recovery_keyring(d);
+	rc = d->personal != NULL ? 0 : -1;
 out:
 	sodium_free(secret);
 	return rc;

@@ -110,6 +110,8 @@ struct device {
 	struct store_key *network;	/* in keyring; NULL before joining */
 	struct store_key *personal;	/* in keyring: seals private notes;
 					 * NULL on a box */
+	struct store_key *personal_key;	/* sodium_malloc'd: its copy, which
+					 * survives a keyring refill */
 	struct store_key *record;	/* in keyring: seals epoch records */
 	struct store_keyring *keyring;	/* sodium_malloc'd */
 	struct epochs	*epochs;	/* every epoch held; see epoch.c */
@@ -138,6 +140,8 @@ int		 recovery_save(const char *dir, const uint8_t *secret);
 void		 recovery_announce(const uint8_t *secret);
 int		 recovery_read(uint8_t *secret);
 int		 recovery_load(struct device *);
+/* Puts the personal key back into d's keyring after a refill. */
+void		 recovery_keyring(struct device *);
 int		 cmd_recovery(struct device *, struct args *);
 int		 cmd_scope(struct device *, struct args *);
 int		 device_open(struct device *, const char *dir);
