@@ -220,7 +220,8 @@ rewrite_one(struct repair *r, struct store_txn *t, size_t at,
 		return STORE_EIO;
 	k = store_keyring_find(r->d->keyring, e.key_id);
 	if ((rc = store_open_entry(r->d->keyring, &e, &c, &pt)) != 0 ||
-	    c == NULL || c->kind == KIND_MEMBER || k == NULL) {
+	    c == NULL || c->kind == KIND_MEMBER ||
+	    c->kind == KIND_RECEIPT || k == NULL) {
 		free(c);
 		free(pt);
 		*skipped = 1;

@@ -294,6 +294,11 @@ load_team(struct device *d)
 		d->content = &d->keyring->keys[d->keyring->nkeys++];
 		team_keys_derive(secret, d->content, d->network);
 	}
+	/* Whoever holds the network key reads and writes receipts. */
+	d->receipt = &d->keyring->keys[d->keyring->nkeys++];
+	proto_receipt_key(d->network->key, d->receipt->key);
+	proto_key_id(d->receipt->key, d->receipt->id);
+	d->receipt->use = KEY_RECEIPT;
 	rc = 0;
 out:
 	sodium_free(secret);

@@ -134,6 +134,16 @@ static const struct command commands[] = {
 	{ "member list", cmd_member_list, "json", 0, 0,
 	  "satchel member list [--json]", "The team's devices and their roles.\n"
 	  "  example: satchel member list" },
+	{ "member report", cmd_member_report, "json", 1, 1,
+	  "satchel member report DEVICE_ID [--json]",
+	  "The exposure report of a device (a lost laptop): which students' "
+	  "records it held,\nas of the last entries it is known to have "
+	  "received, by name and class, and the\ndate of its last sync. It "
+	  "rests on the receipts the devices it synced with wrote:\nsync with "
+	  "the box first. Where they are incomplete it lists too many "
+	  "students,\nand says which entries are uncertain. --json gives the "
+	  "same for a letter to families.\n"
+	  "  example: satchel member report P56IOI7-MZJNU2Y-... --json" },
 	{ "join", cmd_join, "", 1, ARGS_MAX, "satchel join TOKEN",
 	  "Join the team with the invite 'satchel member add' printed for this "
 	  "device;\nspaces and line breaks in it are ignored. Shows the team's "
