@@ -362,6 +362,53 @@ test_rebuild(void)
 	teardown(st);
 }
 
+/* When the daemon writes a receipt (receipt_note): when the peer newly
+ * acknowledged data, at a session's end or every RECEIPT_EVERY_MS; never
+ * for receipts alone (or two devices' receipts would call for each other
+ * without end), but once a day at a session's end. */
+static void
+test_receipt_due(void)
+{
+	struct store *st = setup();
+	uint8_t s[2][PROTO_RECIDLEN];
+	struct store_txn *t;
+	struct vec theirs;
+	uint64_t now, seq = 0;
+
+	CHECK(st != NULL);
+	dev.sign_sk = A.sk;
+	dev.receipt = &kr.keys[2];
+	memcpy(dev.founder, P.pk, PROTO_IDLEN);	/* P: a member, no box */
+	CHECK(student(st, &A, "One", s[0]) == 0);		/* A:1 */
+	now = wall;
+	vec_of(&theirs, &A, 1, NULL, 0);
+	CHECK(store_begin(st, 0, &t) == 0);
+	CHECK(receipt_note(&dev, t, P.pk, &theirs, now, 0) == 1);  /* A:2 */
+	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + 1, 1) == 0);
+	CHECK(receipt_note(&dev, t, A.pk, &theirs, now + 1, 1) == 0); /* us */
+	vec_free(&theirs);
+	/* P took our receipt A:2: nothing that calls for another. */
+	vec_of(&theirs, &A, 2, NULL, 0);
+	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + 2, 1) == 0);
+	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + 2, 0) == 0);
+	/* A day on, a session's end says when P was last seen. */
+	CHECK(receipt_note(&dev, t, P.pk, &theirs,
+	    now + UINT64_C(25) * 3600 * 1000, 1) == 1);	/* A:3 */
+	CHECK(store_commit(t) == 0);
+	CHECK(student(st, &A, "Two", s[1]) == 0);		/* A:4 */
+	vec_free(&theirs);
+	vec_of(&theirs, &A, 4, NULL, 0);
+	now += UINT64_C(25) * 3600 * 1000;
+	CHECK(store_begin(st, 0, &t) == 0);
+	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + 60000, 0) == 0);
+	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + RECEIPT_EVERY_MS,
+	    0) == 1);						/* A:5 */
+	CHECK(store_receipt_get(t, P.pk, A.pk, &seq) == 0 && seq == 5);
+	CHECK(store_commit(t) == 0);
+	vec_free(&theirs);
+	teardown(st);
+}
+
 static int
 count_cb(const uint8_t *author, uint64_t seq, void *arg)
 {
@@ -442,5 +489,6 @@ test_schema(void)
 
 TAP_MAIN(TAP_TEST(test_receipt_about), TAP_TEST(test_own_entries_and_self),
     TAP_TEST(test_uncertain_entries), TAP_TEST(test_session_without_receipt),
-    TAP_TEST(test_rebuild), TAP_TEST(test_vector_text),
+    TAP_TEST(test_rebuild), TAP_TEST(test_receipt_due),
+    TAP_TEST(test_vector_text),
     TAP_TEST(test_schema))
