@@ -296,9 +296,7 @@ load_team(struct device *d)
 	}
 	/* Whoever holds the network key reads and writes receipts. */
 	d->receipt = &d->keyring->keys[d->keyring->nkeys++];
-	proto_receipt_key(d->network->key, d->receipt->key);
-	proto_key_id(d->receipt->key, d->receipt->id);
-	d->receipt->use = KEY_RECEIPT;
+	receipt_key_of(d->network, d->receipt);
 	rc = 0;
 out:
 	sodium_free(secret);

@@ -31,6 +31,14 @@
 #define RECEIPT_REFRESH_MS	(UINT64_C(24) * 3600 * 1000)
 
 void
+receipt_key_of(const struct store_key *network, struct store_key *out)
+{
+	proto_receipt_key(network->key, out->key);
+	proto_key_id(out->key, out->id);
+	out->use = KEY_RECEIPT;
+}
+
+void
 receipt_free(struct receipt *r)
 {
 	vec_free(&r->holds);

@@ -302,6 +302,9 @@ struct receipt {
 	struct vec	holds;			/* what device acknowledged */
 	struct vec	self;			/* what writer held then */
 };
+/* The receipt key of a network key: every network key in the keyring
+ * (each key epoch's) brings its own, as load_team does for the one. */
+void	receipt_key_of(const struct store_key *network, struct store_key *out);
 /* Reads writer's receipt entry seq into r (receipt_free it); -1 if this
  * device cannot read it. */
 int	receipt_read(const struct device *, struct store_txn *,

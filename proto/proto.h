@@ -67,8 +67,9 @@ enum proto_kind {
 	KIND_GROUP	= 4,
 	KIND_GOAL	= 5,
 	KIND_MEMBER	= 6,	/* team membership; sealed under the network key */
-	KIND_RECEIPT	= 7,	/* what a peer acknowledged in a sync: receipt.c */
-	KIND_MAX	= 7
+	/* 7 is taken by the key epochs (KIND_KEYS), on their branch */
+	KIND_RECEIPT	= 8,	/* what a peer acknowledged in a sync: receipt.c */
+	KIND_MAX	= 8
 };
 
 /* Op types; wire values, never reused. */
@@ -184,7 +185,7 @@ int	proto_change_decode(struct change *, const uint8_t *, size_t)
 enum proto_key_use {
 	PROTO_KEY_CONTENT	= 1,	/* the epoch's content key: teachers */
 	PROTO_KEY_NETWORK	= 2,	/* the network key: membership only */
-	PROTO_KEY_RECEIPT	= 3	/* the receipt key: receipts only */
+	PROTO_KEY_RECEIPT	= 4	/* the receipt key: receipts only */
 };
 enum proto_field_type {
 	FT_LINE		= 1,	/* one line of text: names, titles */
@@ -194,8 +195,8 @@ enum proto_field_type {
 	FT_DEVICE	= 5,	/* a device id in hex */
 	FT_CHOICE	= 6,	/* one of a fixed list */
 	FT_COUNT	= 7,	/* a small decimal number */
-	FT_VECTOR	= 8,	/* a vector of (author, seq): receipt.c */
-	FT_TIME		= 9	/* ms since the epoch, decimal */
+	FT_VECTOR	= 17,	/* a vector of (author, seq): receipt.c */
+	FT_TIME		= 18	/* ms since the epoch, decimal */
 };
 struct proto_field {
 	const char	*name;

@@ -86,7 +86,7 @@ static const struct {
 static int
 kind_known(uint8_t kind)
 {
-	return kind >= 1 && kind <= KIND_MAX;
+	return kind >= 1 && kind <= KIND_MAX && kinds[kind].fields != NULL;
 }
 
 const struct proto_field *

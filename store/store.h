@@ -144,7 +144,7 @@ enum store_key_use {
 	KEY_ANY		= 0,	/* tests and tools */
 	KEY_CONTENT	= 1,	/* every kind but KIND_MEMBER */
 	KEY_NETWORK	= 2,	/* KIND_MEMBER only */
-	KEY_RECEIPT	= 3	/* KIND_RECEIPT only: derived from the network key */
+	KEY_RECEIPT	= 4	/* KIND_RECEIPT only: derived from the network key */
 };
 
 struct store_key {
