@@ -221,7 +221,7 @@ rewrite_one(struct repair *r, struct store_txn *t, size_t at,
 	k = store_keyring_find(r->d->keyring, e.key_id);
 	if ((rc = store_open_entry(r->d->keyring, &e, &c, &pt)) != 0 ||
 	    c == NULL || c->kind == KIND_MEMBER || c->kind == KIND_KEYS ||
-	    k == NULL) {
+	    c->kind == KIND_RECEIPT || k == NULL) {
 		free(c);
 		free(pt);
 		*skipped = 1;

@@ -168,6 +168,12 @@ epoch_keyring(struct device *d)
 			d->record = rec;
 		}
 	}
+	/* Whoever holds the network key reads and writes receipts. */
+	d->receipt = NULL;
+	if (d->network != NULL && kr->nkeys < STORE_KEYRING_MAX) {
+		d->receipt = &kr->keys[kr->nkeys++];
+		receipt_key_of(d->network, d->receipt);
+	}
 	recovery_keyring(d);
 }
 

@@ -211,6 +211,16 @@ static const struct command commands[] = {
 	  "joined or invited or removed, name, who added\nit and when, who "
 	  "removed it and when, when this device last heard from it.\n"
 	  "  example: satchel member list" },
+	{ "member report", cmd_member_report, "json", 1, 1,
+	  "satchel member report DEVICE_ID [--json]",
+	  "The exposure report of a device (a lost laptop): which students' "
+	  "records it held,\nas of the last entries it is known to have "
+	  "received, by name and class, and the\ndate of its last sync. It "
+	  "rests on the receipts the devices it synced with wrote:\nsync with "
+	  "the box first. Where they are incomplete it lists too many "
+	  "students,\nand says which entries are uncertain. --json gives the "
+	  "same for a letter to families.\n"
+	  "  example: satchel member report P56IOI7-MZJNU2Y-... --json" },
 	{ "join", cmd_join, "", 1, ARGS_MAX, "satchel join TOKEN",
 	  "Join the team with the invite 'satchel member add' printed for this "
 	  "device;\nspaces and line breaks in it are ignored. Shows the team's "

@@ -126,6 +126,7 @@ struct conn {
 	uint64_t	 started;
 	unsigned	 version;	/* the highest the peer speaks */
 	uint64_t	 ready_at;	/* handshake done, or 0 */
+	uint64_t	 receipt_next;	/* loop ms: next receipt check, or 0 */
 };
 
 /* A peer's status, queued for the store: connections come and go inside

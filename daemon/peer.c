@@ -127,7 +127,8 @@ conn_close(struct conn *c, const char *why)
 		c->hs_unanswered = 1;
 	c->state = CONN_CLOSED;
 	noise_wipe_hs(&c->hs);
-	if (c->authenticated && c->vec_dirty)
+	/* Kept even if saved already: a session's end is due a receipt. */
+	if (c->authenticated && (c->vec_dirty || c->have_vector))
 		server_keep_vec(c->srv, c);
 	server_conn_gone(c->srv, c);
 	if (!uv_is_closing((uv_handle_t *)&c->tcp))

@@ -113,6 +113,7 @@ struct device {
 	struct store_key *personal_key;	/* sodium_malloc'd: its copy, which
 					 * survives a keyring refill */
 	struct store_key *record;	/* in keyring: seals epoch records */
+	struct store_key *receipt;	/* in keyring, from network; or NULL */
 	struct store_keyring *keyring;	/* sodium_malloc'd */
 	struct epochs	*epochs;	/* every epoch held; see epoch.c */
 	uint8_t		 team_id[16];
@@ -530,6 +531,75 @@ void	clock_warn(struct device *);
 void	clock_span(char *out, size_t len, int64_t ms);
 int	clock_note_received(struct store_txn *, const uint8_t *env,
 	    size_t len, uint64_t now);
+
+/* receipt.c: what a peer acknowledged in a sync (see proto.h). */
+#define RECEIPT_EVERY_MS	(UINT64_C(5) * 60 * 1000)	/* in a session */
+struct receipt {
+	uint8_t		device[PROTO_IDLEN];	/* the device it is about */
+	uint8_t		writer[PROTO_IDLEN];	/* who synced with it */
+	uint64_t	seq;			/* the writer's entry */
+	uint64_t	synced;			/* ms, the writer's clock */
+	struct vec	holds;			/* what device acknowledged */
+	struct vec	self;			/* what writer held then */
+};
+/* The receipt key of a network key: every network key in the keyring
+ * (each key epoch's) brings its own, as load_team does for the one. */
+void	receipt_key_of(const struct store_key *network, struct store_key *out);
+/* Reads writer's receipt entry seq into r (receipt_free it); -1 if this
+ * device cannot read it. */
+int	receipt_read(const struct device *, struct store_txn *,
+	    const uint8_t *writer, uint64_t seq, struct receipt *r);
+void	receipt_free(struct receipt *);
+/* 1 if entry author:seq may hold a student's data: sealed under a key
+ * that is not the network's or the receipts', or not held here to tell. */
+int	receipt_may_hold_data(const struct device *, struct store_txn *,
+	    const uint8_t *author, uint64_t seq);
+/* After a sync with peer, which acknowledged theirs: writes a receipt in
+ * t if one is due (closing: the session has ended). 1 if it wrote one, 0
+ * if none was due, or a store error. */
+int	receipt_note(struct device *, struct store_txn *, const uint8_t *peer,
+	    const struct vec *theirs, uint64_t wall_ms, int closing);
+
+/* Appends a receipt by author a about peer, which acknowledged holds
+ * while a held self, in t. */
+int	receipt_append(struct store_txn *, const struct store_author *a,
+	    const uint8_t *peer, const struct vec *holds,
+	    const struct vec *self, uint64_t wall_ms);
+
+/* report.c: the exposure report of a device: which students' records it
+ * held. report_compute fills r (report_free it) from what t holds. */
+struct report_student {
+	uint8_t		id[PROTO_RECIDLEN];
+	int		certain;	/* 0: only possibly held */
+	uint64_t	entries;	/* of its entries the device held */
+};
+struct report_gap {			/* entries whose students are unknown */
+	uint8_t		author[PROTO_IDLEN];
+	uint64_t	from, to;	/* seqs */
+	const char	*why;		/* static */
+};
+struct report {
+	uint8_t		 id[PROTO_IDLEN];	/* the device reported on */
+	struct vec	 known;		/* what it is known to have held */
+	uint64_t	 last_sync;	/* ms, 0 if no receipt names it */
+	uint8_t		 last_by[PROTO_IDLEN];	/* whose receipt says so */
+	size_t		 nreceipts;	/* receipts by and about it read */
+	uint64_t	 own_head;	/* its own entries held here */
+	uint64_t	 receipted_own;	/* of those, named by a receipt */
+	uint64_t	 trace_ms;	/* incomplete: uncertain up to then */
+	int		 incomplete;	/* it synced without a receipt */
+	size_t		 nstudents;
+	struct report_student *students;	/* sorted by id */
+	size_t		 ngaps;
+	struct report_gap *gaps;
+};
+int	report_compute(const struct device *, struct store_txn *,
+	    const uint8_t *id, struct report *r);
+void	report_free(struct report *);
+int	cmd_member_report(struct device *, struct args *);
+/* Prints the report on device id to stdout (as JSON if d->json), read in
+ * t; 0, or a STORE_E* code. member remove --lost calls it too. */
+int	report_print(struct device *, struct store_txn *, const uint8_t *id);
 
 /* json.c: records as JSON. */
 void	json_record(const struct record *);

@@ -388,6 +388,52 @@ server_keep_vec(struct server *srv, struct conn *c)
 	server_wake(srv);
 }
 
+/* Receipts of what peers acknowledged (receipt.c): for the sessions that
+ * ended since the last tick, and for open ones every RECEIPT_EVERY_MS.
+ * Run before save_peer_vecs, which lets go of the ended sessions'
+ * vectors. They are entries of this device's log, so they are committed
+ * durably (a lazy commit lost in a power cut, after the entry had gone
+ * out, would fork the log), then sent to the peers. */
+static void
+write_receipts(struct server *srv)
+{
+	uint64_t now = uv_now(srv->loop), wall = now_ms();
+	struct store_txn *t;
+	int rc = 0, n = 0, any = srv->npending > 0;
+
+	for (struct conn *c = srv->conns; c != NULL; c = c->next)
+		if (c->state == CONN_SYNC && c->have_vector) {
+			if (c->receipt_next == 0)
+				c->receipt_next = now + RECEIPT_EVERY_MS;
+			any |= now >= c->receipt_next;
+		}
+	if (!any || srv->d->receipt == NULL ||
+	    store_begin(srv->d->st, 0, &t) != 0)
+		return;
+	for (size_t i = 0; rc >= 0 && i < srv->npending; i++)
+		n += (rc = receipt_note(srv->d, t, srv->pending[i].id,
+		    &srv->pending[i].theirs, wall, 1)) > 0;
+	for (struct conn *c = srv->conns; rc >= 0 && c != NULL; c = c->next)
+		if (c->state == CONN_SYNC && c->have_vector &&
+		    now >= c->receipt_next) {
+			c->receipt_next = now + RECEIPT_EVERY_MS;
+			n += (rc = receipt_note(srv->d, t, c->remote,
+			    &c->theirs, wall, 0)) > 0;
+		}
+	if (rc < 0 || n == 0) {
+		store_abort(t);
+		if (rc < 0)
+			net_log("could not write a receipt: %s",
+			    device_strerror(rc));
+		return;
+	}
+	if ((rc = store_commit(t)) != 0) {
+		net_log("could not write a receipt: %s", device_strerror(rc));
+		return;
+	}
+	server_changed(srv);
+}
+
 /* What every peer holds, as far as we know: saved once a tick for all of
  * them, lazily, instead of a commit per acknowledgement. */
 static void
@@ -1051,6 +1097,7 @@ tick_cb(uv_timer_t *timer)
 	progress_tick(srv);
 	status_flush(srv);
 	save_peer_ids(srv);
+	write_receipts(srv);
 	save_peer_vecs(srv);
 	if (srv->oneshot)
 		oneshot_check(srv);
@@ -1201,6 +1248,7 @@ server_run(struct server *srv)
 	}
 	status_flush(srv);
 	save_peer_ids(srv);
+	write_receipts(srv);
 	save_peer_vecs(srv);
 	uv_loop_close(srv->loop);
 	sodium_free(srv->x_sk);

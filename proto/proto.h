@@ -69,7 +69,8 @@ enum proto_kind {
 	KIND_MEMBER	= 6,	/* team membership; sealed under the network key */
 	KIND_UNIT	= 7,	/* a unit of teaching; change v3 on */
 	KIND_KEYS	= 8,	/* an epoch's keys, sealed to each member (epoch.c) */
-	KIND_MAX	= 8
+	KIND_RECEIPT	= 9,	/* what a peer acknowledged in a sync: receipt.c */
+	KIND_MAX	= 9
 };
 
 /* Op types; wire values, never reused. */
@@ -190,7 +191,8 @@ unsigned proto_change_needs(const struct change *);
 enum proto_key_use {
 	PROTO_KEY_CONTENT	= 1,	/* the epoch's content key: teachers */
 	PROTO_KEY_NETWORK	= 2,	/* the network key: membership only */
-	PROTO_KEY_EPOCH		= 3	/* an epoch's record key: KIND_KEYS only */
+	PROTO_KEY_EPOCH		= 3,	/* an epoch's record key: KIND_KEYS only */
+	PROTO_KEY_RECEIPT	= 4	/* the receipt key: receipts only */
 };
 enum proto_field_type {
 	FT_LINE		= 1,	/* one line of text: names, titles */
@@ -204,7 +206,9 @@ enum proto_field_type {
 	FT_SCORE	= 9,	/* a score: up to 6 digits, one '.' (v3) */
 	FT_REFS		= 10,	/* entries seen: members.h */
 	FT_CUTOFF	= 11,	/* a removal's cut-off: members.h */
-	FT_EPOCH	= 16	/* an epoch record in base64 (epoch.c) */
+	FT_EPOCH	= 16,	/* an epoch record in base64 (epoch.c) */
+	FT_VECTOR	= 17,	/* a vector of (author, seq): receipt.c */
+	FT_TIME		= 18	/* ms since the epoch, decimal */
 };
 struct proto_field {
 	const char	*name;
@@ -231,6 +235,51 @@ int	proto_value_check(const struct proto_field *, const char *value,
  * holds them. */
 int	proto_change_validate(const struct change *, int key_use,
 	    const char **why) PROTO_WUR;
+
+/*
+ * receipt.c: receipts. When a device syncs with another, it writes a
+ * receipt of what that device acknowledged holding, so that the team can
+ * later say which students' records a lost laptop held (the exposure
+ * report). A receipt is a change of kind KIND_RECEIPT, checked by schema.c
+ * like any other:
+ *	device	the device synced with (FT_DEVICE); the record id is
+ *		proto_receipt_id of it
+ *	synced	when, by the writer's wall clock (FT_TIME)
+ *	holds	the vector that device acknowledged (FT_VECTOR)
+ *	self	the writer's own vector at that moment (FT_VECTOR)
+ * It is sealed under the receipt key, derived from the network key, so
+ * that whoever holds the network key (the box included) reads and writes
+ * receipts. It is a key of its own, not the network key itself, because
+ * the first release (0.1) refuses any change under the network key that
+ * is not a member record, and with it every later entry of its author; a
+ * key it does not hold it stores and relays without reading.
+ *
+ * A vector is text: items "author:seq", author in 64 lower-case hex
+ * digits, seq in decimal without leading zeros (1 to 2^63 - 1), separated
+ * by ",", authors strictly ascending; "" is the empty vector. So one
+ * vector has one spelling.
+ */
+#define PROTO_VECTOR_ITEM_MAX	(2 * PROTO_IDLEN + 1 + 19 + 1)
+/* The receipt record of device: a hash of its id, so that it never shares
+ * an id prefix with the device's member record. */
+void	proto_receipt_id(const uint8_t device[PROTO_IDLEN],
+	    uint8_t out[PROTO_RECIDLEN]);
+/* The receipt key of a network key (both PROTO_KEYLEN bytes). */
+void	proto_receipt_key(const uint8_t network[PROTO_KEYLEN],
+	    uint8_t out[PROTO_KEYLEN]);
+/* Reads vector text s[0..len) from anyone: calls fn (if not NULL) with
+ * each item in order; fn returns 0 to go on, nonzero to stop, and that
+ * value is returned (give a positive one). -1 if s is not a vector. */
+int	proto_vector_each(const char *s, size_t len,
+	    int (*fn)(const uint8_t *author, uint64_t seq, void *), void *arg)
+	    PROTO_WUR;
+/* Appends the item (author, seq) to the vector text in out (*len bytes
+ * used of cap; NUL-terminated after). Authors must come in ascending
+ * order. -1, out unchanged, if it does not fit or seq is out of range. */
+int	proto_vector_put(char *out, size_t cap, size_t *len,
+	    const uint8_t author[PROTO_IDLEN], uint64_t seq) PROTO_WUR;
+/* 0 if s[0..len) is a time: 1 to 15 decimal digits, no leading zero. */
+int	proto_time_check(const char *s, size_t len);
 
 /* envelope.c */
 int	proto_envelope_encode(const struct envelope *, msgpack_sbuffer *)

@@ -86,6 +86,13 @@ static const struct proto_field keys_fields[] = {
 	{ NULL, 0, NULL }
 };
 
+/* A receipt (receipt.c): its record is proto_receipt_id of device. */
+static const struct proto_field receipt_fields[] = {
+	{ "device", FT_DEVICE, NULL }, { "synced", FT_TIME, NULL },
+	{ "holds", FT_VECTOR, NULL }, { "self", FT_VECTOR, NULL },
+	{ NULL, 0, NULL }
+};
+
 static const struct {
 	const struct proto_field *fields;
 	const char		 *set;		/* its observed-remove set */
@@ -101,12 +108,13 @@ static const struct {
 	[KIND_MEMBER] = { member_fields, NULL, 0, PROTO_KEY_NETWORK },
 	[KIND_UNIT] = { unit_fields, NULL, 0, PROTO_KEY_CONTENT },
 	[KIND_KEYS] = { keys_fields, NULL, 0, PROTO_KEY_EPOCH },
+	[KIND_RECEIPT] = { receipt_fields, NULL, 0, PROTO_KEY_RECEIPT },
 };
 
 static int
 kind_known(uint8_t kind)
 {
-	return kind >= 1 && kind <= KIND_MAX;
+	return kind >= 1 && kind <= KIND_MAX && kinds[kind].fields != NULL;
 }
 
 const struct proto_field *
@@ -263,6 +271,12 @@ proto_value_check(const struct proto_field *f, const char *s, size_t len,
 		return proto_member_cutoff_parse(s, len, &seq, hash) == 0 ? 0 :
 		    fail_why(why, "is not an entry (SEQ:HASH)");
 	}
+	case FT_VECTOR:
+		return proto_vector_each(s, len, NULL, NULL) == 0 ? 0 :
+		    fail_why(why, "is not a vector of device:seq");
+	case FT_TIME:
+		return proto_time_check(s, len) == 0 ? 0 :
+		    fail_why(why, "is not a time in milliseconds");
 	default:
 		return fail_why(why, "has an unknown type");
 	}
@@ -324,6 +338,8 @@ op_check(uint8_t kind, const struct op *op, const char **why)
 			return fail_why(why, kind == KIND_KEYS ? "an epoch "
 			    "record is never deleted" : "a member record is "
 			    "changed only by the member commands");
+		if (kind == KIND_RECEIPT)
+			return fail_why(why, "a receipt is never deleted");
 		return op->field_len == 0 && op->value == NULL ? 0 :
 		    fail_why(why, "a delete names no field");
 	}
@@ -384,6 +400,24 @@ member_id_ok(const struct change *c, const struct op *op)
 	return 1;
 }
 
+/* A receipt's record is the hash of the device it is about: one record
+ * per device, whoever writes it (see proto_receipt_id). */
+static int
+receipt_id_ok(const struct change *c, const struct op *op)
+{
+	uint8_t dev[PROTO_IDLEN], id[PROTO_RECIDLEN];
+	static const char hex[] = "0123456789abcdef";
+
+	if (c->kind != KIND_RECEIPT || op->type != OP_SET ||
+	    op->field_len != 6 || memcmp(op->field, "device", 6) != 0)
+		return 1;
+	for (size_t i = 0; i < PROTO_IDLEN; i++)	/* checked hex */
+		dev[i] = (uint8_t)((strchr(hex, op->value[2 * i]) - hex) << 4 |
+		    (strchr(hex, op->value[2 * i + 1]) - hex));
+	proto_receipt_id(dev, id);
+	return memcmp(id, c->record_id, PROTO_RECIDLEN) == 0;
+}
+
 int
 proto_change_validate(const struct change *c, int key_use, const char **why)
 {
@@ -399,6 +433,8 @@ proto_change_validate(const struct change *c, int key_use, const char **why)
 		    "membership must be sealed under the network key" :
 		    c->kind == KIND_KEYS ? "an epoch record must be sealed "
 		    "under the epoch's record key" :
+		    c->kind == KIND_RECEIPT ?
+		    "a receipt must be sealed under the receipt key" :
 		    "content must be sealed under the content key");
 	if (c->nops == 0 || c->nops > PROTO_MAX_OPS)
 		return fail_why(why, "too many changes at once");
@@ -408,6 +444,9 @@ proto_change_validate(const struct change *c, int key_use, const char **why)
 		if (!member_id_ok(c, &c->ops[i]))
 			return fail_why(why, "a member record under another "
 			    "device's id");
+		if (!receipt_id_ok(c, &c->ops[i]))
+			return fail_why(why, "a receipt under another "
+			    "device's record");
 		for (size_t j = 0; j < i; j++)
 			if (same_target(&c->ops[j], &c->ops[i]))
 				return fail_why(why, "two changes to one "

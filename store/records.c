@@ -339,6 +339,8 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 	struct write_ref ref;
 	int rc;
 
+	if (c->kind == KIND_RECEIPT)	/* an index, not a record: receipt.c */
+		return store_receipt_apply(t, e, c);
 	rc = store_record_get(t, c->kind, c->record_id, &before);
 	if (rc != 0 && rc != STORE_ENOTFOUND)
 		return rc;

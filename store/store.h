@@ -142,9 +142,10 @@ int		 store_received_get(struct store_txn *, const uint8_t *author,
  * team's membership under the network key, which the box holds too. */
 enum store_key_use {
 	KEY_ANY		= 0,	/* tests and tools */
-	KEY_CONTENT	= 1,	/* every kind but KIND_MEMBER and KIND_KEYS */
+	KEY_CONTENT	= 1,	/* every kind but MEMBER, KEYS and RECEIPT */
 	KEY_NETWORK	= 2,	/* KIND_MEMBER only */
-	KEY_EPOCH	= 3	/* KIND_KEYS only: an epoch's record key */
+	KEY_EPOCH	= 3,	/* KIND_KEYS only: an epoch's record key */
+	KEY_RECEIPT	= 4	/* KIND_RECEIPT only: derived from the network key */
 };
 
 struct store_key {
@@ -205,7 +206,7 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
  * history a log gives change (record encoding, apply rules, index rules). */
 #define STORE_VERSION		2
 #define STORE_RELEASE		"0.2.0"
-#define STORE_DERIVED_VERSION	5	/* 4: units; 5: external_id, merged_into */
+#define STORE_DERIVED_VERSION	6	/* 4: units; 5: external_id, merged_into; 6: receipts */
 struct store_format {
 	uint64_t	version;	/* the store's, when it was opened */
 	uint64_t	migrated_from;	/* version before this open's steps */
@@ -313,6 +314,7 @@ int		 store_records_each(struct store_txn *, uint8_t kind,
 #define INDEX_GOAL		'G'	/* student, id */
 #define INDEX_MEMBER		'M'	/* student, group id */
 #define INDEX_NAME		'N'	/* folded name[<=200], 0, id */
+#define INDEX_RECEIPT		'R'	/* device, writer -> be64 seq: receipt.c */
 #define INDEX_DATE_LEN		10
 #define STORE_INDEX_NAME_KEYMAX	(1 + 200 + 1)
 /* Writes the prefix of the name index keys of every record named name
@@ -335,6 +337,17 @@ int		 store_history_each(struct store_txn *,
 int		 store_student_count(struct store_txn *,
 		    const uint8_t student[PROTO_RECIDLEN], uint64_t *n)
 		    STORE_WUR;
+
+/* receipt.c: receipts (proto.h) are applied to an index, not to the
+ * records: for each device and each writer of receipts about it, the seq
+ * of the writer's latest receipt. store_receipt_get gives it (0 if none);
+ * store_receipts_each calls fn with each (device, writer, seq), those
+ * about device only unless device is NULL; fn returns nonzero to stop. */
+int		 store_receipt_get(struct store_txn *, const uint8_t *device,
+		    const uint8_t *writer, uint64_t *seq) STORE_WUR;
+int		 store_receipts_each(struct store_txn *, const uint8_t *device,
+		    int (*fn)(const uint8_t *device, const uint8_t *writer,
+		    uint64_t seq, void *), void *arg) STORE_WUR;
 
 /* search.c: a match of store_search. All borrowed for the call. */
 struct store_hit {

@@ -47,6 +47,10 @@ int	store_digest_reset(struct store_txn *);
 /* 1 if the word index was built under another key than the store's. */
 int	store_key_stale(struct store_txn *);
 
+/* receipt.c: applies a validated receipt of entry e to the index. */
+int	store_receipt_apply(struct store_txn *, const struct envelope *,
+	    const struct change *);
+
 /* log.c */
 int	store_apply_held(struct store_txn *, const struct store_keyring *,
 	    const struct envelope *);
