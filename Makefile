@@ -10,7 +10,8 @@ FUZZ_SECONDS ?= 60
 
 # msgpack-c 6.x renamed its pkg-config file.
 MSGPACK_PC := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
-PKGS	 = libsodium $(MSGPACK_PC) lmdb libuv libutf8proc libmicrohttpd jansson
+PKGS	 = libsodium $(MSGPACK_PC) lmdb libuv libutf8proc libmicrohttpd jansson \
+	   libqrencode
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

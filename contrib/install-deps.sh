@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Satchel builds and tests with.
 set -eu
-pkgs="build-essential pkg-config python3 git curl libsodium-dev libmsgpack-dev liblmdb-dev libuv1-dev libutf8proc-dev libmicrohttpd-dev libjansson-dev clang libclang-rt-14-dev"
+pkgs="build-essential pkg-config python3 git libsodium-dev libmsgpack-dev liblmdb-dev libuv1-dev libutf8proc-dev clang libclang-rt-14-dev"
+# The browser tests (tests/browser): Debian's chromium and node, and npm
+# only where none is on PATH (nodesource's nodejs brings its own, which
+# Debian's npm package would conflict with).
+pkgs="$pkgs chromium nodejs"
+# The page's server, and the invite's QR code.
+pkgs="$pkgs libmicrohttpd-dev libjansson-dev libqrencode-dev"
+# The page's API tests (tests/regress/100-, 101-).
+pkgs="$pkgs curl"
+command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "http.h"
+#include "qr.h"
 #include "wire.h"
 
 #define DAY_MS		(UINT64_C(86400) * 1000)
@@ -351,7 +352,8 @@ api_invite(struct http_req *r, const char *buf, size_t len,
 		    e.msg);
 	else {
 		http_wrote(r);
-		reply_json(rep, 201, json_pack("{s:s}", "invite", invite));
+		reply_json(rep, 201, json_pack("{s:s,s:o*}", "invite", invite,
+		    "qr", qr_json(invite)));
 	}
 	free(invite);
 	body_free(&b);

@@ -405,9 +405,12 @@ do_api(struct http_req *r, const char *method, const char *url)
 
 	if (authorize(r, method, &ret) != 0)
 		return ret;
-	/* The events request is not the teacher's activity: an open page
-	 * left alone still locks. */
-	if (r->session != NULL && strcmp(path, "/events") != 0)
+	/* The events request is not the teacher's activity, nor what the
+	 * page reads by itself to follow a sync (X-Satchel-Background): an
+	 * open page left alone still locks. */
+	if (r->session != NULL && strcmp(path, "/events") != 0 &&
+	    MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    "X-Satchel-Background") == NULL)
 		r->session->last_ms = now_ms();
 	if (r->h->d->content == NULL && !api_box_allowed(method, path))
 		return send_error(r, MHD_HTTP_FORBIDDEN, "this device is a "
