@@ -202,10 +202,10 @@ enum proto_field_type {
 	FT_DEVICE	= 5,	/* a device id in hex */
 	FT_CHOICE	= 6,	/* one of a fixed list */
 	FT_COUNT	= 7,	/* a small decimal number */
-	FT_RECORD	= 8,	/* any record's id in hex (v3) */
-	FT_SCORE	= 9,	/* a score: up to 6 digits, one '.' (v3) */
-	FT_REFS		= 10,	/* entries seen: members.h */
-	FT_CUTOFF	= 11,	/* a removal's cut-off: members.h */
+	FT_REFS		= 8,	/* entries seen: members.h */
+	FT_CUTOFF	= 9,	/* a removal's cut-off: members.h */
+	FT_RECORD	= 10,	/* any record's id in hex (v3) */
+	FT_SCORE	= 11,	/* a score: up to 6 digits, one '.' (v3) */
 	FT_EPOCH	= 16,	/* an epoch record in base64 (epoch.c) */
 	FT_VECTOR	= 17,	/* a vector of (author, seq): receipt.c */
 	FT_TIME		= 18	/* ms since the epoch, decimal */

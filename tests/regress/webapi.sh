@@ -1,4 +1,4 @@
-# Shared by the page's API tests (100-, 101-): a daemon serving its page
+# Shared by the page's API tests (110-, 111-): a daemon serving its page
 # on a port the kernel picks, and curl with the key or a session.
 : "${TMP:?source lib.sh first}"
 command -v curl >/dev/null || { echo "not ok 1 - curl is not installed (make deps)"; exit 1; }

@@ -9,7 +9,7 @@
 A="$SATCHEL -d $TMP/a"
 make_team "$TMP/a"
 ana=$($A student add "Ana Lopez" --class 3B)
-serve_page "$TMP/a" --http-idle 2
+serve_page "$TMP/a"
 port=${PAGE##*:}
 before=$($A digest)
 unchanged() { [ "$($A digest)" = "$before" ]; }
@@ -60,8 +60,6 @@ is "and with another site's Origin: 403" 403 "$(raw POST /api/v1/students '{"nam
 check "nothing was written" unchanged
 is "with the page's own Origin: 201" 201 "$(raw POST /api/v1/students '{"name":"Cleo"}' -H "Cookie: $cookie" -H "Origin: http://127.0.0.1:$port")"
 is "a made-up session: 401" 401 "$(raw GET /api/v1/students "" -H "Cookie: satchel_session=$(printf '%064d' 1)")"
-sleep 3
-is "left alone past --http-idle, the session has locked: 401" 401 "$(raw GET /api/v1/students "" -H "Cookie: $cookie")"
 code=$(curl -s -o /dev/null -D "$TMP/headers" "$($A open --no-browser)" -w '%{http_code}')
 cookie=$(sed -n 's/^Set-Cookie: \(satchel_session=[0-9a-f]*\);.*/\1/Ip' "$TMP/headers" | tr -d '\r')
 is "a new link, a new session" 200 "$(raw GET /api/v1/students "" -H "Cookie: $cookie")"
@@ -70,6 +68,14 @@ check "clears the cookie" hdr "Set-Cookie: satchel_session=;"
 is "the locked session: 401" 401 "$(raw GET /api/v1/students "" -H "Cookie: $cookie")"
 SATCHEL_CLOCK_OFFSET=-10m $A open --no-browser >"$TMP/old-link" 2>/dev/null
 is "a link older than 5 minutes: 403" 403 "$(raw GET "$(sed "s|http://$PAGE||" "$TMP/old-link")")"
+# A session left alone locks (--http-idle 1 s here); a restart locks all.
+stop "$TMP/a"
+serve_page "$TMP/a" --http-idle 1
+is "a session from before the restart: 401" 401 "$(raw GET /api/v1/students "" -H "Cookie: $cookie")"
+curl -s -o /dev/null -D "$TMP/headers" "$($A open --no-browser)"
+cookie=$(sed -n 's/^Set-Cookie: \(satchel_session=[0-9a-f]*\);.*/\1/Ip' "$TMP/headers" | tr -d '\r')
+sleep 2
+is "left alone past --http-idle, the session has locked: 401" 401 "$(raw GET /api/v1/students "" -H "Cookie: $cookie")"
 check "open never runs a browser with --no-browser, display or not" sh -c "DISPLAY=:99 PATH=/nonexistent $A open --no-browser | grep -q login"
 
 # Listening: loopback only unless --http-remote; a taken port.
