@@ -3,7 +3,14 @@
 # keeps a student's page on her laptop; Mr. Kim and a staff-room box join
 # her team; the three run `satchel serve`, and a note written on Rivera's
 # laptop reaches Kim's through the box, which cannot read it.
+#
+#	bash contrib/demo.sh [--serve]
+#
+# With --serve, Ms. Rivera's daemon then keeps running with her page, and
+# the demo prints a login link for it, until Ctrl-C.
 set -eu
+keep=0
+[ "${1:-}" = --serve ] && keep=1
 cd "$(dirname "$0")/.."
 S=${SATCHEL:-$PWD/build/satchel}
 top=$(mktemp -d "${TMPDIR:-/tmp}/satchel-demo.XXXXXX")
@@ -29,8 +36,10 @@ run -d "$rivera" goal add "Ana Lopez" "Read 20 minutes a day" \
 run -d "$rivera" show "Ana Lopez"
 
 # Each daemon takes a port the kernel gives it and writes it to DIR.port.
+# Only Rivera's serves a page, on a port the kernel gives it too.
 serve() {
 	"$S" -d "$1" serve --listen 127.0.0.1:0 --port-file "$1.port" \
+	    $([ "$1" = "$rivera" ] && echo "--http 127.0.0.1:0" || echo --no-http) \
 	    2>"$1.log" & pids="$pids $!"
 	for _ in $(seq 1 100); do [ -s "$1.port" ] && return; sleep 0.1; done
 	echo "satchel serve did not start; its log:" >&2; cat "$1.log" >&2
@@ -76,4 +85,15 @@ if grep -rqa "bookmark" "$box"; then
 	exit 1
 fi
 echo "grep -r bookmark $box: nothing (ciphertext only)"
+
+if [ "$keep" = 1 ]; then
+	say "Ms. Rivera's page, until Ctrl-C"
+	for _ in $(seq 1 100); do [ -s "$rivera/http.addr" ] && break; sleep 0.1; done
+	run -d "$rivera" open --no-browser
+	echo "Open that link in a browser on this machine (it works once; run"
+	echo "'$S -d $rivera open' for another). Ctrl-C stops the daemons."
+	trap 'exit 0' INT TERM
+	while :; do sleep 3600; done
+fi
 printf '\nDemo data was in %s and is now removed.\n' "$top"
+echo "To try the teacher's page on this data: bash contrib/demo.sh --serve"

@@ -8,6 +8,8 @@ pkgs="build-essential pkg-config python3 git libsodium-dev libmsgpack-dev liblmd
 pkgs="$pkgs chromium nodejs"
 # The page's server, and the invite's QR code.
 pkgs="$pkgs libmicrohttpd-dev libjansson-dev libqrencode-dev"
+# The page's API tests (tests/regress/110-, 111-).
+pkgs="$pkgs curl"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 missing=
 for p in $pkgs; do

@@ -386,18 +386,26 @@ status_json(struct device *d)
 	sodium_bin2hex(id, sizeof(id), d->id, PROTO_IDLEN);
 	team_fingerprint(d, fp);
 	peers = json_array();
+	if (store_begin(d->st, STORE_RDONLY, &s->t) != 0)
+		s->t = NULL;
 	for (size_t i = 0; i < s->npeers; i++) {
 		const struct peer_status *p = &s->peers[i];
-		char pid[2 * PROTO_IDLEN + 1] = "";
+		char pid[2 * PROTO_IDLEN + 1] = "", name[NAME_MAX_LEN + 1];
 
+		/* The page names a peer as the team knows it. */
 		if (p->id_known)
 			sodium_bin2hex(pid, sizeof(pid), p->id, PROTO_IDLEN);
-		json_array_append_new(peers, json_pack("{s:s,s:s,s:b,s:I,s:I,"
-		    "s:I}", "addr", p->addr, "device", pid, "connected",
-		    p->connected, "last_sync_ms", (json_int_t)p->last_ms,
-		    "this_lacks", (json_int_t)p->we_lack, "it_lacks",
-		    (json_int_t)p->they_lack));
+		if (!p->id_known || s->t == NULL || member_name(d, s->t, p->id,
+		    name, sizeof(name)) == NULL)
+			name[0] = '\0';
+		json_array_append_new(peers, json_pack("{s:s,s:s,s:s?,s:b,s:I,"
+		    "s:I,s:I}", "addr", p->addr, "device", pid, "name",
+		    name[0] ? name : NULL, "connected", p->connected,
+		    "last_sync_ms", (json_int_t)p->last_ms, "this_lacks",
+		    (json_int_t)p->we_lack, "it_lacks", (json_int_t)p->they_lack));
 	}
+	if (s->t != NULL)
+		store_abort(s->t);
 	o = json_pack("{s:s,s:s?,s:s,s:s,s:I,s:i,s:I,s:I,s:o,s:{s:b,s:s}}",
 	    "device", id, "name", d->name,
 	    "role", d->role, "team", fp, "entries", (json_int_t)s->entries,

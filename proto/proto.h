@@ -198,8 +198,8 @@ enum proto_field_type {
 	FT_DEVICE	= 5,	/* a device id in hex */
 	FT_CHOICE	= 6,	/* one of a fixed list */
 	FT_COUNT	= 7,	/* a small decimal number */
-	FT_RECORD	= 8,	/* any record's id in hex (v3) */
-	FT_SCORE	= 9	/* a score: up to 6 digits, one '.' (v3) */
+	FT_RECORD	= 10,	/* any record's id in hex (v3) */
+	FT_SCORE	= 11	/* a score: up to 6 digits, one '.' (v3) */
 };
 struct proto_field {
 	const char	*name;

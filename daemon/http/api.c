@@ -13,13 +13,12 @@
 
 #include "http.h"
 
-/* Runs an operation with its failure caught. */
-#define OPS_RUN(err, call) ({						\
+/* rc = call, with the operation's failure caught in err. */
+#define OPS_RUN(rc, err, call) do {					\
 	struct ops_err *was_ = err_capture(&(err));			\
-	int rc_ = (call);						\
+	(rc) = (call);							\
 	err_capture(was_);						\
-	rc_;								\
-})
+} while (0)
 
 static void
 reply_failed(struct http_reply *rep, const struct ops_err *e)
@@ -89,7 +88,7 @@ post_student(struct http_req *r, const char *buf, size_t len,
 		return;
 	struct ops_student in = { b.str[0], b.str[1], b.str[2], b.str[3],
 	    b.str[4], b.str[5], (int)b.num[6] };
-	rc = OPS_RUN(e, ops_student_add(http_device(r), &in, id));
+	OPS_RUN(rc, e, ops_student_add(http_device(r), &in, id));
 	reply_created(r, rep, rc, &e, id);
 	body_free(&b);
 }
@@ -114,7 +113,7 @@ post_note(struct http_req *r, const char *buf, size_t len,
 		return;
 	struct ops_note in = { b.str[0], b.str[1], b.str[2], b.str[3],
 	    b.str[4], b.str[5], b.str[6] };
-	rc = OPS_RUN(e, ops_note_add(http_device(r), &in, id));
+	OPS_RUN(rc, e, ops_note_add(http_device(r), &in, id));
 	reply_created(r, rep, rc, &e, id);
 	body_free(&b);
 }
@@ -138,7 +137,7 @@ post_entry(struct http_req *r, const char *buf, size_t len,
 		return;
 	struct ops_entry in = { b.str[0], b.str[1], b.str[2], b.str[3],
 	    b.str[4], b.str[5], b.str[6], b.item[7], b.n[7] };
-	rc = OPS_RUN(e, ops_entry_add(http_device(r), &in, id));
+	OPS_RUN(rc, e, ops_entry_add(http_device(r), &in, id));
 	reply_created(r, rep, rc, &e, id);
 	body_free(&b);
 }
@@ -160,7 +159,7 @@ post_unit(struct http_req *r, const char *buf, size_t len,
 	if (parse(&b, buf, len, unit_spec, rep) != 0)
 		return;
 	struct ops_unit in = { b.str[0], b.str[1], b.str[2] };
-	rc = OPS_RUN(e, ops_unit_add(http_device(r), &in, id));
+	OPS_RUN(rc, e, ops_unit_add(http_device(r), &in, id));
 	reply_created(r, rep, rc, &e, id);
 	body_free(&b);
 }
@@ -190,7 +189,7 @@ post_group(struct http_req *r, const char *buf, size_t len,
 	}
 	struct ops_group in = { b.str[0], b.str[1], b.str[2], b.str[3],
 	    b.item[4], b.n[4] };
-	rc = OPS_RUN(e, ops_group_add(http_device(r), &in, id));
+	OPS_RUN(rc, e, ops_group_add(http_device(r), &in, id));
 	reply_created(r, rep, rc, &e, id);
 	body_free(&b);
 }
@@ -210,7 +209,7 @@ post_move(struct http_req *r, const char *buf, size_t len,
 
 	if (parse(&b, buf, len, move_spec, rep) != 0)
 		return;
-	rc = OPS_RUN(e, ops_group_move(http_device(r), b.str[0], b.str[1],
+	OPS_RUN(rc, e, ops_group_move(http_device(r), b.str[0], b.str[1],
 	    b.str[2]));
 	reply_done(r, rep, rc, &e);
 	body_free(&b);
@@ -244,7 +243,7 @@ post_goal(struct http_req *r, const char *buf, size_t len,
 		in.cp_date[i] = b.key[2][i];
 		in.cp_text[i] = b.item[2][i];
 	}
-	rc = OPS_RUN(e, ops_goal_add(http_device(r), &in, id));
+	OPS_RUN(rc, e, ops_goal_add(http_device(r), &in, id));
 	reply_created(r, rep, rc, &e, id);
 	body_free(&b);
 }
@@ -272,7 +271,7 @@ checkpoint(struct http_req *r, const char *method, const char *goal,
 	if (n == NULL && strcmp(method, "POST") == 0) {
 		if (parse(&b, buf, len, cp_add_spec, rep) != 0)
 			return;
-		rc = OPS_RUN(e, ops_checkpoint_add(http_device(r), goal,
+		OPS_RUN(rc, e, ops_checkpoint_add(http_device(r), goal,
 		    b.str[0], b.str[1]));
 	} else if (n != NULL && strcmp(method, "PATCH") == 0) {
 		num = strtol(n, &end, 10);
@@ -282,7 +281,7 @@ checkpoint(struct http_req *r, const char *method, const char *goal,
 		}
 		if (parse(&b, buf, len, cp_set_spec, rep) != 0)
 			return;
-		rc = OPS_RUN(e, ops_checkpoint_set(http_device(r), goal, num,
+		OPS_RUN(rc, e, ops_checkpoint_set(http_device(r), goal, num,
 		    b.present[0] ? (int)b.num[0] : -1, b.str[1]));
 	} else {
 		reply_error(rep, 405, "checkpoints: POST to add, PATCH "
@@ -352,7 +351,7 @@ patch_record(struct http_req *r, const char *id, const char *buf,
 	in.nrem = b.n[3];
 	memcpy(in.add, b.item[2], sizeof(b.item[2]));
 	memcpy(in.rem, b.item[3], sizeof(b.item[3]));
-	rc = OPS_RUN(e, ops_edit(http_device(r), &in, &changed));
+	OPS_RUN(rc, e, ops_edit(http_device(r), &in, &changed));
 	if (rc != 0 && e.status == OPS_ECONFLICT)
 		reply_conflict(r, id, &e, map_get(&b, 0, e.field), rep);
 	else if (rc != 0)
@@ -381,7 +380,7 @@ post_restore(struct http_req *r, const char *buf, size_t len,
 
 	if (parse(&b, buf, len, restore_spec, rep) != 0)
 		return;
-	rc = OPS_RUN(e, ops_restore(http_device(r), b.str[0], b.str[1],
+	OPS_RUN(rc, e, ops_restore(http_device(r), b.str[0], b.str[1],
 	    b.str[2]));
 	reply_done(r, rep, rc, &e);
 	body_free(&b);
@@ -392,8 +391,9 @@ tombstone(struct http_req *r, const char *id, int deleted,
     struct http_reply *rep)
 {
 	struct ops_err e;
-	int rc = OPS_RUN(e, ops_tombstone(http_device(r), id, deleted));
+	int rc;
 
+	OPS_RUN(rc, e, ops_tombstone(http_device(r), id, deleted));
 	reply_done(r, rep, rc, &e);
 }
 

@@ -131,6 +131,16 @@ read_member(struct body *b, int i, const struct body_field *f, json_t *v,
 	}
 }
 
+/* A reason quotes what was sent (a member's name, jansson's "near"):
+ * kept to one line of no controls, whatever that held. */
+static void
+one_line(char *why)
+{
+	for (unsigned char *p = (unsigned char *)why; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 int
 body_parse(struct body *b, const char *buf, size_t len,
     const struct body_field *spec, char *why, size_t whylen)
@@ -169,8 +179,10 @@ body_parse(struct body *b, const char *buf, size_t len,
 	rc = 0;
 out:
 	json_decref(root);
-	if (rc != 0)
+	if (rc != 0) {
 		body_free(b);
+		one_line(why);
+	}
 	return rc;
 }
 

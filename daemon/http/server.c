@@ -164,10 +164,10 @@ send_reply(struct http_req *r, struct http_reply *rep)
 	const char *cookie = rep->clear_cookie ? COOKIE_NAME "=; Path=/; "
 	    "HttpOnly; SameSite=Strict; Max-Age=0" : NULL;
 
-	text = json_dumps(rep->body ? rep->body : json_object(),
-	    JSON_COMPACT | JSON_ENSURE_ASCII);
-	if (rep->body != NULL)
-		json_decref(rep->body);
+	if (rep->body == NULL)
+		rep->body = json_object();
+	text = json_dumps(rep->body, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(rep->body);
 	rep->body = NULL;
 	if (text == NULL)
 		return MHD_NO;

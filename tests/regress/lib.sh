@@ -87,11 +87,11 @@ wait_for() {		# condition, secs
 # DIR.log and returns once it listens, with its port in DIR.port (see
 # port_of and addr_of). A daemon that does not come up fails the test at
 # once, with its log.
-serve() {		# dir
+serve() {		# dir, [more serve arguments]
 	local pid end=$((SECONDS + 120)) name=${1##*/}
 	rm -f "$1.port"
 	"$SATCHEL" -d "$1" serve --listen 127.0.0.1:0 --port-file "$1.port" \
-	    2>>"$1.log" &
+	    "${@:2}" 2>>"$1.log" &
 	pid=$!
 	PIDS="$PIDS $pid"
 	DAEMONS="$DAEMONS $1"
