@@ -296,6 +296,33 @@ await check("the follow-up due today is on the front page", async () => {
 	await byText(".followups li", t("followup_today")).waitFor();
 });
 
+await check("keyboard alone: the skip link, then a follow-up, focus shown",
+    async () => {
+	const focused = () => page.evaluate(() => {
+		const a = document.activeElement, cs = getComputedStyle(a);
+		return { id: a.id, text: a.textContent.trim(),
+		    outline: cs.outlineStyle !== "none" &&
+		    parseFloat(cs.outlineWidth) >= 2 };
+	});
+	await page.reload();
+	await byText(".followups li", "Draw each fraction first").waitFor();
+	await page.keyboard.press("Tab");
+	let f = await focused();
+	if (f.id !== "skip" || !f.outline)
+		throw new Error(`first Tab: ${JSON.stringify(f)}`);
+	await page.keyboard.press("Enter");
+	await until("the focus on the page's main part", async () =>
+	    (await focused()).id === "main");
+	await page.keyboard.press("Tab");
+	f = await focused();
+	if (f.text !== "Ana Lopez" || !f.outline)
+		throw new Error(`Tab after the skip link: ${JSON.stringify(f)}`);
+	await page.keyboard.press("Enter");
+	await byText("h1", "Ana Lopez").waitFor();
+	await page.goBack();
+	await byText(".followups li", "Draw each fraction first").waitFor();
+});
+
 await check("the search box finds the note by a word in it", async () => {
 	await page.getByLabel(t("search_label"), EXACT).fill("numerators");
 	await byText(".results li", "Mixes up numerators").waitFor();
@@ -355,6 +382,15 @@ await check("a student is moved with the keyboard alone", async () => {
 	await page.keyboard.press("ArrowRight");
 	await page.keyboard.press("Escape");
 	await chipIn("Group A", "Ben Okafor").waitFor();
+});
+
+await check("a tap on a name offers the groups to move it to", async () => {
+	await chipIn("Group A", "Ben Okafor").click();
+	await page.locator(".move-menu").getByRole("button",
+	    { name: "Group 1" }).click();
+	await chipIn("Group 1", "Ben Okafor").waitFor();
+	if (await page.locator(".move-menu").count() !== 0)
+		throw new Error("the menu stayed open");
 });
 
 let anaId;

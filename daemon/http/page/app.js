@@ -49,6 +49,8 @@ function parseHash() {
 	return { name: parts[0] || "", arg: decodeURIComponent(parts[1] || "") };
 }
 
+let routed = 0;
+
 async function route() {
 	if (app.locked)
 		return;
@@ -70,7 +72,10 @@ async function route() {
 		if (e.status !== 401 && e.status !== 0)
 			fill(main, h("p.error", e.message));
 	}
-	main.focus({ preventScroll: true });
+	// After a move within the page, the focus goes to what it shows;
+	// on the first load it stays at the top, where the skip link is.
+	if (routed++)
+		main.focus({ preventScroll: true });
 }
 
 // Called by live.js when the team's data changed (a sync, or another tab).
@@ -123,7 +128,13 @@ function watchIdle() {
 
 function shell() {
 	document.title = t("app_name");
-	document.getElementById("skip").textContent = t("skip_to_main");
+	const skip = document.getElementById("skip");
+	skip.textContent = t("skip_to_main");
+	// The routes live in the hash: the skip link moves the focus only.
+	skip.addEventListener("click", (e) => {
+		e.preventDefault();
+		document.getElementById("main").focus();
+	});
 	document.getElementById("brand").textContent = t("app_name");
 	fill(document.getElementById("nav"), h("ul", nav.map(([href, key,
 	    r]) => h("li", h("a", { href, dataset: { route: r } }, t(key))))));

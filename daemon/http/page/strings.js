@@ -153,7 +153,7 @@ export const strings = {
 
 	// Groups board.
 	groups_title: "Groups",
-	groups_help: "Drag a name to another group, or focus it, press Space to pick it up, the arrow keys to choose a group, and Space again to drop it there (Escape puts it back).",
+	groups_help: "Drag a name to another group, or tap it and choose the group. With the keyboard: focus a name, press Space to pick it up, the arrow keys to choose a group, and Space again to drop it there (Escape puts it back).",
 	groups_unplaced: "Not in a group",
 	group_same_need: "Same need (lettered)",
 	group_mixed: "Mixed (numbered)",
@@ -161,6 +161,7 @@ export const strings = {
 	group_kind_same: "same need",
 	group_kind_mixed: "mixed",
 	group_empty: "Drop names here",
+	move_to: "Move {name} to:",
 	grab_picked: "{name} picked up, in {group}. Arrow keys choose a group; Space drops; Escape cancels.",
 	grab_over: "{name} over {group}.",
 	grab_dropped: "{name} moved to {group}.",

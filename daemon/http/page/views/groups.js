@@ -6,6 +6,7 @@
 import { t } from "../strings.js";
 import { h, fill, field, announce } from "../dom.js";
 import { api, list } from "../api.js";
+import * as fmt from "../fmt.js";
 import { F, S, onSave, keepFocus } from "./common.js";
 
 const NONE = "";	// the "not in a group" column's id
@@ -56,11 +57,33 @@ function chip(s, groupId) {
 	});
 	el.addEventListener("dragend", () => el.classList.remove("dragging"));
 	el.addEventListener("keydown", (e) => chipKey(e, el, s, groupId, name));
+	// A tap (a tablet has neither drag and drop everywhere nor keys):
+	// the groups to move to, as buttons under the name.
+	// (A click the keyboard made has detail 0: Space and Enter carry.)
+	el.addEventListener("click", (e) => {
+		if (e.detail !== 0)
+			moveMenu(el, s.id, groupId, name);
+	});
 	el.addEventListener("blur", () => {
 		if (grab && grab.chip === el && !grab.moving)
 			cancelGrab();
 	});
 	return el;
+}
+
+function moveMenu(el, student, from, name) {
+	const li = el.parentElement, open = li.querySelector(".move-menu");
+	for (const m of board.region.querySelectorAll(".move-menu"))
+		m.remove();
+	if (open)
+		return;
+	const targets = columns().filter((c) => c.dataset.group !== from);
+	li.append(h("div.move-menu", { role: "group",
+	    "aria-label": t("move_to", { name }) },
+	    h("span.muted", t("move_to", { name })),
+	    targets.map((c) => h("button.secondary", { type: "button",
+	    onclick: () => drop(student, from, c.dataset.group, name,
+	    `chip-${c.dataset.group}-${student}`) }, c.dataset.name))));
 }
 
 function columns() {
@@ -218,7 +241,11 @@ function addGroupForm() {
 
 async function load() {
 	const [gs, ss] = await Promise.all([api.groups(), api.students()]);
-	board.groups = sortGroups(list(gs, "groups").filter((g) => !g.deleted));
+	// A group whose dates have ended is history (the rotation view
+	// counts it), not a place to move names to.
+	const today = fmt.today();
+	board.groups = sortGroups(list(gs, "groups").filter((g) => !g.deleted &&
+	    !(F(g).until && F(g).until < today)));
 	board.students = list(ss, "students").filter((s) => !s.deleted);
 }
 
