@@ -158,8 +158,13 @@ check-units:
 deb: build/satchel build/satchel.1
 	bash contrib/mkdeb.sh
 
+# Installs and removes the package in a fresh Debian 12 chroot (root,
+# debootstrap or DEB_TEST_ROOT; not part of make test).
+deb-test: deb
+	bash contrib/deb-test.sh
+
 clean:
 	rm -rf build
 
-.PHONY: all test soak fuzz bench deps demo install check-units deb clean
+.PHONY: all test soak fuzz bench deps demo install check-units deb deb-test clean
 .SECONDARY:

@@ -186,11 +186,18 @@ save_peer_ids(struct server *srv)
 void
 server_conn_ready(struct server *srv, struct conn *c)
 {
-	char id[13];
+	char id[13], name[NAME_MAX_LEN + 1] = "";
+	struct store_txn *t;
 
 	short_id(id, c->remote);
-	net_log("%s: connected to %s, %s", c->addr, id, c->initiator ?
-	    "dialled" : "accepted");
+	/* A laptop that dials in comes from a new port each time: its
+	 * member name is what tells the log's reader who it is. */
+	if (store_begin(srv->d->st, STORE_RDONLY, &t) == 0) {
+		member_name(srv->d, t, c->remote, name, sizeof(name));
+		store_abort(t);
+	}
+	net_log("%s: connected to %s%s%s%s, %s", c->addr, name, *name ? " (" :
+	    "", id, *name ? ")" : "", c->initiator ? "dialled" : "accepted");
 	c->ready_at = uv_now(srv->loop);
 	if (c->target != NULL && !c->target->id_known)
 		learn_peer_id(c->target, c->remote);

@@ -115,6 +115,11 @@ header_row(struct parse *p)
 	for (size_t i = 0; i < p->ncells; i++) {
 		int col = column_of(p->cells[i]);
 
+		/* A spreadsheet's trailing empty columns hold nothing. */
+		if (p->cells[i][0] == '\0') {
+			p->map[i] = -1;
+			continue;
+		}
 		if (col < 0) {
 			failf(p, p->row_line, "unknown column '%.40s' (the "
 			    "header names name, class, and any of strengths, "
@@ -211,9 +216,18 @@ data_row(struct parse *p)
 	row = &r->rows[r->nrows++];
 	memset(row, 0, sizeof(*row));
 	row->line = p->row_line;
-	for (size_t i = 0; i < p->ncells; i++)
+	for (size_t i = 0; i < p->ncells; i++) {
+		if (p->map[i] < 0) {
+			if (p->cells[i][0] != '\0') {
+				failf(p, row->line, "cell %zu has no column "
+				    "name in the header", i + 1);
+				return;
+			}
+			continue;
+		}
 		if (take_cell(p, row, p->map[i], p->cells[i]) != 0)
 			return;
+	}
 	if (row->cell[ROSTER_NAME][0] == '\0')
 		failf(p, row->line, "the %s is empty", "name");
 }

@@ -76,3 +76,12 @@ expect_refusal "a row matching two students is refused" \
     student import "$TMP/gus.csv"
 grep -q "merge them first" "$TMP/err" && ok "... saying to merge them" ||
     fail "saying to merge them: $(cat "$TMP/err")"
+
+# A spreadsheet's trailing empty columns are no columns; a value under
+# one is refused.
+printf 'name,class,,\nHal Ng,6A,,\n' >"$TMP/trail.csv"
+check "trailing empty columns are read as none" \
+    grep -q "added 1 student" <(sat student import "$TMP/trail.csv")
+printf 'name,class,,\nIda Ng,6A,x,\n' >"$TMP/trail2.csv"
+expect_refusal "a value under a column without a name" \
+    student import "$TMP/trail2.csv"
