@@ -2,8 +2,8 @@
  * The membership as a pure function of the membership entries held: see
  * members.h for the rules. The work is quadratic in the entries evaluated
  * (each is judged against the state its writer had seen), which is why
- * only entries by devices that some entry names as an admin are evaluated
- * at all, at most MEMBERS_MAX_ENTRIES of them, and why callers compute it
+ * only entries by devices that the founder, or one they made an admin,
+ * names as an admin are evaluated at all, at most MEMBERS_MAX_ENTRIES of them, and why callers compute it
  * once per change of membership, not per question.
  */
 #include <stdlib.h>
@@ -120,19 +120,42 @@ collect_devs(struct ev *v, const uint8_t *founder, const size_t *keep,
 	return 0;
 }
 
-/* Whether id is the founder or some entry makes it an admin: only such
- * writers can ever be honoured, so no one else's entries cost anything. */
 static int
-may_admin(const uint8_t *founder, const struct member_entry *in, size_t n,
-    const uint8_t *id)
+in_set(const uint8_t (*set)[PROTO_IDLEN], size_t n, const uint8_t *id)
 {
-	if (memcmp(id, founder, PROTO_IDLEN) == 0)
-		return 1;
 	for (size_t i = 0; i < n; i++)
-		if (in[i].role == MROLE_ADMIN &&
-		    memcmp(in[i].target, id, PROTO_IDLEN) == 0)
+		if (memcmp(set[i], id, PROTO_IDLEN) == 0)
 			return 1;
 	return 0;
+}
+
+/* The devices that could ever be admins: the founder, and whoever one of
+ * them names an admin (honoured or not: that is decided later). Only
+ * their entries can be honoured, so only theirs are evaluated: a teacher
+ * or a box that floods the team with membership entries, promoting
+ * itself in each, costs nothing here. Returns the count, or -1. */
+static long
+possible_admins(const uint8_t *founder, const struct member_entry *in,
+    size_t n, uint8_t (**out)[PROTO_IDLEN])
+{
+	uint8_t (*set)[PROTO_IDLEN] = malloc((n + 1) * PROTO_IDLEN);
+	size_t k = 0;
+	int grew = 1;
+
+	if ((*out = set) == NULL)
+		return -1;
+	memcpy(set[k++], founder, PROTO_IDLEN);
+	while (grew) {
+		grew = 0;
+		for (size_t i = 0; i < n; i++)
+			if (in[i].role == MROLE_ADMIN &&
+			    in_set(set, k, in[i].ref.author) &&
+			    !in_set(set, k, in[i].target)) {
+				memcpy(set[k++], in[i].target, PROTO_IDLEN);
+				grew = 1;
+			}
+	}
+	return (long)k;
 }
 
 typedef int (*idx_cmp)(const void *ctx, size_t, size_t);
@@ -181,12 +204,19 @@ select_entries(const uint8_t *founder, const struct member_entry *in,
     size_t n, size_t *nkeep)
 {
 	size_t *keep = malloc((n ? n : 1) * sizeof(*keep)), k = 0, out = 0;
+	uint8_t (*admins_)[PROTO_IDLEN] = NULL;
+	long na;
 
-	if (keep == NULL)
+	if (keep == NULL ||
+	    (na = possible_admins(founder, in, n, &admins_)) < 0) {
+		free(keep);
+		free(admins_);
 		return NULL;
+	}
 	for (size_t i = 0; i < n; i++)
-		if (may_admin(founder, in, n, in[i].ref.author))
+		if (in_set(admins_, (size_t)na, in[i].ref.author))
 			keep[k++] = i;
+	free(admins_);
 	if (sort_idx(keep, k, keep_cmp, in) != 0) {
 		free(keep);
 		return NULL;
