@@ -37,33 +37,51 @@ proof_view(struct device *d, struct store_txn *t, const struct wire_hello *h)
 	return team_view_with(d, t, h->proofs, h->proof_lens, h->nproofs);
 }
 
+/* How far id is from the founder along the adds of ms: 1 for the
+ * founder, 2 for a device it added, and so on. */
+static int
+add_depth(const struct members *ms, const uint8_t *id)
+{
+	const struct member *m = proto_members_find(ms, id);
+	int depth = 1;
+
+	while (m != NULL && !m->founder && depth < MEMBER_CHAIN_MAX) {
+		m = proto_members_find(ms, m->added_by);
+		depth++;
+	}
+	return depth;
+}
+
 /* A device this device's records do not know yet, which proved its
  * membership with signed entries (in a handshake, or in our own invite):
- * whether those entries, with what is held, make it a member. A device
- * the records know, removed or not, is judged by them alone: a vouch is
- * worthless once a record removes its device. */
+ * its depth (add_depth) by those entries with what is held, or 0 if they
+ * do not make it a member. A device the records know, removed or not, is
+ * judged by them alone: a vouch is worthless once a record removes its
+ * device. */
 static int
 vouched(struct device *d, struct store_txn *t, const uint8_t *id,
     uint8_t *role)
 {
+	const struct members *ms;
 	struct team_view *v;
 	struct wire_hello h;
 	const void *val;
 	size_t len;
 	char key[80];
-	int member = 0;
+	int depth = 0;
 
 	vouch_key(key, id);
 	if (store_meta_get(t, key, &val, &len) != 0 ||
 	    wire_hello_decode(&h, val, len) != 0 ||
 	    (v = proof_view(d, t, &h)) == NULL)
 		return 0;
-	if (proto_members_current(team_view_members(v), id)) {
-		member = 1;
-		*role = proto_members_find(team_view_members(v), id)->role;
+	ms = team_view_members(v);
+	if (proto_members_current(ms, id)) {
+		depth = add_depth(ms, id);
+		*role = proto_members_find(ms, id)->role;
 	}
 	team_view_free(v);
-	return member;
+	return depth;
 }
 
 struct vouch_count {
@@ -183,22 +201,19 @@ team_depth(struct device *d, struct store_txn *t, const uint8_t *id,
 	const struct members *ms = team_members(d, t);
 	const struct member *m = proto_members_find(ms, id);
 	uint8_t r;
+	int depth;
 
 	if (m == NULL) {
-		if (!vouched(d, t, id, &r))
+		/* By its proofs: the device that added it comes first. */
+		if ((depth = vouched(d, t, id, &r)) == 0)
 			return 0;
 		role_out(role, r);
-		return MEMBER_CHAIN_MAX;	/* after every known member */
+		return depth;
 	}
 	if (m->removal)
 		return 0;
 	role_out(role, m->role);
-	for (int depth = 1; depth < MEMBER_CHAIN_MAX; depth++) {
-		if (m == NULL || m->founder)
-			return depth;
-		m = proto_members_find(ms, m->added_by);
-	}
-	return MEMBER_CHAIN_MAX;
+	return add_depth(ms, id);
 }
 
 int
@@ -343,10 +358,7 @@ team_check_proof(struct device *d, const struct wire_hello *h, char role[16])
 	    proto_members_current(team_view_members(v), h->id)) {
 		m = proto_members_find(team_view_members(v), h->id);
 		role_out(role, m->role);
-		for (depth = 1; depth < MEMBER_CHAIN_MAX && m != NULL &&
-		    !m->founder; depth++)
-			m = proto_members_find(team_view_members(v),
-			    m->added_by);
+		depth = add_depth(team_view_members(v), h->id);
 	}
 	team_view_free(v);
 	store_abort(t);

@@ -2,8 +2,8 @@
  * The membership as a pure function of the membership entries held: see
  * members.h for the rules. The work is quadratic in the entries evaluated
  * (each is judged against the state its writer had seen), which is why
- * only entries by devices that some entry names as an admin are evaluated
- * at all, at most MEMBERS_MAX_ENTRIES of them, and why callers compute it
+ * only entries by devices that the founder, or one they made an admin,
+ * names as an admin are evaluated at all, at most MEMBERS_MAX_ENTRIES of them, and why callers compute it
  * once per change of membership, not per question.
  */
 #include <stdlib.h>
@@ -37,6 +37,7 @@ struct ev {
 	uint8_t		*valid;		/* auth && !supp */
 	uint8_t		*tknown;	/* a removal whose target was a member */
 	struct mst	*st;		/* ndev */
+	struct mst	*run;		/* ndev: every valid entry so far */
 };
 
 static int
@@ -119,19 +120,42 @@ collect_devs(struct ev *v, const uint8_t *founder, const size_t *keep,
 	return 0;
 }
 
-/* Whether id is the founder or some entry makes it an admin: only such
- * writers can ever be honoured, so no one else's entries cost anything. */
 static int
-may_admin(const uint8_t *founder, const struct member_entry *in, size_t n,
-    const uint8_t *id)
+in_set(const uint8_t (*set)[PROTO_IDLEN], size_t n, const uint8_t *id)
 {
-	if (memcmp(id, founder, PROTO_IDLEN) == 0)
-		return 1;
 	for (size_t i = 0; i < n; i++)
-		if (in[i].role == MROLE_ADMIN &&
-		    memcmp(in[i].target, id, PROTO_IDLEN) == 0)
+		if (memcmp(set[i], id, PROTO_IDLEN) == 0)
 			return 1;
 	return 0;
+}
+
+/* The devices that could ever be admins: the founder, and whoever one of
+ * them names an admin (honoured or not: that is decided later). Only
+ * their entries can be honoured, so only theirs are evaluated: a teacher
+ * or a box that floods the team with membership entries, promoting
+ * itself in each, costs nothing here. Returns the count, or -1. */
+static long
+possible_admins(const uint8_t *founder, const struct member_entry *in,
+    size_t n, uint8_t (**out)[PROTO_IDLEN])
+{
+	uint8_t (*set)[PROTO_IDLEN] = malloc((n + 1) * PROTO_IDLEN);
+	size_t k = 0;
+	int grew = 1;
+
+	if ((*out = set) == NULL)
+		return -1;
+	memcpy(set[k++], founder, PROTO_IDLEN);
+	while (grew) {
+		grew = 0;
+		for (size_t i = 0; i < n; i++)
+			if (in[i].role == MROLE_ADMIN &&
+			    in_set(set, k, in[i].ref.author) &&
+			    !in_set(set, k, in[i].target)) {
+				memcpy(set[k++], in[i].target, PROTO_IDLEN);
+				grew = 1;
+			}
+	}
+	return (long)k;
 }
 
 typedef int (*idx_cmp)(const void *ctx, size_t, size_t);
@@ -180,12 +204,19 @@ select_entries(const uint8_t *founder, const struct member_entry *in,
     size_t n, size_t *nkeep)
 {
 	size_t *keep = malloc((n ? n : 1) * sizeof(*keep)), k = 0, out = 0;
+	uint8_t (*admins_)[PROTO_IDLEN] = NULL;
+	long na;
 
-	if (keep == NULL)
+	if (keep == NULL ||
+	    (na = possible_admins(founder, in, n, &admins_)) < 0) {
+		free(keep);
+		free(admins_);
 		return NULL;
+	}
 	for (size_t i = 0; i < n; i++)
-		if (may_admin(founder, in, n, in[i].ref.author))
+		if (in_set(admins_, (size_t)na, in[i].ref.author))
 			keep[k++] = i;
+	free(admins_);
 	if (sort_idx(keep, k, keep_cmp, in) != 0) {
 		free(keep);
 		return NULL;
@@ -415,10 +446,28 @@ replay(const struct ev *v, struct mst *st, size_t k)
 			apply(v, st, j);
 }
 
-/* Judges every entry against the state its writer had seen. */
+/* 1 if the entry at position k saw every entry before it: then the
+ * state it saw is the running one, with no replay. */
+static int
+saw_all_before(const struct ev *v, size_t k)
+{
+	const uint64_t *r = row(v, k);
+
+	for (size_t w = 0; w < k / 64; w++)
+		if (r[w] != UINT64_MAX)
+			return 0;
+	return k % 64 == 0 ||
+	    (r[k / 64] & ((UINT64_C(1) << (k % 64)) - 1)) ==
+	    ((UINT64_C(1) << (k % 64)) - 1);
+}
+
+/* Judges every entry against the state its writer had seen. A team's
+ * history is mostly a line (each change saw the one before), which costs
+ * one pass; only concurrent changes are replayed from their own past. */
 static void
 judge(struct ev *v)
 {
+	state_reset(v, v->run);
 	for (size_t k = 0; k < v->m; k++) {
 		const struct member_entry *e = &v->in[v->order[k]];
 		uint32_t a = v->adev[k], t = v->tdev[k];
@@ -428,11 +477,16 @@ judge(struct ev *v)
 		v->valid[k] = 0;
 		if (v->cut[a] != NONE && e->ref.seq > v->cut[a])
 			continue;
-		replay(v, v->st, k);
+		if (saw_all_before(v, k))
+			memcpy(v->st, v->run, v->ndev * sizeof(*v->st));
+		else
+			replay(v, v->st, k);
 		v->auth[k] = v->st[a].known && !v->st[a].removal &&
 		    v->st[a].role == MROLE_ADMIN;
 		v->tknown[k] = t != a && v->st[t].known && !v->st[t].removal;
 		v->valid[k] = v->auth[k] && !v->supp[k];
+		if (v->valid[k])
+			apply(v, v->run, k);
 	}
 }
 
@@ -618,6 +672,7 @@ ev_free(struct ev *v)
 	free(v->valid);
 	free(v->tknown);
 	free(v->st);
+	free(v->run);
 }
 
 static int
@@ -649,8 +704,9 @@ rounds(struct ev *v)
 
 	v->cut = malloc(v->ndev * sizeof(*v->cut));
 	v->st = malloc(v->ndev * sizeof(*v->st));
+	v->run = malloc(v->ndev * sizeof(*v->run));
 	if (cut == NULL || supp == NULL || ranks == NULL || cand == NULL ||
-	    v->cut == NULL || v->st == NULL)
+	    v->cut == NULL || v->st == NULL || v->run == NULL)
 		goto out;
 	for (size_t d = 0; d < v->ndev; d++)
 		v->cut[d] = NONE;

@@ -9,12 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "members.h"
 #include "tap.h"
 
 #define LEN(a)	(sizeof(a) / sizeof((a)[0]))
-#define MAXE	32
+#define MAXE	400
 
 static uint8_t F[PROTO_IDLEN], A[PROTO_IDLEN], B[PROTO_IDLEN],
     T[PROTO_IDLEN], X[PROTO_IDLEN], Y[PROTO_IDLEN], BOX[PROTO_IDLEN];
@@ -22,14 +23,14 @@ static uint8_t F[PROTO_IDLEN], A[PROTO_IDLEN], B[PROTO_IDLEN],
 struct hist {
 	struct member_entry e[MAXE];
 	size_t		 n;
-	uint64_t	 seq[8];	/* per author letter */
+	uint64_t	 seq[256];	/* per author's first byte */
 	uint64_t	 clock;
 };
 
 static size_t
 who(const uint8_t *id)
 {
-	return id[0] % 8;
+	return id[0];
 }
 
 static void
@@ -411,6 +412,46 @@ test_text_forms(void)
 	CHECK(proto_member_cutoff_parse("12", 2, &seq, hash) != 0);
 }
 
+/* What an evaluation costs (printed, never asserted: speed is measured,
+ * not tested): a team's year of changes, 300 devices added one after
+ * another, and 60 changes by six admins who never saw each other's. */
+static void
+test_cost(void)
+{
+	static struct hist h;
+	static uint8_t ids_[300][PROTO_IDLEN];
+	struct timespec t0, t1;
+	struct members *m;
+	int prev = -1;
+
+	memset(&h, 0, sizeof(h));
+	for (int i = 0; i < 300; i++) {
+		memset(ids_[i], 0x80 + i % 100, PROTO_IDLEN);
+		ids_[i][0] = (uint8_t)(10 + i / 100);
+		ids_[i][1] = (uint8_t)i;
+		prev = (int)entry(&h, F, ids_[i], i < 6 ? MROLE_ADMIN :
+		    MROLE_TEACHER, 0, 0, "x", prev < 0 ? NULL :
+		    (const int[]){ prev, -1 });
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	m = eval(&h);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(m != NULL && m->n == 301);
+	printf("# 300 adds in a row: %.2f ms\n", (t1.tv_sec - t0.tv_sec) *
+	    1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	proto_members_free(m);
+	for (int i = 0; i < 60; i++)
+		entry(&h, ids_[i % 6], ids_[6 + i], MROLE_TEACHER, 0, 0, "y",
+		    (const int[]){ prev, -1 });
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	m = eval(&h);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(m != NULL && proto_members_admins(m) == 7);
+	printf("# and 60 concurrent changes by 6 admins: %.2f ms\n",
+	    (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	proto_members_free(m);
+}
+
 int
 main(void)
 {
@@ -426,6 +467,7 @@ main(void)
 		TAP_TEST(test_legacy),
 		TAP_TEST(test_bad_refs),
 		TAP_TEST(test_text_forms),
+		TAP_TEST(test_cost),
 	};
 
 	ids();
