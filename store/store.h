@@ -206,7 +206,9 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
  * history a log gives change (record encoding, apply rules, index rules). */
 #define STORE_VERSION		2
 #define STORE_RELEASE		"0.2.0"
-#define STORE_DERIVED_VERSION	6	/* 4: units; 5: external_id, merged_into; 6: receipts */
+#define STORE_DERIVED_VERSION	6	/* 4: units, and epoch records held
+					 * unread by 0.2; 5: external_id,
+					 * merged_into; 6: receipts */
 struct store_format {
 	uint64_t	version;	/* the store's, when it was opened */
 	uint64_t	migrated_from;	/* version before this open's steps */
