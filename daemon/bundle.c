@@ -472,15 +472,16 @@ import_checkpoint(struct device *d, struct store_txn **t,
 }
 
 static int
-apply_bundle(struct device *d, struct store_txn **tp, struct bundle_file *bf,
-    struct import *im, struct vec *exporter)
+apply_entries(struct device *d, struct store_txn **tp, struct bundle_file *bf,
+    struct import *im, struct vec *exporter,
+    const struct store_keyring *netonly)
 {
 	const uint8_t *env;
 	size_t len, bytes = 0, entries = 0;
 	int rc, more;
-
 	uint8_t author[PROTO_IDLEN], newer[PROTO_IDLEN];
-	int member = 0, have_newer = 0;
+	uint64_t limit = 0;	/* the author's last seq applied */
+	int have_newer = 0, keep = 0;
 
 	memset(author, 0, sizeof(author));
 	while ((more = bf_next(bf, &env, &len)) == 1) {
@@ -501,16 +502,18 @@ apply_bundle(struct device *d, struct store_txn **tp, struct bundle_file *bf,
 		memcpy(im->bad_author, e.author, PROTO_IDLEN);
 		im->bad_seq = e.seq;
 		/* Bundles list the devices that add others first, so each
-		 * author's membership is known when its entries come. */
+		 * author's membership is known when its entries come. A
+		 * removed device's entries past its cut-off are refused. */
 		if (memcmp(author, e.author, PROTO_IDLEN) != 0) {
 			memcpy(author, e.author, PROTO_IDLEN);
-			member = team_is_member(d, t, author, NULL);
+			limit = team_limit(d, t, author, &keep);
 		}
-		if (!member) {
+		if (e.seq > limit && !keep) {
 			im->skipped++;
 			continue;
 		}
-		rc = store_apply_entry(t, d->keyring, env, len, 1);
+		rc = store_apply_entry(t, e.seq > limit ? netonly : d->keyring,
+		    env, len, 1);
 		if (rc == 0)
 			rc = clock_note_received(t, env, len, now_ms());
 		if (rc == STORE_EDUP)
@@ -537,6 +540,22 @@ apply_bundle(struct device *d, struct store_txn **tp, struct bundle_file *bf,
 	if (more != 0)
 		return IMPORT_ECHANGED;
 	return im->forked > 0 ? store_fork_settle(*tp, d->keyring) : 0;
+}
+
+/* A removed admin's entries past its cut-off are applied with netonly:
+ * stored, their membership changes read, their content not applied. */
+static int
+apply_bundle(struct device *d, struct store_txn **tp, struct bundle_file *bf,
+    struct import *im, struct vec *exporter)
+{
+	struct store_keyring *netonly = team_network_keyring(d);
+	int rc;
+
+	if (netonly == NULL)
+		return STORE_ENOMEM;
+	rc = apply_entries(d, tp, bf, im, exporter, netonly);
+	sodium_free(netonly);
+	return rc;
 }
 
 static int

@@ -349,7 +349,7 @@ cmd_fork_repair(struct device *d, struct args *a)
 	if (skipped > 0)
 		fprintf(stderr, " (%zu membership changes or unreadable "
 		    "entries were not: add those members again)", skipped);
-	fprintf(stderr, ".\nNext: a team member runs 'satchel member add "
+	fprintf(stderr, ".\nNext: an admin of the team runs 'satchel member add "
 	    "%s --name NAME' and this device runs 'satchel join TOKEN' with "
 	    "the token it prints. Until then the re-written changes wait "
 	    "here.\n", checked);

@@ -436,6 +436,10 @@ device_open(struct device *d, const char *dir)
 		device_close(d);
 		return rc;
 	}
+	if ((d->cache = calloc(1, sizeof(*d->cache))) == NULL) {
+		device_close(d);
+		return fail("out of memory");
+	}
 	return 0;
 }
 
@@ -502,6 +506,9 @@ device_close(struct device *d)
 	store_close(d->st);
 	sodium_free(d->sign_sk);
 	sodium_free(d->keyring);
+	if (d->cache != NULL)
+		team_view_free(d->cache->members);
+	free(d->cache);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -522,14 +529,17 @@ device_write(struct device *d, struct store_txn *t, const struct change *c)
 	return store_append_local(t, &a, c, now_ms(), NULL);
 }
 
-/* A membership record, sealed under the network key so that a box can
- * read and check it too. */
+/* A membership entry, sealed under the network key so that a box can
+ * read and check it too. It always names the device (the first release
+ * reads that as who it is about) and the membership heads this device
+ * holds (seen: members.h); an add also says who added it. */
 int
-device_write_member(struct device *d, struct store_txn *t,
-    const uint8_t *member, const char *name, const char *role)
+device_member_write(struct device *d, struct store_txn *t,
+    const uint8_t *member, const struct member_write *w)
 {
 	struct store_author a = { d->id, d->sign_sk, d->network, SCOPE_TEAM };
 	char dev[2 * PROTO_IDLEN + 1], by[2 * PROTO_IDLEN + 1];
+	char seen[MEMBERS_MAX_SEEN * (MEMBERS_REF_LEN + 1) + 1];
 	struct record *r = NULL;
 	struct change c;
 	int rc;
@@ -540,22 +550,37 @@ device_write_member(struct device *d, struct store_txn *t,
 		return STORE_EBADENTRY;
 	if (fork_self(d, t, &fseq))
 		return STORE_EFORK;
+	if (team_seen_value(d, t, seen, sizeof(seen)) != 0)
+		return STORE_ENOMEM;
 	sodium_bin2hex(dev, sizeof(dev), member, PROTO_IDLEN);
 	sodium_bin2hex(by, sizeof(by), d->id, PROTO_IDLEN);
-	/* Adding a device again replaces its record: no conflict with itself. */
+	/* Each write names the record's heads: no conflict with itself. */
 	if ((rc = store_record_get(t, KIND_MEMBER, member, &r)) != 0 &&
 	    rc != STORE_ENOTFOUND)
 		return rc;
 	change_init(&c, KIND_MEMBER, member);
 	if (change_set(&c, r, "device", dev) != 0 ||
-	    change_set(&c, r, "name", name) != 0 ||
-	    change_set(&c, r, "role", role) != 0 ||
-	    change_set(&c, r, "added_by", by) != 0)
+	    (w->name != NULL && change_set(&c, r, "name", w->name) != 0) ||
+	    (w->role != NULL && change_set(&c, r, "role", w->role) != 0) ||
+	    (w->add && change_set(&c, r, "added_by", by) != 0) ||
+	    (w->removed != NULL &&
+	    change_set(&c, r, "removed", w->removed) != 0) ||
+	    (w->cutoff != NULL && change_set(&c, r, "cutoff", w->cutoff) != 0) ||
+	    change_set(&c, r, "seen", seen) != 0)
 		rc = STORE_ENOMEM;
 	else
 		rc = store_append_local(t, &a, &c, now_ms(), NULL);
 	record_free(r);
 	return rc;
+}
+
+int
+device_write_member(struct device *d, struct store_txn *t,
+    const uint8_t *member, const char *name, const char *role)
+{
+	struct member_write w = { .name = name, .role = role, .add = 1 };
+
+	return device_member_write(d, t, member, &w);
 }
 
 /* Joins a team, ending the caller's write transaction t: the store's team

@@ -72,41 +72,26 @@ devid_arg(const char *what, const char *arg, int flags,
 	    flags & DEVID_CHECKED ? "" : ", or the old 64 hex digits");
 }
 
-/* The member record of id, if its "device" field names id. */
-static struct record *
-member_of(struct store_txn *t, const uint8_t *id)
-{
-	char hex[2 * PROTO_IDLEN + 1];
-	const char *dev;
-	struct record *r = NULL;
-
-	sodium_bin2hex(hex, sizeof(hex), id, PROTO_IDLEN);
-	if (store_record_get(t, KIND_MEMBER, id, &r) != 0)
-		return NULL;
-	if ((dev = record_get(r, "device")) == NULL || strcmp(dev, hex) != 0 ||
-	    record_deleted(r)) {
-		record_free(r);
-		return NULL;
-	}
-	return r;
-}
-
-/* The name the team knows the device by: its member record's, which an
- * admin signed when adding it, never text the device wrote about itself;
+/* The name the team knows the device by: the one in its membership, which
+ * an admin signed, never text the device wrote about itself (nor a name
+ * a box or a teacher wrote into its record: those are not honoured);
  * this device's own name before its record exists; else NULL. */
 const char *
 member_name(const struct device *d, struct store_txn *t, const uint8_t *id,
     char *out, size_t len)
 {
-	struct record *r = member_of(t, id);
-	const char *name = r != NULL ? record_get(r, "name") : NULL;
+	const struct member *m = d->cache != NULL ?
+	    proto_members_find(team_members(d, t), id) : NULL;
 
-	if (name == NULL && memcmp(id, d->id, PROTO_IDLEN) == 0)
-		name = d->name;
-	if (name != NULL)
-		snprintf(out, len, "%s", name);
-	record_free(r);
-	return name != NULL ? out : NULL;
+	if (m != NULL && m->name != NULL) {
+		snprintf(out, len, "%.*s", (int)m->name_len, m->name);
+		return out;
+	}
+	if (memcmp(id, d->id, PROTO_IDLEN) == 0) {
+		snprintf(out, len, "%s", d->name);
+		return out;
+	}
+	return NULL;
 }
 
 static int

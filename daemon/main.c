@@ -123,16 +123,33 @@ static const struct command commands[] = {
 	{ "digest", cmd_digest, "", 0, 0, "satchel digest",
 	  "One line: a hash of the whole state. Devices that hold the same "
 	  "changes print the same digest.\n  example: satchel digest" },
-	{ "member add", cmd_member_add, "name=,box,addr=*", 1, 1,
-	  "satchel member add DEVICE_ID --name NAME [--box] [--addr HOST:PORT]...",
+	{ "member add", cmd_member_add, "name=,box,admin,addr=*", 1, 1,
+	  "satchel member add DEVICE_ID --name NAME [--admin|--box] "
+	  "[--addr HOST:PORT]...",
 	  "Add a colleague's device (or the staff-room box) to the team; "
-	  "prints an invite token\nto give them by any channel. DEVICE_ID is "
-	  "what 'satchel id' prints on that device.\n--addr is this device's "
-	  "own address, which the new device will dial.\n"
+	  "prints an invite token\nto give them by any channel. Admins only. "
+	  "DEVICE_ID is what 'satchel id' prints on\nthat device. --admin "
+	  "makes it an admin too (it may add, remove and change members).\n"
+	  "--addr is this device's own address, which the new device will "
+	  "dial.\n"
 	  "  example: satchel member add P56IOI7-MZJNU2Y-... --name \"Mr. "
 	  "Kim\" --addr 192.168.1.20:7420" },
+	{ "member role", cmd_member_role, "", 2, 2,
+	  "satchel member role DEVICE_ID admin|teacher",
+	  "Make a member an admin, or an admin a teacher again. Admins only; "
+	  "the team keeps at\nleast one admin, and a box stays a box.\n"
+	  "  example: satchel member role P56IOI7-MZJNU2Y-... admin" },
+	{ "member remove", cmd_member_remove, "lost", 1, 1,
+	  "satchel member remove DEVICE_ID [--lost]",
+	  "Remove a device from the team (a laptop lost, or a colleague who "
+	  "left; an invited\ndevice that never joined too). Admins only. Its "
+	  "entries up to the last one this device\nholds stay; every member "
+	  "refuses any later one. --lost: the laptop was lost.\n"
+	  "  example: satchel member remove P56IOI7-MZJNU2Y-... --lost" },
 	{ "member list", cmd_member_list, "json", 0, 0,
-	  "satchel member list [--json]", "The team's devices and their roles.\n"
+	  "satchel member list [--json]", "The team's devices: id, role, "
+	  "joined or invited or removed, name, who added\nit and when, who "
+	  "removed it and when, when this device last heard from it.\n"
 	  "  example: satchel member list" },
 	{ "member report", cmd_member_report, "json", 1, 1,
 	  "satchel member report DEVICE_ID [--json]",

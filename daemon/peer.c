@@ -403,7 +403,7 @@ check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 	struct wire_hello h;
 	struct store_txn *t;
 	char role[16] = "", id[13];
-	int member = 0;
+	int member = 0, removed = 0;
 
 	if (wire_hello_decode(&h, payload, plen) != 0 ||
 	    noise_hs_remote_static(&c->hs, rs) != 0 ||
@@ -416,15 +416,18 @@ check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 	memcpy(c->remote, h.id, PROTO_IDLEN);
 	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {
 		member = team_is_member(c->srv->d, t, c->remote, role);
+		removed = team_removed(c->srv->d, t, c->remote);
 		store_abort(t);
 	}
-	if (!member && (member = team_check_proof(c->srv->d, &h, role)) &&
+	/* A removed device's proofs are worthless: the record says. */
+	if (!member && !removed &&
+	    (member = team_check_proof(c->srv->d, &h, role)) &&
 	    team_vouch_save(c->srv->d, payload, plen) != 0)
 		net_log("%s: could not keep its membership proof", c->addr);
 	short_id(id, c->remote);
 	if (!member) {
-		net_log("%s: refused device %s: not a member of this team",
-		    c->addr, id);
+		net_log("%s: refused device %s: %s", c->addr, id, removed ?
+		    "removed from this team" : "not a member of this team");
 		conn_close(c, NULL);
 		return -1;
 	}
@@ -701,27 +704,27 @@ fork_batch(struct conn *c, struct store_txn *t, const struct wire_msg *m,
 	return (rc = store_commit(t)) != 0 ? rc : STORE_EFORK;
 }
 
-/* Applies a batch in one transaction. Only its last entry's signature is
- * checked: the hash chain vouches for the rest. */
 static int
-apply_batch(struct conn *c, const struct wire_msg *m, size_t n,
-    size_t *added)
+apply_batch_keys(struct conn *c, const struct wire_msg *m, size_t n,
+    uint64_t apply, const struct store_keyring *netonly, size_t *added)
 {
 	struct store_txn *t;
 	int rc;
 
-	*added = 0;
-	if (n == 0)
-		return 0;
 	if ((rc = store_begin(c->srv->d->st, 0, &t)) != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *env;
+		uint64_t ver, seq = 0;
+		uint8_t who_[PROTO_IDLEN];
 		size_t len;
 
 		wire_entry_at(m, i, &env, &len);
-		rc = store_apply_entry(t, c->srv->d->keyring, env, len,
-		    i == n - 1);
+		if (netonly != NULL &&
+		    proto_envelope_peek(env, len, &ver, who_, &seq) != 0)
+			seq = 0;
+		rc = store_apply_entry(t, seq > apply ? netonly :
+		    c->srv->d->keyring, env, len, i == n - 1);
 		if (rc == STORE_EDUP)
 			continue;
 		if (rc == STORE_EFORK)
@@ -741,6 +744,28 @@ apply_batch(struct conn *c, const struct wire_msg *m, size_t n,
 	return store_commit(t);
 }
 
+/* Applies a batch in one transaction. Only its last entry's signature is
+ * checked: the hash chain vouches for the rest. Entries past seq apply
+ * (a removed admin's past its cut-off) are stored with the network keys
+ * alone: their membership changes count, their content is not applied. */
+static int
+apply_batch(struct conn *c, const struct wire_msg *m, size_t n,
+    uint64_t apply, size_t *added)
+{
+	struct store_keyring *netonly = NULL;
+	int rc;
+
+	*added = 0;
+	if (n == 0)
+		return 0;
+	if (apply != UINT64_MAX &&
+	    (netonly = team_network_keyring(c->srv->d)) == NULL)
+		return STORE_ENOMEM;
+	rc = apply_batch_keys(c, m, n, apply, netonly, added);
+	sodium_free(netonly);
+	return rc;
+}
+
 static void
 send_refuse(struct conn *c, const uint8_t *author, uint64_t why)
 {
@@ -754,29 +779,54 @@ send_refuse(struct conn *c, const uint8_t *author, uint64_t why)
 	msgpack_sbuffer_destroy(&sb);
 }
 
-/* 0 if this device takes author's entries from this peer, else why not.
- * The records that add a device reach us before its entries (see
- * team_order), so an author we cannot place is no member. */
+/* 0 if this device takes author's entries from seq first on from this
+ * peer, else why not; *limit is the last seq it takes (a removed
+ * device's cut-off). The records that add a device reach us before its
+ * entries (see team_order), so an author we cannot place is no member. */
 static int
-author_refusal(struct conn *c, const uint8_t *author)
+author_refusal(struct conn *c, const uint8_t *author, uint64_t first,
+    uint64_t *limit, int *keep)
 {
 	struct store_txn *t;
 	char id[13];
-	int member = 0;
 
+	*limit = 0;
+	*keep = 0;
 	if (vec_find(&c->refused_in, author) != NULL)
 		return REFUSE_NOT_MEMBER;
 	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {
-		member = team_is_member(c->srv->d, t, author, NULL);
+		*limit = team_limit(c->srv->d, t, author, keep);
 		store_abort(t);
 	}
-	if (member)
+	if (first <= *limit || *keep)
 		return 0;
 	short_id(id, author);
-	net_log("%s: refused the entries of %s: not a member of this team",
-	    who(c), id);
+	if (*limit > 0)
+		net_log("%s: refused the entries of %s after seq %llu: removed "
+		    "from this team", who(c), id, (unsigned long long)*limit);
+	else
+		net_log("%s: refused the entries of %s: not a member of this "
+		    "team", who(c), id);
 	vec_raise(&c->refused_in, author, 1, NULL);
 	return REFUSE_NOT_MEMBER;
+}
+
+/* A batch of a removed device that runs past its cut-off: the entries up
+ * to it were applied; the rest, and anything later, is refused. */
+static void
+refuse_past_cutoff(struct conn *c, const uint8_t *author, uint64_t limit,
+    size_t added)
+{
+	char id[13];
+
+	short_id(id, author);
+	net_log("%s: refused the entries of %s after seq %llu: removed from "
+	    "this team", who(c), id, (unsigned long long)limit);
+	vec_raise(&c->refused_in, author, 1, NULL);
+	send_refuse(c, author, REFUSE_NOT_MEMBER);
+	c->received += added;
+	if (added > 0)
+		server_changed(c->srv);
 }
 
 /* The entries before the newer one are applied; the author is refused
@@ -841,26 +891,37 @@ static void
 handle_entries(struct conn *c, const struct wire_msg *m)
 {
 	uint8_t author[PROTO_IDLEN], hash[PROTO_HASHLEN];
-	uint64_t first = 0, last = 0, head;
+	uint64_t first = 0, last = 0, head, limit;
 	struct store_txn *t;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	size_t added, n;
 	unsigned newer;
 	char id[13], why[160];
-	int rc, why_not;
+	int rc, why_not, past_cutoff = 0, keep;
 
 	if (batch_shape(m, author, &first, &last, &n, &newer) != 0) {
 		conn_close(c, "refused batch: not one author's entries in order");
 		return;
 	}
-	if ((why_not = author_refusal(c, author)) != 0) {
+	if ((why_not = author_refusal(c, author, first, &limit, &keep)) != 0) {
 		send_refuse(c, author, why_not);
 		return;
 	}
+	if (n > 0 && last > limit && !keep) {	/* past a removed cut-off */
+		n = (size_t)(limit - first + 1);
+		last = limit;
+		newer = 0;
+		past_cutoff = 1;
+	}
 	if (n > 0)	/* saved with the batch */
 		vec_raise(&c->theirs, author, last, NULL);
-	if ((rc = apply_batch(c, m, n, &added)) == 0 && newer != 0) {
+	if ((rc = apply_batch(c, m, n, keep ? limit : UINT64_MAX,
+	    &added)) == 0 && past_cutoff) {
+		refuse_past_cutoff(c, author, limit, added);
+		return;
+	}
+	if (rc == 0 && newer != 0) {
 		refuse_newer(c, author, n > 0 ? last + 1 : first, newer, added);
 		return;
 	}

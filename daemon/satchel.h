@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "members.h"
 #include "proto.h"
 #include "store.h"
 
@@ -80,6 +81,12 @@ struct device {
 	char		 role[16];
 	int		 json;
 	int		 serving;	/* this process is the daemon: no notify */
+	struct device_cache *cache;	/* what is derived once per change */
+};
+
+struct team_view;
+struct device_cache {
+	struct team_view *members;	/* membership.c */
 };
 
 const char	*device_dir(const char *flag_dir, char *buf, size_t len);
@@ -99,6 +106,17 @@ int		 device_write(struct device *, struct store_txn *,
 		    const struct change *);
 int		 device_write_member(struct device *, struct store_txn *,
 		    const uint8_t *member, const char *name, const char *role);
+/* What a membership entry says besides the device: NULL leaves a field
+ * out. add: it adds (or re-adds) the device, and says who added it. */
+struct member_write {
+	const char	*name;
+	const char	*role;		/* "admin", "teacher", "box" */
+	const char	*removed;	/* "yes", "lost"; "no" re-adds */
+	const char	*cutoff;	/* with removed: "SEQ:HASH" */
+	int		 add;
+};
+int		 device_member_write(struct device *, struct store_txn *,
+		    const uint8_t *member, const struct member_write *);
 void		 team_keys_derive(const uint8_t *secret, struct store_key *content,
 		    struct store_key *network);
 int		 device_save_team(struct device *, struct store_txn *,
@@ -226,6 +244,28 @@ int		 vec_load_peer(struct vec *, struct store_txn *,
 int		 vec_save_peer(const struct vec *, struct store_txn *,
 		    const uint8_t *peer);
 
+/* membership.c: the membership evaluated from the entries held
+ * (proto/members.h), cached in the device until a membership entry is
+ * applied. Views borrow from the device until its next call. */
+const struct team_view *team_view(const struct device *, struct store_txn *);
+const struct members *team_members(const struct device *, struct store_txn *);
+/* A new view of what is held plus signed envelopes extra (a hello's
+ * proofs; each must verify under a network key held); the caller frees
+ * it. NULL on failure. */
+struct team_view *team_view_with(const struct device *, struct store_txn *,
+		    const uint8_t *const *extra, const size_t *lens, size_t n);
+const struct members *team_view_members(const struct team_view *);
+/* The input entry i of a view (a struct member's add_entry and so on),
+ * and its envelope if it is not in the log (a proof kept from an invite
+ * or a hello; NULL otherwise). Borrowed from the view. */
+const struct member_entry *team_view_entry(const struct team_view *, long i);
+const uint8_t	*team_view_env(const struct team_view *, long i, size_t *len);
+void		 team_view_free(struct team_view *);
+const char	*team_role_name(uint8_t role);
+/* The "seen" value of a new membership entry of this device. */
+int		 team_seen_value(const struct device *, struct store_txn *,
+		    char *out, size_t cap);
+
 /* team.c */
 int	team_depth(struct device *, struct store_txn *, const uint8_t *id,
 	    char role[16]);
@@ -242,6 +282,24 @@ int	team_check_proof(struct device *, const struct wire_hello *,
 int	team_vouch_save(struct device *, const uint8_t *hello, size_t len);
 int	cmd_member_add(struct device *, struct args *);
 int	cmd_member_list(struct device *, struct args *);
+int	cmd_member_role(struct device *, struct args *);
+int	cmd_member_remove(struct device *, struct args *);
+/* The last seq of author's entries this device applies: UINT64_MAX for a
+ * member, the cut-off of a removed one, 0 for a stranger. *keep: entries
+ * past it are still stored (with team_network_keyring: not applied) but
+ * for a removed admin; refused otherwise. */
+uint64_t team_limit(struct device *, struct store_txn *,
+	    const uint8_t *author, int *keep);
+/* The device's network keys alone: entries applied with it are stored
+ * and their membership changes read, but no content is applied. The
+ * caller frees it with sodium_free; NULL if memory ran out. */
+struct store_keyring *team_network_keyring(const struct device *);
+/* 1 if the membership removed id. */
+int	team_removed(struct device *, struct store_txn *, const uint8_t *id);
+/* The hook a removal calls inside its transaction, before it commits
+ * (team.c): the new key epoch and the exposure report start there. */
+int	team_after_remove(struct device *, struct store_txn *,
+	    const uint8_t *removed, int lost);
 int	cmd_join(struct device *, struct args *);
 int	cmd_peer_add(struct device *, struct args *);
 int	cmd_peer_remove(struct device *, struct args *);
@@ -360,6 +418,9 @@ int	cmd_member_report(struct device *, struct args *);
 /* Prints the report on device id to stdout (as JSON if d->json), read in
  * t; 0, or a STORE_E* code. member remove --lost calls it too. */
 int	report_print(struct device *, struct store_txn *, const uint8_t *id);
+/* The report on id in a transaction of its own, for member report and
+ * member remove --lost; 0, or one line on stderr and the exit code. */
+int	report_lost(struct device *, const uint8_t *id);
 
 /* json.c: records as JSON. */
 void	json_record(const struct record *);

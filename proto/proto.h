@@ -195,6 +195,8 @@ enum proto_field_type {
 	FT_DEVICE	= 5,	/* a device id in hex */
 	FT_CHOICE	= 6,	/* one of a fixed list */
 	FT_COUNT	= 7,	/* a small decimal number */
+	FT_REFS		= 8,	/* entries seen: members.h */
+	FT_CUTOFF	= 9,	/* a removal's cut-off: members.h */
 	FT_VECTOR	= 17,	/* a vector of (author, seq): receipt.c */
 	FT_TIME		= 18	/* ms since the epoch, decimal */
 };

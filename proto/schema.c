@@ -7,11 +7,12 @@
  */
 #include <string.h>
 
-#include "proto.h"
+#include "members.h"
 
 static const char *const group_types[] = { "same-need", "mixed", NULL };
 static const char *const yes_no[] = { "yes", "no", NULL };
 static const char *const roles[] = { "teacher", "box", "admin", NULL };
+static const char *const removals[] = { "yes", "lost", "no", NULL };
 
 static const struct proto_field student_fields[] = {
 	{ "name", FT_LINE, NULL }, { "class", FT_LINE, NULL },
@@ -57,6 +58,10 @@ static const struct proto_field checkpoint_fields[] = {
 static const struct proto_field member_fields[] = {
 	{ "device", FT_DEVICE, NULL }, { "name", FT_LINE, NULL },
 	{ "role", FT_CHOICE, roles }, { "added_by", FT_DEVICE, NULL },
+	/* Removals and causal authority (members.h); the first release
+	 * stores them as fields it does not read. */
+	{ "removed", FT_CHOICE, removals }, { "cutoff", FT_CUTOFF, NULL },
+	{ "seen", FT_REFS, NULL },
 	{ NULL, 0, NULL }
 };
 
@@ -211,6 +216,20 @@ proto_value_check(const struct proto_field *f, const char *s, size_t len,
 	case FT_TIME:
 		return proto_time_check(s, len) == 0 ? 0 :
 		    fail_why(why, "is not a time in milliseconds");
+	case FT_REFS: {
+		struct write_ref refs[MEMBERS_MAX_SEEN];
+		size_t n;
+
+		return proto_member_refs_parse(s, len, refs, MEMBERS_MAX_SEEN,
+		    &n) == 0 ? 0 : fail_why(why, "is not a list of entries");
+	}
+	case FT_CUTOFF: {
+		uint8_t hash[PROTO_HASHLEN];
+		uint64_t seq;
+
+		return proto_member_cutoff_parse(s, len, &seq, hash) == 0 ? 0 :
+		    fail_why(why, "is not an entry (SEQ:HASH)");
+	}
 	default:
 		return fail_why(why, "has an unknown type");
 	}

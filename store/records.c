@@ -314,6 +314,18 @@ applied_cb(void *arg, const struct write_ref *ref, uint8_t hash[PROTO_HASHLEN])
 	return 1;
 }
 
+/* A new random STORE_MEMBERS_GEN: whoever caches what it derives from
+ * the membership entries sees that they changed. Random, not a count, so
+ * that an aborted transaction's value is never seen again. */
+static int
+members_changed(struct store_txn *t)
+{
+	uint8_t gen[STORE_MEMBERS_GENLEN];
+
+	randombytes_buf(gen, sizeof(gen));
+	return store_meta_put(t, STORE_MEMBERS_GEN, gen, sizeof(gen));
+}
+
 /* Applies a decrypted, validated change of entry e to its record and
  * indexes. */
 int
@@ -355,6 +367,8 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 		goto out;
 	history_key(key, c->record_id, e->hlc, e->author, e->seq);
 	rc = store_put(t, TABLE_HISTORY, key, sizeof(key), "", 0);
+	if (rc == 0 && c->kind == KIND_MEMBER)
+		rc = members_changed(t);
 out:
 	record_free(before);
 	record_free(after);

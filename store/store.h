@@ -242,6 +242,12 @@ int		 store_commit_lazy(struct store_txn *) STORE_WUR;
 unsigned long	 store_commits(const struct store *);
 void		 store_abort(struct store_txn *);
 
+/* The meta key that changes (to random bytes) whenever a membership
+ * entry is applied, in the same transaction: a cache of what the
+ * membership entries give is good while it holds the same value. */
+#define STORE_MEMBERS_GEN	"members_gen"
+#define STORE_MEMBERS_GENLEN	16
+
 int		 store_meta_get(struct store_txn *, const char *key,
 		    const void **val, size_t *len) STORE_WUR;
 int		 store_meta_put(struct store_txn *, const char *key,

@@ -1,14 +1,17 @@
 # New devices before they have synced anything: a box that has just
-# joined, and a teacher invited by a teacher other than the founder, prove
+# joined, and a teacher invited by an admin other than the founder, prove
 # their membership with what their invite carried.
 . "$(dirname "$0")/lib.sh"
 
 a=$TMP/a b=$TMP/b c=$TMP/c x=$TMP/box
-make_team "$a" "$b"
+"$SATCHEL" -d "$a" init --name "Teacher a" >/dev/null
+bid=$("$SATCHEL" -d "$b" init --name "Teacher b")
+tok=$("$SATCHEL" -d "$a" member add "$bid" --name "Teacher b" --admin 2>/dev/null)
+"$SATCHEL" -d "$b" join "$tok" >/dev/null || bail "B could not join"
 add_box "$a" "$x"
 cid=$("$SATCHEL" -d "$c" init --name "Ms. Osei")
 tok=$("$SATCHEL" -d "$b" member add "$cid" --name "Ms. Osei" 2>/dev/null)
-check "a teacher can invite a colleague" [ -n "$tok" ]
+check "an admin other than the founder can invite a colleague" [ -n "$tok" ]
 "$SATCHEL" -d "$c" join "$tok" >/dev/null
 serve "$x"
 box=$(addr_of "$x")

@@ -13,6 +13,11 @@
  *					a set naming AUTHOR's write N past
  *					the head DIR holds, with a guessed
  *					hash
+ *	member DEVICE FIELD=VALUE...	a membership entry about DEVICE (64
+ *					hex) sealed under the network key,
+ *					naming the membership heads DIR holds,
+ *					as 'satchel member' would write it but
+ *					whoever DIR is (a box, a teacher)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +88,55 @@ id_arg(const char *hex, uint8_t *out, size_t len)
 	    0 && n == len ? 0 : -1;
 }
 
+/* The member mode: any device (a box included) writes what only an
+ * admin's 'satchel member' should. */
+static int
+forge_member(struct device *d, int argc, char **argv)
+{
+	static struct change c;
+	static char seen[MEMBERS_MAX_SEEN * (MEMBERS_REF_LEN + 1) + 1];
+	uint8_t dev[PROTO_IDLEN];
+	struct store_txn *t;
+	int rc;
+
+	if (id_arg(argv[3], dev, sizeof(dev)) != 0 || argc > 4 + PROTO_MAX_OPS - 2)
+		return fail_usage("forge: member DEVICE(64 hex) FIELD=VALUE...");
+	if ((rc = store_begin(d->st, STORE_RDONLY, &t)) != 0)
+		return fail("forge: %s", store_strerror(rc));
+	rc = team_seen_value(d, t, seen, sizeof(seen));
+	store_abort(t);
+	if (rc != 0)
+		return fail("forge: cannot read the membership");
+	memset(&c, 0, sizeof(c));
+	c.kind = KIND_MEMBER;
+	memcpy(c.record_id, dev, PROTO_RECIDLEN);
+	c.ops[c.nops].type = OP_SET;
+	c.ops[c.nops].field = "device";
+	c.ops[c.nops].value = (const uint8_t *)argv[3];
+	c.ops[c.nops++].value_len = strlen(argv[3]);
+	c.ops[c.nops].type = OP_SET;
+	c.ops[c.nops].field = "seen";
+	c.ops[c.nops].value = (const uint8_t *)seen;
+	c.ops[c.nops++].value_len = strlen(seen);
+	for (int i = 4; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		struct op *op = &c.ops[c.nops++];
+
+		if (eq == NULL)
+			return fail_usage("forge: FIELD=VALUE, not '%s'", argv[i]);
+		*eq = '\0';
+		op->type = OP_SET;
+		op->field = argv[i];
+		op->value = (const uint8_t *)eq + 1;
+		op->value_len = strlen(eq + 1);
+	}
+	for (size_t i = 0; i < c.nops; i++)
+		c.ops[i].field_len = strlen(c.ops[i].field);
+	if ((rc = forge_append(d, d->network, &c)) != 0)
+		return fail("forge: %s", store_strerror(rc));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -93,6 +147,13 @@ main(int argc, char **argv)
 	struct op *op = &c.ops[0];
 	int rc;
 
+	if (argc >= 4 && strcmp(argv[2], "member") == 0) {
+		if (sodium_init() < 0 || device_open(&d, argv[1]) != 0)
+			return 1;
+		rc = forge_member(&d, argc, argv);
+		device_close(&d);
+		return rc;
+	}
 	if (argc < 4 || sodium_init() < 0 || id_arg(argv[3], id, sizeof(id)))
 		return fail_usage("usage: forge DIR MODE RECORD ...");
 	if (device_open(&d, argv[1]) != 0)

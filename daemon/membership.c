@@ -1,0 +1,329 @@
+/*
+ * The team's membership as this device holds it: the membership entries
+ * (every applied change of a KIND_MEMBER record, by any author, the box's
+ * included) read from the records' histories and evaluated by
+ * proto_members_eval (proto/members.h says the rules). The result is
+ * cached in the device and evaluated again only when the store's
+ * STORE_MEMBERS_GEN changes, that is when a membership entry is applied:
+ * a connection's every batch and acknowledgement asks who is a member,
+ * and the box answers from the cache.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "satchel.h"
+#include "wire.h"
+
+struct team_view {
+	uint8_t			 gen[STORE_MEMBERS_GENLEN];
+	uint8_t			 founder[PROTO_IDLEN];
+	struct member_entry	*e;
+	size_t			 n, cap;
+	uint8_t			**pts;		/* the plaintexts names borrow */
+	size_t			 npts;
+	uint8_t			**envs;		/* copies of entries not in the
+						   log (proofs), else NULL */
+	size_t			*envlens;
+	struct members		*ms;
+};
+
+void
+team_view_free(struct team_view *v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < v->npts; i++) {
+		free(v->pts[i]);
+		free(v->envs[i]);
+	}
+	free(v->pts);
+	free(v->envs);
+	free(v->envlens);
+	free(v->e);
+	proto_members_free(v->ms);
+	free(v);
+}
+
+const struct members *
+team_view_members(const struct team_view *v)
+{
+	return v != NULL ? v->ms : NULL;
+}
+
+const struct member_entry *
+team_view_entry(const struct team_view *v, long i)
+{
+	return v != NULL && i >= 0 && (size_t)i < v->n ? &v->e[i] : NULL;
+}
+
+/* The envelope of the view's entry i when it came from outside the log
+ * (a proof), else NULL: borrowed from the view. */
+const uint8_t *
+team_view_env(const struct team_view *v, long i, size_t *len)
+{
+	if (v == NULL || i < 0 || (size_t)i >= v->n || v->envs[i] == NULL)
+		return NULL;
+	*len = v->envlens[i];
+	return v->envs[i];
+}
+
+static int
+view_grow(struct team_view *v)
+{
+	size_t cap = v->cap ? 2 * v->cap : 16;
+	struct member_entry *ne;
+	uint8_t **np, **nenv;
+	size_t *nl;
+
+	if ((ne = realloc(v->e, cap * sizeof(*ne))) != NULL)
+		v->e = ne;
+	if ((np = realloc(v->pts, cap * sizeof(*np))) != NULL)
+		v->pts = np;
+	if ((nenv = realloc(v->envs, cap * sizeof(*nenv))) != NULL)
+		v->envs = nenv;
+	if ((nl = realloc(v->envlens, cap * sizeof(*nl))) != NULL)
+		v->envlens = nl;
+	if (ne == NULL || np == NULL || nenv == NULL || nl == NULL)
+		return -1;
+	v->cap = cap;
+	return 0;
+}
+
+/* Takes the change's plaintext, which e borrows from; keeps a copy of
+ * env if copy. */
+static int
+view_push(struct team_view *v, const struct member_entry *e, uint8_t *pt,
+    const uint8_t *env, size_t len, int copy)
+{
+	uint8_t *dup = NULL;
+
+	if (v->n == v->cap && view_grow(v) != 0)
+		return -1;
+	if (copy && (dup = malloc(len)) == NULL)
+		return -1;
+	if (copy)
+		memcpy(dup, env, len);
+	v->e[v->n] = *e;
+	v->envs[v->n] = dup;
+	v->envlens[v->n++] = len;
+	v->pts[v->npts++] = pt;
+	return 0;
+}
+
+/* Reads one envelope, if it is a membership entry this device can open,
+ * into the view. A change that is not one (or is not readable) is left
+ * out: it counts for nothing, on every device alike. */
+static int
+view_add_env(struct team_view *v, const struct store_keyring *kr,
+    const uint8_t *env, size_t len, int copy)
+{
+	struct member_entry me;
+	struct envelope e;
+	struct write_ref ref;
+	struct change *c = NULL;
+	uint8_t *pt = NULL;
+	int rc = 0;
+
+	if (proto_envelope_decode(&e, env, len) != 0)
+		return 0;
+	if (store_open_entry(kr, &e, &c, &pt) == 0 && c != NULL &&
+	    c->kind == KIND_MEMBER) {
+		memcpy(ref.author, e.author, PROTO_IDLEN);
+		ref.seq = e.seq;
+		proto_envelope_hash(&e, ref.hash);
+		ref.has_hash = 1;
+		if (proto_member_entry(&me, c, &ref, e.hlc) == 0) {
+			if ((rc = view_push(v, &me, pt, env, len, copy)) == 0)
+				pt = NULL;
+		}
+	}
+	free(c);
+	free(pt);
+	return rc;
+}
+
+/* Adds the proofs of a hello: each must verify, sealed under a network
+ * key this device holds. */
+static int
+view_add_proofs(struct team_view *v, const struct device *d,
+    const uint8_t *const *extra, const size_t *lens, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t hash[PROTO_HASHLEN];
+		const struct store_key *k;
+		struct envelope e;
+
+		if (proto_envelope_decode(&e, extra[i], lens[i]) != 0 ||
+		    (k = store_keyring_find(d->keyring, e.key_id)) == NULL ||
+		    k->use != KEY_NETWORK)
+			continue;
+		proto_envelope_hash(&e, hash);
+		if (proto_envelope_verify(&e, hash) != 0)
+			continue;
+		if (view_add_env(v, d->keyring, extra[i], lens[i], 1) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The proofs this device's own invite carried, kept at join: until its
+ * team's records reach it, they are how it knows it is a member. */
+static int
+view_add_own(struct team_view *v, const struct device *d,
+    struct store_txn *t)
+{
+	char key[80], hex[2 * PROTO_IDLEN + 1];
+	struct wire_hello h;
+	const void *val;
+	size_t len;
+
+	sodium_bin2hex(hex, sizeof(hex), d->id, PROTO_IDLEN);
+	snprintf(key, sizeof(key), "vouch:%s", hex);
+	if (store_meta_get(t, key, &val, &len) != 0 ||
+	    wire_hello_decode(&h, val, len) != 0)
+		return 0;
+	return view_add_proofs(v, d, h.proofs, h.proof_lens, h.nproofs);
+}
+
+struct gather {
+	struct team_view		*v;
+	struct store_txn		*t;
+	const struct store_keyring	*kr;
+	int				 rc;
+};
+
+static int
+gather_env(const uint8_t *env, size_t len, void *arg)
+{
+	struct gather *g = arg;
+
+	if (view_add_env(g->v, g->kr, env, len, 0) != 0)
+		g->rc = -1;
+	return g->rc;
+}
+
+static int
+gather_record(const struct record *r, void *arg)
+{
+	struct gather *g = arg;
+	int rc = store_history_each(g->t, r->id, gather_env, g);
+
+	return rc != 0 ? rc : g->rc;
+}
+
+static void
+founder_of(const struct device *d, uint8_t out[PROTO_IDLEN])
+{
+	/* A device of a team of one is its own founder. */
+	memcpy(out, sodium_is_zero(d->founder, PROTO_IDLEN) ? d->id :
+	    d->founder, PROTO_IDLEN);
+}
+
+/* Every membership entry held, plus extra (signed envelopes from a
+ * peer's hello: each must verify), evaluated. NULL if memory ran out or
+ * the store failed. */
+struct team_view *
+team_view_with(const struct device *d, struct store_txn *t,
+    const uint8_t *const *extra, const size_t *lens, size_t nextra)
+{
+	struct team_view *v = calloc(1, sizeof(*v));
+	struct gather g = { v, t, d->keyring, 0 };
+
+	if (v == NULL)
+		return NULL;
+	founder_of(d, v->founder);
+	if (store_records_each(t, KIND_MEMBER, gather_record, &g) != 0 ||
+	    g.rc != 0 || view_add_own(v, d, t) != 0 ||
+	    view_add_proofs(v, d, extra, lens, nextra) != 0)
+		goto fail;
+	if ((v->ms = proto_members_eval(v->founder, v->e, v->n)) == NULL)
+		goto fail;
+	return v;
+fail:
+	team_view_free(v);
+	return NULL;
+}
+
+/* The cached view of what the store holds, evaluated again only when a
+ * membership entry was applied since (or the transaction t sees another
+ * generation). NULL if it cannot be read. Borrowed from d until the next
+ * call. */
+const struct team_view *
+team_view(const struct device *d, struct store_txn *t)
+{
+	uint8_t gen[STORE_MEMBERS_GENLEN] = { 0 }, founder[PROTO_IDLEN];
+	struct team_view *v;
+	const void *val;
+	size_t len;
+
+	if (d->cache == NULL)
+		return NULL;	/* not opened by device_open */
+	if (store_meta_get(t, STORE_MEMBERS_GEN, &val, &len) == 0 &&
+	    len == sizeof(gen))
+		memcpy(gen, val, len);
+	founder_of(d, founder);
+	v = d->cache->members;
+	if (v != NULL && memcmp(v->gen, gen, sizeof(gen)) == 0 &&
+	    memcmp(v->founder, founder, PROTO_IDLEN) == 0)
+		return v;
+	if ((v = team_view_with(d, t, NULL, NULL, 0)) == NULL)
+		return NULL;
+	memcpy(v->gen, gen, sizeof(gen));
+	team_view_free(d->cache->members);
+	d->cache->members = v;
+	return v;
+}
+
+const struct members *
+team_members(const struct device *d, struct store_txn *t)
+{
+	return team_view_members(team_view(d, t));
+}
+
+const char *
+team_role_name(uint8_t role)
+{
+	switch (role) {
+	case MROLE_ADMIN:
+		return "admin";
+	case MROLE_BOX:
+		return "box";
+	default:
+		return "teacher";
+	}
+}
+
+/* The "seen" value a new membership entry of this device carries: the
+ * heads of the membership it holds. */
+int
+team_seen_value(const struct device *d, struct store_txn *t, char *out,
+    size_t cap)
+{
+	const struct team_view *v = team_view(d, t);
+	struct write_ref refs[MEMBERS_MAX_SEEN];
+	size_t n = 0;
+
+	if (v == NULL)
+		return -1;
+	for (size_t i = 0; i < v->n && n < MEMBERS_MAX_SEEN; i++)
+		if (v->ms->head[i])
+			refs[n++] = v->e[i].ref;
+	return proto_member_refs_format(refs, n, out, cap);
+}
+
+struct store_keyring *
+team_network_keyring(const struct device *d)
+{
+	struct store_keyring *kr = sodium_malloc(sizeof(*kr));
+
+	if (kr == NULL)
+		return NULL;
+	kr->nkeys = 0;
+	for (size_t i = 0; d->keyring != NULL && i < d->keyring->nkeys; i++)
+		if (d->keyring->keys[i].use == KEY_NETWORK)
+			kr->keys[kr->nkeys++] = d->keyring->keys[i];
+	return kr;
+}
