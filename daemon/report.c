@@ -655,17 +655,25 @@ report_print(struct device *d, struct store_txn *t, const uint8_t *id)
 }
 
 int
-cmd_member_report(struct device *d, struct args *a)
+report_lost(struct device *d, const uint8_t *id)
 {
-	uint8_t id[PROTO_IDLEN];
 	struct store_txn *t;
 	int rc;
 
-	if ((rc = devid_arg("member report", a->pos[0], DEVID_ANY, id)) != 0)
-		return rc;
 	if ((rc = store_begin(d->st, STORE_RDONLY, &t)) != 0)
 		return device_store_error(rc, "member report");
 	rc = report_print(d, t, id);
 	store_abort(t);
 	return rc == 0 ? 0 : device_store_error(rc, "member report");
+}
+
+int
+cmd_member_report(struct device *d, struct args *a)
+{
+	uint8_t id[PROTO_IDLEN];
+	int rc;
+
+	if ((rc = devid_arg("member report", a->pos[0], DEVID_ANY, id)) != 0)
+		return rc;
+	return report_lost(d, id);
 }

@@ -600,6 +600,9 @@ int	cmd_member_report(struct device *, struct args *);
 /* Prints the report on device id to stdout (as JSON if d->json), read in
  * t; 0, or a STORE_E* code. member remove --lost calls it too. */
 int	report_print(struct device *, struct store_txn *, const uint8_t *id);
+/* The report on id in a transaction of its own, for member report and
+ * member remove --lost; 0, or one line on stderr and the exit code. */
+int	report_lost(struct device *, const uint8_t *id);
 
 /* json.c: records as JSON. */
 void	json_record(const struct record *);

@@ -640,7 +640,7 @@ cmd_member_remove(struct device *d, struct args *a)
 	fprintf(stderr, "key epoch %u begins: what is written from now on is "
 	    "sealed under keys it never held\n",
 	    (unsigned)epoch_current(d, NULL));
-	return 0;
+	return lost ? report_lost(d, id) : 0;
 out:
 	store_abort(t);
 	return rc;

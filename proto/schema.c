@@ -290,8 +290,7 @@ static const struct {
 } since_v3[] = {
 	{ KIND_UNIT, NULL }, { KIND_NOTE, "student_words" },
 	{ KIND_ENTRY, "unit" }, { KIND_ENTRY, "slice" },
-	{ KIND_ENTRY, "score" }, { KIND_STUDENT, "external_id" },
-	{ KIND_STUDENT, "merged_into" },
+	{ KIND_ENTRY, "score" },
 };
 
 /* The version a change of this kind naming field f (or no field) needs. */

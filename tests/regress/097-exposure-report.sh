@@ -4,7 +4,8 @@
 # and lists exactly the students it received, by name and class, with the
 # date of its last sync. --json gives the same. Then L's own entries reach
 # the admin by a bundle, which leaves no receipt: the report says it is
-# incomplete and lists the other students as possibly held.
+# incomplete and lists the other students as possibly held. member remove
+# --lost prints the report too.
 . "$(dirname "$0")/lib.sh"
 
 a=$TMP/a l=$TMP/l x=$TMP/box
@@ -87,3 +88,9 @@ check "and errs towards too many: Cara and Dan as possibly held" json_check \
 sat -d "$a" member report "$lid" >"$TMP/r2.txt" 2>/dev/null
 check "the text report says so" sh -c \
     "grep -q 'may also have held the records of 2 more' $TMP/r2.txt"
+
+# The admin removes the lost laptop: --lost prints the same report.
+sat -d "$a" member remove "$lid" --lost >"$TMP/rm.out" 2>"$TMP/rm.err" ||
+    bail "member remove --lost" "$TMP/rm.err"
+check "member remove --lost prints the exposure report" sh -c \
+    "grep -q '^Exposure report for Teacher l' $TMP/rm.out && grep -q '3B *Ana Lopez' $TMP/rm.out && grep -q 'may also have held the records of 2 more' $TMP/rm.out"

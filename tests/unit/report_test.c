@@ -378,6 +378,7 @@ test_receipt_due(void)
 	CHECK(st != NULL);
 	dev.sign_sk = A.sk;
 	dev.receipt = &kr.keys[2];
+	dev.cache = calloc(1, sizeof(*dev.cache));	/* as device_open */
 	memcpy(dev.founder, P.pk, PROTO_IDLEN);	/* P: a member, no box */
 	CHECK(student(st, &A, "One", s[0]) == 0);		/* A:1 */
 	now = wall;
@@ -406,6 +407,8 @@ test_receipt_due(void)
 	CHECK(store_receipt_get(t, P.pk, A.pk, &seq) == 0 && seq == 5);
 	CHECK(store_commit(t) == 0);
 	vec_free(&theirs);
+	team_view_free(dev.cache->members);
+	free(dev.cache);
 	teardown(st);
 }
 
