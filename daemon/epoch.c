@@ -337,13 +337,16 @@ epoch_grace_key(const struct device *d, uint64_t now, size_t i,
 	if (top == NULL || top->epoch == 0 ||
 	    now >= top->start_ms + EPOCH_GRACE_MS)
 		return 0;
-	for (int pass = 0; pass < 2; pass++) {
-		uint32_t want = pass == 0 ? top->epoch - 1 : top->epoch;
+	/* Untainted first: the one every member holds, after two removals
+	 * at once (a bundle is made under the first). */
+	for (int pass = 0; pass < 4; pass++) {
+		uint32_t want = pass < 2 ? top->epoch - 1 : top->epoch;
 
 		for (size_t j = 0; j < d->epochs->n; j++) {
 			const struct epoch_key *k = &d->epochs->k[j];
 
-			if (k == top || k->epoch != want || i-- > 0)
+			if (k == top || k->epoch != want ||
+			    k->tainted != (pass % 2) || i-- > 0)
 				continue;
 			epoch_network(k, out);
 			return 1;

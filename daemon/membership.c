@@ -322,8 +322,12 @@ team_network_keyring(const struct device *d)
 	if (kr == NULL)
 		return NULL;
 	kr->nkeys = 0;
+	/* Epoch records too: whether one counts is judged when its keys are
+	 * learned, by its author's cut-off then (epoch_author_ok), so that
+	 * an admin's removal later overturned does not lose its epoch. */
 	for (size_t i = 0; d->keyring != NULL && i < d->keyring->nkeys; i++)
-		if (d->keyring->keys[i].use == KEY_NETWORK)
+		if (d->keyring->keys[i].use == KEY_NETWORK ||
+		    d->keyring->keys[i].use == KEY_EPOCH)
 			kr->keys[kr->nkeys++] = d->keyring->keys[i];
 	return kr;
 }
