@@ -141,8 +141,9 @@ int
 model_check_follow_up(const char *date, const char *follow_up)
 {
 	if (date != NULL && follow_up != NULL && strcmp(follow_up, date) < 0)
-		return fail_usage("--follow-up: %s is before the note's date, "
-		    "%s", follow_up, date);
+		return fail_usage("%s: %s is before the note's date, %s",
+		    err_capturing() ? "follow_up" : "--follow-up", follow_up,
+		    date);
 	return 0;
 }
 

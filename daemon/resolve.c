@@ -113,7 +113,7 @@ resolve_any_name(struct store_txn *t, const char *arg, struct record **out)
 	if (ws.matches + wg.matches > 1)
 		return fail_usage("more than one student or group is named "
 		    "'%s'; use the id", arg);
-	return fail_usage("no record matches '%s' (give an id, or a "
+	return fail_missing("no record matches '%s' (give an id, or a "
 	    "student's or group's name)", arg);
 }
 

@@ -43,7 +43,7 @@ is "GET students?class=3B" 200 "$(api GET '/students?class=3B')"
 check "gives the class only" sh -c "[ \$(python3 -c \"import json; print(len(json.load(open('$TMP/body'))['students']))\") = 2 ]"
 
 # --- notes and entries ---
-is "POST notes" 201 "$(api POST /notes '{"student":"Ana Lopez","strengths":"retells in order","obstacle":"skips endings","action":"reread the last page","follow_up":"2020-01-02","student_words":"I like endings now"}')"
+is "POST notes" 201 "$(api POST /notes '{"student":"Ana Lopez","strengths":"retells in order","obstacle":"skips endings","action":"reread the last page","date":"2020-01-01","follow_up":"2020-01-02","student_words":"I like endings now"}')"
 note=$(jget 'd["id"]')
 check "the command line shows it, with her words" sh -c "$A show 'Ana Lopez' | grep -q 'in words:  I like endings now'"
 before=$(digest)
@@ -85,8 +85,8 @@ import json; d=json.load(open('$TMP/body'))
 assert len(d['items'])==3 and d['total']==9 and d['student']['fields']['needs']=='fluency', d
 dates=[i['fields']['date'] for i in d['items']]; assert dates==sorted(dates, reverse=True), dates\""
 is "the next page" 200 "$(api GET "/students/$ana?limit=3&offset=7")"
-check "holds the oldest two" sh -c "python3 -c \"
-import json; d=json.load(open('$TMP/body')); assert [i['fields']['strengths'] for i in d['items']]==['s2','s1'], d['items']\""
+check "holds the oldest two (the note of 2020 last)" sh -c "python3 -c \"
+import json; d=json.load(open('$TMP/body')); assert [i['fields']['strengths'] for i in d['items']]==['s1','retells in order'], d['items']\""
 is "by name" 200 "$(api GET '/students/Ana%20Lopez')"
 is "a student that is none: 404" 404 "$(api GET /students/zzzz)"
 is "a limit that is no number: 400" 400 "$(api GET "/students/$ana?limit=x")"
