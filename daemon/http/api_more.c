@@ -305,7 +305,13 @@ api_members(struct device *d, struct http_reply *rep)
 		reply_error(rep, 500, "cannot read: %s", device_strerror(rc));
 		return;
 	}
+	char role[16] = "";
+
 	rc = store_records_each(w.t, KIND_MEMBER, member_cb, &w);
+	/* This device's role in the membership (#6), which says whether the
+	 * page offers the admin's forms; before joining, its own. */
+	if (rc == 0 && !team_is_member(d, w.t, d->id, role))
+		snprintf(role, sizeof(role), "%s", d->role);
 	store_abort(w.t);
 	if (rc != 0) {
 		json_decref(w.out);
@@ -313,7 +319,7 @@ api_members(struct device *d, struct http_reply *rep)
 		return;
 	}
 	reply_json(rep, 200, json_pack("{s:o,s:s}", "members", w.out, "role",
-	    d->role));
+	    role));
 }
 
 static const struct body_field invite_spec[] = {
