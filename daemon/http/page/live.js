@@ -26,6 +26,7 @@ function seqOf(ev) {
 
 export function startLive({ onChange, onStatus, stopped }) {
 	let since = null;
+	let primed = false;	// the view has read once: later seqs are news
 	let status = null;
 
 	async function readStatus() {
@@ -39,17 +40,20 @@ export function startLive({ onChange, onStatus, stopped }) {
 			try {
 				const ev = await api.events(since ?? undefined);
 				const seq = seqOf(ev);
-				const first = since === null;
 				if (seq !== null && seq !== since) {
 					since = seq;
 					await readStatus();
-					if (!first)
+					// After a failed request too: what
+					// changed meanwhile is not known.
+					if (primed)
 						await inBackground(onChange);
+					primed = true;
 				}
 			} catch (e) {
 				if (e.status === 401)
 					return;
 				// Down, or the daemon said no: start afresh.
+				console.warn(`live: ${e.message}`);
 				since = null;
 				await sleep(RETRY_MS);
 			}

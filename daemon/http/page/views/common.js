@@ -110,8 +110,13 @@ export function onSave(form, save, { keep = false, after } = {}) {
 			announce(t("saved"));
 			if (!keep)
 				form.reset();
-			if (after)
-				await after(res);
+			form.dataset.saved = "1";
+			try {
+				if (after)
+					await after(res);
+			} finally {
+				delete form.dataset.saved;
+			}
 		} catch (err) {
 			msg.className = "form-msg error";
 			// A conflict panel says it better than the line would.
@@ -125,11 +130,12 @@ export function onSave(form, save, { keep = false, after } = {}) {
 }
 
 // Whether the teacher has typed something in region that is not saved
-// (a form being saved right now does not count).
+// (a form whose save has just succeeded does not count; one being saved
+// does, until the daemon has said yes).
 function dirty(region) {
 	for (const el of region.querySelectorAll("input, textarea")) {
 		if (el.type === "checkbox" || el.type === "radio" ||
-		    (el.form && el.form.dataset.busy))
+		    (el.form && el.form.dataset.saved))
 			continue;
 		if (el.value !== el.defaultValue)
 			return true;

@@ -263,7 +263,9 @@ export const groupsView = {
 		draw(true);
 	},
 	async refresh(force) {
-		if (!board || (grab && force !== true))
+		// Not under a name being carried, or a menu open on one.
+		if (!board || (force !== true && (grab ||
+		    board.region.querySelector(".move-menu"))))
 			return;
 		await load();
 		draw(force === true);

@@ -103,7 +103,10 @@ function memberForm() {
 	return onSave(form, (d) => api.addMember({ device: d.device,
 	    name: d.name, box: d.box, addr: d.addr ? d.addr.split(/[\s,]+/)
 	    .filter(Boolean) : undefined }), {
-		after: (res) => fill(out, inviteBox(res || {})) });
+		after: (res) => {
+			fill(out, inviteBox(res || {}));
+			return draw();
+		} });
 }
 
 async function draw() {
