@@ -290,6 +290,24 @@ redial_prev(struct server *srv, struct conn *c, struct target *tg)
 	return 0;
 }
 
+static int64_t entries_left(struct server *);
+
+/* A session that brought entries says so as it ends: serve in its log, a
+ * one-shot sync in its progress (a short sync may end between ticks). */
+static void
+conn_progress_end(struct server *srv, const struct conn *c)
+{
+	if (c->received == 0)
+		return;
+	if (!srv->oneshot)
+		net_log("%s: received %llu %s, %.1f MB", c->addr,
+		    (unsigned long long)c->received, plural(c->received,
+		    "entry", "entries"), (double)c->bytes_in / 1e6);
+	else if (srv->progress != NULL)
+		progress_show(srv->progress, srv->gone_in, srv->gone_bytes,
+		    c->done ? 0 : entries_left(srv), "entries");
+}
+
 void
 server_conn_gone(struct server *srv, struct conn *c)
 {
@@ -298,6 +316,7 @@ server_conn_gone(struct server *srv, struct conn *c)
 	server_wake(srv);	/* a redial, a status, a vector to save */
 	srv->gone_in += c->received;
 	srv->gone_bytes += c->bytes_in;
+	conn_progress_end(srv, c);
 	if (c->authenticated)
 		status_put(srv, c->remote, c->addr, 0, srv->oneshot && c->done);
 	if (c->ready_at != 0 && !srv->oneshot && !srv->stopping) {
