@@ -424,7 +424,8 @@ device_open(struct device *d, const char *dir)
 		return fail("%s: the team key is missing, damaged or readable "
 		    "by others", dir);
 	}
-	if (load_store_key(d) != 0) {
+	if (load_store_key(d) != 0 ||
+	    store_set_keyring(d->st, d->keyring) != 0) {
 		device_close(d);
 		return fail("%s/store.key cannot be made or read, or is "
 		    "readable by others", dir);
