@@ -25,7 +25,7 @@
 #include "store_int.h"
 
 #define SEG_KEYLEN	(PROTO_IDLEN + 8)
-#define SEG_MIN		(24 * 1024)
+#define SEG_MIN		(16 * 1024)
 #define SEG_PAGE	4096	/* LMDB's page on the machines we know */
 #define SEG_OVHDR	16	/* an overflow run's page header */
 #define ENTRY_HDR	4

@@ -39,7 +39,7 @@
 #define WORD_HASHLEN	16
 #define QUERY_MAX_WORDS	32
 #define WKEY_LEN	(1 + WORD_HASHLEN + 8)
-#define CHUNK_MAX	480	/* bytes of deltas in one posting chunk */
+#define CHUNK_MAX	480	/* bytes of one posting chunk */
 #define CAND_LEN	(1 + PROTO_RECIDLEN)
 
 /* Where the store's key is kept: see store_set_key in store.h. */
@@ -243,15 +243,16 @@ varint_put(uint8_t *out, uint64_t v)
 	return n;
 }
 
-/* Appends the chunk (first, v) to p; -1 if it is damaged. */
+/* Appends the chunk (first, v) to p; -1 if it is damaged. v starts with
+ * the chunk's last id, so that adding past it needs no decoding. */
 static int
 chunk_decode(uint64_t first, const uint8_t *v, size_t len, struct plist *p)
 {
 	uint64_t id = first;
 
-	if (plist_push(p, id) != 0)
+	if (len < 8 || plist_push(p, id) != 0)
 		return -1;
-	for (size_t i = 0; i < len;) {
+	for (size_t i = 8; i < len;) {
 		uint64_t d = 0;
 		int shift = 0;
 
@@ -267,7 +268,7 @@ chunk_decode(uint64_t first, const uint8_t *v, size_t len, struct plist *p)
 		if (plist_push(p, id) != 0)
 			return -1;
 	}
-	return 0;
+	return id == be64_get(v) ? 0 : -1;
 }
 
 /* Writes ids as chunks of at most about CHUNK_MAX bytes each. */
@@ -281,9 +282,10 @@ chunks_put(struct store_txn *t, uint8_t type, const uint8_t *h,
 
 	while (i < n) {
 		wkey(key, type, h, ids[i]);
-		len = 0;
+		len = 8;
 		for (i++; i < n && len <= CHUNK_MAX - 10; i++)
 			len += varint_put(buf + len, ids[i] - ids[i - 1]);
+		be64_put(buf, ids[i - 1]);
 		if ((rc = store_put(t, TABLE_INDEX, key, sizeof(key), buf,
 		    len)) != 0)
 			return rc;
@@ -291,25 +293,53 @@ chunks_put(struct store_txn *t, uint8_t type, const uint8_t *h,
 	return STORE_OK;
 }
 
-/* The chunk of word h that would hold id: its first id and its ids in p.
- * STORE_ENOTFOUND if the word has none at or before id. */
+/* The chunk of word h that would hold id, borrowed: its first id and
+ * value. STORE_ENOTFOUND if the word has none at or before id. */
 static int
-chunk_find(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id,
-    uint64_t *first, struct plist *p)
+chunk_seek(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id,
+    uint64_t *first, const uint8_t **v, size_t *vl)
 {
 	uint8_t key[WKEY_LEN];
-	const uint8_t *k, *v;
-	size_t kl, vl;
+	const uint8_t *k;
+	size_t kl;
 	int rc;
 
 	wkey(key, type, h, id);
-	if ((rc = store_seek_le(t, TABLE_INDEX, key, sizeof(key), &k, &kl, &v,
-	    &vl)) != 0)
+	if ((rc = store_seek_le(t, TABLE_INDEX, key, sizeof(key), &k, &kl, v,
+	    vl)) != 0)
 		return rc;
 	if (kl != WKEY_LEN || memcmp(k, key, 1 + WORD_HASHLEN) != 0)
 		return STORE_ENOTFOUND;
 	*first = be64_get(k + 1 + WORD_HASHLEN);
+	return STORE_OK;
+}
+
+/* That chunk's ids, in p. */
+static int
+chunk_find(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id,
+    uint64_t *first, struct plist *p)
+{
+	const uint8_t *v;
+	size_t vl;
+	int rc;
+
+	if ((rc = chunk_seek(t, type, h, id, first, &v, &vl)) != 0)
+		return rc;
 	return chunk_decode(*first, v, vl, p) == 0 ? STORE_OK : STORE_EIO;
+}
+
+/* Adds id past the last of chunk (first, v): a few bytes more. */
+static int
+chunk_append(struct store_txn *t, uint8_t type, const uint8_t *h,
+    uint64_t first, const uint8_t *v, size_t vl, uint64_t id)
+{
+	uint8_t key[WKEY_LEN], buf[CHUNK_MAX + 10];
+
+	memcpy(buf, v, vl);	/* v goes with the put */
+	vl += varint_put(buf + vl, id - be64_get(v));
+	be64_put(buf, id);
+	wkey(key, type, h, first);
+	return store_put(t, TABLE_INDEX, key, sizeof(key), buf, vl);
 }
 
 /* Adds id to word h's list. The usual case, a new record's id past every
@@ -319,13 +349,19 @@ posting_add(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id)
 {
 	struct plist p = { 0, 0, NULL };
 	uint8_t key[WKEY_LEN];
+	const uint8_t *v;
 	uint64_t first;
-	size_t at;
-	int rc = chunk_find(t, type, h, id, &first, &p);
+	size_t at, vl;
+	int rc = chunk_seek(t, type, h, id, &first, &v, &vl);
 
+	if (rc == 0 && vl >= 8 && vl <= CHUNK_MAX && id > be64_get(v))
+		return chunk_append(t, type, h, first, v, vl, id);
+	if (rc == 0 && chunk_decode(first, v, vl, &p) != 0)
+		rc = STORE_EIO;
 	if (rc == STORE_ENOTFOUND) {
 		wkey(key, type, h, id);
-		rc = store_put(t, TABLE_INDEX, key, sizeof(key), "", 0);
+		rc = store_put(t, TABLE_INDEX, key, sizeof(key),
+		    key + 1 + WORD_HASHLEN, 8);	/* its last is its first */
 		goto out;
 	}
 	if (rc != 0)
