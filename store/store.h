@@ -244,7 +244,9 @@ int		 store_share_key(struct store *to, const struct store *from)
  * which the records table does not hold (recstore.c): the store keeps a
  * copy of kr's keys, and of every key an append or an apply is handed,
  * in sodium_malloc'd memory until store_close. A record whose entries
- * no key it holds opens reads as STORE_EBADENTRY. */
+ * no key it holds opens reads as STORE_EBADENTRY: every key that sealed
+ * an applied entry (an old epoch's, a personal key) must stay in the
+ * keyring handed over. */
 int		 store_set_keyring(struct store *, const struct store_keyring *)
 		    STORE_WUR;
 int		 store_begin(struct store *, unsigned flags,
@@ -279,6 +281,9 @@ int		 store_apply_entry(struct store_txn *,
 		    const struct store_keyring *, const uint8_t *env,
 		    size_t len, int verify_sig) STORE_WUR;
 
+/* *env points into the author's log segment (logseg.c): valid until
+ * the transaction ends or, in a write transaction, until the next entry
+ * of that author is appended. */
 int		 store_log_get(struct store_txn *, const uint8_t *author,
 		    uint64_t seq, const uint8_t **env, size_t *len) STORE_WUR;
 int		 store_head_get(struct store_txn *, const uint8_t *author,
