@@ -145,8 +145,10 @@ static int
 student_cmp(const void *a, const void *b)
 {
 	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	const char *nx = json_string_value(json_object_get(x, "name"));
-	const char *ny = json_string_value(json_object_get(y, "name"));
+	const char *nx = json_string_value(json_object_get(
+	    json_object_get(x, "fields"), "name"));
+	const char *ny = json_string_value(json_object_get(
+	    json_object_get(y, "fields"), "name"));
 	size_t lx, ly;
 	char *fx = proto_text_fold(nx ? nx : "", nx ? strlen(nx) : 0,
 	    PROTO_FOLD_ACCENTS, &lx);
