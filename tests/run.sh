@@ -7,7 +7,10 @@
 #	bash tests/run.sh [SCRIPT...]
 #
 # With arguments, it runs only those regression scripts, in that order
-# (tests/soak/run.sh uses this).
+# (tests/soak/run.sh uses this). Without, the regression scripts run
+# TEST_JOBS at a time (default 3: most of their time is spent waiting on
+# daemons, and each has its own directories and kernel-given ports); their
+# output is printed whole, in order.
 set -u
 cd "$(dirname "$0")/.."
 : "${SATCHEL:=$PWD/build/test/satchel}"
@@ -55,8 +58,33 @@ for r in build/test/replay/*_fuzz; do
 	n=$(basename "$r" _fuzz)
 	run_one "replay-$n" "$r" "tests/fuzz/corpus/$n"
 done
+# Each script's report goes to its own file; the tallies are read back
+# from them in order once all have ended.
+report_one() {		# script, report file
+	local passed=0 failed=0 log
+	log=$(mktemp -d)
+	run_one "$(basename "$1" .sh)" bash "$1" >"$2.txt"
+	echo "$passed $failed" >"$2.sum"
+	rm -rf "$log"
+}
+jobs_max=${TEST_JOBS:-3}
+running=0 i=0
 for s in tests/regress/[0-9]*.sh; do
-	[ -f "$s" ] && run_one "$(basename "$s" .sh)" bash "$s"
+	[ -f "$s" ] || continue
+	if [ "$running" -ge "$jobs_max" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	report_one "$s" "$log/r$(printf %03d $i)" &
+	running=$((running + 1)) i=$((i + 1))
+done
+wait
+for f in "$log"/r*.txt; do
+	[ -f "$f" ] || continue
+	cat "$f"
+	read -r p n <"${f%.txt}.sum" || { p=0 n=1; echo "not ok - $f lost"; }
+	passed=$((passed + p))
+	failed=$((failed + n))
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
