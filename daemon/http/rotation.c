@@ -48,6 +48,11 @@ struct tag {			/* an add standing in the replay */
 	struct write_ref ref;
 };
 
+struct kept {			/* a remove of an add not replayed yet */
+	char		 value[2 * PROTO_RECIDLEN + 1];
+	struct write_ref ref;
+};
+
 struct stint {
 	uint8_t		 rep[PROTO_RECIDLEN];
 	size_t		 group;		/* in rotation.groups */
@@ -73,7 +78,7 @@ struct rotation {
 	/* The replay of the group at hand. */
 	struct tag	*tags;
 	size_t		 ntags;
-	struct write_ref *kept;		/* removes of adds not replayed yet */
+	struct kept	*kept;
 	size_t		 nkept;
 	int		 nomem;
 };
@@ -181,7 +186,8 @@ replay_add(struct rotation *w, size_t g, const char *value,
 	int was;
 
 	for (size_t i = 0; i < w->nkept; i++)
-		if (ref_match(&w->kept[i], ref)) {	/* removed already */
+		if (strcmp(w->kept[i].value, value) == 0 &&
+		    ref_match(&w->kept[i].ref, ref)) {	/* removed already */
 			w->kept[i] = w->kept[--w->nkept];
 			return;
 		}
@@ -240,8 +246,11 @@ replay_remove(struct rotation *w, size_t g, const char *value,
 		} else if (grow((void **)&w->kept, w->nkept,
 		    sizeof(*w->kept)) != 0)
 			w->nomem = 1;
-		else
-			w->kept[w->nkept++] = op->preds[p];
+		else {
+			snprintf(w->kept[w->nkept].value, sizeof(w->kept[0].value),
+			    "%s", value);
+			w->kept[w->nkept++].ref = op->preds[p];
+		}
 	}
 }
 

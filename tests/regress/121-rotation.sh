@@ -1,9 +1,10 @@
 # The rotation view (issue #8) counts from the groups' history, not from
 # who is in them now: a history built over ten weeks with
-# SATCHEL_CLOCK_OFFSET (joins, leaves, re-joins, moves, and two devices
-# putting one student in one group and taking her out apart) gives exact
-# counts and flags, a stay that began before the period is measured from
-# its join, and both devices give the same answer once synced.
+# SATCHEL_CLOCK_OFFSET (joins, leaves, re-joins, moves, two students put
+# in a group by one entry, and two devices putting one student in one
+# group and taking him out apart) gives exact counts and flags, a stay
+# that began before the period is measured from its join, and both
+# devices give the same answer once synced.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/webapi.sh"
 
@@ -41,7 +42,10 @@ at 56 $A group move Ana "Group 1" "Group A"
 at 60 $A group join "Group B" Cleo
 # Ben: in 1, out, in 1 again, then B, then 2: all inside the period.
 at 40 $A group join "Group 1" Ben
+# Eve and Cleo join Group 3 in one entry; Eve alone leaves it.
+at 38 $A group add "Group 3" --mixed --member Eve --member Cleo
 at 35 $A group leave "Group 1" Ben
+at 33 $A group leave "Group 3" Eve
 at 30 $A group join "Group 1" Ben
 # Dev: both devices put him in Group A while apart (one stint), then
 # each moves him out of it, to different groups, still apart.
@@ -90,18 +94,18 @@ expect "six weeks: a stay from before the period is flagged, re-joins count agai
     "from=$from&until=$until&weeks=3" \
 "Ana: 1 0 F 8 A@$(day 56):8w<
 Ben: 1 3 - 1 1@$(day 40):0w>$(day 35) 1@$(day 30):1w>$(day 20) B@$(day 20):1w>$(day 10) 2@$(day 10):1w
-Cleo: 1 0 F 8 B@$(day 60):8w<
+Cleo: 1 1 F 8 B@$(day 60):8w< 3@$(day 38):5w
 Dev: 1 2 - 1 A@$(day 25):1w>$(day 14) 1@$(day 15):2w 2@$(day 14):2w
-Eve: 0 0 - 0 "
+Eve: 0 1 - 0 3@$(day 38):0w>$(day 33)"
 check "the default period is the same six weeks" sh -c "
-	[ \"\$(curl -s -H 'Authorization: Bearer $KEY' 'http://$PAGE/api/v1/rotation?weeks=3' | python3 -c 'import json,sys; print(sorted((r[\"name\"],r[\"same_need\"],r[\"mixed\"],r[\"flagged\"]) for r in json.load(sys.stdin)[\"students\"]))')\" = \"[('Ana', 1, 0, True), ('Ben', 1, 3, False), ('Cleo', 1, 0, True), ('Dev', 1, 2, False), ('Eve', 0, 0, False)]\" ]"
+	[ \"\$(curl -s -H 'Authorization: Bearer $KEY' 'http://$PAGE/api/v1/rotation?weeks=3' | python3 -c 'import json,sys; print(sorted((r[\"name\"],r[\"same_need\"],r[\"mixed\"],r[\"flagged\"]) for r in json.load(sys.stdin)[\"students\"]))')\" = \"[('Ana', 1, 0, True), ('Ben', 1, 3, False), ('Cleo', 1, 1, True), ('Dev', 1, 2, False), ('Eve', 0, 1, False)]\" ]"
 expect "a threshold of 9 weeks flags no one" \
     "from=$from&weeks=9" \
 "Ana: 1 0 - 8 A@$(day 56):8w<
 Ben: 1 3 - 1 1@$(day 40):0w>$(day 35) 1@$(day 30):1w>$(day 20) B@$(day 20):1w>$(day 10) 2@$(day 10):1w
-Cleo: 1 0 - 8 B@$(day 60):8w<
+Cleo: 1 1 - 8 B@$(day 60):8w< 3@$(day 38):5w
 Dev: 1 2 - 1 A@$(day 25):1w>$(day 14) 1@$(day 15):2w 2@$(day 14):2w
-Eve: 0 0 - 0 "
+Eve: 0 1 - 0 3@$(day 38):0w>$(day 33)"
 # Ten to eight weeks back: Ana's first stay in A and her week in 1; her
 # return to A starts the day after the period. Stays end with the period.
 expect "an earlier period counts the memberships held then" \
