@@ -550,6 +550,21 @@ await check("the printable portfolio shows the profile, goals and notes",
 	}
 });
 
+await check("screenshots of the other pages", async () => {
+	for (const [name, hash, ready] of [
+		["rotation", "#/rotation", "table.rotation"],
+	]) {
+		await page.goto(new URL("/" + hash, page.url()).href);
+		await page.locator(ready).first().waitFor();
+		await shot(name);
+	}
+	await page.setViewportSize({ width: 768, height: 1024 });
+	await page.goto(new URL(`/#/student/${anaId}`, page.url()).href);
+	await byText("h1", "Ana Lopez").waitFor();
+	await shot("student-tablet");
+	await page.setViewportSize({ width: 1280, height: 900 });
+});
+
 // Ana and Ben went through Group A into Group 1 above; Cleo has sat in
 // Group B for a month (written with the clock 30 days back).
 await check("rotation: counted from the groups' history, a long stay flagged",
@@ -598,21 +613,6 @@ await check("rotation: counted from the groups' history, a long stay flagged",
 	await until("the error line to clear", async () =>
 	    await form.locator(".form-msg.error").count() === 0);
 	await rowOf("Cleo Diaz").locator(".flag").waitFor();
-});
-
-await check("screenshots of the other pages", async () => {
-	for (const [name, hash, ready] of [
-		["rotation", "#/rotation", "table.rotation"],
-	]) {
-		await page.goto(new URL("/" + hash, page.url()).href);
-		await page.locator(ready).first().waitFor();
-		await shot(name);
-	}
-	await page.setViewportSize({ width: 768, height: 1024 });
-	await page.goto(new URL(`/#/student/${anaId}`, page.url()).href);
-	await byText("h1", "Ana Lopez").waitFor();
-	await shot("student-tablet");
-	await page.setViewportSize({ width: 1280, height: 900 });
 });
 
 await check("an invite is shown as text with a copy button and a QR code",
