@@ -1,6 +1,6 @@
 /*
- * The page's other reads: a record's history, the rotation view of the
- * groups, the team's members.
+ * The page's other reads: a record's history, the team's members (the
+ * rotation view of the groups is rotation.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +12,6 @@
 #include "http.h"
 #include "qr.h"
 #include "wire.h"
-
-#define DAY_MS		(UINT64_C(86400) * 1000)
 
 static const char *const op_names[] = { "?", "set", "add", "remove",
     "delete", "undelete" };
@@ -97,172 +95,6 @@ api_history(struct device *d, const char *id, struct http_reply *rep)
 		return;
 	}
 	reply_json(rep, 200, json_pack("{s:o}", "history", w.out));
-}
-
-/* --- rotation ---------------------------------------------------------- */
-
-/* Days since 1970 of YYYY-MM-DD (valid_date checked it). */
-static long
-day_of(const char *date)
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = atoi(date) - 1900;
-	tm.tm_mon = atoi(date + 5) - 1;
-	tm.tm_mday = atoi(date + 8);
-	tm.tm_hour = 12;
-	return (long)(timegm(&tm) / 86400);
-}
-
-/* The day a student joined a group: its earliest present add, by the
- * clock of the entry that made it. */
-static long
-joined_day(struct store_txn *t, const struct rec_elem *el)
-{
-	uint64_t first = UINT64_MAX;
-
-	for (size_t i = 0; i < el->nadds; i++) {
-		const uint8_t *env;
-		size_t len;
-		struct envelope e;
-
-		if (store_log_get(t, el->adds[i].author, el->adds[i].seq, &env,
-		    &len) == 0 && proto_envelope_decode(&e, env, len) == 0 &&
-		    proto_hlc_ms(e.hlc) < first)
-			first = proto_hlc_ms(e.hlc);
-	}
-	return first == UINT64_MAX ? -1 : (long)(first / DAY_MS);
-}
-
-struct rotation {
-	struct store_txn *t;
-	long		 from, until, today, threshold;	/* days */
-	json_t		*students;	/* id -> row */
-};
-
-static json_t *
-row_for(struct rotation *w, const char *sid)
-{
-	json_t *row = json_object_get(w->students, sid);
-
-	if (row == NULL) {
-		row = json_pack("{s:s,s:i,s:i,s:b,s:[]}", "student", sid,
-		    "same_need", 0, "mixed", 0, "flagged", 0, "groups");
-		json_object_set_new(w->students, sid, row);
-	}
-	return row;
-}
-
-static void
-bump(json_t *row, const char *key)
-{
-	json_object_set_new(row, key, json_integer(json_integer_value(
-	    json_object_get(row, key)) + 1));
-}
-
-/* Each group active in the period counts once for each of its members;
- * a member of one same-need group for longer than the threshold is
- * flagged, so that flexible groups do not harden into tracks. */
-static int
-rotation_cb(const struct record *g, void *arg)
-{
-	struct rotation *w = arg;
-	const struct rec_set *m = record_set(g, "members");
-	const char *type = record_get(g, "type"), *gf = record_get(g, "from");
-	const char *gu = record_get(g, "until");
-	long start = gf && valid_date(gf) ? day_of(gf) : 0;
-	long end = gu && valid_date(gu) ? day_of(gu) : w->today;
-	char hex[2 * PROTO_RECIDLEN + 1];
-	int same = type != NULL && strcmp(type, "same-need") == 0;
-
-	if (record_deleted(g) || m == NULL || start > w->until ||
-	    end < w->from)
-		return 0;
-	hex_id(hex, g->id);
-	for (size_t i = 0; i < m->nelems; i++) {
-		const struct rec_elem *el = &m->elems[i];
-		json_t *row;
-		long since, weeks;
-
-		if (!rec_elem_present(el))
-			continue;
-		row = row_for(w, el->value);
-		bump(row, same ? "same_need" : "mixed");
-		since = joined_day(w->t, el);
-		if (since < start)
-			since = start;
-		weeks = ((end < w->today ? end : w->today) - since) / 7;
-		json_array_append_new(json_object_get(row, "groups"),
-		    json_pack("{s:s,s:o,s:s,s:i}", "id", hex, "name",
-		    jstr(record_get(g, "name")), "type", same ? "same-need" :
-		    "mixed", "weeks", (int)(weeks < 0 ? 0 : weeks)));
-		if (same && since >= 0 && (end < w->today ? end : w->today) -
-		    since > 7 * w->threshold)
-			json_object_set_new(row, "flagged", json_true());
-	}
-	return 0;
-}
-
-/* GET rotation?from=D&until=D&weeks=N: by default the last six weeks,
- * flagging past 3. */
-void
-api_rotation(struct device *d, const char *from, const char *until,
-    const char *weeks, struct http_reply *rep)
-{
-	struct rotation w;
-	char day[11];
-	json_t *list, *row;
-	const char *k;
-	int rc;
-
-	memset(&w, 0, sizeof(w));
-	today(day);
-	w.today = day_of(day);
-	if ((from && !valid_date(from)) || (until && !valid_date(until))) {
-		reply_error(rep, 400, "from and until are dates (YYYY-MM-DD)");
-		return;
-	}
-	w.threshold = weeks ? atol(weeks) : 3;
-	if (weeks && (w.threshold < 1 || w.threshold > 52 ||
-	    strspn(weeks, "0123456789") != strlen(weeks))) {
-		reply_error(rep, 400, "weeks: a whole number of weeks, 1 to 52");
-		return;
-	}
-	w.until = until ? day_of(until) : w.today;
-	w.from = from ? day_of(from) : w.until - 42;
-	if ((rc = store_begin(d->st, STORE_RDONLY, &w.t)) != 0) {
-		reply_error(rep, 500, "cannot read: %s", device_strerror(rc));
-		return;
-	}
-	w.students = json_object();
-	rc = store_records_each(w.t, KIND_GROUP, rotation_cb, &w);
-	list = json_array();
-	json_object_foreach(w.students, k, row) {
-		char name[NAME_MAX_LEN + 1] = "";
-		uint8_t id[PROTO_RECIDLEN];
-		struct record *s;
-		size_t n;
-
-		if (sodium_hex2bin(id, sizeof(id), k, strlen(k), NULL, &n,
-		    NULL) == 0 && n == sizeof(id) &&
-		    store_record_get(w.t, KIND_STUDENT, id, &s) == 0) {
-			snprintf(name, sizeof(name), "%s", record_get(s,
-			    "name") ? record_get(s, "name") : "");
-			record_free(s);
-		}
-		json_object_set_new(row, "name", jstr(name));
-		json_array_append(list, row);
-	}
-	store_abort(w.t);
-	json_decref(w.students);
-	if (rc != 0) {
-		json_decref(list);
-		reply_error(rep, 500, "cannot read: %s", device_strerror(rc));
-		return;
-	}
-	reply_json(rep, 200, json_pack("{s:i,s:o}", "threshold_weeks",
-	    (int)w.threshold, "students", list));
 }
 
 /* --- members ------------------------------------------------------------ */

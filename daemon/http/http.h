@@ -4,8 +4,8 @@
  * fd is polled by uv), so every store write is made by the loop, the
  * store's one writer, and committed before it is acknowledged.
  * Private to daemon/; server.c is the server and its security rules,
- * api*.c the endpoints, body.c the request bodies, page.c (generated)
- * the page's files.
+ * session.c the login sessions, api*.c and rotation.c the endpoints,
+ * body.c the request bodies, page.c (generated) the page's files.
  */
 #ifndef SATCHEL_HTTP_H
 #define SATCHEL_HTTP_H
@@ -45,6 +45,31 @@ int	http_start(struct http **, struct server *, struct device *,
 void	http_stop(struct http *);
 /* The store or the peers' status changed: wake the events waiters. */
 void	http_changed(struct http *);
+
+/* session.c: the page's login sessions, in memory and in the store's
+ * meta table (hashed), so that they survive a restart. */
+#define SESSIONS_MAX	32		/* held in memory at once */
+#define SESSION_HEXLEN	64		/* a cookie: 32 random bytes, hex */
+#define SESSION_KEYLEN	80		/* "session:" + 64 hex + NUL */
+struct session {
+	char		id[SESSION_HEXLEN + 1];	/* "" if the slot is free */
+	uint64_t	last_ms;	/* last activity */
+	uint64_t	saved_ms;	/* last_ms as the store holds it */
+};
+struct sessions {
+	struct device	*d;
+	uint64_t	 idle_ms;	/* idle longer than this: expired */
+	struct session	 s[SESSIONS_MAX];
+};
+/* The live session of cookie id (64 lowercase hex digits), from memory
+ * or the store; NULL if none, or expired (then it is deleted). */
+struct session	*session_find(struct sessions *, const char *id);
+/* A new session, stored; NULL if the store cannot write. */
+struct session	*session_new(struct sessions *);
+/* The teacher did something: the session's idle time starts again. */
+void		 session_touch(struct sessions *, struct session *);
+/* Ends s (locked or expired) in memory and in the store. */
+void		 session_end(struct sessions *, struct session *);
 
 /* server.c, for the endpoints. */
 struct http_req;

@@ -7,9 +7,10 @@
  * endpoint runs: the Host must name this server (no DNS rebinding: 421);
  * an Origin, when sent, must be the page's own (403); /api/ wants the
  * key of DIR/api.key as a Bearer token, or the session cookie that a
- * one-time login link (satchel open) gave, which expires when idle; a
- * state-changing request made with the cookie must carry the page's
- * Origin. Every answer forbids framing, sniffing and caching.
+ * one-time login link (satchel open) gave, which expires when idle and
+ * survives a restart (session.c); a state-changing request made with
+ * the cookie must carry the page's Origin. Every answer forbids
+ * framing, sniffing and caching.
  */
 #include <sys/socket.h>
 
@@ -29,14 +30,7 @@
 #include "http.h"
 #include "net.h"
 
-#define SESSIONS_MAX	32
-#define SESSION_HEXLEN	64
 #define COOKIE_NAME	"satchel_session"
-
-struct session {
-	char		id[SESSION_HEXLEN + 1];
-	uint64_t	last_ms;
-};
 
 struct http_req {
 	struct http	*h;
@@ -64,7 +58,7 @@ struct http {
 	char		 addr_file[4200];
 	uint64_t	 idle_ms;
 	uint64_t	 seq;		/* bumped by every change */
-	struct session	 sessions[SESSIONS_MAX];
+	struct sessions	 sessions;	/* session.c */
 	struct http_req	*waiters;
 };
 
@@ -221,49 +215,11 @@ key_ok(const struct http *h, const char *auth)
 	return sodium_memcmp(auth + 7, h->key, HTTP_KEY_HEXLEN) == 0;
 }
 
-static struct session *
-session_find(struct http *h, const char *id)
-{
-	uint64_t now = now_ms();
-
-	if (id == NULL || strlen(id) != SESSION_HEXLEN)
-		return NULL;
-	for (size_t i = 0; i < SESSIONS_MAX; i++) {
-		struct session *s = &h->sessions[i];
-
-		if (s->id[0] == '\0' ||
-		    sodium_memcmp(s->id, id, SESSION_HEXLEN) != 0)
-			continue;
-		if (now - s->last_ms > h->idle_ms) {
-			sodium_memzero(s, sizeof(*s));	/* expired */
-			return NULL;
-		}
-		return s;
-	}
-	return NULL;
-}
-
-/* A new session in a free (or the least recently used) slot. */
-static struct session *
-session_new(struct http *h)
-{
-	struct session *s = &h->sessions[0];
-	uint8_t raw[SESSION_HEXLEN / 2];
-
-	for (size_t i = 0; i < SESSIONS_MAX; i++)
-		if (h->sessions[i].last_ms < s->last_ms)
-			s = &h->sessions[i];
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2hex(s->id, sizeof(s->id), raw, sizeof(raw));
-	s->last_ms = now_ms();
-	return s;
-}
-
 void
 http_lock(struct http_req *r)
 {
 	if (r->session != NULL)
-		sodium_memzero(r->session, sizeof(*r->session));
+		session_end(&r->h->sessions, r->session);
 	r->session = NULL;
 }
 
@@ -312,7 +268,9 @@ do_login(struct http_req *r)
 		return send_error(r, MHD_HTTP_FORBIDDEN, "this login link was "
 		    "used already or has expired: run 'satchel open' again");
 	}
-	s = session_new(r->h);
+	if ((s = session_new(&r->h->sessions)) == NULL)
+		return send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot "
+		    "keep the session: the data directory cannot be written");
 	snprintf(cookie, sizeof(cookie), COOKIE_NAME "=%s; Path=/; HttpOnly; "
 	    "SameSite=Strict", s->id);
 	return send_bytes(r->conn, MHD_HTTP_SEE_OTHER, "", 0,
@@ -377,7 +335,7 @@ authorize(struct http_req *r, const char *method, enum MHD_Result *ret)
 
 	if (key_ok(h, auth))
 		return 0;
-	r->session = auth == NULL ? session_find(h,
+	r->session = auth == NULL ? session_find(&h->sessions,
 	    MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
 	    COOKIE_NAME)) : NULL;
 	if (r->session == NULL) {
@@ -411,7 +369,7 @@ do_api(struct http_req *r, const char *method, const char *url)
 	if (r->session != NULL && strcmp(path, "/events") != 0 &&
 	    MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 	    "X-Satchel-Background") == NULL)
-		r->session->last_ms = now_ms();
+		session_touch(&r->h->sessions, r->session);
 	if (r->h->d->content == NULL && !api_box_allowed(method, path))
 		return send_error(r, MHD_HTTP_FORBIDDEN, "this device is a "
 		    "box: it serves its status only");
@@ -708,7 +666,7 @@ http_free(struct http *h)
 	if (h->addr_file[0] != '\0')
 		(void)unlink(h->addr_file);
 	sodium_memzero(h->key, sizeof(h->key));
-	sodium_memzero(h->sessions, sizeof(h->sessions));
+	sodium_memzero(&h->sessions, sizeof(h->sessions));
 	free(h);
 }
 
@@ -768,6 +726,8 @@ http_start(struct http **out, struct server *srv, struct device *d,
 	h->loop = loop;
 	h->seq = 1;
 	h->idle_ms = (uint64_t)o->idle_s * 1000;
+	h->sessions.d = d;
+	h->sessions.idle_ms = h->idle_ms;
 	if (split_addr(o->addr, h->host, sizeof(h->host), &ss) != 0) {
 		free(h);
 		return fail_usage("serve: --http '%s' is not a numeric "

@@ -98,9 +98,15 @@ function tail(file, lines) {
 // --- devices -------------------------------------------------------------
 
 function sat(dir, ...args) {
+	return satAt("", dir, ...args);
+}
+
+// The same with the device's clock moved (SATCHEL_CLOCK_OFFSET, "-30d").
+function satAt(offset, dir, ...args) {
 	return execFileSync(SATCHEL, ["-d", dir, ...args], { encoding: "utf8",
-	    env: { ...process.env, SATCHEL_HOME: path.join(tmp, "home") },
-	    stdio: ["ignore", "pipe", "pipe"] }).trim();
+	    env: { ...process.env, SATCHEL_HOME: path.join(tmp, "home"),
+	    SATCHEL_CLOCK_OFFSET: offset }, stdio: ["ignore", "pipe", "pipe"] })
+	    .trim();
 }
 
 async function until(what, cond, ms = WAIT_MS) {
@@ -559,6 +565,56 @@ await check("screenshots of the other pages", async () => {
 	await page.setViewportSize({ width: 1280, height: 900 });
 });
 
+// Ana and Ben went through Group A into Group 1 above; Cleo has sat in
+// Group B for a month (written with the clock 30 days back).
+await check("rotation: counted from the groups' history, a long stay flagged",
+    async () => {
+	satAt("-30d", A, "student", "add", "Cleo Diaz", "--class", "3B");
+	satAt("-30d", A, "group", "add", "Group B", "--same-need", "--member",
+	    "Cleo Diaz");
+	await page.goto(new URL("/#/rotation", page.url()).href);
+	const rowOf = (name) => byText("table.rotation tbody tr", name);
+	const cells = async (name) => (await rowOf(name).locator("td")
+	    .allInnerTexts()).slice(0, 2).join(" ");
+	await rowOf("Cleo Diaz").locator(".flag").waitFor();
+	for (const name of ["Ana Lopez", "Ben Okafor"]) {
+		if (await cells(name) !== "1 1")
+			throw new Error(`${name}: ${await cells(name)}, not ` +
+			    "one same-need and one mixed group");
+		await rowOf(name).locator("li.same-need", { hasText: "Group A" })
+		    .waitFor();
+		await rowOf(name).locator("li.mixed", { hasText: "Group 1" })
+		    .waitFor();
+	}
+	if (await cells("Cleo Diaz") !== "1 0" ||
+	    await rowOf("Cleo Diaz").locator("li", {
+	    hasText: t("rotation_before") }).count() !== 0)
+		throw new Error(`Cleo: ${await cells("Cleo Diaz")}`);
+	if (!(await rowOf("Cleo Diaz").getAttribute("class")).includes(
+	    "flagged") || (await page.locator("table.rotation tbody tr")
+	    .first().innerText()).indexOf("Cleo Diaz") < 0)
+		throw new Error("Cleo's row is not flagged first");
+	await shot("rotation");
+	const form = page.locator("form.inline");
+	await form.getByLabel(t("f_threshold"), EXACT).fill("5");
+	await form.getByRole("button", { name: t("rotation_show") }).click();
+	await until("no flag with a threshold of 5 weeks", async () =>
+	    await page.locator("table.rotation .flag").count() === 0);
+	await form.getByLabel(t("f_threshold"), EXACT).fill("3");
+	await form.getByRole("button", { name: t("rotation_show") }).click();
+	await rowOf("Cleo Diaz").locator(".flag").waitFor();
+	// A period that ends before it starts is said so, in the form.
+	const until0 = await form.getByLabel(t("f_until"), EXACT).inputValue();
+	await form.getByLabel(t("f_until"), EXACT).fill("2020-01-01");
+	await form.getByRole("button", { name: t("rotation_show") }).click();
+	await form.locator(".form-msg.error").waitFor();
+	await form.getByLabel(t("f_until"), EXACT).fill(until0);
+	await form.getByRole("button", { name: t("rotation_show") }).click();
+	await until("the error line to clear", async () =>
+	    await form.locator(".form-msg.error").count() === 0);
+	await rowOf("Cleo Diaz").locator(".flag").waitFor();
+});
+
 await check("an invite is shown as text with a copy button and a QR code",
     async () => {
 	const idC = sat(path.join(tmp, "lee"), "init", "--name", "Ms. Lee");
@@ -592,9 +648,12 @@ await check("the page says plainly when the daemon stops", async () => {
 await check("and recovers when it is back", async () => {
 	await serve(A, addrA.http);
 	await page.locator("#banner").waitFor({ state: "hidden" });
-	// Its sessions lived in the old process: log in again.
-	await login(A);
+	// Its session outlived the old process: no new login link.
 	await byText(".students a", "Ana Lopez").waitFor();
+	if (await page.getByText(t("locked_title")).count() !== 0)
+		throw new Error("the page asks for a new login after a restart");
+	if ((await apiGet("/students")).status !== 200)
+		throw new Error("the session did not survive the restart");
 });
 
 await check("Lock ends the session: nothing shown, the API says 401",

@@ -171,7 +171,7 @@ export const strings = {
 
 	// Rotation.
 	rotation_title: "Rotation",
-	rotation_help: "How often each student was pulled into same-need and mixed groups over the period. A student kept in the same same-need group longer than the threshold is flagged, so that flexible groups do not harden into tracking.",
+	rotation_help: "How often each student was pulled into same-need and mixed groups over the period, from the groups' history: every time a student joined a group counts once (left and joined again counts twice), a membership that began before the period included. A student kept in the same same-need group longer than the threshold is flagged, so that flexible groups do not harden into tracking.",
 	rotation_student: "Student",
 	rotation_same_need: "Same-need groups",
 	rotation_mixed: "Mixed groups",
@@ -181,6 +181,10 @@ export const strings = {
 	rotation_weeks_one: "1 week",
 	rotation_weeks_other: "{weeks} weeks",
 	rotation_under_week: "under a week",
+	rotation_groups: "Groups in the period",
+	rotation_stint: "{group}: {from} – {until}",
+	rotation_stint_open: "{group}: since {from}",
+	rotation_before: "began before the period",
 	rotation_show: "Show",
 
 	// Units.

@@ -1,35 +1,50 @@
 // The rotation view: for each student over a period, how many times they
 // were pulled into same-need groups and into mixed groups, and a flag on
-// anyone kept in one same-need group longer than the threshold.
+// anyone kept in one same-need group longer than the threshold. The
+// daemon counts from the groups' history (GET rotation): each stint, a
+// join up to the leave that ends it, is listed with its dates.
 
 import { t, tn } from "../strings.js";
-import { h, fill, field } from "../dom.js";
+import { h, fill, field, formData } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
-import { onSave } from "./common.js";
 
 let state = null;
 
 const num = (x) => (typeof x === "number" ? x : parseInt(x || "0", 10)) || 0;
 
+const weeksText = (w) => w >= 1 ? tn("rotation_weeks", w,
+    { weeks: fmt.num(w) }) : t("rotation_under_week");
+
+// One stint: the group, its dates, how long; marked if it began before
+// the period.
+function stint(g) {
+	const what = g.left ? t("rotation_stint", { group: g.name,
+	    from: fmt.day(g.joined), until: fmt.day(g.left) }) :
+	    t("rotation_stint_open", { group: g.name, from: fmt.day(g.joined) });
+	return h("li", { class: g.type === "same-need" ? "same-need" :
+	    "mixed" }, what, h("span.muted", ` (${weeksText(num(g.weeks))})`),
+	    g.before_period ? h("span.muted", ` · ${t("rotation_before")}`) :
+	    null);
+}
+
 function row(r) {
-	const id = r.student_id || (r.student && r.student.id) || r.student;
-	const name = r.name || (r.student && r.student.name) || id;
-	// The longest stay in one same-need group, from the groups listed.
-	const same = (r.groups || []).filter((g) => g.type === "same-need")
+	const id = r.student;
+	const groups = r.groups || [];
+	// The longest stay in one same-need group, and which.
+	const same = groups.filter((g) => g.type === "same-need")
 	    .sort((a, b) => b.weeks - a.weeks)[0];
-	const weeks = same ? same.weeks : r.longest_weeks !== undefined ?
-	    r.longest_weeks : num(r.longest_days) / 7;
-	const longestGroup = same ? same.name : r.longest_group;
+	const weeks = num(r.longest_weeks);
 	return h("tr", { class: r.flagged ? "flagged" : "" },
-	    h("th", { scope: "row" }, h("a", { href: `#/student/${id}` }, name)),
+	    h("th", { scope: "row" }, h("a", { href: `#/student/${id}` },
+	    r.name || id)),
 	    h("td.n", fmt.num(num(r.same_need))),
 	    h("td.n", fmt.num(num(r.mixed))),
-	    h("td", same || weeks ? (weeks >= 1 ? tn("rotation_weeks", weeks,
-	    { weeks: fmt.num(weeks) }) : t("rotation_under_week")) : "—",
-	    longestGroup ? h("span.muted", ` (${longestGroup})`) : null,
+	    h("td", same ? weeksText(weeks) : "—",
+	    same ? h("span.muted", ` (${same.name})`) : null,
 	    r.flagged ? h("strong.flag", " ⚑ " + tn("rotation_flag", weeks,
-	    { weeks: fmt.num(weeks) })) : null));
+	    { weeks: fmt.num(weeks) })) : null),
+	    h("td", groups.length ? h("ul.stints", groups.map(stint)) : "—"));
 }
 
 async function draw() {
@@ -42,7 +57,8 @@ async function draw() {
 	    h("thead", h("tr", h("th", { scope: "col" }, t("rotation_student")),
 	    h("th", { scope: "col" }, t("rotation_same_need")),
 	    h("th", { scope: "col" }, t("rotation_mixed")),
-	    h("th", { scope: "col" }, t("rotation_longest")))),
+	    h("th", { scope: "col" }, t("rotation_longest")),
+	    h("th", { scope: "col" }, t("rotation_groups")))),
 	    h("tbody", rows.map(row))));
 }
 
@@ -55,12 +71,23 @@ export const rotationView = {
 		    field(t("f_from"), "from", "date", { value: state.from }),
 		    field(t("f_until"), "until", "date", { value: state.until }),
 		    field(t("f_threshold"), "weeks", "number",
-		    { value: state.weeks, min: 1 }),
+		    { value: state.weeks, min: 1, max: 52 }),
 		    h("button", { type: "submit" }, t("rotation_show")));
-		onSave(form, async (d) => {
-			Object.assign(state, d);
-			await draw();
-		}, { keep: true });
+		// A filter, not a save: no "Saved." line, only what went wrong.
+		const msg = h("p.form-msg", { role: "status" });
+		form.append(msg);
+		form.addEventListener("submit", async (e) => {
+			e.preventDefault();
+			Object.assign(state, formData(form));
+			try {
+				await draw();
+				fill(msg);
+				msg.className = "form-msg";
+			} catch (err) {
+				msg.className = "form-msg error";
+				fill(msg, t("error_prefix", { message: err.message }));
+			}
+		});
 		fill(main, h("h1", t("rotation_title")),
 		    h("p.help", t("rotation_help")), form, state.region);
 		await draw();
