@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "export.h"
 #include "phrase.h"
 #include "satchel.h"
 
@@ -56,6 +57,15 @@ static const struct command commands[] = {
 	  "show under KEEP on every device,\nand KEEP's empty profile "
 	  "fields are filled from OTHER. Both keep their history.\n"
 	  "  example: satchel student merge 3f2a 9c41" },
+	{ "student export", cmd_student_export, "force", 2, 2,
+	  "satchel student export STUDENT FILE [--force]",
+	  "Write everything this device holds and can read about one student "
+	  "to FILE, as JSON:\nwhat a family may ask to see. Each note, entry, "
+	  "goal and group membership comes\nwith who wrote it and when, and "
+	  "its history; private notes this device cannot\nread are counted. "
+	  "FILE is made with mode 0600 and never replaced without --force.\n"
+	  "Erasing the student later does not reach this file.\n"
+	  "  example: satchel student export \"Ana Lopez\" ana-lopez.json" },
 	{ "note add", cmd_note_add,
 	  "strengths=,obstacle=,action=,date=,follow-up=,student-words=,"
 	  "private,team", 1, 1,

@@ -468,6 +468,8 @@ route_students(struct http_req *r, const char *m, char p[4][128], int n,
 		reply_error(rep, 400, "limit and offset are whole numbers");
 	else if (n == 2 && is(m, "GET"))
 		api_student(d, p[1], limit, off, rep);
+	else if (n == 3 && is(m, "GET") && strcmp(p[2], "export") == 0)
+		api_student_export(d, p[1], rep);
 	else
 		reply_error(rep, 405, "students: GET, POST, GET students/ID");
 }
