@@ -495,18 +495,25 @@ cannot_read(struct ex *x)
 			    (long long)json_integer_value(n));
 	}
 	if (total == 0)
-		snprintf(text, sizeof(text), "This device holds no other "
-		    "teacher's private notes: it can read every note and "
-		    "entry it holds%s.", x->unread_other ? ", but for "
-		    "entries sealed under team keys it was never given" : "");
+		used = (size_t)snprintf(text, sizeof(text), "This device "
+		    "holds no other teacher's private notes.");
 	else
-		snprintf(text, sizeof(text), "This device cannot read %lld "
-		    "private %s written by other teachers (%s). They are "
-		    "sealed with their authors' personal keys: neither their "
-		    "text nor which student each is about is known here, so "
-		    "they are counted, not exported. Each author can export "
-		    "them from their own device.", (long long)total,
-		    total == 1 ? "note or entry" : "notes or entries", list);
+		used = (size_t)snprintf(text, sizeof(text), "This device "
+		    "cannot read %lld private %s written by other teachers "
+		    "(%s). They are sealed with their authors' personal keys: "
+		    "neither their text nor which student each is about is "
+		    "known here, so they are counted, not exported. Each "
+		    "author can export them from their own device.",
+		    (long long)total, total == 1 ? "note or entry" :
+		    "notes or entries", list);
+	/* Team entries under a key epoch this device was never given (it
+	 * joined after a removal without a grant, say). */
+	if (x->unread_other > 0 && used < sizeof(text))
+		snprintf(text + used, sizeof(text) - used, " It also holds "
+		    "%llu %s sealed under team keys it was never given, "
+		    "which it cannot read either.",
+		    (unsigned long long)x->unread_other,
+		    x->unread_other == 1 ? "entry" : "entries");
 	o = json_pack("{s:I,s:o,s:I,s:s}", "private_entries", total, "by", by,
 	    "other_entries", (json_int_t)x->unread_other, "text", text);
 	return o;
