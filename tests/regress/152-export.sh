@@ -69,6 +69,8 @@ for f in "$A" "$B"; do
 	check "$w: the header names the format and version 1" [ \
 	    "$(q "$f" '.export.format + " " + (.export.version | tostring)')" = \
 	    "satchel-student-export 1" ]
+	check "$w: exactly the expected parts" [ "$(q "$f" 'keys_unsorted | join(",")')" = \
+	    "export,student,merged_records,notes,portfolio_entries,assessments,goals,groups,tags" ]
 	check "$w: the student is Ana" [ "$(q "$f" '.student.id')" = "$ana" ]
 	check "$w: Ana's profile, its edit history kept" [ \
 	    "$(q "$f" '.student.fields.needs.value')" = fluency ]
@@ -102,6 +104,9 @@ for f in "$A" "$B"; do
 	check "$w: every time is ISO 8601 UTC" sh -c "[ \$(jq -r '[.. | objects | (.at?, .written_at?, .exported_at?) | strings] | map(select(test(\"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\\\.[0-9]{3}Z\$\") | not)) | length' '$f') -eq 0 ]"
 done
 
+check "both say when Mr Kim wrote his note, alike" [ \
+    "$(q "$A" '.notes[] | select(.fields.strengths.value == "kim-counts-on") | .created.at')" = \
+    "$(q "$B" '.notes[] | select(.fields.strengths.value == "kim-counts-on") | .created.at')" ]
 check "A's export holds the private note, marked private" [ \
     "$(q "$A" '[.notes[] | select(.private) | .fields.strengths.value] | join(",")')" = secret-okapi ]
 check "A's export: three notes, nothing it cannot read" [ \
