@@ -129,6 +129,16 @@ check "a deleted note is marked, with who deleted it, its text still held" [ \
     "$(q "$out/b2.json" ".notes[] | select(.id == \"$team_note\") | (.deleted | tostring) + \" \" + .deleted_by.name + \" \" + .fields.strengths.value")" = \
     "true Mr Kim retells-in-order" ]
 
+# A record merged into Ana (added twice) is hers: its notes come too.
+dup=$(sat -d "$b" student add "Ana Lopez" --class 3B --same-name)
+sat -d "$b" note add "$dup" --strengths dup-heron --obstacle o --action a >/dev/null
+sat -d "$b" student merge "$ana" "$dup" >/dev/null 2>&1
+sat -d "$b" student export "$dup" "$out/b3.json" >/dev/null
+check "a merged record's export is the student's, with the merged record and its note" [ \
+    "$(q "$out/b3.json" '.student.id + " " + .merged_records[0].id + " " + ([.notes[] | select(.fields.strengths.value == "dup-heron")] | length | tostring)')" = \
+    "$ana $dup 1" ]
+rm -f "$out/b3.json"
+
 # Bad input: one line, exit 2, nothing written.
 refused() {		# description, file that must stay as it is, args...
 	local d=$1 f=$2 before after rc
