@@ -669,7 +669,8 @@ assemble(struct ex *x, const struct record *s)
 {
 	json_t *merged, *profile = profiles(x, &merged), *o;
 
-	if (profile == NULL) {
+	if (profile == NULL || x->rc != 0) {	/* a record of it unread */
+		json_decref(profile);
 		json_decref(merged);
 		return NULL;
 	}
