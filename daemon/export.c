@@ -454,7 +454,10 @@ unread_cb(const uint8_t *env, size_t len, void *arg)
 	char hex[2 * PROTO_IDLEN + 1];
 	json_t *n;
 
+	/* No ciphertext: an erased entry's stub, which holds nothing to
+	 * read (where erasure keeps stubs). */
 	if (proto_envelope_decode(&e, env, len) != 0 ||
+	    e.ciphertext == NULL ||
 	    store_keyring_find(x->d->keyring, e.key_id) != NULL)
 		return 0;
 	if (e.scope != SCOPE_PRIVATE) {
