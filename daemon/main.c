@@ -8,9 +8,9 @@
 
 #include <sodium.h>
 
-#include "export.h"
 #include "phrase.h"
 #include "satchel.h"
+#include "export.h"
 
 static int cmd_id(struct device *, struct args *);
 
@@ -50,13 +50,6 @@ static const struct command commands[] = {
 	  "number, before anything is\nwritten. --dry-run shows what would "
 	  "change.\n"
 	  "  example: satchel student import roster.csv --dry-run" },
-	{ "student merge", cmd_student_merge, "", 2, 2,
-	  "satchel student merge KEEP OTHER",
-	  "Two records of one student (added twice, say by two teachers "
-	  "offline) become\none: OTHER's notes, entries, goals and groups "
-	  "show under KEEP on every device,\nand KEEP's empty profile "
-	  "fields are filled from OTHER. Both keep their history.\n"
-	  "  example: satchel student merge 3f2a 9c41" },
 	{ "student export", cmd_student_export, "force", 2, 2,
 	  "satchel student export STUDENT FILE [--force]",
 	  "Write everything this device holds and can read about one student "
@@ -66,6 +59,13 @@ static const struct command commands[] = {
 	  "FILE is made with mode 0600 and never replaced without --force.\n"
 	  "Erasing the student later does not reach this file.\n"
 	  "  example: satchel student export \"Ana Lopez\" ana-lopez.json" },
+	{ "student merge", cmd_student_merge, "", 2, 2,
+	  "satchel student merge KEEP OTHER",
+	  "Two records of one student (added twice, say by two teachers "
+	  "offline) become\none: OTHER's notes, entries, goals and groups "
+	  "show under KEEP on every device,\nand KEEP's empty profile "
+	  "fields are filled from OTHER. Both keep their history.\n"
+	  "  example: satchel student merge 3f2a 9c41" },
 	{ "note add", cmd_note_add,
 	  "strengths=,obstacle=,action=,date=,follow-up=,student-words=,"
 	  "private,team", 1, 1,

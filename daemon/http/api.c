@@ -468,8 +468,6 @@ route_students(struct http_req *r, const char *m, char p[4][128], int n,
 		reply_error(rep, 400, "limit and offset are whole numbers");
 	else if (n == 2 && is(m, "GET"))
 		api_student(d, p[1], limit, off, rep);
-	else if (n == 3 && is(m, "GET") && strcmp(p[2], "export") == 0)
-		api_student_export(d, p[1], rep);
 	else
 		reply_error(rep, 405, "students: GET, POST, GET students/ID");
 }
@@ -537,6 +535,11 @@ api_route(struct http_req *r, const char *m, const char *path,
 	}
 	if (route_reads(r, m, p, n, rep))
 		return;
+	if (n == 3 && strcmp(p[0], "students") == 0 &&
+	    strcmp(p[2], "export") == 0 && is(m, "GET")) {
+		api_student_export(http_device(r), p[1], rep);
+		return;
+	}
 	if (strcmp(p[0], "students") == 0)
 		route_students(r, m, p, n, buf, len, rep);
 	else if (strcmp(p[0], "records") == 0)
