@@ -50,6 +50,10 @@ sat -d "$b" entry add "$ana" --title "Reading log" --tag reading \
 sat -d "$b" note edit "$team_note" --action "reread-with-a-partner" >/dev/null
 sat -d "$b" group add "Group 1" --mixed >/dev/null
 sat -d "$b" group move "$ana" "Group A" "Group 1"
+# Ana's needs, edited on both laptops apart: a conflict both values of
+# which A holds.
+sat -d "$a" student edit "$ana" --needs needs-by-rivera
+sat -d "$b" student edit "$ana" --needs needs-by-kim
 sat -d "$b" export "$TMP/b1.bundle" >/dev/null 2>&1 &&
     sat -d "$a" import "$TMP/b1.bundle" >/dev/null 2>&1 || bail "b's bundle"
 
@@ -73,7 +77,7 @@ for f in "$A" "$B"; do
 	    "export,student,merged_records,notes,portfolio_entries,assessments,goals,groups,tags" ]
 	check "$w: the student is Ana" [ "$(q "$f" '.student.id')" = "$ana" ]
 	check "$w: Ana's profile, its edit history kept" [ \
-	    "$(q "$f" '.student.fields.needs.value')" = fluency ]
+	    "$(q "$f" '[.student.history[].changes[] | select(.field == "needs") | .value][0]')" = fluency ]
 	check "$w: Ben's id and notes are not in it" sh -c \
 	    "! grep -q -e '$ben' -e ben-only-walrus -e 'Ben Okafor' '$f'"
 	check "$w: an entry with its unit's score" [ \
@@ -107,6 +111,9 @@ done
 check "both say when Mr Kim wrote his note, alike" [ \
     "$(q "$A" '.notes[] | select(.fields.strengths.value == "kim-counts-on") | .created.at')" = \
     "$(q "$B" '.notes[] | select(.fields.strengths.value == "kim-counts-on") | .created.at')" ]
+check "A's export has both of the conflicting needs, each by its writer" [ \
+    "$(q "$A" '.student.fields.needs | [.value, .written_by.name] + [.conflicting[] | .value, .written_by.name] | sort | join(",")')" = \
+    "Mr Kim,Ms Rivera,needs-by-kim,needs-by-rivera" ]
 check "A's export holds the private note, marked private" [ \
     "$(q "$A" '[.notes[] | select(.private) | .fields.strengths.value] | join(",")')" = secret-okapi ]
 check "A's export: three notes, nothing it cannot read" [ \
