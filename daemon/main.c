@@ -10,6 +10,7 @@
 
 #include "phrase.h"
 #include "satchel.h"
+#include "export.h"
 
 static int cmd_id(struct device *, struct args *);
 
@@ -49,6 +50,15 @@ static const struct command commands[] = {
 	  "number, before anything is\nwritten. --dry-run shows what would "
 	  "change.\n"
 	  "  example: satchel student import roster.csv --dry-run" },
+	{ "student export", cmd_student_export, "force", 2, 2,
+	  "satchel student export STUDENT FILE [--force]",
+	  "Write everything this device holds and can read about one student "
+	  "to FILE, as JSON:\nwhat a family may ask to see. Each note, entry, "
+	  "goal and group membership comes\nwith who wrote it and when, and "
+	  "its history; private notes this device cannot\nread are counted. "
+	  "FILE is made with mode 0600 and never replaced without --force.\n"
+	  "Erasing the student later does not reach this file.\n"
+	  "  example: satchel student export \"Ana Lopez\" ana-lopez.json" },
 	{ "student merge", cmd_student_merge, "", 2, 2,
 	  "satchel student merge KEEP OTHER",
 	  "Two records of one student (added twice, say by two teachers "

@@ -535,6 +535,11 @@ api_route(struct http_req *r, const char *m, const char *path,
 	}
 	if (route_reads(r, m, p, n, rep))
 		return;
+	if (n == 3 && strcmp(p[0], "students") == 0 &&
+	    strcmp(p[2], "export") == 0 && is(m, "GET")) {
+		api_student_export(http_device(r), p[1], rep);
+		return;
+	}
 	if (strcmp(p[0], "students") == 0)
 		route_students(r, m, p, n, buf, len, rep);
 	else if (strcmp(p[0], "records") == 0)

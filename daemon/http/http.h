@@ -120,6 +120,9 @@ void	api_unit(struct device *, const char *id, struct http_reply *);
 void	api_conflicts(struct device *, struct http_reply *);
 void	api_followups(struct device *, struct http_reply *);
 void	api_history(struct device *, const char *id, struct http_reply *);
+/* api_export.c: GET students/{id}/export (export.c's JSON). */
+void	api_student_export(struct device *, const char *id,
+	    struct http_reply *);
 void	api_members(struct device *, struct http_reply *);
 void	api_invite(struct http_req *, const char *body, size_t len,
 	    struct http_reply *);
