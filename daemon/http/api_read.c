@@ -96,8 +96,14 @@ api_record(struct device *d, struct store_txn *t, const struct record *r)
 	    model_kind_name(r->kind), "deleted", record_deleted(r), "fields",
 	    fields, "versions", versions, "sets", sets, "conflicts",
 	    conflicts);
-	if (o != NULL && (r->kind == KIND_NOTE || r->kind == KIND_ENTRY))
+	if (o != NULL && (r->kind == KIND_NOTE || r->kind == KIND_ENTRY)) {
 		json_object_set_new(o, "author", written_by(d, t, r));
+		/* Private (#9): only its author's devices read it; the page
+		 * marks it wherever it lists it. */
+		json_object_set_new(o, "scope", json_string(
+		    ops_record_scope(t, r) == SCOPE_PRIVATE ? "private" :
+		    "team"));
+	}
 	return o;
 }
 
@@ -196,6 +202,7 @@ struct page_walk {
 	json_t		*out;
 	long		 skip, limit;
 	int		 rc;
+	int		 deleted;	/* deleted ones too (to undelete) */
 };
 
 /* Index keys end in the record's id; the kind sits before it in 'S'. */
@@ -214,7 +221,7 @@ page_cb(const uint8_t *key, size_t len, void *arg)
 	if ((w->rc = store_record_get(w->t, kind, key + len - PROTO_RECIDLEN,
 	    &r)) != 0)
 		return 1;
-	if (!record_deleted(r))
+	if (w->deleted || !record_deleted(r))
 		json_array_append_new(w->out, kind == KIND_GOAL ?
 		    goal_json(w->d, w->t, r) : api_record(w->d, w->t, r));
 	record_free(r);
@@ -253,12 +260,13 @@ resolve(struct store_txn *t, const char *id, uint8_t kind,
 }
 
 /* The student's page: every part from an index, notes and entries a
- * page at a time, newest first. */
+ * page at a time, newest first; deleted ones too if asked (the page's
+ * "show deleted", to undelete them). */
 void
 api_student(struct device *d, const char *id, long limit, long offset,
-    struct http_reply *rep)
+    int deleted, struct http_reply *rep)
 {
-	struct page_walk w = { d, NULL, NULL, 0, 0, 0 };
+	struct page_walk w = { d, NULL, NULL, 0, 0, 0, deleted };
 	json_t *groups = NULL, *goals = NULL;
 	struct record *s;
 	uint64_t total = 0;

@@ -84,7 +84,7 @@ json_t	*api_record(struct device *, struct store_txn *, const struct record *);
 void	api_status(struct device *, struct http_reply *);
 void	api_students(struct device *, const char *cls, struct http_reply *);
 void	api_student(struct device *, const char *id, long limit, long offset,
-	    struct http_reply *);
+	    int deleted, struct http_reply *);
 void	api_get_record(struct device *, const char *id, struct http_reply *);
 void	api_search(struct device *, const char *q, struct http_reply *);
 void	api_groups(struct device *, struct http_reply *);
