@@ -767,7 +767,7 @@ edited_span(const struct record *r, const struct ops_edit *in)
 			until = in->value[i];
 	}
 	if (from != NULL && until != NULL && strcmp(from, until) > 0)
-		return fail_usage("a %s ends after it starts (until %s is "
+		return fail_usage("a %s cannot end before it starts (until %s is "
 		    "before from %s)", model_kind_name(r->kind), until, from);
 	return 0;
 }

@@ -259,15 +259,52 @@ resolve(struct store_txn *t, const char *id, uint8_t kind,
 	return rc;
 }
 
+struct gone_walk {
+	struct device	*d;
+	struct store_txn *t;
+	char		 student[2 * PROTO_RECIDLEN + 1];
+	json_t		*out;
+};
+
+static int
+gone_cb(const struct record *r, void *arg)
+{
+	struct gone_walk *w = arg;
+	const char *st = record_get(r, "student");
+
+	if (record_deleted(r) && st != NULL && strcmp(st, w->student) == 0)
+		json_array_append_new(w->out, api_record(w->d, w->t, r));
+	return 0;
+}
+
+/* The student's deleted notes and entries, which no index keeps (the
+ * student index holds what her page shows): a walk over every note and
+ * entry, made only when the teacher asks to see the deleted ones. */
+static json_t *
+deleted_items(struct device *d, struct store_txn *t, const uint8_t *student)
+{
+	struct gone_walk w = { d, t, "", json_array() };
+	static const uint8_t kinds[] = { KIND_NOTE, KIND_ENTRY };
+
+	hex_id(w.student, student);
+	for (size_t i = 0; i < sizeof(kinds); i++)
+		if (store_records_each(t, kinds[i], gone_cb, &w) != 0) {
+			json_decref(w.out);
+			return NULL;
+		}
+	return w.out;
+}
+
 /* The student's page: every part from an index, notes and entries a
- * page at a time, newest first; deleted ones too if asked (the page's
- * "show deleted", to undelete them). */
+ * page at a time, newest first; with deleted, her deleted goals, and
+ * her deleted notes and entries as "deleted_items" (the page's "show
+ * deleted", to bring them back). */
 void
 api_student(struct device *d, const char *id, long limit, long offset,
     int deleted, struct http_reply *rep)
 {
 	struct page_walk w = { d, NULL, NULL, 0, 0, 0, deleted };
-	json_t *groups = NULL, *goals = NULL;
+	json_t *groups = NULL, *goals = NULL, *gone = NULL;
 	struct record *s;
 	uint64_t total = 0;
 	int rc;
@@ -289,11 +326,15 @@ api_student(struct device *d, const char *id, long limit, long offset,
 	}
 	if (rc == 0)
 		rc = store_student_count(w.t, s->id, &total);
+	if (rc == 0 && deleted && (gone = deleted_items(d, w.t, s->id)) ==
+	    NULL)
+		rc = STORE_EIO;
 	if (rc == 0)
-		reply_json(rep, 200, json_pack("{s:o,s:o,s:o,s:o,s:I,s:i,s:i}",
-		    "student", api_record(d, w.t, s), "groups", groups,
+		reply_json(rep, 200, json_pack("{s:o,s:o,s:o,s:o,s:I,s:i,s:i,"
+		    "s:o*}", "student", api_record(d, w.t, s), "groups", groups,
 		    "goals", goals, "items", w.out, "total", (json_int_t)total,
-		    "offset", (int)offset, "limit", (int)limit));
+		    "offset", (int)offset, "limit", (int)limit,
+		    "deleted_items", gone));
 	else {
 		json_decref(groups);
 		json_decref(goals);

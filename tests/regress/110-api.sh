@@ -259,13 +259,16 @@ import json; assert json.load(open('$TMP/body'))['student']['deleted']\""
 is "POST undelete brings her back" 200 "$(api POST "/records/$cleo/undelete")"
 check "in the class list again" sh -c "$A student list | grep -q Cleo"
 is "DELETE a goal" 200 "$(api DELETE "/records/$goal")"
+is "and an entry" 200 "$(api DELETE "/records/$entry")"
 api GET "/students/$ana" >/dev/null
 check "her page leaves it out" sh -c "python3 -c \"
 import json; assert json.load(open('$TMP/body'))['goals']==[]\""
 is "students/{id}?deleted=1" 200 "$(api GET "/students/$ana?deleted=1")"
-check "lists it, marked deleted" sh -c "python3 -c \"
-import json; g=json.load(open('$TMP/body'))['goals']; assert len(g)==1 and g[0]['deleted'], g\""
+check "lists them, marked deleted" sh -c "python3 -c \"
+import json; d=json.load(open('$TMP/body')); g=d['goals']; e=d['deleted_items']
+assert len(g)==1 and g[0]['deleted'] and [x['id'] for x in e]==['$entry'] and e[0]['deleted'], d\""
 api POST "/records/$goal/undelete" >/dev/null
+api POST "/records/$entry/undelete" >/dev/null
 is "GET scope" 200 "$(api GET /scope)"
 check "team, as satchel scope says" sh -c "[ '$(jget 'd["scope"]')' = team ] && [ \$($A scope) = team ]"
 is "PUT scope of no such scope: 400" 400 "$(api PUT /scope '{"scope":"secret"}')"
