@@ -47,6 +47,9 @@ export async function editChecks(c) {
 		await item("Draw each fraction, then say it").waitFor();
 		if (await page.locator("form.edit-form").count() !== 0)
 			throw new Error("the edit form stayed");
+		await until("the focus back on the note's Edit button", () =>
+		    page.evaluate(() => (document.activeElement.dataset.key ||
+		    "").startsWith("edit-")));
 		if ((await ana()).items.some((i) => i.fields.action ===
 		    "not this"))
 			throw new Error("Escape saved");
@@ -171,6 +174,21 @@ export async function editChecks(c) {
 			throw new Error(`stored as ${r.scope}`);
 		if (await box.isChecked())
 			throw new Error("the switch stayed on for the next note");
+	});
+
+	await check("a private note is marked in search, left out of the portfolio",
+	    async () => {
+		await page.getByRole("link", { name: t("nav_students") }).click();
+		await page.getByLabel(t("search_label")).fill("counsellor");
+		await page.locator(".results li", { hasText: "counsellor" })
+		    .locator(".badge", { hasText: t("private_badge") }).waitFor();
+		await page.goto(new URL(`/#/print/${anaId}`, page.url()).href);
+		await byText("article.sheet", "Draw each fraction, then say it")
+		    .waitFor();
+		if (await byText("article.sheet", "counsellor").count())
+			throw new Error("a private note in the handout unasked");
+		await page.getByLabel(t("print_include_private"), EXACT).check();
+		await byText("article.sheet", "counsellor").waitFor();
 	});
 
 	await check("the teacher's default scope is set on the sync page",

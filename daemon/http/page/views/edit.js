@@ -10,7 +10,8 @@ import { t } from "../strings.js";
 import { h, fill, field, announce } from "../dom.js";
 import { api } from "../api.js";
 import * as fmt from "../fmt.js";
-import { F, S, onSave, fieldLabel, kindLabel, title } from "./common.js";
+import { F, S, onSave, fieldLabel, kindLabel, title, isPrivate }
+    from "./common.js";
 
 // The fields a teacher edits, by kind: [name, input kind].
 const EDITS = {
@@ -111,19 +112,24 @@ export function editForm(rec, done) {
 	    { value: S(rec, "tags").join(", ") }) : null;
 	const clash = h("div.clash", { role: "alert" });
 	const what = kindLabel(kind);
+	// Both buttons carry the Edit button's key: once the record is
+	// redrawn, the focus goes back to its Edit button (keepFocus).
+	const key = `edit-${rec.id}`;
+	const save = h("button", { type: "submit", "data-key": key },
+	    t("save"));
+	const back = h("button.secondary", { type: "button", "data-key": key,
+	    onclick: () => cancel() }, t("cancel"));
 	// Cancel drops what was typed first: a region holding unsaved words
 	// is never redrawn (common.js keepFocus).
 	const cancel = () => {
 		form.reset();
+		back.focus();
 		done();
 	};
 	const form = h("form.card.edit-form", { "aria-label":
 	    t("edit_what", { what }), dataset: { id: rec.id } },
 	    EDITS[kind].map(([name, type]) => input(kind, name, type,
-	    f[name])), tags, clash,
-	    h("div.buttons", h("button", { type: "submit" }, t("save")),
-	    h("button.secondary", { type: "button", onclick: cancel },
-	    t("cancel"))));
+	    f[name])), tags, clash, h("div.buttons", save, back));
 	form.addEventListener("keydown", (e) => {
 		if (e.key === "Escape") {
 			e.preventDefault();
@@ -147,7 +153,10 @@ export function editForm(rec, done) {
 			}
 			throw e;
 		}
-	}, { keep: true, after: done });
+	}, { keep: true, after: () => {
+		save.focus();
+		return done();
+	} });
 	return form;
 }
 
@@ -261,6 +270,12 @@ export function studentControls(st, after) {
 }
 
 // --- private or team --------------------------------------------------------
+
+// The mark a private note or entry carries wherever the page lists it.
+export function privateMark(r) {
+	return isPrivate(r) ? [" ", h("span.badge.private", t("private_badge"))]
+	    : null;
+}
 
 // The scope this device gives new notes and entries ("team" if unknown).
 export async function defaultScope() {
