@@ -554,6 +554,8 @@ route_reads(struct http_req *r, const char *m, char p[4][128], int n,
 		    http_arg(r, "weeks"), rep);
 	else if (strcmp(p[0], "members") == 0)
 		api_members(d, rep);
+	else if (strcmp(p[0], "deleted") == 0)
+		api_deleted(d, http_arg(r, "kind"), rep);
 	else if (strcmp(p[0], "events") == 0)
 		events(r, rep);
 	else

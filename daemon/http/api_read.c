@@ -442,6 +442,44 @@ records_of(struct device *d, struct store_txn *t, uint8_t kind,
 	return w.out;
 }
 
+static int
+deleted_cb(const struct record *r, void *arg)
+{
+	struct kind_walk *w = arg;
+
+	if (record_deleted(r) && r->kind != KIND_MEMBER)
+		json_array_append_new(w->out, api_record(w->d, w->t, r));
+	return 0;
+}
+
+/* GET deleted[?kind=unit]: the deleted records (of one kind), to bring
+ * back; a walk over every record, made only when the teacher asks. */
+void
+api_deleted(struct device *d, const char *kind, struct http_reply *rep)
+{
+	const struct kind_def *k = NULL;
+	struct kind_walk w = { d, NULL, NULL, NULL, NULL };
+	int rc;
+
+	if (kind != NULL && ((k = model_kind_named(kind)) == NULL ||
+	    k->kind == KIND_MEMBER)) {
+		reply_error(rep, 400, "kind: '%s' is not a kind of record "
+		    "(student, note, entry, group, goal, unit)", kind);
+		return;
+	}
+	if (begin_read(d, &w.t, rep) != 0)
+		return;
+	w.out = json_array();
+	rc = store_records_each(w.t, k ? k->kind : 0, deleted_cb, &w);
+	store_abort(w.t);
+	if (rc != 0) {
+		json_decref(w.out);
+		store_failed(rep, rc);
+		return;
+	}
+	reply_json(rep, 200, json_pack("{s:o}", "deleted", w.out));
+}
+
 static const char *
 student_name(struct store_txn *t, const char *hex, char *out, size_t len)
 {

@@ -91,6 +91,7 @@ void	api_groups(struct device *, struct http_reply *);
 void	api_rotation(struct device *, const char *from, const char *until,
 	    const char *weeks, struct http_reply *);
 void	api_units(struct device *, struct http_reply *);
+void	api_deleted(struct device *, const char *kind, struct http_reply *);
 void	api_unit(struct device *, const char *id, struct http_reply *);
 void	api_conflicts(struct device *, struct http_reply *);
 void	api_followups(struct device *, struct http_reply *);

@@ -291,6 +291,27 @@ export async function editChecks(c) {
 			throw new Error("not back in the class list");
 	});
 
+	await check("a unit deleted is brought back later, from the deleted list",
+	    async () => {
+		await page.getByRole("link", { name: t("nav_units") }).click();
+		const li = page.locator("ul.units li", { hasText:
+		    "Fractions and decimals" });
+		const id = await li.getAttribute("data-id");
+		await li.locator("[data-key^=del-]").click();
+		await until("the unit to leave the list", async () =>
+		    await page.locator("ul.units li", { hasText:
+		    "Fractions and decimals" }).count() === 0);
+		await page.locator(".undo-bar button.link").click();
+		const gone = page.locator("details.deleted-list");
+		await gone.locator("summary").click();
+		await gone.locator(`li[data-id="${id}"] [data-key^=undel-]`)
+		    .click();
+		await byText("ul.units a", "Fractions and decimals").waitFor();
+		if ((await rec(id)).deleted)
+			throw new Error("still deleted in the store");
+		await gone.locator("p.muted", { hasText: t("none") }).waitFor();
+	});
+
 	await check("at tablet width: editing and the undo bar fit", async () => {
 		await page.setViewportSize({ width: 768, height: 1024 });
 		await openAna();

@@ -267,6 +267,15 @@ is "students/{id}?deleted=1" 200 "$(api GET "/students/$ana?deleted=1")"
 check "lists them, marked deleted" sh -c "python3 -c \"
 import json; d=json.load(open('$TMP/body')); g=d['goals']; e=d['deleted_items']
 assert len(g)==1 and g[0]['deleted'] and [x['id'] for x in e]==['$entry'] and e[0]['deleted'], d\""
+is "GET deleted?kind=entry" 200 "$(api GET '/deleted?kind=entry')"
+check "lists the entry alone" sh -c "python3 -c \"
+import json; d=json.load(open('$TMP/body'))['deleted']; assert [x['id'] for x in d]==['$entry'], d\""
+is "GET deleted" 200 "$(api GET /deleted)"
+check "lists the goal too, and the second Ana deleted at the start" sh -c "python3 -c \"
+import json; d=json.load(open('$TMP/body'))['deleted']; k=sorted(x['kind'] for x in d)
+assert {'$entry','$goal'} <= {x['id'] for x in d} and k==['entry','goal','student'], d\""
+is "deleted of a kind that is none: 400" 400 "$(api GET '/deleted?kind=pupil')"
+is "deleted of members: 400" 400 "$(api GET '/deleted?kind=member')"
 api POST "/records/$goal/undelete" >/dev/null
 api POST "/records/$entry/undelete" >/dev/null
 is "GET scope" 200 "$(api GET /scope)"

@@ -161,6 +161,8 @@ export const api = {
 	// The student's page with the deleted goals, notes and entries too.
 	studentAll: (id, limit, offset) => request("GET",
 	    `/students/${enc(id)}` + q({ limit, offset, deleted: 1 })),
+	// Deleted records (of one kind), to bring back.
+	deleted: (kind) => request("GET", "/deleted" + q({ kind })),
 	// This device's default scope of new notes and entries.
 	scope: () => request("GET", "/scope"),
 	setScope: (scope) => request("PUT", "/scope", { scope }),

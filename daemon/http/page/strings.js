@@ -255,6 +255,7 @@ export const strings = {
 	undeleted_one: "{what} brought back.",
 	deleted_badge: "deleted",
 	show_deleted: "Show deleted",
+	deleted_list: "Deleted, to bring back",
 	student_delete: "Delete student",
 	student_is_deleted: "This student is deleted: hidden from the class list, the groups and search.",
 	edit_note: "Edit note",
@@ -275,6 +276,8 @@ export const strings = {
 	group_dates_help: "A group whose until-date has passed leaves the board and stays in the rotation's history.",
 	group_ended: "ended",
 	dates_open: "open-ended",
+	date_unset: "…",
+	close_mark: "×",
 };
 
 // tn("key", n, {...}): the plural form the browser's language wants for n

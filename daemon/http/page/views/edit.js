@@ -197,7 +197,7 @@ function offerUndo(text, undo) {
 	});
 	fill(undoBar, h("span", text), btn,
 	    h("button.link", { type: "button", "aria-label": t("close"),
-	    onclick: hideUndo }, "×"));
+	    onclick: hideUndo }, t("close_mark")));
 	undoBar.hidden = false;
 	btn.focus();
 }
@@ -236,6 +236,36 @@ export function undeleteButton(rec, after) {
 	    "aria-label": t("undelete_what", { what: describe(rec) }),
 	    onclick: () => bringBack(rec, after).catch((e) =>
 	    announce(e.message)) }, t("undelete"));
+}
+
+// "Deleted, to bring back", folded: the deleted records of kind, read
+// when opened; Bring back redraws what the page lists (after).
+export function deletedList(kind, after) {
+	const body = h("div");
+	const load = async () => {
+		let gone = [];
+		try {
+			gone = (await api.deleted(kind)).deleted || [];
+		} catch (e) {
+			fill(body, h("p.error", e.message));
+			return;
+		}
+		const again = async () => {
+			await after();
+			await load();
+		};
+		fill(body, gone.length === 0 ? h("p.muted", t("none")) :
+		    h("ul.dated", gone.map((r) => h("li", { dataset:
+		    { id: r.id } }, h("span", title(r)), " ",
+		    undeleteButton(r, again)))));
+	};
+	const d = h("details.deleted-list", { dataset: { kind } },
+	    h("summary", t("deleted_list")), body);
+	d.addEventListener("toggle", () => {
+		if (d.open)
+			load();
+	});
+	return d;
 }
 
 // Edit and Delete on something the page lists (a timeline item, a goal):
@@ -323,8 +353,9 @@ function dates(r) {
 	const f = F(r);
 	if (!f.from && !f.until)
 		return t("dates_open");
-	return t("unit_dates", { from: f.from ? fmt.day(f.from) : "…",
-	    until: f.until ? fmt.day(f.until) : "…" });
+	return t("unit_dates", { from: f.from ? fmt.day(f.from) :
+	    t("date_unset"), until: f.until ? fmt.day(f.until) :
+	    t("date_unset") });
 }
 
 // Every group with its dates, the ended ones too, each with Edit and

@@ -6,7 +6,7 @@ import { h, fill, field } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
 import { F, studentLink, onSave, keepFocus } from "./common.js";
-import { privateMark } from "./edit.js";
+import { privateMark, deletedList } from "./edit.js";
 
 let regions = null;
 const names = new Map();	// student id -> name, for the search results
@@ -124,7 +124,8 @@ export const frontView = {
 		    classes: h("div.classes") };
 		fill(main, h("h1.sr-only", t("front_title")),
 		    regions.followups, searchBox(results), results,
-		    regions.classes, addStudentForm());
+		    regions.classes, addStudentForm(),
+		    deletedList("student", () => this.refresh()));
 		await this.refresh();
 	},
 	async refresh() {

@@ -8,7 +8,7 @@ import { h, fill, field, announce } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
 import { F, S, onSave, keepFocus } from "./common.js";
-import { groupDates } from "./edit.js";
+import { groupDates, deletedList } from "./edit.js";
 
 const NONE = "";	// the "not in a group" column's id
 let board = null;	// { region, groups, students, cls }
@@ -266,7 +266,8 @@ export const groupsView = {
 		fill(main, h("div.title-row", h("h1", t("groups_title")),
 		    classPicker()),
 		    h("p.help", { id: "board-help" }, t("groups_help")),
-		    board.msg, board.region, addGroupForm(), board.dates);
+		    board.msg, board.region, addGroupForm(), board.dates,
+		    deletedList("group", () => groupsView.refresh(true)));
 		draw(true);
 	},
 	async refresh(force) {

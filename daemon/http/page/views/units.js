@@ -8,7 +8,7 @@ import { h, fill, field } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
 import { F, onSave } from "./common.js";
-import { unitItem } from "./edit.js";
+import { unitItem, deletedList } from "./edit.js";
 
 let listRegion = null, unitState = null;
 
@@ -28,7 +28,8 @@ export const unitsView = {
 		    { value: fmt.addDays(fmt.today(), 28) }),
 		    h("button", { type: "submit" }, t("unit_add")));
 		onSave(form, (d) => api.addUnit(d), { after: drawList });
-		fill(main, h("h1", t("units_title")), listRegion, form);
+		fill(main, h("h1", t("units_title")), listRegion, form,
+		    deletedList("unit", drawList));
 		await drawList();
 	},
 	refresh: () => drawList(),
