@@ -44,9 +44,11 @@ export async function editChecks(c) {
 		const form = page.locator("form.edit-form");
 		await form.getByLabel(t("f_action"), EXACT).fill("not this");
 		await form.getByLabel(t("f_action"), EXACT).press("Escape");
+		// (The form's own text holds the note's words: wait for it
+		// to go, not for them.)
+		await until("the edit form to go", async () =>
+		    await page.locator("form.edit-form").count() === 0);
 		await item("Draw each fraction, then say it").waitFor();
-		if (await page.locator("form.edit-form").count() !== 0)
-			throw new Error("the edit form stayed");
 		await until("the focus back on the note's Edit button", () =>
 		    page.evaluate(() => (document.activeElement.dataset.key ||
 		    "").startsWith("edit-")));
