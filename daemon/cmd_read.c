@@ -240,6 +240,14 @@ written_by(struct page *p, const struct record *r, char *out, size_t len)
 	}
 }
 
+/* A private note or entry (#9) says so: only its author reads it. */
+static const char *
+private_mark(struct page *p, const struct record *r)
+{
+	return ops_record_scope(p->t, r) == SCOPE_PRIVATE ? "  (private)" :
+	    "";
+}
+
 static void
 show_note(struct page *p, const struct record *r)
 {
@@ -247,8 +255,8 @@ show_note(struct page *p, const struct record *r)
 
 	hex_id(hex, r->id);
 	written_by(p, r, by, sizeof(by));
-	printf("  %s  conference note by %s  [%.8s]\n", get_or(r, "date", ""),
-	    by, hex);
+	printf("  %s  conference note by %s  [%.8s]%s\n", get_or(r, "date",
+	    ""), by, hex, private_mark(p, r));
 	print_indented("strengths:", get_or(r, "strengths", ""));
 	print_indented("obstacle:", get_or(r, "obstacle", ""));
 	print_indented("action:", get_or(r, "action", ""));
@@ -259,7 +267,7 @@ show_note(struct page *p, const struct record *r)
 }
 
 static void
-show_entry(const struct record *r)
+show_entry(struct page *p, const struct record *r)
 {
 	const struct rec_set *tags = record_set(r, "tags");
 	char hex[2 * PROTO_RECIDLEN + 1];
@@ -274,7 +282,7 @@ show_entry(const struct record *r)
 		printf(" (%s%s%s)", record_get(r, "slice"),
 		    record_get(r, "score") ? ", score " : "",
 		    record_get(r, "score") ? record_get(r, "score") : "");
-	putchar('\n');
+	printf("%s\n", private_mark(p, r));
 	if (record_get(r, "body") != NULL)
 		print_indented("", record_get(r, "body"));
 }
@@ -330,7 +338,7 @@ page_item_cb(const uint8_t *key, size_t len, void *arg)
 		else if (kind == KIND_NOTE)
 			show_note(p, r);
 		else if (kind == KIND_ENTRY)
-			show_entry(r);
+			show_entry(p, r);
 		else if (kind == KIND_GOAL)
 			show_goal(r);
 		else

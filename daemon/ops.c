@@ -103,8 +103,8 @@ first_scope_cb(const uint8_t *env, size_t len, void *arg)
 
 /* A private record stays private: a change to it is sealed like the
  * entry that made it. */
-static uint8_t
-record_scope(struct store_txn *t, const struct record *r)
+uint8_t
+ops_record_scope(struct store_txn *t, const struct record *r)
 {
 	uint8_t scope = SCOPE_TEAM;
 
@@ -752,6 +752,26 @@ edited_follow_up(const struct record *r, const struct ops_edit *in)
 	return moved ? model_check_follow_up(date, follow) : 0;
 }
 
+/* A unit's or a group's until stays on or after its from, whichever the
+ * edit moves (the check unit add makes). */
+static int
+edited_span(const struct record *r, const struct ops_edit *in)
+{
+	const char *from = record_get(r, "from");
+	const char *until = record_get(r, "until");
+
+	for (int i = 0; i < in->n; i++) {
+		if (strcmp(in->field[i], "from") == 0)
+			from = in->value[i];
+		else if (strcmp(in->field[i], "until") == 0)
+			until = in->value[i];
+	}
+	if (from != NULL && until != NULL && strcmp(from, until) > 0)
+		return fail_usage("a %s cannot end before it starts (until %s is "
+		    "before from %s)", model_kind_name(r->kind), until, from);
+	return 0;
+}
+
 static int
 edit_fields(struct change *c, const struct record *r,
     const struct kind_def *k, const struct ops_edit *in)
@@ -779,6 +799,8 @@ edit_fields(struct change *c, const struct record *r,
 		if (change_set(c, r, f->name, in->value[i]) != 0)
 			return fail_usage("too many changes at once");
 	}
+	if (k->kind == KIND_UNIT || k->kind == KIND_GROUP)
+		return edited_span(r, in);
 	return k->kind == KIND_NOTE ? edited_follow_up(r, in) : 0;
 }
 
@@ -817,7 +839,7 @@ ops_edit(struct device *d, const struct ops_edit *in, int *changed)
 			rc = fail_usage("cannot remove '%s'", in->rem[i]);
 			goto out;
 		}
-	scope = record_scope(t, r);
+	scope = ops_record_scope(t, r);
 	record_free(r);
 	if (c.nops == 0) {	/* every tag asked for is there already */
 		store_abort(t);
@@ -877,7 +899,7 @@ ops_tombstone(struct device *d, const char *arg, int deleted)
 	}
 	change_init(&c, r->kind, r->id);
 	rc = change_tombstone(&c, r, deleted);
-	scope = record_scope(t, r);
+	scope = ops_record_scope(t, r);
 	record_free(r);
 	if (rc != 0)
 		return abort_with(t, fail_usage("cannot build the change"));
@@ -941,7 +963,49 @@ ops_restore(struct device *d, const char *arg, const char *field,
 		record_free(r);
 		return abort_with(t, fail_usage("cannot build the change"));
 	}
-	rc = finish_scoped(d, t, &c, 1, record_scope(t, r));
+	rc = finish_scoped(d, t, &c, 1, ops_record_scope(t, r));
 	record_free(r);
 	return rc;
+}
+
+/* The default scope of new notes and entries on this device (satchel
+ * scope), kept in the store's meta: "private" or "team". */
+int
+ops_scope_get(struct device *d, const char **scope)
+{
+	struct store_txn *t;
+	const void *v;
+	size_t len;
+	int rc, priv;
+
+	if ((rc = store_begin(d->st, STORE_RDONLY, &t)) != 0)
+		return device_store_error(rc, "scope");
+	priv = store_meta_get(t, "default_scope", &v, &len) == 0 &&
+	    len == 7 && memcmp(v, "private", 7) == 0;
+	store_abort(t);
+	*scope = priv ? "private" : "team";
+	return 0;
+}
+
+int
+ops_scope_set(struct device *d, const char *scope)
+{
+	struct store_txn *t;
+	int rc;
+
+	if (strcmp(scope, "private") != 0 && strcmp(scope, "team") != 0)
+		return fail_usage("scope: '%s' is neither private nor team",
+		    scope);
+	if (strcmp(scope, "private") == 0 && d->personal == NULL)
+		return fail_usage("scope: this device has no personal key (a "
+		    "box, or made before recovery phrases)");
+	if ((rc = store_begin(d->st, 0, &t)) != 0)
+		return device_store_error(rc, "scope");
+	if ((rc = store_meta_put(t, "default_scope", scope,
+	    strlen(scope))) != 0) {
+		store_abort(t);
+		return device_store_error(rc, "scope");
+	}
+	rc = store_commit(t);
+	return rc == 0 ? 0 : device_store_error(rc, "scope");
 }

@@ -199,34 +199,12 @@ cmd_recovery(struct device *d, struct args *a)
 int
 cmd_scope(struct device *d, struct args *a)
 {
-	struct store_txn *t;
-	const void *v;
-	size_t len;
+	const char *scope;
 	int rc;
 
-	if (a->npos == 0) {
-		if ((rc = store_begin(d->st, STORE_RDONLY, &t)) != 0)
-			return device_store_error(rc, "scope");
-		rc = store_meta_get(t, "default_scope", &v, &len) == 0 &&
-		    len == 7 && memcmp(v, "private", 7) == 0;
-		store_abort(t);
-		printf("%s\n", rc ? "private" : "team");
-		return 0;
-	}
-	if (strcmp(a->pos[0], "private") != 0 && strcmp(a->pos[0], "team") !=
-	    0)
-		return fail_usage("scope: '%s' is neither private nor team",
-		    a->pos[0]);
-	if (strcmp(a->pos[0], "private") == 0 && d->personal == NULL)
-		return fail_usage("scope: this device has no personal key (a "
-		    "box, or made before recovery phrases)");
-	if ((rc = store_begin(d->st, 0, &t)) != 0)
-		return device_store_error(rc, "scope");
-	if ((rc = store_meta_put(t, "default_scope", a->pos[0],
-	    strlen(a->pos[0]))) != 0) {
-		store_abort(t);
-		return device_store_error(rc, "scope");
-	}
-	rc = store_commit(t);
-	return rc == 0 ? 0 : device_store_error(rc, "scope");
+	if (a->npos > 0)
+		return ops_scope_set(d, a->pos[0]);
+	if ((rc = ops_scope_get(d, &scope)) == 0)
+		printf("%s\n", scope);
+	return rc;
 }

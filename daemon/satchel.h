@@ -314,6 +314,13 @@ int	ops_restore(struct device *, const char *record, const char *field,
 	    const char *author_seq);
 void	ops_field_version(const struct record *, const char *field,
 	    char *out, size_t len);
+/* The scope a record was written in (SCOPE_TEAM or SCOPE_PRIVATE): that
+ * of the entry that made it. */
+uint8_t	ops_record_scope(struct store_txn *, const struct record *);
+/* This device's default scope of new notes and entries: "private" or
+ * "team" (a static string). */
+int	ops_scope_get(struct device *, const char **scope);
+int	ops_scope_set(struct device *, const char *scope);
 
 /* cmd_write.c and cmd_read.c: one function per command. */
 struct command {

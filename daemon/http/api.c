@@ -398,6 +398,43 @@ tombstone(struct http_req *r, const char *id, int deleted,
 	reply_done(r, rep, rc, &e);
 }
 
+static const struct body_field scope_spec[] = {
+	{ "scope", B_STR, 1 }, { NULL, 0, 0 }
+};
+
+/* GET scope: this device's default scope of new notes and entries; PUT
+ * scope {"scope": "private"|"team"} sets it (satchel scope). */
+static void
+scope(struct http_req *r, const char *m, const char *buf, size_t len,
+    struct http_reply *rep)
+{
+	const char *now = NULL;
+	struct body b;
+	struct ops_err e;
+	int rc;
+
+	if (strcmp(m, "GET") == 0) {
+		OPS_RUN(rc, e, ops_scope_get(http_device(r), &now));
+		if (rc != 0)
+			reply_failed(rep, &e);
+		else
+			reply_json(rep, 200, json_pack("{s:s}", "scope", now));
+		return;
+	}
+	if (strcmp(m, "PUT") != 0) {
+		reply_error(rep, 405, "scope: GET, PUT");
+		return;
+	}
+	if (parse(&b, buf, len, scope_spec, rep) != 0)
+		return;
+	OPS_RUN(rc, e, ops_scope_set(http_device(r), b.str[0]));
+	if (rc != 0)
+		reply_failed(rep, &e);
+	else
+		reply_json(rep, 200, json_pack("{s:s}", "scope", b.str[0]));
+	body_free(&b);
+}
+
 /* GET events?since=N: answers {"seq": M} once M != N (at once if it is
  * already), or after HTTP_WAIT_MS with M == N. The page then reloads
  * what it shows. */
@@ -458,7 +495,7 @@ route_students(struct http_req *r, const char *m, char p[4][128], int n,
 {
 	struct device *d = http_device(r);
 	long limit = num_arg(r, "limit", 50, 1000000), off = num_arg(r,
-	    "offset", 0, 1000000000);
+	    "offset", 0, 1000000000), deleted = num_arg(r, "deleted", 0, 1);
 
 	if (n == 1 && is(m, "GET"))
 		api_students(d, http_arg(r, "class"), rep);
@@ -466,8 +503,10 @@ route_students(struct http_req *r, const char *m, char p[4][128], int n,
 		post_student(r, buf, len, rep);
 	else if (n == 2 && is(m, "GET") && (limit < 0 || off < 0))
 		reply_error(rep, 400, "limit and offset are whole numbers");
+	else if (n == 2 && is(m, "GET") && deleted < 0)
+		reply_error(rep, 400, "deleted: 0 or 1");
 	else if (n == 2 && is(m, "GET"))
-		api_student(d, p[1], limit, off, rep);
+		api_student(d, p[1], limit, off, deleted, rep);
 	else
 		reply_error(rep, 405, "students: GET, POST, GET students/ID");
 }
@@ -515,6 +554,8 @@ route_reads(struct http_req *r, const char *m, char p[4][128], int n,
 		    http_arg(r, "weeks"), rep);
 	else if (strcmp(p[0], "members") == 0)
 		api_members(d, rep);
+	else if (strcmp(p[0], "deleted") == 0)
+		api_deleted(d, http_arg(r, "kind"), rep);
 	else if (strcmp(p[0], "events") == 0)
 		events(r, rep);
 	else
@@ -572,6 +613,8 @@ api_route(struct http_req *r, const char *m, const char *path,
 	else if (strcmp(p[0], "members") == 0 && n == 2 &&
 	    strcmp(p[1], "invite") == 0 && is(m, "POST"))
 		api_invite(r, buf, len, rep);
+	else if (strcmp(p[0], "scope") == 0 && n == 1)
+		scope(r, m, buf, len, rep);
 	else if (strcmp(p[0], "lock") == 0 && n == 1 && is(m, "POST")) {
 		http_lock(r);
 		reply_json(rep, 200, json_pack("{s:b}", "locked", 1));

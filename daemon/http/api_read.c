@@ -96,8 +96,14 @@ api_record(struct device *d, struct store_txn *t, const struct record *r)
 	    model_kind_name(r->kind), "deleted", record_deleted(r), "fields",
 	    fields, "versions", versions, "sets", sets, "conflicts",
 	    conflicts);
-	if (o != NULL && (r->kind == KIND_NOTE || r->kind == KIND_ENTRY))
+	if (o != NULL && (r->kind == KIND_NOTE || r->kind == KIND_ENTRY)) {
 		json_object_set_new(o, "author", written_by(d, t, r));
+		/* Private (#9): only its author's devices read it; the page
+		 * marks it wherever it lists it. */
+		json_object_set_new(o, "scope", json_string(
+		    ops_record_scope(t, r) == SCOPE_PRIVATE ? "private" :
+		    "team"));
+	}
 	return o;
 }
 
@@ -247,6 +253,7 @@ struct page_walk {
 	json_t		*out;
 	long		 skip, limit;
 	int		 rc;
+	int		 deleted;	/* deleted ones too (to undelete) */
 };
 
 /* Index keys end in the record's id; the kind sits before it in 'S'. */
@@ -265,7 +272,7 @@ page_cb(const uint8_t *key, size_t len, void *arg)
 	if ((w->rc = store_record_get(w->t, kind, key + len - PROTO_RECIDLEN,
 	    &r)) != 0)
 		return 1;
-	if (!record_deleted(r))
+	if (w->deleted || !record_deleted(r))
 		json_array_append_new(w->out, kind == KIND_GOAL ?
 		    goal_json(w->d, w->t, r) : api_record(w->d, w->t, r));
 	record_free(r);
@@ -303,14 +310,52 @@ resolve(struct store_txn *t, const char *id, uint8_t kind,
 	return rc;
 }
 
+struct gone_walk {
+	struct device	*d;
+	struct store_txn *t;
+	char		 student[2 * PROTO_RECIDLEN + 1];
+	json_t		*out;
+};
+
+static int
+gone_cb(const struct record *r, void *arg)
+{
+	struct gone_walk *w = arg;
+	const char *st = record_get(r, "student");
+
+	if (record_deleted(r) && st != NULL && strcmp(st, w->student) == 0)
+		json_array_append_new(w->out, api_record(w->d, w->t, r));
+	return 0;
+}
+
+/* The student's deleted notes and entries, which no index keeps (the
+ * student index holds what her page shows): a walk over every note and
+ * entry, made only when the teacher asks to see the deleted ones. */
+static json_t *
+deleted_items(struct device *d, struct store_txn *t, const uint8_t *student)
+{
+	struct gone_walk w = { d, t, "", json_array() };
+	static const uint8_t kinds[] = { KIND_NOTE, KIND_ENTRY };
+
+	hex_id(w.student, student);
+	for (size_t i = 0; i < sizeof(kinds); i++)
+		if (store_records_each(t, kinds[i], gone_cb, &w) != 0) {
+			json_decref(w.out);
+			return NULL;
+		}
+	return w.out;
+}
+
 /* The student's page: every part from an index, notes and entries a
- * page at a time, newest first. */
+ * page at a time, newest first; with deleted, her deleted goals, and
+ * her deleted notes and entries as "deleted_items" (the page's "show
+ * deleted", to bring them back). */
 void
 api_student(struct device *d, const char *id, long limit, long offset,
-    struct http_reply *rep)
+    int deleted, struct http_reply *rep)
 {
-	struct page_walk w = { d, NULL, NULL, 0, 0, 0 };
-	json_t *groups = NULL, *goals = NULL;
+	struct page_walk w = { d, NULL, NULL, 0, 0, 0, deleted };
+	json_t *groups = NULL, *goals = NULL, *gone = NULL;
 	struct record *s;
 	uint64_t total = 0;
 	int rc;
@@ -332,11 +377,15 @@ api_student(struct device *d, const char *id, long limit, long offset,
 	}
 	if (rc == 0)
 		rc = store_student_count(w.t, s->id, &total);
+	if (rc == 0 && deleted && (gone = deleted_items(d, w.t, s->id)) ==
+	    NULL)
+		rc = STORE_EIO;
 	if (rc == 0)
-		reply_json(rep, 200, json_pack("{s:o,s:o,s:o,s:o,s:I,s:i,s:i}",
-		    "student", api_record(d, w.t, s), "groups", groups,
+		reply_json(rep, 200, json_pack("{s:o,s:o,s:o,s:o,s:I,s:i,s:i,"
+		    "s:o*}", "student", api_record(d, w.t, s), "groups", groups,
 		    "goals", goals, "items", w.out, "total", (json_int_t)total,
-		    "offset", (int)offset, "limit", (int)limit));
+		    "offset", (int)offset, "limit", (int)limit,
+		    "deleted_items", gone));
 	else {
 		json_decref(groups);
 		json_decref(goals);
@@ -442,6 +491,44 @@ records_of(struct device *d, struct store_txn *t, uint8_t kind,
 		return NULL;
 	}
 	return w.out;
+}
+
+static int
+deleted_cb(const struct record *r, void *arg)
+{
+	struct kind_walk *w = arg;
+
+	if (record_deleted(r) && r->kind != KIND_MEMBER)
+		json_array_append_new(w->out, api_record(w->d, w->t, r));
+	return 0;
+}
+
+/* GET deleted[?kind=unit]: the deleted records (of one kind), to bring
+ * back; a walk over every record, made only when the teacher asks. */
+void
+api_deleted(struct device *d, const char *kind, struct http_reply *rep)
+{
+	const struct kind_def *k = NULL;
+	struct kind_walk w = { d, NULL, NULL, NULL, NULL };
+	int rc;
+
+	if (kind != NULL && ((k = model_kind_named(kind)) == NULL ||
+	    k->kind == KIND_MEMBER)) {
+		reply_error(rep, 400, "kind: '%s' is not a kind of record "
+		    "(student, note, entry, group, goal, unit)", kind);
+		return;
+	}
+	if (begin_read(d, &w.t, rep) != 0)
+		return;
+	w.out = json_array();
+	rc = store_records_each(w.t, k ? k->kind : 0, deleted_cb, &w);
+	store_abort(w.t);
+	if (rc != 0) {
+		json_decref(w.out);
+		store_failed(rep, rc);
+		return;
+	}
+	reply_json(rep, 200, json_pack("{s:o}", "deleted", w.out));
 }
 
 static const char *

@@ -109,13 +109,14 @@ json_t	*api_record(struct device *, struct store_txn *, const struct record *);
 void	api_status(struct device *, struct http_reply *);
 void	api_students(struct device *, const char *cls, struct http_reply *);
 void	api_student(struct device *, const char *id, long limit, long offset,
-	    struct http_reply *);
+	    int deleted, struct http_reply *);
 void	api_get_record(struct device *, const char *id, struct http_reply *);
 void	api_search(struct device *, const char *q, struct http_reply *);
 void	api_groups(struct device *, struct http_reply *);
 void	api_rotation(struct device *, const char *from, const char *until,
 	    const char *weeks, struct http_reply *);
 void	api_units(struct device *, struct http_reply *);
+void	api_deleted(struct device *, const char *kind, struct http_reply *);
 void	api_unit(struct device *, const char *id, struct http_reply *);
 void	api_conflicts(struct device *, struct http_reply *);
 void	api_followups(struct device *, struct http_reply *);

@@ -550,6 +550,10 @@ await check("the printable portfolio shows the profile, goals and notes",
 	}
 });
 
+// Editing, deleting and private notes: tests/browser/edit.mjs.
+await (await import("./edit.mjs")).editChecks({ check, page, apiGet, shot,
+    byText, until, t, EXACT, anaId, today, iso });
+
 await check("screenshots of the other pages", async () => {
 	for (const [name, hash, ready] of [
 		["rotation", "#/rotation", "table.rotation"],

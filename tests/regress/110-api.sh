@@ -214,6 +214,92 @@ check "saying which part to check" grep -q "check" "$TMP/body"
 is "POST members/invite" 201 "$(api POST /members/invite "{\"device\":\"$cid\",\"name\":\"Teacher c\"}")"
 check "whose invite joins" sh -c "$SATCHEL -d '$TMP/c' join '$(jget 'd["invite"]')' >/dev/null"
 
+# --- editing, deleting and scope: what the page edits ---
+api GET "/records/$note" >/dev/null
+nver=$(jget 'd["versions"]["action"]')
+is "PATCH a note's action step" 200 "$(api PATCH "/records/$note" "{\"set\":{\"action\":\"reread it aloud\"},\"versions\":{\"action\":\"$nver\"}}")"
+check "the command line shows the edit" sh -c "$A show 'Ana Lopez' | grep -q 'reread it aloud'"
+is "PATCH an entry: title, score, a tag off and one on" 200 "$(api PATCH "/records/$entry" '{"set":{"title":"Quiz 1b","score":"5"},"add":["retest"],"remove":["fractions"]}')"
+check "title, score and tags as asked" sh -c "python3 -c \"
+import json; d=json.load(open('$TMP/body'))
+assert d['fields']['title']=='Quiz 1b' and d['fields']['score']=='5' and sorted(d['sets']['tags'])==['pre-assessment','retest'], d\""
+api GET /groups >/dev/null
+grpa=$(jget '[g["id"] for g in d["groups"] if g["fields"]["name"]=="Group A"][0]')
+api GET /students >/dev/null
+cleo=$(jget '[s["id"] for s in d["students"] if s["fields"]["name"]=="Cleo"][0]')
+before=$(digest)
+is "a note's follow-up moved before its date: 400" 400 "$(api PATCH "/records/$note" '{"set":{"follow_up":"2019-12-31"}}')"
+is "an entry's slice that is none: 400" 400 "$(api PATCH "/records/$entry" '{"set":{"slice":"middle"}}')"
+is "a unit's end moved before its start: 400" 400 "$(api PATCH "/records/$unit" '{"set":{"until":"2026-11-01"}}')"
+check "in one line naming both dates" sh -c "grep -q 'until 2026-11-01 is before from 2026-11-02' '$TMP/body' && [ \$(wc -l <'$TMP/body') -le 1 ]"
+is "a group's start moved after its end: 400" 400 "$(api PATCH "/records/$grpa" '{"set":{"from":"2026-12-20","until":"2026-12-01"}}')"
+is "a group's date that is none: 400" 400 "$(api PATCH "/records/$grpa" '{"set":{"from":"someday"}}')"
+is "a group's type is not edited: 400" 400 "$(api PATCH "/records/$grpa" '{"set":{"type":"mixed"}}')"
+is "undeleting a record not deleted: 400" 400 "$(api POST "/records/$cleo/undelete")"
+is "deleting no record: 404" 404 "$(api DELETE /records/ffff)"
+is "students/{id}?deleted=2: 400" 400 "$(api GET "/students/$ana?deleted=2")"
+check "nothing was written by any of them" unchanged
+check "the command line refuses the same unit edit" sh -c "! $A unit edit '$unit' --until 2026-11-01 2>'$TMP/err' && grep -q 'is before from' '$TMP/err'"
+is "PATCH a unit's name and dates" 200 "$(api PATCH "/records/$unit" '{"set":{"name":"Fractions and decimals","from":"2026-11-09","until":"2026-12-18"}}')"
+api GET /units >/dev/null
+check "the units list shows them" sh -c "python3 -c \"
+import json; u=json.load(open('$TMP/body'))['units'][0]['fields']
+assert u=={'name':'Fractions and decimals','from':'2026-11-09','until':'2026-12-18'}, u\""
+is "PATCH a group's dates" 200 "$(api PATCH "/records/$grpa" '{"set":{"from":"2026-11-02","until":"2026-12-11"}}')"
+api GET /groups >/dev/null
+check "the groups list shows them" sh -c "python3 -c \"
+import json; g=[g['fields'] for g in json.load(open('$TMP/body'))['groups'] if g['id']=='$grpa'][0]
+assert g['from']=='2026-11-02' and g['until']=='2026-12-11', g\""
+is "DELETE a student" 200 "$(api DELETE "/records/$cleo")"
+api GET /students >/dev/null
+check "the class list leaves her out" sh -c "! grep -q Cleo '$TMP/body'"
+is "her page still answers, saying deleted" 200 "$(api GET "/students/$cleo")"
+check "deleted: true" sh -c "python3 -c \"
+import json; assert json.load(open('$TMP/body'))['student']['deleted']\""
+is "POST undelete brings her back" 200 "$(api POST "/records/$cleo/undelete")"
+check "in the class list again" sh -c "$A student list | grep -q Cleo"
+is "DELETE a goal" 200 "$(api DELETE "/records/$goal")"
+is "and an entry" 200 "$(api DELETE "/records/$entry")"
+api GET "/students/$ana" >/dev/null
+check "her page leaves it out" sh -c "python3 -c \"
+import json; assert json.load(open('$TMP/body'))['goals']==[]\""
+is "students/{id}?deleted=1" 200 "$(api GET "/students/$ana?deleted=1")"
+check "lists them, marked deleted" sh -c "python3 -c \"
+import json; d=json.load(open('$TMP/body')); g=d['goals']; e=d['deleted_items']
+assert len(g)==1 and g[0]['deleted'] and [x['id'] for x in e]==['$entry'] and e[0]['deleted'], d\""
+is "GET deleted?kind=entry" 200 "$(api GET '/deleted?kind=entry')"
+check "lists the entry alone" sh -c "python3 -c \"
+import json; d=json.load(open('$TMP/body'))['deleted']; assert [x['id'] for x in d]==['$entry'], d\""
+is "GET deleted" 200 "$(api GET /deleted)"
+check "lists the goal too, and the second Ana deleted at the start" sh -c "python3 -c \"
+import json; d=json.load(open('$TMP/body'))['deleted']; k=sorted(x['kind'] for x in d)
+assert {'$entry','$goal'} <= {x['id'] for x in d} and k==['entry','goal','student'], d\""
+is "deleted of a kind that is none: 400" 400 "$(api GET '/deleted?kind=pupil')"
+is "deleted of members: 400" 400 "$(api GET '/deleted?kind=member')"
+api POST "/records/$goal/undelete" >/dev/null
+api POST "/records/$entry/undelete" >/dev/null
+is "GET scope" 200 "$(api GET /scope)"
+check "team, as satchel scope says" sh -c "[ '$(jget 'd["scope"]')' = team ] && [ \$($A scope) = team ]"
+is "PUT scope of no such scope: 400" 400 "$(api PUT /scope '{"scope":"secret"}')"
+check "in the command line's words" grep -q "neither private nor team" "$TMP/body"
+is "PUT scope with nothing: 400" 400 "$(api PUT /scope '{}')"
+is "POST scope: 405" 405 "$(api POST /scope '{"scope":"team"}')"
+check "the default is still team" sh -c "[ \$($A scope) = team ]"
+is "PUT scope private" 200 "$(api PUT /scope '{"scope":"private"}')"
+check "the command line says private" sh -c "[ \$($A scope) = private ]"
+is "a note with no scope given" 201 "$(api POST /notes '{"student":"Ben Okafor","strengths":"counts on","obstacle":"o","action":"a"}')"
+pnote=$(jget 'd["id"]')
+is "GET it" 200 "$(api GET "/records/$pnote")"
+check "is private" sh -c "[ '$(jget 'd["scope"]')' = private ]"
+is "PUT scope team" 200 "$(api PUT /scope '{"scope":"team"}')"
+is "an entry asked private" 201 "$(api POST /entries '{"student":"Ben Okafor","title":"My own list","scope":"private"}')"
+is "an entry asked nothing" 201 "$(api POST /entries '{"student":"Ben Okafor","title":"Team list"}')"
+api GET "/students/$ben" >/dev/null
+check "the student's page gives each item's scope" sh -c "python3 -c \"
+import json; s={i['fields'].get('title') or i['fields'].get('strengths'): i['scope'] for i in json.load(open('$TMP/body'))['items']}
+assert s['counts on']=='private' and s['My own list']=='private' and s['Team list']=='team', s\""
+check "show marks the private ones, and only those" sh -c "out=\$($A show 'Ben Okafor'); [ \$(echo \"\$out\" | grep -c '(private)\$') = 2 ] && echo \"\$out\" | grep 'Team list' | grep -vq private"
+
 # --- events, the rest ---
 is "GET events" 200 "$(api GET /events)"
 seq=$(jget 'd["seq"]')

@@ -152,4 +152,18 @@ export const api = {
 
 	members: () => request("GET", "/members"),
 	addMember: (m) => request("POST", "/members/invite", m),
+
+	// Editing: set fields (with the versions shown), add and remove tags.
+	edit: (id, set, versions, add, remove) => request("PATCH",
+	    `/records/${enc(id)}`, { set, versions, add, remove }),
+	remove: (id) => request("DELETE", `/records/${enc(id)}`),
+	undelete: (id) => request("POST", `/records/${enc(id)}/undelete`, {}),
+	// The student's page with the deleted goals, notes and entries too.
+	studentAll: (id, limit, offset) => request("GET",
+	    `/students/${enc(id)}` + q({ limit, offset, deleted: 1 })),
+	// Deleted records (of one kind), to bring back.
+	deleted: (kind) => request("GET", "/deleted" + q({ kind })),
+	// This device's default scope of new notes and entries.
+	scope: () => request("GET", "/scope"),
+	setScope: (scope) => request("PUT", "/scope", { scope }),
 };

@@ -6,6 +6,7 @@ import { h, fill, field } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
 import { F, studentLink, onSave, keepFocus } from "./common.js";
+import { privateMark, deletedList } from "./edit.js";
 
 let regions = null;
 const names = new Map();	// student id -> name, for the search results
@@ -26,7 +27,7 @@ async function renderFollowups(el) {
 		    h("a", { href: `#/student/${f.student}`,
 		    "data-key": "fu-" + n.id }, n.student_name ||
 		    f.student_name || f.student),
-		    " — ", f.action || "", " ",
+		    " — ", f.action || "", privateMark(n), " ",
 		    h("span.when", over ? t("followup_overdue",
 		    { date: fmt.day(f.follow_up) }) : t("followup_today")));
 	})));
@@ -70,8 +71,8 @@ function resultLine(r) {
 	    .filter(Boolean).join(" · ");
 	return h("li", h("a", { href: `#/student/${f.student}` },
 	    r.student_name || names.get(f.student) || t(r.kind === "note" ?
-	    "note_label" : "entry_label")), " — ", h("span", text), " ",
-	    h("time.muted", fmt.day(f.date)));
+	    "note_label" : "entry_label")), " — ", h("span", text),
+	    privateMark(r), " ", h("time.muted", fmt.day(f.date)));
 }
 
 function searchBox(out) {
@@ -123,7 +124,8 @@ export const frontView = {
 		    classes: h("div.classes") };
 		fill(main, h("h1.sr-only", t("front_title")),
 		    regions.followups, searchBox(results), results,
-		    regions.classes, addStudentForm());
+		    regions.classes, addStudentForm(),
+		    deletedList("student", () => this.refresh()));
 		await this.refresh();
 	},
 	async refresh() {

@@ -8,6 +8,7 @@ import { h, fill, field, announce } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
 import { F, S, onSave, keepFocus } from "./common.js";
+import { groupDates, deletedList } from "./edit.js";
 
 const NONE = "";	// the "not in a group" column's id
 let board = null;	// { region, groups, students, cls }
@@ -23,7 +24,9 @@ function sortGroups(gs) {
 
 // The next free letter for a same-need group, number for a mixed one.
 function nextName(kind) {
-	const names = new Set(board.groups.map((g) => F(g).name));
+	// Ended groups too: a name stays taken in the rotation's history.
+	const names = new Set((board.all || board.groups).map((g) =>
+	    F(g).name));
 	for (let i = 0; i < 52; i++) {
 		const n = kind === "same-need" ?
 		    `Group ${String.fromCharCode(65 + (i % 26))}${i >= 26 ?
@@ -206,6 +209,8 @@ function draw(force) {
 	    .sort((a, b) => coll.compare(F(a).name, F(b).name));
 	keepFocus(board.region, () => fill(board.region,
 	    column(NONE, t("groups_unplaced"), "", rest), cols), force);
+	keepFocus(board.dates, () => fill(board.dates, groupDates(board.all,
+	    () => groupsView.refresh(true))), force);
 }
 
 function classPicker() {
@@ -244,6 +249,7 @@ async function load() {
 	// A group whose dates have ended is history (the rotation view
 	// counts it), not a place to move names to.
 	const today = fmt.today();
+	board.all = sortGroups(list(gs, "groups").filter((g) => !g.deleted));
 	board.groups = sortGroups(list(gs, "groups").filter((g) => !g.deleted &&
 	    !(F(g).until && F(g).until < today)));
 	board.students = list(ss, "students").filter((s) => !s.deleted);
@@ -252,6 +258,7 @@ async function load() {
 export const groupsView = {
 	async mount(main) {
 		board = { region: h("div.board"), groups: [], students: [],
+		    dates: h("div"), all: [],
 		    cls: board ? board.cls : "", msg: h("p.form-msg.error",
 		    { role: "status" }) };
 		grab = null;
@@ -259,7 +266,8 @@ export const groupsView = {
 		fill(main, h("div.title-row", h("h1", t("groups_title")),
 		    classPicker()),
 		    h("p.help", { id: "board-help" }, t("groups_help")),
-		    board.msg, board.region, addGroupForm());
+		    board.msg, board.region, addGroupForm(), board.dates,
+		    deletedList("group", () => groupsView.refresh(true)));
 		draw(true);
 	},
 	async refresh(force) {

@@ -6,14 +6,18 @@ import { t } from "../strings.js";
 import { h, fill, field } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
-import { F, onSave, fieldLabel, keepFocus, timelineItem, newestFirst }
+import { F, onSave, keepFocus, timelineItem, newestFirst }
     from "./common.js";
 import { goalCard, goalForm } from "./goals.js";
+import { showClash, withActions, studentControls, defaultScope, scopeSwitch,
+    withScope } from "./edit.js";
 
 const PAGE = 20;
 const PROFILE = ["strengths", "needs", "interests", "goals"];
 
-let cur = null;	// { id, shown, regions, data }
+let cur = null;	// { id, shown, regions, data, deleted, scope }
+
+const refresh = () => studentView.refresh(true);
 
 function profile(st) {
 	const f = F(st);
@@ -65,33 +69,15 @@ function profile(st) {
 	return wrap;
 }
 
-// A field changed on another device while the teacher edited it (409):
-// both values side by side, nothing overwritten until she chooses.
-function showClash(clash, form, c) {
-	const input = form.elements[c.field];
-	const choose = (value) => {
-		if (input && value !== null)
-			input.value = value;
-		fill(clash);
-		form.requestSubmit();
-	};
-	fill(clash, h("p", t("clash_text", { field: fieldLabel(c.field) })),
-	    h("dl.kv", h("dt", t("clash_theirs")), h("dd", c.theirs ?? ""),
-	    h("dt", t("clash_yours")), h("dd", c.yours ?? "")),
-	    h("div.buttons",
-	    h("button", { type: "button", onclick: () => choose(null) },
-	    t("clash_keep_mine")),
-	    h("button.secondary", { type: "button", onclick: () =>
-	    choose(c.theirs ?? "") }, t("clash_keep_theirs"))));
-}
-
 function header(st) {
 	const f = F(st);
 	return h("div.title-row",
 	    h("h1", f.name, f.class ? h("span.class-tag", f.class) : null),
 	    h("p.actions",
 	    h("a.button", { href: `#/print/${st.id}` }, t("student_print")),
-	    h("a", { href: `#/history/${st.id}` }, t("student_history"))));
+	    h("a", { href: `#/history/${st.id}` }, t("student_history")),
+	    st.deleted ? null : studentControls(st, refresh)),
+	    st.deleted ? studentControls(st, refresh) : null);
 }
 
 function about(st, groups) {
@@ -113,9 +99,10 @@ function noteForm(studentId) {
 	    field(t("f_student_words"), "student_words", "textarea"),
 	    h("div.row", field(t("f_date"), "date", "date",
 	    { value: fmt.today() }), field(t("f_follow_up"), "follow_up",
-	    "date")),
+	    "date")), scopeSwitch(cur.scope),
 	    h("button", { type: "submit" }, t("note_save")));
-	return onSave(form, (d) => api.addNote({ student: studentId, ...d }), {
+	return onSave(form, (d) => api.addNote({ student: studentId,
+	    ...withScope(d) }), {
 		after: () => {
 			form.elements.date.value = fmt.today();
 			form.elements.strengths.focus();
@@ -144,10 +131,10 @@ function entryForm(studentId, units) {
 	    ["", t("slice_none")], ["pre", t("slice_pre")],
 	    ["formative", t("slice_formative")], ["post", t("slice_post")]] }),
 	    field(t("f_score"), "score", "number", { min: 0, step: "any" }))
-	    : null,
+	    : null, scopeSwitch(cur.scope),
 	    h("button", { type: "submit" }, t("save")));
 	onSave(form, (d) => {
-		const e = { student: studentId, ...d };
+		const e = { student: studentId, ...withScope(d) };
 		if (d.tags)
 			e.tags = d.tags.split(",").map((x) => x.trim())
 			    .filter(Boolean);
@@ -170,21 +157,37 @@ function timeline(items, more) {
 		cur.shown += PAGE;
 		studentView.refresh(true);
 	} }, t("more")) : null;
-	return [h("h2", { id: "tl-h" }, t("student_timeline")),
+	const showDeleted = h("input", { type: "checkbox", id: "show-deleted",
+	    "data-key": "show-deleted", checked: cur.deleted });
+	showDeleted.addEventListener("change", () => {
+		cur.deleted = showDeleted.checked;
+		refresh();
+	});
+	return [h("div.title-row", h("h2", { id: "tl-h" },
+	    t("student_timeline")), h("div.field.check", showDeleted,
+	    h("label", { for: "show-deleted" }, t("show_deleted")))),
 	    sorted.length === 0 ? h("p.muted", t("none")) :
-	    h("div.timeline", sorted.map((r) => timelineItem(r))), moreBtn];
+	    h("div.timeline", sorted.map((r) => withActions(timelineItem(r),
+	    r, refresh))), moreBtn];
 }
 
 function goals(gs, studentId) {
 	return [h("h2", { id: "goals-h" }, t("student_goals")),
 	    gs.length === 0 ? h("p.muted", t("none")) :
-	    gs.map((g) => goalCard(g, () => studentView.refresh(true))),
+	    gs.map((g) => withActions(goalCard(g, refresh), g, refresh)),
 	    goalForm(studentId, () => studentView.refresh(true))];
+}
+
+// The page's data; with "show deleted", the deleted ones too.
+function load() {
+	return cur.deleted ? api.studentAll(cur.id, cur.shown, 0) :
+	    api.student(cur.id, cur.shown, 0);
 }
 
 export const studentView = {
 	async mount(main, id) {
-		cur = { id, shown: PAGE, regions: {
+		cur = { id, shown: PAGE, deleted: false, scope: await
+		    defaultScope(), regions: {
 			head: h("div.student-head"),
 			about: h("section.card.about", { "aria-labelledby":
 			    "prof-h" }),
@@ -192,7 +195,7 @@ export const studentView = {
 			    "goals-h" }),
 			timeline: h("section.timeline-wrap",
 			    { "aria-labelledby": "tl-h" }) } };
-		const data = await api.student(id, cur.shown, 0);
+		const data = await load();
 		const units = await unitOptions();
 		const r = cur.regions;
 		fill(main, r.head, h("div.cols.student-body",
@@ -204,7 +207,8 @@ export const studentView = {
 	draw(data, force) {
 		const r = cur.regions;
 		const items = (data.items || data.notes_and_entries || [])
-		    .filter((x) => !x.deleted);
+		    .concat(cur.deleted ? data.deleted_items || [] : [])
+		    .filter((x) => cur.deleted || !x.deleted);
 		const more = data.total !== undefined ?
 		    (data.offset || 0) + items.length < data.total :
 		    items.length >= cur.shown;
@@ -214,7 +218,8 @@ export const studentView = {
 		    list(data.groups, "groups").filter((g) => !g.deleted))),
 		    force);
 		keepFocus(r.goals, () => fill(r.goals, ...goals(list(data.goals,
-		    "goals").filter((g) => !g.deleted), data.student.id)), force);
+		    "goals").filter((g) => cur.deleted || !g.deleted), data.student.id)),
+		    force);
 		keepFocus(r.timeline, () => fill(r.timeline,
 		    ...timeline(items, more)), force);
 		document.title = `${F(data.student).name} · ${t("app_name")}`;
@@ -222,7 +227,7 @@ export const studentView = {
 	async refresh(force) {
 		if (!cur)
 			return;
-		const data = await api.student(cur.id, cur.shown, 0);
+		const data = await load();
 		this.draw(data, force === true);
 	},
 };

@@ -7,6 +7,7 @@ import { h, fill, field, announce } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
 import { onSave } from "./common.js";
+import { scopeCard } from "./edit.js";
 
 let cur = null;
 
@@ -132,7 +133,8 @@ async function draw() {
 export const syncView = {
 	async mount(main) {
 		cur = { region: h("div"), admin: h("div", memberForm()) };
-		fill(main, h("h1", t("sync_title")), cur.region, cur.admin);
+		fill(main, h("h1", t("sync_title")), cur.region, scopeCard(),
+		    cur.admin);
 		await draw();
 	},
 	refresh: () => draw(),

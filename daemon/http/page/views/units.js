@@ -8,16 +8,14 @@ import { h, fill, field } from "../dom.js";
 import { api, list } from "../api.js";
 import * as fmt from "../fmt.js";
 import { F, onSave } from "./common.js";
+import { unitItem, deletedList } from "./edit.js";
 
 let listRegion = null, unitState = null;
 
 async function drawList() {
 	const units = list(await api.units(), "units").filter((u) => !u.deleted);
 	fill(listRegion, units.length === 0 ? h("p.muted", t("units_none")) :
-	    h("ul.units", units.map((u) => h("li", h("a",
-	    { href: `#/unit/${u.id}` }, F(u).name), " ",
-	    h("span.muted", t("unit_dates", { from: fmt.day(F(u).from),
-	    until: fmt.day(F(u).until) }))))));
+	    h("ul.units", units.map((u) => unitItem(u, drawList))));
 }
 
 export const unitsView = {
@@ -30,7 +28,8 @@ export const unitsView = {
 		    { value: fmt.addDays(fmt.today(), 28) }),
 		    h("button", { type: "submit" }, t("unit_add")));
 		onSave(form, (d) => api.addUnit(d), { after: drawList });
-		fill(main, h("h1", t("units_title")), listRegion, form);
+		fill(main, h("h1", t("units_title")), listRegion, form,
+		    deletedList("unit", drawList));
 		await drawList();
 	},
 	refresh: () => drawList(),
