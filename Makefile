@@ -52,6 +52,7 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=build/rel/bench/%)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=build/test/tools/%)
+FUZZ_HDR  = $(wildcard tests/fuzz/*.h)
 
 all: build/satchel
 
@@ -82,11 +83,11 @@ build/test/tools/%: tests/tools/%.c $(TEST_OBJ) $(HEADERS)
 	$(CC) $(WARN) $(SAN) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(TEST_OBJ) $(PKG_LIBS)
 
 # The fuzz targets' corpora are replayed under the sanitizers by make test.
-build/test/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(TEST_OBJ)
+build/test/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(TEST_OBJ) $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(SAN) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< tests/fuzz/replay.c $(TEST_OBJ) $(PKG_LIBS)
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS) $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
