@@ -74,7 +74,7 @@ build/test/%.o: %.c $(HEADERS)
 build/test/satchel: build/test/daemon/main.o $(TEST_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
-build/test/unit/%: tests/unit/%.c $(TEST_OBJ) $(HEADERS)
+build/test/unit/%: tests/unit/%.c $(TEST_OBJ) $(HEADERS) $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(SAN) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(TEST_OBJ) $(PKG_LIBS)
 
