@@ -53,6 +53,7 @@ BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=build/rel/bench/%)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=build/test/tools/%)
 FUZZ_HDR  = $(wildcard tests/fuzz/*.h)
+BENCH_HDR = $(wildcard tests/bench/*.h)
 
 all: build/satchel
 
@@ -95,9 +96,11 @@ build/rel/tools/%: tests/tools/%.c $(REL_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(OPT) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(REL_OBJ) $(PKG_LIBS)
 
-build/rel/bench/%: tests/bench/%.c $(REL_OBJ)
+# tests/bench/common.c: what the drivers share.
+build/rel/bench/%: tests/bench/%.c tests/bench/common.c $(BENCH_HDR) $(REL_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(OPT) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(REL_OBJ) $(PKG_LIBS)
+	$(CC) $(WARN) $(OPT) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< \
+	    tests/bench/common.c $(REL_OBJ) $(PKG_LIBS)
 
 test: build/test/satchel $(UNIT_BIN) $(REPLAY_BIN) $(TOOL_BIN)
 	SATCHEL=$(CURDIR)/build/test/satchel TOOLS=$(CURDIR)/build/test/tools \
