@@ -52,6 +52,8 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=build/rel/bench/%)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=build/test/tools/%)
+FUZZ_HDR  = $(wildcard tests/fuzz/*.h)
+BENCH_HDR = $(wildcard tests/bench/*.h)
 
 all: build/satchel
 
@@ -73,7 +75,7 @@ build/test/%.o: %.c $(HEADERS)
 build/test/satchel: build/test/daemon/main.o $(TEST_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
-build/test/unit/%: tests/unit/%.c $(TEST_OBJ) $(HEADERS)
+build/test/unit/%: tests/unit/%.c $(TEST_OBJ) $(HEADERS) $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(SAN) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(TEST_OBJ) $(PKG_LIBS)
 
@@ -82,11 +84,11 @@ build/test/tools/%: tests/tools/%.c $(TEST_OBJ) $(HEADERS)
 	$(CC) $(WARN) $(SAN) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(TEST_OBJ) $(PKG_LIBS)
 
 # The fuzz targets' corpora are replayed under the sanitizers by make test.
-build/test/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(TEST_OBJ)
+build/test/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(TEST_OBJ) $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(SAN) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< tests/fuzz/replay.c $(TEST_OBJ) $(PKG_LIBS)
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS) $(FUZZ_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
@@ -94,9 +96,11 @@ build/rel/tools/%: tests/tools/%.c $(REL_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(OPT) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(REL_OBJ) $(PKG_LIBS)
 
-build/rel/bench/%: tests/bench/%.c $(REL_OBJ)
+# tests/bench/common.c: what the drivers share.
+build/rel/bench/%: tests/bench/%.c tests/bench/common.c $(BENCH_HDR) $(REL_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(OPT) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< $(REL_OBJ) $(PKG_LIBS)
+	$(CC) $(WARN) $(OPT) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ $< \
+	    tests/bench/common.c $(REL_OBJ) $(PKG_LIBS)
 
 test: build/test/satchel $(UNIT_BIN) $(REPLAY_BIN) $(TOOL_BIN)
 	SATCHEL=$(CURDIR)/build/test/satchel TOOLS=$(CURDIR)/build/test/tools \

@@ -14,14 +14,9 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$root/tests/bench/lib.sh"
 SATCHEL=${SATCHEL:-$root/build/satchel}
-if [ -z "${FILL:-}" ]; then
-	if [ -x "$root/build/rel/tools/fill" ]; then
-		FILL=$root/build/rel/tools/fill
-	else
-		FILL=$root/build/test/tools/fill
-	fi
-fi
+FILL=${FILL:-$(bench_tool fill)}
 NOTES=${BUNDLE_BENCH_NOTES:-200000}
 if ! [[ $NOTES =~ ^[1-9][0-9]*$ ]]; then
 	echo "bundle_bench: BUNDLE_BENCH_NOTES must be a positive number" >&2

@@ -13,14 +13,9 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$root/tests/bench/lib.sh"
 SATCHEL=${SATCHEL:-$root/build/satchel}
-if [ -z "${PUSHLAT:-}" ]; then
-	if [ -x "$root/build/rel/tools/pushlat" ]; then
-		PUSHLAT=$root/build/rel/tools/pushlat
-	else
-		PUSHLAT=$root/build/test/tools/pushlat
-	fi
-fi
+PUSHLAT=${PUSHLAT:-$(bench_tool pushlat)}
 NOTES=${PUSH_BENCH_NOTES:-50}
 scratch=$(mktemp -d)
 pids=""
@@ -32,15 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT
 die() { echo "push_bench: $*" >&2; exit 1; }
-
-# Nearest-rank percentile P of the microsecond values in FILE, as ms.
-pct_ms() {
-	local n rank
-	n=$(wc -l <"$1")
-	rank=$(((n * $2 + 99) / 100))
-	[ "$rank" -ge 1 ] || rank=1
-	sort -n "$1" | sed -n "${rank}p" | awk '{ printf "%.2f", $1 / 1000 }'
-}
 
 serve() {		# dir
 	"$SATCHEL" -d "$1" serve --listen 127.0.0.1:0 --port-file "$1.port" \

@@ -10,6 +10,7 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$root/tests/bench/lib.sh"
 SATCHEL=${SATCHEL:-$root/build/satchel}
 export SATCHEL
 BENCH_DIR=${BENCH_DIR:-$root/build/rel/bench}	# where *_bench binaries are
@@ -49,16 +50,6 @@ timed() {
 	"$@" >/dev/null || return 1
 	now_us
 	ELAPSED_US=$((NOW_US - t0))
-}
-
-# Nearest-rank percentile P of the microsecond values in FILE, as ms;
-# store_bench computes its percentiles the same way.
-pct_ms() {
-	local file=$1 p=$2 n rank
-	n=$(wc -l <"$file")
-	rank=$(((n * p + 99) / 100))
-	[ "$rank" -ge 1 ] || rank=1
-	sort -n "$file" | sed -n "${rank}p" | awk '{ printf "%.2f", $1 / 1000 }'
 }
 
 run_binaries() {

@@ -19,20 +19,14 @@
  * index costs on disk. SEARCH_BENCH_NOTES=N writes N notes instead.
  */
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
-#include "satchel.h"
+#include "common.h"
 
 #define NOTES		100000	/* SEARCH_BENCH_NOTES overrides */
 #define PER_TXN		1000
@@ -42,175 +36,7 @@
 #define SHOW_TARGET_MS		20.0
 #define DIGEST_TARGET_MS	10.0
 
-static const char *satchel_bin;
-static int nruns = 5;
 static uint64_t nnotes = NOTES;
-
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-static void
-die(const char *what)
-{
-	fprintf(stderr, "search_bench: %s\n", what);
-	exit(1);
-}
-
-static void
-die_store(const char *what, int rc)
-{
-	fprintf(stderr, "search_bench: %s: %s\n", what, store_strerror(rc));
-	exit(1);
-}
-
-/* --- Texts: deterministic per note, so (a) and (b) carry the same bytes. */
-
-static uint64_t
-xorshift(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-/* Runs argv with stdout to /dev/null; returns its wall time, or dies. */
-static double
-run_cmd(const char *const argv[])
-{
-	double t0 = mono();
-	pid_t pid = fork();
-	int status, fd;
-
-	if (pid == -1)
-		die("fork failed");
-	if (pid == 0) {
-		if ((fd = open("/dev/null", O_WRONLY)) != -1)
-			dup2(fd, STDOUT_FILENO);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "search_bench: %s %s %s %s failed\n", argv[0],
-		    argv[1], argv[2], argv[3]);
-		exit(1);
-	}
-	return mono() - t0;
-}
-
-/* `satchel init` semantics, from the real binary. */
-/* The directories made here are flat: unlink every entry, then rmdir. */
-static void
-remove_dir(const char *dir)
-{
-	char path[4200];
-	struct dirent *e;
-	DIR *dp = opendir(dir);
-
-	if (dp == NULL)
-		return;
-	while ((e = readdir(dp)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
-		    (int)sizeof(path))
-			unlink(path);
-	closedir(dp);
-	rmdir(dir);
-}
-
-/* du-like: the blocks the files really take, not their apparent size. */
-static uint64_t
-dir_disk_bytes(const char *dir)
-{
-	char path[4200];
-	struct dirent *e;
-	struct stat sb;
-	uint64_t sum = 0;
-	DIR *dp = opendir(dir);
-
-	if (dp == NULL)
-		die("cannot read the data directory");
-	while ((e = readdir(dp)) != NULL)
-		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
-		    (int)sizeof(path) && lstat(path, &sb) == 0 &&
-		    S_ISREG(sb.st_mode))
-			sum += (uint64_t)sb.st_blocks * 512;
-	closedir(dp);
-	return sum;
-}
-
-static int
-count_bytes(const uint8_t *env, size_t len, void *arg)
-{
-	(void)env;
-	*(uint64_t *)arg += len;
-	return 0;
-}
-
-static uint64_t
-log_payload(struct device *d)
-{
-	struct store_txn *t;
-	uint64_t sum = 0;
-	int rc;
-
-	if ((rc = store_begin(d->st, STORE_RDONLY, &t)) != 0)
-		die_store("begin", rc);
-	if ((rc = store_log_each(t, count_bytes, &sum)) != 0)
-		die_store("log walk", rc);
-	store_abort(t);
-	return sum;
-}
-
-/* Classroom words, and a pseudo-word per note (a name, a book title): the
- * index holds about as many distinct words as notes, as a real one does. */
-static void
-fill_text(char *out, size_t len, uint64_t *rng, const char *extra)
-{
-	static const char *const words[] = {
-		"reads", "fluently", "with", "support", "counting", "on",
-		"strategies", "phonics", "partner", "work", "asked", "for",
-		"help", "when", "stuck", "decoding", "multisyllable", "words",
-		"number", "line", "to", "twenty", "confident", "sharing",
-		"ideas", "in", "the", "group", "needs", "prompting", "check",
-		"again", "next", "week", "model", "chunking", "and", "praise"
-	};
-	size_t n = sizeof(words) / sizeof(words[0]), at = 0;
-
-	at = (size_t)snprintf(out, len, "%s ", extra);
-	for (;;) {
-		const char *w = words[xorshift(rng) % n];
-		size_t wl = strlen(w);
-
-		if (at + wl + 1 > len)
-			break;
-		memcpy(out + at, w, wl);
-		at += wl;
-		out[at++] = ' ';
-	}
-	out[at > 0 ? at - 1 : 0] = '.';
-	out[at] = '\0';
-}
 
 static void
 write_note(struct device *d, struct store_txn *t, const char *student,
@@ -228,9 +54,9 @@ write_note(struct device *d, struct store_txn *t, const char *student,
 	    i % 1000 == 3 ? "zebra" : "kq");
 	snprintf(tag, sizeof(tag), "%s kq%llu", rare,
 	    (unsigned long long)i);
-	fill_text(s, sizeof(s), &rng, tag);
-	fill_text(o, sizeof(o), &rng, "");
-	fill_text(a, sizeof(a), &rng, "");
+	bench_fill_text(s, sizeof(s), &rng, tag);
+	bench_fill_text(o, sizeof(o), &rng, "");
+	bench_fill_text(a, sizeof(a), &rng, "");
 	snprintf(date, sizeof(date), "20%02d-%02d-%02d",
 	    (int)(10 + i / 3600 % 20), (int)(1 + i / 300 % 12),
 	    (int)(1 + i / 10 % 28));
@@ -242,17 +68,15 @@ write_note(struct device *d, struct store_txn *t, const char *student,
 	    change_set(&c, NULL, "strengths", s) != 0 ||
 	    change_set(&c, NULL, "obstacle", o) != 0 ||
 	    change_set(&c, NULL, "action", a) != 0)
-		die("cannot build a note");
+		bench_die("cannot build a note");
 	if ((rc = device_write(d, t, &c)) != 0)
-		die_store("note write", rc);
+		bench_die_store("note write", rc);
 }
 
 /* Makes the device and its student; returns the log's payload. */
 static uint64_t
 populate(const char *dir, char student[HEX_ID])
 {
-	const char *argv[] = { satchel_bin, "-d", dir, "init", "--name",
-	    "Bench", NULL };
 	uint8_t id[PROTO_RECIDLEN];
 	struct store_txn *t;
 	struct device d;
@@ -262,33 +86,31 @@ populate(const char *dir, char student[HEX_ID])
 	uint64_t payload;
 	int rc;
 
-	run_cmd(argv);
-	if (device_open(&d, dir) != 0)
-		die("device_open failed");
-	t0 = mono();
+	bench_init_device(&d, dir);
+	t0 = bench_mono();
 	randombytes_buf(id, sizeof(id));
 	sodium_bin2hex(student, HEX_ID, id, sizeof(id));
 	change_init(&c, KIND_STUDENT, id);
 	if (change_set(&c, NULL, "name", "Bench Student") != 0)
-		die("cannot build a student");
+		bench_die("cannot build a student");
 	for (uint64_t i = 0; i < nnotes; i += PER_TXN) {
 		if ((rc = store_begin(d.st, 0, &t)) != 0)
-			die_store("begin", rc);
+			bench_die_store("begin", rc);
 		if (i == 0 && (rc = device_write(&d, t, &c)) != 0)
-			die_store("student write", rc);
+			bench_die_store("student write", rc);
 		for (uint64_t j = i; j < i + PER_TXN && j < nnotes; j++)
 			write_note(&d, t, student, j);
 		if ((rc = store_commit(t)) != 0)
-			die_store("commit", rc);
+			bench_die_store("commit", rc);
 	}
 	getrusage(RUSAGE_SELF, &ru);
 	printf("%llu notes of ~1 KB for one student, written through the "
 	    "store API in %.1f s, %.1f CPU-s (%.0f notes/s, %d per "
-	    "transaction)\n", (unsigned long long)nnotes, mono() - t0,
+	    "transaction)\n", (unsigned long long)nnotes, bench_mono() - t0,
 	    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
-	    (double)nnotes / (mono() - t0), PER_TXN);
-	payload = log_payload(&d);
+	    (double)nnotes / (bench_mono() - t0), PER_TXN);
+	payload = bench_log_payload(&d);
 	device_close(&d);
 	return payload;
 }
@@ -297,13 +119,13 @@ struct row {
 	const char	*what;
 	double		 target_ms;
 	const char	*argv[8];
-	double		 runs[99];
+	double		 runs[BENCH_MAX_RUNS];
 };
 
 static void
 print_row(struct row *r, double floor_ms)
 {
-	double ms = median(r->runs, (size_t)nruns) * 1e3;
+	double ms = bench_median_runs(r->runs) * 1e3;
 
 	printf("  %-36s %8.2f ms   target %5.1f ms   ratio %5.2f   "
 	    "above the floor (satchel id %.2f ms) %.2f ms\n", r->what, ms,
@@ -313,63 +135,52 @@ print_row(struct row *r, double floor_ms)
 int
 main(int argc, char **argv)
 {
-	const char *runs = getenv("BENCH_RUNS");
+	const char *scratch = bench_init(argc, argv, "search_bench");
 	char dir[4096], student[HEX_ID];
-	double id[99];
+	double id[BENCH_MAX_RUNS];
 	uint64_t payload, disk;
 
-	if (argc != 2 || (satchel_bin = getenv("SATCHEL")) == NULL) {
-		fprintf(stderr, "usage: SATCHEL=path/to/satchel "
-		    "[BENCH_RUNS=5] search_bench SCRATCH_DIR\n");
-		return 2;
-	}
-	if (runs != NULL)
-		nruns = atoi(runs) < 1 ? 1 : atoi(runs) > 99 ? 99 : atoi(runs);
 	if (getenv("SEARCH_BENCH_NOTES") != NULL &&
 	    atoll(getenv("SEARCH_BENCH_NOTES")) > 0)
 		nnotes = (uint64_t)atoll(getenv("SEARCH_BENCH_NOTES"));
-	if (sodium_init() < 0)
-		die("cannot initialise libsodium");
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("search_bench: medians of %d runs; satchel %s\n", nruns,
-	    satchel_bin);
-	snprintf(dir, sizeof(dir), "%s/search", argv[1]);
+	snprintf(dir, sizeof(dir), "%s/search", scratch);
 	payload = populate(dir, student);
-	disk = dir_disk_bytes(dir);
+	disk = bench_dir_disk_bytes(dir);
 	{
 		struct row rows[] = {
 			{ "search okapi (10 matches)", SEARCH_TARGET_MS,
-			    { satchel_bin, "-d", dir, "search", "okapi",
+			    { bench_satchel, "-d", dir, "search", "okapi",
 			    NULL }, { 0 } },
 			{ "search zebra (100 matches)", SEARCH_TARGET_MS,
-			    { satchel_bin, "-d", dir, "search", "zebra",
+			    { bench_satchel, "-d", dir, "search", "zebra",
 			    NULL }, { 0 } },
 			{ "search oka fluent (prefix, 2 words)",
-			    SEARCH_TARGET_MS, { satchel_bin, "-d", dir,
+			    SEARCH_TARGET_MS, { bench_satchel, "-d", dir,
 			    "search", "oka", "fluent", NULL }, { 0 } },
 			{ "show STUDENT (first 50)",
-			    SHOW_TARGET_MS, { satchel_bin, "-d", dir, "show",
+			    SHOW_TARGET_MS, { bench_satchel, "-d", dir, "show",
 			    student, NULL }, { 0 } },
 			{ "digest (every record)", DIGEST_TARGET_MS,
-			    { satchel_bin, "-d", dir, "digest", NULL },
+			    { bench_satchel, "-d", dir, "digest", NULL },
 			    { 0 } },
 		};
-		const char *idv[] = { satchel_bin, "-d", dir, "id", NULL };
+		const char *idv[] = { bench_satchel, "-d", dir, "id", NULL };
 		size_t n = sizeof(rows) / sizeof(rows[0]);
 
 		for (size_t i = 0; i < n; i++)	/* warm the page cache */
-			run_cmd(rows[i].argv);
-		for (int r = 0; r < nruns; r++) {
-			id[r] = run_cmd(idv);
+			bench_run(rows[i].argv);
+		for (int r = 0; r < bench_runs; r++) {
+			id[r] = bench_run(idv);
 			for (size_t i = 0; i < n; i++)
-				rows[i].runs[r] = run_cmd(rows[i].argv);
+				rows[i].runs[r] = bench_run(rows[i].argv);
 		}
 		for (size_t i = 0; i < n; i++)
-			print_row(&rows[i], median(id, (size_t)nruns) * 1e3);
+			print_row(&rows[i],
+			    bench_median_runs(id) * 1e3);
 	}
 	printf("  data directory on disk %.1f MiB   log raw payload %.1f MiB "
 	    "(%.2fx)\n", (double)disk / 1048576, (double)payload / 1048576,
 	    (double)disk / (double)payload);
-	remove_dir(dir);
+	bench_remove_dir(dir);
 	return 0;
 }

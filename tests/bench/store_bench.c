@@ -17,21 +17,17 @@
  * with what it is the floor of, so that both see the same noise.
  */
 #include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <lmdb.h>	/* the floor loop only; Satchel goes through store/ */
 #include <sodium.h>
 
-#include "satchel.h"
+#include "common.h"
 
 #define WRITE_NOTES	10000
 #define LOAD_STUDENTS	1000
@@ -58,43 +54,6 @@ struct lat {
 	double	total;
 };
 
-static const char *satchel_bin;
-static int nruns = 5;
-
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest rank, as run.sh computes it: the value p% of samples reach. */
-static double
-percentile(double *v, size_t n, int p)
-{
-	size_t rank = (n * (size_t)p + 99) / 100;
-
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[rank == 0 ? 0 : rank - 1];
-}
-
-static double
-median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void
 summarise(double *lat, size_t n, struct lat *out)
 {
@@ -102,61 +61,11 @@ summarise(double *lat, size_t n, struct lat *out)
 	for (size_t i = 0; i < n; i++)
 		out->total += lat[i];
 	out->rate = (double)n / out->total;
-	out->p50 = percentile(lat, n, 50);
-	out->p99 = percentile(lat, n, 99);
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "store_bench: %s\n", what);
-	exit(1);
-}
-
-static void
-die_store(const char *what, int rc)
-{
-	fprintf(stderr, "store_bench: %s: %s\n", what, store_strerror(rc));
-	exit(1);
+	out->p50 = bench_percentile(lat, n, 50);
+	out->p99 = bench_percentile(lat, n, 99);
 }
 
 /* --- Texts: deterministic per note, so (a) and (b) carry the same bytes. */
-
-static uint64_t
-xorshift(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-static void
-fill_text(char *out, size_t len, uint64_t *rng)
-{
-	static const char *const words[] = {
-		"reads", "fluently", "with", "support", "counting", "on",
-		"strategies", "phonics", "partner", "work", "asked", "for",
-		"help", "when", "stuck", "decoding", "multisyllable", "words",
-		"number", "line", "to", "twenty", "confident", "sharing",
-		"ideas", "in", "the", "group", "needs", "prompting", "check",
-		"again", "next", "week", "model", "chunking", "and", "praise"
-	};
-	size_t n = sizeof(words) / sizeof(words[0]), at = 0;
-
-	for (;;) {
-		const char *w = words[xorshift(rng) % n];
-		size_t wl = strlen(w);
-
-		if (at + wl + 1 > len)
-			break;
-		memcpy(out + at, w, wl);
-		at += wl;
-		out[at++] = ' ';
-	}
-	out[at > 0 ? at - 1 : 0] = '.';
-	out[at] = '\0';
-}
 
 static void
 note_text(struct note_text *nt, uint64_t i, const char *student,
@@ -166,9 +75,9 @@ note_text(struct note_text *nt, uint64_t i, const char *student,
 
 	snprintf(nt->student, sizeof(nt->student), "%s", student);
 	snprintf(nt->date, sizeof(nt->date), "%s", date);
-	fill_text(nt->strengths, FIELD_TEXT, &rng);
-	fill_text(nt->obstacle, FIELD_TEXT, &rng);
-	fill_text(nt->action, FIELD_TEXT, &rng);
+	bench_fill_text(nt->strengths, FIELD_TEXT, &rng, NULL);
+	bench_fill_text(nt->obstacle, FIELD_TEXT, &rng, NULL);
+	bench_fill_text(nt->action, FIELD_TEXT, &rng, NULL);
 }
 
 /* A school-year date for note i: each student's notes march through the
@@ -184,85 +93,6 @@ school_date(char out[11], uint64_t i)
 	tm.tm_isdst = -1;
 	mktime(&tm);
 	strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
-/* --- Files and processes. */
-
-/* Runs argv with stdout to /dev/null; returns its wall time, or dies. */
-static double
-run_cmd(const char *const argv[])
-{
-	double t0 = mono();
-	pid_t pid = fork();
-	int status, fd;
-
-	if (pid == -1)
-		die("fork failed");
-	if (pid == 0) {
-		if ((fd = open("/dev/null", O_WRONLY)) != -1)
-			dup2(fd, STDOUT_FILENO);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "store_bench: %s %s %s %s failed\n", argv[0],
-		    argv[1], argv[2], argv[3]);
-		exit(1);
-	}
-	return mono() - t0;
-}
-
-/* `satchel init` semantics, from the real binary. */
-static void
-init_device(struct device *d, const char *dir)
-{
-	const char *argv[] = { satchel_bin, "-d", dir, "init", "--name",
-	    "Bench", NULL };
-
-	run_cmd(argv);
-	if (device_open(d, dir) != 0)
-		die("device_open failed");
-}
-
-/* The directories made here are flat: unlink every entry, then rmdir. */
-static void
-remove_dir(const char *dir)
-{
-	char path[4200];
-	struct dirent *e;
-	DIR *dp = opendir(dir);
-
-	if (dp == NULL)
-		return;
-	while ((e = readdir(dp)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
-		    (int)sizeof(path))
-			unlink(path);
-	closedir(dp);
-	rmdir(dir);
-}
-
-/* du-like: the blocks the files really take, not their apparent size. */
-static uint64_t
-dir_disk_bytes(const char *dir)
-{
-	char path[4200];
-	struct dirent *e;
-	struct stat sb;
-	uint64_t sum = 0;
-	DIR *dp = opendir(dir);
-
-	if (dp == NULL)
-		die("cannot read the data directory");
-	while ((e = readdir(dp)) != NULL)
-		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
-		    (int)sizeof(path) && lstat(path, &sb) == 0 &&
-		    S_ISREG(sb.st_mode))
-			sum += (uint64_t)sb.st_blocks * 512;
-	closedir(dp);
-	return sum;
 }
 
 /* --- Writing through the store, as cmd_note_add and cmd_student_add do. */
@@ -297,9 +127,9 @@ add_student(struct device *d, struct store_txn *t, int n,
 	change_init(&c, KIND_STUDENT, id);
 	if (change_set(&c, NULL, "name", name) != 0 ||
 	    change_set(&c, NULL, "class", n % 2 ? "3B" : "4A") != 0)
-		die("cannot build a student");
+		bench_die("cannot build a student");
 	if ((rc = device_write(d, t, &c)) != 0)
-		die_store("student write", rc);
+		bench_die_store("student write", rc);
 	hex_id(hex, id);
 }
 
@@ -310,10 +140,10 @@ add_one_student(struct device *d, char hex[HEX_ID])
 	int rc;
 
 	if ((rc = store_begin(d->st, 0, &t)) != 0)
-		die_store("begin", rc);
+		bench_die_store("begin", rc);
 	add_student(d, t, 0, hex);
 	if ((rc = store_commit(t)) != 0)
-		die_store("commit", rc);
+		bench_die_store("commit", rc);
 }
 
 /* One note, one durable transaction: returns its latency. */
@@ -322,18 +152,18 @@ write_note_durable(struct device *d, const struct note_text *nt)
 {
 	struct change c;
 	struct store_txn *t;
-	double t0 = mono();
+	double t0 = bench_mono();
 	int rc;
 
 	if ((rc = store_begin(d->st, 0, &t)) != 0)
-		die_store("begin", rc);
+		bench_die_store("begin", rc);
 	if (build_note(&c, nt, d->name) != 0)
-		die("cannot build a note");
+		bench_die("cannot build a note");
 	if ((rc = device_write(d, t, &c)) != 0)
-		die_store("note write", rc);
+		bench_die_store("note write", rc);
 	if ((rc = store_commit(t)) != 0)
-		die_store("commit", rc);
-	return mono() - t0;
+		bench_die_store("commit", rc);
+	return bench_mono() - t0;
 }
 
 /* (a): one run into a fresh device directory. */
@@ -346,7 +176,7 @@ run_satchel_writes(const char *scratch, int run, double *lat,
 	struct device d;
 
 	snprintf(dir, sizeof(dir), "%s/write-%d", scratch, run);
-	init_device(&d, dir);
+	bench_init_device(&d, dir);
 	add_one_student(&d, student);
 	for (int i = 0; i < WRITE_NOTES; i++) {
 		today(date);	/* what note add does without --date */
@@ -354,7 +184,7 @@ run_satchel_writes(const char *scratch, int run, double *lat,
 		lat[i] = write_note_durable(&d, &nt);
 	}
 	device_close(&d);
-	remove_dir(dir);
+	bench_remove_dir(dir);
 	summarise(lat, WRITE_NOTES, out);
 }
 
@@ -376,14 +206,14 @@ floor_open(struct floor_ctx *f, const char *dir)
 	MDB_txn *txn;
 
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		die("cannot make the floor directory");
+		bench_die("cannot make the floor directory");
 	if (mdb_env_create(&f->env) != 0 ||
 	    mdb_env_set_mapsize(f->env, FLOOR_MAPSIZE) != 0 ||
 	    mdb_env_open(f->env, dir, 0, 0600) != 0 ||
 	    mdb_txn_begin(f->env, NULL, 0, &txn) != 0 ||
 	    mdb_dbi_open(txn, NULL, 0, &f->dbi) != 0 ||
 	    mdb_txn_commit(txn) != 0)
-		die("cannot open the floor's LMDB environment");
+		bench_die("cannot open the floor's LMDB environment");
 	crypto_aead_xchacha20poly1305_ietf_keygen(f->key);
 	crypto_sign_keypair(f->pk, f->sk);
 	memset(f->prev, 0, sizeof(f->prev));
@@ -398,7 +228,7 @@ floor_note(struct floor_ctx *f, uint64_t seq, const uint8_t *pt, size_t len)
 	crypto_generichash_state h;
 	MDB_val k = { sizeof(kb), kb }, v;
 	MDB_txn *txn;
-	double t0 = mono();
+	double t0 = bench_mono();
 
 	randombytes_buf(nonce, PROTO_NONCELEN);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, pt, len,
@@ -415,8 +245,8 @@ floor_note(struct floor_ctx *f, uint64_t seq, const uint8_t *pt, size_t len)
 	if (mdb_txn_begin(f->env, NULL, 0, &txn) != 0 ||
 	    mdb_put(txn, f->dbi, &k, &v, MDB_APPEND) != 0 ||
 	    mdb_txn_commit(txn) != 0)
-		die("floor LMDB append failed");
-	return mono() - t0;
+		bench_die("floor LMDB append failed");
+	return bench_mono() - t0;
 }
 
 /* The payload the floor carries: the note's field values, back to back. */
@@ -427,7 +257,7 @@ floor_payload(uint8_t *out, size_t max, const struct note_text *nt)
 	    nt->date, "Bench", nt->strengths, nt->obstacle, nt->action);
 
 	if (n < 0 || (size_t)n >= max)
-		die("floor payload too long");
+		bench_die("floor payload too long");
 	return (size_t)n;
 }
 
@@ -451,7 +281,7 @@ run_floor_writes(const char *scratch, int run, double *lat, struct lat *out)
 	}
 	mdb_env_close(f.env);
 	sodium_memzero(&f, sizeof(f));
-	remove_dir(dir);
+	bench_remove_dir(dir);
 	summarise(lat, WRITE_NOTES, out);
 }
 
@@ -459,8 +289,8 @@ static void
 print_lat(const char *what, double *rate, double *p50, double *p99)
 {
 	printf("  %-8s %8.0f notes/s   p50 %7.3f ms   p99 %7.3f ms\n", what,
-	    median(rate, (size_t)nruns), median(p50, (size_t)nruns) * 1e3,
-	    median(p99, (size_t)nruns) * 1e3);
+	    bench_median_runs(rate), bench_median_runs(p50) * 1e3,
+	    bench_median_runs(p99) * 1e3);
 }
 
 /* (a) and (b), interleaved run by run. */
@@ -468,13 +298,14 @@ static void
 bench_writes(const char *scratch)
 {
 	double *lat = malloc(WRITE_NOTES * sizeof(*lat));
-	double sr[nruns], s50[nruns], s99[nruns], fr[nruns], f50[nruns],
-	    f99[nruns], ratio[nruns], ratio50[nruns];
+	double sr[BENCH_MAX_RUNS], s50[BENCH_MAX_RUNS], s99[BENCH_MAX_RUNS],
+	    fr[BENCH_MAX_RUNS], f50[BENCH_MAX_RUNS], f99[BENCH_MAX_RUNS],
+	    ratio[BENCH_MAX_RUNS], ratio50[BENCH_MAX_RUNS];
 	struct lat s, f;
 
 	if (lat == NULL)
-		die("out of memory");
-	for (int r = 0; r < nruns; r++) {
+		bench_die("out of memory");
+	for (int r = 0; r < bench_runs; r++) {
 		run_satchel_writes(scratch, r, lat, &s);
 		run_floor_writes(scratch, r, lat, &f);
 		sr[r] = s.rate, s50[r] = s.p50, s99[r] = s.p99;
@@ -490,7 +321,7 @@ bench_writes(const char *scratch)
 	    "ed25519 + raw LMDB put, one durable commit each\n");
 	print_lat("floor", fr, f50, f99);
 	printf("  satchel/floor time per note: %.2fx overall, %.2fx at p50\n",
-	    median(ratio, (size_t)nruns), median(ratio50, (size_t)nruns));
+	    bench_median_runs(ratio), bench_median_runs(ratio50));
 }
 
 /* --- (c) a year of notes: the real commands against a big store. */
@@ -505,40 +336,17 @@ load_notes(struct device *d, char (*students)[HEX_ID], int from)
 	int rc;
 
 	if ((rc = store_begin(d->st, 0, &t)) != 0)
-		die_store("begin", rc);
+		bench_die_store("begin", rc);
 	for (int i = from; i < from + LOAD_PER_TXN; i++) {
 		school_date(date, (uint64_t)i);
 		note_text(&nt, (uint64_t)i, students[i % LOAD_STUDENTS], date);
 		if (build_note(&c, &nt, d->name) != 0)
-			die("cannot build a note");
+			bench_die("cannot build a note");
 		if ((rc = device_write(d, t, &c)) != 0)
-			die_store("note write", rc);
+			bench_die_store("note write", rc);
 	}
 	if ((rc = store_commit(t)) != 0)
-		die_store("commit", rc);
-}
-
-static int
-count_bytes(const uint8_t *env, size_t len, void *arg)
-{
-	(void)env;
-	*(uint64_t *)arg += len;
-	return 0;
-}
-
-static uint64_t
-log_payload(struct device *d)
-{
-	struct store_txn *t;
-	uint64_t sum = 0;
-	int rc;
-
-	if ((rc = store_begin(d->st, STORE_RDONLY, &t)) != 0)
-		die_store("begin", rc);
-	if ((rc = store_log_each(t, count_bytes, &sum)) != 0)
-		die_store("log walk", rc);
-	store_abort(t);
-	return sum;
+		bench_die_store("commit", rc);
 }
 
 /* Fills dir with the students and notes; returns the log's payload. */
@@ -551,20 +359,20 @@ populate(const char *dir, char (*students)[HEX_ID])
 	uint64_t payload;
 	int rc;
 
-	init_device(&d, dir);
-	t0 = mono();
+	bench_init_device(&d, dir);
+	t0 = bench_mono();
 	if ((rc = store_begin(d.st, 0, &t)) != 0)
-		die_store("begin", rc);
+		bench_die_store("begin", rc);
 	for (int i = 0; i < LOAD_STUDENTS; i++)
 		add_student(&d, t, i, students[i]);
 	if ((rc = store_commit(t)) != 0)
-		die_store("commit", rc);
+		bench_die_store("commit", rc);
 	for (int i = 0; i < LOAD_NOTES; i += LOAD_PER_TXN)
 		load_notes(&d, students, i);
 	printf("[c] %d notes over %d students, populated through the store "
 	    "API in %.1f s (%d per transaction)\n", LOAD_NOTES, LOAD_STUDENTS,
-	    mono() - t0, LOAD_PER_TXN);
-	payload = log_payload(&d);
+	    bench_mono() - t0, LOAD_PER_TXN);
+	payload = bench_log_payload(&d);
 	device_close(&d);
 	return payload;
 }
@@ -573,20 +381,20 @@ static void
 time_commands(const char *dir, char (*students)[HEX_ID], double *show,
     double *digest, double *id)
 {
-	const char *idv[] = { satchel_bin, "-d", dir, "id", NULL };
-	const char *dgv[] = { satchel_bin, "-d", dir, "digest", NULL };
-	const char *shv[] = { satchel_bin, "-d", dir, "show", students[0],
+	const char *idv[] = { bench_satchel, "-d", dir, "id", NULL };
+	const char *dgv[] = { bench_satchel, "-d", dir, "digest", NULL };
+	const char *shv[] = { bench_satchel, "-d", dir, "show", students[0],
 	    NULL };
 
 	/* Warm the page cache once: these are the figures a teacher who
 	 * uses the machine daily sees, not a cold boot's. */
-	run_cmd(shv);
-	run_cmd(dgv);
-	for (int r = 0; r < nruns; r++) {
+	bench_run(shv);
+	bench_run(dgv);
+	for (int r = 0; r < bench_runs; r++) {
 		shv[4] = students[(r * 97) % LOAD_STUDENTS];
-		id[r] = run_cmd(idv);
-		show[r] = run_cmd(shv);
-		digest[r] = run_cmd(dgv);
+		id[r] = bench_run(idv);
+		show[r] = bench_run(shv);
+		digest[r] = bench_run(dgv);
 	}
 }
 
@@ -595,45 +403,34 @@ bench_reads(const char *scratch)
 {
 	static char students[LOAD_STUDENTS][HEX_ID];
 	char dir[4096];
-	double show[nruns], digest[nruns], id[nruns], idm;
+	double show[BENCH_MAX_RUNS], digest[BENCH_MAX_RUNS], id[BENCH_MAX_RUNS];
+	double idm;
 	uint64_t payload, disk;
 
 	snprintf(dir, sizeof(dir), "%s/load", scratch);
 	payload = populate(dir, students);
-	disk = dir_disk_bytes(dir);
+	disk = bench_dir_disk_bytes(dir);
 	time_commands(dir, students, show, digest, id);
-	idm = median(id, (size_t)nruns) * 1e3;
+	idm = bench_median_runs(id) * 1e3;
 	printf("  show STUDENT  %8.2f ms   target < %.0f ms   floor (satchel "
-	    "id) %.2f ms\n", median(show, (size_t)nruns) * 1e3,
+	    "id) %.2f ms\n", bench_median_runs(show) * 1e3,
 	    SHOW_TARGET_MS, idm);
 	printf("  digest        %8.2f ms   floor (satchel id) %.2f ms\n",
-	    median(digest, (size_t)nruns) * 1e3, idm);
+	    bench_median_runs(digest) * 1e3, idm);
 	printf("  id            %8.2f ms   (process start + store open)\n",
 	    idm);
 	printf("  data directory on disk %.1f MiB   log raw payload %.1f MiB "
 	    "(%.2fx)\n", (double)disk / 1048576, (double)payload / 1048576,
 	    (double)disk / (double)payload);
-	remove_dir(dir);
+	bench_remove_dir(dir);
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *runs = getenv("BENCH_RUNS");
+	const char *scratch = bench_init(argc, argv, "store_bench");
 
-	if (argc != 2 || (satchel_bin = getenv("SATCHEL")) == NULL) {
-		fprintf(stderr, "usage: SATCHEL=path/to/satchel "
-		    "[BENCH_RUNS=5] store_bench SCRATCH_DIR\n");
-		return 2;
-	}
-	if (runs != NULL)	/* the stacks below hold one slot per run */
-		nruns = atoi(runs) < 1 ? 1 : atoi(runs) > 99 ? 99 : atoi(runs);
-	if (sodium_init() < 0)
-		die("cannot initialise libsodium");
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("store_bench: medians of %d runs; satchel %s\n", nruns,
-	    satchel_bin);
-	bench_writes(argv[1]);
-	bench_reads(argv[1]);
+	bench_writes(scratch);
+	bench_reads(scratch);
 	return 0;
 }

@@ -3,12 +3,12 @@
  * pasted. It must refuse, never crash, and what it accepts must be the one
  * key whose checked form, read the same way (case, dashes and spaces, and
  * 0, 1, 8 for O, I, B set aside), is the input: encoding the key again
- * gives that form, which decodes to the same key.
+ * gives that form, which decodes to the same key (checked_form.h).
  *
  * Building with -DSATCHEL_FUZZ_SEEDS instead gives a program that writes
  * the seed files into the directory named by its argument, e.g.
  *	cc -DSATCHEL_FUZZ_SEEDS -Iproto tests/fuzz/devid_fuzz.c proto/devid.c \
- *	    $(pkg-config --cflags msgpack) -o seeds &&
+ *	    proto/checked32.c $(pkg-config --cflags msgpack) -o seeds &&
  *	    ./seeds tests/fuzz/corpus/devid
  */
 #include <stdint.h>
@@ -16,54 +16,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checked_form.h"
 #include "proto.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* The input as the decoder reads it: upper case, no dashes or spaces,
- * digits the alphabet lacks read as the letters they look like. */
-static size_t
-plain(const uint8_t *in, size_t len, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len && n < cap; i++) {
-		char c = (char)in[i];
-
-		if (c == '-' || c == ' ')
-			continue;
-		if (c >= 'a' && c <= 'z')
-			c = (char)(c - 32);
-		c = c == '0' ? 'O' : c == '1' ? 'I' : c == '8' ? 'B' : c;
-		out[n++] = c;
-	}
-	return n;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t id[PROTO_IDLEN], again[PROTO_IDLEN];
-	char form[PROTO_DEVID_LEN + 1], a[PROTO_DEVID_LEN], b[64];
-	int group = 0, rc;
+	static const struct checked_form devid = {
+		proto_devid_decode, proto_devid_encode, PROTO_IDLEN,
+		PROTO_DEVID_LEN, 56, 4, PROTO_DEVID_EFORM, PROTO_DEVID_ECHECK,
+		" "
+	};
 
-	rc = proto_devid_decode((const char *)data, size, id, &group);
-	if (rc == PROTO_DEVID_ECHECK && (group < 1 || group > 4))
-		abort();
-	if (rc != 0) {
-		if (rc != PROTO_DEVID_EFORM && rc != PROTO_DEVID_ECHECK)
-			abort();
-		return 0;
-	}
-	proto_devid_encode(id, form);
-	if (strlen(form) != PROTO_DEVID_LEN ||
-	    proto_devid_decode(form, strlen(form), again, NULL) != 0 ||
-	    memcmp(id, again, PROTO_IDLEN) != 0)
-		abort();
-	if (plain(data, size, b, sizeof(b)) != 56 ||
-	    plain((const uint8_t *)form, strlen(form), a, sizeof(a)) != 56 ||
-	    memcmp(a, b, 56) != 0)
-		abort();
+	checked_form_check(&devid, data, size);
 	return 0;
 }
 
@@ -74,7 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 int
 main(int argc, char **argv)
 {
-	static const char *const seeds[][2] = {
+	static const struct seed_text seeds[] = {
 		{ "syncthing", "P56IOI7-MZJNU2Y-IQGDREY-DM2MGTI-MGL3BXN-"
 		    "PQ6W5BM-TBBZ4TJ-XZWICQ2" },
 		{ "lower-spaces", "p56ioi7 mzjnu2y iqgdrey dm2mgti mgl3bxn "
@@ -93,13 +60,10 @@ main(int argc, char **argv)
 		    "AAAAAAA-AAAAAAA-AAAAAB7" },
 		{ "empty", "" },
 	};
-	int rc = 0;
 
 	if (argc != 2)
 		return 1;
-	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
-		rc |= seed_write(argv[1], seeds[i][0], seeds[i][1],
-		    strlen(seeds[i][1]));
-	return rc != 0;
+	return seed_write_texts(argv[1], seeds,
+	    sizeof(seeds) / sizeof(seeds[0])) != 0;
 }
 #endif

@@ -20,25 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scrub.h"
 #include "wire.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-/*
- * Fills the stack below the caller with a pattern, so a decoder that uses
- * a local it never initialised reads garbage (and ASan sees the pointer
- * fault) instead of whatever zeros happened to be there. Not instrumented,
- * so no redzone keeps the pattern from the top of the frame, where the
- * next call's locals will be.
- */
-static __attribute__((noinline, no_sanitize_address)) void
-scrub_stack(void)
-{
-	uint8_t junk[4096];
-
-	memset(junk, 0xa5, sizeof(junk));
-	__asm__ __volatile__("" : : "r"(junk) : "memory");	/* keep it */
-}
 
 static int
 same_hello(const struct wire_hello *a, const struct wire_hello *b)

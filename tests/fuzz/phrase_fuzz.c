@@ -1,18 +1,21 @@
 /*
  * libFuzzer target: proto_phrase_decode reads a recovery phrase a teacher
  * typed or pasted. It must refuse, never crash, and what it accepts must
- * be the one secret whose phrase, encoded again, decodes to it.
+ * be the one secret whose phrase, read the same way (case, dashes, white
+ * space, and 0, 1, 8 for O, I, B set aside), is the input: encoding the
+ * secret again gives that phrase, which decodes to it (checked_form.h).
  *
  * Building with -DSATCHEL_FUZZ_SEEDS instead gives a program that writes
  * the seed files into the directory named by its argument, e.g.
  *	cc -DSATCHEL_FUZZ_SEEDS -Iproto tests/fuzz/phrase_fuzz.c \
- *	    proto/phrase.c proto/devid.c $(pkg-config --cflags --libs \
+ *	    proto/phrase.c proto/checked32.c $(pkg-config --cflags --libs \
  *	    libsodium msgpack) -o seeds && ./seeds tests/fuzz/corpus/phrase
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "checked_form.h"
 #include "phrase.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -20,23 +23,13 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t secret[PROTO_PHRASE_SECRET], again[PROTO_PHRASE_SECRET];
-	char form[PROTO_PHRASE_LEN + 1];
-	int half = 0, rc;
+	static const struct checked_form phrase = {
+		proto_phrase_decode, proto_phrase_encode, PROTO_PHRASE_SECRET,
+		PROTO_PHRASE_LEN, 28, 2, PROTO_PHRASE_EFORM,
+		PROTO_PHRASE_ECHECK, " \t\n\r"
+	};
 
-	rc = proto_phrase_decode((const char *)data, size, secret, &half);
-	if (rc == PROTO_PHRASE_ECHECK && half != 1 && half != 2)
-		abort();
-	if (rc != 0) {
-		if (rc != PROTO_PHRASE_EFORM && rc != PROTO_PHRASE_ECHECK)
-			abort();
-		return 0;
-	}
-	proto_phrase_encode(secret, form);
-	if (strlen(form) != PROTO_PHRASE_LEN ||
-	    proto_phrase_decode(form, strlen(form), again, NULL) != 0 ||
-	    memcmp(secret, again, sizeof(secret)) != 0)
-		abort();
+	checked_form_check(&phrase, data, size);
 	return 0;
 }
 
@@ -47,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 int
 main(int argc, char **argv)
 {
-	static const char *const seeds[][2] = {
+	static const struct seed_text seeds[] = {
 		{ "zero", "AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA" },
 		{ "lower-wrapped", "aaaaaaa aaaaaaa\naaaaaaa aaaaaaa\n" },
 		{ "typo", "AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAB" },
@@ -55,13 +48,10 @@ main(int argc, char **argv)
 		{ "short", "AAAAAAA-AAAAAAA" },
 		{ "empty", "" },
 	};
-	int rc = 0;
 
 	if (argc != 2)
 		return 1;
-	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
-		rc |= seed_write(argv[1], seeds[i][0], seeds[i][1],
-		    strlen(seeds[i][1]));
-	return rc != 0;
+	return seed_write_texts(argv[1], seeds,
+	    sizeof(seeds) / sizeof(seeds[0])) != 0;
 }
 #endif

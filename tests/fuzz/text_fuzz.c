@@ -156,9 +156,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char	*name, *text;
-	} seeds[] = {
+	static const struct seed_text seeds[] = {
 		{ "ascii", "Ana Lopez" },
 		{ "composed", "Jos\xc3\xa9" },
 		{ "decomposed", "Jose\xcc\x81" },
@@ -186,9 +184,8 @@ main(int argc, char **argv)
 
 	if (argc != 2)
 		return 1;
-	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
-		rc |= seed_write(argv[1], seeds[i].name, seeds[i].text,
-		    strlen(seeds[i].text));
+	rc |= seed_write_texts(argv[1], seeds,
+	    sizeof(seeds) / sizeof(seeds[0]));
 	rc |= seed_write(argv[1], "nul", "a\0b", 3);
 	return rc != 0;
 }

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "../fuzz/scrub.h"	/* the fuzz targets' */
 #include "wire.h"
 #include "tap.h"
 
@@ -1499,22 +1500,6 @@ test_bundle_framing(void)
 	remac(p, len);
 	CHECK(bundle_open(&b, p, len, bundle_key_a) == 0);
 	free(p);
-}
-
-/*
- * Fills the stack below the caller with a pattern, so a decoder that uses
- * a local it never initialised reads garbage (and ASan sees the pointer
- * fault) instead of whatever zeros happened to be there. Not instrumented,
- * so no redzone keeps the pattern from the top of the frame, where the
- * next call's locals will be.
- */
-static __attribute__((noinline, no_sanitize_address)) void
-scrub_stack(void)
-{
-	uint8_t junk[4096];
-
-	memset(junk, 0xa5, sizeof(junk));
-	__asm__ __volatile__("" : : "r"(junk) : "memory");	/* keep it */
 }
 
 /*
