@@ -1,0 +1,369 @@
+/*
+ * Erasure's part of the store (issue 12): what has been erased, and the
+ * one place that rewrites the log. The daemon decides what to erase
+ * (daemon/erase.c: an admin's erase, authors' addenda); the store keeps
+ *	"erased:" hex(student)		-> be64 ms of the erase
+ *	"erasedrec:" hex(record)	-> "": a note, entry or goal about one
+ *	"drop:" hex(author) hex(seq)	-> the entry's hash
+ * in the meta table, which a rebuild keeps, and from then on:
+ *	- an entry named by "drop" is held as its stub (proto.h) whenever
+ *	  it comes, whatever path brings it (sync, relay, an old bundle);
+ *	- an entry this device opens that touches an erased student (its
+ *	  record is the student or about it, or a value names the student)
+ *	  is dropped on apply and held as its stub, whatever its author or
+ *	  clock: decided by record, not by clock.
+ * A stub keeps what the author's chain and signature cover (the header
+ * and the ciphertext's hash), so every chain still verifies.
+ *
+ * LMDB does not clear the pages it frees: store_erase_scrub overwrites
+ * them after an erasure, so that the bytes are gone from data.mdb.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "store.h"
+#include "store_int.h"
+
+#define LOG_KEYLEN	(PROTO_IDLEN + 8)
+#define META_KEYMAX	96
+
+static void
+hex_key(char out[META_KEYMAX], const char *prefix, const uint8_t *a,
+    size_t alen, const uint8_t *b, size_t blen)
+{
+	size_t n = strlen(prefix);
+
+	memcpy(out, prefix, n);
+	sodium_bin2hex(out + n, META_KEYMAX - n, a, alen);
+	if (b != NULL)
+		sodium_bin2hex(out + n + 2 * alen, META_KEYMAX - n - 2 * alen,
+		    b, blen);
+}
+
+int
+store_erased_put(struct store_txn *t, const uint8_t *student, uint64_t ms)
+{
+	char key[META_KEYMAX];
+	uint8_t v[8];
+
+	hex_key(key, "erased:", student, PROTO_RECIDLEN, NULL, 0);
+	be64_put(v, ms);
+	return store_meta_put(t, key, v, sizeof(v));
+}
+
+int
+store_erased_get(struct store_txn *t, const uint8_t *student, uint64_t *ms)
+{
+	char key[META_KEYMAX];
+	const void *v;
+	size_t len;
+	int rc;
+
+	hex_key(key, "erased:", student, PROTO_RECIDLEN, NULL, 0);
+	if ((rc = store_meta_get(t, key, &v, &len)) != 0)
+		return rc;
+	if (ms != NULL)
+		*ms = len == 8 ? be64_get(v) : 0;
+	return STORE_OK;
+}
+
+struct erased_walk {
+	int	(*fn)(const uint8_t *, uint64_t, void *);
+	void	*arg;
+};
+
+static int
+erased_cb(const char *k, size_t klen, const void *v, size_t vlen, void *arg)
+{
+	struct erased_walk *w = arg;
+	uint8_t id[PROTO_RECIDLEN];
+	size_t n;
+
+	if (klen != 7 + 2 * PROTO_RECIDLEN || vlen != 8 ||
+	    sodium_hex2bin(id, sizeof(id), k + 7, klen - 7, NULL, &n,
+	    NULL) != 0 || n != sizeof(id))
+		return 0;
+	return w->fn(id, be64_get(v), w->arg);
+}
+
+int
+store_erased_each(struct store_txn *t,
+    int (*fn)(const uint8_t *student, uint64_t ms, void *), void *arg)
+{
+	struct erased_walk w = { fn, arg };
+
+	return store_meta_each(t, "erased:", erased_cb, &w);
+}
+
+int
+store_erased_record_put(struct store_txn *t, const uint8_t *id)
+{
+	char key[META_KEYMAX];
+
+	hex_key(key, "erasedrec:", id, PROTO_RECIDLEN, NULL, 0);
+	return store_meta_put(t, key, "", 0);
+}
+
+int
+store_erased_record(struct store_txn *t, const uint8_t *id)
+{
+	char key[META_KEYMAX];
+	const void *v;
+	size_t len;
+
+	hex_key(key, "erasedrec:", id, PROTO_RECIDLEN, NULL, 0);
+	return store_meta_get(t, key, &v, &len) == 0;
+}
+
+static void
+drop_key(char out[META_KEYMAX], const uint8_t *author, uint64_t seq)
+{
+	uint8_t s[8];
+
+	be64_put(s, seq);
+	hex_key(out, "drop:", author, PROTO_IDLEN, s, sizeof(s));
+}
+
+int
+store_drop_put(struct store_txn *t, const struct write_ref *ref)
+{
+	char key[META_KEYMAX];
+
+	drop_key(key, ref->author, ref->seq);
+	return store_meta_put(t, key, ref->hash, PROTO_HASHLEN);
+}
+
+int
+store_drop_has(struct store_txn *t, const uint8_t *author, uint64_t seq,
+    const uint8_t hash[PROTO_HASHLEN])
+{
+	char key[META_KEYMAX];
+	const void *v;
+	size_t len;
+
+	drop_key(key, author, seq);
+	return store_meta_get(t, key, &v, &len) == 0 && len == PROTO_HASHLEN &&
+	    sodium_memcmp(v, hash, PROTO_HASHLEN) == 0;
+}
+
+int
+store_stub_encode(const struct envelope *e, msgpack_sbuffer *sb)
+{
+	struct envelope s = *e;
+
+	proto_envelope_erase(&s);
+	return proto_envelope_encode(&s, sb) == 0 ? STORE_OK : STORE_EIO;
+}
+
+/*
+ * The one rewrite of the log: the entry (author, seq), if held with its
+ * ciphertext, is replaced by its stub (same key, same hash). With the
+ * store's per-author segments this is where a segment is rewritten.
+ */
+int
+store_erase_held(struct store_txn *t, const uint8_t *author, uint64_t seq,
+    int *erased)
+{
+	uint8_t key[LOG_KEYLEN];
+	struct envelope e;
+	msgpack_sbuffer sb;
+	const uint8_t *env;
+	size_t len;
+	int rc;
+
+	*erased = 0;
+	rc = store_log_get(t, author, seq, &env, &len);
+	if (rc == STORE_ENOTFOUND)
+		return STORE_OK;
+	if (rc != 0)
+		return rc;
+	if (proto_envelope_decode(&e, env, len) != 0)
+		return STORE_EIO;
+	if (e.erased)
+		return STORE_OK;
+	msgpack_sbuffer_init(&sb);
+	memcpy(key, author, PROTO_IDLEN);
+	be64_put(key + PROTO_IDLEN, seq);
+	if ((rc = store_stub_encode(&e, &sb)) == 0)
+		rc = store_put(t, TABLE_LOG, key, sizeof(key), sb.data,
+		    sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	*erased = rc == 0;
+	return rc;
+}
+
+/* ---- what an entry touches ---- */
+
+struct touch_walk {
+	const struct change *c;
+	struct store_txn *t;
+	int		 hit;
+	int		 about;		/* its "student" names one erased */
+};
+
+static int
+names(const struct op *op, const char *hex)
+{
+	if (op->value == NULL || op->value_len < 2 * PROTO_RECIDLEN)
+		return 0;
+	for (size_t i = 0; i + 2 * PROTO_RECIDLEN <= op->value_len; i++)
+		if (memcmp(op->value + i, hex, 2 * PROTO_RECIDLEN) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+touch_cb(const uint8_t *student, uint64_t ms, void *arg)
+{
+	struct touch_walk *w = arg;
+	char hex[2 * PROTO_RECIDLEN + 1];
+
+	(void)ms;
+	if (memcmp(student, w->c->record_id, PROTO_RECIDLEN) == 0 &&
+	    w->c->kind == KIND_STUDENT)
+		w->hit = 1;
+	sodium_bin2hex(hex, sizeof(hex), student, PROTO_RECIDLEN);
+	for (size_t i = 0; i < w->c->nops; i++) {
+		const struct op *op = &w->c->ops[i];
+
+		if (!names(op, hex))
+			continue;
+		w->hit = 1;
+		if (op->type == OP_SET && op->field_len == 7 &&
+		    memcmp(op->field, "student", 7) == 0)
+			w->about = 1;
+	}
+	return 0;
+}
+
+int
+store_erase_touches(struct store_txn *t, const struct change *c)
+{
+	struct touch_walk w = { c, t, 0, 0 };
+	int rc;
+
+	if (c->kind == KIND_ERASE || c->kind == KIND_MEMBER ||
+	    c->kind == KIND_KEYS || c->kind == KIND_RECEIPT)
+		return 0;
+	if (store_erased_record(t, c->record_id))
+		return 1;
+	if ((rc = store_erased_each(t, touch_cb, &w)) != 0)
+		return rc;
+	if (w.about && c->kind != KIND_STUDENT &&
+	    (rc = store_erased_record_put(t, c->record_id)) != 0)
+		return rc;
+	return w.hit;
+}
+
+/* An entry opened on apply that touches an erased student: kept as its
+ * stub, named for dropping, never applied. 1 if so, 0 if not. */
+int
+store_erase_on_apply(struct store_txn *t, const struct envelope *e,
+    const struct change *c)
+{
+	struct write_ref ref;
+	int rc, erased;
+
+	if ((rc = store_erase_touches(t, c)) <= 0)
+		return rc;
+	memcpy(ref.author, e->author, PROTO_IDLEN);
+	ref.seq = e->seq;
+	proto_envelope_hash(e, ref.hash);
+	ref.has_hash = 1;
+	if ((rc = store_drop_put(t, &ref)) != 0 ||
+	    (rc = store_erase_held(t, e->author, e->seq, &erased)) != 0)
+		return rc;
+	return 1;
+}
+
+/* ---- scrubbing freed pages ---- */
+
+/*
+ * LMDB does not clear the pages it frees: a record dropped stays in
+ * data.mdb until its page is used again. This uses them again, with
+ * zeros: a scratch table is filled until it has taken as many pages as
+ * the free list holds, then dropped. Pages a commit frees become
+ * reusable two commits later, hence the first commit. (The store
+ * branch's store_scrub does the same after its migration: one of the
+ * two goes when both are on main.)
+ */
+#define SCRUB_VALUE	1900	/* two to a page */
+
+static int
+free_pages(MDB_env *env, size_t *n)
+{
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, 0, &cur)) == 0) {	/* FREE_DBI */
+		while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
+			if (v.mv_size >= sizeof(size_t))
+				*n += *(const size_t *)v.mv_data;
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The scratch rows live in the meta table, under keys no one else
+ * uses, so the scrub needs no table of its own. */
+static void
+scrub_key(uint8_t kb[14], size_t i)
+{
+	memcpy(kb, "~scrub", 6);
+	be64_put(kb + 6, i);
+}
+
+static int
+scrub_step(struct store *st, int step, size_t *n)
+{
+	static const uint8_t zeros[SCRUB_VALUE];
+	MDB_val k = { 11, (void *)"erase_scrub" }, v = { 1, (void *)"1" };
+	MDB_val vv = { sizeof(zeros), (void *)zeros };
+	MDB_dbi meta = st->dbi[TABLE_META];
+	uint8_t kb[14];
+	MDB_val kk = { sizeof(kb), kb };
+	MDB_txn *txn;
+	int rc;
+
+	if (step == 1 && (rc = free_pages(st->env, n)) != 0)
+		return rc;
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return rc;
+	if (step == 0)		/* a commit that moves on */
+		rc = mdb_put(txn, meta, &k, &v, 0);
+	for (size_t i = 0; step == 1 && rc == 0 && i < 2 * *n + 2; i++) {
+		scrub_key(kb, i);
+		rc = mdb_put(txn, meta, &kk, &vv, 0);
+	}
+	if (step == 2 && (rc = mdb_del(txn, meta, &k, NULL)) == MDB_NOTFOUND)
+		rc = 0;
+	for (size_t i = 0; step == 2 && rc == 0 && i < 2 * *n + 2; i++) {
+		scrub_key(kb, i);
+		if ((rc = mdb_del(txn, meta, &kk, NULL)) == MDB_NOTFOUND)
+			rc = 0;
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_txn_commit(txn);
+}
+
+int
+store_erase_scrub(struct store *st)
+{
+	size_t n = 0;
+	int rc = 0;
+
+	for (int step = 0; step < 3 && rc == 0; step++)
+		rc = scrub_step(st, step, &n);
+	return store_lmdb_error(rc);
+}
