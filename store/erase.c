@@ -194,6 +194,23 @@ store_erase_held(struct store_txn *t, const uint8_t *author, uint64_t seq,
 	return rc;
 }
 
+static int
+count_cb(const uint8_t *env, size_t len, void *arg)
+{
+	struct envelope e;
+
+	if (proto_envelope_decode(&e, env, len) == 0 && e.erased)
+		(*(uint64_t *)arg)++;
+	return 0;
+}
+
+int
+store_erased_count(struct store_txn *t, uint64_t *n)
+{
+	*n = 0;
+	return store_log_each(t, count_cb, n);
+}
+
 /* ---- what an entry touches ---- */
 
 struct touch_walk {

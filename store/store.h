@@ -382,6 +382,8 @@ int		 store_erase_held(struct store_txn *, const uint8_t *author,
 int		 store_erase_touches(struct store_txn *, const struct change *)
 		    STORE_WUR;
 int		 store_erase_scrub(struct store *) STORE_WUR;
+/* The entries held as stubs. */
+int		 store_erased_count(struct store_txn *, uint64_t *n) STORE_WUR;
 
 /* search.c: a match of store_search. All borrowed for the call. */
 struct store_hit {

@@ -73,8 +73,17 @@ for d in "$a" "$b"; do
 	    "$SATCHEL -d $d dump | grep '\"Group Q\"' | grep $keep | grep -vq $zed"
 done
 for d in "$a" "$b" "$x"; do
-	check "${d##*/}: every chain verifies" sat -d "$d" verify
+	check "${d##*/}: every chain verifies" sh -c \
+	    "$SATCHEL -d $d verify >$TMP/verify.${d##*/}"
 done
+# The same entries are stubs everywhere: the box dropped the ciphertexts
+# of A's entries (the erase named them) and of B's private and offline
+# notes (B's addendum named them), which it never could read.
+erased_of() { sed -n 's/.*(\([0-9]*\) erased).*/\1/p' "$TMP/verify.$1"; }
+check "A, B and the box hold the same erased entries ($(erased_of a), $(erased_of b), $(erased_of x))" \
+    sh -c "[ -n '$(erased_of x)' ] && [ '$(erased_of a)' = '$(erased_of x)' ] && [ '$(erased_of b)' = '$(erased_of x)' ]"
+check "B's private and offline notes, the student, 2 notes, an edit, an entry, a goal and a membership: 9 erased" \
+    [ "$(erased_of x)" = 9 ]
 check "A and B have the same digest" [ "$(sat -d "$a" digest)" = "$(sat -d "$b" digest)" ]
 words="-e Quarkwood -e zq-strength-marmoset -e zq-note-axolotl -e zq-edit-capybara -e zq-entry-ocelot -e zq-goal-pangolin -e zq-private-narwhal -e zq-offline-wombat"
 # The ciphertexts too: B's offline note, sealed under the team key, is
