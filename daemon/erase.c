@@ -457,15 +457,67 @@ write_admin_erase(struct device *d, struct store_txn *t,
 	return s->priv.n > 0 ? write_erases(d, t, NULL, &s->priv) : 0;
 }
 
+/* Records merged into an erased student are the same child (student
+ * merge): they are erased with it, each by an erase of its own. */
+struct merged_walk {
+	struct store_txn *t;
+	uint8_t		  ids[64][PROTO_RECIDLEN];
+	size_t		  n;
+	int		  added;
+};
+
+static int
+merged_cb(const struct record *r, void *arg)
+{
+	struct merged_walk *w = arg;
+	const char *into = record_get(r, "merged_into");
+	uint8_t id[PROTO_RECIDLEN];
+	size_t n;
+
+	if (into == NULL || w->n == 64 || store_erased_get(w->t, r->id,
+	    NULL) == 0 || sodium_hex2bin(id, sizeof(id), into, strlen(into),
+	    NULL, &n, NULL) != 0 || n != sizeof(id) ||
+	    store_erased_get(w->t, id, NULL) != 0)
+		return 0;
+	memcpy(w->ids[w->n++], r->id, PROTO_RECIDLEN);
+	w->added = 1;
+	return store_erased_put(w->t, r->id, now_ms()) != 0;
+}
+
+static int
+erase_merged(struct device *d, struct store_txn *t, struct merged_walk *w)
+{
+	int rc;
+
+	(void)d;
+	do {
+		w->added = 0;
+		if ((rc = store_records_each(t, KIND_STUDENT, merged_cb,
+		    w)) != 0)
+			return rc;
+	} while (w->added);
+	return STORE_OK;
+}
+
 static int
 erase_student(struct device *d, struct store_txn *t, const struct record *r)
 {
+	struct merged_walk *mw;
 	struct scan s;
 	size_t erased;
 	int rc;
 
+	memset(&s, 0, sizeof(s));
+	if ((mw = calloc(1, sizeof(*mw))) == NULL)
+		return fail("student erase: out of memory");
+	mw->t = t;
 	/* Marked erased first, so that the scan finds what touches it. */
-	if ((rc = store_erased_put(t, r->id, now_ms())) != 0 ||
+	if ((rc = store_erased_put(t, r->id, now_ms())) == 0 &&
+	    (rc = erase_merged(d, t, mw)) == 0)
+		for (size_t i = 0; i < mw->n && rc == 0; i++)
+			rc = write_erase(d, t, mw->ids[i], NULL, 0);
+	free(mw);
+	if (rc != 0 ||
 	    (rc = scan_touching(d, t, &s)) != 0 ||
 	    (rc = write_admin_erase(d, t, r->id, &s)) != 0 ||
 	    (rc = refresh_txn(d, t, &erased)) < 0 || rc == 1) {

@@ -28,6 +28,12 @@ sat -d "$a" group join "Group Q" "$zed" >/dev/null
 sat -d "$a" group join "Group Q" "$keep" >/dev/null
 sat -d "$a" note add "$keep" --strengths keep-heron --obstacle o \
     --action a >/dev/null
+# Zed added twice, then merged: the duplicate is the same child.
+dup=$(sat -d "$a" student add "Zed Quarkwood" --class 4B --same-name) ||
+    bail "second student add failed"
+sat -d "$a" note add "$dup" --strengths zq-dup-tapir --obstacle o \
+    --action a >/dev/null
+sat -d "$a" student merge "$zed" "$dup" >/dev/null 2>&1 || bail "merge failed"
 
 serve "$x"
 sync_all() {
@@ -82,14 +88,14 @@ done
 erased_of() { sed -n 's/.*(\([0-9]*\) erased).*/\1/p' "$TMP/verify.$1"; }
 check "A, B and the box hold the same erased entries ($(erased_of a), $(erased_of b), $(erased_of x))" \
     sh -c "[ -n '$(erased_of x)' ] && [ '$(erased_of a)' = '$(erased_of x)' ] && [ '$(erased_of b)' = '$(erased_of x)' ]"
-check "B's private and offline notes, the student, 2 notes, an edit, an entry, a goal and a membership: 9 erased" \
-    [ "$(erased_of x)" = 9 ]
+check "the student, its duplicate, the merge, 3 notes, an edit, an entry, a goal, a membership, and B's private and offline notes: 12 erased" \
+    [ "$(erased_of x)" = 12 ]
 check "A and B have the same digest" [ "$(sat -d "$a" digest)" = "$(sat -d "$b" digest)" ]
-words="-e Quarkwood -e zq-strength-marmoset -e zq-note-axolotl -e zq-edit-capybara -e zq-entry-ocelot -e zq-goal-pangolin -e zq-private-narwhal -e zq-offline-wombat"
+words="-e Quarkwood -e zq-dup-tapir -e zq-strength-marmoset -e zq-note-axolotl -e zq-edit-capybara -e zq-entry-ocelot -e zq-goal-pangolin -e zq-private-narwhal -e zq-offline-wombat"
 # The ciphertexts too: B's offline note, sealed under the team key, is
 # found by its ciphertext's bytes in the box's files only if not dropped.
 check "no trace of Zed in any data directory or log" sh -c \
-    "! grep -rqa $words $a $b $x $TMP/*.log"
+    "! grep -rqa $words $a $b $x $TMP/*.log $TMP/*.err"
 check "the erase itself stays, on every device and the box: who and when" sh -c \
     "$SATCHEL -d $a dump | grep '\"kind\":\"erase\"' | grep -q $zed && $SATCHEL -d $b dump | grep '\"kind\":\"erase\"' | grep -q $zed"
 
