@@ -369,6 +369,8 @@ refresh_txn(struct device *d, struct store_txn *t, size_t *erased)
 	}
 	if (rc == 0)
 		rc = stub_named(t, erased);
+	if (rc == 0 && *erased > 0)
+		rc = store_erase_rebuild(t, d->keyring);
 out:
 	free(s.all.v);
 	free(s.own.v);
@@ -377,15 +379,12 @@ out:
 	return rc;
 }
 
-/* After entries were dropped: records rebuilt from what is left, and the
- * pages that held the dropped bytes overwritten. */
+/* After entries were dropped (and the records rebuilt from what is
+ * left, in the same transaction): the pages that held the dropped bytes
+ * overwritten. */
 static int
 erase_settle(struct device *d)
 {
-	int rc;
-
-	if ((rc = store_rebuild(d->st, d->keyring)) != 0)
-		return rc;
 	return store_erase_scrub(d->st);
 }
 

@@ -295,6 +295,15 @@ store_erase_on_apply(struct store_txn *t, const struct envelope *e,
 	return 1;
 }
 
+/* The records, indexes and history again from what the log still holds,
+ * in the transaction that made the stubs: no reader ever sees a record
+ * whose entries are gone. */
+int
+store_erase_rebuild(struct store_txn *t, const struct store_keyring *kr)
+{
+	return store_rebuild_txn(t, kr);
+}
+
 /* ---- scrubbing freed pages ---- */
 
 /*

@@ -382,6 +382,10 @@ int		 store_erase_held(struct store_txn *, const uint8_t *author,
 int		 store_erase_touches(struct store_txn *, const struct change *)
 		    STORE_WUR;
 int		 store_erase_scrub(struct store *) STORE_WUR;
+/* After entries became stubs: the derived tables rebuilt from the log in
+ * the caller's transaction, applying what kr opens. */
+int		 store_erase_rebuild(struct store_txn *,
+		    const struct store_keyring *) STORE_WUR;
 /* The entries held as stubs. */
 int		 store_erased_count(struct store_txn *, uint64_t *n) STORE_WUR;
 
