@@ -154,6 +154,26 @@ out:
 	return rc;
 }
 
+/* libsodium's decoder takes some bytes outside the alphabet, and any
+ * trailing bits: only the text the bytes encode back to is taken, so
+ * one list has one spelling. */
+static int
+canonical(const char *text, size_t len, const uint8_t *bin, size_t blen)
+{
+	size_t cap = sodium_base64_ENCODED_LEN(blen,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char *again;
+	int ok;
+
+	if ((again = malloc(cap)) == NULL)
+		return 0;
+	sodium_bin2base64(again, cap, bin, blen,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	ok = strlen(again) == len && memcmp(again, text, len) == 0;
+	free(again);
+	return ok;
+}
+
 int
 proto_erase_decode(const char *text, size_t len, struct write_ref *refs,
     size_t max, size_t *n)
@@ -167,7 +187,8 @@ proto_erase_decode(const char *text, size_t len, struct write_ref *refs,
 	    (buf = malloc(len + 1)) == NULL)
 		return -1;
 	if (sodium_base642bin(buf, len + 1, text, len, NULL, &blen, NULL,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0)
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+	    canonical(text, len, buf, blen))
 		rc = decode_list(buf, blen, refs, max, n);
 	free(buf);
 	return rc;
