@@ -215,37 +215,46 @@ done_key(char out[64], const uint8_t *id)
 	snprintf(out, 64, "erasedone:%s", hex);
 }
 
+/* The entry that wrote a register, or NULL. */
+static const struct rec_write *
+writer_of(const struct record *r, const char *field)
+{
+	const struct rec_register *reg = record_register(r, field);
+
+	return reg != NULL && reg->nheads > 0 ? &reg->heads[0] : NULL;
+}
+
 static int
 pending_cb(const struct record *r, void *arg)
 {
 	struct pending_walk *w = arg;
-	const struct rec_register *reg = record_register(r, "drop");
-	const char *student = record_get(r, "student"), *drop;
+	const struct rec_write *ws = writer_of(r, "student");
+	const struct rec_write *wd = writer_of(r, "drop");
+	const struct rec_write *by = ws != NULL ? ws : wd;
 	struct pending *p;
 	const void *v;
 	size_t len, n;
 	char key[64];
 
 	done_key(key, r->id);
-	if (store_meta_get(w->t, key, &v, &len) == 0)
-		return 0;
-	if (reg == NULL || reg->nheads == 0)
-		reg = record_register(r, "student");
-	if (reg == NULL || reg->nheads == 0)
+	if (by == NULL || store_meta_get(w->t, key, &v, &len) == 0)
 		return 0;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		w->rc = STORE_ENOMEM;
 		return 1;
 	}
 	memcpy(p->id, r->id, PROTO_RECIDLEN);
-	p->writer = reg->heads[0].ref;
-	p->hlc = reg->heads[0].hlc;
-	if (student != NULL && sodium_hex2bin(p->student, PROTO_RECIDLEN,
-	    student, strlen(student), NULL, &n, NULL) == 0 &&
+	p->writer = by->ref;
+	p->hlc = by->hlc;
+	if (ws != NULL && sodium_hex2bin(p->student, PROTO_RECIDLEN,
+	    ws->value, ws->value_len, NULL, &n, NULL) == 0 &&
 	    n == PROTO_RECIDLEN)
 		p->has_student = 1;
-	if ((drop = record_get(r, "drop")) != NULL)
-		p->drop = strdup(drop);
+	/* A list counts as written by the erase's own entry only: another
+	 * member writing to the record changes nothing. */
+	if (wd != NULL && wd->ref.seq == by->ref.seq &&
+	    memcmp(wd->ref.author, by->ref.author, PROTO_IDLEN) == 0)
+		p->drop = strdup(wd->value);
 	p->next = w->list;
 	w->list = p;
 	return 0;
@@ -283,45 +292,6 @@ take(struct device *d, struct store_txn *t, const struct pending *p)
 	if (rc == 0)
 		rc = store_meta_put(t, key, "", 0);
 	return rc == 0 ? 1 : rc;
-}
-
-struct held_walk {
-	struct store_txn *t;
-	size_t		  erased;
-	int		  rc;
-};
-
-static int
-held_cb(const char *k, size_t klen, const void *v, size_t vlen, void *arg)
-{
-	struct held_walk *w = arg;
-	uint8_t raw[PROTO_IDLEN + 8];
-	size_t n;
-	int erased;
-
-	(void)v;
-	if (klen != 5 + 2 * sizeof(raw) || vlen != PROTO_HASHLEN ||
-	    sodium_hex2bin(raw, sizeof(raw), k + 5, klen - 5, NULL, &n,
-	    NULL) != 0 || n != sizeof(raw))
-		return 0;
-	uint64_t seq = 0;
-	for (int i = 0; i < 8; i++)
-		seq = seq << 8 | raw[PROTO_IDLEN + i];
-	if ((w->rc = store_erase_held(w->t, raw, seq, &erased)) != 0)
-		return 1;
-	w->erased += (size_t)erased;
-	return 0;
-}
-
-/* Every entry named for dropping that is held whole becomes its stub. */
-static int
-stub_named(struct store_txn *t, size_t *erased)
-{
-	struct held_walk w = { t, 0, 0 };
-	int rc = store_meta_each(t, "drop:", held_cb, &w);
-
-	*erased = w.erased;
-	return rc != 0 ? rc : w.rc;
 }
 
 static void
@@ -368,7 +338,7 @@ refresh_txn(struct device *d, struct store_txn *t, size_t *erased)
 			rc = write_erases(d, t, NULL, &s.own);
 	}
 	if (rc == 0)
-		rc = stub_named(t, erased);
+		rc = store_erase_named(t, erased);
 	if (rc == 0 && *erased > 0)
 		rc = store_erase_rebuild(t, d->keyring);
 out:

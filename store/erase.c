@@ -164,9 +164,9 @@ store_stub_encode(const struct envelope *e, msgpack_sbuffer *sb)
  */
 int
 store_erase_held(struct store_txn *t, const uint8_t *author, uint64_t seq,
-    int *erased)
+    const uint8_t *hash, int *erased)
 {
-	uint8_t key[LOG_KEYLEN];
+	uint8_t key[LOG_KEYLEN], held[PROTO_HASHLEN];
 	struct envelope e;
 	msgpack_sbuffer sb;
 	const uint8_t *env;
@@ -183,6 +183,9 @@ store_erase_held(struct store_txn *t, const uint8_t *author, uint64_t seq,
 		return STORE_EIO;
 	if (e.erased)
 		return STORE_OK;
+	proto_envelope_hash(&e, held);
+	if (hash != NULL && sodium_memcmp(held, hash, PROTO_HASHLEN) != 0)
+		return STORE_OK;	/* named another entry: not this one */
 	msgpack_sbuffer_init(&sb);
 	memcpy(key, author, PROTO_IDLEN);
 	be64_put(key + PROTO_IDLEN, seq);
@@ -209,6 +212,41 @@ store_erased_count(struct store_txn *t, uint64_t *n)
 {
 	*n = 0;
 	return store_log_each(t, count_cb, n);
+}
+
+struct named_walk {
+	struct store_txn *t;
+	size_t		  erased;
+	int		  rc;
+};
+
+static int
+named_cb(const char *k, size_t klen, const void *v, size_t vlen, void *arg)
+{
+	struct named_walk *w = arg;
+	uint8_t raw[PROTO_IDLEN + 8];
+	size_t n;
+	int erased;
+
+	if (klen != 5 + 2 * sizeof(raw) || vlen != PROTO_HASHLEN ||
+	    sodium_hex2bin(raw, sizeof(raw), k + 5, klen - 5, NULL, &n,
+	    NULL) != 0 || n != sizeof(raw))
+		return 0;
+	if ((w->rc = store_erase_held(w->t, raw, be64_get(raw + PROTO_IDLEN),
+	    v, &erased)) != 0)
+		return 1;
+	w->erased += (size_t)erased;
+	return 0;
+}
+
+int
+store_erase_named(struct store_txn *t, size_t *erased)
+{
+	struct named_walk w = { t, 0, 0 };
+	int rc = store_meta_each(t, "drop:", named_cb, &w);
+
+	*erased = w.erased;
+	return rc != 0 ? rc : w.rc;
 }
 
 /* ---- what an entry touches ---- */
@@ -290,7 +328,8 @@ store_erase_on_apply(struct store_txn *t, const struct envelope *e,
 	proto_envelope_hash(e, ref.hash);
 	ref.has_hash = 1;
 	if ((rc = store_drop_put(t, &ref)) != 0 ||
-	    (rc = store_erase_held(t, e->author, e->seq, &erased)) != 0)
+	    (rc = store_erase_held(t, e->author, e->seq, ref.hash,
+	    &erased)) != 0)
 		return rc;
 	return 1;
 }

@@ -361,7 +361,7 @@ int		 store_receipts_each(struct store_txn *, const uint8_t *device,
  * store_erased_each. An entry to drop wherever it is: store_drop_put,
  * store_drop_has (1 if named with that hash). store_erase_held turns a
  * held entry into its stub (*erased 1 if it did; nothing if it is not
- * held or already a stub). store_erase_touches: 1 if change c touches
+ * held, already a stub, or hash is not NULL and not its hash). store_erase_touches: 1 if change c touches
  * an erased student (its record is one, or about one, or a value names
  * one), else 0, or a STORE_E* code. store_erase_scrub overwrites the
  * pages LMDB holds free, outside any transaction (three commits).
@@ -378,7 +378,11 @@ int		 store_drop_put(struct store_txn *, const struct write_ref *)
 int		 store_drop_has(struct store_txn *, const uint8_t *author,
 		    uint64_t seq, const uint8_t hash[PROTO_HASHLEN]);
 int		 store_erase_held(struct store_txn *, const uint8_t *author,
-		    uint64_t seq, int *erased) STORE_WUR;
+		    uint64_t seq, const uint8_t *hash, int *erased) STORE_WUR;
+/* store_erase_held of every entry named for dropping, with its hash;
+ * *erased: how many became stubs. */
+int		 store_erase_named(struct store_txn *, size_t *erased)
+		    STORE_WUR;
 int		 store_erase_touches(struct store_txn *, const struct change *)
 		    STORE_WUR;
 int		 store_erase_scrub(struct store *) STORE_WUR;

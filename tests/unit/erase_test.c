@@ -247,6 +247,7 @@ test_store_erase_held(void)
 {
 	char d1[] = "/tmp/satchel-erase-test.XXXXXX";
 	uint8_t student[PROTO_RECIDLEN], *envs[2] = { 0 };
+	uint8_t other[PROTO_HASHLEN] = { 1 };
 	size_t lens[2];
 	struct store *a;
 	struct store_txn *t;
@@ -260,8 +261,10 @@ test_store_erase_held(void)
 		goto out;
 	CHECK(store_begin(a, 0, &t) == 0);
 	CHECK(store_erased_put(t, student, 1) == 0);
-	CHECK(store_erase_held(t, pk, 2, &erased) == 0 && erased);
-	CHECK(store_erase_held(t, pk, 2, &erased) == 0 && !erased);
+	/* A drop that names another hash at that place drops nothing. */
+	CHECK(store_erase_held(t, pk, 2, other, &erased) == 0 && !erased);
+	CHECK(store_erase_held(t, pk, 2, NULL, &erased) == 0 && erased);
+	CHECK(store_erase_held(t, pk, 2, NULL, &erased) == 0 && !erased);
 	CHECK(held_erased(t, 2) && !held_erased(t, 1));
 	CHECK(store_verify_log(t, &n) == 0 && n == 2);
 	CHECK(store_apply_entry(t, &kr, envs[1], lens[1], 1) == STORE_EDUP);
