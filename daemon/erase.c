@@ -326,8 +326,12 @@ refresh_txn(struct device *d, struct store_txn *t, size_t *erased)
 			rc = r;
 		else
 			took |= r;
-	if (rc != 0 || !took) {
-		rc = rc != 0 ? rc : 1;	/* 1: nothing taken */
+	if (rc != 0 || (!took && !store_erase_pending(t))) {
+		rc = rc != 0 ? rc : 1;	/* 1: nothing to do */
+		goto out;
+	}
+	if (!took) {	/* stubs of entries an apply found, not applied */
+		rc = store_erase_named(t, erased);
 		goto out;
 	}
 	/* A teacher's device reads what an admin's may not have held. */

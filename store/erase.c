@@ -26,8 +26,8 @@
 #include "store.h"
 #include "store_int.h"
 
-#define LOG_KEYLEN	(PROTO_IDLEN + 8)
 #define META_KEYMAX	96
+#define ERASE_PENDING	"erase_pending"	/* drops named, stubs not made */
 
 static void
 hex_key(char out[META_KEYMAX], const char *prefix, const uint8_t *a,
@@ -159,14 +159,14 @@ store_stub_encode(const struct envelope *e, msgpack_sbuffer *sb)
 
 /*
  * The one rewrite of the log: the entry (author, seq), if held with its
- * ciphertext, is replaced by its stub (same key, same hash). With the
- * store's per-author segments this is where a segment is rewritten.
+ * ciphertext, is replaced by its stub (same hash), its author's segment
+ * written again (logseg.c).
  */
 int
 store_erase_held(struct store_txn *t, const uint8_t *author, uint64_t seq,
     const uint8_t *hash, int *erased)
 {
-	uint8_t key[LOG_KEYLEN], held[PROTO_HASHLEN];
+	uint8_t held[PROTO_HASHLEN];
 	struct envelope e;
 	msgpack_sbuffer sb;
 	const uint8_t *env;
@@ -187,11 +187,8 @@ store_erase_held(struct store_txn *t, const uint8_t *author, uint64_t seq,
 	if (hash != NULL && sodium_memcmp(held, hash, PROTO_HASHLEN) != 0)
 		return STORE_OK;	/* named another entry: not this one */
 	msgpack_sbuffer_init(&sb);
-	memcpy(key, author, PROTO_IDLEN);
-	be64_put(key + PROTO_IDLEN, seq);
 	if ((rc = store_stub_encode(&e, &sb)) == 0)
-		rc = store_put(t, TABLE_LOG, key, sizeof(key), sb.data,
-		    sb.size);
+		rc = log_rewrite(t, author, seq, (uint8_t *)sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 	*erased = rc == 0;
 	return rc;
@@ -246,7 +243,10 @@ store_erase_named(struct store_txn *t, size_t *erased)
 	int rc = store_meta_each(t, "drop:", named_cb, &w);
 
 	*erased = w.erased;
-	return rc != 0 ? rc : w.rc;
+	if (rc == 0 && (rc = w.rc) == 0 &&
+	    (rc = store_meta_del(t, ERASE_PENDING)) == STORE_ENOTFOUND)
+		rc = STORE_OK;
+	return rc;
 }
 
 /* ---- what an entry touches ---- */
@@ -312,14 +312,17 @@ store_erase_touches(struct store_txn *t, const struct change *c)
 	return w.hit;
 }
 
-/* An entry opened on apply that touches an erased student: kept as its
- * stub, named for dropping, never applied. 1 if so, 0 if not. */
+/* An entry opened on apply that touches an erased student: named for
+ * dropping, never applied. Its stub is made later, outside any walk of
+ * the log (a rebuild applies entries as it reads their segments):
+ * store_apply_entry makes it at once, store_erase_named the rest. 1 if
+ * so, 0 if not. */
 int
 store_erase_on_apply(struct store_txn *t, const struct envelope *e,
     const struct change *c)
 {
 	struct write_ref ref;
-	int rc, erased;
+	int rc;
 
 	if ((rc = store_erase_touches(t, c)) <= 0)
 		return rc;
@@ -328,10 +331,18 @@ store_erase_on_apply(struct store_txn *t, const struct envelope *e,
 	proto_envelope_hash(e, ref.hash);
 	ref.has_hash = 1;
 	if ((rc = store_drop_put(t, &ref)) != 0 ||
-	    (rc = store_erase_held(t, e->author, e->seq, ref.hash,
-	    &erased)) != 0)
+	    (rc = store_meta_put(t, ERASE_PENDING, "", 0)) != 0)
 		return rc;
 	return 1;
+}
+
+int
+store_erase_pending(struct store_txn *t)
+{
+	const void *v;
+	size_t len;
+
+	return store_meta_get(t, ERASE_PENDING, &v, &len) == 0;
 }
 
 /* The records, indexes and history again from what the log still holds,
@@ -345,90 +356,11 @@ store_erase_rebuild(struct store_txn *t, const struct store_keyring *kr)
 
 /* ---- scrubbing freed pages ---- */
 
-/*
- * LMDB does not clear the pages it frees: a record dropped stays in
- * data.mdb until its page is used again. This uses them again, with
- * zeros: a scratch table is filled until it has taken as many pages as
- * the free list holds, then dropped. Pages a commit frees become
- * reusable two commits later, hence the first commit. (The store
- * branch's store_scrub does the same after its migration: one of the
- * two goes when both are on main.)
- */
-#define SCRUB_VALUE	1900	/* two to a page */
-
-static int
-free_pages(MDB_env *env, size_t *n)
-{
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k, v;
-	int rc;
-
-	*n = 0;
-	if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, 0, &cur)) == 0) {	/* FREE_DBI */
-		while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
-			if (v.mv_size >= sizeof(size_t))
-				*n += *(const size_t *)v.mv_data;
-		mdb_cursor_close(cur);
-	}
-	mdb_txn_abort(txn);
-	return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
-/* The scratch rows live in the meta table, under keys no one else
- * uses, so the scrub needs no table of its own. */
-static void
-scrub_key(uint8_t kb[14], size_t i)
-{
-	memcpy(kb, "~scrub", 6);
-	be64_put(kb + 6, i);
-}
-
-static int
-scrub_step(struct store *st, int step, size_t *n)
-{
-	static const uint8_t zeros[SCRUB_VALUE];
-	MDB_val k = { 11, (void *)"erase_scrub" }, v = { 1, (void *)"1" };
-	MDB_val vv = { sizeof(zeros), (void *)zeros };
-	MDB_dbi meta = st->dbi[TABLE_META];
-	uint8_t kb[14];
-	MDB_val kk = { sizeof(kb), kb };
-	MDB_txn *txn;
-	int rc;
-
-	if (step == 1 && (rc = free_pages(st->env, n)) != 0)
-		return rc;
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
-		return rc;
-	if (step == 0)		/* a commit that moves on */
-		rc = mdb_put(txn, meta, &k, &v, 0);
-	for (size_t i = 0; step == 1 && rc == 0 && i < 2 * *n + 2; i++) {
-		scrub_key(kb, i);
-		rc = mdb_put(txn, meta, &kk, &vv, 0);
-	}
-	if (step == 2 && (rc = mdb_del(txn, meta, &k, NULL)) == MDB_NOTFOUND)
-		rc = 0;
-	for (size_t i = 0; step == 2 && rc == 0 && i < 2 * *n + 2; i++) {
-		scrub_key(kb, i);
-		if ((rc = mdb_del(txn, meta, &kk, NULL)) == MDB_NOTFOUND)
-			rc = 0;
-	}
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return mdb_txn_commit(txn);
-}
-
+/* LMDB does not clear the pages it frees: the segments that held the
+ * dropped ciphertexts and the records rebuilt without them stay in
+ * data.mdb until used again. store_scrub overwrites them with zeros. */
 int
 store_erase_scrub(struct store *st)
 {
-	size_t n = 0;
-	int rc = 0;
-
-	for (int step = 0; step < 3 && rc == 0; step++)
-		rc = scrub_step(st, step, &n);
-	return store_lmdb_error(rc);
+	return store_scrub(st);
 }
