@@ -692,7 +692,7 @@ cmd_import(struct device *d, struct args *a)
 	if (rc != 0)
 		return import_error(path, rc, &im);
 	if (im.added > 0 && ((rc = epoch_refresh(d)) != 0 ||
-	    (rc = epoch_heal(d)) < 0))
+	    (rc = epoch_heal(d)) < 0 || (rc = erase_refresh(d)) != 0))
 		return device_store_error(rc, "import");
 	if (!d->json)
 		printf("imported %llu new %s from %s (%llu already held)\n",

@@ -174,6 +174,18 @@ epoch_keyring(struct device *d)
 		d->receipt = &kr->keys[kr->nkeys++];
 		receipt_key_of(d->network, d->receipt);
 	}
+	/* And erase records, so that a box drops what they name: those of
+	 * every epoch held, as an erase stays in force (room permitting;
+	 * the newest first). */
+	d->erase = NULL;
+	if (d->network != NULL && kr->nkeys < STORE_KEYRING_MAX) {
+		d->erase = &kr->keys[kr->nkeys++];
+		erase_key_of(d->network, d->erase);
+	}
+	for (size_t i = 0, n = kr->nkeys; i < n &&
+	    kr->nkeys < STORE_KEYRING_MAX; i++)
+		if (kr->keys[i].use == KEY_NETWORK && &kr->keys[i] != d->network)
+			erase_key_of(&kr->keys[i], &kr->keys[kr->nkeys++]);
 	recovery_keyring(d);
 }
 

@@ -66,6 +66,15 @@ static const struct command commands[] = {
 	  "show under KEEP on every device,\nand KEEP's empty profile "
 	  "fields are filled from OTHER. Both keep their history.\n"
 	  "  example: satchel student merge 3f2a 9c41" },
+	{ "student erase", cmd_student_erase, "", 1, 1,
+	  "satchel student erase STUDENT",
+	  "Admins only. Erases a student on request: their record, and every "
+	  "note, entry,\ngoal and group membership about them, whoever wrote "
+	  "it, on this device, every\nother device and the box as the erase "
+	  "reaches them. The erase itself (who\nordered it, and when) stays "
+	  "in the log. It cannot reach backups of a data\nfolder, bundles "
+	  "already on USB sticks, or files from student export.\n"
+	  "  example: satchel student erase \"Ben Okafor\"" },
 	{ "note add", cmd_note_add,
 	  "strengths=,obstacle=,action=,date=,follow-up=,student-words=,"
 	  "private,team", 1, 1,

@@ -106,6 +106,8 @@ model_kind_name(uint8_t kind)
 {
 	const struct kind_def *k = model_kind(kind);
 
+	if (k == NULL && kind == KIND_ERASE)
+		return "erase";		/* shown by dump, never typed */
 	return k ? k->name : "record";
 }
 

@@ -1062,6 +1062,10 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 			net_log("%s: could not learn the keys of a new epoch: "
 			    "%s", who(c), store_strerror(rc));
 	}
+	/* An erase may have come, or what one named. */
+	if (added > 0 && (rc = erase_refresh(c->srv->d)) != 0)
+		net_log("%s: could not apply an erase: %s", who(c),
+		    store_strerror(rc));
 	server_peer_synced(c->srv, c);
 	head = last;
 	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {

@@ -129,7 +129,8 @@ receipt_may_hold_data(const struct device *d, struct store_txn *t,
 	    proto_envelope_decode(&e, env, len) != 0)
 		return 1;
 	k = store_keyring_find(d->keyring, e.key_id);
-	return k == NULL || (k->use != KEY_NETWORK && k->use != KEY_RECEIPT);
+	return k == NULL || (k->use != KEY_NETWORK && k->use != KEY_RECEIPT &&
+	    k->use != KEY_ERASE);
 }
 
 /* 1 if now covers an entry that may hold data and last does not. */

@@ -114,6 +114,7 @@ struct device {
 					 * survives a keyring refill */
 	struct store_key *record;	/* in keyring: seals epoch records */
 	struct store_key *receipt;	/* in keyring, from network; or NULL */
+	struct store_key *erase;	/* in keyring, from network; or NULL */
 	struct store_keyring *keyring;	/* sodium_malloc'd */
 	struct epochs	*epochs;	/* every epoch held; see epoch.c */
 	uint8_t		 team_id[16];
@@ -680,5 +681,13 @@ void	progress_end(struct progress *, uint64_t entries, uint64_t bytes);
 /* cmd_roster.c and cmd_merge.c */
 int	cmd_student_import(struct device *, struct args *);
 int	cmd_student_merge(struct device *, struct args *);
+/* erase.c: erasing a student (issue 12). The erase key of a network key;
+ * the command; and erase_refresh, run after a commit that may have
+ * brought erase records (a sync batch, a bundle): takes those that
+ * count, drops what they name, publishes this device's addendum, and
+ * scrubs. 0 or a store code. */
+void	erase_key_of(const struct store_key *network, struct store_key *out);
+int	cmd_student_erase(struct device *, struct args *);
+int	erase_refresh(struct device *);
 
 #endif

@@ -885,6 +885,8 @@ check_heads(struct server *srv)
 		/* Another process may have brought a key epoch (a removal). */
 		if (epoch_refresh(srv->d) != 0 || epoch_heal(srv->d) < 0)
 			net_log("could not learn the keys of a new epoch");
+		if (erase_refresh(srv->d) != 0)
+			net_log("could not apply an erase");
 		server_changed(srv);
 	}
 }

@@ -37,11 +37,15 @@ fixed_write(void *data, const char *buf, size_t len)
 	return 0;
 }
 
+/* The header as hashed and sealed; a stub's encoding marks its version
+ * (stub set), never what is hashed. */
 static void
-pack_header(msgpack_packer *pk, const struct envelope *e, size_t nfields)
+pack_header(msgpack_packer *pk, const struct envelope *e, size_t nfields,
+    int stub)
 {
 	msgpack_pack_array(pk, nfields);
-	msgpack_pack_uint8(pk, e->version);
+	msgpack_pack_uint8(pk, stub ? (uint8_t)(PROTO_STUB | e->version) :
+	    e->version);
 	mp_pack_bin(pk, e->author, PROTO_IDLEN);
 	msgpack_pack_uint64(pk, e->seq);
 	mp_pack_bin(pk, e->prev_hash, PROTO_HASHLEN);
@@ -58,7 +62,7 @@ proto_envelope_header(const struct envelope *e, uint8_t out[PROTO_HEADER_MAX])
 	msgpack_packer pk;
 
 	msgpack_packer_init(&pk, &fb, fixed_write);
-	pack_header(&pk, e, HEADER_FIELDS);
+	pack_header(&pk, e, HEADER_FIELDS, 0);
 	return fb.len;
 }
 
@@ -69,8 +73,11 @@ proto_envelope_hash(const struct envelope *e, uint8_t out[PROTO_HASHLEN])
 	uint8_t header[PROTO_HEADER_MAX], ct_hash[PROTO_HASHLEN];
 	size_t hlen;
 
-	crypto_generichash(ct_hash, sizeof(ct_hash), e->ciphertext,
-	    e->ciphertext_len, NULL, 0);
+	if (e->erased)
+		memcpy(ct_hash, e->ct_hash, sizeof(ct_hash));
+	else
+		crypto_generichash(ct_hash, sizeof(ct_hash), e->ciphertext,
+		    e->ciphertext_len, NULL, 0);
 	hlen = proto_envelope_header(e, header);
 	crypto_generichash_init(&st, NULL, 0, PROTO_HASHLEN);
 	crypto_generichash_update(&st, header, hlen);
@@ -83,12 +90,15 @@ proto_envelope_encode(const struct envelope *e, msgpack_sbuffer *sb)
 {
 	msgpack_packer pk;
 
-	if (e->ciphertext_len < PROTO_TAGLEN ||
-	    e->ciphertext_len > PROTO_MAX_CHANGE + PROTO_TAGLEN)
+	if (!e->erased && (e->ciphertext_len < PROTO_TAGLEN ||
+	    e->ciphertext_len > PROTO_MAX_CHANGE + PROTO_TAGLEN))
 		return -1;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	pack_header(&pk, e, ENVELOPE_FIELDS);
-	mp_pack_bin(&pk, e->ciphertext, e->ciphertext_len);
+	pack_header(&pk, e, ENVELOPE_FIELDS, e->erased);
+	if (e->erased)
+		mp_pack_bin(&pk, e->ct_hash, PROTO_HASHLEN);
+	else
+		mp_pack_bin(&pk, e->ciphertext, e->ciphertext_len);
 	mp_pack_bin(&pk, e->signature, PROTO_SIGLEN);
 	return 0;
 }
@@ -98,9 +108,11 @@ decode_fields(struct envelope *e, const msgpack_object *f)
 {
 	uint64_t v;
 
-	if (mp_uint(&f[0], 255, &v) == -1 || v != PROTO_VERSION)
+	if (mp_uint(&f[0], 255, &v) == -1 ||
+	    (v & ~(uint64_t)PROTO_STUB) != PROTO_VERSION)
 		return -1;
-	e->version = (uint8_t)v;
+	e->version = (uint8_t)(v & ~(uint64_t)PROTO_STUB);
+	e->erased = (v & PROTO_STUB) != 0;
 	if (mp_bin(&f[1], PROTO_IDLEN, e->author) == -1 ||
 	    mp_uint(&f[2], UINT64_MAX, &e->seq) == -1 || e->seq == 0 ||
 	    mp_bin(&f[3], PROTO_HASHLEN, e->prev_hash) == -1 ||
@@ -109,8 +121,15 @@ decode_fields(struct envelope *e, const msgpack_object *f)
 	    mp_uint(&f[6], SCOPE_PRIVATE, &v) == -1)
 		return -1;
 	e->scope = (uint8_t)v;
-	if (mp_bin(&f[7], PROTO_NONCELEN, e->nonce) == -1 ||
-	    mp_bytes(&f[8], PROTO_MAX_CHANGE + PROTO_TAGLEN, &e->ciphertext,
+	if (mp_bin(&f[7], PROTO_NONCELEN, e->nonce) == -1)
+		return -1;
+	if (e->erased) {
+		e->ciphertext = NULL;
+		e->ciphertext_len = 0;
+		return mp_bin(&f[8], PROTO_HASHLEN, e->ct_hash) == -1 ||
+		    mp_bin(&f[9], PROTO_SIGLEN, e->signature) == -1 ? -1 : 0;
+	}
+	if (mp_bytes(&f[8], PROTO_MAX_CHANGE + PROTO_TAGLEN, &e->ciphertext,
 	    &e->ciphertext_len) == -1 || e->ciphertext_len < PROTO_TAGLEN ||
 	    mp_bin(&f[9], PROTO_SIGLEN, e->signature) == -1)
 		return -1;
@@ -167,7 +186,8 @@ proto_envelope_peek(const uint8_t *buf, size_t len, uint64_t *version,
 	if (mp_array(&u.data, 3, PROTO_MAX_ENVELOPE) == -1)
 		goto out;
 	f = u.data.via.array.ptr;
-	if (mp_uint(&f[0], 255, version) == -1 || *version == 0 ||
+	if (mp_uint(&f[0], 255, version) == -1 ||
+	    (*version &= ~(uint64_t)PROTO_STUB) == 0 ||
 	    mp_bin(&f[1], PROTO_IDLEN, author) == -1 ||
 	    mp_uint(&f[2], UINT64_MAX, seq) == -1 || *seq == 0)
 		goto out;
@@ -216,10 +236,24 @@ proto_envelope_open(const struct envelope *e, const uint8_t key[PROTO_KEYLEN],
 	unsigned long long pt_len;
 	size_t hlen;
 
+	if (e->erased)
+		return -1;
 	hlen = proto_envelope_header(e, header);
 	return crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &pt_len, NULL,
 	    e->ciphertext, e->ciphertext_len, header, hlen, e->nonce,
 	    key) == 0 ? 0 : -1;
+}
+
+void
+proto_envelope_erase(struct envelope *e)
+{
+	if (e->erased)
+		return;
+	crypto_generichash(e->ct_hash, sizeof(e->ct_hash), e->ciphertext,
+	    e->ciphertext_len, NULL, 0);
+	e->erased = 1;
+	e->ciphertext = NULL;
+	e->ciphertext_len = 0;
 }
 
 /* A key's public name: a keyed hash, so the id says nothing of the key. */

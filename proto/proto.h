@@ -70,7 +70,8 @@ enum proto_kind {
 	KIND_UNIT	= 7,	/* a unit of teaching; change v3 on */
 	KIND_KEYS	= 8,	/* an epoch's keys, sealed to each member (epoch.c) */
 	KIND_RECEIPT	= 9,	/* what a peer acknowledged in a sync: receipt.c */
-	KIND_MAX	= 9
+	KIND_ERASE	= 10,	/* a student erased, or entries dropped: erase.c */
+	KIND_MAX	= 10
 };
 
 /* Op types; wire values, never reused. */
@@ -127,9 +128,13 @@ struct envelope {
 	uint8_t		 key_id[PROTO_KEYIDLEN];
 	uint8_t		 scope;
 	uint8_t		 nonce[PROTO_NONCELEN];
-	const uint8_t	*ciphertext;	/* borrowed */
+	const uint8_t	*ciphertext;	/* borrowed; NULL if erased */
 	size_t		 ciphertext_len;
 	uint8_t		 signature[PROTO_SIGLEN];
+	/* An erased entry (a stub) keeps everything its hash covers: the
+	 * header and its ciphertext's hash, not the ciphertext. */
+	uint8_t		 erased;
+	uint8_t		 ct_hash[PROTO_HASHLEN];	/* when erased */
 };
 
 /*
@@ -192,7 +197,8 @@ enum proto_key_use {
 	PROTO_KEY_CONTENT	= 1,	/* the epoch's content key: teachers */
 	PROTO_KEY_NETWORK	= 2,	/* the network key: membership only */
 	PROTO_KEY_EPOCH		= 3,	/* an epoch's record key: KIND_KEYS only */
-	PROTO_KEY_RECEIPT	= 4	/* the receipt key: receipts only */
+	PROTO_KEY_RECEIPT	= 4,	/* the receipt key: receipts only */
+	PROTO_KEY_ERASE		= 5	/* the erase key: erase records only */
 };
 enum proto_field_type {
 	FT_LINE		= 1,	/* one line of text: names, titles */
@@ -208,7 +214,8 @@ enum proto_field_type {
 	FT_SCORE	= 11,	/* a score: up to 6 digits, one '.' (v3) */
 	FT_EPOCH	= 16,	/* an epoch record in base64 (epoch.c) */
 	FT_VECTOR	= 17,	/* a vector of (author, seq): receipt.c */
-	FT_TIME		= 18	/* ms since the epoch, decimal */
+	FT_TIME		= 18,	/* ms since the epoch, decimal */
+	FT_DROP		= 19	/* entries to drop: erase.c */
 };
 struct proto_field {
 	const char	*name;
@@ -281,7 +288,17 @@ int	proto_vector_put(char *out, size_t cap, size_t *len,
 /* 0 if s[0..len) is a time: 1 to 15 decimal digits, no leading zero. */
 int	proto_time_check(const char *s, size_t len);
 
-/* envelope.c */
+/*
+ * envelope.c. An erased entry is kept as a stub: the same array with the
+ * version PROTO_STUB | version and, in the ciphertext's place, the
+ * ciphertext's BLAKE2b-256 (bin 32). Its hash, and so its chain and its
+ * signature, are those of the entry it was. A release that predates
+ * stubs reads the version as a newer envelope's and refuses that author
+ * from the stub on (REFUSE_NEWER), as for any newer envelope: it learns
+ * no ciphertext, and takes the rest once upgraded. proto_envelope_peek
+ * gives a stub's version as the entry's.
+ */
+#define PROTO_STUB		0x80
 int	proto_envelope_encode(const struct envelope *, msgpack_sbuffer *)
 	    PROTO_WUR;
 int	proto_envelope_decode(struct envelope *, const uint8_t *, size_t)
@@ -303,7 +320,11 @@ int	proto_envelope_seal(struct envelope *, const uint8_t key[PROTO_KEYLEN],
 	    const uint8_t sk[PROTO_SKLEN]) PROTO_WUR;
 int	proto_envelope_verify(const struct envelope *,
 	    const uint8_t hash[PROTO_HASHLEN]) PROTO_WUR;
-/* Opens the ciphertext into pt (ciphertext_len - PROTO_TAGLEN bytes). */
+/* Turns e into its stub: keeps the ciphertext's hash, drops the
+ * ciphertext. Its hash is unchanged. */
+void	proto_envelope_erase(struct envelope *);
+/* Opens the ciphertext into pt (ciphertext_len - PROTO_TAGLEN bytes);
+ * -1 for a stub. */
 int	proto_envelope_open(const struct envelope *,
 	    const uint8_t key[PROTO_KEYLEN], uint8_t *pt) PROTO_WUR;
 void	proto_key_id(const uint8_t key[PROTO_KEYLEN],
@@ -436,6 +457,42 @@ int	proto_epoch_seal(uint8_t *out, size_t cap, size_t *outlen,
 int	proto_epoch_open(struct proto_epoch_key *keys, size_t max, size_t *n,
 	    const uint8_t *sealed, size_t len, const uint8_t id[PROTO_IDLEN],
 	    const uint8_t sk[PROTO_SKLEN]) PROTO_WUR;
+
+/*
+ * erase.c: erasure (issue 12). An admin's `student erase` writes a change
+ * of kind KIND_ERASE:
+ *	student	the student erased (FT_STUDENT)
+ *	drop	the entries about the student its writer held (FT_DROP)
+ * and any teacher's device, meeting an erase, writes one with "drop"
+ * alone (an addendum) naming its own entries about the student that the
+ * erase did not name: those written offline, and private ones, which
+ * only it can read; an addendum names no student. Both are sealed under
+ * the erase key, derived from the network key, so that a box reads them
+ * and drops the ciphertexts named; a release that predates erasure holds
+ * no erase key and stores and relays them unread. The drop list's text
+ * is described in erase.c.
+ */
+#define PROTO_ERASE_VERSION	1
+#define PROTO_ERASE_NEWER	1	/* decode: a newer list, kept */
+#define PROTO_ERASE_MAX_REFS	400	/* entries one list names */
+/* The erase key of a network key (both PROTO_KEYLEN bytes). */
+void	proto_erase_key(const uint8_t network[PROTO_KEYLEN],
+	    uint8_t out[PROTO_KEYLEN]);
+/* Sorts refs by (author, seq) and drops repeats; *n is updated. */
+void	proto_erase_sort(struct write_ref *refs, size_t *n);
+/* The text of the list refs[0..n) (sorted, 1 to PROTO_ERASE_MAX_REFS):
+ * a new NUL-terminated string the caller frees. -1 if n is out of range,
+ * refs are not strictly ascending, or memory ran out. */
+int	proto_erase_encode(const struct write_ref *refs, size_t n,
+	    char **text, size_t *len) PROTO_WUR;
+/* Reads list text from anyone into refs (at most max): 0 and *n;
+ * PROTO_ERASE_NEWER for a newer version (nothing read, kept); -1 if it
+ * is not a list, or holds more than max. */
+int	proto_erase_decode(const char *text, size_t len,
+	    struct write_ref *refs, size_t max, size_t *n) PROTO_WUR;
+/* The schema's check of a "drop" value: 0 if proto_erase_decode takes it
+ * (a newer version too), else -1. */
+int	proto_erase_check(const char *text, size_t len) PROTO_WUR;
 
 /* hlc.c: hybrid logical clock, 48-bit milliseconds and a 16-bit counter.
  * The most a clock runs ahead of its own wall clock: a day, so that one

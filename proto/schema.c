@@ -93,6 +93,12 @@ static const struct proto_field receipt_fields[] = {
 	{ NULL, 0, NULL }
 };
 
+/* An erase (erase.c): "student" only in an admin's erase. */
+static const struct proto_field erase_fields[] = {
+	{ "student", FT_STUDENT, NULL }, { "drop", FT_DROP, NULL },
+	{ NULL, 0, NULL }
+};
+
 static const struct {
 	const struct proto_field *fields;
 	const char		 *set;		/* its observed-remove set */
@@ -109,6 +115,7 @@ static const struct {
 	[KIND_UNIT] = { unit_fields, NULL, 0, PROTO_KEY_CONTENT },
 	[KIND_KEYS] = { keys_fields, NULL, 0, PROTO_KEY_EPOCH },
 	[KIND_RECEIPT] = { receipt_fields, NULL, 0, PROTO_KEY_RECEIPT },
+	[KIND_ERASE] = { erase_fields, NULL, 0, PROTO_KEY_ERASE },
 };
 
 static int
@@ -277,6 +284,9 @@ proto_value_check(const struct proto_field *f, const char *s, size_t len,
 	case FT_TIME:
 		return proto_time_check(s, len) == 0 ? 0 :
 		    fail_why(why, "is not a time in milliseconds");
+	case FT_DROP:
+		return proto_erase_check(s, len) == 0 ? 0 :
+		    fail_why(why, "is not a list of entries to drop");
 	default:
 		return fail_why(why, "has an unknown type");
 	}
@@ -339,6 +349,8 @@ op_check(uint8_t kind, const struct op *op, const char **why)
 			    "changed only by the member commands");
 		if (kind == KIND_RECEIPT)
 			return fail_why(why, "a receipt is never deleted");
+		if (kind == KIND_ERASE)
+			return fail_why(why, "an erase is never undone");
 		return op->field_len == 0 && op->value == NULL ? 0 :
 		    fail_why(why, "a delete names no field");
 	}
@@ -434,6 +446,8 @@ proto_change_validate(const struct change *c, int key_use, const char **why)
 		    "under the epoch's record key" :
 		    c->kind == KIND_RECEIPT ?
 		    "a receipt must be sealed under the receipt key" :
+		    c->kind == KIND_ERASE ?
+		    "an erase must be sealed under the erase key" :
 		    "content must be sealed under the content key");
 	if (c->nops == 0 || c->nops > PROTO_MAX_OPS)
 		return fail_why(why, "too many changes at once");

@@ -225,7 +225,7 @@ store_read_entry(const struct store_keyring *kr, const struct envelope *e,
 	*c = NULL;
 	*pt = NULL;
 	*why = NULL;
-	if (k == NULL)
+	if (k == NULL || e->erased)
 		return STORE_OK;	/* a relay's lot: stored, not read */
 	if ((*pt = malloc(e->ciphertext_len)) == NULL ||
 	    (*c = malloc(sizeof(**c))) == NULL)
@@ -314,6 +314,8 @@ static int
 apply_read(struct store_txn *t, const struct envelope *e, int rc,
     const struct change *c, const char *why)
 {
+	if (rc == STORE_OK && e->erased)
+		return STORE_OK;	/* a stub: nothing left to apply */
 	if (rc == STORE_OK)
 		return c != NULL ? store_apply_change(t, e, c) :
 		    unread_put(t, e->key_id);
@@ -341,6 +343,41 @@ store_apply_held(struct store_txn *t, const struct store_keyring *kr,
 	return rc;
 }
 
+/* An entry an erasure named (store/erase.c) is held as its stub however
+ * it comes: STORE_ENOTFOUND if it is not named. */
+static int
+dropped_append(struct store_txn *t, struct envelope *e, int verify_sig)
+{
+	uint8_t hash[PROTO_HASHLEN];
+	msgpack_sbuffer sb;
+	int rc;
+
+	proto_envelope_hash(e, hash);
+	if (e->erased || !store_drop_has(t, e->author, e->seq, hash))
+		return STORE_ENOTFOUND;
+	msgpack_sbuffer_init(&sb);
+	proto_envelope_erase(e);
+	if ((rc = store_stub_encode(e, &sb)) == 0)
+		rc = chain_append(t, e, (uint8_t *)sb.data, sb.size,
+		    verify_sig);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+/* An entry its apply found about an erased student is held as its stub
+ * from the start (store/erase.c). */
+static int
+dropped_now(struct store_txn *t, const struct envelope *e)
+{
+	uint8_t hash[PROTO_HASHLEN];
+	int erased;
+
+	proto_envelope_hash(e, hash);
+	if (e->erased || !store_drop_has(t, e->author, e->seq, hash))
+		return STORE_OK;
+	return store_erase_held(t, e->author, e->seq, hash, &erased);
+}
+
 int
 store_apply_entry(struct store_txn *t, const struct store_keyring *kr,
     const uint8_t *env, size_t len, int verify_sig)
@@ -360,8 +397,11 @@ store_apply_entry(struct store_txn *t, const struct store_keyring *kr,
 	rd = store_read_entry(kr, &e, &c, &pt, &why);
 	if (rd == STORE_EBADENTRY || rd == STORE_ENOMEM)
 		rc = rd;
-	else if ((rc = chain_append(t, &e, env, len, verify_sig)) == 0)
-		rc = apply_read(t, &e, rd, c, why);
+	else if ((rc = dropped_append(t, &e, verify_sig)) != STORE_ENOTFOUND)
+		;	/* erased: its stub is held, nothing applied */
+	else if ((rc = chain_append(t, &e, env, len, verify_sig)) == 0 &&
+	    (rc = apply_read(t, &e, rd, c, why)) == 0)
+		rc = dropped_now(t, &e);
 	free(c);
 	free(pt);
 	return rc;

@@ -183,8 +183,9 @@ log_append(struct store_txn *t, const uint8_t *author, uint64_t seq,
 	return rc;
 }
 
-/* Writes env over the entry (author, seq), which must be as long: the
- * tests' tools make a newer envelope of one this way. */
+/* Writes env over the entry (author, seq), of any length: an erased
+ * entry's stub (store/erase.c), or the tests' tools making a newer
+ * envelope of one. The segment is written again whole. */
 int
 log_rewrite(struct store_txn *t, const uint8_t *author, uint64_t seq,
     const uint8_t *env, size_t len)
@@ -192,20 +193,24 @@ log_rewrite(struct store_txn *t, const uint8_t *author, uint64_t seq,
 	uint8_t key[SEG_KEYLEN], *buf;
 	const uint8_t *v, *old;
 	uint64_t first;
-	size_t vlen, olen;
+	size_t vlen, olen, at, tail, nlen;
 	int rc;
 
+	if (len > UINT32_MAX - ENTRY_HDR)
+		return STORE_EBADENTRY;
 	if ((rc = seg_find(t, author, seq, &first, &v, &vlen)) != 0 ||
 	    (rc = seg_entry(v, vlen, seq - first, &old, &olen)) != 0)
 		return rc;
-	if (olen != len)
-		return STORE_EBADENTRY;
-	if ((buf = malloc(vlen)) == NULL)
+	at = (size_t)(old - v) - ENTRY_HDR;
+	tail = vlen - (at + ENTRY_HDR + olen);
+	nlen = at + ENTRY_HDR + len + tail;
+	if ((buf = malloc(nlen)) == NULL)
 		return STORE_ENOMEM;
-	memcpy(buf, v, vlen);
-	memcpy(buf + (old - v), env, len);
+	memcpy(buf, v, at);
+	entry_put(buf + at, env, len);
+	memcpy(buf + at + ENTRY_HDR + len, old + olen, tail);
 	seg_key(key, author, first);
-	rc = store_put(t, TABLE_LOG, key, sizeof(key), buf, vlen);
+	rc = store_put(t, TABLE_LOG, key, sizeof(key), buf, nlen);
 	free(buf);
 	return rc;
 }

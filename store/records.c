@@ -416,6 +416,9 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 
 	if (c->kind == KIND_RECEIPT)	/* an index, not a record: receipt.c */
 		return store_receipt_apply(t, e, c);
+	/* About an erased student: dropped, whatever its author or clock. */
+	if ((rc = store_erase_on_apply(t, e, c)) != 0)
+		return rc < 0 ? rc : STORE_OK;
 	if ((rc = apply_load(t, c, &before, &after, &s, &pt, &ptlen)) != 0)
 		goto out;
 	memcpy(ref.author, e->author, PROTO_IDLEN);

@@ -145,7 +145,8 @@ enum store_key_use {
 	KEY_CONTENT	= 1,	/* every kind but MEMBER, KEYS and RECEIPT */
 	KEY_NETWORK	= 2,	/* KIND_MEMBER only */
 	KEY_EPOCH	= 3,	/* KIND_KEYS only: an epoch's record key */
-	KEY_RECEIPT	= 4	/* KIND_RECEIPT only: derived from the network key */
+	KEY_RECEIPT	= 4,	/* KIND_RECEIPT only: derived from the network key */
+	KEY_ERASE	= 5	/* KIND_ERASE only: derived from the network key */
 };
 
 struct store_key {
@@ -206,10 +207,11 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
  * history a log gives change (record encoding, apply rules, index rules). */
 #define STORE_VERSION		3
 #define STORE_RELEASE		"0.3.0"
-#define STORE_DERIVED_VERSION	7	/* 4: units, and epoch records held
+#define STORE_DERIVED_VERSION	8	/* 4: units, and epoch records held
 					 * unread by 0.2; 5: external_id,
 					 * merged_into; 6: receipts; 7: sealed
-					 * records, posting lists */
+					 * records, posting lists; 8: erase
+					 * records held unread before */
 struct store_format {
 	uint64_t	version;	/* the store's, when it was opened */
 	uint64_t	migrated_from;	/* version before this open's steps */
@@ -373,6 +375,49 @@ int		 store_receipt_get(struct store_txn *, const uint8_t *device,
 int		 store_receipts_each(struct store_txn *, const uint8_t *device,
 		    int (*fn)(const uint8_t *device, const uint8_t *writer,
 		    uint64_t seq, void *), void *arg) STORE_WUR;
+
+/*
+ * erase.c: erasure (see erase.c for what is kept and why). The daemon
+ * decides; these record its decisions, in the caller's write
+ * transaction. A student erased: store_erased_put (ms: when the erase
+ * was written), store_erased_get (STORE_ENOTFOUND if not erased),
+ * store_erased_each. An entry to drop wherever it is: store_drop_put,
+ * store_drop_has (1 if named with that hash). store_erase_held turns a
+ * held entry into its stub (*erased 1 if it did; nothing if it is not
+ * held, already a stub, or hash is not NULL and not its hash). store_erase_touches: 1 if change c touches
+ * an erased student (its record is one, or about one, or a value names
+ * one), else 0, or a STORE_E* code. store_erase_scrub overwrites the
+ * pages LMDB holds free, outside any transaction (three commits).
+ */
+int		 store_erased_put(struct store_txn *, const uint8_t *student,
+		    uint64_t ms) STORE_WUR;
+int		 store_erased_get(struct store_txn *, const uint8_t *student,
+		    uint64_t *ms) STORE_WUR;
+int		 store_erased_each(struct store_txn *,
+		    int (*fn)(const uint8_t *student, uint64_t ms, void *),
+		    void *arg) STORE_WUR;
+int		 store_drop_put(struct store_txn *, const struct write_ref *)
+		    STORE_WUR;
+int		 store_drop_has(struct store_txn *, const uint8_t *author,
+		    uint64_t seq, const uint8_t hash[PROTO_HASHLEN]);
+int		 store_erase_held(struct store_txn *, const uint8_t *author,
+		    uint64_t seq, const uint8_t *hash, int *erased) STORE_WUR;
+/* store_erase_held of every entry named for dropping, with its hash;
+ * *erased: how many became stubs. */
+int		 store_erase_named(struct store_txn *, size_t *erased)
+		    STORE_WUR;
+/* 1 if an apply named entries for dropping whose stubs are not made yet
+ * (store_erase_named makes them), else 0. */
+int		 store_erase_pending(struct store_txn *);
+int		 store_erase_touches(struct store_txn *, const struct change *)
+		    STORE_WUR;
+int		 store_erase_scrub(struct store *) STORE_WUR;
+/* After entries became stubs: the derived tables rebuilt from the log in
+ * the caller's transaction, applying what kr opens. */
+int		 store_erase_rebuild(struct store_txn *,
+		    const struct store_keyring *) STORE_WUR;
+/* The entries held as stubs. */
+int		 store_erased_count(struct store_txn *, uint64_t *n) STORE_WUR;
 
 /* search.c: a match of store_search. All borrowed for the call. */
 struct store_hit {

@@ -64,6 +64,15 @@ int	store_key_stale(struct store_txn *);
 int	store_receipt_apply(struct store_txn *, const struct envelope *,
 	    const struct change *);
 
+/* erase.c */
+int	store_erased_record(struct store_txn *, const uint8_t *id);
+int	store_erased_record_put(struct store_txn *, const uint8_t *id);
+int	store_stub_encode(const struct envelope *, msgpack_sbuffer *);
+/* 1 if e (opened as c) touches an erased student: then held as its stub
+ * and named for dropping, and not to be applied; 0; or a STORE_E* code. */
+int	store_erase_on_apply(struct store_txn *, const struct envelope *,
+	    const struct change *);
+
 /* recstore.c: a record as the records table holds it. */
 struct rec_hist {
 	uint64_t	hlc;

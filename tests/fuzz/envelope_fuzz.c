@@ -77,10 +77,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* What decode promises of what it accepts. */
 	if (e.version != PROTO_VERSION || e.seq == 0 ||
-	    e.scope > SCOPE_PRIVATE || e.ciphertext_len < PROTO_TAGLEN ||
+	    e.scope > SCOPE_PRIVATE)
+		abort();
+	if (e.erased ? e.ciphertext != NULL || e.ciphertext_len != 0 :
+	    (e.ciphertext_len < PROTO_TAGLEN ||
 	    e.ciphertext_len > PROTO_MAX_CHANGE + PROTO_TAGLEN ||
 	    e.ciphertext < data || e.ciphertext_len > size ||
-	    e.ciphertext > data + size - e.ciphertext_len)
+	    e.ciphertext > data + size - e.ciphertext_len))
 		abort();
 
 	/* One byte form: re-encoding gives back the input. */
@@ -91,10 +94,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!same)
 		abort();
 
-	/* The header hashed and authenticated is the one on the wire. */
+	/* The header hashed and authenticated is the one on the wire; a
+	 * stub's marks its version (0xcc 0x81 for 0x01) and no more. */
 	hlen = proto_envelope_header(&e, header);
-	if (hlen < 2 || hlen > size || header[0] != 0x98 || data[0] != 0x9a ||
-	    memcmp(header + 1, data + 1, hlen - 1) != 0)
+	if (!e.erased && (hlen < 2 || hlen > size || header[0] != 0x98 ||
+	    data[0] != 0x9a || memcmp(header + 1, data + 1, hlen - 1) != 0))
+		abort();
+	if (e.erased && (hlen < 3 || hlen + 1 > size || header[0] != 0x98 ||
+	    header[1] != PROTO_VERSION || data[0] != 0x9a ||
+	    data[1] != 0xcc || data[2] != (PROTO_STUB | PROTO_VERSION) ||
+	    memcmp(header + 2, data + 3, hlen - 2) != 0))
 		abort();
 
 	proto_envelope_hash(&e, hash);
@@ -234,6 +243,13 @@ main(int argc, char **argv)
 	if (seed_seal(&e, big, sizeof(big), 0x04, ct, &sb, sk) != 0)
 		return 1;
 	rc |= seed_write(argv[1], "valid-bin16", sb.data, sb.size);
+
+	/* The same entry erased: its stub keeps the hash and signature. */
+	proto_envelope_erase(&e);
+	msgpack_sbuffer_clear(&sb);
+	if (proto_envelope_encode(&e, &sb) != 0)
+		return 1;
+	rc |= seed_write(argv[1], "valid-stub", sb.data, sb.size);
 
 	rc |= seed_write(argv[1], "empty", huge, 0);
 	rc |= seed_write(argv[1], "huge-array", huge, sizeof(huge));
