@@ -8,6 +8,8 @@ pkgs="build-essential pkg-config python3 git curl iproute2 libsodium-dev libmsgp
 pkgs="$pkgs chromium nodejs"
 # The page's server, and the invite's QR code.
 pkgs="$pkgs libmicrohttpd-dev libjansson-dev libqrencode-dev"
+# The desktop keyring that holds the key protecting the keys at rest.
+pkgs="$pkgs libsecret-1-dev"
 # The page's API tests (tests/regress/110-, 111-).
 pkgs="$pkgs curl"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
