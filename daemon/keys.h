@@ -44,7 +44,8 @@ int	keys_protected(const char *dir);
 /* Gets dir's KEK if dir is protected (a no-op otherwise): 0, or an exit
  * code after one line on stderr (exit 2: locked, wrong passphrase). */
 int	keys_unlock(const char *dir);
-/* For `init`: protects the new dir (unless box, or keys_want(0)) when a
+/* For `init`: protects the new dir (unless box, keys_want(0), or
+ * SATCHEL_NO_PROTECT is set: the benches' throw-away folders) when a
  * passphrase can be had (SATCHEL_PASSPHRASE_FILE or the terminal);
  * otherwise says the keys stay in the clear. 0, or an exit code after
  * one line. */
