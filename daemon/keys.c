@@ -591,6 +591,17 @@ keys_init(const char *dir, int box)
 	return rc;
 }
 
+/* Whether a daemon serves d: it started without a KEK, and would have
+ * none to seal the key files it writes later. */
+static int
+serving(const struct device *d)
+{
+	char path[4096];
+
+	return device_notify_path(d, path, sizeof(path)) == 0 &&
+	    device_notify_probe(path) == 0;
+}
+
 int
 cmd_protect(struct device *d, struct args *a)
 {
@@ -598,6 +609,10 @@ cmd_protect(struct device *d, struct args *a)
 	size_t len = 0;
 	int rc = 0, n;
 
+	if (!keys_protected(d->dir) && serving(d))
+		return fail_usage("protect: stop 'satchel serve' on %s first "
+		    "(it holds the keys in the clear); nothing was written",
+		    d->dir);
 	if (!keys_protected(d->dir)) {
 		if ((pass = sodium_malloc(PASS_MAX + 1)) == NULL)
 			return fail("out of memory");

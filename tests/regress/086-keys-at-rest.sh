@@ -110,6 +110,10 @@ check "an unprotected folder opens with no passphrase" \
     sh -c "$(declare -f nopass); nopass -d '$O' student list | grep -q Oldfolder"
 raw_keys "$O" >"$TMP/old.hex"
 check "its keys are in the clear (the check sees them)" holds_any "$O" "$TMP/old.hex"
+serve "$O"
+check "protect is refused while the daemon serves the folder" \
+    refused "stop 'satchel serve'" "$SATCHEL" -d "$O" protect
+stop "$O"
 check "protect seals them" sh -c "'$SATCHEL' -d '$O' protect | grep -q '4 key files sealed'"
 check "no key of it is left in the clear" eval "! holds_any '$O' '$TMP/old.hex'"
 check "it is locked without the passphrase" refused "is locked" nopass -d "$O" student list
