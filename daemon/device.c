@@ -10,6 +10,10 @@
  *			  the word index; this device's own, never sent
  *	DIR/data.mdb	  the LMDB store
  *
+ * Every *.key file is read and written through keyfile_read/write
+ * (keys.h): sealed under the folder's KEK once it is protected
+ * (DIR/unlock.key), in the clear before that and on a box.
+ *
  * The content key that seals notes and the network key that gates the
  * handshake and seals membership records are derived apart from the team
  * secret, so a box can be given the one without the other.
