@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Keys at rest (#9): a laptop's data directory, copied off while the
-# daemon is stopped, gives away no key without the passphrase, and no
-# command opens it; with the passphrase it works; a wrong one is refused
+# daemon is stopped, gives away no key and no note text without the
+# passphrase, and no command opens it; with the passphrase it works; a wrong one is refused
 # with exit 2 and nothing written. The running daemon hands the key to
 # this user's commands. An older folder with keys in the clear still
 # opens, and `protect` seals it; `passphrase` changes the passphrase. A
@@ -72,6 +72,9 @@ check "the test hook reads 4 keys (identity, team, store, personal)" \
 cp -a "$L" "$C"
 check "the copied folder holds none of its keys in the clear" \
     eval "! holds_any '$C' '$TMP/keys.hex'"
+
+check "nor any note text, name or private note" \
+    eval "! grep -r -a -q -i -E 'juxtaposedmarmalade|privateporcupine|Quokkafield' '$C'"
 
 check "without the passphrase, list is refused: one line, exit 2" \
     refused "is locked" nopass -d "$C" student list

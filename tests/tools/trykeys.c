@@ -140,15 +140,11 @@ use_store_key(struct store *st, const char *dir)
 {
 	uint8_t key[STORE_KEYLEN];
 	char path[4200];
-	FILE *f;
 	int rc = -1;
 
 	snprintf(path, sizeof(path), "%s/store.key", dir);
-	if ((f = fopen(path, "rb")) == NULL)
-		return -1;
-	if (fread(key, 1, sizeof(key), f) == sizeof(key))
+	if (keyfile_read(path, key, sizeof(key)) == 0)	/* sealed or not */
 		rc = store_set_key(st, key);
-	fclose(f);
 	sodium_memzero(key, sizeof(key));
 	return rc;
 }
