@@ -17,6 +17,12 @@ FUZZ_SECONDS ?= 60
 MSGPACK_PC := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
 PKGS	 = libsodium $(MSGPACK_PC) lmdb libuv libutf8proc libmicrohttpd jansson \
 	   libqrencode
+# The desktop keyring (daemon/secret.c) where libsecret is installed;
+# without it the passphrase is the only way to unlock the keys.
+ifeq ($(shell pkg-config --exists libsecret-1 2>/dev/null && echo y),y)
+PKGS	+= libsecret-1
+CPPFLAGS += -DSATCHEL_LIBSECRET
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcsv (libcsv-dev) ships no pkg-config file.
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
@@ -26,7 +32,8 @@ WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iproto -Istore -Idaemon \
 	    -Idaemon/http
 OPT	?= -O2 -g
-# Test builds also honour SATCHEL_CLOCK_OFFSET (store/clock.c).
+# Test builds also honour SATCHEL_CLOCK_OFFSET (store/clock.c) and
+# SATCHEL_TEST_FAST_KDF (daemon/keys.c).
 SAN	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all -DSATCHEL_TEST_CLOCK
 

@@ -19,6 +19,11 @@ top=$(mktemp -d "${TMPDIR:-/tmp}/satchel-demo.XXXXXX")
 pids=""
 trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$top"' EXIT
 rivera=$top/rivera kim=$top/kim box=$top/box
+# The laptops' keys are sealed under a passphrase (the README's "Keys at
+# rest"): the demo's is a throw-away one, read from a file, not asked.
+printf 'a demo passphrase, not a secret\n' >"$top/passphrase"
+chmod 600 "$top/passphrase"
+export SATCHEL_PASSPHRASE_FILE=$top/passphrase
 # Bold only on a terminal: a log or a pipe gets plain text.
 if [ -t 1 ]; then b=$(printf '\033[1m') n=$(printf '\033[0m'); else b= n=; fi
 say() { printf '\n%s# %s%s\n' "$b" "$*" "$n"; }

@@ -8,6 +8,11 @@ pkgs="build-essential pkg-config python3 git curl iproute2 libsodium-dev libmsgp
 pkgs="$pkgs chromium nodejs"
 # The page's server, and the invite's QR code.
 pkgs="$pkgs libmicrohttpd-dev libjansson-dev libqrencode-dev"
+# The desktop keyring that holds the key protecting the keys at rest.
+pkgs="$pkgs libsecret-1-dev"
+# Its test (tests/regress/087-keyring.sh): a Secret Service on a private
+# session bus.
+pkgs="$pkgs gnome-keyring dbus"
 # The page's API tests (tests/regress/110-, 111-).
 pkgs="$pkgs curl"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"

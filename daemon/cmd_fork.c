@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "keys.h"
 #include "satchel.h"
 
 /* 1 if this device's own log is frozen; *fseq is the fork point. */
@@ -255,7 +256,7 @@ keep_old_key(struct device *d)
 	snprintf(name, sizeof(name), "identity.forked-%.12s.key", hex);
 	if (device_keyfile(d, name, path, sizeof(path)) != 0)
 		return -1;
-	return write_file_atomic(path, d->sign_sk, PROTO_SKLEN, 0600);
+	return keyfile_write(path, d->sign_sk, PROTO_SKLEN);
 }
 
 /* Re-writes, in one transaction, every entry past the fork under the new
@@ -326,7 +327,7 @@ cmd_fork_repair(struct device *d, struct args *a)
 	    device_keyfile(d, "identity.new.key", newpath,
 	    sizeof(newpath)) != 0 ||
 	    device_keyfile(d, "identity.key", path, sizeof(path)) != 0 ||
-	    write_file_atomic(newpath, new_sk, PROTO_SKLEN, 0600) != 0) {
+	    keyfile_write(newpath, new_sk, PROTO_SKLEN) != 0) {
 		sodium_free(new_sk);
 		return fail("fork repair: cannot write keys in %s", d->dir);
 	}

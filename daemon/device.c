@@ -10,6 +10,10 @@
  *			  the word index; this device's own, never sent
  *	DIR/data.mdb	  the LMDB store
  *
+ * Every *.key file is read and written through keyfile_read/write
+ * (keys.h): sealed under the folder's KEK once it is protected
+ * (DIR/unlock.key), in the clear before that and on a box.
+ *
  * The content key that seals notes and the network key that gates the
  * handshake and seals membership records are derived apart from the team
  * secret, so a box can be given the one without the other.
@@ -26,6 +30,7 @@
 #include <sodium.h>
 #include <uv.h>
 
+#include "keys.h"
 #include "satchel.h"
 
 #define KDF_CONTEXT	"satchel1"
@@ -186,14 +191,14 @@ init_keys(const char *dir, uint8_t *pk, int box)
 	crypto_sign_keypair(pk, sk);
 	crypto_kdf_keygen(team);
 	if (path_in(path, sizeof(path), dir, "identity.key") != 0 ||
-	    write_file_atomic(path, sk, PROTO_SKLEN, 0600) != 0)
+	    keyfile_write(path, sk, PROTO_SKLEN) != 0)
 		goto out;
 	if (!box && (path_in(path, sizeof(path), dir, "team.key") != 0 ||
-	    write_file_atomic(path, team, PROTO_KEYLEN, 0600) != 0))
+	    keyfile_write(path, team, PROTO_KEYLEN) != 0))
 		goto out;
 	randombytes_buf(team, STORE_KEYLEN);	/* a new secret: the store key */
 	if (path_in(path, sizeof(path), dir, "store.key") != 0 ||
-	    write_file_atomic(path, team, STORE_KEYLEN, 0600) != 0)
+	    keyfile_write(path, team, STORE_KEYLEN) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -221,6 +226,8 @@ device_init(const char *dir, const char *name, int box)
 		return fail("init: cannot create %s: %s", dir,
 		    strerror(errno));
 	remember_dir(dir);
+	if ((rc = keys_init(dir, box)) != 0)
+		return rc;
 	if (init_keys(dir, pk, box) != 0)
 		return fail("init: cannot write keys in %s: %s", dir,
 		    strerror(errno));
@@ -253,10 +260,10 @@ load_store_key(struct device *d)
 		goto out;
 	if (access(path, F_OK) != 0) {
 		randombytes_buf(key, STORE_KEYLEN);
-		if (write_file_atomic(path, key, STORE_KEYLEN, 0600) != 0)
+		if (keyfile_write(path, key, STORE_KEYLEN) != 0)
 			goto out;
 	}
-	if (read_file_secret(path, key, STORE_KEYLEN) != 0 ||
+	if (keyfile_read(path, key, STORE_KEYLEN) != 0 ||
 	    store_set_key(d->st, key) != 0)
 		goto out;
 	rc = 0;
@@ -287,7 +294,7 @@ load_team(struct device *d)
 		rc = epoch_load(d, NULL, box);
 		goto out;
 	}
-	if (read_file_secret(path, secret, PROTO_KEYLEN) != 0)
+	if (keyfile_read(path, secret, PROTO_KEYLEN) != 0)
 		goto out;
 	rc = epoch_load(d, secret, box);
 out:
@@ -388,7 +395,7 @@ identity_swap(const struct device *d)
 	if (sk != NULL && path_in(newpath, sizeof(newpath), d->dir,
 	    "identity.new.key") == 0 && path_in(path, sizeof(path), d->dir,
 	    "identity.key") == 0 && access(newpath, F_OK) == 0 &&
-	    read_file_secret(newpath, sk, PROTO_SKLEN) == 0 &&
+	    keyfile_read(newpath, sk, PROTO_SKLEN) == 0 &&
 	    memcmp(sk + 32, d->id, PROTO_IDLEN) == 0)
 		rename(newpath, path);
 	sodium_free(sk);
@@ -412,10 +419,16 @@ device_open(struct device *d, const char *dir)
 		return fail_usage("%s: incomplete store (init was "
 		    "interrupted?)", dir);
 	}
+	/* A protected folder's keys open with its KEK (keys.h): got here,
+	 * once, so that a locked folder is one clear refusal. */
+	if ((rc = keys_unlock(dir)) != 0) {
+		device_close(d);
+		return rc;
+	}
 	identity_swap(d);
 	if ((d->sign_sk = sodium_malloc(PROTO_SKLEN)) == NULL ||
 	    path_in(path, sizeof(path), dir, "identity.key") != 0 ||
-	    read_file_secret(path, d->sign_sk, PROTO_SKLEN) != 0 ||
+	    keyfile_read(path, d->sign_sk, PROTO_SKLEN) != 0 ||
 	    memcmp(d->sign_sk + 32, d->id, PROTO_IDLEN) != 0) {
 		device_close(d);
 		if ((rc = explain_key(path)) != 0)
@@ -627,19 +640,19 @@ device_save_team(struct device *d, struct store_txn *t, const uint8_t *team_id,
 		goto fail;
 	}
 	had = access(path, F_OK) == 0;
-	if (had && read_file_secret(path, old, PROTO_KEYLEN) != 0) {
+	if (had && keyfile_read(path, old, PROTO_KEYLEN) != 0) {
 		rc = STORE_EIO;
 		goto fail;
 	}
 	if ((rc = store_meta_put(t, "team_id", team_id, 16)) != 0 ||
 	    (rc = store_meta_put(t, "founder", founder, PROTO_IDLEN)) != 0)
 		goto fail;
-	if (write_file_atomic(path, secret, PROTO_KEYLEN, 0600) != 0) {
+	if (keyfile_write(path, secret, PROTO_KEYLEN) != 0) {
 		rc = STORE_EIO;
 		goto fail;
 	}
-	if ((rc = store_commit(t)) != 0 && (had ? write_file_atomic(path,
-	    old, PROTO_KEYLEN, 0600) : unlink(path)) != 0)
+	if ((rc = store_commit(t)) != 0 && (had ? keyfile_write(path,
+	    old, PROTO_KEYLEN) : unlink(path)) != 0)
 		fprintf(stderr, "satchel: %s could not be put back\n", path);
 	sodium_free(old);
 	return rc;

@@ -36,6 +36,7 @@
 
 #include <sodium.h>
 
+#include "keys.h"
 #include "satchel.h"
 
 #define EPOCH_FILE		"epochs.key"
@@ -200,20 +201,21 @@ epoch_path(const struct device *d, char *out, size_t len)
 int
 epochs_read(const char *path, struct epochs *ep)
 {
-	uint8_t *buf = NULL;
-	struct stat sb;
-	int fd, rc = -1;
+	uint8_t *buf = sodium_malloc(EPOCH_MAX * EPOCH_REC_LEN);
+	size_t len = 0;
+	int rc = -1;
 
 	ep->n = 0;
-	if ((fd = open(path, O_RDONLY)) == -1)
-		return errno == ENOENT ? 0 : -1;
-	if (fstat(fd, &sb) == -1 || (sb.st_mode & 077) != 0 ||
-	    sb.st_size % EPOCH_REC_LEN != 0 ||
-	    sb.st_size > (off_t)(EPOCH_MAX * EPOCH_REC_LEN) ||
-	    (buf = sodium_malloc((size_t)sb.st_size + 1)) == NULL ||
-	    read(fd, buf, (size_t)sb.st_size) != (ssize_t)sb.st_size)
+	if (buf == NULL)
+		return -1;
+	if (keyfile_read_var(path, buf, EPOCH_MAX * EPOCH_REC_LEN, &len) !=
+	    0) {
+		rc = errno == ENOENT ? 0 : -1;
 		goto out;
-	for (size_t off = 0; off < (size_t)sb.st_size; off += EPOCH_REC_LEN) {
+	}
+	if (len % EPOCH_REC_LEN != 0)
+		goto out;
+	for (size_t off = 0; off < len; off += EPOCH_REC_LEN) {
 		struct epoch_key *k = &ep->k[ep->n++];
 		const uint8_t *p = buf + off;
 
@@ -229,7 +231,6 @@ epochs_read(const char *path, struct epochs *ep)
 	}
 	rc = 0;
 out:
-	close(fd);
 	sodium_free(buf);
 	return rc;
 }
@@ -255,7 +256,7 @@ epochs_write(const char *path, const struct epochs *ep)
 			p[5 + j] = (uint8_t)(k->start_ms >> (56 - 8 * j));
 		memcpy(p + 13, k->key, PROTO_KEYLEN);
 	}
-	rc = write_file_atomic(path, buf, ep->n * EPOCH_REC_LEN, 0600);
+	rc = keyfile_write(path, buf, ep->n * EPOCH_REC_LEN);
 	sodium_free(buf);
 	return rc;
 }

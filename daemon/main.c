@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "keys.h"
 #include "phrase.h"
 #include "satchel.h"
 #include "export.h"
@@ -307,6 +308,21 @@ static const struct command commands[] = {
 	  "fork; prints the new id, for 'satchel\nmember add' on a colleague's "
 	  "device, then 'satchel join TOKEN' here.\n"
 	  "  example: satchel fork repair" },
+	{ "protect", cmd_protect, "passphrase-file=", 0, 0,
+	  "satchel protect [--passphrase-file FILE]",
+	  "Seal this device's keys under a passphrase, so that its folder "
+	  "copied or stolen\nwhile Satchel is stopped opens for no one "
+	  "without it (init does this when it\ncan ask). The passphrase "
+	  "is typed twice, or read from FILE; the desktop\nkeyring keeps "
+	  "it for the login session where there is one. Run again, it\n"
+	  "seals any key still in the clear.\n"
+	  "  example: satchel protect" },
+	{ "passphrase", cmd_passphrase, "new-file=", 0, 0,
+	  "satchel passphrase [--new-file FILE]",
+	  "Change the passphrase of this device's keys: the current one "
+	  "opens them as for any\ncommand, the new one is typed twice or "
+	  "read from FILE.\n"
+	  "  example: satchel passphrase" },
 	{ "verify", cmd_verify, "", 0, 0, "satchel verify",
 	  "Check every log chain and signature, and that the records equal a "
 	  "replay of the log.\n  example: satchel verify" },
@@ -321,7 +337,8 @@ content_command(const struct command *c)
 	static int (*const relay_ok[])(struct device *, struct args *) = {
 		cmd_id, cmd_verify, cmd_join, cmd_member_list, cmd_peer_add,
 		cmd_peer_list, cmd_peer_remove, cmd_export, cmd_import,
-		cmd_serve, cmd_sync, cmd_status, cmd_open,
+		cmd_serve, cmd_sync, cmd_status, cmd_open, cmd_protect,
+		cmd_passphrase,
 	};
 
 	for (size_t i = 0; i < sizeof(relay_ok) / sizeof(relay_ok[0]); i++)
@@ -374,7 +391,7 @@ cmd_init(const char *dir, int argc, char **argv)
 	for (int i = 0; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0) {
 			printf("usage: satchel init --name NAME [--box | "
-			    "--recover]\n\n"
+			    "--recover] [--no-protect]\n\n"
 			    "Make this device's identity and store, with a "
 			    "team of one; prints the device id.\n"
 			    "A teacher's device also gets a recovery phrase, "
@@ -385,12 +402,17 @@ cmd_init(const char *dir, int argc, char **argv)
 			    "notes too.\n"
 			    "--box makes a staff-room box, which relays and "
 			    "backs up but can read nothing.\n"
+			    "A teacher's keys are sealed under a passphrase, "
+			    "typed twice (or read from\n$SATCHEL_PASSPHRASE_FILE"
+			    "); --no-protect keeps them in the clear. A box's "
+			    "are\nkept in the clear (see 'satchel protect').\n"
 			    "  example: satchel init --name \"Ms. Rivera\"\n");
 			return 0;
 		}
-	if ((rc = args_parse(&a, "name=,box,recover", argc, argv, "init")) !=
-	    0)
+	if ((rc = args_parse(&a, "name=,box,recover,no-protect", argc, argv,
+	    "init")) != 0)
 		return rc;
+	keys_want(!args_has(&a, "no-protect"));
 	if (a.dir != NULL)
 		dir = a.dir;
 	if ((rc = text_args_nfc(&a, "init --name NAME", 0, &pool)) == 0)

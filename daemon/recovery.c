@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "keys.h"
 #include "phrase.h"
 #include "satchel.h"
 
@@ -32,7 +33,7 @@ recovery_save(const char *dir, const uint8_t *secret)
 	char path[4200];
 
 	if (personal_path(dir, path, sizeof(path)) != 0 ||
-	    write_file_atomic(path, secret, PROTO_PHRASE_SECRET, 0600) != 0)
+	    keyfile_write(path, secret, PROTO_PHRASE_SECRET) != 0)
 		return fail("cannot write %s in %s: %s", PERSONAL_FILE, dir,
 		    strerror(errno));
 	return 0;
@@ -118,7 +119,7 @@ recovery_load(struct device *d)
 		rc = 0;		/* a box, or a device from before phrases */
 		goto out;
 	}
-	if (read_file_secret(path, secret, PROTO_PHRASE_SECRET) != 0 ||
+	if (keyfile_read(path, secret, PROTO_PHRASE_SECRET) != 0 ||
 	    (d->personal_key = sodium_malloc(sizeof(*d->personal_key))) ==
 	    NULL)
 		goto out;
@@ -177,7 +178,7 @@ cmd_recovery(struct device *d, struct args *a)
 		    "phrase (a box, or made before phrases: private notes "
 		    "need 'satchel init --recover' on a new data directory)");
 	}
-	if (read_file_secret(path, secret, PROTO_PHRASE_SECRET) != 0)
+	if (keyfile_read(path, secret, PROTO_PHRASE_SECRET) != 0)
 		rc = fail("recovery: cannot read %s", path);
 	else if (!confirmed(a))
 		rc = fail_usage("recovery: not shown (answer yes, or give "

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "keys.h"
 #include "net.h"
 #include "http/http.h"
 
@@ -1223,6 +1224,7 @@ server_stop(struct server *srv)
 	srv->http = NULL;
 	if (srv->notifying)	/* libuv unlinks the socket it bound */
 		uv_close((uv_handle_t *)&srv->notify, NULL);
+	keys_serve_stop();
 	uv_close((uv_handle_t *)&srv->tick, NULL);
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
@@ -1420,6 +1422,7 @@ cmd_serve(struct device *d, struct args *a)
 		server_run(&srv);
 		return EXIT_FAIL;
 	}
+	keys_serve(srv.loop, d->dir);	/* the KEK for this user's commands */
 	if ((rc = server_listen(&srv, listen, args_get(a, "port-file"),
 	    bound, sizeof(bound))) != 0) {
 		server_stop(&srv);

@@ -19,6 +19,12 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
+# The unit tests' folders are sealed under a passphrase too (lib.sh does
+# the same for each regression script): no test asks on the terminal.
+printf 'a unit test passphrase\n' >"$log/passphrase"
+chmod 600 "$log/passphrase"
+export SATCHEL_PASSPHRASE_FILE=$log/passphrase SATCHEL_TEST_FAST_KDF=1
+export SATCHEL_NO_KEYRING=1
 passed=0 failed=0
 
 run_one() {		# name, command...

@@ -13,6 +13,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$root/tests/bench/lib.sh"
 SATCHEL=${SATCHEL:-$root/build/satchel}
 export SATCHEL
+# The benches measure sync, not the passphrase: their throw-away folders
+# keep their keys in the clear (init --no-protect), so no command pays
+# Argon2id and none asks on the terminal.
+export SATCHEL_NO_PROTECT=1
 BENCH_DIR=${BENCH_DIR:-$root/build/rel/bench}	# where *_bench binaries are
 CLI_NOTES=200
 failed=0

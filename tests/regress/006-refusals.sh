@@ -31,7 +31,8 @@ check "the stranger received nothing" [ "$(entries "$s")" = "$s_before" ]
 # never added to the team.
 n=$TMP/notmember
 "$SATCHEL" -d "$n" init --name "Not a member" >/dev/null
-cp "$a/team.key" "$n/team.key"
+# (the key in the clear: a's key files are sealed under a's passphrase)
+"$TOOLS/keyfile" "$a/team.key" >"$n/team.key" && chmod 600 "$n/team.key"
 n_before=$(entries "$n")
 "$SATCHEL" -d "$n" sync "$box" 2>"$TMP/n.err"
 check "a non-member with the key is refused" [ $? -ne 0 ]

@@ -38,7 +38,8 @@ check "the fork is frozen everywhere: neither branch shows" sh -c \
 # entries, carried in a bundle, are skipped.
 n=$TMP/notmember
 "$SATCHEL" -d "$n" init --name "Not a member" >/dev/null
-cp "$a/team.key" "$n/team.key"
+# (the key in the clear: a's key files are sealed under a's passphrase)
+"$TOOLS/keyfile" "$a/team.key" >"$n/team.key" && chmod 600 "$n/team.key"
 "$SATCHEL" -d "$n" student add "Intruder record" >/dev/null
 "$SATCHEL" -d "$n" export "$TMP/n.bundle" >/dev/null
 before=$("$SATCHEL" -d "$a" digest)

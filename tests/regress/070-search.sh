@@ -64,7 +64,7 @@ check "the index has word and prefix keys" sh -c "[ \$(wc -l <'$TMP/w.keys') -gt
 check "no word of a note in the index keys" sh -c \
     "! grep -qE '$(hex quokka)|$(hex neatly)|$(hex paired)' '$TMP/w.keys' '$TMP/v.keys'"
 check "the key that hashes them is the device's own, mode 0600" sh -c \
-    "[ \$(stat -c %a '$a/store.key') = 600 ] && [ \$(stat -c %s '$a/store.key') = 32 ]"
+    "[ \$(stat -c %a '$a/store.key') = 600 ] && [ \$(\"$TOOLS/keyfile\" '$a/store.key' | wc -c) = 32 ]"
 
 # show: newest first, 50 by default, and what it left out.
 "$TOOLS/fill" "$a" "$zoe" 120 bulk

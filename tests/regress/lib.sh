@@ -22,6 +22,13 @@ any_alive() {		# pid...
 }
 export SATCHEL_HOME=$TMP/home
 unset SATCHEL_DIR
+# Keys at rest (daemon/keys.c): every teacher's folder a test makes is
+# sealed under this passphrase, at Argon2id's least cost (a test build
+# only), and no desktop keyring is asked.
+printf 'a regress passphrase\n' >"$TMP/passphrase"
+chmod 600 "$TMP/passphrase"
+export SATCHEL_PASSPHRASE_FILE=$TMP/passphrase SATCHEL_TEST_FAST_KDF=1
+export SATCHEL_NO_KEYRING=1
 _tap_n=0
 
 ok()   { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }

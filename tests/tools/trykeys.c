@@ -11,7 +11,8 @@
  * and network key derived from it), and as a network key (the epoch
  * record key and the bundle key derived from it). The regression test of
  * a removal runs it with the removed device's directory on a note
- * written after the removal.
+ * written after the removal. Key files sealed at rest (daemon/keys.c) are
+ * opened as satchel opens them (SATCHEL_PASSPHRASE_FILE).
  */
 #include <sys/stat.h>
 
@@ -23,6 +24,7 @@
 
 #include <sodium.h>
 
+#include "keys.h"
 #include "store.h"
 
 #define MAX_KEYS	4096
@@ -60,25 +62,20 @@ add_derived(const uint8_t *k)
 	}
 }
 
-/* The whole file, or NULL; *len is its size. */
+/* The key the file holds, or NULL; *len is its size. */
 static uint8_t *
 slurp(const char *dir, const char *name, size_t *len)
 {
+	enum { CAP = 64 * 1024 };
 	char path[4200];
-	struct stat sb;
 	uint8_t *buf;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fd = open(path, O_RDONLY)) == -1)
-		return NULL;
-	if (fstat(fd, &sb) != 0 || (buf = malloc((size_t)sb.st_size + 1)) ==
-	    NULL) {
-		close(fd);
+	if ((buf = malloc(CAP)) == NULL ||
+	    keyfile_read_var(path, buf, CAP, len) != 0) {
+		free(buf);
 		return NULL;
 	}
-	*len = (size_t)read(fd, buf, (size_t)sb.st_size);
-	close(fd);
 	return buf;
 }
 
@@ -143,15 +140,11 @@ use_store_key(struct store *st, const char *dir)
 {
 	uint8_t key[STORE_KEYLEN];
 	char path[4200];
-	FILE *f;
 	int rc = -1;
 
 	snprintf(path, sizeof(path), "%s/store.key", dir);
-	if ((f = fopen(path, "rb")) == NULL)
-		return -1;
-	if (fread(key, 1, sizeof(key), f) == sizeof(key))
+	if (keyfile_read(path, key, sizeof(key)) == 0)	/* sealed or not */
 		rc = store_set_key(st, key);
-	fclose(f);
 	sodium_memzero(key, sizeof(key));
 	return rc;
 }
