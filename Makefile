@@ -17,7 +17,7 @@ FUZZ_SECONDS ?= 60
 MSGPACK_PC := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
 PKGS	 = libsodium $(MSGPACK_PC) lmdb libuv libutf8proc libmicrohttpd jansson \
 	   libqrencode
-# The desktop keyring (daemon/secret.c) where libsecret is installed;
+# The desktop keyring (daemon/keys/secret.c) where libsecret is installed;
 # without it the passphrase is the only way to unlock the keys.
 ifeq ($(shell pkg-config --exists libsecret-1 2>/dev/null && echo y),y)
 PKGS	+= libsecret-1
@@ -30,10 +30,10 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
 WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wwrite-strings -Wundef -Werror
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iproto -Istore -Idaemon \
-	    -Idaemon/http
+	    -Idaemon/cli -Idaemon/net -Idaemon/team -Idaemon/keys -Idaemon/http
 OPT	?= -O2 -g
 # Test builds also honour SATCHEL_CLOCK_OFFSET (store/clock.c) and
-# SATCHEL_TEST_FAST_KDF (daemon/keys.c).
+# SATCHEL_TEST_FAST_KDF (daemon/keys/keys.c).
 SAN	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all -DSATCHEL_TEST_CLOCK
 
@@ -42,13 +42,13 @@ STORE_SRC  = $(wildcard store/*.c)
 # The page's files are compiled in (daemon/http/embed.sh).
 PAGE_FILES = $(shell find daemon/http/page -type f ! -name '.*' 2>/dev/null)
 PAGE_SRC   = build/gen/page.c
-DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/http/*.c)) \
+DAEMON_SRC = $(filter-out daemon/cli/main.c,$(wildcard daemon/*.c daemon/*/*.c)) \
 	     $(PAGE_SRC)
 LIB_SRC	   = $(PROTO_SRC) $(STORE_SRC) $(DAEMON_SRC)
 UNIT_SRC   = $(wildcard tests/unit/*_test.c)
 FUZZ_SRC   = $(wildcard tests/fuzz/*_fuzz.c)
 BENCH_SRC  = $(wildcard tests/bench/*_bench.c)
-HEADERS	   = $(wildcard proto/*.h store/*.h daemon/*.h daemon/http/*.h \
+HEADERS	   = $(wildcard proto/*.h store/*.h daemon/*.h daemon/*/*.h \
 	     tests/unit/*.h)
 
 REL_OBJ	 = $(LIB_SRC:%.c=build/rel/%.o)
@@ -68,7 +68,7 @@ $(PAGE_SRC): daemon/http/embed.sh $(PAGE_FILES)
 	@mkdir -p $(dir $@)
 	sh daemon/http/embed.sh daemon/http/page $@
 
-build/satchel: build/rel/daemon/main.o $(REL_OBJ)
+build/satchel: build/rel/daemon/cli/main.o $(REL_OBJ)
 	$(CC) $(OPT) -o $@ $^ $(PKG_LIBS)
 
 build/rel/%.o: %.c $(HEADERS)
@@ -79,7 +79,7 @@ build/test/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(SAN) $(CPPFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-build/test/satchel: build/test/daemon/main.o $(TEST_OBJ)
+build/test/satchel: build/test/daemon/cli/main.o $(TEST_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
 build/test/unit/%: tests/unit/%.c $(TEST_OBJ) $(HEADERS) $(FUZZ_HDR)

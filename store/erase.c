@@ -1,7 +1,7 @@
 /*
  * Erasure's part of the store (issue 12): what has been erased, and the
  * one place that rewrites the log. The daemon decides what to erase
- * (daemon/erase.c: an admin's erase, authors' addenda); the store keeps
+ * (daemon/team/erase.c: an admin's erase, authors' addenda); the store keeps
  *	"erased:" hex(student)		-> be64 ms of the erase
  *	"erasedrec:" hex(record)	-> "": a note, entry or goal about one
  *	"drop:" hex(author) hex(seq)	-> the entry's hash

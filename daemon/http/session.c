@@ -107,7 +107,7 @@ slot(struct sessions *ss)
 struct session *
 session_find(struct sessions *ss, const char *id)
 {
-	uint64_t now = now_ms(), last;
+	uint64_t now = now_ms(), last = 0;
 	struct session *s;
 
 	if (id == NULL || strlen(id) != SESSION_HEXLEN ||

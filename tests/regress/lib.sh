@@ -22,7 +22,7 @@ any_alive() {		# pid...
 }
 export SATCHEL_HOME=$TMP/home
 unset SATCHEL_DIR
-# Keys at rest (daemon/keys.c): every teacher's folder a test makes is
+# Keys at rest (daemon/keys/keys.c): every teacher's folder a test makes is
 # sealed under this passphrase, at Argon2id's least cost (a test build
 # only), and no desktop keyring is asked.
 printf 'a regress passphrase\n' >"$TMP/passphrase"

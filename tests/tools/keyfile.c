@@ -1,7 +1,7 @@
 /*
  * keyfile FILE: writes the key a key file holds (sealed under its data
  * directory's KEK, or in the clear) to stdout, as raw bytes. The KEK
- * comes as it does for satchel (daemon/keys.c): the daemon, the keyring,
+ * comes as it does for satchel (daemon/keys/keys.c): the daemon, the keyring,
  * SATCHEL_PASSPHRASE_FILE. Exit 0, or 2 if it cannot be opened.
  *
  * Tests use it to get a key's bytes, to grep a folder for them or to

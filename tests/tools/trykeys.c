@@ -11,7 +11,7 @@
  * and network key derived from it), and as a network key (the epoch
  * record key and the bundle key derived from it). The regression test of
  * a removal runs it with the removed device's directory on a note
- * written after the removal. Key files sealed at rest (daemon/keys.c) are
+ * written after the removal. Key files sealed at rest (daemon/keys/keys.c) are
  * opened as satchel opens them (SATCHEL_PASSPHRASE_FILE).
  */
 #include <sys/stat.h>

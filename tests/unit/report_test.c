@@ -1,6 +1,6 @@
 /*
  * Receipts and the exposure report's computation (proto/receipt.c,
- * store/receipt.c, daemon/receipt.c, daemon/report.c), on one store that
+ * store/receipt.c, daemon/team/receipt.c, daemon/team/report.c), on one store that
  * holds the logs of four devices: A (the admin, who runs the report), D
  * (the lost laptop), B (the box) and P (another teacher). What D is
  * known to have held comes from receipts about it, receipts it wrote

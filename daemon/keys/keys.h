@@ -1,5 +1,5 @@
 /*
- * Keys at rest (daemon/keys.c): the device's key files sealed under the
+ * Keys at rest (daemon/keys/keys.c): the device's key files sealed under the
  * data directory's key-encryption key (KEK), and where each process gets
  * the KEK. Formats: proto/keywrap.h. Keyring: secret.h.
  *
