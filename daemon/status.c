@@ -388,7 +388,7 @@ status_collect(struct device *d, struct status *s)
 	    (rc = store_meta_each(s->t, "pstat:", pstat_cb, s)) == 0 &&
 	    (rc = store_unapplied_each(s->t, unapplied_cb, s)) == 0 &&
 	    (rc = store_forks_each(s->t, frozen_cb, &s->frozen)) == 0)
-		rc = store_records_each(s->t, 0, conflict_cb, s);
+		rc = store_records_heads_each(s->t, 0, conflict_cb, s);
 	if (rc == 0)
 		rc = clock_verdict(s->t, now_ms(), &s->clock);
 	if (rc == 0)

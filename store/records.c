@@ -532,6 +532,7 @@ struct each_walk {
 	int	(*fn)(const struct record *, void *);
 	void	*arg;
 	int	 rc;
+	int	 values;	/* read the heads' values from the log */
 };
 
 static int
@@ -552,7 +553,8 @@ each_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 	}
 	if (w->rc == 0) {
 		recstore_free(&s);
-		w->rc = recstore_fill(w->t, r);
+		if (w->values)
+			w->rc = recstore_fill(w->t, r);
 	}
 	if (w->rc != 0) {
 		record_free(r);
@@ -567,7 +569,18 @@ int
 store_records_each(struct store_txn *t, uint8_t kind,
     int (*fn)(const struct record *, void *), void *arg)
 {
-	struct each_walk w = { t, fn, arg, 0 };
+	struct each_walk w = { t, fn, arg, 0, 1 };
+	int rc = store_scan(t, TABLE_RECORDS, &kind, kind ? 1 : 0, 0, each_cb,
+	    &w);
+
+	return rc != 0 ? rc : w.rc;
+}
+
+int
+store_records_heads_each(struct store_txn *t, uint8_t kind,
+    int (*fn)(const struct record *, void *), void *arg)
+{
+	struct each_walk w = { t, fn, arg, 0, 0 };
 	int rc = store_scan(t, TABLE_RECORDS, &kind, kind ? 1 : 0, 0, each_cb,
 	    &w);
 

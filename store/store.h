@@ -330,6 +330,12 @@ int		 store_record_find(struct store_txn *, const char *prefix,
 int		 store_records_each(struct store_txn *, uint8_t kind,
 		    int (*fn)(const struct record *, void *), void *arg)
 		    STORE_WUR;
+/* The same walk without the heads' values (each value is read back from
+ * its log entry): heads, writers, sets and tombstones only, for counts
+ * such as status's conflicts. Every rec_write's value is NULL. */
+int		 store_records_heads_each(struct store_txn *, uint8_t kind,
+		    int (*fn)(const struct record *, void *), void *arg)
+		    STORE_WUR;
 
 /* Index keys: a type byte, then the parts below. */
 #define INDEX_BY_STUDENT	'S'	/* student, date[10], kind, id: live only */
