@@ -530,12 +530,37 @@ known_target(struct device *d, struct store_txn *t, const char *what,
 	return 0;
 }
 
+/* The cut-off of a removal or a demotion of id: the last entry of the
+ * device this one holds, "SEQ:HASH" into out (CUTOFF_LEN bytes); *seq is
+ * its seq. 0 or a store code. */
+#define CUTOFF_LEN	(24 + 2 * PROTO_HASHLEN)
+static int
+cutoff_of(struct store_txn *t, const uint8_t *id, char out[CUTOFF_LEN],
+    uint64_t *seq)
+{
+	uint8_t hash[PROTO_HASHLEN] = { 0 };
+	char hex[2 * PROTO_HASHLEN + 1];
+	int rc = store_head_get(t, id, seq, hash);
+
+	if (rc != 0 && rc != STORE_ENOTFOUND)
+		return rc;
+	if (rc == STORE_ENOTFOUND) {
+		*seq = 0;
+		memset(hash, 0, sizeof(hash));
+	}
+	sodium_bin2hex(hex, sizeof(hex), hash, PROTO_HASHLEN);
+	snprintf(out, CUTOFF_LEN, "%llu:%s", (unsigned long long)*seq, hex);
+	return 0;
+}
+
 int
 cmd_member_role(struct device *d, struct args *a)
 {
 	const char *role = a->pos[1];
 	const struct member *m;
 	struct member_write w = { .role = role };
+	char cutoff[CUTOFF_LEN];
+	uint64_t seq;
 	uint8_t id[PROTO_IDLEN];
 	struct store_txn *t;
 	int rc;
@@ -564,7 +589,13 @@ cmd_member_role(struct device *d, struct args *a)
 		    "another member an admin first", a->pos[0]);
 		goto out;
 	}
-	if ((rc = device_member_write(d, t, id, &w)) != 0) {
+	/* A demotion names the admin's last entry this device holds: its
+	 * membership entries after that one count only if they saw the
+	 * demotion (members.h). */
+	if (m->role == MROLE_ADMIN && (rc = cutoff_of(t, id, cutoff,
+	    &seq)) == 0)
+		w.cutoff = cutoff;
+	if (rc != 0 || (rc = device_member_write(d, t, id, &w)) != 0) {
 		rc = device_store_error(rc, "member role");
 		goto out;
 	}
@@ -593,9 +624,8 @@ team_after_remove(struct device *d, struct store_txn *t,
 int
 cmd_member_remove(struct device *d, struct args *a)
 {
-	char cutoff[24 + 2 * PROTO_HASHLEN];
-	uint8_t id[PROTO_IDLEN], hash[PROTO_HASHLEN] = { 0 };
-	char hex[2 * PROTO_HASHLEN + 1];
+	char cutoff[CUTOFF_LEN];
+	uint8_t id[PROTO_IDLEN];
 	int lost = args_has(a, "lost"), rc;
 	struct member_write w = { .removed = lost ? "lost" : "yes" };
 	const struct member *m;
@@ -613,16 +643,10 @@ cmd_member_remove(struct device *d, struct args *a)
 		goto out;
 	}
 	/* The cut-off: the last entry of the device this one holds. */
-	if ((rc = store_head_get(t, id, &seq, hash)) != 0 &&
-	    rc != STORE_ENOTFOUND) {
+	if ((rc = cutoff_of(t, id, cutoff, &seq)) != 0) {
 		rc = device_store_error(rc, "member remove");
 		goto out;
 	}
-	if (rc == STORE_ENOTFOUND)
-		seq = 0, memset(hash, 0, sizeof(hash));
-	sodium_bin2hex(hex, sizeof(hex), hash, PROTO_HASHLEN);
-	snprintf(cutoff, sizeof(cutoff), "%llu:%s", (unsigned long long)seq,
-	    hex);
 	w.cutoff = cutoff;
 	if ((rc = device_member_write(d, t, id, &w)) != 0 ||
 	    (rc = team_after_remove(d, t, id, lost)) != 0) {
@@ -659,7 +683,7 @@ member_add(struct device *d, const char *id_arg, const char *name, int box,
 	struct store_txn *t;
 	struct write_ref grant;
 	const char *role = box ? "box" : admin ? "admin" : "teacher";
-	int rc;
+	int rc, readd;
 
 	*invite = NULL;
 	if ((rc = devid_arg("member add", id_arg, DEVID_CHECKED,
@@ -691,9 +715,10 @@ member_add(struct device *d, const char *id_arg, const char *name, int box,
 		store_abort(t);
 		return rc;
 	}
+	readd = team_removed(d, t, invitee);
 	if ((rc = founder_record(d, t)) != 0 ||
 	    (rc = member_add_write(d, t, invitee, name, role)) != 0 ||
-	    (rc = epoch_grant(d, t, invitee, box, &grant)) < 0) {
+	    (rc = epoch_grant(d, t, invitee, box, readd, &grant)) < 0) {
 		store_abort(t);
 		return device_store_error(rc, "member add");
 	}

@@ -14,6 +14,7 @@ struct store {
 	MDB_dbi	 dbi[TABLE_COUNT];
 	uint8_t	*key;		/* STORE_KEYLEN, sodium_malloc'd, or NULL */
 	unsigned long commits;	/* durable commits made through this handle */
+	struct store_rebuild_rule rule;	/* store_set_rebuild_rule */
 };
 
 struct store_txn {
