@@ -345,7 +345,8 @@ team_network_keyring(const struct device *d)
 	 * an admin's removal later overturned does not lose its epoch. */
 	for (size_t i = 0; d->keyring != NULL && i < d->keyring->nkeys; i++)
 		if (d->keyring->keys[i].use == KEY_NETWORK ||
-		    d->keyring->keys[i].use == KEY_EPOCH)
+		    d->keyring->keys[i].use == KEY_EPOCH ||
+		    d->keyring->keys[i].use == KEY_RECEIPT)
 			kr->keys[kr->nkeys++] = d->keyring->keys[i];
 	return kr;
 }
@@ -507,8 +508,14 @@ rule_limit(void *arg, struct store_txn *t, const uint8_t *author,
 	*limit = UINT64_MAX;
 	*past = NULL;
 	if (r == NULL || r->view == NULL ||
-	    (m = proto_members_find(r->view->ms, author)) == NULL ||
-	    m->removal == MREMOVE_NONE)
+	    (m = proto_members_find(r->view->ms, author)) == NULL)
+		return 0;
+	if (m->role == MROLE_BOX && m->removal == MREMOVE_NONE) {
+		*limit = 0;	/* receipts and membership entries only */
+		*past = r->netonly;
+		return 0;
+	}
+	if (m->removal == MREMOVE_NONE)
 		return 0;
 	*limit = m->cutoff_seq;
 	if (m->role == MROLE_ADMIN)

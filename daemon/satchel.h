@@ -424,14 +424,16 @@ int	cmd_member_list(struct device *, struct args *);
 int	cmd_member_role(struct device *, struct args *);
 int	cmd_member_remove(struct device *, struct args *);
 /* The last seq of author's entries this device applies: UINT64_MAX for a
- * member, the cut-off of a removed one, 0 for a stranger. *keep: entries
- * past it are still stored (with team_network_keyring: not applied) but
- * for a removed admin; refused otherwise. */
+ * member, the cut-off of a removed one, 0 for a stranger or a box.
+ * *keep: entries past it are still stored (with team_network_keyring:
+ * no content applied) for a removed admin and a box; refused otherwise. */
 uint64_t team_limit(struct device *, struct store_txn *,
 	    const uint8_t *author, int *keep);
-/* The device's network keys alone: entries applied with it are stored
- * and their membership changes read, but no content is applied. The
- * caller frees it with sodium_free; NULL if memory ran out. */
+/* The device's network keys alone (and the receipt and epoch record
+ * keys derived from them): entries applied with it are stored and their
+ * membership changes and receipts read, but no content is applied. A
+ * box's entries are all applied with it. The caller frees it with
+ * sodium_free; NULL if memory ran out. */
 struct store_keyring *team_network_keyring(const struct device *);
 /* Makes every rebuild of d's store apply what live applies do: a
  * removed device's entries after its cut-off are left out (a removed

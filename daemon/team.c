@@ -237,6 +237,13 @@ team_limit(struct device *d, struct store_txn *t, const uint8_t *author,
 	    author);
 
 	*keep = 0;
+	/* A box writes receipts and nothing else: all its entries are
+	 * taken with the network keys alone, so content it might seal
+	 * under a leaked content key is never applied. */
+	if (m != NULL && m->role == MROLE_BOX && !m->removal) {
+		*keep = 1;
+		return 0;
+	}
 	if (m != NULL) {
 		*keep = m->removal && m->role == MROLE_ADMIN;
 		return m->removal ? m->cutoff_seq : UINT64_MAX;
@@ -793,6 +800,41 @@ last_seen(struct store_txn *t, const uint8_t *id)
 	return best;
 }
 
+struct receipt_seen {
+	const struct device	*d;
+	struct store_txn	*t;
+	uint64_t		 best;
+};
+
+static int
+receipt_seen_cb(const uint8_t *device, const uint8_t *writer, uint64_t seq,
+    void *arg)
+{
+	struct receipt_seen *w = arg;
+	struct receipt r;
+
+	(void)device;
+	if (receipt_read(w->d, w->t, writer, seq, &r) == 0) {
+		if (r.synced > w->best)
+			w->best = r.synced;
+		receipt_free(&r);
+	}
+	return 0;
+}
+
+/* When a member of the team last synced with id, by the receipts held
+ * (a laptop that only ever meets the box is seen through the box's); 0
+ * if no receipt names it. */
+static uint64_t
+receipt_seen(const struct device *d, struct store_txn *t, const uint8_t *id)
+{
+	struct receipt_seen w = { d, t, 0 };
+
+	if (store_receipts_each(t, id, receipt_seen_cb, &w) != 0)
+		return 0;
+	return w.best;
+}
+
 static void
 day_of(uint64_t ms, char out[11])
 {
@@ -909,8 +951,17 @@ cmd_member_list(struct device *d, struct args *a)
 	for (size_t i = 0; i < w.ms->n; i++) {
 		const struct member *m = &w.ms->m[i];
 		int joined = member_joined(d, w.t, m->id);
-		uint64_t seen = memcmp(m->id, d->id, PROTO_IDLEN) == 0 ?
-		    0 : last_seen(w.t, m->id);
+		uint64_t seen = 0, by_receipt = 0;
+
+		if (memcmp(m->id, d->id, PROTO_IDLEN) != 0) {
+			seen = last_seen(w.t, m->id);
+			by_receipt = receipt_seen(d, w.t, m->id);
+		}
+		/* Seen by a colleague counts: a device that synced has
+		 * joined, though it never wrote anything. */
+		joined |= by_receipt != 0;
+		if (by_receipt > seen)
+			seen = by_receipt;
 
 		/* A team of one shows its founder once it has a record. */
 		if (m->founder && m->add_entry < 0 && m->name == NULL &&

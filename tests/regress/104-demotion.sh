@@ -80,3 +80,7 @@ check "B can no longer add anyone" sh -c \
     "! $SATCHEL -d $b member add $did --name Dee >/dev/null 2>&1"
 check "everyone syncs through the box afterwards" sync_all
 check "and still agrees" agree
+# Olu never wrote anything and met only the box: A knows it joined, and
+# when it last synced, from the box's receipts.
+check "A's member list shows Olu joined, last seen through the box" sh -c \
+    "$SATCHEL -d $a member list --json | jq -e '.[] | select(.name == \"Olu\") | .state == \"joined\" and .last_seen_ms > 0' >/dev/null"
