@@ -455,13 +455,14 @@ device_open(struct device *d, const char *dir)
 		return rc ? rc : fail("%s/store.key cannot be made or read",
 		    dir);
 	}
-	if ((rc = rebuild_derived(d)) != 0) {
-		device_close(d);
-		return rc;
-	}
 	if ((d->cache = calloc(1, sizeof(*d->cache))) == NULL) {
 		device_close(d);
 		return fail("out of memory");
+	}
+	team_rebuild_rule(d);
+	if ((rc = rebuild_derived(d)) != 0) {
+		device_close(d);
+		return rc;
 	}
 	/* A refresh may have learned epochs: the store reads values with
 	 * every key that ever sealed an entry. */
@@ -538,8 +539,10 @@ device_close(struct device *d)
 	sodium_free(d->keyring);
 	sodium_free(d->personal_key);
 	sodium_free(d->epochs);
-	if (d->cache != NULL)
+	if (d->cache != NULL) {
 		team_view_free(d->cache->members);
+		team_rebuild_free(d->cache->rebuild);
+	}
 	free(d->cache);
 	memset(d, 0, sizeof(*d));
 }

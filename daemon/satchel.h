@@ -127,8 +127,11 @@ struct device {
 };
 
 struct team_view;
+struct team_rebuild;
 struct device_cache {
 	struct team_view *members;	/* membership.c */
+	struct team_rebuild *rebuild;	/* membership.c: the last rebuild's */
+	int		 unsettled;	/* team_settle_cuts gave up */
 };
 
 const char	*device_dir(const char *flag_dir, char *buf, size_t len);
@@ -429,15 +432,26 @@ int	cmd_member_list(struct device *, struct args *);
 int	cmd_member_role(struct device *, struct args *);
 int	cmd_member_remove(struct device *, struct args *);
 /* The last seq of author's entries this device applies: UINT64_MAX for a
- * member, the cut-off of a removed one, 0 for a stranger. *keep: entries
- * past it are still stored (with team_network_keyring: not applied) but
- * for a removed admin; refused otherwise. */
+ * member, the cut-off of a removed one, 0 for a stranger or a box.
+ * *keep: entries past it are still stored (with team_network_keyring:
+ * no content applied) for a removed admin and a box; refused otherwise. */
 uint64_t team_limit(struct device *, struct store_txn *,
 	    const uint8_t *author, int *keep);
-/* The device's network keys alone: entries applied with it are stored
- * and their membership changes read, but no content is applied. The
- * caller frees it with sodium_free; NULL if memory ran out. */
+/* The device's network keys alone (and the receipt and epoch record
+ * keys derived from them): entries applied with it are stored and their
+ * membership changes and receipts read, but no content is applied. A
+ * box's entries are all applied with it. The caller frees it with
+ * sodium_free; NULL if memory ran out. */
 struct store_keyring *team_network_keyring(const struct device *);
+/* Makes every rebuild of d's store apply what live applies do: a
+ * removed device's entries after its cut-off are left out (a removed
+ * admin's applied with the network keys alone). */
+void	team_rebuild_rule(struct device *);
+void	team_rebuild_free(struct team_rebuild *);
+/* Rebuilds the derived state if a removed device's entries after its
+ * cut-off are held applied (they came before the removal), or a cut-off
+ * moved since the last rebuild: 1 if it did, 0, or a store code. */
+int	team_settle_cuts(struct device *);
 /* 1 if the membership removed id. */
 int	team_removed(struct device *, struct store_txn *, const uint8_t *id);
 /* The hook a removal calls inside its transaction, before it commits
@@ -476,7 +490,7 @@ int	epoch_author_ok(struct device *, struct store_txn *,
 int	epoch_rotate(struct device *, struct store_txn *,
 	    const uint8_t *removed);
 int	epoch_grant(struct device *, struct store_txn *, const uint8_t *member,
-	    int box, struct write_ref *ref);
+	    int box, int readd, struct write_ref *ref);
 int	epoch_from_invite(struct device *nd, struct epochs *into,
 	    const uint8_t *const *proofs, const size_t *lens, size_t n);
 #define EPOCH_OK	0

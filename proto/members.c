@@ -36,6 +36,9 @@ struct ev {
 	uint8_t		*supp;		/* a removal that lost to another */
 	uint8_t		*valid;		/* auth && !supp */
 	uint8_t		*tknown;	/* a removal whose target was a member */
+	uint8_t		*dem;		/* a demotion with a cut-off that took
+					   effect (the previous round's) */
+	uint8_t		*ndem;		/* the same, found by this round */
 	struct mst	*st;		/* ndev */
 	struct mst	*run;		/* ndev: every valid entry so far */
 };
@@ -461,6 +464,26 @@ saw_all_before(const struct ev *v, size_t k)
 	    ((UINT64_C(1) << (k % 64)) - 1);
 }
 
+static int	is_removal(const struct member_entry *);
+
+/* 1 if the entry at position k was written after a demotion of its
+ * writer had reached the demoter (its seq is past the demotion's
+ * cut-off) but does not name the demotion among what it saw: its writer
+ * claims a state it was no longer in, and its entry counts for nothing,
+ * as a removed device's after its cut-off. */
+static int
+demoted_unseen(const struct ev *v, size_t k)
+{
+	const struct member_entry *e = &v->in[v->order[k]];
+
+	for (size_t p = 0; p < v->m; p++)
+		if (v->dem[p] && p != k && v->tdev[p] == v->adev[k] &&
+		    e->ref.seq > v->in[v->order[p]].cutoff_seq &&
+		    (p > k || !bit(row(v, k), p)))
+			return 1;
+	return 0;
+}
+
 /* Judges every entry against the state its writer had seen. A team's
  * history is mostly a line (each change saw the one before), which costs
  * one pass; only concurrent changes are replayed from their own past. */
@@ -471,11 +494,15 @@ judge(struct ev *v)
 	for (size_t k = 0; k < v->m; k++) {
 		const struct member_entry *e = &v->in[v->order[k]];
 		uint32_t a = v->adev[k], t = v->tdev[k];
+		uint8_t was;
 
 		v->auth[k] = 0;
 		v->tknown[k] = 0;
 		v->valid[k] = 0;
+		v->ndem[k] = 0;
 		if (v->cut[a] != NONE && e->ref.seq > v->cut[a])
+			continue;
+		if (demoted_unseen(v, k))
 			continue;
 		if (saw_all_before(v, k))
 			memcpy(v->st, v->run, v->ndev * sizeof(*v->st));
@@ -485,8 +512,12 @@ judge(struct ev *v)
 		    v->st[a].role == MROLE_ADMIN;
 		v->tknown[k] = t != a && v->st[t].known && !v->st[t].removal;
 		v->valid[k] = v->auth[k] && !v->supp[k];
-		if (v->valid[k])
-			apply(v, v->run, k);
+		if (!v->valid[k])
+			continue;
+		was = v->run[t].role;
+		apply(v, v->run, k);
+		v->ndem[k] = e->has_cutoff && !is_removal(e) &&
+		    was == MROLE_ADMIN && v->run[t].role == MROLE_TEACHER;
 	}
 }
 
@@ -671,6 +702,8 @@ ev_free(struct ev *v)
 	free(v->supp);
 	free(v->valid);
 	free(v->tknown);
+	free(v->dem);
+	free(v->ndem);
 	free(v->st);
 	free(v->run);
 }
@@ -687,8 +720,10 @@ ev_alloc(struct ev *v, size_t n)
 	v->supp = calloc(c, 1);
 	v->valid = calloc(c, 1);
 	v->tknown = calloc(c, 1);
+	v->dem = calloc(c, 1);
+	v->ndem = calloc(c, 1);
 	return v->order && v->adev && v->tdev && v->auth && v->supp &&
-	    v->valid && v->tknown ? 0 : -1;
+	    v->valid && v->tknown && v->dem && v->ndem ? 0 : -1;
 }
 
 /* The removals' fixed point: judge, settle, again until nothing changes
@@ -716,10 +751,12 @@ rounds(struct ev *v)
 		judge(v);
 		if ((changed = settle_removals(v, cut, supp, ranks, cand)) < 0)
 			goto out;
+		changed |= memcmp(v->dem, v->ndem, v->m) != 0;
 		if (changed == 0)
 			break;
 		memcpy(v->cut, cut, v->ndev * sizeof(*cut));
 		memcpy(v->supp, supp, v->m);
+		memcpy(v->dem, v->ndem, v->m);
 	}
 	judge(v);
 	rc = 0;
@@ -1006,9 +1043,11 @@ entry_op(struct member_entry *e, const struct op *op, int *have_device)
 		e->removal = value_is(op, "yes") ? MREMOVE_LEFT :
 		    value_is(op, "lost") ? MREMOVE_LOST :
 		    value_is(op, "no") ? MREMOVE_UNDO : MREMOVE_NONE;
-	else if (field_is(op, "cutoff"))
+	else if (field_is(op, "cutoff")) {
+		e->has_cutoff = 1;
 		return proto_member_cutoff_parse(v, op->value_len,
 		    &e->cutoff_seq, e->cutoff_hash);
+	}
 	else if (field_is(op, "seen")) {
 		e->has_seen = 1;
 		return proto_member_refs_parse(v, op->value_len, e->seen,

@@ -10,8 +10,9 @@
  *	name, role (admin | teacher | box)
  *	added_by	the writer, for the first release (ignored here)
  *	removed	"yes" or "lost": the removal of the device; "no": a re-add
- *	cutoff	with removed: "SEQ:HASH", the device's last entry the
- *		writer had seen ("0:" and 64 zeros if none)
+ *	cutoff	with removed, or with a demotion (role teacher for an
+ *		admin): "SEQ:HASH", the device's last entry the writer had
+ *		seen ("0:" and 64 zeros if none)
  *	seen	the membership heads the writer held, each "AUTHOR:SEQ:HASH"
  *		(hex, decimal, hex), comma separated; "" for none
  *
@@ -43,9 +44,16 @@
  * hello's few proofs can place a new device before its team's history
  * arrives. The membership is a function of what is held, and settles
  * once everything arrived. A writer can always claim to have seen less
- * than it had: a demoted admin's change that names the state before its
- * demotion counts, as a concurrent one would. What stops a device is a
- * removal, whose cut-off does not depend on what its device claims.
+ * than it had, so what stops a device does not depend on its claims: a
+ * removal's cut-off, and a demotion's. A demotion (since 0.3) names the
+ * demoted admin's last entry its writer had seen; the demoted device's
+ * membership entries after that one count only if they name the
+ * demotion among what they saw (and then they are judged in a state
+ * where it is a teacher, unless an admin promoted it again meanwhile).
+ * So an admin demoted while it writes a membership entry is judged alike
+ * everywhere: by whether the demoter had seen that entry. A demotion
+ * without a cut-off (0.2) keeps the old rule: a change naming the state
+ * before it counts, as a concurrent one would.
  */
 #ifndef SATCHEL_MEMBERS_H
 #define SATCHEL_MEMBERS_H
@@ -81,6 +89,7 @@ struct member_entry {
 	uint8_t		 role;		/* enum member_role */
 	uint8_t		 removal;	/* enum member_removal */
 	uint8_t		 has_seen;	/* 0: written before causal membership */
+	uint8_t		 has_cutoff;	/* a removal's, or a demotion's */
 	const char	*name;		/* NULL if not set */
 	size_t		 name_len;
 	uint64_t	 cutoff_seq;	/* removal: last entry kept */

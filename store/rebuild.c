@@ -63,14 +63,27 @@ struct rebuild_walk {
 	const struct store_keyring	*kr;
 	uint8_t				 author[PROTO_IDLEN];
 	uint64_t			 limit;	/* apply up to this seq */
+	uint64_t			 rule;	/* with kr up to this one */
+	const struct store_keyring	*past;	/* after it, or NULL */
 	int				 rc;
 };
 
+void
+store_set_rebuild_rule(struct store *st, const struct store_rebuild_rule *r)
+{
+	if (r != NULL)
+		st->rule = *r;
+	else
+		memset(&st->rule, 0, sizeof(st->rule));
+}
+
 /* A frozen author's entries past its fork point are never applied, on
- * any device: the walk learns each author's limit as it reaches it. */
+ * any device: the walk learns each author's limit as it reaches it, and
+ * the caller's rule for it (store_rebuild_rule). */
 static int
 rebuild_limit(struct rebuild_walk *w, const uint8_t *author)
 {
+	const struct store_rebuild_rule *r = &w->t->st->rule;
 	uint64_t fseq;
 	int rc;
 
@@ -81,7 +94,21 @@ rebuild_limit(struct rebuild_walk *w, const uint8_t *author)
 	if (rc != 0 && rc != STORE_ENOTFOUND)
 		return rc;
 	w->limit = rc == 0 ? fseq : UINT64_MAX;
-	return 0;
+	w->rule = UINT64_MAX;
+	w->past = NULL;
+	return r->limit != NULL ? r->limit(r->arg, w->t, author, &w->rule,
+	    &w->past) : 0;
+}
+
+/* An entry after its author's limit by the rule: applied with the past
+ * keyring, or listed unapplied. */
+static int
+rebuild_past(struct rebuild_walk *w, const struct envelope *e)
+{
+	if (w->past != NULL)
+		return store_apply_held(w->t, w->past, e);
+	return store_unapplied_put(w->t, e->author, e->seq, UNAPPLIED_INVALID,
+	    "written after its device was removed from the team");
 }
 
 static int
@@ -98,6 +125,8 @@ rebuild_cb(const uint8_t *author, uint64_t seq, const uint8_t *v, size_t vlen,
 	else if ((w->rc = rebuild_limit(w, e.author)) != 0 ||
 	    e.seq > w->limit)
 		return w->rc != 0;	/* kept aside past a fork */
+	else if (e.seq > w->rule)
+		w->rc = rebuild_past(w, &e);
 	else
 		w->rc = store_apply_held(w->t, w->kr, &e);
 	/* An entry its key no longer opens stays unapplied: a rebuild must
@@ -116,10 +145,14 @@ store_rebuild_txn(struct store_txn *t, const struct store_keyring *kr)
 {
 	static const int derived[] = { TABLE_RECORDS, TABLE_INDEX,
 	    TABLE_UNAPPLIED };
-	struct rebuild_walk w = { t, kr, { 0 }, UINT64_MAX, 0 };
+	struct rebuild_walk w = { t, kr, { 0 }, UINT64_MAX, UINT64_MAX, NULL,
+	    0 };
+	const struct store_rebuild_rule *r = &t->st->rule;
 	int rc;
 
 	if ((rc = store_keys_learn(t->st, kr)) != 0)
+		return rc;
+	if (r->begin != NULL && (rc = r->begin(r->arg, t)) != 0)
 		return rc;
 	for (size_t i = 0; i < sizeof(derived) / sizeof(derived[0]); i++)
 		if ((rc = store_drop(t, derived[i])) != 0)

@@ -207,11 +207,14 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
  * history a log gives change (record encoding, apply rules, index rules). */
 #define STORE_VERSION		3
 #define STORE_RELEASE		"0.3.0"
-#define STORE_DERIVED_VERSION	8	/* 4: units, and epoch records held
+#define STORE_DERIVED_VERSION	9	/* 4: units, and epoch records held
 					 * unread by 0.2; 5: external_id,
 					 * merged_into; 6: receipts; 7: sealed
 					 * records, posting lists; 8: erase
-					 * records held unread before */
+					 * records held unread before; 9: the
+					 * membership's rule (a removed
+					 * device's later entries, a box's
+					 * content, left out) */
 struct store_format {
 	uint64_t	version;	/* the store's, when it was opened */
 	uint64_t	migrated_from;	/* version before this open's steps */
@@ -236,6 +239,24 @@ void		 store_close(struct store *);
  * (store_rebuild does it after replacing the derived tables, whose old
  * pages held an older layout's plaintext). */
 int		 store_scrub(struct store *) STORE_WUR;
+
+/* What a rebuild applies of each author's log, by rules store/ does not
+ * know: the team's membership (a removed device's entries after its
+ * cut-off), so that a rebuild derives what live applies did. begin is
+ * called once per rebuild, in its transaction, before anything is
+ * dropped; limit once per author, before its first entry: entries up to
+ * *limit are applied with the rebuild's keyring, later ones with *past,
+ * or, if *past is NULL, not at all (kept in the log, listed unapplied).
+ * Either may be NULL; a nonzero return fails the rebuild with it. */
+struct store_rebuild_rule {
+	int	(*begin)(void *arg, struct store_txn *);
+	int	(*limit)(void *arg, struct store_txn *, const uint8_t *author,
+		    uint64_t *limit, const struct store_keyring **past);
+	void	*arg;
+};
+/* Every later rebuild through st follows rule (copied); NULL: none. */
+void		 store_set_rebuild_rule(struct store *,
+		    const struct store_rebuild_rule *);
 
 /* The store key: 32 secret bytes of this device alone, never sent, that
  * key what the store derives for itself (today the word index, whose

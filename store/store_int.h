@@ -18,6 +18,7 @@ struct store {
 	uint8_t	*seal_key;	/* derived from key: seals records */
 	struct store_keyring *keys;	/* opens log entries; sodium_malloc'd */
 	unsigned long commits;	/* durable commits made through this handle */
+	struct store_rebuild_rule rule;	/* store_set_rebuild_rule */
 };
 
 struct store_txn {

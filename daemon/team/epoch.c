@@ -411,13 +411,17 @@ epoch_author_ok(struct device *d, struct store_txn *t, const uint8_t *author,
 	    proto_members_takes(ms, author, seq);
 }
 
-/* Whether the epoch record ep hands this device anything it lacks. */
+/* Whether the epoch record ep hands this device anything it lacks. A
+ * grant's newest epoch is named by its network key, not its number: an
+ * admin re-added by another, who each removed the other meanwhile, holds
+ * an epoch of that number already, its own, and lacks the other's. */
 static int
 brings_news(const struct device *d, const struct proto_epoch *ep)
 {
-	if (ep->what == EPOCH_NEW)
-		return held_net(d->epochs, ep->epoch, ep->net_id) == NULL;
-	for (uint32_t e = 0; e <= ep->epoch && e < EPOCH_MAX; e++)
+	if (held_net(d->epochs, ep->epoch, ep->net_id) == NULL)
+		return 1;
+	for (uint32_t e = 0; ep->what == EPOCH_GRANT && e <= ep->epoch &&
+	    e < EPOCH_MAX; e++)
 		if (held(d->epochs, e) == NULL)
 			return 1;
 	return 0;
@@ -471,6 +475,7 @@ struct refresh {
 	struct device	*d;
 	struct store_txn *t;
 	int		 added;
+	int		 dated;		/* a start learned: save */
 };
 
 static int
@@ -479,6 +484,7 @@ refresh_cb(const struct record *r, void *arg)
 	struct refresh *rf = arg;
 	const struct rec_register *reg = record_register(r, "keys");
 	struct proto_epoch *ep;
+	struct epoch_key *k;
 	uint8_t *buf;
 
 	if (reg == NULL || reg->nheads == 0 || record_epoch(r, &ep, &buf) != 0)
@@ -487,6 +493,14 @@ refresh_cb(const struct record *r, void *arg)
 	    reg->heads[0].ref.seq) && brings_news(rf->d, ep))
 		rf->added += learn(rf->d, rf->d->epochs, ep,
 		    proto_hlc_ms(reg->heads[0].hlc));
+	/* An epoch first learned from a grant has no start: its own record
+	 * gives it, so that its grace period runs from there. */
+	else if (ep->what == EPOCH_NEW &&
+	    (k = held_net(rf->d->epochs, ep->epoch, ep->net_id)) != NULL &&
+	    k->start_ms == 0) {
+		k->start_ms = proto_hlc_ms(reg->heads[0].hlc);
+		rf->dated = 1;
+	}
 	free(ep);
 	free(buf);
 	return 0;
@@ -505,13 +519,18 @@ taint_cb(const struct record *r, void *arg)
 
 	if (reg == NULL || reg->nheads == 0 || record_epoch(r, &ep, &buf) != 0)
 		return 0;
+	/* An epoch whose author was since cut off before it (a removal
+	 * that lost to another) counts as tainted too: members that heard
+	 * of the winning removal first never got its keys, so nothing is
+	 * written, and no bundle made, under it. */
 	if (ep->what == EPOCH_NEW &&
-	    (k = held_net(rf->d->epochs, ep->epoch, ep->net_id)) != NULL &&
-	    epoch_author_ok(rf->d, rf->t, reg->heads[0].ref.author,
-	    reg->heads[0].ref.seq))
+	    (k = held_net(rf->d->epochs, ep->epoch, ep->net_id)) != NULL) {
+		k->tainted = !proto_members_takes(team_members(rf->d, rf->t),
+		    reg->heads[0].ref.author, reg->heads[0].ref.seq);
 		for (size_t i = 0; i < ep->nrecipients && !k->tainted; i++)
 			k->tainted = !team_is_member(rf->d, rf->t,
 			    ep->recipients[i].id, NULL);
+	}
 	free(ep);
 	free(buf);
 	return 0;
@@ -531,9 +550,9 @@ unread_under(struct store_txn *t, const struct store_keyring *kr,
 
 /* One pass over the epoch records: keys learned into d (saved and in the
  * keyring), removals noted. *rebuild is set when entries held unread can
- * now be opened. */
+ * now be opened, *added to the number of epochs learned. */
 static int
-refresh_pass(struct device *d, int *rebuild)
+refresh_pass(struct device *d, int *rebuild, int *added)
 {
 	struct store_keyring *old;
 	struct refresh *rf;
@@ -541,7 +560,7 @@ refresh_pass(struct device *d, int *rebuild)
 	char path[4200];
 	int rc;
 
-	*rebuild = 0;
+	*rebuild = *added = 0;
 	if ((old = sodium_malloc(sizeof(*old))) == NULL)
 		return STORE_ENOMEM;
 	*old = *d->keyring;
@@ -564,12 +583,12 @@ refresh_pass(struct device *d, int *rebuild)
 	}
 	if (rc == 0) {
 		epoch_keyring(d);	/* the newest may be another now */
-		if (rf->added > 0)
+		if ((*added = rf->added) > 0)
 			*rebuild = unread_under(t, d->keyring, old);
 	}
 	sodium_free(old);
 	store_abort(t);
-	if (rc == 0 && rf->added > 0 && (epoch_path(d, path,
+	if (rc == 0 && (rf->added > 0 || rf->dated) && (epoch_path(d, path,
 	    sizeof(path)) != 0 || epochs_write(path, d->epochs) != 0))
 		rc = STORE_EIO;
 	free(rf);
@@ -600,34 +619,43 @@ unread_forget(struct device *d)
  * Learns what the epoch records held hand this device, after a commit
  * that may have brought some. Entries that arrived before their key are
  * applied by a rebuild from the log, which may in turn open records of a
- * later epoch: so it goes round until nothing new is learned.
+ * later epoch; a key learned may open membership entries (a re-add
+ * sealed under it) that make another admin's epoch record count: so it
+ * goes round until nothing new is learned.
  */
 int
 epoch_refresh(struct device *d)
 {
-	int rc, rebuild;
+	int rc, rebuild, added;
 
 	if (d->epochs == NULL || d->keyring == NULL)
 		return 0;
 	for (int round = 0; round < EPOCH_MAX; round++) {
-		if ((rc = refresh_pass(d, &rebuild)) != 0)
+		if ((rc = refresh_pass(d, &rebuild, &added)) != 0)
 			return rc;
+		if (!rebuild && added == 0)
+			break;
 		if (!rebuild)
-			return 0;
+			continue;
 		if ((rc = store_rebuild(d->st, d->keyring)) != 0 ||
 		    (rc = unread_forget(d)) != 0)
 			return rc;
 	}
-	return 0;
+	/* Every removal starts an epoch: a team that never left epoch 0
+	 * has no cut-off to settle. */
+	if (d->epochs->n < 2 || d->cache == NULL)
+		return 0;
+	return (rc = team_settle_cuts(d)) < 0 || rc > 1 ? rc : 0;
 }
 
 /* ---- writing epoch records ---- */
 
 static int
 write_record(struct device *d, struct store_txn *t,
-    const struct proto_epoch *ep, struct write_ref *ref)
+    const struct proto_epoch *ep, const struct store_key *key,
+    struct write_ref *ref)
 {
-	struct store_author a = { d->id, d->sign_sk, d->record, SCOPE_TEAM };
+	struct store_author a = { d->id, d->sign_sk, key, SCOPE_TEAM };
 	uint8_t id[PROTO_RECIDLEN];
 	msgpack_sbuffer sb;
 	struct change c;
@@ -636,7 +664,7 @@ write_record(struct device *d, struct store_txn *t,
 	uint64_t fseq;
 	int rc = STORE_ENOMEM;
 
-	if (d->record == NULL)
+	if (key == NULL)
 		return STORE_EBADENTRY;
 	if (fork_self(d, t, &fseq))
 		return STORE_EFORK;
@@ -778,7 +806,7 @@ rotate_to(struct device *d, struct store_txn *t, const uint8_t *removed,
 	if (ro.failed || (!ro.self && add_part(ro.ep, ro.bufs, d->id,
 	    &ro.secret, 1) != 0))
 		goto out;
-	rc = write_record(d, t, ro.ep, NULL);
+	rc = write_record(d, t, ro.ep, d->record, NULL);
 out:
 	parts_free(ro.ep, ro.bufs);
 	sodium_memzero(&k, sizeof(k));
@@ -794,17 +822,80 @@ epoch_rotate(struct device *d, struct store_txn *t, const uint8_t *removed)
 	return rotate_to(d, t, removed, epoch_current(d, NULL) + 1);
 }
 
+struct holds {
+	struct device		*d;
+	const uint8_t		*member;
+	const struct epoch_key	*best;
+};
+
+/* An epoch record that sealed a part to the member: it holds that epoch
+ * (a removal's new one, or a grant's newest), if it got the record. */
+static int
+holds_cb(const struct record *r, void *arg)
+{
+	struct holds *h = arg;
+	const struct epoch_key *k;
+	struct proto_epoch *ep;
+	uint8_t *buf, a[PROTO_KEYIDLEN], b[PROTO_KEYIDLEN];
+
+	if (record_epoch(r, &ep, &buf) != 0)
+		return 0;
+	for (size_t i = 0; i < ep->nrecipients; i++) {
+		if (memcmp(ep->recipients[i].id, h->member, PROTO_IDLEN) != 0 ||
+		    (k = held_net(h->d->epochs, ep->epoch, ep->net_id)) == NULL)
+			continue;
+		if (h->best != NULL && k->epoch == h->best->epoch) {
+			net_id(k, a);
+			net_id(h->best, b);
+			if (memcmp(a, b, PROTO_KEYIDLEN) < 0)
+				h->best = k;
+		} else if (h->best == NULL || k->epoch > h->best->epoch)
+			h->best = k;
+	}
+	free(ep);
+	free(buf);
+	return 0;
+}
+
+/*
+ * The record key of the newest epoch a device added again is known to
+ * hold (one an epoch record sealed to it, or epoch 0, which every member
+ * got), into out: 1, or 0 if none is held here.
+ */
+static int
+readd_key(struct device *d, struct store_txn *t, const uint8_t *member,
+    struct store_key *out)
+{
+	struct holds h = { d, member, NULL };
+	struct store_key net;
+
+	if (store_records_each(t, KIND_KEYS, holds_cb, &h) != 0)
+		return 0;
+	if (h.best == NULL && (h.best = held(d->epochs, 0)) == NULL)
+		return 0;
+	epoch_network(h.best, &net);
+	record_key(&net, out);
+	sodium_memzero(&net, sizeof(net));
+	return 1;
+}
+
 /*
  * Grants a new member (or one added again) every epoch's keys its role
  * may hold, inside the caller's transaction: a record under the current
- * record key, which the invite carries too (ref names it). A team that
- * never changed epoch needs none: 1 and nothing written. Else a store
- * code.
+ * record key, which the invite carries too (ref names it). A device added
+ * again (readd) may not join with the invite but hear of its re-add by
+ * sync or bundle, holding only the epochs it had: a second grant goes
+ * under the newest record key it is known to hold, so that it learns the
+ * epochs it missed and can read its re-add (two admins who removed and
+ * re-added each other while apart each learn the other's epoch so). A
+ * team that never changed epoch needs none: 1 and nothing written. Else
+ * a store code.
  */
 int
 epoch_grant(struct device *d, struct store_txn *t, const uint8_t *member,
-    int box, struct write_ref *ref)
+    int box, int readd, struct write_ref *ref)
 {
+	struct store_key old;
 	struct proto_epoch_key *keys;
 	const struct epoch_key *top = newest(d->epochs);
 	struct proto_epoch *ep = NULL;
@@ -815,6 +906,7 @@ epoch_grant(struct device *d, struct store_txn *t, const uint8_t *member,
 
 	if (top == NULL || d->epochs->n < 2)
 		return 1;
+	memset(&old, 0, sizeof(old));
 	if ((keys = sodium_malloc(EPOCH_MAX * sizeof(*keys))) == NULL)
 		return STORE_ENOMEM;
 	for (size_t i = 0; i < d->epochs->n; i++, n++) {
@@ -836,8 +928,14 @@ epoch_grant(struct device *d, struct store_txn *t, const uint8_t *member,
 	epoch_network(top, &net);
 	memcpy(ep->net_id, net.id, PROTO_KEYIDLEN);
 	sodium_memzero(&net, sizeof(net));
+	/* Asked before the grant below is written, which names the newest. */
+	readd = readd && d->record != NULL && readd_key(d, t, member, &old) &&
+	    memcmp(old.id, d->record->id, PROTO_KEYIDLEN) != 0;
 	if (add_part(ep, bufs, member, keys, n) == 0)
-		rc = write_record(d, t, ep, ref);
+		rc = write_record(d, t, ep, d->record, ref);
+	if (rc == 0 && readd)
+		rc = write_record(d, t, ep, &old, NULL);
+	sodium_memzero(&old, sizeof(old));
 out:
 	parts_free(ep, bufs);
 	sodium_free(keys);

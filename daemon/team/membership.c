@@ -19,6 +19,7 @@
 
 struct team_view {
 	uint8_t			 gen[STORE_MEMBERS_GENLEN];
+	uint8_t			 keys[16];	/* the keyring it was read with */
 	uint8_t			 founder[PROTO_IDLEN];
 	struct member_entry	*e;
 	size_t			 n, cap;
@@ -247,14 +248,28 @@ fail:
 	return NULL;
 }
 
+/* Which keys the keyring holds: a membership entry sealed under a key
+ * learned since (a new epoch's) was left out of a view read before. */
+static void
+keyring_mark(const struct store_keyring *kr, uint8_t out[16])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 16);
+	for (size_t i = 0; kr != NULL && i < kr->nkeys; i++)
+		crypto_generichash_update(&st, kr->keys[i].id, PROTO_KEYIDLEN);
+	crypto_generichash_final(&st, out, 16);
+}
+
 /* The cached view of what the store holds, evaluated again only when a
  * membership entry was applied since (or the transaction t sees another
- * generation). NULL if it cannot be read. Borrowed from d until the next
- * call. */
+ * generation), or the keyring changed. NULL if it cannot be read.
+ * Borrowed from d until the next call. */
 const struct team_view *
 team_view(const struct device *d, struct store_txn *t)
 {
 	uint8_t gen[STORE_MEMBERS_GENLEN] = { 0 }, founder[PROTO_IDLEN];
+	uint8_t keys[16];
 	struct team_view *v;
 	const void *val;
 	size_t len;
@@ -265,13 +280,16 @@ team_view(const struct device *d, struct store_txn *t)
 	    len == sizeof(gen))
 		memcpy(gen, val, len);
 	founder_of(d, founder);
+	keyring_mark(d->keyring, keys);
 	v = d->cache->members;
 	if (v != NULL && memcmp(v->gen, gen, sizeof(gen)) == 0 &&
-	    memcmp(v->founder, founder, PROTO_IDLEN) == 0)
+	    memcmp(v->founder, founder, PROTO_IDLEN) == 0 &&
+	    memcmp(v->keys, keys, sizeof(keys)) == 0)
 		return v;
 	if ((v = team_view_with(d, t, NULL, NULL, 0)) == NULL)
 		return NULL;
 	memcpy(v->gen, gen, sizeof(gen));
+	memcpy(v->keys, keys, sizeof(keys));
 	team_view_free(d->cache->members);
 	d->cache->members = v;
 	return v;
@@ -327,7 +345,289 @@ team_network_keyring(const struct device *d)
 	 * an admin's removal later overturned does not lose its epoch. */
 	for (size_t i = 0; d->keyring != NULL && i < d->keyring->nkeys; i++)
 		if (d->keyring->keys[i].use == KEY_NETWORK ||
-		    d->keyring->keys[i].use == KEY_EPOCH)
+		    d->keyring->keys[i].use == KEY_EPOCH ||
+		    d->keyring->keys[i].use == KEY_RECEIPT)
 			kr->keys[kr->nkeys++] = d->keyring->keys[i];
 	return kr;
+}
+
+/* ---- rebuilds follow the membership (store_rebuild_rule) ---- */
+
+/* What one rebuild consults: the membership as the log gives it (the
+ * records are what is being rebuilt), and the network keys a removed
+ * admin's later entries are applied with. */
+struct team_rebuild {
+	struct team_view	*view;
+	struct store_keyring	*netonly;
+};
+
+void
+team_rebuild_free(struct team_rebuild *r)
+{
+	if (r == NULL)
+		return;
+	team_view_free(r->view);
+	sodium_free(r->netonly);
+	free(r);
+}
+
+struct log_gather {
+	struct team_view	*v;
+	const struct device	*d;
+	struct store_txn	*t;
+	uint8_t			 author[PROTO_IDLEN];
+	uint64_t		 fork;	/* the author's fork point, or max */
+	int			 rc;
+};
+
+/* A membership entry of the log, as live applies read it: sealed under
+ * a network key held, not past its author's fork point. */
+static int
+log_member(const uint8_t *env, size_t len, void *arg)
+{
+	struct log_gather *g = arg;
+	const struct store_key *k;
+	struct envelope e;
+	uint64_t fseq;
+	int rc;
+
+	if (proto_envelope_decode(&e, env, len) != 0 ||
+	    (k = store_keyring_find(g->d->keyring, e.key_id)) == NULL ||
+	    k->use != KEY_NETWORK)
+		return 0;
+	if (memcmp(e.author, g->author, PROTO_IDLEN) != 0) {
+		memcpy(g->author, e.author, PROTO_IDLEN);
+		if ((rc = store_fork_get(g->t, e.author, &fseq)) != 0 &&
+		    rc != STORE_ENOTFOUND)
+			return g->rc = rc;
+		g->fork = rc == 0 ? fseq : UINT64_MAX;
+	}
+	if (e.seq <= g->fork && view_add_env(g->v, g->d->keyring, env, len,
+	    0) != 0)
+		g->rc = STORE_ENOMEM;
+	return g->rc;
+}
+
+/* The membership of the entries in the log (and this device's own
+ * invite's proofs), evaluated; NULL on failure. */
+static struct team_view *
+team_view_of_log(const struct device *d, struct store_txn *t)
+{
+	struct team_view *v = calloc(1, sizeof(*v));
+	struct log_gather g = { v, d, t, { 0 }, UINT64_MAX, 0 };
+
+	if (v == NULL)
+		return NULL;
+	founder_of(d, v->founder);
+	memset(g.author, 0xff, sizeof(g.author));
+	if (store_log_each(t, log_member, &g) != 0 || g.rc != 0 ||
+	    view_add_own(v, d, t) != 0 ||
+	    (v->ms = proto_members_eval(v->founder, v->e, v->n)) == NULL) {
+		team_view_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+#define CUT_PREFIX	"cut:"	/* + device hex: the cut-off a rebuild used */
+
+static int
+cut_collect(const char *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	char (*keys)[80] = arg;
+	size_t n = 0;
+
+	(void)val;
+	(void)vlen;
+	while (n < EPOCH_MAX && keys[n][0] != '\0')
+		n++;
+	if (n < EPOCH_MAX && klen < sizeof(keys[0])) {
+		memcpy(keys[n], key, klen);
+		keys[n][klen] = '\0';
+	}
+	return 0;
+}
+
+/* Notes the cut-off each removed device's entries were rebuilt with, so
+ * that team_settle_cuts knows when a rebuild is owed. */
+static int
+cut_marks_write(struct store_txn *t, const struct members *ms)
+{
+	char (*keys)[80] = calloc(EPOCH_MAX, sizeof(*keys));
+	char key[80], hex[2 * PROTO_IDLEN + 1];
+	uint8_t be[8];
+	int rc;
+
+	if (keys == NULL)
+		return STORE_ENOMEM;
+	rc = store_meta_each(t, CUT_PREFIX, cut_collect, keys);
+	for (size_t i = 0; rc == 0 && i < EPOCH_MAX && keys[i][0]; i++)
+		rc = store_meta_del(t, keys[i]);
+	free(keys);
+	for (size_t i = 0; rc == 0 && i < ms->n; i++) {
+		if (ms->m[i].removal == MREMOVE_NONE)
+			continue;
+		sodium_bin2hex(hex, sizeof(hex), ms->m[i].id, PROTO_IDLEN);
+		snprintf(key, sizeof(key), CUT_PREFIX "%s", hex);
+		for (int b = 0; b < 8; b++)
+			be[b] = (uint8_t)(ms->m[i].cutoff_seq >> (56 - 8 * b));
+		rc = store_meta_put(t, key, be, sizeof(be));
+	}
+	return rc;
+}
+
+static int
+rule_begin(void *arg, struct store_txn *t)
+{
+	struct device *d = arg;
+	struct team_rebuild *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return STORE_ENOMEM;
+	team_rebuild_free(d->cache->rebuild);
+	d->cache->rebuild = r;
+	if ((r->view = team_view_of_log(d, t)) == NULL ||
+	    (r->netonly = team_network_keyring(d)) == NULL)
+		return STORE_ENOMEM;
+	return cut_marks_write(t, r->view->ms);
+}
+
+/* Exactly what live applies do (team_limit): a removed device's entries
+ * after its cut-off are not applied, but for a removed admin's, whose
+ * membership entries count (with the network keys alone). */
+static int
+rule_limit(void *arg, struct store_txn *t, const uint8_t *author,
+    uint64_t *limit, const struct store_keyring **past)
+{
+	struct device *d = arg;
+	const struct team_rebuild *r = d->cache->rebuild;
+	const struct member *m;
+
+	(void)t;
+	*limit = UINT64_MAX;
+	*past = NULL;
+	if (r == NULL || r->view == NULL ||
+	    (m = proto_members_find(r->view->ms, author)) == NULL)
+		return 0;
+	if (m->role == MROLE_BOX && m->removal == MREMOVE_NONE) {
+		*limit = 0;	/* receipts and membership entries only */
+		*past = r->netonly;
+		return 0;
+	}
+	if (m->removal == MREMOVE_NONE)
+		return 0;
+	*limit = m->cutoff_seq;
+	if (m->role == MROLE_ADMIN)
+		*past = r->netonly;
+	return 0;
+}
+
+void
+team_rebuild_rule(struct device *d)
+{
+	struct store_rebuild_rule rule = { rule_begin, rule_limit, d };
+
+	store_set_rebuild_rule(d->st, &rule);
+}
+
+struct settle {
+	struct device		*d;
+	struct store_txn	*t;
+	const struct members	*ms;
+	int			 owed;
+};
+
+/* A device once cut off at another cut-off (or no longer removed) whose
+ * entries past the old one are held. */
+static int
+settle_mark(const char *key, size_t klen, const void *val, size_t vlen,
+    void *arg)
+{
+	struct settle *s = arg;
+	const uint8_t *b = val;
+	uint8_t id[PROTO_IDLEN], hash[PROTO_HASHLEN];
+	const struct member *m;
+	uint64_t cut = 0, head;
+	size_t n;
+
+	if (vlen != 8 || klen != strlen(CUT_PREFIX) + 2 * PROTO_IDLEN ||
+	    sodium_hex2bin(id, sizeof(id), key + strlen(CUT_PREFIX),
+	    2 * PROTO_IDLEN, NULL, &n, NULL) != 0 || n != PROTO_IDLEN)
+		return 0;
+	for (int i = 0; i < 8; i++)
+		cut = cut << 8 | b[i];
+	m = proto_members_find(s->ms, id);
+	if ((m == NULL || m->removal == MREMOVE_NONE ||
+	    m->cutoff_seq != cut) && store_head_get(s->t, id, &head,
+	    hash) == 0 && head > cut)
+		s->owed = 1;
+	return s->owed;
+}
+
+/* 1 if a removed device holds entries past its cut-off here that no
+ * rebuild left out yet (they arrived before the removal did), or a
+ * cut-off a rebuild used has moved; 0 if not; or a store code. */
+static int
+cuts_owed(struct device *d)
+{
+	struct settle s = { .d = d };
+	uint8_t hash[PROTO_HASHLEN], be[8];
+	char key[80], hex[2 * PROTO_IDLEN + 1];
+	const void *v;
+	uint64_t head;
+	size_t len;
+	int rc;
+
+	if ((rc = store_begin(d->st, STORE_RDONLY, &s.t)) != 0)
+		return rc;
+	if ((s.ms = team_members(d, s.t)) == NULL) {
+		store_abort(s.t);
+		return STORE_ENOMEM;
+	}
+	for (size_t i = 0; !s.owed && i < s.ms->n; i++) {
+		const struct member *m = &s.ms->m[i];
+
+		if (m->removal == MREMOVE_NONE ||
+		    store_head_get(s.t, m->id, &head, hash) != 0 ||
+		    head <= m->cutoff_seq)
+			continue;
+		sodium_bin2hex(hex, sizeof(hex), m->id, PROTO_IDLEN);
+		snprintf(key, sizeof(key), CUT_PREFIX "%s", hex);
+		for (int b = 0; b < 8; b++)
+			be[b] = (uint8_t)(m->cutoff_seq >> (56 - 8 * b));
+		s.owed = store_meta_get(s.t, key, &v, &len) != 0 ||
+		    len != sizeof(be) || memcmp(v, be, sizeof(be)) != 0;
+	}
+	if (!s.owed)
+		rc = store_meta_each(s.t, CUT_PREFIX, settle_mark, &s);
+	store_abort(s.t);
+	return rc < 0 || rc > 1 ? rc : s.owed;
+}
+
+/*
+ * Entries a removed device wrote after its cut-off that this device took
+ * before it heard of the removal (from the device itself, or relayed)
+ * were applied then. Once the removal is known they count for nothing,
+ * as on a device that heard of the removal first: the derived state is
+ * rebuilt without them (the rebuild rule above). Likewise when a removal
+ * is overturned (two admins who removed each other) and entries it left
+ * out count again. 1 if it rebuilt, 0, or a store code.
+ */
+int
+team_settle_cuts(struct device *d)
+{
+	int rc;
+
+	if (d->cache->unsettled)
+		return 0;
+	if ((rc = cuts_owed(d)) != 1)
+		return rc;
+	if ((rc = store_rebuild(d->st, d->keyring)) != 0)
+		return rc;
+	/* The log's membership and the rebuilt records' should agree; if
+	 * some entry makes them differ, one rebuild per process is enough. */
+	if ((rc = cuts_owed(d)) != 0)
+		d->cache->unsettled = 1;
+	return rc < 0 ? rc : 1;
 }

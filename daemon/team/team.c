@@ -237,6 +237,13 @@ team_limit(struct device *d, struct store_txn *t, const uint8_t *author,
 	    author);
 
 	*keep = 0;
+	/* A box writes receipts and nothing else: all its entries are
+	 * taken with the network keys alone, so content it might seal
+	 * under a leaked content key is never applied. */
+	if (m != NULL && m->role == MROLE_BOX && !m->removal) {
+		*keep = 1;
+		return 0;
+	}
 	if (m != NULL) {
 		*keep = m->removal && m->role == MROLE_ADMIN;
 		return m->removal ? m->cutoff_seq : UINT64_MAX;
@@ -530,12 +537,37 @@ known_target(struct device *d, struct store_txn *t, const char *what,
 	return 0;
 }
 
+/* The cut-off of a removal or a demotion of id: the last entry of the
+ * device this one holds, "SEQ:HASH" into out (CUTOFF_LEN bytes); *seq is
+ * its seq. 0 or a store code. */
+#define CUTOFF_LEN	(24 + 2 * PROTO_HASHLEN)
+static int
+cutoff_of(struct store_txn *t, const uint8_t *id, char out[CUTOFF_LEN],
+    uint64_t *seq)
+{
+	uint8_t hash[PROTO_HASHLEN] = { 0 };
+	char hex[2 * PROTO_HASHLEN + 1];
+	int rc = store_head_get(t, id, seq, hash);
+
+	if (rc != 0 && rc != STORE_ENOTFOUND)
+		return rc;
+	if (rc == STORE_ENOTFOUND) {
+		*seq = 0;
+		memset(hash, 0, sizeof(hash));
+	}
+	sodium_bin2hex(hex, sizeof(hex), hash, PROTO_HASHLEN);
+	snprintf(out, CUTOFF_LEN, "%llu:%s", (unsigned long long)*seq, hex);
+	return 0;
+}
+
 int
 cmd_member_role(struct device *d, struct args *a)
 {
 	const char *role = a->pos[1];
 	const struct member *m;
 	struct member_write w = { .role = role };
+	char cutoff[CUTOFF_LEN];
+	uint64_t seq;
 	uint8_t id[PROTO_IDLEN];
 	struct store_txn *t;
 	int rc;
@@ -564,7 +596,13 @@ cmd_member_role(struct device *d, struct args *a)
 		    "another member an admin first", a->pos[0]);
 		goto out;
 	}
-	if ((rc = device_member_write(d, t, id, &w)) != 0) {
+	/* A demotion names the admin's last entry this device holds: its
+	 * membership entries after that one count only if they saw the
+	 * demotion (members.h). */
+	if (m->role == MROLE_ADMIN && (rc = cutoff_of(t, id, cutoff,
+	    &seq)) == 0)
+		w.cutoff = cutoff;
+	if (rc != 0 || (rc = device_member_write(d, t, id, &w)) != 0) {
 		rc = device_store_error(rc, "member role");
 		goto out;
 	}
@@ -593,9 +631,8 @@ team_after_remove(struct device *d, struct store_txn *t,
 int
 cmd_member_remove(struct device *d, struct args *a)
 {
-	char cutoff[24 + 2 * PROTO_HASHLEN];
-	uint8_t id[PROTO_IDLEN], hash[PROTO_HASHLEN] = { 0 };
-	char hex[2 * PROTO_HASHLEN + 1];
+	char cutoff[CUTOFF_LEN];
+	uint8_t id[PROTO_IDLEN];
 	int lost = args_has(a, "lost"), rc;
 	struct member_write w = { .removed = lost ? "lost" : "yes" };
 	const struct member *m;
@@ -613,16 +650,10 @@ cmd_member_remove(struct device *d, struct args *a)
 		goto out;
 	}
 	/* The cut-off: the last entry of the device this one holds. */
-	if ((rc = store_head_get(t, id, &seq, hash)) != 0 &&
-	    rc != STORE_ENOTFOUND) {
+	if ((rc = cutoff_of(t, id, cutoff, &seq)) != 0) {
 		rc = device_store_error(rc, "member remove");
 		goto out;
 	}
-	if (rc == STORE_ENOTFOUND)
-		seq = 0, memset(hash, 0, sizeof(hash));
-	sodium_bin2hex(hex, sizeof(hex), hash, PROTO_HASHLEN);
-	snprintf(cutoff, sizeof(cutoff), "%llu:%s", (unsigned long long)seq,
-	    hex);
 	w.cutoff = cutoff;
 	if ((rc = device_member_write(d, t, id, &w)) != 0 ||
 	    (rc = team_after_remove(d, t, id, lost)) != 0) {
@@ -659,7 +690,7 @@ member_add(struct device *d, const char *id_arg, const char *name, int box,
 	struct store_txn *t;
 	struct write_ref grant;
 	const char *role = box ? "box" : admin ? "admin" : "teacher";
-	int rc;
+	int rc, readd;
 
 	*invite = NULL;
 	if ((rc = devid_arg("member add", id_arg, DEVID_CHECKED,
@@ -691,9 +722,10 @@ member_add(struct device *d, const char *id_arg, const char *name, int box,
 		store_abort(t);
 		return rc;
 	}
+	readd = team_removed(d, t, invitee);
 	if ((rc = founder_record(d, t)) != 0 ||
 	    (rc = member_add_write(d, t, invitee, name, role)) != 0 ||
-	    (rc = epoch_grant(d, t, invitee, box, &grant)) < 0) {
+	    (rc = epoch_grant(d, t, invitee, box, readd, &grant)) < 0) {
 		store_abort(t);
 		return device_store_error(rc, "member add");
 	}
@@ -766,6 +798,41 @@ last_seen(struct store_txn *t, const uint8_t *id)
 			best = b;
 	}
 	return best;
+}
+
+struct receipt_seen {
+	const struct device	*d;
+	struct store_txn	*t;
+	uint64_t		 best;
+};
+
+static int
+receipt_seen_cb(const uint8_t *device, const uint8_t *writer, uint64_t seq,
+    void *arg)
+{
+	struct receipt_seen *w = arg;
+	struct receipt r;
+
+	(void)device;
+	if (receipt_read(w->d, w->t, writer, seq, &r) == 0) {
+		if (r.synced > w->best)
+			w->best = r.synced;
+		receipt_free(&r);
+	}
+	return 0;
+}
+
+/* When a member of the team last synced with id, by the receipts held
+ * (a laptop that only ever meets the box is seen through the box's); 0
+ * if no receipt names it. */
+static uint64_t
+receipt_seen(const struct device *d, struct store_txn *t, const uint8_t *id)
+{
+	struct receipt_seen w = { d, t, 0 };
+
+	if (store_receipts_each(t, id, receipt_seen_cb, &w) != 0)
+		return 0;
+	return w.best;
 }
 
 static void
@@ -884,8 +951,17 @@ cmd_member_list(struct device *d, struct args *a)
 	for (size_t i = 0; i < w.ms->n; i++) {
 		const struct member *m = &w.ms->m[i];
 		int joined = member_joined(d, w.t, m->id);
-		uint64_t seen = memcmp(m->id, d->id, PROTO_IDLEN) == 0 ?
-		    0 : last_seen(w.t, m->id);
+		uint64_t seen = 0, by_receipt = 0;
+
+		if (memcmp(m->id, d->id, PROTO_IDLEN) != 0) {
+			seen = last_seen(w.t, m->id);
+			by_receipt = receipt_seen(d, w.t, m->id);
+		}
+		/* Seen by a colleague counts: a device that synced has
+		 * joined, though it never wrote anything. */
+		joined |= by_receipt != 0;
+		if (by_receipt > seen)
+			seen = by_receipt;
 
 		/* A team of one shows its founder once it has a record. */
 		if (m->founder && m->add_entry < 0 && m->name == NULL &&

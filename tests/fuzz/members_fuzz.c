@@ -91,6 +91,8 @@ history(const uint8_t *buf, size_t len, struct member_entry *h)
 		e->name = names[buf[1] % DEVS];
 		e->name_len = 1;
 		e->has_seen = !(flags & 4);
+		e->has_cutoff = (flags & 16) || e->removal == MREMOVE_LEFT ||
+		    e->removal == MREMOVE_LOST;	/* a demotion's, or not */
 		buf += 7;
 		len -= 7;
 		for (size_t s = 0; s < (flags & 3u) && len > 0; s++) {

@@ -72,6 +72,22 @@ check "and through the box, the founder" sh -c \
     "$SATCHEL -d $a sync $box >/dev/null 2>&1 && $SATCHEL -d $a search relayed-after-forgery | grep -q relayed"
 check "the box refused none of the teacher's entries" sh -c "! grep -q 'refused the entries' $x.log"
 
+# A box writes no content either. Given a teacher's leaked team key, it
+# seals a change to a student under the content key: every device takes
+# the box's entries with the network keys alone, so it is never applied.
+python3 -c 'import struct, sys
+sys.stdout.buffer.write(struct.pack(">IBQ", 0, 1, 0) + open(sys.argv[1], "rb").read())' \
+    "$a/team.key" >"$x/epochs.key" && chmod 600 "$x/epochs.key"
+check "the box, with a leaked content key, signs a change to a student" \
+    "$TOOLS/forge" "$x" future-pred "$ana" 1 needs "ForgedByBox" "$bid" +1
+rm -f "$x/epochs.key"
+check "the founder and the teacher take the box's entries" sh -c \
+    "$SATCHEL -d $a sync $box >/dev/null 2>&1 && $SATCHEL -d $b sync $box >/dev/null 2>&1"
+for d in "$a" "$b"; do
+	check "$(basename "$d") never applies the box's content" sh -c \
+	    "! $SATCHEL -d $d dump | grep -q ForgedByBox && ! $SATCHEL -d $d conflicts | grep -q ForgedByBox"
+done
+
 # Through the commands, a teacher and a box are told at once.
 expect_refusal_in() {	# description, dir, args...
 	local d=$1 dir=$2 rc

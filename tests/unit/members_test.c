@@ -224,6 +224,49 @@ test_causal_authority(void)
 	proto_members_free(m);
 }
 
+/* A demotion names the demoted admin's last entry its writer had seen:
+ * the admin's changes after that one count only if they saw the demotion
+ * (and then as a teacher's, unless it was promoted again), whatever
+ * state they claim, in every order. */
+static void
+test_demotion_cutoff(void)
+{
+	struct hist h = { .n = 0 };
+	struct members *m;
+	size_t a, x, d, y, p, z;
+	char first[1024];
+
+	a = entry(&h, F, A, MROLE_ADMIN, 0, 0, "Ana", NULL);
+	x = entry(&h, A, X, MROLE_TEACHER, 0, 0, "Xi", SEEN((int)a));
+	d = entry(&h, F, A, MROLE_TEACHER, 0, h.e[x].ref.seq, NULL,
+	    SEEN((int)x));
+	h.e[d].has_cutoff = 1;
+	/* Written after the demotion reached F, claiming not to know it. */
+	y = entry(&h, A, Y, MROLE_TEACHER, 0, 0, "Yu", SEEN((int)a));
+	m = eval(&h);
+	CHECK(role_of(m, A) == MROLE_TEACHER);
+	CHECK(m->honoured[x] && role_of(m, X) == MROLE_TEACHER);
+	CHECK(!m->honoured[y] && role_of(m, Y) == -1);
+	proto_members_free(m);
+	CHECK(same_in_every_order(&h, first, sizeof(first)));
+	/* Without the cut-off (a 0.2 demotion) it counted, as concurrent. */
+	h.e[d].has_cutoff = 0;
+	m = eval(&h);
+	CHECK(m->honoured[y] && role_of(m, Y) == MROLE_TEACHER);
+	proto_members_free(m);
+	h.e[d].has_cutoff = 1;
+	/* Promoted again by one who saw the demotion: A's change that saw
+	 * the promotion counts. */
+	p = entry(&h, F, A, MROLE_ADMIN, 0, 0, NULL, SEEN((int)d));
+	z = entry(&h, A, B, MROLE_TEACHER, 0, 0, "Bo", SEEN((int)p));
+	m = eval(&h);
+	CHECK(role_of(m, A) == MROLE_ADMIN);
+	CHECK(m->honoured[z] && role_of(m, B) == MROLE_TEACHER);
+	CHECK(!m->honoured[y]);
+	proto_members_free(m);
+	CHECK(same_in_every_order(&h, first, sizeof(first)));
+}
+
 static void
 test_removal_cutoff(void)
 {
@@ -460,6 +503,7 @@ main(void)
 		TAP_TEST(test_admins_add),
 		TAP_TEST(test_box_writes_nothing),
 		TAP_TEST(test_causal_authority),
+		TAP_TEST(test_demotion_cutoff),
 		TAP_TEST(test_removal_cutoff),
 		TAP_TEST(test_mutual_removal),
 		TAP_TEST(test_concurrent_storm),
