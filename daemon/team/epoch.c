@@ -548,6 +548,32 @@ unread_under(struct store_txn *t, const struct store_keyring *kr,
 	return 0;
 }
 
+/* Takes the epochs another process of this device learned and saved
+ * (an import while serve runs): the grants that bring the next ones may
+ * be sealed under them, and the store reads records' values with the
+ * keyring. How many were new, or STORE_ENOMEM. */
+static int
+merge_saved(struct device *d)
+{
+	struct epochs *saved = sodium_malloc(sizeof(*saved));
+	char path[4200];
+	int n = 0;
+
+	if (saved == NULL)
+		return STORE_ENOMEM;
+	if (epoch_path(d, path, sizeof(path)) == 0 &&
+	    epochs_read(path, saved) == 0)
+		for (size_t i = 0; i < saved->n; i++)
+			n += epochs_add(d->epochs, &saved->k[i]);
+	sodium_free(saved);
+	if (n > 0) {
+		epoch_keyring(d);
+		if (store_set_keyring(d->st, d->keyring) != 0)
+			return STORE_ENOMEM;
+	}
+	return n;
+}
+
 /* One pass over the epoch records: keys learned into d (saved and in the
  * keyring), removals noted. *rebuild is set when entries held unread can
  * now be opened, *added to the number of epochs learned. */
@@ -569,6 +595,12 @@ refresh_pass(struct device *d, int *rebuild, int *added)
 		return STORE_ENOMEM;
 	}
 	rf->d = d;
+	if ((rc = merge_saved(d)) < 0) {
+		free(rf);
+		sodium_free(old);
+		return rc;
+	}
+	rf->added = rc;
 	if ((rc = store_begin(d->st, STORE_RDONLY, &rf->t)) != 0) {
 		free(rf);
 		sodium_free(old);
@@ -583,6 +615,11 @@ refresh_pass(struct device *d, int *rebuild, int *added)
 	}
 	if (rc == 0) {
 		epoch_keyring(d);	/* the newest may be another now */
+		/* The store reads records' values back from the log: the
+		 * next pass reads grants sealed under what this one learned. */
+		rc = store_set_keyring(d->st, d->keyring);
+	}
+	if (rc == 0) {
 		if ((*added = rf->added) > 0)
 			*rebuild = unread_under(t, d->keyring, old);
 	}
