@@ -75,9 +75,9 @@ check "the box refused none of the teacher's entries" sh -c "! grep -q 'refused 
 # A box writes no content either. Given a teacher's leaked team key, it
 # seals a change to a student under the content key: every device takes
 # the box's entries with the network keys alone, so it is never applied.
-python3 -c 'import struct, sys
-sys.stdout.buffer.write(struct.pack(">IBQ", 0, 1, 0) + open(sys.argv[1], "rb").read())' \
-    "$a/team.key" >"$x/epochs.key" && chmod 600 "$x/epochs.key"
+"$TOOLS/keyfile" "$a/team.key" | python3 -c 'import struct, sys
+sys.stdout.buffer.write(struct.pack(">IBQ", 0, 1, 0) + sys.stdin.buffer.read())' \
+    >"$x/epochs.key" && chmod 600 "$x/epochs.key"
 check "the box, with a leaked content key, signs a change to a student" \
     "$TOOLS/forge" "$x" future-pred "$ana" 1 needs "ForgedByBox" "$bid" +1
 rm -f "$x/epochs.key"
