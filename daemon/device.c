@@ -464,10 +464,7 @@ device_open(struct device *d, const char *dir)
 		device_close(d);
 		return rc;
 	}
-	/* A refresh may have learned epochs: the store reads values with
-	 * every key that ever sealed an entry. */
-	if ((rc = epoch_refresh(d)) != 0 ||
-	    (rc = store_set_keyring(d->st, d->keyring)) != 0) {
+	if ((rc = epoch_refresh(d)) != 0) {
 		device_close(d);
 		return device_store_error(rc, dir);
 	}

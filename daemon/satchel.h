@@ -465,7 +465,7 @@ int	cmd_peer_list(struct device *, struct args *);
 
 /* epoch.c */
 int	epoch_load(struct device *, const uint8_t *secret, int box);
-void	epoch_keyring(struct device *);
+int	epoch_keyring(struct device *);
 int	epochs_add(struct epochs *, const struct epoch_key *);
 int	epochs_read(const char *path, struct epochs *);
 int	epochs_write(const char *path, const struct epochs *);

@@ -141,8 +141,10 @@ epoch_network(const struct epoch_key *k, struct store_key *out)
 
 /* Fills the keyring from the epochs, in place (its address is kept by
  * the store's callers): content (teachers), network and record key of
- * each; d->content, d->network and d->record name the newest. */
-void
+ * each; d->content, d->network and d->record name the newest. Hands it
+ * to the store, which reads records' values back from the log with
+ * every key that sealed one. 0, or STORE_ENOMEM. */
+int
 epoch_keyring(struct device *d)
 {
 	struct store_keyring *kr = d->keyring;
@@ -188,6 +190,7 @@ epoch_keyring(struct device *d)
 		if (kr->keys[i].use == KEY_NETWORK && &kr->keys[i] != d->network)
 			erase_key_of(&kr->keys[i], &kr->keys[kr->nkeys++]);
 	recovery_keyring(d);
+	return d->st != NULL ? store_set_keyring(d->st, kr) : 0;
 }
 
 static int
@@ -313,8 +316,7 @@ epoch_load(struct device *d, const uint8_t *secret, int box)
 			epochs_add(d->epochs, &base);
 		sodium_memzero(&base, sizeof(base));
 	}
-	epoch_keyring(d);
-	return 0;
+	return epoch_keyring(d) == 0 ? 0 : -1;
 }
 
 const struct epoch_key *
@@ -566,11 +568,8 @@ merge_saved(struct device *d)
 		for (size_t i = 0; i < saved->n; i++)
 			n += epochs_add(d->epochs, &saved->k[i]);
 	sodium_free(saved);
-	if (n > 0) {
-		epoch_keyring(d);
-		if (store_set_keyring(d->st, d->keyring) != 0)
-			return STORE_ENOMEM;
-	}
+	if (n > 0 && epoch_keyring(d) != 0)
+		return STORE_ENOMEM;
 	return n;
 }
 
@@ -614,10 +613,9 @@ refresh_pass(struct device *d, int *rebuild, int *added)
 		rc = store_records_each(t, KIND_KEYS, taint_cb, rf);
 	}
 	if (rc == 0) {
-		epoch_keyring(d);	/* the newest may be another now */
-		/* The store reads records' values back from the log: the
-		 * next pass reads grants sealed under what this one learned. */
-		rc = store_set_keyring(d->st, d->keyring);
+		/* The newest may be another now, and the next pass reads
+		 * grants sealed under what this one learned. */
+		rc = epoch_keyring(d);
 	}
 	if (rc == 0) {
 		if ((*added = rf->added) > 0)

@@ -1156,8 +1156,8 @@ joined_keys(const struct device *d, const struct invite *inv,
 	memcpy(base.key, secret, PROTO_KEYLEN);
 	epochs_add(nd->epochs, &base);
 	sodium_memzero(&base, sizeof(base));
-	epoch_keyring(nd);
-	if ((learned = sodium_malloc(sizeof(*learned))) == NULL)
+	if (epoch_keyring(nd) != 0 ||
+	    (learned = sodium_malloc(sizeof(*learned))) == NULL)
 		return -1;
 	memset(learned, 0, sizeof(*learned));
 	if (epoch_from_invite(nd, learned, inv->proofs, inv->proof_lens,
@@ -1168,7 +1168,10 @@ joined_keys(const struct device *d, const struct invite *inv,
 			    i < d->epochs->n; i++)
 				epochs_add(learned, &d->epochs->k[i]);
 		*nd->epochs = *learned;
-		epoch_keyring(nd);
+		if (epoch_keyring(nd) != 0) {
+			sodium_free(learned);
+			return -1;
+		}
 	}
 	sodium_free(learned);
 	return 0;
