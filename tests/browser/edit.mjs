@@ -200,7 +200,10 @@ export async function editChecks(c) {
 		await form.getByLabel(t("scope_default"), EXACT)
 		    .selectOption("private");
 		await form.getByRole("button", { name: t("save") }).click();
-		await form.getByText(t("saved")).waitFor();
+		// The form may be redrawn by a sync right after its save, and
+		// its "Saved." with it: the page's announcement stays.
+		await page.locator("#announce", { hasText: t("scope_saved",
+		    { scope: t("scope_word_private") }) }).waitFor();
 		if ((await apiGet("/scope")).body.scope !== "private")
 			throw new Error("not stored");
 		await shot("scope");

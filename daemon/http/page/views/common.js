@@ -110,6 +110,8 @@ export function onSave(form, save, { keep = false, after } = {}) {
 			announce(t("saved"));
 			if (!keep)
 				form.reset();
+			else
+				markSaved(form);
 			form.dataset.saved = "1";
 			try {
 				if (after)
@@ -133,14 +135,32 @@ export function onSave(form, save, { keep = false, after } = {}) {
 // (a form whose save has just succeeded does not count; one being saved
 // does, until the daemon has said yes).
 function dirty(region) {
-	for (const el of region.querySelectorAll("input, textarea")) {
+	for (const el of region.querySelectorAll("input, textarea, select")) {
 		if (el.type === "checkbox" || el.type === "radio" ||
 		    (el.form && el.form.dataset.saved))
 			continue;
-		if (el.value !== el.defaultValue)
+		if (el.tagName === "SELECT" ? unsavedChoice(el) :
+		    el.value !== el.defaultValue)
 			return true;
 	}
 	return false;
+}
+
+// A kept form's values become the ones it is drawn with, so that a later
+// sync may redraw it again.
+function markSaved(form) {
+	for (const el of form.querySelectorAll("input, textarea"))
+		if (el.type !== "checkbox" && el.type !== "radio")
+			el.defaultValue = el.value;
+	for (const o of form.querySelectorAll("option"))
+		o.defaultSelected = o.selected;
+}
+
+// A select whose choice is not the one it was drawn with (the first
+// option when none was marked).
+function unsavedChoice(sel) {
+	const d = [...sel.options].findIndex((o) => o.defaultSelected);
+	return sel.selectedIndex !== (d < 0 ? 0 : d);
 }
 
 // Rebuilds a region that shows data, keeping the focus on the same control
