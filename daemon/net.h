@@ -103,6 +103,9 @@ struct conn {
 	struct vec	 probe;		/* forks to locate: resend up to seq */
 	struct vec	 probe_sent;	/* how far each probe got */
 	struct vec	 fork_sent;	/* frozen authors whose evidence went */
+	struct envelope	*envs;		/* a received batch, decoded once */
+	size_t		 envs_cap;
+	struct store_apply_buf abuf;	/* reused entry after entry */
 	int		 inflight;
 	int		 pump_failed;
 	int		 sent_bye, got_bye, done;

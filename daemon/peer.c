@@ -105,6 +105,8 @@ free_cb(uv_handle_t *h)
 	vec_free(&c->probe);
 	vec_free(&c->probe_sent);
 	vec_free(&c->fork_sent);
+	free(c->envs);
+	store_apply_buf_free(&c->abuf);
 	free(c->in);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
@@ -626,41 +628,57 @@ newer_entry(const uint8_t *env, size_t len, size_t i, struct envelope *e,
 	return 1;
 }
 
+/* Room for a batch of n decoded envelopes, kept for the next batch. */
+static struct envelope *
+batch_envs(struct conn *c, size_t n)
+{
+	struct envelope *p;
+
+	if (n <= c->envs_cap)
+		return c->envs;
+	if ((p = realloc(c->envs, n * sizeof(*p))) == NULL)
+		return NULL;
+	c->envs = p;
+	c->envs_cap = n;
+	return p;
+}
+
 /* Checks a batch is one author's run, in order, before any of it is
- * applied; sets author and the first and last seq. A run may end with
+ * applied; decodes each entry into es (once: the apply takes them from
+ * there) and sets author and the first and last seq. A run may end with
  * entries of a newer envelope version: *n counts those before them, and
  * *newer is the first one's version (0: none); first is its seq if it
  * comes first. */
 static int
-batch_shape(const struct wire_msg *m, uint8_t *author, uint64_t *first,
-    uint64_t *last, size_t *n, unsigned *newer)
+batch_shape(const struct wire_msg *m, struct envelope *es, uint8_t *author,
+    uint64_t *first, uint64_t *last, size_t *n, unsigned *newer)
 {
 	*n = m->n;
 	*newer = 0;
 	for (size_t i = 0; i < m->n; i++) {
+		struct envelope *e = &es[i];
 		const uint8_t *env;
-		struct envelope e;
 		size_t len;
 
 		wire_entry_at(m, i, &env, &len);
-		if (proto_envelope_decode(&e, env, len) != 0 &&
-		    !newer_entry(env, len, i, &e, *last, author, newer))
+		if (proto_envelope_decode(e, env, len) != 0 &&
+		    !newer_entry(env, len, i, e, *last, author, newer))
 			return -1;
 		if (*newer != 0) {
 			if (i == 0) {
-				memcpy(author, e.author, PROTO_IDLEN);
-				*first = e.seq;
+				memcpy(author, e->author, PROTO_IDLEN);
+				*first = e->seq;
 			}
 			*n = i;
 			return 0;
 		}
 		if (i == 0) {
-			memcpy(author, e.author, PROTO_IDLEN);
-			*first = e.seq;
-		} else if (memcmp(author, e.author, PROTO_IDLEN) != 0 ||
-		    e.seq != *last + 1)
+			memcpy(author, e->author, PROTO_IDLEN);
+			*first = e->seq;
+		} else if (memcmp(author, e->author, PROTO_IDLEN) != 0 ||
+		    e->seq != *last + 1)
 			return -1;
-		*last = e.seq;
+		*last = e->seq;
 	}
 	return 0;
 }
@@ -671,23 +689,14 @@ batch_shape(const struct wire_msg *m, uint8_t *author, uint64_t *first,
  * and the records rebuilt, and the rest of the batch is dropped. Commits
  * or aborts t; STORE_EFORK once committed. */
 static int
-fork_batch(struct conn *c, struct store_txn *t, const struct wire_msg *m,
-    size_t i)
+fork_batch(struct conn *c, struct store_txn *t, size_t i)
 {
 	uint8_t hash[PROTO_HASHLEN];
-	struct envelope e;
-	const uint8_t *env;
-	size_t len;
 	int rc;
 
 	if (i > 0) {
-		wire_entry_at(m, i - 1, &env, &len);
-		if (proto_envelope_decode(&e, env, len) != 0) {
-			store_abort(t);
-			return STORE_EBADENTRY;
-		}
-		proto_envelope_hash(&e, hash);
-		if (proto_envelope_verify(&e, hash) != 0) {
+		proto_envelope_hash(&c->envs[i - 1], hash);
+		if (proto_envelope_verify(&c->envs[i - 1], hash) != 0) {
 			store_abort(t);
 			return STORE_EBADENTRY;
 		}
@@ -700,13 +709,15 @@ fork_batch(struct conn *c, struct store_txn *t, const struct wire_msg *m,
 	return (rc = store_commit(t)) != 0 ? rc : STORE_EFORK;
 }
 
-/* Applies a batch in one transaction. Only its last entry's signature is
- * checked: the hash chain vouches for the rest. */
+/* Applies a batch, decoded into c->envs, in one transaction. Only its
+ * last entry's signature is checked: the hash chain vouches for the
+ * rest. */
 static int
 apply_batch(struct conn *c, const struct wire_msg *m, size_t n,
     size_t *added)
 {
 	struct store_txn *t;
+	uint64_t now = now_ms();
 	int rc;
 
 	*added = 0;
@@ -719,14 +730,14 @@ apply_batch(struct conn *c, const struct wire_msg *m, size_t n,
 		size_t len;
 
 		wire_entry_at(m, i, &env, &len);
-		rc = store_apply_entry(t, c->srv->d->keyring, env, len,
-		    i == n - 1);
+		rc = store_apply_decoded(t, c->srv->d->keyring, &c->envs[i],
+		    env, len, i == n - 1, &c->abuf);
 		if (rc == STORE_EDUP)
 			continue;
 		if (rc == STORE_EFORK)
-			return fork_batch(c, t, m, i);
+			return fork_batch(c, t, i);
 		if (rc == 0)
-			rc = clock_note_received(t, env, len, now_ms());
+			rc = clock_note_received(t, &c->envs[i], now);
 		if (rc != 0) {
 			store_abort(t);
 			return rc;
@@ -849,7 +860,11 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 	char id[13], why[160];
 	int rc, why_not;
 
-	if (batch_shape(m, author, &first, &last, &n, &newer) != 0) {
+	if (m->n > 0 && batch_envs(c, m->n) == NULL) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	if (batch_shape(m, c->envs, author, &first, &last, &n, &newer) != 0) {
 		conn_close(c, "refused batch: not one author's entries in order");
 		return;
 	}
@@ -1171,29 +1186,65 @@ send_fork(struct conn *c, struct store_txn *t, const uint8_t *author,
 		c->pump_failed = 1;
 }
 
+/* Pumping author o may send something: what pump_authors would do for
+ * it, short of doing it. */
+static int
+author_due(const struct conn *c, struct store_txn *t,
+    const struct vec_item *o)
+{
+	const struct vec_item *pr = vec_find(&c->probe, o->author);
+	uint64_t from = vec_seq(&c->theirs, o->author), to = o->seq, fseq;
+	int frozen;
+
+	if (vec_find(&c->refused_out, o->author) != NULL)
+		return 0;
+	frozen = store_fork_get(t, o->author, &fseq) == 0;
+	if (!frozen && pr != NULL)
+		return vec_seq(&c->probe_sent, o->author) < pr->seq;
+	if (frozen && to > fseq)
+		to = fseq;
+	if (vec_seq(&c->sent, o->author) > from)
+		from = vec_seq(&c->sent, o->author);
+	return from < to || (frozen && vec_find(&c->fork_sent, o->author) ==
+	    NULL);
+}
+
 /* Sends the next batches of whatever the peer lacks, within the window.
  * A frozen author goes up to its fork point, then its evidence; an author
- * whose fork the vectors showed goes from seq 1 up to the peer's head. */
+ * whose fork the vectors showed goes from seq 1 up to the peer's head.
+ * Only the authors with something to send are put in team order: a box
+ * pumps every connection whenever any entry arrives, and ordering every
+ * author each time cost it most of its time. */
 static void
 pump_authors(struct conn *c, struct store_txn *t, const struct vec *ours)
 {
-	size_t *order = malloc((ours->n ? ours->n : 1) * sizeof(*order));
+	struct vec due = { 0, 0, NULL };
+	size_t *order;
 
-	if (order == NULL) {
+	if (ours->n == 0)
+		return;
+	if ((due.items = malloc(ours->n * sizeof(*due.items))) == NULL ||
+	    (order = malloc(ours->n * sizeof(*order))) == NULL) {
+		free(due.items);
 		c->pump_failed = 1;
 		return;
 	}
-	team_order(c->srv->d, t, ours, order);
-	for (size_t k = 0; k < ours->n && c->state == CONN_SYNC &&
+	for (size_t i = 0; i < ours->n; i++)	/* stays sorted by author */
+		if (author_due(c, t, &ours->items[i]))
+			due.items[due.n++] = ours->items[i];
+	due.cap = ours->n;
+	if (due.n > 1)
+		team_order(c->srv->d, t, &due, order);
+	else
+		order[0] = 0;
+	for (size_t k = 0; k < due.n && c->state == CONN_SYNC &&
 	    !c->pump_failed; k++) {
-		const struct vec_item *o = &ours->items[order[k]];
+		const struct vec_item *o = &due.items[order[k]];
 		const struct vec_item *pr = vec_find(&c->probe, o->author);
 		uint64_t from = vec_seq(&c->theirs, o->author), fseq;
 		uint64_t to = o->seq;
 		int frozen;
 
-		if (vec_find(&c->refused_out, o->author) != NULL)
-			continue;
 		frozen = store_fork_get(t, o->author, &fseq) == 0;
 		if (!frozen && pr != NULL) {
 			send_run(c, t, o->author, vec_seq(&c->probe_sent,
@@ -1209,6 +1260,7 @@ pump_authors(struct conn *c, struct store_txn *t, const struct vec *ours)
 			send_fork(c, t, o->author, fseq);
 	}
 	free(order);
+	free(due.items);
 }
 
 /* We hold what the peer offers of author, as far as we take it. */

@@ -288,8 +288,8 @@ void	clock_peer_seen(struct device *, const uint8_t *peer,
 /* Prints the verdict on stderr as one warning line, if a clock is off. */
 void	clock_warn(struct device *);
 void	clock_span(char *out, size_t len, int64_t ms);
-int	clock_note_received(struct store_txn *, const uint8_t *env,
-	    size_t len, uint64_t now);
+int	clock_note_received(struct store_txn *, const struct envelope *,
+	    uint64_t now);
 
 /* json.c: records as JSON. */
 void	json_record(const struct record *);

@@ -140,6 +140,8 @@ echo "== sync (tests/bench/sync_bench.sh)"
 bash "$root/tests/bench/sync_bench.sh" || failed=1
 echo
 bash "$root/tests/bench/bundle_bench.sh" || failed=1
+echo
+bash "$root/tests/bench/idle_bench.sh" || failed=1
 if [ "$failed" != 0 ]; then
 	echo "run.sh: some benchmarks failed" >&2
 	exit 1

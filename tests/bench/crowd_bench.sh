@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# A crowd at the box: CROWD_LAPTOPS (default 50) laptops, each with one
+# new note, run `satchel sync BOX` all at once against one `satchel
+# serve` box. The figure is the wall time from the first start to the
+# last exit (target <= 0.5 s), median of CROWD_BENCH_RUNS rounds (default
+# 3); each round every laptop writes a new note first. The floor beside it
+# is the same crowd of processes doing `satchel id` at once (process start
+# and store open, no network): what any sync of them costs at least. The
+# box's CPU time over the rounds is printed too.
+#
+#	SATCHEL=path/to/satchel bash tests/bench/crowd_bench.sh
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SATCHEL=${SATCHEL:-$root/build/satchel}
+N=${CROWD_LAPTOPS:-50}
+RUNS=${CROWD_BENCH_RUNS:-3}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/crowd-bench.XXXXXX")
+BOX_PID=""
+
+cleanup() {
+	[ -n "$BOX_PID" ] && kill "$BOX_PID" 2>/dev/null && wait "$BOX_PID" \
+	    2>/dev/null
+	rm -rf -- "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+NOW_US=0
+now_us() {
+	local t=${EPOCHREALTIME//[.,]/}
+	NOW_US=$((10#$t))
+}
+
+median() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "nan"; exit }
+		if (NR % 2) print v[(NR + 1) / 2]
+		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+fail() { echo "crowd_bench: $*" >&2; exit 1; }
+
+# Runs "satchel -d laptop-i ARGS" for every laptop at once; sets
+# ELAPSED_MS (first start to last exit) and BAD (how many failed).
+crowd() {
+	local i t0 pids=() bad=0
+	now_us
+	t0=$NOW_US
+	for ((i = 1; i <= N; i++)); do
+		"$SATCHEL" -d "$TMP/laptop-$i" "$@" >/dev/null \
+		    2>"$TMP/laptop-$i.err" &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
+	now_us
+	ELAPSED_MS=$(awk "BEGIN { printf \"%.1f\", ($NOW_US - $t0) / 1000 }")
+	BAD=$bad
+}
+
+echo "== crowd: $N laptops, one new note each, sync with one box at once" \
+    "(median of $RUNS rounds), load $(cut -d' ' -f1-3 /proc/loadavg)"
+now_us
+s0=$NOW_US
+box=$TMP/box
+f=$TMP/laptop-1
+"$SATCHEL" -d "$f" init --name "Laptop 1" >/dev/null || fail "init"
+id=$("$SATCHEL" -d "$box" init --box 2>/dev/null) &&
+    tok=$("$SATCHEL" -d "$f" member add "$id" --name Box --box 2>/dev/null) &&
+    "$SATCHEL" -d "$box" join "$tok" >/dev/null || fail "the box cannot join"
+for ((i = 2; i <= N; i++)); do
+	id=$("$SATCHEL" -d "$TMP/laptop-$i" init --name "Laptop $i") &&
+	    tok=$("$SATCHEL" -d "$f" member add "$id" --name "Laptop $i" \
+	    2>/dev/null) &&
+	    "$SATCHEL" -d "$TMP/laptop-$i" join "$tok" >/dev/null ||
+	    fail "laptop $i cannot join"
+done
+student=$("$SATCHEL" -d "$f" student add "Crowd Student" --class 3B) ||
+    fail "student add"
+"$SATCHEL" -d "$box" serve --listen 127.0.0.1:0 --port-file "$box.port" \
+    2>"$box.log" &
+BOX_PID=$!
+for ((i = 0; i < 200; i++)); do
+	[ -s "$box.port" ] && break
+	sleep 0.05
+done
+[ -s "$box.port" ] || fail "the box would not serve: $(cat "$box.log")"
+addr=127.0.0.1:$(cat "$box.port")
+# Everyone holds the team's past before the rounds: one at a time.
+for ((i = 1; i <= N; i++)); do
+	"$SATCHEL" -d "$TMP/laptop-$i" sync "$addr" >/dev/null 2>&1 ||
+	    fail "laptop $i: the first sync failed"
+done
+"$SATCHEL" -d "$f" sync "$addr" >/dev/null 2>&1 || fail "the founder's sync"
+now_us
+echo "  setup: $N laptops and a box in $(( (NOW_US - s0) / 1000000 )) s"
+
+c0=$(cpu_ticks "$BOX_PID")
+for ((r = 1; r <= RUNS; r++)); do
+	for ((i = 1; i <= N; i++)); do
+		"$SATCHEL" -d "$TMP/laptop-$i" note add "$student" \
+		    --strengths "round $r laptop $i" --obstacle o --action a \
+		    >/dev/null || fail "note add on laptop $i"
+	done
+	crowd id
+	echo "$ELAPSED_MS" >>"$TMP/floor"
+	crowd sync "$addr"
+	[ "$BAD" = 0 ] || fail "$BAD syncs failed, e.g.: $(cat "$TMP"/laptop-*.err | grep -v 'sync done' | head -3)"
+	echo "$ELAPSED_MS" >>"$TMP/sync"
+	printf '  round %d: %s ms (floor %s ms), load %s\n' "$r" "$ELAPSED_MS" \
+	    "$(tail -1 "$TMP/floor")" "$(cut -d' ' -f1 /proc/loadavg)"
+done
+c1=$(cpu_ticks "$BOX_PID")
+s=$(median <"$TMP/sync")
+fl=$(median <"$TMP/floor")
+echo "  $N syncs at once  $s ms   target <= 500 ms   floor ($N x satchel id" \
+    "at once) $fl ms   ratio $(awk "BEGIN { printf \"%.1f\", $s / $fl }")x"
+echo "  box CPU           $(awk "BEGIN { printf \"%.2f\", ($c1 - $c0) / \
+    $(getconf CLK_TCK) / $RUNS }") s a round"
+# Every laptop holds every note: the box relayed them all.
+d1=$("$SATCHEL" -d "$f" digest 2>&1)
+"$SATCHEL" -d "$TMP/laptop-$N" sync "$addr" >/dev/null 2>&1
+"$SATCHEL" -d "$f" sync "$addr" >/dev/null 2>&1
+[ "$("$SATCHEL" -d "$f" digest 2>&1)" = "$("$SATCHEL" -d "$TMP/laptop-$N" \
+    digest 2>&1)" ] || fail "the first and last laptops differ after a sync"
+: "$d1"
