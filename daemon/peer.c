@@ -12,6 +12,10 @@
  * are logged with its id and close the connection; nothing of a refused
  * batch is applied.
  */
+#ifndef _WIN32
+#include <sys/ioctl.h>
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +29,8 @@
 
 static void handle_frame(struct conn *, const uint8_t *, size_t);
 static void drain_frames(struct conn *);
+static void rx_flush(struct conn *);
+static void rx_drop(struct conn *);
 static void send_fork(struct conn *, struct store_txn *, const uint8_t *,
     uint64_t);
 
@@ -105,7 +111,9 @@ free_cb(uv_handle_t *h)
 	vec_free(&c->probe);
 	vec_free(&c->probe_sent);
 	vec_free(&c->fork_sent);
-	free(c->envs);
+	rx_drop(c);
+	for (size_t i = 0; i < RX_GROUP_MAX; i++)
+		free(c->rxq[i].envs);
 	store_apply_buf_free(&c->abuf);
 	free(c->in);
 	sodium_memzero(c, sizeof(*c));
@@ -120,6 +128,7 @@ conn_close(struct conn *c, const char *why)
 	if (why != NULL)
 		net_log("%s: %s", who(c), why);
 	c->state = CONN_CLOSED;
+	rx_drop(c);	/* never acknowledged: the peer sends them again */
 	noise_wipe_hs(&c->hs);
 	if (c->authenticated && c->vec_dirty)
 		server_keep_vec(c->srv, c);
@@ -282,6 +291,25 @@ in_append(struct conn *c, const char *p, size_t n)
 	return 0;
 }
 
+/* More of the peer's bytes wait in the socket: a batch received can wait
+ * for the next ones, to be committed with them. */
+static int
+socket_pending(struct conn *c)
+{
+#ifdef _WIN32
+	(void)c;
+	return 0;
+#else
+	uv_os_fd_t fd;
+	int n = 0;
+
+	if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0 ||
+	    ioctl(fd, FIONREAD, &n) != 0)
+		return 0;
+	return n > 0;
+#endif
+}
+
 /* Takes whole frames off the input buffer and handles them. */
 static void
 drain_frames(struct conn *c)
@@ -309,6 +337,9 @@ drain_frames(struct conn *c)
 		memmove(c->in, c->in + off, c->in_len - off);
 		c->in_len -= off;
 	}
+	if (c->state != CONN_CLOSED && c->nrxq > 0 &&
+	    (c->read_paused || !socket_pending(c)))
+		rx_flush(c);
 }
 
 void
@@ -628,18 +659,18 @@ newer_entry(const uint8_t *env, size_t len, size_t i, struct envelope *e,
 	return 1;
 }
 
-/* Room for a batch of n decoded envelopes, kept for the next batch. */
+/* Room in slot b for n decoded envelopes, kept for the next batch. */
 static struct envelope *
-batch_envs(struct conn *c, size_t n)
+batch_envs(struct rx_batch *b, size_t n)
 {
 	struct envelope *p;
 
-	if (n <= c->envs_cap)
-		return c->envs;
-	if ((p = realloc(c->envs, n * sizeof(*p))) == NULL)
+	if (n <= b->envs_cap)
+		return b->envs;
+	if ((p = realloc(b->envs, n * sizeof(*p))) == NULL)
 		return NULL;
-	c->envs = p;
-	c->envs_cap = n;
+	b->envs = p;
+	b->envs_cap = n;
 	return p;
 }
 
@@ -689,14 +720,15 @@ batch_shape(const struct wire_msg *m, struct envelope *es, uint8_t *author,
  * and the records rebuilt, and the rest of the batch is dropped. Commits
  * or aborts t; STORE_EFORK once committed. */
 static int
-fork_batch(struct conn *c, struct store_txn *t, size_t i)
+fork_batch(struct conn *c, struct store_txn *t, const struct rx_batch *b,
+    size_t i)
 {
 	uint8_t hash[PROTO_HASHLEN];
 	int rc;
 
 	if (i > 0) {
-		proto_envelope_hash(&c->envs[i - 1], hash);
-		if (proto_envelope_verify(&c->envs[i - 1], hash) != 0) {
+		proto_envelope_hash(&b->envs[i - 1], hash);
+		if (proto_envelope_verify(&b->envs[i - 1], hash) != 0) {
 			store_abort(t);
 			return STORE_EBADENTRY;
 		}
@@ -709,42 +741,54 @@ fork_batch(struct conn *c, struct store_txn *t, size_t i)
 	return (rc = store_commit(t)) != 0 ? rc : STORE_EFORK;
 }
 
-/* Applies a batch, decoded into c->envs, in one transaction. Only its
- * last entry's signature is checked: the hash chain vouches for the
- * rest. */
+/* Applies batch b's entries inside t, counting the new ones in added.
+ * Only the last entry's signature is checked: the hash chain vouches for
+ * the rest. Returns 0, or the first error with *at its entry. */
 static int
-apply_batch(struct conn *c, const struct wire_msg *m, size_t n,
-    size_t *added)
+apply_entries(struct conn *c, struct store_txn *t, const struct rx_batch *b,
+    uint64_t now, size_t *added, size_t *at)
 {
-	struct store_txn *t;
-	uint64_t now = now_ms();
 	int rc;
 
-	*added = 0;
-	if (n == 0)
-		return 0;
-	if ((rc = store_begin(c->srv->d->st, 0, &t)) != 0)
-		return rc;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < b->n; i++) {
 		const uint8_t *env;
 		size_t len;
 
-		wire_entry_at(m, i, &env, &len);
-		rc = store_apply_decoded(t, c->srv->d->keyring, &c->envs[i],
-		    env, len, i == n - 1, &c->abuf);
+		wire_entry_at(&b->m, i, &env, &len);
+		rc = store_apply_decoded(t, c->srv->d->keyring, &b->envs[i],
+		    env, len, i == b->n - 1, &c->abuf);
 		if (rc == STORE_EDUP)
 			continue;
-		if (rc == STORE_EFORK)
-			return fork_batch(c, t, i);
 		if (rc == 0)
-			rc = clock_note_received(t, &c->envs[i], now);
+			rc = clock_note_received(t, &b->envs[i], now);
 		if (rc != 0) {
-			store_abort(t);
+			*at = i;
 			return rc;
 		}
 		(*added)++;
 	}
-	if ((rc = vec_save_peer(&c->theirs, t, c->remote)) != 0) {
+	return 0;
+}
+
+/* Applies a batch in a transaction of its own. */
+static int
+apply_batch(struct conn *c, const struct rx_batch *b, size_t *added)
+{
+	struct store_txn *t;
+	size_t at = 0;
+	int rc;
+
+	*added = 0;
+	if (b->n == 0)
+		return 0;
+	if ((rc = store_begin(c->srv->d->st, 0, &t)) != 0)
+		return rc;
+	rc = apply_entries(c, t, b, now_ms(), added, &at);
+	if (rc == STORE_EFORK)
+		return fork_batch(c, t, b, at);
+	if (rc == 0)
+		rc = vec_save_peer(&c->theirs, t, c->remote);
+	if (rc != 0) {
 		store_abort(t);
 		return rc;
 	}
@@ -847,39 +891,46 @@ fork_refuse(struct conn *c, const uint8_t *author, uint64_t first,
 	server_changed(c->srv);		/* tell the other peers too */
 }
 
+/* Acknowledges author's entries up to what this device now holds. */
 static void
-handle_entries(struct conn *c, const struct wire_msg *m)
+send_ack(struct conn *c, struct store_txn *t, const uint8_t *author,
+    uint64_t last)
 {
-	uint8_t author[PROTO_IDLEN], hash[PROTO_HASHLEN];
-	uint64_t first = 0, last = 0, head;
-	struct store_txn *t;
+	uint8_t hash[PROTO_HASHLEN];
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	size_t added, n;
-	unsigned newer;
-	char id[13], why[160];
-	int rc, why_not;
+	uint64_t head = last;
 
-	if (m->n > 0 && batch_envs(c, m->n) == NULL) {
-		conn_close(c, "out of memory");
-		return;
-	}
-	if (batch_shape(m, c->envs, author, &first, &last, &n, &newer) != 0) {
-		conn_close(c, "refused batch: not one author's entries in order");
-		return;
-	}
-	if ((why_not = author_refusal(c, author)) != 0) {
-		send_refuse(c, author, why_not);
-		return;
-	}
-	if (n > 0)	/* saved with the batch */
-		vec_raise(&c->theirs, author, last, NULL);
-	if ((rc = apply_batch(c, m, n, &added)) == 0 && newer != 0) {
-		refuse_newer(c, author, n > 0 ? last + 1 : first, newer, added);
+	if (t == NULL || store_head_get(t, author, &head, hash) != 0)
+		head = last;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	wire_pack_ack(&pk, author, head);
+	send_msg(c, &sb, 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* Batch b on its own: applied and committed, then acknowledged, or
+ * refused. The path every batch took before batches were grouped, and
+ * still the one for a batch that stops short (a fork, newer entries, an
+ * error): what it does then is the same whatever came before. */
+static void
+entries_one(struct conn *c, const struct rx_batch *b)
+{
+	struct store_txn *t;
+	size_t added;
+	char id[13], why[160];
+	int rc;
+
+	if (b->n > 0)	/* saved with the batch */
+		vec_raise(&c->theirs, b->author, b->last, NULL);
+	if ((rc = apply_batch(c, b, &added)) == 0 && b->newer != 0) {
+		refuse_newer(c, b->author, b->n > 0 ? b->last + 1 : b->first,
+		    b->newer, added);
 		return;
 	}
 	if (rc == STORE_EFORK) {
-		fork_refuse(c, author, first, last);
+		fork_refuse(c, b->author, b->first, b->last);
 		return;
 	}
 	if (rc != 0 && device_disk_full(rc)) {
@@ -887,31 +938,173 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 		return;
 	}
 	if (rc != 0) {
-		short_id(id, author);
+		short_id(id, b->author);
 		snprintf(why, sizeof(why), "refused batch %s:%llu-%llu: %s; "
-		    "nothing applied", id, (unsigned long long)first,
-		    (unsigned long long)last, store_strerror(rc));
+		    "nothing applied", id, (unsigned long long)b->first,
+		    (unsigned long long)b->last, store_strerror(rc));
 		conn_close(c, why);
 		return;
 	}
 	server_disk_ok(c->srv);
 	c->received += added;
 	server_peer_synced(c->srv, c);
-	head = last;
-	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {
-		if (store_head_get(t, author, &head, hash) != 0)
-			head = last;
-		store_abort(t);
-	}
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	wire_pack_ack(&pk, author, head);
-	send_msg(c, &sb, 0);
-	msgpack_sbuffer_destroy(&sb);
+	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) != 0)
+		t = NULL;
+	send_ack(c, t, b->author, b->last);
+	store_abort(t);
 	if (added > 0)
 		server_changed(c->srv);		/* relay to the others */
 	else
 		conn_pump(c);
+}
+
+/* The batches of bs, all in one transaction and one durable commit, then
+ * each acknowledged. 0 if done; -1 if one of them does not go in whole
+ * (nothing is then written, and the caller takes them one by one). */
+static int
+entries_group(struct conn *c, struct rx_batch *bs, size_t n)
+{
+	struct store_txn *t;
+	size_t added = 0, at;
+	uint64_t now = now_ms();
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (bs[i].newer != 0)
+			return -1;
+	if (store_begin(c->srv->d->st, 0, &t) != 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (bs[i].n > 0)
+			vec_raise(&c->theirs, bs[i].author, bs[i].last, NULL);
+		rc = apply_entries(c, t, &bs[i], now, &added, &at);
+	}
+	if (rc == 0)
+		rc = vec_save_peer(&c->theirs, t, c->remote);
+	if (rc != 0) {
+		store_abort(t);
+		return -1;
+	}
+	if (store_commit(t) != 0)
+		return -1;
+	server_disk_ok(c->srv);
+	c->received += added;
+	server_peer_synced(c->srv, c);
+	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) != 0)
+		t = NULL;
+	for (size_t i = 0; i < n && c->state != CONN_CLOSED; i++)
+		send_ack(c, t, bs[i].author, bs[i].last);
+	store_abort(t);
+	if (c->state == CONN_CLOSED)
+		return 0;
+	if (added > 0)
+		server_changed(c->srv);		/* relay to the others */
+	else
+		conn_pump(c);
+	return 0;
+}
+
+static void
+rx_batch_release(struct rx_batch *b)
+{
+	wire_msg_free(&b->m);
+	free(b->pt);
+	b->pt = NULL;
+}
+
+/* Batches waiting when the connection ends were never acknowledged. */
+static void
+rx_drop(struct conn *c)
+{
+	for (size_t i = 0; i < c->nrxq; i++)
+		rx_batch_release(&c->rxq[i]);
+	c->nrxq = 0;
+}
+
+/* Applies the waiting batches: together if they all go in whole, else
+ * one by one, each as it always was. */
+static void
+rx_flush(struct conn *c)
+{
+	struct rx_batch bs[RX_GROUP_MAX];
+	size_t n = c->nrxq;
+
+	if (n == 0)
+		return;
+	/* Taken off the connection first: a close on the way drops none of
+	 * them twice. The slots keep their envs arrays; bs borrows them. */
+	memcpy(bs, c->rxq, n * sizeof(bs[0]));
+	for (size_t i = 0; i < n; i++)
+		c->rxq[i].pt = NULL;
+	c->nrxq = 0;
+	if (c->state != CONN_CLOSED && entries_group(c, bs, n) != 0)
+		for (size_t i = 0; i < n && c->state != CONN_CLOSED; i++)
+			entries_one(c, &bs[i]);
+	for (size_t i = 0; i < n; i++)
+		rx_batch_release(&bs[i]);
+}
+
+/* A member by the records held now, without a word in the log. */
+static int
+author_known(struct conn *c, const uint8_t *author)
+{
+	struct store_txn *t;
+	int member = 0;
+
+	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {
+		member = team_is_member(c->srv->d, t, author, NULL);
+		store_abort(t);
+	}
+	return member;
+}
+
+/* A batch of entries: checked in shape, then kept with the ones before
+ * it until rx_flush applies them. Takes m and *ptp (which m borrows) and
+ * returns 1, or returns 0 with both left to the caller. */
+static int
+handle_entries(struct conn *c, struct wire_msg *m, uint8_t **ptp)
+{
+	struct rx_batch *b = &c->rxq[c->nrxq];
+	int why_not;
+
+	if (m->n > 0 && batch_envs(b, m->n) == NULL) {
+		conn_close(c, "out of memory");
+		return 0;
+	}
+	b->first = b->last = 0;
+	if (batch_shape(m, b->envs, b->author, &b->first, &b->last, &b->n,
+	    &b->newer) != 0) {
+		rx_flush(c);
+		conn_close(c, "refused batch: not one author's entries in order");
+		return 0;
+	}
+	/* The records that add a device come before its entries: those
+	 * may wait here still. */
+	if (c->nrxq > 0 && vec_find(&c->refused_in, b->author) == NULL &&
+	    !author_known(c, b->author)) {
+		struct rx_batch tmp;
+		size_t slot = c->nrxq;
+
+		rx_flush(c);
+		if (c->state == CONN_CLOSED)
+			return 0;
+		tmp = c->rxq[0];	/* slot 0 is free now: b moves there */
+		c->rxq[0] = c->rxq[slot];
+		c->rxq[slot] = tmp;
+		b = &c->rxq[0];
+	}
+	if ((why_not = author_refusal(c, b->author)) != 0) {
+		rx_flush(c);
+		if (c->state != CONN_CLOSED)
+			send_refuse(c, b->author, why_not);
+		return 0;
+	}
+	b->m = *m;
+	b->pt = *ptp;
+	*ptp = NULL;
+	if (++c->nrxq == RX_GROUP_MAX || b->newer != 0)
+		rx_flush(c);
+	return 1;
 }
 
 static void
@@ -968,12 +1161,14 @@ handle_refuse(struct conn *c, const struct wire_msg *m)
 	conn_pump(c);
 }
 
+/* Handles one message; a batch of entries takes *ptp, the plaintext it
+ * borrows from (then NULL). */
 static void
-handle_msg(struct conn *c, const uint8_t *p, size_t len, int final)
+handle_msg(struct conn *c, uint8_t **ptp, size_t len, int final)
 {
 	struct wire_msg m;
 
-	if (wire_decode(&m, p, len) != 0) {
+	if (wire_decode(&m, *ptp, len) != 0) {
 		conn_close(c, "refused: malformed message");
 		return;
 	}
@@ -983,12 +1178,20 @@ handle_msg(struct conn *c, const uint8_t *p, size_t len, int final)
 		conn_close(c, "refused: message out of order");
 		return;
 	}
+	/* Answers go in the order of what they answer. */
+	if (m.type != MSG_ENTRIES)
+		rx_flush(c);
+	if (c->state == CONN_CLOSED) {
+		wire_msg_free(&m);
+		return;
+	}
 	switch (m.type) {
 	case MSG_VECTOR:
 		handle_vector(c, &m);
 		break;
 	case MSG_ENTRIES:
-		handle_entries(c, &m);
+		if (handle_entries(c, &m, ptp))
+			return;		/* m waits with its batch */
 		break;
 	case MSG_ACK:
 		handle_ack(c, &m);
@@ -1043,7 +1246,7 @@ handle_frame(struct conn *c, const uint8_t *p, size_t len)
 		conn_close(c, "refused: a frame failed authentication");
 		return;
 	}
-	handle_msg(c, pt, (size_t)plen,
+	handle_msg(c, &pt, (size_t)plen,
 	    tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL);
 	free(pt);
 }
@@ -1189,24 +1392,23 @@ send_fork(struct conn *c, struct store_txn *t, const uint8_t *author,
 /* Pumping author o may send something: what pump_authors would do for
  * it, short of doing it. */
 static int
-author_due(const struct conn *c, struct store_txn *t,
+author_due(const struct conn *c, const struct pump_view *v,
     const struct vec_item *o)
 {
 	const struct vec_item *pr = vec_find(&c->probe, o->author);
-	uint64_t from = vec_seq(&c->theirs, o->author), to = o->seq, fseq;
-	int frozen;
+	const struct vec_item *fz = vec_find(&v->frozen, o->author);
+	uint64_t from = vec_seq(&c->theirs, o->author), to = o->seq;
 
 	if (vec_find(&c->refused_out, o->author) != NULL)
 		return 0;
-	frozen = store_fork_get(t, o->author, &fseq) == 0;
-	if (!frozen && pr != NULL)
+	if (fz == NULL && pr != NULL)
 		return vec_seq(&c->probe_sent, o->author) < pr->seq;
-	if (frozen && to > fseq)
-		to = fseq;
+	if (fz != NULL && to > fz->seq)
+		to = fz->seq;
 	if (vec_seq(&c->sent, o->author) > from)
 		from = vec_seq(&c->sent, o->author);
-	return from < to || (frozen && vec_find(&c->fork_sent, o->author) ==
-	    NULL);
+	return from < to || (fz != NULL && vec_find(&c->fork_sent,
+	    o->author) == NULL);
 }
 
 /* Sends the next batches of whatever the peer lacks, within the window.
@@ -1216,8 +1418,10 @@ author_due(const struct conn *c, struct store_txn *t,
  * pumps every connection whenever any entry arrives, and ordering every
  * author each time cost it most of its time. */
 static void
-pump_authors(struct conn *c, struct store_txn *t, const struct vec *ours)
+pump_authors(struct conn *c, const struct pump_view *v)
 {
+	const struct vec *ours = &v->ours;
+	struct store_txn *t = v->t;
 	struct vec due = { 0, 0, NULL };
 	size_t *order;
 
@@ -1230,7 +1434,7 @@ pump_authors(struct conn *c, struct store_txn *t, const struct vec *ours)
 		return;
 	}
 	for (size_t i = 0; i < ours->n; i++)	/* stays sorted by author */
-		if (author_due(c, t, &ours->items[i]))
+		if (author_due(c, v, &ours->items[i]))
 			due.items[due.n++] = ours->items[i];
 	due.cap = ours->n;
 	if (due.n > 1)
@@ -1241,23 +1445,22 @@ pump_authors(struct conn *c, struct store_txn *t, const struct vec *ours)
 	    !c->pump_failed; k++) {
 		const struct vec_item *o = &due.items[order[k]];
 		const struct vec_item *pr = vec_find(&c->probe, o->author);
-		uint64_t from = vec_seq(&c->theirs, o->author), fseq;
+		const struct vec_item *fz = vec_find(&v->frozen, o->author);
+		uint64_t from = vec_seq(&c->theirs, o->author);
 		uint64_t to = o->seq;
-		int frozen;
 
-		frozen = store_fork_get(t, o->author, &fseq) == 0;
-		if (!frozen && pr != NULL) {
+		if (fz == NULL && pr != NULL) {
 			send_run(c, t, o->author, vec_seq(&c->probe_sent,
 			    o->author), pr->seq, &c->probe_sent, 1);
 			continue;
 		}
-		if (frozen && to > fseq)
-			to = fseq;
+		if (fz != NULL && to > fz->seq)
+			to = fz->seq;
 		if (vec_seq(&c->sent, o->author) > from)
 			from = vec_seq(&c->sent, o->author);
 		from = send_run(c, t, o->author, from, to, &c->sent, 1);
-		if (frozen && from >= to && c->inflight < SYNC_WINDOW)
-			send_fork(c, t, o->author, fseq);
+		if (fz != NULL && from >= to && c->inflight < SYNC_WINDOW)
+			send_fork(c, t, o->author, fz->seq);
 	}
 	free(order);
 	free(due.items);
@@ -1313,23 +1516,49 @@ caught_up(const struct conn *c, struct store_txn *t, const struct vec *ours)
 	return 1;
 }
 
-void
-conn_pump(struct conn *c)
+/* Our heads and which of their authors are frozen, read once for every
+ * connection a change is pumped to. */
+int
+pump_view_open(struct server *srv, struct pump_view *v)
 {
-	struct store_txn *t;
-	struct vec ours;
+	uint64_t fseq;
+
+	memset(v, 0, sizeof(*v));
+	if (store_begin(srv->d->st, STORE_RDONLY, &v->t) != 0)
+		return -1;
+	if (vec_from_heads(&v->ours, v->t) != 0) {
+		pump_view_close(v);
+		return -1;
+	}
+	for (size_t i = 0; i < v->ours.n; i++)
+		if (store_fork_get(v->t, v->ours.items[i].author, &fseq) == 0 &&
+		    vec_raise(&v->frozen, v->ours.items[i].author, fseq,
+		    NULL) != 0) {
+			pump_view_close(v);
+			return -1;
+		}
+	return 0;
+}
+
+void
+pump_view_close(struct pump_view *v)
+{
+	store_abort(v->t);
+	v->t = NULL;
+	vec_free(&v->ours);
+	vec_free(&v->frozen);
+}
+
+void
+conn_pump_view(struct conn *c, const struct pump_view *v)
+{
 	int done;
 
 	if (c->state != CONN_SYNC || !c->have_vector || c->sent_bye)
 		return;
-	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) != 0)
-		return;
-	if (vec_from_heads(&ours, t) == 0)
-		pump_authors(c, t, &ours);
+	pump_authors(c, v);
 	done = c->state == CONN_SYNC && !c->pump_failed && c->srv->oneshot &&
-	    caught_up(c, t, &ours);
-	store_abort(t);
-	vec_free(&ours);
+	    caught_up(c, v->t, &v->ours);
 	if (c->pump_failed) {
 		conn_close(c, "cannot read the log");
 		return;
@@ -1338,6 +1567,19 @@ conn_pump(struct conn *c)
 		c->done = 1;
 		conn_bye(c);
 	}
+}
+
+void
+conn_pump(struct conn *c)
+{
+	struct pump_view v;
+
+	if (c->state != CONN_SYNC || !c->have_vector || c->sent_bye)
+		return;
+	if (pump_view_open(c->srv, &v) != 0)
+		return;
+	conn_pump_view(c, &v);
+	pump_view_close(&v);
 }
 
 static void

@@ -141,6 +141,8 @@ bash "$root/tests/bench/sync_bench.sh" || failed=1
 echo
 bash "$root/tests/bench/bundle_bench.sh" || failed=1
 echo
+bash "$root/tests/bench/crowd_bench.sh" || failed=1
+echo
 bash "$root/tests/bench/idle_bench.sh" || failed=1
 if [ "$failed" != 0 ]; then
 	echo "run.sh: some benchmarks failed" >&2
