@@ -16,7 +16,10 @@
 #define SYNC_WINDOW	8		/* batches in flight, unacknowledged */
 /* Received batches applied in one transaction, at most: a batch waits
  * while more of the peer's bytes are already here, so that one durable
- * commit covers several (each acknowledged only once it is on disk). */
+ * commit covers several (each acknowledged only once it is on disk). A
+ * connection's first group is one batch, and each next one twice the
+ * last, up to RX_GROUP_MAX: a sync that was cut, or a small one, has its
+ * first entries on disk and acknowledged as soon as before. */
 #define RX_GROUP_MAX	4
 #define SYNC_BATCH	WIRE_MAX_BATCH	/* entries per batch at most */
 #define SYNC_BATCH_BYTES (2 * 1024 * 1024) /* + one entry: within a frame */
@@ -121,6 +124,7 @@ struct conn {
 	struct vec	 fork_sent;	/* frozen authors whose evidence went */
 	struct rx_batch	 rxq[RX_GROUP_MAX];	/* waiting to be applied */
 	size_t		 nrxq;
+	size_t		 rx_group;	/* batches the next group may hold */
 	struct store_apply_buf abuf;	/* reused entry after entry */
 	int		 inflight;
 	int		 pump_failed;

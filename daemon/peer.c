@@ -87,6 +87,7 @@ conn_new(struct server *srv, int initiator, const char *addr)
 	c->initiator = initiator;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	c->tcp.data = c;
+	c->rx_group = 1;
 	c->last_activity = c->started = uv_now(srv->loop);
 	c->next = srv->conns;
 	srv->conns = c;
@@ -174,24 +175,32 @@ write_cb(uv_write_t *req, int status)
 	}
 }
 
-/* Queues a length-prefixed frame; hdr is 2 or 4 bytes of length. */
-static int
-send_frame(struct conn *c, int hdr, const uint8_t *p, size_t len)
+/* A write request with room for a frame of len bytes after its hdr (2 or
+ * 4) bytes of length, which it holds already; NULL (the connection
+ * closed) if there is no memory. */
+static struct write_req *
+write_req_new(struct conn *c, int hdr, size_t len)
 {
 	struct write_req *w = malloc(sizeof(*w) + hdr + len);
-	uv_buf_t buf;
 
 	if (w == NULL) {
 		conn_close(c, "out of memory");
-		return -1;
+		return NULL;
 	}
 	for (int i = 0; i < hdr; i++)
 		w->data[i] = (uint8_t)(len >> (8 * (hdr - 1 - i)));
-	memcpy(w->data + hdr, p, len);
 	w->c = c;
 	w->len = hdr + len;
 	w->cost = sizeof(*w) + w->len;
-	buf = uv_buf_init((char *)w->data, (unsigned)w->len);
+	return w;
+}
+
+/* Hands w to libuv, which owns it until write_cb. */
+static int
+write_req_queue(struct conn *c, struct write_req *w)
+{
+	uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)w->len);
+
 	c->queued += w->cost;
 	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, write_cb) != 0) {
 		c->queued -= w->cost;
@@ -209,28 +218,40 @@ send_frame(struct conn *c, int hdr, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* Seals one sync message; FINAL marks the end of the session. */
+/* Queues a length-prefixed frame; hdr is 2 or 4 bytes of length. */
 static int
-send_msg(struct conn *c, const msgpack_sbuffer *sb, int final)
+send_frame(struct conn *c, int hdr, const uint8_t *p, size_t len)
 {
-	size_t clen = sb->size + crypto_secretstream_xchacha20poly1305_ABYTES;
-	uint8_t *ct;
-	int rc;
+	struct write_req *w = write_req_new(c, hdr, len);
+
+	if (w == NULL)
+		return -1;
+	memcpy(w->data + hdr, p, len);
+	return write_req_queue(c, w);
+}
+
+/* Seals one sync message of len bytes straight into its frame; FINAL
+ * marks the end of the session. */
+static int
+send_sealed(struct conn *c, const uint8_t *p, size_t len, int final)
+{
+	struct write_req *w;
 
 	if (c->sent_bye)
 		return 0;	/* our side is over: what it reads is applied */
-	ct = malloc(clen);
-
-	if (ct == NULL) {
-		conn_close(c, "out of memory");
+	if ((w = write_req_new(c, 4, len +
+	    crypto_secretstream_xchacha20poly1305_ABYTES)) == NULL)
 		return -1;
-	}
-	crypto_secretstream_xchacha20poly1305_push(&c->tx, ct, NULL,
-	    (const uint8_t *)sb->data, sb->size, NULL, 0, final ?
+	crypto_secretstream_xchacha20poly1305_push(&c->tx, w->data + 4, NULL,
+	    p, len, NULL, 0, final ?
 	    crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
-	rc = send_frame(c, 4, ct, clen);
-	free(ct);
-	return rc;
+	return write_req_queue(c, w);
+}
+
+static int
+send_msg(struct conn *c, const msgpack_sbuffer *sb, int final)
+{
+	return send_sealed(c, (const uint8_t *)sb->data, sb->size, final);
 }
 
 void
@@ -1037,6 +1058,8 @@ rx_flush(struct conn *c)
 	for (size_t i = 0; i < n; i++)
 		c->rxq[i].pt = NULL;
 	c->nrxq = 0;
+	if (c->rx_group < RX_GROUP_MAX)
+		c->rx_group *= 2;
 	if (c->state != CONN_CLOSED && entries_group(c, bs, n) != 0)
 		for (size_t i = 0; i < n && c->state != CONN_CLOSED; i++)
 			entries_one(c, &bs[i]);
@@ -1102,7 +1125,7 @@ handle_entries(struct conn *c, struct wire_msg *m, uint8_t **ptp)
 	b->m = *m;
 	b->pt = *ptp;
 	*ptp = NULL;
-	if (++c->nrxq == RX_GROUP_MAX || b->newer != 0)
+	if (++c->nrxq >= c->rx_group || b->newer != 0)
 		rx_flush(c);
 	return 1;
 }
@@ -1253,8 +1276,13 @@ handle_frame(struct conn *c, const uint8_t *p, size_t len)
 
 /* ---- sending what the peer lacks ---- */
 
+/* A batch is packed behind room for its message header, which needs the
+ * count: the header then goes right before the entries, and the whole is
+ * sealed from there, with no second copy. */
+#define ENTRIES_HDR_MAX	5	/* [2-array, MSG_ENTRIES, array16 count] */
+
 struct batch {
-	msgpack_sbuffer	 body;
+	msgpack_sbuffer	 body;		/* reused from one batch to the next */
 	size_t		 n;
 	uint64_t	 last;
 };
@@ -1266,7 +1294,10 @@ read_batch(struct store_txn *t, const uint8_t *author, uint64_t from,
 	msgpack_packer pk;
 	size_t bytes = 0;
 
-	msgpack_sbuffer_init(&b->body);
+	msgpack_sbuffer_clear(&b->body);
+	if (msgpack_sbuffer_write(&b->body, "\0\0\0\0\0",
+	    ENTRIES_HDR_MAX) != 0)
+		return -1;
 	msgpack_packer_init(&pk, &b->body, msgpack_sbuffer_write);
 	b->n = 0;
 	for (uint64_t seq = from; seq <= head && b->n < SYNC_BATCH &&
@@ -1287,16 +1318,21 @@ read_batch(struct store_txn *t, const uint8_t *author, uint64_t from,
 static int
 send_batch(struct conn *c, struct batch *b)
 {
-	msgpack_sbuffer sb;
+	msgpack_sbuffer hdr;
 	msgpack_packer pk;
-	int rc;
+	size_t off;
+	int rc = -1;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_sbuffer_init(&hdr);
+	msgpack_packer_init(&pk, &hdr, msgpack_sbuffer_write);
 	wire_pack_entries_begin(&pk, b->n);
-	msgpack_sbuffer_write(&sb, b->body.data, b->body.size);
-	rc = send_msg(c, &sb, 0);
-	msgpack_sbuffer_destroy(&sb);
+	if (hdr.size <= ENTRIES_HDR_MAX) {
+		off = ENTRIES_HDR_MAX - hdr.size;
+		memcpy(b->body.data + off, hdr.data, hdr.size);
+		rc = send_sealed(c, (const uint8_t *)b->body.data + off,
+		    b->body.size - off, 0);
+	}
+	msgpack_sbuffer_destroy(&hdr);
 	return rc;
 }
 
@@ -1306,23 +1342,23 @@ static uint64_t
 send_run(struct conn *c, struct store_txn *t, const uint8_t *author,
     uint64_t from, uint64_t to, struct vec *track, int windowed)
 {
+	struct batch b;
+
+	msgpack_sbuffer_init(&b.body);
 	while (from < to && c->state == CONN_SYNC && !c->pump_failed &&
 	    (!windowed || (c->inflight < SYNC_WINDOW &&
 	    c->queued < SEND_QUEUE_MAX))) {
-		struct batch b;
-
 		if (read_batch(t, author, from + 1, to, &b) != 0 ||
 		    send_batch(c, &b) != 0) {
-			msgpack_sbuffer_destroy(&b.body);
 			c->pump_failed = 1;	/* closed once t ends */
 			break;
 		}
-		msgpack_sbuffer_destroy(&b.body);
 		vec_raise(track, author, b.last, NULL);
 		c->sent_count += b.n;
 		c->inflight++;
 		from = b.last;
 	}
+	msgpack_sbuffer_destroy(&b.body);
 	return from;
 }
 
