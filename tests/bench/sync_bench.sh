@@ -218,7 +218,7 @@ measure_full_sync() {
 	now_us
 	t0=$NOW_US
 	if [ -n "$GNU_TIME" ]; then
-		"$GNU_TIME" -f '%M' -o "$TMP/maxrss" \
+		"$GNU_TIME" -f '%M %U %S' -o "$TMP/maxrss" \
 		    "$SATCHEL" -d "$dir" sync "$addr" >/dev/null 2>"$err" &
 	else
 		"$SATCHEL" -d "$dir" sync "$addr" >/dev/null 2>"$err" &
@@ -254,8 +254,10 @@ measure_full_sync() {
 	forget_pid "$pid"
 	forget_pid "$poller"
 	read -r RECV_HWM_KB RECV_ANON_KB SERVE_ANON_KB <"$out"
+	RECV_CPU=""
 	if [ -n "$GNU_TIME" ] && [ -s "$TMP/maxrss" ]; then
-		RECV_HWM_KB=$(tail -1 "$TMP/maxrss")
+		read -r RECV_HWM_KB RECV_U RECV_S <<<"$(tail -1 "$TMP/maxrss")"
+		RECV_CPU=$(calc '"%.2f", '"$RECV_U"' + '"$RECV_S")
 	fi
 	RECEIVED=$(received_in "$err")
 	if [ "$rc" != 0 ] || [ -z "$RECEIVED" ]; then
@@ -317,7 +319,7 @@ CFLOOR_SECS="" CFLOOR_RATE="" CFLOOR_RATIO=""
 
 # Runs the C floor for COUNT entries in a fresh directory; its secs go to
 # CFLOOR_RUN_SECS (empty if it is not built or failed).
-CFLOOR_RUN_SECS=""
+CFLOOR_RUN_SECS="" CFLOOR_RUN_CPU="" RECV_CPU=""
 run_cfloor() {	# count
 	local out dir=$TMP/floor
 	CFLOOR_RUN_SECS=""
@@ -333,6 +335,7 @@ run_cfloor() {	# count
 	fi
 	rm -rf -- "$dir"
 	CFLOOR_RUN_SECS=$(kv "$out" secs)
+	CFLOOR_RUN_CPU=$(kv "$out" recv_cpu)
 }
 UPTODATE_MS="" ONENOTE_MS="" ID_MS=""
 
@@ -356,6 +359,7 @@ bench_full_sync() {
 	for ((r = 1; r <= RUNS; r++)); do
 		run_cfloor "$NOTES"
 		[ -n "$CFLOOR_RUN_SECS" ] && echo "$CFLOOR_RUN_SECS" >>"$TMP/a.floor"
+		[ -n "$CFLOOR_RUN_CPU" ] && echo "$CFLOOR_RUN_CPU" >>"$TMP/a.floorcpu"
 		settle
 		wchar_of "$SERVE_PID"
 		w0=$WCHAR
@@ -380,6 +384,8 @@ bench_full_sync() {
 		    "$r" "$(commas "$RECEIVED")" "$secs" "$(commas "$rate")"
 		printf ' peak RSS %s  ' "$(mb "$RECV_HWM_KB")"
 		[ -n "$CFLOOR_RUN_SECS" ] && printf 'floor %.2f s  ' "$CFLOOR_RUN_SECS"
+		[ -n "$RECV_CPU" ] && echo "$RECV_CPU" >>"$TMP/a.cpu" &&
+		    printf 'receiver CPU %s s  ' "$RECV_CPU"
 		printf 'load %s  ' "$(load1)"
 		if digest_check "$TMP/recv-$r" "run $r"; then
 			echo "digests equal"
@@ -411,6 +417,12 @@ bench_full_sync() {
 		    "median of $(wc -l <"$TMP/a.floor"))"
 		echo "  ratio           ${CFLOOR_RATIO}x the floor's wall time" \
 		    "(target <= 2x)"
+		if [ -s "$TMP/a.cpu" ] && [ -s "$TMP/a.floorcpu" ]; then
+			echo "  receiver CPU    $(median <"$TMP/a.cpu") s, the" \
+			    "floor's receiver $(median <"$TMP/a.floorcpu") s:" \
+			    "$(calc '"%.1f", '"$(median <"$TMP/a.cpu")"' / '"$(median <"$TMP/a.floorcpu")")x" \
+			    "(less sensitive than wall time to a loaded machine)"
+		fi
 	fi
 	if [ -n "$FLOOR_RATE" ]; then
 		echo "  loopback TCP    $(commas "$FLOOR_RATE") entries/s   wall" \
