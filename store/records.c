@@ -23,7 +23,7 @@ struct index_keys {
 };
 
 int	store_apply_change(struct store_txn *, const struct envelope *,
-	    const struct change *);
+	    const uint8_t hash[PROTO_HASHLEN], const struct change *);
 
 static void
 rec_key(uint8_t key[REC_KEYLEN], uint8_t kind, const uint8_t *id)
@@ -326,36 +326,42 @@ members_changed(struct store_txn *t)
 	return store_meta_put(t, STORE_MEMBERS_GEN, gen, sizeof(gen));
 }
 
-/* Applies a decrypted, validated change of entry e to its record and
- * indexes. */
+/* Applies a decrypted, validated change of entry e (whose hash is hash)
+ * to its record and indexes. The record is read once and decoded twice:
+ * the index diff needs the state before beside the state after. */
 int
 store_apply_change(struct store_txn *t, const struct envelope *e,
-    const struct change *c)
+    const uint8_t hash[PROTO_HASHLEN], const struct change *c)
 {
 	struct record *before = NULL, *after = NULL;
 	struct applied_walk aw = { t, c->record_id };
 	struct rec_oracle o = { applied_cb, &aw };
-	uint8_t key[HIST_KEYLEN];
+	uint8_t key[HIST_KEYLEN], rkey[REC_KEYLEN];
 	struct write_ref ref;
+	const void *v;
+	size_t len;
 	int rc;
 
 	if (c->kind == KIND_RECEIPT)	/* an index, not a record: receipt.c */
 		return store_receipt_apply(t, e, c);
-	rc = store_record_get(t, c->kind, c->record_id, &before);
+	rec_key(rkey, c->kind, c->record_id);
+	rc = store_get(t, TABLE_RECORDS, rkey, sizeof(rkey), &v, &len);
 	if (rc != 0 && rc != STORE_ENOTFOUND)
 		return rc;
 	if (rc == STORE_ENOTFOUND)
 		after = record_new(c->kind, c->record_id);
-	else if ((rc = store_record_get(t, c->kind, c->record_id,
-	    &after)) != 0)
-		goto out;	/* a second copy: the index diff needs both */
+	else if (record_decode(&before, v, len) != 0 ||
+	    record_decode(&after, v, len) != 0) {
+		rc = STORE_EIO;
+		goto out;
+	}
 	if (after == NULL) {
 		rc = STORE_ENOMEM;
 		goto out;
 	}
 	memcpy(ref.author, e->author, PROTO_IDLEN);
 	ref.seq = e->seq;
-	proto_envelope_hash(e, ref.hash);
+	memcpy(ref.hash, hash, PROTO_HASHLEN);
 	ref.has_hash = 1;
 	rc = STORE_ENOMEM;
 	for (size_t i = 0; i < c->nops; i++)
