@@ -21,6 +21,7 @@
  * last, up to RX_GROUP_MAX: a sync that was cut, or a small one, has its
  * first entries on disk and acknowledged as soon as before. */
 #define RX_GROUP_MAX	4
+#define RX_GROUP_NS	(UINT64_C(2000) * 1000 * 1000)	/* a group's apply, 2 s */
 #define SYNC_BATCH	WIRE_MAX_BATCH	/* entries per batch at most */
 #define SYNC_BATCH_BYTES (2 * 1024 * 1024) /* + one entry: within a frame */
 #define SEND_QUEUE_MAX	(8 * 1024 * 1024)	/* stop reading the log past it */

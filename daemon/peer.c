@@ -367,8 +367,49 @@ drain_frames(struct conn *c)
 		c->in_len -= off;
 	}
 	if (c->state != CONN_CLOSED && c->nrxq > 0 &&
-	    (c->read_paused || !socket_pending(c)))
+	    (c->read_paused || !socket_pending(c))) {
+		size_t before = c->in_len;
+
 		rx_flush(c);
+		/* What the flush took off the socket meanwhile waits for no
+		 * read callback: the peer may send nothing more until it is
+		 * acknowledged. */
+		if (c->state != CONN_CLOSED && c->in_len != before)
+			drain_frames(c);
+	}
+}
+
+/* Moves what the socket holds into the input buffer, as far as it takes
+ * it, without handling it: the peer's window stays open through a long
+ * apply (a group of batches on a loaded machine), so that the peer's
+ * TCP_USER_TIMEOUT, which also ends a window closed that long, does not
+ * take a busy receiver for a dead one. The end or an error is left to the
+ * read callback, which meets it next. */
+static void
+socket_drain(struct conn *c)
+{
+#ifndef _WIN32
+	uint8_t buf[16 * 1024];
+	uv_os_fd_t fd;
+	ssize_t n;
+	size_t room;
+
+	if (c->state != CONN_SYNC || c->read_paused ||
+	    uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0)
+		return;
+	while ((room = in_limit(c) - c->in_len) > 0) {
+		n = recv(fd, buf, room < sizeof(buf) ? room : sizeof(buf),
+		    MSG_DONTWAIT);
+		if (n <= 0)
+			return;
+		if (in_append(c, (const char *)buf, (size_t)n) != 0) {
+			conn_close(c, "out of memory");
+			return;
+		}
+	}
+#else
+	(void)c;
+#endif
 }
 
 void
@@ -1192,7 +1233,9 @@ batch_plain(struct conn *c, struct store_txn *t, const struct rx_batch *b)
 
 /* The leading plain batches of bs, in one transaction and one durable
  * commit, then each acknowledged: returns how many (0: the first goes
- * alone, by entries_one). Each batch's author is checked inside the
+ * alone, by entries_one). A group takes no more batches once it has taken
+ * RX_GROUP_NS: the peer's window stays closed while it is applied (see
+ * socket_drain). Each batch's author is checked inside the
  * transaction, so a membership change in an earlier batch counts as if
  * it had been committed alone; the group ends after a batch that brings
  * a key epoch, whose keys open the next ones. An error undoes the whole
@@ -1201,12 +1244,14 @@ static size_t
 entries_group(struct conn *c, struct rx_batch *bs, size_t n)
 {
 	struct store_txn *t;
+	uint64_t t0 = uv_hrtime();
 	size_t added = 0, at, k;
 	int rc = 0, epoch = 0;
 
 	if (n < 2 || store_begin(c->srv->d->st, 0, &t) != 0)
 		return 0;
-	for (k = 0; k < n && !epoch && batch_plain(c, t, &bs[k]); k++) {
+	for (k = 0; k < n && !epoch && (k == 0 || uv_hrtime() - t0 <
+	    RX_GROUP_NS) && batch_plain(c, t, &bs[k]); k++) {
 		size_t before = added;
 
 		vec_raise(&c->theirs, bs[k].author, bs[k].last, NULL);
@@ -1214,6 +1259,7 @@ entries_group(struct conn *c, struct rx_batch *bs, size_t n)
 		    &added, &at)) != 0)
 			break;
 		epoch = added > before && epoch_in_batch(c->srv->d, &bs[k]);
+		socket_drain(c);
 	}
 	if (rc == 0 && k > 0)
 		rc = vec_save_peer(&c->theirs, t, c->remote);
@@ -1262,11 +1308,13 @@ rx_flush(struct conn *c)
 	c->nrxq = 0;
 	if (c->rx_group < RX_GROUP_MAX)
 		c->rx_group *= 2;
-	for (size_t i = 0; i < n && c->state != CONN_CLOSED; i += k)
+	for (size_t i = 0; i < n && c->state != CONN_CLOSED; i += k) {
 		if ((k = entries_group(c, bs + i, n - i)) == 0) {
 			entries_one(c, &bs[i]);
 			k = 1;
 		}
+		socket_drain(c);
+	}
 	for (size_t i = 0; i < n; i++)
 		rx_batch_release(&bs[i]);
 }
