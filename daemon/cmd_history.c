@@ -407,7 +407,8 @@ replay_digest(struct device *d, struct store_txn *src, const char *tmpdir,
 
 	if ((rc = store_open(&st, tmpdir, STORE_CREATE)) != 0)
 		return rc;
-	if ((rc = store_begin(st, 0, &r.t)) != 0)
+	if ((rc = store_share_key(st, d->st)) != 0 ||
+	    (rc = store_begin(st, 0, &r.t)) != 0)
 		goto out;
 	if ((rc = replay_forks(src, r.t)) == 0)
 		rc = store_log_each(src, replay_cb, &r);

@@ -34,41 +34,98 @@ text_same(const char *a, const char *b)
 }
 
 struct list_walk {
-	struct store_txn *t;
 	const char	*class;
-	int		 json;
-	int		 count;
+	size_t		 n, cap;
+	struct list_item {
+		char		*folded;	/* the name as search folds it */
+		struct record	*r;
+	}		*items;
 	int		 rc;
 	int		 ndups;		/* rows marked as likely duplicates */
 	struct student_list students;
 };
 
+/* A copy of r the caller frees: the walk frees its own. */
 static int
-list_cb(const uint8_t *key, size_t len, void *arg)
+record_copy(const struct record *r, struct record **out)
+{
+	msgpack_sbuffer sb;
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	rc = record_encode(r, &sb) == 0 &&
+	    record_decode(out, (const uint8_t *)sb.data, sb.size) == 0 ? 0 : -1;
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+static int
+list_cb(const struct record *r, void *arg)
 {
 	struct list_walk *w = arg;
-	const struct student_item *it;
-	struct record *r;
+	const struct student_item *st = student_list_find(&w->students, r->id);
+	const char *name = get_or(r, "name", "");
+	struct list_item *it;
+	size_t flen;
+
+	if (record_deleted(r) || (st != NULL && st->merged) ||
+	    (w->class != NULL && !text_same(get_or(r, "class", ""),
+	    w->class)))
+		return 0;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 64;
+
+		if ((it = realloc(w->items, cap * sizeof(*it))) == NULL) {
+			w->rc = STORE_ENOMEM;
+			return 1;
+		}
+		w->items = it;
+		w->cap = cap;
+	}
+	it = &w->items[w->n];
+	it->folded = proto_text_fold(name, strlen(name), PROTO_FOLD_ACCENTS,
+	    &flen);
+	if (it->folded == NULL)
+		it->folded = strdup(name);	/* not text: its bytes */
+	if (it->folded == NULL || record_copy(r, &it->r) != 0) {
+		free(it->folded);
+		w->rc = STORE_ENOMEM;
+		return 1;
+	}
+	w->n++;
+	return 0;
+}
+
+static int
+list_item_cmp(const void *a, const void *b)
+{
+	const struct list_item *x = a, *y = b;
+	int c = strcmp(x->folded, y->folded);
+
+	return c != 0 ? c : memcmp(x->r->id, y->r->id, PROTO_RECIDLEN);
+}
+
+static void
+list_print(struct list_walk *w, int json)
+{
 	char hex[2 * PROTO_RECIDLEN + 1], dups[200];
 
-	if ((w->rc = store_record_get(w->t, KIND_STUDENT,
-	    key + len - PROTO_RECIDLEN, &r)) != 0)
-		return 1;
-	it = student_list_find(&w->students, r->id);
-	if (record_deleted(r) || (it != NULL && it->merged) ||
-	    (w->class != NULL && !text_same(get_or(r, "class", ""),
-	    w->class))) {
-		record_free(r);
-		return 0;
-	}
-	if (w->json) {
-		printf("%s", w->count ? ",\n" : "");
-		json_record(r);
-	} else {
+	if (json)
+		fputs("[", stdout);
+	for (size_t i = 0; i < w->n; i++) {
+		const struct record *r = w->items[i].r;
+		const struct student_item *it;
+
+		if (json) {
+			printf("%s", i ? ",\n" : "");
+			json_record(r);
+			continue;
+		}
 		hex_id(hex, r->id);
 		printf("%s  %s%*s  %s", hex, get_or(r, "name", ""),
 		    text_pad(get_or(r, "name", ""), 28), "",
 		    get_or(r, "class", ""));
+		it = student_list_find(&w->students, r->id);
 		if (it != NULL && it->dup) {
 			student_dups_text(&w->students, it, dups,
 			    sizeof(dups));
@@ -78,38 +135,48 @@ list_cb(const uint8_t *key, size_t len, void *arg)
 		}
 		putchar('\n');
 	}
-	w->count++;
-	record_free(r);
-	return 0;
+	if (json)
+		fputs("]\n", stdout);
 }
 
-/* Students in name order, from the name index. */
+static void
+list_free(struct list_walk *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->items[i].folded);
+		record_free(w->items[i].r);
+	}
+	free(w->items);
+	student_list_free(&w->students);
+}
+
+/* Students in name order. The name index holds keyed hashes, in no
+ * useful order, so the students are sorted here: a school's roster, not
+ * its notes. */
 int
 cmd_student_list(struct device *d, struct args *a)
 {
-	struct list_walk w = { NULL, args_get(a, "class"), d->json, 0, 0, 0,
+	struct list_walk w = { args_get(a, "class"), 0, 0, NULL, 0, 0,
 	    { 0 } };
-	const uint8_t prefix = INDEX_NAME;
+	struct store_txn *t;
 	int rc;
 
-	if ((rc = begin_read(d, &w.t)) != 0)
+	if ((rc = begin_read(d, &t)) != 0)
 		return rc;
-	if ((rc = student_list_load(w.t, &w.students)) != 0) {
-		store_abort(w.t);
-		return device_store_error(rc, "list");
+	if ((rc = student_list_load(t, &w.students)) == 0)
+		rc = store_records_each(t, KIND_STUDENT, list_cb, &w);
+	store_abort(t);
+	if (rc == 0 && w.rc == 0) {
+		if (w.n > 1)
+			qsort(w.items, w.n, sizeof(*w.items), list_item_cmp);
+		list_print(&w, d->json);
 	}
-	if (w.json)
-		fputs("[", stdout);
-	rc = store_index_each(w.t, &prefix, 1, 0, list_cb, &w);
-	if (w.json)
-		fputs("]\n", stdout);
 	if (w.ndups > 0)
 		fprintf(stderr, "%d %s marked as a likely duplicate: if two "
 		    "are one student, 'satchel student merge KEEP OTHER' "
 		    "makes them one on every device\n", w.ndups,
 		    w.ndups == 1 ? "student is" : "students are");
-	student_list_free(&w.students);
-	store_abort(w.t);
+	list_free(&w);
 	if (rc != 0 || w.rc != 0)
 		return device_store_error(rc ? rc : w.rc, "list");
 	return 0;

@@ -434,7 +434,8 @@ device_open(struct device *d, const char *dir)
 		device_close(d);
 		return fail("cannot read the personal key in %s", dir);
 	}
-	if (load_store_key(d) != 0) {
+	if (load_store_key(d) != 0 ||
+	    store_set_keyring(d->st, d->keyring) != 0) {
 		rc = path_in(path, sizeof(path), dir, "store.key") == 0 ?
 		    explain_key(path) : 0;
 		device_close(d);
@@ -449,7 +450,10 @@ device_open(struct device *d, const char *dir)
 		device_close(d);
 		return fail("out of memory");
 	}
-	if ((rc = epoch_refresh(d)) != 0) {
+	/* A refresh may have learned epochs: the store reads values with
+	 * every key that ever sealed an entry. */
+	if ((rc = epoch_refresh(d)) != 0 ||
+	    (rc = store_set_keyring(d->st, d->keyring)) != 0) {
 		device_close(d);
 		return device_store_error(rc, dir);
 	}

@@ -73,7 +73,7 @@ by_name(struct store_txn *t, const char *arg, uint8_t kind,
 	w->kind = kind;
 	if (kind == KIND_GROUP || kind == KIND_UNIT)
 		return store_records_each(t, kind, group_name_cb, w);
-	len = store_index_name_prefix(arg, prefix);
+	len = store_index_name_prefix(t, arg, prefix);
 	return store_index_each(t, prefix, len, 0, student_name_cb, w);
 }
 

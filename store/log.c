@@ -12,18 +12,10 @@
 #include "store.h"
 #include "store_int.h"
 
-#define LOG_KEYLEN	(PROTO_IDLEN + 8)
 #define HEAD_LEN	(8 + PROTO_HASHLEN)
 
 int	store_apply_change(struct store_txn *, const struct envelope *,
 	    const uint8_t hash[PROTO_HASHLEN], const struct change *);
-
-static void
-log_key(uint8_t key[LOG_KEYLEN], const uint8_t *author, uint64_t seq)
-{
-	memcpy(key, author, PROTO_IDLEN);
-	be64_put(key + PROTO_IDLEN, seq);
-}
 
 int
 store_head_get(struct store_txn *t, const uint8_t *author, uint64_t *seq,
@@ -46,17 +38,6 @@ store_head_get(struct store_txn *t, const uint8_t *author, uint64_t *seq,
 	*seq = be64_get(v);
 	memcpy(hash, (const uint8_t *)v + 8, PROTO_HASHLEN);
 	return STORE_OK;
-}
-
-int
-store_log_get(struct store_txn *t, const uint8_t *author, uint64_t seq,
-    const uint8_t **env, size_t *len)
-{
-	uint8_t key[LOG_KEYLEN];
-
-	log_key(key, author, seq);
-	return store_get(t, TABLE_LOG, key, sizeof(key), (const void **)env,
-	    len);
 }
 
 static uint64_t
@@ -150,7 +131,7 @@ chain_append(struct store_txn *t, const struct envelope *e,
     uint8_t hash[PROTO_HASHLEN])
 {
 	uint8_t head_hash[PROTO_HASHLEN];
-	uint8_t key[LOG_KEYLEN], head[HEAD_LEN];
+	uint8_t head[HEAD_LEN];
 	uint64_t head_seq;
 	int rc;
 
@@ -169,11 +150,9 @@ chain_append(struct store_txn *t, const struct envelope *e,
 		    STORE_EBADENTRY;	/* signed: a branch parted earlier */
 	if (verify_sig && proto_envelope_verify(e, hash) != 0)
 		return STORE_EBADENTRY;
-	log_key(key, e->author, e->seq);
 	be64_put(head, e->seq);
 	memcpy(head + 8, hash, PROTO_HASHLEN);
-	if ((rc = store_put_append(t, TABLE_LOG, key, sizeof(key), env,
-	    len)) != 0 ||
+	if ((rc = log_append(t, e->author, e->seq, env, len)) != 0 ||
 	    (rc = store_put(t, TABLE_HEADS, e->author, PROTO_IDLEN, head,
 	    sizeof(head))) != 0)
 		return rc;
@@ -212,7 +191,8 @@ store_append_local(struct store_txn *t, const struct store_author *a,
 	if (proto_envelope_seal(&e, a->key->key, (uint8_t *)pt.data, pt.size,
 	    ct, a->sign_sk) != 0 || proto_envelope_encode(&e, &env) != 0)
 		goto out;
-	if ((rc = chain_append(t, &e, (uint8_t *)env.data, env.size, 0,
+	if ((rc = store_key_learn(t->st, a->key)) != 0 ||
+	    (rc = chain_append(t, &e, (uint8_t *)env.data, env.size, 0,
 	    hash)) != 0 || (rc = store_apply_change(t, &e, hash, c)) != 0)
 		goto out;
 	if (ref != NULL) {
@@ -419,6 +399,8 @@ store_apply_decoded(struct store_txn *t, const struct store_keyring *kr,
 	const char *why = NULL;
 	int rc, rd = STORE_OK;
 
+	if ((rc = store_keys_learn(t->st, kr)) != 0)
+		return rc;
 	/* A key that fails to open what it names is a forgery or damage:
 	 * refused before anything is written. */
 	if (k != NULL && (rd = buf_reserve(b, e->ciphertext_len)) == STORE_OK)
@@ -498,13 +480,13 @@ verify_head(struct verify_walk *w)
 }
 
 static int
-verify_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+verify_cb(const uint8_t *k, uint64_t kseq, const uint8_t *v, size_t vlen,
     void *arg)
 {
 	struct verify_walk *w = arg;
 	struct envelope e;
 
-	if (klen != LOG_KEYLEN || proto_envelope_decode(&e, v, vlen) != 0)
+	if (proto_envelope_decode(&e, v, vlen) != 0)
 		goto bad;
 	if (memcmp(e.author, w->author, PROTO_IDLEN) != 0) {
 		if (verify_head(w) != 0)
@@ -514,7 +496,7 @@ verify_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 		memset(w->hash, 0, PROTO_HASHLEN);
 	}
 	if (memcmp(k, e.author, PROTO_IDLEN) != 0 || e.seq != w->seq + 1 ||
-	    be64_get(k + PROTO_IDLEN) != e.seq ||
+	    kseq != e.seq ||
 	    memcmp(e.prev_hash, w->hash, PROTO_HASHLEN) != 0)
 		goto bad;
 	proto_envelope_hash(&e, w->hash);
@@ -537,8 +519,10 @@ store_verify_log(struct store_txn *t, uint64_t *nentries)
 
 	memset(&w, 0, sizeof(w));
 	w.t = t;
-	if ((rc = store_scan(t, TABLE_LOG, NULL, 0, 0, verify_cb, &w)) != 0)
+	if ((rc = log_scan(t, verify_cb, &w)) != 0 && rc != STORE_EIO)
 		return rc;
+	if (rc == STORE_EIO)
+		w.bad = 1;	/* a damaged segment */
 	if (w.bad || verify_head(&w) != 0)
 		return STORE_EBADENTRY;
 	*nentries = w.count;
@@ -551,13 +535,13 @@ struct log_walk {
 };
 
 static int
-log_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+log_cb(const uint8_t *author, uint64_t seq, const uint8_t *v, size_t vlen,
     void *arg)
 {
 	struct log_walk *w = arg;
 
-	(void)k;
-	(void)klen;
+	(void)author;
+	(void)seq;
 	return w->fn(v, vlen, w->arg);
 }
 
@@ -568,5 +552,5 @@ store_log_each(struct store_txn *t,
 {
 	struct log_walk w = { fn, arg };
 
-	return store_scan(t, TABLE_LOG, NULL, 0, 0, log_cb, &w);
+	return log_scan(t, log_cb, &w);
 }

@@ -6,7 +6,7 @@
  *	meta "store_version"   the layout's version, 8 bytes big-endian
  *	meta "store_release"   the first Satchel release that reads it
  *	meta "derived_version" the version of the derived tables (records,
- *			       index, history), 8 bytes big-endian
+ *			       index, unapplied), 8 bytes big-endian
  *
  * Version 1 (Satchel 0.1) had no integer: its "format" was the string
  * "satchel-store-1", and a 0.1 binary refuses any other string as "not a
@@ -20,7 +20,7 @@
  * on from there. A store newer than this binary is refused, naming the
  * release to install: its layout may mean anything.
  *
- * The records, index and history are derived from the log. When the way
+ * The records and index are derived from the log. When the way
  * they are derived changes (a new record encoding, new index rules), bump
  * STORE_DERIVED_VERSION: no migration step is needed, because rebuilding
  * them needs the keys, which only the daemon holds. It calls
@@ -92,8 +92,26 @@ step_1_to_2(struct store_txn *t)
 	return meta_u64_put(t, "derived_version", 0);
 }
 
+/* 2 -> 3: records no longer hold a plaintext copy of each note; they are
+ * sealed, keep their own history and read values from the log
+ * (recstore.c); the log keeps entries in segments (logseg.c). The
+ * history table is emptied (see store.c); the derived tables are rebuilt with the keys on
+ * the next open that has them. A 0.2 binary refuses version 3 without
+ * writing. */
+static int
+step_2_to_3(struct store_txn *t)
+{
+	int rc;
+
+	if ((rc = store_drop(t, TABLE_HISTORY)) != 0 ||
+	    (rc = log_resegment(t)) != 0)
+		return rc;
+	return meta_u64_put(t, "derived_version", 0);
+}
+
 static const struct migration migrations[] = {
 	{ 1, step_1_to_2 },
+	{ 2, step_2_to_3 },
 };
 
 static int
@@ -255,5 +273,9 @@ store_rebuild(struct store *st, const struct store_keyring *kr)
 		store_abort(t);
 		return rc;
 	}
-	return store_commit(t);
+	if ((rc = store_commit(t)) != 0)
+		return rc;
+	/* The tables just dropped may have held plaintext (store version
+	 * 2 kept a copy of every note): their pages go over with zeros. */
+	return store_scrub(st);
 }

@@ -85,14 +85,14 @@ rebuild_limit(struct rebuild_walk *w, const uint8_t *author)
 }
 
 static int
-rebuild_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+rebuild_cb(const uint8_t *author, uint64_t seq, const uint8_t *v, size_t vlen,
     void *arg)
 {
 	struct rebuild_walk *w = arg;
 	struct envelope e;
 
-	(void)k;
-	(void)klen;
+	(void)author;
+	(void)seq;
 	if (proto_envelope_decode(&e, v, vlen) != 0)
 		w->rc = STORE_EIO;
 	else if ((w->rc = rebuild_limit(w, e.author)) != 0 ||
@@ -115,10 +115,12 @@ int
 store_rebuild_txn(struct store_txn *t, const struct store_keyring *kr)
 {
 	static const int derived[] = { TABLE_RECORDS, TABLE_INDEX,
-	    TABLE_HISTORY, TABLE_UNAPPLIED };
+	    TABLE_UNAPPLIED };
 	struct rebuild_walk w = { t, kr, { 0 }, UINT64_MAX, 0 };
 	int rc;
 
+	if ((rc = store_keys_learn(t->st, kr)) != 0)
+		return rc;
 	for (size_t i = 0; i < sizeof(derived) / sizeof(derived[0]); i++)
 		if ((rc = store_drop(t, derived[i])) != 0)
 			return rc;
@@ -127,7 +129,7 @@ store_rebuild_txn(struct store_txn *t, const struct store_keyring *kr)
 	if ((rc = store_digest_reset(t)) != 0 ||
 	    (rc = store_meta_del(t, "store_key_check")) != 0)
 		return rc;
-	if ((rc = store_scan(t, TABLE_LOG, NULL, 0, 0, rebuild_cb, &w)) != 0)
+	if ((rc = log_scan(t, rebuild_cb, &w)) != 0)
 		return rc;
 	return w.rc;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "store_int.h"
 
 /* One bound for encoder and decoder. A record holds at most one head per
  * author in each of its kind's few registers and one tag per author on
@@ -20,8 +21,8 @@
  * one record at once could come near it. */
 #define RECORD_MAX_BYTES	(256 * 1024 * 1024)
 
-static void
-pack_ref(msgpack_packer *pk, const struct write_ref *r)
+void
+rec_pack_ref(msgpack_packer *pk, const struct write_ref *r)
 {
 	msgpack_pack_array(pk, r->has_hash ? 3 : 2);
 	mp_pack_bin(pk, r->author, PROTO_IDLEN);
@@ -35,7 +36,7 @@ pack_refs(msgpack_packer *pk, const struct write_ref *refs, size_t n)
 {
 	msgpack_pack_array(pk, n);
 	for (size_t i = 0; i < n; i++)
-		pack_ref(pk, &refs[i]);
+		rec_pack_ref(pk, &refs[i]);
 }
 
 static void
@@ -49,7 +50,7 @@ pack_register(msgpack_packer *pk, const struct rec_register *reg)
 
 		msgpack_pack_array(pk, 3);
 		msgpack_pack_uint64(pk, w->hlc);
-		pack_ref(pk, &w->ref);
+		rec_pack_ref(pk, &w->ref);
 		mp_pack_str(pk, w->value, w->value_len);
 	}
 	pack_refs(pk, reg->sup, reg->nsup);
@@ -87,8 +88,8 @@ record_encode(const struct record *r, msgpack_sbuffer *sb)
 	return sb->size <= RECORD_MAX_BYTES ? 0 : -1;
 }
 
-static int
-decode_ref(const msgpack_object *r, struct write_ref *ref)
+int
+rec_decode_ref(const msgpack_object *r, struct write_ref *ref)
 {
 	if (mp_array(r, 2, 3) == -1 ||
 	    mp_bin(&r->via.array.ptr[0], PROTO_IDLEN, ref->author) == -1 ||
@@ -112,7 +113,7 @@ decode_refs(const msgpack_object *o, struct write_ref **refs, size_t *n)
 	if (*refs == NULL)
 		return -1;
 	for (size_t i = 0; i < o->via.array.size; i++) {
-		if (decode_ref(&o->via.array.ptr[i], &(*refs)[i]) == -1)
+		if (rec_decode_ref(&o->via.array.ptr[i], &(*refs)[i]) == -1)
 			return -1;
 		(*n)++;
 	}
@@ -166,7 +167,7 @@ decode_register(const msgpack_object *o, struct rec_register *reg)
 		h = &f[1].via.array.ptr[i];
 		if (mp_array(h, 3, 3) == -1 ||
 		    mp_uint(&h->via.array.ptr[0], UINT64_MAX, &w->hlc) == -1 ||
-		    decode_ref(&h->via.array.ptr[1], &w->ref) == -1 ||
+		    rec_decode_ref(&h->via.array.ptr[1], &w->ref) == -1 ||
 		    decode_value(&h->via.array.ptr[2], &w->value,
 		    &w->value_len) == -1)
 			return -1;

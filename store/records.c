@@ -1,7 +1,8 @@
 /*
- * Materialised records, their indexes and each record's history. The
- * indexes are derived from the records and rewritten with them in the
- * same transaction, so `show` and `list` never scan the whole store.
+ * Materialised records, each with its history (recstore.c), and their
+ * indexes. The indexes are derived from the records and rewritten with
+ * them in the same transaction, so `show` and `list` never scan the
+ * whole store.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,8 @@
 #include "store_int.h"
 
 #define REC_KEYLEN	(1 + PROTO_RECIDLEN)
-#define HIST_KEYLEN	(PROTO_RECIDLEN + 8 + PROTO_IDLEN + 8)
-#define INDEX_NAME_MAX	200
-#define INDEX_KEY_MAX	(1 + INDEX_NAME_MAX + 1 + PROTO_RECIDLEN)
+#define INDEX_NAME_HASHLEN	16
+#define INDEX_KEY_MAX	(1 + 16 + INDEX_DATE_LEN + 1 + PROTO_RECIDLEN)
 
 struct index_keys {
 	size_t	 n;
@@ -119,34 +119,32 @@ index_members(const struct record *r, struct index_keys *ik)
 	return 0;
 }
 
-/* A name is indexed by its folded form (case and accents, as search
- * compares), cut at a character boundary; readers compare in full. A name
- * that is not text (held from before the text rule) is indexed as its
- * bytes. */
+/* A name is indexed by a keyed hash of its folded form (case and
+ * accents, as search compares), never in the clear; readers compare the
+ * names they find in full. A name that is not text (held from before the
+ * text rule) is hashed as its bytes. A store without a key hashes
+ * without one (tests and tools). */
 size_t
-store_index_name_prefix(const char *name,
+store_index_name_prefix(struct store_txn *t, const char *name,
     uint8_t out[STORE_INDEX_NAME_KEYMAX])
 {
 	size_t len = strlen(name), flen;
 	char *folded = proto_text_fold(name, len, PROTO_FOLD_ACCENTS, &flen);
 	const char *src = folded != NULL ? folded : name;
+	const uint8_t *key = t->st->key;
 
 	if (folded != NULL)
 		len = flen;
-	if (len > INDEX_NAME_MAX) {
-		len = INDEX_NAME_MAX;
-		while (len > 0 && ((unsigned char)src[len] & 0xc0) == 0x80)
-			len--;
-	}
 	out[0] = INDEX_NAME;
-	memcpy(out + 1, src, len);
-	out[1 + len] = 0;
+	crypto_generichash(out + 1, INDEX_NAME_HASHLEN, (const uint8_t *)src,
+	    len, key, key != NULL ? STORE_KEYLEN : 0);
 	free(folded);
-	return len + 2;
+	return 1 + INDEX_NAME_HASHLEN;
 }
 
 static int
-index_name(const struct record *r, struct index_keys *ik)
+index_name(struct store_txn *t, const struct record *r,
+    struct index_keys *ik)
 {
 	uint8_t key[INDEX_KEY_MAX];
 	const char *name = record_get(r, "name");
@@ -154,19 +152,20 @@ index_name(const struct record *r, struct index_keys *ik)
 
 	if (name == NULL)
 		return 0;
-	len = store_index_name_prefix(name, key);
+	len = store_index_name_prefix(t, name, key);
 	memcpy(key + len, r->id, PROTO_RECIDLEN);
 	return keys_add(ik, key, len + PROTO_RECIDLEN);
 }
 
 static int
-index_keys_of(const struct record *r, struct index_keys *ik)
+index_keys_of(struct store_txn *t, const struct record *r,
+    struct index_keys *ik)
 {
 	if (r == NULL)
 		return 0;
 	switch (r->kind) {
 	case KIND_STUDENT:
-		return index_name(r, ik);
+		return index_name(t, r, ik);
 	case KIND_NOTE:
 	case KIND_ENTRY:
 		return index_by_student(r, ik);
@@ -230,14 +229,14 @@ store_student_count(struct store_txn *t,
 }
 
 static int
-index_update(struct store_txn *t, const struct record *before,
+index_update(struct store_txn *t, uint64_t docid, const struct record *before,
     const struct record *after)
 {
 	struct index_keys old = { 0 }, new = { 0 };
 	int rc = STORE_ENOMEM;
 
-	if (index_keys_of(before, &old) != 0 ||
-	    index_keys_of(after, &new) != 0)
+	if (index_keys_of(t, before, &old) != 0 ||
+	    index_keys_of(t, after, &new) != 0)
 		goto out;
 	rc = STORE_OK;
 	for (size_t i = 0; i < old.n && rc == 0; i++)
@@ -252,7 +251,7 @@ index_update(struct store_txn *t, const struct record *before,
 		    new.keys[i][0] == INDEX_BY_STUDENT)
 			rc = count_adjust(t, new.keys[i], 1);
 	if (rc == 0)
-		rc = store_words_update(t, before, after);
+		rc = store_words_update(t, docid, before, after);
 out:
 	keys_free(&old);
 	keys_free(&new);
@@ -260,57 +259,97 @@ out:
 }
 
 static int
-record_save(struct store_txn *t, const struct record *r)
+docid_last_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
 {
-	uint8_t key[REC_KEYLEN];
+	(void)v;
+	(void)vlen;
+	if (klen == 1 + 8)
+		*(uint64_t *)arg = be64_get(k + 1);
+	return 1;
+}
+
+/* The record's number in this store (recstore.c): one past the last
+ * given, so that the word index's lists grow at their ends. */
+static int
+docid_next(struct store_txn *t, uint64_t *docid)
+{
+	uint8_t prefix = INDEX_DOC;
+	uint64_t last = 0;
+	int rc = store_scan(t, TABLE_INDEX, &prefix, 1, 1, docid_last_cb,
+	    &last);
+
+	*docid = last + 1;
+	return rc;
+}
+
+/* Saves r with its history s; old is its plaintext before (NULL if new),
+ * which the digest takes out. */
+static int
+record_save(struct store_txn *t, const struct record *r,
+    const struct rec_stored *s, const uint8_t *old, size_t oldlen)
+{
+	uint8_t key[REC_KEYLEN], *v = NULL;
 	msgpack_sbuffer sb;
+	size_t vlen;
 	int rc;
 
 	msgpack_sbuffer_init(&sb);
 	rec_key(key, r->kind, r->id);
-	if ((rc = record_encode(r, &sb) != 0 ? STORE_EFULL :
-	    store_digest_update(t, key, sizeof(key), (uint8_t *)sb.data,
-	    sb.size)) == 0)
-		rc = store_put(t, TABLE_RECORDS, key, sizeof(key), sb.data,
-		    sb.size);
+	if ((rc = recstore_encode(r, s, &sb)) != 0 ||
+	    (rc = store_digest_update(t, key, sizeof(key), old, oldlen,
+	    (uint8_t *)sb.data, sb.size)) != 0 ||
+	    (rc = recstore_seal(t, key, sizeof(key), s->docid,
+	    (uint8_t *)sb.data, sb.size, &v, &vlen)) != 0)
+		goto out;
+	if ((rc = store_put(t, TABLE_RECORDS, key, sizeof(key), v,
+	    vlen)) == 0 && t->st->seal_key != NULL)
+		rc = store_key_check_put(t);
+out:
+	free(v);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
 }
 
-static void
-history_key(uint8_t key[HIST_KEYLEN], const uint8_t *id, uint64_t hlc,
-    const uint8_t *author, uint64_t seq)
+/* A record as stored, values not read: *pt is its plaintext (the
+ * caller frees it), s its history. */
+static int
+record_load(struct store_txn *t, uint8_t kind, const uint8_t *id,
+    struct record **r, struct rec_stored *s, uint8_t **pt, size_t *ptlen)
 {
-	memcpy(key, id, PROTO_RECIDLEN);
-	be64_put(key + PROTO_RECIDLEN, hlc);
-	memcpy(key + PROTO_RECIDLEN + 8, author, PROTO_IDLEN);
-	be64_put(key + PROTO_RECIDLEN + 8 + PROTO_IDLEN, seq);
+	uint8_t key[REC_KEYLEN];
+	const void *v;
+	size_t len;
+	int rc;
+
+	*r = NULL;
+	*pt = NULL;
+	memset(s, 0, sizeof(*s));
+	rec_key(key, kind, id);
+	if ((rc = store_get(t, TABLE_RECORDS, key, sizeof(key), &v,
+	    &len)) != 0)
+		return rc;
+	if ((rc = recstore_unseal(t, key, sizeof(key), v, len, &s->docid, pt,
+	    ptlen)) != 0 ||
+	    (rc = recstore_decode(*pt, *ptlen, r, s)) != 0) {
+		free(*pt);
+		*pt = NULL;
+		return rc;
+	}
+	return STORE_OK;
 }
 
-struct applied_walk {
-	struct store_txn *t;
-	const uint8_t	 *id;
-};
-
 /* The merge's oracle: an entry has been applied to a record when the
- * record's history holds it. The log gives its clock and hash. */
+ * record's history holds it, with its hash. */
 static int
 applied_cb(void *arg, const struct write_ref *ref, uint8_t hash[PROTO_HASHLEN])
 {
-	struct applied_walk *w = arg;
-	uint8_t key[HIST_KEYLEN];
-	struct envelope e;
-	const uint8_t *env;
-	const void *v;
-	size_t len;
+	const struct rec_hist *h = recstore_hist_get(arg, ref->author,
+	    ref->seq);
 
-	if (store_log_get(w->t, ref->author, ref->seq, &env, &len) != 0 ||
-	    proto_envelope_decode(&e, env, len) != 0)
+	if (h == NULL)
 		return 0;
-	history_key(key, w->id, e.hlc, e.author, e.seq);
-	if (store_get(w->t, TABLE_HISTORY, key, sizeof(key), &v, &len) != 0)
-		return 0;
-	proto_envelope_hash(&e, hash);
+	memcpy(hash, h->hash, PROTO_HASHLEN);
 	return 1;
 }
 
@@ -326,39 +365,59 @@ members_changed(struct store_txn *t)
 	return store_meta_put(t, STORE_MEMBERS_GEN, gen, sizeof(gen));
 }
 
-/* Applies a decrypted, validated change of entry e (whose hash is hash)
- * to its record and indexes. The record is read once and decoded twice:
- * the index diff needs the state before beside the state after. */
+/* before, filled with its values, and after, a second copy to merge into
+ * (the index diff needs both); for a new record, after alone. */
+static int
+apply_load(struct store_txn *t, const struct change *c, struct record **before,
+    struct record **after, struct rec_stored *s, uint8_t **pt, size_t *ptlen)
+{
+	struct rec_stored again;
+	int rc;
+
+	rc = record_load(t, c->kind, c->record_id, before, s, pt, ptlen);
+	if (rc == STORE_ENOTFOUND) {
+		if ((rc = docid_next(t, &s->docid)) != 0)
+			return rc;
+		*after = record_new(c->kind, c->record_id);
+		return *after == NULL ? STORE_ENOMEM : STORE_OK;
+	}
+	if (rc != 0 || (rc = recstore_fill(t, *before)) != 0 ||
+	    (rc = recstore_decode(*pt, *ptlen, after, &again)) != 0)
+		return rc;
+	recstore_free(&again);
+	return recstore_copy_values(*after, *before);
+}
+
+static int
+doc_put(struct store_txn *t, const struct record *r, uint64_t docid)
+{
+	uint8_t key[1 + 8], val[REC_KEYLEN];
+
+	key[0] = INDEX_DOC;
+	be64_put(key + 1, docid);
+	rec_key(val, r->kind, r->id);
+	return store_put_append(t, TABLE_INDEX, key, sizeof(key), val,
+	    sizeof(val));
+}
+
+/* Applies a decrypted, validated change of entry e to its record and
+ * indexes. */
 int
 store_apply_change(struct store_txn *t, const struct envelope *e,
     const uint8_t hash[PROTO_HASHLEN], const struct change *c)
 {
 	struct record *before = NULL, *after = NULL;
-	struct applied_walk aw = { t, c->record_id };
-	struct rec_oracle o = { applied_cb, &aw };
-	uint8_t key[HIST_KEYLEN], rkey[REC_KEYLEN];
+	struct rec_stored s;
+	struct rec_oracle o = { applied_cb, &s };
 	struct write_ref ref;
-	const void *v;
-	size_t len;
+	uint8_t *pt = NULL;
+	size_t ptlen = 0;
 	int rc;
 
 	if (c->kind == KIND_RECEIPT)	/* an index, not a record: receipt.c */
 		return store_receipt_apply(t, e, c);
-	rec_key(rkey, c->kind, c->record_id);
-	rc = store_get(t, TABLE_RECORDS, rkey, sizeof(rkey), &v, &len);
-	if (rc != 0 && rc != STORE_ENOTFOUND)
-		return rc;
-	if (rc == STORE_ENOTFOUND)
-		after = record_new(c->kind, c->record_id);
-	else if (record_decode(&before, v, len) != 0 ||
-	    record_decode(&after, v, len) != 0) {
-		rc = STORE_EIO;
+	if ((rc = apply_load(t, c, &before, &after, &s, &pt, &ptlen)) != 0)
 		goto out;
-	}
-	if (after == NULL) {
-		rc = STORE_ENOMEM;
-		goto out;
-	}
 	memcpy(ref.author, e->author, PROTO_IDLEN);
 	ref.seq = e->seq;
 	memcpy(ref.hash, hash, PROTO_HASHLEN);
@@ -368,14 +427,17 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 		if (record_apply(after, e->hlc, &ref, &c->ops[i], &o) != 0)
 			goto out;
 	record_settle(after, &ref);
-	if ((rc = record_save(t, after)) != 0 ||
-	    (rc = index_update(t, before, after)) != 0)
+	if ((rc = recstore_hist_add(&s, e->hlc, &ref)) != 0 ||
+	    (rc = record_save(t, after, &s, pt, ptlen)) != 0 ||
+	    (rc = index_update(t, s.docid, before, after)) != 0)
 		goto out;
-	history_key(key, c->record_id, e->hlc, e->author, e->seq);
-	rc = store_put(t, TABLE_HISTORY, key, sizeof(key), "", 0);
+	if (before == NULL)
+		rc = doc_put(t, after, s.docid);
 	if (rc == 0 && c->kind == KIND_MEMBER)
 		rc = members_changed(t);
 out:
+	free(pt);
+	recstore_free(&s);
 	record_free(before);
 	record_free(after);
 	return rc;
@@ -385,17 +447,20 @@ int
 store_record_get(struct store_txn *t, uint8_t kind,
     const uint8_t id[PROTO_RECIDLEN], struct record **out)
 {
-	uint8_t key[REC_KEYLEN];
-	const void *v;
+	struct rec_stored s;
+	uint8_t *pt;
 	size_t len;
 	int rc;
 
-	*out = NULL;
-	rec_key(key, kind, id);
-	if ((rc = store_get(t, TABLE_RECORDS, key, sizeof(key), &v,
-	    &len)) != 0)
+	if ((rc = record_load(t, kind, id, out, &s, &pt, &len)) != 0)
 		return rc;
-	return record_decode(out, v, len) == 0 ? STORE_OK : STORE_EIO;
+	free(pt);
+	recstore_free(&s);
+	if ((rc = recstore_fill(t, *out)) != 0) {
+		record_free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 struct find_walk {
@@ -460,6 +525,7 @@ store_record_find(struct store_txn *t, const char *prefix, uint8_t *kind,
 }
 
 struct each_walk {
+	struct store_txn *t;
 	int	(*fn)(const struct record *, void *);
 	void	*arg;
 	int	 rc;
@@ -470,13 +536,23 @@ each_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
     void *arg)
 {
 	struct each_walk *w = arg;
-	struct record *r;
+	struct rec_stored s;
+	struct record *r = NULL;
+	uint8_t *pt;
+	size_t len;
 	int stop;
 
-	(void)k;
-	(void)klen;
-	if (record_decode(&r, v, vlen) != 0) {
-		w->rc = STORE_EIO;
+	if ((w->rc = recstore_unseal(w->t, k, klen, v, vlen, &s.docid, &pt,
+	    &len)) == 0) {
+		w->rc = recstore_decode(pt, len, &r, &s);
+		free(pt);
+	}
+	if (w->rc == 0) {
+		recstore_free(&s);
+		w->rc = recstore_fill(w->t, r);
+	}
+	if (w->rc != 0) {
+		record_free(r);
 		return 1;
 	}
 	stop = w->fn(r, w->arg);
@@ -488,7 +564,7 @@ int
 store_records_each(struct store_txn *t, uint8_t kind,
     int (*fn)(const struct record *, void *), void *arg)
 {
-	struct each_walk w = { fn, arg, 0 };
+	struct each_walk w = { t, fn, arg, 0 };
 	int rc = store_scan(t, TABLE_RECORDS, &kind, kind ? 1 : 0, 0, each_cb,
 	    &w);
 
@@ -520,41 +596,31 @@ store_index_each(struct store_txn *t, const uint8_t *prefix, size_t plen,
 	return store_scan(t, TABLE_INDEX, prefix, plen, reverse, key_cb, &w);
 }
 
-struct hist_walk {
-	struct store_txn *t;
-	int	(*fn)(const uint8_t *, size_t, void *);
-	void	*arg;
-	int	 rc;
-};
-
-static int
-hist_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
-    void *arg)
-{
-	struct hist_walk *w = arg;
-	const uint8_t *env;
-	size_t len;
-
-	(void)v;
-	(void)vlen;
-	if (klen != HIST_KEYLEN) {
-		w->rc = STORE_EIO;
-		return 1;
-	}
-	w->rc = store_log_get(w->t, k + PROTO_RECIDLEN + 8,
-	    be64_get(k + PROTO_RECIDLEN + 8 + PROTO_IDLEN), &env, &len);
-	if (w->rc != 0)
-		return 1;
-	return w->fn(env, len, w->arg);
-}
-
+/* The entries that touched the record, oldest first: its history is
+ * kept in the record itself. */
 int
 store_history_each(struct store_txn *t, const uint8_t id[PROTO_RECIDLEN],
     int (*fn)(const uint8_t *, size_t, void *), void *arg)
 {
-	struct hist_walk w = { t, fn, arg, 0 };
-	int rc = store_scan(t, TABLE_HISTORY, id, PROTO_RECIDLEN, 0, hist_cb,
-	    &w);
+	struct rec_stored s;
+	struct record *r = NULL;
+	const uint8_t *env;
+	uint8_t *pt = NULL;
+	size_t len;
+	int rc = STORE_ENOTFOUND;
 
-	return rc != 0 ? rc : w.rc;
+	for (uint8_t k = 1; k <= KIND_MAX && rc == STORE_ENOTFOUND; k++)
+		rc = record_load(t, k, id, &r, &s, &pt, &len);
+	if (rc == STORE_ENOTFOUND)
+		return STORE_OK;	/* no record: no history */
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < s.nhist && rc == 0; i++)
+		if ((rc = store_log_get(t, s.hist[i].author, s.hist[i].seq,
+		    &env, &len)) == 0 && fn(env, len, arg) != 0)
+			break;
+	free(pt);
+	recstore_free(&s);
+	record_free(r);
+	return rc;
 }

@@ -4,16 +4,25 @@
  * It holds no word in the clear: every word, and every prefix of one, is
  * a keyed hash under the store key (store_set_key).
  *
- *	'W' h(word)[16] kind[1] id[16]	the record holds word
- *	'V' h(prefix)[16] h(word)[16]	a word held starts with prefix
+ *	'W' h(word)[16] first[8 BE]	the records that hold word, as
+ *					docids (recstore.c): first, then
+ *					the rest in the value as varint
+ *					deltas, at most CHUNK_MAX bytes
+ *	'V' h(prefix)[16] first[8 BE]	the words that start with prefix,
+ *					each as the first 8 bytes of its
+ *					hash, in lists as 'W' keeps docids
  *
+ * A posting list costs a byte or two per (word, record), where a key per
+ * pair cost some sixty on disk; docids are given in order, so a new note
+ * adds to the end of each of its words' last chunks.
  * A word here is a folded word of proto_text_words cut to its first
  * WORD_CAP code points, and h is BLAKE2b keyed with the store key cut to
  * 16 bytes. A query word q finds its records through 'V' h(q): the words
- * that start with it, then their 'W' keys. The vocabulary ('V') is shared
- * by every record, so a record costs one key per distinct word, not one
- * per prefix; a word no record holds any more keeps its 'V' keys until
- * the next rebuild (a lookup that finds nothing). Every candidate is then
+ * that start with it, then their 'W' lists. The vocabulary ('V') is
+ * shared by every record, so a record costs a byte or two per distinct
+ * word, and a new word eight bytes per prefix; a word no record holds any
+ * more stays in the vocabulary until the next rebuild (a lookup that
+ * finds nothing). Every candidate is then
  * checked against the record's own text, so a hash collision or two words
  * alike in their first WORD_CAP code points never give a wrong result.
  */
@@ -29,8 +38,8 @@
 #define WORD_CAP_BYTES	(4 * WORD_CAP)
 #define WORD_HASHLEN	16
 #define QUERY_MAX_WORDS	32
-#define WKEY_LEN	(1 + WORD_HASHLEN + 1 + PROTO_RECIDLEN)
-#define VKEY_LEN	(1 + 2 * WORD_HASHLEN)
+#define WKEY_LEN	(1 + WORD_HASHLEN + 8)
+#define CHUNK_MAX	480	/* bytes of one posting chunk */
 #define CAND_LEN	(1 + PROTO_RECIDLEN)
 
 /* Where the store's key is kept: see store_set_key in store.h. */
@@ -54,8 +63,18 @@ store_set_key(struct store *st, const uint8_t key[STORE_KEYLEN])
 {
 	if (st->key == NULL && (st->key = sodium_malloc(STORE_KEYLEN)) == NULL)
 		return STORE_ENOMEM;
+	if (st->seal_key == NULL &&
+	    (st->seal_key = sodium_malloc(STORE_KEYLEN)) == NULL)
+		return STORE_ENOMEM;
 	memcpy(st->key, key, STORE_KEYLEN);
+	recstore_derive_key(key, st->seal_key);
 	return STORE_OK;
+}
+
+int
+store_share_key(struct store *to, const struct store *from)
+{
+	return from->key == NULL ? STORE_OK : store_set_key(to, from->key);
 }
 
 static void
@@ -179,54 +198,268 @@ wordset_has(const struct wordset *ws, const struct word *w)
 	    bsearch(w, ws->w, ws->n, sizeof(*ws->w), word_cmp) != NULL;
 }
 
+/* --- Posting lists: 'W' h(word) first[8 BE] -> the docids after first,
+ * each as a LEB128 varint of its distance from the one before. */
+
 static void
-wkey(uint8_t key[WKEY_LEN], const uint8_t *h, const struct record *r)
+wkey(uint8_t key[WKEY_LEN], uint8_t type, const uint8_t *h, uint64_t first)
 {
-	key[0] = INDEX_WORD;
+	key[0] = type;
 	memcpy(key + 1, h, WORD_HASHLEN);
-	key[1 + WORD_HASHLEN] = r->kind;
-	memcpy(key + 2 + WORD_HASHLEN, r->id, PROTO_RECIDLEN);
+	be64_put(key + 1 + WORD_HASHLEN, first);
 }
 
-/* Puts the 'V' keys of w's prefixes, unless its own is there: a word's
- * prefixes always go in with it, so most words cost one lookup. */
+struct plist {
+	size_t		 n, cap;
+	uint64_t	*ids;
+};
+
+static int
+plist_push(struct plist *p, uint64_t id)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+		uint64_t *x = realloc(p->ids, cap * sizeof(*x));
+
+		if (x == NULL)
+			return STORE_ENOMEM;
+		p->ids = x;
+		p->cap = cap;
+	}
+	p->ids[p->n++] = id;
+	return STORE_OK;
+}
+
+static size_t
+varint_put(uint8_t *out, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		out[n] = (uint8_t)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			out[n] |= 0x80;
+		n++;
+	} while (v);
+	return n;
+}
+
+/* Appends the chunk (first, v) to p; -1 if it is damaged. v starts with
+ * the chunk's last id, so that adding past it needs no decoding. */
+static int
+chunk_decode(uint64_t first, const uint8_t *v, size_t len, struct plist *p)
+{
+	uint64_t id = first;
+
+	if (len < 8 || plist_push(p, id) != 0)
+		return -1;
+	for (size_t i = 8; i < len;) {
+		uint64_t d = 0;
+		int shift = 0;
+
+		do {
+			if (i == len || shift > 63)
+				return -1;
+			d |= (uint64_t)(v[i] & 0x7f) << shift;
+			shift += 7;
+		} while (v[i++] & 0x80);
+		if (d == 0 || id + d < id)
+			return -1;
+		id += d;
+		if (plist_push(p, id) != 0)
+			return -1;
+	}
+	return id == be64_get(v) ? 0 : -1;
+}
+
+/* Writes ids as chunks of at most about CHUNK_MAX bytes each. */
+static int
+chunks_put(struct store_txn *t, uint8_t type, const uint8_t *h,
+    const uint64_t *ids, size_t n)
+{
+	uint8_t key[WKEY_LEN], buf[CHUNK_MAX + 10];
+	size_t i = 0, len;
+	int rc;
+
+	while (i < n) {
+		wkey(key, type, h, ids[i]);
+		len = 8;
+		for (i++; i < n && len <= CHUNK_MAX - 10; i++)
+			len += varint_put(buf + len, ids[i] - ids[i - 1]);
+		be64_put(buf, ids[i - 1]);
+		if ((rc = store_put(t, TABLE_INDEX, key, sizeof(key), buf,
+		    len)) != 0)
+			return rc;
+	}
+	return STORE_OK;
+}
+
+/* The chunk of word h that would hold id, borrowed: its first id and
+ * value. STORE_ENOTFOUND if the word has none at or before id. */
+static int
+chunk_seek(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id,
+    uint64_t *first, const uint8_t **v, size_t *vl)
+{
+	uint8_t key[WKEY_LEN];
+	const uint8_t *k;
+	size_t kl;
+	int rc;
+
+	wkey(key, type, h, id);
+	if ((rc = store_seek_le(t, TABLE_INDEX, key, sizeof(key), &k, &kl, v,
+	    vl)) != 0)
+		return rc;
+	if (kl != WKEY_LEN || memcmp(k, key, 1 + WORD_HASHLEN) != 0)
+		return STORE_ENOTFOUND;
+	*first = be64_get(k + 1 + WORD_HASHLEN);
+	return STORE_OK;
+}
+
+/* That chunk's ids, in p. */
+static int
+chunk_find(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id,
+    uint64_t *first, struct plist *p)
+{
+	const uint8_t *v;
+	size_t vl;
+	int rc;
+
+	if ((rc = chunk_seek(t, type, h, id, first, &v, &vl)) != 0)
+		return rc;
+	return chunk_decode(*first, v, vl, p) == 0 ? STORE_OK : STORE_EIO;
+}
+
+/* Adds id past the last of chunk (first, v): a few bytes more. */
+static int
+chunk_append(struct store_txn *t, uint8_t type, const uint8_t *h,
+    uint64_t first, const uint8_t *v, size_t vl, uint64_t id)
+{
+	uint8_t key[WKEY_LEN], buf[CHUNK_MAX + 10];
+
+	memcpy(buf, v, vl);	/* v goes with the put */
+	vl += varint_put(buf + vl, id - be64_get(v));
+	be64_put(buf, id);
+	wkey(key, type, h, first);
+	return store_put(t, TABLE_INDEX, key, sizeof(key), buf, vl);
+}
+
+/* Adds id to word h's list. The usual case, a new record's id past every
+ * other, appends a few bytes to the word's last chunk. */
+static int
+posting_add(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id)
+{
+	struct plist p = { 0, 0, NULL };
+	uint8_t key[WKEY_LEN];
+	const uint8_t *v;
+	uint64_t first;
+	size_t at, vl;
+	int rc = chunk_seek(t, type, h, id, &first, &v, &vl);
+
+	if (rc == 0 && vl >= 8 && vl <= CHUNK_MAX && id > be64_get(v))
+		return chunk_append(t, type, h, first, v, vl, id);
+	if (rc == 0 && chunk_decode(first, v, vl, &p) != 0)
+		rc = STORE_EIO;
+	if (rc == STORE_ENOTFOUND) {
+		wkey(key, type, h, id);
+		rc = store_put(t, TABLE_INDEX, key, sizeof(key),
+		    key + 1 + WORD_HASHLEN, 8);	/* its last is its first */
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	for (at = p.n; at > 0 && p.ids[at - 1] > id; at--)
+		;
+	if (at > 0 && p.ids[at - 1] == id)
+		goto out;		/* held already */
+	if ((rc = plist_push(&p, 0)) != 0)
+		goto out;
+	memmove(&p.ids[at + 1], &p.ids[at], (p.n - 1 - at) * sizeof(*p.ids));
+	p.ids[at] = id;
+	rc = chunks_put(t, type, h, p.ids, p.n);
+out:
+	free(p.ids);
+	return rc;
+}
+
+static int
+posting_del(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id)
+{
+	struct plist p = { 0, 0, NULL };
+	uint8_t key[WKEY_LEN];
+	uint64_t first;
+	size_t at;
+	int rc = chunk_find(t, type, h, id, &first, &p);
+
+	if (rc != 0)
+		goto out;
+	for (at = 0; at < p.n && p.ids[at] != id; at++)
+		;
+	if (at == p.n)
+		goto out;		/* not there: nothing to do */
+	memmove(&p.ids[at], &p.ids[at + 1], (p.n - at - 1) * sizeof(*p.ids));
+	p.n--;
+	if (at == 0) {		/* the chunk's key names id: it goes */
+		wkey(key, type, h, first);
+		if ((rc = store_del(t, TABLE_INDEX, key, sizeof(key))) != 0)
+			goto out;
+	}
+	rc = chunks_put(t, type, h, p.ids, p.n);
+out:
+	free(p.ids);
+	return rc == STORE_ENOTFOUND ? STORE_OK : rc;
+}
+
+/* A word's id in the vocabulary's lists: its hash's first 8 bytes. Two
+ * words that share them only make a query read both words' lists. */
+static uint64_t
+word_id(const uint8_t *h)
+{
+	return be64_get(h);
+}
+
+/* Adds w to the list of each of its prefixes, unless its own list holds
+ * it: a word's prefixes always go in with it, so most words cost one
+ * lookup. */
 static int
 vocab_add(struct store_txn *t, const uint8_t *skey, const struct word *w)
 {
-	uint8_t key[VKEY_LEN];
-	const void *v;
-	size_t vlen, n = 0, len;
-	int rc;
+	struct plist p = { 0, 0, NULL };
+	uint8_t h[WORD_HASHLEN];
+	uint64_t first, id = word_id(w->h);
+	size_t n = 0, len;
+	int rc = chunk_find(t, INDEX_VOCAB, w->h, id, &first, &p), held = 0;
 
-	key[0] = INDEX_VOCAB;
-	memcpy(key + 1, w->h, WORD_HASHLEN);
-	memcpy(key + 1 + WORD_HASHLEN, w->h, WORD_HASHLEN);
-	if ((rc = store_get(t, TABLE_INDEX, key, sizeof(key), &v,
-	    &vlen)) != STORE_ENOTFOUND)
+	for (size_t i = 0; rc == 0 && i < p.n; i++)
+		held |= p.ids[i] == id;
+	free(p.ids);
+	if (held || (rc != 0 && rc != STORE_ENOTFOUND))
 		return rc;
 	do {
 		len = proto_text_prefix(w->text, w->len, ++n);
-		word_hash(skey, w->text, len, key + 1);
-		if ((rc = store_put(t, TABLE_INDEX, key, sizeof(key), "",
-		    0)) != 0)
+		word_hash(skey, w->text, len, h);
+		if ((rc = posting_add(t, INDEX_VOCAB, h, id)) != 0)
 			return rc;
 	} while (len < w->len);
 	return STORE_OK;
 }
 
-/* The check value that says which key built the index: a store whose
- * key changed (lost, or moved off the disk into something that gives a
- * new one) must be rebuilt, or search would miss what it holds. */
-static int
-key_check_put(struct store_txn *t, const uint8_t *skey)
+/* The check value that says which key built the index and sealed the
+ * records: a store whose key changed (lost, or moved off the disk into
+ * something that gives a new one) must be rebuilt, or search would miss
+ * what it holds and the records would not open. */
+int
+store_key_check_put(struct store_txn *t)
 {
 	uint8_t check[WORD_HASHLEN];
 	const void *v;
 	size_t len;
 
-	if (store_meta_get(t, "store_key_check", &v, &len) == 0)
+	if (t->st->key == NULL ||
+	    store_meta_get(t, "store_key_check", &v, &len) == 0)
 		return STORE_OK;
-	word_hash(skey, key_check_input, sizeof(key_check_input), check);
+	word_hash(t->st->key, key_check_input, sizeof(key_check_input),
+	    check);
 	return store_meta_put(t, "store_key_check", check, sizeof(check));
 }
 
@@ -249,13 +482,12 @@ store_key_stale(struct store_txn *t)
  * longer has go, those of after's new words come. A store without a key
  * (a test, a tool) keeps no word index. */
 int
-store_words_update(struct store_txn *t, const struct record *before,
-    const struct record *after)
+store_words_update(struct store_txn *t, uint64_t docid,
+    const struct record *before, const struct record *after)
 {
 	const uint8_t *skey = t->st->key;
 	struct wordset old = { skey, 0, 0, NULL, 0 };
 	struct wordset new = { skey, 0, 0, NULL, 0 };
-	uint8_t key[WKEY_LEN];
 	int rc;
 
 	if (skey == NULL)
@@ -263,20 +495,15 @@ store_words_update(struct store_txn *t, const struct record *before,
 	if ((rc = wordset_of(&old, before)) != 0 ||
 	    (rc = wordset_of(&new, after)) != 0)
 		goto out;
-	if (new.n > 0 && (rc = key_check_put(t, skey)) != 0)
+	if (new.n > 0 && (rc = store_key_check_put(t)) != 0)
 		goto out;
 	for (size_t i = 0; i < old.n && rc == 0; i++)
-		if (!wordset_has(&new, &old.w[i])) {
-			wkey(key, old.w[i].h, before);
-			rc = store_del(t, TABLE_INDEX, key, sizeof(key));
-		}
+		if (!wordset_has(&new, &old.w[i]))
+			rc = posting_del(t, INDEX_WORD, old.w[i].h, docid);
 	for (size_t i = 0; i < new.n && rc == 0; i++)
-		if (!wordset_has(&old, &new.w[i])) {
-			wkey(key, new.w[i].h, after);
-			if ((rc = store_put(t, TABLE_INDEX, key, sizeof(key),
-			    "", 0)) == 0)
-				rc = vocab_add(t, skey, &new.w[i]);
-		}
+		if (!wordset_has(&old, &new.w[i]) &&
+		    (rc = posting_add(t, INDEX_WORD, new.w[i].h, docid)) == 0)
+			rc = vocab_add(t, skey, &new.w[i]);
 out:
 	free(old.w);
 	free(new.w);
@@ -326,19 +553,25 @@ struct cands {
 	int		 over;		/* stopped: more than limit */
 };
 
+/* The record a docid names, as a candidate. */
 static int
-cand_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
-    void *arg)
+cand_push(struct cands *cs, uint64_t docid)
 {
-	struct cands *cs = arg;
+	uint8_t key[1 + 8];
+	const void *v;
+	size_t len;
 	void *p;
+	int rc;
 
-	(void)v;
-	(void)vlen;
-	if (klen != WKEY_LEN)
-		return 0;
 	if (cs->n >= cs->limit) {
 		cs->over = 1;
+		return 1;
+	}
+	key[0] = INDEX_DOC;
+	be64_put(key + 1, docid);
+	if ((rc = store_get(cs->t, TABLE_INDEX, key, sizeof(key), &v,
+	    &len)) != 0 || len != CAND_LEN) {
+		cs->rc = rc != 0 ? rc : STORE_EIO;
 		return 1;
 	}
 	if (cs->n == cs->cap) {
@@ -351,8 +584,28 @@ cand_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 		cs->c = p;
 		cs->cap = cap;
 	}
-	memcpy(cs->c[cs->n++], k + 1 + WORD_HASHLEN, CAND_LEN);
+	memcpy(cs->c[cs->n++], v, CAND_LEN);
 	return 0;
+}
+
+static int
+cand_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	struct cands *cs = arg;
+	struct plist p = { 0, 0, NULL };
+	int stop = 0;
+
+	if (klen != WKEY_LEN)
+		return 0;
+	if (chunk_decode(be64_get(k + 1 + WORD_HASHLEN), v, vlen, &p) != 0) {
+		cs->rc = p.ids == NULL ? STORE_ENOMEM : STORE_EIO;
+		stop = 1;
+	}
+	for (size_t i = 0; !stop && i < p.n; i++)
+		stop = cand_push(cs, p.ids[i]);
+	free(p.ids);
+	return stop;
 }
 
 /* Each word the prefix starts: its records. */
@@ -361,18 +614,22 @@ vocab_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
     void *arg)
 {
 	struct cands *cs = arg;
-	uint8_t prefix[1 + WORD_HASHLEN];
+	struct plist p = { 0, 0, NULL };
+	uint8_t prefix[1 + 8];
 	int rc;
 
-	(void)v;
-	(void)vlen;
-	if (klen != VKEY_LEN)
+	if (klen != WKEY_LEN)
 		return 0;
+	if (chunk_decode(be64_get(k + 1 + WORD_HASHLEN), v, vlen, &p) != 0)
+		cs->rc = p.ids == NULL ? STORE_ENOMEM : STORE_EIO;
 	prefix[0] = INDEX_WORD;
-	memcpy(prefix + 1, k + 1 + WORD_HASHLEN, WORD_HASHLEN);
-	if ((rc = store_scan(cs->t, TABLE_INDEX, prefix, sizeof(prefix), 0,
-	    cand_cb, cs)) != 0 && cs->rc == 0)
-		cs->rc = rc;
+	for (size_t i = 0; cs->rc == 0 && !cs->over && i < p.n; i++) {
+		be64_put(prefix + 1, p.ids[i]);
+		if ((rc = store_scan(cs->t, TABLE_INDEX, prefix,
+		    sizeof(prefix), 0, cand_cb, cs)) != 0 && cs->rc == 0)
+			cs->rc = rc;
+	}
+	free(p.ids);
 	return cs->rc != 0 || cs->over;
 }
 
@@ -606,24 +863,20 @@ acc_get(struct store_txn *t, uint8_t acc[PROTO_HASHLEN])
 		memset(acc, 0, PROTO_HASHLEN);	/* no record yet */
 }
 
-/* Called before a record's value is replaced by (v, vlen); reads the
- * old value, which the put that follows overwrites. */
+/* Called as a record's plaintext old (NULL if it is new) is replaced by
+ * v. The digest is over plaintexts, never over sealed bytes: two
+ * devices' sealed records differ, their states do not. */
 int
 store_digest_update(struct store_txn *t, const uint8_t *k, size_t klen,
-    const uint8_t *v, size_t vlen)
+    const uint8_t *old, size_t olen, const uint8_t *v, size_t vlen)
 {
 	uint8_t acc[PROTO_HASHLEN], h[PROTO_HASHLEN];
-	const void *old;
-	size_t olen;
-	int rc;
 
 	acc_get(t, acc);
-	rc = store_get(t, TABLE_RECORDS, k, klen, &old, &olen);
-	if (rc == 0) {
+	if (old != NULL) {
 		record_hash(k, klen, old, olen, h);
 		acc_add(acc, h, -1);
-	} else if (rc != STORE_ENOTFOUND)
-		return rc;
+	}
 	record_hash(k, klen, v, vlen, h);
 	acc_add(acc, h, 1);
 	return store_meta_put(t, DIGEST_META, acc, sizeof(acc));
@@ -645,26 +898,41 @@ store_digest(struct store_txn *t, uint8_t out[PROTO_HASHLEN])
 	return STORE_OK;
 }
 
+struct digest_walk {
+	struct store_txn *t;
+	uint8_t		 acc[PROTO_HASHLEN];
+	int		 rc;
+};
+
 static int
 digest_scan_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
     void *arg)
 {
-	uint8_t h[PROTO_HASHLEN];
+	struct digest_walk *w = arg;
+	uint8_t h[PROTO_HASHLEN], *pt;
+	uint64_t docid;
+	size_t len;
 
-	record_hash(k, klen, v, vlen, h);
-	acc_add(arg, h, 1);
+	if ((w->rc = recstore_unseal(w->t, k, klen, v, vlen, &docid, &pt,
+	    &len)) != 0)
+		return 1;
+	record_hash(k, klen, pt, len, h);
+	free(pt);
+	acc_add(w->acc, h, 1);
 	return 0;
 }
 
 int
 store_digest_scan(struct store_txn *t, uint8_t out[PROTO_HASHLEN])
 {
-	uint8_t acc[PROTO_HASHLEN] = { 0 };
+	struct digest_walk w = { t, { 0 }, 0 };
 	int rc;
 
 	if ((rc = store_scan(t, TABLE_RECORDS, NULL, 0, 0, digest_scan_cb,
-	    acc)) != 0)
+	    &w)) != 0)
 		return rc;
-	acc_final(acc, out);
+	if (w.rc != 0)
+		return w.rc;
+	acc_final(w.acc, out);
 	return STORE_OK;
 }

@@ -6,9 +6,12 @@
  *		 clock
  *	log	 author[32] seq[8 BE] -> envelope
  *	heads	 author[32] -> seq[8 BE] hash[32]: the vector
- *	records	 kind[1] id[16] -> canonical record state
+ *	records	 kind[1] id[16] -> the record, sealed (recstore.c): what the
+ *		 merge needs, its history, and no note text
  *	index	 see store.h -> empty
- *	history	 id[16] hlc[8 BE] author[32] seq[8 BE] -> empty
+ *	history	 empty since version 3 (records keep their own): kept so
+ *		 that a 0.1 binary, which opens every table it knows with
+ *		 MDB_CREATE, writes nothing before it refuses the store
  *	unapplied author[32] seq[8 BE] -> kind[1] reason: held, not applied
  *
  * A write is one LMDB transaction: an entry is in the log, the vector and
@@ -131,7 +134,7 @@ env_open(struct store *st, const char *dir, unsigned flags, int *missing)
 
 	if ((rc = mdb_env_create(&st->env)) != 0)
 		return store_lmdb_error(rc);
-	if ((rc = mdb_env_set_maxdbs(st->env, TABLE_COUNT)) != 0 ||
+	if ((rc = mdb_env_set_maxdbs(st->env, TABLE_COUNT + TABLE_EXTRA)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env, STORE_MAPSIZE)) != 0 ||
 	    (rc = mdb_env_open(st->env, dir, 0, 0600)) != 0)
 		return store_lmdb_error(rc);
@@ -226,6 +229,8 @@ store_close(struct store *st)
 	if (st->env != NULL)
 		mdb_env_close(st->env);
 	sodium_free(st->key);
+	sodium_free(st->seal_key);
+	sodium_free(st->keys);
 	free(st);
 }
 
@@ -350,11 +355,128 @@ store_table_create(struct store_txn *t, int table)
 	    MDB_CREATE, &t->st->dbi[table]));
 }
 
+/*
+ * LMDB does not clear the pages it frees: a table dropped (an older
+ * layout's plaintext records, after the rebuild that replaces them)
+ * stays readable in data.mdb until its pages are used again. This uses
+ * them again, with zeros: a scratch table is filled until it has taken
+ * as many pages as the free list holds, then dropped. Pages a commit
+ * frees become reusable two commits later, hence the first commit.
+ */
+#define SCRUB_VALUE	1900	/* two to a page */
+
+/* The pages on the free list; LMDB reads it in read-only transactions
+ * only, so this one ends before the fill begins. */
+static int
+free_pages(MDB_env *env, size_t *n)
+{
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, 0, &cur)) == 0) {	/* FREE_DBI */
+		while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
+			if (v.mv_size >= sizeof(size_t)) /* [count, pgno...] */
+				*n += *(const size_t *)v.mv_data;
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int
+scrub_fill(MDB_txn *txn, MDB_dbi dbi, size_t pages)
+{
+	static const uint8_t zeros[SCRUB_VALUE];
+	uint8_t kb[8];
+	MDB_val k = { sizeof(kb), kb }, v = { sizeof(zeros), (void *)zeros };
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < 2 * pages + 2; i++) {
+		for (int j = 0; j < 8; j++)
+			kb[j] = (uint8_t)(i >> (56 - 8 * j));
+		rc = mdb_put(txn, dbi, &k, &v, MDB_APPEND);
+	}
+	return rc;
+}
+
+/* One step of the scrub, in its own transaction. */
+static int
+scrub_step(struct store *st, int step, MDB_dbi *dbi)
+{
+	MDB_val k = { 5, (void *)"scrub" }, v = { 1, (void *)"1" };
+	MDB_txn *txn;
+	size_t n = 0;
+	int rc;
+
+	if (step == 1 && (rc = free_pages(st->env, &n)) != 0)
+		return rc;
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+		return rc;
+	if (step == 0)		/* a commit that moves on */
+		rc = mdb_put(txn, st->dbi[TABLE_META], &k, &v, 0);
+	else if (step == 1 &&
+	    (rc = mdb_dbi_open(txn, "scrub", MDB_CREATE, dbi)) == 0)
+		rc = scrub_fill(txn, *dbi, n);
+	else if (step == 2 &&
+	    (rc = mdb_del(txn, st->dbi[TABLE_META], &k, NULL)) == 0)
+		rc = mdb_drop(txn, *dbi, 1);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_txn_commit(txn);
+}
+
+int
+store_scrub(struct store *st)
+{
+	MDB_dbi dbi = 0;
+	int rc = 0;
+
+	for (int step = 0; step < 3 && rc == 0; step++)
+		rc = scrub_step(st, step, &dbi);
+	return store_lmdb_error(rc);
+}
+
 /* Empties a table inside the transaction. */
 int
 store_drop(struct store_txn *t, int table)
 {
 	return store_lmdb_error(mdb_drop(t->txn, t->st->dbi[table], 0));
+}
+
+/* The greatest key <= key (any length), borrowed until the next write;
+ * STORE_ENOTFOUND if every key is greater. */
+int
+store_seek_le(struct store_txn *t, int table, const uint8_t *key,
+    size_t klen, const uint8_t **k, size_t *kl, const uint8_t **v,
+    size_t *vl)
+{
+	MDB_cursor *cur;
+	MDB_val mk = { klen, (void *)key }, mv;
+	int rc;
+
+	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[table], &cur)) != 0)
+		return store_lmdb_error(rc);
+	rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
+	if (rc == 0 && (mk.mv_size != klen ||
+	    memcmp(mk.mv_data, key, klen) != 0))
+		rc = mdb_cursor_get(cur, &mk, &mv, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(cur, &mk, &mv, MDB_LAST);
+	mdb_cursor_close(cur);
+	if (rc != 0)
+		return store_lmdb_error(rc);
+	*k = mk.mv_data;
+	*kl = mk.mv_size;
+	*v = mv.mv_data;
+	*vl = mv.mv_size;
+	return STORE_OK;
 }
 
 /* Calls fn for each key starting with prefix, in order or reversed. */

@@ -204,11 +204,12 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
  * release that reads STORE_VERSION: bump them together, with a step in
  * migrate.c. Bump STORE_DERIVED_VERSION whenever the records, index or
  * history a log gives change (record encoding, apply rules, index rules). */
-#define STORE_VERSION		2
-#define STORE_RELEASE		"0.2.0"
-#define STORE_DERIVED_VERSION	6	/* 4: units, and epoch records held
+#define STORE_VERSION		3
+#define STORE_RELEASE		"0.3.0"
+#define STORE_DERIVED_VERSION	7	/* 4: units, and epoch records held
 					 * unread by 0.2; 5: external_id,
-					 * merged_into; 6: receipts */
+					 * merged_into; 6: receipts; 7: sealed
+					 * records, posting lists */
 struct store_format {
 	uint64_t	version;	/* the store's, when it was opened */
 	uint64_t	migrated_from;	/* version before this open's steps */
@@ -229,6 +230,10 @@ int		 store_needs_rebuild(struct store *) STORE_WUR;
 int		 store_rebuild(struct store *, const struct store_keyring *)
 		    STORE_WUR;
 void		 store_close(struct store *);
+/* Overwrites the pages LMDB holds free with zeros, in three commits
+ * (store_rebuild does it after replacing the derived tables, whose old
+ * pages held an older layout's plaintext). */
+int		 store_scrub(struct store *) STORE_WUR;
 
 /* The store key: 32 secret bytes of this device alone, never sent, that
  * key what the store derives for itself (today the word index, whose
@@ -244,6 +249,19 @@ void		 store_close(struct store *);
  * rebuild (store_needs_rebuild). */
 #define STORE_KEYLEN	32
 int		 store_set_key(struct store *, const uint8_t key[STORE_KEYLEN])
+		    STORE_WUR;
+/* Gives to the key from holds, if it holds one: a scratch store (verify's
+ * replay) seals what it derives as the store it checks does. */
+int		 store_share_key(struct store *to, const struct store *from)
+		    STORE_WUR;
+/* The keys the store opens log entries with to read records' values,
+ * which the records table does not hold (recstore.c): the store keeps a
+ * copy of kr's keys, and of every key an append or an apply is handed,
+ * in sodium_malloc'd memory until store_close. A record whose entries
+ * no key it holds opens reads as STORE_EBADENTRY: every key that sealed
+ * an applied entry (an old epoch's, a personal key) must stay in the
+ * keyring handed over. */
+int		 store_set_keyring(struct store *, const struct store_keyring *)
 		    STORE_WUR;
 int		 store_begin(struct store *, unsigned flags,
 		    struct store_txn **) STORE_WUR;
@@ -299,6 +317,9 @@ int		 store_apply_decoded(struct store_txn *,
 		    const uint8_t *env, size_t len, int verify_sig,
 		    struct store_apply_buf *) STORE_WUR;
 
+/* *env points into the author's log segment (logseg.c): valid until
+ * the transaction ends or, in a write transaction, until the next entry
+ * of that author is appended. */
 int		 store_log_get(struct store_txn *, const uint8_t *author,
 		    uint64_t seq, const uint8_t **env, size_t *len) STORE_WUR;
 int		 store_head_get(struct store_txn *, const uint8_t *author,
@@ -331,14 +352,16 @@ int		 store_records_each(struct store_txn *, uint8_t kind,
 #define INDEX_VOCAB		'V'	/* see search.c */
 #define INDEX_GOAL		'G'	/* student, id */
 #define INDEX_MEMBER		'M'	/* student, group id */
-#define INDEX_NAME		'N'	/* folded name[<=200], 0, id */
+#define INDEX_NAME		'N'	/* h(folded name)[16], id */
+#define INDEX_DOC		'D'	/* docid[8 BE] -> kind, id (recstore.c) */
 #define INDEX_RECEIPT		'R'	/* device, writer -> be64 seq: receipt.c */
 #define INDEX_DATE_LEN		10
-#define STORE_INDEX_NAME_KEYMAX	(1 + 200 + 1)
+#define STORE_INDEX_NAME_KEYMAX	(1 + 16)
 /* Writes the prefix of the name index keys of every record named name
- * (INDEX_NAME, the name folded as search folds it, cut to 200 bytes, 0);
- * returns its length. Readers compare the names they find in full. */
-size_t		 store_index_name_prefix(const char *name,
+ * (INDEX_NAME, a keyed hash under the store key of the name folded as
+ * search folds it); returns its length. The keys are in no useful order,
+ * and a hash can collide: readers compare the names they find in full. */
+size_t		 store_index_name_prefix(struct store_txn *, const char *name,
 		    uint8_t out[STORE_INDEX_NAME_KEYMAX]);
 /* Calls fn with each index key that starts with prefix; newest first if
  * reverse. */

@@ -8,11 +8,15 @@ enum {
 	TABLE_META, TABLE_LOG, TABLE_HEADS, TABLE_RECORDS, TABLE_INDEX,
 	TABLE_HISTORY, TABLE_UNAPPLIED, TABLE_COUNT
 };
+/* The scrub's scratch table (store_scrub). */
+#define TABLE_EXTRA	1
 
 struct store {
 	MDB_env	*env;
 	MDB_dbi	 dbi[TABLE_COUNT];
 	uint8_t	*key;		/* STORE_KEYLEN, sodium_malloc'd, or NULL */
+	uint8_t	*seal_key;	/* derived from key: seals records */
+	struct store_keyring *keys;	/* opens log entries; sodium_malloc'd */
 	unsigned long commits;	/* durable commits made through this handle */
 };
 
@@ -37,12 +41,21 @@ int	store_drop(struct store_txn *, int table);
 int	store_table_create(struct store_txn *, int table);
 int	store_scan(struct store_txn *, int table, const uint8_t *prefix,
 	    size_t plen, int reverse, store_scan_fn fn, void *arg);
+int	store_seek_le(struct store_txn *, int table, const uint8_t *key,
+	    size_t klen, const uint8_t **k, size_t *kl, const uint8_t **v,
+	    size_t *vl);
 
 /* search.c: the word index and the digest, kept as records are saved. */
-int	store_words_update(struct store_txn *, const struct record *before,
-	    const struct record *after);
+int	store_words_update(struct store_txn *, uint64_t docid,
+	    const struct record *before, const struct record *after);
+/* old is the record's plaintext before (NULL for a new record), new
+ * after: see recstore.c. */
 int	store_digest_update(struct store_txn *, const uint8_t *k, size_t klen,
-	    const uint8_t *v, size_t vlen);
+	    const uint8_t *old, size_t oldlen, const uint8_t *new,
+	    size_t newlen);
+/* Notes which key the store's derived tables are sealed and hashed
+ * under, once. */
+int	store_key_check_put(struct store_txn *);
 int	store_digest_reset(struct store_txn *);
 /* 1 if the word index was built under another key than the store's. */
 int	store_key_stale(struct store_txn *);
@@ -50,6 +63,53 @@ int	store_key_stale(struct store_txn *);
 /* receipt.c: applies a validated receipt of entry e to the index. */
 int	store_receipt_apply(struct store_txn *, const struct envelope *,
 	    const struct change *);
+
+/* recstore.c: a record as the records table holds it. */
+struct rec_hist {
+	uint64_t	hlc;
+	uint8_t		author[PROTO_IDLEN];
+	uint64_t	seq;
+	uint8_t		hash[PROTO_HASHLEN];
+};
+struct rec_stored {
+	uint64_t	 docid;
+	size_t		 nhist;
+	struct rec_hist	*hist;		/* by (hlc, author, seq) */
+};
+void	recstore_derive_key(const uint8_t *store_key, uint8_t *out);
+int	recstore_hist_add(struct rec_stored *, uint64_t hlc,
+	    const struct write_ref *);
+const struct rec_hist *recstore_hist_get(const struct rec_stored *,
+	    const uint8_t *author, uint64_t seq);
+void	recstore_free(struct rec_stored *);
+int	recstore_encode(const struct record *, const struct rec_stored *,
+	    msgpack_sbuffer *);
+int	recstore_decode(const uint8_t *, size_t, struct record **,
+	    struct rec_stored *);
+int	recstore_seal(struct store_txn *, const uint8_t *key, size_t klen,
+	    uint64_t docid, const uint8_t *pt, size_t len, uint8_t **out,
+	    size_t *outlen);
+int	recstore_unseal(struct store_txn *, const uint8_t *key, size_t klen,
+	    const uint8_t *v, size_t vlen, uint64_t *docid, uint8_t **pt,
+	    size_t *ptlen);
+int	recstore_fill(struct store_txn *, struct record *);
+int	recstore_copy_values(struct record *to, const struct record *from);
+int	store_keys_learn(struct store *, const struct store_keyring *);
+int	store_key_learn(struct store *, const struct store_key *);
+/* record_codec.c: one write reference, as both record forms write it. */
+void	rec_pack_ref(msgpack_packer *, const struct write_ref *);
+int	rec_decode_ref(const msgpack_object *, struct write_ref *);
+
+/* logseg.c: the log table's segments. */
+typedef int (*log_scan_fn)(const uint8_t *author, uint64_t seq,
+    const uint8_t *env, size_t len, void *arg);
+int	log_append(struct store_txn *, const uint8_t *author, uint64_t seq,
+	    const uint8_t *env, size_t len);
+int	log_rewrite(struct store_txn *, const uint8_t *author, uint64_t seq,
+	    const uint8_t *env, size_t len);
+int	log_scan(struct store_txn *, log_scan_fn, void *);
+/* Rewrites a log of one key per entry (store version 2) as segments. */
+int	log_resegment(struct store_txn *);
 
 /* log.c */
 int	store_apply_held(struct store_txn *, const struct store_keyring *,

@@ -140,12 +140,57 @@ student_cb(const uint8_t *key, size_t len, void *arg)
 	return 0;
 }
 
-/* Students in name order, from the name index. */
+/* Orders students by name as search folds it, then by id. */
+static int
+student_cmp(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	const char *nx = json_string_value(json_object_get(
+	    json_object_get(x, "fields"), "name"));
+	const char *ny = json_string_value(json_object_get(
+	    json_object_get(y, "fields"), "name"));
+	size_t lx, ly;
+	char *fx = proto_text_fold(nx ? nx : "", nx ? strlen(nx) : 0,
+	    PROTO_FOLD_ACCENTS, &lx);
+	char *fy = proto_text_fold(ny ? ny : "", ny ? strlen(ny) : 0,
+	    PROTO_FOLD_ACCENTS, &ly);
+	int c = strcmp(fx ? fx : "", fy ? fy : "");
+
+	free(fx);
+	free(fy);
+	if (c == 0)
+		c = strcmp(json_string_value(json_object_get(x, "id")),
+		    json_string_value(json_object_get(y, "id")));
+	return c;
+}
+
+/* The walk's students in name order: the name index holds keyed hashes,
+ * in no useful order. */
+static json_t *
+students_sorted(json_t *in)
+{
+	size_t n = json_array_size(in);
+	json_t **v = calloc(n ? n : 1, sizeof(*v)), *out = json_array();
+
+	if (v == NULL) {
+		json_decref(out);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_array_get(in, i);
+	qsort(v, n, sizeof(*v), student_cmp);
+	for (size_t i = 0; i < n; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	return out;
+}
+
 void
 api_students(struct device *d, const char *cls, struct http_reply *rep)
 {
 	struct list_walk w = { d, NULL, cls, json_array(), 0 };
 	const uint8_t prefix = INDEX_NAME;
+	json_t *sorted;
 	int rc;
 
 	if (begin_read(d, &w.t, rep) != 0) {
@@ -159,7 +204,13 @@ api_students(struct device *d, const char *cls, struct http_reply *rep)
 		store_failed(rep, rc ? rc : w.rc);
 		return;
 	}
-	reply_json(rep, 200, json_pack("{s:o}", "students", w.out));
+	sorted = students_sorted(w.out);
+	json_decref(w.out);
+	if (sorted == NULL) {
+		reply_error(rep, 500, "out of memory");
+		return;
+	}
+	reply_json(rep, 200, json_pack("{s:o}", "students", sorted));
 }
 
 /* A goal with its checkpoints as a list. */

@@ -167,6 +167,10 @@ check "and says once that it rebuilds its records ($(cat "$TMP/err"))" sh -c \
 check "the next command does not rebuild again" sh -c "! '$NEW' -d '$u' status 2>&1 >/dev/null | grep -q rebuilding"
 check "it holds the same entries" sh -c "'$NEW' -d '$u' status --json | grep -q '$old_entries'"
 check "verify passes on the migrated directory" sh -c "'$NEW' -d '$u' verify >/dev/null"
+# The old release kept a plaintext copy of every note: none is left, not
+# even in the pages LMDB freed.
+check "no note text is left in the clear in the migrated directory" sh -c \
+    "! grep -r -a -q -e old-founder-zebra-f -e 'Ana Lopez' '$u'"
 # shellcheck disable=SC2086
 check "every note is there after the migration" all_see $words -- "$NEW:$u"
 check "the student is there" sh -c "'$NEW' -d '$u' show 'Ana Lopez' | grep -q 'Ana Lopez'"

@@ -17,9 +17,10 @@
 static int
 reversion(struct store *st, unsigned version)
 {
-	uint8_t key[PROTO_IDLEN + 8], hash[PROTO_HASHLEN], *copy;
+	uint8_t hash[PROTO_HASHLEN], *copy;
 	struct store_txn *t;
-	const void *id, *env;
+	const uint8_t *env;
+	const void *id;
 	size_t len;
 	uint64_t seq;
 	int rc;
@@ -29,18 +30,16 @@ reversion(struct store *st, unsigned version)
 	if ((rc = store_meta_get(t, "device_id", &id, &len)) != 0 ||
 	    (rc = store_head_get(t, id, &seq, hash)) != 0)
 		goto out;
-	memcpy(key, id, PROTO_IDLEN);
-	be64_put(key + PROTO_IDLEN, seq);
-	if ((rc = store_get(t, TABLE_LOG, key, sizeof(key), &env, &len)) != 0)
+	if ((rc = store_log_get(t, id, seq, &env, &len)) != 0)
 		goto out;
 	/* [version, ...]: a fixarray of ten, then a positive fixint. */
 	rc = STORE_EBADENTRY;
-	if (len < 2 || ((const uint8_t *)env)[0] != 0x9a || version > 0x7f ||
+	if (len < 2 || env[0] != 0x9a || version > 0x7f ||
 	    (copy = malloc(len)) == NULL)
 		goto out;
 	memcpy(copy, env, len);
 	copy[1] = (uint8_t)version;
-	rc = store_put(t, TABLE_LOG, key, sizeof(key), copy, len);
+	rc = log_rewrite(t, id, seq, copy, len);
 	free(copy);
 	if (rc == 0) {
 		printf("%llu\n", (unsigned long long)seq);

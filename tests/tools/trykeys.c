@@ -136,6 +136,26 @@ try_cb(const uint8_t *env, size_t len, void *arg)
 	return 0;
 }
 
+/* The records are sealed under the store's own key (recstore.c): the
+ * tool reads them the way the device does, with DIR/store.key. */
+static int
+use_store_key(struct store *st, const char *dir)
+{
+	uint8_t key[STORE_KEYLEN];
+	char path[4200];
+	FILE *f;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/store.key", dir);
+	if ((f = fopen(path, "rb")) == NULL)
+		return -1;
+	if (fread(key, 1, sizeof(key), f) == sizeof(key))
+		rc = store_set_key(st, key);
+	fclose(f);
+	sodium_memzero(key, sizeof(key));
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -156,6 +176,7 @@ main(int argc, char **argv)
 	}
 	collect(argv[1]);
 	if ((rc = store_open(&st, argv[2], 0)) != 0 ||
+	    (rc = use_store_key(st, argv[2])) != 0 ||
 	    (rc = store_begin(st, STORE_RDONLY, &t)) != 0) {
 		fprintf(stderr, "trykeys: %s\n", store_strerror(rc));
 		return 2;

@@ -200,10 +200,10 @@ file_same(const char *path, const struct stat *was)
 static void
 test_newer_refused(void)
 {
-	static const uint8_t v3[8] = { 0, 0, 0, 0, 0, 0, 0, 3 };
+	static const uint8_t vn[8] = { 0, 0, 0, 0, 0, 0, 0, STORE_VERSION + 1 };
 	const struct meta_edit newer[] = {
-		{ "store_version", v3, 8 },
-		{ "store_release", "0.3.0", 5 },
+		{ "store_version", vn, 8 },
+		{ "store_release", "9.9.0", 5 },
 	};
 	const struct meta_edit odd_release[] = {
 		{ "store_release", "0.3\n; rm -rf", 12 },
@@ -226,7 +226,8 @@ test_newer_refused(void)
 	st = (struct store *)&st;
 	CHECK(store_open_format(&st, dir, 0, &fmt) == STORE_ENEWER);
 	CHECK(st == NULL);
-	CHECK(fmt.version == 3 && strcmp(fmt.release, "0.3.0") == 0);
+	CHECK(fmt.version == STORE_VERSION + 1 &&
+	    strcmp(fmt.release, "9.9.0") == 0);
 	CHECK(file_same(path, &sb));
 	CHECK(store_open(&st, dir, 0) == STORE_ENEWER);
 	CHECK(strcmp(store_strerror(STORE_ENEWER), "unknown store error") != 0);
@@ -243,7 +244,7 @@ test_newer_refused(void)
 	CHECK(meta_edit(dir, odd_release, LEN(odd_release)) == 0);
 	CHECK(meta_edit(dir, newer, 1) == 0);
 	CHECK(store_open_format(&st, dir, 0, &fmt) == STORE_ENEWER);
-	CHECK(fmt.version == 3 && fmt.release[0] == '\0');
+	CHECK(fmt.version == STORE_VERSION + 1 && fmt.release[0] == '\0');
 	rmdir_all(dir);
 }
 
