@@ -57,6 +57,8 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=build/test/unit/%)
 REPLAY_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/test/replay/%)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 BENCH_BIN = $(BENCH_SRC:tests/bench/%.c=build/rel/bench/%)
+# The sync floor: run by sync_bench.sh beside each full sync, not alone.
+FLOOR_BIN = build/rel/bench/sync_floor
 TOOL_SRC  = $(wildcard tests/tools/*.c)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=build/test/tools/%)
 FUZZ_HDR  = $(wildcard tests/fuzz/*.h)
@@ -126,7 +128,7 @@ fuzz: $(FUZZ_BIN)
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
 
-bench: build/satchel $(BENCH_BIN) $(TOOL_SRC:tests/tools/%.c=build/rel/tools/%)
+bench: build/satchel $(BENCH_BIN) $(FLOOR_BIN) $(TOOL_SRC:tests/tools/%.c=build/rel/tools/%)
 	SATCHEL=$(CURDIR)/build/satchel bash tests/bench/run.sh
 
 deps:

@@ -288,13 +288,10 @@ clock_warn(struct device *d)
  * so those are not kept: a new laptop that receives a team's whole past
  * would otherwise keep a row per entry. */
 int
-clock_note_received(struct store_txn *t, const uint8_t *env, size_t len,
+clock_note_received(struct store_txn *t, const struct envelope *e,
     uint64_t now)
 {
-	struct envelope e;
-
-	if (proto_envelope_decode(&e, env, len) != 0 ||
-	    proto_hlc_ms(e.hlc) <= now + (uint64_t)CLOCK_WARN_MS)
+	if (proto_hlc_ms(e->hlc) <= now + (uint64_t)CLOCK_WARN_MS)
 		return 0;
-	return store_received_put(t, e.author, e.seq, now);
+	return store_received_put(t, e->author, e->seq, now);
 }

@@ -551,8 +551,8 @@ void	clock_peer_seen(struct device *, const uint8_t *peer,
 /* Prints the verdict on stderr as one warning line, if a clock is off. */
 void	clock_warn(struct device *);
 void	clock_span(char *out, size_t len, int64_t ms);
-int	clock_note_received(struct store_txn *, const uint8_t *env,
-	    size_t len, uint64_t now);
+int	clock_note_received(struct store_txn *, const struct envelope *,
+	    uint64_t now);
 
 /* receipt.c: what a peer acknowledged in a sync (see proto.h). */
 #define RECEIPT_EVERY_MS	(UINT64_C(5) * 60 * 1000)	/* in a session */

@@ -103,51 +103,90 @@ proto_envelope_encode(const struct envelope *e, msgpack_sbuffer *sb)
 	return 0;
 }
 
-static int
-decode_fields(struct envelope *e, const msgpack_object *f)
-{
-	uint64_t v;
+/*
+ * The decoder reads the canonical form directly: each field in the one
+ * encoding msgpack-c's packer gives it (the shortest), so what decodes
+ * re-encodes to the same bytes without being re-encoded to check, and
+ * nothing is allocated or copied but the fixed-size fields.
+ */
+struct rd {
+	const uint8_t	*p;
+	size_t		 left;
+};
 
-	if (mp_uint(&f[0], 255, &v) == -1 ||
-	    (v & ~(uint64_t)PROTO_STUB) != PROTO_VERSION)
+static int
+rd_take(struct rd *r, size_t n, const uint8_t **out)
+{
+	if (n > r->left)
 		return -1;
-	e->version = (uint8_t)(v & ~(uint64_t)PROTO_STUB);
-	e->erased = (v & PROTO_STUB) != 0;
-	if (mp_bin(&f[1], PROTO_IDLEN, e->author) == -1 ||
-	    mp_uint(&f[2], UINT64_MAX, &e->seq) == -1 || e->seq == 0 ||
-	    mp_bin(&f[3], PROTO_HASHLEN, e->prev_hash) == -1 ||
-	    mp_uint(&f[4], UINT64_MAX, &e->hlc) == -1 ||
-	    mp_bin(&f[5], PROTO_KEYIDLEN, e->key_id) == -1 ||
-	    mp_uint(&f[6], SCOPE_PRIVATE, &v) == -1)
-		return -1;
-	e->scope = (uint8_t)v;
-	if (mp_bin(&f[7], PROTO_NONCELEN, e->nonce) == -1)
-		return -1;
-	if (e->erased) {
-		e->ciphertext = NULL;
-		e->ciphertext_len = 0;
-		return mp_bin(&f[8], PROTO_HASHLEN, e->ct_hash) == -1 ||
-		    mp_bin(&f[9], PROTO_SIGLEN, e->signature) == -1 ? -1 : 0;
-	}
-	if (mp_bytes(&f[8], PROTO_MAX_CHANGE + PROTO_TAGLEN, &e->ciphertext,
-	    &e->ciphertext_len) == -1 || e->ciphertext_len < PROTO_TAGLEN ||
-	    mp_bin(&f[9], PROTO_SIGLEN, e->signature) == -1)
-		return -1;
+	*out = r->p;
+	r->p += n;
+	r->left -= n;
 	return 0;
 }
 
-/* The decoded form re-encodes to the same bytes, or it is refused. */
-static int
-is_canonical(const struct envelope *e, const uint8_t *buf, size_t len)
+static uint64_t
+rd_be(const uint8_t *b, size_t width)
 {
-	msgpack_sbuffer sb;
-	int ok;
+	uint64_t v = 0;
 
-	msgpack_sbuffer_init(&sb);
-	ok = proto_envelope_encode(e, &sb) == 0 && sb.size == len &&
-	    memcmp(sb.data, buf, len) == 0;
-	msgpack_sbuffer_destroy(&sb);
-	return ok;
+	for (size_t i = 0; i < width; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+/* A positive integer in its shortest form, at most max. */
+static int
+rd_uint(struct rd *r, uint64_t max, uint64_t *v)
+{
+	static const uint64_t least[4] = { 0x80, 0x100, 0x10000,
+	    UINT64_C(0x100000000) };
+	const uint8_t *b;
+	size_t width;
+
+	if (rd_take(r, 1, &b) == -1)
+		return -1;
+	if (*b <= 0x7f) {
+		*v = *b;
+		return *v <= max ? 0 : -1;
+	}
+	if (*b < 0xcc || *b > 0xcf)
+		return -1;
+	width = (size_t)1 << (*b - 0xcc);
+	if (rd_take(r, width, &b) == -1)
+		return -1;
+	*v = rd_be(b, width);
+	return *v >= least[width == 8 ? 3 : width / 2] && *v <= max ? 0 : -1;
+}
+
+/* A bin with its length in the shortest form; *p points into the input. */
+static int
+rd_bin(struct rd *r, size_t *len, const uint8_t **p)
+{
+	const uint8_t *b;
+	size_t width;
+
+	if (rd_take(r, 1, &b) == -1 || *b < 0xc4 || *b > 0xc6)
+		return -1;
+	width = (size_t)1 << (*b - 0xc4);
+	if (rd_take(r, width, &b) == -1)
+		return -1;
+	*len = (size_t)rd_be(b, width);
+	if ((width == 2 && *len < 0x100) || (width == 4 && *len < 0x10000))
+		return -1;
+	return rd_take(r, *len, p);
+}
+
+static int
+rd_fixed(struct rd *r, size_t want, uint8_t *out)
+{
+	const uint8_t *p;
+	size_t len;
+
+	if (rd_bin(r, &len, &p) == -1 || len != want)
+		return -1;
+	memcpy(out, p, len);
+	return 0;
 }
 
 /* Decodes an envelope; e->ciphertext points into buf. Checks form only:
@@ -155,20 +194,39 @@ is_canonical(const struct envelope *e, const uint8_t *buf, size_t len)
 int
 proto_envelope_decode(struct envelope *e, const uint8_t *buf, size_t len)
 {
-	msgpack_unpacked u;
-	int rc = -1;
+	struct rd r = { buf, len };
+	const uint8_t *b;
+	uint64_t v;
 
-	if (mp_unpack(&u, buf, len, PROTO_MAX_ENVELOPE) == -1)
-		goto out;
-	if (mp_array(&u.data, ENVELOPE_FIELDS, ENVELOPE_FIELDS) == -1 ||
-	    decode_fields(e, u.data.via.array.ptr) == -1)
-		goto out;
-	if (!is_canonical(e, buf, len))
-		goto out;
-	rc = 0;
-out:
-	msgpack_unpacked_destroy(&u);
-	return rc;
+	if (len > PROTO_MAX_ENVELOPE || rd_take(&r, 1, &b) == -1 ||
+	    *b != (0x90 | ENVELOPE_FIELDS) ||
+	    rd_uint(&r, 255, &v) == -1 ||
+	    (v & ~(uint64_t)PROTO_STUB) != PROTO_VERSION)
+		return -1;
+	e->version = (uint8_t)(v & ~(uint64_t)PROTO_STUB);
+	e->erased = (v & PROTO_STUB) != 0;
+	if (rd_fixed(&r, PROTO_IDLEN, e->author) == -1 ||
+	    rd_uint(&r, UINT64_MAX, &e->seq) == -1 || e->seq == 0 ||
+	    rd_fixed(&r, PROTO_HASHLEN, e->prev_hash) == -1 ||
+	    rd_uint(&r, UINT64_MAX, &e->hlc) == -1 ||
+	    rd_fixed(&r, PROTO_KEYIDLEN, e->key_id) == -1 ||
+	    rd_uint(&r, SCOPE_PRIVATE, &v) == -1)
+		return -1;
+	e->scope = (uint8_t)v;
+	if (rd_fixed(&r, PROTO_NONCELEN, e->nonce) == -1)
+		return -1;
+	if (e->erased) {	/* a stub: the ciphertext's hash in its place */
+		e->ciphertext = NULL;
+		e->ciphertext_len = 0;
+		if (rd_fixed(&r, PROTO_HASHLEN, e->ct_hash) == -1)
+			return -1;
+	} else if (rd_bin(&r, &e->ciphertext_len, &e->ciphertext) == -1 ||
+	    e->ciphertext_len < PROTO_TAGLEN ||
+	    e->ciphertext_len > PROTO_MAX_CHANGE + PROTO_TAGLEN)
+		return -1;
+	if (rd_fixed(&r, PROTO_SIGLEN, e->signature) == -1)
+		return -1;
+	return r.left == 0 ? 0 : -1;
 }
 
 /* Every version's first three fields; the field count of a newer version

@@ -15,7 +15,7 @@
 #define HEAD_LEN	(8 + PROTO_HASHLEN)
 
 int	store_apply_change(struct store_txn *, const struct envelope *,
-	    const struct change *);
+	    const uint8_t hash[PROTO_HASHLEN], const struct change *);
 
 int
 store_head_get(struct store_txn *t, const uint8_t *author, uint64_t *seq,
@@ -122,13 +122,15 @@ held_or_fork(struct store_txn *t, const struct envelope *e,
 /*
  * Appends an envelope after its author's head. A replay of an entry held
  * is STORE_EDUP; the same (author, seq) with another hash is a fork and is
- * refused, never written over.
+ * refused, never written over. hash gets the entry's hash, which the
+ * apply needs too: computed once.
  */
 static int
 chain_append(struct store_txn *t, const struct envelope *e,
-    const uint8_t *env, size_t len, int verify_sig)
+    const uint8_t *env, size_t len, int verify_sig,
+    uint8_t hash[PROTO_HASHLEN])
 {
-	uint8_t hash[PROTO_HASHLEN], head_hash[PROTO_HASHLEN];
+	uint8_t head_hash[PROTO_HASHLEN];
 	uint8_t head[HEAD_LEN];
 	uint64_t head_seq;
 	int rc;
@@ -164,7 +166,7 @@ store_append_local(struct store_txn *t, const struct store_author *a,
 	struct envelope e;
 	msgpack_sbuffer pt, env;
 	const char *why;
-	uint8_t *ct = NULL;
+	uint8_t *ct = NULL, hash[PROTO_HASHLEN];
 	int rc = STORE_ENOMEM;
 
 	msgpack_sbuffer_init(&pt);
@@ -190,8 +192,8 @@ store_append_local(struct store_txn *t, const struct store_author *a,
 	    ct, a->sign_sk) != 0 || proto_envelope_encode(&e, &env) != 0)
 		goto out;
 	if ((rc = store_key_learn(t->st, a->key)) != 0 ||
-	    (rc = chain_append(t, &e, (uint8_t *)env.data, env.size, 0)) != 0 ||
-	    (rc = store_apply_change(t, &e, c)) != 0)
+	    (rc = chain_append(t, &e, (uint8_t *)env.data, env.size, 0,
+	    hash)) != 0 || (rc = store_apply_change(t, &e, hash, c)) != 0)
 		goto out;
 	if (ref != NULL) {
 		memcpy(ref->author, e.author, PROTO_IDLEN);
@@ -213,26 +215,18 @@ store_keyring_find(const struct store_keyring *kr, const uint8_t *id)
 	return NULL;
 }
 
-/* Opens an entry whose key the keyring holds, then decodes and validates
- * its change exactly as a local write is validated. */
-int
-store_read_entry(const struct store_keyring *kr, const struct envelope *e,
-    struct change **c, uint8_t **pt, const char **why)
+/* Opens e into pt (ciphertext_len bytes) and c, then decodes and
+ * validates its change exactly as a local write is validated; k is the
+ * key e names. */
+static int
+read_into(const struct store_key *k, const struct envelope *e,
+    struct change *c, uint8_t *pt, const char **why)
 {
-	const struct store_key *k = store_keyring_find(kr, e->key_id);
 	int rc;
 
-	*c = NULL;
-	*pt = NULL;
-	*why = NULL;
-	if (k == NULL || e->erased)
-		return STORE_OK;	/* a relay's lot: stored, not read */
-	if ((*pt = malloc(e->ciphertext_len)) == NULL ||
-	    (*c = malloc(sizeof(**c))) == NULL)
-		return STORE_ENOMEM;
-	if (proto_envelope_open(e, k->key, *pt) != 0)
+	if (proto_envelope_open(e, k->key, pt) != 0)
 		return STORE_EBADENTRY;
-	rc = proto_change_decode(*c, *pt, e->ciphertext_len - PROTO_TAGLEN);
+	rc = proto_change_decode(c, pt, e->ciphertext_len - PROTO_TAGLEN);
 	if (rc == PROTO_CHANGE_NEWER) {
 		*why = "written by a newer version of Satchel";
 		return STORE_EDEFER;
@@ -243,9 +237,28 @@ store_read_entry(const struct store_keyring *kr, const struct envelope *e,
 	}
 	/* The key binds the kind: a box holds the network key and must not
 	 * write notes, nor a content key add members a box cannot see. */
-	if (proto_change_validate(*c, k->use, why) != 0)
+	if (proto_change_validate(c, k->use, why) != 0)
 		return STORE_EINVALID;
 	return STORE_OK;
+}
+
+/* Opens an entry whose key the keyring holds, then decodes and validates
+ * its change exactly as a local write is validated. */
+int
+store_read_entry(const struct store_keyring *kr, const struct envelope *e,
+    struct change **c, uint8_t **pt, const char **why)
+{
+	const struct store_key *k = store_keyring_find(kr, e->key_id);
+
+	*c = NULL;
+	*pt = NULL;
+	*why = NULL;
+	if (k == NULL || e->erased)
+		return STORE_OK;	/* a relay's lot: stored, not read */
+	if ((*pt = malloc(e->ciphertext_len)) == NULL ||
+	    (*c = malloc(sizeof(**c))) == NULL)
+		return STORE_ENOMEM;
+	return read_into(k, e, *c, *pt, why);
 }
 
 int
@@ -311,13 +324,14 @@ store_unread_forget(struct store_txn *t, const uint8_t *key_id)
 /* Applies an opened entry, or notes why it is held unapplied: the same
  * no-op on every device, never a reason to stop its author. */
 static int
-apply_read(struct store_txn *t, const struct envelope *e, int rc,
-    const struct change *c, const char *why)
+apply_read(struct store_txn *t, const struct envelope *e,
+    const uint8_t hash[PROTO_HASHLEN], int rc, const struct change *c,
+    const char *why)
 {
 	if (rc == STORE_OK && e->erased)
 		return STORE_OK;	/* a stub: nothing left to apply */
 	if (rc == STORE_OK)
-		return c != NULL ? store_apply_change(t, e, c) :
+		return c != NULL ? store_apply_change(t, e, hash, c) :
 		    unread_put(t, e->key_id);
 	if (rc == STORE_EINVALID || rc == STORE_EDEFER)
 		return store_unapplied_put(t, e->author, e->seq,
@@ -332,12 +346,15 @@ int
 store_apply_held(struct store_txn *t, const struct store_keyring *kr,
     const struct envelope *e)
 {
+	uint8_t hash[PROTO_HASHLEN] = { 0 };
 	struct change *c;
 	const char *why;
 	uint8_t *pt;
 	int rc = store_read_entry(kr, e, &c, &pt, &why);
 
-	rc = apply_read(t, e, rc, c, why);
+	if (rc == STORE_OK && c != NULL)
+		proto_envelope_hash(e, hash);
+	rc = apply_read(t, e, hash, rc, c, why);
 	free(c);
 	free(pt);
 	return rc;
@@ -346,20 +363,22 @@ store_apply_held(struct store_txn *t, const struct store_keyring *kr,
 /* An entry an erasure named (store/erase.c) is held as its stub however
  * it comes: STORE_ENOTFOUND if it is not named. */
 static int
-dropped_append(struct store_txn *t, struct envelope *e, int verify_sig)
+dropped_append(struct store_txn *t, const struct envelope *e0,
+    int verify_sig)
 {
+	struct envelope e = *e0;
 	uint8_t hash[PROTO_HASHLEN];
 	msgpack_sbuffer sb;
 	int rc;
 
-	proto_envelope_hash(e, hash);
-	if (e->erased || !store_drop_has(t, e->author, e->seq, hash))
+	proto_envelope_hash(&e, hash);
+	if (e.erased || !store_drop_has(t, e.author, e.seq, hash))
 		return STORE_ENOTFOUND;
 	msgpack_sbuffer_init(&sb);
-	proto_envelope_erase(e);
-	if ((rc = store_stub_encode(e, &sb)) == 0)
-		rc = chain_append(t, e, (uint8_t *)sb.data, sb.size,
-		    verify_sig);
+	proto_envelope_erase(&e);
+	if ((rc = store_stub_encode(&e, &sb)) == 0)
+		rc = chain_append(t, &e, (uint8_t *)sb.data, sb.size,
+		    verify_sig, hash);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
 }
@@ -378,32 +397,79 @@ dropped_now(struct store_txn *t, const struct envelope *e)
 	return store_erase_held(t, e->author, e->seq, hash, &erased);
 }
 
-int
-store_apply_entry(struct store_txn *t, const struct store_keyring *kr,
-    const uint8_t *env, size_t len, int verify_sig)
+void
+store_apply_buf_free(struct store_apply_buf *b)
 {
-	struct envelope e;
-	struct change *c;
-	const char *why;
-	uint8_t *pt;
-	int rc, rd;
+	if (b == NULL)
+		return;
+	free(b->change);
+	free(b->pt);
+	memset(b, 0, sizeof(*b));
+}
 
-	if (proto_envelope_decode(&e, env, len) != 0)
-		return STORE_EBADENTRY;
+/* Room in b for e's plaintext and a change; what it holds stays for the
+ * next entry. */
+static int
+buf_reserve(struct store_apply_buf *b, size_t pt_len)
+{
+	uint8_t *p;
+
+	if (b->change == NULL &&
+	    (b->change = malloc(sizeof(*b->change))) == NULL)
+		return STORE_ENOMEM;
+	if (pt_len > b->pt_cap) {
+		size_t cap = pt_len < 4096 ? 4096 : pt_len;
+
+		if ((p = realloc(b->pt, cap)) == NULL)
+			return STORE_ENOMEM;
+		b->pt = p;
+		b->pt_cap = cap;
+	}
+	return STORE_OK;
+}
+
+int
+store_apply_decoded(struct store_txn *t, const struct store_keyring *kr,
+    const struct envelope *e, const uint8_t *env, size_t len,
+    int verify_sig, struct store_apply_buf *b)
+{
+	const struct store_key *k = store_keyring_find(kr, e->key_id);
+	uint8_t hash[PROTO_HASHLEN];
+	const char *why = NULL;
+	int rc, rd = STORE_OK;
+
 	if ((rc = store_keys_learn(t->st, kr)) != 0)
 		return rc;
 	/* A key that fails to open what it names is a forgery or damage:
 	 * refused before anything is written. */
-	rd = store_read_entry(kr, &e, &c, &pt, &why);
+	if (e->erased)
+		k = NULL;	/* a stub: nothing left to read */
+	if (k != NULL && (rd = buf_reserve(b, e->ciphertext_len)) == STORE_OK)
+		rd = read_into(k, e, b->change, b->pt, &why);
 	if (rd == STORE_EBADENTRY || rd == STORE_ENOMEM)
-		rc = rd;
-	else if ((rc = dropped_append(t, &e, verify_sig)) != STORE_ENOTFOUND)
-		;	/* erased: its stub is held, nothing applied */
-	else if ((rc = chain_append(t, &e, env, len, verify_sig)) == 0 &&
-	    (rc = apply_read(t, &e, rd, c, why)) == 0)
-		rc = dropped_now(t, &e);
-	free(c);
-	free(pt);
+		return rd;
+	/* An entry an erasure named is held as its stub however it comes. */
+	if ((rc = dropped_append(t, e, verify_sig)) != STORE_ENOTFOUND)
+		return rc;
+	if ((rc = chain_append(t, e, env, len, verify_sig, hash)) != 0 ||
+	    (rc = apply_read(t, e, hash, rd, k != NULL ? b->change : NULL,
+	    why)) != 0)
+		return rc;
+	return dropped_now(t, e);
+}
+
+int
+store_apply_entry(struct store_txn *t, const struct store_keyring *kr,
+    const uint8_t *env, size_t len, int verify_sig)
+{
+	struct store_apply_buf b = { 0 };
+	struct envelope e;
+	int rc;
+
+	if (proto_envelope_decode(&e, env, len) != 0)
+		return STORE_EBADENTRY;
+	rc = store_apply_decoded(t, kr, &e, env, len, verify_sig, &b);
+	store_apply_buf_free(&b);
 	return rc;
 }
 

@@ -41,7 +41,7 @@
 
 /* store_apply_change is the apply path's own (records.c). */
 int	store_apply_change(struct store_txn *, const struct envelope *,
-	    const struct change *);
+	    const uint8_t hash[PROTO_HASHLEN], const struct change *);
 
 struct migration {
 	uint64_t	 from;		/* goes from this version to from + 1 */

@@ -23,7 +23,7 @@ struct index_keys {
 };
 
 int	store_apply_change(struct store_txn *, const struct envelope *,
-	    const struct change *);
+	    const uint8_t hash[PROTO_HASHLEN], const struct change *);
 
 static void
 rec_key(uint8_t key[REC_KEYLEN], uint8_t kind, const uint8_t *id)
@@ -404,7 +404,7 @@ doc_put(struct store_txn *t, const struct record *r, uint64_t docid)
  * indexes. */
 int
 store_apply_change(struct store_txn *t, const struct envelope *e,
-    const struct change *c)
+    const uint8_t hash[PROTO_HASHLEN], const struct change *c)
 {
 	struct record *before = NULL, *after = NULL;
 	struct rec_stored s;
@@ -423,7 +423,7 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 		goto out;
 	memcpy(ref.author, e->author, PROTO_IDLEN);
 	ref.seq = e->seq;
-	proto_envelope_hash(e, ref.hash);
+	memcpy(ref.hash, hash, PROTO_HASHLEN);
 	ref.has_hash = 1;
 	rc = STORE_ENOMEM;
 	for (size_t i = 0; i < c->nops; i++)

@@ -323,6 +323,22 @@ int		 store_append_local(struct store_txn *,
 int		 store_apply_entry(struct store_txn *,
 		    const struct store_keyring *, const uint8_t *env,
 		    size_t len, int verify_sig) STORE_WUR;
+/* Scratch space for applying received entries: a change and a
+ * plaintext buffer, kept from one entry to the next so that a batch
+ * allocates nothing per entry. Zero-initialise it; store_apply_buf_free
+ * releases what it holds (and accepts one never used). */
+struct store_apply_buf {
+	struct change	*change;
+	uint8_t		*pt;
+	size_t		 pt_cap;
+};
+void		 store_apply_buf_free(struct store_apply_buf *);
+/* store_apply_entry for an envelope the caller has decoded from env (len
+ * bytes): each entry is decoded once on the receive path. */
+int		 store_apply_decoded(struct store_txn *,
+		    const struct store_keyring *, const struct envelope *e,
+		    const uint8_t *env, size_t len, int verify_sig,
+		    struct store_apply_buf *) STORE_WUR;
 
 /* *env points into the author's log segment (logseg.c): valid until
  * the transaction ends or, in a write transaction, until the next entry

@@ -533,7 +533,7 @@ apply_entries(struct device *d, struct store_txn **tp, struct bundle_file *bf,
 		rc = store_apply_entry(t, e.seq > limit ? netonly : d->keyring,
 		    env, len, 1);
 		if (rc == 0)
-			rc = clock_note_received(t, env, len, now_ms());
+			rc = clock_note_received(t, &e, now_ms());
 		if (rc == STORE_EDUP)
 			im->held++;
 		else if (rc == STORE_EFORK)

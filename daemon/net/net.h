@@ -13,7 +13,15 @@
 #include "satchel.h"
 #include "wire.h"
 
-#define SYNC_WINDOW	4		/* batches in flight, unacknowledged */
+#define SYNC_WINDOW	8		/* batches in flight, unacknowledged */
+/* Received batches applied in one transaction, at most: a batch waits
+ * while more of the peer's bytes are already here, so that one durable
+ * commit covers several (each acknowledged only once it is on disk). A
+ * connection's first group is one batch, and each next one twice the
+ * last, up to RX_GROUP_MAX: a sync that was cut, or a small one, has its
+ * first entries on disk and acknowledged as soon as before. */
+#define RX_GROUP_MAX	4
+#define RX_GROUP_NS	(UINT64_C(2000) * 1000 * 1000)	/* a group's apply, 2 s */
 #define SYNC_BATCH	WIRE_MAX_BATCH	/* entries per batch at most */
 #define SYNC_BATCH_BYTES (2 * 1024 * 1024) /* + one entry: within a frame */
 #define SEND_QUEUE_MAX	(8 * 1024 * 1024)	/* stop reading the log past it */
@@ -60,6 +68,18 @@ enum conn_state {
 };
 
 struct server;
+
+/* A received batch waiting to be applied with the next ones. */
+struct rx_batch {
+	uint8_t		*pt;		/* the frame's plaintext; m borrows it */
+	struct wire_msg	 m;
+	struct envelope	*envs;		/* m's entries, decoded once */
+	size_t		 envs_cap;	/* envs stays with the slot, reused */
+	uint8_t		 author[PROTO_IDLEN];
+	uint64_t	 first, last;
+	size_t		 n;		/* entries before any newer one */
+	unsigned	 newer;		/* version of the first newer one */
+};
 
 struct target {			/* a peer we dial */
 	struct server	*srv;
@@ -115,6 +135,10 @@ struct conn {
 	struct vec	 probe;		/* forks to locate: resend up to seq */
 	struct vec	 probe_sent;	/* how far each probe got */
 	struct vec	 fork_sent;	/* frozen authors whose evidence went */
+	struct rx_batch	 rxq[RX_GROUP_MAX];	/* waiting to be applied */
+	size_t		 nrxq;
+	size_t		 rx_group;	/* batches the next group may hold */
+	struct store_apply_buf abuf;	/* reused entry after entry */
 	int		 inflight;
 	int		 pump_failed;
 	int		 sent_bye, got_bye, done;
@@ -181,7 +205,18 @@ struct server {
 	struct http	*http;	/* the page (http/), or NULL */
 };
 
+/* What pumps read: our heads, and the frozen authors among them with
+ * their fork seqs, in one read transaction (valid until closed). */
+struct pump_view {
+	struct store_txn *t;
+	struct vec	 ours;
+	struct vec	 frozen;
+};
+
 /* peer.c */
+int		 pump_view_open(struct server *, struct pump_view *);
+void		 pump_view_close(struct pump_view *);
+void		 conn_pump_view(struct conn *, const struct pump_view *);
 struct conn	*conn_new(struct server *, int initiator, const char *addr);
 void		 conn_start_handshake(struct conn *);
 void		 conn_close(struct conn *, const char *why);

@@ -15,6 +15,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#ifndef _WIN32
+#include <sys/ioctl.h>
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +32,8 @@
 
 static void handle_frame(struct conn *, const uint8_t *, size_t);
 static void drain_frames(struct conn *);
+static void rx_flush(struct conn *);
+static void rx_drop(struct conn *);
 static void send_fork(struct conn *, struct store_txn *, const uint8_t *,
     uint64_t);
 
@@ -85,6 +90,7 @@ conn_new(struct server *srv, int initiator, const char *addr)
 	c->initiator = initiator;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	c->tcp.data = c;
+	c->rx_group = 1;
 	c->last_activity = c->started = uv_now(srv->loop);
 	c->next = srv->conns;
 	srv->conns = c;
@@ -109,6 +115,10 @@ free_cb(uv_handle_t *h)
 	vec_free(&c->probe);
 	vec_free(&c->probe_sent);
 	vec_free(&c->fork_sent);
+	rx_drop(c);
+	for (size_t i = 0; i < RX_GROUP_MAX; i++)
+		free(c->rxq[i].envs);
+	store_apply_buf_free(&c->abuf);
 	free(c->in);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
@@ -126,6 +136,7 @@ conn_close(struct conn *c, const char *why)
 	if (c->state == CONN_HANDSHAKE && c->initiator && c->hs_read == 0)
 		c->hs_unanswered = 1;
 	c->state = CONN_CLOSED;
+	rx_drop(c);	/* never acknowledged: the peer sends them again */
 	noise_wipe_hs(&c->hs);
 	/* Kept even if saved already: a session's end is due a receipt. */
 	if (c->authenticated && (c->vec_dirty || c->have_vector))
@@ -172,24 +183,32 @@ write_cb(uv_write_t *req, int status)
 	}
 }
 
-/* Queues a length-prefixed frame; hdr is 2 or 4 bytes of length. */
-static int
-send_frame(struct conn *c, int hdr, const uint8_t *p, size_t len)
+/* A write request with room for a frame of len bytes after its hdr (2 or
+ * 4) bytes of length, which it holds already; NULL (the connection
+ * closed) if there is no memory. */
+static struct write_req *
+write_req_new(struct conn *c, int hdr, size_t len)
 {
 	struct write_req *w = malloc(sizeof(*w) + hdr + len);
-	uv_buf_t buf;
 
 	if (w == NULL) {
 		conn_close(c, "out of memory");
-		return -1;
+		return NULL;
 	}
 	for (int i = 0; i < hdr; i++)
 		w->data[i] = (uint8_t)(len >> (8 * (hdr - 1 - i)));
-	memcpy(w->data + hdr, p, len);
 	w->c = c;
 	w->len = hdr + len;
 	w->cost = sizeof(*w) + w->len;
-	buf = uv_buf_init((char *)w->data, (unsigned)w->len);
+	return w;
+}
+
+/* Hands w to libuv, which owns it until write_cb. */
+static int
+write_req_queue(struct conn *c, struct write_req *w)
+{
+	uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)w->len);
+
 	c->queued += w->cost;
 	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, write_cb) != 0) {
 		c->queued -= w->cost;
@@ -207,28 +226,40 @@ send_frame(struct conn *c, int hdr, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* Seals one sync message; FINAL marks the end of the session. */
+/* Queues a length-prefixed frame; hdr is 2 or 4 bytes of length. */
 static int
-send_msg(struct conn *c, const msgpack_sbuffer *sb, int final)
+send_frame(struct conn *c, int hdr, const uint8_t *p, size_t len)
 {
-	size_t clen = sb->size + crypto_secretstream_xchacha20poly1305_ABYTES;
-	uint8_t *ct;
-	int rc;
+	struct write_req *w = write_req_new(c, hdr, len);
+
+	if (w == NULL)
+		return -1;
+	memcpy(w->data + hdr, p, len);
+	return write_req_queue(c, w);
+}
+
+/* Seals one sync message of len bytes straight into its frame; FINAL
+ * marks the end of the session. */
+static int
+send_sealed(struct conn *c, const uint8_t *p, size_t len, int final)
+{
+	struct write_req *w;
 
 	if (c->sent_bye)
 		return 0;	/* our side is over: what it reads is applied */
-	ct = malloc(clen);
-
-	if (ct == NULL) {
-		conn_close(c, "out of memory");
+	if ((w = write_req_new(c, 4, len +
+	    crypto_secretstream_xchacha20poly1305_ABYTES)) == NULL)
 		return -1;
-	}
-	crypto_secretstream_xchacha20poly1305_push(&c->tx, ct, NULL,
-	    (const uint8_t *)sb->data, sb->size, NULL, 0, final ?
+	crypto_secretstream_xchacha20poly1305_push(&c->tx, w->data + 4, NULL,
+	    p, len, NULL, 0, final ?
 	    crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
-	rc = send_frame(c, 4, ct, clen);
-	free(ct);
-	return rc;
+	return write_req_queue(c, w);
+}
+
+static int
+send_msg(struct conn *c, const msgpack_sbuffer *sb, int final)
+{
+	return send_sealed(c, (const uint8_t *)sb->data, sb->size, final);
 }
 
 void
@@ -289,6 +320,25 @@ in_append(struct conn *c, const char *p, size_t n)
 	return 0;
 }
 
+/* More of the peer's bytes wait in the socket: a batch received can wait
+ * for the next ones, to be committed with them. */
+static int
+socket_pending(struct conn *c)
+{
+#ifdef _WIN32
+	(void)c;
+	return 0;
+#else
+	uv_os_fd_t fd;
+	int n = 0;
+
+	if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0 ||
+	    ioctl(fd, FIONREAD, &n) != 0)
+		return 0;
+	return n > 0;
+#endif
+}
+
 /* Takes whole frames off the input buffer and handles them. */
 static void
 drain_frames(struct conn *c)
@@ -316,6 +366,50 @@ drain_frames(struct conn *c)
 		memmove(c->in, c->in + off, c->in_len - off);
 		c->in_len -= off;
 	}
+	if (c->state != CONN_CLOSED && c->nrxq > 0 &&
+	    (c->read_paused || !socket_pending(c))) {
+		size_t before = c->in_len;
+
+		rx_flush(c);
+		/* What the flush took off the socket meanwhile waits for no
+		 * read callback: the peer may send nothing more until it is
+		 * acknowledged. */
+		if (c->state != CONN_CLOSED && c->in_len != before)
+			drain_frames(c);
+	}
+}
+
+/* Moves what the socket holds into the input buffer, as far as it takes
+ * it, without handling it: the peer's window stays open through a long
+ * apply (a group of batches on a loaded machine), so that the peer's
+ * TCP_USER_TIMEOUT, which also ends a window closed that long, does not
+ * take a busy receiver for a dead one. The end or an error is left to the
+ * read callback, which meets it next. */
+static void
+socket_drain(struct conn *c)
+{
+#ifndef _WIN32
+	uint8_t buf[16 * 1024];
+	uv_os_fd_t fd;
+	ssize_t n;
+	size_t room;
+
+	if (c->state != CONN_SYNC || c->read_paused ||
+	    uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0)
+		return;
+	while ((room = in_limit(c) - c->in_len) > 0) {
+		n = recv(fd, buf, room < sizeof(buf) ? room : sizeof(buf),
+		    MSG_DONTWAIT);
+		if (n <= 0)
+			return;
+		if (in_append(c, (const char *)buf, (size_t)n) != 0) {
+			conn_close(c, "out of memory");
+			return;
+		}
+	}
+#else
+	(void)c;
+#endif
 }
 
 void
@@ -717,41 +811,57 @@ newer_entry(const uint8_t *env, size_t len, size_t i, struct envelope *e,
 	return 1;
 }
 
+/* Room in slot b for n decoded envelopes, kept for the next batch. */
+static struct envelope *
+batch_envs(struct rx_batch *b, size_t n)
+{
+	struct envelope *p;
+
+	if (n <= b->envs_cap)
+		return b->envs;
+	if ((p = realloc(b->envs, n * sizeof(*p))) == NULL)
+		return NULL;
+	b->envs = p;
+	b->envs_cap = n;
+	return p;
+}
+
 /* Checks a batch is one author's run, in order, before any of it is
- * applied; sets author and the first and last seq. A run may end with
+ * applied; decodes each entry into es (once: the apply takes them from
+ * there) and sets author and the first and last seq. A run may end with
  * entries of a newer envelope version: *n counts those before them, and
  * *newer is the first one's version (0: none); first is its seq if it
  * comes first. */
 static int
-batch_shape(const struct wire_msg *m, uint8_t *author, uint64_t *first,
-    uint64_t *last, size_t *n, unsigned *newer)
+batch_shape(const struct wire_msg *m, struct envelope *es, uint8_t *author,
+    uint64_t *first, uint64_t *last, size_t *n, unsigned *newer)
 {
 	*n = m->n;
 	*newer = 0;
 	for (size_t i = 0; i < m->n; i++) {
+		struct envelope *e = &es[i];
 		const uint8_t *env;
-		struct envelope e;
 		size_t len;
 
 		wire_entry_at(m, i, &env, &len);
-		if (proto_envelope_decode(&e, env, len) != 0 &&
-		    !newer_entry(env, len, i, &e, *last, author, newer))
+		if (proto_envelope_decode(e, env, len) != 0 &&
+		    !newer_entry(env, len, i, e, *last, author, newer))
 			return -1;
 		if (*newer != 0) {
 			if (i == 0) {
-				memcpy(author, e.author, PROTO_IDLEN);
-				*first = e.seq;
+				memcpy(author, e->author, PROTO_IDLEN);
+				*first = e->seq;
 			}
 			*n = i;
 			return 0;
 		}
 		if (i == 0) {
-			memcpy(author, e.author, PROTO_IDLEN);
-			*first = e.seq;
-		} else if (memcmp(author, e.author, PROTO_IDLEN) != 0 ||
-		    e.seq != *last + 1)
+			memcpy(author, e->author, PROTO_IDLEN);
+			*first = e->seq;
+		} else if (memcmp(author, e->author, PROTO_IDLEN) != 0 ||
+		    e->seq != *last + 1)
 			return -1;
-		*last = e.seq;
+		*last = e->seq;
 	}
 	return 0;
 }
@@ -762,23 +872,15 @@ batch_shape(const struct wire_msg *m, uint8_t *author, uint64_t *first,
  * and the records rebuilt, and the rest of the batch is dropped. Commits
  * or aborts t; STORE_EFORK once committed. */
 static int
-fork_batch(struct conn *c, struct store_txn *t, const struct wire_msg *m,
+fork_batch(struct conn *c, struct store_txn *t, const struct rx_batch *b,
     size_t i)
 {
 	uint8_t hash[PROTO_HASHLEN];
-	struct envelope e;
-	const uint8_t *env;
-	size_t len;
 	int rc;
 
 	if (i > 0) {
-		wire_entry_at(m, i - 1, &env, &len);
-		if (proto_envelope_decode(&e, env, len) != 0) {
-			store_abort(t);
-			return STORE_EBADENTRY;
-		}
-		proto_envelope_hash(&e, hash);
-		if (proto_envelope_verify(&e, hash) != 0) {
+		proto_envelope_hash(&b->envs[i - 1], hash);
+		if (proto_envelope_verify(&b->envs[i - 1], hash) != 0) {
 			store_abort(t);
 			return STORE_EBADENTRY;
 		}
@@ -791,84 +893,87 @@ fork_batch(struct conn *c, struct store_txn *t, const struct wire_msg *m,
 	return (rc = store_commit(t)) != 0 ? rc : STORE_EFORK;
 }
 
-/* Whether the batch holds an epoch record this device can open (under
- * a record key it holds): only then can it learn keys from it. */
+/* Whether batch b holds an epoch record this device can open (under a
+ * record key it holds): only then can it learn keys from it. */
 static int
-epoch_in_batch(const struct device *d, const struct wire_msg *m, size_t n)
+epoch_in_batch(const struct device *d, const struct rx_batch *b)
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < b->n; i++) {
 		const struct store_key *k;
-		const uint8_t *env;
-		struct envelope e;
-		size_t len;
 
-		wire_entry_at(m, i, &env, &len);
-		if (proto_envelope_decode(&e, env, len) == 0 &&
-		    (k = store_keyring_find(d->keyring, e.key_id)) != NULL &&
-		    k->use == KEY_EPOCH)
+		if ((k = store_keyring_find(d->keyring,
+		    b->envs[i].key_id)) != NULL && k->use == KEY_EPOCH)
 			return 1;
 	}
 	return 0;
 }
 
+/* Applies batch b's entries inside t, counting the new ones in added.
+ * Only the last entry's signature is checked: the hash chain vouches for
+ * the rest. Entries past seq apply (a removed admin's past its cut-off)
+ * are opened with netonly, the network keys alone: their membership
+ * changes count, their content is not applied. Returns 0, or the first
+ * error with *at its entry. */
 static int
-apply_batch_keys(struct conn *c, const struct wire_msg *m, size_t n,
-    uint64_t apply, const struct store_keyring *netonly, size_t *added)
+apply_entries(struct conn *c, struct store_txn *t, const struct rx_batch *b,
+    uint64_t apply, const struct store_keyring *netonly, size_t *added,
+    size_t *at)
 {
-	struct store_txn *t;
+	uint64_t now = now_ms();
 	int rc;
 
-	if ((rc = store_begin(c->srv->d->st, 0, &t)) != 0)
-		return rc;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < b->n; i++) {
 		const uint8_t *env;
-		uint64_t ver, seq = 0;
-		uint8_t who_[PROTO_IDLEN];
 		size_t len;
 
-		wire_entry_at(m, i, &env, &len);
-		if (netonly != NULL &&
-		    proto_envelope_peek(env, len, &ver, who_, &seq) != 0)
-			seq = 0;
-		rc = store_apply_entry(t, seq > apply ? netonly :
-		    c->srv->d->keyring, env, len, i == n - 1);
+		wire_entry_at(&b->m, i, &env, &len);
+		rc = store_apply_decoded(t, b->envs[i].seq > apply ? netonly :
+		    c->srv->d->keyring, &b->envs[i], env, len, i == b->n - 1,
+		    &c->abuf);
 		if (rc == STORE_EDUP)
 			continue;
-		if (rc == STORE_EFORK)
-			return fork_batch(c, t, m, i);
 		if (rc == 0)
-			rc = clock_note_received(t, env, len, now_ms());
+			rc = clock_note_received(t, &b->envs[i], now);
 		if (rc != 0) {
-			store_abort(t);
+			*at = i;
 			return rc;
 		}
 		(*added)++;
 	}
-	if ((rc = vec_save_peer(&c->theirs, t, c->remote)) != 0) {
-		store_abort(t);
-		return rc;
-	}
-	return store_commit(t);
+	return 0;
 }
 
-/* Applies a batch in one transaction. Only its last entry's signature is
- * checked: the hash chain vouches for the rest. Entries past seq apply
- * (a removed admin's past its cut-off) are stored with the network keys
- * alone: their membership changes count, their content is not applied. */
+/* Applies a batch in a transaction of its own, entries past seq apply
+ * with the network keys alone (see apply_entries). */
 static int
-apply_batch(struct conn *c, const struct wire_msg *m, size_t n,
-    uint64_t apply, size_t *added)
+apply_batch(struct conn *c, const struct rx_batch *b, uint64_t apply,
+    size_t *added)
 {
 	struct store_keyring *netonly = NULL;
+	struct store_txn *t;
+	size_t at = 0;
 	int rc;
 
 	*added = 0;
-	if (n == 0)
+	if (b->n == 0)
 		return 0;
 	if (apply != UINT64_MAX &&
 	    (netonly = team_network_keyring(c->srv->d)) == NULL)
 		return STORE_ENOMEM;
-	rc = apply_batch_keys(c, m, n, apply, netonly, added);
+	if ((rc = store_begin(c->srv->d->st, 0, &t)) != 0)
+		goto out;
+	rc = apply_entries(c, t, b, apply, netonly, added, &at);
+	if (rc == STORE_EFORK) {
+		rc = fork_batch(c, t, b, at);
+		goto out;
+	}
+	if (rc == 0)
+		rc = vec_save_peer(&c->theirs, t, c->remote);
+	if (rc != 0)
+		store_abort(t);
+	else
+		rc = store_commit(t);
+out:
 	sodium_free(netonly);
 	return rc;
 }
@@ -994,46 +1099,112 @@ fork_refuse(struct conn *c, const uint8_t *author, uint64_t first,
 	server_changed(c->srv);		/* tell the other peers too */
 }
 
+/* Acknowledges author's entries up to what this device now holds. */
 static void
-handle_entries(struct conn *c, const struct wire_msg *m)
+send_ack(struct conn *c, struct store_txn *t, const uint8_t *author,
+    uint64_t last)
 {
-	uint8_t author[PROTO_IDLEN], hash[PROTO_HASHLEN];
-	uint64_t first = 0, last = 0, head, limit;
-	struct store_txn *t;
+	uint8_t hash[PROTO_HASHLEN];
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	size_t added, n;
-	unsigned newer;
+	uint64_t head = last;
+
+	if (t == NULL || store_head_get(t, author, &head, hash) != 0)
+		head = last;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	wire_pack_ack(&pk, author, head);
+	send_msg(c, &sb, 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* A key epoch's record came: its keys open what follows. */
+static void
+epoch_learn(struct conn *c)
+{
+	int rc;
+
+	if ((rc = epoch_refresh(c->srv->d)) == 0)
+		rc = epoch_heal(c->srv->d);
+	if (rc == 1)
+		net_log("two removals were made at once: started another key "
+		    "epoch %u for the members that stay",
+		    (unsigned)epoch_current(c->srv->d, NULL));
+	else if (rc != 0)
+		net_log("%s: could not learn the keys of a new epoch: %s",
+		    who(c), store_strerror(rc));
+}
+
+/* What follows the commit of batches that went in whole: the epoch keys
+ * they brought, their acknowledgements, and the relay. */
+static void
+entries_done(struct conn *c, const struct rx_batch *bs, size_t n,
+    size_t added, int epoch)
+{
+	struct store_txn *t;
+	int rc;
+
+	server_disk_ok(c->srv);
+	c->received += added;
+	if (epoch)
+		epoch_learn(c);
+	/* An erase may have come, or what one named. */
+	if (added > 0 && (rc = erase_refresh(c->srv->d)) != 0)
+		net_log("%s: could not apply an erase: %s", who(c),
+		    store_strerror(rc));
+	server_peer_synced(c->srv, c);
+	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) != 0)
+		t = NULL;
+	for (size_t i = 0; i < n && c->state != CONN_CLOSED; i++)
+		send_ack(c, t, bs[i].author, bs[i].last);
+	store_abort(t);
+	if (c->state == CONN_CLOSED)
+		return;
+	if (added > 0)
+		server_changed(c->srv);		/* relay to the others */
+	else
+		conn_pump(c);
+}
+
+/* Batch b0 on its own: its author's membership and cut-off checked, then
+ * applied and committed, then acknowledged, or refused. The path every
+ * batch took before batches were grouped, and still the one for a batch
+ * that is not plain (a removed author's, newer entries, a fork, an
+ * error): what it does then is the same whatever came before. */
+static void
+entries_one(struct conn *c, const struct rx_batch *b0)
+{
+	struct rx_batch b = *b0;	/* n and last cut at a cut-off */
+	uint64_t limit;
+	size_t added;
 	char id[13], why[160];
 	int rc, why_not, past_cutoff = 0, keep;
 
-	if (batch_shape(m, author, &first, &last, &n, &newer) != 0) {
-		conn_close(c, "refused batch: not one author's entries in order");
+	if ((why_not = author_refusal(c, b.author, b.first, &limit,
+	    &keep)) != 0) {
+		send_refuse(c, b.author, why_not);
 		return;
 	}
-	if ((why_not = author_refusal(c, author, first, &limit, &keep)) != 0) {
-		send_refuse(c, author, why_not);
-		return;
-	}
-	if (n > 0 && last > limit && !keep) {	/* past a removed cut-off */
-		n = (size_t)(limit - first + 1);
-		last = limit;
-		newer = 0;
+	if (b.n > 0 && b.last > limit && !keep) {	/* past a cut-off */
+		b.n = (size_t)(limit - b.first + 1);
+		b.last = limit;
+		b.newer = 0;
 		past_cutoff = 1;
 	}
-	if (n > 0)	/* saved with the batch */
-		vec_raise(&c->theirs, author, last, NULL);
-	if ((rc = apply_batch(c, m, n, keep ? limit : UINT64_MAX,
+	if (b.n > 0)	/* saved with the batch */
+		vec_raise(&c->theirs, b.author, b.last, NULL);
+	if ((rc = apply_batch(c, &b, keep ? limit : UINT64_MAX,
 	    &added)) == 0 && past_cutoff) {
-		refuse_past_cutoff(c, author, limit, added);
+		refuse_past_cutoff(c, b.author, limit, added);
 		return;
 	}
-	if (rc == 0 && newer != 0) {
-		refuse_newer(c, author, n > 0 ? last + 1 : first, newer, added);
+	if (rc == 0 && b.newer != 0) {
+		refuse_newer(c, b.author, b.n > 0 ? b.last + 1 : b.first,
+		    b.newer, added);
 		return;
 	}
 	if (rc == STORE_EFORK) {
-		fork_refuse(c, author, first, last);
+		fork_refuse(c, b.author, b.first, b.last);
 		return;
 	}
 	if (rc != 0 && device_disk_full(rc)) {
@@ -1041,47 +1212,143 @@ handle_entries(struct conn *c, const struct wire_msg *m)
 		return;
 	}
 	if (rc != 0) {
-		short_id(id, author);
+		short_id(id, b.author);
 		snprintf(why, sizeof(why), "refused batch %s:%llu-%llu: %s; "
-		    "nothing applied", id, (unsigned long long)first,
-		    (unsigned long long)last, store_strerror(rc));
+		    "nothing applied", id, (unsigned long long)b.first,
+		    (unsigned long long)b.last, store_strerror(rc));
 		conn_close(c, why);
 		return;
 	}
-	server_disk_ok(c->srv);
-	c->received += added;
-	/* A key epoch's record may have come: its keys open what follows. */
-	if (added > 0 && epoch_in_batch(c->srv->d, m, n)) {
-		if ((rc = epoch_refresh(c->srv->d)) == 0)
-			rc = epoch_heal(c->srv->d);
-		if (rc == 1)
-			net_log("two removals were made at once: started "
-			    "another key epoch %u for the members that stay",
-			    (unsigned)epoch_current(c->srv->d, NULL));
-		else if (rc != 0)
-			net_log("%s: could not learn the keys of a new epoch: "
-			    "%s", who(c), store_strerror(rc));
+	entries_done(c, &b, 1, added, added > 0 &&
+	    epoch_in_batch(c->srv->d, &b));
+}
+
+/* Whether batch b goes into a group as it is: whole, of an author taken
+ * in full by the membership t holds (earlier batches of the group
+ * included), nothing newer. */
+static int
+batch_plain(struct conn *c, struct store_txn *t, const struct rx_batch *b)
+{
+	int keep;
+
+	return b->n > 0 && b->newer == 0 &&
+	    vec_find(&c->refused_in, b->author) == NULL &&
+	    team_limit(c->srv->d, t, b->author, &keep) >= b->last && !keep;
+}
+
+/* The leading plain batches of bs, in one transaction and one durable
+ * commit, then each acknowledged: returns how many (0: the first goes
+ * alone, by entries_one). A group takes no more batches once it has taken
+ * RX_GROUP_NS: the peer's window stays closed while it is applied (see
+ * socket_drain). Each batch's author is checked inside the
+ * transaction, so a membership change in an earlier batch counts as if
+ * it had been committed alone; the group ends after a batch that brings
+ * a key epoch, whose keys open the next ones. An error undoes the whole
+ * group, and the first batch, alone, meets it as it always did. */
+static size_t
+entries_group(struct conn *c, struct rx_batch *bs, size_t n)
+{
+	struct store_txn *t;
+	uint64_t t0 = uv_hrtime();
+	size_t added = 0, at, k;
+	int rc = 0, epoch = 0;
+
+	if (n < 2 || store_begin(c->srv->d->st, 0, &t) != 0)
+		return 0;
+	for (k = 0; k < n && !epoch && (k == 0 || uv_hrtime() - t0 <
+	    RX_GROUP_NS) && batch_plain(c, t, &bs[k]); k++) {
+		size_t before = added;
+
+		vec_raise(&c->theirs, bs[k].author, bs[k].last, NULL);
+		if ((rc = apply_entries(c, t, &bs[k], UINT64_MAX, NULL,
+		    &added, &at)) != 0)
+			break;
+		epoch = added > before && epoch_in_batch(c->srv->d, &bs[k]);
+		socket_drain(c);
 	}
-	/* An erase may have come, or what one named. */
-	if (added > 0 && (rc = erase_refresh(c->srv->d)) != 0)
-		net_log("%s: could not apply an erase: %s", who(c),
-		    store_strerror(rc));
-	server_peer_synced(c->srv, c);
-	head = last;
-	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) == 0) {
-		if (store_head_get(t, author, &head, hash) != 0)
-			head = last;
+	if (rc == 0 && k > 0)
+		rc = vec_save_peer(&c->theirs, t, c->remote);
+	if (rc != 0 || k == 0) {
 		store_abort(t);
+		return 0;
 	}
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	wire_pack_ack(&pk, author, head);
-	send_msg(c, &sb, 0);
-	msgpack_sbuffer_destroy(&sb);
-	if (added > 0)
-		server_changed(c->srv);		/* relay to the others */
-	else
-		conn_pump(c);
+	if (store_commit(t) != 0)
+		return 0;
+	entries_done(c, bs, k, added, epoch);
+	return k;
+}
+
+static void
+rx_batch_release(struct rx_batch *b)
+{
+	wire_msg_free(&b->m);
+	free(b->pt);
+	b->pt = NULL;
+}
+
+/* Batches waiting when the connection ends were never acknowledged. */
+static void
+rx_drop(struct conn *c)
+{
+	for (size_t i = 0; i < c->nrxq; i++)
+		rx_batch_release(&c->rxq[i]);
+	c->nrxq = 0;
+}
+
+/* Applies the waiting batches, in order: a run of plain ones together,
+ * any other one alone, as it always was. */
+static void
+rx_flush(struct conn *c)
+{
+	struct rx_batch bs[RX_GROUP_MAX];
+	size_t n = c->nrxq, k;
+
+	if (n == 0)
+		return;
+	/* Taken off the connection first: a close on the way drops none of
+	 * them twice. The slots keep their envs arrays; bs borrows them. */
+	memcpy(bs, c->rxq, n * sizeof(bs[0]));
+	for (size_t i = 0; i < n; i++)
+		c->rxq[i].pt = NULL;
+	c->nrxq = 0;
+	if (c->rx_group < RX_GROUP_MAX)
+		c->rx_group *= 2;
+	for (size_t i = 0; i < n && c->state != CONN_CLOSED; i += k) {
+		if ((k = entries_group(c, bs + i, n - i)) == 0) {
+			entries_one(c, &bs[i]);
+			k = 1;
+		}
+		socket_drain(c);
+	}
+	for (size_t i = 0; i < n; i++)
+		rx_batch_release(&bs[i]);
+}
+
+/* A batch of entries: checked in shape, then kept with the ones before
+ * it until rx_flush applies them. Takes m and *ptp (which m borrows) and
+ * returns 1, or returns 0 with both left to the caller. */
+static int
+handle_entries(struct conn *c, struct wire_msg *m, uint8_t **ptp)
+{
+	struct rx_batch *b = &c->rxq[c->nrxq];
+
+	if (m->n > 0 && batch_envs(b, m->n) == NULL) {
+		conn_close(c, "out of memory");
+		return 0;
+	}
+	b->first = b->last = 0;
+	if (batch_shape(m, b->envs, b->author, &b->first, &b->last, &b->n,
+	    &b->newer) != 0) {
+		rx_flush(c);
+		conn_close(c, "refused batch: not one author's entries in order");
+		return 0;
+	}
+	b->m = *m;
+	b->pt = *ptp;
+	*ptp = NULL;
+	if (++c->nrxq >= c->rx_group || b->newer != 0)
+		rx_flush(c);
+	return 1;
 }
 
 static void
@@ -1138,12 +1405,14 @@ handle_refuse(struct conn *c, const struct wire_msg *m)
 	conn_pump(c);
 }
 
+/* Handles one message; a batch of entries takes *ptp, the plaintext it
+ * borrows from (then NULL). */
 static void
-handle_msg(struct conn *c, const uint8_t *p, size_t len, int final)
+handle_msg(struct conn *c, uint8_t **ptp, size_t len, int final)
 {
 	struct wire_msg m;
 
-	if (wire_decode(&m, p, len) != 0) {
+	if (wire_decode(&m, *ptp, len) != 0) {
 		conn_close(c, "refused: malformed message");
 		return;
 	}
@@ -1153,12 +1422,20 @@ handle_msg(struct conn *c, const uint8_t *p, size_t len, int final)
 		conn_close(c, "refused: message out of order");
 		return;
 	}
+	/* Answers go in the order of what they answer. */
+	if (m.type != MSG_ENTRIES)
+		rx_flush(c);
+	if (c->state == CONN_CLOSED) {
+		wire_msg_free(&m);
+		return;
+	}
 	switch (m.type) {
 	case MSG_VECTOR:
 		handle_vector(c, &m);
 		break;
 	case MSG_ENTRIES:
-		handle_entries(c, &m);
+		if (handle_entries(c, &m, ptp))
+			return;		/* m waits with its batch */
 		break;
 	case MSG_ACK:
 		handle_ack(c, &m);
@@ -1213,15 +1490,20 @@ handle_frame(struct conn *c, const uint8_t *p, size_t len)
 		conn_close(c, "refused: a frame failed authentication");
 		return;
 	}
-	handle_msg(c, pt, (size_t)plen,
+	handle_msg(c, &pt, (size_t)plen,
 	    tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL);
 	free(pt);
 }
 
 /* ---- sending what the peer lacks ---- */
 
+/* A batch is packed behind room for its message header, which needs the
+ * count: the header then goes right before the entries, and the whole is
+ * sealed from there, with no second copy. */
+#define ENTRIES_HDR_MAX	5	/* [2-array, MSG_ENTRIES, array16 count] */
+
 struct batch {
-	msgpack_sbuffer	 body;
+	msgpack_sbuffer	 body;		/* reused from one batch to the next */
 	size_t		 n;
 	uint64_t	 last;
 };
@@ -1233,7 +1515,10 @@ read_batch(struct store_txn *t, const uint8_t *author, uint64_t from,
 	msgpack_packer pk;
 	size_t bytes = 0;
 
-	msgpack_sbuffer_init(&b->body);
+	msgpack_sbuffer_clear(&b->body);
+	if (msgpack_sbuffer_write(&b->body, "\0\0\0\0\0",
+	    ENTRIES_HDR_MAX) != 0)
+		return -1;
 	msgpack_packer_init(&pk, &b->body, msgpack_sbuffer_write);
 	b->n = 0;
 	for (uint64_t seq = from; seq <= head && b->n < SYNC_BATCH &&
@@ -1254,16 +1539,21 @@ read_batch(struct store_txn *t, const uint8_t *author, uint64_t from,
 static int
 send_batch(struct conn *c, struct batch *b)
 {
-	msgpack_sbuffer sb;
+	msgpack_sbuffer hdr;
 	msgpack_packer pk;
-	int rc;
+	size_t off;
+	int rc = -1;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_sbuffer_init(&hdr);
+	msgpack_packer_init(&pk, &hdr, msgpack_sbuffer_write);
 	wire_pack_entries_begin(&pk, b->n);
-	msgpack_sbuffer_write(&sb, b->body.data, b->body.size);
-	rc = send_msg(c, &sb, 0);
-	msgpack_sbuffer_destroy(&sb);
+	if (hdr.size <= ENTRIES_HDR_MAX) {
+		off = ENTRIES_HDR_MAX - hdr.size;
+		memcpy(b->body.data + off, hdr.data, hdr.size);
+		rc = send_sealed(c, (const uint8_t *)b->body.data + off,
+		    b->body.size - off, 0);
+	}
+	msgpack_sbuffer_destroy(&hdr);
 	return rc;
 }
 
@@ -1273,23 +1563,23 @@ static uint64_t
 send_run(struct conn *c, struct store_txn *t, const uint8_t *author,
     uint64_t from, uint64_t to, struct vec *track, int windowed)
 {
+	struct batch b;
+
+	msgpack_sbuffer_init(&b.body);
 	while (from < to && c->state == CONN_SYNC && !c->pump_failed &&
 	    (!windowed || (c->inflight < SYNC_WINDOW &&
 	    c->queued < SEND_QUEUE_MAX))) {
-		struct batch b;
-
 		if (read_batch(t, author, from + 1, to, &b) != 0 ||
 		    send_batch(c, &b) != 0) {
-			msgpack_sbuffer_destroy(&b.body);
 			c->pump_failed = 1;	/* closed once t ends */
 			break;
 		}
-		msgpack_sbuffer_destroy(&b.body);
 		vec_raise(track, author, b.last, NULL);
 		c->sent_count += b.n;
 		c->inflight++;
 		from = b.last;
 	}
+	msgpack_sbuffer_destroy(&b.body);
 	return from;
 }
 
@@ -1356,44 +1646,81 @@ send_fork(struct conn *c, struct store_txn *t, const uint8_t *author,
 		c->pump_failed = 1;
 }
 
+/* Pumping author o may send something: what pump_authors would do for
+ * it, short of doing it. */
+static int
+author_due(const struct conn *c, const struct pump_view *v,
+    const struct vec_item *o)
+{
+	const struct vec_item *pr = vec_find(&c->probe, o->author);
+	const struct vec_item *fz = vec_find(&v->frozen, o->author);
+	uint64_t from = vec_seq(&c->theirs, o->author), to = o->seq;
+
+	if (vec_find(&c->refused_out, o->author) != NULL)
+		return 0;
+	if (fz == NULL && pr != NULL)
+		return vec_seq(&c->probe_sent, o->author) < pr->seq;
+	if (fz != NULL && to > fz->seq)
+		to = fz->seq;
+	if (vec_seq(&c->sent, o->author) > from)
+		from = vec_seq(&c->sent, o->author);
+	return from < to || (fz != NULL && vec_find(&c->fork_sent,
+	    o->author) == NULL);
+}
+
 /* Sends the next batches of whatever the peer lacks, within the window.
  * A frozen author goes up to its fork point, then its evidence; an author
- * whose fork the vectors showed goes from seq 1 up to the peer's head. */
+ * whose fork the vectors showed goes from seq 1 up to the peer's head.
+ * Only the authors with something to send are put in team order: a box
+ * pumps every connection whenever any entry arrives, and ordering every
+ * author each time cost it most of its time. */
 static void
-pump_authors(struct conn *c, struct store_txn *t, const struct vec *ours)
+pump_authors(struct conn *c, const struct pump_view *v)
 {
-	size_t *order = malloc((ours->n ? ours->n : 1) * sizeof(*order));
+	const struct vec *ours = &v->ours;
+	struct store_txn *t = v->t;
+	struct vec due = { 0, 0, NULL };
+	size_t *order;
 
-	if (order == NULL) {
+	if (ours->n == 0)
+		return;
+	if ((due.items = malloc(ours->n * sizeof(*due.items))) == NULL ||
+	    (order = malloc(ours->n * sizeof(*order))) == NULL) {
+		free(due.items);
 		c->pump_failed = 1;
 		return;
 	}
-	team_order(c->srv->d, t, ours, order);
-	for (size_t k = 0; k < ours->n && c->state == CONN_SYNC &&
+	for (size_t i = 0; i < ours->n; i++)	/* stays sorted by author */
+		if (author_due(c, v, &ours->items[i]))
+			due.items[due.n++] = ours->items[i];
+	due.cap = ours->n;
+	if (due.n > 1)
+		team_order(c->srv->d, t, &due, order);
+	else
+		order[0] = 0;
+	for (size_t k = 0; k < due.n && c->state == CONN_SYNC &&
 	    !c->pump_failed; k++) {
-		const struct vec_item *o = &ours->items[order[k]];
+		const struct vec_item *o = &due.items[order[k]];
 		const struct vec_item *pr = vec_find(&c->probe, o->author);
-		uint64_t from = vec_seq(&c->theirs, o->author), fseq;
+		const struct vec_item *fz = vec_find(&v->frozen, o->author);
+		uint64_t from = vec_seq(&c->theirs, o->author);
 		uint64_t to = o->seq;
-		int frozen;
 
-		if (vec_find(&c->refused_out, o->author) != NULL)
-			continue;
-		frozen = store_fork_get(t, o->author, &fseq) == 0;
-		if (!frozen && pr != NULL) {
+		if (fz == NULL && pr != NULL) {
 			send_run(c, t, o->author, vec_seq(&c->probe_sent,
 			    o->author), pr->seq, &c->probe_sent, 1);
 			continue;
 		}
-		if (frozen && to > fseq)
-			to = fseq;
+		if (fz != NULL && to > fz->seq)
+			to = fz->seq;
 		if (vec_seq(&c->sent, o->author) > from)
 			from = vec_seq(&c->sent, o->author);
 		from = send_run(c, t, o->author, from, to, &c->sent, 1);
-		if (frozen && from >= to && c->inflight < SYNC_WINDOW)
-			send_fork(c, t, o->author, fseq);
+		if (fz != NULL && from >= to && c->inflight < SYNC_WINDOW)
+			send_fork(c, t, o->author, fz->seq);
 	}
 	free(order);
+	free(due.items);
 }
 
 /* We hold what the peer offers of author, as far as we take it. */
@@ -1446,23 +1773,49 @@ caught_up(const struct conn *c, struct store_txn *t, const struct vec *ours)
 	return 1;
 }
 
-void
-conn_pump(struct conn *c)
+/* Our heads and which of their authors are frozen, read once for every
+ * connection a change is pumped to. */
+int
+pump_view_open(struct server *srv, struct pump_view *v)
 {
-	struct store_txn *t;
-	struct vec ours;
+	uint64_t fseq;
+
+	memset(v, 0, sizeof(*v));
+	if (store_begin(srv->d->st, STORE_RDONLY, &v->t) != 0)
+		return -1;
+	if (vec_from_heads(&v->ours, v->t) != 0) {
+		pump_view_close(v);
+		return -1;
+	}
+	for (size_t i = 0; i < v->ours.n; i++)
+		if (store_fork_get(v->t, v->ours.items[i].author, &fseq) == 0 &&
+		    vec_raise(&v->frozen, v->ours.items[i].author, fseq,
+		    NULL) != 0) {
+			pump_view_close(v);
+			return -1;
+		}
+	return 0;
+}
+
+void
+pump_view_close(struct pump_view *v)
+{
+	store_abort(v->t);
+	v->t = NULL;
+	vec_free(&v->ours);
+	vec_free(&v->frozen);
+}
+
+void
+conn_pump_view(struct conn *c, const struct pump_view *v)
+{
 	int done;
 
 	if (c->state != CONN_SYNC || !c->have_vector || c->sent_bye)
 		return;
-	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) != 0)
-		return;
-	if (vec_from_heads(&ours, t) == 0)
-		pump_authors(c, t, &ours);
+	pump_authors(c, v);
 	done = c->state == CONN_SYNC && !c->pump_failed && c->srv->oneshot &&
-	    caught_up(c, t, &ours);
-	store_abort(t);
-	vec_free(&ours);
+	    caught_up(c, v->t, &v->ours);
 	if (c->pump_failed) {
 		conn_close(c, "cannot read the log");
 		return;
@@ -1471,6 +1824,19 @@ conn_pump(struct conn *c)
 		c->done = 1;
 		conn_bye(c);
 	}
+}
+
+void
+conn_pump(struct conn *c)
+{
+	struct pump_view v;
+
+	if (c->state != CONN_SYNC || !c->have_vector || c->sent_bye)
+		return;
+	if (pump_view_open(c->srv, &v) != 0)
+		return;
+	conn_pump_view(c, &v);
+	pump_view_close(&v);
 }
 
 static void

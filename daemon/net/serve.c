@@ -501,13 +501,23 @@ server_peer_synced(struct server *srv, struct conn *c)
 		status_put(srv, c->remote, c->addr, 1, 1);
 }
 
+/* Something new to send: every connection is pumped from one read of
+ * the heads, not one each (a box has a connection per laptop). */
 void
 server_changed(struct server *srv)
 {
+	struct pump_view v;
+	int any = 0;
+
+	http_changed(srv->http);	/* the open page shows it */
+	for (struct conn *c = srv->conns; c != NULL; c = c->next)
+		any |= c->state == CONN_SYNC;
+	if (!any || pump_view_open(srv, &v) != 0)
+		return;
 	for (struct conn *c = srv->conns; c != NULL; c = c->next)
 		if (c->state == CONN_SYNC)
-			conn_pump(c);
-	http_changed(srv->http);	/* the open page shows it */
+			conn_pump_view(c, &v);
+	pump_view_close(&v);
 }
 
 /* "192.168.1.20:7420" or "[fe80::1]:7420": numeric, so that nothing

@@ -13,9 +13,16 @@
 #   [b] right after: an up-to-date sync and the sync of one new note
 #       (target < 10 ms each), with `satchel id` (process start + store
 #       open) as their floor.
-#   [c] the floor of [a]: loopback TCP throughput (python3, 100 MB over a
-#       127.0.0.1 socket), as MB/s and as entries/s at Satchel's wire bytes
-#       per entry.
+#       Before each of them the floor runs (tests/bench/sync_floor.c, as
+#       the issue pins it: per batch of 1,000 entries a BLAKE2b hash and an
+#       XChaCha20-Poly1305 seal per entry on the sender, one ed25519
+#       verify and an open per entry on the receiver, an LMDB put of each
+#       entry in one durable transaction per batch, two processes over
+#       loopback TCP), so both see the same machine; the ratio of the
+#       medians is printed with the load average of each run.
+#   [c] loopback TCP throughput alone (python3, 100 MB over a 127.0.0.1
+#       socket), as MB/s and as entries/s at Satchel's wire bytes per
+#       entry.
 #   [d] peers: the same records replicated between two PouchDB databases
 #       (over HTTP on 127.0.0.1 when express-pouchdb installs) and between
 #       two Hypercores (over TCP on 127.0.0.1), installed from npm into a
@@ -147,6 +154,11 @@ wchar_of() {
 	done <"/proc/$1/io"; } 2>/dev/null
 }
 
+SYNC_FLOOR=${SYNC_FLOOR:-$root/build/rel/bench/sync_floor}
+
+# The load average over the last minute, for each run's line.
+load1() { cut -d" " -f1 /proc/loadavg; }
+
 GNU_TIME=""
 if [ -x /usr/bin/time ] && /usr/bin/time -f '%M' -o /dev/null true 2>/dev/null; then
 	GNU_TIME=/usr/bin/time
@@ -206,7 +218,7 @@ measure_full_sync() {
 	now_us
 	t0=$NOW_US
 	if [ -n "$GNU_TIME" ]; then
-		"$GNU_TIME" -f '%M' -o "$TMP/maxrss" \
+		"$GNU_TIME" -f '%M %U %S' -o "$TMP/maxrss" \
 		    "$SATCHEL" -d "$dir" sync "$addr" >/dev/null 2>"$err" &
 	else
 		"$SATCHEL" -d "$dir" sync "$addr" >/dev/null 2>"$err" &
@@ -242,8 +254,10 @@ measure_full_sync() {
 	forget_pid "$pid"
 	forget_pid "$poller"
 	read -r RECV_HWM_KB RECV_ANON_KB SERVE_ANON_KB <"$out"
+	RECV_CPU=""
 	if [ -n "$GNU_TIME" ] && [ -s "$TMP/maxrss" ]; then
-		RECV_HWM_KB=$(tail -1 "$TMP/maxrss")
+		read -r RECV_HWM_KB RECV_U RECV_S <<<"$(tail -1 "$TMP/maxrss")"
+		RECV_CPU=$(calc '"%.2f", '"$RECV_U"' + '"$RECV_S")
 	fi
 	RECEIVED=$(received_in "$err")
 	if [ "$rc" != 0 ] || [ -z "$RECEIVED" ]; then
@@ -256,15 +270,28 @@ measure_full_sync() {
 # The founder sends; the receivers are members made up front, one fresh
 # device per run (plus nothing else: each receives the same history).
 SENDER=$TMP/sender
+BOX=$TMP/box FROMBOX=$TMP/frombox
 STUDENT=""
 setup_team() {
 	local r id tok
-	"$SATCHEL" -d "$SENDER" init --name "Sender" >/dev/null || return 1
+	"$SATCHEL" -d "$SENDER" init --name "Sender" >/dev/null 2>&1 || return 1
 	for ((r = 1; r <= RUNS; r++)); do
-		id=$("$SATCHEL" -d "$TMP/recv-$r" init --name "Receiver $r") &&
+		id=$("$SATCHEL" -d "$TMP/recv-$r" init --name "Receiver $r" 2>/dev/null) &&
 		    tok=$("$SATCHEL" -d "$SENDER" member add "$id" \
 		    --name "Receiver $r" 2>/dev/null) &&
 		    "$SATCHEL" -d "$TMP/recv-$r" join "$tok" >/dev/null ||
+		    return 1
+	done
+	# [e]'s box, and the fresh laptop that restores from it.
+	id=$("$SATCHEL" -d "$BOX" init --box 2>/dev/null) &&
+	    tok=$("$SATCHEL" -d "$SENDER" member add "$id" --name "Box" \
+	    --box 2>/dev/null) &&
+	    "$SATCHEL" -d "$BOX" join "$tok" >/dev/null || return 1
+	for ((r = 1; r <= RUNS; r++)); do
+		id=$("$SATCHEL" -d "$FROMBOX-$r" init --name "Fresh $r" 2>/dev/null) &&
+		    tok=$("$SATCHEL" -d "$SENDER" member add "$id" \
+		    --name "Fresh $r" 2>/dev/null) &&
+		    "$SATCHEL" -d "$FROMBOX-$r" join "$tok" >/dev/null ||
 		    return 1
 	done
 	STUDENT=$("$SATCHEL" -d "$SENDER" student add "Bench Student" \
@@ -288,6 +315,28 @@ digest_check() {	# receiver-dir, what
 
 # Results of [a] and [b], for [c], [d] and the summary.
 SAT_RATE="" SAT_SECS="" WIRE_PER_ENTRY="" SAT_ENTRIES="" LAST_RECV=""
+CFLOOR_SECS="" CFLOOR_RATE="" CFLOOR_RATIO=""
+
+# Runs the C floor for COUNT entries in a fresh directory; its secs go to
+# CFLOOR_RUN_SECS (empty if it is not built or failed).
+CFLOOR_RUN_SECS="" CFLOOR_RUN_CPU="" RECV_CPU=""
+run_cfloor() {	# count
+	local out dir=$TMP/floor
+	CFLOOR_RUN_SECS=""
+	[ -x "$SYNC_FLOOR" ] || return 0
+	rm -rf -- "$dir"
+	mkdir -p "$dir"
+	settle
+	if ! out=$("$SYNC_FLOOR" "$dir" "$1" 2>&1); then
+		echo "sync_bench: the floor failed: $out" >&2
+		failed=1
+		rm -rf -- "$dir"
+		return 1
+	fi
+	rm -rf -- "$dir"
+	CFLOOR_RUN_SECS=$(kv "$out" secs)
+	CFLOOR_RUN_CPU=$(kv "$out" recv_cpu)
+}
 UPTODATE_MS="" ONENOTE_MS="" ID_MS=""
 
 bench_full_sync() {
@@ -308,6 +357,9 @@ bench_full_sync() {
 	    "$(calc '"%.1f", '"$(((NOW_US - w0) / 1000))"' / 1000') s"
 	start_serve "$SENDER" || { failed=1; return 1; }
 	for ((r = 1; r <= RUNS; r++)); do
+		run_cfloor "$NOTES"
+		[ -n "$CFLOOR_RUN_SECS" ] && echo "$CFLOOR_RUN_SECS" >>"$TMP/a.floor"
+		[ -n "$CFLOOR_RUN_CPU" ] && echo "$CFLOOR_RUN_CPU" >>"$TMP/a.floorcpu"
 		settle
 		wchar_of "$SERVE_PID"
 		w0=$WCHAR
@@ -331,6 +383,10 @@ bench_full_sync() {
 		printf '  run %d: %s entries in %6.2f s  %7s entries/s  receiver' \
 		    "$r" "$(commas "$RECEIVED")" "$secs" "$(commas "$rate")"
 		printf ' peak RSS %s  ' "$(mb "$RECV_HWM_KB")"
+		[ -n "$CFLOOR_RUN_SECS" ] && printf 'floor %.2f s  ' "$CFLOOR_RUN_SECS"
+		[ -n "$RECV_CPU" ] && echo "$RECV_CPU" >>"$TMP/a.cpu" &&
+		    printf 'receiver CPU %s s  ' "$RECV_CPU"
+		printf 'load %s  ' "$(load1)"
 		if digest_check "$TMP/recv-$r" "run $r"; then
 			echo "digests equal"
 		else
@@ -351,10 +407,27 @@ bench_full_sync() {
 	echo "  full sync       $(commas "$SAT_RATE") entries/s   wall" \
 	    "$(calc '"%.2f", '"$SAT_SECS") s   (median of $(wc -l <"$rates");" \
 	    "range $(spread <"$secs_f") s)"
+	if [ -s "$TMP/a.floor" ]; then
+		CFLOOR_SECS=$(median <"$TMP/a.floor")
+		CFLOOR_RATE=$(calc '"%.0f", '"$NOTES"' / '"$CFLOOR_SECS")
+		CFLOOR_RATIO=$(calc '"%.2f", '"$SAT_SECS"' / '"$CFLOOR_SECS")
+		echo "  floor           $(commas "$CFLOOR_RATE") entries/s   wall" \
+		    "$(calc '"%.2f", '"$CFLOOR_SECS") s   (sync_floor: seal+hash," \
+		    "verify+open+LMDB put, 1,000 a durable txn, loopback TCP;" \
+		    "median of $(wc -l <"$TMP/a.floor"))"
+		echo "  ratio           ${CFLOOR_RATIO}x the floor's wall time" \
+		    "(target <= 2x)"
+		if [ -s "$TMP/a.cpu" ] && [ -s "$TMP/a.floorcpu" ]; then
+			echo "  receiver CPU    $(median <"$TMP/a.cpu") s, the" \
+			    "floor's receiver $(median <"$TMP/a.floorcpu") s:" \
+			    "$(calc '"%.1f", '"$(median <"$TMP/a.cpu")"' / '"$(median <"$TMP/a.floorcpu")")x" \
+			    "(less sensitive than wall time to a loaded machine)"
+		fi
+	fi
 	if [ -n "$FLOOR_RATE" ]; then
-		echo "  floor           $(commas "$FLOOR_RATE") entries/s   wall" \
-		    "$(calc '"%.3f", '"$SAT_ENTRIES"' / '"$FLOOR_RATE") s   (loopback" \
-		    "TCP at $(commas "${FLOOR_MBS%.*}") MB/s, see [c])"
+		echo "  loopback TCP    $(commas "$FLOOR_RATE") entries/s   wall" \
+		    "$(calc '"%.3f", '"$SAT_ENTRIES"' / '"$FLOOR_RATE") s   (TCP" \
+		    "alone at $(commas "${FLOOR_MBS%.*}") MB/s, see [c])"
 	fi
 	echo "  peak RSS        receiver $(mb "$(median <"$rhwm")")" \
 	    "($(mb "$(median <"$ranon")") of it heap, the rest LMDB's map of the" \
@@ -431,6 +504,73 @@ bench_small_syncs() {
 	echo
 }
 
+# --- [e] A box: it takes the sender's whole log (it holds no content key:
+# it checks and stores, never opens), then a fresh laptop's first sync
+# comes from it. BENCH_FULL=1 first tops the sender up to 1,000,000 notes.
+BOX_RATE="" BOX_SECS="" BOX_ENTRIES=""
+bench_box() {
+	local sender_addr=$SERVE_ADDR box_addr total=$NOTES extra r secs
+	if [ "${BENCH_FULL:-0}" = 1 ] && [ "$NOTES" -lt 1000000 ]; then
+		extra=$((1000000 - NOTES))
+		echo "== [e] BENCH_FULL=1: adding $(commas "$extra") notes to the sender"
+		"$FILL" "$SENDER" "$STUDENT" "$extra" topup || { failed=1; return 1; }
+		total=1000000
+	fi
+	echo "== [e] a box takes the sender's log, then a fresh laptop's first" \
+	    "sync comes from the box ($(commas "$total") notes; median of" \
+	    "$RUNS fresh laptops)"
+	settle
+	if ! measure_box_sync "$BOX" "$sender_addr"; then
+		failed=1
+		return 1
+	fi
+	echo "  the box takes   $(commas "$RECEIVED") entries in" \
+	    "$(calc '"%.2f", '"$ELAPSED_US"' / 1e6') s   $(commas "$(calc \
+	    '"%.0f", '"$RECEIVED"' * 1e6 / '"$ELAPSED_US")") entries/s" \
+	    "(checked and stored, not opened)   load $(load1)"
+	stop_pid "$SERVE_PID"
+	SERVE_PID=""
+	start_serve "$BOX" || { failed=1; return 1; }
+	box_addr=$SERVE_ADDR
+	for ((r = 1; r <= RUNS; r++)); do
+		settle
+		if ! measure_box_sync "$FROMBOX-$r" "$box_addr"; then
+			failed=1
+			return 1
+		fi
+		secs=$(calc '"%.3f", '"$ELAPSED_US"' / 1e6')
+		echo "$secs" >>"$TMP/e.secs"
+		printf '  run %d: fresh laptop  %s entries in %.2f s  %s entries/s' \
+		    "$r" "$(commas "$RECEIVED")" "$secs" \
+		    "$(commas "$(calc '"%.0f", '"$RECEIVED"' / '"$secs")")"
+		printf '  load %s  ' "$(load1)"
+		digest_check "$FROMBOX-$r" "[e] run $r" && echo "digests equal"
+		[ "$r" -gt 1 ] && rm -rf -- "$FROMBOX-$((r - 1))"
+	done
+	BOX_ENTRIES=$RECEIVED
+	BOX_SECS=$(median <"$TMP/e.secs")
+	BOX_RATE=$(calc '"%.0f", '"$RECEIVED"' / '"$BOX_SECS")
+	printf '  fresh laptop    %s entries/s   wall %.2f s   target' \
+	    "$(commas "$BOX_RATE")" "$BOX_SECS"
+	printf ' >= 50,000 entries/s   (median of %d)\n' "$RUNS"
+	if [ -n "$CFLOOR_RATE" ] && [ "$total" = "$NOTES" ]; then
+		echo "  floor           $(commas "$CFLOOR_RATE") entries/s (the" \
+		    "sync_floor of [a])   ratio $(calc '"%.2f", '"$CFLOOR_RATE"' / '"$BOX_RATE")x"
+	fi
+	echo
+}
+
+# One sync of dir from addr, timed; RECEIVED and ELAPSED_US.
+measure_box_sync() {
+	local dir=$1 addr=$2
+	if ! timed "$SATCHEL" -d "$dir" sync "$addr"; then
+		echo "sync_bench: [e] sync of $dir failed:" >&2
+		cat "$TMP/last.err" >&2
+		return 1
+	fi
+	RECEIVED=$(received_in "$TMP/last.err")
+}
+
 # --- [c] The floor: loopback TCP.
 
 FLOOR_MBS="" FLOOR_RATE="" FLOOR_NOTE=""
@@ -492,7 +632,7 @@ floor_rate() {
 }
 
 print_floor() {
-	echo "== [c] floor: loopback TCP, $((FLOOR_BYTES / 1000000)) MB over one" \
+	echo "== [c] loopback TCP alone, $((FLOOR_BYTES / 1000000)) MB over one" \
 	    "127.0.0.1 socket (python3, 1 MiB writes), median of $RUNS"
 	if [ -z "$FLOOR_MBS" ]; then
 		echo "  $FLOOR_NOTE"
@@ -704,7 +844,10 @@ summary() {
 	echo "== summary (medians of $RUNS; $(nproc) CPUs)"
 	[ -n "$SAT_RATE" ] && echo "  Satchel full sync     $(commas "$SAT_RATE")" \
 	    "entries/s   $(calc '"%.2f", '"$SAT_SECS") s for $(commas "$SAT_ENTRIES") entries"
-	[ -n "$FLOOR_RATE" ] && echo "  floor (loopback TCP)  $(commas "$FLOOR_RATE")" \
+	[ -n "$CFLOOR_RATE" ] && echo "  floor (sync_floor)    $(commas "$CFLOOR_RATE")" \
+	    "entries/s   $(calc '"%.2f", '"$CFLOOR_SECS") s   Satchel/floor" \
+	    "${CFLOOR_RATIO}x (target <= 2x)"
+	[ -n "$FLOOR_RATE" ] && echo "  loopback TCP alone    $(commas "$FLOOR_RATE")" \
 	    "entries/s   ($(commas "${FLOOR_MBS%.*}") MB/s)"
 	[ -n "$PD_RATE" ] && echo "  PouchDB               $(commas "$PD_RATE")" \
 	    "records/s   $(calc '"%.2f", '"$PD_SECS") s   ($PD_HOW)"
@@ -713,6 +856,9 @@ summary() {
 	[ -n "$UPTODATE_MS" ] && echo "  up-to-date sync       $UPTODATE_MS ms" \
 	    "(target < $SMALL_TARGET_MS ms)   one new note $ONENOTE_MS ms" \
 	    "(target < $SMALL_TARGET_MS ms)   floor (satchel id) $ID_MS ms"
+	[ -n "$BOX_RATE" ] && echo "  first sync from a box $(commas "$BOX_RATE")" \
+	    "entries/s   $(calc '"%.2f", '"$BOX_SECS") s for" \
+	    "$(commas "$BOX_ENTRIES") entries (target >= 50,000 entries/s)"
 	compare PouchDB "$PD_RATE"
 	compare Hypercore "$HC_RATE"
 	return 0
@@ -726,8 +872,11 @@ measure_floor
 if bench_full_sync && [ "$failed" = 0 ] && [ -n "$LAST_RECV" ]; then
 	bench_small_syncs "$LAST_RECV"
 fi
+if [ "$failed" = 0 ] && [ -n "$SERVE_PID" ]; then
+	bench_box
+fi
 [ -n "$SERVE_PID" ] && stop_pid "$SERVE_PID"
-rm -rf -- "$TMP/recv-"* "$SENDER"
+rm -rf -- "$TMP/recv-"* "$SENDER" "$BOX" "$FROMBOX"-*
 print_floor
 if [ "$PEERS" != 0 ]; then
 	bench_peers
