@@ -233,7 +233,9 @@ const char	*model_kind_name(uint8_t kind);
 int		 model_check_field(const struct field_def *, const char *value);
 int		 model_check_follow_up(const char *date, const char *follow_up);
 const char	*model_title(const struct record *);
-/* Appends an op setting field to value, naming every current head. */
+/* Appends an op setting field to value, naming every current head.
+ * field and value are borrowed, not copied: they must outlive c. -1 if
+ * c has no room for another op. change_add borrows the same way. */
 int		 change_set(struct change *, const struct record *,
 		    const char *field, const char *value);
 int		 change_add(struct change *, const char *field,

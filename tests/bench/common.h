@@ -69,4 +69,16 @@ uint64_t bench_dir_disk_bytes(const char *dir);
 /* The bytes of d's log entries, as they were received or written. */
 uint64_t bench_log_payload(struct device *d);
 
+/* The 1-minute load average, or -1 if /proc/loadavg cannot be read. */
+double	bench_load1(void);
+/*
+ * Appends one row of issue 10's table to the file $BENCH_SUMMARY names
+ * (tests/bench/lib.sh's bench_row, which tests/bench/run.sh prints as a
+ * table at the end of `make bench`): what Satchel measured, the floor or
+ * peer measured in the same run ("-": none), their ratio, the target;
+ * the load is added. Does nothing without BENCH_SUMMARY.
+ */
+void	bench_row(const char *row, const char *satchel, const char *floor,
+	    const char *ratio, const char *target);
+
 #endif

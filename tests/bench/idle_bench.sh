@@ -15,6 +15,7 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$root/tests/bench/lib.sh"
 SATCHEL=${SATCHEL:-$root/build/satchel}
 SECS=${IDLE_BENCH_SECS:-10}
 RUNS=${IDLE_BENCH_RUNS:-3}
@@ -120,5 +121,8 @@ for who in a b; do
 	    "$who" "$w" "$(awk "BEGIN { print $rss / 1024 }")" \
 	    "$(awk "BEGIN { print $anon / 1024 }")"
 	echo "   target: no polling, RSS <= 16 MB"
+	bench_row "idle daemon $who: wake-ups/s, RSS" \
+	    "$w/s, $(awk "BEGIN { printf \"%.1f\", $rss / 1024 }") MB" \
+	    "$ws/s (sleep)" "-" "no polling, <= 16 MB"
 done
 printf '  floor (sleep)    %6s wake-ups/s\n' "$ws"

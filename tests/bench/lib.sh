@@ -20,3 +20,17 @@ pct_ms() {		# FILE P
 	[ "$rank" -ge 1 ] || rank=1
 	sort -n "$1" | sed -n "${rank}p" | awk '{ printf "%.2f", $1 / 1000 }'
 }
+
+# The 1-minute load average now.
+load1() { cut -d" " -f1 /proc/loadavg; }
+
+# Appends one row of issue 10's table to $BENCH_SUMMARY, which run.sh
+# prints as a table at the end of `make bench`: what Satchel measured,
+# the floor or the peer measured in the same run, their ratio, the
+# target, and the load when the row was measured. Without BENCH_SUMMARY
+# (a bench run alone) it does nothing.
+bench_row() {		# ROW SATCHEL FLOOR RATIO TARGET
+	[ -n "${BENCH_SUMMARY:-}" ] || return 0
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" \
+	    "$(load1)" >>"$BENCH_SUMMARY"
+}

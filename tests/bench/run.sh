@@ -31,7 +31,11 @@ cleanup() {
 	if [ -n "$scratch" ]; then rm -rf -- "$scratch"; fi
 	scratch=""
 }
-trap cleanup EXIT
+# Each bench adds its rows of issue 10's table here (lib.sh's bench_row,
+# common.h's); print_summary prints them last.
+BENCH_SUMMARY=$(mktemp)
+export BENCH_SUMMARY
+trap 'cleanup; rm -f -- "$BENCH_SUMMARY"' EXIT
 
 # Sets NOW_US, microseconds; with EPOCHREALTIME (bash 5) without a fork.
 NOW_US=0
@@ -125,7 +129,22 @@ bench_cli_note_add() {
 	echo
 }
 
-echo "Satchel benchmarks: $SATCHEL on $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
+# The rows of issue 10's table as one table: each row's figure, the floor
+# or peer measured in the same run, the ratio, the target and the load
+# when the row was measured.
+print_summary() {
+	echo "== Summary: issue 10's table, medians of several runs" \
+	    "(load: 1-minute load average when the row was measured)"
+	local fmt='  %-52s %-24s %-30s %-8s %-26s %s\n'
+	# shellcheck disable=SC2059
+	printf "$fmt" row Satchel "floor or peer (same run)" ratio target load
+	awk -F'\t' -v fmt="$fmt" '{ printf fmt, $1, $2, $3, $4, $5, $6 }' \
+	    "$BENCH_SUMMARY"
+	echo "  load at the start $LOAD_START, at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "Satchel benchmarks: $SATCHEL on $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ), load $LOAD_START"
 echo
 run_binaries
 bench_cli_note_add
@@ -139,6 +158,8 @@ echo
 bash "$root/tests/bench/crowd_bench.sh" || failed=1
 echo
 bash "$root/tests/bench/idle_bench.sh" || failed=1
+echo
+print_summary
 if [ "$failed" != 0 ]; then
 	echo "run.sh: some benchmarks failed" >&2
 	exit 1

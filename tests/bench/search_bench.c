@@ -126,10 +126,18 @@ static void
 print_row(struct row *r, double floor_ms)
 {
 	double ms = bench_median_runs(r->runs) * 1e3;
+	char what[128], sat[32], floor[48], ratio[16], target[32];
 
 	printf("  %-36s %8.2f ms   target %5.1f ms   ratio %5.2f   "
 	    "above the floor (satchel id %.2f ms) %.2f ms\n", r->what, ms,
 	    r->target_ms, ms / r->target_ms, floor_ms, ms - floor_ms);
+	snprintf(what, sizeof(what), "%s at %lluk notes", r->what,
+	    (unsigned long long)(nnotes / 1000));
+	snprintf(sat, sizeof(sat), "%.2f ms", ms);
+	snprintf(floor, sizeof(floor), "%.2f ms (satchel id)", floor_ms);
+	snprintf(ratio, sizeof(ratio), "%.2fx", ms / floor_ms);
+	snprintf(target, sizeof(target), "<= %.0f ms", r->target_ms);
+	bench_row(what, sat, floor, ratio, target);
 }
 
 int

@@ -22,19 +22,14 @@
  * BENCH_RUNS runs, with the machine's load average when it ran.
  */
 #include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
-#include "satchel.h"
+#include "common.h"
 
 #define STUDENTS	1000
 #define PER_TXN		100	/* a day's notes, not one by one: time */
@@ -45,92 +40,18 @@
 #define LAPTOP_TARGET	2.0
 #define BOX_TARGET	1.5
 
-static const char *satchel_bin;
-static int nruns = 3;
 static uint64_t laptop_notes = 20000, box_entries = 100000;
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "size_bench: %s\n", what);
-	exit(1);
-}
-
-static void
-die_store(const char *what, int rc)
-{
-	fprintf(stderr, "size_bench: %s: %s\n", what, store_strerror(rc));
-	exit(1);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static double
-load_avg(void)
-{
-	double l = -1;
-	FILE *f = fopen("/proc/loadavg", "r");
-
-	if (f != NULL) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
-
-static uint64_t
-xorshift(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
 
 /* Classroom prose, and a pseudo-word per note (a name, a book title):
  * the index holds about as many distinct words as notes, as a real one
- * does (search_bench writes the same). */
+ * does (search_bench writes the same). word 0: none. */
 static void
 fill_text(char *out, size_t len, uint64_t *rng, uint64_t word)
 {
-	static const char *const words[] = {
-		"reads", "fluently", "with", "support", "counting", "on",
-		"strategies", "phonics", "partner", "work", "asked", "for",
-		"help", "when", "stuck", "decoding", "multisyllable", "words",
-		"number", "line", "to", "twenty", "confident", "sharing",
-		"ideas", "in", "the", "group", "needs", "prompting", "check",
-		"again", "next", "week", "model", "chunking", "and", "praise"
-	};
-	size_t n = sizeof(words) / sizeof(words[0]), at;
+	char prefix[32];
 
-	at = word == 0 ? 0 : (size_t)snprintf(out, len, "kq%llu ",
-	    (unsigned long long)word);
-	for (;;) {
-		const char *w = words[xorshift(rng) % n];
-		size_t wl = strlen(w);
-
-		if (at + wl + 1 > len)
-			break;
-		memcpy(out + at, w, wl);
-		at += wl;
-		out[at++] = ' ';
-	}
-	out[at > 0 ? at - 1 : 0] = '.';
-	out[at] = '\0';
+	snprintf(prefix, sizeof(prefix), "kq%llu", (unsigned long long)word);
+	bench_fill_text(out, len, rng, word == 0 ? NULL : prefix);
 }
 
 static void
@@ -138,7 +59,7 @@ note_change(struct change *c, uint8_t id[PROTO_RECIDLEN], const char *student,
     const char *author, uint64_t i, char text[3][FIELD_TEXT + 1])
 {
 	uint64_t rng = 0x9e3779b97f4a7c15ULL ^ (i + 1);
-	char date[11];
+	static char date[11];	/* borrowed by c, as text is */
 
 	fill_text(text[0], FIELD_TEXT + 1, &rng, i + 1);
 	fill_text(text[1], FIELD_TEXT + 1, &rng, 0);
@@ -153,75 +74,15 @@ note_change(struct change *c, uint8_t id[PROTO_RECIDLEN], const char *student,
 	    change_set(c, NULL, "strengths", text[0]) != 0 ||
 	    change_set(c, NULL, "obstacle", text[1]) != 0 ||
 	    change_set(c, NULL, "action", text[2]) != 0)
-		die("cannot build a note");
+		bench_die("cannot build a note");
 }
 
-static void
-run_quiet(const char *const argv[])
-{
-	pid_t pid = fork();
-	int status, fd;
-
-	if (pid == -1)
-		die("fork failed");
-	if (pid == 0) {
-		if ((fd = open("/dev/null", O_WRONLY)) != -1)
-			dup2(fd, STDOUT_FILENO);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0)
-		die("satchel init failed");
-}
-
-/* The directories made here are flat; SIZE_BENCH_KEEP=1 leaves them
- * for mdb_stat. */
+/* SIZE_BENCH_KEEP=1 leaves the directories for mdb_stat. */
 static void
 remove_dir(const char *dir)
 {
-	char path[4200];
-	struct dirent *e;
-	DIR *dp;
-
-	if (getenv("SIZE_BENCH_KEEP") != NULL || (dp = opendir(dir)) == NULL)
-		return;
-	while ((e = readdir(dp)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
-		    (int)sizeof(path))
-			unlink(path);
-	closedir(dp);
-	rmdir(dir);
-}
-
-/* du-like: the blocks the files really take. */
-static uint64_t
-dir_disk_bytes(const char *dir)
-{
-	char path[4200];
-	struct dirent *e;
-	struct stat sb;
-	uint64_t sum = 0;
-	DIR *dp = opendir(dir);
-
-	if (dp == NULL)
-		die("cannot read a data directory");
-	while ((e = readdir(dp)) != NULL)
-		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
-		    (int)sizeof(path) && lstat(path, &sb) == 0 &&
-		    S_ISREG(sb.st_mode))
-			sum += (uint64_t)sb.st_blocks * 512;
-	closedir(dp);
-	return sum;
-}
-
-static int
-count_bytes(const uint8_t *env, size_t len, void *arg)
-{
-	(void)env;
-	*(uint64_t *)arg += len;
-	return 0;
+	if (getenv("SIZE_BENCH_KEEP") == NULL)
+		bench_remove_dir(dir);
 }
 
 /* --- (a) the laptop. */
@@ -236,20 +97,20 @@ add_students(struct device *d, char (*students)[HEX_ID])
 	int rc;
 
 	if ((rc = store_begin(d->st, 0, &t)) != 0)
-		die_store("begin", rc);
+		bench_die_store("begin", rc);
 	for (int i = 0; i < STUDENTS; i++) {
 		snprintf(name, sizeof(name), "Student %04d", i);
 		randombytes_buf(id, sizeof(id));
 		change_init(&c, KIND_STUDENT, id);
 		if (change_set(&c, NULL, "name", name) != 0 ||
 		    change_set(&c, NULL, "class", i % 2 ? "3B" : "4A") != 0)
-			die("cannot build a student");
+			bench_die("cannot build a student");
 		if ((rc = device_write(d, t, &c)) != 0)
-			die_store("student write", rc);
+			bench_die_store("student write", rc);
 		hex_id(students[i], id);
 	}
 	if ((rc = store_commit(t)) != 0)
-		die_store("commit", rc);
+		bench_die_store("commit", rc);
 }
 
 static double
@@ -258,8 +119,6 @@ laptop_run(const char *scratch, int run, uint64_t *disk, uint64_t *payload)
 	static char students[STUDENTS][HEX_ID];
 	static char text[3][FIELD_TEXT + 1];
 	char dir[4096];
-	const char *argv[] = { satchel_bin, "-d", dir, "init", "--name",
-	    "Bench", NULL };
 	uint8_t id[PROTO_RECIDLEN];
 	struct store_txn *t;
 	struct device d;
@@ -267,29 +126,23 @@ laptop_run(const char *scratch, int run, uint64_t *disk, uint64_t *payload)
 	int rc;
 
 	snprintf(dir, sizeof(dir), "%s/laptop-%d", scratch, run);
-	run_quiet(argv);
-	if (device_open(&d, dir) != 0)
-		die("device_open failed");
+	bench_init_device(&d, dir);
 	add_students(&d, students);
 	for (uint64_t i = 0; i < laptop_notes; i += PER_TXN) {
 		if ((rc = store_begin(d.st, 0, &t)) != 0)
-			die_store("begin", rc);
+			bench_die_store("begin", rc);
 		for (uint64_t j = i; j < i + PER_TXN && j < laptop_notes; j++) {
 			note_change(&c, id, students[j % STUDENTS], d.name, j,
 			    text);
 			if ((rc = device_write(&d, t, &c)) != 0)
-				die_store("note write", rc);
+				bench_die_store("note write", rc);
 		}
 		if ((rc = store_commit(t)) != 0)
-			die_store("commit", rc);
+			bench_die_store("commit", rc);
 	}
-	*payload = 0;
-	if ((rc = store_begin(d.st, STORE_RDONLY, &t)) != 0 ||
-	    (rc = store_log_each(t, count_bytes, payload)) != 0)
-		die_store("log walk", rc);
-	store_abort(t);
+	*payload = bench_log_payload(&d);
 	device_close(&d);
-	*disk = dir_disk_bytes(dir);
+	*disk = bench_dir_disk_bytes(dir);
 	remove_dir(dir);
 	return (double)*disk / (double)*payload;
 }
@@ -323,7 +176,7 @@ box_entry(struct author *a, const struct store_key *key, uint64_t i,
 	note_change(&c, id, student, "Teacher", i, text);
 	msgpack_sbuffer_init(&pt);
 	if (proto_change_encode(&c, &pt) != 0 || pt.size > PROTO_MAX_CHANGE)
-		die("cannot encode a change");
+		bench_die("cannot encode a change");
 	memset(&e, 0, sizeof(e));
 	e.version = PROTO_VERSION;
 	memcpy(e.author, a->id, PROTO_IDLEN);
@@ -336,7 +189,7 @@ box_entry(struct author *a, const struct store_key *key, uint64_t i,
 	msgpack_sbuffer_clear(env);
 	if (proto_envelope_seal(&e, key->key, (uint8_t *)pt.data, pt.size, ct,
 	    a->sk) != 0 || proto_envelope_encode(&e, env) != 0)
-		die("cannot seal an entry");
+		bench_die("cannot seal an entry");
 	proto_envelope_hash(&e, a->prev);
 	msgpack_sbuffer_destroy(&pt);
 }
@@ -355,9 +208,9 @@ box_run(const char *scratch, int run, uint64_t *disk, uint64_t *payload)
 
 	snprintf(dir, sizeof(dir), "%s/box-%d", scratch, run);
 	if (mkdir(dir, 0700) != 0)
-		die("cannot make the box directory");
+		bench_die("cannot make the box directory");
 	if ((rc = store_open(&st, dir, STORE_CREATE)) != 0)
-		die_store("box store", rc);
+		bench_die_store("box store", rc);
 	randombytes_buf(key.key, sizeof(key.key));
 	proto_key_id(key.key, key.id);
 	key.use = KEY_CONTENT;
@@ -369,21 +222,21 @@ box_run(const char *scratch, int run, uint64_t *disk, uint64_t *payload)
 	*payload = 0;
 	for (int a = 0; done < box_entries; a = (a + 1) % BOX_DEVICES) {
 		if ((rc = store_begin(st, 0, &t)) != 0)
-			die_store("begin", rc);
+			bench_die_store("begin", rc);
 		for (int k = 0; k < BOX_BATCH && done < box_entries; k++) {
 			box_entry(&authors[a], &key, done++, &env);
 			*payload += env.size;
 			if ((rc = store_apply_entry(t, NULL,
 			    (uint8_t *)env.data, env.size,
 			    k == BOX_BATCH - 1)) != 0)
-				die_store("box apply", rc);
+				bench_die_store("box apply", rc);
 		}
 		if ((rc = store_commit(t)) != 0)
-			die_store("commit", rc);
+			bench_die_store("commit", rc);
 	}
 	msgpack_sbuffer_destroy(&env);
 	store_close(st);
-	*disk = dir_disk_bytes(dir);
+	*disk = bench_dir_disk_bytes(dir);
 	remove_dir(dir);
 	return (double)*disk / (double)*payload;
 }
@@ -392,53 +245,54 @@ static void
 row(const char *what, double target, const char *scratch,
     double (*fn)(const char *, int, uint64_t *, uint64_t *))
 {
-	double ratio[99], disk[99], payload[99], load[99];
+	double ratio[BENCH_MAX_RUNS], disk[BENCH_MAX_RUNS];
+	double payload[BENCH_MAX_RUNS], load[BENCH_MAX_RUNS];
+	char sat[32], floor[48], rs[16], ts[16];
 	uint64_t d, p;
 
-	for (int r = 0; r < nruns; r++) {
-		load[r] = load_avg();
+	for (int r = 0; r < bench_runs; r++) {
+		load[r] = bench_load1();
 		ratio[r] = fn(scratch, r, &d, &p);
 		disk[r] = (double)d;
 		payload[r] = (double)p;
 	}
 	printf("  %-44s satchel %8.1f MiB   floor (payload) %8.1f MiB   "
 	    "ratio %5.2fx   target <= %.1fx   load %.2f\n", what,
-	    median(disk, (size_t)nruns) / 1048576,
-	    median(payload, (size_t)nruns) / 1048576,
-	    median(ratio, (size_t)nruns), target,
-	    median(load, (size_t)nruns));
+	    bench_median_runs(disk) / 1048576,
+	    bench_median_runs(payload) / 1048576,
+	    bench_median_runs(ratio), target, bench_median_runs(load));
+	snprintf(sat, sizeof(sat), "%.1f MiB", bench_median_runs(disk) /
+	    1048576);
+	snprintf(floor, sizeof(floor), "%.1f MiB (payload)",
+	    bench_median_runs(payload) / 1048576);
+	snprintf(rs, sizeof(rs), "%.2fx", bench_median_runs(ratio));
+	snprintf(ts, sizeof(ts), "<= %.1fx", target);
+	bench_row(what, sat, floor, rs, ts);
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *runs = getenv("BENCH_RUNS"), *full = getenv("BENCH_FULL");
+	const char *full = getenv("BENCH_FULL"), *scratch;
 	char what[128];
 
-	if (argc != 2 || (satchel_bin = getenv("SATCHEL")) == NULL) {
-		fprintf(stderr, "usage: SATCHEL=path/to/satchel [BENCH_RUNS=3] "
-		    "[BENCH_FULL=1] size_bench SCRATCH_DIR\n");
-		return 2;
-	}
-	if (runs != NULL)
-		nruns = atoi(runs) < 1 ? 1 : atoi(runs) > 99 ? 99 : atoi(runs);
+	/* Three runs unless BENCH_RUNS says: each fills whole stores. */
+	if (getenv("BENCH_RUNS") == NULL)
+		setenv("BENCH_RUNS", "3", 1);
+	scratch = bench_init(argc, argv, "size_bench");
 	if (full != NULL && strcmp(full, "1") == 0) {
 		laptop_notes = 100000;
 		box_entries = 1000000;
+		printf("size_bench: BENCH_FULL: the issue's full sizes\n");
 	}
 	if (getenv("SIZE_BENCH_NOTES") != NULL)	/* both rows' sizes */
 		laptop_notes = box_entries = strtoull(
 		    getenv("SIZE_BENCH_NOTES"), NULL, 10);
-	if (sodium_init() < 0)
-		die("cannot initialise libsodium");
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("size_bench: medians of %d runs%s; satchel %s\n", nruns,
-	    full ? " (BENCH_FULL)" : "", satchel_bin);
-	snprintf(what, sizeof(what), "[a] laptop: %llu notes, %d students",
-	    (unsigned long long)laptop_notes, STUDENTS);
-	row(what, LAPTOP_TARGET, argv[1], laptop_run);
-	snprintf(what, sizeof(what), "[b] box: %llu entries from %d devices",
-	    (unsigned long long)box_entries, BOX_DEVICES);
-	row(what, BOX_TARGET, argv[1], box_run);
+	snprintf(what, sizeof(what), "store size: laptop, %llu notes, "
+	    "%d students", (unsigned long long)laptop_notes, STUDENTS);
+	row(what, LAPTOP_TARGET, scratch, laptop_run);
+	snprintf(what, sizeof(what), "store size: box, %llu entries from "
+	    "%d devices", (unsigned long long)box_entries, BOX_DEVICES);
+	row(what, BOX_TARGET, scratch, box_run);
 	return 0;
 }

@@ -37,6 +37,7 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$root/tests/bench/lib.sh"
 here=$root/tests/bench
 SATCHEL=${SATCHEL:-$root/build/satchel}
 if [ -z "${FILL:-}" ]; then
@@ -157,7 +158,6 @@ wchar_of() {
 SYNC_FLOOR=${SYNC_FLOOR:-$root/build/rel/bench/sync_floor}
 
 # The load average over the last minute, for each run's line.
-load1() { cut -d" " -f1 /proc/loadavg; }
 
 GNU_TIME=""
 if [ -x /usr/bin/time ] && /usr/bin/time -f '%M' -o /dev/null true 2>/dev/null; then
@@ -417,6 +417,10 @@ bench_full_sync() {
 		    "median of $(wc -l <"$TMP/a.floor"))"
 		echo "  ratio           ${CFLOOR_RATIO}x the floor's wall time" \
 		    "(target <= 2x)"
+		bench_row "full sync, $(commas "$NOTES") notes, fresh laptop" \
+		    "$(calc '"%.2f", '"$SAT_SECS") s" \
+		    "$(calc '"%.2f", '"$CFLOOR_SECS") s (sync_floor)" \
+		    "${CFLOOR_RATIO}x" "<= 2x the floor"
 		if [ -s "$TMP/a.cpu" ] && [ -s "$TMP/a.floorcpu" ]; then
 			echo "  receiver CPU    $(median <"$TMP/a.cpu") s, the" \
 			    "floor's receiver $(median <"$TMP/a.floorcpu") s:" \
@@ -556,6 +560,15 @@ bench_box() {
 	if [ -n "$CFLOOR_RATE" ] && [ "$total" = "$NOTES" ]; then
 		echo "  floor           $(commas "$CFLOOR_RATE") entries/s (the" \
 		    "sync_floor of [a])   ratio $(calc '"%.2f", '"$CFLOOR_RATE"' / '"$BOX_RATE")x"
+		bench_row "first sync from a box, $(commas "$BOX_ENTRIES") entries" \
+		    "$(commas "$BOX_RATE") entries/s" \
+		    "$(commas "$CFLOOR_RATE") entries/s (sync_floor)" \
+		    "$(calc '"%.2f", '"$CFLOOR_RATE"' / '"$BOX_RATE")x" \
+		    ">= 50,000 entries/s"
+	else
+		bench_row "first sync from a box, $(commas "$BOX_ENTRIES") entries" \
+		    "$(commas "$BOX_RATE") entries/s" "-" "-" \
+		    ">= 50,000 entries/s"
 	fi
 	echo
 }
