@@ -3,10 +3,15 @@
 # last committed batch, and it ends with the sender's digest.
 #
 # Every kill must land mid-sync: the round took some entries, and not all
-# of them. A kill that came after the sync had finished proves nothing, so
-# that round is replayed from a copy of the receiver taken before it, with
-# no pause before the kill, and fails only if it never lands. make soak
-# runs longer versions (KILL_SYNC_ENTRIES, KILL_SYNC_ROUNDS).
+# of them. How long a sync takes depends on the build and on the
+# machine's load, so the kill's moment is found, not guessed: the kill
+# comes a delay after the receiver starts; a kill that came too soon
+# (nothing taken) or too late (the sync had finished) proves nothing, and
+# the round is replayed from a copy of the receiver taken before it, the
+# delay halved towards what was too soon or doubled towards what was too
+# late (a bisection once both are known). The delay a round landed with
+# starts the next round. make soak runs longer versions
+# (KILL_SYNC_ENTRIES, KILL_SYNC_ROUNDS).
 . "$(dirname "$0")/lib.sh"
 : "${TOOLS:?TOOLS must name the test tools directory}"
 
@@ -15,7 +20,7 @@ make_team "$a" "$b"
 ana=$("$SATCHEL" -d "$a" student add "Ana Lopez")
 count=${KILL_SYNC_ENTRIES:-12000}
 rounds=${KILL_SYNC_ROUNDS:-3}
-tries=5
+tries=12
 "$TOOLS/fill" "$a" "$ana" "$count" >"$TMP/fill.out" 2>&1 ||
     bail "the sender could not be filled with $count notes" "$TMP/fill.out"
 ok "the sender holds $count notes"
@@ -30,29 +35,39 @@ want=$("$SATCHEL" -d "$a" digest)
 finished() { [ "$("$SATCHEL" -d "$b" digest)" = "$want" ]; }
 
 last=0
+delay=400	# ms from the receiver's start to the kill; learned
 for round in $(seq 1 "$rounds"); do
 	rm -rf "$b.before"
 	cp -a "$b" "$b.before"
-	landed=0
+	landed=0 soon=-1 late=-1	# delays known too soon, too late
 	for try in $(seq 1 "$tries"); do
 		serve "$b"
-		# Once this round has committed a batch, a random pause (none
-		# on a retry), then the kill.
-		wait_for "[ \$(entries $b) -gt $last ]" 300 ||
-		    bail "round $round: the receiver took nothing in 300 s; its log:" "$b.log"
-		[ "$try" -eq 1 ] && sleep "0.$((RANDOM % 3))"
+		sleep "$(awk "BEGIN { print $delay / 1000 }")"
 		crash "$b"
 		now=$(entries "$b")
-		if ! finished; then
+		if [ "$now" -gt "$last" ] && ! finished; then
 			landed=1
 			break
 		fi
-		echo "# round $round, try $try: the sync had finished ($now of $total) before the kill; again, sooner"
+		if [ "$now" -gt "$last" ]; then
+			late=$delay
+			echo "# round $round, try $try: the sync had finished ($now of $total) $delay ms after the start; sooner"
+		else
+			soon=$delay
+			echo "# round $round, try $try: nothing taken $delay ms after the start; later"
+		fi
+		if [ "$late" -lt 0 ]; then
+			delay=$((delay * 2 + 50))
+		elif [ "$soon" -lt 0 ]; then
+			delay=$((delay / 2))
+		else
+			delay=$(((soon + late) / 2))
+		fi
 		rm -rf "$b"
 		cp -a "$b.before" "$b"
 	done
 	[ "$landed" -eq 1 ] ||
-	    bail "round $round: in $tries tries no kill landed before the sync finished"
+	    bail "round $round: in $tries tries no kill landed mid-sync (last delay $delay ms)"
 	check "round $round: the kill landed mid-sync ($last < $now entries, not all of the sender's records)" \
 	    [ "$now" -gt "$last" ]
 	if "$SATCHEL" -d "$b" verify >/dev/null 2>"$TMP/verify"; then
