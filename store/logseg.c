@@ -143,9 +143,10 @@ seg_fits(size_t vlen, size_t add)
  * what is on disk after a commit is exactly what it was before.
  *
  * At most PEND_MAX authors are kept; the least recently appended one
- * is written out to make room. Buffers that stop being a tail are kept
- * until the transaction ends, so an entry store_log_get lent stays
- * readable as long as store.h promises.
+ * is written out to make room. A buffer that stops being an author's
+ * tail other than by that author's next append is kept until the
+ * transaction ends, so an entry store_log_get lent stays readable as
+ * long as store.h promises.
  */
 #define PEND_MAX	64
 
@@ -370,12 +371,11 @@ log_append(struct store_txn *t, const uint8_t *author, uint64_t seq,
 	if (p->next != seq)
 		return STORE_EIO;	/* not the author's next entry */
 	if (p->len > 0 && !seg_fits(p->len, add)) {
-		/* Full: written once, and a new segment starts at seq. */
+		/* Full: written once, and a new segment starts at seq in
+		 * the same buffer (what was lent from it may go now). */
 		if ((rc = pend_write(t, p)) != 0)
 			return rc;
-		pend_retire(t->pend, p->buf);
-		p->buf = NULL;
-		p->cap = p->len = 0;
+		p->len = 0;
 		p->first = seq;
 	}
 	if ((rc = pend_reserve(t->pend, p, p->len + add)) != 0)

@@ -23,10 +23,16 @@ struct store {
 
 struct log_pend;
 
+/* recstore.c: record nonces drawn from the system this many at a time. */
+#define TXN_NONCES	64
+#define TXN_NONCELEN	24	/* XChaCha20-Poly1305's */
+
 struct store_txn {
 	struct store	*st;
 	MDB_txn		*txn;
 	struct log_pend	*pend;	/* logseg.c: tails not yet written */
+	size_t		 nonces_left;	/* unused at the end of nonces */
+	uint8_t		 nonces[TXN_NONCES * TXN_NONCELEN];
 };
 
 typedef int (*store_scan_fn)(const uint8_t *key, size_t klen,
