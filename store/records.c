@@ -283,189 +283,32 @@ docid_next(struct store_txn *t, uint64_t *docid)
 	return rc;
 }
 
-/* Encodes r with its history s into *pt (malloc'd: the caller frees
- * it) and moves the digest from old, its plaintext before (NULL if
- * new), to it. The record is written later (rec_cache). */
+/* Saves r with its history s; old is its plaintext before (NULL if new),
+ * which the digest takes out. */
 static int
-record_stage(struct store_txn *t, const uint8_t key[REC_KEYLEN],
-    const struct record *r, const struct rec_stored *s, const uint8_t *old,
-    size_t oldlen, uint8_t **pt, size_t *ptlen)
+record_save(struct store_txn *t, const struct record *r,
+    const struct rec_stored *s, const uint8_t *old, size_t oldlen)
 {
+	uint8_t key[REC_KEYLEN], *v = NULL;
 	msgpack_sbuffer sb;
-	int rc;
-
-	msgpack_sbuffer_init(&sb);
-	if ((rc = recstore_encode(r, s, &sb)) != 0 ||
-	    (rc = store_digest_update(t, key, REC_KEYLEN, old, oldlen,
-	    (uint8_t *)sb.data, sb.size)) != 0) {
-		msgpack_sbuffer_destroy(&sb);
-		return rc;
-	}
-	*ptlen = sb.size;
-	if ((*pt = (uint8_t *)msgpack_sbuffer_release(&sb)) == NULL)
-		return STORE_EIO;	/* empty: a record never is */
-	return STORE_OK;
-}
-
-/* Seals the plaintext pt of the record key and writes it. */
-static int
-record_write(struct store_txn *t, const uint8_t key[REC_KEYLEN],
-    uint64_t docid, const uint8_t *pt, size_t ptlen)
-{
-	uint8_t *v = NULL;
 	size_t vlen;
 	int rc;
 
-	if ((rc = recstore_seal(t, key, REC_KEYLEN, docid, pt, ptlen, &v,
-	    &vlen)) == 0 &&
-	    (rc = store_put(t, TABLE_RECORDS, key, REC_KEYLEN, v,
+	msgpack_sbuffer_init(&sb);
+	rec_key(key, r->kind, r->id);
+	if ((rc = recstore_encode(r, s, &sb)) != 0 ||
+	    (rc = store_digest_update(t, key, sizeof(key), old, oldlen,
+	    (uint8_t *)sb.data, sb.size)) != 0 ||
+	    (rc = recstore_seal(t, key, sizeof(key), s->docid,
+	    (uint8_t *)sb.data, sb.size, &v, &vlen)) != 0)
+		goto out;
+	if ((rc = store_put(t, TABLE_RECORDS, key, sizeof(key), v,
 	    vlen)) == 0 && t->st->seal_key != NULL)
 		rc = store_key_check_put(t);
+out:
 	free(v);
+	msgpack_sbuffer_destroy(&sb);
 	return rc;
-}
-
-/*
- * The records a write transaction has applied entries to, newest state
- * in memory, written (sealed and put) once: when the transaction
- * commits (recs_flush from store_commit), before the records table is
- * read other than by an apply, or to make room. Several entries of a
- * sync touching one record unseal, read its values from the log and
- * seal it once, not once each. The digest and the indexes are kept as
- * each entry is applied, as before; only the records table waits. An
- * aborted transaction frees them: LMDB never saw them.
- */
-#define RECS_MAX	64
-
-struct rec_cached {
-	uint8_t		 key[REC_KEYLEN];
-	struct record	*r;		/* with its values */
-	uint64_t	 docid;
-	uint8_t		*pt;		/* r encoded, as the digest has it */
-	size_t		 ptlen;
-	int		 dirty;		/* not yet written */
-	unsigned long	 used;
-};
-
-struct rec_cache {
-	struct rec_cached v[RECS_MAX];
-	size_t		 n;
-	unsigned long	 clock;
-};
-
-static struct rec_cached *
-recs_find(struct store_txn *t, const uint8_t key[REC_KEYLEN])
-{
-	struct rec_cache *c = t->recs;
-
-	for (size_t i = 0; c != NULL && i < c->n; i++)
-		if (memcmp(c->v[i].key, key, REC_KEYLEN) == 0)
-			return &c->v[i];
-	return NULL;
-}
-
-static int
-recs_write(struct store_txn *t, struct rec_cached *x)
-{
-	int rc;
-
-	if (!x->dirty)
-		return STORE_OK;
-	if ((rc = record_write(t, x->key, x->docid, x->pt, x->ptlen)) == 0)
-		x->dirty = 0;
-	return rc;
-}
-
-static void
-recs_clear(struct rec_cached *x)
-{
-	record_free(x->r);
-	free(x->pt);
-	memset(x, 0, sizeof(*x));
-}
-
-int
-recs_flush(struct store_txn *t)
-{
-	struct rec_cache *c = t->recs;
-	int rc;
-
-	for (size_t i = 0; c != NULL && i < c->n; i++)
-		if ((rc = recs_write(t, &c->v[i])) != 0)
-			return rc;
-	return STORE_OK;
-}
-
-void
-recs_free(struct store_txn *t)
-{
-	struct rec_cache *c = t->recs;
-
-	if (c == NULL)
-		return;
-	for (size_t i = 0; i < c->n; i++)
-		recs_clear(&c->v[i]);
-	free(c);
-	t->recs = NULL;
-}
-
-/* A slot for key: its own, a free one, or the least recently used
- * one's, written out first. NULL if there is no memory for the cache. */
-static int
-recs_slot(struct store_txn *t, const uint8_t key[REC_KEYLEN],
-    struct rec_cached **out)
-{
-	struct rec_cache *c = t->recs;
-	struct rec_cached *x;
-	int rc;
-
-	*out = NULL;
-	if ((x = recs_find(t, key)) != NULL) {
-		recs_clear(x);
-	} else if (c == NULL && (c = t->recs = calloc(1, sizeof(*c))) ==
-	    NULL) {
-		return STORE_OK;
-	} else if (c->n < RECS_MAX) {
-		x = &c->v[c->n++];
-	} else {
-		x = &c->v[0];
-		for (size_t i = 1; i < c->n; i++)
-			if (c->v[i].used < x->used)
-				x = &c->v[i];
-		if ((rc = recs_write(t, x)) != 0)
-			return rc;
-		recs_clear(x);
-	}
-	memcpy(x->key, key, REC_KEYLEN);
-	*out = x;
-	return STORE_OK;
-}
-
-/* Keeps r (with its values), docid and pt (r encoded) as the record's
- * state, to be written; takes ownership of r and pt on success. */
-static int
-recs_put(struct store_txn *t, const uint8_t key[REC_KEYLEN],
-    struct record *r, uint64_t docid, uint8_t *pt, size_t ptlen)
-{
-	struct rec_cached *x;
-	int rc;
-
-	if ((rc = recs_slot(t, key, &x)) != 0)
-		return rc;
-	if (x == NULL) {	/* no cache: written now */
-		if ((rc = record_write(t, key, docid, pt, ptlen)) != 0)
-			return rc;
-		record_free(r);
-		free(pt);
-		return STORE_OK;
-	}
-	x->r = r;
-	x->docid = docid;
-	x->pt = pt;
-	x->ptlen = ptlen;
-	x->dirty = 1;
-	x->used = ++t->recs->clock;
-	return STORE_OK;
 }
 
 /* A record as stored, values not read: *pt is its plaintext (the
@@ -557,20 +400,6 @@ doc_put(struct store_txn *t, const struct record *r, uint64_t docid)
 	    sizeof(val));
 }
 
-/* apply_load for a record the transaction holds (rec_cache): before is
- * x's, borrowed; after a copy to merge into. */
-static int
-apply_cached(struct rec_cached *x, struct record **after,
-    struct rec_stored *s)
-{
-	int rc;
-
-	if ((rc = recstore_decode(x->pt, x->ptlen, after, s)) != 0)
-		return rc;
-	s->docid = x->docid;
-	return recstore_copy_values(*after, x->r);
-}
-
 /* Applies a decrypted, validated change of entry e to its record and
  * indexes. */
 int
@@ -580,10 +409,9 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 	struct record *before = NULL, *after = NULL;
 	struct rec_stored s;
 	struct rec_oracle o = { applied_cb, &s };
-	struct rec_cached *x;
 	struct write_ref ref;
-	uint8_t key[REC_KEYLEN], *pt = NULL, *npt = NULL;
-	size_t ptlen = 0, nptlen = 0;
+	uint8_t *pt = NULL;
+	size_t ptlen = 0;
 	int rc;
 
 	if (c->kind == KIND_RECEIPT)	/* an index, not a record: receipt.c */
@@ -591,16 +419,7 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 	/* About an erased student: dropped, whatever its author or clock. */
 	if ((rc = store_erase_on_apply(t, e, c)) != 0)
 		return rc < 0 ? rc : STORE_OK;
-	memset(&s, 0, sizeof(s));
-	rec_key(key, c->kind, c->record_id);
-	if ((x = recs_find(t, key)) != NULL) {
-		before = x->r;
-		pt = x->pt;
-		ptlen = x->ptlen;
-		rc = apply_cached(x, &after, &s);
-	} else
-		rc = apply_load(t, c, &before, &after, &s, &pt, &ptlen);
-	if (rc != 0)
+	if ((rc = apply_load(t, c, &before, &after, &s, &pt, &ptlen)) != 0)
 		goto out;
 	memcpy(ref.author, e->author, PROTO_IDLEN);
 	ref.seq = e->seq;
@@ -612,31 +431,17 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 			goto out;
 	record_settle(after, &ref);
 	if ((rc = recstore_hist_add(&s, e->hlc, &ref)) != 0 ||
-	    (rc = record_stage(t, key, after, &s, pt, ptlen, &npt,
-	    &nptlen)) != 0 ||
+	    (rc = record_save(t, after, &s, pt, ptlen)) != 0 ||
 	    (rc = index_update(t, s.docid, before, after)) != 0)
 		goto out;
 	if (before == NULL)
 		rc = doc_put(t, after, s.docid);
 	if (rc == 0 && c->kind == KIND_MEMBER)
 		rc = members_changed(t);
-	/* x's record and plaintext (before, pt) go with this. */
-	if (rc == 0 && (rc = recs_put(t, key, after, s.docid, npt,
-	    nptlen)) == 0) {
-		after = NULL;
-		npt = NULL;
-		if (x != NULL) {
-			before = NULL;
-			pt = NULL;
-		}
-	}
 out:
-	if (x == NULL) {
-		free(pt);
-		record_free(before);
-	}
-	free(npt);
+	free(pt);
 	recstore_free(&s);
+	record_free(before);
 	record_free(after);
 	return rc;
 }
@@ -650,8 +455,7 @@ store_record_get(struct store_txn *t, uint8_t kind,
 	size_t len;
 	int rc;
 
-	if ((rc = recs_flush(t)) != 0 ||
-	    (rc = record_load(t, kind, id, out, &s, &pt, &len)) != 0)
+	if ((rc = record_load(t, kind, id, out, &s, &pt, &len)) != 0)
 		return rc;
 	free(pt);
 	recstore_free(&s);
@@ -819,11 +623,8 @@ store_history_each(struct store_txn *t, const uint8_t id[PROTO_RECIDLEN],
 	const uint8_t *env;
 	uint8_t *pt = NULL;
 	size_t len;
-	int rc;
+	int rc = STORE_ENOTFOUND;
 
-	if ((rc = recs_flush(t)) != 0)
-		return rc;
-	rc = STORE_ENOTFOUND;
 	for (uint8_t k = 1; k <= KIND_MAX && rc == STORE_ENOTFOUND; k++)
 		rc = record_load(t, k, id, &r, &s, &pt, &len);
 	if (rc == STORE_ENOTFOUND)

@@ -259,11 +259,8 @@ store_begin(struct store *st, unsigned flags, struct store_txn **out)
 static int
 txn_flush(struct store_txn *t)
 {
-	int rc = recs_flush(t);
+	int rc = log_flush(t);
 
-	if (rc == 0)
-		rc = log_flush(t);
-	recs_free(t);
 	log_pend_free(t);
 	if (rc != 0) {
 		mdb_txn_abort(t->txn);
@@ -319,7 +316,6 @@ store_abort(struct store_txn *t)
 {
 	if (t == NULL)
 		return;
-	recs_free(t);
 	log_pend_free(t);
 	mdb_txn_abort(t->txn);
 	free(t);
@@ -471,8 +467,6 @@ store_scrub(struct store *st)
 int
 store_drop(struct store_txn *t, int table)
 {
-	if (table == TABLE_RECORDS)
-		recs_free(t);	/* what it would write goes too */
 	return store_lmdb_error(mdb_drop(t->txn, t->st->dbi[table], 0));
 }
 
@@ -515,9 +509,6 @@ store_scan(struct store_txn *t, int table, const uint8_t *prefix,
 	uint8_t last[512];
 	int rc;
 
-	/* The records a transaction holds back are written before a walk. */
-	if (table == TABLE_RECORDS && (rc = recs_flush(t)) != 0)
-		return rc;
 	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[table], &cur)) != 0)
 		return store_lmdb_error(rc);
 	k.mv_size = plen;

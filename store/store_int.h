@@ -22,7 +22,6 @@ struct store {
 };
 
 struct log_pend;
-struct rec_cache;
 
 /* recstore.c: record nonces drawn from the system this many at a time. */
 #define TXN_NONCES	64
@@ -32,7 +31,6 @@ struct store_txn {
 	struct store	*st;
 	MDB_txn		*txn;
 	struct log_pend	*pend;	/* logseg.c: tails not yet written */
-	struct rec_cache *recs;	/* records.c: records not yet written */
 	size_t		 nonces_left;	/* unused at the end of nonces */
 	uint8_t		 nonces[TXN_NONCES * TXN_NONCELEN];
 };
@@ -84,12 +82,6 @@ int	store_stub_encode(const struct envelope *, msgpack_sbuffer *);
  * and named for dropping, and not to be applied; 0; or a STORE_E* code. */
 int	store_erase_on_apply(struct store_txn *, const struct envelope *,
 	    const struct change *);
-
-/* records.c: the records a transaction has not written yet. recs_flush
- * writes them (store_commit, or before the table is walked); recs_free
- * forgets them (the transaction ends, or the table is dropped). */
-int	recs_flush(struct store_txn *);
-void	recs_free(struct store_txn *);
 
 /* recstore.c: a record as the records table holds it. */
 struct rec_hist {
