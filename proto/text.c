@@ -97,7 +97,16 @@ proto_text_check(const char *s, size_t len, int cls)
 	while (len > 0) {
 		int32_t c = 0;
 		int why = 0;
-		size_t n = utf8_next(p, len, &c, &why);
+		size_t n;
+
+		/* Printable ASCII passes every class: most of a note is
+		 * that, and every received entry's text is checked. */
+		if (*p >= 0x20 && *p < 0x7f) {
+			p++;
+			len--;
+			continue;
+		}
+		n = utf8_next(p, len, &c, &why);
 
 		if (n == 0)
 			return why;

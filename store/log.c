@@ -123,11 +123,12 @@ held_or_fork(struct store_txn *t, const struct envelope *e,
  * Appends an envelope after its author's head. A replay of an entry held
  * is STORE_EDUP; the same (author, seq) with another hash is a fork and is
  * refused, never written over. hash gets the entry's hash, which the
- * apply needs too: computed once.
+ * apply needs too: computed once, or taken from known (e's hash, which
+ * the caller has already computed) when that is not NULL.
  */
 static int
 chain_append(struct store_txn *t, const struct envelope *e,
-    const uint8_t *env, size_t len, int verify_sig,
+    const uint8_t *env, size_t len, int verify_sig, const uint8_t *known,
     uint8_t hash[PROTO_HASHLEN])
 {
 	uint8_t head_hash[PROTO_HASHLEN];
@@ -137,7 +138,10 @@ chain_append(struct store_txn *t, const struct envelope *e,
 
 	if ((rc = store_head_get(t, e->author, &head_seq, head_hash)) != 0)
 		return rc;
-	proto_envelope_hash(e, hash);
+	if (known != NULL)
+		memmove(hash, known, PROTO_HASHLEN);
+	else
+		proto_envelope_hash(e, hash);
 	/* A frozen author's entries past its fork point are kept aside. */
 	if ((rc = fork_entry(t, e, hash, env, len)) != STORE_ENOTFOUND)
 		return rc;
@@ -193,7 +197,7 @@ store_append_local(struct store_txn *t, const struct store_author *a,
 		goto out;
 	if ((rc = store_key_learn(t->st, a->key)) != 0 ||
 	    (rc = chain_append(t, &e, (uint8_t *)env.data, env.size, 0,
-	    hash)) != 0 || (rc = store_apply_change(t, &e, hash, c)) != 0)
+	    NULL, hash)) != 0 || (rc = store_apply_change(t, &e, hash, c)) != 0)
 		goto out;
 	if (ref != NULL) {
 		memcpy(ref->author, e.author, PROTO_IDLEN);
@@ -361,37 +365,35 @@ store_apply_held(struct store_txn *t, const struct store_keyring *kr,
 }
 
 /* An entry an erasure named (store/erase.c) is held as its stub however
- * it comes: STORE_ENOTFOUND if it is not named. */
+ * it comes: STORE_ENOTFOUND if it is not named. hash0 is e0's hash. */
 static int
 dropped_append(struct store_txn *t, const struct envelope *e0,
-    int verify_sig)
+    const uint8_t *hash0, int verify_sig)
 {
 	struct envelope e = *e0;
 	uint8_t hash[PROTO_HASHLEN];
 	msgpack_sbuffer sb;
 	int rc;
 
-	proto_envelope_hash(&e, hash);
-	if (e.erased || !store_drop_has(t, e.author, e.seq, hash))
+	if (e.erased || !store_drop_has(t, e.author, e.seq, hash0))
 		return STORE_ENOTFOUND;
 	msgpack_sbuffer_init(&sb);
 	proto_envelope_erase(&e);
 	if ((rc = store_stub_encode(&e, &sb)) == 0)
 		rc = chain_append(t, &e, (uint8_t *)sb.data, sb.size,
-		    verify_sig, hash);
+		    verify_sig, NULL, hash);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
 }
 
 /* An entry its apply found about an erased student is held as its stub
- * from the start (store/erase.c). */
+ * from the start (store/erase.c); hash is e's. */
 static int
-dropped_now(struct store_txn *t, const struct envelope *e)
+dropped_now(struct store_txn *t, const struct envelope *e,
+    const uint8_t *hash)
 {
-	uint8_t hash[PROTO_HASHLEN];
 	int erased;
 
-	proto_envelope_hash(e, hash);
 	if (e->erased || !store_drop_has(t, e->author, e->seq, hash))
 		return STORE_OK;
 	return store_erase_held(t, e->author, e->seq, hash, &erased);
@@ -434,7 +436,7 @@ store_apply_decoded(struct store_txn *t, const struct store_keyring *kr,
     int verify_sig, struct store_apply_buf *b)
 {
 	const struct store_key *k = store_keyring_find(kr, e->key_id);
-	uint8_t hash[PROTO_HASHLEN];
+	uint8_t hash[PROTO_HASHLEN], h0[PROTO_HASHLEN];
 	const char *why = NULL;
 	int rc, rd = STORE_OK;
 
@@ -448,14 +450,16 @@ store_apply_decoded(struct store_txn *t, const struct store_keyring *kr,
 		rd = read_into(k, e, b->change, b->pt, &why);
 	if (rd == STORE_EBADENTRY || rd == STORE_ENOMEM)
 		return rd;
+	/* Hashed once: the drop list, the chain and the apply take it. */
+	proto_envelope_hash(e, h0);
 	/* An entry an erasure named is held as its stub however it comes. */
-	if ((rc = dropped_append(t, e, verify_sig)) != STORE_ENOTFOUND)
+	if ((rc = dropped_append(t, e, h0, verify_sig)) != STORE_ENOTFOUND)
 		return rc;
-	if ((rc = chain_append(t, e, env, len, verify_sig, hash)) != 0 ||
+	if ((rc = chain_append(t, e, env, len, verify_sig, h0, hash)) != 0 ||
 	    (rc = apply_read(t, e, hash, rd, k != NULL ? b->change : NULL,
 	    why)) != 0)
 		return rc;
-	return dropped_now(t, e);
+	return dropped_now(t, e, hash);
 }
 
 int

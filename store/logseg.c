@@ -68,7 +68,8 @@ seg_entry(const uint8_t *v, size_t vlen, uint64_t n, const uint8_t **env,
 	return STORE_OK;
 }
 
-/* The segment that holds or would hold (author, seq); borrowed. */
+/* The segment that holds or would hold (author, seq), as LMDB holds
+ * it; borrowed. */
 static int
 seg_find(struct store_txn *t, const uint8_t *author, uint64_t seq,
     uint64_t *first, const uint8_t **v, size_t *vlen)
@@ -86,20 +87,6 @@ seg_find(struct store_txn *t, const uint8_t *author, uint64_t seq,
 		return STORE_ENOTFOUND;
 	*first = be64_get(k + PROTO_IDLEN);
 	return STORE_OK;
-}
-
-int
-store_log_get(struct store_txn *t, const uint8_t *author, uint64_t seq,
-    const uint8_t **env, size_t *len)
-{
-	const uint8_t *v;
-	uint64_t first;
-	size_t vlen;
-	int rc;
-
-	if ((rc = seg_find(t, author, seq, &first, &v, &vlen)) != 0)
-		return rc;
-	return seg_entry(v, vlen, seq - first, env, len);
 }
 
 static size_t
@@ -143,44 +130,280 @@ seg_fits(size_t vlen, size_t add)
 	return vlen + add <= SEG_MIN || seg_pages(vlen + add) == seg_pages(vlen);
 }
 
+/*
+ * A write transaction's pending tails. Writing a segment back for each
+ * entry appended copied up to SEG_MIN bytes into new overflow pages per
+ * entry (and freed the old ones); instead each author's last segment is
+ * kept here, in memory, from its first append in the transaction, and
+ * written once: when it is full, when the author's log is walked or
+ * rewritten, or by log_flush just before the transaction commits
+ * (store_commit). Reads (store_log_get) look here first, so the
+ * transaction sees its own entries; an aborted transaction frees them
+ * and LMDB never saw them. Nothing here outlives its transaction, so
+ * what is on disk after a commit is exactly what it was before.
+ *
+ * At most PEND_MAX authors are kept; the least recently appended one
+ * is written out to make room. A buffer that stops being an author's
+ * tail other than by that author's next append is kept until the
+ * transaction ends, so an entry store_log_get lent stays readable as
+ * long as store.h promises.
+ */
+#define PEND_MAX	64
+
+struct seg_pend {
+	uint8_t		 author[PROTO_IDLEN];
+	uint64_t	 first;		/* the segment's first seq */
+	uint64_t	 next;		/* the seq the next entry must have */
+	uint8_t		*buf;		/* the whole segment */
+	size_t		 len, cap;
+	int		 dirty;		/* not yet written to LMDB */
+	unsigned long	 used;		/* when last appended to */
+};
+
+struct log_pend {
+	struct seg_pend	 tails[PEND_MAX];
+	size_t		 n;
+	unsigned long	 clock;
+	uint8_t		**retired;	/* buffers freed with the pend */
+	size_t		 nretired;
+};
+
+static struct seg_pend *
+pend_find(struct store_txn *t, const uint8_t *author)
+{
+	struct log_pend *lp = t->pend;
+
+	for (size_t i = 0; lp != NULL && i < lp->n; i++)
+		if (memcmp(lp->tails[i].author, author, PROTO_IDLEN) == 0)
+			return &lp->tails[i];
+	return NULL;
+}
+
+/* Keeps buf until the transaction ends (store_log_get may have lent a
+ * pointer into it); frees it at once if it cannot. */
+static void
+pend_retire(struct log_pend *lp, uint8_t *buf)
+{
+	uint8_t **x;
+
+	if (buf == NULL)
+		return;
+	x = realloc(lp->retired, (lp->nretired + 1) * sizeof(*x));
+	if (x == NULL) {
+		free(buf);	/* nothing may be lent from it: see store.h */
+		return;
+	}
+	lp->retired = x;
+	lp->retired[lp->nretired++] = buf;
+}
+
+static int
+pend_write(struct store_txn *t, struct seg_pend *p)
+{
+	uint8_t key[SEG_KEYLEN];
+	int rc;
+
+	if (!p->dirty)
+		return STORE_OK;
+	seg_key(key, p->author, p->first);
+	if ((rc = store_put_append(t, TABLE_LOG, key, sizeof(key), p->buf,
+	    p->len)) == 0)
+		p->dirty = 0;
+	return rc;
+}
+
+/* Room in p for a segment of need bytes, the most seg_fits lets one
+ * segment grow to being reserved at once. */
+static int
+pend_reserve(struct log_pend *lp, struct seg_pend *p, size_t need)
+{
+	size_t cap = seg_pages(need > SEG_MIN ? need : SEG_MIN) * SEG_PAGE;
+	uint8_t *b;
+
+	if (need <= p->cap)
+		return STORE_OK;
+	if ((b = malloc(cap)) == NULL)
+		return STORE_ENOMEM;
+	if (p->len > 0)
+		memcpy(b, p->buf, p->len);
+	pend_retire(lp, p->buf);
+	p->buf = b;
+	p->cap = cap;
+	return STORE_OK;
+}
+
+/* A slot for author: a free one, or the least recently used one's,
+ * written out first. */
+static int
+pend_slot(struct store_txn *t, const uint8_t *author, struct seg_pend **out)
+{
+	struct log_pend *lp = t->pend;
+	struct seg_pend *p;
+	int rc;
+
+	if (lp == NULL) {
+		if ((lp = calloc(1, sizeof(*lp))) == NULL)
+			return STORE_ENOMEM;
+		t->pend = lp;
+	}
+	if (lp->n < PEND_MAX)
+		p = &lp->tails[lp->n++];
+	else {
+		p = &lp->tails[0];
+		for (size_t i = 1; i < lp->n; i++)
+			if (lp->tails[i].used < p->used)
+				p = &lp->tails[i];
+		if ((rc = pend_write(t, p)) != 0)
+			return rc;
+		pend_retire(lp, p->buf);
+	}
+	memset(p, 0, sizeof(*p));
+	memcpy(p->author, author, PROTO_IDLEN);
+	*out = p;
+	return STORE_OK;
+}
+
+/* Makes author's tail pending, as LMDB holds it; seq is the entry to
+ * be appended next. */
+static int
+pend_load(struct store_txn *t, const uint8_t *author, uint64_t seq,
+    struct seg_pend **out)
+{
+	const uint8_t *v = NULL;
+	struct seg_pend *p;
+	uint64_t first = seq;
+	size_t vlen = 0, cap;
+	uint8_t *buf;
+	long n;
+	int rc;
+
+	rc = seg_find(t, author, seq, &first, &v, &vlen);
+	if (rc == 0 && ((n = seg_count(v, vlen)) < 0 ||
+	    first + (uint64_t)n != seq))
+		return STORE_EIO;	/* not the author's next entry */
+	if (rc == STORE_ENOTFOUND) {
+		first = seq;
+		vlen = 0;
+	} else if (rc != 0)
+		return rc;
+	/* v is LMDB's until the next write: copied before pend_slot's. */
+	cap = seg_pages(vlen > SEG_MIN ? vlen : SEG_MIN) * SEG_PAGE;
+	if ((buf = malloc(cap)) == NULL)
+		return STORE_ENOMEM;
+	if (vlen > 0)
+		memcpy(buf, v, vlen);
+	if ((rc = pend_slot(t, author, &p)) != 0) {
+		free(buf);
+		return rc;
+	}
+	p->first = first;
+	p->next = seq;
+	p->buf = buf;
+	p->len = vlen;
+	p->cap = cap;
+	*out = p;
+	return STORE_OK;
+}
+
+/* Writes every pending tail to LMDB: before the transaction commits, or
+ * a walk of the table. They stay as the transaction's cache. */
+int
+log_flush(struct store_txn *t)
+{
+	struct log_pend *lp = t->pend;
+	int rc;
+
+	for (size_t i = 0; lp != NULL && i < lp->n; i++)
+		if ((rc = pend_write(t, &lp->tails[i])) != 0)
+			return rc;
+	return STORE_OK;
+}
+
+void
+log_pend_free(struct store_txn *t)
+{
+	struct log_pend *lp = t->pend;
+
+	if (lp == NULL)
+		return;
+	for (size_t i = 0; i < lp->n; i++)
+		free(lp->tails[i].buf);
+	for (size_t i = 0; i < lp->nretired; i++)
+		free(lp->retired[i]);
+	free(lp->retired);
+	free(lp);
+	t->pend = NULL;
+}
+
+int
+store_log_get(struct store_txn *t, const uint8_t *author, uint64_t seq,
+    const uint8_t **env, size_t *len)
+{
+	struct seg_pend *p = pend_find(t, author);
+	const uint8_t *v;
+	uint64_t first;
+	size_t vlen;
+	int rc;
+
+	if (p != NULL && seq >= p->first) {
+		if (seq >= p->next)
+			return STORE_ENOTFOUND;
+		return seg_entry(p->buf, p->len, seq - p->first, env, len);
+	}
+	if ((rc = seg_find(t, author, seq, &first, &v, &vlen)) != 0)
+		return rc;
+	return seg_entry(v, vlen, seq - first, env, len);
+}
+
 /* Adds (author, seq), the entry after the author's last one held. */
 int
 log_append(struct store_txn *t, const uint8_t *author, uint64_t seq,
     const uint8_t *env, size_t len)
 {
-	uint8_t key[SEG_KEYLEN], *buf;
-	const uint8_t *v;
-	uint64_t first;
-	size_t vlen, add = ENTRY_HDR + len;
-	long n;
+	struct seg_pend *p = pend_find(t, author);
+	size_t add = ENTRY_HDR + len;
 	int rc;
 
 	if (len > UINT32_MAX - ENTRY_HDR)
 		return STORE_EBADENTRY;
-	rc = seg_find(t, author, seq, &first, &v, &vlen);
-	if (rc == 0 && ((n = seg_count(v, vlen)) < 0 ||
-	    first + (uint64_t)n != seq))
+	if (p == NULL && (rc = pend_load(t, author, seq, &p)) != 0)
+		return rc;
+	if (p->next != seq)
 		return STORE_EIO;	/* not the author's next entry */
-	if (rc == STORE_ENOTFOUND || (rc == 0 && !seg_fits(vlen, add))) {
-		if ((buf = malloc(add)) == NULL)
-			return STORE_ENOMEM;
-		entry_put(buf, env, len);
-		seg_key(key, author, seq);
-		rc = store_put_append(t, TABLE_LOG, key, sizeof(key), buf,
-		    add);
-		free(buf);
-		return rc;
+	if (p->len > 0 && !seg_fits(p->len, add)) {
+		/* Full: written once, and a new segment starts at seq in
+		 * the same buffer (what was lent from it may go now). */
+		if ((rc = pend_write(t, p)) != 0)
+			return rc;
+		p->len = 0;
+		p->first = seq;
 	}
-	if (rc != 0)
+	if ((rc = pend_reserve(t->pend, p, p->len + add)) != 0)
 		return rc;
-	if ((buf = malloc(vlen + add)) == NULL)
-		return STORE_ENOMEM;
-	memcpy(buf, v, vlen);	/* v goes as the segment is rewritten */
-	entry_put(buf + vlen, env, len);
-	seg_key(key, author, first);
-	rc = store_put(t, TABLE_LOG, key, sizeof(key), buf, vlen + add);
-	free(buf);
-	return rc;
+	entry_put(p->buf + p->len, env, len);
+	p->len += add;
+	p->next = seq + 1;
+	p->dirty = 1;
+	p->used = ++t->pend->clock;
+	return STORE_OK;
+}
+
+/* Drops author's pending tail after writing it: what follows reads and
+ * writes LMDB. */
+static int
+pend_drop(struct store_txn *t, const uint8_t *author)
+{
+	struct seg_pend *p = pend_find(t, author);
+	struct log_pend *lp = t->pend;
+	int rc;
+
+	if (p == NULL)
+		return STORE_OK;
+	if ((rc = pend_write(t, p)) != 0)
+		return rc;
+	pend_retire(lp, p->buf);
+	*p = lp->tails[--lp->n];
+	return STORE_OK;
 }
 
 /* Writes env over the entry (author, seq), of any length: an erased
@@ -198,7 +421,8 @@ log_rewrite(struct store_txn *t, const uint8_t *author, uint64_t seq,
 
 	if (len > UINT32_MAX - ENTRY_HDR)
 		return STORE_EBADENTRY;
-	if ((rc = seg_find(t, author, seq, &first, &v, &vlen)) != 0 ||
+	if ((rc = pend_drop(t, author)) != 0 ||
+	    (rc = seg_find(t, author, seq, &first, &v, &vlen)) != 0 ||
 	    (rc = seg_entry(v, vlen, seq - first, &old, &olen)) != 0)
 		return rc;
 	at = (size_t)(old - v) - ENTRY_HDR;
@@ -253,9 +477,12 @@ int
 log_scan(struct store_txn *t, log_scan_fn fn, void *arg)
 {
 	struct seg_walk w = { fn, arg, 0 };
-	int rc = store_scan(t, TABLE_LOG, NULL, 0, 0, seg_cb, &w);
+	int rc;
 
-	return rc != 0 ? rc : w.rc;
+	if ((rc = log_flush(t)) != 0 ||
+	    (rc = store_scan(t, TABLE_LOG, NULL, 0, 0, seg_cb, &w)) != 0)
+		return rc;
+	return w.rc;
 }
 
 /*

@@ -565,6 +565,26 @@ seal_ad(uint8_t *ad, const uint8_t *hdr, const uint8_t *key, size_t klen)
 	memcpy(ad + HEADER_LEN, key, klen);
 }
 
+_Static_assert(TXN_NONCELEN == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+    "a record's nonce is XChaCha20-Poly1305's");
+
+/* A fresh random nonce. A sync seals thousands of records in a
+ * transaction: the system's generator is asked once for many, not once
+ * for each (a system call apiece). Each is used once and the pool dies
+ * with the transaction. */
+static void
+txn_nonce(struct store_txn *t, uint8_t *out)
+{
+	if (t->nonces_left == 0) {
+		randombytes_buf(t->nonces, sizeof(t->nonces));
+		t->nonces_left = TXN_NONCES;
+	}
+	t->nonces_left--;
+	memcpy(out, t->nonces + t->nonces_left * TXN_NONCELEN, TXN_NONCELEN);
+	sodium_memzero(t->nonces + t->nonces_left * TXN_NONCELEN,
+	    TXN_NONCELEN);
+}
+
 /* *out is malloc'd; the caller frees it. */
 int
 recstore_seal(struct store_txn *t, const uint8_t *key, size_t klen,
@@ -585,8 +605,7 @@ recstore_seal(struct store_txn *t, const uint8_t *key, size_t klen,
 		uint8_t *nonce = v + HEADER_LEN;
 
 		seal_ad(ad, v, key, klen);
-		randombytes_buf(nonce,
-		    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+		txn_nonce(t, nonce);
 		crypto_aead_xchacha20poly1305_ietf_encrypt(nonce +
 		    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL, pt,
 		    len, ad, HEADER_LEN + klen, NULL, nonce, sk);

@@ -254,12 +254,29 @@ store_begin(struct store *st, unsigned flags, struct store_txn **out)
 	return STORE_OK;
 }
 
+/* The log's pending tails (logseg.c) are written into the transaction
+ * before it commits; if that fails it is aborted, as a failed commit is. */
+static int
+txn_flush(struct store_txn *t)
+{
+	int rc = log_flush(t);
+
+	log_pend_free(t);
+	if (rc != 0) {
+		mdb_txn_abort(t->txn);
+		free(t);
+	}
+	return rc;
+}
+
 int
 store_commit(struct store_txn *t)
 {
-	int rc = mdb_txn_commit(t->txn);
+	int rc;
 
-	if (rc == 0)
+	if ((rc = txn_flush(t)) != 0)
+		return rc;
+	if ((rc = mdb_txn_commit(t->txn)) == 0)
 		t->st->commits++;
 	free(t);
 	return store_lmdb_error(rc);
@@ -281,6 +298,8 @@ store_commit_lazy(struct store_txn *t)
 	MDB_env *env = t->st->env;
 	int rc;
 
+	if ((rc = txn_flush(t)) != 0)
+		return rc;
 	if ((rc = mdb_env_set_flags(env, MDB_NOMETASYNC, 1)) != 0) {
 		mdb_txn_abort(t->txn);
 		free(t);
@@ -297,6 +316,7 @@ store_abort(struct store_txn *t)
 {
 	if (t == NULL)
 		return;
+	log_pend_free(t);
 	mdb_txn_abort(t->txn);
 	free(t);
 }

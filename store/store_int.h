@@ -21,9 +21,18 @@ struct store {
 	struct store_rebuild_rule rule;	/* store_set_rebuild_rule */
 };
 
+struct log_pend;
+
+/* recstore.c: record nonces drawn from the system this many at a time. */
+#define TXN_NONCES	64
+#define TXN_NONCELEN	24	/* XChaCha20-Poly1305's */
+
 struct store_txn {
 	struct store	*st;
 	MDB_txn		*txn;
+	struct log_pend	*pend;	/* logseg.c: tails not yet written */
+	size_t		 nonces_left;	/* unused at the end of nonces */
+	uint8_t		 nonces[TXN_NONCES * TXN_NONCELEN];
 };
 
 typedef int (*store_scan_fn)(const uint8_t *key, size_t klen,
@@ -118,6 +127,10 @@ int	log_append(struct store_txn *, const uint8_t *author, uint64_t seq,
 int	log_rewrite(struct store_txn *, const uint8_t *author, uint64_t seq,
 	    const uint8_t *env, size_t len);
 int	log_scan(struct store_txn *, log_scan_fn, void *);
+/* Writes the transaction's pending tails to LMDB (store_commit); then
+ * log_pend_free frees them, as the transaction ends either way. */
+int	log_flush(struct store_txn *);
+void	log_pend_free(struct store_txn *);
 /* Rewrites a log of one key per entry (store version 2) as segments. */
 int	log_resegment(struct store_txn *);
 
