@@ -138,6 +138,15 @@ struct conn {
 	struct rx_batch	 rxq[RX_GROUP_MAX];	/* waiting to be applied */
 	size_t		 nrxq;
 	size_t		 rx_group;	/* batches the next group may hold */
+	int		 rx_due;	/* rxq waits for this loop turn's group
+					 * commit (rx_flush_due); not read
+					 * from meanwhile */
+	size_t		 rx_k;		/* of rxq, in the group commit */
+	size_t		 rx_added;	/* new entries they brought */
+	uint8_t		*held;		/* a message after the waiting batches,
+					 * handled once they are (owned) */
+	size_t		 held_len;
+	int		 held_final;
 	struct store_apply_buf abuf;	/* reused entry after entry */
 	int		 inflight;
 	int		 pump_failed;
@@ -169,6 +178,18 @@ struct peer_event {
 #define HANDSHAKE_MS	5000	/* a connection must be up by then */
 #define VEC_PENDING_MAX	64	/* closed peers' vectors awaiting a tick */
 
+/* The last pump view's heads, frozen authors and team order, kept while
+ * the store stays at the same version (store_txn_id): a box pumps a
+ * connection at every acknowledgement, and reading every head, fork and
+ * member's depth each time was most of what it did in a crowd. */
+struct pump_cache {
+	int		 ok;
+	uint64_t	 txn;
+	unsigned	 users;		/* open views that borrow it */
+	struct vec	 ours, frozen;
+	size_t		*order;
+};
+
 struct server {
 	uv_loop_t	*loop;
 	struct peer_event events[PEER_EVENTS_MAX];
@@ -178,6 +199,7 @@ struct server {
 	uv_tcp_t	 listener;
 	int		 listening;
 	uv_timer_t	 tick;		/* one-shot, re-armed by each tick */
+	uv_idle_t	 rx_idle;	/* batches wait for it: rx_flush_due */
 	uv_pipe_t	 notify;	/* DIR/serve.sock: local writes */
 	int		 notifying;
 	uint64_t	 last_check;	/* of the heads, for other writers */
@@ -186,6 +208,7 @@ struct server {
 	struct target	**targets;	/* each its own allocation */
 	size_t		 ntargets;
 	uint8_t		 heads_hash[32];
+	struct pump_cache view;
 	struct pending_vec {		/* of connections closed since the tick */
 		uint8_t		id[PROTO_IDLEN];
 		struct vec	theirs;
@@ -211,17 +234,22 @@ struct pump_view {
 	struct store_txn *t;
 	struct vec	 ours;
 	struct vec	 frozen;
+	size_t		*order;		/* ours' indexes, in team order */
+	struct pump_cache *cache;	/* the three borrowed from it, or NULL */
 };
 
 /* peer.c */
 int		 pump_view_open(struct server *, struct pump_view *);
 void		 pump_view_close(struct pump_view *);
+void		 pump_cache_free(struct server *);
 void		 conn_pump_view(struct conn *, const struct pump_view *);
 struct conn	*conn_new(struct server *, int initiator, const char *addr);
 void		 conn_start_handshake(struct conn *);
 void		 conn_close(struct conn *, const char *why);
 void		 conn_pump(struct conn *);
 void		 conn_bye(struct conn *);
+/* Applies what every connection received this loop turn (see peer.c). */
+void		 rx_flush_due(struct server *);
 void		 conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
 void		 conn_alloc_cb(uv_handle_t *, size_t, uv_buf_t *);
 void		 net_log(const char *fmt, ...)
@@ -240,6 +268,8 @@ void		 discovery_stop(struct server *);
 void		 server_discovered(struct server *, const uint8_t *id,
 		    const char *addr);
 void		 server_changed(struct server *);
+/* A connection's batches wait: rx_flush_due runs at the next loop turn. */
+void		 server_rx_due(struct server *);
 /* This process wrote (the page did): push it to the peers now. */
 void		 server_local_write(struct server *);
 void		 server_wake(struct server *);

@@ -501,6 +501,27 @@ server_peer_synced(struct server *srv, struct conn *c)
 		status_put(srv, c->remote, c->addr, 1, 1);
 }
 
+static void
+rx_idle_cb(uv_idle_t *idle)
+{
+	uv_idle_stop(idle);
+	rx_flush_due(idle->data);
+}
+
+/*
+ * Received batches wait for the next loop turn (an idle callback, which
+ * also keeps the loop from blocking in its poll meanwhile): whatever the
+ * poll brought from every connection by then is applied in one
+ * transaction and one durable commit. A box that a crowd of laptops
+ * syncs with at once otherwise syncs its disk once per laptop, one after
+ * another, while the others' handshakes and acknowledgements wait.
+ */
+void
+server_rx_due(struct server *srv)
+{
+	uv_idle_start(&srv->rx_idle, rx_idle_cb);
+}
+
 /* Something new to send: every connection is pumped from one read of
  * the heads, not one each (a box has a connection per laptop). */
 void
@@ -1266,6 +1287,8 @@ server_init(struct server *srv, struct device *d, int oneshot)
 	}
 	uv_timer_init(srv->loop, &srv->tick);
 	srv->tick.data = srv;
+	uv_idle_init(srv->loop, &srv->rx_idle);
+	srv->rx_idle.data = srv;
 	uv_timer_init(srv->loop, &srv->stop_timer);
 	srv->stop_timer.data = srv;
 	uv_signal_init(srv->loop, &srv->sigterm);
@@ -1282,14 +1305,15 @@ server_run(struct server *srv)
 {
 	uv_timer_start(&srv->tick, tick_cb, 0, 0);
 	uv_run(srv->loop, UV_RUN_DEFAULT);
-	if (!uv_is_closing((uv_handle_t *)&srv->stop_timer)) {
+	if (!uv_is_closing((uv_handle_t *)&srv->stop_timer))
 		uv_close((uv_handle_t *)&srv->stop_timer, NULL);
-		uv_run(srv->loop, UV_RUN_DEFAULT);
-	}
+	uv_close((uv_handle_t *)&srv->rx_idle, NULL);
+	uv_run(srv->loop, UV_RUN_DEFAULT);
 	status_flush(srv);
 	save_peer_ids(srv);
 	write_receipts(srv);
 	save_peer_vecs(srv);
+	pump_cache_free(srv);
 	uv_loop_close(srv->loop);
 	sodium_free(srv->x_sk);
 	srv->x_sk = NULL;
