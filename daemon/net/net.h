@@ -14,13 +14,23 @@
 #include "wire.h"
 
 #define SYNC_WINDOW	8		/* batches in flight, unacknowledged */
+/* Small batches (a crowd's new notes: one author's one entry each) may
+ * be more in flight, up to SYNC_WINDOW_MAX, while they hold fewer than
+ * SYNC_BATCH entries in all: a window of eight one-entry batches made a
+ * laptop commit and acknowledge its box's news eight entries at a time. */
+#define SYNC_WINDOW_MAX	64
 /* Received batches applied in one transaction, at most: a batch waits
  * while more of the peer's bytes are already here, so that one durable
  * commit covers several (each acknowledged only once it is on disk). A
- * connection's first group is one batch, and each next one twice the
- * last, up to RX_GROUP_MAX: a sync that was cut, or a small one, has its
- * first entries on disk and acknowledged as soon as before. */
+ * connection's first group holds one full batch's worth (SYNC_BATCH
+ * entries or SYNC_BATCH_BYTES), and each next one twice the last, up to
+ * RX_GROUP_MAX times that: a sync that was cut, or a small one, has its
+ * first entries on disk and acknowledged as soon as before. Small batches
+ * fill a group up to RX_SLOTS of them. */
 #define RX_GROUP_MAX	4
+#define RX_SLOTS	SYNC_WINDOW_MAX
+#define RX_ENVS_KEEP	((RX_GROUP_MAX + 1) * SYNC_BATCH) /* decoded
+					 * envelopes the slots keep for reuse */
 #define RX_GROUP_NS	(UINT64_C(2000) * 1000 * 1000)	/* a group's apply, 2 s */
 #define SYNC_BATCH	WIRE_MAX_BATCH	/* entries per batch at most */
 #define SYNC_BATCH_BYTES (2 * 1024 * 1024) /* + one entry: within a frame */
@@ -79,6 +89,7 @@ struct rx_batch {
 	uint64_t	 first, last;
 	size_t		 n;		/* entries before any newer one */
 	unsigned	 newer;		/* version of the first newer one */
+	size_t		 bytes;		/* of pt */
 };
 
 struct target {			/* a peer we dial */
@@ -135,9 +146,9 @@ struct conn {
 	struct vec	 probe;		/* forks to locate: resend up to seq */
 	struct vec	 probe_sent;	/* how far each probe got */
 	struct vec	 fork_sent;	/* frozen authors whose evidence went */
-	struct rx_batch	 rxq[RX_GROUP_MAX];	/* waiting to be applied */
+	struct rx_batch	 rxq[RX_SLOTS];	/* waiting to be applied */
 	size_t		 nrxq;
-	size_t		 rx_group;	/* batches the next group may hold */
+	size_t		 rx_group;	/* full batches the next group may hold */
 	int		 rx_due;	/* rxq waits for this loop turn's group
 					 * commit (rx_flush_due); not read
 					 * from meanwhile */
@@ -149,6 +160,10 @@ struct conn {
 	int		 held_final;
 	struct store_apply_buf abuf;	/* reused entry after entry */
 	int		 inflight;
+	uint32_t	 unacked[SYNC_WINDOW_MAX];	/* the entries of each
+					 * batch in flight, oldest first */
+	unsigned	 unacked_head, unacked_n;
+	size_t		 unacked_sum;
 	int		 pump_failed;
 	int		 sent_bye, got_bye, done;
 	uint64_t	 received, sent_count;
@@ -174,6 +189,16 @@ struct peer_event {
 };
 
 #define PEER_EVENTS_MAX	64
+
+/* A peer's wall clock as its hello told it, saved at the next tick with
+ * the statuses: one lazy commit for every handshake of the tick, not one
+ * (and a disk sync) each, when a crowd of laptops connects at once. */
+struct clock_obs {
+	uint8_t		id[PROTO_IDLEN];
+	char		addr[64];
+	int64_t		offset_ms;
+	uint64_t	at;
+};
 #define STOP_GRACE_MS	2000	/* SIGTERM: then close whatever is left */
 #define HANDSHAKE_MS	5000	/* a connection must be up by then */
 #define VEC_PENDING_MAX	64	/* closed peers' vectors awaiting a tick */
@@ -194,6 +219,8 @@ struct server {
 	uv_loop_t	*loop;
 	struct peer_event events[PEER_EVENTS_MAX];
 	size_t		 nevents;
+	struct clock_obs clocks[PEER_EVENTS_MAX];
+	size_t		 nclocks;
 	uv_timer_t	 stop_timer;
 	struct device	*d;
 	uv_tcp_t	 listener;
@@ -274,6 +301,9 @@ void		 server_rx_due(struct server *);
 void		 server_local_write(struct server *);
 void		 server_wake(struct server *);
 void		 server_peer_synced(struct server *, struct conn *);
+/* c's hello said its wall clock reads wall_ms (ms since the epoch). */
+void		 server_clock_seen(struct server *, struct conn *,
+		    uint64_t wall_ms);
 void		 server_conn_ready(struct server *, struct conn *);
 void		 server_conn_gone(struct server *, struct conn *);
 void		 server_disk_full(struct server *, struct conn *);

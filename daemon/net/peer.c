@@ -35,6 +35,7 @@ static void drain_frames(struct conn *);
 static void rx_flush(struct conn *);
 static void rx_drop(struct conn *);
 static void rx_defer(struct conn *);
+static void rx_envs_trim(struct conn *);
 static void handle_msg(struct conn *, uint8_t **, size_t, int);
 static void send_fork(struct conn *, struct store_txn *, const uint8_t *,
     uint64_t);
@@ -118,7 +119,7 @@ free_cb(uv_handle_t *h)
 	vec_free(&c->probe_sent);
 	vec_free(&c->fork_sent);
 	rx_drop(c);
-	for (size_t i = 0; i < RX_GROUP_MAX; i++)
+	for (size_t i = 0; i < RX_SLOTS; i++)
 		free(c->rxq[i].envs);
 	store_apply_buf_free(&c->abuf);
 	free(c->held);
@@ -618,7 +619,7 @@ check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 	c->authenticated = 1;
 	c->version = h.version;
 	if (h.version >= 2)
-		clock_peer_seen(c->srv->d, c->remote, h.wall_ms, c->addr);
+		server_clock_seen(c->srv, c, h.wall_ms);
 	return 0;
 }
 
@@ -1282,6 +1283,27 @@ entries_group(struct conn *c, struct rx_batch *bs, size_t n)
 	return k;
 }
 
+/* The empty slots keep their envs arrays for the next batches, up to
+ * RX_ENVS_KEEP envelopes in all: many slots of small batches, or a few
+ * of full ones, never full ones in every slot. */
+static void
+rx_envs_trim(struct conn *c)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < RX_SLOTS; i++) {
+		struct rx_batch *b = &c->rxq[i];
+
+		if (i < c->nrxq || kept + b->envs_cap <= RX_ENVS_KEEP) {
+			kept += b->envs_cap;
+			continue;
+		}
+		free(b->envs);
+		b->envs = NULL;
+		b->envs_cap = 0;
+	}
+}
+
 static void
 rx_batch_release(struct rx_batch *b)
 {
@@ -1304,7 +1326,7 @@ rx_drop(struct conn *c)
 static void
 rx_flush(struct conn *c)
 {
-	struct rx_batch bs[RX_GROUP_MAX];
+	struct rx_batch bs[RX_SLOTS];
 	size_t n = c->nrxq, k;
 
 	if (n == 0)
@@ -1324,6 +1346,7 @@ rx_flush(struct conn *c)
 	}
 	for (size_t i = 0; i < n; i++)
 		rx_batch_release(&bs[i]);
+	rx_envs_trim(c);
 }
 
 /* The batches wait for this loop turn's group commit (server_rx_due);
@@ -1350,7 +1373,7 @@ rx_waiting(const struct conn *c)
 static void
 rx_shift(struct conn *c, size_t k)
 {
-	struct rx_batch tmp[RX_GROUP_MAX];
+	struct rx_batch tmp[RX_SLOTS];
 	size_t n = c->nrxq;
 
 	for (size_t i = 0; i < k; i++)
@@ -1369,8 +1392,8 @@ group_done(struct server *srv, size_t added, int epoch)
 {
 	struct store_txn *t;
 	struct conn *first = NULL;
-	uint8_t author[RX_GROUP_MAX][PROTO_IDLEN];
-	uint64_t last[RX_GROUP_MAX];
+	uint8_t author[RX_SLOTS][PROTO_IDLEN];
+	uint64_t last[RX_SLOTS];
 	int rc;
 
 	server_disk_ok(srv);
@@ -1467,6 +1490,7 @@ rx_flush_due(struct server *srv)
 		if (c->state != CONN_SYNC)
 			continue;
 		rx_flush(c);
+		rx_envs_trim(c);
 		if (c->held != NULL && c->state == CONN_SYNC) {
 			pt = c->held;
 			c->held = NULL;
@@ -1484,11 +1508,25 @@ rx_flush_due(struct server *srv)
 	}
 }
 
+/* The waiting batches make a group: rx_group full batches' worth. */
+static int
+rx_group_full(const struct conn *c)
+{
+	size_t entries = 0, bytes = 0;
+
+	for (size_t i = 0; i < c->nrxq; i++) {
+		entries += c->rxq[i].m.n;
+		bytes += c->rxq[i].bytes;
+	}
+	return entries >= c->rx_group * SYNC_BATCH ||
+	    bytes >= c->rx_group * SYNC_BATCH_BYTES;
+}
+
 /* A batch of entries: checked in shape, then kept with the ones before
  * it until rx_flush applies them. Takes m and *ptp (which m borrows) and
  * returns 1, or returns 0 with both left to the caller. */
 static int
-handle_entries(struct conn *c, struct wire_msg *m, uint8_t **ptp)
+handle_entries(struct conn *c, struct wire_msg *m, uint8_t **ptp, size_t len)
 {
 	struct rx_batch *b = &c->rxq[c->nrxq];
 
@@ -1505,17 +1543,50 @@ handle_entries(struct conn *c, struct wire_msg *m, uint8_t **ptp)
 	}
 	b->m = *m;
 	b->pt = *ptp;
+	b->bytes = len;
 	*ptp = NULL;
-	if (++c->nrxq >= c->rx_group || b->newer != 0)
+	if (++c->nrxq == RX_SLOTS || rx_group_full(c) || b->newer != 0)
 		rx_defer(c);
 	return 1;
+}
+
+/* The window: SYNC_WINDOW batches in flight, or more small ones (see
+ * SYNC_WINDOW_MAX). Each batch is answered once, in order, by an
+ * acknowledgement or a refusal. */
+static int
+window_open(const struct conn *c)
+{
+	return c->inflight < SYNC_WINDOW || (c->inflight < SYNC_WINDOW_MAX &&
+	    c->unacked_sum < SYNC_BATCH);
+}
+
+static void
+window_sent(struct conn *c, size_t n)
+{
+	if (c->unacked_n < SYNC_WINDOW_MAX) {
+		c->unacked[(c->unacked_head + c->unacked_n++) %
+		    SYNC_WINDOW_MAX] = (uint32_t)n;
+		c->unacked_sum += n;
+	}
+	c->inflight++;
+}
+
+static void
+window_answered(struct conn *c)
+{
+	if (c->inflight > 0)
+		c->inflight--;
+	if (c->unacked_n > 0) {
+		c->unacked_sum -= c->unacked[c->unacked_head];
+		c->unacked_head = (c->unacked_head + 1) % SYNC_WINDOW_MAX;
+		c->unacked_n--;
+	}
 }
 
 static void
 handle_ack(struct conn *c, const struct wire_msg *m)
 {
-	if (c->inflight > 0)
-		c->inflight--;
+	window_answered(c);
 	vec_raise(&c->theirs, m->author, m->seq, NULL);
 	c->vec_dirty = 1;	/* not a commit per ack: the tick saves it */
 	server_wake(c->srv);
@@ -1544,8 +1615,7 @@ handle_refuse(struct conn *c, const struct wire_msg *m)
 {
 	char id[13];
 
-	if (c->inflight > 0)
-		c->inflight--;
+	window_answered(c);
 	/* A fork we know of: the peer has had its evidence, and still takes
 	 * the author's entries up to the fork point. */
 	if (m->seq == REFUSE_FORK && author_frozen(c, m->author)) {
@@ -1598,7 +1668,7 @@ handle_msg(struct conn *c, uint8_t **ptp, size_t len, int final)
 		handle_vector(c, &m);
 		break;
 	case MSG_ENTRIES:
-		if (handle_entries(c, &m, ptp))
+		if (handle_entries(c, &m, ptp, len))
 			return;		/* m waits with its batch */
 		break;
 	case MSG_ACK:
@@ -1731,8 +1801,7 @@ send_run(struct conn *c, struct store_txn *t, const uint8_t *author,
 
 	msgpack_sbuffer_init(&b.body);
 	while (from < to && c->state == CONN_SYNC && !c->pump_failed &&
-	    (!windowed || (c->inflight < SYNC_WINDOW &&
-	    c->queued < SEND_QUEUE_MAX))) {
+	    (!windowed || (window_open(c) && c->queued < SEND_QUEUE_MAX))) {
 		if (read_batch(t, author, from + 1, to, &b) != 0 ||
 		    send_batch(c, &b) != 0) {
 			c->pump_failed = 1;	/* closed once t ends */
@@ -1740,7 +1809,7 @@ send_run(struct conn *c, struct store_txn *t, const uint8_t *author,
 		}
 		vec_raise(track, author, b.last, NULL);
 		c->sent_count += b.n;
-		c->inflight++;
+		window_sent(c, b.n);
 		from = b.last;
 	}
 	msgpack_sbuffer_destroy(&b.body);
@@ -1762,7 +1831,7 @@ send_one(struct conn *c, const uint8_t *env, size_t len)
 	rc = send_msg(c, &sb, 0);
 	msgpack_sbuffer_destroy(&sb);
 	if (rc == 0) {
-		c->inflight++;
+		window_sent(c, 1);
 		c->sent_count++;
 	}
 	return rc;
@@ -1864,7 +1933,7 @@ pump_authors(struct conn *c, const struct pump_view *v)
 		if (vec_seq(&c->sent, o->author) > from)
 			from = vec_seq(&c->sent, o->author);
 		from = send_run(c, t, o->author, from, to, &c->sent, 1);
-		if (fz != NULL && from >= to && c->inflight < SYNC_WINDOW)
+		if (fz != NULL && from >= to && window_open(c))
 			send_fork(c, t, o->author, fz->seq);
 	}
 }
