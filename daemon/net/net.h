@@ -66,7 +66,7 @@
  * own batches stop at SEND_QUEUE_MAX, so only replies to a flood of small
  * messages get there) is not read from until they drain below
  * SEND_QUEUE_MAX. Honest peers never get near it: they have at most
- * SYNC_WINDOW batches unacknowledged. */
+ * SYNC_WINDOW batches unacknowledged (SYNC_WINDOW_MAX small ones). */
 #define READ_PAUSE_QUEUE	(2 * SEND_QUEUE_MAX)
 
 enum conn_state {
@@ -146,7 +146,9 @@ struct conn {
 	struct vec	 probe;		/* forks to locate: resend up to seq */
 	struct vec	 probe_sent;	/* how far each probe got */
 	struct vec	 fork_sent;	/* frozen authors whose evidence went */
-	struct rx_batch	 rxq[RX_SLOTS];	/* waiting to be applied */
+	struct rx_batch	*rxq;		/* RX_SLOTS of them, waiting to be
+					 * applied; allocated at the first
+					 * batch (a stranger costs none) */
 	size_t		 nrxq;
 	size_t		 rx_group;	/* full batches the next group may hold */
 	int		 rx_due;	/* rxq waits for this loop turn's group

@@ -119,8 +119,9 @@ free_cb(uv_handle_t *h)
 	vec_free(&c->probe_sent);
 	vec_free(&c->fork_sent);
 	rx_drop(c);
-	for (size_t i = 0; i < RX_SLOTS; i++)
+	for (size_t i = 0; c->rxq != NULL && i < RX_SLOTS; i++)
 		free(c->rxq[i].envs);
+	free(c->rxq);
 	store_apply_buf_free(&c->abuf);
 	free(c->held);
 	free(c->in);
@@ -1214,17 +1215,24 @@ entries_one(struct conn *c, const struct rx_batch *b0)
 	    epoch_in_batch(c->srv->d, &b));
 }
 
-/* Whether batch b goes into a group as it is: whole, of an author taken
- * in full by the membership t holds (earlier batches of the group
- * included), nothing newer. */
+/* Whether batch b goes into a group as it is: whole, of an author the
+ * membership t holds (earlier batches of the group included) takes up to
+ * its last entry, nothing newer. *apply is the last seq applied with
+ * every key: past it (a box's entries, a removed admin's past its
+ * cut-off) the network keys alone open them, as entries_one does. */
 static int
-batch_plain(struct conn *c, struct store_txn *t, const struct rx_batch *b)
+batch_plain(struct conn *c, struct store_txn *t, const struct rx_batch *b,
+    uint64_t *apply)
 {
+	uint64_t limit;
 	int keep;
 
-	return b->n > 0 && b->newer == 0 &&
-	    vec_find(&c->refused_in, b->author) == NULL &&
-	    team_limit(c->srv->d, t, b->author, &keep) >= b->last && !keep;
+	if (b->n == 0 || b->newer != 0 ||
+	    vec_find(&c->refused_in, b->author) != NULL)
+		return 0;
+	limit = team_limit(c->srv->d, t, b->author, &keep);
+	*apply = keep ? limit : UINT64_MAX;
+	return keep || limit >= b->last;
 }
 
 /* Applies inside t the leading plain batches of bs[0..n): *k says how
@@ -1237,18 +1245,23 @@ batch_plain(struct conn *c, struct store_txn *t, const struct rx_batch *b)
  * had been committed alone. */
 static int
 group_apply(struct conn *c, struct store_txn *t, struct rx_batch *bs,
-    size_t n, uint64_t t0, int any, size_t *k, size_t *added, int *epoch)
+    size_t n, uint64_t t0, int any, size_t *k, size_t *added, int *epoch,
+    struct store_keyring **netonly)
 {
+	uint64_t apply;
 	size_t at;
 	int rc;
 
 	for (*k = 0; *k < n && !*epoch && ((!any && *k == 0) ||
-	    uv_hrtime() - t0 < RX_GROUP_NS) && batch_plain(c, t, &bs[*k]);
-	    (*k)++) {
+	    uv_hrtime() - t0 < RX_GROUP_NS) && batch_plain(c, t, &bs[*k],
+	    &apply); (*k)++) {
 		size_t before = *added;
 
+		if (apply != UINT64_MAX && *netonly == NULL &&
+		    (*netonly = team_network_keyring(c->srv->d)) == NULL)
+			return STORE_ENOMEM;
 		vec_raise(&c->theirs, bs[*k].author, bs[*k].last, NULL);
-		if ((rc = apply_entries(c, t, &bs[*k], UINT64_MAX, NULL,
+		if ((rc = apply_entries(c, t, &bs[*k], apply, *netonly,
 		    added, &at)) != 0)
 			return rc;
 		*epoch = *added > before && epoch_in_batch(c->srv->d, &bs[*k]);
@@ -1264,20 +1277,23 @@ group_apply(struct conn *c, struct store_txn *t, struct rx_batch *bs,
 static size_t
 entries_group(struct conn *c, struct rx_batch *bs, size_t n)
 {
+	struct store_keyring *netonly = NULL;
 	struct store_txn *t;
 	size_t added = 0, k = 0;
 	int rc, epoch = 0;
 
 	if (n < 2 || store_begin(c->srv->d->st, 0, &t) != 0)
 		return 0;
-	rc = group_apply(c, t, bs, n, uv_hrtime(), 0, &k, &added, &epoch);
+	rc = group_apply(c, t, bs, n, uv_hrtime(), 0, &k, &added, &epoch,
+	    &netonly);
 	if (rc == 0 && k > 0)
 		rc = vec_save_peer(&c->theirs, t, c->remote);
-	if (rc != 0 || k == 0) {
+	if (rc != 0 || k == 0)
 		store_abort(t);
-		return 0;
-	}
-	if (store_commit(t) != 0)
+	else
+		rc = store_commit(t);
+	sodium_free(netonly);	/* after the commit, which may read keys */
+	if (rc != 0 || k == 0)
 		return 0;
 	entries_done(c, bs, k, added, epoch);
 	return k;
@@ -1291,7 +1307,7 @@ rx_envs_trim(struct conn *c)
 {
 	size_t kept = 0;
 
-	for (size_t i = 0; i < RX_SLOTS; i++) {
+	for (size_t i = 0; c->rxq != NULL && i < RX_SLOTS; i++) {
 		struct rx_batch *b = &c->rxq[i];
 
 		if (i < c->nrxq || kept + b->envs_cap <= RX_ENVS_KEEP) {
@@ -1437,6 +1453,7 @@ group_done(struct server *srv, size_t added, int epoch)
 static void
 group_across(struct server *srv)
 {
+	struct store_keyring *netonly = NULL;
 	struct store_txn *t;
 	uint64_t t0 = uv_hrtime();
 	size_t added = 0, n = 0;
@@ -1455,7 +1472,7 @@ group_across(struct server *srv)
 		if (!rx_waiting(c))
 			continue;
 		rc = group_apply(c, t, c->rxq, c->nrxq, t0, any, &c->rx_k,
-		    &added, &epoch);
+		    &added, &epoch, &netonly);
 		c->rx_added = added - before;
 		if (rc == 0 && c->rx_k > 0) {
 			any = 1;
@@ -1464,7 +1481,10 @@ group_across(struct server *srv)
 	}
 	if (rc != 0 || !any)
 		store_abort(t);
-	if (rc != 0 || !any || store_commit(t) != 0) {
+	else
+		rc = store_commit(t);
+	sodium_free(netonly);	/* after the commit, which may read keys */
+	if (rc != 0 || !any) {
 		for (struct conn *c = srv->conns; c != NULL; c = c->next)
 			c->rx_k = 0;
 		return;
@@ -1528,8 +1548,14 @@ rx_group_full(const struct conn *c)
 static int
 handle_entries(struct conn *c, struct wire_msg *m, uint8_t **ptp, size_t len)
 {
-	struct rx_batch *b = &c->rxq[c->nrxq];
+	struct rx_batch *b;
 
+	if (c->rxq == NULL &&
+	    (c->rxq = calloc(RX_SLOTS, sizeof(*c->rxq))) == NULL) {
+		conn_close(c, "out of memory");
+		return 0;
+	}
+	b = &c->rxq[c->nrxq];
 	if (m->n > 0 && batch_envs(b, m->n) == NULL) {
 		conn_close(c, "out of memory");
 		return 0;

@@ -1,4 +1,4 @@
-# A crowd at the staff-room box: eight laptops, each with notes of its
+# A crowd at the staff-room box: six laptops, each with notes of its
 # own, run `satchel sync` against one box at the same moment. The box
 # applies what several connections sent in one loop turn in one durable
 # commit (peer.c, group_across), acknowledging each batch only once it is
@@ -8,7 +8,7 @@
 # gets all of them from it), and every laptop ends with every note.
 . "$(dirname "$0")/lib.sh"
 
-N=8
+N=6
 laps=""
 for i in $(seq 1 "$N"); do
 	laps="$laps $TMP/l$i"
