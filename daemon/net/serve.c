@@ -1222,7 +1222,10 @@ tick_cb(uv_timer_t *timer)
 	progress_tick(srv);
 	save_peer_ids(srv);
 	write_receipts(srv);
-	status_flush(srv);
+	/* A one-shot sync records its statuses as it ends (server_run):
+	 * one disk sync for the whole session. */
+	if (!srv->oneshot)
+		status_flush(srv);
 	if (srv->oneshot)
 		oneshot_check(srv);
 	if (!srv->stopping)
