@@ -288,6 +288,12 @@ store_commits(const struct store *st)
 	return st->commits;
 }
 
+uint64_t
+store_txn_id(const struct store_txn *t)
+{
+	return (uint64_t)mdb_txn_id(t->txn);
+}
+
 /* Commits advisory state (what a peer holds, when it was last seen)
  * without syncing the meta page: a system crash may undo this commit, but
  * never corrupts the store, and the next durable commit covers it. The

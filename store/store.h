@@ -294,6 +294,11 @@ int		 store_commit_lazy(struct store_txn *) STORE_WUR;
  * opened: lets the caller tell whether a command wrote anything. */
 unsigned long	 store_commits(const struct store *);
 void		 store_abort(struct store_txn *);
+/* The store's version that t sees: LMDB's id of the last transaction
+ * committed when t began (by any process). Two read transactions with
+ * the same id see the same store, so what one read may be kept for the
+ * other. */
+uint64_t	 store_txn_id(const struct store_txn *);
 
 /* The meta key that changes (to random bytes) whenever a membership
  * entry is applied, in the same transaction: a cache of what the

@@ -14,13 +14,23 @@
 #include "wire.h"
 
 #define SYNC_WINDOW	8		/* batches in flight, unacknowledged */
+/* Small batches (a crowd's new notes: one author's one entry each) may
+ * be more in flight, up to SYNC_WINDOW_MAX, while they hold fewer than
+ * SYNC_BATCH entries in all: a window of eight one-entry batches made a
+ * laptop commit and acknowledge its box's news eight entries at a time. */
+#define SYNC_WINDOW_MAX	64
 /* Received batches applied in one transaction, at most: a batch waits
  * while more of the peer's bytes are already here, so that one durable
  * commit covers several (each acknowledged only once it is on disk). A
- * connection's first group is one batch, and each next one twice the
- * last, up to RX_GROUP_MAX: a sync that was cut, or a small one, has its
- * first entries on disk and acknowledged as soon as before. */
+ * connection's first group holds one full batch's worth (SYNC_BATCH
+ * entries or SYNC_BATCH_BYTES), and each next one twice the last, up to
+ * RX_GROUP_MAX times that: a sync that was cut, or a small one, has its
+ * first entries on disk and acknowledged as soon as before. Small batches
+ * fill a group up to RX_SLOTS of them. */
 #define RX_GROUP_MAX	4
+#define RX_SLOTS	SYNC_WINDOW_MAX
+#define RX_ENVS_KEEP	((RX_GROUP_MAX + 1) * SYNC_BATCH) /* decoded
+					 * envelopes the slots keep for reuse */
 #define RX_GROUP_NS	(UINT64_C(2000) * 1000 * 1000)	/* a group's apply, 2 s */
 #define SYNC_BATCH	WIRE_MAX_BATCH	/* entries per batch at most */
 #define SYNC_BATCH_BYTES (2 * 1024 * 1024) /* + one entry: within a frame */
@@ -56,7 +66,7 @@
  * own batches stop at SEND_QUEUE_MAX, so only replies to a flood of small
  * messages get there) is not read from until they drain below
  * SEND_QUEUE_MAX. Honest peers never get near it: they have at most
- * SYNC_WINDOW batches unacknowledged. */
+ * SYNC_WINDOW batches unacknowledged (SYNC_WINDOW_MAX small ones). */
 #define READ_PAUSE_QUEUE	(2 * SEND_QUEUE_MAX)
 
 enum conn_state {
@@ -79,6 +89,7 @@ struct rx_batch {
 	uint64_t	 first, last;
 	size_t		 n;		/* entries before any newer one */
 	unsigned	 newer;		/* version of the first newer one */
+	size_t		 bytes;		/* of pt */
 };
 
 struct target {			/* a peer we dial */
@@ -135,11 +146,26 @@ struct conn {
 	struct vec	 probe;		/* forks to locate: resend up to seq */
 	struct vec	 probe_sent;	/* how far each probe got */
 	struct vec	 fork_sent;	/* frozen authors whose evidence went */
-	struct rx_batch	 rxq[RX_GROUP_MAX];	/* waiting to be applied */
+	struct rx_batch	*rxq;		/* RX_SLOTS of them, waiting to be
+					 * applied; allocated at the first
+					 * batch (a stranger costs none) */
 	size_t		 nrxq;
-	size_t		 rx_group;	/* batches the next group may hold */
+	size_t		 rx_group;	/* full batches the next group may hold */
+	int		 rx_due;	/* rxq waits for this loop turn's group
+					 * commit (rx_flush_due); not read
+					 * from meanwhile */
+	size_t		 rx_k;		/* of rxq, in the group commit */
+	size_t		 rx_added;	/* new entries they brought */
+	uint8_t		*held;		/* a message after the waiting batches,
+					 * handled once they are (owned) */
+	size_t		 held_len;
+	int		 held_final;
 	struct store_apply_buf abuf;	/* reused entry after entry */
 	int		 inflight;
+	uint32_t	 unacked[SYNC_WINDOW_MAX];	/* the entries of each
+					 * batch in flight, oldest first */
+	unsigned	 unacked_head, unacked_n;
+	size_t		 unacked_sum;
 	int		 pump_failed;
 	int		 sent_bye, got_bye, done;
 	uint64_t	 received, sent_count;
@@ -165,19 +191,44 @@ struct peer_event {
 };
 
 #define PEER_EVENTS_MAX	64
+
+/* A peer's wall clock as its hello told it, saved at the next tick with
+ * the statuses: one lazy commit for every handshake of the tick, not one
+ * (and a disk sync) each, when a crowd of laptops connects at once. */
+struct clock_obs {
+	uint8_t		id[PROTO_IDLEN];
+	char		addr[64];
+	int64_t		offset_ms;
+	uint64_t	at;
+};
 #define STOP_GRACE_MS	2000	/* SIGTERM: then close whatever is left */
 #define HANDSHAKE_MS	5000	/* a connection must be up by then */
 #define VEC_PENDING_MAX	64	/* closed peers' vectors awaiting a tick */
+
+/* The last pump view's heads, frozen authors and team order, kept while
+ * the store stays at the same version (store_txn_id): a box pumps a
+ * connection at every acknowledgement, and reading every head, fork and
+ * member's depth each time was most of what it did in a crowd. */
+struct pump_cache {
+	int		 ok;
+	uint64_t	 txn;
+	unsigned	 users;		/* open views that borrow it */
+	struct vec	 ours, frozen;
+	size_t		*order;
+};
 
 struct server {
 	uv_loop_t	*loop;
 	struct peer_event events[PEER_EVENTS_MAX];
 	size_t		 nevents;
+	struct clock_obs clocks[PEER_EVENTS_MAX];
+	size_t		 nclocks;
 	uv_timer_t	 stop_timer;
 	struct device	*d;
 	uv_tcp_t	 listener;
 	int		 listening;
 	uv_timer_t	 tick;		/* one-shot, re-armed by each tick */
+	uv_idle_t	 rx_idle;	/* batches wait for it: rx_flush_due */
 	uv_pipe_t	 notify;	/* DIR/serve.sock: local writes */
 	int		 notifying;
 	uint64_t	 last_check;	/* of the heads, for other writers */
@@ -186,6 +237,7 @@ struct server {
 	struct target	**targets;	/* each its own allocation */
 	size_t		 ntargets;
 	uint8_t		 heads_hash[32];
+	struct pump_cache view;
 	struct pending_vec {		/* of connections closed since the tick */
 		uint8_t		id[PROTO_IDLEN];
 		struct vec	theirs;
@@ -211,17 +263,22 @@ struct pump_view {
 	struct store_txn *t;
 	struct vec	 ours;
 	struct vec	 frozen;
+	size_t		*order;		/* ours' indexes, in team order */
+	struct pump_cache *cache;	/* the three borrowed from it, or NULL */
 };
 
 /* peer.c */
 int		 pump_view_open(struct server *, struct pump_view *);
 void		 pump_view_close(struct pump_view *);
+void		 pump_cache_free(struct server *);
 void		 conn_pump_view(struct conn *, const struct pump_view *);
 struct conn	*conn_new(struct server *, int initiator, const char *addr);
 void		 conn_start_handshake(struct conn *);
 void		 conn_close(struct conn *, const char *why);
 void		 conn_pump(struct conn *);
 void		 conn_bye(struct conn *);
+/* Applies what every connection received this loop turn (see peer.c). */
+void		 rx_flush_due(struct server *);
 void		 conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
 void		 conn_alloc_cb(uv_handle_t *, size_t, uv_buf_t *);
 void		 net_log(const char *fmt, ...)
@@ -240,10 +297,15 @@ void		 discovery_stop(struct server *);
 void		 server_discovered(struct server *, const uint8_t *id,
 		    const char *addr);
 void		 server_changed(struct server *);
+/* A connection's batches wait: rx_flush_due runs at the next loop turn. */
+void		 server_rx_due(struct server *);
 /* This process wrote (the page did): push it to the peers now. */
 void		 server_local_write(struct server *);
 void		 server_wake(struct server *);
 void		 server_peer_synced(struct server *, struct conn *);
+/* c's hello said its wall clock reads wall_ms (ms since the epoch). */
+void		 server_clock_seen(struct server *, struct conn *,
+		    uint64_t wall_ms);
 void		 server_conn_ready(struct server *, struct conn *);
 void		 server_conn_gone(struct server *, struct conn *);
 void		 server_disk_full(struct server *, struct conn *);

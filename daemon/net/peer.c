@@ -34,6 +34,9 @@ static void handle_frame(struct conn *, const uint8_t *, size_t);
 static void drain_frames(struct conn *);
 static void rx_flush(struct conn *);
 static void rx_drop(struct conn *);
+static void rx_defer(struct conn *);
+static void rx_envs_trim(struct conn *);
+static void handle_msg(struct conn *, uint8_t **, size_t, int);
 static void send_fork(struct conn *, struct store_txn *, const uint8_t *,
     uint64_t);
 
@@ -116,9 +119,11 @@ free_cb(uv_handle_t *h)
 	vec_free(&c->probe_sent);
 	vec_free(&c->fork_sent);
 	rx_drop(c);
-	for (size_t i = 0; i < RX_GROUP_MAX; i++)
+	for (size_t i = 0; c->rxq != NULL && i < RX_SLOTS; i++)
 		free(c->rxq[i].envs);
+	free(c->rxq);
 	store_apply_buf_free(&c->abuf);
+	free(c->held);
 	free(c->in);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
@@ -137,6 +142,8 @@ conn_close(struct conn *c, const char *why)
 		c->hs_unanswered = 1;
 	c->state = CONN_CLOSED;
 	rx_drop(c);	/* never acknowledged: the peer sends them again */
+	free(c->held);
+	c->held = NULL;
 	noise_wipe_hs(&c->hs);
 	/* Kept even if saved already: a session's end is due a receipt. */
 	if (c->authenticated && (c->vec_dirty || c->have_vector))
@@ -160,7 +167,7 @@ static void
 read_resume(struct conn *c)
 {
 	if (!c->read_paused || c->queued >= SEND_QUEUE_MAX ||
-	    c->state == CONN_CLOSED)
+	    c->state == CONN_CLOSED || c->rx_due)
 		return;
 	c->read_paused = 0;
 	uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb, conn_read_cb);
@@ -345,7 +352,7 @@ drain_frames(struct conn *c)
 {
 	size_t off = 0;
 
-	while (c->state != CONN_CLOSED && !c->read_paused) {
+	while (c->state != CONN_CLOSED && !c->read_paused && !c->rx_due) {
 		int hdr = c->state == CONN_HANDSHAKE ? 2 : 4;
 		size_t len = 0;
 
@@ -366,17 +373,9 @@ drain_frames(struct conn *c)
 		memmove(c->in, c->in + off, c->in_len - off);
 		c->in_len -= off;
 	}
-	if (c->state != CONN_CLOSED && c->nrxq > 0 &&
-	    (c->read_paused || !socket_pending(c))) {
-		size_t before = c->in_len;
-
-		rx_flush(c);
-		/* What the flush took off the socket meanwhile waits for no
-		 * read callback: the peer may send nothing more until it is
-		 * acknowledged. */
-		if (c->state != CONN_CLOSED && c->in_len != before)
-			drain_frames(c);
-	}
+	if (c->state != CONN_CLOSED && c->nrxq > 0 && !c->rx_due &&
+	    (c->read_paused || !socket_pending(c)))
+		rx_defer(c);
 }
 
 /* Moves what the socket holds into the input buffer, as far as it takes
@@ -621,7 +620,7 @@ check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 	c->authenticated = 1;
 	c->version = h.version;
 	if (h.version >= 2)
-		clock_peer_seen(c->srv->d, c->remote, h.wall_ms, c->addr);
+		server_clock_seen(c->srv, c, h.wall_ms);
 	return 0;
 }
 
@@ -646,31 +645,24 @@ make_hello(struct conn *c, msgpack_sbuffer *sb)
 	return rc;
 }
 
+/* Our vector, from the pump view (read once per store version). */
 static void
 send_vector(struct conn *c)
 {
-	struct store_txn *t;
-	struct vec ours;
+	struct pump_view v;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 
-	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) != 0) {
+	if (pump_view_open(c->srv, &v) != 0) {
 		conn_close(c, "cannot read the store");
 		return;
 	}
-	if (vec_from_heads(&ours, t) != 0) {
-		store_abort(t);
-		vec_free(&ours);
-		conn_close(c, "cannot read the store");
-		return;
-	}
-	store_abort(t);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	vec_pack(&ours, &pk);
+	vec_pack(&v.ours, &pk);
+	pump_view_close(&v);
 	send_msg(c, &sb, 0);
 	msgpack_sbuffer_destroy(&sb);
-	vec_free(&ours);
 }
 
 /* After the last handshake message: keys for both directions. */
@@ -1223,59 +1215,109 @@ entries_one(struct conn *c, const struct rx_batch *b0)
 	    epoch_in_batch(c->srv->d, &b));
 }
 
-/* Whether batch b goes into a group as it is: whole, of an author taken
- * in full by the membership t holds (earlier batches of the group
- * included), nothing newer. */
+/* Whether batch b goes into a group as it is: whole, of an author the
+ * membership t holds (earlier batches of the group included) takes up to
+ * its last entry, nothing newer. *apply is the last seq applied with
+ * every key: past it (a box's entries, a removed admin's past its
+ * cut-off) the network keys alone open them, as entries_one does. */
 static int
-batch_plain(struct conn *c, struct store_txn *t, const struct rx_batch *b)
+batch_plain(struct conn *c, struct store_txn *t, const struct rx_batch *b,
+    uint64_t *apply)
 {
+	uint64_t limit;
 	int keep;
 
-	return b->n > 0 && b->newer == 0 &&
-	    vec_find(&c->refused_in, b->author) == NULL &&
-	    team_limit(c->srv->d, t, b->author, &keep) >= b->last && !keep;
+	if (b->n == 0 || b->newer != 0 ||
+	    vec_find(&c->refused_in, b->author) != NULL)
+		return 0;
+	limit = team_limit(c->srv->d, t, b->author, &keep);
+	*apply = keep ? limit : UINT64_MAX;
+	return keep || limit >= b->last;
+}
+
+/* Applies inside t the leading plain batches of bs[0..n): *k says how
+ * many, *added counts their new entries, *epoch says the last one brought
+ * a key epoch (whose keys open the next ones: the group ends there). A
+ * group takes no more batches once it has taken RX_GROUP_NS since t0 (any
+ * says it holds one already): the peers' windows stay closed while it is
+ * applied (see socket_drain). Each batch's author is checked inside the
+ * transaction, so a membership change in an earlier batch counts as if it
+ * had been committed alone. */
+static int
+group_apply(struct conn *c, struct store_txn *t, struct rx_batch *bs,
+    size_t n, uint64_t t0, int any, size_t *k, size_t *added, int *epoch,
+    struct store_keyring **netonly)
+{
+	uint64_t apply;
+	size_t at;
+	int rc;
+
+	for (*k = 0; *k < n && !*epoch && ((!any && *k == 0) ||
+	    uv_hrtime() - t0 < RX_GROUP_NS) && batch_plain(c, t, &bs[*k],
+	    &apply); (*k)++) {
+		size_t before = *added;
+
+		if (apply != UINT64_MAX && *netonly == NULL &&
+		    (*netonly = team_network_keyring(c->srv->d)) == NULL)
+			return STORE_ENOMEM;
+		vec_raise(&c->theirs, bs[*k].author, bs[*k].last, NULL);
+		if ((rc = apply_entries(c, t, &bs[*k], apply, *netonly,
+		    added, &at)) != 0)
+			return rc;
+		*epoch = *added > before && epoch_in_batch(c->srv->d, &bs[*k]);
+		socket_drain(c);
+	}
+	return 0;
 }
 
 /* The leading plain batches of bs, in one transaction and one durable
  * commit, then each acknowledged: returns how many (0: the first goes
- * alone, by entries_one). A group takes no more batches once it has taken
- * RX_GROUP_NS: the peer's window stays closed while it is applied (see
- * socket_drain). Each batch's author is checked inside the
- * transaction, so a membership change in an earlier batch counts as if
- * it had been committed alone; the group ends after a batch that brings
- * a key epoch, whose keys open the next ones. An error undoes the whole
- * group, and the first batch, alone, meets it as it always did. */
+ * alone, by entries_one). An error undoes the whole group, and the first
+ * batch, alone, meets it as it always did. */
 static size_t
 entries_group(struct conn *c, struct rx_batch *bs, size_t n)
 {
+	struct store_keyring *netonly = NULL;
 	struct store_txn *t;
-	uint64_t t0 = uv_hrtime();
-	size_t added = 0, at, k;
-	int rc = 0, epoch = 0;
+	size_t added = 0, k = 0;
+	int rc, epoch = 0;
 
 	if (n < 2 || store_begin(c->srv->d->st, 0, &t) != 0)
 		return 0;
-	for (k = 0; k < n && !epoch && (k == 0 || uv_hrtime() - t0 <
-	    RX_GROUP_NS) && batch_plain(c, t, &bs[k]); k++) {
-		size_t before = added;
-
-		vec_raise(&c->theirs, bs[k].author, bs[k].last, NULL);
-		if ((rc = apply_entries(c, t, &bs[k], UINT64_MAX, NULL,
-		    &added, &at)) != 0)
-			break;
-		epoch = added > before && epoch_in_batch(c->srv->d, &bs[k]);
-		socket_drain(c);
-	}
+	rc = group_apply(c, t, bs, n, uv_hrtime(), 0, &k, &added, &epoch,
+	    &netonly);
 	if (rc == 0 && k > 0)
 		rc = vec_save_peer(&c->theirs, t, c->remote);
-	if (rc != 0 || k == 0) {
+	if (rc != 0 || k == 0)
 		store_abort(t);
-		return 0;
-	}
-	if (store_commit(t) != 0)
+	else
+		rc = store_commit(t);
+	sodium_free(netonly);	/* after the commit, which may read keys */
+	if (rc != 0 || k == 0)
 		return 0;
 	entries_done(c, bs, k, added, epoch);
 	return k;
+}
+
+/* The empty slots keep their envs arrays for the next batches, up to
+ * RX_ENVS_KEEP envelopes in all: many slots of small batches, or a few
+ * of full ones, never full ones in every slot. */
+static void
+rx_envs_trim(struct conn *c)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; c->rxq != NULL && i < RX_SLOTS; i++) {
+		struct rx_batch *b = &c->rxq[i];
+
+		if (i < c->nrxq || kept + b->envs_cap <= RX_ENVS_KEEP) {
+			kept += b->envs_cap;
+			continue;
+		}
+		free(b->envs);
+		b->envs = NULL;
+		b->envs_cap = 0;
+	}
 }
 
 static void
@@ -1300,7 +1342,7 @@ rx_drop(struct conn *c)
 static void
 rx_flush(struct conn *c)
 {
-	struct rx_batch bs[RX_GROUP_MAX];
+	struct rx_batch bs[RX_SLOTS];
 	size_t n = c->nrxq, k;
 
 	if (n == 0)
@@ -1311,8 +1353,6 @@ rx_flush(struct conn *c)
 	for (size_t i = 0; i < n; i++)
 		c->rxq[i].pt = NULL;
 	c->nrxq = 0;
-	if (c->rx_group < RX_GROUP_MAX)
-		c->rx_group *= 2;
 	for (size_t i = 0; i < n && c->state != CONN_CLOSED; i += k) {
 		if ((k = entries_group(c, bs + i, n - i)) == 0) {
 			entries_one(c, &bs[i]);
@@ -1322,16 +1362,200 @@ rx_flush(struct conn *c)
 	}
 	for (size_t i = 0; i < n; i++)
 		rx_batch_release(&bs[i]);
+	rx_envs_trim(c);
+}
+
+/* The batches wait for this loop turn's group commit (server_rx_due);
+ * the connection is not read from meanwhile, and what it sent past them
+ * waits in its buffer. */
+static void
+rx_defer(struct conn *c)
+{
+	if (c->rx_due)
+		return;
+	c->rx_due = 1;
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	server_rx_due(c->srv);
+}
+
+static int
+rx_waiting(const struct conn *c)
+{
+	return c->rx_due && c->state == CONN_SYNC && c->nrxq > 0;
+}
+
+/* Takes the first k batches off c's queue, once applied: the slots keep
+ * their envs arrays, rotated to the end. */
+static void
+rx_shift(struct conn *c, size_t k)
+{
+	struct rx_batch tmp[RX_SLOTS];
+	size_t n = c->nrxq;
+
+	for (size_t i = 0; i < k; i++)
+		rx_batch_release(&c->rxq[i]);
+	memcpy(tmp, c->rxq + k, (n - k) * sizeof(tmp[0]));
+	memcpy(tmp + n - k, c->rxq, k * sizeof(tmp[0]));
+	memcpy(c->rxq, tmp, n * sizeof(tmp[0]));
+	c->nrxq = n - k;
+}
+
+/* After the group's commit: each connection's batches in it are
+ * acknowledged, then what they brought is learnt (a key epoch, an erase)
+ * and relayed, once for all of them. */
+static void
+group_done(struct server *srv, size_t added, int epoch)
+{
+	struct store_txn *t;
+	struct conn *first = NULL;
+	uint8_t author[RX_SLOTS][PROTO_IDLEN];
+	uint64_t last[RX_SLOTS];
+	int rc;
+
+	server_disk_ok(srv);
+	if (store_begin(srv->d->st, STORE_RDONLY, &t) != 0)
+		t = NULL;
+	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+		size_t k = c->rx_k;
+
+		if (k == 0)
+			continue;
+		c->rx_k = 0;
+		first = first != NULL ? first : c;
+		c->received += c->rx_added;
+		for (size_t i = 0; i < k; i++) {
+			memcpy(author[i], c->rxq[i].author, PROTO_IDLEN);
+			last[i] = c->rxq[i].last;
+		}
+		rx_shift(c, k);
+		server_peer_synced(srv, c);
+		for (size_t i = 0; i < k && c->state != CONN_CLOSED; i++)
+			send_ack(c, t, author[i], last[i]);
+		if (added == 0 && c->state != CONN_CLOSED)
+			conn_pump(c);
+	}
+	store_abort(t);
+	if (epoch && first != NULL)
+		epoch_learn(first);
+	if (added > 0 && (rc = erase_refresh(srv->d)) != 0)
+		net_log("could not apply an erase: %s", store_strerror(rc));
+	if (added > 0)
+		server_changed(srv);		/* relay to the others */
+}
+
+/*
+ * The batches that wait on every connection, the leading plain ones of
+ * each, in one transaction and one durable commit, each acknowledged only
+ * once it is on disk. A group of one connection is rx_flush's; an error
+ * undoes the whole group, and each connection then meets its batches
+ * alone, as it always did.
+ */
+static void
+group_across(struct server *srv)
+{
+	struct store_keyring *netonly = NULL;
+	struct store_txn *t;
+	uint64_t t0 = uv_hrtime();
+	size_t added = 0, n = 0;
+	int rc = 0, epoch = 0, any = 0;
+
+	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+		c->rx_k = c->rx_added = 0;
+		n += rx_waiting(c);
+	}
+	if (n < 2 || store_begin(srv->d->st, 0, &t) != 0)
+		return;
+	for (struct conn *c = srv->conns; c != NULL && rc == 0 && !epoch;
+	    c = c->next) {
+		size_t before = added;
+
+		if (!rx_waiting(c))
+			continue;
+		rc = group_apply(c, t, c->rxq, c->nrxq, t0, any, &c->rx_k,
+		    &added, &epoch, &netonly);
+		c->rx_added = added - before;
+		if (rc == 0 && c->rx_k > 0) {
+			any = 1;
+			rc = vec_save_peer(&c->theirs, t, c->remote);
+		}
+	}
+	if (rc != 0 || !any)
+		store_abort(t);
+	else
+		rc = store_commit(t);
+	sodium_free(netonly);	/* after the commit, which may read keys */
+	if (rc != 0 || !any) {
+		for (struct conn *c = srv->conns; c != NULL; c = c->next)
+			c->rx_k = 0;
+		return;
+	}
+	group_done(srv, added, epoch);
+}
+
+/* Called once a loop turn while batches wait (server_rx_due): applies
+ * them, then handles what each connection sent after them. */
+void
+rx_flush_due(struct server *srv)
+{
+	for (struct conn *c = srv->conns; c != NULL; c = c->next)
+		if (rx_waiting(c) && c->rx_group < RX_GROUP_MAX)
+			c->rx_group *= 2;
+	group_across(srv);
+	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+		uint8_t *pt;
+
+		if (!c->rx_due)
+			continue;
+		c->rx_due = 0;
+		if (c->state != CONN_SYNC)
+			continue;
+		rx_flush(c);
+		rx_envs_trim(c);
+		if (c->held != NULL && c->state == CONN_SYNC) {
+			pt = c->held;
+			c->held = NULL;
+			handle_msg(c, &pt, c->held_len, c->held_final);
+			free(pt);
+		}
+		if (c->state != CONN_SYNC || c->rx_due)
+			continue;
+		if (c->read_paused && c->queued < SEND_QUEUE_MAX)
+			c->read_paused = 0;
+		if (!c->read_paused)
+			uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb,
+			    conn_read_cb);
+		drain_frames(c);
+	}
+}
+
+/* The waiting batches make a group: rx_group full batches' worth. */
+static int
+rx_group_full(const struct conn *c)
+{
+	size_t entries = 0, bytes = 0;
+
+	for (size_t i = 0; i < c->nrxq; i++) {
+		entries += c->rxq[i].m.n;
+		bytes += c->rxq[i].bytes;
+	}
+	return entries >= c->rx_group * SYNC_BATCH ||
+	    bytes >= c->rx_group * SYNC_BATCH_BYTES;
 }
 
 /* A batch of entries: checked in shape, then kept with the ones before
  * it until rx_flush applies them. Takes m and *ptp (which m borrows) and
  * returns 1, or returns 0 with both left to the caller. */
 static int
-handle_entries(struct conn *c, struct wire_msg *m, uint8_t **ptp)
+handle_entries(struct conn *c, struct wire_msg *m, uint8_t **ptp, size_t len)
 {
-	struct rx_batch *b = &c->rxq[c->nrxq];
+	struct rx_batch *b;
 
+	if (c->rxq == NULL &&
+	    (c->rxq = calloc(RX_SLOTS, sizeof(*c->rxq))) == NULL) {
+		conn_close(c, "out of memory");
+		return 0;
+	}
+	b = &c->rxq[c->nrxq];
 	if (m->n > 0 && batch_envs(b, m->n) == NULL) {
 		conn_close(c, "out of memory");
 		return 0;
@@ -1345,17 +1569,50 @@ handle_entries(struct conn *c, struct wire_msg *m, uint8_t **ptp)
 	}
 	b->m = *m;
 	b->pt = *ptp;
+	b->bytes = len;
 	*ptp = NULL;
-	if (++c->nrxq >= c->rx_group || b->newer != 0)
-		rx_flush(c);
+	if (++c->nrxq == RX_SLOTS || rx_group_full(c) || b->newer != 0)
+		rx_defer(c);
 	return 1;
+}
+
+/* The window: SYNC_WINDOW batches in flight, or more small ones (see
+ * SYNC_WINDOW_MAX). Each batch is answered once, in order, by an
+ * acknowledgement or a refusal. */
+static int
+window_open(const struct conn *c)
+{
+	return c->inflight < SYNC_WINDOW || (c->inflight < SYNC_WINDOW_MAX &&
+	    c->unacked_sum < SYNC_BATCH);
+}
+
+static void
+window_sent(struct conn *c, size_t n)
+{
+	if (c->unacked_n < SYNC_WINDOW_MAX) {
+		c->unacked[(c->unacked_head + c->unacked_n++) %
+		    SYNC_WINDOW_MAX] = (uint32_t)n;
+		c->unacked_sum += n;
+	}
+	c->inflight++;
+}
+
+static void
+window_answered(struct conn *c)
+{
+	if (c->inflight > 0)
+		c->inflight--;
+	if (c->unacked_n > 0) {
+		c->unacked_sum -= c->unacked[c->unacked_head];
+		c->unacked_head = (c->unacked_head + 1) % SYNC_WINDOW_MAX;
+		c->unacked_n--;
+	}
 }
 
 static void
 handle_ack(struct conn *c, const struct wire_msg *m)
 {
-	if (c->inflight > 0)
-		c->inflight--;
+	window_answered(c);
 	vec_raise(&c->theirs, m->author, m->seq, NULL);
 	c->vec_dirty = 1;	/* not a commit per ack: the tick saves it */
 	server_wake(c->srv);
@@ -1384,8 +1641,7 @@ handle_refuse(struct conn *c, const struct wire_msg *m)
 {
 	char id[13];
 
-	if (c->inflight > 0)
-		c->inflight--;
+	window_answered(c);
 	/* A fork we know of: the peer has had its evidence, and still takes
 	 * the author's entries up to the fork point. */
 	if (m->seq == REFUSE_FORK && author_frozen(c, m->author)) {
@@ -1422,11 +1678,15 @@ handle_msg(struct conn *c, uint8_t **ptp, size_t len, int final)
 		conn_close(c, "refused: message out of order");
 		return;
 	}
-	/* Answers go in the order of what they answer. */
-	if (m.type != MSG_ENTRIES)
-		rx_flush(c);
-	if (c->state == CONN_CLOSED) {
+	/* Answers go in the order of what they answer: a message after
+	 * batches that wait is handled once they are applied. */
+	if (m.type != MSG_ENTRIES && c->nrxq > 0) {
 		wire_msg_free(&m);
+		c->held = *ptp;
+		c->held_len = len;
+		c->held_final = final;
+		*ptp = NULL;
+		rx_defer(c);
 		return;
 	}
 	switch (m.type) {
@@ -1434,7 +1694,7 @@ handle_msg(struct conn *c, uint8_t **ptp, size_t len, int final)
 		handle_vector(c, &m);
 		break;
 	case MSG_ENTRIES:
-		if (handle_entries(c, &m, ptp))
+		if (handle_entries(c, &m, ptp, len))
 			return;		/* m waits with its batch */
 		break;
 	case MSG_ACK:
@@ -1567,8 +1827,7 @@ send_run(struct conn *c, struct store_txn *t, const uint8_t *author,
 
 	msgpack_sbuffer_init(&b.body);
 	while (from < to && c->state == CONN_SYNC && !c->pump_failed &&
-	    (!windowed || (c->inflight < SYNC_WINDOW &&
-	    c->queued < SEND_QUEUE_MAX))) {
+	    (!windowed || (window_open(c) && c->queued < SEND_QUEUE_MAX))) {
 		if (read_batch(t, author, from + 1, to, &b) != 0 ||
 		    send_batch(c, &b) != 0) {
 			c->pump_failed = 1;	/* closed once t ends */
@@ -1576,7 +1835,7 @@ send_run(struct conn *c, struct store_txn *t, const uint8_t *author,
 		}
 		vec_raise(track, author, b.last, NULL);
 		c->sent_count += b.n;
-		c->inflight++;
+		window_sent(c, b.n);
 		from = b.last;
 	}
 	msgpack_sbuffer_destroy(&b.body);
@@ -1598,7 +1857,7 @@ send_one(struct conn *c, const uint8_t *env, size_t len)
 	rc = send_msg(c, &sb, 0);
 	msgpack_sbuffer_destroy(&sb);
 	if (rc == 0) {
-		c->inflight++;
+		window_sent(c, 1);
 		c->sent_count++;
 	}
 	return rc;
@@ -1671,41 +1930,25 @@ author_due(const struct conn *c, const struct pump_view *v,
 /* Sends the next batches of whatever the peer lacks, within the window.
  * A frozen author goes up to its fork point, then its evidence; an author
  * whose fork the vectors showed goes from seq 1 up to the peer's head.
- * Only the authors with something to send are put in team order: a box
- * pumps every connection whenever any entry arrives, and ordering every
- * author each time cost it most of its time. */
+ * Authors go in team order (the view's, read once per store version). */
 static void
 pump_authors(struct conn *c, const struct pump_view *v)
 {
 	const struct vec *ours = &v->ours;
 	struct store_txn *t = v->t;
-	struct vec due = { 0, 0, NULL };
-	size_t *order;
 
-	if (ours->n == 0)
-		return;
-	if ((due.items = malloc(ours->n * sizeof(*due.items))) == NULL ||
-	    (order = malloc(ours->n * sizeof(*order))) == NULL) {
-		free(due.items);
-		c->pump_failed = 1;
-		return;
-	}
-	for (size_t i = 0; i < ours->n; i++)	/* stays sorted by author */
-		if (author_due(c, v, &ours->items[i]))
-			due.items[due.n++] = ours->items[i];
-	due.cap = ours->n;
-	if (due.n > 1)
-		team_order(c->srv->d, t, &due, order);
-	else
-		order[0] = 0;
-	for (size_t k = 0; k < due.n && c->state == CONN_SYNC &&
+	for (size_t k = 0; k < ours->n && c->state == CONN_SYNC &&
 	    !c->pump_failed; k++) {
-		const struct vec_item *o = &due.items[order[k]];
-		const struct vec_item *pr = vec_find(&c->probe, o->author);
-		const struct vec_item *fz = vec_find(&v->frozen, o->author);
-		uint64_t from = vec_seq(&c->theirs, o->author);
-		uint64_t to = o->seq;
+		const struct vec_item *o = &ours->items[v->order[k]];
+		const struct vec_item *pr, *fz;
+		uint64_t from, to;
 
+		if (!author_due(c, v, o))
+			continue;
+		pr = vec_find(&c->probe, o->author);
+		fz = vec_find(&v->frozen, o->author);
+		from = vec_seq(&c->theirs, o->author);
+		to = o->seq;
 		if (fz == NULL && pr != NULL) {
 			send_run(c, t, o->author, vec_seq(&c->probe_sent,
 			    o->author), pr->seq, &c->probe_sent, 1);
@@ -1716,11 +1959,9 @@ pump_authors(struct conn *c, const struct pump_view *v)
 		if (vec_seq(&c->sent, o->author) > from)
 			from = vec_seq(&c->sent, o->author);
 		from = send_run(c, t, o->author, from, to, &c->sent, 1);
-		if (fz != NULL && from >= to && c->inflight < SYNC_WINDOW)
+		if (fz != NULL && from >= to && window_open(c))
 			send_fork(c, t, o->author, fz->seq);
 	}
-	free(order);
-	free(due.items);
 }
 
 /* We hold what the peer offers of author, as far as we take it. */
@@ -1773,27 +2014,70 @@ caught_up(const struct conn *c, struct store_txn *t, const struct vec *ours)
 	return 1;
 }
 
-/* Our heads and which of their authors are frozen, read once for every
- * connection a change is pumped to. */
+/* Reads our heads, which of their authors are frozen, and their team
+ * order into v, from v->t. */
+static int
+pump_view_read(struct server *srv, struct pump_view *v)
+{
+	uint64_t fseq;
+
+	if (vec_from_heads(&v->ours, v->t) != 0)
+		return -1;
+	for (size_t i = 0; i < v->ours.n; i++)
+		if (store_fork_get(v->t, v->ours.items[i].author, &fseq) == 0 &&
+		    vec_raise(&v->frozen, v->ours.items[i].author, fseq,
+		    NULL) != 0)
+			return -1;
+	if ((v->order = malloc((v->ours.n ? v->ours.n : 1) *
+	    sizeof(*v->order))) == NULL)
+		return -1;
+	team_order(srv->d, v->t, &v->ours, v->order);
+	return 0;
+}
+
+static void
+pump_cache_drop(struct pump_cache *pc)
+{
+	vec_free(&pc->ours);
+	vec_free(&pc->frozen);
+	free(pc->order);
+	pc->order = NULL;
+	pc->ok = 0;
+}
+
+/* Our heads, frozen authors and team order, for every connection a
+ * change is pumped to: read again only when the store has changed since
+ * the last view (any commit, by any process), else borrowed from the
+ * server's cache. */
 int
 pump_view_open(struct server *srv, struct pump_view *v)
 {
-	uint64_t fseq;
+	struct pump_cache *pc = &srv->view;
+	uint64_t id;
 
 	memset(v, 0, sizeof(*v));
 	if (store_begin(srv->d->st, STORE_RDONLY, &v->t) != 0)
 		return -1;
-	if (vec_from_heads(&v->ours, v->t) != 0) {
-		pump_view_close(v);
-		return -1;
-	}
-	for (size_t i = 0; i < v->ours.n; i++)
-		if (store_fork_get(v->t, v->ours.items[i].author, &fseq) == 0 &&
-		    vec_raise(&v->frozen, v->ours.items[i].author, fseq,
-		    NULL) != 0) {
+	id = store_txn_id(v->t);
+	if (!pc->ok || pc->txn != id) {
+		if (pump_view_read(srv, v) != 0) {
 			pump_view_close(v);
 			return -1;
 		}
+		if (pc->users > 0)
+			return 0;	/* v keeps its own */
+		pump_cache_drop(pc);
+		pc->ours = v->ours;
+		pc->frozen = v->frozen;
+		pc->order = v->order;
+		pc->txn = id;
+		pc->ok = 1;
+	}
+	v->ours = pc->ours;
+	v->frozen = pc->frozen;
+	v->order = pc->order;
+	v->cache = pc;
+	pc->users++;
 	return 0;
 }
 
@@ -1802,8 +2086,21 @@ pump_view_close(struct pump_view *v)
 {
 	store_abort(v->t);
 	v->t = NULL;
-	vec_free(&v->ours);
-	vec_free(&v->frozen);
+	if (v->cache != NULL)
+		v->cache->users--;
+	else {
+		vec_free(&v->ours);
+		vec_free(&v->frozen);
+		free(v->order);
+	}
+	memset(v, 0, sizeof(*v));
+}
+
+/* The server's cache, as it stops. */
+void
+pump_cache_free(struct server *srv)
+{
+	pump_cache_drop(&srv->view);
 }
 
 void

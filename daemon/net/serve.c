@@ -46,6 +46,53 @@ status_put(struct server *srv, const uint8_t *id, const char *addr,
 	server_wake(srv);
 }
 
+void
+server_clock_seen(struct server *srv, struct conn *c, uint64_t wall_ms)
+{
+	struct clock_obs *cs;
+	uint64_t now = now_ms();
+
+	if (srv->nclocks == PEER_EVENTS_MAX) {
+		clock_peer_seen(srv->d, c->remote, wall_ms, c->addr);
+		return;
+	}
+	cs = &srv->clocks[srv->nclocks++];
+	memcpy(cs->id, c->remote, PROTO_IDLEN);
+	snprintf(cs->addr, sizeof(cs->addr), "%s", c->addr);
+	cs->offset_ms = (int64_t)wall_ms - (int64_t)now;
+	cs->at = now;
+	server_wake(srv);
+}
+
+/* The clocks seen since the last tick, into t. */
+static int
+clocks_put(struct server *srv, struct store_txn *t)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < srv->nclocks; i++)
+		rc = clock_peer_save(t, srv->clocks[i].id,
+		    srv->clocks[i].offset_ms, srv->clocks[i].at);
+	return rc;
+}
+
+/* Once they are saved: if a clock is off now, the log says so, as the
+ * peer that connected last (or a one-shot sync's only one) showed it. */
+static void
+clocks_warn(struct server *srv)
+{
+	struct clock_verdict v;
+	struct store_txn *t;
+
+	if (srv->nclocks == 0 ||
+	    store_begin(srv->d->st, STORE_RDONLY, &t) != 0)
+		return;
+	if (clock_verdict(t, now_ms(), &v) == 0 && v.off)
+		net_log("%s: warning: %s", srv->clocks[srv->nclocks - 1].addr,
+		    v.text);
+	store_abort(t);
+}
+
 /* What pstat:<hex id> held before: "connected ms pid addr". */
 struct pstat {
 	int			connected;
@@ -111,19 +158,18 @@ keys_status_put(struct server *srv, struct store_txn *t)
 	return rc;
 }
 
-/* Writes the queued statuses: pstat:<hex id> = "connected ms pid addr". */
-static void
-status_flush(struct server *srv)
+/* The queued statuses into t: pstat:<hex id> = "connected ms pid addr",
+ * the keys' and the clocks'. */
+static int
+status_put_all(struct server *srv, struct store_txn *t)
 {
 	char key[80], hex[2 * PROTO_IDLEN + 1], val[160];
-	struct store_txn *t;
 	struct pstat old;
-	int rc = 0;
+	int rc;
 
-	if ((srv->nevents == 0 && srv->keys_refused == 0 &&
-	    srv->keys_ok == 0) || store_begin(srv->d->st, 0, &t) != 0)
-		return;
 	rc = keys_status_put(srv, t);
+	if (rc == 0)
+		rc = clocks_put(srv, t);
 	for (size_t i = 0; rc == 0 && i < srv->nevents; i++) {
 		const struct peer_event *ev = &srv->events[i];
 
@@ -134,12 +180,7 @@ status_flush(struct server *srv)
 		rc = store_meta_put(t, key, val, strlen(val));
 	}
 	srv->nevents = 0;
-	if (rc != 0)
-		store_abort(t);
-	else if (store_commit_lazy(t) != 0)
-		net_log("could not record the peers' status");
-	else
-		http_changed(srv->http);	/* the page's sync status */
+	return rc;
 }
 
 /* A peer added by address alone: remember which device answered there
@@ -417,7 +458,7 @@ server_keep_vec(struct server *srv, struct conn *c)
 
 /* Receipts of what peers acknowledged (receipt.c): for the sessions that
  * ended since the last tick, and for open ones every RECEIPT_EVERY_MS.
- * Run before save_peer_vecs, which lets go of the ended sessions'
+ * Run before status_flush, which lets go of the ended sessions'
  * vectors. They are entries of this device's log, so they are committed
  * durably (a lazy commit lost in a power cut, after the entry had gone
  * out, would fork the log), then sent to the peers. */
@@ -461,18 +502,14 @@ write_receipts(struct server *srv)
 	server_changed(srv);
 }
 
-/* What every peer holds, as far as we know: saved once a tick for all of
- * them, lazily, instead of a commit per acknowledgement. */
-static void
-save_peer_vecs(struct server *srv)
+/* What every peer holds, as far as we know, into t: saved once a tick
+ * for all of them instead of a commit per acknowledgement. Lets go of
+ * the closed connections' vectors. */
+static int
+peer_vecs_put(struct server *srv, struct store_txn *t)
 {
-	struct store_txn *t;
-	int rc = 0, any = srv->npending > 0;
+	int rc = 0;
 
-	for (struct conn *c = srv->conns; c != NULL; c = c->next)
-		any |= c->state == CONN_SYNC && c->vec_dirty;
-	if (!any || store_begin(srv->d->st, 0, &t) != 0)
-		return;
 	for (struct conn *c = srv->conns; rc == 0 && c != NULL; c = c->next)
 		if (c->state == CONN_SYNC && c->vec_dirty) {
 			rc = vec_save_peer(&c->theirs, t, c->remote);
@@ -485,11 +522,38 @@ save_peer_vecs(struct server *srv)
 		vec_free(&srv->pending[i].theirs);
 	}
 	srv->npending = 0;
+	return rc;
+}
+
+/*
+ * The tick's advisory writes, the peers' statuses and clocks and what
+ * each holds, in one lazy commit (a crash may undo it, never corrupt the
+ * store): one disk sync a tick for all of them. Run after
+ * write_receipts, which reads the closed sessions' vectors.
+ */
+static void
+status_flush(struct server *srv)
+{
+	struct store_txn *t;
+	int rc, any = srv->nevents > 0 || srv->keys_refused != 0 ||
+	    srv->keys_ok != 0 || srv->nclocks > 0 || srv->npending > 0;
+
+	for (struct conn *c = srv->conns; c != NULL; c = c->next)
+		any |= c->state == CONN_SYNC && c->vec_dirty;
+	if (!any || store_begin(srv->d->st, 0, &t) != 0)
+		return;
+	rc = status_put_all(srv, t);
+	if (peer_vecs_put(srv, t) != 0 && rc == 0)
+		rc = -1;
 	if (rc != 0)
 		store_abort(t);
-	else if ((rc = store_commit_lazy(t)) != 0)
-		net_log("could not record the peers' vectors: %s",
-		    device_strerror(rc));
+	if (rc != 0 || (rc = store_commit_lazy(t)) != 0)
+		net_log("could not record the peers' status");
+	else {
+		clocks_warn(srv);
+		http_changed(srv->http);	/* the page's sync status */
+	}
+	srv->nclocks = 0;
 }
 
 /* Entries moved (or a vector showed nothing to move): the peer's last
@@ -499,6 +563,27 @@ server_peer_synced(struct server *srv, struct conn *c)
 {
 	if (!srv->oneshot)
 		status_put(srv, c->remote, c->addr, 1, 1);
+}
+
+static void
+rx_idle_cb(uv_idle_t *idle)
+{
+	uv_idle_stop(idle);
+	rx_flush_due(idle->data);
+}
+
+/*
+ * Received batches wait for the next loop turn (an idle callback, which
+ * also keeps the loop from blocking in its poll meanwhile): whatever the
+ * poll brought from every connection by then is applied in one
+ * transaction and one durable commit. A box that a crowd of laptops
+ * syncs with at once otherwise syncs its disk once per laptop, one after
+ * another, while the others' handshakes and acknowledgements wait.
+ */
+void
+server_rx_due(struct server *srv)
+{
+	uv_idle_start(&srv->rx_idle, rx_idle_cb);
 }
 
 /* Something new to send: every connection is pumped from one read of
@@ -1020,7 +1105,8 @@ static uint64_t
 tick_delay(struct server *srv)
 {
 	uint64_t now = uv_now(srv->loop), d;
-	int queued = srv->nevents > 0 || srv->npending > 0;
+	int queued = srv->nevents > 0 || srv->npending > 0 ||
+	    srv->nclocks > 0;
 
 	if (srv->oneshot)
 		return TICK_MS;
@@ -1134,10 +1220,12 @@ tick_cb(uv_timer_t *timer)
 	dial_due(srv);
 	reap_stalled(srv);
 	progress_tick(srv);
-	status_flush(srv);
 	save_peer_ids(srv);
 	write_receipts(srv);
-	save_peer_vecs(srv);
+	/* A one-shot sync records its statuses as it ends (server_run):
+	 * one disk sync for the whole session. */
+	if (!srv->oneshot)
+		status_flush(srv);
 	if (srv->oneshot)
 		oneshot_check(srv);
 	if (!srv->stopping)
@@ -1266,6 +1354,8 @@ server_init(struct server *srv, struct device *d, int oneshot)
 	}
 	uv_timer_init(srv->loop, &srv->tick);
 	srv->tick.data = srv;
+	uv_idle_init(srv->loop, &srv->rx_idle);
+	srv->rx_idle.data = srv;
 	uv_timer_init(srv->loop, &srv->stop_timer);
 	srv->stop_timer.data = srv;
 	uv_signal_init(srv->loop, &srv->sigterm);
@@ -1282,14 +1372,14 @@ server_run(struct server *srv)
 {
 	uv_timer_start(&srv->tick, tick_cb, 0, 0);
 	uv_run(srv->loop, UV_RUN_DEFAULT);
-	if (!uv_is_closing((uv_handle_t *)&srv->stop_timer)) {
+	if (!uv_is_closing((uv_handle_t *)&srv->stop_timer))
 		uv_close((uv_handle_t *)&srv->stop_timer, NULL);
-		uv_run(srv->loop, UV_RUN_DEFAULT);
-	}
-	status_flush(srv);
+	uv_close((uv_handle_t *)&srv->rx_idle, NULL);
+	uv_run(srv->loop, UV_RUN_DEFAULT);
 	save_peer_ids(srv);
 	write_receipts(srv);
-	save_peer_vecs(srv);
+	status_flush(srv);
+	pump_cache_free(srv);
 	uv_loop_close(srv->loop);
 	sodium_free(srv->x_sk);
 	srv->x_sk = NULL;
