@@ -257,9 +257,14 @@ store_begin(struct store *st, unsigned flags, struct store_txn **out)
 int
 store_commit(struct store_txn *t)
 {
-	int rc = mdb_txn_commit(t->txn);
+	int rc;
 
-	if (rc == 0)
+	if ((rc = store_words_flush(t)) != 0) {
+		store_abort(t);
+		return rc;
+	}
+	store_words_free(t);
+	if ((rc = mdb_txn_commit(t->txn)) == 0)
 		t->st->commits++;
 	free(t);
 	return store_lmdb_error(rc);
@@ -281,6 +286,11 @@ store_commit_lazy(struct store_txn *t)
 	MDB_env *env = t->st->env;
 	int rc;
 
+	if ((rc = store_words_flush(t)) != 0) {
+		store_abort(t);
+		return rc;
+	}
+	store_words_free(t);
 	if ((rc = mdb_env_set_flags(env, MDB_NOMETASYNC, 1)) != 0) {
 		mdb_txn_abort(t->txn);
 		free(t);
@@ -297,6 +307,7 @@ store_abort(struct store_txn *t)
 {
 	if (t == NULL)
 		return;
+	store_words_free(t);
 	mdb_txn_abort(t->txn);
 	free(t);
 }
@@ -447,6 +458,8 @@ store_scrub(struct store *st)
 int
 store_drop(struct store_txn *t, int table)
 {
+	if (table == TABLE_INDEX)
+		store_words_free(t);	/* pending postings go with it */
 	return store_lmdb_error(mdb_drop(t->txn, t->st->dbi[table], 0));
 }
 

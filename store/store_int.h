@@ -24,6 +24,7 @@ struct store {
 struct store_txn {
 	struct store	*st;
 	MDB_txn		*txn;
+	struct store_words *words;	/* search.c: postings not yet written */
 };
 
 typedef int (*store_scan_fn)(const uint8_t *key, size_t klen,
@@ -49,6 +50,12 @@ int	store_seek_le(struct store_txn *, int table, const uint8_t *key,
 /* search.c: the word index and the digest, kept as records are saved. */
 int	store_words_update(struct store_txn *, uint64_t docid,
 	    const struct record *before, const struct record *after);
+/* Writes the postings store_words_update gathered in memory: before the
+ * transaction commits (store_commit does), and before anything reads the
+ * word index ('W', 'V') in it (store_search does). */
+int	store_words_flush(struct store_txn *);
+/* Forgets them: the transaction is aborted, or the index dropped. */
+void	store_words_free(struct store_txn *);
 /* old is the record's plaintext before (NULL for a new record), new
  * after: see recstore.c. */
 int	store_digest_update(struct store_txn *, const uint8_t *k, size_t klen,
