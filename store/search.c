@@ -160,7 +160,6 @@ wordset_add_cb(const char *w, size_t wlen, size_t off, size_t olen, void *arg)
 	x = &ws->w[ws->n++];
 	x->len = (uint8_t)proto_text_prefix(w, wlen, WORD_CAP);
 	memcpy(x->text, w, x->len);
-	word_hash(ws->key, x->text, x->len, x->h);
 	return 0;
 }
 
@@ -182,23 +181,43 @@ word_cmp(const void *a, const void *b)
 	    ((const struct word *)b)->h, WORD_HASHLEN);
 }
 
-/* The distinct words of r, sorted by hash; none for a record search does
- * not find (another kind, or deleted). */
 static int
-wordset_of(struct wordset *ws, const struct record *r)
+word_text_cmp(const void *a, const void *b)
+{
+	const struct word *x = a, *y = b;
+	int c = memcmp(x->text, y->text, x->len < y->len ? x->len : y->len);
+
+	return c != 0 ? c : (int)x->len - (int)y->len;
+}
+
+/* Keeps the first of each run of equal words in the sorted ws. */
+static void
+wordset_unique(struct wordset *ws, int (*cmp)(const void *, const void *))
 {
 	size_t out = 0;
 
+	if (ws->n > 1)
+		qsort(ws->w, ws->n, sizeof(*ws->w), cmp);
+	for (size_t i = 0; i < ws->n; i++)
+		if (out == 0 || cmp(&ws->w[out - 1], &ws->w[i]) != 0)
+			ws->w[out++] = ws->w[i];
+	ws->n = out;
+}
+
+/* The distinct words of r, sorted by hash; none for a record search does
+ * not find (another kind, or deleted). A note repeats many of its words:
+ * each is hashed once. */
+static int
+wordset_of(struct wordset *ws, const struct record *r)
+{
 	if (r == NULL || !kind_searched(r->kind) || record_deleted(r))
 		return 0;
 	if (record_texts(r, wordset_text_cb, ws) != 0 || ws->oom)
 		return STORE_ENOMEM;
-	if (ws->n > 1)
-		qsort(ws->w, ws->n, sizeof(*ws->w), word_cmp);
+	wordset_unique(ws, word_text_cmp);
 	for (size_t i = 0; i < ws->n; i++)
-		if (out == 0 || word_cmp(&ws->w[out - 1], &ws->w[i]) != 0)
-			ws->w[out++] = ws->w[i];
-	ws->n = out;
+		word_hash(ws->key, ws->w[i].text, ws->w[i].len, ws->w[i].h);
+	wordset_unique(ws, word_cmp);
 	return 0;
 }
 
