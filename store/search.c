@@ -32,7 +32,8 @@
  * word that a thousand records of one sync hold then costs one read and
  * a write or two of its list's last chunk, not a read and a write per
  * record, and a new word's prefixes go into the vocabulary's lists
- * together. What is held in memory is hashes and docids, never a word.
+ * together. The folded words are held in memory only, for their
+ * prefixes: what is written is hashes and docids, as before.
  * Removals are written at once, and take the docid out of the pending
  * lists too, so a record edited or deleted in the transaction that added
  * it leaves what one transaction per change would have left.
