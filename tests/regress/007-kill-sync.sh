@@ -13,7 +13,7 @@
 a=$TMP/a b=$TMP/b
 make_team "$a" "$b"
 ana=$("$SATCHEL" -d "$a" student add "Ana Lopez")
-count=${KILL_SYNC_ENTRIES:-12000}
+count=${KILL_SYNC_ENTRIES:-24000}
 rounds=${KILL_SYNC_ROUNDS:-3}
 tries=5
 "$TOOLS/fill" "$a" "$ana" "$count" >"$TMP/fill.out" 2>&1 ||
@@ -47,7 +47,7 @@ for round in $(seq 1 "$rounds"); do
 			landed=1
 			break
 		fi
-		echo "# round $round, try $try: the sync had finished ($now of $total) before the kill; again, sooner"
+		echo "# round $round, try $try: the sync had finished ($now of $total, from $last) before the kill; again, sooner"
 		rm -rf "$b"
 		cp -a "$b.before" "$b"
 	done
