@@ -331,22 +331,31 @@ word_emit(const char *s, size_t start, size_t end,
 	return 0;
 }
 
+/* The words of every record saved go through here (the word index):
+ * ASCII, most of most text, is read a byte at a time without decoding
+ * or a category lookup. */
 int
 proto_text_words(const char *s, size_t len,
     int (*fn)(const char *, size_t, size_t, size_t, void *), void *arg)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, start = 0, n;
-	int in = 0, stop = 0, why = 0;
+	int in = 0, stop = 0, why = 0, wc;
 	int32_t c;
 
 	while (i < len && !stop) {
-		if ((n = utf8_next((const unsigned char *)s + i, len - i, &c,
-		    &why)) == 0)
+		if (u[i] < 0x80) {
+			n = 1;
+			wc = (u[i] >= '0' && u[i] <= '9') ||
+			    ((u[i] | 0x20) >= 'a' && (u[i] | 0x20) <= 'z');
+		} else if ((n = utf8_next(u + i, len - i, &c, &why)) == 0)
 			return -1;
-		if (word_char(c) && !in) {
+		else
+			wc = word_char(c);
+		if (wc && !in) {
 			in = 1;
 			start = i;
-		} else if (!word_char(c) && in) {
+		} else if (!wc && in) {
 			in = 0;
 			if (word_emit(s, start, i, fn, arg, &stop) != 0)
 				return -1;

@@ -25,6 +25,18 @@
  * finds nothing). Every candidate is then
  * checked against the record's own text, so a hash collision or two words
  * alike in their first WORD_CAP code points never give a wrong result.
+ *
+ * A transaction's new postings are gathered in memory, by word, and
+ * written when it ends (store_words_flush, from store_commit), or before
+ * a search in it reads the lists, or when they grow past PEND_IDS_MAX: a
+ * word that a thousand records of one sync hold then costs one read and
+ * a write or two of its list's last chunk, not a read and a write per
+ * record, and a new word's prefixes go into the vocabulary's lists
+ * together. The folded words are held in memory only, for their
+ * prefixes: what is written is hashes and docids, as before.
+ * Removals are written at once, and take the docid out of the pending
+ * lists too, so a record edited or deleted in the transaction that added
+ * it leaves what one transaction per change would have left.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -149,7 +161,6 @@ wordset_add_cb(const char *w, size_t wlen, size_t off, size_t olen, void *arg)
 	x = &ws->w[ws->n++];
 	x->len = (uint8_t)proto_text_prefix(w, wlen, WORD_CAP);
 	memcpy(x->text, w, x->len);
-	word_hash(ws->key, x->text, x->len, x->h);
 	return 0;
 }
 
@@ -171,23 +182,43 @@ word_cmp(const void *a, const void *b)
 	    ((const struct word *)b)->h, WORD_HASHLEN);
 }
 
-/* The distinct words of r, sorted by hash; none for a record search does
- * not find (another kind, or deleted). */
 static int
-wordset_of(struct wordset *ws, const struct record *r)
+word_text_cmp(const void *a, const void *b)
+{
+	const struct word *x = a, *y = b;
+	int c = memcmp(x->text, y->text, x->len < y->len ? x->len : y->len);
+
+	return c != 0 ? c : (int)x->len - (int)y->len;
+}
+
+/* Keeps the first of each run of equal words in the sorted ws. */
+static void
+wordset_unique(struct wordset *ws, int (*cmp)(const void *, const void *))
 {
 	size_t out = 0;
 
+	if (ws->n > 1)
+		qsort(ws->w, ws->n, sizeof(*ws->w), cmp);
+	for (size_t i = 0; i < ws->n; i++)
+		if (out == 0 || cmp(&ws->w[out - 1], &ws->w[i]) != 0)
+			ws->w[out++] = ws->w[i];
+	ws->n = out;
+}
+
+/* The distinct words of r, sorted by hash; none for a record search does
+ * not find (another kind, or deleted). A note repeats many of its words:
+ * each is hashed once. */
+static int
+wordset_of(struct wordset *ws, const struct record *r)
+{
 	if (r == NULL || !kind_searched(r->kind) || record_deleted(r))
 		return 0;
 	if (record_texts(r, wordset_text_cb, ws) != 0 || ws->oom)
 		return STORE_ENOMEM;
-	if (ws->n > 1)
-		qsort(ws->w, ws->n, sizeof(*ws->w), word_cmp);
+	wordset_unique(ws, word_text_cmp);
 	for (size_t i = 0; i < ws->n; i++)
-		if (out == 0 || word_cmp(&ws->w[out - 1], &ws->w[i]) != 0)
-			ws->w[out++] = ws->w[i];
-	ws->n = out;
+		word_hash(ws->key, ws->w[i].text, ws->w[i].len, ws->w[i].h);
+	wordset_unique(ws, word_cmp);
 	return 0;
 }
 
@@ -330,58 +361,6 @@ chunk_find(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id,
 	return chunk_decode(*first, v, vl, p) == 0 ? STORE_OK : STORE_EIO;
 }
 
-/* Adds id past the last of chunk (first, v): a few bytes more. */
-static int
-chunk_append(struct store_txn *t, uint8_t type, const uint8_t *h,
-    uint64_t first, const uint8_t *v, size_t vl, uint64_t id)
-{
-	uint8_t key[WKEY_LEN], buf[CHUNK_MAX + 10];
-
-	memcpy(buf, v, vl);	/* v goes with the put */
-	vl += varint_put(buf + vl, id - be64_get(v));
-	be64_put(buf, id);
-	wkey(key, type, h, first);
-	return store_put(t, TABLE_INDEX, key, sizeof(key), buf, vl);
-}
-
-/* Adds id to word h's list. The usual case, a new record's id past every
- * other, appends a few bytes to the word's last chunk. */
-static int
-posting_add(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id)
-{
-	struct plist p = { 0, 0, NULL };
-	uint8_t key[WKEY_LEN];
-	const uint8_t *v;
-	uint64_t first;
-	size_t at, vl;
-	int rc = chunk_seek(t, type, h, id, &first, &v, &vl);
-
-	if (rc == 0 && vl >= 8 && vl <= CHUNK_MAX && id > be64_get(v))
-		return chunk_append(t, type, h, first, v, vl, id);
-	if (rc == 0 && chunk_decode(first, v, vl, &p) != 0)
-		rc = STORE_EIO;
-	if (rc == STORE_ENOTFOUND) {
-		wkey(key, type, h, id);
-		rc = store_put(t, TABLE_INDEX, key, sizeof(key),
-		    key + 1 + WORD_HASHLEN, 8);	/* its last is its first */
-		goto out;
-	}
-	if (rc != 0)
-		goto out;
-	for (at = p.n; at > 0 && p.ids[at - 1] > id; at--)
-		;
-	if (at > 0 && p.ids[at - 1] == id)
-		goto out;		/* held already */
-	if ((rc = plist_push(&p, 0)) != 0)
-		goto out;
-	memmove(&p.ids[at + 1], &p.ids[at], (p.n - 1 - at) * sizeof(*p.ids));
-	p.ids[at] = id;
-	rc = chunks_put(t, type, h, p.ids, p.n);
-out:
-	free(p.ids);
-	return rc;
-}
-
 static int
 posting_del(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id)
 {
@@ -408,40 +387,6 @@ posting_del(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id)
 out:
 	free(p.ids);
 	return rc == STORE_ENOTFOUND ? STORE_OK : rc;
-}
-
-/* A word's id in the vocabulary's lists: its hash's first 8 bytes. Two
- * words that share them only make a query read both words' lists. */
-static uint64_t
-word_id(const uint8_t *h)
-{
-	return be64_get(h);
-}
-
-/* Adds w to the list of each of its prefixes, unless its own list holds
- * it: a word's prefixes always go in with it, so most words cost one
- * lookup. */
-static int
-vocab_add(struct store_txn *t, const uint8_t *skey, const struct word *w)
-{
-	struct plist p = { 0, 0, NULL };
-	uint8_t h[WORD_HASHLEN];
-	uint64_t first, id = word_id(w->h);
-	size_t n = 0, len;
-	int rc = chunk_find(t, INDEX_VOCAB, w->h, id, &first, &p), held = 0;
-
-	for (size_t i = 0; rc == 0 && i < p.n; i++)
-		held |= p.ids[i] == id;
-	free(p.ids);
-	if (held || (rc != 0 && rc != STORE_ENOTFOUND))
-		return rc;
-	do {
-		len = proto_text_prefix(w->text, w->len, ++n);
-		word_hash(skey, w->text, len, h);
-		if ((rc = posting_add(t, INDEX_VOCAB, h, id)) != 0)
-			return rc;
-	} while (len < w->len);
-	return STORE_OK;
 }
 
 /* The check value that says which key built the index and sealed the
@@ -478,9 +423,346 @@ store_key_stale(struct store_txn *t)
 	return len != sizeof(check) || memcmp(v, check, len) != 0;
 }
 
+/* --- The transaction's pending postings (see the top of this file). */
+
+/* Docids held in memory before they are written mid-transaction: a
+ * rebuild applies the whole log in one transaction. 8 MB of ids. */
+#define PEND_IDS_MAX	(1u << 20)
+
+struct pend {
+	uint8_t		h[WORD_HASHLEN];
+	uint8_t		used;
+	uint8_t		sorted;		/* ids increasing as added */
+	uint8_t		len;		/* bytes of text */
+	char		text[WORD_CAP_BYTES];	/* folded; for the prefixes */
+	struct plist	ids;
+};
+
+/* Open addressing on the hash's first bytes: the hash is keyed and
+ * uniform, so no other mixing is needed. */
+struct pend_table {
+	size_t		 n, cap;	/* cap a power of two, or 0 */
+	struct pend	*p;
+};
+
+struct store_words {
+	struct pend_table w;		/* 'W': h(word) -> docids */
+	size_t		 nids;
+};
+
+static void
+pend_table_free(struct pend_table *pt)
+{
+	for (size_t i = 0; i < pt->cap; i++)
+		free(pt->p[i].ids.ids);
+	free(pt->p);
+	pt->p = NULL;
+	pt->n = pt->cap = 0;
+}
+
+static struct pend *
+pend_slot(const struct pend_table *pt, const uint8_t *h)
+{
+	size_t i = (size_t)be64_get(h) & (pt->cap - 1);
+
+	while (pt->p[i].used && memcmp(pt->p[i].h, h, WORD_HASHLEN) != 0)
+		i = (i + 1) & (pt->cap - 1);
+	return &pt->p[i];
+}
+
+static struct pend *
+pend_find(const struct pend_table *pt, const uint8_t *h)
+{
+	struct pend *e;
+
+	if (pt->cap == 0)
+		return NULL;
+	e = pend_slot(pt, h);
+	return e->used ? e : NULL;
+}
+
+static int
+pend_grow(struct pend_table *pt)
+{
+	struct pend_table big = { 0, pt->cap ? 2 * pt->cap : 256, NULL };
+
+	if ((big.p = calloc(big.cap, sizeof(*big.p))) == NULL)
+		return STORE_ENOMEM;
+	for (size_t i = 0; i < pt->cap; i++)
+		if (pt->p[i].used)
+			*pend_slot(&big, pt->p[i].h) = pt->p[i];
+	free(pt->p);
+	big.n = pt->n;
+	*pt = big;
+	return STORE_OK;
+}
+
+/* The entry of hash h, made (empty, with text) if it is not there. */
+static int
+pend_get(struct pend_table *pt, const uint8_t *h, const char *text,
+    size_t len, struct pend **out)
+{
+	struct pend *e;
+	int rc;
+
+	if (2 * (pt->n + 1) > pt->cap && (rc = pend_grow(pt)) != 0)
+		return rc;
+	if (!(e = pend_slot(pt, h))->used) {
+		e->used = 1;
+		e->sorted = 1;
+		memcpy(e->h, h, WORD_HASHLEN);
+		e->len = (uint8_t)len;
+		memcpy(e->text, text, len);
+		pt->n++;
+	}
+	*out = e;
+	return STORE_OK;
+}
+
+static int
+pend_push(struct pend *e, uint64_t id)
+{
+	if (e->ids.n > 0 && e->ids.ids[e->ids.n - 1] >= id)
+		e->sorted = 0;
+	return plist_push(&e->ids, id);
+}
+
+/* Takes docid out of word w's pending list, if it is there. */
+static void
+pend_del(struct store_words *sw, const uint8_t *h, uint64_t id)
+{
+	struct pend *e;
+	size_t out = 0;
+
+	if (sw == NULL || (e = pend_find(&sw->w, h)) == NULL)
+		return;
+	for (size_t i = 0; i < e->ids.n; i++)
+		if (e->ids.ids[i] != id)
+			e->ids.ids[out++] = e->ids.ids[i];
+	sw->nids -= e->ids.n - out;
+	e->ids.n = out;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts a pending list and drops repeats. */
+static void
+pend_settle(struct pend *e)
+{
+	size_t out = 0;
+
+	if (!e->sorted)
+		qsort(e->ids.ids, e->ids.n, sizeof(*e->ids.ids), id_cmp);
+	for (size_t i = 0; i < e->ids.n; i++)
+		if (out == 0 || e->ids.ids[out - 1] != e->ids.ids[i])
+			e->ids.ids[out++] = e->ids.ids[i];
+	e->ids.n = out;
+}
+
+/* p becomes the sorted union of p and a[0..n) (both sorted). */
+static int
+plist_merge(struct plist *p, const uint64_t *a, size_t n)
+{
+	uint64_t *x = malloc((p->n + n) * sizeof(*x));
+	size_t i = 0, j = 0, k = 0;
+
+	if (x == NULL)
+		return STORE_ENOMEM;
+	while (i < p->n || j < n) {
+		uint64_t v = j == n || (i < p->n && p->ids[i] <= a[j]) ?
+		    p->ids[i++] : a[j++];
+
+		if (k == 0 || x[k - 1] != v)
+			x[k++] = v;
+	}
+	free(p->ids);
+	p->ids = x;
+	p->n = k;
+	p->cap = i + j;
+	return STORE_OK;
+}
+
+/*
+ * Adds the sorted, distinct ids a[0..n) to list (type, h), from the last:
+ * the chunk at or before the greatest id takes every id from its first
+ * on (no other chunk starts between), and is read and written once; ids
+ * before every chunk make chunks of their own. New records' ids come
+ * past every other, so a word's last chunk is the only one read, and is
+ * not rewritten once full. *had says whether the list held a chunk at or
+ * before a[n - 1].
+ */
+static int
+list_merge(struct store_txn *t, uint8_t type, const uint8_t *h,
+    const uint64_t *a, size_t n, int *had)
+{
+	struct plist p = { 0, 0, NULL };
+	const uint8_t *v;
+	uint64_t first;
+	size_t vl, from;
+	int rc = STORE_OK, top = 1;
+
+	*had = 0;
+	while (n > 0 && rc == 0) {
+		rc = chunk_seek(t, type, h, a[n - 1], &first, &v, &vl);
+		if (rc == STORE_ENOTFOUND) {
+			rc = chunks_put(t, type, h, a, n);
+			break;
+		}
+		if (rc != 0)
+			break;
+		*had |= top;
+		top = 0;
+		for (from = n; from > 0 && a[from - 1] >= first; from--)
+			;
+		p.n = 0;
+		if (vl >= 8 && vl > CHUNK_MAX - 10 && a[from] > be64_get(v))
+			rc = chunks_put(t, type, h, a + from, n - from);
+		else if (chunk_decode(first, v, vl, &p) != 0)
+			rc = p.ids == NULL ? STORE_ENOMEM : STORE_EIO;
+		else if ((rc = plist_merge(&p, a + from, n - from)) == 0)
+			rc = chunks_put(t, type, h, p.ids, p.n);
+		n = from;
+	}
+	free(p.ids);
+	return rc;
+}
+
+/* A word's id in the vocabulary's lists: its hash's first 8 bytes. Two
+ * words that share them only make a query read both words' lists. */
+static uint64_t
+word_id(const uint8_t *h)
+{
+	return be64_get(h);
+}
+
+/* 1 if the vocabulary holds word e, 0 if not, or a STORE_E* code. */
+static int
+vocab_held(struct store_txn *t, const struct pend *e)
+{
+	struct plist p = { 0, 0, NULL };
+	uint64_t first, id = word_id(e->h);
+	int rc = chunk_find(t, INDEX_VOCAB, e->h, id, &first, &p), held = 0;
+
+	for (size_t i = 0; rc == 0 && i < p.n; i++)
+		held |= p.ids[i] == id;
+	free(p.ids);
+	return rc != 0 && rc != STORE_ENOTFOUND ? rc : held;
+}
+
+/* Notes word e under each of its prefixes, in vt. */
+static int
+vocab_pend(struct pend_table *vt, const uint8_t *skey, const struct pend *e)
+{
+	struct pend *x;
+	uint8_t h[WORD_HASHLEN];
+	size_t n = 0, len;
+	int rc;
+
+	do {
+		len = proto_text_prefix(e->text, e->len, ++n);
+		word_hash(skey, e->text, len, h);
+		if ((rc = pend_get(vt, h, "", 0, &x)) != 0 ||
+		    (rc = pend_push(x, word_id(e->h))) != 0)
+			return rc;
+	} while (len < e->len);
+	return STORE_OK;
+}
+
+static int
+pend_cmp(const void *a, const void *b)
+{
+	return memcmp((*(struct pend *const *)a)->h,
+	    (*(struct pend *const *)b)->h, WORD_HASHLEN);
+}
+
+/* Writes every list of pt, in key order, and drops them. A word no list
+ * held before (vt not NULL: pt is the words') goes into vt's prefixes
+ * unless the vocabulary has it: a word whose list was there has its
+ * prefixes already, so most words cost no vocabulary lookup at all. */
+static int
+pend_write(struct store_txn *t, struct pend_table *pt, uint8_t type,
+    struct pend_table *vt)
+{
+	struct pend **order;
+	size_t n = 0;
+	int rc = STORE_OK, had;
+
+	if (pt->n == 0)
+		return STORE_OK;
+	if ((order = malloc(pt->n * sizeof(*order))) == NULL)
+		return STORE_ENOMEM;
+	for (size_t i = 0; i < pt->cap; i++)
+		if (pt->p[i].used && pt->p[i].ids.n > 0)
+			order[n++] = &pt->p[i];
+	qsort(order, n, sizeof(*order), pend_cmp);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		pend_settle(order[i]);
+		rc = list_merge(t, type, order[i]->h, order[i]->ids.ids,
+		    order[i]->ids.n, &had);
+		if (rc == 0 && vt != NULL && !had &&
+		    (rc = vocab_held(t, order[i])) == 0)
+			rc = vocab_pend(vt, t->st->key, order[i]);
+		rc = rc > 0 ? STORE_OK : rc;
+	}
+	free(order);
+	pend_table_free(pt);
+	return rc;
+}
+
+int
+store_words_flush(struct store_txn *t)
+{
+	struct store_words *sw = t->words;
+	struct pend_table vt = { 0, 0, NULL };
+	int rc;
+
+	if (sw == NULL || sw->nids == 0)
+		return STORE_OK;
+	if ((rc = store_key_check_put(t)) == 0 &&
+	    (rc = pend_write(t, &sw->w, INDEX_WORD, &vt)) == 0)
+		rc = pend_write(t, &vt, INDEX_VOCAB, NULL);
+	pend_table_free(&vt);
+	pend_table_free(&sw->w);
+	sw->nids = 0;
+	return rc;
+}
+
+void
+store_words_free(struct store_txn *t)
+{
+	if (t->words == NULL)
+		return;
+	pend_table_free(&t->words->w);
+	free(t->words);
+	t->words = NULL;
+}
+
+static int
+words_add(struct store_txn *t, const struct word *w, uint64_t docid)
+{
+	struct pend *e;
+	int rc;
+
+	if (t->words == NULL &&
+	    (t->words = calloc(1, sizeof(*t->words))) == NULL)
+		return STORE_ENOMEM;
+	if ((rc = pend_get(&t->words->w, w->h, w->text, w->len, &e)) != 0 ||
+	    (rc = pend_push(e, docid)) != 0)
+		return rc;
+	t->words->nids++;
+	return STORE_OK;
+}
+
 /* Rewrites the word keys of one record: those of before's words it no
- * longer has go, those of after's new words come. A store without a key
- * (a test, a tool) keeps no word index. */
+ * longer has go now, those of after's new words are noted for the end
+ * of the transaction. A store without a key (a test, a tool) keeps no
+ * word index. */
 int
 store_words_update(struct store_txn *t, uint64_t docid,
     const struct record *before, const struct record *after)
@@ -495,15 +777,16 @@ store_words_update(struct store_txn *t, uint64_t docid,
 	if ((rc = wordset_of(&old, before)) != 0 ||
 	    (rc = wordset_of(&new, after)) != 0)
 		goto out;
-	if (new.n > 0 && (rc = store_key_check_put(t)) != 0)
-		goto out;
 	for (size_t i = 0; i < old.n && rc == 0; i++)
-		if (!wordset_has(&new, &old.w[i]))
+		if (!wordset_has(&new, &old.w[i])) {
+			pend_del(t->words, old.w[i].h, docid);
 			rc = posting_del(t, INDEX_WORD, old.w[i].h, docid);
+		}
 	for (size_t i = 0; i < new.n && rc == 0; i++)
-		if (!wordset_has(&old, &new.w[i]) &&
-		    (rc = posting_add(t, INDEX_WORD, new.w[i].h, docid)) == 0)
-			rc = vocab_add(t, skey, &new.w[i]);
+		if (!wordset_has(&old, &new.w[i]))
+			rc = words_add(t, &new.w[i], docid);
+	if (rc == 0 && t->words != NULL && t->words->nids > PEND_IDS_MAX)
+		rc = store_words_flush(t);
 out:
 	free(old.w);
 	free(new.w);
@@ -770,6 +1053,9 @@ store_search(struct store_txn *t, const char *text,
 
 	if (t->st->key == NULL)
 		return STORE_ENOTFOUND;
+	if ((rc = store_words_flush(t)) != 0)	/* this transaction's words */
+		return rc;
+	rc = STORE_EINVALID;
 	if (proto_text_words(text, strlen(text), query_add_cb, &q) != 0 ||
 	    q.oom || q.n == 0 || q.n == QUERY_MAX_WORDS)
 		goto out;

@@ -254,13 +254,17 @@ store_begin(struct store *st, unsigned flags, struct store_txn **out)
 	return STORE_OK;
 }
 
-/* The log's pending tails (logseg.c) are written into the transaction
- * before it commits; if that fails it is aborted, as a failed commit is. */
+/* What a transaction holds back (the word index's postings, search.c;
+ * the log's pending tails, logseg.c) is written into it before it
+ * commits; if that fails it is aborted, as a failed commit is. */
 static int
 txn_flush(struct store_txn *t)
 {
-	int rc = log_flush(t);
+	int rc = store_words_flush(t);
 
+	if (rc == 0)
+		rc = log_flush(t);
+	store_words_free(t);
 	log_pend_free(t);
 	if (rc != 0) {
 		mdb_txn_abort(t->txn);
@@ -323,6 +327,7 @@ store_abort(struct store_txn *t)
 	if (t == NULL)
 		return;
 	log_pend_free(t);
+	store_words_free(t);
 	mdb_txn_abort(t->txn);
 	free(t);
 }
@@ -473,6 +478,8 @@ store_scrub(struct store *st)
 int
 store_drop(struct store_txn *t, int table)
 {
+	if (table == TABLE_INDEX)
+		store_words_free(t);	/* pending postings go with it */
 	return store_lmdb_error(mdb_drop(t->txn, t->st->dbi[table], 0));
 }
 

@@ -33,6 +33,7 @@ struct store_txn {
 	struct log_pend	*pend;	/* logseg.c: tails not yet written */
 	size_t		 nonces_left;	/* unused at the end of nonces */
 	uint8_t		 nonces[TXN_NONCES * TXN_NONCELEN];
+	struct store_words *words;	/* search.c: postings not yet written */
 };
 
 typedef int (*store_scan_fn)(const uint8_t *key, size_t klen,
@@ -58,6 +59,12 @@ int	store_seek_le(struct store_txn *, int table, const uint8_t *key,
 /* search.c: the word index and the digest, kept as records are saved. */
 int	store_words_update(struct store_txn *, uint64_t docid,
 	    const struct record *before, const struct record *after);
+/* Writes the postings store_words_update gathered in memory: before the
+ * transaction commits (store_commit does), and before anything reads the
+ * word index ('W', 'V') in it (store_search does). */
+int	store_words_flush(struct store_txn *);
+/* Forgets them: the transaction is aborted, or the index dropped. */
+void	store_words_free(struct store_txn *);
 /* old is the record's plaintext before (NULL for a new record), new
  * after: see recstore.c. */
 int	store_digest_update(struct store_txn *, const uint8_t *k, size_t klen,

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "satchel.h"
+#include "store_int.h"
 #include "tap.h"
 
 #define LEN(a)	(sizeof(a) / sizeof((a)[0]))
@@ -121,30 +122,56 @@ rmdir_all(const char *dir)
 	rmdir(dir);
 }
 
-/* Writes fields (name, value pairs, NULL-ended) to record id. */
+/* Writes fields (name, value pairs, NULL-ended) to record id, in t. */
 static int
-write_fields(struct dev *v, uint8_t kind, const uint8_t *id,
-    const char *const *fv)
+write_fields_in(struct dev *v, struct store_txn *t, uint8_t kind,
+    const uint8_t *id, const char *const *fv)
 {
-	struct store_txn *t;
 	struct record *r = NULL;
 	struct change c;
 	int rc;
 
-	if ((rc = store_begin(v->d.st, 0, &t)) != 0)
-		return rc;
 	if ((rc = store_record_get(t, kind, id, &r)) != 0 &&
 	    rc != STORE_ENOTFOUND)
-		goto out;
+		return rc;
 	change_init(&c, kind, id);
 	rc = 0;
 	for (size_t i = 0; fv[i] != NULL && rc == 0; i += 2)
 		rc = change_set(&c, r, fv[i], fv[i + 1]);
 	if (rc == 0)
 		rc = device_write(&v->d, t, &c);
-out:
 	record_free(r);
-	if (rc != 0) {
+	return rc;
+}
+
+static int
+tombstone_in(struct dev *v, struct store_txn *t, uint8_t kind,
+    const uint8_t *id, int deleted)
+{
+	struct record *r = NULL;
+	struct change c;
+	int rc;
+
+	if ((rc = store_record_get(t, kind, id, &r)) == 0) {
+		change_init(&c, kind, id);
+		rc = change_tombstone(&c, r, deleted) != 0 ? STORE_ENOMEM :
+		    device_write(&v->d, t, &c);
+	}
+	record_free(r);
+	return rc;
+}
+
+/* Each in its own transaction. */
+static int
+write_fields(struct dev *v, uint8_t kind, const uint8_t *id,
+    const char *const *fv)
+{
+	struct store_txn *t;
+	int rc;
+
+	if ((rc = store_begin(v->d.st, 0, &t)) != 0)
+		return rc;
+	if ((rc = write_fields_in(v, t, kind, id, fv)) != 0) {
 		store_abort(t);
 		return rc;
 	}
@@ -155,19 +182,11 @@ static int
 tombstone(struct dev *v, uint8_t kind, const uint8_t *id, int deleted)
 {
 	struct store_txn *t;
-	struct record *r = NULL;
-	struct change c;
 	int rc;
 
 	if ((rc = store_begin(v->d.st, 0, &t)) != 0)
 		return rc;
-	if ((rc = store_record_get(t, kind, id, &r)) == 0) {
-		change_init(&c, kind, id);
-		rc = change_tombstone(&c, r, deleted) != 0 ? STORE_ENOMEM :
-		    device_write(&v->d, t, &c);
-	}
-	record_free(r);
-	if (rc != 0) {
+	if ((rc = tombstone_in(v, t, kind, id, deleted)) != 0) {
 		store_abort(t);
 		return rc;
 	}
@@ -239,19 +258,25 @@ found_cb(const struct store_hit *h, void *arg)
 	return 0;
 }
 
-/* The records query finds: -1 on an error, else how many. */
+/* The records query finds in t: -1 on an error, else how many. */
+static int
+search_in(struct store_txn *t, const char *query, struct found *f)
+{
+	memset(f, 0, sizeof(*f));
+	return store_search(t, query, found_cb, f) == 0 ? f->n : -1;
+}
+
 static int
 search(struct dev *v, const char *query, struct found *f)
 {
 	struct store_txn *t;
-	int rc;
+	int n;
 
-	memset(f, 0, sizeof(*f));
 	if (store_begin(v->d.st, STORE_RDONLY, &t) != 0)
 		return -1;
-	rc = store_search(t, query, found_cb, f);
+	n = search_in(t, query, f);
 	store_abort(t);
-	return rc == 0 ? f->n : -1;
+	return n;
 }
 
 /* 1 if query finds exactly the one record id. */
@@ -468,6 +493,318 @@ test_digest_and_rebuild(void)
 	dev_close(&v);
 }
 
+/*
+ * The word index a transaction gathers in memory and writes at its end
+ * is the one a transaction per change writes: the same random history
+ * (new notes, edits, deletions and undeletions of the same notes) is
+ * written to one device a change per transaction and to another in one
+ * transaction, under the same store key; searches agree, inside the
+ * open transaction too, and so do the posting lists themselves.
+ */
+#define BATCH_NOTES	40
+#define BATCH_OPS	400
+
+static const char *const batch_vocab[] = {
+	"apple", "Apply", "applesauce", "banana", "band", "BANDANA",
+	"\xc3\x89lan", "elan", "\xc3\x89" "COLE", "e\xcc\x81" "cole",
+	"internationalisation", "internationalization", "cat", "catalogue",
+	"dog", "zebra", "\xc3\xbc" "ber", "uber", "na\xc3\xafve", "x"
+};
+
+static const char *const batch_queries[] = {
+	"apple", "app", "apply", "applesauce", "ban", "band", "bandana",
+	"elan", "\xc3\xa9lan", "ecole", "\xc3\x89" "co", "internationalis",
+	"internationalisation", "internationalization", "cat", "catalog",
+	"dog", "zeb", "uber", "\xc3\xbc", "naive", "x", "apple banana",
+	"cat dog zebra", "band elan", "zoe", "volcano"
+};
+
+static uint64_t
+batch_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void
+batch_text(uint64_t *rng, char *out, size_t cap)
+{
+	size_t n = 1 + batch_rand(rng) % 6, at = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		at += (size_t)snprintf(out + at, cap - at, "%s%s",
+		    i ? (batch_rand(rng) % 2 ? " " : ", ") : "",
+		    batch_vocab[batch_rand(rng) % LEN(batch_vocab)]);
+}
+
+/* One step of the history, in t on device v: the same on both devices
+ * for the same rng state. made counts the notes written so far. */
+static int
+batch_step(struct dev *v, struct store_txn *t, uint64_t *rng,
+    uint8_t ids[][PROTO_RECIDLEN], size_t *made)
+{
+	static const char *const fields[] = { "strengths", "obstacle",
+	    "action" };
+	char a[160], b[160], c[160];
+	uint64_t op = batch_rand(rng) % 100;
+	size_t i;
+
+	if (*made == 0 || (op < 35 && *made < BATCH_NOTES)) {
+		const char *fv[] = { "student", v->student_hex, "date",
+		    "2026-10-01", "strengths", a, "obstacle", b, "action", c,
+		    NULL };
+
+		batch_text(rng, a, sizeof(a));
+		batch_text(rng, b, sizeof(b));
+		batch_text(rng, c, sizeof(c));
+		return write_fields_in(v, t, KIND_NOTE, ids[(*made)++], fv);
+	}
+	i = batch_rand(rng) % *made;
+	if (op < 75) {
+		const char *fv[] = { fields[batch_rand(rng) % 3], a, NULL };
+
+		batch_text(rng, a, sizeof(a));
+		return write_fields_in(v, t, KIND_NOTE, ids[i], fv);
+	}
+	return tombstone_in(v, t, KIND_NOTE, ids[i], op < 90);
+}
+
+static int
+id_cmp16(const void *a, const void *b)
+{
+	return memcmp(a, b, PROTO_RECIDLEN);
+}
+
+/* 1 if query finds the same records in ta and tb. */
+static int
+batch_same(struct store_txn *ta, struct store_txn *tb, const char *query)
+{
+	struct found fa, fb;
+	int na = search_in(ta, query, &fa), nb = search_in(tb, query, &fb);
+
+	if (na < 0 || na != nb || na > 64)
+		goto differ;
+	qsort(fa.ids, (size_t)na, PROTO_RECIDLEN, id_cmp16);
+	qsort(fb.ids, (size_t)nb, PROTO_RECIDLEN, id_cmp16);
+	if (memcmp(fa.ids, fb.ids, (size_t)na * PROTO_RECIDLEN) == 0)
+		return 1;
+differ:
+	printf("#   '%s': %d records one at a time, %d batched\n", query, na,
+	    nb);
+	return 0;
+}
+
+/* A posting list's entries: (list hash, what it lists), where a docid is
+ * given as the record it names, so that two stores compare. */
+struct post {
+	uint8_t	h[16];
+	uint8_t	what[1 + PROTO_RECIDLEN];
+};
+
+struct posts {
+	struct store_txn *t;
+	size_t		 n, cap;
+	struct post	*p;
+	int		 bad;
+};
+
+static int
+posts_add(struct posts *ps, const uint8_t *h, uint8_t type, uint64_t id)
+{
+	uint8_t key[9];
+	const void *v;
+	size_t len;
+	struct post *x;
+
+	if (ps->n == ps->cap) {
+		ps->cap = ps->cap ? 2 * ps->cap : 256;
+		if ((x = realloc(ps->p, ps->cap * sizeof(*x))) == NULL)
+			return -1;
+		ps->p = x;
+	}
+	x = &ps->p[ps->n++];
+	memset(x, 0, sizeof(*x));
+	memcpy(x->h, h, 16);
+	if (type == INDEX_VOCAB) {
+		be64_put(x->what, id);
+		return 0;
+	}
+	key[0] = INDEX_DOC;
+	be64_put(key + 1, id);
+	if (store_get(ps->t, TABLE_INDEX, key, sizeof(key), &v, &len) != 0 ||
+	    len != sizeof(x->what))
+		return -1;
+	memcpy(x->what, v, len);
+	return 0;
+}
+
+static int
+posts_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	struct posts *ps = arg;
+	uint64_t id;
+
+	if (klen != 1 + 16 + 8 || vlen < 8) {
+		ps->bad = 1;
+		return 1;
+	}
+	id = be64_get(k + 17);
+	if (posts_add(ps, k + 1, k[0], id) != 0)
+		ps->bad = 1;
+	for (size_t i = 8; i < vlen && !ps->bad;) {
+		uint64_t d = 0;
+
+		for (int shift = 0; i < vlen; shift += 7) {
+			d |= (uint64_t)(v[i] & 0x7f) << shift;
+			if (!(v[i++] & 0x80))
+				break;
+		}
+		id += d;
+		if (posts_add(ps, k + 1, k[0], id) != 0)
+			ps->bad = 1;
+	}
+	if (!ps->bad && id != be64_get(v))
+		ps->bad = 1;		/* a chunk's last id leads its value */
+	return ps->bad;
+}
+
+static int
+post_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct post));
+}
+
+static int
+posts_of(struct dev *v, uint8_t type, struct posts *ps)
+{
+	memset(ps, 0, sizeof(*ps));
+	if (store_begin(v->d.st, STORE_RDONLY, &ps->t) != 0)
+		return -1;
+	if (store_scan(ps->t, TABLE_INDEX, &type, 1, 0, posts_cb, ps) != 0)
+		ps->bad = 1;
+	store_abort(ps->t);
+	if (ps->n > 1)
+		qsort(ps->p, ps->n, sizeof(*ps->p), post_cmp);
+	for (size_t i = 1; i < ps->n; i++)
+		if (post_cmp(&ps->p[i - 1], &ps->p[i]) == 0)
+			ps->bad = 1;	/* a record twice in one list */
+	return ps->bad ? -1 : 0;
+}
+
+/* 1 if some 'W' list of ws has word id (the first 8 bytes of its hash). */
+static int
+posts_has_word(const struct posts *ws, const uint8_t *word_id)
+{
+	for (size_t i = 0; i < ws->n; i++)
+		if (memcmp(ws->p[i].h, word_id, 8) == 0)
+			return 1;
+	return 0;
+}
+
+/* The word lists are equal. The vocabulary of the batched store is the
+ * other's but for words only ever held inside the transaction: a word
+ * stays in the vocabulary once written (see search.c). */
+static int
+batch_lists_same(struct dev *a, struct dev *b)
+{
+	struct posts wa, wb, va, vb;
+	int ok = posts_of(a, INDEX_WORD, &wa) == 0 &&
+	    posts_of(b, INDEX_WORD, &wb) == 0 &&
+	    posts_of(a, INDEX_VOCAB, &va) == 0 &&
+	    posts_of(b, INDEX_VOCAB, &vb) == 0 && wa.n > 0 && va.n > 0;
+	size_t j = 0;
+
+	if (ok && (wa.n != wb.n ||
+	    memcmp(wa.p, wb.p, wa.n * sizeof(*wa.p)) != 0)) {
+		printf("#   word lists differ: %zu and %zu entries\n", wa.n,
+		    wb.n);
+		ok = 0;
+	}
+	for (size_t i = 0; ok && i < va.n; i++) {
+		if (j < vb.n && post_cmp(&va.p[i], &vb.p[j]) == 0)
+			j++;
+		else if (posts_has_word(&wb, va.p[i].what)) {
+			printf("#   the batched vocabulary lacks a word\n");
+			ok = 0;
+		}
+	}
+	if (ok && j != vb.n) {
+		printf("#   the batched vocabulary has a word the other "
+		    "lacks\n");
+		ok = 0;
+	}
+	free(wa.p);
+	free(wb.p);
+	free(va.p);
+	free(vb.p);
+	return ok;
+}
+
+static void
+test_batched_index(void)
+{
+	uint8_t ids[BATCH_NOTES][PROTO_RECIDLEN];
+	uint64_t ra = 0x9e3779b97f4a7c15, rb = ra;
+	size_t ma = 0, mb = 0;
+	struct store_txn *ta, *tb;
+	struct dev a, b;
+	int ok = 1;
+
+	if (dev_open(&a) != 0 || dev_open(&b) != 0) {
+		CHECK(!"two devices");
+		return;
+	}
+	/* b's index under a's key, so that their lists compare. */
+	CHECK(store_share_key(b.d.st, a.d.st) == 0);
+	CHECK(store_rebuild(b.d.st, b.d.keyring) == 0);
+	/* and a's student instead of its own. */
+	CHECK(tombstone(&b, KIND_STUDENT, b.student, 1) == 0);
+	memcpy(b.student, a.student, sizeof(a.student));
+	memcpy(b.student_hex, a.student_hex, sizeof(a.student_hex));
+	{
+		const char *fv[] = { "name", "Zo\xc3\xab Dubois", "class",
+		    "3B", "interests", "volcanoes", NULL };
+
+		CHECK(write_fields(&b, KIND_STUDENT, b.student, fv) == 0);
+	}
+	for (size_t i = 0; i < BATCH_NOTES; i++)
+		randombytes_buf(ids[i], PROTO_RECIDLEN);
+	CHECK(store_begin(b.d.st, 0, &tb) == 0);
+	for (int op = 0; op < BATCH_OPS && ok; op++) {
+		ok &= store_begin(a.d.st, 0, &ta) == 0;
+		ok &= batch_step(&a, ta, &ra, ids, &ma) == 0;
+		ok &= store_commit(ta) == 0;
+		ok &= batch_step(&b, tb, &rb, ids, &mb) == 0;
+		/* Searches inside the open transaction see its writes. */
+		if (op == BATCH_OPS / 2 || op == BATCH_OPS / 2 + 7) {
+			ok &= store_begin(a.d.st, STORE_RDONLY, &ta) == 0;
+			for (size_t q = 0; q < LEN(batch_queries); q++)
+				ok &= batch_same(ta, tb, batch_queries[q]);
+			store_abort(ta);
+		}
+	}
+	CHECK(ok);
+	CHECK(store_commit(tb) == 0);
+	CHECK(store_begin(a.d.st, STORE_RDONLY, &ta) == 0);
+	CHECK(store_begin(b.d.st, STORE_RDONLY, &tb) == 0);
+	for (size_t q = 0; q < LEN(batch_queries); q++)
+		CHECK(batch_same(ta, tb, batch_queries[q]));
+	store_abort(ta);
+	store_abort(tb);
+	CHECK(batch_lists_same(&a, &b));
+	/* An aborted transaction's gathered words go with it. */
+	CHECK(store_begin(b.d.st, 0, &tb) == 0);
+	CHECK(batch_step(&b, tb, &rb, ids, &mb) == 0);
+	store_abort(tb);
+	CHECK(batch_lists_same(&a, &b));
+	dev_close(&a);
+	dev_close(&b);
+}
+
 TAP_MAIN(TAP_TEST(test_words), TAP_TEST(test_prefix),
     TAP_TEST(test_search), TAP_TEST(test_index_opaque),
-    TAP_TEST(test_digest_and_rebuild))
+    TAP_TEST(test_digest_and_rebuild), TAP_TEST(test_batched_index))
