@@ -212,6 +212,8 @@ struct clock_obs {
 struct pump_cache {
 	int		 ok;
 	uint64_t	 txn;
+	size_t		 nkeys;		/* the keyring's, as team order reads
+					 * members with it (keys only grow) */
 	unsigned	 users;		/* open views that borrow it */
 	struct vec	 ours, frozen;
 	size_t		*order;

@@ -1266,6 +1266,12 @@ group_apply(struct conn *c, struct store_txn *t, struct rx_batch *bs,
 			return rc;
 		*epoch = *added > before && epoch_in_batch(c->srv->d, &bs[*k]);
 		socket_drain(c);
+		/* Closed on the way (out of memory): its queue, which bs may
+		 * be, is gone; what went in stays, never acknowledged. */
+		if (c->state == CONN_CLOSED) {
+			(*k)++;
+			break;
+		}
 	}
 	return 0;
 }
@@ -1421,6 +1427,8 @@ group_done(struct server *srv, size_t added, int epoch)
 		if (k == 0)
 			continue;
 		c->rx_k = 0;
+		if (c->state == CONN_CLOSED || k > c->nrxq)
+			continue;	/* its batches went with it, unacknowledged */
 		first = first != NULL ? first : c;
 		c->received += c->rx_added;
 		for (size_t i = 0; i < k; i++) {
@@ -2053,13 +2061,16 @@ int
 pump_view_open(struct server *srv, struct pump_view *v)
 {
 	struct pump_cache *pc = &srv->view;
+	size_t nkeys = srv->d->keyring != NULL ? srv->d->keyring->nkeys : 0;
 	uint64_t id;
 
 	memset(v, 0, sizeof(*v));
 	if (store_begin(srv->d->st, STORE_RDONLY, &v->t) != 0)
 		return -1;
 	id = store_txn_id(v->t);
-	if (!pc->ok || pc->txn != id) {
+	/* A key learnt without a commit (epoch_refresh) may place members
+	 * the last view could not read. */
+	if (!pc->ok || pc->txn != id || pc->nkeys != nkeys) {
 		if (pump_view_read(srv, v) != 0) {
 			pump_view_close(v);
 			return -1;
@@ -2071,6 +2082,7 @@ pump_view_open(struct server *srv, struct pump_view *v)
 		pc->frozen = v->frozen;
 		pc->order = v->order;
 		pc->txn = id;
+		pc->nkeys = nkeys;
 		pc->ok = 1;
 	}
 	v->ours = pc->ours;
