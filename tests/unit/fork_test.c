@@ -7,94 +7,10 @@
  * aside, never applied, and the records of a store that had applied them
  * are rebuilt without them.
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <sodium.h>
-
-#include "proto.h"
-#include "store.h"
+#include "log_fixture.h"
 #include "tap.h"
 
 #define MAXE	8
-
-struct env {
-	uint8_t	*p;
-	size_t	 len;
-};
-
-struct author {
-	uint8_t	 pk[PROTO_IDLEN];
-	uint8_t	 sk[PROTO_SKLEN];
-};
-
-static struct store_keyring kr;
-static char dirs[8][64];
-static int ndirs;
-
-static struct store *
-new_store(void)
-{
-	struct store *st = NULL;
-	char *d = dirs[ndirs++];
-
-	snprintf(d, 64, "/tmp/satchel-fork-test.XXXXXX");
-	if (mkdtemp(d) == NULL || store_open(&st, d, STORE_CREATE) != 0)
-		return NULL;
-	return st;
-}
-
-static void
-rm_stores(void)
-{
-	char path[128];
-
-	for (int i = 0; i < ndirs; i++) {
-		snprintf(path, sizeof(path), "%s/data.mdb", dirs[i]);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/lock.mdb", dirs[i]);
-		unlink(path);
-		rmdir(dirs[i]);
-	}
-}
-
-/* Writes one student named name as a's next entry in st, and copies the
- * envelope out. */
-static int
-write1(struct store *st, const struct author *a, const char *name,
-    struct env *out)
-{
-	struct store_author sa = { a->pk, a->sk, &kr.keys[0], SCOPE_TEAM };
-	struct store_txn *t;
-	struct write_ref ref;
-	struct change c;
-	const uint8_t *env;
-	int rc;
-
-	memset(&c, 0, sizeof(c));
-	randombytes_buf(c.record_id, sizeof(c.record_id));
-	c.kind = KIND_STUDENT;
-	c.nops = 1;
-	c.ops[0].type = OP_SET;
-	c.ops[0].field = "name";
-	c.ops[0].field_len = 4;
-	c.ops[0].value = (const uint8_t *)name;
-	c.ops[0].value_len = strlen(name);
-	if ((rc = store_begin(st, 0, &t)) != 0)
-		return rc;
-	if ((rc = store_append_local(t, &sa, &c, 1760000000000, &ref)) != 0 ||
-	    (rc = store_log_get(t, ref.author, ref.seq, &env,
-	    &out->len)) != 0) {
-		store_abort(t);
-		return rc;
-	}
-	out->p = malloc(out->len);
-	memcpy(out->p, env, out->len);
-	return store_commit(t);
-}
 
 /* Applies one entry the way a peer's batch is applied; settles a fork. */
 static int
@@ -157,18 +73,18 @@ make_branches(void)
 
 	crypto_sign_keypair(x.pk, x.sk);
 	crypto_sign_keypair(y.pk, y.sk);
-	rc |= write1(sx, &x, "Common one", &common[0]);
-	rc |= write1(sx, &x, "Common two", &common[1]);
+	rc |= write_student(sx, &x, "Common one", &common[0]);
+	rc |= write_student(sx, &x, "Common two", &common[1]);
 	for (int i = 0; i < 2; i++) {
 		rc |= apply1(sa, &common[i]) != 0;
 		rc |= apply1(sb, &common[i]) != 0;
 	}
-	rc |= write1(sa, &x, "Branch A three", &ba[0]);
-	rc |= write1(sa, &x, "Branch A four", &ba[1]);
-	rc |= write1(sb, &x, "Branch B three", &bb[0]);
-	rc |= write1(sb, &x, "Branch B four", &bb[1]);
-	rc |= write1(sy, &y, "Y one", &ys[0]);
-	rc |= write1(sy, &y, "Y two", &ys[1]);
+	rc |= write_student(sa, &x, "Branch A three", &ba[0]);
+	rc |= write_student(sa, &x, "Branch A four", &ba[1]);
+	rc |= write_student(sb, &x, "Branch B three", &bb[0]);
+	rc |= write_student(sb, &x, "Branch B four", &bb[1]);
+	rc |= write_student(sy, &y, "Y one", &ys[0]);
+	rc |= write_student(sy, &y, "Y two", &ys[1]);
 	store_close(sx);
 	store_close(sa);
 	store_close(sb);
@@ -290,10 +206,7 @@ main(void)
 
 	if (sodium_init() < 0)
 		return 1;
-	kr.nkeys = 1;
-	randombytes_buf(kr.keys[0].key, PROTO_KEYLEN);
-	proto_key_id(kr.keys[0].key, kr.keys[0].id);
-	kr.keys[0].use = KEY_CONTENT;
+	fixture_keys();
 	if (make_branches() != 0) {
 		printf("not ok 1 - cannot make the branches\n");
 		rm_stores();

@@ -7,111 +7,28 @@
  * transaction leaves nothing; more authors than the tails kept at once
  * still end whole.
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <sodium.h>
-
-#include "proto.h"
-#include "store.h"
+#include "log_fixture.h"
 #include "tap.h"
 
 #define NAUTH	3
 #define PER	45	/* ~1.2 KB each: four segments an author */
 #define MANY	70	/* more authors than logseg.c keeps tails for */
 
-struct env {
-	uint8_t	*p;
-	size_t	 len;
-};
-
-struct author {
-	uint8_t	 pk[PROTO_IDLEN];
-	uint8_t	 sk[PROTO_SKLEN];
-};
-
-static struct store_keyring kr;
-static char dirs[16][64];
-static int ndirs;
-
 static struct author auth[MANY];
 static struct env ents[NAUTH][PER];	/* author a's entry seq i + 1 */
 static struct env few[MANY][3];
-
-static int
-new_dir(char **out)
-{
-	char *d = dirs[ndirs++];
-
-	snprintf(d, 64, "/tmp/satchel-logseg-test.XXXXXX");
-	*out = d;
-	return mkdtemp(d) == NULL ? -1 : 0;
-}
-
-static struct store *
-new_store(void)
-{
-	struct store *st = NULL;
-	char *d;
-
-	if (new_dir(&d) != 0 || store_open(&st, d, STORE_CREATE) != 0)
-		return NULL;
-	return st;
-}
-
-static void
-rm_stores(void)
-{
-	char path[128];
-
-	for (int i = 0; i < ndirs; i++) {
-		snprintf(path, sizeof(path), "%s/data.mdb", dirs[i]);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/lock.mdb", dirs[i]);
-		unlink(path);
-		rmdir(dirs[i]);
-	}
-}
 
 /* a's next entry in st: a student whose name is about len bytes. */
 static int
 write1(struct store *st, const struct author *a, size_t len,
     struct env *out)
 {
-	struct store_author sa = { a->pk, a->sk, &kr.keys[0], SCOPE_TEAM };
 	char name[1400];
-	struct store_txn *t;
-	struct write_ref ref;
-	struct change c;
-	const uint8_t *env;
-	int rc;
 
 	for (size_t i = 0; i < len && i < sizeof(name) - 1; i++)
 		name[i] = i % 7 == 6 ? ' ' : (char)('a' + randombytes_uniform(26));
 	name[len < sizeof(name) - 1 ? len : sizeof(name) - 1] = '\0';
-	memset(&c, 0, sizeof(c));
-	randombytes_buf(c.record_id, sizeof(c.record_id));
-	c.kind = KIND_STUDENT;
-	c.nops = 1;
-	c.ops[0].type = OP_SET;
-	c.ops[0].field = "name";
-	c.ops[0].field_len = 4;
-	c.ops[0].value = (const uint8_t *)name;
-	c.ops[0].value_len = strlen(name);
-	if ((rc = store_begin(st, 0, &t)) != 0)
-		return rc;
-	if ((rc = store_append_local(t, &sa, &c, 1760000000000, &ref)) != 0 ||
-	    (rc = store_log_get(t, ref.author, ref.seq, &env,
-	    &out->len)) != 0) {
-		store_abort(t);
-		return rc;
-	}
-	out->p = malloc(out->len);
-	memcpy(out->p, env, out->len);
-	return store_commit(t);
+	return write_student(st, a, name, out);
 }
 
 static int
@@ -327,10 +244,7 @@ main(void)
 
 	if (sodium_init() < 0)
 		return 1;
-	kr.nkeys = 1;
-	randombytes_buf(kr.keys[0].key, PROTO_KEYLEN);
-	proto_key_id(kr.keys[0].key, kr.keys[0].id);
-	kr.keys[0].use = KEY_CONTENT;
+	fixture_keys();
 	for (int a = 0; a < MANY; a++)
 		crypto_sign_keypair(auth[a].pk, auth[a].sk);
 	rc = tap_run(tests, sizeof(tests) / sizeof(tests[0]));
