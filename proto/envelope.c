@@ -302,6 +302,32 @@ proto_envelope_open(const struct envelope *e, const uint8_t key[PROTO_KEYLEN],
 	    key) == 0 ? 0 : -1;
 }
 
+/* One reading of an entry for everyone who reads one (the store on apply,
+ * the receiver's worker thread ahead of it), so that both judge alike. */
+int
+proto_entry_read(const struct envelope *e, const uint8_t key[PROTO_KEYLEN],
+    int key_use, struct change *c, uint8_t *pt, const char **why)
+{
+	int rc;
+
+	if (proto_envelope_open(e, key, pt) != 0)
+		return -1;
+	rc = proto_change_decode(c, pt, e->ciphertext_len - PROTO_TAGLEN);
+	if (rc == PROTO_CHANGE_NEWER) {
+		*why = "written by a newer version of Satchel";
+		return PROTO_CHANGE_NEWER;
+	}
+	if (rc != 0) {
+		*why = "not a well-formed change";
+		return PROTO_ENTRY_INVALID;
+	}
+	/* The key binds the kind: a box holds the network key and must not
+	 * write notes, nor a content key add members a box cannot see. */
+	if (proto_change_validate(c, key_use, why) != 0)
+		return PROTO_ENTRY_INVALID;
+	return 0;
+}
+
 void
 proto_envelope_erase(struct envelope *e)
 {

@@ -327,6 +327,16 @@ void	proto_envelope_erase(struct envelope *);
  * -1 for a stub. */
 int	proto_envelope_open(const struct envelope *,
 	    const uint8_t key[PROTO_KEYLEN], uint8_t *pt) PROTO_WUR;
+/* Opens e with key into pt (ciphertext_len bytes of room), decodes its
+ * change into c (which borrows pt) and validates it as sealed under a key
+ * of key_use, exactly as a local write is validated: 0; -1 if the key
+ * does not open it (a forgery or damage); PROTO_CHANGE_NEWER if a newer
+ * Satchel wrote it, PROTO_ENTRY_INVALID if it is not a valid change (both
+ * with *why, a static sentence). Pure: any thread may call it. */
+#define PROTO_ENTRY_INVALID	2
+int	proto_entry_read(const struct envelope *,
+	    const uint8_t key[PROTO_KEYLEN], int key_use, struct change *,
+	    uint8_t *pt, const char **why) PROTO_WUR;
 void	proto_key_id(const uint8_t key[PROTO_KEYLEN],
 	    uint8_t out[PROTO_KEYIDLEN]);
 

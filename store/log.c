@@ -226,24 +226,23 @@ static int
 read_into(const struct store_key *k, const struct envelope *e,
     struct change *c, uint8_t *pt, const char **why)
 {
-	int rc;
+	return store_read_code(proto_entry_read(e, k->key, k->use, c, pt,
+	    why));
+}
 
-	if (proto_envelope_open(e, k->key, pt) != 0)
-		return STORE_EBADENTRY;
-	rc = proto_change_decode(c, pt, e->ciphertext_len - PROTO_TAGLEN);
-	if (rc == PROTO_CHANGE_NEWER) {
-		*why = "written by a newer version of Satchel";
+int
+store_read_code(int rc)
+{
+	switch (rc) {
+	case 0:
+		return STORE_OK;
+	case PROTO_CHANGE_NEWER:
 		return STORE_EDEFER;
-	}
-	if (rc != 0) {
-		*why = "not a well-formed change";
+	case PROTO_ENTRY_INVALID:
 		return STORE_EINVALID;
+	default:
+		return STORE_EBADENTRY;
 	}
-	/* The key binds the kind: a box holds the network key and must not
-	 * write notes, nor a content key add members a box cannot see. */
-	if (proto_change_validate(c, k->use, why) != 0)
-		return STORE_EINVALID;
-	return STORE_OK;
 }
 
 /* Opens an entry whose key the keyring holds, then decodes and validates
@@ -430,13 +429,34 @@ buf_reserve(struct store_apply_buf *b, size_t pt_len)
 	return STORE_OK;
 }
 
+/* The apply of an entry read (or found unreadable) and hashed already:
+ * rd is what reading it gave, with c or why (see store_apply_opened). */
+static int
+apply_opened(struct store_txn *t, const struct envelope *e,
+    const uint8_t *env, size_t len, int verify_sig, const uint8_t *h0,
+    int rd, const struct change *c, const char *why)
+{
+	uint8_t hash[PROTO_HASHLEN];
+	int rc;
+
+	if (rd == STORE_EBADENTRY || rd == STORE_ENOMEM)
+		return rd;
+	/* An entry an erasure named is held as its stub however it comes. */
+	if ((rc = dropped_append(t, e, h0, verify_sig)) != STORE_ENOTFOUND)
+		return rc;
+	if ((rc = chain_append(t, e, env, len, verify_sig, h0, hash)) != 0 ||
+	    (rc = apply_read(t, e, hash, rd, c, why)) != 0)
+		return rc;
+	return dropped_now(t, e, hash);
+}
+
 int
 store_apply_decoded(struct store_txn *t, const struct store_keyring *kr,
     const struct envelope *e, const uint8_t *env, size_t len,
     int verify_sig, struct store_apply_buf *b)
 {
 	const struct store_key *k = store_keyring_find(kr, e->key_id);
-	uint8_t hash[PROTO_HASHLEN], h0[PROTO_HASHLEN];
+	uint8_t h0[PROTO_HASHLEN];
 	const char *why = NULL;
 	int rc, rd = STORE_OK;
 
@@ -452,14 +472,21 @@ store_apply_decoded(struct store_txn *t, const struct store_keyring *kr,
 		return rd;
 	/* Hashed once: the drop list, the chain and the apply take it. */
 	proto_envelope_hash(e, h0);
-	/* An entry an erasure named is held as its stub however it comes. */
-	if ((rc = dropped_append(t, e, h0, verify_sig)) != STORE_ENOTFOUND)
+	return apply_opened(t, e, env, len, verify_sig, h0, rd,
+	    k != NULL ? b->change : NULL, why);
+}
+
+int
+store_apply_opened(struct store_txn *t, const struct store_keyring *kr,
+    const struct envelope *e, const uint8_t *env, size_t len,
+    int verify_sig, const uint8_t hash[PROTO_HASHLEN], int rd,
+    const struct change *c, const char *why)
+{
+	int rc;
+
+	if ((rc = store_keys_learn(t->st, kr)) != 0)
 		return rc;
-	if ((rc = chain_append(t, e, env, len, verify_sig, h0, hash)) != 0 ||
-	    (rc = apply_read(t, e, hash, rd, k != NULL ? b->change : NULL,
-	    why)) != 0)
-		return rc;
-	return dropped_now(t, e, hash);
+	return apply_opened(t, e, env, len, verify_sig, hash, rd, c, why);
 }
 
 int

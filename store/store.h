@@ -344,6 +344,19 @@ int		 store_apply_decoded(struct store_txn *,
 		    const struct store_keyring *, const struct envelope *e,
 		    const uint8_t *env, size_t len, int verify_sig,
 		    struct store_apply_buf *) STORE_WUR;
+/* store_apply_decoded for an entry read and hashed beforehand, off the
+ * store (the receiver's worker thread): hash is e's, rd what reading it
+ * with the key kr holds for it gave (store_read_code of
+ * proto_entry_read), c its change when rd is STORE_OK (NULL: kr holds no
+ * key for it, it is stored unread) and why when it is STORE_EINVALID or
+ * STORE_EDEFER. STORE_EBADENTRY refuses it before anything is written. */
+int		 store_apply_opened(struct store_txn *,
+		    const struct store_keyring *, const struct envelope *e,
+		    const uint8_t *env, size_t len, int verify_sig,
+		    const uint8_t hash[PROTO_HASHLEN], int rd,
+		    const struct change *c, const char *why) STORE_WUR;
+/* A STORE_ code for what proto_entry_read returned. */
+int		 store_read_code(int proto_rc);
 
 /* *env points into the author's log segment (logseg.c): valid until
  * the transaction ends or, in a write transaction, until the next entry

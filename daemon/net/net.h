@@ -90,6 +90,7 @@ struct rx_batch {
 	size_t		 n;		/* entries before any newer one */
 	unsigned	 newer;		/* version of the first newer one */
 	size_t		 bytes;		/* of pt */
+	struct rx_prep	*prep;		/* its entries read ahead, or NULL */
 };
 
 struct target {			/* a peer we dial */
@@ -268,6 +269,21 @@ struct pump_view {
 	size_t		*order;		/* ours' indexes, in team order */
 	struct pump_cache *cache;	/* the three borrowed from it, or NULL */
 };
+
+/* rxprep.c: a batch's entries hashed, opened, decoded and validated
+ * on a worker thread while the loop applies the batches before it.
+ * rxprep_start hands b (shaped: envs decoded, n set) to a worker, or
+ * leaves b->prep NULL (a small batch, no memory) for the loop to read;
+ * b's envs and plaintext must stay until rxprep_release, which waits
+ * for the worker. rxprep_apply is store_apply_decoded for b's entry i,
+ * taking what was read ahead when the keyring kr holds the key it was
+ * read with. */
+struct rx_prep;
+void		 rxprep_start(struct server *, struct rx_batch *);
+void		 rxprep_release(struct rx_batch *);
+int		 rxprep_apply(struct store_txn *, const struct store_keyring *,
+		    const struct rx_batch *b, size_t i,
+		    struct store_apply_buf *) STORE_WUR;
 
 /* peer.c */
 int		 pump_view_open(struct server *, struct pump_view *);

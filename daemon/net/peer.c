@@ -915,13 +915,8 @@ apply_entries(struct conn *c, struct store_txn *t, const struct rx_batch *b,
 	int rc;
 
 	for (size_t i = 0; i < b->n; i++) {
-		const uint8_t *env;
-		size_t len;
-
-		wire_entry_at(&b->m, i, &env, &len);
-		rc = store_apply_decoded(t, b->envs[i].seq > apply ? netonly :
-		    c->srv->d->keyring, &b->envs[i], env, len, i == b->n - 1,
-		    &c->abuf);
+		rc = rxprep_apply(t, b->envs[i].seq > apply ? netonly :
+		    c->srv->d->keyring, b, i, &c->abuf);
 		if (rc == STORE_EDUP)
 			continue;
 		if (rc == 0)
@@ -1329,6 +1324,7 @@ rx_envs_trim(struct conn *c)
 static void
 rx_batch_release(struct rx_batch *b)
 {
+	rxprep_release(b);	/* first: a worker may be reading it */
 	wire_msg_free(&b->m);
 	free(b->pt);
 	b->pt = NULL;
@@ -1356,8 +1352,10 @@ rx_flush(struct conn *c)
 	/* Taken off the connection first: a close on the way drops none of
 	 * them twice. The slots keep their envs arrays; bs borrows them. */
 	memcpy(bs, c->rxq, n * sizeof(bs[0]));
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		c->rxq[i].pt = NULL;
+		c->rxq[i].prep = NULL;
+	}
 	c->nrxq = 0;
 	for (size_t i = 0; i < n && c->state != CONN_CLOSED; i += k) {
 		if ((k = entries_group(c, bs + i, n - i)) == 0) {
@@ -1579,6 +1577,7 @@ handle_entries(struct conn *c, struct wire_msg *m, uint8_t **ptp, size_t len)
 	b->pt = *ptp;
 	b->bytes = len;
 	*ptp = NULL;
+	rxprep_start(c->srv, b);
 	if (++c->nrxq == RX_SLOTS || rx_group_full(c) || b->newer != 0)
 		rx_defer(c);
 	return 1;

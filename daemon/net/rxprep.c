@@ -1,0 +1,290 @@
+/*
+ * A received batch's per-entry work that needs no store, done ahead on
+ * libuv's worker threads (uv_queue_work): each entry's hash, its opening,
+ * the decoding and validation of its change, and the last entry's
+ * signature. The event loop meanwhile receives the next batches and
+ * applies and commits the ones before, so on a machine of two cores or
+ * more a full sync's reading and its writing overlap, as the floor's two
+ * processes do (issue 10).
+ *
+ * What the apply takes from it is exactly what reading the entry on the
+ * loop would give: the worker opens an entry only with a copy of the key
+ * the device held for it when the batch came, and the apply uses that
+ * reading only if the keyring it applies with holds the same key. An
+ * entry whose key was learnt since (an epoch an earlier batch of the same
+ * sync brought) is read on the loop, as before. The worker calls proto/
+ * alone (pure and thread-safe); nothing of store/ runs off the loop.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "net.h"
+
+/* Smaller batches (a note pushed to a connected peer) are read on the
+ * loop: handing them over would cost more than it saves. */
+#define RXPREP_MIN	32
+/* Keys a batch's entries may name and still be read ahead: a batch of
+ * one author names one or two (its epochs' content or network keys). */
+#define RXPREP_KEYS	8
+
+struct rx_read {		/* one entry, read ahead */
+	uint8_t		 hash[PROTO_HASHLEN];
+	const char	*why;		/* static, with rc */
+	size_t		 pt_off;	/* its plaintext in pt */
+	int		 key;		/* in keys, or -1: not read ahead */
+	int		 rc;		/* proto_entry_read's */
+};
+
+struct rx_prep {
+	uv_work_t	 work;
+	const struct envelope *envs;	/* the batch's, borrowed */
+	size_t		 n;
+	struct store_key *keys;		/* sodium_malloc'd copies */
+	size_t		 nkeys;
+	struct rx_read	*reads;		/* n of them */
+	uint8_t		*pt;		/* every opened entry's plaintext */
+	int		 sig_ok;	/* entry n - 1's signature holds */
+	int		 done;		/* under prep_mu: the worker is done */
+	int		 seen;		/* the loop has seen done */
+	int		 refs;		/* the batch, and libuv until
+					 * after_work: both on the loop */
+};
+
+/* One lock and condition for every batch: the loop waits on it only when
+ * it reaches a batch whose reading is not finished. */
+static uv_once_t prep_once = UV_ONCE_INIT;
+static uv_mutex_t prep_mu;
+static uv_cond_t prep_cv;
+static int prep_ok;
+
+static void
+prep_init(void)
+{
+	if (uv_mutex_init(&prep_mu) != 0)
+		return;
+	if (uv_cond_init(&prep_cv) != 0) {
+		uv_mutex_destroy(&prep_mu);
+		return;
+	}
+	prep_ok = 1;
+}
+
+static void
+prep_unref(struct rx_prep *p)
+{
+	if (--p->refs > 0)
+		return;
+	free(p->reads);
+	free(p->pt);
+	sodium_free(p->keys);	/* wipes them */
+	free(p);
+}
+
+/* The copy of the key for key_id, added at first sight: -1 if the
+ * device holds none (stored unread) or the batch names too many. */
+static int
+prep_key(struct rx_prep *p, const struct store_keyring *kr,
+    const uint8_t *key_id)
+{
+	const struct store_key *k;
+
+	for (size_t j = 0; j < p->nkeys; j++)
+		if (memcmp(p->keys[j].id, key_id, PROTO_KEYIDLEN) == 0)
+			return (int)j;
+	if ((k = store_keyring_find(kr, key_id)) == NULL ||
+	    p->nkeys == RXPREP_KEYS)
+		return -1;
+	p->keys[p->nkeys] = *k;
+	return (int)p->nkeys++;
+}
+
+/* Picks each entry's key and its room in pt, on the loop: the worker
+ * then reads the copies alone. */
+static int
+prep_plan(struct rx_prep *p, const struct store_keyring *kr)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct rx_read *r = &p->reads[i];
+
+		r->key = p->envs[i].erased ? -1 : prep_key(p, kr,
+		    p->envs[i].key_id);
+		r->pt_off = off;
+		if (r->key >= 0)
+			off += p->envs[i].ciphertext_len;
+	}
+	if (off > 0 && (p->pt = malloc(off)) == NULL)
+		return -1;
+	return 0;
+}
+
+static struct rx_prep *
+prep_new(const struct rx_batch *b, const struct store_keyring *kr)
+{
+	struct rx_prep *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->refs = 1;
+	p->envs = b->envs;
+	p->n = b->n;
+	if ((p->reads = malloc(p->n * sizeof(*p->reads))) == NULL ||
+	    (p->keys = sodium_malloc(RXPREP_KEYS * sizeof(*p->keys))) ==
+	    NULL || prep_plan(p, kr) != 0) {
+		prep_unref(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* On a worker thread: proto/ alone, and p's own memory. Without room for
+ * a change, no entry is read ahead: the loop reads them all. */
+static void
+prep_run(struct rx_prep *p)
+{
+	struct change *c = malloc(sizeof(*c));
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct rx_read *r = &p->reads[i];
+		const struct store_key *k;
+
+		proto_envelope_hash(&p->envs[i], r->hash);
+		if (r->key < 0)
+			continue;
+		if (c == NULL) {
+			r->key = -1;
+			continue;
+		}
+		k = &p->keys[r->key];
+		r->why = NULL;
+		r->rc = proto_entry_read(&p->envs[i], k->key, k->use, c,
+		    p->pt + r->pt_off, &r->why);
+	}
+	free(c);
+	p->sig_ok = p->n > 0 && proto_envelope_verify(&p->envs[p->n - 1],
+	    p->reads[p->n - 1].hash) == 0;
+}
+
+static void
+work_cb(uv_work_t *w)
+{
+	struct rx_prep *p = w->data;
+
+	prep_run(p);
+	uv_mutex_lock(&prep_mu);
+	p->done = 1;
+	uv_cond_broadcast(&prep_cv);
+	uv_mutex_unlock(&prep_mu);
+}
+
+static void
+after_work_cb(uv_work_t *w, int status)
+{
+	(void)status;	/* never cancelled: the batch waits for it */
+	prep_unref(w->data);
+}
+
+void
+rxprep_start(struct server *srv, struct rx_batch *b)
+{
+	struct rx_prep *p;
+
+	b->prep = NULL;
+	if (b->n < RXPREP_MIN)
+		return;
+	uv_once(&prep_once, prep_init);
+	if (!prep_ok)
+		return;
+	if ((p = prep_new(b, srv->d->keyring)) == NULL)
+		return;		/* read on the loop, as small batches are */
+	p->work.data = p;
+	if (uv_queue_work(srv->loop, &p->work, work_cb, after_work_cb) != 0) {
+		prep_unref(p);
+		return;
+	}
+	p->refs++;	/* after_work_cb's */
+	b->prep = p;
+}
+
+static void
+prep_wait(struct rx_prep *p)
+{
+	if (p->seen)
+		return;
+	uv_mutex_lock(&prep_mu);
+	while (!p->done)
+		uv_cond_wait(&prep_cv, &prep_mu);
+	uv_mutex_unlock(&prep_mu);
+	p->seen = 1;
+}
+
+void
+rxprep_release(struct rx_batch *b)
+{
+	if (b->prep == NULL)
+		return;
+	prep_wait(b->prep);	/* the worker may read the batch till then */
+	prep_unref(b->prep);
+	b->prep = NULL;
+}
+
+static int
+same_key(const struct store_key *a, const struct store_key *b)
+{
+	return a->use == b->use && sodium_memcmp(a->key, b->key,
+	    PROTO_KEYLEN) == 0;
+}
+
+/* An entry read ahead with the key k it is applied with: its change is
+ * decoded again from the plaintext (a change takes 160 KB as a struct,
+ * too much to keep one per entry), not validated again. */
+static int
+apply_read_ahead(struct store_txn *t, const struct store_keyring *kr,
+    const struct rx_prep *p, size_t i, const uint8_t *env, size_t len,
+    int verify, struct store_apply_buf *ab)
+{
+	const struct envelope *e = &p->envs[i];
+	const struct rx_read *r = &p->reads[i];
+
+	if (r->rc != 0)
+		return store_apply_opened(t, kr, e, env, len, verify, r->hash,
+		    store_read_code(r->rc), NULL, r->why);
+	if (ab->change == NULL && (ab->change = malloc(sizeof(*ab->change)))
+	    == NULL)
+		return STORE_ENOMEM;
+	if (proto_change_decode(ab->change, p->pt + r->pt_off,
+	    e->ciphertext_len - PROTO_TAGLEN) != 0)
+		return store_apply_decoded(t, kr, e, env, len, verify, ab);
+	return store_apply_opened(t, kr, e, env, len, verify, r->hash,
+	    STORE_OK, ab->change, NULL);
+}
+
+int
+rxprep_apply(struct store_txn *t, const struct store_keyring *kr,
+    const struct rx_batch *b, size_t i, struct store_apply_buf *ab)
+{
+	const struct envelope *e = &b->envs[i];
+	struct rx_prep *p = b->prep;
+	const struct store_key *k;
+	const uint8_t *env;
+	size_t len;
+	int verify = i == b->n - 1;
+
+	wire_entry_at(&b->m, i, &env, &len);
+	if (p == NULL)
+		return store_apply_decoded(t, kr, e, env, len, verify, ab);
+	prep_wait(p);
+	/* The worker checked the batch's last signature; a batch cut short
+	 * (a cut-off) has its new last checked here. */
+	verify = verify && !(p->sig_ok && i == p->n - 1);
+	k = e->erased ? NULL : store_keyring_find(kr, e->key_id);
+	if (k == NULL)
+		return store_apply_opened(t, kr, e, env, len, verify,
+		    p->reads[i].hash, STORE_OK, NULL, NULL);
+	if (p->reads[i].key < 0 || !same_key(&p->keys[p->reads[i].key], k))
+		return store_apply_decoded(t, kr, e, env, len, verify, ab);
+	return apply_read_ahead(t, kr, p, i, env, len, verify, ab);
+}
