@@ -51,22 +51,40 @@ clock_get(struct store_txn *t, uint64_t *last)
 {
 	const void *v;
 	size_t len;
-	int rc = store_meta_get(t, "hlc", &v, &len);
+	int rc;
 
-	*last = 0;
-	if (rc == 0 && len == 8)
-		*last = be64_get(v);
-	else if (rc != 0 && rc != STORE_ENOTFOUND)
-		return rc;
+	/* Every entry moves it: read once a transaction, held in t and
+	 * written when it ends (store_clock_flush). */
+	if (t->hlc_held == 0) {
+		rc = store_meta_get(t, "hlc", &v, &len);
+		t->hlc = 0;
+		if (rc == 0 && len == 8)
+			t->hlc = be64_get(v);
+		else if (rc != 0 && rc != STORE_ENOTFOUND)
+			return rc;
+		t->hlc_held = 1;
+	}
+	*last = t->hlc;
 	return STORE_OK;
 }
 
 static int
 clock_put(struct store_txn *t, uint64_t hlc)
 {
+	t->hlc = hlc;
+	t->hlc_held = 2;
+	return STORE_OK;
+}
+
+int
+store_clock_flush(struct store_txn *t)
+{
 	uint8_t buf[8];
 
-	be64_put(buf, hlc);
+	if (t->hlc_held != 2)
+		return STORE_OK;
+	t->hlc_held = 1;
+	be64_put(buf, t->hlc);
 	return store_meta_put(t, "hlc", buf, sizeof(buf));
 }
 
