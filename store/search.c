@@ -558,12 +558,25 @@ pend_get(struct pend_table *pt, const uint8_t *h, const char *text,
 	return STORE_OK;
 }
 
+/* A transaction's words mostly gain an id or two (a sync brings
+ * thousands of words each new in one note): their lists start small, so
+ * that the pending lists stay compact in memory. */
 static int
 pend_push(struct pend *e, uint64_t id)
 {
 	if (e->ids.n > 0 && e->ids.ids[e->ids.n - 1] >= id)
 		e->sorted = 0;
-	return plist_push(&e->ids, id);
+	if (e->ids.n == e->ids.cap) {
+		size_t cap = e->ids.cap ? 2 * e->ids.cap : 2;
+		uint64_t *x = realloc(e->ids.ids, cap * sizeof(*x));
+
+		if (x == NULL)
+			return STORE_ENOMEM;
+		e->ids.ids = x;
+		e->ids.cap = cap;
+	}
+	e->ids.ids[e->ids.n++] = id;
+	return STORE_OK;
 }
 
 /* Takes docid out of word w's pending list, if it is there. */

@@ -270,9 +270,12 @@ txn_flush(struct store_txn *t)
 	if (rc == 0)
 		rc = store_clock_flush(t);
 	if (rc == 0)
+		rc = store_heads_flush(t);
+	if (rc == 0)
 		rc = log_flush(t);
 	store_words_free(t);
 	store_counts_free(t);
+	store_heads_free(t);
 	log_pend_free(t);
 	if (rc != 0) {
 		mdb_txn_abort(t->txn);
@@ -337,6 +340,7 @@ store_abort(struct store_txn *t)
 	log_pend_free(t);
 	store_words_free(t);
 	store_counts_free(t);
+	store_heads_free(t);
 	mdb_txn_abort(t->txn);
 	free(t);
 }

@@ -49,6 +49,7 @@ struct store_txn {
 	uint8_t		 digest[PROTO_HASHLEN];
 	uint8_t		 hlc_held;	/* log.c: as digest_held */
 	uint64_t	 hlc;
+	struct store_heads *heads;	/* log.c: heads not yet written */
 };
 
 /* 1 if no meta key starts with prefix, 0 if some may. *state (a field
@@ -90,8 +91,11 @@ void	store_words_free(struct store_txn *);
 /* records.c: writes the students' note counts the transaction changed
  * (from txn_flush); _free drops them (an abort, a dropped index). */
 int	store_counts_flush(struct store_txn *);
-/* log.c: writes the device's clock if the transaction moved it. */
+/* log.c: writes the device's clock if the transaction moved it, and
+ * the authors' heads it moved; _free drops the heads (an abort). */
 int	store_clock_flush(struct store_txn *);
+int	store_heads_flush(struct store_txn *);
+void	store_heads_free(struct store_txn *);
 void	store_counts_free(struct store_txn *);
 /* old is the record's plaintext before (NULL for a new record), new
  * after: see recstore.c. */
