@@ -394,6 +394,12 @@ int	proto_text_same(const char *a, size_t alen, const char *b,
 int	proto_text_words(const char *s, size_t len,
 	    int (*fn)(const char *word, size_t wlen, size_t off, size_t olen,
 	    void *), void *arg) PROTO_WUR;
+/* proto_text_words, with each word handed on cut to the first cap code
+ * points of its folded form (proto_text_prefix of it): what the word
+ * index keeps. Only as much of a long word is folded as the cut needs. */
+int	proto_text_words_cap(const char *s, size_t len, size_t cap,
+	    int (*fn)(const char *word, size_t wlen, size_t off, size_t olen,
+	    void *), void *arg) PROTO_WUR;
 /* The bytes the first n code points of UTF-8 s[0..len) take. */
 size_t	proto_text_prefix(const char *s, size_t len, size_t n);
 /* The change decoder's check: 1 if s is long text, else 0. */

@@ -182,6 +182,18 @@ all_in(const char *s, size_t len, const char *chars)
 	return 1;
 }
 
+/* all_in(s, len, "0123456789abcdef") without a strchr a byte: every
+ * note's student reference is checked. */
+static int
+lower_hex(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
 static int
 date_ok(const char *s, size_t len)
 {
@@ -231,7 +243,6 @@ int
 proto_value_check(const struct proto_field *f, const char *s, size_t len,
     const char **why)
 {
-	static const char hex[] = "0123456789abcdef";
 	int rc;
 
 	switch (f->type) {
@@ -244,10 +255,10 @@ proto_value_check(const struct proto_field *f, const char *s, size_t len,
 		return date_ok(s, len) ? 0 :
 		    fail_why(why, "is not a date (YYYY-MM-DD)");
 	case FT_STUDENT:
-		return len == 2 * PROTO_RECIDLEN && all_in(s, len, hex) ? 0 :
+		return len == 2 * PROTO_RECIDLEN && lower_hex(s, len) ? 0 :
 		    fail_why(why, "is not a student id");
 	case FT_DEVICE:
-		return len == 2 * PROTO_IDLEN && all_in(s, len, hex) ? 0 :
+		return len == 2 * PROTO_IDLEN && lower_hex(s, len) ? 0 :
 		    fail_why(why, "is not a device id");
 	case FT_CHOICE:
 		return choice_ok(f->choices, s, len) ? 0 :
@@ -256,7 +267,7 @@ proto_value_check(const struct proto_field *f, const char *s, size_t len,
 		return len >= 1 && len <= 2 && all_in(s, len, "0123456789") ?
 		    0 : fail_why(why, "is not a small number");
 	case FT_RECORD:
-		return len == 2 * PROTO_RECIDLEN && all_in(s, len, hex) ? 0 :
+		return len == 2 * PROTO_RECIDLEN && lower_hex(s, len) ? 0 :
 		    fail_why(why, "is not a record id");
 	case FT_SCORE:
 		return score_ok(s, len) ? 0 :

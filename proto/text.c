@@ -89,6 +89,21 @@ code_point_ok(int32_t c, int cls)
 	return 0;
 }
 
+/* 1 if the 8 bytes at p are all printable ASCII (0x20-0x7e): no high
+ * bit, no byte below 0x20, no DEL. Each test is the classic "has a byte
+ * less than n" (or equal to) trick on a 64-bit word. */
+static int
+printable8(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	uint64_t x, del;
+
+	memcpy(&x, p, sizeof(x));
+	del = x ^ (0x7f * ones);
+	return ((x | ((x - 0x20 * ones) & ~x) | ((del - ones) & ~del)) &
+	    highs) == 0;
+}
+
 int
 proto_text_check(const char *s, size_t len, int cls)
 {
@@ -100,7 +115,13 @@ proto_text_check(const char *s, size_t len, int cls)
 		size_t n;
 
 		/* Printable ASCII passes every class: most of a note is
-		 * that, and every received entry's text is checked. */
+		 * that, and every received entry's text is checked, eight
+		 * bytes at a time where it can be. */
+		if (len >= 8 && printable8(p)) {
+			p += 8;
+			len -= 8;
+			continue;
+		}
 		if (*p >= 0x20 && *p < 0x7f) {
 			p++;
 			len--;
@@ -314,40 +335,94 @@ word_char(int32_t c)
 	}
 }
 
-/* Folds one word and hands it on; the folded copy lives for the call. */
+/* Folded ASCII words up to this many bytes are made on the stack. */
+#define WORD_STACK	64
+
+/* Folds the word s[start, end) and hands it on, cut to its first cap
+ * code points once folded (cap 0: whole); the folded copy lives for the
+ * call. hi is where the word's first non-ASCII byte is (end if none).
+ * ASCII folds byte by byte to itself or its lower case, and an ASCII
+ * letter or digit is a starter no mark before it reaches and that
+ * nothing after it changes: if the first cap + 1 bytes are ASCII, the
+ * first cap of them, lowered, are the folded word's first cap code
+ * points, and the rest of a long word need not be folded. Otherwise the
+ * whole word is folded and then cut. */
 static int
-word_emit(const char *s, size_t start, size_t end,
+word_emit(const char *s, size_t start, size_t end, size_t hi, size_t cap,
     int (*fn)(const char *, size_t, size_t, size_t, void *), void *arg,
     int *stop)
 {
-	size_t flen;
-	char *f = proto_text_fold(s + start, end - start, PROTO_FOLD_ACCENTS,
-	    &flen);
+	char buf[WORD_STACK], *f;
+	size_t flen = end - start;
 
-	if (f == NULL)
+	if (cap > 0 && cap < flen && hi - start > cap)
+		flen = cap;		/* the ASCII prefix decides */
+	if (hi - start >= flen && flen < sizeof(buf)) {
+		for (size_t i = 0; i < flen; i++) {
+			char c = s[start + i];
+
+			buf[i] = c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+		}
+		buf[flen] = '\0';
+		*stop = fn(buf, flen, start, end - start, arg);
+		return 0;
+	}
+	if ((f = proto_text_fold(s + start, end - start, PROTO_FOLD_ACCENTS,
+	    &flen)) == NULL)
 		return -1;
+	if (cap > 0) {
+		flen = proto_text_prefix(f, flen, cap);
+		f[flen] = '\0';
+	}
 	*stop = fn(f, flen, start, end - start, arg);
 	free(f);
 	return 0;
 }
 
+/* Bytes by what they are to a word: 1 an ASCII letter or digit, 0 not
+ * (another ASCII byte, or one of a multi-byte sequence). */
+static const unsigned char ascii_word[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
+
 /* The words of every record saved go through here (the word index):
- * ASCII, most of most text, is read a byte at a time without decoding
- * or a category lookup. */
-int
-proto_text_words(const char *s, size_t len,
+ * ASCII, most of most text, is read a byte at a time through a table,
+ * without decoding or a category lookup. */
+static int
+text_words(const char *s, size_t len, size_t cap,
     int (*fn)(const char *, size_t, size_t, size_t, void *), void *arg)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, start = 0, n;
+	size_t i = 0, start = 0, hi = 0, n;
 	int in = 0, stop = 0, why = 0, wc;
 	int32_t c;
 
 	while (i < len && !stop) {
 		if (u[i] < 0x80) {
+			/* The rest of an ASCII run of word characters, four
+			 * bytes a test while it lasts. */
+			if (in && ascii_word[u[i]]) {
+				for (i++; i + 4 <= len && (ascii_word[u[i]] &
+				    ascii_word[u[i + 1]] & ascii_word[u[i + 2]] &
+				    ascii_word[u[i + 3]]); i += 4)
+					;
+				while (i < len && ascii_word[u[i]])
+					i++;
+				continue;
+			}
 			n = 1;
-			wc = (u[i] >= '0' && u[i] <= '9') ||
-			    ((u[i] | 0x20) >= 'a' && (u[i] | 0x20) <= 'z');
+			wc = ascii_word[u[i]];
 		} else if ((n = utf8_next(u + i, len - i, &c, &why)) == 0)
 			return -1;
 		else
@@ -355,16 +430,34 @@ proto_text_words(const char *s, size_t len,
 		if (wc && !in) {
 			in = 1;
 			start = i;
+			hi = len;
 		} else if (!wc && in) {
 			in = 0;
-			if (word_emit(s, start, i, fn, arg, &stop) != 0)
+			if (word_emit(s, start, i, hi, cap, fn, arg, &stop) != 0)
 				return -1;
 		}
+		if (in && u[i] >= 0x80 && hi == len)
+			hi = i;
 		i += n;
 	}
-	if (in && !stop && word_emit(s, start, len, fn, arg, &stop) != 0)
+	if (in && !stop && word_emit(s, start, len, hi, cap, fn, arg,
+	    &stop) != 0)
 		return -1;
 	return 0;
+}
+
+int
+proto_text_words(const char *s, size_t len,
+    int (*fn)(const char *, size_t, size_t, size_t, void *), void *arg)
+{
+	return text_words(s, len, 0, fn, arg);
+}
+
+int
+proto_text_words_cap(const char *s, size_t len, size_t cap,
+    int (*fn)(const char *, size_t, size_t, size_t, void *), void *arg)
+{
+	return text_words(s, len, cap, fn, arg);
 }
 
 size_t

@@ -50,6 +50,7 @@ store_erased_put(struct store_txn *t, const uint8_t *student, uint64_t ms)
 
 	hex_key(key, "erased:", student, PROTO_RECIDLEN, NULL, 0);
 	be64_put(v, ms);
+	t->erased = 2;
 	return store_meta_put(t, key, v, sizeof(v));
 }
 
@@ -103,6 +104,7 @@ store_erased_record_put(struct store_txn *t, const uint8_t *id)
 	char key[META_KEYMAX];
 
 	hex_key(key, "erasedrec:", id, PROTO_RECIDLEN, NULL, 0);
+	t->erased = 2;
 	return store_meta_put(t, key, "", 0);
 }
 
@@ -132,7 +134,17 @@ store_drop_put(struct store_txn *t, const struct write_ref *ref)
 	char key[META_KEYMAX];
 
 	drop_key(key, ref->author, ref->seq);
+	t->drops = 2;
 	return store_meta_put(t, key, ref->hash, PROTO_HASHLEN);
+}
+
+/* Every entry applied asks whether an erasure named it (twice), and
+ * almost no store names any: whether it names one is looked up once a
+ * transaction, and store_drop_put says when it may. */
+static int
+drops_none(struct store_txn *t)
+{
+	return store_meta_none(t, "drop:", &t->drops);
 }
 
 int
@@ -143,6 +155,8 @@ store_drop_has(struct store_txn *t, const uint8_t *author, uint64_t seq,
 	const void *v;
 	size_t len;
 
+	if (drops_none(t))
+		return 0;
 	drop_key(key, author, seq);
 	return store_meta_get(t, key, &v, &len) == 0 && len == PROTO_HASHLEN &&
 	    sodium_memcmp(v, hash, PROTO_HASHLEN) == 0;
@@ -301,6 +315,10 @@ store_erase_touches(struct store_txn *t, const struct change *c)
 
 	if (c->kind == KIND_ERASE || c->kind == KIND_MEMBER ||
 	    c->kind == KIND_KEYS || c->kind == KIND_RECEIPT)
+		return 0;
+	/* As with drops: most stores have erased no one ("erased:" and
+	 * "erasedrec:" keys both start with "erased"). */
+	if (store_meta_none(t, "erased", &t->erased))
 		return 0;
 	if (store_erased_record(t, c->record_id))
 		return 1;

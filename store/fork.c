@@ -259,6 +259,8 @@ fork_entry(struct store_txn *t, const struct envelope *e,
 	uint64_t fseq;
 	int rc;
 
+	if (store_meta_none(t, FORK_PREFIX, &t->forks))
+		return STORE_ENOTFOUND;	/* no author is frozen */
 	if ((rc = store_fork_get(t, e->author, &fseq)) != 0)
 		return rc;	/* STORE_ENOTFOUND: not frozen */
 	if (e->seq <= fseq)
@@ -285,6 +287,7 @@ fork_put(struct store_txn *t, const uint8_t *author, uint64_t fseq,
 	memcpy(v + 12, a, alen);
 	memcpy(v + 16 + alen, b, blen);
 	fork_key(key, author);
+	t->forks = 2;
 	rc = store_meta_put(t, key, v, n);
 	free(v);
 	return rc;

@@ -17,6 +17,74 @@
 int	store_apply_change(struct store_txn *, const struct envelope *,
 	    const uint8_t hash[PROTO_HASHLEN], const struct change *);
 
+/*
+ * Every entry appended moves its author's head: a transaction holds the
+ * heads it moved, for up to HEADS_HELD authors, and writes them when it
+ * ends (store_heads_flush, from txn_flush) or before a walk of them. A
+ * sync's thousands of entries of one author write its head once.
+ */
+#define HEADS_HELD	16
+
+struct store_heads {
+	size_t		n;
+	uint8_t		author[HEADS_HELD][PROTO_IDLEN];
+	uint8_t		head[HEADS_HELD][HEAD_LEN];	/* seq, hash */
+};
+
+static uint8_t *
+head_held(const struct store_txn *t, const uint8_t *author)
+{
+	const struct store_heads *h = t->heads;
+
+	for (size_t i = 0; h != NULL && i < h->n; i++)
+		if (memcmp(h->author[i], author, PROTO_IDLEN) == 0)
+			return t->heads->head[i];
+	return NULL;
+}
+
+int
+store_heads_flush(struct store_txn *t)
+{
+	struct store_heads *h = t->heads;
+	int rc = STORE_OK;
+
+	for (size_t i = 0; h != NULL && i < h->n && rc == 0; i++)
+		rc = store_put(t, TABLE_HEADS, h->author[i], PROTO_IDLEN,
+		    h->head[i], HEAD_LEN);
+	if (h != NULL)
+		h->n = 0;
+	return rc;
+}
+
+void
+store_heads_free(struct store_txn *t)
+{
+	free(t->heads);
+	t->heads = NULL;
+}
+
+static int
+head_put(struct store_txn *t, const uint8_t *author, uint64_t seq,
+    const uint8_t hash[PROTO_HASHLEN])
+{
+	uint8_t *v = head_held(t, author);
+	int rc;
+
+	if (v == NULL) {
+		if (t->heads == NULL &&
+		    (t->heads = calloc(1, sizeof(*t->heads))) == NULL)
+			return STORE_ENOMEM;
+		if (t->heads->n == HEADS_HELD &&
+		    (rc = store_heads_flush(t)) != 0)
+			return rc;
+		memcpy(t->heads->author[t->heads->n], author, PROTO_IDLEN);
+		v = t->heads->head[t->heads->n++];
+	}
+	be64_put(v, seq);
+	memcpy(v + 8, hash, PROTO_HASHLEN);
+	return STORE_OK;
+}
+
 int
 store_head_get(struct store_txn *t, const uint8_t *author, uint64_t *seq,
     uint8_t hash[PROTO_HASHLEN])
@@ -25,6 +93,11 @@ store_head_get(struct store_txn *t, const uint8_t *author, uint64_t *seq,
 	size_t len;
 	int rc;
 
+	if ((v = head_held(t, author)) != NULL) {
+		*seq = be64_get(v);
+		memcpy(hash, (const uint8_t *)v + 8, PROTO_HASHLEN);
+		return STORE_OK;
+	}
 	rc = store_get(t, TABLE_HEADS, author, PROTO_IDLEN, &v, &len);
 	if (rc == STORE_ENOTFOUND) {
 		*seq = 0;
@@ -51,22 +124,40 @@ clock_get(struct store_txn *t, uint64_t *last)
 {
 	const void *v;
 	size_t len;
-	int rc = store_meta_get(t, "hlc", &v, &len);
+	int rc;
 
-	*last = 0;
-	if (rc == 0 && len == 8)
-		*last = be64_get(v);
-	else if (rc != 0 && rc != STORE_ENOTFOUND)
-		return rc;
+	/* Every entry moves it: read once a transaction, held in t and
+	 * written when it ends (store_clock_flush). */
+	if (t->hlc_held == 0) {
+		rc = store_meta_get(t, "hlc", &v, &len);
+		t->hlc = 0;
+		if (rc == 0 && len == 8)
+			t->hlc = be64_get(v);
+		else if (rc != 0 && rc != STORE_ENOTFOUND)
+			return rc;
+		t->hlc_held = 1;
+	}
+	*last = t->hlc;
 	return STORE_OK;
 }
 
 static int
 clock_put(struct store_txn *t, uint64_t hlc)
 {
+	t->hlc = hlc;
+	t->hlc_held = 2;
+	return STORE_OK;
+}
+
+int
+store_clock_flush(struct store_txn *t)
+{
 	uint8_t buf[8];
 
-	be64_put(buf, hlc);
+	if (t->hlc_held != 2)
+		return STORE_OK;
+	t->hlc_held = 1;
+	be64_put(buf, t->hlc);
 	return store_meta_put(t, "hlc", buf, sizeof(buf));
 }
 
@@ -132,7 +223,6 @@ chain_append(struct store_txn *t, const struct envelope *e,
     uint8_t hash[PROTO_HASHLEN])
 {
 	uint8_t head_hash[PROTO_HASHLEN];
-	uint8_t head[HEAD_LEN];
 	uint64_t head_seq;
 	int rc;
 
@@ -154,11 +244,8 @@ chain_append(struct store_txn *t, const struct envelope *e,
 		    STORE_EBADENTRY;	/* signed: a branch parted earlier */
 	if (verify_sig && proto_envelope_verify(e, hash) != 0)
 		return STORE_EBADENTRY;
-	be64_put(head, e->seq);
-	memcpy(head + 8, hash, PROTO_HASHLEN);
 	if ((rc = log_append(t, e->author, e->seq, env, len)) != 0 ||
-	    (rc = store_put(t, TABLE_HEADS, e->author, PROTO_IDLEN, head,
-	    sizeof(head))) != 0)
+	    (rc = head_put(t, e->author, e->seq, hash)) != 0)
 		return rc;
 	return clock_seen(t, e->hlc);
 }
@@ -528,7 +615,10 @@ store_heads_each(struct store_txn *t,
     int (*fn)(const uint8_t *, uint64_t, const uint8_t *, void *), void *arg)
 {
 	struct heads_walk w = { fn, arg, 0 };
-	int rc = store_scan(t, TABLE_HEADS, NULL, 0, 0, heads_cb, &w);
+	int rc = store_heads_flush(t);	/* the walk reads the table */
+
+	if (rc == 0)
+		rc = store_scan(t, TABLE_HEADS, NULL, 0, 0, heads_cb, &w);
 
 	return rc != 0 ? rc : w.bad ? STORE_EIO : STORE_OK;
 }

@@ -160,7 +160,7 @@ store_rebuild_txn(struct store_txn *t, const struct store_keyring *kr)
 	/* The digest and the key the word index is built under go with
 	 * them: the applies below make both again. */
 	if ((rc = store_digest_reset(t)) != 0 ||
-	    (rc = store_meta_del(t, "store_key_check")) != 0)
+	    (rc = store_key_check_del(t)) != 0)
 		return rc;
 	if ((rc = log_scan(t, rebuild_cb, &w)) != 0)
 		return rc;

@@ -60,12 +60,25 @@ keys_free(struct index_keys *ik)
 static int
 student_bytes(const char *hex, uint8_t out[PROTO_RECIDLEN])
 {
-	size_t len;
-
 	if (hex == NULL || strlen(hex) != 2 * PROTO_RECIDLEN)
 		return -1;
-	return sodium_hex2bin(out, PROTO_RECIDLEN, hex, strlen(hex), NULL,
-	    &len, NULL) == 0 && len == PROTO_RECIDLEN ? 0 : -1;
+	/* Every note's index keys need it: decoded here, a byte a pair,
+	 * taking both cases as sodium_hex2bin did. */
+	for (size_t i = 0; i < 2 * PROTO_RECIDLEN; i++) {
+		int c = (unsigned char)hex[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			d = (c | 0x20) - 'a' + 10;
+		else
+			return -1;
+		if (i % 2 == 0)
+			out[i / 2] = (uint8_t)(d << 4);
+		else
+			out[i / 2] |= (uint8_t)d;
+	}
+	return 0;
 }
 
 static int
@@ -187,32 +200,30 @@ keys_has(const struct index_keys *ik, const uint8_t *key, size_t len)
 	return 0;
 }
 
-/* Keeps 'C' student: the number of 'S' keys under the student, so that
- * show can say how many older notes it left out without counting them. */
-static int
-count_adjust(struct store_txn *t, const uint8_t *skey, int delta)
-{
-	uint8_t key[1 + PROTO_RECIDLEN], val[8];
-	const void *v;
-	size_t len;
-	uint64_t n = 0;
-	int rc;
+/*
+ * Keeps 'C' student: the number of 'S' keys under the student, so that
+ * show can say how many older notes it left out without counting them.
+ * A transaction holds the counts it changed and writes them when it ends
+ * (store_counts_flush, from txn_flush): a sync's thousand notes about one
+ * student cost one read and one write of its count, not a thousand.
+ */
+#define COUNTS_HELD	32	/* students held before they are written */
 
+struct store_counts {
+	size_t		n;
+	uint8_t		id[COUNTS_HELD][PROTO_RECIDLEN];
+	uint64_t	count[COUNTS_HELD];
+};
+
+static void
+count_key(uint8_t key[1 + PROTO_RECIDLEN], const uint8_t *student)
+{
 	key[0] = INDEX_COUNT;
-	memcpy(key + 1, skey + 1, PROTO_RECIDLEN);
-	rc = store_get(t, TABLE_INDEX, key, sizeof(key), &v, &len);
-	if (rc == 0 && len == sizeof(val))
-		n = be64_get(v);
-	else if (rc != 0 && rc != STORE_ENOTFOUND)
-		return rc;
-	n = delta < 0 && n == 0 ? 0 : n + (uint64_t)(int64_t)delta;
-	be64_put(val, n);
-	return store_put(t, TABLE_INDEX, key, sizeof(key), val, sizeof(val));
+	memcpy(key + 1, student, PROTO_RECIDLEN);
 }
 
-int
-store_student_count(struct store_txn *t,
-    const uint8_t student[PROTO_RECIDLEN], uint64_t *n)
+static int
+count_read(struct store_txn *t, const uint8_t *student, uint64_t *n)
 {
 	uint8_t key[1 + PROTO_RECIDLEN];
 	const void *v;
@@ -220,12 +231,86 @@ store_student_count(struct store_txn *t,
 	int rc;
 
 	*n = 0;
-	key[0] = INDEX_COUNT;
-	memcpy(key + 1, student, PROTO_RECIDLEN);
+	count_key(key, student);
 	rc = store_get(t, TABLE_INDEX, key, sizeof(key), &v, &len);
 	if (rc == 0 && len == 8)
 		*n = be64_get(v);
 	return rc == STORE_ENOTFOUND ? STORE_OK : rc;
+}
+
+/* The held count of student, or NULL. */
+static uint64_t *
+count_held(struct store_txn *t, const uint8_t *student)
+{
+	struct store_counts *c = t->counts;
+
+	for (size_t i = 0; c != NULL && i < c->n; i++)
+		if (memcmp(c->id[i], student, PROTO_RECIDLEN) == 0)
+			return &c->count[i];
+	return NULL;
+}
+
+int
+store_counts_flush(struct store_txn *t)
+{
+	struct store_counts *c = t->counts;
+	uint8_t key[1 + PROTO_RECIDLEN], val[8];
+	int rc = STORE_OK;
+
+	for (size_t i = 0; c != NULL && i < c->n && rc == 0; i++) {
+		count_key(key, c->id[i]);
+		be64_put(val, c->count[i]);
+		rc = store_put(t, TABLE_INDEX, key, sizeof(key), val,
+		    sizeof(val));
+	}
+	if (c != NULL)
+		c->n = 0;
+	return rc;
+}
+
+void
+store_counts_free(struct store_txn *t)
+{
+	free(t->counts);
+	t->counts = NULL;
+}
+
+/* skey is an 'S' key: the student's id follows its type byte. */
+static int
+count_adjust(struct store_txn *t, const uint8_t *skey, int delta)
+{
+	const uint8_t *student = skey + 1;
+	uint64_t *n = count_held(t, student);
+	int rc;
+
+	if (n == NULL) {
+		if (t->counts == NULL &&
+		    (t->counts = calloc(1, sizeof(*t->counts))) == NULL)
+			return STORE_ENOMEM;
+		if (t->counts->n == COUNTS_HELD &&
+		    (rc = store_counts_flush(t)) != 0)
+			return rc;
+		n = &t->counts->count[t->counts->n];
+		if ((rc = count_read(t, student, n)) != 0)
+			return rc;
+		memcpy(t->counts->id[t->counts->n++], student,
+		    PROTO_RECIDLEN);
+	}
+	*n = delta < 0 && *n == 0 ? 0 : *n + (uint64_t)(int64_t)delta;
+	return STORE_OK;
+}
+
+int
+store_student_count(struct store_txn *t,
+    const uint8_t student[PROTO_RECIDLEN], uint64_t *n)
+{
+	const uint64_t *held = count_held(t, student);
+
+	if (held != NULL) {
+		*n = *held;
+		return STORE_OK;
+	}
+	return count_read(t, student, n);
 }
 
 static int
@@ -270,17 +355,23 @@ docid_last_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 }
 
 /* The record's number in this store (recstore.c): one past the last
- * given, so that the word index's lists grow at their ends. */
+ * given, so that the word index's lists grow at their ends. Looked up
+ * once a transaction; doc_put moves it on. */
 static int
 docid_next(struct store_txn *t, uint64_t *docid)
 {
 	uint8_t prefix = INDEX_DOC;
 	uint64_t last = 0;
-	int rc = store_scan(t, TABLE_INDEX, &prefix, 1, 1, docid_last_cb,
-	    &last);
+	int rc;
 
-	*docid = last + 1;
-	return rc;
+	if (t->next_docid == 0) {
+		if ((rc = store_scan(t, TABLE_INDEX, &prefix, 1, 1,
+		    docid_last_cb, &last)) != 0)
+			return rc;
+		t->next_docid = last + 1;
+	}
+	*docid = t->next_docid;
+	return STORE_OK;
 }
 
 /* Saves r with its history s; old is its plaintext before (NULL if new),
@@ -396,6 +487,8 @@ doc_put(struct store_txn *t, const struct record *r, uint64_t docid)
 	key[0] = INDEX_DOC;
 	be64_put(key + 1, docid);
 	rec_key(val, r->kind, r->id);
+	if (docid >= t->next_docid)
+		t->next_docid = docid + 1;
 	return store_put_append(t, TABLE_INDEX, key, sizeof(key), val,
 	    sizeof(val));
 }

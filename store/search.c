@@ -16,8 +16,12 @@
  * pair cost some sixty on disk; docids are given in order, so a new note
  * adds to the end of each of its words' last chunks.
  * A word here is a folded word of proto_text_words cut to its first
- * WORD_CAP code points, and h is BLAKE2b keyed with the store key cut to
- * 16 bytes. A query word q finds its records through 'V' h(q): the words
+ * WORD_CAP code points (proto_text_words_cap: a long word is folded only
+ * as far as that), and h is SipHash-2-4 with 128-bit output (libsodium's
+ * crypto_shorthash_siphashx24) keyed with a key derived from the store
+ * key: a keyed PRF, as BLAKE2b was before derived version 10, at a tenth
+ * of its cost on words this short (a keyed BLAKE2b compresses the key's
+ * block and the word's for every word). A query word q finds its records through 'V' h(q): the words
  * that start with it, then their 'W' lists. The vocabulary ('V') is
  * shared by every record, so a record costs a byte or two per distinct
  * word, and a new word eight bytes per prefix; a word no record holds any
@@ -56,6 +60,7 @@
 
 /* Where the store's key is kept: see store_set_key in store.h. */
 static const char key_check_input[] = "\0satchel store key check v1";
+static const char word_context[] = "satchel word index v2";
 
 struct word {
 	uint8_t	h[WORD_HASHLEN];
@@ -78,8 +83,14 @@ store_set_key(struct store *st, const uint8_t key[STORE_KEYLEN])
 	if (st->seal_key == NULL &&
 	    (st->seal_key = sodium_malloc(STORE_KEYLEN)) == NULL)
 		return STORE_ENOMEM;
+	if (st->word_key == NULL && (st->word_key =
+	    sodium_malloc(crypto_shorthash_siphashx24_KEYBYTES)) == NULL)
+		return STORE_ENOMEM;
 	memcpy(st->key, key, STORE_KEYLEN);
 	recstore_derive_key(key, st->seal_key);
+	crypto_generichash(st->word_key, crypto_shorthash_siphashx24_KEYBYTES,
+	    (const uint8_t *)word_context, sizeof(word_context), key,
+	    STORE_KEYLEN);
 	return STORE_OK;
 }
 
@@ -89,12 +100,21 @@ store_share_key(struct store *to, const struct store *from)
 	return from->key == NULL ? STORE_OK : store_set_key(to, from->key);
 }
 
+/* wkey is the store's word_key. */
 static void
-word_hash(const uint8_t *key, const char *s, size_t len,
+word_hash(const uint8_t *wkey, const char *s, size_t len,
     uint8_t out[WORD_HASHLEN])
 {
-	crypto_generichash(out, WORD_HASHLEN, (const uint8_t *)s, len, key,
-	    STORE_KEYLEN);
+	crypto_shorthash_siphashx24(out, (const uint8_t *)s, len, wkey);
+}
+
+/* The check value of the store key (store_key_check_put): BLAKE2b keyed
+ * with the store key itself, as since it was first written. */
+static void
+key_check_hash(const uint8_t *key, uint8_t out[WORD_HASHLEN])
+{
+	crypto_generichash(out, WORD_HASHLEN, (const uint8_t *)key_check_input,
+	    sizeof(key_check_input), key, STORE_KEYLEN);
 }
 
 /* Records search finds, and which of their fields it reads: every text
@@ -170,7 +190,8 @@ static int
 wordset_text_cb(const char *field, const char *value, void *arg)
 {
 	(void)field;
-	if (proto_text_words(value, strlen(value), wordset_add_cb, arg) != 0)
+	if (proto_text_words_cap(value, strlen(value), WORD_CAP,
+	    wordset_add_cb, arg) != 0)
 		return ((struct wordset *)arg)->oom;
 	return ((struct wordset *)arg)->oom;
 }
@@ -182,23 +203,25 @@ word_cmp(const void *a, const void *b)
 	    ((const struct word *)b)->h, WORD_HASHLEN);
 }
 
-static int
-word_text_cmp(const void *a, const void *b)
-{
-	const struct word *x = a, *y = b;
-	int c = memcmp(x->text, y->text, x->len < y->len ? x->len : y->len);
-
-	return c != 0 ? c : (int)x->len - (int)y->len;
-}
-
-/* Keeps the first of each run of equal words in the sorted ws. */
+/* Sorts ws by cmp and keeps the first of each run of equal words. A
+ * note's few words are sorted in place; qsort (glibc's merge sort)
+ * would take a buffer for them. */
 static void
 wordset_unique(struct wordset *ws, int (*cmp)(const void *, const void *))
 {
 	size_t out = 0;
 
-	if (ws->n > 1)
+	if (ws->n > 16)
 		qsort(ws->w, ws->n, sizeof(*ws->w), cmp);
+	else
+		for (size_t i = 1; i < ws->n; i++) {
+			struct word x = ws->w[i];
+			size_t j = i;
+
+			for (; j > 0 && cmp(&ws->w[j - 1], &x) > 0; j--)
+				ws->w[j] = ws->w[j - 1];
+			ws->w[j] = x;
+		}
 	for (size_t i = 0; i < ws->n; i++)
 		if (out == 0 || cmp(&ws->w[out - 1], &ws->w[i]) != 0)
 			ws->w[out++] = ws->w[i];
@@ -206,8 +229,9 @@ wordset_unique(struct wordset *ws, int (*cmp)(const void *, const void *))
 }
 
 /* The distinct words of r, sorted by hash; none for a record search does
- * not find (another kind, or deleted). A note repeats many of its words:
- * each is hashed once. */
+ * not find (another kind, or deleted). A word a note repeats is hashed
+ * each time: a SipHash of a short word costs less than sorting the words
+ * by text first to hash each once. */
 static int
 wordset_of(struct wordset *ws, const struct record *r)
 {
@@ -215,7 +239,6 @@ wordset_of(struct wordset *ws, const struct record *r)
 		return 0;
 	if (record_texts(r, wordset_text_cb, ws) != 0 || ws->oom)
 		return STORE_ENOMEM;
-	wordset_unique(ws, word_text_cmp);
 	for (size_t i = 0; i < ws->n; i++)
 		word_hash(ws->key, ws->w[i].text, ws->w[i].len, ws->w[i].h);
 	wordset_unique(ws, word_cmp);
@@ -400,12 +423,29 @@ store_key_check_put(struct store_txn *t)
 	const void *v;
 	size_t len;
 
-	if (t->st->key == NULL ||
-	    store_meta_get(t, "store_key_check", &v, &len) == 0)
+	int rc;
+
+	/* Every record written puts it: looked up once a transaction. */
+	if (t->st->key == NULL || t->key_checked)
 		return STORE_OK;
-	word_hash(t->st->key, key_check_input, sizeof(key_check_input),
-	    check);
-	return store_meta_put(t, "store_key_check", check, sizeof(check));
+	if (store_meta_get(t, "store_key_check", &v, &len) == 0) {
+		t->key_checked = 1;
+		return STORE_OK;
+	}
+	key_check_hash(t->st->key, check);
+	if ((rc = store_meta_put(t, "store_key_check", check,
+	    sizeof(check))) == 0)
+		t->key_checked = 1;
+	return rc;
+}
+
+int
+store_key_check_del(struct store_txn *t)
+{
+	int rc = store_meta_del(t, "store_key_check");
+
+	t->key_checked = 0;
+	return rc;
 }
 
 int
@@ -418,8 +458,7 @@ store_key_stale(struct store_txn *t)
 	if (t->st->key == NULL ||
 	    store_meta_get(t, "store_key_check", &v, &len) != 0)
 		return 0;
-	word_hash(t->st->key, key_check_input, sizeof(key_check_input),
-	    check);
+	key_check_hash(t->st->key, check);
 	return len != sizeof(check) || memcmp(v, check, len) != 0;
 }
 
@@ -519,12 +558,25 @@ pend_get(struct pend_table *pt, const uint8_t *h, const char *text,
 	return STORE_OK;
 }
 
+/* A transaction's words mostly gain an id or two (a sync brings
+ * thousands of words each new in one note): their lists start small, so
+ * that the pending lists stay compact in memory. */
 static int
 pend_push(struct pend *e, uint64_t id)
 {
 	if (e->ids.n > 0 && e->ids.ids[e->ids.n - 1] >= id)
 		e->sorted = 0;
-	return plist_push(&e->ids, id);
+	if (e->ids.n == e->ids.cap) {
+		size_t cap = e->ids.cap ? 2 * e->ids.cap : 2;
+		uint64_t *x = realloc(e->ids.ids, cap * sizeof(*x));
+
+		if (x == NULL)
+			return STORE_ENOMEM;
+		e->ids.ids = x;
+		e->ids.cap = cap;
+	}
+	e->ids.ids[e->ids.n++] = id;
+	return STORE_OK;
 }
 
 /* Takes docid out of word w's pending list, if it is there. */
@@ -641,20 +693,6 @@ word_id(const uint8_t *h)
 	return be64_get(h);
 }
 
-/* 1 if the vocabulary holds word e, 0 if not, or a STORE_E* code. */
-static int
-vocab_held(struct store_txn *t, const struct pend *e)
-{
-	struct plist p = { 0, 0, NULL };
-	uint64_t first, id = word_id(e->h);
-	int rc = chunk_find(t, INDEX_VOCAB, e->h, id, &first, &p), held = 0;
-
-	for (size_t i = 0; rc == 0 && i < p.n; i++)
-		held |= p.ids[i] == id;
-	free(p.ids);
-	return rc != 0 && rc != STORE_ENOTFOUND ? rc : held;
-}
-
 /* Notes word e under each of its prefixes, in vt. */
 static int
 vocab_pend(struct pend_table *vt, const uint8_t *skey, const struct pend *e)
@@ -682,9 +720,11 @@ pend_cmp(const void *a, const void *b)
 }
 
 /* Writes every list of pt, in key order, and drops them. A word no list
- * held before (vt not NULL: pt is the words') goes into vt's prefixes
- * unless the vocabulary has it: a word whose list was there has its
- * prefixes already, so most words cost no vocabulary lookup at all. */
+ * held before (vt not NULL: pt is the words') goes into vt's prefixes: a
+ * word whose list was there has its prefixes already. A word the
+ * vocabulary kept after its last record went is put there again, and
+ * the merge of the prefix lists (list_merge) drops the repeat, so no
+ * word costs a vocabulary lookup here. */
 static int
 pend_write(struct store_txn *t, struct pend_table *pt, uint8_t type,
     struct pend_table *vt)
@@ -705,10 +745,8 @@ pend_write(struct store_txn *t, struct pend_table *pt, uint8_t type,
 		pend_settle(order[i]);
 		rc = list_merge(t, type, order[i]->h, order[i]->ids.ids,
 		    order[i]->ids.n, &had);
-		if (rc == 0 && vt != NULL && !had &&
-		    (rc = vocab_held(t, order[i])) == 0)
-			rc = vocab_pend(vt, t->st->key, order[i]);
-		rc = rc > 0 ? STORE_OK : rc;
+		if (rc == 0 && vt != NULL && !had)
+			rc = vocab_pend(vt, t->st->word_key, order[i]);
 	}
 	free(order);
 	pend_table_free(pt);
@@ -767,7 +805,7 @@ int
 store_words_update(struct store_txn *t, uint64_t docid,
     const struct record *before, const struct record *after)
 {
-	const uint8_t *skey = t->st->key;
+	const uint8_t *skey = t->st->word_key;
 	struct wordset old = { skey, 0, 0, NULL, 0 };
 	struct wordset new = { skey, 0, 0, NULL, 0 };
 	int rc;
@@ -1005,7 +1043,7 @@ query_cands(struct store_txn *t, const struct query *q, size_t i,
 	cs->n = 0;
 	cs->over = 0;
 	prefix[0] = INDEX_VOCAB;
-	word_hash(t->st->key, q->text[i], len, prefix + 1);
+	word_hash(t->st->word_key, q->text[i], len, prefix + 1);
 	if ((rc = store_scan(t, TABLE_INDEX, prefix, sizeof(prefix), 0,
 	    vocab_cb, cs)) != 0)
 		return rc;
@@ -1136,17 +1174,32 @@ acc_final(const uint8_t acc[PROTO_HASHLEN], uint8_t out[PROTO_HASHLEN])
 	crypto_generichash_final(&st, out, PROTO_HASHLEN);
 }
 
+/* Every record saved changes the digest: a transaction reads it once,
+ * holds it (t->digest) and writes it when it ends (store_digest_flush). */
 static void
 acc_get(struct store_txn *t, uint8_t acc[PROTO_HASHLEN])
 {
 	const void *v;
 	size_t len;
 
-	if (store_meta_get(t, DIGEST_META, &v, &len) == 0 &&
-	    len == PROTO_HASHLEN)
-		memcpy(acc, v, PROTO_HASHLEN);
-	else
-		memset(acc, 0, PROTO_HASHLEN);	/* no record yet */
+	if (t->digest_held == 0) {
+		if (store_meta_get(t, DIGEST_META, &v, &len) == 0 &&
+		    len == PROTO_HASHLEN)
+			memcpy(t->digest, v, PROTO_HASHLEN);
+		else
+			memset(t->digest, 0, PROTO_HASHLEN); /* no record yet */
+		t->digest_held = 1;
+	}
+	memcpy(acc, t->digest, PROTO_HASHLEN);
+}
+
+int
+store_digest_flush(struct store_txn *t)
+{
+	if (t->digest_held != 2)
+		return STORE_OK;
+	t->digest_held = 1;
+	return store_meta_put(t, DIGEST_META, t->digest, PROTO_HASHLEN);
 }
 
 /* Called as a record's plaintext old (NULL if it is new) is replaced by
@@ -1165,12 +1218,15 @@ store_digest_update(struct store_txn *t, const uint8_t *k, size_t klen,
 	}
 	record_hash(k, klen, v, vlen, h);
 	acc_add(acc, h, 1);
-	return store_meta_put(t, DIGEST_META, acc, sizeof(acc));
+	memcpy(t->digest, acc, PROTO_HASHLEN);
+	t->digest_held = 2;
+	return STORE_OK;
 }
 
 int
 store_digest_reset(struct store_txn *t)
 {
+	t->digest_held = 0;
 	return store_meta_del(t, DIGEST_META);
 }
 

@@ -230,6 +230,7 @@ store_close(struct store *st)
 		mdb_env_close(st->env);
 	sodium_free(st->key);
 	sodium_free(st->seal_key);
+	sodium_free(st->word_key);
 	sodium_free(st->keys);
 	free(st);
 }
@@ -263,8 +264,18 @@ txn_flush(struct store_txn *t)
 	int rc = store_words_flush(t);
 
 	if (rc == 0)
+		rc = store_counts_flush(t);
+	if (rc == 0)
+		rc = store_digest_flush(t);
+	if (rc == 0)
+		rc = store_clock_flush(t);
+	if (rc == 0)
+		rc = store_heads_flush(t);
+	if (rc == 0)
 		rc = log_flush(t);
 	store_words_free(t);
+	store_counts_free(t);
+	store_heads_free(t);
 	log_pend_free(t);
 	if (rc != 0) {
 		mdb_txn_abort(t->txn);
@@ -328,6 +339,8 @@ store_abort(struct store_txn *t)
 		return;
 	log_pend_free(t);
 	store_words_free(t);
+	store_counts_free(t);
+	store_heads_free(t);
 	mdb_txn_abort(t->txn);
 	free(t);
 }
@@ -478,8 +491,11 @@ store_scrub(struct store *st)
 int
 store_drop(struct store_txn *t, int table)
 {
-	if (table == TABLE_INDEX)
+	if (table == TABLE_INDEX) {
 		store_words_free(t);	/* pending postings go with it */
+		store_counts_free(t);
+		t->next_docid = 0;
+	}
 	return store_lmdb_error(mdb_drop(t->txn, t->st->dbi[table], 0));
 }
 
@@ -587,6 +603,31 @@ meta_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 	struct meta_walk *w = arg;
 
 	return w->fn((const char *)k, klen, v, vlen, w->arg);
+}
+
+static int
+meta_any_cb(const char *k, size_t klen, const void *v, size_t vlen,
+    void *arg)
+{
+	(void)k;
+	(void)klen;
+	(void)v;
+	(void)vlen;
+	*(int *)arg = 1;
+	return 1;
+}
+
+int
+store_meta_none(struct store_txn *t, const char *prefix, uint8_t *state)
+{
+	int any = 0;
+
+	if (*state == 0) {
+		if (store_meta_each(t, prefix, meta_any_cb, &any) != 0)
+			any = 1;	/* unsure: look each one up */
+		*state = any ? 2 : 1;
+	}
+	return *state == 1;
 }
 
 int

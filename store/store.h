@@ -207,14 +207,16 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
  * history a log gives change (record encoding, apply rules, index rules). */
 #define STORE_VERSION		3
 #define STORE_RELEASE		"0.3.0"
-#define STORE_DERIVED_VERSION	9	/* 4: units, and epoch records held
+#define STORE_DERIVED_VERSION	10	/* 4: units, and epoch records held
 					 * unread by 0.2; 5: external_id,
 					 * merged_into; 6: receipts; 7: sealed
 					 * records, posting lists; 8: erase
 					 * records held unread before; 9: the
 					 * membership's rule (a removed
 					 * device's later entries, a box's
-					 * content, left out) */
+					 * content, left out); 10: word
+					 * index keys are SipHash, not
+					 * BLAKE2b (search.c) */
 struct store_format {
 	uint64_t	version;	/* the store's, when it was opened */
 	uint64_t	migrated_from;	/* version before this open's steps */

@@ -16,6 +16,8 @@ struct store {
 	MDB_dbi	 dbi[TABLE_COUNT];
 	uint8_t	*key;		/* STORE_KEYLEN, sodium_malloc'd, or NULL */
 	uint8_t	*seal_key;	/* derived from key: seals records */
+	uint8_t	*word_key;	/* derived from key: the word index's
+				 * SipHash key (search.c) */
 	struct store_keyring *keys;	/* opens log entries; sodium_malloc'd */
 	unsigned long commits;	/* durable commits made through this handle */
 	struct store_rebuild_rule rule;	/* store_set_rebuild_rule */
@@ -34,7 +36,28 @@ struct store_txn {
 	size_t		 nonces_left;	/* unused at the end of nonces */
 	uint8_t		 nonces[TXN_NONCES * TXN_NONCELEN];
 	struct store_words *words;	/* search.c: postings not yet written */
+	uint8_t		 key_checked;	/* search.c: the key check is put */
+	uint8_t		 drops;		/* erase.c: 0 not looked, 1 the
+					 * store names no drop, 2 it may */
+	uint8_t		 erased;	/* erase.c: as drops, for erased
+					 * students and their records */
+	uint8_t		 forks;		/* fork.c: as drops, for forks */
+	uint64_t	 next_docid;	/* records.c: 0 not looked yet */
+	struct store_counts *counts;	/* records.c: counts not written */
+	uint8_t		 digest_held;	/* search.c: 0 not read, 1 read,
+					 * 2 changed since */
+	uint8_t		 digest[PROTO_HASHLEN];
+	uint8_t		 hlc_held;	/* log.c: as digest_held */
+	uint64_t	 hlc;
+	struct store_heads *heads;	/* log.c: heads not yet written */
 };
+
+/* 1 if no meta key starts with prefix, 0 if some may. *state (a field
+ * of the transaction, zeroed with it) remembers the answer: 0 not looked
+ * yet, 1 none, 2 maybe some; whoever puts such a key sets it to 2. For
+ * what every entry applied would look up and almost no store has. */
+int	store_meta_none(struct store_txn *, const char *prefix,
+	    uint8_t *state);
 
 typedef int (*store_scan_fn)(const uint8_t *key, size_t klen,
     const uint8_t *val, size_t vlen, void *arg);
@@ -65,6 +88,15 @@ int	store_words_update(struct store_txn *, uint64_t docid,
 int	store_words_flush(struct store_txn *);
 /* Forgets them: the transaction is aborted, or the index dropped. */
 void	store_words_free(struct store_txn *);
+/* records.c: writes the students' note counts the transaction changed
+ * (from txn_flush); _free drops them (an abort, a dropped index). */
+int	store_counts_flush(struct store_txn *);
+/* log.c: writes the device's clock if the transaction moved it, and
+ * the authors' heads it moved; _free drops the heads (an abort). */
+int	store_clock_flush(struct store_txn *);
+int	store_heads_flush(struct store_txn *);
+void	store_heads_free(struct store_txn *);
+void	store_counts_free(struct store_txn *);
 /* old is the record's plaintext before (NULL for a new record), new
  * after: see recstore.c. */
 int	store_digest_update(struct store_txn *, const uint8_t *k, size_t klen,
@@ -73,7 +105,11 @@ int	store_digest_update(struct store_txn *, const uint8_t *k, size_t klen,
 /* Notes which key the store's derived tables are sealed and hashed
  * under, once. */
 int	store_key_check_put(struct store_txn *);
+/* Takes the check value out (a rebuild makes it again). */
+int	store_key_check_del(struct store_txn *);
 int	store_digest_reset(struct store_txn *);
+/* Writes the records' digest if the transaction changed it. */
+int	store_digest_flush(struct store_txn *);
 /* 1 if the word index was built under another key than the store's. */
 int	store_key_stale(struct store_txn *);
 

@@ -6,7 +6,9 @@
  * normalise and fold to text that is accepted again, NFC being a fixed
  * point and canonically the same as what it came from, and both equal
  * to what utf8proc_map gives. proto_text_words splits any UTF-8 into
- * words that lie in order inside it, and refuses what is not UTF-8.
+ * words that lie in order inside it, and refuses what is not UTF-8;
+ * proto_text_words_cap gives the same words, each the first cap code
+ * points of the whole word's fold.
  *
  * Building with -DSATCHEL_FUZZ_SEEDS instead gives a program that writes
  * the seed files into the directory named by its argument, e.g.
@@ -111,14 +113,70 @@ words_cb(const char *w, size_t wlen, size_t off, size_t olen, void *arg)
 	return 0;
 }
 
+/* The words of one walk, in order, each NUL-terminated. */
+struct words_all {
+	size_t	n, used;
+	char	buf[64 * 1024];
+	size_t	cap;		/* for cut_cb: compare, cut to this */
+	size_t	at, pos;
+};
+
+static int
+all_cb(const char *w, size_t wlen, size_t off, size_t olen, void *arg)
+{
+	struct words_all *wa = arg;
+
+	(void)off;
+	(void)olen;
+	if (wa->used + wlen + 1 > sizeof(wa->buf))
+		return 1;
+	memcpy(wa->buf + wa->used, w, wlen + 1);
+	wa->used += wlen + 1;
+	wa->n++;
+	return 0;
+}
+
+/* Each capped word must be the whole word's first cap code points. */
+static int
+cut_cb(const char *w, size_t wlen, size_t off, size_t olen, void *arg)
+{
+	struct words_all *wa = arg;
+	const char *full = wa->buf + wa->pos;
+	size_t flen;
+
+	(void)off;
+	(void)olen;
+	if (wa->at == wa->n)
+		return 1;	/* the whole walk stopped here (full) */
+	flen = strlen(full);
+	if (wlen != proto_text_prefix(full, flen, wa->cap) ||
+	    strlen(w) != wlen || memcmp(w, full, wlen) != 0)
+		abort();
+	wa->at++;
+	wa->pos += flen + 1;
+	return 0;
+}
+
 static void
 check_words(const char *s, size_t len)
 {
+	static struct words_all wa;
+	static const size_t caps[] = { 1, 2, 12 };
 	struct words_walk ww = { len, 0 };
+	int ok = is_utf8((const uint8_t *)s, len);
 
-	if ((proto_text_words(s, len, words_cb, &ww) == 0) !=
-	    is_utf8((const uint8_t *)s, len))
+	if ((proto_text_words(s, len, words_cb, &ww) == 0) != ok)
 		abort();
+	wa.n = wa.used = 0;
+	if (!ok || proto_text_words(s, len, all_cb, &wa) != 0)
+		return;
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		wa.cap = caps[i];
+		wa.at = wa.pos = 0;
+		if (proto_text_words_cap(s, len, wa.cap, cut_cb, &wa) != 0 ||
+		    wa.at != wa.n)
+			abort();
+	}
 }
 
 int

@@ -86,6 +86,49 @@ test_words(void)
 	    &ws) == 0 && ws.n == 2 && ws.off[0] == 2 && ws.off[1] == 8);
 }
 
+/* want: the words of s cut to cap code points once folded, as the word
+ * index keeps them, separated by '|'. */
+static int
+cut_words_are(const char *s, size_t cap, const char *want)
+{
+	struct words ws = { 0 };
+	char got[1024] = "";
+
+	if (proto_text_words_cap(s, strlen(s), cap, words_cb, &ws) != 0)
+		return 0;
+	for (int i = 0; i < ws.n; i++) {
+		if (i > 0)
+			strcat(got, "|");
+		strcat(got, ws.w[i]);
+	}
+	if (strcmp(got, want) != 0)
+		printf("#   cut words of '%s' are '%s', not '%s'\n", s, got,
+		    want);
+	return strcmp(got, want) == 0;
+}
+
+/* Only as much of a long word is folded as the cut needs, and the cut is
+ * the whole word's fold's: a mark just past the cut still counts, and a
+ * letter that folds to two counts twice. */
+static void
+test_words_cap(void)
+{
+	char longw[2000];
+
+	CHECK(cut_words_are("Reads ALOUD, with confidence", 3,
+	    "rea|alo|wit|con"));
+	memset(longw, 'X', sizeof(longw) - 1);
+	longw[sizeof(longw) - 1] = '\0';
+	CHECK(cut_words_are(longw, 12, "xxxxxxxxxxxx"));
+	/* "DICTEE" with a combining acute on the cut's last letter. */
+	CHECK(cut_words_are("DICTE\xcc\x81" "E", 5, "dicte"));
+	CHECK(cut_words_are("ABCDE\xcc\x81" "FGH ab", 5, "abcde|ab"));
+	/* German sharp s folds to "ss": two code points of the cut. */
+	CHECK(cut_words_are("Stra\xc3\x9f" "e", 5, "stras"));
+	CHECK(cut_words_are("ab\xc3\x89" "cdef", 12, "abecdef"));
+	CHECK(cut_words_are("", 12, ""));
+}
+
 static void
 test_prefix(void)
 {
@@ -805,6 +848,7 @@ test_batched_index(void)
 	dev_close(&b);
 }
 
-TAP_MAIN(TAP_TEST(test_words), TAP_TEST(test_prefix),
+TAP_MAIN(TAP_TEST(test_words), TAP_TEST(test_words_cap),
+    TAP_TEST(test_prefix),
     TAP_TEST(test_search), TAP_TEST(test_index_opaque),
     TAP_TEST(test_digest_and_rebuild), TAP_TEST(test_batched_index))
