@@ -15,17 +15,28 @@ FUZZ_SECONDS ?= 60
 
 # msgpack-c 6.x renamed its pkg-config file.
 MSGPACK_PC := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
-PKGS	 = libsodium $(MSGPACK_PC) lmdb libuv libutf8proc libmicrohttpd jansson \
-	   libqrencode
+PKGS	 = libsodium $(MSGPACK_PC) lmdb libuv libutf8proc jansson libqrencode
+# Opened with dlopen when first used (daemon/dl.h), not linked: the page's
+# server (libmicrohttpd, and GnuTLS behind it) and the desktop keyring
+# (libsecret, GLib, GIO), which cost every command 12 ms of start-up.
+# Their headers are needed to build; their SONAMEs are read from the
+# development links.
+DL_PKGS	 = libmicrohttpd
+soname	 = $(shell objdump -p $$(pkg-config --variable=libdir $(1))/$(2) \
+	   2>/dev/null | sed -n 's/^ *SONAME *//p')
+MHD_SONAME := $(call soname,libmicrohttpd,libmicrohttpd.so)
+CPPFLAGS += -DMHD_SONAME='"$(or $(MHD_SONAME),libmicrohttpd.so.12)"'
 # The desktop keyring (daemon/keys/secret.c) where libsecret is installed;
 # without it the passphrase is the only way to unlock the keys.
 ifeq ($(shell pkg-config --exists libsecret-1 2>/dev/null && echo y),y)
-PKGS	+= libsecret-1
-CPPFLAGS += -DSATCHEL_LIBSECRET
+DL_PKGS	+= libsecret-1
+SECRET_SONAME := $(call soname,libsecret-1,libsecret-1.so)
+CPPFLAGS += -DSATCHEL_LIBSECRET \
+	    -DLIBSECRET_SONAME='"$(or $(SECRET_SONAME),libsecret-1.so.0)"'
 endif
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
 # libcsv (libcsv-dev) ships no pkg-config file.
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -ldl
 
 WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wwrite-strings -Wundef -Werror

@@ -2,7 +2,7 @@
 # Builds build/satchel_VERSION_ARCH.deb from `make install PREFIX=/usr`:
 # the binary, the man page, bash completion, the box's system unit and
 # its user, the laptops' user unit. Depends: what dpkg-shlibdeps finds
-# the binary links. Run by `make deb`.
+# the binary links, and the libraries it opens when first used. Run by `make deb`.
 set -eu
 cd "$(dirname "$0")/.."
 version=$(sed -n 's/^#define SATCHEL_VERSION[^"]*"\([^"]*\)".*/\1/p' daemon/satchel.h)
@@ -19,6 +19,20 @@ printf 'Source: satchel\n\nPackage: satchel\nArchitecture: any\n' \
 depends=$(cd "$work/shlibs" && dpkg-shlibdeps -O "$OLDPWD/$root/usr/bin/satchel" 2>/dev/null |
     sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || { echo "mkdeb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+# Libraries opened with dlopen (daemon/dl.h) are not linked, so shlibdeps
+# cannot see them: the page's server is a Depends, the desktop keyring
+# (laptops only) a Recommends. Their packages are the ones that hold the
+# SONAMEs this binary was built for.
+dl_package() {
+	local so
+	so=$(strings "$root/usr/bin/satchel" | grep -m1 -x "$1") || return 0
+	dpkg -S "*/$so" 2>/dev/null | sed -n '1s/:.*//p'
+}
+mhd=$(dl_package 'libmicrohttpd\.so\.[0-9]*')
+[ -n "$mhd" ] || { echo "mkdeb: no package holds libmicrohttpd's SONAME" >&2; exit 1; }
+depends="$depends, $mhd"
+secret=$(dl_package 'libsecret-1\.so\.[0-9]*')
+recommends="systemd${secret:+, $secret}"
 size=$(du -sk "$root/usr" | cut -f1)
 
 cat >"$root/DEBIAN/control" <<CONTROL
@@ -28,7 +42,7 @@ Architecture: $arch
 Maintainer: Satchel maintainers <satchel@localhost>
 Installed-Size: $size
 Depends: $depends
-Recommends: systemd
+Recommends: $recommends
 Section: education
 Priority: optional
 Homepage: https://example.org/satchel

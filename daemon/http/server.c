@@ -27,8 +27,23 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "dl.h"
 #include "http.h"
 #include "net.h"
+
+/* libmicrohttpd is opened by http_start (dl.h), so that the commands
+ * that serve no page do not load it and GnuTLS behind it. */
+#ifndef MHD_SONAME
+#define MHD_SONAME	"libmicrohttpd.so.12"
+#endif
+#define MHD_SYMS(X)							\
+	X(MHD_start_daemon) X(MHD_stop_daemon) X(MHD_run)		\
+	X(MHD_get_daemon_info) X(MHD_get_timeout)			\
+	X(MHD_lookup_connection_value) X(MHD_queue_response)		\
+	X(MHD_create_response_from_buffer) X(MHD_destroy_response)	\
+	X(MHD_add_response_header) X(MHD_suspend_connection)		\
+	X(MHD_resume_connection)
+MHD_SYMS(DL_DEFINE)
 
 #define COOKIE_NAME	"satchel_session"
 
@@ -86,7 +101,7 @@ http_seq(const struct http *h)
 const char *
 http_arg(struct http_req *r, const char *name)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+	return sym_MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
 	    name);
 }
 
@@ -118,14 +133,14 @@ reply_error(struct http_reply *rep, unsigned status, const char *fmt, ...)
 static void
 secure_headers(struct MHD_Response *resp)
 {
-	MHD_add_response_header(resp, "Content-Security-Policy",
+	sym_MHD_add_response_header(resp, "Content-Security-Policy",
 	    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
 	    "form-action 'self'");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy",
+	sym_MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	sym_MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	sym_MHD_add_response_header(resp, "Cache-Control", "no-store");
+	sym_MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	sym_MHD_add_response_header(resp, "Cross-Origin-Resource-Policy",
 	    "same-origin");
 }
 
@@ -137,17 +152,17 @@ send_bytes(struct MHD_Connection *conn, unsigned status, const void *buf,
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	resp = MHD_create_response_from_buffer(len, (void *)buf, mode);
+	resp = sym_MHD_create_response_from_buffer(len, (void *)buf, mode);
 	if (resp == NULL)
 		return MHD_NO;
 	secure_headers(resp);
-	MHD_add_response_header(resp, "Content-Type", type);
+	sym_MHD_add_response_header(resp, "Content-Type", type);
 	if (cookie != NULL)
-		MHD_add_response_header(resp, "Set-Cookie", cookie);
+		sym_MHD_add_response_header(resp, "Set-Cookie", cookie);
 	if (location != NULL)
-		MHD_add_response_header(resp, "Location", location);
-	ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
+		sym_MHD_add_response_header(resp, "Location", location);
+	ret = sym_MHD_queue_response(conn, status, resp);
+	sym_MHD_destroy_response(resp);
 	return ret;
 }
 
@@ -328,15 +343,15 @@ static int
 authorize(struct http_req *r, const char *method, enum MHD_Result *ret)
 {
 	struct http *h = r->h;
-	const char *auth = MHD_lookup_connection_value(r->conn,
+	const char *auth = sym_MHD_lookup_connection_value(r->conn,
 	    MHD_HEADER_KIND, "Authorization");
-	const char *origin = MHD_lookup_connection_value(r->conn,
+	const char *origin = sym_MHD_lookup_connection_value(r->conn,
 	    MHD_HEADER_KIND, "Origin");
 
 	if (key_ok(h, auth))
 		return 0;
 	r->session = auth == NULL ? session_find(&h->sessions,
-	    MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
+	    sym_MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
 	    COOKIE_NAME)) : NULL;
 	if (r->session == NULL) {
 		*ret = send_error(r, MHD_HTTP_UNAUTHORIZED, auth != NULL ?
@@ -367,7 +382,7 @@ do_api(struct http_req *r, const char *method, const char *url)
 	 * page reads by itself to follow a sync (X-Satchel-Background): an
 	 * open page left alone still locks. */
 	if (r->session != NULL && strcmp(path, "/events") != 0 &&
-	    MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    sym_MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 	    "X-Satchel-Background") == NULL)
 		session_touch(&r->h->sessions, r->session);
 	if (r->h->d->content == NULL && !api_box_allowed(method, path))
@@ -433,11 +448,11 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (!host_ok(h, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	if (!host_ok(h, sym_MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    "Host")))
 		return send_error(r, MHD_HTTP_MISDIRECTED_REQUEST, "this "
 		    "server answers to its own address only");
-	origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	origin = sym_MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 	if (origin != NULL && !origin_ok(h, origin))
 		return send_error(r, MHD_HTTP_FORBIDDEN, "a request from "
 		    "another site is refused");
@@ -483,7 +498,7 @@ http_wait(struct http_req *r, uint64_t since)
 	r->deadline = uv_now(r->h->loop) + HTTP_WAIT_MS;
 	r->next = r->h->waiters;
 	r->h->waiters = r;
-	MHD_suspend_connection(r->conn);
+	sym_MHD_suspend_connection(r->conn);
 	return 1;
 }
 
@@ -503,7 +518,7 @@ resume_waiters(struct http *h, int all)
 		}
 		*p = r->next;
 		r->next = NULL;
-		MHD_resume_connection(r->conn);
+		sym_MHD_resume_connection(r->conn);
 	}
 }
 
@@ -552,9 +567,9 @@ http_pump(struct http *h)
 	MHD_UNSIGNED_LONG_LONG ms;
 	uint64_t due = UINT64_MAX, now;
 
-	MHD_run(h->mhd);
+	sym_MHD_run(h->mhd);
 	now = uv_now(h->loop);
-	if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
+	if (sym_MHD_get_timeout(h->mhd, &ms) == MHD_YES)
 		due = ms;
 	for (struct http_req *r = h->waiters; r != NULL; r = r->next) {
 		uint64_t left = r->deadline > now ? r->deadline - now : 0;
@@ -662,7 +677,7 @@ http_free(struct http *h)
 	if (h == NULL)
 		return;
 	if (h->mhd != NULL)
-		MHD_stop_daemon(h->mhd);
+		sym_MHD_stop_daemon(h->mhd);
 	if (h->addr_file[0] != '\0')
 		(void)unlink(h->addr_file);
 	sodium_memzero(h->key, sizeof(h->key));
@@ -683,12 +698,37 @@ write_addr(struct http *h)
 	return write_file_atomic(h->addr_file, line, strlen(line), 0600);
 }
 
+/* Opens libmicrohttpd once: 0, or -1 after logging why. */
+static int
+mhd_load(void)
+{
+	static int loaded;
+	char err[256];
+	void *h;
+
+	if (loaded)
+		return 0;
+	if ((h = dl_open(MHD_SONAME, err, sizeof(err))) == NULL) {
+		net_log("page: cannot load %s (%s): install libmicrohttpd12; "
+		    "syncing without the page", MHD_SONAME, err);
+		return -1;
+	}
+	MHD_SYMS(DL_RESOLVE)
+	loaded = 1;
+	return 0;
+missing:
+	net_log("page: %s lacks a function Satchel uses: install "
+	    "libmicrohttpd12 0.9.75 or later; syncing without the page",
+	    MHD_SONAME);
+	return -1;
+}
+
 static int
 mhd_start(struct http *h, int fd)
 {
 	const union MHD_DaemonInfo *info;
 
-	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
+	h->mhd = sym_MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
 	    0, NULL, NULL, handle, h,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_NOTIFY_COMPLETED, request_done, h,
@@ -699,7 +739,7 @@ mhd_start(struct http *h, int fd)
 		close(fd);
 		return -1;
 	}
-	if ((info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD)) ==
+	if ((info = sym_MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD)) ==
 	    NULL)
 		return -1;
 	uv_poll_init(h->loop, &h->poll, info->epoll_fd);
@@ -743,6 +783,10 @@ http_start(struct http **out, struct server *srv, struct device *d,
 		net_log("warning: the page is served to the network on %s: "
 		    "anyone who reaches it and gets a login link or the key "
 		    "reads every note", o->addr);
+	if (mhd_load() != 0) {
+		free(h);
+		return -1;
+	}
 	if (load_key(h) != 0) {
 		net_log("page: cannot read or make %s/%s: %s; syncing "
 		    "without the page", d->dir, HTTP_KEY_FILE, strerror(errno));
@@ -790,7 +834,7 @@ http_stop(struct http *h)
 	/* Waiters get their answer; the poll handle goes before MHD, which
 	 * closes the fd it watches (handle_freed). */
 	resume_waiters(h, 1);
-	MHD_run(h->mhd);
+	sym_MHD_run(h->mhd);
 	uv_timer_stop(&h->timer);
 	uv_poll_stop(&h->poll);
 	uv_close((uv_handle_t *)&h->poll, NULL);

@@ -8,6 +8,12 @@
  * The KEK is stored hex-encoded, as libsecret's password calls take
  * strings, under the schema "org.satchel.Kek" with one attribute, the
  * KEK's id (not secret).
+ *
+ * libsecret (and GLib, GIO behind it) is opened on the first call
+ * (dl.h), not linked: most commands never ask the keyring, and loading
+ * those libraries at every start cost more than most commands' work. A
+ * machine without libsecret-1-0 installed has no keyring, as a build
+ * without libsecret.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +25,35 @@
 
 #ifdef SATCHEL_LIBSECRET
 #include <libsecret/secret.h>
+
+#include "dl.h"
+
+#ifndef LIBSECRET_SONAME
+#define LIBSECRET_SONAME	"libsecret-1.so.0"
+#endif
+/* libsecret's, and through its handle GLib's and GIO's. */
+#define SECRET_SYMS(X)							\
+	X(g_bus_get_sync) X(g_dbus_connection_call_sync) X(g_variant_new)\
+	X(g_variant_get_type_string) X(g_variant_get)			\
+	X(g_variant_iter_loop) X(g_variant_iter_free) X(g_variant_unref)\
+	X(g_object_unref) X(g_error_free)				\
+	X(secret_password_lookup_sync) X(secret_password_free)		\
+	X(secret_password_store_sync) X(secret_password_clear_sync)
+SECRET_SYMS(DL_DEFINE)
+
+/* Opens libsecret: 1, or 0 where it is not installed. */
+static int
+secret_load(void)
+{
+	void *h;
+
+	if ((h = dl_open(LIBSECRET_SONAME, NULL, 0)) == NULL)
+		return 0;
+	SECRET_SYMS(DL_RESOLVE)
+	return 1;
+missing:
+	return 0;
+}
 
 static const SecretSchema schema = {
 	.name = "org.satchel.Kek",
@@ -52,28 +87,30 @@ bus_present(void)
 static int
 bus_says(GDBusConnection *bus, const char *method)
 {
+	const char *type;
 	GVariant *v;
 	int yes = 0;
 
-	v = g_dbus_connection_call_sync(bus, "org.freedesktop.DBus",
+	v = sym_g_dbus_connection_call_sync(bus, "org.freedesktop.DBus",
 	    "/org/freedesktop/DBus", "org.freedesktop.DBus", method,
 	    strcmp(method, "NameHasOwner") == 0 ?
-	    g_variant_new("(s)", SECRETS_NAME) : NULL, NULL,
+	    sym_g_variant_new("(s)", SECRETS_NAME) : NULL, NULL,
 	    G_DBUS_CALL_FLAGS_NO_AUTO_START, BUS_TIMEOUT_MS, NULL, NULL);
 	if (v == NULL)
 		return 0;
-	if (g_variant_is_of_type(v, G_VARIANT_TYPE("(b)")))
-		g_variant_get(v, "(b)", &yes);
-	else if (g_variant_is_of_type(v, G_VARIANT_TYPE("(as)"))) {
+	type = sym_g_variant_get_type_string(v);
+	if (strcmp(type, "(b)") == 0)
+		sym_g_variant_get(v, "(b)", &yes);
+	else if (strcmp(type, "(as)") == 0) {
 		GVariantIter *it;
 		const char *name;
 
-		g_variant_get(v, "(as)", &it);
-		while (!yes && g_variant_iter_loop(it, "&s", &name))
+		sym_g_variant_get(v, "(as)", &it);
+		while (!yes && sym_g_variant_iter_loop(it, "&s", &name))
 			yes = strcmp(name, SECRETS_NAME) == 0;
-		g_variant_iter_free(it);
+		sym_g_variant_iter_free(it);
 	}
-	g_variant_unref(v);
+	sym_g_variant_unref(v);
 	return yes != 0;
 }
 
@@ -87,13 +124,14 @@ secret_available(void)
 	if (known >= 0)
 		return known ? "the desktop keyring" : NULL;
 	known = 0;
-	if ((off != NULL && *off != '\0') || !bus_present())
+	if ((off != NULL && *off != '\0') || !bus_present() ||
+	    !secret_load())
 		return NULL;
-	if ((bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, NULL)) == NULL)
+	if ((bus = sym_g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, NULL)) == NULL)
 		return NULL;
 	known = bus_says(bus, "NameHasOwner") ||
 	    bus_says(bus, "ListActivatableNames");
-	g_object_unref(bus);
+	sym_g_object_unref(bus);
 	return known ? "the desktop keyring" : NULL;
 }
 
@@ -106,13 +144,13 @@ secret_get(const char *id, uint8_t *out, size_t len)
 
 	if (secret_available() == NULL)
 		return -1;
-	hex = secret_password_lookup_sync(&schema, NULL, NULL, "kek-id", id,
+	hex = sym_secret_password_lookup_sync(&schema, NULL, NULL, "kek-id", id,
 	    NULL);
 	if (hex == NULL)
 		return 1;
 	rc = sodium_hex2bin(out, len, hex, strlen(hex), NULL, &n, NULL) == 0 &&
 	    n == len ? 0 : -1;
-	secret_password_free(hex);
+	sym_secret_password_free(hex);
 	return rc;
 }
 
@@ -128,7 +166,7 @@ secret_put(const char *id, const char *label, const uint8_t *key,
 		return -1;
 	}
 	sodium_bin2hex(hex, 2 * len + 1, key, len);
-	ok = secret_password_store_sync(&schema, SECRET_COLLECTION_DEFAULT,
+	ok = sym_secret_password_store_sync(&schema, SECRET_COLLECTION_DEFAULT,
 	    label, hex, NULL, NULL, "kek-id", id, NULL);
 	sodium_free(hex);
 	return ok ? 0 : -1;
@@ -141,9 +179,9 @@ secret_delete(const char *id)
 
 	if (secret_available() == NULL)
 		return -1;
-	secret_password_clear_sync(&schema, NULL, &err, "kek-id", id, NULL);
+	sym_secret_password_clear_sync(&schema, NULL, &err, "kek-id", id, NULL);
 	if (err != NULL) {
-		g_error_free(err);
+		sym_g_error_free(err);
 		return -1;
 	}
 	return 0;

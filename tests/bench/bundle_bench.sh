@@ -44,8 +44,8 @@ measure() {
 }
 
 echo "== export and import of $NOTES notes (~1 KB each)"
-"$SATCHEL" -d "$a" init --name Exporter >/dev/null &&
-id=$("$SATCHEL" -d "$b" init --name Importer) &&
+bench_init "$a" --name Exporter >/dev/null &&
+id=$(bench_init "$b" --name Importer) &&
 tok=$("$SATCHEL" -d "$a" member add "$id" --name Importer 2>/dev/null) &&
 "$SATCHEL" -d "$b" join "$tok" >/dev/null &&
 student=$("$SATCHEL" -d "$a" student add "Bench Student" --class 3B) &&

@@ -21,6 +21,17 @@ pct_ms() {		# FILE P
 	sort -n "$1" | sed -n "${rank}p" | awk '{ printf "%.2f", $1 / 1000 }'
 }
 
+# satchel init for a throw-away device: prints what init prints on
+# stdout (a device id), and its stderr (the recovery phrase, which a
+# bench device never needs) only if it fails.
+bench_init() {		# DIR ARGS...
+	local dir=$1 err
+	shift
+	err=$(mktemp)
+	"$SATCHEL" -d "$dir" init "$@" 2>"$err" || { cat "$err" >&2; rm -f "$err"; return 1; }
+	rm -f "$err"
+}
+
 # The 1-minute load average now.
 load1() { cut -d" " -f1 /proc/loadavg; }
 

@@ -39,9 +39,9 @@ serve() {		# dir
 }
 
 w=$scratch/writer r=$scratch/reader
-"$SATCHEL" -d "$w" init --name Writer >/dev/null || die "init"
-id=$("$SATCHEL" -d "$r" init --name Reader) &&
-tok=$("$SATCHEL" -d "$w" member add "$id" --name Reader) &&
+bench_init "$w" --name Writer >/dev/null || die "init"
+id=$(bench_init "$r" --name Reader) &&
+tok=$("$SATCHEL" -d "$w" member add "$id" --name Reader 2>/dev/null) &&
 "$SATCHEL" -d "$r" join "$tok" >/dev/null || die "join"
 student=$("$SATCHEL" -d "$w" student add "Bench Student" --class 3B) ||
     die "student add"
@@ -59,11 +59,11 @@ done
 # Through the box: a third laptop and a box; the writer and the third
 # laptop dial the box, not each other.
 b=$scratch/box t=$scratch/third
-id=$("$SATCHEL" -d "$b" init --box) &&
-tok=$("$SATCHEL" -d "$w" member add "$id" --name Box --box) &&
+id=$(bench_init "$b" --box) &&
+tok=$("$SATCHEL" -d "$w" member add "$id" --name Box --box 2>/dev/null) &&
 "$SATCHEL" -d "$b" join "$tok" >/dev/null || die "box join"
-id=$("$SATCHEL" -d "$t" init --name Third) &&
-tok=$("$SATCHEL" -d "$w" member add "$id" --name Third) &&
+id=$(bench_init "$t" --name Third) &&
+tok=$("$SATCHEL" -d "$w" member add "$id" --name Third 2>/dev/null) &&
 "$SATCHEL" -d "$t" join "$tok" >/dev/null || die "third join"
 serve "$b"
 "$SATCHEL" -d "$w" peer add "127.0.0.1:$(cat "$b.port")" || die "peer add box"

@@ -100,7 +100,7 @@ bench_cli_note_add() {
 	dir=$scratch/device
 	adds=$scratch/note-add.us
 	ids=$scratch/id.us
-	if ! "$SATCHEL" -d "$dir" init --name "Bench" >/dev/null ||
+	if ! bench_init "$dir" --name "Bench" >/dev/null ||
 	    ! student=$("$SATCHEL" -d "$dir" student add "Bench Student" \
 	    --class 3B); then
 		echo "run.sh: cannot set up a device for note add" >&2
