@@ -181,8 +181,8 @@ write_meta(struct store *st, const uint8_t *pk, const char *name, int box,
 static int
 init_keys(const char *dir, uint8_t *pk, int box)
 {
-	uint8_t *sk = sodium_malloc(PROTO_SKLEN);
-	uint8_t *team = sodium_malloc(PROTO_KEYLEN);
+	uint8_t *sk = secmem_alloc(PROTO_SKLEN);
+	uint8_t *team = secmem_alloc(PROTO_KEYLEN);
 	char path[4200];
 	int rc = -1;
 
@@ -202,8 +202,8 @@ init_keys(const char *dir, uint8_t *pk, int box)
 		goto out;
 	rc = 0;
 out:
-	sodium_free(sk);
-	sodium_free(team);
+	secmem_free(sk);
+	secmem_free(team);
 	return rc;
 }
 
@@ -251,7 +251,7 @@ device_init(const char *dir, const char *name, int box)
 static int
 load_store_key(struct device *d)
 {
-	uint8_t *key = sodium_malloc(STORE_KEYLEN);
+	uint8_t *key = secmem_alloc(STORE_KEYLEN);
 	char path[4200];
 	int rc = -1;
 
@@ -268,7 +268,7 @@ load_store_key(struct device *d)
 		goto out;
 	rc = 0;
 out:
-	sodium_free(key);
+	secmem_free(key);
 	return rc;
 }
 
@@ -277,12 +277,12 @@ out:
 static int
 load_team(struct device *d)
 {
-	uint8_t *secret = sodium_malloc(PROTO_KEYLEN);
+	uint8_t *secret = secmem_alloc(PROTO_KEYLEN);
 	int box = strcmp(d->role, "box") == 0;
 	char path[4200];
 	int rc = -1;
 
-	d->keyring = sodium_malloc(sizeof(*d->keyring));
+	d->keyring = secmem_alloc(sizeof(*d->keyring));
 	if (secret == NULL || d->keyring == NULL)
 		goto out;
 	memset(d->keyring, 0, sizeof(*d->keyring));
@@ -298,7 +298,7 @@ load_team(struct device *d)
 		goto out;
 	rc = epoch_load(d, secret, box);
 out:
-	sodium_free(secret);
+	secmem_free(secret);
 	return rc;
 }
 
@@ -389,7 +389,7 @@ rebuild_derived(struct device *d)
 static void
 identity_swap(const struct device *d)
 {
-	uint8_t *sk = sodium_malloc(PROTO_SKLEN);
+	uint8_t *sk = secmem_alloc(PROTO_SKLEN);
 	char path[4200], newpath[4200];
 
 	if (sk != NULL && path_in(newpath, sizeof(newpath), d->dir,
@@ -398,7 +398,7 @@ identity_swap(const struct device *d)
 	    keyfile_read(newpath, sk, PROTO_SKLEN) == 0 &&
 	    memcmp(sk + 32, d->id, PROTO_IDLEN) == 0)
 		rename(newpath, path);
-	sodium_free(sk);
+	secmem_free(sk);
 }
 
 int
@@ -426,7 +426,7 @@ device_open(struct device *d, const char *dir)
 		return rc;
 	}
 	identity_swap(d);
-	if ((d->sign_sk = sodium_malloc(PROTO_SKLEN)) == NULL ||
+	if ((d->sign_sk = secmem_alloc(PROTO_SKLEN)) == NULL ||
 	    path_in(path, sizeof(path), dir, "identity.key") != 0 ||
 	    keyfile_read(path, d->sign_sk, PROTO_SKLEN) != 0 ||
 	    memcmp(d->sign_sk + 32, d->id, PROTO_IDLEN) != 0) {
@@ -532,10 +532,10 @@ device_close(struct device *d)
 	if (d->st != NULL && !d->serving && store_commits(d->st) > 0)
 		device_notify(d);
 	store_close(d->st);
-	sodium_free(d->sign_sk);
-	sodium_free(d->keyring);
-	sodium_free(d->personal_key);
-	sodium_free(d->epochs);
+	secmem_free(d->sign_sk);
+	secmem_free(d->keyring);
+	secmem_free(d->personal_key);
+	secmem_free(d->epochs);
 	if (d->cache != NULL) {
 		team_view_free(d->cache->members);
 		team_rebuild_free(d->cache->rebuild);
@@ -630,7 +630,7 @@ int
 device_save_team(struct device *d, struct store_txn *t, const uint8_t *team_id,
     const uint8_t *founder, const uint8_t *secret, int box)
 {
-	uint8_t *old = sodium_malloc(PROTO_KEYLEN);
+	uint8_t *old = secmem_alloc(PROTO_KEYLEN);
 	char path[4200];
 	int had, rc;
 
@@ -654,10 +654,10 @@ device_save_team(struct device *d, struct store_txn *t, const uint8_t *team_id,
 	if ((rc = store_commit(t)) != 0 && (had ? keyfile_write(path,
 	    old, PROTO_KEYLEN) : unlink(path)) != 0)
 		fprintf(stderr, "satchel: %s could not be put back\n", path);
-	sodium_free(old);
+	secmem_free(old);
 	return rc;
 fail:
 	store_abort(t);
-	sodium_free(old);
+	secmem_free(old);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include "members.h"
 #include "proto.h"
 #include "store.h"
+#include "secmem.h"
 
 #define SATCHEL_VERSION	"0.1.0"
 #define EXIT_USAGE	2	/* bad input from the user: nothing written */
@@ -96,7 +97,7 @@ struct epoch_key {
 	uint8_t		tainted;	/* sealed to a device since removed;
 					 * not saved: epoch_refresh says */
 };
-struct epochs {				/* sodium_malloc'd: secrets */
+struct epochs {				/* secmem_alloc'd: secrets */
 	size_t		 n;
 	struct epoch_key k[EPOCH_MAX];
 };
@@ -105,17 +106,17 @@ struct device {
 	char		 dir[4096];
 	struct store	*st;
 	uint8_t		 id[PROTO_IDLEN];
-	uint8_t		*sign_sk;	/* sodium_malloc'd, PROTO_SKLEN */
+	uint8_t		*sign_sk;	/* secmem_alloc'd, PROTO_SKLEN */
 	struct store_key *content;	/* in keyring; NULL on a box */
 	struct store_key *network;	/* in keyring; NULL before joining */
 	struct store_key *personal;	/* in keyring: seals private notes;
 					 * NULL on a box */
-	struct store_key *personal_key;	/* sodium_malloc'd: its copy, which
+	struct store_key *personal_key;	/* secmem_alloc'd: its copy, which
 					 * survives a keyring refill */
 	struct store_key *record;	/* in keyring: seals epoch records */
 	struct store_key *receipt;	/* in keyring, from network; or NULL */
 	struct store_key *erase;	/* in keyring, from network; or NULL */
-	struct store_keyring *keyring;	/* sodium_malloc'd */
+	struct store_keyring *keyring;	/* secmem_alloc'd */
 	struct epochs	*epochs;	/* every epoch held; see epoch.c */
 	uint8_t		 team_id[16];
 	uint8_t		 founder[PROTO_IDLEN];
@@ -443,7 +444,7 @@ uint64_t team_limit(struct device *, struct store_txn *,
  * keys derived from them): entries applied with it are stored and their
  * membership changes and receipts read, but no content is applied. A
  * box's entries are all applied with it. The caller frees it with
- * sodium_free; NULL if memory ran out. */
+ * sodium_free or secmem_free; NULL if memory ran out. */
 struct store_keyring *team_network_keyring(const struct device *);
 /* Makes every rebuild of d's store apply what live applies do: a
  * removed device's entries after its cut-off are left out (a removed

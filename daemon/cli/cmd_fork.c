@@ -316,7 +316,7 @@ cmd_fork_repair(struct device *d, struct args *a)
 		return fail_usage("fork repair: this device's log has not "
 		    "forked (or no peer has told it yet: run satchel sync); "
 		    "nothing changed");
-	if ((new_sk = sodium_malloc(PROTO_SKLEN)) == NULL)
+	if ((new_sk = secmem_alloc(PROTO_SKLEN)) == NULL)
 		return fail("out of memory");
 	crypto_sign_keypair(new_pk, new_sk);
 	/* The old key stays for reference; the new one waits beside the
@@ -328,11 +328,11 @@ cmd_fork_repair(struct device *d, struct args *a)
 	    sizeof(newpath)) != 0 ||
 	    device_keyfile(d, "identity.key", path, sizeof(path)) != 0 ||
 	    keyfile_write(newpath, new_sk, PROTO_SKLEN) != 0) {
-		sodium_free(new_sk);
+		secmem_free(new_sk);
 		return fail("fork repair: cannot write keys in %s", d->dir);
 	}
 	rc = rewrite_all(d, &r, new_pk, new_sk, &done, &skipped);
-	sodium_free(new_sk);
+	secmem_free(new_sk);
 	repair_free(&r);
 	if (rc != 0) {
 		unlink(newpath);

@@ -434,7 +434,7 @@ init_with_phrase(const char *dir, const char *name, int box, int recover)
 		    "--box or --recover, not both");
 	if (box)
 		return device_init(dir, name, 1);
-	if ((secret = sodium_malloc(PROTO_PHRASE_SECRET)) == NULL)
+	if ((secret = secmem_alloc(PROTO_PHRASE_SECRET)) == NULL)
 		return fail("init: out of memory");
 	if (recover)
 		rc = recovery_read(secret);
@@ -445,7 +445,7 @@ init_with_phrase(const char *dir, const char *name, int box, int recover)
 	if (rc == 0 && (rc = device_init(dir, name, 0)) == 0 &&
 	    (rc = recovery_save(dir, secret)) == 0 && !recover)
 		recovery_announce(secret);
-	sodium_free(secret);
+	secmem_free(secret);
 	return rc;
 }
 

@@ -90,7 +90,7 @@ keys_protected(const char *dir)
 static int
 kek_hold(const uint8_t *k)
 {
-	if (kek == NULL && (kek = sodium_malloc(KEYWRAP_KEKLEN)) == NULL)
+	if (kek == NULL && (kek = secmem_alloc(KEYWRAP_KEKLEN)) == NULL)
 		return -1;
 	memcpy(kek, k, KEYWRAP_KEKLEN);
 	keywrap_kek_id(kek, kek_id);
@@ -115,7 +115,7 @@ kek_for(const char *dir)
 int
 keyfile_read_var(const char *path, void *buf, size_t cap, size_t *len)
 {
-	uint8_t *raw = sodium_malloc(cap + KEYWRAP_OVERHEAD);
+	uint8_t *raw = secmem_alloc(cap + KEYWRAP_OVERHEAD);
 	uint8_t id[KEYWRAP_IDLEN];
 	const uint8_t *k;
 	char dir[4096];
@@ -152,7 +152,7 @@ keyfile_read_var(const char *path, void *buf, size_t cap, size_t *len)
 	else
 		rc = 0;
 out:
-	sodium_free(raw);
+	secmem_free(raw);
 	return rc;
 }
 
@@ -176,14 +176,14 @@ static int
 write_sealed(const uint8_t *k, const char *path, const void *buf,
     size_t len)
 {
-	uint8_t *out = sodium_malloc(len + KEYWRAP_OVERHEAD);
+	uint8_t *out = secmem_alloc(len + KEYWRAP_OVERHEAD);
 	int rc;
 
 	if (out == NULL)
 		return -1;
 	keywrap_seal(k, buf, len, out);
 	rc = write_file_atomic(path, out, len + KEYWRAP_OVERHEAD, 0600);
-	sodium_free(out);
+	secmem_free(out);
 	return rc;
 }
 
@@ -275,7 +275,7 @@ id_hex(const uint8_t *id, char out[2 * KEYWRAP_IDLEN + 1])
 static int
 from_keyring(const struct keylock *l)
 {
-	uint8_t *k = sodium_malloc(KEYWRAP_KEKLEN);
+	uint8_t *k = secmem_alloc(KEYWRAP_KEKLEN);
 	char id[2 * KEYWRAP_IDLEN + 1];
 	int rc = 1;
 
@@ -284,7 +284,7 @@ from_keyring(const struct keylock *l)
 	    secret_get(id, k, KEYWRAP_KEKLEN) == 0 && kek_hold(k) == 0 &&
 	    kek_for_id(l->kek_id) != NULL)
 		rc = 0;
-	sodium_free(k);
+	secmem_free(k);
 	return rc;
 }
 
@@ -376,8 +376,8 @@ pass_from_tty(const char *prompt, char *pass, size_t cap, size_t *len)
 static int
 unlock_with_pass(const char *dir, const struct keylock *l, const char *from)
 {
-	char *pass = sodium_malloc(PASS_MAX + 1), prompt[4200];
-	uint8_t *k = sodium_malloc(KEYWRAP_KEKLEN);
+	char *pass = secmem_alloc(PASS_MAX + 1), prompt[4200];
+	uint8_t *k = secmem_alloc(KEYWRAP_KEKLEN);
 	size_t len = 0;
 	int rc;
 
@@ -409,8 +409,8 @@ unlock_with_pass(const char *dir, const struct keylock *l, const char *from)
 	else
 		to_keyring(dir);
 out:
-	sodium_free(pass);
-	sodium_free(k);
+	secmem_free(pass);
+	secmem_free(k);
 	return rc;
 }
 
@@ -454,7 +454,7 @@ pwhash_limits(uint64_t *ops, uint64_t *mem)
 static int
 new_pass(const char *file, char *pass, size_t *len)
 {
-	char *again = sodium_malloc(PASS_MAX + 1);
+	char *again = secmem_alloc(PASS_MAX + 1);
 	size_t alen = 0;
 	int rc;
 
@@ -473,7 +473,7 @@ new_pass(const char *file, char *pass, size_t *len)
 	if (rc == 0 && *len < PASS_MIN)
 		rc = fail_usage("a passphrase needs at least %d characters "
 		    "(a few words are best); nothing was written", PASS_MIN);
-	sodium_free(again);
+	secmem_free(again);
 	return rc;
 }
 
@@ -510,7 +510,7 @@ sealable(const char *name)
 static int
 seal_all(const char *dir, int *count)
 {
-	uint8_t *buf = sodium_malloc(KEYFILE_MAX);
+	uint8_t *buf = secmem_alloc(KEYFILE_MAX);
 	char path[4200];
 	struct dirent *e;
 	size_t len;
@@ -519,7 +519,7 @@ seal_all(const char *dir, int *count)
 
 	*count = 0;
 	if (buf == NULL || (dp = opendir(dir)) == NULL) {
-		sodium_free(buf);
+		secmem_free(buf);
 		return -1;
 	}
 	while (rc == 0 && (e = readdir(dp)) != NULL) {
@@ -535,7 +535,7 @@ seal_all(const char *dir, int *count)
 		}
 	}
 	closedir(dp);
-	sodium_free(buf);
+	secmem_free(buf);
 	return rc;
 }
 
@@ -544,7 +544,7 @@ seal_all(const char *dir, int *count)
 static int
 protect_new(const char *dir, const char *pass, size_t len)
 {
-	uint8_t *k = sodium_malloc(KEYWRAP_KEKLEN);
+	uint8_t *k = secmem_alloc(KEYWRAP_KEKLEN);
 	int rc = -1;
 
 	if (k != NULL) {
@@ -552,7 +552,7 @@ protect_new(const char *dir, const char *pass, size_t len)
 		rc = kek_hold(k) == 0 && lock_write(dir, pass, len) == 0 ?
 		    0 : -1;
 	}
-	sodium_free(k);
+	secmem_free(k);
 	if (rc == 0)
 		to_keyring(dir);
 	return rc;
@@ -577,7 +577,7 @@ keys_init(const char *dir, int box)
 	off = getenv("SATCHEL_NO_PROTECT");
 	if (box || !want_protect || (off != NULL && *off != '\0'))
 		return 0;	/* a box reads nothing; see the README */
-	if ((pass = sodium_malloc(PASS_MAX + 1)) == NULL)
+	if ((pass = secmem_alloc(PASS_MAX + 1)) == NULL)
 		return fail("out of memory");
 	if ((rc = new_pass(NULL, pass, &len)) == 1) {
 		fprintf(stderr, "satchel: no terminal to ask a passphrase on, "
@@ -587,7 +587,7 @@ keys_init(const char *dir, int box)
 	} else if (rc == 0 && protect_new(dir, pass, len) != 0)
 		rc = fail("init: cannot write %s/%s: %s", dir, KEYS_LOCK_FILE,
 		    strerror(errno));
-	sodium_free(pass);
+	secmem_free(pass);
 	return rc;
 }
 
@@ -614,7 +614,7 @@ cmd_protect(struct device *d, struct args *a)
 		    "(it holds the keys in the clear); nothing was written",
 		    d->dir);
 	if (!keys_protected(d->dir)) {
-		if ((pass = sodium_malloc(PASS_MAX + 1)) == NULL)
+		if ((pass = secmem_alloc(PASS_MAX + 1)) == NULL)
 			return fail("out of memory");
 		if ((rc = new_pass(args_get(a, "passphrase-file"), pass,
 		    &len)) == 1)
@@ -624,7 +624,7 @@ cmd_protect(struct device *d, struct args *a)
 		if (rc == 0 && protect_new(d->dir, pass, len) != 0)
 			rc = fail("protect: cannot write %s/%s: %s", d->dir,
 			    KEYS_LOCK_FILE, strerror(errno));
-		sodium_free(pass);
+		secmem_free(pass);
 		if (rc != 0)
 			return rc;
 	}
@@ -649,7 +649,7 @@ cmd_passphrase(struct device *d, struct args *a)
 		    "'satchel protect' first", d->dir);
 	if (kek == NULL && (rc = keys_unlock(d->dir)) != 0)
 		return rc;
-	if ((pass = sodium_malloc(PASS_MAX + 1)) == NULL)
+	if ((pass = secmem_alloc(PASS_MAX + 1)) == NULL)
 		return fail("out of memory");
 	if ((rc = new_pass(args_get(a, "new-file"), pass, &len)) == 1)
 		rc = fail_usage("passphrase: give the new passphrase on a "
@@ -659,7 +659,7 @@ cmd_passphrase(struct device *d, struct args *a)
 		    KEYS_LOCK_FILE, strerror(errno));
 	if (rc == 0)
 		printf("%s: the passphrase is changed\n", d->dir);
-	sodium_free(pass);
+	secmem_free(pass);
 	return rc;
 }
 

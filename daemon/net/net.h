@@ -255,7 +255,7 @@ struct server {
 	uint64_t	 gone_in, gone_bytes;	/* of closed connections */
 	uint64_t	 keys_refused;	/* a peer closed at our message 1 */
 	uint64_t	 keys_ok;	/* a handshake went through */
-	uint8_t		*x_sk;	/* sodium_malloc'd: the X25519 static key */
+	uint8_t		*x_sk;	/* secmem_alloc'd: the X25519 static key */
 	struct discovery *discovery;	/* NULL: LAN discovery is off */
 	struct http	*http;	/* the page (http/), or NULL */
 };

@@ -1346,10 +1346,10 @@ server_init(struct server *srv, struct device *d, int oneshot)
 	srv->d = d;
 	srv->oneshot = oneshot;
 	srv->loop = uv_default_loop();
-	if ((srv->x_sk = sodium_malloc(crypto_scalarmult_curve25519_BYTES)) ==
+	if ((srv->x_sk = secmem_alloc(crypto_scalarmult_curve25519_BYTES)) ==
 	    NULL ||
 	    crypto_sign_ed25519_sk_to_curve25519(srv->x_sk, d->sign_sk) != 0) {
-		sodium_free(srv->x_sk);
+		secmem_free(srv->x_sk);
 		return -1;
 	}
 	uv_timer_init(srv->loop, &srv->tick);
@@ -1381,7 +1381,7 @@ server_run(struct server *srv)
 	status_flush(srv);
 	pump_cache_free(srv);
 	uv_loop_close(srv->loop);
-	sodium_free(srv->x_sk);
+	secmem_free(srv->x_sk);
 	srv->x_sk = NULL;
 }
 

@@ -204,7 +204,7 @@ epoch_path(const struct device *d, char *out, size_t len)
 int
 epochs_read(const char *path, struct epochs *ep)
 {
-	uint8_t *buf = sodium_malloc(EPOCH_MAX * EPOCH_REC_LEN);
+	uint8_t *buf = secmem_alloc(EPOCH_MAX * EPOCH_REC_LEN);
 	size_t len = 0;
 	int rc = -1;
 
@@ -234,14 +234,14 @@ epochs_read(const char *path, struct epochs *ep)
 	}
 	rc = 0;
 out:
-	sodium_free(buf);
+	secmem_free(buf);
 	return rc;
 }
 
 int
 epochs_write(const char *path, const struct epochs *ep)
 {
-	uint8_t *buf = sodium_malloc(EPOCH_MAX * EPOCH_REC_LEN + 1);
+	uint8_t *buf = secmem_alloc(EPOCH_MAX * EPOCH_REC_LEN + 1);
 	int rc = -1;
 
 	if (buf == NULL)
@@ -260,7 +260,7 @@ epochs_write(const char *path, const struct epochs *ep)
 		memcpy(p + 13, k->key, PROTO_KEYLEN);
 	}
 	rc = keyfile_write(path, buf, ep->n * EPOCH_REC_LEN);
-	sodium_free(buf);
+	secmem_free(buf);
 	return rc;
 }
 
@@ -299,7 +299,7 @@ epoch_load(struct device *d, const uint8_t *secret, int box)
 	char path[4200];
 	int found = 0;
 
-	if ((d->epochs = sodium_malloc(sizeof(*d->epochs))) == NULL)
+	if ((d->epochs = secmem_alloc(sizeof(*d->epochs))) == NULL)
 		return -1;
 	memset(d->epochs, 0, sizeof(*d->epochs));
 	if (epoch_path(d, path, sizeof(path)) != 0 ||
@@ -440,7 +440,7 @@ learn(const struct device *d, struct epochs *into,
 	size_t n = 0;
 	int added = 0;
 
-	if ((keys = sodium_malloc(PROTO_EPOCH_MAX_KEYS *
+	if ((keys = secmem_alloc(PROTO_EPOCH_MAX_KEYS *
 	    sizeof(*keys))) == NULL)
 		return 0;
 	for (size_t i = 0; i < ep->nrecipients; i++) {
@@ -469,7 +469,7 @@ learn(const struct device *d, struct epochs *into,
 		sodium_memzero(&k, sizeof(k));
 	}
 	sodium_memzero(&net, sizeof(net));
-	sodium_free(keys);
+	secmem_free(keys);
 	return added;
 }
 
@@ -557,7 +557,7 @@ unread_under(struct store_txn *t, const struct store_keyring *kr,
 static int
 merge_saved(struct device *d)
 {
-	struct epochs *saved = sodium_malloc(sizeof(*saved));
+	struct epochs *saved = secmem_alloc(sizeof(*saved));
 	char path[4200];
 	int n = 0;
 
@@ -567,7 +567,7 @@ merge_saved(struct device *d)
 	    epochs_read(path, saved) == 0)
 		for (size_t i = 0; i < saved->n; i++)
 			n += epochs_add(d->epochs, &saved->k[i]);
-	sodium_free(saved);
+	secmem_free(saved);
 	if (n > 0 && epoch_keyring(d) != 0)
 		return STORE_ENOMEM;
 	return n;
@@ -586,23 +586,23 @@ refresh_pass(struct device *d, int *rebuild, int *added)
 	int rc;
 
 	*rebuild = *added = 0;
-	if ((old = sodium_malloc(sizeof(*old))) == NULL)
+	if ((old = secmem_alloc(sizeof(*old))) == NULL)
 		return STORE_ENOMEM;
 	*old = *d->keyring;
 	if ((rf = calloc(1, sizeof(*rf))) == NULL) {
-		sodium_free(old);
+		secmem_free(old);
 		return STORE_ENOMEM;
 	}
 	rf->d = d;
 	if ((rc = merge_saved(d)) < 0) {
 		free(rf);
-		sodium_free(old);
+		secmem_free(old);
 		return rc;
 	}
 	rf->added = rc;
 	if ((rc = store_begin(d->st, STORE_RDONLY, &rf->t)) != 0) {
 		free(rf);
-		sodium_free(old);
+		secmem_free(old);
 		return rc;
 	}
 	t = rf->t;
@@ -621,7 +621,7 @@ refresh_pass(struct device *d, int *rebuild, int *added)
 		if ((*added = rf->added) > 0)
 			*rebuild = unread_under(t, d->keyring, old);
 	}
-	sodium_free(old);
+	secmem_free(old);
 	store_abort(t);
 	if (rc == 0 && (rf->added > 0 || rf->dated) && (epoch_path(d, path,
 	    sizeof(path)) != 0 || epochs_write(path, d->epochs) != 0))
@@ -942,7 +942,7 @@ epoch_grant(struct device *d, struct store_txn *t, const uint8_t *member,
 	if (top == NULL || d->epochs->n < 2)
 		return 1;
 	memset(&old, 0, sizeof(old));
-	if ((keys = sodium_malloc(EPOCH_MAX * sizeof(*keys))) == NULL)
+	if ((keys = secmem_alloc(EPOCH_MAX * sizeof(*keys))) == NULL)
 		return STORE_ENOMEM;
 	for (size_t i = 0; i < d->epochs->n; i++, n++) {
 		const struct epoch_key *k = &d->epochs->k[i];
@@ -973,7 +973,7 @@ epoch_grant(struct device *d, struct store_txn *t, const uint8_t *member,
 	sodium_memzero(&old, sizeof(old));
 out:
 	parts_free(ep, bufs);
-	sodium_free(keys);
+	secmem_free(keys);
 	return rc;
 }
 
@@ -1003,7 +1003,7 @@ epoch_from_invite(struct device *nd, struct epochs *into,
 			continue;
 		proto_envelope_hash(&e, hash);
 		if (proto_envelope_verify(&e, hash) != 0 ||
-		    (only = sodium_malloc(sizeof(*only))) == NULL)
+		    (only = secmem_alloc(sizeof(*only))) == NULL)
 			continue;
 		only->nkeys = 1;
 		only->keys[0] = *nd->record;
@@ -1024,7 +1024,7 @@ epoch_from_invite(struct device *nd, struct epochs *into,
 			}
 		}
 		record_free(r);
-		sodium_free(only);
+		secmem_free(only);
 		free(c);
 		free(pt);
 	}

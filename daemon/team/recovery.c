@@ -63,7 +63,7 @@ recovery_announce(const uint8_t *secret)
 int
 recovery_read(uint8_t *secret)
 {
-	char *line = sodium_malloc(PHRASE_INPUT_MAX);
+	char *line = secmem_alloc(PHRASE_INPUT_MAX);
 	int half = 0, rc;
 	size_t len;
 
@@ -72,13 +72,13 @@ recovery_read(uint8_t *secret)
 	if (isatty(STDIN_FILENO))
 		fputs("Recovery phrase: ", stderr);
 	if (fgets(line, PHRASE_INPUT_MAX, stdin) == NULL) {
-		sodium_free(line);
+		secmem_free(line);
 		return fail_usage("init --recover: no recovery phrase given "
 		    "(type it, or pipe it to stdin)");
 	}
 	len = strlen(line);
 	rc = proto_phrase_decode(line, len, secret, &half);
-	sodium_free(line);
+	secmem_free(line);
 	if (rc == PROTO_PHRASE_ECHECK)
 		return fail_usage("init --recover: the recovery phrase has a "
 		    "typo in its %s half (groups %d and %d); nothing was "
@@ -109,7 +109,7 @@ recovery_keyring(struct device *d)
 int
 recovery_load(struct device *d)
 {
-	uint8_t *secret = sodium_malloc(PROTO_PHRASE_SECRET);
+	uint8_t *secret = secmem_alloc(PROTO_PHRASE_SECRET);
 	char path[4200];
 	int rc = -1;
 
@@ -120,7 +120,7 @@ recovery_load(struct device *d)
 		goto out;
 	}
 	if (keyfile_read(path, secret, PROTO_PHRASE_SECRET) != 0 ||
-	    (d->personal_key = sodium_malloc(sizeof(*d->personal_key))) ==
+	    (d->personal_key = secmem_alloc(sizeof(*d->personal_key))) ==
 	    NULL)
 		goto out;
 	proto_phrase_key(secret, d->personal_key->key);
@@ -129,7 +129,7 @@ recovery_load(struct device *d)
 	recovery_keyring(d);
 	rc = d->personal != NULL ? 0 : -1;
 out:
-	sodium_free(secret);
+	secmem_free(secret);
 	return rc;
 }
 
@@ -165,7 +165,7 @@ print_sheet(const struct device *d, const char *phrase)
 int
 cmd_recovery(struct device *d, struct args *a)
 {
-	uint8_t *secret = sodium_malloc(PROTO_PHRASE_SECRET);
+	uint8_t *secret = secmem_alloc(PROTO_PHRASE_SECRET);
 	char phrase[PROTO_PHRASE_LEN + 1], path[4200];
 	int rc = 0;
 
@@ -173,7 +173,7 @@ cmd_recovery(struct device *d, struct args *a)
 		return fail("out of memory");
 	if (personal_path(d->dir, path, sizeof(path)) != 0 ||
 	    access(path, F_OK) != 0) {
-		sodium_free(secret);
+		secmem_free(secret);
 		return fail_usage("recovery: this device has no recovery "
 		    "phrase (a box, or made before phrases: private notes "
 		    "need 'satchel init --recover' on a new data directory)");
@@ -191,7 +191,7 @@ cmd_recovery(struct device *d, struct args *a)
 			printf("%s\n", phrase);
 		sodium_memzero(phrase, sizeof(phrase));
 	}
-	sodium_free(secret);
+	secmem_free(secret);
 	return rc;
 }
 

@@ -1020,7 +1020,7 @@ open_sealed(const struct device *d, const struct invite *inv,
     uint8_t *secret)
 {
 	uint8_t x_pk[crypto_box_PUBLICKEYBYTES];
-	uint8_t *x_sk = sodium_malloc(crypto_box_SECRETKEYBYTES);
+	uint8_t *x_sk = secmem_alloc(crypto_box_SECRETKEYBYTES);
 	int rc = -1;
 
 	if (x_sk != NULL &&
@@ -1028,7 +1028,7 @@ open_sealed(const struct device *d, const struct invite *inv,
 	    crypto_sign_ed25519_sk_to_curve25519(x_sk, d->sign_sk) == 0)
 		rc = crypto_box_seal_open(secret, inv->sealed,
 		    INVITE_SEALEDLEN, x_pk, x_sk);
-	sodium_free(x_sk);
+	secmem_free(x_sk);
 	return rc;
 }
 
@@ -1157,7 +1157,7 @@ joined_keys(const struct device *d, const struct invite *inv,
 	epochs_add(nd->epochs, &base);
 	sodium_memzero(&base, sizeof(base));
 	if (epoch_keyring(nd) != 0 ||
-	    (learned = sodium_malloc(sizeof(*learned))) == NULL)
+	    (learned = secmem_alloc(sizeof(*learned))) == NULL)
 		return -1;
 	memset(learned, 0, sizeof(*learned));
 	if (epoch_from_invite(nd, learned, inv->proofs, inv->proof_lens,
@@ -1169,11 +1169,11 @@ joined_keys(const struct device *d, const struct invite *inv,
 				epochs_add(learned, &d->epochs->k[i]);
 		*nd->epochs = *learned;
 		if (epoch_keyring(nd) != 0) {
-			sodium_free(learned);
+			secmem_free(learned);
 			return -1;
 		}
 	}
-	sodium_free(learned);
+	secmem_free(learned);
 	return 0;
 }
 
@@ -1185,8 +1185,8 @@ joined_view(const struct device *d, const struct invite *inv,
     const uint8_t *secret, struct device *nd)
 {
 	*nd = *d;
-	nd->keyring = sodium_malloc(sizeof(*nd->keyring));
-	nd->epochs = sodium_malloc(sizeof(*nd->epochs));
+	nd->keyring = secmem_alloc(sizeof(*nd->keyring));
+	nd->epochs = secmem_alloc(sizeof(*nd->epochs));
 	if (nd->keyring == NULL || nd->epochs == NULL)
 		return -1;
 	memset(nd->keyring, 0, sizeof(*nd->keyring));
@@ -1223,10 +1223,10 @@ join_write(struct device *nd, const struct invite *inv,
 	char path[4200];
 	int rc;
 
-	if ((old = sodium_malloc(sizeof(*old))) == NULL)
+	if ((old = secmem_alloc(sizeof(*old))) == NULL)
 		return STORE_ENOMEM;
 	if ((rc = store_begin(nd->st, 0, &t)) != 0) {
-		sodium_free(old);
+		secmem_free(old);
 		return rc;
 	}
 	rc = vouch_put(nd, t, (const uint8_t *)hello->data, hello->size);
@@ -1236,14 +1236,14 @@ join_write(struct device *nd, const struct invite *inv,
 		rc = join_epochs(nd, path, sizeof(path), old);
 	if (rc != 0) {
 		store_abort(t);
-		sodium_free(old);
+		secmem_free(old);
 		return rc;
 	}
 	if ((rc = device_save_team(nd, t, inv->team_id, inv->founder, secret,
 	    inv->box)) != 0 && (old->n > 0 ? epochs_write(path, old) :
 	    unlink(path)) != 0 && errno != ENOENT)
 		fprintf(stderr, "satchel: %s could not be put back\n", path);
-	sodium_free(old);
+	secmem_free(old);
 	return rc;
 }
 
@@ -1271,7 +1271,7 @@ join_invite(struct device *d, const struct invite *inv)
 	char fp[20];
 	int rc;
 
-	if ((secret = sodium_malloc(PROTO_KEYLEN)) == NULL)
+	if ((secret = secmem_alloc(PROTO_KEYLEN)) == NULL)
 		return fail("out of memory");
 	msgpack_sbuffer_init(&sb);
 	if (open_sealed(d, inv, secret) != 0)
@@ -1292,9 +1292,9 @@ join_invite(struct device *d, const struct invite *inv)
 		    fp);
 	}
 	msgpack_sbuffer_destroy(&sb);
-	sodium_free(nd.keyring);
-	sodium_free(nd.epochs);
-	sodium_free(secret);
+	secmem_free(nd.keyring);
+	secmem_free(nd.epochs);
+	secmem_free(secret);
 	return rc;
 }
 

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # A crowd at the box: CROWD_LAPTOPS (default 50) laptops, each with one
 # new note, run `satchel sync BOX` all at once against one `satchel
-# serve` box. The figure is the wall time from the first start to the
-# last exit (target <= 0.5 s), median of CROWD_BENCH_RUNS rounds (default
-# 3); each round every laptop writes a new note first. The floor beside it
+# serve` box. The figure is the issue's row, the wall time from the first
+# start until all the notes are on the box (target <= 0.5 s), and beside
+# it the time to the last laptop's exit; medians of CROWD_BENCH_RUNS
+# rounds (default 3); each round every laptop writes a new note first.
+# The laptops are started by tests/tools/crowd_start, which also watches
+# the box's store and adds up the laptops' CPU time. The floor beside it
 # is the same crowd of processes doing `satchel id` at once (process start
 # and store open, no network): what any sync of them costs at least. The
 # box's CPU time over the rounds is printed too, and the box's part: the
@@ -48,9 +51,27 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 fail() { echo "crowd_bench: $*" >&2; exit 1; }
 
 # Runs "satchel -d laptop-i ARGS" for every laptop at once; sets
-# ELAPSED_MS (first start to last exit) and BAD (how many failed).
+# ELAPSED_MS (first start to last exit), BAD (how many failed), CPU_MS
+# (the CPU time they took together) and ONBOX_MS (first start until the
+# box's store holds N more laptop entries: every note is on the box;
+# only with WATCH=1 and crowd_start; "?" where not measured). The
+# processes are started by tests/tools/crowd_start (posix_spawn): bash
+# forking itself 50 times cost ~0.3-0.6 s of the figure on a 2-core VM,
+# the harness's time, not the laptops'. Without the tool (not built),
+# or with CROWD_START=bash, bash starts them, and the figure is that much
+# higher.
+CROWD_START=${CROWD_START:-$(bench_tool crowd_start)}
 crowd() {
-	local i t0 pids=() bad=0
+	local i t0 pids=() bad=0 out watch=()
+	CPU_MS="?" ONBOX_MS="?"
+	if [ -x "$CROWD_START" ]; then
+		[ "${WATCH:-0}" = 1 ] && watch=(--watch "$box")
+		out=$("$CROWD_START" "${watch[@]}" "$N" "$TMP/laptop" \
+		    "$SATCHEL" "$@") || fail "crowd_start: $out"
+		read -r ELAPSED_MS BAD CPU_MS ONBOX_MS <<<"$out"
+		[ "$ONBOX_MS" = - ] && ONBOX_MS="?"
+		return
+	fi
 	now_us
 	t0=$NOW_US
 	for ((i = 1; i <= N; i++)); do
@@ -64,8 +85,11 @@ crowd() {
 	BAD=$bad
 }
 
+starter=bash
+[ -x "$CROWD_START" ] && starter=crowd_start
 echo "== crowd: $N laptops, one new note each, sync with one box at once" \
-    "(median of $RUNS rounds), load $(cut -d' ' -f1-3 /proc/loadavg)"
+    "(median of $RUNS rounds; started by $starter), load" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"
 now_us
 s0=$NOW_US
 box=$TMP/box
@@ -110,12 +134,16 @@ for ((r = 1; r <= RUNS; r++)); do
 	done
 	crowd id
 	echo "$ELAPSED_MS" >>"$TMP/floor"
-	crowd sync "$addr"
+	WATCH=1 crowd sync "$addr"
 	echo "$ELAPSED_MS" >>"$TMP/sync"
+	echo "$CPU_MS" >>"$TMP/lcpu"
+	[ "$ONBOX_MS" != "?" ] && echo "$ONBOX_MS" >>"$TMP/onbox"
 	awk "BEGIN { print $ELAPSED_MS - $(tail -1 "$TMP/floor") }" \
 	    >>"$TMP/part"
-	printf '  round %d: %s ms (floor %s ms), load %s' "$r" "$ELAPSED_MS" \
-	    "$(tail -1 "$TMP/floor")" "$(cut -d' ' -f1 /proc/loadavg)"
+	printf '  round %d: notes on the box at %s ms, last exit %s ms (floor' \
+	    "$r" "$ONBOX_MS" "$ELAPSED_MS"
+	printf ' %s ms), load %s' "$(tail -1 "$TMP/floor")" \
+	    "$(cut -d' ' -f1 /proc/loadavg)"
 	if [ "$BAD" != 0 ]; then
 		failed=1
 		printf ', %d syncs FAILED, e.g.:\n' "$BAD"
@@ -129,7 +157,15 @@ done
 c1=$(cpu_ticks "$BOX_PID")
 s=$(median <"$TMP/sync")
 fl=$(median <"$TMP/floor")
-echo "  $N syncs at once  $s ms   target <= 500 ms   floor ($N x satchel id" \
+# The row as the issue words it: from the start until all the notes are
+# on the box (durable there: the box acknowledges after its commit).
+# After that each laptop still takes the others' notes and the box's
+# receipts (~2N entries a round), commits and exits: the second figure,
+# first start to last exit, counts that too.
+ob="?"
+[ -s "$TMP/onbox" ] && ob=$(median <"$TMP/onbox")
+echo "  all $N notes on the box  $ob ms   target <= 500 ms"
+echo "  $N syncs at once  $s ms to the last exit   floor ($N x satchel id" \
     "at once) $fl ms   ratio $(awk "BEGIN { printf \"%.1f\", $s / $fl }")x"
 # The box's part: what the sync costs beyond starting the processes
 # (connection setup, handshake, the note, acknowledgements), round by
@@ -139,7 +175,16 @@ echo "  the box's part    $(median <"$TMP/part") ms   target <= 500 ms" \
 boxcpu=$(awk "BEGIN { printf \"%.2f\", ($c1 - $c0) / $(getconf CLK_TCK) / \
     $RUNS }")
 echo "  box CPU           $boxcpu s a round"
-bench_row "$N laptops sync with the box at once: wall" "$s ms" \
+# What the laptops' processes took together (the VM's cores run them and
+# the box alike: with C cores the crowd needs at least (laptops' CPU +
+# box CPU) / C of wall time).
+if [ "$CPU_MS" != "?" ]; then
+	echo "  laptops' CPU      $(median <"$TMP/lcpu" | awk '{ printf \
+	    "%.2f", $1 / 1000 }') s a round, the $N together"
+fi
+bench_row "$N laptops sync with the box at once: all notes on the box" \
+    "$ob ms" "-" "-" "<= 500 ms in all"
+bench_row "$N laptops sync with the box at once: to the last exit" "$s ms" \
     "$fl ms ($N x satchel id at once)" \
     "$(awk "BEGIN { printf \"%.1fx\", $s / $fl }")" "<= 500 ms in all"
 bench_row "$N laptops at once: the box's part (sync - floor)" \
