@@ -18,7 +18,7 @@ MSGPACK_PC := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-
 PKGS	 = libsodium $(MSGPACK_PC) lmdb libuv libutf8proc jansson libqrencode
 # Opened with dlopen when first used (daemon/dl.h), not linked: the page's
 # server (libmicrohttpd, and GnuTLS behind it) and the desktop keyring
-# (libsecret, GLib, GIO), which cost every command 12 ms of start-up.
+# (libsecret, GLib, GIO), which cost every command ~9 ms of start-up.
 # Their headers are needed to build; their SONAMEs are read from the
 # development links.
 DL_PKGS	 = libmicrohttpd
