@@ -32,6 +32,13 @@
 #define RX_ENVS_KEEP	((RX_GROUP_MAX + 1) * SYNC_BATCH) /* decoded
 					 * envelopes the slots keep for reuse */
 #define RX_GROUP_NS	(UINT64_C(2000) * 1000 * 1000)	/* a group's apply, 2 s */
+/* A one-shot sync whose peer offers fewer entries than this (counted at
+ * the vector exchange) reads them all on the loop: starting libuv's
+ * worker threads for them cost a laptop of a crowd ~5 ms of its ~45 ms
+ * (four clones, their stacks and malloc arenas, and the TLB shootdowns
+ * every later munmap of a threaded process pays), more than reading ~100
+ * entries ahead saves. A daemon starts them once and keeps them. */
+#define RX_INLINE_MAX	512
 #define SYNC_BATCH	WIRE_MAX_BATCH	/* entries per batch at most */
 #define SYNC_BATCH_BYTES (2 * 1024 * 1024) /* + one entry: within a frame */
 #define SEND_QUEUE_MAX	(8 * 1024 * 1024)	/* stop reading the log past it */
@@ -138,6 +145,9 @@ struct conn {
 	int		 read_paused;	/* queued past READ_PAUSE_QUEUE */
 	int		 vec_dirty;	/* theirs not saved yet (next tick) */
 	int		 disk_full;	/* closed because our disk is full */
+	int		 rx_inline;	/* a one-shot sync with little to take:
+					 * its batches are read on the loop
+					 * (no worker threads started) */
 	int		 have_vector;
 	struct vec	 theirs;	/* what the peer holds, as far as we know */
 	struct vec	 sent;		/* what we have sent it */

@@ -748,6 +748,22 @@ same_entry(struct store_txn *t, const struct vec_item *theirs)
 	return sodium_memcmp(hash, theirs->hash, PROTO_HASHLEN) == 0;
 }
 
+/* How many entries the peer's vector offers beyond our heads. */
+static uint64_t
+offered(struct store_txn *t, const struct vec *want)
+{
+	uint64_t n = 0, head;
+	uint8_t hash[PROTO_HASHLEN];
+
+	for (size_t i = 0; i < want->n; i++) {
+		if (store_head_get(t, want->items[i].author, &head, hash) != 0)
+			head = 0;
+		if (want->items[i].seq > head)
+			n += want->items[i].seq - head;
+	}
+	return n;
+}
+
 static void
 handle_vector(struct conn *c, const struct wire_msg *m)
 {
@@ -779,6 +795,7 @@ handle_vector(struct conn *c, const struct wire_msg *m)
 		    "they part", who(c), id, (unsigned long long)it->seq);
 		vec_raise(&c->probe, it->author, it->seq, NULL);
 	}
+	c->rx_inline = c->srv->oneshot && offered(t, &c->want) < RX_INLINE_MAX;
 	store_abort(t);
 	c->have_vector = 1;
 	c->vec_dirty = 1;	/* saved at the next tick, with the others */
@@ -1577,7 +1594,10 @@ handle_entries(struct conn *c, struct wire_msg *m, uint8_t **ptp, size_t len)
 	b->pt = *ptp;
 	b->bytes = len;
 	*ptp = NULL;
-	rxprep_start(c->srv, b);
+	if (c->rx_inline)
+		b->prep = NULL;
+	else
+		rxprep_start(c->srv, b);
 	if (++c->nrxq == RX_SLOTS || rx_group_full(c) || b->newer != 0)
 		rx_defer(c);
 	return 1;
