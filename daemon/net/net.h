@@ -42,6 +42,13 @@
 #define SYNC_BATCH	WIRE_MAX_BATCH	/* entries per batch at most */
 #define SYNC_BATCH_BYTES (2 * 1024 * 1024) /* + one entry: within a frame */
 #define SEND_QUEUE_MAX	(8 * 1024 * 1024)	/* stop reading the log past it */
+/* A connection's frames of one loop turn go out in one write (a box
+ * relaying a crowd's notes sent each one-entry batch, and each laptop
+ * each acknowledgement, with a syscall and a loopback segment of its
+ * own), unless they reach WQ_FLUSH_BYTES or WQ_FLUSH_N first: a full
+ * sync's big batches are written as they are sealed, as before. */
+#define WQ_FLUSH_BYTES	(64 * 1024)
+#define WQ_FLUSH_N	64
 #define TICK_MS		200		/* housekeeping while something is due */
 #define FALLBACK_MS	5000		/* look for writes no notify announced */
 #define IDLE_TIMEOUT_MS	30000		/* a one-shot sync gives up */
@@ -142,6 +149,11 @@ struct conn {
 	int		 hs_unanswered;	/* we dialled; it closed at message 1 */
 	size_t		 queued;	/* bytes handed to uv_write (with their
 					 * request), not yet written */
+	struct write_req *wq;		/* frames not yet handed to uv_write,
+					 * oldest first: one write per loop
+					 * turn (conn_flush) */
+	struct write_req **wq_tail;
+	size_t		 wq_n, wq_bytes;
 	int		 read_paused;	/* queued past READ_PAUSE_QUEUE */
 	int		 vec_dirty;	/* theirs not saved yet (next tick) */
 	int		 disk_full;	/* closed because our disk is full */
@@ -242,6 +254,8 @@ struct server {
 	int		 listening;
 	uv_timer_t	 tick;		/* one-shot, re-armed by each tick */
 	uv_idle_t	 rx_idle;	/* batches wait for it: rx_flush_due */
+	uv_prepare_t	 wflush;	/* each loop turn, before the poll:
+					 * every connection's frames written */
 	uv_pipe_t	 notify;	/* DIR/serve.sock: local writes */
 	int		 notifying;
 	uint64_t	 last_check;	/* of the heads, for other writers */
@@ -305,6 +319,7 @@ void		 conn_start_handshake(struct conn *);
 void		 conn_close(struct conn *, const char *why);
 void		 conn_pump(struct conn *);
 void		 conn_bye(struct conn *);
+void		 conn_flush(struct conn *);
 /* Applies what every connection received this loop turn (see peer.c). */
 void		 rx_flush_due(struct server *);
 void		 conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);

@@ -39,6 +39,7 @@ static void rx_envs_trim(struct conn *);
 static void handle_msg(struct conn *, uint8_t **, size_t, int);
 static void send_fork(struct conn *, struct store_txn *, const uint8_t *,
     uint64_t);
+static size_t write_req_free(struct write_req *);
 
 void
 net_log(const char *fmt, ...)
@@ -125,6 +126,7 @@ free_cb(uv_handle_t *h)
 	store_apply_buf_free(&c->abuf);
 	free(c->held);
 	free(c->in);
+	write_req_free(c->wq);	/* never handed to libuv */
 	sodium_memzero(c, sizeof(*c));
 	free(c);
 }
@@ -156,10 +158,27 @@ conn_close(struct conn *c, const char *why)
 struct write_req {
 	uv_write_t	 req;
 	struct conn	*c;
+	struct write_req *next;		/* written with this one (conn_flush) */
 	size_t		 len;
 	size_t		 cost;		/* what it holds of memory */
 	uint8_t		 data[];
 };
+
+/* Frees a chain of requests; returns the memory they held. */
+static size_t
+write_req_free(struct write_req *w)
+{
+	size_t cost = 0;
+
+	while (w != NULL) {
+		struct write_req *next = w->next;
+
+		cost += w->cost;
+		free(w);
+		w = next;
+	}
+	return cost;
+}
 
 /* Reading resumes once what we queued for the peer has drained; frames
  * it sent meanwhile wait in its input buffer. */
@@ -180,8 +199,7 @@ write_cb(uv_write_t *req, int status)
 	struct write_req *w = (struct write_req *)req;
 	struct conn *c = w->c;
 
-	c->queued -= w->cost;
-	free(w);
+	c->queued -= write_req_free(w);
 	if (status != 0 && status != UV_ECANCELED)
 		conn_close(c, "write failed");
 	else if (status == 0 && c->state == CONN_SYNC) {
@@ -205,23 +223,57 @@ write_req_new(struct conn *c, int hdr, size_t len)
 	for (int i = 0; i < hdr; i++)
 		w->data[i] = (uint8_t)(len >> (8 * (hdr - 1 - i)));
 	w->c = c;
+	w->next = NULL;
 	w->len = hdr + len;
 	w->cost = sizeof(*w) + w->len;
 	return w;
 }
 
-/* Hands w to libuv, which owns it until write_cb. */
+/* Hands the frames queued this loop turn to libuv in one write (one
+ * writev), the first request owning the chain until write_cb. */
+void
+conn_flush(struct conn *c)
+{
+	uv_buf_t bufs[WQ_FLUSH_N];
+	struct write_req *w = c->wq;
+	unsigned n = 0;
+
+	if (w == NULL)
+		return;
+	for (struct write_req *x = w; x != NULL; x = x->next)
+		bufs[n++] = uv_buf_init((char *)x->data, (unsigned)x->len);
+	c->wq = NULL;
+	c->wq_tail = &c->wq;
+	c->wq_n = c->wq_bytes = 0;
+	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, n, write_cb) != 0) {
+		c->queued -= write_req_free(w);
+		conn_close(c, "write failed");
+	}
+}
+
+/* Queues w for this loop turn's write: conn_flush, from the server's
+ * prepare handle before the loop polls, or at once past WQ_FLUSH_*. */
 static int
 write_req_queue(struct conn *c, struct write_req *w)
 {
-	uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)w->len);
-
-	c->queued += w->cost;
-	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, write_cb) != 0) {
-		c->queued -= w->cost;
+	if (c->state == CONN_CLOSED) {
 		free(w);
-		conn_close(c, "write failed");
 		return -1;
+	}
+	if (c->wq == NULL) {
+		c->wq_tail = &c->wq;
+		/* The loop stays up until the turn's frames are written. */
+		uv_ref((uv_handle_t *)&c->srv->wflush);
+	}
+	*c->wq_tail = w;
+	c->wq_tail = &w->next;
+	c->wq_n++;
+	c->wq_bytes += w->len;
+	c->queued += w->cost;
+	if (c->wq_n >= WQ_FLUSH_N || c->wq_bytes >= WQ_FLUSH_BYTES) {
+		conn_flush(c);
+		if (c->state == CONN_CLOSED)
+			return -1;
 	}
 	if (c->queued > READ_PAUSE_QUEUE && !c->read_paused &&
 	    c->state == CONN_SYNC) {
@@ -2194,6 +2246,7 @@ conn_bye(struct conn *c)
 	send_msg(c, &sb, 1);
 	c->sent_bye = 1;
 	msgpack_sbuffer_destroy(&sb);
+	conn_flush(c);		/* the shutdown goes after every frame */
 	if (c->state == CONN_CLOSED)
 		return;
 	if ((req = malloc(sizeof(*req))) == NULL) {

@@ -565,6 +565,19 @@ server_peer_synced(struct server *srv, struct conn *c)
 		status_put(srv, c->remote, c->addr, 1, 1);
 }
 
+/* Before the loop polls: what each connection queued this turn is
+ * written, one write each. */
+static void
+wflush_cb(uv_prepare_t *prep)
+{
+	struct server *srv = prep->data;
+
+	for (struct conn *c = srv->conns; c != NULL; c = c->next)
+		if (c->wq != NULL && c->state != CONN_CLOSED)
+			conn_flush(c);
+	uv_unref((uv_handle_t *)prep);	/* until the next frame */
+}
+
 static void
 rx_idle_cb(uv_idle_t *idle)
 {
@@ -1356,6 +1369,10 @@ server_init(struct server *srv, struct device *d, int oneshot)
 	srv->tick.data = srv;
 	uv_idle_init(srv->loop, &srv->rx_idle);
 	srv->rx_idle.data = srv;
+	uv_prepare_init(srv->loop, &srv->wflush);
+	srv->wflush.data = srv;
+	uv_prepare_start(&srv->wflush, wflush_cb);
+	uv_unref((uv_handle_t *)&srv->wflush);	/* keeps nothing alive */
 	uv_timer_init(srv->loop, &srv->stop_timer);
 	srv->stop_timer.data = srv;
 	uv_signal_init(srv->loop, &srv->sigterm);
@@ -1375,6 +1392,7 @@ server_run(struct server *srv)
 	if (!uv_is_closing((uv_handle_t *)&srv->stop_timer))
 		uv_close((uv_handle_t *)&srv->stop_timer, NULL);
 	uv_close((uv_handle_t *)&srv->rx_idle, NULL);
+	uv_close((uv_handle_t *)&srv->wflush, NULL);
 	uv_run(srv->loop, UV_RUN_DEFAULT);
 	save_peer_ids(srv);
 	write_receipts(srv);
