@@ -142,8 +142,13 @@ for ((r = 1; r <= RUNS; r++)); do
 	    >>"$TMP/part"
 	printf '  round %d: notes on the box at %s ms, last exit %s ms (floor' \
 	    "$r" "$ONBOX_MS" "$ELAPSED_MS"
-	printf ' %s ms), load %s' "$(tail -1 "$TMP/floor")" \
-	    "$(cut -d' ' -f1 /proc/loadavg)"
+	# Each laptop's CPU: what the load of the moment changes least (on 2
+	# cores the notes are on the box after about N x this / 2).
+	each="?"
+	[ "$CPU_MS" != "?" ] &&
+	    each=$(awk "BEGIN { printf \"%.1f\", $CPU_MS / $N }")
+	printf ' %s ms), laptops %s ms CPU each, load %s' \
+	    "$(tail -1 "$TMP/floor")" "$each" "$(cut -d' ' -f1 /proc/loadavg)"
 	if [ "$BAD" != 0 ]; then
 		failed=1
 		printf ', %d syncs FAILED, e.g.:\n' "$BAD"
