@@ -935,7 +935,7 @@ struct cands {
 static int
 cand_push(struct cands *cs, uint64_t docid)
 {
-	uint8_t key[1 + 8];
+	uint8_t key[8];
 	const void *v;
 	size_t len;
 	void *p;
@@ -945,10 +945,9 @@ cand_push(struct cands *cs, uint64_t docid)
 		cs->over = 1;
 		return 1;
 	}
-	key[0] = INDEX_DOC;
-	be64_put(key + 1, docid);
-	if ((rc = store_get(cs->t, TABLE_INDEX, key, sizeof(key), &v,
-	    &len)) != 0 || len != CAND_LEN) {
+	be64_put(key, docid);		/* the record: kind, id lead it */
+	if ((rc = store_get(cs->t, TABLE_RECORDS, key, sizeof(key), &v,
+	    &len)) != 0 || len < CAND_LEN) {
 		cs->rc = rc != 0 ? rc : STORE_EIO;
 		return 1;
 	}
@@ -1312,10 +1311,16 @@ digest_scan_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 	uint64_t docid;
 	size_t len;
 
-	if ((w->rc = recstore_unseal(w->t, k, klen, v, vlen, &docid, &pt,
-	    &len)) != 0)
+	(void)k;
+	(void)klen;
+	if (vlen < CAND_LEN) {		/* kind, id, then the record */
+		w->rc = STORE_EIO;
 		return 1;
-	record_hash(k, klen, pt, len, h);
+	}
+	if ((w->rc = recstore_unseal(w->t, v, CAND_LEN, v + CAND_LEN,
+	    vlen - CAND_LEN, &docid, &pt, &len)) != 0)
+		return 1;
+	record_hash(v, CAND_LEN, pt, len, h);
 	free(pt);
 	acc_add(w->acc, h, 1);
 	return 0;

@@ -675,12 +675,11 @@ posts_add(struct posts *ps, const uint8_t *h, uint8_t type, uint64_t id)
 		be64_put(x->what, id);
 		return 0;
 	}
-	key[0] = INDEX_DOC;
-	be64_put(key + 1, id);
-	if (store_get(ps->t, TABLE_INDEX, key, sizeof(key), &v, &len) != 0 ||
-	    len != sizeof(x->what))
+	be64_put(key, id);	/* the record's kind and id lead its value */
+	if (store_get(ps->t, TABLE_RECORDS, key, 8, &v, &len) != 0 ||
+	    len < sizeof(x->what))
 		return -1;
-	memcpy(x->what, v, len);
+	memcpy(x->what, v, sizeof(x->what));
 	return 0;
 }
 
