@@ -456,8 +456,7 @@ record_put(struct store_txn *t, const uint8_t *key, uint64_t docid,
 	free(buf);
 	if (rc != 0 || !is_new)
 		return rc;
-	ik[0] = INDEX_RECORD;
-	memcpy(ik + 1, key, REC_KEYLEN);
+	reckey_key(ik, key[0], key + 1);
 	if (docid >= t->next_docid)
 		t->next_docid = docid + 1;
 	return store_put(t, TABLE_INDEX, ik, sizeof(ik), dk, sizeof(dk));
