@@ -343,35 +343,123 @@ out:
 	return rc;
 }
 
+/*
+ * The records table is keyed by docid, and the index's 'K' kind, id
+ * names a record's docid:
+ *
+ *	records	docid[8 BE] -> kind[1] id[16] sealed (recstore.c)
+ *	index	'K' kind[1] id[16] -> docid[8 BE]
+ *
+ * Why: record ids are random, and a sync's new records went to random
+ * places of a table of ~230 bytes a record, so that each commit of a
+ * sync rewrote most of its pages (a 100,000-note sync wrote the table
+ * six times over). Docids are given in order, so a new record is put at
+ * the table's end (MDB_APPEND: full pages, written once), and only the
+ * 'K' keys, 33 bytes a record, go to random places. The kind and id
+ * lead the value in the clear, as they were the key before: search
+ * reads them from a docid without opening the record.
+ */
 static int
 docid_last_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
     void *arg)
 {
 	(void)v;
 	(void)vlen;
-	if (klen == 1 + 8)
-		*(uint64_t *)arg = be64_get(k + 1);
+	if (klen == 8)
+		*(uint64_t *)arg = be64_get(k);
 	return 1;
 }
 
 /* The record's number in this store (recstore.c): one past the last
- * given, so that the word index's lists grow at their ends. Looked up
- * once a transaction; doc_put moves it on. */
+ * given, so that the word index's lists and the records table grow at
+ * their ends. Looked up once a transaction; record_save moves it on. */
 static int
 docid_next(struct store_txn *t, uint64_t *docid)
 {
-	uint8_t prefix = INDEX_DOC;
 	uint64_t last = 0;
+	uint8_t none = 0;	/* an empty prefix: the whole table */
 	int rc;
 
 	if (t->next_docid == 0) {
-		if ((rc = store_scan(t, TABLE_INDEX, &prefix, 1, 1,
+		if ((rc = store_scan(t, TABLE_RECORDS, &none, 0, 1,
 		    docid_last_cb, &last)) != 0)
 			return rc;
 		t->next_docid = last + 1;
 	}
 	*docid = t->next_docid;
 	return STORE_OK;
+}
+
+static void
+reckey_key(uint8_t key[1 + REC_KEYLEN], uint8_t kind, const uint8_t *id)
+{
+	key[0] = INDEX_RECORD;
+	rec_key(key + 1, kind, id);
+}
+
+/* The docid of record (kind, id). */
+static int
+record_docid(struct store_txn *t, uint8_t kind, const uint8_t *id,
+    uint64_t *docid)
+{
+	uint8_t key[1 + REC_KEYLEN];
+	const void *v;
+	size_t len;
+	int rc;
+
+	reckey_key(key, kind, id);
+	if ((rc = store_get(t, TABLE_INDEX, key, sizeof(key), &v, &len)) != 0)
+		return rc;
+	if (len != 8)
+		return STORE_EIO;
+	*docid = be64_get(v);
+	return STORE_OK;
+}
+
+/* The sealed record at docid, borrowed: its kind and id checked against
+ * key (kind, id); STORE_EIO if the tables disagree. */
+static int
+record_body(struct store_txn *t, uint64_t docid, const uint8_t *key,
+    const uint8_t **v, size_t *len)
+{
+	uint8_t dk[8];
+	const void *x;
+	int rc;
+
+	be64_put(dk, docid);
+	if ((rc = store_get(t, TABLE_RECORDS, dk, sizeof(dk), &x, len)) != 0)
+		return rc == STORE_ENOTFOUND ? STORE_EIO : rc;
+	if (*len < REC_KEYLEN || memcmp(x, key, REC_KEYLEN) != 0)
+		return STORE_EIO;
+	*v = (const uint8_t *)x + REC_KEYLEN;
+	*len -= REC_KEYLEN;
+	return STORE_OK;
+}
+
+/* Puts the sealed record v under its docid, after its key; a new one
+ * at the table's end, and named in the index. */
+static int
+record_put(struct store_txn *t, const uint8_t *key, uint64_t docid,
+    const uint8_t *v, size_t vlen, int is_new)
+{
+	uint8_t dk[8], ik[1 + REC_KEYLEN], *buf;
+	int rc;
+
+	if ((buf = malloc(REC_KEYLEN + vlen)) == NULL)
+		return STORE_ENOMEM;
+	memcpy(buf, key, REC_KEYLEN);
+	memcpy(buf + REC_KEYLEN, v, vlen);
+	be64_put(dk, docid);
+	rc = is_new ? store_put_append(t, TABLE_RECORDS, dk, sizeof(dk), buf,
+	    REC_KEYLEN + vlen) : store_put(t, TABLE_RECORDS, dk, sizeof(dk),
+	    buf, REC_KEYLEN + vlen);
+	free(buf);
+	if (rc != 0 || !is_new)
+		return rc;
+	reckey_key(ik, key[0], key + 1);
+	if (docid >= t->next_docid)
+		t->next_docid = docid + 1;
+	return store_put(t, TABLE_INDEX, ik, sizeof(ik), dk, sizeof(dk));
 }
 
 /* Saves r with its history s; old is its plaintext before (NULL if new),
@@ -393,8 +481,8 @@ record_save(struct store_txn *t, const struct record *r,
 	    (rc = recstore_seal(t, key, sizeof(key), s->docid,
 	    (uint8_t *)sb.data, sb.size, &v, &vlen)) != 0)
 		goto out;
-	if ((rc = store_put(t, TABLE_RECORDS, key, sizeof(key), v,
-	    vlen)) == 0 && t->st->seal_key != NULL)
+	if ((rc = record_put(t, key, s->docid, v, vlen, old == NULL)) == 0 &&
+	    t->st->seal_key != NULL)
 		rc = store_key_check_put(t);
 out:
 	free(v);
@@ -409,7 +497,8 @@ record_load(struct store_txn *t, uint8_t kind, const uint8_t *id,
     struct record **r, struct rec_stored *s, uint8_t **pt, size_t *ptlen)
 {
 	uint8_t key[REC_KEYLEN];
-	const void *v;
+	const uint8_t *v;
+	uint64_t docid;
 	size_t len;
 	int rc;
 
@@ -417,12 +506,13 @@ record_load(struct store_txn *t, uint8_t kind, const uint8_t *id,
 	*pt = NULL;
 	memset(s, 0, sizeof(*s));
 	rec_key(key, kind, id);
-	if ((rc = store_get(t, TABLE_RECORDS, key, sizeof(key), &v,
-	    &len)) != 0)
+	if ((rc = record_docid(t, kind, id, &docid)) != 0 ||
+	    (rc = record_body(t, docid, key, &v, &len)) != 0)
 		return rc;
-	if ((rc = recstore_unseal(t, key, sizeof(key), v, len, &s->docid, pt,
-	    ptlen)) != 0 ||
-	    (rc = recstore_decode(*pt, *ptlen, r, s)) != 0) {
+	rc = recstore_unseal(t, key, sizeof(key), v, len, &s->docid, pt, ptlen);
+	if (rc == 0 && s->docid != docid)
+		rc = STORE_EIO;		/* sealed for another place */
+	if (rc != 0 || (rc = recstore_decode(*pt, *ptlen, r, s)) != 0) {
 		free(*pt);
 		*pt = NULL;
 		return rc;
@@ -479,20 +569,6 @@ apply_load(struct store_txn *t, const struct change *c, struct record **before,
 	return recstore_copy_values(*after, *before);
 }
 
-static int
-doc_put(struct store_txn *t, const struct record *r, uint64_t docid)
-{
-	uint8_t key[1 + 8], val[REC_KEYLEN];
-
-	key[0] = INDEX_DOC;
-	be64_put(key + 1, docid);
-	rec_key(val, r->kind, r->id);
-	if (docid >= t->next_docid)
-		t->next_docid = docid + 1;
-	return store_put_append(t, TABLE_INDEX, key, sizeof(key), val,
-	    sizeof(val));
-}
-
 /* Applies a decrypted, validated change of entry e to its record and
  * indexes. */
 int
@@ -527,9 +603,7 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 	    (rc = record_save(t, after, &s, pt, ptlen)) != 0 ||
 	    (rc = index_update(t, s.docid, before, after)) != 0)
 		goto out;
-	if (before == NULL)
-		rc = doc_put(t, after, s.docid);
-	if (rc == 0 && c->kind == KIND_MEMBER)
+	if (c->kind == KIND_MEMBER)
 		rc = members_changed(t);
 out:
 	free(pt);
@@ -577,15 +651,15 @@ find_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 
 	(void)v;
 	(void)vlen;
-	if (klen != REC_KEYLEN)
+	if (klen != 1 + REC_KEYLEN)
 		return 1;
-	sodium_bin2hex(hex, sizeof(hex), k + 1, PROTO_RECIDLEN);
+	sodium_bin2hex(hex, sizeof(hex), k + 2, PROTO_RECIDLEN);
 	cmp = strncmp(hex, w->prefix, w->plen);
 	if (cmp != 0)
 		return cmp > 0;	/* keys are in order: below, go on; above, stop */
 	if (w->matches++ == 0) {
-		w->kind = k[0];
-		memcpy(w->id, k + 1, PROTO_RECIDLEN);
+		w->kind = k[1];
+		memcpy(w->id, k + 2, PROTO_RECIDLEN);
 	}
 	return w->matches > 1;
 }
@@ -596,18 +670,19 @@ store_record_find(struct store_txn *t, const char *prefix, uint8_t *kind,
     uint8_t id[PROTO_RECIDLEN])
 {
 	struct find_walk w = { prefix, strlen(prefix), 0, 0, { 0 } };
-	uint8_t seek[REC_KEYLEN];
+	uint8_t seek[1 + REC_KEYLEN];
 	size_t nbytes = 0;
 	int rc;
 
 	if (w.plen == 0 || w.plen > 2 * PROTO_RECIDLEN)
 		return STORE_ENOTFOUND;
-	if (sodium_hex2bin(seek + 1, PROTO_RECIDLEN, prefix, w.plen & ~1u,
+	if (sodium_hex2bin(seek + 2, PROTO_RECIDLEN, prefix, w.plen & ~1u,
 	    NULL, &nbytes, NULL) != 0 || nbytes != w.plen / 2)
 		return STORE_ENOTFOUND;
+	seek[0] = INDEX_RECORD;
 	for (uint8_t k = 1; k <= KIND_MAX && w.matches < 2; k++) {
-		seek[0] = k;
-		if ((rc = store_scan(t, TABLE_RECORDS, seek, 1 + nbytes, 0,
+		seek[1] = k;
+		if ((rc = store_scan(t, TABLE_INDEX, seek, 2 + nbytes, 0,
 		    find_cb, &w)) != 0)
 			return rc;
 	}
@@ -635,12 +710,18 @@ each_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 	struct each_walk *w = arg;
 	struct rec_stored s;
 	struct record *r = NULL;
+	const uint8_t *body;
 	uint8_t *pt;
 	size_t len;
 	int stop;
 
-	if ((w->rc = recstore_unseal(w->t, k, klen, v, vlen, &s.docid, &pt,
-	    &len)) == 0) {
+	if (klen != 1 + REC_KEYLEN || vlen != 8) {
+		w->rc = STORE_EIO;
+		return 1;
+	}
+	if ((w->rc = record_body(w->t, be64_get(v), k + 1, &body, &len)) == 0 &&
+	    (w->rc = recstore_unseal(w->t, k + 1, REC_KEYLEN, body, len,
+	    &s.docid, &pt, &len)) == 0) {
 		w->rc = recstore_decode(pt, len, &r, &s);
 		free(pt);
 	}
@@ -663,7 +744,8 @@ store_records_each(struct store_txn *t, uint8_t kind,
     int (*fn)(const struct record *, void *), void *arg)
 {
 	struct each_walk w = { t, fn, arg, 0, 1 };
-	int rc = store_scan(t, TABLE_RECORDS, &kind, kind ? 1 : 0, 0, each_cb,
+	uint8_t prefix[2] = { INDEX_RECORD, kind };
+	int rc = store_scan(t, TABLE_INDEX, prefix, kind ? 2 : 1, 0, each_cb,
 	    &w);
 
 	return rc != 0 ? rc : w.rc;
@@ -674,7 +756,8 @@ store_records_heads_each(struct store_txn *t, uint8_t kind,
     int (*fn)(const struct record *, void *), void *arg)
 {
 	struct each_walk w = { t, fn, arg, 0, 0 };
-	int rc = store_scan(t, TABLE_RECORDS, &kind, kind ? 1 : 0, 0, each_cb,
+	uint8_t prefix[2] = { INDEX_RECORD, kind };
+	int rc = store_scan(t, TABLE_INDEX, prefix, kind ? 2 : 1, 0, each_cb,
 	    &w);
 
 	return rc != 0 ? rc : w.rc;

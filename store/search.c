@@ -693,23 +693,80 @@ word_id(const uint8_t *h)
 	return be64_get(h);
 }
 
-/* Notes word e under each of its prefixes, in vt. */
+/*
+ * The vocabulary's additions of one flush: a (prefix, word) pair for
+ * each prefix of each word new to the index, sorted by prefix and then
+ * written list by list. Pairs in one flat array, not a table of lists:
+ * a sync's thousands of new words make tens of thousands of prefixes,
+ * each with a word or two, and a table of lists cost a hash-table grow
+ * (and its page faults) and a small allocation per prefix.
+ */
+struct vpair {
+	uint8_t		h[WORD_HASHLEN];	/* h(prefix) */
+	uint64_t	id;			/* word_id of the word */
+};
+
+struct vpairs {
+	size_t		 n, cap;
+	struct vpair	*v;
+};
+
+/* Notes word e under each of its prefixes, in vp. */
 static int
-vocab_pend(struct pend_table *vt, const uint8_t *skey, const struct pend *e)
+vocab_pend(struct vpairs *vp, const uint8_t *skey, const struct pend *e)
 {
-	struct pend *x;
-	uint8_t h[WORD_HASHLEN];
 	size_t n = 0, len;
-	int rc;
 
 	do {
+		if (vp->n == vp->cap) {
+			size_t cap = vp->cap ? 2 * vp->cap : 1024;
+			struct vpair *x = realloc(vp->v, cap * sizeof(*x));
+
+			if (x == NULL)
+				return STORE_ENOMEM;
+			vp->v = x;
+			vp->cap = cap;
+		}
 		len = proto_text_prefix(e->text, e->len, ++n);
-		word_hash(skey, e->text, len, h);
-		if ((rc = pend_get(vt, h, "", 0, &x)) != 0 ||
-		    (rc = pend_push(x, word_id(e->h))) != 0)
-			return rc;
+		word_hash(skey, e->text, len, vp->v[vp->n].h);
+		vp->v[vp->n++].id = word_id(e->h);
 	} while (len < e->len);
 	return STORE_OK;
+}
+
+static int
+vpair_cmp(const void *a, const void *b)
+{
+	const struct vpair *x = a, *y = b;
+	int c = memcmp(x->h, y->h, WORD_HASHLEN);
+
+	return c != 0 ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* Writes the pairs' lists in key order, each prefix's words merged into
+ * its list once (list_merge drops a word it already holds). */
+static int
+vocab_write(struct store_txn *t, struct vpairs *vp)
+{
+	uint64_t *ids;
+	size_t i = 0, j, n;
+	int rc = STORE_OK, had;
+
+	if (vp->n == 0)
+		return STORE_OK;
+	if ((ids = malloc(vp->n * sizeof(*ids))) == NULL)
+		return STORE_ENOMEM;
+	qsort(vp->v, vp->n, sizeof(*vp->v), vpair_cmp);
+	while (i < vp->n && rc == 0) {
+		for (j = i, n = 0; j < vp->n && memcmp(vp->v[j].h, vp->v[i].h,
+		    WORD_HASHLEN) == 0; j++)
+			if (n == 0 || ids[n - 1] != vp->v[j].id)
+				ids[n++] = vp->v[j].id;
+		rc = list_merge(t, INDEX_VOCAB, vp->v[i].h, ids, n, &had);
+		i = j;
+	}
+	free(ids);
+	return rc;
 }
 
 static int
@@ -720,14 +777,14 @@ pend_cmp(const void *a, const void *b)
 }
 
 /* Writes every list of pt, in key order, and drops them. A word no list
- * held before (vt not NULL: pt is the words') goes into vt's prefixes: a
+ * held before goes into vp's prefixes: a
  * word whose list was there has its prefixes already. A word the
  * vocabulary kept after its last record went is put there again, and
  * the merge of the prefix lists (list_merge) drops the repeat, so no
  * word costs a vocabulary lookup here. */
 static int
 pend_write(struct store_txn *t, struct pend_table *pt, uint8_t type,
-    struct pend_table *vt)
+    struct vpairs *vp)
 {
 	struct pend **order;
 	size_t n = 0;
@@ -745,8 +802,8 @@ pend_write(struct store_txn *t, struct pend_table *pt, uint8_t type,
 		pend_settle(order[i]);
 		rc = list_merge(t, type, order[i]->h, order[i]->ids.ids,
 		    order[i]->ids.n, &had);
-		if (rc == 0 && vt != NULL && !had)
-			rc = vocab_pend(vt, t->st->word_key, order[i]);
+		if (rc == 0 && !had)
+			rc = vocab_pend(vp, t->st->word_key, order[i]);
 	}
 	free(order);
 	pend_table_free(pt);
@@ -757,15 +814,15 @@ int
 store_words_flush(struct store_txn *t)
 {
 	struct store_words *sw = t->words;
-	struct pend_table vt = { 0, 0, NULL };
+	struct vpairs vp = { 0, 0, NULL };
 	int rc;
 
 	if (sw == NULL || sw->nids == 0)
 		return STORE_OK;
 	if ((rc = store_key_check_put(t)) == 0 &&
-	    (rc = pend_write(t, &sw->w, INDEX_WORD, &vt)) == 0)
-		rc = pend_write(t, &vt, INDEX_VOCAB, NULL);
-	pend_table_free(&vt);
+	    (rc = pend_write(t, &sw->w, INDEX_WORD, &vp)) == 0)
+		rc = vocab_write(t, &vp);
+	free(vp.v);
 	pend_table_free(&sw->w);
 	sw->nids = 0;
 	return rc;
@@ -878,7 +935,7 @@ struct cands {
 static int
 cand_push(struct cands *cs, uint64_t docid)
 {
-	uint8_t key[1 + 8];
+	uint8_t key[8];
 	const void *v;
 	size_t len;
 	void *p;
@@ -888,10 +945,9 @@ cand_push(struct cands *cs, uint64_t docid)
 		cs->over = 1;
 		return 1;
 	}
-	key[0] = INDEX_DOC;
-	be64_put(key + 1, docid);
-	if ((rc = store_get(cs->t, TABLE_INDEX, key, sizeof(key), &v,
-	    &len)) != 0 || len != CAND_LEN) {
+	be64_put(key, docid);		/* the record: kind, id lead it */
+	if ((rc = store_get(cs->t, TABLE_RECORDS, key, sizeof(key), &v,
+	    &len)) != 0 || len < CAND_LEN) {
 		cs->rc = rc != 0 ? rc : STORE_EIO;
 		return 1;
 	}
@@ -1255,10 +1311,16 @@ digest_scan_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 	uint64_t docid;
 	size_t len;
 
-	if ((w->rc = recstore_unseal(w->t, k, klen, v, vlen, &docid, &pt,
-	    &len)) != 0)
+	(void)k;
+	(void)klen;
+	if (vlen < CAND_LEN) {		/* kind, id, then the record */
+		w->rc = STORE_EIO;
 		return 1;
-	record_hash(k, klen, pt, len, h);
+	}
+	if ((w->rc = recstore_unseal(w->t, v, CAND_LEN, v + CAND_LEN,
+	    vlen - CAND_LEN, &docid, &pt, &len)) != 0)
+		return 1;
+	record_hash(v, CAND_LEN, pt, len, h);
 	free(pt);
 	acc_add(w->acc, h, 1);
 	return 0;

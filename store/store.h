@@ -207,7 +207,7 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
  * history a log gives change (record encoding, apply rules, index rules). */
 #define STORE_VERSION		3
 #define STORE_RELEASE		"0.3.0"
-#define STORE_DERIVED_VERSION	10	/* 4: units, and epoch records held
+#define STORE_DERIVED_VERSION	11	/* 4: units, and epoch records held
 					 * unread by 0.2; 5: external_id,
 					 * merged_into; 6: receipts; 7: sealed
 					 * records, posting lists; 8: erase
@@ -216,7 +216,8 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
 					 * device's later entries, a box's
 					 * content, left out); 10: word
 					 * index keys are SipHash, not
-					 * BLAKE2b (search.c) */
+					 * BLAKE2b (search.c); 11: records
+					 * keyed by docid, 'K' names it */
 struct store_format {
 	uint64_t	version;	/* the store's, when it was opened */
 	uint64_t	migrated_from;	/* version before this open's steps */
@@ -402,7 +403,7 @@ int		 store_records_heads_each(struct store_txn *, uint8_t kind,
 #define INDEX_GOAL		'G'	/* student, id */
 #define INDEX_MEMBER		'M'	/* student, group id */
 #define INDEX_NAME		'N'	/* h(folded name)[16], id */
-#define INDEX_DOC		'D'	/* docid[8 BE] -> kind, id (recstore.c) */
+#define INDEX_RECORD		'K'	/* kind, id -> docid[8 BE]: records.c */
 #define INDEX_RECEIPT		'R'	/* device, writer -> be64 seq: receipt.c */
 #define INDEX_DATE_LEN		10
 #define STORE_INDEX_NAME_KEYMAX	(1 + 16)
