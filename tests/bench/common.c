@@ -134,8 +134,10 @@ bench_fill_text(char *out, size_t len, uint64_t *rng, const char *prefix)
 	out[at] = '\0';
 }
 
-double
-bench_run(const char *const argv[])
+/* Runs argv with stdout discarded and stderr to err_fd (inherited when
+ * -1); exits naming the command, and showing err_fd's file, if it fails. */
+static double
+run_child(const char *const argv[], int err_fd)
 {
 	double t0 = bench_mono();
 	pid_t pid = fork();
@@ -146,6 +148,8 @@ bench_run(const char *const argv[])
 	if (pid == 0) {
 		if ((fd = open("/dev/null", O_WRONLY)) != -1)
 			dup2(fd, STDOUT_FILENO);
+		if (err_fd != -1)
+			dup2(err_fd, STDERR_FILENO);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -153,9 +157,22 @@ bench_run(const char *const argv[])
 	    WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "%s: %s %s %s %s failed\n", bench_name,
 		    argv[0], argv[1], argv[2], argv[3]);
+		if (err_fd != -1 && lseek(err_fd, 0, SEEK_SET) == 0) {
+			char buf[4096];
+			ssize_t n;
+
+			while ((n = read(err_fd, buf, sizeof(buf))) > 0)
+				fwrite(buf, 1, (size_t)n, stderr);
+		}
 		exit(1);
 	}
 	return bench_mono() - t0;
+}
+
+double
+bench_run(const char *const argv[])
+{
+	return run_child(argv, -1);
 }
 
 void
@@ -163,8 +180,12 @@ bench_init_device(struct device *d, const char *dir)
 {
 	const char *argv[] = { bench_satchel, "-d", dir, "init", "--name",
 	    "Bench", NULL };
+	FILE *err = tmpfile();	/* the recovery phrase: shown only on failure */
 
-	bench_run(argv);
+	if (err == NULL)
+		bench_die("tmpfile failed");
+	run_child(argv, fileno(err));
+	fclose(err);
 	if (device_open(d, dir) != 0)
 		bench_die("device_open failed");
 }

@@ -60,7 +60,8 @@ void	bench_fill_text(char *out, size_t len, uint64_t *rng,
  * wall time in seconds, or dies if it does not exit 0. */
 double	bench_run(const char *const argv[]);
 /* `satchel init --name Bench` in dir, by the real binary, then opens the
- * device into d (the caller closes it with device_close). */
+ * device into d (the caller closes it with device_close). What init
+ * prints on stderr (the recovery phrase) is shown only if it fails. */
 void	bench_init_device(struct device *d, const char *dir);
 /* Removes dir and the files in it (the benchmarks make flat ones). */
 void	bench_remove_dir(const char *dir);
