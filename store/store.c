@@ -6,9 +6,11 @@
  *		 clock
  *	log	 author[32] seq[8 BE] -> envelope
  *	heads	 author[32] -> seq[8 BE] hash[32]: the vector
- *	records	 kind[1] id[16] -> the record, sealed (recstore.c): what the
- *		 merge needs, its history, and no note text
- *	index	 see store.h -> empty
+ *	records	 docid[8 BE] -> kind[1] id[16], then the record sealed
+ *		 (recstore.c): what the merge needs, its history, and no
+ *		 note text; the index's 'K' kind, id names the docid
+ *		 (records.c)
+ *	index	 see store.h
  *	history	 empty since version 3 (records keep their own): kept so
  *		 that a 0.1 binary, which opens every table it knows with
  *		 MDB_CREATE, writes nothing before it refuses the store
