@@ -36,21 +36,15 @@ store_receipt_get(struct store_txn *t, const uint8_t *device,
     const uint8_t *writer, uint64_t *seq)
 {
 	uint8_t key[RECEIPT_KEYLEN];
-	const void *v;
-	size_t len;
 	int rc;
 
-	*seq = 0;
 	receipt_key(key, device, writer);
-	rc = store_get(t, TABLE_INDEX, key, sizeof(key), &v, &len);
-	if (rc == STORE_ENOTFOUND)
+	rc = store_get_be64(t, TABLE_INDEX, key, sizeof(key), seq);
+	if (rc == STORE_ENOTFOUND) {
+		*seq = 0;
 		return STORE_OK;
-	if (rc != 0)
-		return rc;
-	if (len != 8)
-		return STORE_EIO;
-	*seq = be64_get(v);
-	return STORE_OK;
+	}
+	return rc;
 }
 
 /* The device a validated receipt is about: its "device" op, which the

@@ -39,15 +39,7 @@ store_received_get(struct store_txn *t, const uint8_t *author, uint64_t seq,
     uint64_t *received_ms)
 {
 	uint8_t key[RECV_KEYLEN];
-	const void *v;
-	size_t len;
-	int rc;
 
 	recv_key(key, author, seq);
-	if ((rc = store_get(t, TABLE_META, key, sizeof(key), &v, &len)) != 0)
-		return rc;
-	if (len != 8)
-		return STORE_EIO;
-	*received_ms = be64_get(v);
-	return STORE_OK;
+	return store_get_be64(t, TABLE_META, key, sizeof(key), received_ms);
 }

@@ -403,17 +403,9 @@ record_docid(struct store_txn *t, uint8_t kind, const uint8_t *id,
     uint64_t *docid)
 {
 	uint8_t key[1 + REC_KEYLEN];
-	const void *v;
-	size_t len;
-	int rc;
 
 	reckey_key(key, kind, id);
-	if ((rc = store_get(t, TABLE_INDEX, key, sizeof(key), &v, &len)) != 0)
-		return rc;
-	if (len != 8)
-		return STORE_EIO;
-	*docid = be64_get(v);
-	return STORE_OK;
+	return store_get_be64(t, TABLE_INDEX, key, sizeof(key), docid);
 }
 
 /* The sealed record at docid, borrowed: its kind and id checked against

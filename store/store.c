@@ -362,6 +362,22 @@ store_get(struct store_txn *t, int table, const void *key, size_t klen,
 }
 
 int
+store_get_be64(struct store_txn *t, int table, const void *key, size_t klen,
+    uint64_t *out)
+{
+	const void *v = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = store_get(t, table, key, klen, &v, &len)) != 0)
+		return rc;
+	if (len != 8)
+		return STORE_EIO;
+	*out = be64_get(v);
+	return STORE_OK;
+}
+
+int
 store_put(struct store_txn *t, int table, const void *key, size_t klen,
     const void *val, size_t vlen)
 {

@@ -66,6 +66,9 @@ typedef int (*store_scan_fn)(const uint8_t *key, size_t klen,
 int	store_lmdb_error(int);
 int	store_get(struct store_txn *, int table, const void *key, size_t klen,
 	    const void **val, size_t *vlen);
+/* A value that is one be64 number: STORE_EIO if it is not 8 bytes. */
+int	store_get_be64(struct store_txn *, int table, const void *key,
+	    size_t klen, uint64_t *out);
 int	store_put(struct store_txn *, int table, const void *key, size_t klen,
 	    const void *val, size_t vlen);
 int	store_put_append(struct store_txn *, int table, const void *key,

@@ -37,23 +37,31 @@ words_cb(const char *w, size_t wlen, size_t off, size_t olen, void *arg)
 	return 0;
 }
 
+/* Whether ws, joined by '|', is want; says what it got if not. */
+static int
+words_joined_are(const char *what, const char *s, const struct words *ws,
+    const char *want)
+{
+	char got[1024] = "";
+
+	for (int i = 0; i < ws->n; i++) {
+		if (i > 0)
+			strcat(got, "|");
+		strcat(got, ws->w[i]);
+	}
+	if (strcmp(got, want) != 0)
+		printf("#   %s of '%s' are '%s', not '%s'\n", what, s, got, want);
+	return strcmp(got, want) == 0;
+}
+
 /* want: the folded words, separated by '|'. */
 static int
 words_are(const char *s, const char *want)
 {
 	struct words ws = { 0 };
-	char got[1024] = "";
 
-	if (proto_text_words(s, strlen(s), words_cb, &ws) != 0)
-		return 0;
-	for (int i = 0; i < ws.n; i++) {
-		if (i > 0)
-			strcat(got, "|");
-		strcat(got, ws.w[i]);
-	}
-	if (strcmp(got, want) != 0)
-		printf("#   words of '%s' are '%s', not '%s'\n", s, got, want);
-	return strcmp(got, want) == 0;
+	return proto_text_words(s, strlen(s), words_cb, &ws) == 0 &&
+	    words_joined_are("words", s, &ws, want);
 }
 
 static void
@@ -92,19 +100,9 @@ static int
 cut_words_are(const char *s, size_t cap, const char *want)
 {
 	struct words ws = { 0 };
-	char got[1024] = "";
 
-	if (proto_text_words_cap(s, strlen(s), cap, words_cb, &ws) != 0)
-		return 0;
-	for (int i = 0; i < ws.n; i++) {
-		if (i > 0)
-			strcat(got, "|");
-		strcat(got, ws.w[i]);
-	}
-	if (strcmp(got, want) != 0)
-		printf("#   cut words of '%s' are '%s', not '%s'\n", s, got,
-		    want);
-	return strcmp(got, want) == 0;
+	return proto_text_words_cap(s, strlen(s), cap, words_cb, &ws) == 0 &&
+	    words_joined_are("cut words", s, &ws, want);
 }
 
 /* Only as much of a long word is folded as the cut needs, and the cut is
