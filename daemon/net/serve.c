@@ -467,7 +467,7 @@ write_receipts(struct server *srv)
 {
 	uint64_t now = uv_now(srv->loop), wall = now_ms();
 	struct store_txn *t;
-	int rc = 0, n = 0, any = srv->npending > 0;
+	int rc = 0, n = 0, any = srv->npending > 0, self_said = 0;
 
 	for (struct conn *c = srv->conns; c != NULL; c = c->next)
 		if (c->state == CONN_SYNC && c->have_vector) {
@@ -480,13 +480,13 @@ write_receipts(struct server *srv)
 		return;
 	for (size_t i = 0; rc >= 0 && i < srv->npending; i++)
 		n += (rc = receipt_note(srv->d, t, srv->pending[i].id,
-		    &srv->pending[i].theirs, wall, 1)) > 0;
+		    &srv->pending[i].theirs, wall, 1, &self_said)) > 0;
 	for (struct conn *c = srv->conns; rc >= 0 && c != NULL; c = c->next)
 		if (c->state == CONN_SYNC && c->have_vector &&
 		    now >= c->receipt_next) {
 			c->receipt_next = now + RECEIPT_EVERY_MS;
 			n += (rc = receipt_note(srv->d, t, c->remote,
-			    &c->theirs, wall, 0)) > 0;
+			    &c->theirs, wall, 0, &self_said)) > 0;
 		}
 	if (rc < 0 || n == 0) {
 		store_abort(t);

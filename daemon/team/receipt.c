@@ -19,6 +19,21 @@
  * session, or per RECEIPT_EVERY_MS), never with idle reconnections, and
  * each writer's latest receipt about a device supersedes its earlier
  * ones in the index (store/receipt.c): one per (writer, device).
+ *
+ * "self" once a transaction. The receipts written together (a box's
+ * tick, for every session that ended in it) would each carry the same
+ * "self", the writer's whole vector (~3.5 KB with 50 devices, half of
+ * each receipt, and every other device takes them all). Only the first
+ * of them carries it: the report (report.c) takes, for the writer, the
+ * highest "self" of its latest receipt about each device, and a vector
+ * only grows, so the first receipt of the writer's latest transaction,
+ * which no later one has superseded, says all that the others would
+ * have (they differ only in the writer's own receipts, which it holds
+ * as their writer). A receipt without "self" is a valid receipt of every
+ * release (the field was never required); the previous one reads it as
+ * an empty "self", which adds nothing, as it should. Receipts reach
+ * others in the writer's order, so a device holding any of a
+ * transaction's receipts holds its first.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,7 +195,7 @@ receipt_append(struct store_txn *t, const struct store_author *a,
 	/* A team of more than ~700 devices would not fit: no receipt. */
 	rc = STORE_EINVALID;
 	if (vec_text(theirs, holds, PROTO_MAX_VALUE) != 0 ||
-	    vec_text(ours, self, PROTO_MAX_VALUE) != 0)
+	    (ours != NULL && vec_text(ours, self, PROTO_MAX_VALUE) != 0))
 		goto out;
 	sodium_bin2hex(dev, sizeof(dev), peer, PROTO_IDLEN);
 	snprintf(synced, sizeof(synced), "%llu", (unsigned long long)wall_ms);
@@ -192,7 +207,7 @@ receipt_append(struct store_txn *t, const struct store_author *a,
 	if (change_set(&c, NULL, "device", dev) == 0 &&
 	    change_set(&c, NULL, "synced", synced) == 0 &&
 	    change_set(&c, NULL, "holds", holds) == 0 &&
-	    change_set(&c, NULL, "self", self) == 0)
+	    (ours == NULL || change_set(&c, NULL, "self", self) == 0))
 		rc = store_append_local(t, a, &c, wall_ms, NULL);
 out:
 	free(holds);
@@ -200,17 +215,24 @@ out:
 	return rc;
 }
 
-/* A receipt by this device about peer, which acknowledged theirs. */
+/* A receipt by this device about peer, which acknowledged theirs; with
+ * our own vector unless an earlier receipt of t carried it (*self_said,
+ * set once one has). */
 static int
 receipt_write(struct device *d, struct store_txn *t, const uint8_t *peer,
-    const struct vec *theirs, uint64_t wall_ms)
+    const struct vec *theirs, uint64_t wall_ms, int *self_said)
 {
 	struct store_author a = { d->id, d->sign_sk, d->receipt, SCOPE_TEAM };
-	struct vec ours;
-	int rc;
+	struct vec ours = { 0 };
+	int rc = 0;
 
-	if ((rc = vec_from_heads(&ours, t)) == 0)
-		rc = receipt_append(t, &a, peer, theirs, &ours, wall_ms);
+	if (!*self_said)
+		rc = vec_from_heads(&ours, t);
+	if (rc == 0)
+		rc = receipt_append(t, &a, peer, theirs, *self_said ? NULL :
+		    &ours, wall_ms);
+	if (rc == 0)
+		*self_said = 1;
 	vec_free(&ours);
 	return rc;
 }
@@ -227,7 +249,7 @@ receipt_subject(struct device *d, struct store_txn *t, const uint8_t *peer)
 
 int
 receipt_note(struct device *d, struct store_txn *t, const uint8_t *peer,
-    const struct vec *theirs, uint64_t wall_ms, int closing)
+    const struct vec *theirs, uint64_t wall_ms, int closing, int *self_said)
 {
 	struct receipt last;
 	uint64_t seq, fseq;
@@ -250,5 +272,6 @@ receipt_note(struct device *d, struct store_txn *t, const uint8_t *peer,
 	receipt_free(&last);
 	if (!due)
 		return 0;
-	return (rc = receipt_write(d, t, peer, theirs, wall_ms)) == 0 ? 1 : rc;
+	rc = receipt_write(d, t, peer, theirs, wall_ms, self_said);
+	return rc == 0 ? 1 : rc;
 }

@@ -372,8 +372,10 @@ test_receipt_due(void)
 	struct store *st = setup();
 	uint8_t s[2][PROTO_RECIDLEN];
 	struct store_txn *t;
+	struct receipt rc;
 	struct vec theirs;
 	uint64_t now, seq = 0;
+	int said = 0;
 
 	CHECK(st != NULL);
 	dev.sign_sk = A.sk;
@@ -384,27 +386,40 @@ test_receipt_due(void)
 	now = wall;
 	vec_of(&theirs, &A, 1, NULL, 0);
 	CHECK(store_begin(st, 0, &t) == 0);
-	CHECK(receipt_note(&dev, t, P.pk, &theirs, now, 0) == 1);  /* A:2 */
-	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + 1, 1) == 0);
-	CHECK(receipt_note(&dev, t, A.pk, &theirs, now + 1, 1) == 0); /* us */
+	CHECK(receipt_note(&dev, t, P.pk, &theirs, now, 0, &said) == 1); /* A:2 */
+	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + 1, 1, &said) == 0);
+	CHECK(receipt_note(&dev, t, A.pk, &theirs, now + 1, 1, &said) == 0);
 	vec_free(&theirs);
 	/* P took our receipt A:2: nothing that calls for another. */
 	vec_of(&theirs, &A, 2, NULL, 0);
-	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + 2, 1) == 0);
-	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + 2, 0) == 0);
+	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + 2, 1, &said) == 0);
+	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + 2, 0, &said) == 0);
 	/* A day on, a session's end says when P was last seen. */
 	CHECK(receipt_note(&dev, t, P.pk, &theirs,
-	    now + UINT64_C(25) * 3600 * 1000, 1) == 1);	/* A:3 */
+	    now + UINT64_C(25) * 3600 * 1000, 1, &said) == 1);	/* A:3 */
+	/* Only the first receipt of a transaction carries the writer's own
+	 * vector: the others' would say the same again. */
+	CHECK(receipt_read(&dev, t, A.pk, 2, &rc) == 0 && rc.self.n == 1 &&
+	    vec_seq(&rc.self, A.pk) == 1 && rc.holds.n == 1);
+	receipt_free(&rc);
+	CHECK(receipt_read(&dev, t, A.pk, 3, &rc) == 0 && rc.self.n == 0 &&
+	    vec_seq(&rc.holds, A.pk) == 2);
+	receipt_free(&rc);
 	CHECK(store_commit(t) == 0);
 	CHECK(student(st, &A, "Two", s[1]) == 0);		/* A:4 */
 	vec_free(&theirs);
 	vec_of(&theirs, &A, 4, NULL, 0);
 	now += UINT64_C(25) * 3600 * 1000;
 	CHECK(store_begin(st, 0, &t) == 0);
-	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + 60000, 0) == 0);
+	said = 0;
+	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + 60000, 0, &said) == 0);
 	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + RECEIPT_EVERY_MS,
-	    0) == 1);						/* A:5 */
+	    0, &said) == 1);					/* A:5 */
 	CHECK(store_receipt_get(t, P.pk, A.pk, &seq) == 0 && seq == 5);
+	/* A new transaction's first receipt says it again, up to date. */
+	CHECK(receipt_read(&dev, t, A.pk, 5, &rc) == 0 &&
+	    vec_seq(&rc.self, A.pk) == 4);
+	receipt_free(&rc);
 	CHECK(store_commit(t) == 0);
 	vec_free(&theirs);
 	team_view_free(dev.cache->members);
