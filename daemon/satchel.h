@@ -395,6 +395,10 @@ int		 vec_peer_known(struct store_txn *, const uint8_t *peer);
  * applied. Views borrow from the device until its next call. */
 const struct team_view *team_view(const struct device *, struct store_txn *);
 const struct members *team_members(const struct device *, struct store_txn *);
+/* Keeps the view's entries read from the log in t (sealed, in the meta
+ * table) if they are not kept already, for the next process's team_view:
+ * 0 or a store error. */
+int		 team_view_keep(const struct device *, struct store_txn *);
 /* A new view of what is held plus signed envelopes extra (a hello's
  * proofs; each must verify under a network key held); the caller frees
  * it. NULL on failure. */

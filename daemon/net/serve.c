@@ -545,6 +545,10 @@ status_flush(struct server *srv)
 	rc = status_put_all(srv, t);
 	if (peer_vecs_put(srv, t) != 0 && rc == 0)
 		rc = -1;
+	/* The next `satchel sync` reads the membership from what this one
+	 * keeps, in the commit it makes anyway. */
+	if (srv->oneshot && rc == 0 && team_view_keep(srv->d, t) != 0)
+		rc = -1;
 	if (rc != 0)
 		store_abort(t);
 	if (rc != 0 || (rc = store_commit_lazy(t)) != 0)

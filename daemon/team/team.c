@@ -1064,7 +1064,7 @@ team_in_use(struct device *d)
 	if (store_begin(d->st, STORE_RDONLY, &t) != 0)
 		return 1;
 	if (store_heads_each(t, count_head, &n) != 0 ||
-	    store_records_each(t, KIND_MEMBER, count_record, &n) != 0)
+	    store_records_heads_each(t, KIND_MEMBER, count_record, &n) != 0)
 		n = 1;
 	store_abort(t);
 	return n > 0;
