@@ -155,8 +155,24 @@ view_add_env(struct team_view *v, const struct store_keyring *kr,
 	return rc;
 }
 
+/* 1 if the view holds the entry author:seq with hash from the log. */
+static int
+view_holds(const struct team_view *v, const uint8_t *author, uint64_t seq,
+    const uint8_t *hash)
+{
+	for (size_t i = 0; i < v->nlog; i++)
+		if (v->e[i].ref.seq == seq && v->e[i].ref.has_hash &&
+		    memcmp(v->e[i].ref.author, author, PROTO_IDLEN) == 0 &&
+		    memcmp(v->e[i].ref.hash, hash, PROTO_HASHLEN) == 0)
+			return 1;
+	return 0;
+}
+
 /* Adds the proofs of a hello: each must verify, sealed under a network
- * key this device holds. */
+ * key this device holds. A proof the log holds already (the same entry,
+ * hash and all: a device's own invite once its team's records reached
+ * it) would add the same entry twice, which the evaluation drops: it is
+ * skipped before its signature is checked and it is opened again. */
 static int
 view_add_proofs(struct team_view *v, const struct device *d,
     const uint8_t *const *extra, const size_t *lens, size_t n)
@@ -171,7 +187,8 @@ view_add_proofs(struct team_view *v, const struct device *d,
 		    k->use != KEY_NETWORK)
 			continue;
 		proto_envelope_hash(&e, hash);
-		if (proto_envelope_verify(&e, hash) != 0)
+		if (view_holds(v, e.author, e.seq, hash) ||
+		    proto_envelope_verify(&e, hash) != 0)
 			continue;
 		if (view_add_env(v, d->keyring, extra[i], lens[i], 1) != 0)
 			return -1;
