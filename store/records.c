@@ -14,7 +14,7 @@
 
 #define REC_KEYLEN	(1 + PROTO_RECIDLEN)
 #define INDEX_NAME_HASHLEN	16
-#define INDEX_KEY_MAX	(1 + 16 + INDEX_DATE_LEN + 1 + PROTO_RECIDLEN)
+#define INDEX_KEY_MAX	(1 + 16 + INDEX_DATE_LEN + 8 + 1 + PROTO_RECIDLEN)
 
 struct index_keys {
 	size_t	 n;
@@ -81,8 +81,27 @@ student_bytes(const char *hex, uint8_t out[PROTO_RECIDLEN])
 	return 0;
 }
 
+/*
+ * A student's 'S' and 'G' keys put the record's creation stamp before
+ * its id: the clock of the earliest entry that touched it (its hist's
+ * first), the same on every device that holds that entry. Why: record
+ * ids are random, and a sync's thousands of new notes about a student
+ * went to random places of the student's range, so that each commit
+ * rewrote most of its pages; in creation order they go to the range's
+ * end. And a day's notes are shown newest first in the order they were
+ * written, on every device, not in the order of their random ids.
+ *
+ * What it shows: the stamp is a clock the entry's envelope carries in
+ * the clear (the log's, on the same disk, and any relay's), so the index
+ * tells someone holding the data directory without its keys which entry
+ * made which student's note. The docids did much the same already (a
+ * record's docid is in apply order, next to its kind and id, and the
+ * 'S' key names the id). Record ids, which people see, type, export and
+ * put in URLs, stay random: nothing about a record's time is in them.
+ */
 static int
-index_by_student(const struct record *r, struct index_keys *ik)
+index_by_student(const struct record *r, uint64_t created,
+    struct index_keys *ik)
 {
 	uint8_t key[INDEX_KEY_MAX], *p = key;
 	const char *date = record_get(r, "date");
@@ -97,20 +116,23 @@ index_by_student(const struct record *r, struct index_keys *ik)
 	if (date != NULL && strlen(date) == INDEX_DATE_LEN)
 		memcpy(p, date, INDEX_DATE_LEN);
 	p += INDEX_DATE_LEN;
+	be64_put(p, created);
+	p += 8;
 	*p++ = r->kind;
 	memcpy(p, r->id, PROTO_RECIDLEN);
 	return keys_add(ik, key, (size_t)(p + PROTO_RECIDLEN - key));
 }
 
 static int
-index_goal(const struct record *r, struct index_keys *ik)
+index_goal(const struct record *r, uint64_t created, struct index_keys *ik)
 {
-	uint8_t key[1 + 2 * PROTO_RECIDLEN];
+	uint8_t key[1 + PROTO_RECIDLEN + 8 + PROTO_RECIDLEN];
 
 	key[0] = INDEX_GOAL;
 	if (student_bytes(record_get(r, "student"), key + 1) != 0)
 		return 0;
-	memcpy(key + 1 + PROTO_RECIDLEN, r->id, PROTO_RECIDLEN);
+	be64_put(key + 1 + PROTO_RECIDLEN, created);
+	memcpy(key + 1 + PROTO_RECIDLEN + 8, r->id, PROTO_RECIDLEN);
 	return keys_add(ik, key, sizeof(key));
 }
 
@@ -170,8 +192,9 @@ index_name(struct store_txn *t, const struct record *r,
 	return keys_add(ik, key, len + PROTO_RECIDLEN);
 }
 
+/* created: the record's creation stamp (see index_by_student). */
 static int
-index_keys_of(struct store_txn *t, const struct record *r,
+index_keys_of(struct store_txn *t, const struct record *r, uint64_t created,
     struct index_keys *ik)
 {
 	if (r == NULL)
@@ -181,9 +204,9 @@ index_keys_of(struct store_txn *t, const struct record *r,
 		return index_name(t, r, ik);
 	case KIND_NOTE:
 	case KIND_ENTRY:
-		return index_by_student(r, ik);
+		return index_by_student(r, created, ik);
 	case KIND_GOAL:
-		return index_goal(r, ik);
+		return index_goal(r, created, ik);
 	case KIND_GROUP:
 		return index_members(r, ik);
 	default:
@@ -313,15 +336,16 @@ store_student_count(struct store_txn *t,
 	return count_read(t, student, n);
 }
 
+/* was, now: the record's creation stamps before and after. */
 static int
 index_update(struct store_txn *t, uint64_t docid, const struct record *before,
-    const struct record *after)
+    uint64_t was, const struct record *after, uint64_t now)
 {
 	struct index_keys old = { 0 }, new = { 0 };
 	int rc = STORE_ENOMEM;
 
-	if (index_keys_of(t, before, &old) != 0 ||
-	    index_keys_of(t, after, &new) != 0)
+	if (index_keys_of(t, before, was, &old) != 0 ||
+	    index_keys_of(t, after, now, &new) != 0)
 		goto out;
 	rc = STORE_OK;
 	for (size_t i = 0; i < old.n && rc == 0; i++)
@@ -573,6 +597,7 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 	struct write_ref ref;
 	uint8_t *pt = NULL;
 	size_t ptlen = 0;
+	uint64_t was;
 	int rc;
 
 	if (c->kind == KIND_RECEIPT)	/* an index, not a record: receipt.c */
@@ -591,9 +616,11 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 		if (record_apply(after, e->hlc, &ref, &c->ops[i], &o) != 0)
 			goto out;
 	record_settle(after, &ref);
+	was = s.nhist > 0 ? s.hist[0].hlc : 0;
 	if ((rc = recstore_hist_add(&s, e->hlc, &ref)) != 0 ||
 	    (rc = record_save(t, after, &s, pt, ptlen)) != 0 ||
-	    (rc = index_update(t, s.docid, before, after)) != 0)
+	    (rc = index_update(t, s.docid, before, was, after,
+	    s.hist[0].hlc)) != 0)
 		goto out;
 	if (c->kind == KIND_MEMBER)
 		rc = members_changed(t);

@@ -380,7 +380,8 @@ page_keys_cb(const uint8_t *key, size_t len, void *arg)
 	return pk->limit != 0 && ++pk->of_one >= pk->limit;
 }
 
-/* By what follows the student's id: date, kind, record id. */
+/* By what follows the student's id: date, creation stamp, kind, record
+ * id (records.c). */
 static int
 page_key_cmp(const void *a, const void *b)
 {
