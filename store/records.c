@@ -452,24 +452,19 @@ record_body(struct store_txn *t, uint64_t docid, const uint8_t *key,
 	return STORE_OK;
 }
 
-/* Puts the sealed record v under its docid, after its key; a new one
- * at the table's end, and named in the index. */
+/* Puts v, the record's key and its sealed value (recstore_seal), under
+ * its docid; a new one at the table's end, and named in the index. */
 static int
-record_put(struct store_txn *t, const uint8_t *key, uint64_t docid,
-    const uint8_t *v, size_t vlen, int is_new)
+record_put(struct store_txn *t, const uint8_t *v, size_t vlen, uint64_t docid,
+    int is_new)
 {
-	uint8_t dk[8], ik[1 + REC_KEYLEN], *buf;
+	uint8_t dk[8], ik[1 + REC_KEYLEN];
+	const uint8_t *key = v;
 	int rc;
 
-	if ((buf = malloc(REC_KEYLEN + vlen)) == NULL)
-		return STORE_ENOMEM;
-	memcpy(buf, key, REC_KEYLEN);
-	memcpy(buf + REC_KEYLEN, v, vlen);
 	be64_put(dk, docid);
-	rc = is_new ? store_put_append(t, TABLE_RECORDS, dk, sizeof(dk), buf,
-	    REC_KEYLEN + vlen) : store_put(t, TABLE_RECORDS, dk, sizeof(dk),
-	    buf, REC_KEYLEN + vlen);
-	free(buf);
+	rc = is_new ? store_put_append(t, TABLE_RECORDS, dk, sizeof(dk), v,
+	    vlen) : store_put(t, TABLE_RECORDS, dk, sizeof(dk), v, vlen);
 	if (rc != 0 || !is_new)
 		return rc;
 	reckey_key(ik, key[0], key + 1);
@@ -497,7 +492,7 @@ record_save(struct store_txn *t, const struct record *r,
 	    (rc = recstore_seal(t, key, sizeof(key), s->docid,
 	    (uint8_t *)sb.data, sb.size, &v, &vlen)) != 0)
 		goto out;
-	if ((rc = record_put(t, key, s->docid, v, vlen, old == NULL)) == 0 &&
+	if ((rc = record_put(t, v, vlen, s->docid, old == NULL)) == 0 &&
 	    t->st->seal_key != NULL)
 		rc = store_key_check_put(t);
 out:
