@@ -91,13 +91,16 @@ student_bytes(const char *hex, uint8_t out[PROTO_RECIDLEN])
  * end. And a day's notes are shown newest first in the order they were
  * written, on every device, not in the order of their random ids.
  *
+ * New notes' ids start with their time too (daemon/ops.c), but not the
+ * ids of older releases' notes, nor of notes a roster or a tool made:
+ * the stamp orders them all.
+ *
  * What it shows: the stamp is a clock the entry's envelope carries in
  * the clear (the log's, on the same disk, and any relay's), so the index
  * tells someone holding the data directory without its keys which entry
  * made which student's note. The docids did much the same already (a
  * record's docid is in apply order, next to its kind and id, and the
- * 'S' key names the id). Record ids, which people see, type, export and
- * put in URLs, stay random: nothing about a record's time is in them.
+ * 'S' key names the id).
  */
 static int
 index_by_student(const struct record *r, uint64_t created,
@@ -374,12 +377,14 @@ out:
  *	records	docid[8 BE] -> kind[1] id[16] sealed (recstore.c)
  *	index	'K' kind[1] id[16] -> docid[8 BE]
  *
- * Why: record ids are random, and a sync's new records went to random
+ * Why: record ids were random, and a sync's new records went to random
  * places of a table of ~230 bytes a record, so that each commit of a
  * sync rewrote most of its pages (a 100,000-note sync wrote the table
  * six times over). Docids are given in order, so a new record is put at
- * the table's end (MDB_APPEND: full pages, written once), and only the
- * 'K' keys, 33 bytes a record, go to random places. The kind and id
+ * the table's end (MDB_APPEND: full pages, written once). The 'K' keys,
+ * 33 bytes a record, go to the end of their kind's range for notes and
+ * entries whose ids start with their time (ops_record_id), to random
+ * places for the others. The kind and id
  * lead the value in the clear, as they were the key before: search
  * reads them from a docid without opening the record.
  */
@@ -676,6 +681,77 @@ find_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 		memcpy(w->id, k + 2, PROTO_RECIDLEN);
 	}
 	return w->matches > 1;
+}
+
+/* How many hex digits a and b share at their start. */
+static size_t
+hex_common(const uint8_t *a, const uint8_t *b)
+{
+	for (size_t i = 0; i < PROTO_RECIDLEN; i++)
+		if (a[i] != b[i])
+			return 2 * i + ((a[i] >> 4) == (b[i] >> 4));
+	return 2 * PROTO_RECIDLEN;
+}
+
+/* The most hex digits id shares with a neighbour of key (a 'K' key of
+ * some kind) in the index: the ids just below and just above it. */
+static int
+neighbours_common(MDB_cursor *cur, const uint8_t *key, size_t *most)
+{
+	MDB_val k = { 1 + REC_KEYLEN, (void *)key }, v;
+	const uint8_t *id = key + 2;
+	int rc, op;
+
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	for (int side = 0; side < 2; side++) {
+		if (side == 0) {	/* above: past id itself if there */
+			if (rc == 0 && k.mv_size == 1 + REC_KEYLEN &&
+			    memcmp(k.mv_data, key, k.mv_size) == 0)
+				rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		} else {		/* below: back past id */
+			k.mv_size = 1 + REC_KEYLEN;
+			k.mv_data = (void *)key;
+			op = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 ?
+			    MDB_PREV : MDB_LAST;
+			rc = mdb_cursor_get(cur, &k, &v, op);
+		}
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc != 0)
+			return store_lmdb_error(rc);
+		if (k.mv_size == 1 + REC_KEYLEN &&
+		    memcmp(k.mv_data, key, 2) == 0) {
+			size_t n = hex_common(id, (const uint8_t *)k.mv_data +
+			    2);
+
+			if (n > *most)
+				*most = n;
+		}
+	}
+	return STORE_OK;
+}
+
+int
+store_record_prefix(struct store_txn *t, const uint8_t id[PROTO_RECIDLEN],
+    size_t min, size_t *len)
+{
+	uint8_t key[1 + REC_KEYLEN];
+	MDB_cursor *cur;
+	size_t most = 0;
+	int rc = STORE_OK;
+
+	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[TABLE_INDEX],
+	    &cur)) != 0)
+		return store_lmdb_error(rc);
+	for (uint8_t k = 1; k <= KIND_MAX && rc == 0; k++) {
+		reckey_key(key, k, id);
+		rc = neighbours_common(cur, key, &most);
+	}
+	mdb_cursor_close(cur);
+	*len = most + 1 > min ? most + 1 : min;
+	if (*len > 2 * PROTO_RECIDLEN)
+		*len = 2 * PROTO_RECIDLEN;
+	return rc;
 }
 
 /* Looks up a hex id prefix in each kind's key range. */

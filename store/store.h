@@ -383,6 +383,12 @@ int		 store_heads_each(struct store_txn *,
 int		 store_record_get(struct store_txn *, uint8_t kind,
 		    const uint8_t id[PROTO_RECIDLEN], struct record **out)
 		    STORE_WUR;
+/* *len: the length of the shortest prefix of id's hex form, at least
+ * min (and at most the whole), that no other record's id starts with:
+ * what a listing shows for store_record_find to take back. */
+int		 store_record_prefix(struct store_txn *,
+		    const uint8_t id[PROTO_RECIDLEN], size_t min, size_t *len)
+		    STORE_WUR;
 /* Finds the one record whose hex id starts with prefix. */
 int		 store_record_find(struct store_txn *, const char *prefix,
 		    uint8_t *kind, uint8_t id[PROTO_RECIDLEN]) STORE_WUR;

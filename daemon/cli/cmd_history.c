@@ -261,14 +261,14 @@ settle_command(char *out, size_t len, const struct record *r,
 	hex_id(hex, r->id);
 	sodium_bin2hex(ahex, sizeof(ahex), h->ref.author, PROTO_IDLEN);
 	if (strcmp(reg->name, RECORD_DELETED_FIELD) == 0)
-		snprintf(out, len, "satchel %s %.8s", h->value_len > 0 ?
+		snprintf(out, len, "satchel %s %s", h->value_len > 0 ?
 		    "delete" : "undelete", hex);
 	else if (r->kind == KIND_MEMBER)
 		snprintf(out, len, "satchel member add %s --name '%s'",
 		    dev ? dev : hex, record_get(r, "name") ?
 		    record_get(r, "name") : "NAME");
 	else
-		snprintf(out, len, "satchel restore %.8s %s %.12s:%llu", hex,
+		snprintf(out, len, "satchel restore %s %s %.12s:%llu", hex,
 		    reg->name, ahex, (unsigned long long)h->ref.seq);
 }
 

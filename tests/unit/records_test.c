@@ -268,5 +268,102 @@ test_goals_and_rebuild(void)
 	dev_close(&v);
 }
 
+/* New notes' and entries' ids start with the time (RFC 9562's UUIDv7
+ * layout), so that they sort as they are made; the other kinds' ids stay
+ * random. */
+static void
+test_new_ids(void)
+{
+	uint8_t prev[PROTO_RECIDLEN] = { 0 }, id[PROTO_RECIDLEN];
+	uint64_t before = now_ms(), ms = 0, after;
+	int sorted = 1, layout = 1, timed = 0;
+
+	for (int i = 0; i < 2000; i++) {
+		ops_record_id(i % 2 ? KIND_NOTE : KIND_ENTRY, id);
+		sorted &= memcmp(prev, id, 6) <= 0;
+		layout &= (id[6] >> 4) == 7 && (id[8] >> 6) == 2;
+		memcpy(prev, id, sizeof(id));
+	}
+	after = now_ms();
+	for (int i = 0; i < 6; i++)
+		ms = ms << 8 | prev[i];
+	CHECK(sorted);
+	CHECK(layout);
+	CHECK(ms >= before && ms <= after);
+	for (int i = 0; i < 8; i++) {
+		ops_record_id(KIND_STUDENT, id);
+		ms = 0;
+		for (int j = 0; j < 6; j++)
+			ms = ms << 8 | id[j];
+		timed += ms >= before && ms <= now_ms();
+	}
+	CHECK(timed < 8);	/* random: 2^-48 odds each to look timed */
+}
+
+static int
+prefix_is(struct dev *v, const uint8_t *id, size_t want)
+{
+	char hex[2 * PROTO_RECIDLEN + 1];
+	struct store_txn *t;
+	uint8_t kind, found[PROTO_RECIDLEN];
+	size_t n = 0;
+	int ok;
+
+	if (store_begin(v->d.st, STORE_RDONLY, &t) != 0)
+		return 0;
+	ok = store_record_prefix(t, id, 8, &n) == 0 && n == want;
+	if (!ok)
+		printf("#   a short id of %zu digits, not %zu\n", n, want);
+	/* What is shown names the record again, and one digit less does
+	 * not, unless it is the shortest shown. */
+	sodium_bin2hex(hex, sizeof(hex), id, PROTO_RECIDLEN);
+	hex[n] = '\0';
+	ok &= store_record_find(t, hex, &kind, found) == 0 &&
+	    memcmp(found, id, PROTO_RECIDLEN) == 0;
+	hex[n - 1] = '\0';
+	ok &= n == 8 || store_record_find(t, hex, &kind, found) ==
+	    STORE_EAMBIGUOUS;
+	store_abort(t);
+	return ok;
+}
+
+/* A listing shows as much of an id as names it alone, 8 digits at
+ * least: notes made in the same minute share their first 8. */
+static void
+test_short_ids(void)
+{
+	const char *nv[] = { "student", NULL, "date", "2026-10-01",
+	    "strengths", "s", "obstacle", "o", "action", "a", NULL };
+	const char *sv[] = { "name", "Ben Okafor", NULL };
+	uint8_t a[PROTO_RECIDLEN], b[PROTO_RECIDLEN], c[PROTO_RECIDLEN];
+	uint8_t s[PROTO_RECIDLEN];
+	struct dev v;
+
+	if (dev_open(&v) != 0) {
+		CHECK(!"a device");
+		return;
+	}
+	nv[1] = v.student_hex;
+	ops_record_id(KIND_NOTE, a);
+	memcpy(b, a, sizeof(b));
+	b[5] ^= 0x01;		/* shares 11 digits with a */
+	randombytes_buf(c, sizeof(c));
+	c[0] = (uint8_t)~a[0];	/* shares none with a or b */
+	memcpy(s, c, sizeof(s));
+	s[4] ^= 0x10;		/* a student sharing 8 digits with c */
+	CHECK(write_one(&v, KIND_NOTE, a, nv) == 0);
+	CHECK(prefix_is(&v, a, 8));
+	CHECK(write_one(&v, KIND_NOTE, b, nv) == 0);
+	CHECK(write_one(&v, KIND_NOTE, c, nv) == 0);
+	CHECK(write_one(&v, KIND_STUDENT, s, sv) == 0);
+	CHECK(prefix_is(&v, a, 12));
+	CHECK(prefix_is(&v, b, 12));
+	CHECK(prefix_is(&v, c, 9));
+	CHECK(prefix_is(&v, s, 9));
+	CHECK(prefix_is(&v, v.student, 8));
+	dev_close(&v);
+}
+
 TAP_MAIN(TAP_TEST(test_notes_in_creation_order),
-    TAP_TEST(test_goals_and_rebuild))
+    TAP_TEST(test_goals_and_rebuild), TAP_TEST(test_new_ids),
+    TAP_TEST(test_short_ids))
