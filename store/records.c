@@ -693,42 +693,43 @@ hex_common(const uint8_t *a, const uint8_t *b)
 	return 2 * PROTO_RECIDLEN;
 }
 
-/* The most hex digits id shares with a neighbour of key (a 'K' key of
- * some kind) in the index: the ids just below and just above it. */
+/* If k is a key of key's kind, the hex digits their ids share, when
+ * more than *most. */
+static void
+common_with(const MDB_val *k, const uint8_t *key, size_t *most)
+{
+	size_t n;
+
+	if (k->mv_size != 1 + REC_KEYLEN || memcmp(k->mv_data, key, 2) != 0)
+		return;
+	if ((n = hex_common(key + 2, (const uint8_t *)k->mv_data + 2)) > *most)
+		*most = n;
+}
+
+/* The most hex digits the id of key (a 'K' key) shares with the ids of
+ * its kind just above and just below it. */
 static int
 neighbours_common(MDB_cursor *cur, const uint8_t *key, size_t *most)
 {
 	MDB_val k = { 1 + REC_KEYLEN, (void *)key }, v;
-	const uint8_t *id = key + 2;
-	int rc, op;
+	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 
+	if (rc == 0 && k.mv_size == 1 + REC_KEYLEN &&
+	    memcmp(k.mv_data, key, k.mv_size) == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);	/* past itself */
+	if (rc == 0)
+		common_with(&k, key, most);
+	else if (rc != MDB_NOTFOUND)
+		return store_lmdb_error(rc);
+	k.mv_size = 1 + REC_KEYLEN;
+	k.mv_data = (void *)key;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	for (int side = 0; side < 2; side++) {
-		if (side == 0) {	/* above: past id itself if there */
-			if (rc == 0 && k.mv_size == 1 + REC_KEYLEN &&
-			    memcmp(k.mv_data, key, k.mv_size) == 0)
-				rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-		} else {		/* below: back past id */
-			k.mv_size = 1 + REC_KEYLEN;
-			k.mv_data = (void *)key;
-			op = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 ?
-			    MDB_PREV : MDB_LAST;
-			rc = mdb_cursor_get(cur, &k, &v, op);
-		}
-		if (rc == MDB_NOTFOUND)
-			continue;
-		if (rc != 0)
-			return store_lmdb_error(rc);
-		if (k.mv_size == 1 + REC_KEYLEN &&
-		    memcmp(k.mv_data, key, 2) == 0) {
-			size_t n = hex_common(id, (const uint8_t *)k.mv_data +
-			    2);
-
-			if (n > *most)
-				*most = n;
-		}
-	}
-	return STORE_OK;
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+	if (rc == 0)
+		common_with(&k, key, most);
+	return rc == 0 || rc == MDB_NOTFOUND ? STORE_OK :
+	    store_lmdb_error(rc);
 }
 
 int
