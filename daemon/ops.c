@@ -197,12 +197,43 @@ set_fields(struct change *c, const struct record *r,
 	return 0;
 }
 
+/*
+ * A new record's id. Notes and entries, which a class makes by the
+ * thousand, take RFC 9562's UUIDv7 layout: 48 bits of Unix milliseconds,
+ * then the version (7), 12 random bits, the variant (binary 10) and 62
+ * random bits. A sync's new notes then go to the end of the records'
+ * 'K' index instead of to random places of it, where each commit
+ * rewrote most of its pages and looked each new id up in a cold one.
+ *
+ * What it shows, and to whom: the time the note was made, to the
+ * milliseconds, to whoever sees its id. Only those who can read the
+ * note see its id (it travels inside the entry's seal, so a box or a
+ * relay never does), and they see that time anyway: the entry that made
+ * the note carries its author's clock in its header, which history and
+ * a family's export give. Students, groups, goals and units, which
+ * people name by id prefixes, keep random ids; a note's short id in
+ * `show` is as long as it must be to name it alone (store_record_prefix).
+ */
+void
+ops_record_id(uint8_t kind, uint8_t id[PROTO_RECIDLEN])
+{
+	uint64_t ms = now_ms();
+
+	randombytes_buf(id, PROTO_RECIDLEN);
+	if (kind != KIND_NOTE && kind != KIND_ENTRY)
+		return;
+	for (int i = 0; i < 6; i++)
+		id[i] = (uint8_t)(ms >> (40 - 8 * i));
+	id[6] = (uint8_t)(0x70 | (id[6] & 0x0f));
+	id[8] = (uint8_t)(0x80 | (id[8] & 0x3f));
+}
+
 static void
 new_change(struct change *c, uint8_t kind)
 {
 	uint8_t id[PROTO_RECIDLEN];
 
-	randombytes_buf(id, sizeof(id));
+	ops_record_id(kind, id);
 	change_init(c, kind, id);
 }
 

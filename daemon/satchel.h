@@ -301,6 +301,9 @@ struct ops_edit {
 	const char	*version[PROTO_MAX_OPS];
 	const char	*add[PROTO_MAX_OPS], *rem[PROTO_MAX_OPS];
 };
+/* A new record's id: time-ordered for notes and entries (ops.c says
+ * why and what it shows), random for the other kinds. */
+void	ops_record_id(uint8_t kind, uint8_t id[PROTO_RECIDLEN]);
 int	ops_student_add(struct device *, const struct ops_student *,
 	    uint8_t *id);
 int	ops_note_add(struct device *, const struct ops_note *, uint8_t *id);

@@ -14,7 +14,7 @@
 
 #define REC_KEYLEN	(1 + PROTO_RECIDLEN)
 #define INDEX_NAME_HASHLEN	16
-#define INDEX_KEY_MAX	(1 + 16 + INDEX_DATE_LEN + 1 + PROTO_RECIDLEN)
+#define INDEX_KEY_MAX	(1 + 16 + INDEX_DATE_LEN + 8 + 1 + PROTO_RECIDLEN)
 
 struct index_keys {
 	size_t	 n;
@@ -81,8 +81,30 @@ student_bytes(const char *hex, uint8_t out[PROTO_RECIDLEN])
 	return 0;
 }
 
+/*
+ * A student's 'S' and 'G' keys put the record's creation stamp before
+ * its id: the clock of the earliest entry that touched it (its hist's
+ * first), the same on every device that holds that entry. Why: record
+ * ids are random, and a sync's thousands of new notes about a student
+ * went to random places of the student's range, so that each commit
+ * rewrote most of its pages; in creation order they go to the range's
+ * end. And a day's notes are shown newest first in the order they were
+ * written, on every device, not in the order of their random ids.
+ *
+ * New notes' ids start with their time too (daemon/ops.c), but not the
+ * ids of older releases' notes, nor of notes a roster or a tool made:
+ * the stamp orders them all.
+ *
+ * What it shows: the stamp is a clock the entry's envelope carries in
+ * the clear (the log's, on the same disk, and any relay's), so the index
+ * tells someone holding the data directory without its keys which entry
+ * made which student's note. The docids did much the same already (a
+ * record's docid is in apply order, next to its kind and id, and the
+ * 'S' key names the id).
+ */
 static int
-index_by_student(const struct record *r, struct index_keys *ik)
+index_by_student(const struct record *r, uint64_t created,
+    struct index_keys *ik)
 {
 	uint8_t key[INDEX_KEY_MAX], *p = key;
 	const char *date = record_get(r, "date");
@@ -97,20 +119,23 @@ index_by_student(const struct record *r, struct index_keys *ik)
 	if (date != NULL && strlen(date) == INDEX_DATE_LEN)
 		memcpy(p, date, INDEX_DATE_LEN);
 	p += INDEX_DATE_LEN;
+	be64_put(p, created);
+	p += 8;
 	*p++ = r->kind;
 	memcpy(p, r->id, PROTO_RECIDLEN);
 	return keys_add(ik, key, (size_t)(p + PROTO_RECIDLEN - key));
 }
 
 static int
-index_goal(const struct record *r, struct index_keys *ik)
+index_goal(const struct record *r, uint64_t created, struct index_keys *ik)
 {
-	uint8_t key[1 + 2 * PROTO_RECIDLEN];
+	uint8_t key[1 + PROTO_RECIDLEN + 8 + PROTO_RECIDLEN];
 
 	key[0] = INDEX_GOAL;
 	if (student_bytes(record_get(r, "student"), key + 1) != 0)
 		return 0;
-	memcpy(key + 1 + PROTO_RECIDLEN, r->id, PROTO_RECIDLEN);
+	be64_put(key + 1 + PROTO_RECIDLEN, created);
+	memcpy(key + 1 + PROTO_RECIDLEN + 8, r->id, PROTO_RECIDLEN);
 	return keys_add(ik, key, sizeof(key));
 }
 
@@ -170,8 +195,9 @@ index_name(struct store_txn *t, const struct record *r,
 	return keys_add(ik, key, len + PROTO_RECIDLEN);
 }
 
+/* created: the record's creation stamp (see index_by_student). */
 static int
-index_keys_of(struct store_txn *t, const struct record *r,
+index_keys_of(struct store_txn *t, const struct record *r, uint64_t created,
     struct index_keys *ik)
 {
 	if (r == NULL)
@@ -181,9 +207,9 @@ index_keys_of(struct store_txn *t, const struct record *r,
 		return index_name(t, r, ik);
 	case KIND_NOTE:
 	case KIND_ENTRY:
-		return index_by_student(r, ik);
+		return index_by_student(r, created, ik);
 	case KIND_GOAL:
-		return index_goal(r, ik);
+		return index_goal(r, created, ik);
 	case KIND_GROUP:
 		return index_members(r, ik);
 	default:
@@ -313,15 +339,16 @@ store_student_count(struct store_txn *t,
 	return count_read(t, student, n);
 }
 
+/* was, now: the record's creation stamps before and after. */
 static int
 index_update(struct store_txn *t, uint64_t docid, const struct record *before,
-    const struct record *after)
+    uint64_t was, const struct record *after, uint64_t now)
 {
 	struct index_keys old = { 0 }, new = { 0 };
 	int rc = STORE_ENOMEM;
 
-	if (index_keys_of(t, before, &old) != 0 ||
-	    index_keys_of(t, after, &new) != 0)
+	if (index_keys_of(t, before, was, &old) != 0 ||
+	    index_keys_of(t, after, now, &new) != 0)
 		goto out;
 	rc = STORE_OK;
 	for (size_t i = 0; i < old.n && rc == 0; i++)
@@ -350,12 +377,14 @@ out:
  *	records	docid[8 BE] -> kind[1] id[16] sealed (recstore.c)
  *	index	'K' kind[1] id[16] -> docid[8 BE]
  *
- * Why: record ids are random, and a sync's new records went to random
+ * Why: record ids were random, and a sync's new records went to random
  * places of a table of ~230 bytes a record, so that each commit of a
  * sync rewrote most of its pages (a 100,000-note sync wrote the table
  * six times over). Docids are given in order, so a new record is put at
- * the table's end (MDB_APPEND: full pages, written once), and only the
- * 'K' keys, 33 bytes a record, go to random places. The kind and id
+ * the table's end (MDB_APPEND: full pages, written once). The 'K' keys,
+ * 33 bytes a record, go to the end of their kind's range for notes and
+ * entries whose ids start with their time (ops_record_id), to random
+ * places for the others. The kind and id
  * lead the value in the clear, as they were the key before: search
  * reads them from a docid without opening the record.
  */
@@ -428,24 +457,19 @@ record_body(struct store_txn *t, uint64_t docid, const uint8_t *key,
 	return STORE_OK;
 }
 
-/* Puts the sealed record v under its docid, after its key; a new one
- * at the table's end, and named in the index. */
+/* Puts v, the record's key and its sealed value (recstore_seal), under
+ * its docid; a new one at the table's end, and named in the index. */
 static int
-record_put(struct store_txn *t, const uint8_t *key, uint64_t docid,
-    const uint8_t *v, size_t vlen, int is_new)
+record_put(struct store_txn *t, const uint8_t *v, size_t vlen, uint64_t docid,
+    int is_new)
 {
-	uint8_t dk[8], ik[1 + REC_KEYLEN], *buf;
+	uint8_t dk[8], ik[1 + REC_KEYLEN];
+	const uint8_t *key = v;
 	int rc;
 
-	if ((buf = malloc(REC_KEYLEN + vlen)) == NULL)
-		return STORE_ENOMEM;
-	memcpy(buf, key, REC_KEYLEN);
-	memcpy(buf + REC_KEYLEN, v, vlen);
 	be64_put(dk, docid);
-	rc = is_new ? store_put_append(t, TABLE_RECORDS, dk, sizeof(dk), buf,
-	    REC_KEYLEN + vlen) : store_put(t, TABLE_RECORDS, dk, sizeof(dk),
-	    buf, REC_KEYLEN + vlen);
-	free(buf);
+	rc = is_new ? store_put_append(t, TABLE_RECORDS, dk, sizeof(dk), v,
+	    vlen) : store_put(t, TABLE_RECORDS, dk, sizeof(dk), v, vlen);
 	if (rc != 0 || !is_new)
 		return rc;
 	reckey_key(ik, key[0], key + 1);
@@ -473,7 +497,7 @@ record_save(struct store_txn *t, const struct record *r,
 	    (rc = recstore_seal(t, key, sizeof(key), s->docid,
 	    (uint8_t *)sb.data, sb.size, &v, &vlen)) != 0)
 		goto out;
-	if ((rc = record_put(t, key, s->docid, v, vlen, old == NULL)) == 0 &&
+	if ((rc = record_put(t, v, vlen, s->docid, old == NULL)) == 0 &&
 	    t->st->seal_key != NULL)
 		rc = store_key_check_put(t);
 out:
@@ -573,6 +597,7 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 	struct write_ref ref;
 	uint8_t *pt = NULL;
 	size_t ptlen = 0;
+	uint64_t was;
 	int rc;
 
 	if (c->kind == KIND_RECEIPT)	/* an index, not a record: receipt.c */
@@ -591,9 +616,11 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 		if (record_apply(after, e->hlc, &ref, &c->ops[i], &o) != 0)
 			goto out;
 	record_settle(after, &ref);
+	was = s.nhist > 0 ? s.hist[0].hlc : 0;
 	if ((rc = recstore_hist_add(&s, e->hlc, &ref)) != 0 ||
 	    (rc = record_save(t, after, &s, pt, ptlen)) != 0 ||
-	    (rc = index_update(t, s.docid, before, after)) != 0)
+	    (rc = index_update(t, s.docid, before, was, after,
+	    s.hist[0].hlc)) != 0)
 		goto out;
 	if (c->kind == KIND_MEMBER)
 		rc = members_changed(t);
@@ -654,6 +681,78 @@ find_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 		memcpy(w->id, k + 2, PROTO_RECIDLEN);
 	}
 	return w->matches > 1;
+}
+
+/* How many hex digits a and b share at their start. */
+static size_t
+hex_common(const uint8_t *a, const uint8_t *b)
+{
+	for (size_t i = 0; i < PROTO_RECIDLEN; i++)
+		if (a[i] != b[i])
+			return 2 * i + ((a[i] >> 4) == (b[i] >> 4));
+	return 2 * PROTO_RECIDLEN;
+}
+
+/* If k is a key of key's kind, the hex digits their ids share, when
+ * more than *most. */
+static void
+common_with(const MDB_val *k, const uint8_t *key, size_t *most)
+{
+	size_t n;
+
+	if (k->mv_size != 1 + REC_KEYLEN || memcmp(k->mv_data, key, 2) != 0)
+		return;
+	if ((n = hex_common(key + 2, (const uint8_t *)k->mv_data + 2)) > *most)
+		*most = n;
+}
+
+/* The most hex digits the id of key (a 'K' key) shares with the ids of
+ * its kind just above and just below it. */
+static int
+neighbours_common(MDB_cursor *cur, const uint8_t *key, size_t *most)
+{
+	MDB_val k = { 1 + REC_KEYLEN, (void *)key }, v;
+	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+	if (rc == 0 && k.mv_size == 1 + REC_KEYLEN &&
+	    memcmp(k.mv_data, key, k.mv_size) == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);	/* past itself */
+	if (rc == 0)
+		common_with(&k, key, most);
+	else if (rc != MDB_NOTFOUND)
+		return store_lmdb_error(rc);
+	k.mv_size = 1 + REC_KEYLEN;
+	k.mv_data = (void *)key;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(cur, &k, &v, rc == 0 ? MDB_PREV : MDB_LAST);
+	if (rc == 0)
+		common_with(&k, key, most);
+	return rc == 0 || rc == MDB_NOTFOUND ? STORE_OK :
+	    store_lmdb_error(rc);
+}
+
+int
+store_record_prefix(struct store_txn *t, const uint8_t id[PROTO_RECIDLEN],
+    size_t min, size_t *len)
+{
+	uint8_t key[1 + REC_KEYLEN];
+	MDB_cursor *cur;
+	size_t most = 0;
+	int rc = STORE_OK;
+
+	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[TABLE_INDEX],
+	    &cur)) != 0)
+		return store_lmdb_error(rc);
+	for (uint8_t k = 1; k <= KIND_MAX && rc == 0; k++) {
+		reckey_key(key, k, id);
+		rc = neighbours_common(cur, key, &most);
+	}
+	mdb_cursor_close(cur);
+	*len = most + 1 > min ? most + 1 : min;
+	if (*len > 2 * PROTO_RECIDLEN)
+		*len = 2 * PROTO_RECIDLEN;
+	return rc;
 }
 
 /* Looks up a hex id prefix in each kind's key range. */

@@ -207,7 +207,7 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
  * history a log gives change (record encoding, apply rules, index rules). */
 #define STORE_VERSION		3
 #define STORE_RELEASE		"0.3.0"
-#define STORE_DERIVED_VERSION	11	/* 4: units, and epoch records held
+#define STORE_DERIVED_VERSION	12	/* 4: units, and epoch records held
 					 * unread by 0.2; 5: external_id,
 					 * merged_into; 6: receipts; 7: sealed
 					 * records, posting lists; 8: erase
@@ -217,7 +217,9 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
 					 * content, left out); 10: word
 					 * index keys are SipHash, not
 					 * BLAKE2b (search.c); 11: records
-					 * keyed by docid, 'K' names it */
+					 * keyed by docid, 'K' names it;
+					 * 12: 'S' and 'G' keys in creation
+					 * order */
 struct store_format {
 	uint64_t	version;	/* the store's, when it was opened */
 	uint64_t	migrated_from;	/* version before this open's steps */
@@ -381,6 +383,12 @@ int		 store_heads_each(struct store_txn *,
 int		 store_record_get(struct store_txn *, uint8_t kind,
 		    const uint8_t id[PROTO_RECIDLEN], struct record **out)
 		    STORE_WUR;
+/* *len: the length of the shortest prefix of id's hex form, at least
+ * min (and at most the whole), that no other record's id starts with:
+ * what a listing shows for store_record_find to take back. */
+int		 store_record_prefix(struct store_txn *,
+		    const uint8_t id[PROTO_RECIDLEN], size_t min, size_t *len)
+		    STORE_WUR;
 /* Finds the one record whose hex id starts with prefix. */
 int		 store_record_find(struct store_txn *, const char *prefix,
 		    uint8_t *kind, uint8_t id[PROTO_RECIDLEN]) STORE_WUR;
@@ -396,11 +404,12 @@ int		 store_records_heads_each(struct store_txn *, uint8_t kind,
 		    STORE_WUR;
 
 /* Index keys: a type byte, then the parts below. */
-#define INDEX_BY_STUDENT	'S'	/* student, date[10], kind, id: live only */
+#define INDEX_BY_STUDENT	'S'	/* student, date[10], created[8 BE], kind,
+					 * id: live only (records.c) */
 #define INDEX_COUNT		'C'	/* student -> be64: its 'S' keys */
 #define INDEX_WORD		'W'	/* see search.c */
 #define INDEX_VOCAB		'V'	/* see search.c */
-#define INDEX_GOAL		'G'	/* student, id */
+#define INDEX_GOAL		'G'	/* student, created[8 BE], id */
 #define INDEX_MEMBER		'M'	/* student, group id */
 #define INDEX_NAME		'N'	/* h(folded name)[16], id */
 #define INDEX_RECORD		'K'	/* kind, id -> docid[8 BE]: records.c */

@@ -25,16 +25,17 @@ struct store {
 
 struct log_pend;
 
-/* recstore.c: record nonces drawn from the system this many at a time. */
-#define TXN_NONCES	64
+/* recstore.c: a record's nonce is the transaction's random base and a
+ * count of the records it sealed. */
+#define TXN_NONCEBASE	16
 #define TXN_NONCELEN	24	/* XChaCha20-Poly1305's */
 
 struct store_txn {
 	struct store	*st;
 	MDB_txn		*txn;
 	struct log_pend	*pend;	/* logseg.c: tails not yet written */
-	size_t		 nonces_left;	/* unused at the end of nonces */
-	uint8_t		 nonces[TXN_NONCES * TXN_NONCELEN];
+	uint64_t	 nonces;	/* recstore.c: sealed so far */
+	uint8_t		 nonce_base[TXN_NONCEBASE];
 	struct store_words *words;	/* search.c: postings not yet written */
 	uint8_t		 key_checked;	/* search.c: the key check is put */
 	uint8_t		 drops;		/* erase.c: 0 not looked, 1 the

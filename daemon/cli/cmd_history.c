@@ -252,23 +252,31 @@ head_text(const struct rec_register *reg, const struct rec_write *h)
 /* The command that puts a losing value back, one a teacher may run:
  * delete or undelete for a tombstone, member add for a member. */
 static void
-settle_command(char *out, size_t len, const struct record *r,
-    const struct rec_register *reg, const struct rec_write *h)
+settle_command(struct conflict_walk *w, char *out, size_t len,
+    const struct record *r, const struct rec_register *reg,
+    const struct rec_write *h)
 {
 	char hex[2 * PROTO_RECIDLEN + 1], ahex[2 * PROTO_IDLEN + 1];
+	char sid[2 * PROTO_RECIDLEN + 1];
 	const char *dev = record_get(r, "device");
+	size_t n = 2 * PROTO_RECIDLEN;
 
 	hex_id(hex, r->id);
+	/* As much of the id as names the record alone (a note's id starts
+	 * with its time): store_record_prefix. */
+	if (store_record_prefix(w->t, r->id, 8, &n) != 0)
+		n = 2 * PROTO_RECIDLEN;
+	snprintf(sid, sizeof(sid), "%.*s", (int)n, hex);
 	sodium_bin2hex(ahex, sizeof(ahex), h->ref.author, PROTO_IDLEN);
 	if (strcmp(reg->name, RECORD_DELETED_FIELD) == 0)
-		snprintf(out, len, "satchel %s %.8s", h->value_len > 0 ?
-		    "delete" : "undelete", hex);
+		snprintf(out, len, "satchel %s %s", h->value_len > 0 ?
+		    "delete" : "undelete", sid);
 	else if (r->kind == KIND_MEMBER)
 		snprintf(out, len, "satchel member add %s --name '%s'",
 		    dev ? dev : hex, record_get(r, "name") ?
 		    record_get(r, "name") : "NAME");
 	else
-		snprintf(out, len, "satchel restore %.8s %s %.12s:%llu", hex,
+		snprintf(out, len, "satchel restore %s %s %.12s:%llu", sid,
 		    reg->name, ahex, (unsigned long long)h->ref.seq);
 }
 
@@ -292,7 +300,7 @@ print_conflict(struct conflict_walk *w, const struct record *r,
 
 		sodium_bin2hex(ahex, sizeof(ahex), h->ref.author, PROTO_IDLEN);
 		author_label(w->d, w->t, h->ref.author, who);
-		settle_command(settle, sizeof(settle), r, reg, h);
+		settle_command(w, settle, sizeof(settle), r, reg, h);
 		if (w->d->json) {
 			printf("%s{\"kind\":\"%s\",\"id\":\"%s\",\"field\":"
 			    "\"%s\",\"status\":\"%s\",\"author\":\"%s\","

@@ -248,15 +248,29 @@ private_mark(struct page *p, const struct record *r)
 	    "";
 }
 
+/* A record's id as show prints it: the shortest prefix, of 8 digits or
+ * more, that names it alone (a note's id starts with its time, so the
+ * notes of one minute share their first 8). Its length. */
+static int
+short_id(struct page *p, const uint8_t *id, char hex[2 * PROTO_RECIDLEN + 1])
+{
+	size_t n;
+
+	hex_id(hex, id);
+	if (store_record_prefix(p->t, id, 8, &n) != 0)
+		n = 2 * PROTO_RECIDLEN;
+	return (int)n;
+}
+
 static void
 show_note(struct page *p, const struct record *r)
 {
 	char hex[2 * PROTO_RECIDLEN + 1], by[NAME_MAX_LEN + 1];
+	int n = short_id(p, r->id, hex);
 
-	hex_id(hex, r->id);
 	written_by(p, r, by, sizeof(by));
-	printf("  %s  conference note by %s  [%.8s]%s\n", get_or(r, "date",
-	    ""), by, hex, private_mark(p, r));
+	printf("  %s  conference note by %s  [%.*s]%s\n", get_or(r, "date",
+	    ""), by, n, hex, private_mark(p, r));
 	print_indented("strengths:", get_or(r, "strengths", ""));
 	print_indented("obstacle:", get_or(r, "obstacle", ""));
 	print_indented("action:", get_or(r, "action", ""));
@@ -271,10 +285,10 @@ show_entry(struct page *p, const struct record *r)
 {
 	const struct rec_set *tags = record_set(r, "tags");
 	char hex[2 * PROTO_RECIDLEN + 1];
+	int n = short_id(p, r->id, hex);
 
-	hex_id(hex, r->id);
-	printf("  %s  portfolio entry: %s  [%.8s]", get_or(r, "date", ""),
-	    get_or(r, "title", ""), hex);
+	printf("  %s  portfolio entry: %s  [%.*s]", get_or(r, "date", ""),
+	    get_or(r, "title", ""), n, hex);
 	for (size_t i = 0; tags != NULL && i < tags->nelems; i++)
 		if (rec_elem_present(&tags->elems[i]))
 			printf(" #%s", tags->elems[i].value);
@@ -288,16 +302,16 @@ show_entry(struct page *p, const struct record *r)
 }
 
 static void
-show_goal(const struct record *r)
+show_goal(struct page *p, const struct record *r)
 {
 	char f[24], hex[2 * PROTO_RECIDLEN + 1];
 	int n = atoi(get_or(r, "checkpoints", "0"));
+	int idlen = short_id(p, r->id, hex);
 
 	if (n < 0 || n > 9)
 		n = 0;	/* not written by this program: show none */
 
-	hex_id(hex, r->id);
-	printf("  %s  [%.8s]\n", get_or(r, "text", ""), hex);
+	printf("  %s  [%.*s]\n", get_or(r, "text", ""), idlen, hex);
 	for (int i = 1; i <= n; i++) {
 		const char *date, *text, *done;
 
@@ -340,7 +354,7 @@ page_item_cb(const uint8_t *key, size_t len, void *arg)
 		else if (kind == KIND_ENTRY)
 			show_entry(p, r);
 		else if (kind == KIND_GOAL)
-			show_goal(r);
+			show_goal(p, r);
 		else
 			printf("  %s (%s)\n", get_or(r, "name", ""),
 			    get_or(r, "type", ""));
@@ -380,7 +394,8 @@ page_keys_cb(const uint8_t *key, size_t len, void *arg)
 	return pk->limit != 0 && ++pk->of_one >= pk->limit;
 }
 
-/* By what follows the student's id: date, kind, record id. */
+/* By what follows the student's id: date, creation stamp, kind, record
+ * id (records.c). */
 static int
 page_key_cmp(const void *a, const void *b)
 {

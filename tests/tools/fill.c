@@ -28,7 +28,7 @@ fill_batch(struct device *d, const char *student, long from, long n,
 	if ((rc = store_begin(d->st, 0, &t)) != 0)
 		return rc;
 	for (long i = from; i < from + n; i++) {
-		randombytes_buf(id, sizeof(id));
+		ops_record_id(KIND_NOTE, id);	/* as `note add` makes them */
 		change_init(&c, KIND_NOTE, id);
 		snprintf(action, sizeof(action), "%s %ld", tag, i);
 		if (change_set(&c, NULL, "student", student) != 0 ||

@@ -1,0 +1,369 @@
+/*
+ * Records and their per-student index (store/records.c): where a
+ * student's 'S' and 'G' keys go. Each test makes a real device in a
+ * scratch directory and writes through the same path as `note add`.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "satchel.h"
+#include "store_int.h"
+#include "tap.h"
+
+#define NOTES	48	/* in 4 transactions */
+#define GOALS	12
+
+struct dev {
+	char		dir[64];
+	struct device	d;
+	uint8_t		student[PROTO_RECIDLEN];
+	char		student_hex[2 * PROTO_RECIDLEN + 1];
+};
+
+static void
+rmdir_all(const char *dir)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.' && snprintf(path,
+			    sizeof(path), "%s/%s", dir, de->d_name) <
+			    (int)sizeof(path))
+				unlink(path);
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* Writes fields (name, value pairs, NULL-ended) to record id, in t. */
+static int
+write_in(struct dev *v, struct store_txn *t, uint8_t kind, const uint8_t *id,
+    const char *const *fv)
+{
+	struct record *r = NULL;
+	struct change c;
+	int rc;
+
+	if ((rc = store_record_get(t, kind, id, &r)) != 0 &&
+	    rc != STORE_ENOTFOUND)
+		return rc;
+	change_init(&c, kind, id);
+	rc = 0;
+	for (size_t i = 0; fv[i] != NULL && rc == 0; i += 2)
+		rc = change_set(&c, r, fv[i], fv[i + 1]);
+	if (rc == 0)
+		rc = device_write(&v->d, t, &c);
+	record_free(r);
+	return rc;
+}
+
+static int
+write_one(struct dev *v, uint8_t kind, const uint8_t *id,
+    const char *const *fv)
+{
+	struct store_txn *t;
+	int rc;
+
+	if ((rc = store_begin(v->d.st, 0, &t)) != 0)
+		return rc;
+	if ((rc = write_in(v, t, kind, id, fv)) != 0) {
+		store_abort(t);
+		return rc;
+	}
+	return store_commit(t);
+}
+
+static int
+dev_open(struct dev *v)
+{
+	const char *fv[] = { "name", "Zo\xc3\xab Dubois", "class", "3B",
+	    NULL };
+	int saved = dup(1);
+
+	snprintf(v->dir, sizeof(v->dir), "%s/satchel-records.XXXXXX",
+	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(v->dir) == NULL)
+		return -1;
+	/* device_init prints the new device's id: not a TAP line. */
+	fflush(stdout);
+	if (freopen("/dev/null", "w", stdout) == NULL)
+		return -1;
+	if (device_init(v->dir, "Tester", 0) != 0)
+		return -1;
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	if (device_open(&v->d, v->dir) != 0)
+		return -1;
+	randombytes_buf(v->student, sizeof(v->student));
+	sodium_bin2hex(v->student_hex, sizeof(v->student_hex), v->student,
+	    sizeof(v->student));
+	return write_one(v, KIND_STUDENT, v->student, fv);
+}
+
+static void
+dev_close(struct dev *v)
+{
+	device_close(&v->d);
+	rmdir_all(v->dir);
+}
+
+/* A student's index keys of one type, in key order. */
+struct keys {
+	size_t	 n;
+	uint8_t	 k[NOTES + 8][128];
+	size_t	 len[NOTES + 8];
+};
+
+static int
+keys_cb(const uint8_t *key, size_t len, void *arg)
+{
+	struct keys *ks = arg;
+
+	if (ks->n == NOTES + 8 || len > sizeof(ks->k[0]))
+		return 1;
+	memcpy(ks->k[ks->n], key, len);
+	ks->len[ks->n++] = len;
+	return 0;
+}
+
+static int
+student_keys(struct dev *v, uint8_t type, struct keys *ks)
+{
+	uint8_t prefix[1 + PROTO_RECIDLEN];
+	struct store_txn *t;
+	int rc;
+
+	memset(ks, 0, sizeof(*ks));
+	prefix[0] = type;
+	memcpy(prefix + 1, v->student, PROTO_RECIDLEN);
+	if ((rc = store_begin(v->d.st, STORE_RDONLY, &t)) != 0)
+		return rc;
+	rc = store_index_each(t, prefix, sizeof(prefix), 0, keys_cb, ks);
+	store_abort(t);
+	return rc;
+}
+
+/* Whether the keys end in ids[0..n), in that order. */
+static int
+keys_name(const struct keys *ks, uint8_t (*ids)[PROTO_RECIDLEN], size_t n)
+{
+	if (ks->n != n) {
+		printf("#   %zu keys for %zu records\n", ks->n, n);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(ks->k[i] + ks->len[i] - PROTO_RECIDLEN, ids[i],
+		    PROTO_RECIDLEN) != 0) {
+			printf("#   key %zu names another record than write %zu\n",
+			    i, i);
+			return 0;
+		}
+	return 1;
+}
+
+/*
+ * A day's notes about a student, under random ids, are indexed in the
+ * order they were written: a sync's new notes go to the end of the
+ * student's range (not to random places of it, where each commit
+ * rewrote most of its pages), and show lists a day's notes newest first
+ * as they were written. An edit keeps a note's place; the date still
+ * comes first.
+ */
+static void
+test_notes_in_creation_order(void)
+{
+	static uint8_t ids[NOTES + 1][PROTO_RECIDLEN];
+	const char *fv[] = { "student", NULL, "date", "2026-10-01",
+	    "strengths", "reads aloud", "obstacle", "none",
+	    "action", "more of the same", NULL };
+	const char *edit[] = { "action", "paired reading", NULL };
+	const char *early[] = { "student", NULL, "date", "2026-09-30",
+	    "strengths", "counts", "obstacle", "none", "action", "x", NULL };
+	struct store_txn *t;
+	struct keys ks;
+	struct dev v;
+	uint64_t n = 0;
+	int ok = 1;
+
+	if (dev_open(&v) != 0) {
+		CHECK(!"a device");
+		return;
+	}
+	fv[1] = early[1] = v.student_hex;
+	for (int c = 0; c < 4 && ok; c++) {
+		ok &= store_begin(v.d.st, 0, &t) == 0;
+		for (int i = 0; i < NOTES / 4 && ok; i++) {
+			randombytes_buf(ids[c * NOTES / 4 + i], PROTO_RECIDLEN);
+			ok &= write_in(&v, t, KIND_NOTE,
+			    ids[c * NOTES / 4 + i], fv) == 0;
+		}
+		ok &= store_commit(t) == 0;
+	}
+	CHECK(ok);
+	CHECK(write_one(&v, KIND_NOTE, ids[0], edit) == 0);
+	CHECK(student_keys(&v, INDEX_BY_STUDENT, &ks) == 0);
+	CHECK(keys_name(&ks, ids, NOTES));
+	/* The kind sits just before the id, where show reads it. */
+	CHECK(ks.n > 0 && ks.k[0][ks.len[0] - PROTO_RECIDLEN - 1] ==
+	    KIND_NOTE);
+	/* A note written last about the day before comes first. */
+	memmove(ids[1], ids[0], NOTES * sizeof(ids[0]));
+	randombytes_buf(ids[0], PROTO_RECIDLEN);
+	CHECK(write_one(&v, KIND_NOTE, ids[0], early) == 0);
+	CHECK(student_keys(&v, INDEX_BY_STUDENT, &ks) == 0);
+	CHECK(keys_name(&ks, ids, NOTES + 1));
+	CHECK(store_begin(v.d.st, STORE_RDONLY, &t) == 0);
+	CHECK(store_student_count(t, v.student, &n) == 0 && n == NOTES + 1);
+	store_abort(t);
+	dev_close(&v);
+}
+
+/* A student's goals, too; and a rebuild from the log gives the same
+ * keys, stamps and all. */
+static void
+test_goals_and_rebuild(void)
+{
+	static uint8_t ids[GOALS][PROTO_RECIDLEN];
+	const char *fv[] = { "student", NULL, "text", "read a chapter book",
+	    NULL };
+	const char *nv[] = { "student", NULL, "date", "2026-10-01",
+	    "strengths", "s", "obstacle", "o", "action", "a", NULL };
+	uint8_t nid[PROTO_RECIDLEN];
+	struct keys g, s, g2, s2;
+	struct dev v;
+
+	if (dev_open(&v) != 0) {
+		CHECK(!"a device");
+		return;
+	}
+	fv[1] = nv[1] = v.student_hex;
+	for (int i = 0; i < GOALS; i++) {
+		randombytes_buf(ids[i], PROTO_RECIDLEN);
+		CHECK(write_one(&v, KIND_GOAL, ids[i], fv) == 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		randombytes_buf(nid, PROTO_RECIDLEN);
+		CHECK(write_one(&v, KIND_NOTE, nid, nv) == 0);
+	}
+	CHECK(student_keys(&v, INDEX_GOAL, &g) == 0);
+	CHECK(keys_name(&g, ids, GOALS));
+	CHECK(student_keys(&v, INDEX_BY_STUDENT, &s) == 0);
+	CHECK(s.n == 8);
+	CHECK(store_rebuild(v.d.st, v.d.keyring) == 0);
+	CHECK(student_keys(&v, INDEX_GOAL, &g2) == 0);
+	CHECK(student_keys(&v, INDEX_BY_STUDENT, &s2) == 0);
+	CHECK(g.n == g2.n && memcmp(g.k, g2.k, sizeof(g.k)) == 0 &&
+	    memcmp(g.len, g2.len, sizeof(g.len)) == 0);
+	CHECK(s.n == s2.n && memcmp(s.k, s2.k, sizeof(s.k)) == 0 &&
+	    memcmp(s.len, s2.len, sizeof(s.len)) == 0);
+	dev_close(&v);
+}
+
+/* New notes' and entries' ids start with the time (RFC 9562's UUIDv7
+ * layout), so that they sort as they are made; the other kinds' ids stay
+ * random. */
+static void
+test_new_ids(void)
+{
+	uint8_t prev[PROTO_RECIDLEN] = { 0 }, id[PROTO_RECIDLEN];
+	uint64_t before = now_ms(), ms = 0, after;
+	int sorted = 1, layout = 1, timed = 0;
+
+	for (int i = 0; i < 2000; i++) {
+		ops_record_id(i % 2 ? KIND_NOTE : KIND_ENTRY, id);
+		sorted &= memcmp(prev, id, 6) <= 0;
+		layout &= (id[6] >> 4) == 7 && (id[8] >> 6) == 2;
+		memcpy(prev, id, sizeof(id));
+	}
+	after = now_ms();
+	for (int i = 0; i < 6; i++)
+		ms = ms << 8 | prev[i];
+	CHECK(sorted);
+	CHECK(layout);
+	CHECK(ms >= before && ms <= after);
+	for (int i = 0; i < 8; i++) {
+		ops_record_id(KIND_STUDENT, id);
+		ms = 0;
+		for (int j = 0; j < 6; j++)
+			ms = ms << 8 | id[j];
+		timed += ms >= before && ms <= now_ms();
+	}
+	CHECK(timed < 8);	/* random: 2^-48 odds each to look timed */
+}
+
+static int
+prefix_is(struct dev *v, const uint8_t *id, size_t want)
+{
+	char hex[2 * PROTO_RECIDLEN + 1];
+	struct store_txn *t;
+	uint8_t kind, found[PROTO_RECIDLEN];
+	size_t n = 0;
+	int ok;
+
+	if (store_begin(v->d.st, STORE_RDONLY, &t) != 0)
+		return 0;
+	ok = store_record_prefix(t, id, 8, &n) == 0 && n == want;
+	if (!ok)
+		printf("#   a short id of %zu digits, not %zu\n", n, want);
+	/* What is shown names the record again, and one digit less does
+	 * not, unless it is the shortest shown. */
+	sodium_bin2hex(hex, sizeof(hex), id, PROTO_RECIDLEN);
+	hex[n] = '\0';
+	ok &= store_record_find(t, hex, &kind, found) == 0 &&
+	    memcmp(found, id, PROTO_RECIDLEN) == 0;
+	hex[n - 1] = '\0';
+	ok &= n == 8 || store_record_find(t, hex, &kind, found) ==
+	    STORE_EAMBIGUOUS;
+	store_abort(t);
+	return ok;
+}
+
+/* A listing shows as much of an id as names it alone, 8 digits at
+ * least: notes made in the same minute share their first 8. */
+static void
+test_short_ids(void)
+{
+	const char *nv[] = { "student", NULL, "date", "2026-10-01",
+	    "strengths", "s", "obstacle", "o", "action", "a", NULL };
+	const char *sv[] = { "name", "Ben Okafor", NULL };
+	uint8_t a[PROTO_RECIDLEN], b[PROTO_RECIDLEN], c[PROTO_RECIDLEN];
+	uint8_t s[PROTO_RECIDLEN];
+	struct dev v;
+
+	if (dev_open(&v) != 0) {
+		CHECK(!"a device");
+		return;
+	}
+	nv[1] = v.student_hex;
+	ops_record_id(KIND_NOTE, a);
+	memcpy(b, a, sizeof(b));
+	b[5] ^= 0x01;		/* shares 11 digits with a */
+	randombytes_buf(c, sizeof(c));
+	c[0] = (uint8_t)~a[0];	/* shares none with a or b */
+	memcpy(s, c, sizeof(s));
+	s[4] ^= 0x10;		/* a student sharing 8 digits with c */
+	CHECK(write_one(&v, KIND_NOTE, a, nv) == 0);
+	CHECK(prefix_is(&v, a, 8));
+	CHECK(write_one(&v, KIND_NOTE, b, nv) == 0);
+	CHECK(write_one(&v, KIND_NOTE, c, nv) == 0);
+	CHECK(write_one(&v, KIND_STUDENT, s, sv) == 0);
+	CHECK(prefix_is(&v, a, 12));
+	CHECK(prefix_is(&v, b, 12));
+	CHECK(prefix_is(&v, c, 9));
+	CHECK(prefix_is(&v, s, 9));
+	CHECK(prefix_is(&v, v.student, 8));
+	dev_close(&v);
+}
+
+TAP_MAIN(TAP_TEST(test_notes_in_creation_order),
+    TAP_TEST(test_goals_and_rebuild), TAP_TEST(test_new_ids),
+    TAP_TEST(test_short_ids))
