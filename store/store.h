@@ -207,7 +207,7 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
  * history a log gives change (record encoding, apply rules, index rules). */
 #define STORE_VERSION		3
 #define STORE_RELEASE		"0.3.0"
-#define STORE_DERIVED_VERSION	11	/* 4: units, and epoch records held
+#define STORE_DERIVED_VERSION	12	/* 4: units, and epoch records held
 					 * unread by 0.2; 5: external_id,
 					 * merged_into; 6: receipts; 7: sealed
 					 * records, posting lists; 8: erase
@@ -217,7 +217,9 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
 					 * content, left out); 10: word
 					 * index keys are SipHash, not
 					 * BLAKE2b (search.c); 11: records
-					 * keyed by docid, 'K' names it */
+					 * keyed by docid, 'K' names it;
+					 * 12: the word index in
+					 * generations (search.c) */
 struct store_format {
 	uint64_t	version;	/* the store's, when it was opened */
 	uint64_t	migrated_from;	/* version before this open's steps */
