@@ -25,8 +25,8 @@
  * each generation, the words its prefix starts and their lists there;
  * a (word, record) pair is in one generation at most, and a removal
  * looks for it in each. Generations of about the same size are merged
- * into one as they accumulate (gens_tidy), so a search reads a few
- * generations per factor of MERGE_WAYS in the index's size.
+ * into one as they accumulate (gens_tidy): a search reads GENS_FEW of
+ * them at most.
  *
  * A posting list costs a byte or two per (word, record), where a key per
  * pair cost some sixty on disk.
@@ -68,7 +68,8 @@
 #define GEN_LEN		4	/* a generation's name: be32, not 0 */
 #define WKEY_LEN	(1 + GEN_LEN + WORD_HASHLEN + 8)
 #define GEN_ENTRY	(GEN_LEN + 8)	/* a generation in gens_key */
-#define GENS_MAX	128
+#define GENS_MAX	128	/* room: gens_tidy keeps GENS_FEW */
+#define GENS_FEW	16
 #define MERGE_WAYS	4	/* generations of one size merged */
 #define GEN_BASE	16384	/* bytes: the first size class's bound */
 #define MERGE_RANGE	(1u << 19)	/* bytes a merge reads at a time */
@@ -721,13 +722,14 @@ gen_class(uint64_t bytes)
 }
 
 /*
- * Keeps the generations few: when MERGE_WAYS of them are of one size
- * class, the smallest such class is merged into one generation (of the
- * next class, or more). At most one merge a flush: a posting is
- * rewritten about once per class it climbs (log base MERGE_WAYS of the
- * index's size over a flush's), and a search reads at most
- * MERGE_WAYS - 1 generations per class, plus one. Should sizes ever
- * leave more than GENS_MAX / 2, the smallest MERGE_WAYS are merged.
+ * Keeps the generations few: once there are more than GENS_FEW, the
+ * smallest size class with MERGE_WAYS or more of them is merged into
+ * one generation (of the next class, or more); if no class has that
+ * many, the MERGE_WAYS smallest are. A flush adds one generation and
+ * merges at most once, so a search reads GENS_FEW at most, and a
+ * posting is rewritten about once per class it climbs. A 100,000-note
+ * sync (a dozen commits) merges nothing; the merges come as the index
+ * grows further, the small generations' often, the large ones' rarely.
  */
 static int
 gens_tidy(struct store_txn *t, struct gens *gs)
@@ -736,6 +738,8 @@ gens_tidy(struct store_txn *t, struct gens *gs)
 	unsigned count[41] = { 0 }, c;
 	size_t n = 0;
 
+	if (gs->n <= GENS_FEW)
+		return STORE_OK;
 	for (size_t i = 0; i < gs->n; i++)
 		count[gen_class(gs->g[i].bytes)]++;
 	for (c = 0; c < 41 && count[c] < MERGE_WAYS; c++)
@@ -743,7 +747,7 @@ gens_tidy(struct store_txn *t, struct gens *gs)
 	if (c < 41) {
 		for (size_t i = 0; i < gs->n; i++)
 			n += pick[i] = gen_class(gs->g[i].bytes) == c;
-	} else if (gs->n > GENS_MAX / 2) {
+	} else {
 		while (n < MERGE_WAYS) {
 			size_t min = gs->n;
 
@@ -755,7 +759,7 @@ gens_tidy(struct store_txn *t, struct gens *gs)
 			n++;
 		}
 	}
-	return n > 1 ? gens_merge(t, gs, pick) : STORE_OK;
+	return gens_merge(t, gs, pick);
 }
 
 /* The check value that says which key built the index and sealed the

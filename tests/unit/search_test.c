@@ -1112,15 +1112,15 @@ test_index_appends(void)
 	gens = generations(&v);
 	if (gens == SIZE_MAX)
 		printf("#   no list of the word index's generations\n");
-	else if (gens > 12)
+	else if (gens > 16)
 		printf("#   %zu generations after 30 commits\n", gens);
-	CHECK(gens >= 1 && gens <= 12);
+	CHECK(gens >= 1 && gens <= 16);	/* search.c's GENS_FEW */
 	CHECK(key_pages_of(&v, &before) == 0 && before.n > 3000);
 	CHECK(store_begin(v.d.st, 0, &t) == 0);
 	for (int i = 0; i < 100 && ok; i++)
 		ok &= note_in(&v, t, id) == 0;
 	CHECK(ok && store_commit(t) == 0);
-	CHECK(key_pages_of(&v, &now) == 0 && now.n > before.n);
+	CHECK(key_pages_of(&v, &now) == 0);
 	rewritten = pages_rewritten(&before, &now);
 	if (rewritten > 16)
 		printf("#   the commit copied %zu pages of the index's words\n",
