@@ -4,12 +4,12 @@
  * It holds no word in the clear: every word, and every prefix of one, is
  * a keyed hash under the store key (store_set_key).
  *
- *	'W' gen[4 BE] h(word)[16] first[8 BE]
+ *	'W' gen[4 BE] 'W' h(word)[16] first[8 BE]
  *					the records that hold word, as
  *					docids (recstore.c): first, then
  *					the rest in the value as varint
  *					deltas, at most CHUNK_MAX bytes
- *	'V' gen[4 BE] h(prefix)[16] first[8 BE]
+ *	'W' gen[4 BE] 'V' h(prefix)[16] first[8 BE]
  *					the words that start with prefix,
  *					each as the first 8 bytes of its
  *					hash, in lists as 'W' keeps docids
@@ -17,10 +17,12 @@
  *
  * The index is kept in generations (segments): each transaction's new
  * postings are one new generation, named past every other, so that a
- * sync's commits write their word keys together at the end of the 'W'
- * and 'V' keys, in full pages, instead of rewriting a list's last chunk
- * in a page of its own for each word a commit touches (scattered by
- * hash: most of the index's pages, each commit). A generation's
+ * sync's commits write their word keys together at the end of the
+ * index table (MDB_APPEND: full pages), instead of rewriting a list's
+ * last chunk in a page of its own for each word a commit touches
+ * (scattered by hash: most of the index's pages, each commit). The
+ * vocabulary's lists ('V') are 'W' keys too, so that they also go at
+ * the end. A generation's
  * vocabulary lists the words of its own 'W' lists, so a query reads, in
  * each generation, the words its prefix starts and their lists there;
  * a (word, record) pair is in one generation at most, and a removal
@@ -66,7 +68,8 @@
 #define WORD_HASHLEN	16
 #define QUERY_MAX_WORDS	32
 #define GEN_LEN		4	/* a generation's name: be32, not 0 */
-#define WKEY_LEN	(1 + GEN_LEN + WORD_HASHLEN + 8)
+#define WKEY_H		(1 + GEN_LEN + 1)	/* where a list key's hash starts */
+#define WKEY_LEN	(WKEY_H + WORD_HASHLEN + 8)
 #define GEN_ENTRY	(GEN_LEN + 8)	/* a generation in gens_key */
 #define GENS_MAX	128	/* room: gens_tidy keeps GENS_FEW */
 #define GENS_FEW	16
@@ -293,16 +296,17 @@ static void
 wkey(uint8_t key[WKEY_LEN], uint8_t type, uint32_t gen, const uint8_t *h,
     uint64_t first)
 {
-	key[0] = type;
+	key[0] = INDEX_WORD;
 	gen_put(key + 1, gen);
-	memcpy(key + 1 + GEN_LEN, h, WORD_HASHLEN);
-	be64_put(key + 1 + GEN_LEN + WORD_HASHLEN, first);
+	key[1 + GEN_LEN] = type;
+	memcpy(key + WKEY_H, h, WORD_HASHLEN);
+	be64_put(key + WKEY_H + WORD_HASHLEN, first);
 }
 
 static uint64_t
 wkey_first(const uint8_t *k)
 {
-	return be64_get(k + 1 + GEN_LEN + WORD_HASHLEN);
+	return be64_get(k + WKEY_H + WORD_HASHLEN);
 }
 
 struct plist {
@@ -392,9 +396,10 @@ chunk_decode(uint64_t first, const uint8_t *v, size_t len, struct plist *p)
 }
 
 /* Writes ids (sorted, distinct) as list (type, gen, h): chunks of at
- * most about CHUNK_MAX bytes each. A generation's 'W' keys are written
- * past every other key of the table (the newest generation, in order):
- * MDB_APPEND fills their pages. *bytes counts what was written. */
+ * most about CHUNK_MAX bytes each. A new generation's keys are written
+ * in order past every other key of the table ('W' is the index's last
+ * type): with append, MDB_APPEND fills their pages. *bytes counts what
+ * was written. */
 static int
 chunks_put(struct store_txn *t, uint8_t type, uint32_t gen, const uint8_t *h,
     const uint64_t *ids, size_t n, int append, uint64_t *bytes)
@@ -435,7 +440,7 @@ chunk_seek(struct store_txn *t, uint8_t type, uint32_t gen, const uint8_t *h,
 	if ((rc = store_seek_le(t, TABLE_INDEX, key, sizeof(key), &k, &kl, v,
 	    vl)) != 0)
 		return rc;
-	if (kl != WKEY_LEN || memcmp(k, key, 1 + GEN_LEN + WORD_HASHLEN) != 0)
+	if (kl != WKEY_LEN || memcmp(k, key, WKEY_H + WORD_HASHLEN) != 0)
 		return STORE_ENOTFOUND;
 	*first = wkey_first(k);
 	return STORE_OK;
@@ -604,7 +609,7 @@ mrange_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 		m->bcap = cap;
 	}
 	it = &m->it[m->n++];
-	memcpy(it->h, k + 1 + GEN_LEN, WORD_HASHLEN);
+	memcpy(it->h, k + WKEY_H, WORD_HASHLEN);
 	it->gen = m->gen;
 	it->first = wkey_first(k);
 	it->off = m->blen;
@@ -635,16 +640,17 @@ merge_range(struct store_txn *t, uint8_t type, const uint32_t *src,
 {
 	struct mrange m = { 0, 0, NULL, NULL, 0, 0, 0, 0 };
 	struct plist p = { 0, 0, NULL };
-	uint8_t prefix[1 + GEN_LEN + 1], key[WKEY_LEN];
+	uint8_t prefix[WKEY_H + 1], key[WKEY_LEN];
 	size_t i = 0, j;
 	int rc = STORE_OK;
 
-	prefix[0] = type;
+	prefix[0] = INDEX_WORD;
+	prefix[1 + GEN_LEN] = type;
 	for (size_t s = 0; s < nsrc && rc == 0; s++) {
 		gen_put(prefix + 1, src[s]);
 		m.gen = src[s];
 		for (unsigned b = lo; b < hi && rc == 0 && !m.oom; b++) {
-			prefix[1 + GEN_LEN] = (uint8_t)b;
+			prefix[WKEY_H] = (uint8_t)b;
 			rc = store_scan(t, TABLE_INDEX, prefix, sizeof(prefix),
 			    0, mrange_cb, &m);
 		}
@@ -663,7 +669,7 @@ merge_range(struct store_txn *t, uint8_t type, const uint32_t *src,
 		if (rc == 0) {
 			p.n = ids_settle(p.ids, p.n, nsrc == 1);
 			rc = chunks_put(t, type, dst, m.it[i].h, p.ids, p.n,
-			    type == INDEX_WORD, bytes);
+			    1, bytes);
 		}
 		i = j;
 	}
@@ -682,7 +688,7 @@ merge_range(struct store_txn *t, uint8_t type, const uint32_t *src,
 static int
 gens_merge(struct store_txn *t, struct gens *gs, const uint8_t *pick)
 {
-	static const uint8_t types[] = { INDEX_WORD, INDEX_VOCAB };
+	static const uint8_t types[] = { INDEX_VOCAB, INDEX_WORD };
 	uint32_t src[GENS_MAX], dst = gens_next(gs);
 	uint64_t total = 0, bytes = 0;
 	size_t nsrc = 0, out = 0;
@@ -1031,7 +1037,7 @@ vocab_write(struct store_txn *t, uint32_t gen, struct vpairs *vp,
 		    WORD_HASHLEN) == 0; j++)
 			if (n == 0 || ids[n - 1] != vp->v[j].id)
 				ids[n++] = vp->v[j].id;
-		rc = chunks_put(t, INDEX_VOCAB, gen, vp->v[i].h, ids, n, 0,
+		rc = chunks_put(t, INDEX_VOCAB, gen, vp->v[i].h, ids, n, 1,
 		    bytes);
 		i = j;
 	}
@@ -1046,13 +1052,15 @@ pend_cmp(const void *a, const void *b)
 	    (*(struct pend *const *)b)->h, WORD_HASHLEN);
 }
 
-/* Writes every list of pt into the new generation gen, in key order,
- * and each word's prefixes into vp: a generation's vocabulary names the
- * words its own lists hold, so no word costs a lookup here. */
+/* Writes every list of pt into the new generation gen, in key order:
+ * first the vocabulary (each word's prefixes; a generation's vocabulary
+ * names the words its own lists hold, so no word costs a lookup here),
+ * then the words' lists. */
 static int
 pend_write(struct store_txn *t, struct pend_table *pt, uint32_t gen,
-    struct vpairs *vp, uint64_t *bytes)
+    uint64_t *bytes)
 {
+	struct vpairs vp = { 0, 0, NULL };
 	struct pend **order;
 	size_t n = 0;
 	int rc = STORE_OK;
@@ -1065,13 +1073,16 @@ pend_write(struct store_txn *t, struct pend_table *pt, uint32_t gen,
 		if (pt->p[i].used && pt->p[i].ids.n > 0)
 			order[n++] = &pt->p[i];
 	qsort(order, n, sizeof(*order), pend_cmp);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = vocab_pend(&vp, t->st->word_key, order[i]);
+	if (rc == 0)
+		rc = vocab_write(t, gen, &vp, bytes);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		pend_settle(order[i]);
 		rc = chunks_put(t, INDEX_WORD, gen, order[i]->h,
 		    order[i]->ids.ids, order[i]->ids.n, 1, bytes);
-		if (rc == 0)
-			rc = vocab_pend(vp, t->st->word_key, order[i]);
 	}
+	free(vp.v);
 	free(order);
 	pend_table_free(pt);
 	return rc;
@@ -1099,7 +1110,6 @@ int
 store_words_flush(struct store_txn *t)
 {
 	struct store_words *sw = t->words;
-	struct vpairs vp = { 0, 0, NULL };
 	uint64_t bytes = 0;
 	uint32_t gen;
 	int rc;
@@ -1109,8 +1119,7 @@ store_words_flush(struct store_txn *t)
 	if ((rc = store_key_check_put(t)) != 0 || (rc = words_get(t, &sw)) != 0)
 		goto out;
 	gen = gens_next(&sw->gens);
-	if ((rc = pend_write(t, &sw->w, gen, &vp, &bytes)) == 0)
-		rc = vocab_write(t, gen, &vp, &bytes);
+	rc = pend_write(t, &sw->w, gen, &bytes);
 	if (rc == 0 && bytes > 0 &&
 	    (rc = gens_add(&sw->gens, gen, bytes)) == 0 &&
 	    (rc = gens_tidy(t, &sw->gens)) == 0)
@@ -1118,7 +1127,6 @@ store_words_flush(struct store_txn *t)
 	if (rc != 0)
 		sw->gens_held = 0;	/* the transaction will not commit */
 out:
-	free(vp.v);
 	pend_table_free(&sw->w);
 	sw->nids = 0;
 	return rc;
@@ -1304,7 +1312,7 @@ vocab_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 {
 	struct cands *cs = arg;
 	struct plist p = { 0, 0, NULL };
-	uint8_t prefix[1 + GEN_LEN + 8];
+	uint8_t prefix[WKEY_H + 8];
 	int rc;
 
 	if (klen != WKEY_LEN)
@@ -1313,8 +1321,9 @@ vocab_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 		cs->rc = p.ids == NULL ? STORE_ENOMEM : STORE_EIO;
 	prefix[0] = INDEX_WORD;
 	gen_put(prefix + 1, cs->gen);
+	prefix[1 + GEN_LEN] = INDEX_WORD;
 	for (size_t i = 0; cs->rc == 0 && !cs->over && i < p.n; i++) {
-		be64_put(prefix + 1 + GEN_LEN, p.ids[i]);
+		be64_put(prefix + WKEY_H, p.ids[i]);
 		if ((rc = store_scan(cs->t, TABLE_INDEX, prefix,
 		    sizeof(prefix), 0, cand_cb, cs)) != 0 && cs->rc == 0)
 			cs->rc = rc;
@@ -1407,14 +1416,15 @@ static int
 query_cands(struct store_txn *t, const struct gens *gs, const struct query *q,
     size_t i, struct cands *cs)
 {
-	uint8_t prefix[1 + GEN_LEN + WORD_HASHLEN];
+	uint8_t prefix[WKEY_H + WORD_HASHLEN];
 	size_t len = proto_text_prefix(q->text[i], q->len[i], WORD_CAP);
 	int rc = STORE_OK;
 
 	cs->n = 0;
 	cs->over = 0;
-	prefix[0] = INDEX_VOCAB;
-	word_hash(t->st->word_key, q->text[i], len, prefix + 1 + GEN_LEN);
+	prefix[0] = INDEX_WORD;
+	prefix[1 + GEN_LEN] = INDEX_VOCAB;
+	word_hash(t->st->word_key, q->text[i], len, prefix + WKEY_H);
 	for (size_t g = 0; g < gs->n && rc == 0 && cs->rc == 0 && !cs->over;
 	    g++) {
 		cs->gen = gs->g[g].id;

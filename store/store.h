@@ -401,7 +401,7 @@ int		 store_records_heads_each(struct store_txn *, uint8_t kind,
 #define INDEX_BY_STUDENT	'S'	/* student, date[10], kind, id: live only */
 #define INDEX_COUNT		'C'	/* student -> be64: its 'S' keys */
 #define INDEX_WORD		'W'	/* see search.c */
-#define INDEX_VOCAB		'V'	/* see search.c */
+#define INDEX_VOCAB		'V'	/* a kind of 'W' key: search.c */
 #define INDEX_GOAL		'G'	/* student, id */
 #define INDEX_MEMBER		'M'	/* student, group id */
 #define INDEX_NAME		'N'	/* h(folded name)[16], id */

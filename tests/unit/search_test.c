@@ -17,6 +17,12 @@
 #include "tap.h"
 
 #define LEN(a)	(sizeof(a) / sizeof((a)[0]))
+/* A word index list's key (search.c): 'W', generation[4], the list's
+ * kind ('W' or 'V'), hash[16], first id[8]; and 'W' 0[4], the list of
+ * generations. */
+#define GEN_LEN		4
+#define LIST_KIND	(1 + GEN_LEN)
+#define LIST_KEYLEN	(LIST_KIND + 1 + 16 + 8)
 
 struct words {
 	int	n;
@@ -418,6 +424,7 @@ test_search(void)
 struct plain {
 	const char *const *words;
 	int		 hits, keys;
+	uint8_t		 kind;		/* of the lists counted in keys */
 };
 
 static int
@@ -436,7 +443,7 @@ plain_cb(const uint8_t *key, size_t len, void *arg)
 {
 	struct plain *p = arg;
 
-	p->keys++;
+	p->keys += len == LIST_KEYLEN && key[LIST_KIND] == p->kind;
 	for (size_t i = 0; p->words[i] != NULL; i++)
 		if (has_bytes(key, len, p->words[i]))
 			p->hits++;
@@ -449,8 +456,8 @@ test_index_opaque(void)
 {
 	static const char *const words[] = { "xylophone", "xylo", "quartz",
 	    "quar", NULL };
-	struct plain p = { words, 0, 0 };
-	uint8_t n1[PROTO_RECIDLEN], type;
+	struct plain p = { words, 0, 0, INDEX_WORD };
+	uint8_t n1[PROTO_RECIDLEN], type = INDEX_WORD;
 	struct store_txn *t;
 	struct dev v;
 
@@ -461,10 +468,9 @@ test_index_opaque(void)
 	CHECK(note(&v, n1, "xylophone quartz", "o", "a") == 0);
 	CHECK(finds(&v, "xylo quar", n1));
 	CHECK(store_begin(v.d.st, STORE_RDONLY, &t) == 0);
-	type = INDEX_WORD;
 	CHECK(store_index_each(t, &type, 1, 0, plain_cb, &p) == 0);
 	CHECK(p.keys >= 4);	/* the note's and the student's words */
-	type = INDEX_VOCAB;
+	p.kind = INDEX_VOCAB;
 	p.keys = 0;
 	CHECK(store_index_each(t, &type, 1, 0, plain_cb, &p) == 0);
 	CHECK(p.keys >= 9 + 6);	/* every prefix of both words */
@@ -650,6 +656,7 @@ struct posts {
 	size_t		 n, cap;
 	struct post	*p;
 	int		 bad;
+	uint8_t		 kind;		/* of the lists read */
 };
 
 static int
@@ -681,11 +688,6 @@ posts_add(struct posts *ps, const uint8_t *h, uint8_t type, uint64_t id)
 	return 0;
 }
 
-/* A list's key: type, generation[4], hash[16], first id[8]; and 'W'
- * 0[4], the list of generations. */
-#define GEN_LEN		4
-#define LIST_KEYLEN	(1 + GEN_LEN + 16 + 8)
-
 static int
 posts_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
     void *arg)
@@ -693,14 +695,16 @@ posts_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 	struct posts *ps = arg;
 	uint64_t id;
 
-	if (klen == 1 + GEN_LEN && k[0] == INDEX_WORD)
+	if (klen == 1 + GEN_LEN)
 		return 0;
 	if (klen != LIST_KEYLEN || vlen < 8) {
 		ps->bad = 1;
 		return 1;
 	}
-	id = be64_get(k + 1 + GEN_LEN + 16);
-	if (posts_add(ps, k + 1 + GEN_LEN, k[0], id) != 0)
+	if (k[LIST_KIND] != ps->kind)
+		return 0;
+	id = be64_get(k + LIST_KIND + 1 + 16);
+	if (posts_add(ps, k + LIST_KIND + 1, ps->kind, id) != 0)
 		ps->bad = 1;
 	for (size_t i = 8; i < vlen && !ps->bad;) {
 		uint64_t d = 0;
@@ -711,7 +715,7 @@ posts_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 				break;
 		}
 		id += d;
-		if (posts_add(ps, k + 1 + GEN_LEN, k[0], id) != 0)
+		if (posts_add(ps, k + LIST_KIND + 1, ps->kind, id) != 0)
 			ps->bad = 1;
 	}
 	if (!ps->bad && id != be64_get(v))
@@ -728,12 +732,14 @@ post_cmp(const void *a, const void *b)
 static int
 posts_of(struct dev *v, uint8_t type, struct posts *ps)
 {
+	uint8_t word = INDEX_WORD;	/* every list is a 'W' key */
 	size_t out = 1;
 
 	memset(ps, 0, sizeof(*ps));
+	ps->kind = type;
 	if (store_begin(v->d.st, STORE_RDONLY, &ps->t) != 0)
 		return -1;
-	if (store_scan(ps->t, TABLE_INDEX, &type, 1, 0, posts_cb, ps) != 0)
+	if (store_scan(ps->t, TABLE_INDEX, &word, 1, 0, posts_cb, ps) != 0)
 		ps->bad = 1;
 	store_abort(ps->t);
 	if (ps->n > 1)
