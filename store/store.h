@@ -207,7 +207,7 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
  * history a log gives change (record encoding, apply rules, index rules). */
 #define STORE_VERSION		3
 #define STORE_RELEASE		"0.3.0"
-#define STORE_DERIVED_VERSION	12	/* 4: units, and epoch records held
+#define STORE_DERIVED_VERSION	13	/* 4: units, and epoch records held
 					 * unread by 0.2; 5: external_id,
 					 * merged_into; 6: receipts; 7: sealed
 					 * records, posting lists; 8: erase
@@ -218,7 +218,7 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
 					 * index keys are SipHash, not
 					 * BLAKE2b (search.c); 11: records
 					 * keyed by docid, 'K' names it;
-					 * 12: the word index in
+					 * 12, 13: the word index in
 					 * generations (search.c) */
 struct store_format {
 	uint64_t	version;	/* the store's, when it was opened */
