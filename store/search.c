@@ -729,20 +729,19 @@ gen_class(uint64_t bytes)
 
 /*
  * Keeps the generations few: once there are more than GENS_FEW, the
- * smallest size class with MERGE_WAYS or more of them is merged into
- * one generation (of the next class, or more); if no class has that
- * many, the MERGE_WAYS smallest are. A flush adds one generation and
- * merges at most once, so a search reads GENS_FEW at most, and a
- * posting is rewritten about once per class it climbs. A 100,000-note
- * sync (a dozen commits) merges nothing; the merges come as the index
- * grows further, the small generations' often, the large ones' rarely.
+ * MERGE_WAYS smallest of the smallest size class that has that many are
+ * merged into one generation (of the next class, or more); if no class
+ * has that many, the MERGE_WAYS smallest of all are. A flush adds one
+ * generation and merges at most once, so a search reads GENS_FEW at
+ * most, a posting is rewritten about once per class it climbs, and a
+ * commit rewrites at most MERGE_WAYS generations of one class besides
+ * its own. A 100,000-note sync (a dozen commits) merges nothing.
  */
 static int
 gens_tidy(struct store_txn *t, struct gens *gs)
 {
 	uint8_t pick[GENS_MAX] = { 0 };
 	unsigned count[41] = { 0 }, c;
-	size_t n = 0;
 
 	if (gs->n <= GENS_FEW)
 		return STORE_OK;
@@ -750,20 +749,15 @@ gens_tidy(struct store_txn *t, struct gens *gs)
 		count[gen_class(gs->g[i].bytes)]++;
 	for (c = 0; c < 41 && count[c] < MERGE_WAYS; c++)
 		;
-	if (c < 41) {
-		for (size_t i = 0; i < gs->n; i++)
-			n += pick[i] = gen_class(gs->g[i].bytes) == c;
-	} else {
-		while (n < MERGE_WAYS) {
-			size_t min = gs->n;
+	for (size_t n = 0; n < MERGE_WAYS; n++) {
+		size_t min = gs->n;
 
-			for (size_t i = 0; i < gs->n; i++)
-				if (!pick[i] && (min == gs->n ||
-				    gs->g[i].bytes < gs->g[min].bytes))
-					min = i;
-			pick[min] = 1;
-			n++;
-		}
+		for (size_t i = 0; i < gs->n; i++)
+			if (!pick[i] && (c == 41 ||
+			    gen_class(gs->g[i].bytes) == c) && (min == gs->n ||
+			    gs->g[i].bytes < gs->g[min].bytes))
+				min = i;
+		pick[min] = 1;
 	}
 	return gens_merge(t, gs, pick);
 }
