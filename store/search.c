@@ -820,18 +820,30 @@ store_key_stale(struct store_txn *t)
 
 struct pend {
 	uint8_t		h[WORD_HASHLEN];
-	uint8_t		used;
 	uint8_t		sorted;		/* ids increasing as added */
 	uint8_t		len;		/* bytes of text */
 	char		text[WORD_CAP_BYTES];	/* folded; for the prefixes */
 	struct plist	ids;
 };
 
-/* Open addressing on the hash's first bytes: the hash is keyed and
- * uniform, so no other mixing is needed. */
+/*
+ * The entries in one array, in the order they came, and a table of
+ * slots that finds them: open addressing on the hash's first bytes (the
+ * hash is keyed and uniform, so no other mixing is needed), each slot
+ * an entry's place and 4 more bytes of its hash. A slot is 8 bytes,
+ * where an entry is about 100: a sync's tens of thousands of words are
+ * looked up and the table grown without touching every entry's memory.
+ */
+struct pend_slot {
+	uint32_t	tag;		/* the hash's bytes 8..11 */
+	uint32_t	at;		/* the entry's index + 1; 0: free */
+};
+
 struct pend_table {
-	size_t		 n, cap;	/* cap a power of two, or 0 */
+	size_t		 n, cap;	/* entries in p, and room */
 	struct pend	*p;
+	size_t		 slots;		/* a power of two, or 0 */
+	struct pend_slot *s;
 };
 
 struct store_words {
@@ -844,69 +856,94 @@ struct store_words {
 static void
 pend_table_free(struct pend_table *pt)
 {
-	for (size_t i = 0; i < pt->cap; i++)
+	for (size_t i = 0; i < pt->n; i++)
 		free(pt->p[i].ids.ids);
 	free(pt->p);
-	pt->p = NULL;
-	pt->n = pt->cap = 0;
+	free(pt->s);
+	memset(pt, 0, sizeof(*pt));
 }
 
-static struct pend *
+static uint32_t
+pend_tag(const uint8_t *h)
+{
+	return (uint32_t)(be64_get(h + 8) >> 32);
+}
+
+/* The slot of hash h: its entry's, or the free one it would take. */
+static struct pend_slot *
 pend_slot(const struct pend_table *pt, const uint8_t *h)
 {
-	size_t i = (size_t)be64_get(h) & (pt->cap - 1);
+	size_t i = (size_t)be64_get(h) & (pt->slots - 1);
+	uint32_t tag = pend_tag(h);
 
-	while (pt->p[i].used && memcmp(pt->p[i].h, h, WORD_HASHLEN) != 0)
-		i = (i + 1) & (pt->cap - 1);
-	return &pt->p[i];
+	while (pt->s[i].at != 0 && (pt->s[i].tag != tag ||
+	    memcmp(pt->p[pt->s[i].at - 1].h, h, WORD_HASHLEN) != 0))
+		i = (i + 1) & (pt->slots - 1);
+	return &pt->s[i];
 }
 
 static struct pend *
 pend_find(const struct pend_table *pt, const uint8_t *h)
 {
-	struct pend *e;
+	struct pend_slot *sl;
 
-	if (pt->cap == 0)
+	if (pt->slots == 0)
 		return NULL;
-	e = pend_slot(pt, h);
-	return e->used ? e : NULL;
+	sl = pend_slot(pt, h);
+	return sl->at != 0 ? &pt->p[sl->at - 1] : NULL;
 }
 
+/* Twice the slots (at least 512), the entries placed again. */
 static int
 pend_grow(struct pend_table *pt)
 {
-	struct pend_table big = { 0, pt->cap ? 2 * pt->cap : 256, NULL };
+	size_t slots = pt->slots ? 2 * pt->slots : 512;
+	struct pend_slot *s = calloc(slots, sizeof(*s)), *sl;
 
-	if ((big.p = calloc(big.cap, sizeof(*big.p))) == NULL)
+	if (s == NULL)
 		return STORE_ENOMEM;
-	for (size_t i = 0; i < pt->cap; i++)
-		if (pt->p[i].used)
-			*pend_slot(&big, pt->p[i].h) = pt->p[i];
-	free(pt->p);
-	big.n = pt->n;
-	*pt = big;
+	free(pt->s);
+	pt->s = s;
+	pt->slots = slots;
+	for (size_t k = 0; k < pt->n; k++) {
+		sl = pend_slot(pt, pt->p[k].h);
+		sl->tag = pend_tag(pt->p[k].h);
+		sl->at = (uint32_t)(k + 1);
+	}
 	return STORE_OK;
 }
 
-/* The entry of hash h, made (empty, with text) if it is not there. */
+/* The entry of hash h, made (empty, with text) if it is not there;
+ * borrowed until the next pend_get. */
 static int
 pend_get(struct pend_table *pt, const uint8_t *h, const char *text,
     size_t len, struct pend **out)
 {
+	struct pend_slot *sl;
 	struct pend *e;
 	int rc;
 
-	if (2 * (pt->n + 1) > pt->cap && (rc = pend_grow(pt)) != 0)
+	if (2 * (pt->n + 1) > pt->slots && (rc = pend_grow(pt)) != 0)
 		return rc;
-	if (!(e = pend_slot(pt, h))->used) {
-		e->used = 1;
+	if ((sl = pend_slot(pt, h))->at == 0) {
+		if (pt->n == pt->cap) {
+			size_t cap = pt->cap ? 2 * pt->cap : 256;
+
+			if ((e = realloc(pt->p, cap * sizeof(*e))) == NULL)
+				return STORE_ENOMEM;
+			pt->p = e;
+			pt->cap = cap;
+		}
+		e = &pt->p[pt->n];
+		memset(e, 0, sizeof(*e));
 		e->sorted = 1;
 		memcpy(e->h, h, WORD_HASHLEN);
 		e->len = (uint8_t)len;
 		memcpy(e->text, text, len);
-		pt->n++;
+		sl->tag = pend_tag(h);
+		sl->at = (uint32_t)++pt->n;
 	}
-	*out = e;
+	*out = &pt->p[sl->at - 1];
 	return STORE_OK;
 }
 
@@ -1063,8 +1100,8 @@ pend_write(struct store_txn *t, struct pend_table *pt, uint32_t gen,
 		return STORE_OK;
 	if ((order = malloc(pt->n * sizeof(*order))) == NULL)
 		return STORE_ENOMEM;
-	for (size_t i = 0; i < pt->cap; i++)
-		if (pt->p[i].used && pt->p[i].ids.n > 0)
+	for (size_t i = 0; i < pt->n; i++)
+		if (pt->p[i].ids.n > 0)
 			order[n++] = &pt->p[i];
 	qsort(order, n, sizeof(*order), pend_cmp);
 	for (size_t i = 0; i < n && rc == 0; i++)
