@@ -273,6 +273,20 @@ wordset_has(const struct wordset *ws, const struct word *w)
 	    bsearch(w, ws->w, ws->n, sizeof(*ws->w), word_cmp) != NULL;
 }
 
+/* memcmp of two hashes, for the sorts: their first 8 bytes decide
+ * nearly always. */
+static int
+hash_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x = be64_get(a), y = be64_get(b);
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	x = be64_get(a + 8);
+	y = be64_get(b + 8);
+	return (x > y) - (x < y);
+}
+
 /* --- Posting lists: 'W' gen h(word) first[8 BE] -> the docids after
  * first, each as a LEB128 varint of its distance from the one before. */
 
@@ -626,7 +640,7 @@ static int
 mitem_cmp(const void *a, const void *b)
 {
 	const struct mitem *x = a, *y = b;
-	int c = memcmp(x->h, y->h, WORD_HASHLEN);
+	int c = hash_cmp(x->h, y->h);
 
 	return c != 0 ? c : (x->first > y->first) - (x->first < y->first);
 }
@@ -1044,7 +1058,7 @@ static int
 vpair_cmp(const void *a, const void *b)
 {
 	const struct vpair *x = a, *y = b;
-	int c = memcmp(x->h, y->h, WORD_HASHLEN);
+	int c = hash_cmp(x->h, y->h);
 
 	return c != 0 ? c : (x->id > y->id) - (x->id < y->id);
 }
@@ -1079,8 +1093,8 @@ vocab_write(struct store_txn *t, uint32_t gen, struct vpairs *vp,
 static int
 pend_cmp(const void *a, const void *b)
 {
-	return memcmp((*(struct pend *const *)a)->h,
-	    (*(struct pend *const *)b)->h, WORD_HASHLEN);
+	return hash_cmp((*(struct pend *const *)a)->h,
+	    (*(struct pend *const *)b)->h);
 }
 
 /* Writes every list of pt into the new generation gen, in key order:
