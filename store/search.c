@@ -22,13 +22,12 @@
  * last chunk in a page of its own for each word a commit touches
  * (scattered by hash: most of the index's pages, each commit). The
  * vocabulary's lists ('V') are 'W' keys too, so that they also go at
- * the end. A generation's
- * vocabulary lists the words of its own 'W' lists, so a query reads, in
- * each generation, the words its prefix starts and their lists there;
- * a (word, record) pair is in one generation at most, and a removal
- * looks for it in each. Generations of about the same size are merged
- * into one as they accumulate (gens_tidy): a search reads GENS_FEW of
- * them at most.
+ * the end. A generation's vocabulary lists the words of its own 'W'
+ * lists, so a query reads, in each generation, the words its prefix
+ * starts and their lists there; a (word, record) pair is in one
+ * generation at most, and a removal looks for it in each. Generations
+ * of about the same size are merged into one as they accumulate
+ * (gens_tidy): a search reads GENS_FEW of them at most.
  *
  * A posting list costs a byte or two per (word, record), where a key per
  * pair cost some sixty on disk.
@@ -40,8 +39,9 @@
  * of its cost on words this short (a keyed BLAKE2b compresses the key's
  * block and the word's for every word). A query word q finds its
  * records through 'V' h(q): the words that start with it, then their 'W'
- * lists. A word no record holds any more stays in the vocabulary of its
- * generation (a lookup that finds nothing). Every candidate is then
+ * lists. A word no record holds any more stays in its generation's
+ * vocabulary, merged or not, until the next rebuild (a lookup that
+ * finds nothing). Every candidate is then
  * checked against the record's own text, so a hash collision or two words
  * alike in their first WORD_CAP code points never give a wrong result.
  *
@@ -287,8 +287,10 @@ hash_cmp(const uint8_t *a, const uint8_t *b)
 	return (x > y) - (x < y);
 }
 
-/* --- Posting lists: 'W' gen h(word) first[8 BE] -> the docids after
- * first, each as a LEB128 varint of its distance from the one before. */
+/* --- Posting lists: 'W' gen 'W' h(word) first[8 BE] -> the docids
+ * after first, each as a LEB128 varint of its distance from the one
+ * before (after the chunk's last id, 8 bytes BE); the vocabulary's
+ * lists ('V') alike, of word ids. */
 
 static void
 gen_put(uint8_t *p, uint32_t gen)
@@ -552,7 +554,7 @@ gens_save(struct store_txn *t, const struct gens *gs)
 }
 
 /* A name for a new generation: past every other, so its keys go to the
- * end of each list type's keys. */
+ * end of the index table. */
 static uint32_t
 gens_next(const struct gens *gs)
 {
