@@ -768,11 +768,12 @@ posts_has_word(const struct posts *ws, const uint8_t *word_id)
 
 /* The word lists are equal. The vocabulary of the batched store is the
  * other's but for words only ever held inside the transaction: a word
- * stays in the vocabulary once written (see search.c). */
+ * stays in the vocabulary once written (see search.c). A store whose
+ * lists do not read fails the check, with nothing left unset to free. */
 static int
 batch_lists_same(struct dev *a, struct dev *b)
 {
-	struct posts wa, wb, va, vb;
+	struct posts wa = { 0 }, wb = { 0 }, va = { 0 }, vb = { 0 };
 	int ok = posts_of(a, INDEX_WORD, &wa) == 0 &&
 	    posts_of(b, INDEX_WORD, &wb) == 0 &&
 	    posts_of(a, INDEX_VOCAB, &va) == 0 &&
