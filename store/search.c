@@ -4,40 +4,53 @@
  * It holds no word in the clear: every word, and every prefix of one, is
  * a keyed hash under the store key (store_set_key).
  *
- *	'W' h(word)[16] first[8 BE]	the records that hold word, as
+ *	'W' gen[4 BE] 'W' h(word)[16] first[8 BE]
+ *					the records that hold word, as
  *					docids (recstore.c): first, then
  *					the rest in the value as varint
  *					deltas, at most CHUNK_MAX bytes
- *	'V' h(prefix)[16] first[8 BE]	the words that start with prefix,
+ *	'W' gen[4 BE] 'V' h(prefix)[16] first[8 BE]
+ *					the words that start with prefix,
  *					each as the first 8 bytes of its
  *					hash, in lists as 'W' keeps docids
+ *	'W' 0[4]			the generations, with their sizes
+ *
+ * The index is kept in generations (segments): each transaction's new
+ * postings are one new generation, named past every other, so that a
+ * sync's commits write their word keys together at the end of the
+ * index table (MDB_APPEND: full pages), instead of rewriting a list's
+ * last chunk in a page of its own for each word a commit touches
+ * (scattered by hash: most of the index's pages, each commit). The
+ * vocabulary's lists ('V') are 'W' keys too, so that they also go at
+ * the end. A generation's vocabulary lists the words of its own 'W'
+ * lists, so a query reads, in each generation, the words its prefix
+ * starts and their lists there; a (word, record) pair is in one
+ * generation at most, and a removal looks for it in each. Generations
+ * of about the same size are merged into one as they accumulate
+ * (gens_tidy): a search reads GENS_FEW of them at most.
  *
  * A posting list costs a byte or two per (word, record), where a key per
- * pair cost some sixty on disk; docids are given in order, so a new note
- * adds to the end of each of its words' last chunks.
+ * pair cost some sixty on disk.
  * A word here is a folded word of proto_text_words cut to its first
  * WORD_CAP code points (proto_text_words_cap: a long word is folded only
  * as far as that), and h is SipHash-2-4 with 128-bit output (libsodium's
  * crypto_shorthash_siphashx24) keyed with a key derived from the store
  * key: a keyed PRF, as BLAKE2b was before derived version 10, at a tenth
  * of its cost on words this short (a keyed BLAKE2b compresses the key's
- * block and the word's for every word). A query word q finds its records through 'V' h(q): the words
- * that start with it, then their 'W' lists. The vocabulary ('V') is
- * shared by every record, so a record costs a byte or two per distinct
- * word, and a new word eight bytes per prefix; a word no record holds any
- * more stays in the vocabulary until the next rebuild (a lookup that
+ * block and the word's for every word). A query word q finds its
+ * records through 'V' h(q): the words that start with it, then their 'W'
+ * lists. A word no record holds any more stays in its generation's
+ * vocabulary, merged or not, until the next rebuild (a lookup that
  * finds nothing). Every candidate is then
  * checked against the record's own text, so a hash collision or two words
  * alike in their first WORD_CAP code points never give a wrong result.
  *
  * A transaction's new postings are gathered in memory, by word, and
  * written when it ends (store_words_flush, from store_commit), or before
- * a search in it reads the lists, or when they grow past PEND_IDS_MAX: a
- * word that a thousand records of one sync hold then costs one read and
- * a write or two of its list's last chunk, not a read and a write per
- * record, and a new word's prefixes go into the vocabulary's lists
- * together. The folded words are held in memory only, for their
- * prefixes: what is written is hashes and docids, as before.
+ * a search in it reads the lists, or when they grow past PEND_IDS_MAX:
+ * each flush is one generation, written in key order, with no read.
+ * The folded words are held in memory only, for their prefixes: what is
+ * written is hashes and docids, as before.
  * Removals are written at once, and take the docid out of the pending
  * lists too, so a record edited or deleted in the transaction that added
  * it leaves what one transaction per change would have left.
@@ -54,7 +67,15 @@
 #define WORD_CAP_BYTES	(4 * WORD_CAP)
 #define WORD_HASHLEN	16
 #define QUERY_MAX_WORDS	32
-#define WKEY_LEN	(1 + WORD_HASHLEN + 8)
+#define GEN_LEN		4	/* a generation's name: be32, not 0 */
+#define WKEY_H		(1 + GEN_LEN + 1)	/* where a list key's hash starts */
+#define WKEY_LEN	(WKEY_H + WORD_HASHLEN + 8)
+#define GEN_ENTRY	(GEN_LEN + 8)	/* a generation in gens_key */
+#define GENS_MAX	128	/* room: gens_tidy keeps GENS_FEW */
+#define GENS_FEW	16
+#define MERGE_WAYS	4	/* generations of one size merged */
+#define GEN_BASE	16384	/* bytes: the first size class's bound */
+#define MERGE_RANGE	(1u << 19)	/* bytes a merge reads at a time */
 #define CHUNK_MAX	480	/* bytes of one posting chunk */
 #define CAND_LEN	(1 + PROTO_RECIDLEN)
 
@@ -252,15 +273,56 @@ wordset_has(const struct wordset *ws, const struct word *w)
 	    bsearch(w, ws->w, ws->n, sizeof(*ws->w), word_cmp) != NULL;
 }
 
-/* --- Posting lists: 'W' h(word) first[8 BE] -> the docids after first,
- * each as a LEB128 varint of its distance from the one before. */
+/* memcmp of two hashes, for the sorts: their first 8 bytes decide
+ * nearly always. */
+static int
+hash_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x = be64_get(a), y = be64_get(b);
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	x = be64_get(a + 8);
+	y = be64_get(b + 8);
+	return (x > y) - (x < y);
+}
+
+/* --- Posting lists: 'W' gen 'W' h(word) first[8 BE] -> the docids
+ * after first, each as a LEB128 varint of its distance from the one
+ * before (after the chunk's last id, 8 bytes BE); the vocabulary's
+ * lists ('V') alike, of word ids. */
 
 static void
-wkey(uint8_t key[WKEY_LEN], uint8_t type, const uint8_t *h, uint64_t first)
+gen_put(uint8_t *p, uint32_t gen)
 {
-	key[0] = type;
-	memcpy(key + 1, h, WORD_HASHLEN);
-	be64_put(key + 1 + WORD_HASHLEN, first);
+	p[0] = (uint8_t)(gen >> 24);
+	p[1] = (uint8_t)(gen >> 16);
+	p[2] = (uint8_t)(gen >> 8);
+	p[3] = (uint8_t)gen;
+}
+
+static uint32_t
+gen_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+wkey(uint8_t key[WKEY_LEN], uint8_t type, uint32_t gen, const uint8_t *h,
+    uint64_t first)
+{
+	key[0] = INDEX_WORD;
+	gen_put(key + 1, gen);
+	key[1 + GEN_LEN] = type;
+	memcpy(key + WKEY_H, h, WORD_HASHLEN);
+	be64_put(key + WKEY_H + WORD_HASHLEN, first);
+}
+
+static uint64_t
+wkey_first(const uint8_t *k)
+{
+	return be64_get(k + WKEY_H + WORD_HASHLEN);
 }
 
 struct plist {
@@ -282,6 +344,28 @@ plist_push(struct plist *p, uint64_t id)
 	}
 	p->ids[p->n++] = id;
 	return STORE_OK;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts ids[0..n) unless sorted says they are, drops repeats; the new n. */
+static size_t
+ids_settle(uint64_t *ids, size_t n, int sorted)
+{
+	size_t out = 0;
+
+	if (!sorted && n > 1)
+		qsort(ids, n, sizeof(*ids), id_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (out == 0 || ids[out - 1] != ids[i])
+			ids[out++] = ids[i];
+	return out;
 }
 
 static size_t
@@ -327,74 +411,76 @@ chunk_decode(uint64_t first, const uint8_t *v, size_t len, struct plist *p)
 	return id == be64_get(v) ? 0 : -1;
 }
 
-/* Writes ids as chunks of at most about CHUNK_MAX bytes each. */
+/* Writes ids (sorted, distinct) as list (type, gen, h): chunks of at
+ * most about CHUNK_MAX bytes each. A new generation's keys are written
+ * in order past every other key of the table ('W' is the index's last
+ * type): with append, MDB_APPEND fills their pages. *bytes counts what
+ * was written. */
 static int
-chunks_put(struct store_txn *t, uint8_t type, const uint8_t *h,
-    const uint64_t *ids, size_t n)
+chunks_put(struct store_txn *t, uint8_t type, uint32_t gen, const uint8_t *h,
+    const uint64_t *ids, size_t n, int append, uint64_t *bytes)
 {
 	uint8_t key[WKEY_LEN], buf[CHUNK_MAX + 10];
 	size_t i = 0, len;
 	int rc;
 
 	while (i < n) {
-		wkey(key, type, h, ids[i]);
+		wkey(key, type, gen, h, ids[i]);
 		len = 8;
 		for (i++; i < n && len <= CHUNK_MAX - 10; i++)
 			len += varint_put(buf + len, ids[i] - ids[i - 1]);
 		be64_put(buf, ids[i - 1]);
-		if ((rc = store_put(t, TABLE_INDEX, key, sizeof(key), buf,
-		    len)) != 0)
+		rc = append ? store_put_append(t, TABLE_INDEX, key,
+		    sizeof(key), buf, len) : store_put(t, TABLE_INDEX, key,
+		    sizeof(key), buf, len);
+		if (rc != 0)
 			return rc;
+		*bytes += sizeof(key) + len;
 	}
 	return STORE_OK;
 }
 
-/* The chunk of word h that would hold id, borrowed: its first id and
- * value. STORE_ENOTFOUND if the word has none at or before id. */
+/* The chunk of list (type, gen, h) that would hold id, borrowed: its
+ * first id and value. STORE_ENOTFOUND if the list has none at or before
+ * id. */
 static int
-chunk_seek(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id,
-    uint64_t *first, const uint8_t **v, size_t *vl)
+chunk_seek(struct store_txn *t, uint8_t type, uint32_t gen, const uint8_t *h,
+    uint64_t id, uint64_t *first, const uint8_t **v, size_t *vl)
 {
 	uint8_t key[WKEY_LEN];
 	const uint8_t *k;
 	size_t kl;
 	int rc;
 
-	wkey(key, type, h, id);
+	wkey(key, type, gen, h, id);
 	if ((rc = store_seek_le(t, TABLE_INDEX, key, sizeof(key), &k, &kl, v,
 	    vl)) != 0)
 		return rc;
-	if (kl != WKEY_LEN || memcmp(k, key, 1 + WORD_HASHLEN) != 0)
+	if (kl != WKEY_LEN || memcmp(k, key, WKEY_H + WORD_HASHLEN) != 0)
 		return STORE_ENOTFOUND;
-	*first = be64_get(k + 1 + WORD_HASHLEN);
+	*first = wkey_first(k);
 	return STORE_OK;
 }
 
-/* That chunk's ids, in p. */
+/* Takes id out of word h's list in generation gen, if it is there. */
 static int
-chunk_find(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id,
-    uint64_t *first, struct plist *p)
-{
-	const uint8_t *v;
-	size_t vl;
-	int rc;
-
-	if ((rc = chunk_seek(t, type, h, id, first, &v, &vl)) != 0)
-		return rc;
-	return chunk_decode(*first, v, vl, p) == 0 ? STORE_OK : STORE_EIO;
-}
-
-static int
-posting_del(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id)
+posting_del(struct store_txn *t, uint32_t gen, const uint8_t *h, uint64_t id)
 {
 	struct plist p = { 0, 0, NULL };
 	uint8_t key[WKEY_LEN];
-	uint64_t first;
-	size_t at;
-	int rc = chunk_find(t, type, h, id, &first, &p);
+	const uint8_t *v;
+	uint64_t first, bytes = 0;
+	size_t vl, at;
+	int rc = chunk_seek(t, INDEX_WORD, gen, h, id, &first, &v, &vl);
 
 	if (rc != 0)
 		goto out;
+	if (vl < 8 || be64_get(v) < id)
+		goto out;		/* past its last id: not there */
+	if (chunk_decode(first, v, vl, &p) != 0) {
+		rc = p.ids == NULL ? STORE_ENOMEM : STORE_EIO;
+		goto out;
+	}
 	for (at = 0; at < p.n && p.ids[at] != id; at++)
 		;
 	if (at == p.n)
@@ -402,14 +488,294 @@ posting_del(struct store_txn *t, uint8_t type, const uint8_t *h, uint64_t id)
 	memmove(&p.ids[at], &p.ids[at + 1], (p.n - at - 1) * sizeof(*p.ids));
 	p.n--;
 	if (at == 0) {		/* the chunk's key names id: it goes */
-		wkey(key, type, h, first);
+		wkey(key, INDEX_WORD, gen, h, first);
 		if ((rc = store_del(t, TABLE_INDEX, key, sizeof(key))) != 0)
 			goto out;
 	}
-	rc = chunks_put(t, type, h, p.ids, p.n);
+	rc = chunks_put(t, INDEX_WORD, gen, h, p.ids, p.n, 0, &bytes);
 out:
 	free(p.ids);
 	return rc == STORE_ENOTFOUND ? STORE_OK : rc;
+}
+
+/* --- The generations: which there are, and their sizes, kept under
+ * gens_key as (gen[4 BE], bytes[8 BE]) each. */
+
+struct gen {
+	uint32_t	id;
+	uint64_t	bytes;		/* keys and values written */
+};
+
+struct gens {
+	size_t		n;
+	struct gen	g[GENS_MAX];
+};
+
+static const uint8_t gens_key[1 + GEN_LEN] = { INDEX_WORD, 0, 0, 0, 0 };
+
+static int
+gens_load(struct store_txn *t, struct gens *gs)
+{
+	const uint8_t *v;
+	const void *p;
+	size_t len;
+	int rc = store_get(t, TABLE_INDEX, gens_key, sizeof(gens_key), &p,
+	    &len);
+
+	gs->n = 0;
+	if (rc == STORE_ENOTFOUND)
+		return STORE_OK;
+	if (rc != 0)
+		return rc;
+	if (len % GEN_ENTRY != 0 || len / GEN_ENTRY > GENS_MAX)
+		return STORE_EIO;
+	v = p;
+	for (size_t i = 0; i < len / GEN_ENTRY; i++) {
+		gs->g[i].id = gen_get(v + i * GEN_ENTRY);
+		gs->g[i].bytes = be64_get(v + i * GEN_ENTRY + GEN_LEN);
+		if (gs->g[i].id == 0)
+			return STORE_EIO;
+	}
+	gs->n = len / GEN_ENTRY;
+	return STORE_OK;
+}
+
+static int
+gens_save(struct store_txn *t, const struct gens *gs)
+{
+	uint8_t v[GENS_MAX * GEN_ENTRY];
+
+	for (size_t i = 0; i < gs->n; i++) {
+		gen_put(v + i * GEN_ENTRY, gs->g[i].id);
+		be64_put(v + i * GEN_ENTRY + GEN_LEN, gs->g[i].bytes);
+	}
+	return store_put(t, TABLE_INDEX, gens_key, sizeof(gens_key), v,
+	    gs->n * GEN_ENTRY);
+}
+
+/* A name for a new generation: past every other, so its keys go to the
+ * end of the index table. */
+static uint32_t
+gens_next(const struct gens *gs)
+{
+	uint32_t max = 0;
+
+	for (size_t i = 0; i < gs->n; i++)
+		if (gs->g[i].id > max)
+			max = gs->g[i].id;
+	return max + 1;
+}
+
+static int
+gens_add(struct gens *gs, uint32_t id, uint64_t bytes)
+{
+	if (gs->n == GENS_MAX)
+		return STORE_EIO;
+	gs->g[gs->n].id = id;
+	gs->g[gs->n++].bytes = bytes;
+	return STORE_OK;
+}
+
+/* --- Merging generations: several generations' lists become one
+ * generation's, read and written a range of hashes at a time (the
+ * hashes are keyed, so uniform: a range is its share of the bytes). */
+
+struct mitem {
+	uint8_t		h[WORD_HASHLEN];
+	uint32_t	gen;
+	uint64_t	first;
+	size_t		off, len;	/* the value, in the arena */
+};
+
+struct mrange {
+	size_t		 n, cap;
+	struct mitem	*it;
+	uint8_t		*buf;
+	size_t		 blen, bcap;
+	uint32_t	 gen;		/* the one being read */
+	int		 oom;
+};
+
+static int
+mrange_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	struct mrange *m = arg;
+	struct mitem *it;
+
+	if (klen != WKEY_LEN)
+		return 0;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 256;
+
+		if ((it = realloc(m->it, cap * sizeof(*it))) == NULL)
+			goto oom;
+		m->it = it;
+		m->cap = cap;
+	}
+	if (m->blen + vlen > m->bcap) {
+		size_t cap = m->bcap ? 2 * m->bcap : 16384;
+		uint8_t *b;
+
+		while (cap < m->blen + vlen)
+			cap *= 2;
+		if ((b = realloc(m->buf, cap)) == NULL)
+			goto oom;
+		m->buf = b;
+		m->bcap = cap;
+	}
+	it = &m->it[m->n++];
+	memcpy(it->h, k + WKEY_H, WORD_HASHLEN);
+	it->gen = m->gen;
+	it->first = wkey_first(k);
+	it->off = m->blen;
+	it->len = vlen;
+	memcpy(m->buf + m->blen, v, vlen);
+	m->blen += vlen;
+	return 0;
+oom:
+	m->oom = 1;
+	return 1;
+}
+
+static int
+mitem_cmp(const void *a, const void *b)
+{
+	const struct mitem *x = a, *y = b;
+	int c = hash_cmp(x->h, y->h);
+
+	return c != 0 ? c : (x->first > y->first) - (x->first < y->first);
+}
+
+/* Merges the lists of type whose hashes start with a byte in [lo, hi)
+ * from generations src[0..nsrc) into generation dst, and takes them out
+ * of src. */
+static int
+merge_range(struct store_txn *t, uint8_t type, const uint32_t *src,
+    size_t nsrc, uint32_t dst, unsigned lo, unsigned hi, uint64_t *bytes)
+{
+	struct mrange m = { 0, 0, NULL, NULL, 0, 0, 0, 0 };
+	struct plist p = { 0, 0, NULL };
+	uint8_t prefix[WKEY_H + 1], key[WKEY_LEN];
+	size_t i = 0, j;
+	int rc = STORE_OK;
+
+	prefix[0] = INDEX_WORD;
+	prefix[1 + GEN_LEN] = type;
+	for (size_t s = 0; s < nsrc && rc == 0; s++) {
+		gen_put(prefix + 1, src[s]);
+		m.gen = src[s];
+		for (unsigned b = lo; b < hi && rc == 0 && !m.oom; b++) {
+			prefix[WKEY_H] = (uint8_t)b;
+			rc = store_scan(t, TABLE_INDEX, prefix, sizeof(prefix),
+			    0, mrange_cb, &m);
+		}
+	}
+	if (rc == 0 && m.oom)
+		rc = STORE_ENOMEM;
+	if (rc == 0 && m.n > 1)
+		qsort(m.it, m.n, sizeof(*m.it), mitem_cmp);
+	while (rc == 0 && i < m.n) {
+		p.n = 0;
+		for (j = i; j < m.n && memcmp(m.it[j].h, m.it[i].h,
+		    WORD_HASHLEN) == 0 && rc == 0; j++)
+			if (chunk_decode(m.it[j].first, m.buf + m.it[j].off,
+			    m.it[j].len, &p) != 0)
+				rc = p.ids == NULL ? STORE_ENOMEM : STORE_EIO;
+		if (rc == 0) {
+			p.n = ids_settle(p.ids, p.n, nsrc == 1);
+			rc = chunks_put(t, type, dst, m.it[i].h, p.ids, p.n,
+			    1, bytes);
+		}
+		i = j;
+	}
+	for (i = 0; rc == 0 && i < m.n; i++) {
+		wkey(key, type, m.it[i].gen, m.it[i].h, m.it[i].first);
+		rc = store_del(t, TABLE_INDEX, key, sizeof(key));
+	}
+	free(p.ids);
+	free(m.it);
+	free(m.buf);
+	return rc;
+}
+
+/* Merges the generations of gs that pick marks into one new one, which
+ * takes their place in gs. */
+static int
+gens_merge(struct store_txn *t, struct gens *gs, const uint8_t *pick)
+{
+	static const uint8_t types[] = { INDEX_VOCAB, INDEX_WORD };
+	uint32_t src[GENS_MAX], dst = gens_next(gs);
+	uint64_t total = 0, bytes = 0;
+	size_t nsrc = 0, out = 0;
+	unsigned ranges = 1;
+	int rc = STORE_OK;
+
+	for (size_t i = 0; i < gs->n; i++)
+		if (pick[i]) {
+			src[nsrc++] = gs->g[i].id;
+			total += gs->g[i].bytes;
+		}
+	while (ranges < 256 && total / ranges > MERGE_RANGE)
+		ranges *= 2;
+	for (size_t k = 0; k < sizeof(types) && rc == 0; k++)
+		for (unsigned r = 0; r < ranges && rc == 0; r++)
+			rc = merge_range(t, types[k], src, nsrc, dst,
+			    r * 256 / ranges, (r + 1) * 256 / ranges, &bytes);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < gs->n; i++)
+		if (!pick[i])
+			gs->g[out++] = gs->g[i];
+	gs->n = out;
+	return bytes > 0 ? gens_add(gs, dst, bytes) : STORE_OK;
+}
+
+/* A generation's size class: below GEN_BASE bytes 0, then one more for
+ * each MERGE_WAYS times as many. */
+static unsigned
+gen_class(uint64_t bytes)
+{
+	unsigned c = 0;
+
+	for (uint64_t b = GEN_BASE; bytes >= b && c < 40; b *= MERGE_WAYS)
+		c++;
+	return c;
+}
+
+/*
+ * Keeps the generations few: once there are more than GENS_FEW, the
+ * MERGE_WAYS smallest of the smallest size class that has that many are
+ * merged into one generation (of the next class, or more); if no class
+ * has that many, the MERGE_WAYS smallest of all are. A flush adds one
+ * generation and merges at most once, so a search reads GENS_FEW at
+ * most, a posting is rewritten about once per class it climbs, and a
+ * commit rewrites at most MERGE_WAYS generations of one class besides
+ * its own. A 100,000-note sync (a dozen commits) merges nothing.
+ */
+static int
+gens_tidy(struct store_txn *t, struct gens *gs)
+{
+	uint8_t pick[GENS_MAX] = { 0 };
+	unsigned count[41] = { 0 }, c;
+
+	if (gs->n <= GENS_FEW)
+		return STORE_OK;
+	for (size_t i = 0; i < gs->n; i++)
+		count[gen_class(gs->g[i].bytes)]++;
+	for (c = 0; c < 41 && count[c] < MERGE_WAYS; c++)
+		;
+	for (size_t n = 0; n < MERGE_WAYS; n++) {
+		size_t min = gs->n;
+
+		for (size_t i = 0; i < gs->n; i++)
+			if (!pick[i] && (c == 41 ||
+			    gen_class(gs->g[i].bytes) == c) && (min == gs->n ||
+			    gs->g[i].bytes < gs->g[min].bytes))
+				min = i;
+		pick[min] = 1;
+	}
+	return gens_merge(t, gs, pick);
 }
 
 /* The check value that says which key built the index and sealed the
@@ -470,91 +836,130 @@ store_key_stale(struct store_txn *t)
 
 struct pend {
 	uint8_t		h[WORD_HASHLEN];
-	uint8_t		used;
 	uint8_t		sorted;		/* ids increasing as added */
 	uint8_t		len;		/* bytes of text */
 	char		text[WORD_CAP_BYTES];	/* folded; for the prefixes */
 	struct plist	ids;
 };
 
-/* Open addressing on the hash's first bytes: the hash is keyed and
- * uniform, so no other mixing is needed. */
+/*
+ * The entries in one array, in the order they came, and a table of
+ * slots that finds them: open addressing on the hash's first bytes (the
+ * hash is keyed and uniform, so no other mixing is needed), each slot
+ * an entry's place and 4 more bytes of its hash. A slot is 8 bytes,
+ * where an entry is about 100: a sync's tens of thousands of words are
+ * looked up and the table grown without touching every entry's memory.
+ */
+struct pend_slot {
+	uint32_t	tag;		/* the hash's bytes 8..11 */
+	uint32_t	at;		/* the entry's index + 1; 0: free */
+};
+
 struct pend_table {
-	size_t		 n, cap;	/* cap a power of two, or 0 */
+	size_t		 n, cap;	/* entries in p, and room */
 	struct pend	*p;
+	size_t		 slots;		/* a power of two, or 0 */
+	struct pend_slot *s;
 };
 
 struct store_words {
 	struct pend_table w;		/* 'W': h(word) -> docids */
 	size_t		 nids;
+	int		 gens_held;	/* gens read, and kept as written */
+	struct gens	 gens;
 };
 
 static void
 pend_table_free(struct pend_table *pt)
 {
-	for (size_t i = 0; i < pt->cap; i++)
+	for (size_t i = 0; i < pt->n; i++)
 		free(pt->p[i].ids.ids);
 	free(pt->p);
-	pt->p = NULL;
-	pt->n = pt->cap = 0;
+	free(pt->s);
+	memset(pt, 0, sizeof(*pt));
 }
 
-static struct pend *
+static uint32_t
+pend_tag(const uint8_t *h)
+{
+	return (uint32_t)(be64_get(h + 8) >> 32);
+}
+
+/* The slot of hash h: its entry's, or the free one it would take. */
+static struct pend_slot *
 pend_slot(const struct pend_table *pt, const uint8_t *h)
 {
-	size_t i = (size_t)be64_get(h) & (pt->cap - 1);
+	size_t i = (size_t)be64_get(h) & (pt->slots - 1);
+	uint32_t tag = pend_tag(h);
 
-	while (pt->p[i].used && memcmp(pt->p[i].h, h, WORD_HASHLEN) != 0)
-		i = (i + 1) & (pt->cap - 1);
-	return &pt->p[i];
+	while (pt->s[i].at != 0 && (pt->s[i].tag != tag ||
+	    memcmp(pt->p[pt->s[i].at - 1].h, h, WORD_HASHLEN) != 0))
+		i = (i + 1) & (pt->slots - 1);
+	return &pt->s[i];
 }
 
 static struct pend *
 pend_find(const struct pend_table *pt, const uint8_t *h)
 {
-	struct pend *e;
+	struct pend_slot *sl;
 
-	if (pt->cap == 0)
+	if (pt->slots == 0)
 		return NULL;
-	e = pend_slot(pt, h);
-	return e->used ? e : NULL;
+	sl = pend_slot(pt, h);
+	return sl->at != 0 ? &pt->p[sl->at - 1] : NULL;
 }
 
+/* Twice the slots (at least 512), the entries placed again. */
 static int
 pend_grow(struct pend_table *pt)
 {
-	struct pend_table big = { 0, pt->cap ? 2 * pt->cap : 256, NULL };
+	size_t slots = pt->slots ? 2 * pt->slots : 512;
+	struct pend_slot *s = calloc(slots, sizeof(*s)), *sl;
 
-	if ((big.p = calloc(big.cap, sizeof(*big.p))) == NULL)
+	if (s == NULL)
 		return STORE_ENOMEM;
-	for (size_t i = 0; i < pt->cap; i++)
-		if (pt->p[i].used)
-			*pend_slot(&big, pt->p[i].h) = pt->p[i];
-	free(pt->p);
-	big.n = pt->n;
-	*pt = big;
+	free(pt->s);
+	pt->s = s;
+	pt->slots = slots;
+	for (size_t k = 0; k < pt->n; k++) {
+		sl = pend_slot(pt, pt->p[k].h);
+		sl->tag = pend_tag(pt->p[k].h);
+		sl->at = (uint32_t)(k + 1);
+	}
 	return STORE_OK;
 }
 
-/* The entry of hash h, made (empty, with text) if it is not there. */
+/* The entry of hash h, made (empty, with text) if it is not there;
+ * borrowed until the next pend_get. */
 static int
 pend_get(struct pend_table *pt, const uint8_t *h, const char *text,
     size_t len, struct pend **out)
 {
+	struct pend_slot *sl;
 	struct pend *e;
 	int rc;
 
-	if (2 * (pt->n + 1) > pt->cap && (rc = pend_grow(pt)) != 0)
+	if (2 * (pt->n + 1) > pt->slots && (rc = pend_grow(pt)) != 0)
 		return rc;
-	if (!(e = pend_slot(pt, h))->used) {
-		e->used = 1;
+	if ((sl = pend_slot(pt, h))->at == 0) {
+		if (pt->n == pt->cap) {
+			size_t cap = pt->cap ? 2 * pt->cap : 256;
+
+			if ((e = realloc(pt->p, cap * sizeof(*e))) == NULL)
+				return STORE_ENOMEM;
+			pt->p = e;
+			pt->cap = cap;
+		}
+		e = &pt->p[pt->n];
+		memset(e, 0, sizeof(*e));
 		e->sorted = 1;
 		memcpy(e->h, h, WORD_HASHLEN);
 		e->len = (uint8_t)len;
 		memcpy(e->text, text, len);
-		pt->n++;
+		sl->tag = pend_tag(h);
+		sl->at = (uint32_t)++pt->n;
 	}
-	*out = e;
+	*out = &pt->p[sl->at - 1];
 	return STORE_OK;
 }
 
@@ -595,94 +1000,11 @@ pend_del(struct store_words *sw, const uint8_t *h, uint64_t id)
 	e->ids.n = out;
 }
 
-static int
-id_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Sorts a pending list and drops repeats. */
 static void
 pend_settle(struct pend *e)
 {
-	size_t out = 0;
-
-	if (!e->sorted)
-		qsort(e->ids.ids, e->ids.n, sizeof(*e->ids.ids), id_cmp);
-	for (size_t i = 0; i < e->ids.n; i++)
-		if (out == 0 || e->ids.ids[out - 1] != e->ids.ids[i])
-			e->ids.ids[out++] = e->ids.ids[i];
-	e->ids.n = out;
-}
-
-/* p becomes the sorted union of p and a[0..n) (both sorted). */
-static int
-plist_merge(struct plist *p, const uint64_t *a, size_t n)
-{
-	uint64_t *x = malloc((p->n + n) * sizeof(*x));
-	size_t i = 0, j = 0, k = 0;
-
-	if (x == NULL)
-		return STORE_ENOMEM;
-	while (i < p->n || j < n) {
-		uint64_t v = j == n || (i < p->n && p->ids[i] <= a[j]) ?
-		    p->ids[i++] : a[j++];
-
-		if (k == 0 || x[k - 1] != v)
-			x[k++] = v;
-	}
-	free(p->ids);
-	p->ids = x;
-	p->n = k;
-	p->cap = i + j;
-	return STORE_OK;
-}
-
-/*
- * Adds the sorted, distinct ids a[0..n) to list (type, h), from the last:
- * the chunk at or before the greatest id takes every id from its first
- * on (no other chunk starts between), and is read and written once; ids
- * before every chunk make chunks of their own. New records' ids come
- * past every other, so a word's last chunk is the only one read, and is
- * not rewritten once full. *had says whether the list held a chunk at or
- * before a[n - 1].
- */
-static int
-list_merge(struct store_txn *t, uint8_t type, const uint8_t *h,
-    const uint64_t *a, size_t n, int *had)
-{
-	struct plist p = { 0, 0, NULL };
-	const uint8_t *v;
-	uint64_t first;
-	size_t vl, from;
-	int rc = STORE_OK, top = 1;
-
-	*had = 0;
-	while (n > 0 && rc == 0) {
-		rc = chunk_seek(t, type, h, a[n - 1], &first, &v, &vl);
-		if (rc == STORE_ENOTFOUND) {
-			rc = chunks_put(t, type, h, a, n);
-			break;
-		}
-		if (rc != 0)
-			break;
-		*had |= top;
-		top = 0;
-		for (from = n; from > 0 && a[from - 1] >= first; from--)
-			;
-		p.n = 0;
-		if (vl >= 8 && vl > CHUNK_MAX - 10 && a[from] > be64_get(v))
-			rc = chunks_put(t, type, h, a + from, n - from);
-		else if (chunk_decode(first, v, vl, &p) != 0)
-			rc = p.ids == NULL ? STORE_ENOMEM : STORE_EIO;
-		else if ((rc = plist_merge(&p, a + from, n - from)) == 0)
-			rc = chunks_put(t, type, h, p.ids, p.n);
-		n = from;
-	}
-	free(p.ids);
-	return rc;
+	e->ids.n = ids_settle(e->ids.ids, e->ids.n, e->sorted);
 }
 
 /* A word's id in the vocabulary's lists: its hash's first 8 bytes. Two
@@ -738,19 +1060,19 @@ static int
 vpair_cmp(const void *a, const void *b)
 {
 	const struct vpair *x = a, *y = b;
-	int c = memcmp(x->h, y->h, WORD_HASHLEN);
+	int c = hash_cmp(x->h, y->h);
 
 	return c != 0 ? c : (x->id > y->id) - (x->id < y->id);
 }
 
-/* Writes the pairs' lists in key order, each prefix's words merged into
- * its list once (list_merge drops a word it already holds). */
+/* Writes the pairs' lists into generation gen, in key order. */
 static int
-vocab_write(struct store_txn *t, struct vpairs *vp)
+vocab_write(struct store_txn *t, uint32_t gen, struct vpairs *vp,
+    uint64_t *bytes)
 {
 	uint64_t *ids;
 	size_t i = 0, j, n;
-	int rc = STORE_OK, had;
+	int rc = STORE_OK;
 
 	if (vp->n == 0)
 		return STORE_OK;
@@ -762,7 +1084,8 @@ vocab_write(struct store_txn *t, struct vpairs *vp)
 		    WORD_HASHLEN) == 0; j++)
 			if (n == 0 || ids[n - 1] != vp->v[j].id)
 				ids[n++] = vp->v[j].id;
-		rc = list_merge(t, INDEX_VOCAB, vp->v[i].h, ids, n, &had);
+		rc = chunks_put(t, INDEX_VOCAB, gen, vp->v[i].h, ids, n, 1,
+		    bytes);
 		i = j;
 	}
 	free(ids);
@@ -772,57 +1095,85 @@ vocab_write(struct store_txn *t, struct vpairs *vp)
 static int
 pend_cmp(const void *a, const void *b)
 {
-	return memcmp((*(struct pend *const *)a)->h,
-	    (*(struct pend *const *)b)->h, WORD_HASHLEN);
+	return hash_cmp((*(struct pend *const *)a)->h,
+	    (*(struct pend *const *)b)->h);
 }
 
-/* Writes every list of pt, in key order, and drops them. A word no list
- * held before goes into vp's prefixes: a
- * word whose list was there has its prefixes already. A word the
- * vocabulary kept after its last record went is put there again, and
- * the merge of the prefix lists (list_merge) drops the repeat, so no
- * word costs a vocabulary lookup here. */
+/* Writes every list of pt into the new generation gen, in key order:
+ * first the vocabulary (each word's prefixes; a generation's vocabulary
+ * names the words its own lists hold, so no word costs a lookup here),
+ * then the words' lists. */
 static int
-pend_write(struct store_txn *t, struct pend_table *pt, uint8_t type,
-    struct vpairs *vp)
+pend_write(struct store_txn *t, struct pend_table *pt, uint32_t gen,
+    uint64_t *bytes)
 {
+	struct vpairs vp = { 0, 0, NULL };
 	struct pend **order;
 	size_t n = 0;
-	int rc = STORE_OK, had;
+	int rc = STORE_OK;
 
 	if (pt->n == 0)
 		return STORE_OK;
 	if ((order = malloc(pt->n * sizeof(*order))) == NULL)
 		return STORE_ENOMEM;
-	for (size_t i = 0; i < pt->cap; i++)
-		if (pt->p[i].used && pt->p[i].ids.n > 0)
+	for (size_t i = 0; i < pt->n; i++)
+		if (pt->p[i].ids.n > 0)
 			order[n++] = &pt->p[i];
 	qsort(order, n, sizeof(*order), pend_cmp);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = vocab_pend(&vp, t->st->word_key, order[i]);
+	if (rc == 0)
+		rc = vocab_write(t, gen, &vp, bytes);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		pend_settle(order[i]);
-		rc = list_merge(t, type, order[i]->h, order[i]->ids.ids,
-		    order[i]->ids.n, &had);
-		if (rc == 0 && !had)
-			rc = vocab_pend(vp, t->st->word_key, order[i]);
+		rc = chunks_put(t, INDEX_WORD, gen, order[i]->h,
+		    order[i]->ids.ids, order[i]->ids.n, 1, bytes);
 	}
+	free(vp.v);
 	free(order);
 	pend_table_free(pt);
 	return rc;
 }
 
+static int
+words_get(struct store_txn *t, struct store_words **out)
+{
+	int rc;
+
+	if (t->words == NULL &&
+	    (t->words = calloc(1, sizeof(*t->words))) == NULL)
+		return STORE_ENOMEM;
+	if (!t->words->gens_held) {
+		if ((rc = gens_load(t, &t->words->gens)) != 0)
+			return rc;
+		t->words->gens_held = 1;
+	}
+	*out = t->words;
+	return STORE_OK;
+}
+
+/* The pending lists become a new generation; then gens_tidy. */
 int
 store_words_flush(struct store_txn *t)
 {
 	struct store_words *sw = t->words;
-	struct vpairs vp = { 0, 0, NULL };
+	uint64_t bytes = 0;
+	uint32_t gen;
 	int rc;
 
 	if (sw == NULL || sw->nids == 0)
 		return STORE_OK;
-	if ((rc = store_key_check_put(t)) == 0 &&
-	    (rc = pend_write(t, &sw->w, INDEX_WORD, &vp)) == 0)
-		rc = vocab_write(t, &vp);
-	free(vp.v);
+	if ((rc = store_key_check_put(t)) != 0 || (rc = words_get(t, &sw)) != 0)
+		goto out;
+	gen = gens_next(&sw->gens);
+	rc = pend_write(t, &sw->w, gen, &bytes);
+	if (rc == 0 && bytes > 0 &&
+	    (rc = gens_add(&sw->gens, gen, bytes)) == 0 &&
+	    (rc = gens_tidy(t, &sw->gens)) == 0)
+		rc = gens_save(t, &sw->gens);
+	if (rc != 0)
+		sw->gens_held = 0;	/* the transaction will not commit */
+out:
 	pend_table_free(&sw->w);
 	sw->nids = 0;
 	return rc;
@@ -854,6 +1205,22 @@ words_add(struct store_txn *t, const struct word *w, uint64_t docid)
 	return STORE_OK;
 }
 
+/* Takes docid out of word h's list, in whichever generation holds it
+ * (one at most), and out of the pending list. */
+static int
+words_del(struct store_txn *t, const uint8_t *h, uint64_t docid)
+{
+	struct store_words *sw;
+	int rc;
+
+	if ((rc = words_get(t, &sw)) != 0)
+		return rc;
+	pend_del(sw, h, docid);
+	for (size_t i = 0; i < sw->gens.n && rc == 0; i++)
+		rc = posting_del(t, sw->gens.g[i].id, h, docid);
+	return rc;
+}
+
 /* Rewrites the word keys of one record: those of before's words it no
  * longer has go now, those of after's new words are noted for the end
  * of the transaction. A store without a key (a test, a tool) keeps no
@@ -873,10 +1240,8 @@ store_words_update(struct store_txn *t, uint64_t docid,
 	    (rc = wordset_of(&new, after)) != 0)
 		goto out;
 	for (size_t i = 0; i < old.n && rc == 0; i++)
-		if (!wordset_has(&new, &old.w[i])) {
-			pend_del(t->words, old.w[i].h, docid);
-			rc = posting_del(t, INDEX_WORD, old.w[i].h, docid);
-		}
+		if (!wordset_has(&new, &old.w[i]))
+			rc = words_del(t, old.w[i].h, docid);
 	for (size_t i = 0; i < new.n && rc == 0; i++)
 		if (!wordset_has(&old, &new.w[i]))
 			rc = words_add(t, &new.w[i], docid);
@@ -929,6 +1294,7 @@ struct cands {
 	int		 rc;
 	size_t		 limit;		/* stop past this many */
 	int		 over;		/* stopped: more than limit */
+	uint32_t	 gen;		/* the generation being read */
 };
 
 /* The record a docid names, as a candidate. */
@@ -975,7 +1341,7 @@ cand_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 
 	if (klen != WKEY_LEN)
 		return 0;
-	if (chunk_decode(be64_get(k + 1 + WORD_HASHLEN), v, vlen, &p) != 0) {
+	if (chunk_decode(wkey_first(k), v, vlen, &p) != 0) {
 		cs->rc = p.ids == NULL ? STORE_ENOMEM : STORE_EIO;
 		stop = 1;
 	}
@@ -985,23 +1351,26 @@ cand_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 	return stop;
 }
 
-/* Each word the prefix starts: its records. */
+/* Each word the prefix starts, in the generation cs->gen: its records
+ * there. */
 static int
 vocab_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
     void *arg)
 {
 	struct cands *cs = arg;
 	struct plist p = { 0, 0, NULL };
-	uint8_t prefix[1 + 8];
+	uint8_t prefix[WKEY_H + 8];
 	int rc;
 
 	if (klen != WKEY_LEN)
 		return 0;
-	if (chunk_decode(be64_get(k + 1 + WORD_HASHLEN), v, vlen, &p) != 0)
+	if (chunk_decode(wkey_first(k), v, vlen, &p) != 0)
 		cs->rc = p.ids == NULL ? STORE_ENOMEM : STORE_EIO;
 	prefix[0] = INDEX_WORD;
+	gen_put(prefix + 1, cs->gen);
+	prefix[1 + GEN_LEN] = INDEX_WORD;
 	for (size_t i = 0; cs->rc == 0 && !cs->over && i < p.n; i++) {
-		be64_put(prefix + 1, p.ids[i]);
+		be64_put(prefix + WKEY_H, p.ids[i]);
 		if ((rc = store_scan(cs->t, TABLE_INDEX, prefix,
 		    sizeof(prefix), 0, cand_cb, cs)) != 0 && cs->rc == 0)
 			cs->rc = rc;
@@ -1087,23 +1456,30 @@ search_one(struct store_txn *t, const struct query *q, const uint8_t *cand,
 	return stop ? 1 : 0;
 }
 
-/* The candidates of query word i, up to cs->limit of them. */
+/* The candidates of query word i, up to cs->limit of them: in each
+ * generation, the words its vocabulary says start with it, and their
+ * lists there. */
 static int
-query_cands(struct store_txn *t, const struct query *q, size_t i,
-    struct cands *cs)
+query_cands(struct store_txn *t, const struct gens *gs, const struct query *q,
+    size_t i, struct cands *cs)
 {
-	uint8_t prefix[1 + WORD_HASHLEN];
+	uint8_t prefix[WKEY_H + WORD_HASHLEN];
 	size_t len = proto_text_prefix(q->text[i], q->len[i], WORD_CAP);
-	int rc;
+	int rc = STORE_OK;
 
 	cs->n = 0;
 	cs->over = 0;
-	prefix[0] = INDEX_VOCAB;
-	word_hash(t->st->word_key, q->text[i], len, prefix + 1);
-	if ((rc = store_scan(t, TABLE_INDEX, prefix, sizeof(prefix), 0,
-	    vocab_cb, cs)) != 0)
-		return rc;
-	return cs->rc;
+	prefix[0] = INDEX_WORD;
+	prefix[1 + GEN_LEN] = INDEX_VOCAB;
+	word_hash(t->st->word_key, q->text[i], len, prefix + WKEY_H);
+	for (size_t g = 0; g < gs->n && rc == 0 && cs->rc == 0 && !cs->over;
+	    g++) {
+		cs->gen = gs->g[g].id;
+		gen_put(prefix + 1, cs->gen);
+		rc = store_scan(t, TABLE_INDEX, prefix, sizeof(prefix), 0,
+		    vocab_cb, cs);
+	}
+	return rc != 0 ? rc : cs->rc;
 }
 
 /* The candidates of the query word that has fewest, found without
@@ -1111,16 +1487,18 @@ query_cands(struct store_txn *t, const struct query *q, size_t i,
  * limit that grows fourfold until one word's list fits. The work is at
  * most a few times the rarest word's records, whatever the store holds. */
 static int
-rarest_cands(struct store_txn *t, const struct query *q, struct cands *cs)
+rarest_cands(struct store_txn *t, const struct gens *gs, const struct query *q,
+    struct cands *cs)
 {
-	struct cands best = { 0, 0, NULL, t, 0, 0, 0 };
+	struct cands best = { 0, 0, NULL, t, 0, 0, 0, 0 };
 	size_t limit = q->n == 1 ? SIZE_MAX : 256;
 	int rc = 0;
 
 	for (int found = 0; !found && rc == 0; limit *= 4) {
 		for (size_t i = 0; i < q->n && rc == 0; i++) {
 			cs->limit = limit;
-			if ((rc = query_cands(t, q, i, cs)) != 0 || cs->over)
+			if ((rc = query_cands(t, gs, q, i, cs)) != 0 ||
+			    cs->over)
 				continue;
 			if (!found || cs->n < best.n) {
 				struct cands swap = best;
@@ -1142,7 +1520,8 @@ store_search(struct store_txn *t, const char *text,
     int (*fn)(const struct store_hit *, void *), void *arg)
 {
 	struct query q = { 0 };
-	struct cands cs = { 0, 0, NULL, t, 0, 0, 0 };
+	struct cands cs = { 0, 0, NULL, t, 0, 0, 0, 0 };
+	struct gens *gs = NULL;
 	int rc = STORE_EINVALID;
 
 	if (t->st->key == NULL)
@@ -1153,7 +1532,12 @@ store_search(struct store_txn *t, const char *text,
 	if (proto_text_words(text, strlen(text), query_add_cb, &q) != 0 ||
 	    q.oom || q.n == 0 || q.n == QUERY_MAX_WORDS)
 		goto out;
-	if ((rc = rarest_cands(t, &q, &cs)) != 0)
+	if ((gs = malloc(sizeof(*gs))) == NULL) {
+		rc = STORE_ENOMEM;
+		goto out;
+	}
+	if ((rc = gens_load(t, gs)) != 0 ||
+	    (rc = rarest_cands(t, gs, &q, &cs)) != 0)
 		goto out;
 	if (cs.n > 1)
 		qsort(cs.c, cs.n, sizeof(*cs.c), cand_cmp);
@@ -1162,6 +1546,7 @@ store_search(struct store_txn *t, const char *text,
 			rc = search_one(t, &q, cs.c[i], fn, arg);
 	rc = rc < 0 ? rc : STORE_OK;
 out:
+	free(gs);
 	free(cs.c);
 	query_free(&q);
 	return rc;

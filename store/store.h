@@ -207,7 +207,7 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
  * history a log gives change (record encoding, apply rules, index rules). */
 #define STORE_VERSION		3
 #define STORE_RELEASE		"0.3.0"
-#define STORE_DERIVED_VERSION	12	/* 4: units, and epoch records held
+#define STORE_DERIVED_VERSION	14	/* 4: units, and epoch records held
 					 * unread by 0.2; 5: external_id,
 					 * merged_into; 6: receipts; 7: sealed
 					 * records, posting lists; 8: erase
@@ -219,7 +219,9 @@ int		 store_open(struct store **, const char *dir, unsigned flags)
 					 * BLAKE2b (search.c); 11: records
 					 * keyed by docid, 'K' names it;
 					 * 12: 'S' and 'G' keys in creation
-					 * order */
+					 * order; 13 (a branch), 14: the
+					 * word index in generations
+					 * (search.c) */
 struct store_format {
 	uint64_t	version;	/* the store's, when it was opened */
 	uint64_t	migrated_from;	/* version before this open's steps */
@@ -408,7 +410,7 @@ int		 store_records_heads_each(struct store_txn *, uint8_t kind,
 					 * id: live only (records.c) */
 #define INDEX_COUNT		'C'	/* student -> be64: its 'S' keys */
 #define INDEX_WORD		'W'	/* see search.c */
-#define INDEX_VOCAB		'V'	/* see search.c */
+#define INDEX_VOCAB		'V'	/* a kind of 'W' key: search.c */
 #define INDEX_GOAL		'G'	/* student, created[8 BE], id */
 #define INDEX_MEMBER		'M'	/* student, group id */
 #define INDEX_NAME		'N'	/* h(folded name)[16], id */

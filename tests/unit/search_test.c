@@ -17,6 +17,12 @@
 #include "tap.h"
 
 #define LEN(a)	(sizeof(a) / sizeof((a)[0]))
+/* A word index list's key (search.c): 'W', generation[4], the list's
+ * kind ('W' or 'V'), hash[16], first id[8]; and 'W' 0[4], the list of
+ * generations. */
+#define GEN_LEN		4
+#define LIST_KIND	(1 + GEN_LEN)
+#define LIST_KEYLEN	(LIST_KIND + 1 + 16 + 8)
 
 struct words {
 	int	n;
@@ -418,6 +424,7 @@ test_search(void)
 struct plain {
 	const char *const *words;
 	int		 hits, keys;
+	uint8_t		 kind;		/* of the lists counted in keys */
 };
 
 static int
@@ -436,7 +443,7 @@ plain_cb(const uint8_t *key, size_t len, void *arg)
 {
 	struct plain *p = arg;
 
-	p->keys++;
+	p->keys += len == LIST_KEYLEN && key[LIST_KIND] == p->kind;
 	for (size_t i = 0; p->words[i] != NULL; i++)
 		if (has_bytes(key, len, p->words[i]))
 			p->hits++;
@@ -449,8 +456,8 @@ test_index_opaque(void)
 {
 	static const char *const words[] = { "xylophone", "xylo", "quartz",
 	    "quar", NULL };
-	struct plain p = { words, 0, 0 };
-	uint8_t n1[PROTO_RECIDLEN], type;
+	struct plain p = { words, 0, 0, INDEX_WORD };
+	uint8_t n1[PROTO_RECIDLEN], type = INDEX_WORD;
 	struct store_txn *t;
 	struct dev v;
 
@@ -461,10 +468,9 @@ test_index_opaque(void)
 	CHECK(note(&v, n1, "xylophone quartz", "o", "a") == 0);
 	CHECK(finds(&v, "xylo quar", n1));
 	CHECK(store_begin(v.d.st, STORE_RDONLY, &t) == 0);
-	type = INDEX_WORD;
 	CHECK(store_index_each(t, &type, 1, 0, plain_cb, &p) == 0);
 	CHECK(p.keys >= 4);	/* the note's and the student's words */
-	type = INDEX_VOCAB;
+	p.kind = INDEX_VOCAB;
 	p.keys = 0;
 	CHECK(store_index_each(t, &type, 1, 0, plain_cb, &p) == 0);
 	CHECK(p.keys >= 9 + 6);	/* every prefix of both words */
@@ -650,6 +656,7 @@ struct posts {
 	size_t		 n, cap;
 	struct post	*p;
 	int		 bad;
+	uint8_t		 kind;		/* of the lists read */
 };
 
 static int
@@ -688,12 +695,16 @@ posts_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 	struct posts *ps = arg;
 	uint64_t id;
 
-	if (klen != 1 + 16 + 8 || vlen < 8) {
+	if (klen == 1 + GEN_LEN)
+		return 0;
+	if (klen != LIST_KEYLEN || vlen < 8) {
 		ps->bad = 1;
 		return 1;
 	}
-	id = be64_get(k + 17);
-	if (posts_add(ps, k + 1, k[0], id) != 0)
+	if (k[LIST_KIND] != ps->kind)
+		return 0;
+	id = be64_get(k + LIST_KIND + 1 + 16);
+	if (posts_add(ps, k + LIST_KIND + 1, ps->kind, id) != 0)
 		ps->bad = 1;
 	for (size_t i = 8; i < vlen && !ps->bad;) {
 		uint64_t d = 0;
@@ -704,7 +715,7 @@ posts_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 				break;
 		}
 		id += d;
-		if (posts_add(ps, k + 1, k[0], id) != 0)
+		if (posts_add(ps, k + LIST_KIND + 1, ps->kind, id) != 0)
 			ps->bad = 1;
 	}
 	if (!ps->bad && id != be64_get(v))
@@ -721,17 +732,27 @@ post_cmp(const void *a, const void *b)
 static int
 posts_of(struct dev *v, uint8_t type, struct posts *ps)
 {
+	uint8_t word = INDEX_WORD;	/* every list is a 'W' key */
+	size_t out = 1;
+
 	memset(ps, 0, sizeof(*ps));
+	ps->kind = type;
 	if (store_begin(v->d.st, STORE_RDONLY, &ps->t) != 0)
 		return -1;
-	if (store_scan(ps->t, TABLE_INDEX, &type, 1, 0, posts_cb, ps) != 0)
+	if (store_scan(ps->t, TABLE_INDEX, &word, 1, 0, posts_cb, ps) != 0)
 		ps->bad = 1;
 	store_abort(ps->t);
 	if (ps->n > 1)
 		qsort(ps->p, ps->n, sizeof(*ps->p), post_cmp);
+	/* A word is in the vocabulary of each generation that holds its
+	 * list, so maybe in several: counted once. */
 	for (size_t i = 1; i < ps->n; i++)
-		if (post_cmp(&ps->p[i - 1], &ps->p[i]) == 0)
+		if (post_cmp(&ps->p[out - 1], &ps->p[i]) != 0)
+			ps->p[out++] = ps->p[i];
+		else if (type == INDEX_WORD)
 			ps->bad = 1;	/* a record twice in one list */
+	if (ps->n > 0)
+		ps->n = out;
 	return ps->bad ? -1 : 0;
 }
 
@@ -747,11 +768,12 @@ posts_has_word(const struct posts *ws, const uint8_t *word_id)
 
 /* The word lists are equal. The vocabulary of the batched store is the
  * other's but for words only ever held inside the transaction: a word
- * stays in the vocabulary once written (see search.c). */
+ * stays in the vocabulary once written (see search.c). A store whose
+ * lists do not read fails the check, with nothing left unset to free. */
 static int
 batch_lists_same(struct dev *a, struct dev *b)
 {
-	struct posts wa, wb, va, vb;
+	struct posts wa = { 0 }, wb = { 0 }, va = { 0 }, vb = { 0 };
 	int ok = posts_of(a, INDEX_WORD, &wa) == 0 &&
 	    posts_of(b, INDEX_WORD, &wb) == 0 &&
 	    posts_of(a, INDEX_VOCAB, &va) == 0 &&
@@ -930,8 +952,200 @@ test_records_fill(void)
 	dev_close(&v);
 }
 
+/* Where each word-index key ('W' and 'V') lies: its bytes and the page
+ * that holds it, in key order (a read-only transaction's keys point into
+ * the map). */
+struct key_pages {
+	uint8_t		*base;
+	size_t		 psize;
+	size_t		 n, cap;
+	struct key_page {
+		uint8_t	 k[64];
+		size_t	 len;
+		size_t	 page;
+	}		*kp;
+	int		 oom;
+};
+
+static int
+key_pages_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
+    void *arg)
+{
+	struct key_pages *w = arg;
+	struct key_page *x;
+
+	(void)v;
+	(void)vlen;
+	if (klen == 0 || klen > sizeof(w->kp->k) ||
+	    (k[0] != INDEX_WORD && k[0] != INDEX_VOCAB))
+		return 0;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 1024;
+		if ((x = realloc(w->kp, w->cap * sizeof(*x))) == NULL) {
+			w->oom = 1;
+			return 1;
+		}
+		w->kp = x;
+	}
+	x = &w->kp[w->n++];
+	memcpy(x->k, k, klen);
+	x->len = klen;
+	x->page = (size_t)(k - w->base) / w->psize;
+	return 0;
+}
+
+static int
+key_pages_of(struct dev *v, struct key_pages *w)
+{
+	struct store_txn *t;
+	MDB_envinfo info;
+	MDB_stat ms;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	if (mdb_env_info(v->d.st->env, &info) != 0 ||
+	    mdb_env_stat(v->d.st->env, &ms) != 0 ||
+	    store_begin(v->d.st, STORE_RDONLY, &t) != 0)
+		return -1;
+	w->base = info.me_mapaddr;
+	w->psize = ms.ms_psize;
+	rc = store_scan(t, TABLE_INDEX, (const uint8_t *)"", 0, 0,
+	    key_pages_cb, w);
+	store_abort(t);
+	return rc == 0 && !w->oom ? 0 : -1;
+}
+
+static int
+size_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* How many pages hold keys of before that were written again since
+ * (a key still there, on another page: its page was copied). */
+static size_t
+pages_rewritten(const struct key_pages *before, const struct key_pages *now)
+{
+	size_t *pages = malloc((before->n + 1) * sizeof(*pages));
+	size_t i = 0, j = 0, n = 0, distinct = 0;
+
+	if (pages == NULL)
+		return SIZE_MAX;
+	while (i < before->n && j < now->n) {
+		const struct key_page *a = &before->kp[i], *b = &now->kp[j];
+		size_t len = a->len < b->len ? a->len : b->len;
+		int c = memcmp(a->k, b->k, len);
+
+		if (c == 0)
+			c = (a->len > b->len) - (a->len < b->len);
+		if (c == 0 && a->page != b->page)
+			pages[n++] = b->page;
+		i += c <= 0;
+		j += c >= 0;
+	}
+	qsort(pages, n, sizeof(*pages), size_cmp);
+	for (i = 0; i < n; i++)
+		distinct += i == 0 || pages[i] != pages[i - 1];
+	free(pages);
+	return distinct;
+}
+
+/* A note of random 8-letter words, and two words every note has. */
+static int
+note_in(struct dev *v, struct store_txn *t, uint8_t id[PROTO_RECIDLEN])
+{
+	char s[64], o[64];
+	const char *fv[] = { "student", v->student_hex, "date", "2026-10-01",
+	    "strengths", s, "obstacle", o, "action", "common words", NULL };
+	uint8_t r[16];
+
+	randombytes_buf(r, sizeof(r));
+	for (int i = 0; i < 8; i++) {
+		s[i] = (char)('a' + r[i] % 26);
+		o[i] = (char)('a' + r[8 + i] % 26);
+	}
+	s[8] = o[8] = '\0';
+	randombytes_buf(id, PROTO_RECIDLEN);
+	return write_fields_in(v, t, KIND_NOTE, id, fv);
+}
+
+/* The word index's generations, from its list of them. */
+static size_t
+generations(struct dev *v)
+{
+	static const uint8_t key[] = { INDEX_WORD, 0, 0, 0, 0 };
+	struct store_txn *t;
+	const void *val;
+	size_t len = 0;
+
+	if (store_begin(v->d.st, STORE_RDONLY, &t) != 0)
+		return SIZE_MAX;
+	if (store_get(t, TABLE_INDEX, key, sizeof(key), &val, &len) != 0)
+		len = SIZE_MAX;
+	store_abort(t);
+	return len == SIZE_MAX ? len : len / (GEN_LEN + 8);
+}
+
+/*
+ * A commit of new notes writes its word-index keys together: as a new
+ * generation at the end of the 'W' and 'V' keys, not into the lists of
+ * each word and prefix it holds, scattered by hash over the index, where
+ * every commit of a sync copied most of the index's pages. And the
+ * generations stay few as commits add them: merged as they accumulate.
+ */
+static void
+test_index_appends(void)
+{
+	uint8_t id[PROTO_RECIDLEN];
+	struct key_pages before, now;
+	struct store_txn *t;
+	struct dev v;
+	size_t rewritten, gens;
+	int ok = 1;
+
+	if (dev_open(&v) != 0) {
+		CHECK(!"a device");
+		return;
+	}
+	for (int c = 0; c < 30 && ok; c++) {
+		ok &= store_begin(v.d.st, 0, &t) == 0;
+		for (int i = 0; i < 100 && ok; i++)
+			ok &= note_in(&v, t, id) == 0;
+		ok &= store_commit(t) == 0;
+	}
+	CHECK(ok);
+	gens = generations(&v);
+	if (gens == SIZE_MAX)
+		printf("#   no list of the word index's generations\n");
+	else if (gens > 16)
+		printf("#   %zu generations after 30 commits\n", gens);
+	CHECK(gens >= 1 && gens <= 16);	/* search.c's GENS_FEW */
+	CHECK(key_pages_of(&v, &before) == 0 && before.n > 3000);
+	CHECK(store_begin(v.d.st, 0, &t) == 0);
+	for (int i = 0; i < 100 && ok; i++)
+		ok &= note_in(&v, t, id) == 0;
+	CHECK(ok && store_commit(t) == 0);
+	CHECK(key_pages_of(&v, &now) == 0);
+	rewritten = pages_rewritten(&before, &now);
+	if (rewritten > 16)
+		printf("#   the commit copied %zu pages of the index's words\n",
+		    rewritten);
+	CHECK(rewritten <= 16);
+	free(before.kp);
+	free(now.kp);
+	/* The notes of every generation are found. */
+	{
+		struct found f;
+
+		CHECK(search(&v, "common", &f) == 3100);
+	}
+	dev_close(&v);
+}
+
 TAP_MAIN(TAP_TEST(test_words), TAP_TEST(test_words_cap),
     TAP_TEST(test_prefix),
     TAP_TEST(test_search), TAP_TEST(test_index_opaque),
     TAP_TEST(test_digest_and_rebuild), TAP_TEST(test_batched_index),
-    TAP_TEST(test_records_fill))
+    TAP_TEST(test_records_fill), TAP_TEST(test_index_appends))
