@@ -206,11 +206,15 @@ set_fields(struct change *c, const struct record *r,
  * rewrote most of its pages and looked each new id up in a cold one.
  *
  * What it shows, and to whom: the time the note was made, to the
- * milliseconds, to whoever sees its id. Only those who can read the
- * note see its id (it travels inside the entry's seal, so a box or a
- * relay never does), and they see that time anyway: the entry that made
- * the note carries its author's clock in its header, which history and
- * a family's export give. Students, groups, goals and units, which
+ * millisecond by its author's wall clock, to whoever sees its id. On the
+ * wire it travels inside the entry's seal, so a box or a relay never
+ * sees it; those who can read the note see that time anyway (its
+ * history and a family's export give it). At rest, a device's data.mdb
+ * holds record ids in the clear (the 'K' and 'S' index keys, the
+ * records table's keys, an erased child's notes' ids): someone with a
+ * copy of the folder and no keys learns when each note was made, which
+ * the 'S' keys' creation clock and the log's entry headers already
+ * tell, but not by whom or what it says. Students, groups, goals and units, which
  * people name by id prefixes, keep random ids; a note's short id in
  * `show` is as long as it must be to name it alone (store_record_prefix).
  */

@@ -588,12 +588,17 @@ int	receipt_may_hold_data(const struct device *, struct store_txn *,
 	    const uint8_t *author, uint64_t seq);
 /* After a sync with peer, which acknowledged theirs: writes a receipt in
  * t if one is due (closing: the session has ended). 1 if it wrote one, 0
- * if none was due, or a store error. *self_said starts at 0 for each t:
+ * if none was due, or a store error. *self starts zeroed for each t:
  * only the first receipt written in t carries this device's own vector
- * ("self"), and sets it to 1. */
+ * ("self"), and a later one about the same peer, which replaces it in
+ * the index (store/receipt.c); self notes which peer that was. */
+struct receipt_self {
+	int		said;
+	uint8_t		peer[PROTO_IDLEN];
+};
 int	receipt_note(struct device *, struct store_txn *, const uint8_t *peer,
 	    const struct vec *theirs, uint64_t wall_ms, int closing,
-	    int *self_said);
+	    struct receipt_self *self);
 
 /* Appends a receipt by author a about peer, which acknowledged holds
  * while a held self (NULL: the receipt says nothing of it), in t. */

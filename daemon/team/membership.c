@@ -313,14 +313,14 @@ keyring_mark(const struct store_keyring *kr, uint8_t out[16])
 /*
  * The log's membership entries kept for the next process: meta
  * VIEW_KEPT = header, nonce, then the entries sealed under a key derived
- * from the team's network key (XChaCha20-Poly1305, the header as its
+ * from this device's signing key (XChaCha20-Poly1305, the header as its
  * associated data), so the copy is as closed at rest as the entries in
- * the log. The header says what the copy was read with; any other
+ * the log, and only this device can read or write it. The header says what the copy was read with; any other
  * generation, founder or keyring, or a copy that does not open or parse,
  * and the view is read from the log again.
  */
 #define VIEW_KEPT	"members_view"
-#define VIEW_KEPT_FORMAT 1
+#define VIEW_KEPT_FORMAT 2	/* 1 was sealed under a team key */
 #define VIEW_HDRLEN	(1 + STORE_MEMBERS_GENLEN + 16 + PROTO_IDLEN)
 #define VIEW_NONCELEN	crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define VIEW_ABYTES	crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -336,18 +336,22 @@ view_header(uint8_t hdr[VIEW_HDRLEN], const uint8_t *gen, const uint8_t *keys,
 	memcpy(hdr + 1 + STORE_MEMBERS_GENLEN + 16, founder, PROTO_IDLEN);
 }
 
-/* The sealing key, from the keyring's first network key; -1 if none. */
+/* The sealing key, from this device's own signing key: not a team key,
+ * which a removed member still holds for the epochs it was in (it could
+ * read the roster of a later epoch from a copied folder, or write a copy
+ * that re-adds it); the signing key is the device's alone and is sealed
+ * under its passphrase at rest. -1 if it is not loaded. */
 static int
 view_key(const struct device *d, uint8_t key[32])
 {
-	static const char ctx[] = "satchel kept membership view";
+	static const char ctx[] = "satchel kept membership view v2";
 
-	for (size_t i = 0; d->keyring != NULL && i < d->keyring->nkeys; i++)
-		if (d->keyring->keys[i].use == KEY_NETWORK)
-			return crypto_generichash(key, 32, (const uint8_t *)ctx,
-			    sizeof(ctx) - 1, d->keyring->keys[i].key,
-			    PROTO_KEYLEN);
-	return -1;
+	_Static_assert(PROTO_SKLEN <= crypto_generichash_KEYBYTES_MAX,
+	    "the signing key keys BLAKE2b");
+	if (d->sign_sk == NULL)
+		return -1;
+	return crypto_generichash(key, 32, (const uint8_t *)ctx,
+	    sizeof(ctx) - 1, d->sign_sk, PROTO_SKLEN);
 }
 
 static void

@@ -216,23 +216,27 @@ out:
 }
 
 /* A receipt by this device about peer, which acknowledged theirs; with
- * our own vector unless an earlier receipt of t carried it (*self_said,
- * set once one has). */
+ * our own vector unless an earlier receipt of t carried it, about
+ * another peer: one about the same peer replaces that one in the index,
+ * and the report must still find our vector. */
 static int
 receipt_write(struct device *d, struct store_txn *t, const uint8_t *peer,
-    const struct vec *theirs, uint64_t wall_ms, int *self_said)
+    const struct vec *theirs, uint64_t wall_ms, struct receipt_self *self)
 {
 	struct store_author a = { d->id, d->sign_sk, d->receipt, SCOPE_TEAM };
 	struct vec ours = { 0 };
+	int with = !self->said || memcmp(self->peer, peer, PROTO_IDLEN) == 0;
 	int rc = 0;
 
-	if (!*self_said)
+	if (with)
 		rc = vec_from_heads(&ours, t);
 	if (rc == 0)
-		rc = receipt_append(t, &a, peer, theirs, *self_said ? NULL :
-		    &ours, wall_ms);
-	if (rc == 0)
-		*self_said = 1;
+		rc = receipt_append(t, &a, peer, theirs, with ? &ours : NULL,
+		    wall_ms);
+	if (rc == 0 && with) {
+		self->said = 1;
+		memcpy(self->peer, peer, PROTO_IDLEN);
+	}
 	vec_free(&ours);
 	return rc;
 }
@@ -249,7 +253,8 @@ receipt_subject(struct device *d, struct store_txn *t, const uint8_t *peer)
 
 int
 receipt_note(struct device *d, struct store_txn *t, const uint8_t *peer,
-    const struct vec *theirs, uint64_t wall_ms, int closing, int *self_said)
+    const struct vec *theirs, uint64_t wall_ms, int closing,
+    struct receipt_self *self)
 {
 	struct receipt last;
 	uint64_t seq, fseq;
@@ -272,6 +277,6 @@ receipt_note(struct device *d, struct store_txn *t, const uint8_t *peer,
 	receipt_free(&last);
 	if (!due)
 		return 0;
-	rc = receipt_write(d, t, peer, theirs, wall_ms, self_said);
+	rc = receipt_write(d, t, peer, theirs, wall_ms, self);
 	return rc == 0 ? 1 : rc;
 }

@@ -375,7 +375,7 @@ test_receipt_due(void)
 	struct receipt rc;
 	struct vec theirs;
 	uint64_t now, seq = 0;
-	int said = 0;
+	struct receipt_self said = { 0 };
 
 	CHECK(st != NULL);
 	dev.sign_sk = A.sk;
@@ -397,21 +397,23 @@ test_receipt_due(void)
 	/* A day on, a session's end says when P was last seen. */
 	CHECK(receipt_note(&dev, t, P.pk, &theirs,
 	    now + UINT64_C(25) * 3600 * 1000, 1, &said) == 1);	/* A:3 */
-	/* Only the first receipt of a transaction carries the writer's own
-	 * vector: the others' would say the same again. */
+	/* The first receipt of a transaction carries the writer's own
+	 * vector, and so does a later one about the same peer: it replaces
+	 * the first in the index, and the report reads our vector there. */
 	CHECK(receipt_read(&dev, t, A.pk, 2, &rc) == 0 && rc.self.n == 1 &&
 	    vec_seq(&rc.self, A.pk) == 1 && rc.holds.n == 1);
 	receipt_free(&rc);
-	CHECK(receipt_read(&dev, t, A.pk, 3, &rc) == 0 && rc.self.n == 0 &&
+	CHECK(receipt_read(&dev, t, A.pk, 3, &rc) == 0 && rc.self.n == 1 &&
 	    vec_seq(&rc.holds, A.pk) == 2);
 	receipt_free(&rc);
+	CHECK(store_receipt_get(t, P.pk, A.pk, &seq) == 0 && seq == 3);
 	CHECK(store_commit(t) == 0);
 	CHECK(student(st, &A, "Two", s[1]) == 0);		/* A:4 */
 	vec_free(&theirs);
 	vec_of(&theirs, &A, 4, NULL, 0);
 	now += UINT64_C(25) * 3600 * 1000;
 	CHECK(store_begin(st, 0, &t) == 0);
-	said = 0;
+	memset(&said, 0, sizeof(said));
 	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + 60000, 0, &said) == 0);
 	CHECK(receipt_note(&dev, t, P.pk, &theirs, now + RECEIPT_EVERY_MS,
 	    0, &said) == 1);					/* A:5 */
