@@ -440,15 +440,25 @@ server_disk_ok(struct server *srv)
 
 /* A closed connection's vector of the peer, saved at the next tick: it
  * may close inside a read transaction. Dropped if too many wait (it only
- * spares a later export --for some entries). */
+ * spares a later export --for some entries). A later session with the
+ * same peer before the tick takes the earlier one's place: the tick
+ * writes one receipt about each peer, of what it acknowledged last
+ * (several would each replace the one before in the index, and go to
+ * every device as entries that say nothing more). */
 void
 server_keep_vec(struct server *srv, struct conn *c)
 {
-	struct pending_vec *p;
+	struct pending_vec *p = NULL;
 
-	if (srv->npending == VEC_PENDING_MAX)
+	for (size_t i = 0; p == NULL && i < srv->npending; i++)
+		if (memcmp(srv->pending[i].id, c->remote, PROTO_IDLEN) == 0) {
+			p = &srv->pending[i];
+			vec_free(&p->theirs);
+		}
+	if (p == NULL && srv->npending == VEC_PENDING_MAX)
 		return;
-	p = &srv->pending[srv->npending++];
+	if (p == NULL)
+		p = &srv->pending[srv->npending++];
 	memcpy(p->id, c->remote, PROTO_IDLEN);
 	p->theirs = c->theirs;
 	memset(&c->theirs, 0, sizeof(c->theirs));
