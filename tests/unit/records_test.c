@@ -3,7 +3,6 @@
  * student's 'S' and 'G' keys go. Each test makes a real device in a
  * scratch directory and writes through the same path as `note add`.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,107 +12,19 @@
 
 #include "satchel.h"
 #include "store_int.h"
+#include "dev_fixture.h"
 #include "tap.h"
 
 #define NOTES	48	/* in 4 transactions */
 #define GOALS	12
 
-struct dev {
-	char		dir[64];
-	struct device	d;
-	uint8_t		student[PROTO_RECIDLEN];
-	char		student_hex[2 * PROTO_RECIDLEN + 1];
-};
-
-static void
-rmdir_all(const char *dir)
-{
-	char path[4096];
-	struct dirent *de;
-	DIR *d;
-
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.' && snprintf(path,
-			    sizeof(path), "%s/%s", dir, de->d_name) <
-			    (int)sizeof(path))
-				unlink(path);
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
-/* Writes fields (name, value pairs, NULL-ended) to record id, in t. */
 static int
-write_in(struct dev *v, struct store_txn *t, uint8_t kind, const uint8_t *id,
-    const char *const *fv)
-{
-	struct record *r = NULL;
-	struct change c;
-	int rc;
-
-	if ((rc = store_record_get(t, kind, id, &r)) != 0 &&
-	    rc != STORE_ENOTFOUND)
-		return rc;
-	change_init(&c, kind, id);
-	rc = 0;
-	for (size_t i = 0; fv[i] != NULL && rc == 0; i += 2)
-		rc = change_set(&c, r, fv[i], fv[i + 1]);
-	if (rc == 0)
-		rc = device_write(&v->d, t, &c);
-	record_free(r);
-	return rc;
-}
-
-static int
-write_one(struct dev *v, uint8_t kind, const uint8_t *id,
-    const char *const *fv)
-{
-	struct store_txn *t;
-	int rc;
-
-	if ((rc = store_begin(v->d.st, 0, &t)) != 0)
-		return rc;
-	if ((rc = write_in(v, t, kind, id, fv)) != 0) {
-		store_abort(t);
-		return rc;
-	}
-	return store_commit(t);
-}
-
-static int
-dev_open(struct dev *v)
+dev_open_zoe(struct dev *v)
 {
 	const char *fv[] = { "name", "Zo\xc3\xab Dubois", "class", "3B",
 	    NULL };
-	int saved = dup(1);
 
-	snprintf(v->dir, sizeof(v->dir), "%s/satchel-records.XXXXXX",
-	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(v->dir) == NULL)
-		return -1;
-	/* device_init prints the new device's id: not a TAP line. */
-	fflush(stdout);
-	if (freopen("/dev/null", "w", stdout) == NULL)
-		return -1;
-	if (device_init(v->dir, "Tester", 0) != 0)
-		return -1;
-	fflush(stdout);
-	dup2(saved, 1);
-	close(saved);
-	if (device_open(&v->d, v->dir) != 0)
-		return -1;
-	randombytes_buf(v->student, sizeof(v->student));
-	sodium_bin2hex(v->student_hex, sizeof(v->student_hex), v->student,
-	    sizeof(v->student));
-	return write_one(v, KIND_STUDENT, v->student, fv);
-}
-
-static void
-dev_close(struct dev *v)
-{
-	device_close(&v->d);
-	rmdir_all(v->dir);
+	return dev_open(v, "records", fv);
 }
 
 /* A student's index keys of one type, in key order. */
@@ -194,7 +105,7 @@ test_notes_in_creation_order(void)
 	uint64_t n = 0;
 	int ok = 1;
 
-	if (dev_open(&v) != 0) {
+	if (dev_open_zoe(&v) != 0) {
 		CHECK(!"a device");
 		return;
 	}
@@ -203,13 +114,13 @@ test_notes_in_creation_order(void)
 		ok &= store_begin(v.d.st, 0, &t) == 0;
 		for (int i = 0; i < NOTES / 4 && ok; i++) {
 			randombytes_buf(ids[c * NOTES / 4 + i], PROTO_RECIDLEN);
-			ok &= write_in(&v, t, KIND_NOTE,
+			ok &= write_fields_in(&v, t, KIND_NOTE,
 			    ids[c * NOTES / 4 + i], fv) == 0;
 		}
 		ok &= store_commit(t) == 0;
 	}
 	CHECK(ok);
-	CHECK(write_one(&v, KIND_NOTE, ids[0], edit) == 0);
+	CHECK(write_fields(&v, KIND_NOTE, ids[0], edit) == 0);
 	CHECK(student_keys(&v, INDEX_BY_STUDENT, &ks) == 0);
 	CHECK(keys_name(&ks, ids, NOTES));
 	/* The kind sits just before the id, where show reads it. */
@@ -218,7 +129,7 @@ test_notes_in_creation_order(void)
 	/* A note written last about the day before comes first. */
 	memmove(ids[1], ids[0], NOTES * sizeof(ids[0]));
 	randombytes_buf(ids[0], PROTO_RECIDLEN);
-	CHECK(write_one(&v, KIND_NOTE, ids[0], early) == 0);
+	CHECK(write_fields(&v, KIND_NOTE, ids[0], early) == 0);
 	CHECK(student_keys(&v, INDEX_BY_STUDENT, &ks) == 0);
 	CHECK(keys_name(&ks, ids, NOTES + 1));
 	CHECK(store_begin(v.d.st, STORE_RDONLY, &t) == 0);
@@ -241,18 +152,18 @@ test_goals_and_rebuild(void)
 	struct keys g, s, g2, s2;
 	struct dev v;
 
-	if (dev_open(&v) != 0) {
+	if (dev_open_zoe(&v) != 0) {
 		CHECK(!"a device");
 		return;
 	}
 	fv[1] = nv[1] = v.student_hex;
 	for (int i = 0; i < GOALS; i++) {
 		randombytes_buf(ids[i], PROTO_RECIDLEN);
-		CHECK(write_one(&v, KIND_GOAL, ids[i], fv) == 0);
+		CHECK(write_fields(&v, KIND_GOAL, ids[i], fv) == 0);
 	}
 	for (int i = 0; i < 8; i++) {
 		randombytes_buf(nid, PROTO_RECIDLEN);
-		CHECK(write_one(&v, KIND_NOTE, nid, nv) == 0);
+		CHECK(write_fields(&v, KIND_NOTE, nid, nv) == 0);
 	}
 	CHECK(student_keys(&v, INDEX_GOAL, &g) == 0);
 	CHECK(keys_name(&g, ids, GOALS));
@@ -339,7 +250,7 @@ test_short_ids(void)
 	uint8_t s[PROTO_RECIDLEN];
 	struct dev v;
 
-	if (dev_open(&v) != 0) {
+	if (dev_open_zoe(&v) != 0) {
 		CHECK(!"a device");
 		return;
 	}
@@ -351,11 +262,11 @@ test_short_ids(void)
 	c[0] = (uint8_t)~a[0];	/* shares none with a or b */
 	memcpy(s, c, sizeof(s));
 	s[4] ^= 0x10;		/* a student sharing 8 digits with c */
-	CHECK(write_one(&v, KIND_NOTE, a, nv) == 0);
+	CHECK(write_fields(&v, KIND_NOTE, a, nv) == 0);
 	CHECK(prefix_is(&v, a, 8));
-	CHECK(write_one(&v, KIND_NOTE, b, nv) == 0);
-	CHECK(write_one(&v, KIND_NOTE, c, nv) == 0);
-	CHECK(write_one(&v, KIND_STUDENT, s, sv) == 0);
+	CHECK(write_fields(&v, KIND_NOTE, b, nv) == 0);
+	CHECK(write_fields(&v, KIND_NOTE, c, nv) == 0);
+	CHECK(write_fields(&v, KIND_STUDENT, s, sv) == 0);
 	CHECK(prefix_is(&v, a, 12));
 	CHECK(prefix_is(&v, b, 12));
 	CHECK(prefix_is(&v, c, 9));

@@ -4,7 +4,6 @@
  * the digest kept as records change. Each store test makes a real device
  * in a scratch directory and writes through the same path as `note add`.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 
 #include "satchel.h"
 #include "store_int.h"
+#include "dev_fixture.h"
 #include "tap.h"
 
 #define LEN(a)	(sizeof(a) / sizeof((a)[0]))
@@ -143,54 +143,6 @@ test_prefix(void)
 	CHECK(proto_text_prefix("\xf0\x9f\x98\x80x", 5, 1) == 4);
 }
 
-/* A device in a scratch directory, with its store open. */
-struct dev {
-	char		dir[64];
-	struct device	d;
-	uint8_t		student[PROTO_RECIDLEN];
-	char		student_hex[2 * PROTO_RECIDLEN + 1];
-};
-
-static void
-rmdir_all(const char *dir)
-{
-	char path[4096];
-	struct dirent *de;
-	DIR *d;
-
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.' && snprintf(path,
-			    sizeof(path), "%s/%s", dir, de->d_name) <
-			    (int)sizeof(path))
-				unlink(path);
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
-/* Writes fields (name, value pairs, NULL-ended) to record id, in t. */
-static int
-write_fields_in(struct dev *v, struct store_txn *t, uint8_t kind,
-    const uint8_t *id, const char *const *fv)
-{
-	struct record *r = NULL;
-	struct change c;
-	int rc;
-
-	if ((rc = store_record_get(t, kind, id, &r)) != 0 &&
-	    rc != STORE_ENOTFOUND)
-		return rc;
-	change_init(&c, kind, id);
-	rc = 0;
-	for (size_t i = 0; fv[i] != NULL && rc == 0; i += 2)
-		rc = change_set(&c, r, fv[i], fv[i + 1]);
-	if (rc == 0)
-		rc = device_write(&v->d, t, &c);
-	record_free(r);
-	return rc;
-}
-
 static int
 tombstone_in(struct dev *v, struct store_txn *t, uint8_t kind,
     const uint8_t *id, int deleted)
@@ -209,22 +161,6 @@ tombstone_in(struct dev *v, struct store_txn *t, uint8_t kind,
 }
 
 /* Each in its own transaction. */
-static int
-write_fields(struct dev *v, uint8_t kind, const uint8_t *id,
-    const char *const *fv)
-{
-	struct store_txn *t;
-	int rc;
-
-	if ((rc = store_begin(v->d.st, 0, &t)) != 0)
-		return rc;
-	if ((rc = write_fields_in(v, t, kind, id, fv)) != 0) {
-		store_abort(t);
-		return rc;
-	}
-	return store_commit(t);
-}
-
 static int
 tombstone(struct dev *v, uint8_t kind, const uint8_t *id, int deleted)
 {
@@ -253,38 +189,12 @@ note(struct dev *v, uint8_t id[PROTO_RECIDLEN], const char *strengths,
 }
 
 static int
-dev_open(struct dev *v)
+dev_open_zoe(struct dev *v)
 {
 	const char *fv[] = { "name", "Zo\xc3\xab Dubois", "class", "3B",
 	    "interests", "volcanoes", NULL };
-	int saved = dup(1);
 
-	snprintf(v->dir, sizeof(v->dir), "%s/satchel-search.XXXXXX",
-	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(v->dir) == NULL)
-		return -1;
-	/* device_init prints the new device's id: not a TAP line. */
-	fflush(stdout);
-	if (freopen("/dev/null", "w", stdout) == NULL)
-		return -1;
-	if (device_init(v->dir, "Tester", 0) != 0)
-		return -1;
-	fflush(stdout);
-	dup2(saved, 1);
-	close(saved);
-	if (device_open(&v->d, v->dir) != 0)
-		return -1;
-	randombytes_buf(v->student, sizeof(v->student));
-	sodium_bin2hex(v->student_hex, sizeof(v->student_hex), v->student,
-	    sizeof(v->student));
-	return write_fields(v, KIND_STUDENT, v->student, fv);
-}
-
-static void
-dev_close(struct dev *v)
-{
-	device_close(&v->d);
-	rmdir_all(v->dir);
+	return dev_open(v, "search", fv);
 }
 
 struct found {
@@ -357,7 +267,7 @@ test_search(void)
 	struct found f;
 	struct store_txn *t;
 
-	if (dev_open(&v) != 0) {
+	if (dev_open_zoe(&v) != 0) {
 		CHECK(!"a device");
 		return;
 	}
@@ -461,7 +371,7 @@ test_index_opaque(void)
 	struct store_txn *t;
 	struct dev v;
 
-	if (dev_open(&v) != 0) {
+	if (dev_open_zoe(&v) != 0) {
 		CHECK(!"a device");
 		return;
 	}
@@ -504,7 +414,7 @@ test_digest_and_rebuild(void)
 	char text[64];
 	struct dev v;
 
-	if (dev_open(&v) != 0) {
+	if (dev_open_zoe(&v) != 0) {
 		CHECK(!"a device");
 		return;
 	}
@@ -816,7 +726,7 @@ test_batched_index(void)
 	struct dev a, b;
 	int ok = 1;
 
-	if (dev_open(&a) != 0 || dev_open(&b) != 0) {
+	if (dev_open_zoe(&a) != 0 || dev_open_zoe(&b) != 0) {
 		CHECK(!"two devices");
 		return;
 	}
@@ -911,7 +821,7 @@ test_records_fill(void)
 	size_t pages;
 	int ok = 1;
 
-	if (dev_open(&v) != 0) {
+	if (dev_open_zoe(&v) != 0) {
 		CHECK(!"a device");
 		return;
 	}
@@ -1105,7 +1015,7 @@ test_index_appends(void)
 	size_t rewritten, gens;
 	int ok = 1;
 
-	if (dev_open(&v) != 0) {
+	if (dev_open_zoe(&v) != 0) {
 		CHECK(!"a device");
 		return;
 	}
