@@ -1065,6 +1065,86 @@ vpair_cmp(const void *a, const void *b)
 	return c != 0 ? c : (x->id > y->id) - (x->id < y->id);
 }
 
+/* Whether two hashes are the same, without a call to memcmp. */
+static int
+hash_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x[2], y[2];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+/* Stable: v[0..n) by the byte of their hashes' first 8 bytes (as be64)
+ * that shift picks, into out; count is that byte's histogram. */
+static void
+vpairs_scatter(const struct vpair *v, size_t n, unsigned shift,
+    const size_t count[256], struct vpair *out)
+{
+	size_t pos[256], at = 0;
+
+	for (unsigned d = 0; d < 256; d++) {
+		pos[d] = at;
+		at += count[d];
+	}
+	for (size_t i = 0; i < n; i++)
+		out[pos[(be64_get(v[i].h) >> shift) & 0xff]++] = v[i];
+}
+
+/*
+ * Sorts v[0..n) as vpair_cmp orders them. A flush sorts hundreds of
+ * thousands of pairs, and qsort, a compare through a pointer each step,
+ * cost a tenth of a sync's time. The hashes are keyed, so uniform: a
+ * radix sort on their first 8 bytes, least significant byte first (so
+ * stable), orders nearly all; an insertion pass then orders what those
+ * bytes leave, in a pass that moves nothing when they decide (the rest
+ * of a hash, and the ids under one hash, which come in order when the
+ * pairs are made in word order, as pend_write makes them). Without the
+ * memory for a second array, qsort does it.
+ */
+static void
+vpairs_sort(struct vpair *v, size_t n)
+{
+	size_t (*count)[256];
+	struct vpair *tmp, *src = v, *dst, x;
+	size_t j;
+
+	if (n > 32) {
+		if ((count = calloc(8, sizeof(*count))) == NULL ||
+		    (tmp = malloc(n * sizeof(*tmp))) == NULL) {
+			free(count);
+			qsort(v, n, sizeof(*v), vpair_cmp);
+			return;
+		}
+		for (size_t i = 0; i < n; i++) {
+			uint64_t k = be64_get(v[i].h);
+
+			for (unsigned b = 0; b < 8; b++, k >>= 8)
+				count[b][k & 0xff]++;
+		}
+		for (unsigned b = 0; b < 8; b++) {
+			if (count[b][(be64_get(v[0].h) >> (8 * b)) & 0xff] == n)
+				continue;	/* one value: nothing moves */
+			dst = src == v ? tmp : v;
+			vpairs_scatter(src, n, 8 * b, count[b], dst);
+			src = dst;
+		}
+		if (src != v)
+			memcpy(v, src, n * sizeof(*v));
+		free(tmp);
+		free(count);
+	}
+	for (size_t i = 1; i < n; i++) {
+		if (vpair_cmp(&v[i - 1], &v[i]) <= 0)
+			continue;
+		x = v[i];
+		for (j = i; j > 0 && vpair_cmp(&v[j - 1], &x) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 /* Writes the pairs' lists into generation gen, in key order. */
 static int
 vocab_write(struct store_txn *t, uint32_t gen, struct vpairs *vp,
@@ -1078,10 +1158,10 @@ vocab_write(struct store_txn *t, uint32_t gen, struct vpairs *vp,
 		return STORE_OK;
 	if ((ids = malloc(vp->n * sizeof(*ids))) == NULL)
 		return STORE_ENOMEM;
-	qsort(vp->v, vp->n, sizeof(*vp->v), vpair_cmp);
+	vpairs_sort(vp->v, vp->n);
 	while (i < vp->n && rc == 0) {
-		for (j = i, n = 0; j < vp->n && memcmp(vp->v[j].h, vp->v[i].h,
-		    WORD_HASHLEN) == 0; j++)
+		for (j = i, n = 0; j < vp->n && hash_eq(vp->v[j].h,
+		    vp->v[i].h); j++)
 			if (n == 0 || ids[n - 1] != vp->v[j].id)
 				ids[n++] = vp->v[j].id;
 		rc = chunks_put(t, INDEX_VOCAB, gen, vp->v[i].h, ids, n, 1,
@@ -1092,23 +1172,18 @@ vocab_write(struct store_txn *t, uint32_t gen, struct vpairs *vp,
 	return rc;
 }
 
-static int
-pend_cmp(const void *a, const void *b)
-{
-	return hash_cmp((*(struct pend *const *)a)->h,
-	    (*(struct pend *const *)b)->h);
-}
-
 /* Writes every list of pt into the new generation gen, in key order:
  * first the vocabulary (each word's prefixes; a generation's vocabulary
  * names the words its own lists hold, so no word costs a lookup here),
- * then the words' lists. */
+ * then the words' lists. The words are put in hash order as pairs of
+ * (hash, their place in pt), by vpairs_sort. */
 static int
 pend_write(struct store_txn *t, struct pend_table *pt, uint32_t gen,
     uint64_t *bytes)
 {
 	struct vpairs vp = { 0, 0, NULL };
-	struct pend **order;
+	struct vpair *order;
+	struct pend *e;
 	size_t n = 0;
 	int rc = STORE_OK;
 
@@ -1117,17 +1192,20 @@ pend_write(struct store_txn *t, struct pend_table *pt, uint32_t gen,
 	if ((order = malloc(pt->n * sizeof(*order))) == NULL)
 		return STORE_ENOMEM;
 	for (size_t i = 0; i < pt->n; i++)
-		if (pt->p[i].ids.n > 0)
-			order[n++] = &pt->p[i];
-	qsort(order, n, sizeof(*order), pend_cmp);
+		if (pt->p[i].ids.n > 0) {
+			memcpy(order[n].h, pt->p[i].h, WORD_HASHLEN);
+			order[n++].id = i;
+		}
+	vpairs_sort(order, n);
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = vocab_pend(&vp, t->st->word_key, order[i]);
+		rc = vocab_pend(&vp, t->st->word_key, &pt->p[order[i].id]);
 	if (rc == 0)
 		rc = vocab_write(t, gen, &vp, bytes);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		pend_settle(order[i]);
-		rc = chunks_put(t, INDEX_WORD, gen, order[i]->h,
-		    order[i]->ids.ids, order[i]->ids.n, 1, bytes);
+		e = &pt->p[order[i].id];
+		pend_settle(e);
+		rc = chunks_put(t, INDEX_WORD, gen, e->h, e->ids.ids, e->ids.n,
+		    1, bytes);
 	}
 	free(vp.v);
 	free(order);
