@@ -834,12 +834,17 @@ store_key_stale(struct store_txn *t)
  * rebuild applies the whole log in one transaction. 8 MB of ids. */
 #define PEND_IDS_MAX	(1u << 20)
 
+/* Most of a sync's words are new in one note, each with one id: that
+ * id is held in the entry (one, while cap is 0), which saves them an
+ * allocation each and the flush a read of memory elsewhere. */
 struct pend {
 	uint8_t		h[WORD_HASHLEN];
 	uint8_t		sorted;		/* ids increasing as added */
 	uint8_t		len;		/* bytes of text */
 	char		text[WORD_CAP_BYTES];	/* folded; for the prefixes */
-	struct plist	ids;
+	uint32_t	n, cap;		/* ids, and room in ids */
+	uint64_t	*ids;
+	uint64_t	one;
 };
 
 /*
@@ -873,7 +878,7 @@ static void
 pend_table_free(struct pend_table *pt)
 {
 	for (size_t i = 0; i < pt->n; i++)
-		free(pt->p[i].ids.ids);
+		free(pt->p[i].ids);
 	free(pt->p);
 	free(pt->s);
 	memset(pt, 0, sizeof(*pt));
@@ -963,24 +968,39 @@ pend_get(struct pend_table *pt, const uint8_t *h, const char *text,
 	return STORE_OK;
 }
 
+/* The ids of e, borrowed: in the entry while there is room for one. */
+static uint64_t *
+pend_ids(struct pend *e)
+{
+	return e->cap > 0 ? e->ids : &e->one;
+}
+
 /* A transaction's words mostly gain an id or two (a sync brings
  * thousands of words each new in one note): their lists start small, so
  * that the pending lists stay compact in memory. */
 static int
 pend_push(struct pend *e, uint64_t id)
 {
-	if (e->ids.n > 0 && e->ids.ids[e->ids.n - 1] >= id)
+	if (e->n > 0 && pend_ids(e)[e->n - 1] >= id)
 		e->sorted = 0;
-	if (e->ids.n == e->ids.cap) {
-		size_t cap = e->ids.cap ? 2 * e->ids.cap : 2;
-		uint64_t *x = realloc(e->ids.ids, cap * sizeof(*x));
-
-		if (x == NULL)
-			return STORE_ENOMEM;
-		e->ids.ids = x;
-		e->ids.cap = cap;
+	if (e->cap == 0 && e->n == 0) {
+		e->one = id;
+		e->n = 1;
+		return STORE_OK;
 	}
-	e->ids.ids[e->ids.n++] = id;
+	if (e->n >= e->cap) {
+		size_t cap = e->cap ? 2 * (size_t)e->cap : 4;
+		uint64_t *x;
+
+		if (cap > UINT32_MAX ||
+		    (x = realloc(e->ids, cap * sizeof(*x))) == NULL)
+			return STORE_ENOMEM;
+		if (e->cap == 0)
+			x[0] = e->one;
+		e->ids = x;
+		e->cap = (uint32_t)cap;
+	}
+	e->ids[e->n++] = id;
 	return STORE_OK;
 }
 
@@ -989,22 +1009,25 @@ static void
 pend_del(struct store_words *sw, const uint8_t *h, uint64_t id)
 {
 	struct pend *e;
-	size_t out = 0;
+	uint64_t *ids;
+	uint32_t out = 0;
 
 	if (sw == NULL || (e = pend_find(&sw->w, h)) == NULL)
 		return;
-	for (size_t i = 0; i < e->ids.n; i++)
-		if (e->ids.ids[i] != id)
-			e->ids.ids[out++] = e->ids.ids[i];
-	sw->nids -= e->ids.n - out;
-	e->ids.n = out;
+	ids = pend_ids(e);
+	for (uint32_t i = 0; i < e->n; i++)
+		if (ids[i] != id)
+			ids[out++] = ids[i];
+	sw->nids -= e->n - out;
+	e->n = out;
 }
 
 /* Sorts a pending list and drops repeats. */
 static void
 pend_settle(struct pend *e)
 {
-	e->ids.n = ids_settle(e->ids.ids, e->ids.n, e->sorted);
+	if (!e->sorted)		/* sorted: increasing, so no repeats */
+		e->n = (uint32_t)ids_settle(pend_ids(e), e->n, 0);
 }
 
 /* A word's id in the vocabulary's lists: its hash's first 8 bytes. Two
@@ -1076,58 +1099,67 @@ hash_eq(const uint8_t *a, const uint8_t *b)
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
-/* Stable: v[0..n) by the byte of their hashes' first 8 bytes (as be64)
- * that shift picks, into out; count is that byte's histogram. */
+#define RADIX_BITS	11
+#define RADIX_PASSES	3	/* the hashes' first 33 bits */
+
+/* Stable: v[0..n) by the digit of their hashes' first 8 bytes (as be64)
+ * that shift picks, into out; count is that digit's histogram. */
 static void
 vpairs_scatter(const struct vpair *v, size_t n, unsigned shift,
-    const size_t count[256], struct vpair *out)
+    const size_t *count, struct vpair *out)
 {
-	size_t pos[256], at = 0;
+	size_t pos[1 << RADIX_BITS], at = 0;
+	const uint64_t mask = (1 << RADIX_BITS) - 1;
 
-	for (unsigned d = 0; d < 256; d++) {
+	for (size_t d = 0; d <= mask; d++) {
 		pos[d] = at;
 		at += count[d];
 	}
 	for (size_t i = 0; i < n; i++)
-		out[pos[(be64_get(v[i].h) >> shift) & 0xff]++] = v[i];
+		out[pos[(be64_get(v[i].h) >> shift) & mask]++] = v[i];
 }
 
 /*
  * Sorts v[0..n) as vpair_cmp orders them. A flush sorts hundreds of
  * thousands of pairs, and qsort, a compare through a pointer each step,
  * cost a tenth of a sync's time. The hashes are keyed, so uniform: a
- * radix sort on their first 8 bytes, least significant byte first (so
+ * radix sort on their first 33 bits, least significant digit first (so
  * stable), orders nearly all; an insertion pass then orders what those
- * bytes leave, in a pass that moves nothing when they decide (the rest
- * of a hash, and the ids under one hash, which come in order when the
- * pairs are made in word order, as pend_write makes them). Without the
- * memory for a second array, qsort does it.
+ * bits leave, and moves nothing when they decide: the rest of a hash
+ * (two of a flush's tens of thousands of hashes share 33 bits about
+ * once in ten flushes), and the ids under one hash, which come in order
+ * when the pairs are made in word order, as pend_write makes them.
+ * Without the memory for a second array, qsort does it.
  */
 static void
 vpairs_sort(struct vpair *v, size_t n)
 {
-	size_t (*count)[256];
+	const uint64_t mask = (1 << RADIX_BITS) - 1;
 	struct vpair *tmp, *src = v, *dst, x;
-	size_t j;
+	size_t *count, j;
+	unsigned shift;
 
 	if (n > 32) {
-		if ((count = calloc(8, sizeof(*count))) == NULL ||
+		if ((count = calloc(RADIX_PASSES << RADIX_BITS,
+		    sizeof(*count))) == NULL ||
 		    (tmp = malloc(n * sizeof(*tmp))) == NULL) {
 			free(count);
 			qsort(v, n, sizeof(*v), vpair_cmp);
 			return;
 		}
 		for (size_t i = 0; i < n; i++) {
-			uint64_t k = be64_get(v[i].h);
+			uint64_t k = be64_get(v[i].h) >> (64 -
+			    RADIX_PASSES * RADIX_BITS);
 
-			for (unsigned b = 0; b < 8; b++, k >>= 8)
-				count[b][k & 0xff]++;
+			for (unsigned p = 0; p < RADIX_PASSES; p++)
+				count[(p << RADIX_BITS) +
+				    ((k >> (p * RADIX_BITS)) & mask)]++;
 		}
-		for (unsigned b = 0; b < 8; b++) {
-			if (count[b][(be64_get(v[0].h) >> (8 * b)) & 0xff] == n)
-				continue;	/* one value: nothing moves */
+		for (unsigned p = 0; p < RADIX_PASSES; p++) {
+			shift = 64 - (RADIX_PASSES - p) * RADIX_BITS;
 			dst = src == v ? tmp : v;
-			vpairs_scatter(src, n, 8 * b, count[b], dst);
+			vpairs_scatter(src, n, shift, count + (p << RADIX_BITS),
+			    dst);
 			src = dst;
 		}
 		if (src != v)
@@ -1192,7 +1224,7 @@ pend_write(struct store_txn *t, struct pend_table *pt, uint32_t gen,
 	if ((order = malloc(pt->n * sizeof(*order))) == NULL)
 		return STORE_ENOMEM;
 	for (size_t i = 0; i < pt->n; i++)
-		if (pt->p[i].ids.n > 0) {
+		if (pt->p[i].n > 0) {
 			memcpy(order[n].h, pt->p[i].h, WORD_HASHLEN);
 			order[n++].id = i;
 		}
@@ -1204,8 +1236,8 @@ pend_write(struct store_txn *t, struct pend_table *pt, uint32_t gen,
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		e = &pt->p[order[i].id];
 		pend_settle(e);
-		rc = chunks_put(t, INDEX_WORD, gen, e->h, e->ids.ids, e->ids.n,
-		    1, bytes);
+		rc = chunks_put(t, INDEX_WORD, gen, e->h, pend_ids(e), e->n, 1,
+		    bytes);
 	}
 	free(vp.v);
 	free(order);
