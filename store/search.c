@@ -89,11 +89,15 @@ struct word {
 	char	text[WORD_CAP_BYTES];	/* folded, cut to WORD_CAP */
 };
 
+/* A note's words fit in few, with no allocation for each note. */
+#define WORDSET_FEW	16
+
 struct wordset {
 	const uint8_t	*key;
 	size_t		 n, cap;
-	struct word	*w;
+	struct word	*w;		/* few, or allocated */
 	int		 oom;
+	struct word	 few[WORDSET_FEW];
 };
 
 int
@@ -149,9 +153,18 @@ kind_searched(uint8_t kind)
 static int
 field_searched(const char *name)
 {
-	/* References hold ids, not words. */
-	return name[0] != '_' && strcmp(name, "student") != 0 &&
-	    strcmp(name, "merged_into") != 0;
+	/* References hold ids, not words. Asked for each field of each
+	 * record applied: the first letter spares most a strcmp. */
+	switch (name[0]) {
+	case '_':
+		return 0;
+	case 's':
+		return strcmp(name, "student") != 0;
+	case 'm':
+		return strcmp(name, "merged_into") != 0;
+	default:
+		return 1;
+	}
 }
 
 typedef int (*text_fn)(const char *field, const char *value, void *arg);
@@ -190,12 +203,15 @@ wordset_add_cb(const char *w, size_t wlen, size_t off, size_t olen, void *arg)
 	(void)off;
 	(void)olen;
 	if (ws->n == ws->cap) {
-		size_t cap = ws->cap ? 2 * ws->cap : 64;
+		size_t cap = 4 * ws->cap;
 
-		if ((x = realloc(ws->w, cap * sizeof(*x))) == NULL) {
+		if ((x = realloc(ws->w == ws->few ? NULL : ws->w,
+		    cap * sizeof(*x))) == NULL) {
 			ws->oom = 1;
 			return 1;
 		}
+		if (ws->w == ws->few)
+			memcpy(x, ws->few, sizeof(ws->few));
 		ws->w = x;
 		ws->cap = cap;
 	}
@@ -207,6 +223,23 @@ wordset_add_cb(const char *w, size_t wlen, size_t off, size_t olen, void *arg)
 
 /* A value that is not text (held from before the text rule) has no
  * words: search never found it by them. */
+static void
+wordset_init(struct wordset *ws, const uint8_t *key)
+{
+	ws->key = key;
+	ws->n = 0;
+	ws->cap = WORDSET_FEW;
+	ws->w = ws->few;
+	ws->oom = 0;
+}
+
+static void
+wordset_free(struct wordset *ws)
+{
+	if (ws->w != ws->few)
+		free(ws->w);
+}
+
 static int
 wordset_text_cb(const char *field, const char *value, void *arg)
 {
@@ -217,11 +250,48 @@ wordset_text_cb(const char *field, const char *value, void *arg)
 	return ((struct wordset *)arg)->oom;
 }
 
+/* A hash's 8 bytes at p as a number, big-endian (their memcmp order):
+ * what the sorts and the pending table key on. Written out so that the
+ * compiler makes it one load (be64_get's loop is eight). */
+static inline uint64_t
+hash64(const uint8_t *p)
+{
+	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 |
+	    (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
+	    (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+	    (uint64_t)p[6] << 8 | p[7];
+}
+
+/* memcmp of two hashes, for the sorts: their first 8 bytes decide
+ * nearly always. */
+static int
+hash_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x = hash64(a), y = hash64(b);
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	x = hash64(a + 8);
+	y = hash64(b + 8);
+	return (x > y) - (x < y);
+}
+
+/* Whether two hashes are the same, without a call to memcmp. */
+static int
+hash_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x[2], y[2];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
 static int
 word_cmp(const void *a, const void *b)
 {
-	return memcmp(((const struct word *)a)->h,
-	    ((const struct word *)b)->h, WORD_HASHLEN);
+	return hash_cmp(((const struct word *)a)->h,
+	    ((const struct word *)b)->h);
 }
 
 /* Sorts ws by cmp and keeps the first of each run of equal words. A
@@ -271,20 +341,6 @@ wordset_has(const struct wordset *ws, const struct word *w)
 {
 	return ws->n > 0 &&
 	    bsearch(w, ws->w, ws->n, sizeof(*ws->w), word_cmp) != NULL;
-}
-
-/* memcmp of two hashes, for the sorts: their first 8 bytes decide
- * nearly always. */
-static int
-hash_cmp(const uint8_t *a, const uint8_t *b)
-{
-	uint64_t x = be64_get(a), y = be64_get(b);
-
-	if (x != y)
-		return x < y ? -1 : 1;
-	x = be64_get(a + 8);
-	y = be64_get(b + 8);
-	return (x > y) - (x < y);
 }
 
 /* --- Posting lists: 'W' gen 'W' h(word) first[8 BE] -> the docids
@@ -887,18 +943,18 @@ pend_table_free(struct pend_table *pt)
 static uint32_t
 pend_tag(const uint8_t *h)
 {
-	return (uint32_t)(be64_get(h + 8) >> 32);
+	return (uint32_t)(hash64(h + 8) >> 32);
 }
 
 /* The slot of hash h: its entry's, or the free one it would take. */
 static struct pend_slot *
 pend_slot(const struct pend_table *pt, const uint8_t *h)
 {
-	size_t i = (size_t)be64_get(h) & (pt->slots - 1);
+	size_t i = (size_t)hash64(h) & (pt->slots - 1);
 	uint32_t tag = pend_tag(h);
 
 	while (pt->s[i].at != 0 && (pt->s[i].tag != tag ||
-	    memcmp(pt->p[pt->s[i].at - 1].h, h, WORD_HASHLEN) != 0))
+	    !hash_eq(pt->p[pt->s[i].at - 1].h, h)))
 		i = (i + 1) & (pt->slots - 1);
 	return &pt->s[i];
 }
@@ -1035,7 +1091,7 @@ pend_settle(struct pend *e)
 static uint64_t
 word_id(const uint8_t *h)
 {
-	return be64_get(h);
+	return hash64(h);
 }
 
 /*
@@ -1088,17 +1144,6 @@ vpair_cmp(const void *a, const void *b)
 	return c != 0 ? c : (x->id > y->id) - (x->id < y->id);
 }
 
-/* Whether two hashes are the same, without a call to memcmp. */
-static int
-hash_eq(const uint8_t *a, const uint8_t *b)
-{
-	uint64_t x[2], y[2];
-
-	memcpy(x, a, sizeof(x));
-	memcpy(y, b, sizeof(y));
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
-}
-
 #define RADIX_BITS	11
 #define RADIX_PASSES	3	/* the hashes' first 33 bits */
 
@@ -1116,7 +1161,7 @@ vpairs_scatter(const struct vpair *v, size_t n, unsigned shift,
 		at += count[d];
 	}
 	for (size_t i = 0; i < n; i++)
-		out[pos[(be64_get(v[i].h) >> shift) & mask]++] = v[i];
+		out[pos[(hash64(v[i].h) >> shift) & mask]++] = v[i];
 }
 
 /*
@@ -1148,7 +1193,7 @@ vpairs_sort(struct vpair *v, size_t n)
 			return;
 		}
 		for (size_t i = 0; i < n; i++) {
-			uint64_t k = be64_get(v[i].h) >> (64 -
+			uint64_t k = hash64(v[i].h) >> (64 -
 			    RADIX_PASSES * RADIX_BITS);
 
 			for (unsigned p = 0; p < RADIX_PASSES; p++)
@@ -1340,12 +1385,13 @@ store_words_update(struct store_txn *t, uint64_t docid,
     const struct record *before, const struct record *after)
 {
 	const uint8_t *skey = t->st->word_key;
-	struct wordset old = { skey, 0, 0, NULL, 0 };
-	struct wordset new = { skey, 0, 0, NULL, 0 };
+	struct wordset old, new;
 	int rc;
 
 	if (skey == NULL)
 		return STORE_OK;
+	wordset_init(&old, skey);
+	wordset_init(&new, skey);
 	if ((rc = wordset_of(&old, before)) != 0 ||
 	    (rc = wordset_of(&new, after)) != 0)
 		goto out;
@@ -1358,8 +1404,8 @@ store_words_update(struct store_txn *t, uint64_t docid,
 	if (rc == 0 && t->words != NULL && t->words->nids > PEND_IDS_MAX)
 		rc = store_words_flush(t);
 out:
-	free(old.w);
-	free(new.w);
+	wordset_free(&old);
+	wordset_free(&new);
 	return rc;
 }
 
