@@ -777,6 +777,88 @@ test_batched_index(void)
 	dev_close(&b);
 }
 
+/* How many of the n notes' words words[i] start with prefix. */
+static int
+count_prefixed(char (*words)[16], int n, const char *prefix)
+{
+	int c = 0;
+
+	for (int i = 0; i < n; i++)
+		c += strncmp(words[i], prefix, strlen(prefix)) == 0;
+	return c;
+}
+
+/*
+ * A flush of thousands of words, as a sync's commit makes: their
+ * prefixes ("k", "k1", "k12", ...) each listed under many words, words
+ * given ids out of order and taken away again in the transaction, and
+ * lists that grow from one id. Each prefix finds exactly the notes whose
+ * word it starts.
+ */
+#define FLUSH_NOTES	2000
+
+static void
+test_flush_many(void)
+{
+	static const char *const queries[] = { "k", "k1", "k12", "k123",
+	    "k1999", "k7", "k70", "k700", "k0", "late", "pair", "shared" };
+	static uint8_t ids[FLUSH_NOTES][PROTO_RECIDLEN];
+	static char words[FLUSH_NOTES][16];
+	struct store_txn *t;
+	struct posts ps;
+	struct found f;
+	char a[64];
+	struct dev v;
+	int ok = 1;
+
+	if (dev_open_zoe(&v) != 0) {
+		CHECK(!"a device");
+		return;
+	}
+	CHECK(store_begin(v.d.st, 0, &t) == 0);
+	for (int i = 0; i < FLUSH_NOTES && ok; i++) {
+		const char *fv[] = { "student", v.student_hex, "date",
+		    "2026-10-01", "strengths", "shared words", "action", a,
+		    NULL };
+
+		snprintf(words[i], sizeof(words[i]), "k%d", i);
+		snprintf(a, sizeof(a), "%s", words[i]);
+		randombytes_buf(ids[i], PROTO_RECIDLEN);
+		ok &= write_fields_in(&v, t, KIND_NOTE, ids[i], fv) == 0;
+	}
+	/* Later writes to earlier notes, last first: "late" gains ids in
+	 * decreasing order; every third note's number goes, for another. */
+	for (int i = FLUSH_NOTES - 1; i >= 0 && ok; i -= 3) {
+		const char *fv[] = { "action", a, NULL };
+
+		snprintf(words[i], sizeof(words[i]), "late");
+		snprintf(a, sizeof(a), "%s", words[i]);
+		ok &= write_fields_in(&v, t, KIND_NOTE, ids[i], fv) == 0;
+	}
+	for (int i = 5; i >= 3 && ok; i -= 2) {
+		const char *fv[] = { "action", "pair", NULL };
+
+		snprintf(words[i], sizeof(words[i]), "pair");
+		ok &= write_fields_in(&v, t, KIND_NOTE, ids[i], fv) == 0;
+	}
+	CHECK(ok);
+	CHECK(store_commit(t) == 0);
+	for (size_t q = 0; q < LEN(queries); q++) {
+		int want = strcmp(queries[q], "shared") == 0 ? FLUSH_NOTES :
+		    count_prefixed(words, FLUSH_NOTES, queries[q]);
+		int n = search(&v, queries[q], &f);
+
+		if (n != want)
+			printf("#   '%s' found %d notes, not %d\n", queries[q],
+			    n, want);
+		CHECK(n == want);
+	}
+	/* No record twice in a list. */
+	CHECK(posts_of(&v, INDEX_WORD, &ps) == 0 && ps.n > FLUSH_NOTES);
+	free(ps.p);
+	dev_close(&v);
+}
+
 /* The records table's pages, and the bytes its entries take in them
  * (key, value, LMDB's 8-byte node header and 2-byte slot). */
 struct fill_walk {
@@ -1058,4 +1140,5 @@ TAP_MAIN(TAP_TEST(test_words), TAP_TEST(test_words_cap),
     TAP_TEST(test_prefix),
     TAP_TEST(test_search), TAP_TEST(test_index_opaque),
     TAP_TEST(test_digest_and_rebuild), TAP_TEST(test_batched_index),
-    TAP_TEST(test_records_fill), TAP_TEST(test_index_appends))
+    TAP_TEST(test_flush_many), TAP_TEST(test_records_fill),
+    TAP_TEST(test_index_appends))
