@@ -1129,7 +1129,10 @@ vocab_pend(struct vpairs *vp, const uint8_t *skey, const struct pend *e)
 			vp->cap = cap;
 		}
 		len = proto_text_prefix(e->text, e->len, ++n);
-		word_hash(skey, e->text, len, vp->v[vp->n].h);
+		if (len < e->len)
+			word_hash(skey, e->text, len, vp->v[vp->n].h);
+		else			/* the word itself: hashed already */
+			memcpy(vp->v[vp->n].h, e->h, WORD_HASHLEN);
 		vp->v[vp->n++].id = word_id(e->h);
 	} while (len < e->len);
 	return STORE_OK;
@@ -1396,14 +1399,22 @@ store_words_update(struct store_txn *t, uint64_t docid,
 {
 	const uint8_t *skey = t->st->word_key;
 	struct wordset old, new;
+	struct store_words *sw;
 	int rc;
 
 	if (skey == NULL)
 		return STORE_OK;
 	wordset_init(&old, skey);
 	wordset_init(&new, skey);
-	if ((rc = wordset_of(&old, before)) != 0 ||
-	    (rc = wordset_of(&new, after)) != 0)
+	if ((rc = wordset_of(&new, after)) != 0)
+		goto out;
+	/* A new word's slot is a wait for memory (the table is a sync's
+	 * words): asked for now, it comes while the others are looked up. */
+	if ((sw = t->words) != NULL && sw->w.slots > 0)
+		for (size_t i = 0; i < new.n; i++)
+			__builtin_prefetch(&sw->w.s[hash64(new.w[i].h) &
+			    (sw->w.slots - 1)]);
+	if ((rc = wordset_of(&old, before)) != 0)
 		goto out;
 	for (size_t i = 0; i < old.n && rc == 0; i++)
 		if (!wordset_has(&new, &old.w[i]))
