@@ -221,8 +221,6 @@ wordset_add_cb(const char *w, size_t wlen, size_t off, size_t olen, void *arg)
 	return 0;
 }
 
-/* A value that is not text (held from before the text rule) has no
- * words: search never found it by them. */
 static void
 wordset_init(struct wordset *ws, const uint8_t *key)
 {
@@ -240,6 +238,8 @@ wordset_free(struct wordset *ws)
 		free(ws->w);
 }
 
+/* A value that is not text (held from before the text rule) has no
+ * words: search never found it by them. */
 static int
 wordset_text_cb(const char *field, const char *value, void *arg)
 {
@@ -1174,9 +1174,10 @@ vpairs_scatter(const struct vpair *v, size_t n, unsigned shift,
  * radix sort on their first 33 bits, least significant digit first (so
  * stable), orders nearly all; an insertion pass then orders what those
  * bits leave, and moves nothing when they decide: the rest of a hash
- * (two of a flush's tens of thousands of hashes share 33 bits about
- * once in ten flushes), and the ids under one hash, which come in order
- * when the pairs are made in word order, as pend_write makes them.
+ * (rarely: two of a flush's tens of thousands of hashes share their
+ * first 33 bits about once in ten flushes), and the ids under one hash,
+ * which come in order when the pairs are made in word order, as
+ * pend_write makes them.
  * Without the memory for a second array, qsort does it.
  */
 static void
