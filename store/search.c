@@ -250,29 +250,17 @@ wordset_text_cb(const char *field, const char *value, void *arg)
 	return ((struct wordset *)arg)->oom;
 }
 
-/* A hash's 8 bytes at p as a number, big-endian (their memcmp order):
- * what the sorts and the pending table key on. Written out so that the
- * compiler makes it one load (be64_get's loop is eight). */
-static inline uint64_t
-hash64(const uint8_t *p)
-{
-	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 |
-	    (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
-	    (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
-	    (uint64_t)p[6] << 8 | p[7];
-}
-
 /* memcmp of two hashes, for the sorts: their first 8 bytes decide
  * nearly always. */
 static int
 hash_cmp(const uint8_t *a, const uint8_t *b)
 {
-	uint64_t x = hash64(a), y = hash64(b);
+	uint64_t x = be64_get(a), y = be64_get(b);
 
 	if (x != y)
 		return x < y ? -1 : 1;
-	x = hash64(a + 8);
-	y = hash64(b + 8);
+	x = be64_get(a + 8);
+	y = be64_get(b + 8);
 	return (x > y) - (x < y);
 }
 
@@ -943,14 +931,14 @@ pend_table_free(struct pend_table *pt)
 static uint32_t
 pend_tag(const uint8_t *h)
 {
-	return (uint32_t)(hash64(h + 8) >> 32);
+	return (uint32_t)(be64_get(h + 8) >> 32);
 }
 
 /* The slot of hash h: its entry's, or the free one it would take. */
 static struct pend_slot *
 pend_slot(const struct pend_table *pt, const uint8_t *h)
 {
-	size_t i = (size_t)hash64(h) & (pt->slots - 1);
+	size_t i = (size_t)be64_get(h) & (pt->slots - 1);
 	uint32_t tag = pend_tag(h);
 
 	while (pt->s[i].at != 0 && (pt->s[i].tag != tag ||
@@ -1091,7 +1079,7 @@ pend_settle(struct pend *e)
 static uint64_t
 word_id(const uint8_t *h)
 {
-	return hash64(h);
+	return be64_get(h);
 }
 
 /*
@@ -1164,7 +1152,7 @@ vpairs_scatter(const struct vpair *v, size_t n, unsigned shift,
 		at += count[d];
 	}
 	for (size_t i = 0; i < n; i++)
-		out[pos[(hash64(v[i].h) >> shift) & mask]++] = v[i];
+		out[pos[(be64_get(v[i].h) >> shift) & mask]++] = v[i];
 }
 
 /*
@@ -1197,7 +1185,7 @@ vpairs_sort(struct vpair *v, size_t n)
 			return;
 		}
 		for (size_t i = 0; i < n; i++) {
-			uint64_t k = hash64(v[i].h) >> (64 -
+			uint64_t k = be64_get(v[i].h) >> (64 -
 			    RADIX_PASSES * RADIX_BITS);
 
 			for (unsigned p = 0; p < RADIX_PASSES; p++)
@@ -1413,7 +1401,7 @@ store_words_update(struct store_txn *t, uint64_t docid,
 	 * words): asked for now, it comes while the others are looked up. */
 	if ((sw = t->words) != NULL && sw->w.slots > 0)
 		for (size_t i = 0; i < new.n; i++)
-			__builtin_prefetch(&sw->w.s[hash64(new.w[i].h) &
+			__builtin_prefetch(&sw->w.s[be64_get(new.w[i].h) &
 			    (sw->w.slots - 1)]);
 	if ((rc = wordset_of(&old, before)) != 0)
 		goto out;
