@@ -196,6 +196,8 @@ struct conn {
 	unsigned	 unacked_head, unacked_n;
 	size_t		 unacked_sum;
 	int		 pump_failed;
+	int		 draining;	/* in drain_frames: acks pump once, after */
+	int		 pump_due;	/* an ack came while draining */
 	int		 sent_bye, got_bye, done;
 	uint64_t	 received, sent_count;
 	uint64_t	 bytes_in;	/* read from the socket */

@@ -595,11 +595,20 @@ wflush_cb(uv_prepare_t *prep)
 	uv_unref((uv_handle_t *)prep);	/* until the next frame */
 }
 
+/* The idle callback runs before the prepare one: what this turn queued
+ * (our entries, pumped when the peer's vector came with its first
+ * batches; acknowledgements) is written before the apply, which takes a
+ * signature check per author and a durable commit. A laptop in a crowd
+ * at the box otherwise held its new note back until it had checked and
+ * committed the whole crowd's notes. */
 static void
 rx_idle_cb(uv_idle_t *idle)
 {
+	struct server *srv = idle->data;
+
 	uv_idle_stop(idle);
-	rx_flush_due(idle->data);
+	wflush_cb(&srv->wflush);
+	rx_flush_due(srv);
 }
 
 /*
