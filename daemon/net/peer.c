@@ -651,7 +651,7 @@ check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 
 	if (wire_hello_decode(&h, payload, plen) != 0 ||
 	    noise_hs_remote_static(&c->hs, rs) != 0 ||
-	    crypto_sign_ed25519_pk_to_curve25519(x_pk, h.id) != 0 ||
+	    server_x_of(c->srv, h.id, x_pk) != 0 ||
 	    sodium_memcmp(rs, x_pk, NOISE_DHLEN) != 0) {
 		conn_close(c, "refused: its identity does not match its "
 		    "handshake key");

@@ -46,6 +46,31 @@ status_put(struct server *srv, const uint8_t *id, const char *addr,
 	server_wake(srv);
 }
 
+/*
+ * An identity's X25519 key, which its handshake's static key must be:
+ * the conversion (a field inversion and a square root, ~0.1 ms) is done
+ * once per identity while the server runs, not once per handshake, for
+ * a box that a crowd of the same laptops dials all day. 0, or -1 if id
+ * is no valid key (not kept).
+ */
+int
+server_x_of(struct server *srv, const uint8_t *id, uint8_t *x)
+{
+	struct x_of *e;
+
+	for (size_t i = 0; i < srv->nx_of && i < X_OF_MAX; i++)
+		if (memcmp(srv->x_of[i].id, id, PROTO_IDLEN) == 0) {
+			memcpy(x, srv->x_of[i].x, sizeof(srv->x_of[i].x));
+			return 0;
+		}
+	if (crypto_sign_ed25519_pk_to_curve25519(x, id) != 0)
+		return -1;
+	e = &srv->x_of[srv->nx_of++ % X_OF_MAX];
+	memcpy(e->id, id, PROTO_IDLEN);
+	memcpy(e->x, x, sizeof(e->x));
+	return 0;
+}
+
 void
 server_clock_seen(struct server *srv, struct conn *c, uint64_t wall_ms)
 {
