@@ -41,16 +41,29 @@ static void send_fork(struct conn *, struct store_txn *, const uint8_t *,
     uint64_t);
 static size_t write_req_free(struct write_req *);
 
+/* A line is written whole, in one write (stderr is unbuffered: three
+ * writes a line took a box ~0.4 ms of its loop for each laptop of a
+ * crowd, its log being a file); a longer one goes in pieces. */
 void
 net_log(const char *fmt, ...)
 {
-	char when[32];
+	char when[32], line[1024];
 	time_t now = (time_t)(now_ms() / 1000);
 	struct tm tm;
 	va_list ap;
+	int n, m;
 
 	localtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	n = snprintf(line, sizeof(line), "%s satchel: ", when);
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (m >= 0 && (size_t)(n + m) < sizeof(line) - 1) {
+		line[n + m] = '\n';
+		fwrite(line, 1, (size_t)(n + m + 1), stderr);
+		return;
+	}
 	fprintf(stderr, "%s satchel: ", when);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
