@@ -196,6 +196,8 @@ struct conn {
 	unsigned	 unacked_head, unacked_n;
 	size_t		 unacked_sum;
 	int		 pump_failed;
+	int		 draining;	/* in drain_frames: acks pump once, after */
+	int		 pump_due;	/* an ack came while draining */
 	int		 sent_bye, got_bye, done;
 	uint64_t	 received, sent_count;
 	uint64_t	 bytes_in;	/* read from the socket */
@@ -233,6 +235,7 @@ struct clock_obs {
 #define STOP_GRACE_MS	2000	/* SIGTERM: then close whatever is left */
 #define HANDSHAKE_MS	5000	/* a connection must be up by then */
 #define VEC_PENDING_MAX	64	/* closed peers' vectors awaiting a tick */
+#define X_OF_MAX	256	/* identities' X25519 keys kept (server_x_of) */
 
 /* The last pump view's heads, frozen authors and team order, kept while
  * the store stays at the same version (store_txn_id): a box pumps a
@@ -271,6 +274,11 @@ struct server {
 	size_t		 ntargets;
 	uint8_t		 heads_hash[32];
 	struct pump_cache view;
+	struct x_of {			/* peers' identities as X25519 keys */
+		uint8_t		id[PROTO_IDLEN];
+		uint8_t		x[crypto_scalarmult_curve25519_BYTES];
+	}		 x_of[X_OF_MAX];
+	size_t		 nx_of;		/* filled; then replaced in turn */
 	struct pending_vec {		/* of connections closed since the tick */
 		uint8_t		id[PROTO_IDLEN];
 		struct vec	theirs;
@@ -353,6 +361,7 @@ void		 server_local_write(struct server *);
 void		 server_wake(struct server *);
 void		 server_peer_synced(struct server *, struct conn *);
 /* c's hello said its wall clock reads wall_ms (ms since the epoch). */
+int		 server_x_of(struct server *, const uint8_t *id, uint8_t *x);
 void		 server_clock_seen(struct server *, struct conn *,
 		    uint64_t wall_ms);
 void		 server_conn_ready(struct server *, struct conn *);

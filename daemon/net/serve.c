@@ -46,6 +46,31 @@ status_put(struct server *srv, const uint8_t *id, const char *addr,
 	server_wake(srv);
 }
 
+/*
+ * An identity's X25519 key, which its handshake's static key must be:
+ * the conversion (a field inversion and a square root, ~0.1 ms) is done
+ * once per identity while the server runs, not once per handshake, for
+ * a box that a crowd of the same laptops dials all day. 0, or -1 if id
+ * is no valid key (not kept).
+ */
+int
+server_x_of(struct server *srv, const uint8_t *id, uint8_t *x)
+{
+	struct x_of *e;
+
+	for (size_t i = 0; i < srv->nx_of && i < X_OF_MAX; i++)
+		if (memcmp(srv->x_of[i].id, id, PROTO_IDLEN) == 0) {
+			memcpy(x, srv->x_of[i].x, sizeof(srv->x_of[i].x));
+			return 0;
+		}
+	if (crypto_sign_ed25519_pk_to_curve25519(x, id) != 0)
+		return -1;
+	e = &srv->x_of[srv->nx_of++ % X_OF_MAX];
+	memcpy(e->id, id, PROTO_IDLEN);
+	memcpy(e->x, x, sizeof(e->x));
+	return 0;
+}
+
 void
 server_clock_seen(struct server *srv, struct conn *c, uint64_t wall_ms)
 {
@@ -466,6 +491,10 @@ server_keep_vec(struct server *srv, struct conn *c)
 	server_wake(srv);
 }
 
+static int	status_due(struct server *);
+static int	status_into(struct server *, struct store_txn *);
+static void	status_done(struct server *, int);
+
 /* Receipts of what peers acknowledged (receipt.c): for the sessions that
  * ended since the last tick, and for open ones every RECEIPT_EVERY_MS.
  * Run before status_flush, which lets go of the ended sessions'
@@ -478,7 +507,7 @@ write_receipts(struct server *srv)
 	uint64_t now = uv_now(srv->loop), wall = now_ms();
 	struct store_txn *t;
 	struct receipt_self self = { 0 };
-	int rc = 0, n = 0, any = srv->npending > 0;
+	int rc = 0, n = 0, st, any = srv->npending > 0;
 
 	for (struct conn *c = srv->conns; c != NULL; c = c->next)
 		if (c->state == CONN_SYNC && c->have_vector) {
@@ -506,7 +535,19 @@ write_receipts(struct server *srv)
 			    device_strerror(rc));
 		return;
 	}
-	if ((rc = store_commit(t)) != 0) {
+	/* The tick's advisory writes ride along: status_flush would sync
+	 * the disk again for them right after (a box's tick in a crowd). */
+	if ((st = status_due(srv)) && status_into(srv, t) != 0) {
+		store_abort(t);
+		status_done(srv, 0);
+		net_log("could not write a receipt: the status would not go "
+		    "with it");
+		return;
+	}
+	rc = store_commit(t);
+	if (st)
+		status_done(srv, rc == 0);
+	if (rc != 0) {
 		net_log("could not write a receipt: %s", device_strerror(rc));
 		return;
 	}
@@ -536,24 +577,25 @@ peer_vecs_put(struct server *srv, struct store_txn *t)
 	return rc;
 }
 
-/*
- * The tick's advisory writes, the peers' statuses and clocks and what
- * each holds, in one lazy commit (a crash may undo it, never corrupt the
- * store): one disk sync a tick for all of them. Run after
- * write_receipts, which reads the closed sessions' vectors.
- */
-static void
-status_flush(struct server *srv)
+/* The tick's advisory writes are due: statuses, clocks, vectors. */
+static int
+status_due(struct server *srv)
 {
-	struct store_txn *t;
-	int rc, any = srv->nevents > 0 || srv->keys_refused != 0 ||
+	int any = srv->nevents > 0 || srv->keys_refused != 0 ||
 	    srv->keys_ok != 0 || srv->nclocks > 0 || srv->npending > 0;
 
 	for (struct conn *c = srv->conns; c != NULL; c = c->next)
 		any |= c->state == CONN_SYNC && c->vec_dirty;
-	if (!any || store_begin(srv->d->st, 0, &t) != 0)
-		return;
-	rc = status_put_all(srv, t);
+	return any;
+}
+
+/* The tick's advisory writes into t: 0, or -1 (what was queued is let
+ * go either way: advisory, the next sync says it again). */
+static int
+status_into(struct server *srv, struct store_txn *t)
+{
+	int rc = status_put_all(srv, t);
+
 	if (peer_vecs_put(srv, t) != 0 && rc == 0)
 		rc = -1;
 	/* The next `satchel sync` reads the membership from what this one
@@ -562,15 +604,42 @@ status_flush(struct server *srv)
 	if (srv->oneshot && rc == 0 && team_view_keep(srv->d, t) != 0)
 		net_log("could not keep the membership view for the next "
 		    "start (it reads the log instead)");
-	if (rc != 0)
-		store_abort(t);
-	if (rc != 0 || (rc = store_commit_lazy(t)) != 0)
+	return rc;
+}
+
+/* After the commit that held them. */
+static void
+status_done(struct server *srv, int ok)
+{
+	if (!ok)
 		net_log("could not record the peers' status");
 	else {
 		clocks_warn(srv);
 		http_changed(srv->http);	/* the page's sync status */
 	}
 	srv->nclocks = 0;
+}
+
+/*
+ * The tick's advisory writes, the peers' statuses and clocks and what
+ * each holds, in one lazy commit (a crash may undo it, never corrupt the
+ * store): one disk sync a tick for all of them. Run after
+ * write_receipts, which reads the closed sessions' vectors, and which
+ * takes them into its own durable commit when it writes a receipt.
+ */
+static void
+status_flush(struct server *srv)
+{
+	struct store_txn *t;
+	int rc;
+
+	if (!status_due(srv) || store_begin(srv->d->st, 0, &t) != 0)
+		return;
+	if ((rc = status_into(srv, t)) != 0)
+		store_abort(t);
+	if (rc == 0)
+		rc = store_commit_lazy(t);
+	status_done(srv, rc == 0);
 }
 
 /* Entries moved (or a vector showed nothing to move): the peer's last
@@ -595,11 +664,20 @@ wflush_cb(uv_prepare_t *prep)
 	uv_unref((uv_handle_t *)prep);	/* until the next frame */
 }
 
+/* The idle callback runs before the prepare one: what this turn queued
+ * (our entries, pumped when the peer's vector came with its first
+ * batches; acknowledgements) is written before the apply, which takes a
+ * signature check per author and a durable commit. A laptop in a crowd
+ * at the box otherwise held its new note back until it had checked and
+ * committed the whole crowd's notes. */
 static void
 rx_idle_cb(uv_idle_t *idle)
 {
+	struct server *srv = idle->data;
+
 	uv_idle_stop(idle);
-	rx_flush_due(idle->data);
+	wflush_cb(&srv->wflush);
+	rx_flush_due(srv);
 }
 
 /*
