@@ -2,10 +2,14 @@
  * A received batch's per-entry work that needs no store, done ahead on
  * libuv's worker threads (uv_queue_work): each entry's hash, its opening,
  * the decoding and validation of its change, and the last entry's
- * signature. The event loop meanwhile receives the next batches and
- * applies and commits the ones before, so on a machine of two cores or
- * more a full sync's reading and its writing overlap, as the floor's two
- * processes do (issue 10).
+ * signature. Each change decoded is kept in a compact copy (its ops and
+ * their refs, no room for more), which the apply spreads back into a
+ * struct change: a change takes 160 KB as a struct, too much to keep one
+ * per entry, and decoding it again on the loop cost more than the copy.
+ * The event loop meanwhile receives the next batches and applies and
+ * commits the ones before, so on a machine of two cores or more a full
+ * sync's reading and its writing overlap, as the floor's two processes
+ * do (issue 10).
  *
  * What the apply takes from it is exactly what reading the entry on the
  * loop would give: the worker opens an entry only with a copy of the key
@@ -15,6 +19,7 @@
  * sync brought) is read on the loop, as before. The worker calls proto/
  * alone (pure and thread-safe); nothing of store/ runs off the loop.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +38,7 @@ struct rx_read {		/* one entry, read ahead */
 	uint8_t		 hash[PROTO_HASHLEN];
 	const char	*why;		/* static, with rc */
 	size_t		 pt_off;	/* its plaintext in pt */
+	size_t		 cc_off;	/* its change in cc, if rc is 0 */
 	int		 key;		/* in keys, or -1: not read ahead */
 	int		 rc;		/* proto_entry_read's */
 };
@@ -45,6 +51,9 @@ struct rx_prep {
 	size_t		 nkeys;
 	struct rx_read	*reads;		/* n of them */
 	uint8_t		*pt;		/* every opened entry's plaintext */
+	uint8_t		*cc;		/* their changes, compact: see keep */
+	size_t		 cc_len;
+	size_t		 cc_cap;
 	int		 sig_ok;	/* entry n - 1's signature holds */
 	int		 done;		/* under prep_mu: the worker is done */
 	int		 seen;		/* the loop has seen done */
@@ -78,6 +87,7 @@ prep_unref(struct rx_prep *p)
 		return;
 	free(p->reads);
 	free(p->pt);
+	free(p->cc);
 	sodium_free(p->keys);	/* wipes them */
 	free(p);
 }
@@ -140,8 +150,75 @@ prep_new(const struct rx_batch *b, const struct store_keyring *kr)
 	return p;
 }
 
+/*
+ * A change's compact copy: the part of struct change before its ops,
+ * then for each op the part of struct op before its refs and its npreds
+ * refs. The strings it points to are in pt, which the batch keeps.
+ */
+#define CC_HEAD		offsetof(struct change, ops)
+#define CC_OP		offsetof(struct op, preds)
+
+static size_t
+cc_size(const struct change *c)
+{
+	size_t n = CC_HEAD;
+
+	for (size_t i = 0; i < c->nops; i++)
+		n += CC_OP + c->ops[i].npreds * sizeof(struct write_ref);
+	return n;
+}
+
+/* On the worker: appends c's compact copy to cc, at *off. */
+static int
+keep(struct rx_prep *p, const struct change *c, size_t *off)
+{
+	size_t need = cc_size(c), cap;
+	uint8_t *q;
+
+	if (need > p->cc_cap - p->cc_len) {
+		cap = p->cc_cap > 0 ? p->cc_cap : 64 * 1024;
+		while (need > cap - p->cc_len)
+			cap *= 2;
+		if ((q = realloc(p->cc, cap)) == NULL)
+			return -1;
+		p->cc = q;
+		p->cc_cap = cap;
+	}
+	*off = p->cc_len;
+	q = p->cc + p->cc_len;
+	memcpy(q, c, CC_HEAD);
+	q += CC_HEAD;
+	for (size_t i = 0; i < c->nops; i++) {
+		size_t refs = c->ops[i].npreds * sizeof(struct write_ref);
+
+		memcpy(q, &c->ops[i], CC_OP);
+		memcpy(q + CC_OP, c->ops[i].preds, refs);
+		q += CC_OP + refs;
+	}
+	p->cc_len += need;
+	return 0;
+}
+
+/* On the loop: entry r's change, as the worker decoded it, into c. */
+static void
+kept(const struct rx_prep *p, const struct rx_read *r, struct change *c)
+{
+	const uint8_t *q = p->cc + r->cc_off;
+
+	memcpy(c, q, CC_HEAD);
+	q += CC_HEAD;
+	for (size_t i = 0; i < c->nops; i++) {
+		struct op *op = &c->ops[i];
+
+		memcpy(op, q, CC_OP);
+		memcpy(op->preds, q + CC_OP, op->npreds * sizeof(op->preds[0]));
+		q += CC_OP + op->npreds * sizeof(op->preds[0]);
+	}
+}
+
 /* On a worker thread: proto/ alone, and p's own memory. Without room for
- * a change, no entry is read ahead: the loop reads them all. */
+ * a change, no entry is read ahead: the loop reads them all; without
+ * room for its compact copy, the loop reads that entry. */
 static void
 prep_run(struct rx_prep *p)
 {
@@ -162,6 +239,8 @@ prep_run(struct rx_prep *p)
 		r->why = NULL;
 		r->rc = proto_entry_read(&p->envs[i], k->key, k->use, c,
 		    p->pt + r->pt_off, &r->why);
+		if (r->rc == 0 && keep(p, c, &r->cc_off) != 0)
+			r->key = -1;
 	}
 	free(c);
 	p->sig_ok = p->n > 0 && proto_envelope_verify(&p->envs[p->n - 1],
@@ -239,8 +318,7 @@ same_key(const struct store_key *a, const struct store_key *b)
 }
 
 /* An entry read ahead with the key k it is applied with: its change is
- * decoded again from the plaintext (a change takes 160 KB as a struct,
- * too much to keep one per entry), not validated again. */
+ * the worker's, decoded and validated there. */
 static int
 apply_read_ahead(struct store_txn *t, const struct store_keyring *kr,
     const struct rx_prep *p, size_t i, const uint8_t *env, size_t len,
@@ -255,9 +333,7 @@ apply_read_ahead(struct store_txn *t, const struct store_keyring *kr,
 	if (ab->change == NULL && (ab->change = malloc(sizeof(*ab->change)))
 	    == NULL)
 		return STORE_ENOMEM;
-	if (proto_change_decode(ab->change, p->pt + r->pt_off,
-	    e->ciphertext_len - PROTO_TAGLEN) != 0)
-		return store_apply_decoded(t, kr, e, env, len, verify, ab);
+	kept(p, r, ab->change);
 	return store_apply_opened(t, kr, e, env, len, verify, r->hash,
 	    STORE_OK, ab->change, NULL);
 }
