@@ -180,7 +180,7 @@ pack_hello_fields(msgpack_packer *pk, const struct wire_hello *h,
 {
 	int v1 = version <= 1;
 
-	msgpack_pack_array(pk, v1 ? 3 : 4);
+	msgpack_pack_array(pk, v1 ? 3 : version == 2 ? 4 : 5);
 	msgpack_pack_uint8(pk, v1 ? 1 : (uint8_t)version);
 	mp_pack_bin(pk, h->id, PROTO_IDLEN);
 	msgpack_pack_array(pk, h->nproofs);
@@ -188,6 +188,8 @@ pack_hello_fields(msgpack_packer *pk, const struct wire_hello *h,
 		mp_pack_bin(pk, h->proofs[i], h->proof_lens[i]);
 	if (!v1)
 		msgpack_pack_uint64(pk, h->wall_ms);
+	if (version >= 3)
+		msgpack_pack_uint32(pk, h->flags);
 }
 
 int
@@ -196,7 +198,7 @@ wire_hello_encode(msgpack_sbuffer *sb, const struct wire_hello *h)
 	msgpack_packer pk;
 
 	if (h->nproofs > WIRE_MAX_PROOFS || h->version > 255 ||
-	    h->wall_ms > WIRE_MAX_WALL_MS)
+	    h->wall_ms > WIRE_MAX_WALL_MS || (h->version < 3 && h->flags))
 		return -1;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	pack_hello_fields(&pk, h, h->version);
@@ -204,21 +206,25 @@ wire_hello_encode(msgpack_sbuffer *sb, const struct wire_hello *h)
 }
 
 /* Version 1 has exactly its three fields; a later version has at least
- * the four of version 2, and whatever follows them is a newer device's
- * and is ignored. */
+ * the four of version 2, from version 3 on the five with the flags, and
+ * whatever follows them is a newer device's and is ignored. */
 static int
 hello_fields(struct wire_hello *h, const msgpack_object *f, size_t nf)
 {
-	uint64_t version;
+	uint64_t version, flags = 0;
 
 	if (mp_uint(&f[0], 255, &version) == -1 || version == 0 ||
 	    (version == 1 && nf != 3) || (version > 1 && nf < 4) ||
+	    (version > 2 && nf < 5) ||
 	    mp_bin(&f[1], PROTO_IDLEN, h->id) == -1 ||
 	    mp_array(&f[2], 0, WIRE_MAX_PROOFS) == -1)
 		return -1;
 	h->version = (unsigned)version;
 	if (version > 1 && mp_uint(&f[3], WIRE_MAX_WALL_MS, &h->wall_ms) == -1)
 		return -1;
+	if (version > 2 && mp_uint(&f[4], UINT32_MAX, &flags) == -1)
+		return -1;
+	h->flags = (uint32_t)flags;
 	for (size_t i = 0; i < f[2].via.array.size; i++)
 		if (mp_bytes(&f[2].via.array.ptr[i], PROTO_MAX_ENVELOPE,
 		    &h->proofs[i], &h->proof_lens[i]) == -1)

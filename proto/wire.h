@@ -70,7 +70,8 @@ void	wire_pack_refuse(msgpack_packer *, const uint8_t *author,
  * The peer protocol's version. The rule: each device says the highest
  * version it speaks, both speak the lower of the two, and a device never
  * refuses a peer for speaking a newer one. Version 1 is the first release,
- * whose hello has no clock; version 2 adds the offer and the clock.
+ * whose hello has no clock; version 2 adds the offer and the clock;
+ * version 3 adds the hello's flags.
  *
  * The offer is the payload of the first handshake message, which only the
  * initiator sends before it has seen anything of the responder:
@@ -79,7 +80,7 @@ void	wire_pack_refuse(msgpack_packer *, const uint8_t *author,
  * its own; the initiator has the responder's hello before it sends its
  * own. Fields after the ones known are a newer device's: ignored.
  */
-#define WIRE_PROTO_VERSION	2
+#define WIRE_PROTO_VERSION	3
 #define WIRE_OFFER_MAX		1024
 #define WIRE_HELLO_MAX_FIELDS	16	/* room for newer versions' fields */
 #define WIRE_MAX_WALL_MS	((UINT64_C(1) << 48) - 1)
@@ -92,14 +93,20 @@ unsigned wire_version_spoken(unsigned theirs);
 
 /* The handshake payload that travels with a static key:
  *	version 1:	[1, the ed25519 identity, [proof...]]
- *	version 2 on:	[version, identity, [proof...], wall_ms, ...]
+ *	version 2:	[2, identity, [proof...], wall_ms, ...]
+ *	version 3 on:	[version, identity, [proof...], wall_ms, flags, ...]
  * The receiver checks the identity converts to that static key. The
  * proofs are the signed membership entries that chain the sender to the
  * team's founder, so a device that has not synced yet can still tell a
  * member from a stranger. wall_ms is the sender's wall clock when it sent
  * the hello, so each side learns how far apart their clocks are. A hello
  * is encoded in the form its reader knows: the legacy form for version 1,
- * else carrying the highest version the sender speaks. */
+ * else carrying the highest version the sender speaks (a version-2 reader
+ * ignores the flags, as it ignores any field after its own).
+ *
+ * WIRE_HELLO_SNAPSHOT: the sender syncs once and leaves (satchel sync), so
+ * the reader sends it what it held when the session began (its vector),
+ * not what reaches it during the session: the next sync brings that. */
 #define WIRE_HELLO_MAX		16384
 #define WIRE_MAX_PROOFS		8
 struct wire_hello {
@@ -109,7 +116,9 @@ struct wire_hello {
 	const uint8_t	*proofs[WIRE_MAX_PROOFS];	/* borrowed */
 	size_t		 proof_lens[WIRE_MAX_PROOFS];
 	uint64_t	 wall_ms;	/* 0 in version 1 */
+	uint32_t	 flags;		/* WIRE_HELLO_*; 0 before version 3 */
 };
+#define WIRE_HELLO_SNAPSHOT	0x1
 int	wire_hello_encode(msgpack_sbuffer *, const struct wire_hello *)
 	    PROTO_WUR;
 int	wire_hello_decode(struct wire_hello *, const uint8_t *buf, size_t len)

@@ -175,6 +175,9 @@ struct conn {
 	struct vec	 probe;		/* forks to locate: resend up to seq */
 	struct vec	 probe_sent;	/* how far each probe got */
 	struct vec	 fork_sent;	/* frozen authors whose evidence went */
+	int		 snapshot;	/* its hello asked for WIRE_HELLO_SNAPSHOT */
+	struct vec	 upto;		/* snapshot: our vector as sent to it, as
+					 * far as we send it anything */
 	struct rx_batch	*rxq;		/* RX_SLOTS of them, waiting to be
 					 * applied; allocated at the first
 					 * batch (a stranger costs none) */

@@ -132,6 +132,7 @@ free_cb(uv_handle_t *h)
 	vec_free(&c->probe);
 	vec_free(&c->probe_sent);
 	vec_free(&c->fork_sent);
+	vec_free(&c->upto);
 	rx_drop(c);
 	for (size_t i = 0; c->rxq != NULL && i < RX_SLOTS; i++)
 		free(c->rxq[i].envs);
@@ -700,6 +701,7 @@ check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 	}
 	c->authenticated = 1;
 	c->version = h.version;
+	c->snapshot = (h.flags & WIRE_HELLO_SNAPSHOT) != 0;
 	if (h.version >= 2)
 		server_clock_seen(c->srv, c, h.wall_ms);
 	return 0;
@@ -717,6 +719,8 @@ make_hello(struct conn *c, msgpack_sbuffer *sb)
 	memcpy(h.id, c->srv->d->id, PROTO_IDLEN);
 	h.version = c->version >= 2 ? WIRE_PROTO_VERSION : 1;
 	h.wall_ms = now_ms();
+	if (h.version >= 3 && c->srv->oneshot)
+		h.flags = WIRE_HELLO_SNAPSHOT;
 	if (store_begin(c->srv->d->st, STORE_RDONLY, &t) != 0)
 		return -1;
 	if (team_proof(c->srv->d, t, h.id, &h) != 0)
@@ -726,7 +730,21 @@ make_hello(struct conn *c, msgpack_sbuffer *sb)
 	return rc;
 }
 
-/* Our vector, from the pump view (read once per store version). */
+/* dst (empty) becomes a copy of src, kept in the same order. */
+static int
+vec_copy(struct vec *dst, const struct vec *src)
+{
+	if (src->n == 0)
+		return 0;
+	if ((dst->items = malloc(src->n * sizeof(*dst->items))) == NULL)
+		return -1;
+	memcpy(dst->items, src->items, src->n * sizeof(*dst->items));
+	dst->n = dst->cap = src->n;
+	return 0;
+}
+
+/* Our vector, from the pump view (read once per store version); a peer
+ * that asked for a snapshot is sent no more than it. */
 static void
 send_vector(struct conn *c)
 {
@@ -736,6 +754,11 @@ send_vector(struct conn *c)
 
 	if (pump_view_open(c->srv, &v) != 0) {
 		conn_close(c, "cannot read the store");
+		return;
+	}
+	if (c->snapshot && vec_copy(&c->upto, &v.ours) != 0) {
+		pump_view_close(&v);
+		conn_close(c, "out of memory");
 		return;
 	}
 	msgpack_sbuffer_init(&sb);
@@ -2039,6 +2062,8 @@ author_due(const struct conn *c, const struct pump_view *v,
 		return vec_seq(&c->probe_sent, o->author) < pr->seq;
 	if (fz != NULL && to > fz->seq)
 		to = fz->seq;
+	if (c->snapshot && to > vec_seq(&c->upto, o->author))
+		to = vec_seq(&c->upto, o->author);
 	if (vec_seq(&c->sent, o->author) > from)
 		from = vec_seq(&c->sent, o->author);
 	return from < to || (fz != NULL && vec_find(&c->fork_sent,
@@ -2074,6 +2099,8 @@ pump_authors(struct conn *c, const struct pump_view *v)
 		}
 		if (fz != NULL && to > fz->seq)
 			to = fz->seq;
+		if (c->snapshot && to > vec_seq(&c->upto, o->author))
+			to = vec_seq(&c->upto, o->author);
 		if (vec_seq(&c->sent, o->author) > from)
 			from = vec_seq(&c->sent, o->author);
 		from = send_run(c, t, o->author, from, to, &c->sent, 1);
