@@ -3,10 +3,10 @@
  * in the handshake, before anything about it is known. It must refuse,
  * never crash; what it accepts must keep its promises (at most
  * WIRE_MAX_PROOFS proofs, each borrowed from the input and no longer than
- * PROTO_MAX_ENVELOPE; a version, and a clock from version 2 on), re-encode
- * with wire_hello_encode in no more bytes than the input (the fields of
- * newer versions it does not know are dropped), and decode again to the
- * same fields.
+ * PROTO_MAX_ENVELOPE; a version, a clock from version 2 on and flags
+ * from version 3 on), re-encode with wire_hello_encode in no more bytes
+ * than the input (the fields of newer versions it does not know are
+ * dropped), and decode again to the same fields.
  *
  * Building with -DSATCHEL_FUZZ_SEEDS instead gives a program that writes
  * the seed files into the directory named by its argument, e.g.
@@ -30,7 +30,7 @@ same_hello(const struct wire_hello *a, const struct wire_hello *b)
 {
 	if (memcmp(a->id, b->id, PROTO_IDLEN) != 0 ||
 	    a->nproofs != b->nproofs || a->version != b->version ||
-	    a->wall_ms != b->wall_ms)
+	    a->wall_ms != b->wall_ms || a->flags != b->flags)
 		return 0;
 	for (size_t i = 0; i < a->nproofs; i++)
 		if (a->proof_lens[i] != b->proof_lens[i] ||
@@ -47,7 +47,7 @@ check_promises(const struct wire_hello *h, const uint8_t *data, size_t size)
 
 	if (h->nproofs > WIRE_MAX_PROOFS || h->version == 0 ||
 	    h->version > 255 || (h->version == 1 && h->wall_ms != 0) ||
-	    h->wall_ms > WIRE_MAX_WALL_MS)
+	    h->wall_ms > WIRE_MAX_WALL_MS || (h->version < 3 && h->flags))
 		abort();
 	for (size_t i = 0; i < h->nproofs; i++) {
 		const uint8_t *p = h->proofs[i];

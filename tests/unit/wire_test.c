@@ -834,7 +834,7 @@ test_hello_versions(void)
 		msgpack_sbuffer_destroy(&sb);
 	}
 
-	/* Version 2: the clock travels. */
+	/* From version 2 on: the clock travels. */
 	h.version = WIRE_PROTO_VERSION;
 	msgpack_sbuffer_init(&sb);
 	CHECK(wire_hello_encode(&sb, &h) == 0);
@@ -851,16 +851,40 @@ test_hello_versions(void)
 	CHECK(wire_hello_encode(&sb, &h) != 0);
 	msgpack_sbuffer_destroy(&sb);
 
-	/* A newer device's hello: its version, our fields, then fields we
-	 * do not know, of any shape: read, and the rest ignored. */
+	/* Version 3: the flags travel too; a version-2 hello has none. */
+	h.version = 3;
+	h.wall_ms = 1796000000000;
+	h.flags = WIRE_HELLO_SNAPSHOT;
+	msgpack_sbuffer_init(&sb);
+	CHECK(wire_hello_encode(&sb, &h) == 0);
+	CHECK(wire_hello_decode(&got, (const uint8_t *)sb.data, sb.size) == 0);
+	CHECK(got.version == 3 && got.flags == WIRE_HELLO_SNAPSHOT);
+	CHECK(got.wall_ms == 1796000000000 && got.nproofs == 1);
+	msgpack_sbuffer_destroy(&sb);
+	h.version = 2;
+	msgpack_sbuffer_init(&sb);
+	CHECK(wire_hello_encode(&sb, &h) != 0);	/* it cannot say them */
+	msgpack_sbuffer_destroy(&sb);
+	h.flags = 0;
+	msgpack_sbuffer_init(&sb);
+	CHECK(wire_hello_encode(&sb, &h) == 0);
+	CHECK(wire_hello_decode(&got, (const uint8_t *)sb.data, sb.size) == 0);
+	CHECK(got.version == 2 && got.flags == 0);
+	CHECK(got.wall_ms == 1796000000000 && got.nproofs == 1);
+	msgpack_sbuffer_destroy(&sb);
+
+	/* A version-2 device reads a version-3 hello: our fields, then
+	 * fields it does not know, of any shape: read, and the rest ignored
+	 * (by the same rule, a newer device's hello is read here). */
 	buf_init(&b);
-	for (size_t extra = 0; extra <= WIRE_HELLO_MAX_FIELDS - 4; extra++) {
+	for (size_t extra = 0; extra <= WIRE_HELLO_MAX_FIELDS - 5; extra++) {
 		buf_clear(&b);
-		msgpack_pack_array(&b.pk, 4 + extra);
-		msgpack_pack_uint8(&b.pk, 3);
+		msgpack_pack_array(&b.pk, 5 + extra);
+		msgpack_pack_uint8(&b.pk, WIRE_PROTO_VERSION + 1);
 		pack_fill(&b.pk, 0x62, PROTO_IDLEN);
 		msgpack_pack_array(&b.pk, 0);
 		msgpack_pack_uint64(&b.pk, 1796000000123);
+		msgpack_pack_uint32(&b.pk, WIRE_HELLO_SNAPSHOT | 0x80);
 		for (size_t i = 0; i < extra; i++)
 			switch (i % 4) {
 			case 0: msgpack_pack_map(&b.pk, 1);
@@ -877,7 +901,9 @@ test_hello_versions(void)
 			default: pack_fill(&b.pk, 0x7f, 100);
 			}
 		CHECK(wire_hello_decode(&got, buf_data(&b), b.sb.size) == 0);
-		CHECK(got.version == 3 && got.wall_ms == 1796000000123);
+		CHECK(got.version == WIRE_PROTO_VERSION + 1);
+		CHECK(got.wall_ms == 1796000000123);
+		CHECK(got.flags == (WIRE_HELLO_SNAPSHOT | 0x80));
 		CHECK(got.id[0] == 0x62 && got.nproofs == 0);
 	}
 	CHECK(wire_version_spoken(got.version) == WIRE_PROTO_VERSION);
@@ -894,6 +920,20 @@ test_hello_versions(void)
 	for (size_t i = 4; i < WIRE_HELLO_MAX_FIELDS + 1; i++)
 		msgpack_pack_nil(&b.pk);
 	CHECK(!hello_ok(&b));
+	/* Version 3 with flags that are no uint, too large, or missing. */
+	for (int k = 0; k < 3; k++) {
+		buf_clear(&b);
+		msgpack_pack_array(&b.pk, k == 2 ? 4 : 5);
+		msgpack_pack_uint8(&b.pk, 3);
+		pack_fill(&b.pk, 0x62, PROTO_IDLEN);
+		msgpack_pack_array(&b.pk, 0);
+		msgpack_pack_uint64(&b.pk, 1796000000123);
+		if (k == 0)
+			msgpack_pack_nil(&b.pk);
+		else if (k == 1)
+			msgpack_pack_uint64(&b.pk, UINT64_C(1) << 32);
+		CHECK(!hello_ok(&b));
+	}
 	for (int k = 0; k < 6; k++) {
 		buf_clear(&b);
 		msgpack_pack_array(&b.pk, 4);
