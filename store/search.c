@@ -241,13 +241,19 @@ wordset_free(struct wordset *ws)
 /* A value that is not text (held from before the text rule) has no
  * words: search never found it by them. */
 static int
+wordset_text(struct wordset *ws, const char *value, size_t len)
+{
+	if (proto_text_words_cap(value, len, WORD_CAP, wordset_add_cb,
+	    ws) != 0)
+		return ws->oom;
+	return ws->oom;
+}
+
+static int
 wordset_text_cb(const char *field, const char *value, void *arg)
 {
 	(void)field;
-	if (proto_text_words_cap(value, strlen(value), WORD_CAP,
-	    wordset_add_cb, arg) != 0)
-		return ((struct wordset *)arg)->oom;
-	return ((struct wordset *)arg)->oom;
+	return wordset_text(arg, value, strlen(value));
 }
 
 /* memcmp of two hashes, for the sorts: their first 8 bytes decide
@@ -307,6 +313,15 @@ wordset_unique(struct wordset *ws, int (*cmp)(const void *, const void *))
 	ws->n = out;
 }
 
+/* The words gathered, hashed, sorted and made distinct. */
+static void
+wordset_hash(struct wordset *ws)
+{
+	for (size_t i = 0; i < ws->n; i++)
+		word_hash(ws->key, ws->w[i].text, ws->w[i].len, ws->w[i].h);
+	wordset_unique(ws, word_cmp);
+}
+
 /* The distinct words of r, sorted by hash; none for a record search does
  * not find (another kind, or deleted). A word a note repeats is hashed
  * each time: a SipHash of a short word costs less than sorting the words
@@ -318,9 +333,7 @@ wordset_of(struct wordset *ws, const struct record *r)
 		return 0;
 	if (record_texts(r, wordset_text_cb, ws) != 0 || ws->oom)
 		return STORE_ENOMEM;
-	for (size_t i = 0; i < ws->n; i++)
-		word_hash(ws->key, ws->w[i].text, ws->w[i].len, ws->w[i].h);
-	wordset_unique(ws, word_cmp);
+	wordset_hash(ws);
 	return 0;
 }
 
@@ -329,6 +342,212 @@ wordset_has(const struct wordset *ws, const struct word *w)
 {
 	return ws->n > 0 &&
 	    bsearch(w, ws->w, ws->n, sizeof(*ws->w), word_cmp) != NULL;
+}
+
+/*
+ * A new record's words worked out off the store (store_words_pre): a
+ * pre_head, the texts they came from (pre_text, in the order
+ * record_texts would give them: registers by name), then the words.
+ * Apply takes them only where record_texts gives exactly those texts.
+ */
+_Static_assert(STORE_WORDKEYLEN == crypto_shorthash_siphashx24_KEYBYTES,
+    "the word key");
+
+struct pre_head {
+	size_t		 ntexts, nwords;
+};
+
+struct pre_text {
+	const char	*field, *value;	/* the change's: not NUL-terminated */
+	size_t		 field_len, value_len;
+};
+
+#define PRE_ALIGN(n)	(((n) + 7) & ~(size_t)7)
+
+static int
+pre_reserve(struct store_words_buf *b, size_t need)
+{
+	size_t cap = b->cap > 0 ? b->cap : 16 * 1024;
+	uint8_t *p;
+
+	if (need <= b->cap - b->len)
+		return 0;
+	while (need > cap - b->len)
+		cap *= 2;
+	if ((p = realloc(b->p, cap)) == NULL)
+		return -1;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+/* The change's searched texts into t, by field name as a record keeps
+ * its registers: 0, or 1 if it holds other than sets of distinct
+ * registers. */
+static int
+pre_texts(const struct change *c, struct pre_text *t, size_t *n)
+{
+	char name[PROTO_MAX_FIELD + 1];
+
+	*n = 0;
+	for (size_t i = 0; i < c->nops; i++) {
+		const struct op *op = &c->ops[i];
+		struct pre_text x;
+		size_t j;
+
+		if (op->type != OP_SET || op->field_len > PROTO_MAX_FIELD)
+			return 1;
+		for (j = 0; j < i; j++)
+			if (c->ops[j].field_len == op->field_len &&
+			    memcmp(c->ops[j].field, op->field,
+			    op->field_len) == 0)
+				return 1;
+		memcpy(name, op->field, op->field_len);
+		name[op->field_len] = '\0';
+		if (strlen(name) != op->field_len || !field_searched(name))
+			continue;
+		x.field = op->field;
+		x.field_len = op->field_len;
+		x.value = (const char *)op->value;
+		x.value_len = strnlen(x.value, op->value_len);
+		for (j = *n; j > 0; j--) {
+			size_t m = t[j - 1].field_len < x.field_len ?
+			    t[j - 1].field_len : x.field_len;
+			int cmp = memcmp(t[j - 1].field, x.field, m);
+
+			if (cmp < 0 || (cmp == 0 &&
+			    t[j - 1].field_len < x.field_len))
+				break;
+			t[j] = t[j - 1];
+		}
+		t[j] = x;
+		(*n)++;
+	}
+	return 0;
+}
+
+int
+store_words_pre(const uint8_t key[STORE_WORDKEYLEN], const struct change *c,
+    struct store_words_buf *b, size_t *off)
+{
+	struct pre_text t[PROTO_MAX_OPS];
+	struct pre_head h;
+	struct wordset ws;
+	size_t need;
+	int rc = -1;
+
+	if (!kind_searched(c->kind) || pre_texts(c, t, &h.ntexts) != 0)
+		return 1;
+	wordset_init(&ws, key);
+	for (size_t i = 0; i < h.ntexts; i++)
+		if (wordset_text(&ws, t[i].value, t[i].value_len) != 0)
+			goto out;
+	wordset_hash(&ws);
+	h.nwords = ws.n;
+	need = PRE_ALIGN(sizeof(h) + h.ntexts * sizeof(t[0]) +
+	    ws.n * sizeof(ws.w[0]));
+	if (pre_reserve(b, need) != 0)
+		goto out;
+	*off = b->len;
+	memcpy(b->p + b->len, &h, sizeof(h));
+	memcpy(b->p + b->len + sizeof(h), t, h.ntexts * sizeof(t[0]));
+	memcpy(b->p + b->len + sizeof(h) + h.ntexts * sizeof(t[0]), ws.w,
+	    ws.n * sizeof(ws.w[0]));
+	b->len += need;
+	rc = 0;
+out:
+	wordset_free(&ws);
+	return rc;
+}
+
+int
+store_word_key(const struct store *st, uint8_t key[STORE_WORDKEYLEN])
+{
+	if (st->word_key == NULL)
+		return -1;
+	memcpy(key, st->word_key, STORE_WORDKEYLEN);
+	return 0;
+}
+
+void
+store_words_hint(struct store_txn *t, const uint8_t key[STORE_WORDKEYLEN],
+    const void *pre)
+{
+	const uint8_t *wkey = t->st->word_key;
+
+	t->words_pre = pre != NULL && wkey != NULL &&
+	    sodium_memcmp(key, wkey, STORE_WORDKEYLEN) == 0 ? pre : NULL;
+}
+
+struct pre_walk {
+	const struct pre_text	*t;
+	size_t			 n, at;
+};
+
+static int
+pre_match_cb(const char *field, const char *value, void *arg)
+{
+	struct pre_walk *w = arg;
+	const struct pre_text *x;
+
+	if (w->at == w->n)
+		return 1;
+	x = &w->t[w->at];
+	if (strlen(field) != x->field_len ||
+	    memcmp(field, x->field, x->field_len) != 0 ||
+	    strlen(value) != x->value_len ||
+	    memcmp(value, x->value, x->value_len) != 0)
+		return 1;
+	w->at++;
+	return 0;
+}
+
+/* The words pre holds, into ws (borrowed), if they are r's: r new, and
+ * its searched texts exactly pre's. */
+static int
+pre_take(const void *pre, const struct record *r, struct wordset *ws)
+{
+	struct pre_head h;
+	struct pre_walk w;
+
+	memcpy(&h, pre, sizeof(h));
+	w.t = (const struct pre_text *)((const uint8_t *)pre + sizeof(h));
+	w.n = h.ntexts;
+	w.at = 0;
+	if (r == NULL || !kind_searched(r->kind) || record_deleted(r) ||
+	    record_texts(r, pre_match_cb, &w) != 0 || w.at != w.n)
+		return 0;
+	ws->w = (struct word *)(w.t + h.ntexts);
+	ws->n = ws->cap = h.nwords;
+	return 1;
+}
+
+static int
+word_same(const struct word *a, const struct word *b)
+{
+	return hash_eq(a->h, b->h) && a->len == b->len &&
+	    memcmp(a->text, b->text, a->len) == 0;
+}
+
+int
+store_words_pre_check(struct store_txn *t, const void *pre,
+    const struct record *r)
+{
+	struct wordset got, want;
+	int rc = -1;
+
+	wordset_init(&got, t->st->word_key);
+	wordset_init(&want, t->st->word_key);
+	if (!pre_take(pre, r, &got))
+		return 0;
+	if (wordset_of(&want, r) == 0 && want.n == got.n) {
+		rc = 1;
+		for (size_t i = 0; i < got.n; i++)
+			if (!word_same(&want.w[i], &got.w[i]))
+				rc = -1;
+	}
+	wordset_free(&want);
+	return rc;
 }
 
 /* --- Posting lists: 'W' gen 'W' h(word) first[8 BE] -> the docids
@@ -1389,13 +1608,20 @@ store_words_update(struct store_txn *t, uint64_t docid,
 	const uint8_t *skey = t->st->word_key;
 	struct wordset old, new;
 	struct store_words *sw;
-	int rc;
+	const void *pre;
+	int rc, borrowed = 0;
 
 	if (skey == NULL)
 		return STORE_OK;
 	wordset_init(&old, skey);
 	wordset_init(&new, skey);
-	if ((rc = wordset_of(&new, after)) != 0)
+	pre = t->words_pre;
+	t->words_pre = NULL;	/* for one record at most */
+	if (before == NULL && pre != NULL && pre_take(pre, after, &new)) {
+		borrowed = 1;
+		t->words_taken++;
+	}
+	else if ((rc = wordset_of(&new, after)) != 0)
 		goto out;
 	/* A new word's slot is a wait for memory (the table is a sync's
 	 * words): asked for now, it comes while the others are looked up. */
@@ -1415,7 +1641,8 @@ store_words_update(struct store_txn *t, uint64_t docid,
 		rc = store_words_flush(t);
 out:
 	wordset_free(&old);
-	wordset_free(&new);
+	if (!borrowed)
+		wordset_free(&new);
 	return rc;
 }
 

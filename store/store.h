@@ -284,6 +284,35 @@ int		 store_set_key(struct store *, const uint8_t key[STORE_KEYLEN])
  * replay) seals what it derives as the store it checks does. */
 int		 store_share_key(struct store *to, const struct store *from)
 		    STORE_WUR;
+/*
+ * A new record's words, worked out ahead of its apply, off the store
+ * (the receiver's worker thread): the word index's key (store_word_key),
+ * then store_words_pre for each change, then store_words_hint just
+ * before the change's apply. The apply takes them in place of its own
+ * extraction only if the record it writes is new and its searched texts
+ * are exactly those the change gave, in the same order: what it would
+ * have computed. Anything else is computed as before.
+ */
+#define STORE_WORDKEYLEN	16
+struct store_words_buf {	/* zero-initialised; free(p) */
+	uint8_t		*p;
+	size_t		 len, cap;
+};
+/* Copies the word index's key into key: -1 if the store keeps none. */
+int		 store_word_key(const struct store *,
+		    uint8_t key[STORE_WORDKEYLEN]);
+/* Thread-safe (no store, no LMDB: c and key alone): appends to b, at
+ * *off, the words a record made by c alone would have, if c can make
+ * one (a searched kind, only sets of distinct registers). 0 done, 1 c
+ * is not such a change, -1 out of memory. The change's strings must
+ * stay as long as b is handed to store_words_hint. */
+int		 store_words_pre(const uint8_t key[STORE_WORDKEYLEN],
+		    const struct change *c, struct store_words_buf *b,
+		    size_t *off);
+/* Offers pre (b->p + off, computed with key), or NULL, to the next
+ * record the transaction applies; ignored unless key is the store's. */
+void		 store_words_hint(struct store_txn *,
+		    const uint8_t key[STORE_WORDKEYLEN], const void *pre);
 /* The keys the store opens log entries with to read records' values,
  * which the records table does not hold (recstore.c): the store keeps a
  * copy of kr's keys, and of every key an append or an apply is handed,

@@ -51,6 +51,8 @@ struct store_txn {
 	uint8_t		 hlc_held;	/* log.c: as digest_held */
 	uint64_t	 hlc;
 	struct store_heads *heads;	/* log.c: heads not yet written */
+	const void	*words_pre;	/* search.c: store_words_hint's */
+	size_t		 words_taken;	/* search.c: records that took it */
 };
 
 /* 1 if no meta key starts with prefix, 0 if some may. *state (a field
@@ -84,6 +86,12 @@ int	store_seek_le(struct store_txn *, int table, const uint8_t *key,
 	    size_t *vl);
 
 /* search.c: the word index and the digest, kept as records are saved. */
+/* For tests: 1 if store_words_update would take pre (store_words_pre's)
+ * for the new record r and it is what r's own extraction gives, hash
+ * for hash and text for text; 0 if it would not take it; -1 if it would
+ * take it and they differ, or out of memory. */
+int	store_words_pre_check(struct store_txn *, const void *pre,
+	    const struct record *r);
 int	store_words_update(struct store_txn *, uint64_t docid,
 	    const struct record *before, const struct record *after);
 /* Writes the postings store_words_update gathered in memory: before the

@@ -17,7 +17,10 @@
  * reading only if the keyring it applies with holds the same key. An
  * entry whose key was learnt since (an epoch an earlier batch of the same
  * sync brought) is read on the loop, as before. The worker calls proto/
- * alone (pure and thread-safe); nothing of store/ runs off the loop.
+ * (pure and thread-safe) and, of store/, store_words_pre alone (pure: no
+ * store, no LMDB): the words of the record a change creates, worked out
+ * with a copy of the word key, which the apply takes only if the record
+ * it writes is that one with those very texts (search.c checks).
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -41,6 +44,8 @@ struct rx_read {		/* one entry, read ahead */
 	size_t		 cc_off;	/* its change in cc, if rc is 0 */
 	int		 key;		/* in keys, or -1: not read ahead */
 	int		 rc;		/* proto_entry_read's */
+	int		 words;		/* its words are in wb, at wb_off */
+	size_t		 wb_off;
 };
 
 struct rx_prep {
@@ -54,6 +59,9 @@ struct rx_prep {
 	uint8_t		*cc;		/* their changes, compact: see keep */
 	size_t		 cc_len;
 	size_t		 cc_cap;
+	uint8_t		*wkey;		/* the word index's, sodium_malloc'd;
+					 * NULL: no words worked out */
+	struct store_words_buf wb;	/* new records' words */
 	int		 sig_ok;	/* entry n - 1's signature holds */
 	int		 done;		/* under prep_mu: the worker is done */
 	int		 seen;		/* the loop has seen done */
@@ -88,7 +96,9 @@ prep_unref(struct rx_prep *p)
 	free(p->reads);
 	free(p->pt);
 	free(p->cc);
+	free(p->wb.p);
 	sodium_free(p->keys);	/* wipes them */
+	sodium_free(p->wkey);
 	free(p);
 }
 
@@ -131,8 +141,23 @@ prep_plan(struct rx_prep *p, const struct store_keyring *kr)
 	return 0;
 }
 
+/* A copy of the store's word key, for the worker to work out new
+ * records' words (store_words_pre); none if the store keeps no index. */
+static int
+prep_wkey(struct rx_prep *p, const struct store *st)
+{
+	if ((p->wkey = sodium_malloc(STORE_WORDKEYLEN)) == NULL)
+		return -1;
+	if (store_word_key(st, p->wkey) != 0) {
+		sodium_free(p->wkey);
+		p->wkey = NULL;
+	}
+	return 0;
+}
+
 static struct rx_prep *
-prep_new(const struct rx_batch *b, const struct store_keyring *kr)
+prep_new(const struct rx_batch *b, const struct store_keyring *kr,
+    const struct store *st)
 {
 	struct rx_prep *p = calloc(1, sizeof(*p));
 
@@ -143,7 +168,7 @@ prep_new(const struct rx_batch *b, const struct store_keyring *kr)
 	p->n = b->n;
 	if ((p->reads = malloc(p->n * sizeof(*p->reads))) == NULL ||
 	    (p->keys = sodium_malloc(RXPREP_KEYS * sizeof(*p->keys))) ==
-	    NULL || prep_plan(p, kr) != 0) {
+	    NULL || prep_plan(p, kr) != 0 || prep_wkey(p, st) != 0) {
 		prep_unref(p);
 		return NULL;
 	}
@@ -241,6 +266,8 @@ prep_run(struct rx_prep *p)
 		    p->pt + r->pt_off, &r->why);
 		if (r->rc == 0 && keep(p, c, &r->cc_off) != 0)
 			r->key = -1;
+		r->words = r->rc == 0 && r->key >= 0 && p->wkey != NULL &&
+		    store_words_pre(p->wkey, c, &p->wb, &r->wb_off) == 0;
 	}
 	free(c);
 	p->sig_ok = p->n > 0 && proto_envelope_verify(&p->envs[p->n - 1],
@@ -277,7 +304,7 @@ rxprep_start(struct server *srv, struct rx_batch *b)
 	uv_once(&prep_once, prep_init);
 	if (!prep_ok)
 		return;
-	if ((p = prep_new(b, srv->d->keyring)) == NULL)
+	if ((p = prep_new(b, srv->d->keyring, srv->d->st)) == NULL)
 		return;		/* read on the loop, as small batches are */
 	p->work.data = p;
 	if (uv_queue_work(srv->loop, &p->work, work_cb, after_work_cb) != 0) {
@@ -326,6 +353,7 @@ apply_read_ahead(struct store_txn *t, const struct store_keyring *kr,
 {
 	const struct envelope *e = &p->envs[i];
 	const struct rx_read *r = &p->reads[i];
+	int rc;
 
 	if (r->rc != 0)
 		return store_apply_opened(t, kr, e, env, len, verify, r->hash,
@@ -334,8 +362,12 @@ apply_read_ahead(struct store_txn *t, const struct store_keyring *kr,
 	    == NULL)
 		return STORE_ENOMEM;
 	kept(p, r, ab->change);
-	return store_apply_opened(t, kr, e, env, len, verify, r->hash,
+	if (r->words)
+		store_words_hint(t, p->wkey, p->wb.p + r->wb_off);
+	rc = store_apply_opened(t, kr, e, env, len, verify, r->hash,
 	    STORE_OK, ab->change, NULL);
+	store_words_hint(t, NULL, NULL);
+	return rc;
 }
 
 int

@@ -1136,9 +1136,226 @@ test_index_appends(void)
 	dev_close(&v);
 }
 
+/* --- Words worked out off the store (store_words_pre): the receiver's
+ * worker does it for each change, the apply takes them only for a new
+ * record whose texts are the change's, and then they must be exactly
+ * what the record's own extraction gives. */
+
+static int
+none_applied(void *arg, const struct write_ref *ref,
+    uint8_t hash[PROTO_HASHLEN])
+{
+	(void)arg;
+	(void)ref;
+	(void)hash;
+	return 0;
+}
+
+/* The record c makes alone, with extra (a change, or NULL) applied
+ * after it as another entry. */
+static struct record *
+record_of(const struct change *c, const struct change *extra)
+{
+	struct rec_oracle o = { none_applied, NULL };
+	struct write_ref ref = { .seq = 1, .has_hash = 1 };
+	struct record *r = record_new(c->kind, c->record_id);
+
+	randombytes_buf(ref.author, sizeof(ref.author));
+	randombytes_buf(ref.hash, sizeof(ref.hash));
+	for (size_t i = 0; r != NULL && i < c->nops; i++)
+		if (record_apply(r, 100, &ref, &c->ops[i], &o) != 0) {
+			record_free(r);
+			return NULL;
+		}
+	if (r != NULL)
+		record_settle(r, &ref);
+	ref.seq = 2;
+	randombytes_buf(ref.hash, sizeof(ref.hash));
+	for (size_t i = 0; r != NULL && extra != NULL && i < extra->nops; i++)
+		if (record_apply(r, 200, &ref, &extra->ops[i], &o) != 0) {
+			record_free(r);
+			return NULL;
+		}
+	if (r != NULL && extra != NULL)
+		record_settle(r, &ref);
+	return r;
+}
+
+/* store_words_pre_check of the change fv makes (kind, name value
+ * pairs), with extra's pairs written after it if any; -2 if
+ * store_words_pre finds it is not a change it can work out. */
+static int
+pre_check(struct dev *v, uint8_t kind, const char *const *fv,
+    const char *const *extra)
+{
+	uint8_t id[PROTO_RECIDLEN], wkey[STORE_WORDKEYLEN];
+	struct store_words_buf b = { 0 };
+	struct change c, x;
+	struct record *r = NULL;
+	struct store_txn *t;
+	size_t off;
+	int rc;
+
+	randombytes_buf(id, sizeof(id));
+	change_init(&c, kind, id);
+	change_init(&x, kind, id);
+	for (size_t i = 0; fv[i] != NULL; i += 2)
+		if (change_set(&c, NULL, fv[i], fv[i + 1]) != 0)
+			return -3;
+	for (size_t i = 0; extra != NULL && extra[i] != NULL; i += 2)
+		if (change_set(&x, NULL, extra[i], extra[i + 1]) != 0)
+			return -3;
+	if (store_word_key(v->d.st, wkey) != 0)
+		return -3;
+	if ((rc = store_words_pre(wkey, &c, &b, &off)) != 0) {
+		free(b.p);
+		return rc == 1 ? -2 : -3;
+	}
+	rc = -3;
+	if ((r = record_of(&c, extra != NULL ? &x : NULL)) != NULL &&
+	    store_begin(v->d.st, STORE_RDONLY, &t) == 0) {
+		rc = store_words_pre_check(t, b.p + off, r);
+		store_abort(t);
+	}
+	record_free(r);
+	free(b.p);
+	return rc;
+}
+
+static void
+test_words_pre(void)
+{
+	static const char *const accents[] = { "student", "ab",
+	    "date", "2026-10-01",
+	    "strengths", "\xc3\x89lodie LIT \xc3\x80 VOIX HAUTE",
+	    "obstacle", "dict\xc3\xa9" "e DICT\xc3\x89" "E DICTE\xcc\x81" "E",
+	    "action", "\xce\xa3\xce\x9f\xce\xa6\xce\x99\xce\x91 Stra\xc3\x9f"
+	    "e", NULL };
+	static const char *const longw[] = { "action",
+	    "Anticonstitutionnellement anticonstitutionnel "
+	    "anticonstitutionnalit\xc3\xa9 x", "obstacle",
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ", NULL };
+	static const char *const repeated[] = { "strengths",
+	    "the the THE The tHe", "obstacle", "the", "action", "the, the.",
+	    NULL };
+	static const char *const unsearched[] = { "student", "volcanoes",
+	    "merged_into", "lava", "_hidden", "magma", "strengths", "rocks",
+	    NULL };
+	static const char *const empty[] = { "strengths", "", "obstacle",
+	    " .,;- ", "action", "", NULL };
+	static const char *const entry[] = { "title", "Volcanoes",
+	    "body", "Lava flows; magma chambers.", "unit", "u1", NULL };
+	static const char *const student[] = { "name", "Zo\xc3\xab Dubois",
+	    "class", "3B", "interests", "volcanoes and VOLCANOES", NULL };
+	static const char *const dup[] = { "action", "a", "action", "b",
+	    NULL };
+	static const char *const edit[] = { "action", "other words", NULL };
+	static const char *const edit_same[] = { "action", "x", NULL };
+	static const char *const deleted[] = { "_deleted", "1", NULL };
+	char many[4096] = "", word[32];
+	const char *manyfv[] = { "strengths", many, "obstacle", many,
+	    NULL };
+	struct dev v;
+
+	if (dev_open_zoe(&v) != 0) {
+		CHECK(!"a device");
+		return;
+	}
+	for (int i = 0; i < 200; i++) {
+		snprintf(word, sizeof(word), "%sw%d ", i % 3 ? "" : "\xc3\xa9",
+		    i);
+		strcat(many, word);
+	}
+	/* Taken, and the same as the record's own. */
+	CHECK(pre_check(&v, KIND_NOTE, accents, NULL) == 1);
+	CHECK(pre_check(&v, KIND_NOTE, longw, NULL) == 1);
+	CHECK(pre_check(&v, KIND_NOTE, repeated, NULL) == 1);
+	CHECK(pre_check(&v, KIND_NOTE, unsearched, NULL) == 1);
+	CHECK(pre_check(&v, KIND_NOTE, empty, NULL) == 1);
+	CHECK(pre_check(&v, KIND_NOTE, manyfv, NULL) == 1);
+	CHECK(pre_check(&v, KIND_ENTRY, entry, NULL) == 1);
+	CHECK(pre_check(&v, KIND_STUDENT, student, NULL) == 1);
+	/* Not taken: the record's texts are not the change's. */
+	CHECK(pre_check(&v, KIND_NOTE, longw, edit) == 0);
+	CHECK(pre_check(&v, KIND_NOTE, repeated, edit_same) == 0);
+	CHECK(pre_check(&v, KIND_NOTE, accents, deleted) == 0);
+	/* Not worked out: a kind search does not find, a register set
+	 * twice. */
+	CHECK(pre_check(&v, KIND_GROUP, accents, NULL) == -2);
+	CHECK(pre_check(&v, KIND_NOTE, dup, NULL) == -2);
+	dev_close(&v);
+}
+
+/* Through the apply: a note written with its words worked out finds
+ * as one written without; an edit, or another key, does not take them. */
+static void
+test_words_hint(void)
+{
+	uint8_t id[PROTO_RECIDLEN], wkey[STORE_WORDKEYLEN];
+	struct store_words_buf b = { 0 };
+	struct store_txn *t;
+	struct change c;
+	size_t off, taken = 0;
+	struct dev v;
+	int ok = 1;
+
+	if (dev_open_zoe(&v) != 0) {
+		CHECK(!"a device");
+		return;
+	}
+	randombytes_buf(id, sizeof(id));
+	change_init(&c, KIND_NOTE, id);
+	ok &= change_set(&c, NULL, "student", v.student_hex) == 0;
+	ok &= change_set(&c, NULL, "strengths", "Reads ALOUD with "
+	    "\xc3\xa9" "lan") == 0;
+	ok &= change_set(&c, NULL, "action", "Anticonstitutionnellement") == 0;
+	ok &= store_word_key(v.d.st, wkey) == 0;
+	ok &= store_words_pre(wkey, &c, &b, &off) == 0;
+	CHECK(ok);
+	CHECK(store_begin(v.d.st, 0, &t) == 0);
+	store_words_hint(t, wkey, b.p + off);
+	CHECK(device_write(&v.d, t, &c) == 0);
+	taken = t->words_taken;
+	CHECK(store_commit(t) == 0);
+	CHECK(taken == 1);
+	CHECK(finds(&v, "elan", id));
+	CHECK(finds(&v, "aloud", id));
+	CHECK(finds(&v, "anticonstitutionnellement", id));
+	CHECK(finds(&v, "anticonst", id));
+	/* The record is there now: an edit computes its own. */
+	CHECK(store_begin(v.d.st, 0, &t) == 0);
+	store_words_hint(t, wkey, b.p + off);
+	CHECK(write_fields_in(&v, t, KIND_NOTE, id, (const char *[]){
+	    "strengths", "Reads ALOUD with \xc3\xa9lan", NULL }) == 0);
+	taken = t->words_taken;
+	CHECK(store_commit(t) == 0);
+	CHECK(taken == 0);
+	/* Another key's words are not taken. */
+	randombytes_buf(id, sizeof(id));
+	memcpy(c.record_id, id, sizeof(id));
+	free(b.p);
+	memset(&b, 0, sizeof(b));
+	wkey[0] ^= 1;
+	CHECK(store_words_pre(wkey, &c, &b, &off) == 0);
+	CHECK(store_begin(v.d.st, 0, &t) == 0);
+	store_words_hint(t, wkey, b.p + off);
+	CHECK(device_write(&v.d, t, &c) == 0);
+	taken = t->words_taken;
+	CHECK(store_commit(t) == 0);
+	CHECK(taken == 0);
+	{
+		struct found f;
+
+		CHECK(search(&v, "elan", &f) == 2);
+	}
+	free(b.p);
+	dev_close(&v);
+}
+
 TAP_MAIN(TAP_TEST(test_words), TAP_TEST(test_words_cap),
     TAP_TEST(test_prefix),
     TAP_TEST(test_search), TAP_TEST(test_index_opaque),
     TAP_TEST(test_digest_and_rebuild), TAP_TEST(test_batched_index),
     TAP_TEST(test_flush_many), TAP_TEST(test_records_fill),
-    TAP_TEST(test_index_appends))
+    TAP_TEST(test_index_appends), TAP_TEST(test_words_pre),
+    TAP_TEST(test_words_hint))
