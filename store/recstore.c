@@ -376,10 +376,11 @@ recstore_buf_free(struct recstore_buf *b)
 	recstore_buf_init(b);
 }
 
+/* buf_write when b has no room for len bytes more: out of the way of
+ * the common case, a record's ~50 small writes into the stack. */
 static int
-buf_write(void *arg, const char *p, size_t len)
+buf_grow_write(struct recstore_buf *b, const char *p, size_t len)
 {
-	struct recstore_buf *b = arg;
 	uint8_t *d;
 	size_t n = b->alloc;
 
@@ -389,21 +390,31 @@ buf_write(void *arg, const char *p, size_t len)
 		b->failed = STORE_EFULL;	/* past any record */
 		return -1;
 	}
-	if (b->size + len > n) {
-		while (n < b->size + len)
-			n *= 2;
-		if (b->data == b->stack) {
-			if ((d = malloc(n)) != NULL)
-				memcpy(d, b->stack, b->size);
-		} else
-			d = realloc(b->data, n);
-		if (d == NULL) {
-			b->failed = STORE_ENOMEM;
-			return -1;
-		}
-		b->data = d;
-		b->alloc = n;
+	while (n < b->size + len)
+		n *= 2;
+	if (b->data == b->stack) {
+		if ((d = malloc(n)) != NULL)
+			memcpy(d, b->stack, b->size);
+	} else
+		d = realloc(b->data, n);
+	if (d == NULL) {
+		b->failed = STORE_ENOMEM;
+		return -1;
 	}
+	b->data = d;
+	b->alloc = n;
+	memcpy(b->data + b->size, p, len);
+	b->size += len;
+	return 0;
+}
+
+static int
+buf_write(void *arg, const char *p, size_t len)
+{
+	struct recstore_buf *b = arg;
+
+	if (len > b->alloc - b->size)
+		return buf_grow_write(b, p, len);
 	memcpy(b->data + b->size, p, len);
 	b->size += len;
 	return 0;
