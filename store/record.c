@@ -147,6 +147,23 @@ record_free(struct record *r)
 	free(r);
 }
 
+/* As bytes_cmp of the NUL-terminated mname and name[len], in one pass:
+ * names are short and a record's are searched for each op and each read
+ * of a field. */
+static int
+name_cmp(const char *mname, const char *name, size_t len)
+{
+	for (size_t i = 0;; i++) {
+		int mend = mname[i] == '\0', nend = i == len;
+
+		if (mend || nend)
+			return mend && nend ? 0 : mend ? -1 : 1;
+		if (mname[i] != name[i])
+			return (unsigned char)mname[i] <
+			    (unsigned char)name[i] ? -1 : 1;
+	}
+}
+
 /* Finds the named register or set; with create, makes it. The name
  * arrays start each struct, so one search serves both. */
 static void *
@@ -159,7 +176,7 @@ named_slot(void **arr, size_t *n, size_t sz, const char *name,
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const char *mname = base + mid * sz;
-		int c = bytes_cmp(mname, strlen(mname), name, name_len);
+		int c = name_cmp(mname, name, name_len);
 
 		if (c == 0)
 			return base + mid * sz;

@@ -484,25 +484,31 @@ static int
 record_save(struct store_txn *t, const struct record *r,
     const struct rec_stored *s, const uint8_t *old, size_t oldlen)
 {
-	uint8_t key[REC_KEYLEN], *v = NULL;
-	msgpack_sbuffer sb;
+	uint8_t key[REC_KEYLEN], room[2048], *v = room;
+	struct recstore_buf b;
 	size_t vlen;
 	int rc;
 
-	msgpack_sbuffer_init(&sb);
+	recstore_buf_init(&b);
 	rec_key(key, r->kind, r->id);
-	if ((rc = recstore_encode(r, s, &sb)) != 0 ||
+	if ((rc = recstore_encode_buf(r, s, &b)) != 0 ||
 	    (rc = store_digest_update(t, key, sizeof(key), old, oldlen,
-	    (uint8_t *)sb.data, sb.size)) != 0 ||
-	    (rc = recstore_seal(t, key, sizeof(key), s->docid,
-	    (uint8_t *)sb.data, sb.size, &v, &vlen)) != 0)
+	    b.data, b.size)) != 0)
+		goto out;
+	vlen = recstore_sealed_len(t, sizeof(key), b.size);
+	rc = STORE_ENOMEM;
+	if (vlen > sizeof(room) && (v = malloc(vlen)) == NULL)
+		goto out;
+	if ((rc = recstore_seal(t, key, sizeof(key), s->docid, b.data, b.size,
+	    v)) != 0)
 		goto out;
 	if ((rc = record_put(t, v, vlen, s->docid, old == NULL)) == 0 &&
 	    t->st->seal_key != NULL)
 		rc = store_key_check_put(t);
 out:
-	free(v);
-	msgpack_sbuffer_destroy(&sb);
+	if (v != room)
+		free(v);
+	recstore_buf_free(&b);
 	return rc;
 }
 

@@ -132,11 +132,15 @@ recstore_free(struct rec_stored *s)
 
 /* --- Encoding. */
 
+#define ENC_HELD	16	/* hists this short need no malloc */
+
 struct enc {
 	const struct rec_stored *s;
 	size_t		 nauthors;
 	const uint8_t	**authors;	/* into s->hist, sorted, distinct */
 	size_t		*by_ref;	/* hist indexes by (author, seq) */
+	const uint8_t	*authors_held[ENC_HELD];
+	size_t		 by_ref_held[ENC_HELD];
 };
 
 static int
@@ -165,10 +169,15 @@ enc_init(struct enc *en, const struct rec_stored *s)
 
 	en->s = s;
 	en->nauthors = 0;
-	en->authors = malloc(n * sizeof(*en->authors));
-	en->by_ref = malloc(n * sizeof(*en->by_ref));
-	if (en->authors == NULL || en->by_ref == NULL)
-		return -1;
+	if (n <= ENC_HELD) {
+		en->authors = en->authors_held;
+		en->by_ref = en->by_ref_held;
+	} else {
+		en->authors = malloc(n * sizeof(*en->authors));
+		en->by_ref = malloc(n * sizeof(*en->by_ref));
+		if (en->authors == NULL || en->by_ref == NULL)
+			return -1;
+	}
 	for (size_t i = 0; i < s->nhist; i++) {
 		en->authors[i] = s->hist[i].author;
 		en->by_ref[i] = i;
@@ -190,8 +199,10 @@ enc_init(struct enc *en, const struct rec_stored *s)
 static void
 enc_free(struct enc *en)
 {
-	free(en->authors);
-	free(en->by_ref);
+	if (en->authors != en->authors_held)
+		free(en->authors);
+	if (en->by_ref != en->by_ref_held)
+		free(en->by_ref);
 }
 
 /* The hist index of an applied write; -1 if the record never applied it
@@ -294,39 +305,133 @@ pack_sets(msgpack_packer *pk, const struct enc *en, const struct record *r)
 	return 0;
 }
 
+static int
+pack_all(msgpack_packer *pk, const struct enc *en, const struct record *r,
+    const struct rec_stored *s)
+{
+	msgpack_pack_array(pk, 6);
+	msgpack_pack_uint8(pk, r->kind);
+	mp_pack_bin(pk, r->id, PROTO_RECIDLEN);
+	msgpack_pack_array(pk, en->nauthors);
+	for (size_t i = 0; i < en->nauthors; i++)
+		mp_pack_bin(pk, en->authors[i], PROTO_IDLEN);
+	msgpack_pack_array(pk, s->nhist);
+	for (size_t i = 0; i < s->nhist; i++) {
+		msgpack_pack_array(pk, 4);
+		msgpack_pack_uint64(pk, s->hist[i].hlc);
+		msgpack_pack_uint64(pk,
+		    (uint64_t)enc_author(en, s->hist[i].author));
+		msgpack_pack_uint64(pk, s->hist[i].seq);
+		mp_pack_bin(pk, s->hist[i].hash, PROTO_HASHLEN);
+	}
+	/* A head or tag the record never applied. */
+	if (pack_regs(pk, en, r) != 0 || pack_sets(pk, en, r) != 0)
+		return STORE_EIO;
+	return STORE_OK;
+}
+
+/* Packs r and s into pk. */
+static int
+encode_pk(const struct record *r, const struct rec_stored *s,
+    msgpack_packer *pk)
+{
+	struct enc en;
+	int rc = STORE_ENOMEM;
+
+	en.authors = en.authors_held;
+	en.by_ref = en.by_ref_held;
+	if (enc_init(&en, s) == 0)
+		rc = pack_all(pk, &en, r, s);
+	enc_free(&en);
+	return rc;
+}
+
 int
 recstore_encode(const struct record *r, const struct rec_stored *s,
     msgpack_sbuffer *sb)
 {
 	msgpack_packer pk;
-	struct enc en;
-	int rc = STORE_ENOMEM;
+	int rc;
 
-	if (enc_init(&en, s) != 0)
-		goto out;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msgpack_pack_array(&pk, 6);
-	msgpack_pack_uint8(&pk, r->kind);
-	mp_pack_bin(&pk, r->id, PROTO_RECIDLEN);
-	msgpack_pack_array(&pk, en.nauthors);
-	for (size_t i = 0; i < en.nauthors; i++)
-		mp_pack_bin(&pk, en.authors[i], PROTO_IDLEN);
-	msgpack_pack_array(&pk, s->nhist);
-	for (size_t i = 0; i < s->nhist; i++) {
-		msgpack_pack_array(&pk, 4);
-		msgpack_pack_uint64(&pk, s->hist[i].hlc);
-		msgpack_pack_uint64(&pk,
-		    (uint64_t)enc_author(&en, s->hist[i].author));
-		msgpack_pack_uint64(&pk, s->hist[i].seq);
-		mp_pack_bin(&pk, s->hist[i].hash, PROTO_HASHLEN);
+	if ((rc = encode_pk(r, s, &pk)) != 0)
+		return rc;
+	return sb->size <= STORED_MAX_BYTES ? STORE_OK : STORE_EFULL;
+}
+
+void
+recstore_buf_init(struct recstore_buf *b)
+{
+	b->data = b->stack;
+	b->size = 0;
+	b->alloc = sizeof(b->stack);
+	b->failed = 0;
+}
+
+void
+recstore_buf_free(struct recstore_buf *b)
+{
+	if (b->data != b->stack)
+		free(b->data);
+	recstore_buf_init(b);
+}
+
+/* buf_write when b has no room for len bytes more: out of the way of
+ * the common case, a record's ~50 small writes into the stack. */
+static int
+buf_grow_write(struct recstore_buf *b, const char *p, size_t len)
+{
+	uint8_t *d;
+	size_t n = b->alloc;
+
+	if (b->failed != 0)
+		return -1;
+	if (len > STORED_MAX_BYTES - b->size) {
+		b->failed = STORE_EFULL;	/* past any record */
+		return -1;
 	}
-	rc = STORE_EIO;		/* a head or tag the record never applied */
-	if (pack_regs(&pk, &en, r) != 0 || pack_sets(&pk, &en, r) != 0)
-		goto out;
-	rc = sb->size <= STORED_MAX_BYTES ? STORE_OK : STORE_EFULL;
-out:
-	enc_free(&en);
-	return rc;
+	while (n < b->size + len)
+		n *= 2;
+	if (b->data == b->stack) {
+		if ((d = malloc(n)) != NULL)
+			memcpy(d, b->stack, b->size);
+	} else
+		d = realloc(b->data, n);
+	if (d == NULL) {
+		b->failed = STORE_ENOMEM;
+		return -1;
+	}
+	b->data = d;
+	b->alloc = n;
+	memcpy(b->data + b->size, p, len);
+	b->size += len;
+	return 0;
+}
+
+static int
+buf_write(void *arg, const char *p, size_t len)
+{
+	struct recstore_buf *b = arg;
+
+	if (len > b->alloc - b->size)
+		return buf_grow_write(b, p, len);
+	memcpy(b->data + b->size, p, len);
+	b->size += len;
+	return 0;
+}
+
+/* As recstore_encode, into b, which the caller frees. */
+int
+recstore_encode_buf(const struct record *r, const struct rec_stored *s,
+    struct recstore_buf *b)
+{
+	msgpack_packer pk;
+	int rc;
+
+	msgpack_packer_init(&pk, b, buf_write);
+	if ((rc = encode_pk(r, s, &pk)) != 0)
+		return rc;
+	return b->failed;
 }
 
 /* --- Decoding: the bytes come from this store, yet are checked as a
@@ -583,21 +688,27 @@ txn_nonce(struct store_txn *t, uint8_t *out)
 	be64_put(out + TXN_NONCEBASE, t->nonces++);
 }
 
-/* *out is malloc'd (the caller frees it): key, then the table value,
+/* The length of key and table value as recstore_seal writes them. */
+size_t
+recstore_sealed_len(const struct store_txn *t, size_t klen, size_t len)
+{
+	return klen + HEADER_LEN + (t->st->seal_key ? SEAL_OVERHEAD : 0) +
+	    len;
+}
+
+/* Writes into out (recstore_sealed_len bytes) key, then the table value,
  * as the records table holds them (records.c). */
 int
 recstore_seal(struct store_txn *t, const uint8_t *key, size_t klen,
-    uint64_t docid, const uint8_t *pt, size_t len, uint8_t **out,
-    size_t *outlen)
+    uint64_t docid, const uint8_t *pt, size_t len, uint8_t *out)
 {
 	const uint8_t *sk = t->st->seal_key;
 	uint8_t ad[HEADER_LEN + 64], *v;
-	size_t n = HEADER_LEN + (sk ? SEAL_OVERHEAD : 0) + len;
 
-	if (klen > 64 || (*out = malloc(klen + n)) == NULL)
+	if (klen > 64)
 		return STORE_ENOMEM;
-	memcpy(*out, key, klen);
-	v = *out + klen;
+	memcpy(out, key, klen);
+	v = out + klen;
 	v[0] = sk ? RECSTORE_SEALED : RECSTORE_PLAIN;
 	be64_put(v + 1, docid);
 	if (sk == NULL)
@@ -611,7 +722,6 @@ recstore_seal(struct store_txn *t, const uint8_t *key, size_t klen,
 		    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL, pt,
 		    len, ad, HEADER_LEN + klen, NULL, nonce, sk);
 	}
-	*outlen = klen + n;
 	return STORE_OK;
 }
 

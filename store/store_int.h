@@ -158,11 +158,25 @@ const struct rec_hist *recstore_hist_get(const struct rec_stored *,
 void	recstore_free(struct rec_stored *);
 int	recstore_encode(const struct record *, const struct rec_stored *,
 	    msgpack_sbuffer *);
+/* One record's encoding, on the stack while it fits: a sync saves
+ * thousands of records of a few hundred bytes each. */
+struct recstore_buf {
+	uint8_t	*data;
+	size_t	 size;
+	size_t	 alloc;
+	int	 failed;	/* 0, or why a write failed (STORE_E*) */
+	uint8_t	 stack[1024];
+};
+void	recstore_buf_init(struct recstore_buf *);
+void	recstore_buf_free(struct recstore_buf *);
+int	recstore_encode_buf(const struct record *, const struct rec_stored *,
+	    struct recstore_buf *);
 int	recstore_decode(const uint8_t *, size_t, struct record **,
 	    struct rec_stored *);
+size_t	recstore_sealed_len(const struct store_txn *, size_t klen,
+	    size_t len);
 int	recstore_seal(struct store_txn *, const uint8_t *key, size_t klen,
-	    uint64_t docid, const uint8_t *pt, size_t len, uint8_t **out,
-	    size_t *outlen);
+	    uint64_t docid, const uint8_t *pt, size_t len, uint8_t *out);
 int	recstore_unseal(struct store_txn *, const uint8_t *key, size_t klen,
 	    const uint8_t *v, size_t vlen, uint64_t *docid, uint8_t **pt,
 	    size_t *ptlen);
