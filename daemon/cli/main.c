@@ -295,8 +295,10 @@ static const struct command commands[] = {
 	  "  example: satchel open" },
 	{ "sync", cmd_sync, "json", 0, 1, "satchel sync [HOST:PORT] [--json]",
 	  "Sync once with one peer, or with every peer, then exit. Works with "
-	  "or without a\ndaemon running. A long sync shows its progress "
-	  "(--json: as JSON lines).\n  example: satchel sync "
+	  "or without a\ndaemon running. It takes what the peer held when it "
+	  "connected; what reaches\nthe peer meanwhile comes with the next "
+	  "sync. A long sync shows its progress\n(--json: as JSON lines).\n"
+	  "  example: satchel sync "
 	  "192.168.1.20:7420" },
 	{ "status", cmd_status, "json", 0, 0, "satchel status [--json]",
 	  "This device, its peers (connected or not, last sync, entries each "
