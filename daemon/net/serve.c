@@ -507,7 +507,7 @@ write_receipts(struct server *srv)
 	uint64_t now = uv_now(srv->loop), wall = now_ms();
 	struct store_txn *t;
 	struct receipt_self self = { 0 };
-	int rc = 0, n = 0, st, any = srv->npending > 0;
+	int rc = 0, n = 0, st, sok, any = srv->npending > 0;
 
 	for (struct conn *c = srv->conns; c != NULL; c = c->next)
 		if (c->state == CONN_SYNC && c->have_vector) {
@@ -536,17 +536,15 @@ write_receipts(struct server *srv)
 		return;
 	}
 	/* The tick's advisory writes ride along: status_flush would sync
-	 * the disk again for them right after (a box's tick in a crowd). */
-	if ((st = status_due(srv)) && status_into(srv, t) != 0) {
-		store_abort(t);
-		status_done(srv, 0);
-		net_log("could not write a receipt: the status would not go "
-		    "with it");
-		return;
-	}
+	 * the disk again for them right after (a box's tick in a crowd).
+	 * If they fail, the receipts are committed all the same: the
+	 * ended sessions' vectors they came from are gone by then, and a
+	 * transaction LMDB gave up on fails its commit by itself. */
+	st = status_due(srv);
+	sok = st && status_into(srv, t) == 0;
 	rc = store_commit(t);
 	if (st)
-		status_done(srv, rc == 0);
+		status_done(srv, sok && rc == 0);
 	if (rc != 0) {
 		net_log("could not write a receipt: %s", device_strerror(rc));
 		return;

@@ -25,28 +25,31 @@ sat -d "$a" sync "$box" 2>"$TMP/sync.err" || bail "A syncs with the box" "$TMP/s
 sat -d "$l" sync "$box" 2>"$TMP/sync.err" || bail "L syncs with the box" "$TMP/sync.err"
 sat -d "$l" student list >"$TMP/l.list"
 check "L holds Ana and Ben" sh -c "grep -q Ana $TMP/l.list && grep -q Ben $TMP/l.list"
+# The box writes a receipt about L once each of L's sessions ends (at its
+# next tick, stamped with that tick's clock). The receipt of this first
+# session is on the admin before L syncs again, so that the one written
+# after L's last session is told apart by its time: later than since.
+has_receipt() {		# since (ms): a receipt about L stamped then or later
+	sat -d "$a" sync "$box" 2>/dev/null &&
+	    sat -d "$a" member report "$lid" --json >"$TMP/r.json" 2>/dev/null &&
+	    python3 -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r['receipts'] >= 1 and r['last_sync_ms'] >= $1 else 1)" "$TMP/r.json"
+}
+wait_for "has_receipt 0" 60 ||
+    bail "the box's receipt of L's first session reaches the admin" "$x.log"
+since=$(date +%s%3N)
 sat -d "$l" note add "Ana Lopez" --strengths "asks" --obstacle "shy" \
     --action "pairs" >/dev/null || bail "L writes a note"
 sat -d "$l" sync "$box" 2>"$TMP/sync.err" || bail "L syncs its note to the box" "$TMP/sync.err"
-# The box's receipt of this session is written at a tick after it ended:
-# after now, by the box's clock (this machine's).
-since=$(date +%s%3N)
 
 # Later, the admin writes two more students, which L never receives.
 sat -d "$a" student add "Cara Diaz" --class 4A >/dev/null &&
 sat -d "$a" student add "Dan Wu" --class 4A >/dev/null ||
     bail "the admin writes two more students"
 
-# The box writes its receipt about L once L's session ends; the admin
-# gets it with everything else at its next sync. The receipt of L's first
-# session may reach the admin first, when a tick fell between the two:
-# the report rests on the one written after L's last session.
-has_receipt() {
-	sat -d "$a" sync "$box" 2>/dev/null &&
-	    sat -d "$a" member report "$lid" --json >"$TMP/r.json" 2>/dev/null &&
-	    python3 -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r['receipts'] >= 1 and r['last_sync_ms'] >= $since else 1)" "$TMP/r.json"
-}
-wait_for has_receipt 60 || bail "the box's receipt about L reaches the admin" "$x.log"
+# The admin gets the receipt of L's last session with everything else at
+# its next sync; the report rests on it.
+wait_for "has_receipt $since" 60 ||
+    bail "the box's receipt about L's last session reaches the admin" "$x.log"
 
 json_check() {		# python expression over r (the report), file
 	python3 -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if ($1) else 1)" "$2"
