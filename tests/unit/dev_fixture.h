@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "satchel.h"
+#include "rmdir_all.h"
 
 struct dev {
 	char		dir[64];
@@ -23,24 +24,6 @@ struct dev {
 	uint8_t		student[PROTO_RECIDLEN];
 	char		student_hex[2 * PROTO_RECIDLEN + 1];
 };
-
-static void
-rmdir_all(const char *dir)
-{
-	char path[4096];
-	struct dirent *de;
-	DIR *d;
-
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.' && snprintf(path,
-			    sizeof(path), "%s/%s", dir, de->d_name) <
-			    (int)sizeof(path))
-				unlink(path);
-		closedir(d);
-	}
-	rmdir(dir);
-}
 
 /* Writes fields (name, value pairs, NULL-ended) to record id, in t. */
 static int

@@ -22,6 +22,7 @@
 #include "store.h"
 #include "wire.h"
 #include "tap.h"
+#include "rmdir_all.h"
 
 #define LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -31,24 +32,6 @@ tmpdir(char dir[64])
 	snprintf(dir, 64, "%s/satchel-migrate.XXXXXX",
 	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static void
-rmdir_all(const char *dir)
-{
-	char path[4096];
-	struct dirent *de;
-	DIR *d;
-
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.' && snprintf(path,
-			    sizeof(path), "%s/%s", dir, de->d_name) <
-			    (int)sizeof(path))
-				unlink(path);
-		closedir(d);
-	}
-	rmdir(dir);
 }
 
 static uint64_t
