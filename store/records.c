@@ -478,36 +478,49 @@ record_put(struct store_txn *t, const uint8_t *v, size_t vlen, uint64_t docid,
 	return store_put(t, TABLE_INDEX, ik, sizeof(ik), dk, sizeof(dk));
 }
 
+/* Seals plaintext pt of the record named key (kind, id), whose digest
+ * hash is h, and puts it at docid; old is its plaintext before (NULL if
+ * new), which the digest takes out. */
+static int
+record_store(struct store_txn *t, const uint8_t key[REC_KEYLEN],
+    uint64_t docid, const uint8_t *pt, size_t ptlen, const uint8_t *old,
+    size_t oldlen, const uint8_t h[PROTO_HASHLEN])
+{
+	uint8_t room[2048], *v = room;
+	size_t vlen;
+	int rc;
+
+	if ((rc = store_digest_add(t, key, REC_KEYLEN, old, oldlen, h)) != 0)
+		return rc;
+	vlen = recstore_sealed_len(t, REC_KEYLEN, ptlen);
+	if (vlen > sizeof(room) && (v = malloc(vlen)) == NULL)
+		return STORE_ENOMEM;
+	if ((rc = recstore_seal(t, key, REC_KEYLEN, docid, pt, ptlen,
+	    v)) == 0 && (rc = record_put(t, v, vlen, docid, old == NULL)) ==
+	    0 && t->st->seal_key != NULL)
+		rc = store_key_check_put(t);
+	if (v != room)
+		free(v);
+	return rc;
+}
+
 /* Saves r with its history s; old is its plaintext before (NULL if new),
  * which the digest takes out. */
 static int
 record_save(struct store_txn *t, const struct record *r,
     const struct rec_stored *s, const uint8_t *old, size_t oldlen)
 {
-	uint8_t key[REC_KEYLEN], room[2048], *v = room;
+	uint8_t key[REC_KEYLEN], h[PROTO_HASHLEN];
 	struct recstore_buf b;
-	size_t vlen;
 	int rc;
 
 	recstore_buf_init(&b);
 	rec_key(key, r->kind, r->id);
-	if ((rc = recstore_encode_buf(r, s, &b)) != 0 ||
-	    (rc = store_digest_update(t, key, sizeof(key), old, oldlen,
-	    b.data, b.size)) != 0)
-		goto out;
-	vlen = recstore_sealed_len(t, sizeof(key), b.size);
-	rc = STORE_ENOMEM;
-	if (vlen > sizeof(room) && (v = malloc(vlen)) == NULL)
-		goto out;
-	if ((rc = recstore_seal(t, key, sizeof(key), s->docid, b.data, b.size,
-	    v)) != 0)
-		goto out;
-	if ((rc = record_put(t, v, vlen, s->docid, old == NULL)) == 0 &&
-	    t->st->seal_key != NULL)
-		rc = store_key_check_put(t);
-out:
-	if (v != room)
-		free(v);
+	if ((rc = recstore_encode_buf(r, s, &b)) == 0) {
+		store_record_hash(key, sizeof(key), b.data, b.size, h);
+		rc = record_store(t, key, s->docid, b.data, b.size, old,
+		    oldlen, h);
+	}
 	recstore_buf_free(&b);
 	return rc;
 }
@@ -568,6 +581,154 @@ members_changed(struct store_txn *t)
 	return store_meta_put(t, STORE_MEMBERS_GEN, gen, sizeof(gen));
 }
 
+static void
+entry_ref(struct write_ref *ref, const struct envelope *e,
+    const uint8_t hash[PROTO_HASHLEN])
+{
+	memcpy(ref->author, e->author, PROTO_IDLEN);
+	ref->seq = e->seq;
+	memcpy(ref->hash, hash, PROTO_HASHLEN);
+	ref->has_hash = 1;
+}
+
+/*
+ * A new note or entry worked out ahead of its apply, off the store
+ * (store_record_pre, on the receiver's worker thread). For a record the
+ * store does not hold yet, what store_apply_change writes is a function
+ * of the entry alone: the merge's oracle finds no write applied (the
+ * history is empty), and a note's index key reads the record alone. So
+ * the worker runs that same code and keeps what the apply would write
+ * but the docid and the seal: the plaintext, its digest hash and its
+ * index key. The apply (apply_pre) takes them only for the entry they
+ * came from, and only if the record is still absent. The words come in
+ * the words hint, which the worker checked against the record it built
+ * (store_words_pre_fits), so the apply posts them as they are.
+ */
+struct rec_pre {
+	uint8_t		 author[PROTO_IDLEN];
+	uint64_t	 seq;
+	uint8_t		 hash[PROTO_HASHLEN];	/* the entry's */
+	uint8_t		 key[REC_KEYLEN];	/* the record's kind, id */
+	uint8_t		 rhash[PROTO_HASHLEN];	/* store_record_hash's */
+	size_t		 ptlen;			/* the plaintext follows */
+	size_t		 nkeys;			/* 0 or 1 */
+	size_t		 klen;
+	uint8_t		 ikey[INDEX_KEY_MAX];
+};
+
+#define PRE_ALIGN(n)	(((n) + 7) & ~(size_t)7)
+
+/* Appends the pre of r, made by the entry ref alone, to b, at *off: pt
+ * its plaintext, ik its index keys. */
+static int
+pre_put(const struct record *r, const struct write_ref *ref, const struct recstore_buf *pt,
+    const struct index_keys *ik, struct store_words_buf *b, size_t *off)
+{
+	struct rec_pre h;
+	size_t need = PRE_ALIGN(sizeof(h) + pt->size);
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.author, ref->author, PROTO_IDLEN);
+	h.seq = ref->seq;
+	memcpy(h.hash, ref->hash, PROTO_HASHLEN);
+	rec_key(h.key, r->kind, r->id);
+	store_record_hash(h.key, sizeof(h.key), pt->data, pt->size, h.rhash);
+	h.ptlen = pt->size;
+	h.nkeys = ik->n;
+	if (ik->n == 1) {
+		h.klen = ik->lens[0];
+		memcpy(h.ikey, ik->keys[0], h.klen);
+	}
+	if (store_buf_reserve(b, need) != 0)
+		return -1;
+	*off = b->len;
+	memcpy(b->p + b->len, &h, sizeof(h));
+	memcpy(b->p + b->len + sizeof(h), pt->data, pt->size);
+	b->len += need;
+	return 0;
+}
+
+int
+store_record_pre(const struct envelope *e, const uint8_t hash[PROTO_HASHLEN],
+    const struct change *c, const void *words, struct store_words_buf *b,
+    size_t *off)
+{
+	struct rec_stored s;
+	struct rec_oracle o = { applied_cb, &s };
+	struct index_keys ik = { 0 };
+	struct recstore_buf pt;
+	struct write_ref ref;
+	struct record *r;
+	int rc = 1;
+
+	if (c->kind != KIND_NOTE && c->kind != KIND_ENTRY)
+		return 1;
+	if ((r = record_new(c->kind, c->record_id)) == NULL)
+		return -1;
+	memset(&s, 0, sizeof(s));
+	recstore_buf_init(&pt);
+	entry_ref(&ref, e, hash);
+	for (size_t i = 0; i < c->nops; i++)
+		if (record_apply(r, e->hlc, &ref, &c->ops[i], &o) != 0)
+			goto out;
+	record_settle(r, &ref);
+	if (recstore_hist_add(&s, e->hlc, &ref) != 0 ||
+	    recstore_encode_buf(r, &s, &pt) != 0 ||
+	    index_by_student(r, s.hist[0].hlc, &ik) != 0 || ik.n > 1 ||
+	    !store_words_pre_fits(words, r))
+		goto out;
+	rc = pre_put(r, &ref, &pt, &ik, b, off);
+out:
+	keys_free(&ik);
+	recstore_buf_free(&pt);
+	recstore_free(&s);
+	record_free(r);
+	return rc;
+}
+
+void
+store_record_hint(struct store_txn *t, const void *pre)
+{
+	t->rec_pre = pre;
+}
+
+/* The pre the apply of e's change c may take, or NULL. */
+static const struct rec_pre *
+pre_for(struct store_txn *t, const struct envelope *e,
+    const uint8_t hash[PROTO_HASHLEN], const struct change *c)
+{
+	const struct rec_pre *h = t->rec_pre;
+
+	t->rec_pre = NULL;	/* for one record at most */
+	if (h == NULL || h->seq != e->seq || h->key[0] != c->kind ||
+	    memcmp(h->key + 1, c->record_id, PROTO_RECIDLEN) != 0 ||
+	    memcmp(h->author, e->author, PROTO_IDLEN) != 0 ||
+	    memcmp(h->hash, hash, PROTO_HASHLEN) != 0 ||
+	    !store_words_ready(t, c->kind))
+		return NULL;
+	return h;
+}
+
+/* Saves the new record pre describes, as store_apply_change would have:
+ * the record, its 'K' key, its index key and count, its words. */
+static int
+apply_pre(struct store_txn *t, const struct rec_pre *h)
+{
+	uint64_t docid;
+	int rc;
+
+	t->recs_taken++;
+	if ((rc = docid_next(t, &docid)) != 0 ||
+	    (rc = record_store(t, h->key, docid, (const uint8_t *)(h + 1),
+	    h->ptlen, NULL, 0, h->rhash)) != 0)
+		return rc;
+	if (h->nkeys == 1 && ((rc = store_put(t, TABLE_INDEX, h->ikey,
+	    h->klen, "", 0)) != 0 || (h->ikey[0] == INDEX_BY_STUDENT &&
+	    (rc = count_adjust(t, h->ikey, 1)) != 0)))
+		return rc;
+	return store_words_add_new(t, docid, h->key[0]);
+}
+
 /* before, filled with its values, and after, a second copy to merge into
  * (the index diff needs both); for a new record, after alone. */
 static int
@@ -600,6 +761,7 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 	struct record *before = NULL, *after = NULL;
 	struct rec_stored s;
 	struct rec_oracle o = { applied_cb, &s };
+	const struct rec_pre *pre;
 	struct write_ref ref;
 	uint8_t *pt = NULL;
 	size_t ptlen = 0;
@@ -611,12 +773,15 @@ store_apply_change(struct store_txn *t, const struct envelope *e,
 	/* About an erased student: dropped, whatever its author or clock. */
 	if ((rc = store_erase_on_apply(t, e, c)) != 0)
 		return rc < 0 ? rc : STORE_OK;
+	if ((pre = pre_for(t, e, hash, c)) != NULL &&
+	    (rc = record_docid(t, c->kind, c->record_id, &s.docid)) ==
+	    STORE_ENOTFOUND)
+		return apply_pre(t, pre);
+	if (pre != NULL && rc != 0)
+		return rc;
 	if ((rc = apply_load(t, c, &before, &after, &s, &pt, &ptlen)) != 0)
 		goto out;
-	memcpy(ref.author, e->author, PROTO_IDLEN);
-	ref.seq = e->seq;
-	memcpy(ref.hash, hash, PROTO_HASHLEN);
-	ref.has_hash = 1;
+	entry_ref(&ref, e, hash);
 	rc = STORE_ENOMEM;
 	for (size_t i = 0; i < c->nops; i++)
 		if (record_apply(after, e->hlc, &ref, &c->ops[i], &o) != 0)

@@ -364,8 +364,8 @@ struct pre_text {
 
 #define PRE_ALIGN(n)	(((n) + 7) & ~(size_t)7)
 
-static int
-pre_reserve(struct store_words_buf *b, size_t need)
+int
+store_buf_reserve(struct store_words_buf *b, size_t need)
 {
 	size_t cap = b->cap > 0 ? b->cap : 16 * 1024;
 	uint8_t *p;
@@ -446,7 +446,7 @@ store_words_pre(const uint8_t key[STORE_WORDKEYLEN], const struct change *c,
 	h.nwords = ws.n;
 	need = PRE_ALIGN(sizeof(h) + h.ntexts * sizeof(t[0]) +
 	    ws.n * sizeof(ws.w[0]));
-	if (pre_reserve(b, need) != 0)
+	if (store_buf_reserve(b, need) != 0)
 		goto out;
 	*off = b->len;
 	memcpy(b->p + b->len, &h, sizeof(h));
@@ -520,6 +520,14 @@ pre_take(const void *pre, const struct record *r, struct wordset *ws)
 	ws->w = (struct word *)(w.t + h.ntexts);
 	ws->n = ws->cap = h.nwords;
 	return 1;
+}
+
+int
+store_words_pre_fits(const void *pre, const struct record *r)
+{
+	struct wordset ws;
+
+	return pre == NULL || pre_take(pre, r, &ws);
 }
 
 static int
@@ -1601,49 +1609,93 @@ words_del(struct store_txn *t, const uint8_t *h, uint64_t docid)
  * longer has go now, those of after's new words are noted for the end
  * of the transaction. A store without a key (a test, a tool) keeps no
  * word index. */
+/* Drops old's words new does not have and notes new's that old did not,
+ * for docid. */
+static int
+words_post(struct store_txn *t, uint64_t docid, const struct wordset *old,
+    const struct wordset *new)
+{
+	struct store_words *sw;
+	int rc = STORE_OK;
+
+	/* A new word's slot is a wait for memory (the table is a sync's
+	 * words): asked for now, it comes while the others are looked up. */
+	if ((sw = t->words) != NULL && sw->w.slots > 0)
+		for (size_t i = 0; i < new->n; i++)
+			__builtin_prefetch(&sw->w.s[be64_get(new->w[i].h) &
+			    (sw->w.slots - 1)]);
+	for (size_t i = 0; i < old->n && rc == 0; i++)
+		if (!wordset_has(new, &old->w[i]))
+			rc = words_del(t, old->w[i].h, docid);
+	for (size_t i = 0; i < new->n && rc == 0; i++)
+		if (!wordset_has(old, &new->w[i]))
+			rc = words_add(t, &new->w[i], docid);
+	if (rc == 0 && t->words != NULL && t->words->nids > PEND_IDS_MAX)
+		rc = store_words_flush(t);
+	return rc;
+}
+
+/* Rewrites the word keys of one record: those of before's words it no
+ * longer has go now, those of after's new words are noted for the end
+ * of the transaction. A store without a key (a test, a tool) keeps no
+ * word index. */
 int
 store_words_update(struct store_txn *t, uint64_t docid,
     const struct record *before, const struct record *after)
 {
 	const uint8_t *skey = t->st->word_key;
 	struct wordset old, new;
-	struct store_words *sw;
 	const void *pre;
 	int rc, borrowed = 0;
 
+	pre = t->words_pre;
+	t->words_pre = NULL;	/* for one record at most */
 	if (skey == NULL)
 		return STORE_OK;
 	wordset_init(&old, skey);
 	wordset_init(&new, skey);
-	pre = t->words_pre;
-	t->words_pre = NULL;	/* for one record at most */
 	if (before == NULL && pre != NULL && pre_take(pre, after, &new)) {
 		borrowed = 1;
 		t->words_taken++;
 	}
 	else if ((rc = wordset_of(&new, after)) != 0)
 		goto out;
-	/* A new word's slot is a wait for memory (the table is a sync's
-	 * words): asked for now, it comes while the others are looked up. */
-	if ((sw = t->words) != NULL && sw->w.slots > 0)
-		for (size_t i = 0; i < new.n; i++)
-			__builtin_prefetch(&sw->w.s[be64_get(new.w[i].h) &
-			    (sw->w.slots - 1)]);
-	if ((rc = wordset_of(&old, before)) != 0)
-		goto out;
-	for (size_t i = 0; i < old.n && rc == 0; i++)
-		if (!wordset_has(&new, &old.w[i]))
-			rc = words_del(t, old.w[i].h, docid);
-	for (size_t i = 0; i < new.n && rc == 0; i++)
-		if (!wordset_has(&old, &new.w[i]))
-			rc = words_add(t, &new.w[i], docid);
-	if (rc == 0 && t->words != NULL && t->words->nids > PEND_IDS_MAX)
-		rc = store_words_flush(t);
+	if ((rc = wordset_of(&old, before)) == 0)
+		rc = words_post(t, docid, &old, &new);
 out:
 	wordset_free(&old);
 	if (!borrowed)
 		wordset_free(&new);
 	return rc;
+}
+
+int
+store_words_ready(const struct store_txn *t, uint8_t kind)
+{
+	return !kind_searched(kind) || t->st->word_key == NULL ||
+	    t->words_pre != NULL;
+}
+
+int
+store_words_add_new(struct store_txn *t, uint64_t docid, uint8_t kind)
+{
+	const void *pre = t->words_pre;
+	struct wordset none, new;
+	struct pre_head h;
+
+	t->words_pre = NULL;
+	if (!kind_searched(kind) || t->st->word_key == NULL)
+		return STORE_OK;
+	if (pre == NULL)
+		return STORE_EIO;	/* store_words_ready said no */
+	memcpy(&h, pre, sizeof(h));
+	wordset_init(&none, t->st->word_key);
+	wordset_init(&new, t->st->word_key);
+	new.w = (struct word *)((const uint8_t *)pre + sizeof(h) +
+	    h.ntexts * sizeof(struct pre_text));
+	new.n = new.cap = h.nwords;
+	t->words_taken++;
+	return words_post(t, docid, &none, &new);
 }
 
 /* The query: its folded words, in full. */
@@ -1965,9 +2017,9 @@ out:
  */
 #define DIGEST_META	"records_digest"
 
-static void
-record_hash(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
-    uint8_t out[PROTO_HASHLEN])
+void
+store_record_hash(const uint8_t *k, size_t klen, const uint8_t *v,
+    size_t vlen, uint8_t out[PROTO_HASHLEN])
 {
 	crypto_generichash_state st;
 	uint8_t len[8];
@@ -2043,14 +2095,23 @@ int
 store_digest_update(struct store_txn *t, const uint8_t *k, size_t klen,
     const uint8_t *old, size_t olen, const uint8_t *v, size_t vlen)
 {
-	uint8_t acc[PROTO_HASHLEN], h[PROTO_HASHLEN];
+	uint8_t h[PROTO_HASHLEN];
+
+	store_record_hash(k, klen, v, vlen, h);
+	return store_digest_add(t, k, klen, old, olen, h);
+}
+
+int
+store_digest_add(struct store_txn *t, const uint8_t *k, size_t klen,
+    const uint8_t *old, size_t olen, const uint8_t h[PROTO_HASHLEN])
+{
+	uint8_t acc[PROTO_HASHLEN], oh[PROTO_HASHLEN];
 
 	acc_get(t, acc);
 	if (old != NULL) {
-		record_hash(k, klen, old, olen, h);
-		acc_add(acc, h, -1);
+		store_record_hash(k, klen, old, olen, oh);
+		acc_add(acc, oh, -1);
 	}
-	record_hash(k, klen, v, vlen, h);
 	acc_add(acc, h, 1);
 	memcpy(t->digest, acc, PROTO_HASHLEN);
 	t->digest_held = 2;
@@ -2098,7 +2159,7 @@ digest_scan_cb(const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen,
 	if ((w->rc = recstore_unseal(w->t, v, CAND_LEN, v + CAND_LEN,
 	    vlen - CAND_LEN, &docid, &pt, &len)) != 0)
 		return 1;
-	record_hash(v, CAND_LEN, pt, len, h);
+	store_record_hash(v, CAND_LEN, pt, len, h);
 	free(pt);
 	acc_add(w->acc, h, 1);
 	return 0;

@@ -313,6 +313,25 @@ int		 store_words_pre(const uint8_t key[STORE_WORDKEYLEN],
  * record the transaction applies; ignored unless key is the store's. */
 void		 store_words_hint(struct store_txn *,
 		    const uint8_t key[STORE_WORDKEYLEN], const void *pre);
+/*
+ * A new note's or entry's record, worked out ahead of its apply off the
+ * store as its words are (records.c): store_record_pre for the change c
+ * of entry e (hash its hash), with words the change's store_words_pre
+ * (NULL if none), then store_record_hint just before the change's apply,
+ * with store_words_hint. The apply takes it only for that entry, and
+ * only if the record is not in the store yet; else it computes all as
+ * before.
+ */
+/* Thread-safe (no store, no LMDB): appends to b, at *off, the record c
+ * would make alone. 0 done, 1 c is not such a change (not a note or an
+ * entry, or words that are not the record's), -1 out of memory. Without
+ * words, the apply of a searched kind takes it only in a store that
+ * keeps no word index. */
+int		 store_record_pre(const struct envelope *e,
+		    const uint8_t hash[PROTO_HASHLEN], const struct change *c,
+		    const void *words, struct store_words_buf *b, size_t *off);
+/* Offers pre (b->p + off), or NULL, to the next record applied. */
+void		 store_record_hint(struct store_txn *, const void *pre);
 /* The keys the store opens log entries with to read records' values,
  * which the records table does not hold (recstore.c): the store keeps a
  * copy of kr's keys, and of every key an append or an apply is handed,

@@ -52,6 +52,8 @@ struct store_txn {
 	uint64_t	 hlc;
 	struct store_heads *heads;	/* log.c: heads not yet written */
 	const void	*words_pre;	/* search.c: store_words_hint's */
+	const void	*rec_pre;	/* records.c: store_record_hint's */
+	size_t		 recs_taken;	/* records.c: records that took it */
 	size_t		 words_taken;	/* search.c: records that took it */
 };
 
@@ -94,6 +96,18 @@ int	store_words_pre_check(struct store_txn *, const void *pre,
 	    const struct record *r);
 int	store_words_update(struct store_txn *, uint64_t docid,
 	    const struct record *before, const struct record *after);
+/* Thread-safe: 1 if pre (store_words_pre's) is NULL, or if
+ * store_words_update would take it as the new record r's words. */
+int	store_words_pre_fits(const void *pre, const struct record *r);
+/* 1 if store_words_add_new can post a new record of kind's words: its
+ * kind is not searched, the store keeps no index, or a hint waits. */
+int	store_words_ready(const struct store_txn *, uint8_t kind);
+/* Posts the hinted words (store_words_hint) of a new record, docid, as
+ * they are: for a record the worker checked them against
+ * (store_words_pre_fits, from store_record_pre). Consumes the hint. */
+int	store_words_add_new(struct store_txn *, uint64_t docid, uint8_t kind);
+/* Grows b to hold need bytes more: 0, or -1 out of memory. */
+int	store_buf_reserve(struct store_words_buf *, size_t need);
 /* Writes the postings store_words_update gathered in memory: before the
  * transaction commits (store_commit does), and before anything reads the
  * word index ('W', 'V') in it (store_search does). */
@@ -114,6 +128,12 @@ void	store_counts_free(struct store_txn *);
 int	store_digest_update(struct store_txn *, const uint8_t *k, size_t klen,
 	    const uint8_t *old, size_t oldlen, const uint8_t *new,
 	    size_t newlen);
+/* As store_digest_update, given the new plaintext's store_record_hash. */
+int	store_digest_add(struct store_txn *, const uint8_t *k, size_t klen,
+	    const uint8_t *old, size_t olen, const uint8_t h[PROTO_HASHLEN]);
+/* Thread-safe: the digest's hash of record key k and plaintext v. */
+void	store_record_hash(const uint8_t *k, size_t klen, const uint8_t *v,
+	    size_t vlen, uint8_t out[PROTO_HASHLEN]);
 /* Notes which key the store's derived tables are sealed and hashed
  * under, once. */
 int	store_key_check_put(struct store_txn *);

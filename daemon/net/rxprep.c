@@ -46,6 +46,8 @@ struct rx_read {		/* one entry, read ahead */
 	int		 rc;		/* proto_entry_read's */
 	int		 words;		/* its words are in wb, at wb_off */
 	size_t		 wb_off;
+	int		 rec;		/* its new record is in rb, at rb_off */
+	size_t		 rb_off;
 };
 
 struct rx_prep {
@@ -62,6 +64,7 @@ struct rx_prep {
 	uint8_t		*wkey;		/* the word index's, sodium_malloc'd;
 					 * NULL: no words worked out */
 	struct store_words_buf wb;	/* new records' words */
+	struct store_words_buf rb;	/* new records (store_record_pre) */
 	int		 sig_ok;	/* entry n - 1's signature holds */
 	int		 done;		/* under prep_mu: the worker is done */
 	int		 seen;		/* the loop has seen done */
@@ -97,6 +100,7 @@ prep_unref(struct rx_prep *p)
 	free(p->pt);
 	free(p->cc);
 	free(p->wb.p);
+	free(p->rb.p);
 	sodium_free(p->keys);	/* wipes them */
 	sodium_free(p->wkey);
 	free(p);
@@ -268,6 +272,9 @@ prep_run(struct rx_prep *p)
 			r->key = -1;
 		r->words = r->rc == 0 && r->key >= 0 && p->wkey != NULL &&
 		    store_words_pre(p->wkey, c, &p->wb, &r->wb_off) == 0;
+		r->rec = r->rc == 0 && r->key >= 0 &&
+		    store_record_pre(&p->envs[i], r->hash, c, r->words ?
+		    p->wb.p + r->wb_off : NULL, &p->rb, &r->rb_off) == 0;
 	}
 	free(c);
 	p->sig_ok = p->n > 0 && proto_envelope_verify(&p->envs[p->n - 1],
@@ -364,9 +371,12 @@ apply_read_ahead(struct store_txn *t, const struct store_keyring *kr,
 	kept(p, r, ab->change);
 	if (r->words)
 		store_words_hint(t, p->wkey, p->wb.p + r->wb_off);
+	if (r->rec)
+		store_record_hint(t, p->rb.p + r->rb_off);
 	rc = store_apply_opened(t, kr, e, env, len, verify, r->hash,
 	    STORE_OK, ab->change, NULL);
 	store_words_hint(t, NULL, NULL);
+	store_record_hint(t, NULL);
 	return rc;
 }
 

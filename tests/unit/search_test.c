@@ -1352,10 +1352,192 @@ test_words_hint(void)
 	dev_close(&v);
 }
 
+/* A's log, copied out, to apply to other stores. */
+struct envs {
+	size_t	 n;
+	uint8_t	*p[16];
+	size_t	 len[16];
+};
+
+static int
+envs_cb(const uint8_t *env, size_t len, void *arg)
+{
+	struct envs *es = arg;
+
+	if (es->n == 16 || (es->p[es->n] = malloc(len)) == NULL)
+		return -1;
+	memcpy(es->p[es->n], env, len);
+	es->len[es->n++] = len;
+	return 0;
+}
+
+/* Applies env to w's store in t, offering (with hint) what the
+ * receiver's worker would have worked out ahead: the change's words and
+ * the new record (daemon/net/rxprep.c). */
+static int
+apply_hinted(struct dev *w, struct store_txn *t,
+    const struct store_keyring *kr, const uint8_t *env, size_t len,
+    int hint)
+{
+	static struct change c;
+	struct store_words_buf wb = { 0 }, rb = { 0 };
+	uint8_t hash[PROTO_HASHLEN], wkey[STORE_WORDKEYLEN], *pt = NULL;
+	const struct store_key *k;
+	struct envelope e;
+	const char *why;
+	size_t woff, roff;
+	int rc, words;
+
+	if (hint && proto_envelope_decode(&e, env, len) == 0 &&
+	    (k = store_keyring_find(kr, e.key_id)) != NULL &&
+	    (pt = malloc(e.ciphertext_len + 1)) != NULL &&
+	    store_word_key(w->d.st, wkey) == 0) {
+		proto_envelope_hash(&e, hash);
+		if (proto_entry_read(&e, k->key, k->use, &c, pt, &why) == 0) {
+			words = store_words_pre(wkey, &c, &wb, &woff) == 0;
+			if (words)
+				store_words_hint(t, wkey, wb.p + woff);
+			if (store_record_pre(&e, hash, &c, words ?
+			    wb.p + woff : NULL, &rb, &roff) == 0)
+				store_record_hint(t, rb.p + roff);
+		}
+	}
+	rc = store_apply_entry(t, kr, env, len, 1);
+	store_words_hint(t, NULL, NULL);
+	store_record_hint(t, NULL);
+	free(pt);
+	free(wb.p);
+	free(rb.p);
+	return rc;
+}
+
+/* The notes and counts w shows for A's student, and its digest kept as
+ * it should be. */
+static int
+same_view(struct dev *a, struct dev *w, const uint8_t (*ids)[PROTO_RECIDLEN],
+    size_t n)
+{
+	const char *q[] = { "elan", "aloud", "anticonst", "fractions",
+	    "dictee", "magma" };
+	uint8_t d1[PROTO_HASHLEN], d2[PROTO_HASHLEN];
+	struct store_txn *t;
+	uint64_t count = 0;
+	int ok = 1;
+
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		struct found fa, fw;
+		int na = search(a, q[i], &fa), nw = search(w, q[i], &fw);
+
+		if (na != nw || na < 0)
+			printf("#   '%s': %d and %d\n", q[i], na, nw);
+		ok &= na == nw && na >= 0;
+		for (int j = 0; ok && j < na; j++) {
+			int hit = 0;
+
+			for (int m = 0; m < nw; m++)
+				hit |= memcmp(fa.ids[j], fw.ids[m],
+				    PROTO_RECIDLEN) == 0;
+			ok &= hit;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct record *r = NULL;
+
+		if (store_begin(w->d.st, STORE_RDONLY, &t) != 0)
+			return 0;
+		ok &= store_record_get(t, i < 3 ? KIND_NOTE : KIND_ENTRY,
+		    ids[i], &r) == 0 && record_get(r, "student") != NULL;
+		record_free(r);
+		store_abort(t);
+	}
+	if (store_begin(w->d.st, STORE_RDONLY, &t) != 0)
+		return 0;
+	ok &= store_student_count(t, a->student, &count) == 0 && count == n;
+	if (count != n)
+		printf("#   %llu notes counted\n", (unsigned long long)count);
+	ok &= store_digest(t, d1) == 0 && store_digest_scan(t, d2) == 0 &&
+	    memcmp(d1, d2, sizeof(d1)) == 0;
+	store_abort(t);
+	return ok;
+}
+
+/* A portfolio entry with a tag: its words are not worked out ahead. */
+static int
+tagged_entry(struct dev *a, const uint8_t *id)
+{
+	struct change c;
+	struct store_txn *t;
+	int rc;
+
+	change_init(&c, KIND_ENTRY, id);
+	if ((rc = change_set(&c, NULL, "student", a->student_hex)) != 0 ||
+	    (rc = change_set(&c, NULL, "title", "Elan")) != 0 ||
+	    (rc = change_add(&c, "tags", "reading")) != 0 ||
+	    (rc = store_begin(a->d.st, 0, &t)) != 0)
+		return rc;
+	if ((rc = device_write(&a->d, t, &c)) != 0) {
+		store_abort(t);
+		return rc;
+	}
+	return store_commit(t);
+}
+
+/* New notes applied with what the worker worked out ahead (their
+ * records, index keys and words: store_record_pre) read exactly as those
+ * applied without it; an edit, an entry with tags (no words ahead) and
+ * an entry offered twice take the long way. */
+static void
+test_record_hint(void)
+{
+	uint8_t ids[4][PROTO_RECIDLEN];
+	struct dev a, w[2];
+	struct envs es = { 0 };
+	struct store_txn *t;
+	size_t taken[2] = { 0, 0 };
+	int ok = 1;
+
+	if (dev_open_zoe(&a) != 0 || dev_open_zoe(&w[0]) != 0 ||
+	    dev_open_zoe(&w[1]) != 0) {
+		CHECK(!"three devices");
+		return;
+	}
+	ok &= note(&a, ids[0], "Reads ALOUD with \xc3\xa9lan", "Fractions",
+	    "Anticonstitutionnellement") == 0;
+	ok &= note(&a, ids[1], "Counts on", "Dict\xc3\xa9" "e", "Pairs") == 0;
+	ok &= note(&a, ids[2], "Asks why", "fractions again", "Magma") == 0;
+	ok &= write_fields(&a, KIND_NOTE, ids[0], (const char *[]){
+	    "action", "Anticonstitutionnel", NULL }) == 0;
+	randombytes_buf(ids[3], PROTO_RECIDLEN);
+	ok &= tagged_entry(&a, ids[3]) == 0;
+	CHECK(ok);
+	CHECK(store_begin(a.d.st, STORE_RDONLY, &t) == 0);
+	CHECK(store_log_each(t, envs_cb, &es) == 0);
+	store_abort(t);
+	for (int h = 0; h < 2; h++) {
+		CHECK(store_begin(w[h].d.st, 0, &t) == 0);
+		for (size_t i = 0; i < es.n; i++)
+			CHECK(apply_hinted(&w[h], t, a.d.keyring, es.p[i],
+			    es.len[i], h == 0) == 0);
+		CHECK(apply_hinted(&w[h], t, a.d.keyring, es.p[1], es.len[1],
+		    h == 0) == STORE_EDUP);
+		taken[h] = t->recs_taken;
+		CHECK(store_commit(t) == 0);
+		CHECK(same_view(&a, &w[h], ids, 4));
+	}
+	printf("# %zu of %zu entries taken as worked out ahead\n", taken[0],
+	    es.n);
+	CHECK(taken[0] == 3 && taken[1] == 0);
+	for (size_t i = 0; i < es.n; i++)
+		free(es.p[i]);
+	dev_close(&a);
+	dev_close(&w[0]);
+	dev_close(&w[1]);
+}
+
 TAP_MAIN(TAP_TEST(test_words), TAP_TEST(test_words_cap),
     TAP_TEST(test_prefix),
     TAP_TEST(test_search), TAP_TEST(test_index_opaque),
     TAP_TEST(test_digest_and_rebuild), TAP_TEST(test_batched_index),
     TAP_TEST(test_flush_many), TAP_TEST(test_records_fill),
     TAP_TEST(test_index_appends), TAP_TEST(test_words_pre),
-    TAP_TEST(test_words_hint))
+    TAP_TEST(test_words_hint), TAP_TEST(test_record_hint))
