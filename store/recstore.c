@@ -674,16 +674,54 @@ _Static_assert(TXN_NONCELEN == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES &&
     TXN_NONCEBASE + 8 == TXN_NONCELEN,
     "a record's nonce is XChaCha20-Poly1305's: a base and a count");
 
+_Static_assert(TXN_NONCEBASE == crypto_core_hchacha20_INPUTBYTES &&
+    TXN_SUBKEYLEN == crypto_core_hchacha20_OUTPUTBYTES &&
+    TXN_SUBKEYLEN == crypto_aead_chacha20poly1305_ietf_KEYBYTES &&
+    STORE_KEYLEN == crypto_core_hchacha20_KEYBYTES,
+    "a nonce base is what HChaCha20 takes, its output a ChaCha20 key");
+
+/* XChaCha20-Poly1305 is ChaCha20-Poly1305-IETF under the subkey
+ * HChaCha20(key, nonce[0..16]), with the nonce 0[4] || nonce[16..24]
+ * (draft-irtf-cfrg-xchacha-03 2.3; libsodium's is built so). A
+ * transaction's records share the first 16 bytes, so it takes the subkey
+ * once, not once a record. subkey is TXN_SUBKEYLEN bytes of key material:
+ * the caller wipes it. */
+void
+recstore_subkey(uint8_t *subkey, const uint8_t *seal_key,
+    const uint8_t *base)
+{
+	crypto_core_hchacha20(subkey, base, seal_key, NULL);
+}
+
+/* Writes into out the ciphertext and its tag (len + 16 bytes), byte for
+ * byte what crypto_aead_xchacha20poly1305_ietf_encrypt gives under
+ * seal_key and nonce, subkey being recstore_subkey(seal_key, nonce). */
+void
+recstore_seal_sub(uint8_t *out, const uint8_t *pt, size_t len,
+    const uint8_t *ad, size_t adlen, const uint8_t *nonce,
+    const uint8_t *subkey)
+{
+	uint8_t n[crypto_aead_chacha20poly1305_ietf_NPUBBYTES] = { 0 };
+
+	memcpy(n + 4, nonce + TXN_NONCEBASE, sizeof(n) - 4);
+	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, pt, len, ad,
+	    adlen, NULL, n, subkey);
+}
+
 /* A nonce never used before under the seal key: the transaction's
  * random base (drawn at its first seal) and how many records it sealed
  * before. Two transactions share a base with odds of 2^-128 a pair, as
  * good as random nonces, without asking the system for 24 bytes a
- * record (a sync seals thousands in a transaction). */
+ * record (a sync seals thousands in a transaction). The base's subkey
+ * is drawn with it, so that a new base always has its own. */
 static void
 txn_nonce(struct store_txn *t, uint8_t *out)
 {
-	if (t->nonces == 0)
+	if (t->nonces == 0) {
 		randombytes_buf(t->nonce_base, sizeof(t->nonce_base));
+		recstore_subkey(t->seal_subkey, t->st->seal_key,
+		    t->nonce_base);
+	}
 	memcpy(out, t->nonce_base, TXN_NONCEBASE);
 	be64_put(out + TXN_NONCEBASE, t->nonces++);
 }
@@ -718,9 +756,8 @@ recstore_seal(struct store_txn *t, const uint8_t *key, size_t klen,
 
 		seal_ad(ad, v, key, klen);
 		txn_nonce(t, nonce);
-		crypto_aead_xchacha20poly1305_ietf_encrypt(nonce +
-		    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL, pt,
-		    len, ad, HEADER_LEN + klen, NULL, nonce, sk);
+		recstore_seal_sub(nonce + TXN_NONCELEN, pt, len, ad,
+		    HEADER_LEN + klen, nonce, t->seal_subkey);
 	}
 	return STORE_OK;
 }

@@ -29,6 +29,7 @@ struct log_pend;
  * count of the records it sealed. */
 #define TXN_NONCEBASE	16
 #define TXN_NONCELEN	24	/* XChaCha20-Poly1305's */
+#define TXN_SUBKEYLEN	32	/* HChaCha20's output, a ChaCha20 key */
 
 struct store_txn {
 	struct store	*st;
@@ -36,6 +37,10 @@ struct store_txn {
 	struct log_pend	*pend;	/* logseg.c: tails not yet written */
 	uint64_t	 nonces;	/* recstore.c: sealed so far */
 	uint8_t		 nonce_base[TXN_NONCEBASE];
+	/* recstore.c: key material, HChaCha20 of the seal key and
+	 * nonce_base, drawn with the base (the seal key is set before
+	 * any transaction); store.c wipes it with the txn. */
+	uint8_t		 seal_subkey[TXN_SUBKEYLEN];
 	struct store_words *words;	/* search.c: postings not yet written */
 	uint8_t		 key_checked;	/* search.c: the key check is put */
 	uint8_t		 drops;		/* erase.c: 0 not looked, 1 the
@@ -195,6 +200,11 @@ int	recstore_decode(const uint8_t *, size_t, struct record **,
 	    struct rec_stored *);
 size_t	recstore_sealed_len(const struct store_txn *, size_t klen,
 	    size_t len);
+void	recstore_subkey(uint8_t *subkey, const uint8_t *seal_key,
+	    const uint8_t *base);
+void	recstore_seal_sub(uint8_t *out, const uint8_t *pt, size_t len,
+	    const uint8_t *ad, size_t adlen, const uint8_t *nonce,
+	    const uint8_t *subkey);
 int	recstore_seal(struct store_txn *, const uint8_t *key, size_t klen,
 	    uint64_t docid, const uint8_t *pt, size_t len, uint8_t *out);
 int	recstore_unseal(struct store_txn *, const uint8_t *key, size_t klen,

@@ -275,6 +275,171 @@ test_short_ids(void)
 	dev_close(&v);
 }
 
+/* --- Sealing: the transaction's subkey (recstore.c). */
+
+#define SEAL_MAXLEN	600
+#define SEAL_MAXAD	(1 + 8 + 64)	/* format, docid, a record key */
+#define SEAL_PER	3		/* records under one subkey */
+#define SEAL_ABYTES	crypto_aead_xchacha20poly1305_ietf_ABYTES
+
+/* One record sealed both ways into buffers of just its size (so that
+ * ASan sees an overrun), 1 if the bytes agree. */
+static int
+seal_agrees(const uint8_t *key, const uint8_t *sub, const uint8_t *nonce,
+    size_t len, size_t adlen)
+{
+	uint8_t *pt = malloc(len ? len : 1), *ad = malloc(adlen ? adlen : 1);
+	uint8_t *got = malloc(len + SEAL_ABYTES);
+	uint8_t *want = malloc(len + SEAL_ABYTES);
+	unsigned long long wlen = 0;
+	int ok = pt != NULL && ad != NULL && got != NULL && want != NULL;
+
+	if (ok) {
+		randombytes_buf(pt, len);
+		randombytes_buf(ad, adlen);
+		recstore_seal_sub(got, pt, len, adlen ? ad : NULL, adlen,
+		    nonce, sub);
+		ok = crypto_aead_xchacha20poly1305_ietf_encrypt(want, &wlen,
+		    pt, len, adlen ? ad : NULL, adlen, NULL, nonce, key) == 0 &&
+		    wlen == len + SEAL_ABYTES &&
+		    memcmp(got, want, len + SEAL_ABYTES) == 0;
+	}
+	free(pt);
+	free(ad);
+	free(got);
+	free(want);
+	return ok;
+}
+
+/* The subkey taken once and ChaCha20-Poly1305-IETF a record give what
+ * XChaCha20-Poly1305 does, byte for byte: random keys, bases, counts
+ * (and the counts' ends), every length to SEAL_MAXLEN, AD of any length
+ * a record has, several records a subkey as a transaction seals them. */
+static void
+test_seal_sub_is_xchacha(void)
+{
+	uint8_t key[STORE_KEYLEN], nonce[TXN_NONCELEN], sub[TXN_SUBKEYLEN];
+	int bad = 0;
+
+	for (size_t len = 0; len <= SEAL_MAXLEN; len++) {
+		uint64_t c;
+
+		randombytes_buf(key, sizeof(key));
+		randombytes_buf(nonce, TXN_NONCEBASE);
+		randombytes_buf(&c, sizeof(c));
+		if (len == 0)
+			c = 0;
+		else if (len == 1)
+			c = UINT64_MAX - SEAL_PER + 1;
+		recstore_subkey(sub, key, nonce);
+		for (int i = 0; i < SEAL_PER; i++) {
+			size_t n = i == 0 ? len :
+			    randombytes_uniform(SEAL_MAXLEN + 1);
+
+			be64_put(nonce + TXN_NONCEBASE, c + (uint64_t)i);
+			bad += !seal_agrees(key, sub, nonce, n,
+			    randombytes_uniform(SEAL_MAXAD + 1));
+		}
+	}
+	sodium_memzero(sub, sizeof(sub));
+	CHECK(bad == 0);
+}
+
+/* draft-irtf-cfrg-xchacha-03, A.3.1, through the two steps. */
+static void
+test_seal_sub_vector(void)
+{
+	static const char pt[] = "Ladies and Gentlemen of the class of "
+	    "'99: If I could offer you only one tip for the future, "
+	    "sunscreen would be it.";
+	static const char want_hex[] =
+	    "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb"
+	    "731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452"
+	    "2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff9"
+	    "21f9664c97637da9768812f615c68b13b52e"
+	    "c0875924c1c7987947deafd8780acf49";	/* the tag */
+	static const uint8_t ad[] = { 0x50, 0x51, 0x52, 0x53, 0xc0, 0xc1,
+	    0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7 };
+	uint8_t key[STORE_KEYLEN], nonce[TXN_NONCELEN], sub[TXN_SUBKEYLEN];
+	uint8_t want[sizeof(pt) - 1 + SEAL_ABYTES], got[sizeof(want)];
+	size_t wlen = 0;
+
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = 0x80 + i;
+	for (size_t i = 0; i < sizeof(nonce); i++)
+		nonce[i] = 0x40 + i;
+	CHECK(sodium_hex2bin(want, sizeof(want), want_hex,
+	    sizeof(want_hex) - 1, NULL, &wlen, NULL) == 0);
+	CHECK(wlen == sizeof(want));
+	recstore_subkey(sub, key, nonce);
+	recstore_seal_sub(got, (const uint8_t *)pt, sizeof(pt) - 1, ad,
+	    sizeof(ad), nonce, sub);
+	CHECK(memcmp(got, want, sizeof(want)) == 0);
+}
+
+/* recstore_seal in a transaction writes what XChaCha20-Poly1305 gives
+ * under the store's seal key and the nonce it wrote down: the base
+ * drawn at the first seal (with its subkey), a count after it; the
+ * next transaction draws its own. */
+static void
+test_seal_in_txn(void)
+{
+	enum { HDR = 1 + 8, RECS = 40 };	/* format, docid */
+	uint8_t key[PROTO_RECIDLEN + 1], base[2][TXN_NONCEBASE];
+	uint8_t pt[SEAL_MAXLEN], out[sizeof(key) + HDR + TXN_NONCELEN +
+	    SEAL_MAXLEN + SEAL_ABYTES], want[SEAL_MAXLEN + SEAL_ABYTES];
+	uint8_t ad[HDR + sizeof(key)], *back;
+	const uint8_t *val = out + sizeof(key), *nonce = val + HDR;
+	struct store_txn *t;
+	struct dev v;
+	uint64_t docid;
+	size_t n, blen;
+	int ok = 1;
+
+	if (dev_open_zoe(&v) != 0) {
+		CHECK(!"a device");
+		return;
+	}
+	CHECK(v.d.st->seal_key != NULL);
+	for (int x = 0; x < 2 && ok; x++) {
+		ok &= store_begin(v.d.st, 0, &t) == 0;
+		for (int i = 0; i < RECS && ok; i++) {
+			n = randombytes_uniform(sizeof(pt) + 1);
+			randombytes_buf(pt, n);
+			randombytes_buf(key, sizeof(key));
+			ok &= recstore_sealed_len(t, sizeof(key), n) ==
+			    sizeof(key) + HDR + TXN_NONCELEN + n + SEAL_ABYTES;
+			ok &= recstore_seal(t, key, sizeof(key), 1000 + i,
+			    pt, n, out) == 0;
+			if (i == 0)
+				memcpy(base[x], nonce, TXN_NONCEBASE);
+			ok &= memcmp(nonce, base[x], TXN_NONCEBASE) == 0 &&
+			    be64_get(nonce + TXN_NONCEBASE) == (uint64_t)i;
+			memcpy(ad, val, HDR);
+			memcpy(ad + HDR, key, sizeof(key));
+			ok &= crypto_aead_xchacha20poly1305_ietf_encrypt(want,
+			    NULL, pt, n, ad, sizeof(ad), NULL, nonce,
+			    v.d.st->seal_key) == 0;
+			ok &= memcmp(nonce + TXN_NONCELEN, want,
+			    n + SEAL_ABYTES) == 0;
+			if (recstore_unseal(t, key, sizeof(key), val,
+			    HDR + TXN_NONCELEN + n + SEAL_ABYTES, &docid,
+			    &back, &blen) != 0) {
+				ok = 0;
+				break;
+			}
+			ok &= docid == 1000u + i && blen == n &&
+			    memcmp(back, pt, n) == 0;
+			free(back);
+		}
+		store_abort(t);
+	}
+	CHECK(ok);
+	CHECK(ok && memcmp(base[0], base[1], TXN_NONCEBASE) != 0);
+	dev_close(&v);
+}
+
 TAP_MAIN(TAP_TEST(test_notes_in_creation_order),
     TAP_TEST(test_goals_and_rebuild), TAP_TEST(test_new_ids),
-    TAP_TEST(test_short_ids))
+    TAP_TEST(test_short_ids), TAP_TEST(test_seal_sub_is_xchacha),
+    TAP_TEST(test_seal_sub_vector), TAP_TEST(test_seal_in_txn))
