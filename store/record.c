@@ -38,16 +38,29 @@ bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
 	return alen < blen ? -1 : alen > blen;
 }
 
-/* Grows *arr (of *n items of size sz) by one slot at index at. */
+/*
+ * Grows *arr (of *n items of size sz) by one slot at index at. It has
+ * room for the larger of *n and *cap (store.h); when full, the room
+ * doubles, starting at first, so that a new note's registers take one
+ * allocation rather than one each. A cap below n (0: a decoder's exact
+ * allocation) counts as full, so the next insert reallocates.
+ */
 static int
-insert_slot(void **arr, size_t *n, size_t sz, size_t at)
+insert_slot(void **arr, size_t *n, size_t *cap, size_t sz, size_t at,
+    size_t first)
 {
-	char *p = realloc(*arr, (*n + 1) * sz);
+	char *p = *arr;
 
-	if (p == NULL)
-		return -1;
-	memmove(p + (at + 1) * sz, p + at * sz, (*n - at) * sz);
-	*arr = p;
+	if (*n >= *cap) {
+		size_t c = *n < first ? first : 2 * *n;
+
+		if (c > SIZE_MAX / sz || (p = realloc(p, c * sz)) == NULL)
+			return -1;
+		*arr = p;
+		*cap = c;
+	}
+	if (at < *n)	/* most go at the end: spare the call */
+		memmove(p + (at + 1) * sz, p + at * sz, (*n - at) * sz);
 	(*n)++;
 	return 0;
 }
@@ -87,13 +100,14 @@ ref_find(const struct write_ref *refs, size_t n, const struct write_ref *r,
 
 /* Adds r to a sorted set of refs; 0 if added or already there. */
 static int
-ref_add(struct write_ref **refs, size_t *n, const struct write_ref *r)
+ref_add(struct write_ref **refs, size_t *n, size_t *cap,
+    const struct write_ref *r)
 {
 	size_t at;
 
 	if (ref_find(*refs, *n, r, &at))
 		return 0;
-	if (insert_slot((void **)refs, n, sizeof(**refs), at) == -1)
+	if (insert_slot((void **)refs, n, cap, sizeof(**refs), at, 1) == -1)
 		return -1;
 	(*refs)[at] = *r;
 	return 0;
@@ -167,8 +181,8 @@ name_cmp(const char *mname, const char *name, size_t len)
 /* Finds the named register or set; with create, makes it. The name
  * arrays start each struct, so one search serves both. */
 static void *
-named_slot(void **arr, size_t *n, size_t sz, const char *name,
-    size_t name_len, int create)
+named_slot(void **arr, size_t *n, size_t *cap, size_t sz, size_t first,
+    const char *name, size_t name_len, int create)
 {
 	size_t lo = 0, hi = *n, at;
 	char *base = *arr;
@@ -188,7 +202,7 @@ named_slot(void **arr, size_t *n, size_t sz, const char *name,
 	if (!create || name_len > PROTO_MAX_FIELD)
 		return NULL;
 	at = lo;
-	if (insert_slot(arr, n, sz, at) == -1)
+	if (insert_slot(arr, n, cap, sz, at, first) == -1)
 		return NULL;
 	base = *arr;
 	memset(base + at * sz, 0, sz);
@@ -196,18 +210,54 @@ named_slot(void **arr, size_t *n, size_t sz, const char *name,
 	return base + at * sz;
 }
 
+/* As name_cmp with a NUL-terminated name: strcmp's order, inline, as
+ * the names differ within a byte or two. */
+static int
+name_cmp0(const char *mname, const char *name)
+{
+	for (size_t i = 0;; i++) {
+		unsigned char a = mname[i], b = name[i];
+
+		if (a != b)
+			return a < b ? -1 : 1;
+		if (a == '\0')
+			return 0;
+	}
+}
+
+/* named_slot's search for a reader's name, without its strlen. */
+static const void *
+named_find(const void *arr, size_t n, size_t sz, const char *name)
+{
+	const char *base = arr;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = name_cmp0(base + mid * sz, name);
+
+		if (c == 0)
+			return base + mid * sz;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 static struct rec_register *
 reg_slot(struct record *r, const char *name, size_t len, int create)
 {
-	return named_slot((void **)&r->regs, &r->nregs, sizeof(*r->regs),
-	    name, len, create);
+	return named_slot((void **)&r->regs, &r->nregs, &r->capregs,
+	    sizeof(*r->regs), 8, name, len, create);
 }
 
 static struct rec_set *
 set_slot(struct record *r, const char *name, size_t len, int create)
 {
-	return named_slot((void **)&r->sets, &r->nsets, sizeof(*r->sets),
-	    name, len, create);
+	return named_slot((void **)&r->sets, &r->nsets, &r->capsets,
+	    sizeof(*r->sets), 2, name, len, create);
 }
 
 static int
@@ -305,7 +355,8 @@ kept_cmp(const struct write_ref *a, const struct write_ref *b)
 }
 
 static int
-ref_keep(struct write_ref **refs, size_t *n, const struct write_ref *r)
+ref_keep(struct write_ref **refs, size_t *n, size_t *cap,
+    const struct write_ref *r)
 {
 	size_t at = 0;
 	int c = 1;
@@ -314,7 +365,7 @@ ref_keep(struct write_ref **refs, size_t *n, const struct write_ref *r)
 		at++;
 	if (at < *n && c == 0)
 		return 0;
-	if (insert_slot((void **)refs, n, sizeof(**refs), at) == -1)
+	if (insert_slot((void **)refs, n, cap, sizeof(**refs), at, 1) == -1)
 		return -1;
 	(*refs)[at] = *r;
 	return 0;
@@ -342,7 +393,7 @@ reg_write(struct rec_register *reg, uint64_t hlc, const struct write_ref *ref,
 		if (st == 1)
 			drop_head(reg, &op->preds[i]);
 		else if (st == 0 && ref_keep(&reg->sup, &reg->nsup,
-		    &op->preds[i]) == -1)
+		    &reg->capsup, &op->preds[i]) == -1)
 			return -1;
 	}
 	drop_own_heads(reg, ref);
@@ -359,8 +410,8 @@ reg_write(struct rec_register *reg, uint64_t hlc, const struct write_ref *ref,
 	for (at = 0; at < reg->nheads; at++)
 		if (write_order(&w, &reg->heads[at]) < 0)
 			break;
-	if (insert_slot((void **)&reg->heads, &reg->nheads,
-	    sizeof(*reg->heads), at) == -1) {
+	if (insert_slot((void **)&reg->heads, &reg->nheads, &reg->capheads,
+	    sizeof(*reg->heads), at, 1) == -1) {
 		free(w.value);
 		return -1;
 	}
@@ -385,8 +436,8 @@ elem_slot(struct rec_set *s, const uint8_t *value, size_t len)
 		else
 			hi = mid;
 	}
-	if (insert_slot((void **)&s->elems, &s->nelems, sizeof(*s->elems),
-	    lo) == -1)
+	if (insert_slot((void **)&s->elems, &s->nelems, &s->capelems,
+	    sizeof(*s->elems), lo, 4) == -1)
 		return NULL;
 	memset(&s->elems[lo], 0, sizeof(s->elems[lo]));
 	if ((s->elems[lo].value = dup_value(value, len)) == NULL) {
@@ -435,7 +486,7 @@ set_apply(struct rec_set *s, const struct write_ref *ref, const struct op *op,
 		drop_own_adds(e, ref);
 		if (!consume_kept(e->rems, &e->nrems, ref) &&
 		    !ref_find(e->adds, e->nadds, ref, &at))
-			rc = ref_add(&e->adds, &e->nadds, ref);
+			rc = ref_add(&e->adds, &e->nadds, &e->capadds, ref);
 	}
 	for (size_t i = 0; op->type == OP_REMOVE && i < op->npreds; i++) {
 		int held = ref_find(e->adds, e->nadds, &op->preds[i], &at);
@@ -444,7 +495,7 @@ set_apply(struct rec_set *s, const struct write_ref *ref, const struct op *op,
 
 		if (st != -1 && held)
 			remove_slot(e->adds, &e->nadds, sizeof(*e->adds), at);
-		if (st == 0 && ref_keep(&e->rems, &e->nrems,
+		if (st == 0 && ref_keep(&e->rems, &e->nrems, &e->caprems,
 		    &op->preds[i]) == -1)
 			return -1;
 	}
@@ -512,15 +563,13 @@ record_settle(struct record *r, const struct write_ref *ref)
 const struct rec_register *
 record_register(const struct record *r, const char *name)
 {
-	return named_slot((void **)&r->regs, (size_t *)&r->nregs,
-	    sizeof(*r->regs), name, strlen(name), 0);
+	return named_find(r->regs, r->nregs, sizeof(*r->regs), name);
 }
 
 const struct rec_set *
 record_set(const struct record *r, const char *name)
 {
-	return named_slot((void **)&r->sets, (size_t *)&r->nsets,
-	    sizeof(*r->sets), name, strlen(name), 0);
+	return named_find(r->sets, r->nsets, sizeof(*r->sets), name);
 }
 
 const char *

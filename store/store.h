@@ -37,7 +37,10 @@ enum {
 #define STORE_CREATE	0x1
 #define STORE_RDONLY	0x2
 
-/* record.c: a record's merged state, decoded into owned memory. */
+/* record.c: a record's merged state, decoded into owned memory. Each
+ * array of n items has room for the larger of n and its cap field: the
+ * merge grows them by doubling, and a cap of 0 (as calloc leaves it)
+ * means exactly n, so a decoder may allocate just what it reads. */
 struct rec_write {
 	uint64_t	 hlc;
 	struct write_ref ref;
@@ -57,6 +60,7 @@ struct rec_register {
 	struct rec_write *heads;
 	size_t		  nsup;
 	struct write_ref *sup;
+	size_t		  capheads, capsup;	/* see record.c: insert_slot */
 };
 
 /* An observed-remove set element: present while an add tag is not removed.
@@ -69,12 +73,14 @@ struct rec_elem {
 	struct write_ref *adds;
 	size_t		  nrems;
 	struct write_ref *rems;
+	size_t		  capadds, caprems;
 };
 
 struct rec_set {
 	char		 name[PROTO_MAX_FIELD + 1];
 	size_t		 nelems;
 	struct rec_elem	*elems;		/* sorted by value */
+	size_t		 capelems;
 };
 
 struct record {
@@ -84,6 +90,7 @@ struct record {
 	struct rec_register *regs;	/* sorted by name */
 	size_t		 nsets;
 	struct rec_set	*sets;		/* sorted by name */
+	size_t		 capregs, capsets;
 };
 
 #define RECORD_DELETED_FIELD	"_deleted"
