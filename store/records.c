@@ -621,7 +621,8 @@ struct rec_pre {
 /* Appends the pre of r, made by the entry ref alone, to b, at *off: pt
  * its plaintext, ik its index keys. */
 static int
-pre_put(const struct record *r, const struct write_ref *ref, const struct recstore_buf *pt,
+pre_put(const struct record *r, const struct write_ref *ref,
+    const struct recstore_buf *pt,
     const struct index_keys *ik, struct store_words_buf *b, size_t *off)
 {
 	struct rec_pre h;
@@ -717,7 +718,6 @@ apply_pre(struct store_txn *t, const struct rec_pre *h)
 	uint64_t docid;
 	int rc;
 
-	t->recs_taken++;
 	if ((rc = docid_next(t, &docid)) != 0 ||
 	    (rc = record_store(t, h->key, docid, (const uint8_t *)(h + 1),
 	    h->ptlen, NULL, 0, h->rhash)) != 0)
@@ -726,7 +726,9 @@ apply_pre(struct store_txn *t, const struct rec_pre *h)
 	    h->klen, "", 0)) != 0 || (h->ikey[0] == INDEX_BY_STUDENT &&
 	    (rc = count_adjust(t, h->ikey, 1)) != 0)))
 		return rc;
-	return store_words_add_new(t, docid, h->key[0]);
+	if ((rc = store_words_add_new(t, docid, h->key[0])) == 0)
+		t->recs_taken++;
+	return rc;
 }
 
 /* before, filled with its values, and after, a second copy to merge into

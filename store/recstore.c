@@ -685,7 +685,8 @@ _Static_assert(TXN_NONCEBASE == crypto_core_hchacha20_INPUTBYTES &&
  * (draft-irtf-cfrg-xchacha-03 2.3; libsodium's is built so). A
  * transaction's records share the first 16 bytes, so it takes the subkey
  * once, not once a record. subkey is TXN_SUBKEYLEN bytes of key material:
- * the caller wipes it. */
+ * the store keeps it next to the seal key, in guarded memory (the store
+ * has one write transaction at a time, and each draws its own). */
 void
 recstore_subkey(uint8_t *subkey, const uint8_t *seal_key,
     const uint8_t *base)
@@ -719,7 +720,7 @@ txn_nonce(struct store_txn *t, uint8_t *out)
 {
 	if (t->nonces == 0) {
 		randombytes_buf(t->nonce_base, sizeof(t->nonce_base));
-		recstore_subkey(t->seal_subkey, t->st->seal_key,
+		recstore_subkey(t->st->seal_subkey, t->st->seal_key,
 		    t->nonce_base);
 	}
 	memcpy(out, t->nonce_base, TXN_NONCEBASE);
@@ -757,7 +758,7 @@ recstore_seal(struct store_txn *t, const uint8_t *key, size_t klen,
 		seal_ad(ad, v, key, klen);
 		txn_nonce(t, nonce);
 		recstore_seal_sub(nonce + TXN_NONCELEN, pt, len, ad,
-		    HEADER_LEN + klen, nonce, t->seal_subkey);
+		    HEADER_LEN + klen, nonce, t->st->seal_subkey);
 	}
 	return STORE_OK;
 }

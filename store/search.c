@@ -105,9 +105,12 @@ store_set_key(struct store *st, const uint8_t key[STORE_KEYLEN])
 {
 	if (st->key == NULL && (st->key = sodium_malloc(STORE_KEYLEN)) == NULL)
 		return STORE_ENOMEM;
+	/* The seal key and, after it, a write transaction's subkey. */
 	if (st->seal_key == NULL &&
-	    (st->seal_key = sodium_malloc(STORE_KEYLEN)) == NULL)
+	    (st->seal_key = sodium_malloc(STORE_KEYLEN + TXN_SUBKEYLEN)) ==
+	    NULL)
 		return STORE_ENOMEM;
+	st->seal_subkey = st->seal_key + STORE_KEYLEN;
 	if (st->word_key == NULL && (st->word_key =
 	    sodium_malloc(crypto_shorthash_siphashx24_KEYBYTES)) == NULL)
 		return STORE_ENOMEM;
@@ -1605,10 +1608,6 @@ words_del(struct store_txn *t, const uint8_t *h, uint64_t docid)
 	return rc;
 }
 
-/* Rewrites the word keys of one record: those of before's words it no
- * longer has go now, those of after's new words are noted for the end
- * of the transaction. A store without a key (a test, a tool) keeps no
- * word index. */
 /* Drops old's words new does not have and notes new's that old did not,
  * for docid. */
 static int

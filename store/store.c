@@ -237,15 +237,6 @@ store_close(struct store *st)
 	free(st);
 }
 
-/* Frees a transaction's handle, wiping the seal subkey it may hold
- * (recstore.c): key material, as the seal key is. */
-static void
-txn_free(struct store_txn *t)
-{
-	sodium_memzero(t->seal_subkey, sizeof(t->seal_subkey));
-	free(t);
-}
-
 int
 store_begin(struct store *st, unsigned flags, struct store_txn **out)
 {
@@ -259,7 +250,7 @@ store_begin(struct store *st, unsigned flags, struct store_txn **out)
 	rc = mdb_txn_begin(st->env, NULL, (flags & STORE_RDONLY) ?
 	    MDB_RDONLY : 0, &t->txn);
 	if (rc != 0) {
-		txn_free(t);
+		free(t);
 		return store_lmdb_error(rc);
 	}
 	*out = t;
@@ -290,7 +281,7 @@ txn_flush(struct store_txn *t)
 	log_pend_free(t);
 	if (rc != 0) {
 		mdb_txn_abort(t->txn);
-		txn_free(t);
+		free(t);
 	}
 	return rc;
 }
@@ -304,7 +295,7 @@ store_commit(struct store_txn *t)
 		return rc;
 	if ((rc = mdb_txn_commit(t->txn)) == 0)
 		t->st->commits++;
-	txn_free(t);
+	free(t);
 	return store_lmdb_error(rc);
 }
 
@@ -334,12 +325,12 @@ store_commit_lazy(struct store_txn *t)
 		return rc;
 	if ((rc = mdb_env_set_flags(env, MDB_NOMETASYNC, 1)) != 0) {
 		mdb_txn_abort(t->txn);
-		txn_free(t);
+		free(t);
 		return store_lmdb_error(rc);
 	}
 	rc = mdb_txn_commit(t->txn);
 	mdb_env_set_flags(env, MDB_NOMETASYNC, 0);
-	txn_free(t);
+	free(t);
 	return store_lmdb_error(rc);
 }
 
@@ -353,7 +344,7 @@ store_abort(struct store_txn *t)
 	store_counts_free(t);
 	store_heads_free(t);
 	mdb_txn_abort(t->txn);
-	txn_free(t);
+	free(t);
 }
 
 int

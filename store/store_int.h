@@ -16,6 +16,9 @@ struct store {
 	MDB_dbi	 dbi[TABLE_COUNT];
 	uint8_t	*key;		/* STORE_KEYLEN, sodium_malloc'd, or NULL */
 	uint8_t	*seal_key;	/* derived from key: seals records */
+	uint8_t	*seal_subkey;	/* seal_key + STORE_KEYLEN, key material:
+				 * the write transaction's HChaCha20 subkey
+				 * (recstore.c; one writer at a time) */
 	uint8_t	*word_key;	/* derived from key: the word index's
 				 * SipHash key (search.c) */
 	struct store_keyring *keys;	/* opens log entries; sodium_malloc'd */
@@ -37,10 +40,6 @@ struct store_txn {
 	struct log_pend	*pend;	/* logseg.c: tails not yet written */
 	uint64_t	 nonces;	/* recstore.c: sealed so far */
 	uint8_t		 nonce_base[TXN_NONCEBASE];
-	/* recstore.c: key material, HChaCha20 of the seal key and
-	 * nonce_base, drawn with the base (the seal key is set before
-	 * any transaction); store.c wipes it with the txn. */
-	uint8_t		 seal_subkey[TXN_SUBKEYLEN];
 	struct store_words *words;	/* search.c: postings not yet written */
 	uint8_t		 key_checked;	/* search.c: the key check is put */
 	uint8_t		 drops;		/* erase.c: 0 not looked, 1 the

@@ -17,10 +17,16 @@
  * reading only if the keyring it applies with holds the same key. An
  * entry whose key was learnt since (an epoch an earlier batch of the same
  * sync brought) is read on the loop, as before. The worker calls proto/
- * (pure and thread-safe) and, of store/, store_words_pre alone (pure: no
- * store, no LMDB): the words of the record a change creates, worked out
- * with a copy of the word key, which the apply takes only if the record
- * it writes is that one with those very texts (search.c checks).
+ * (pure and thread-safe) and, of store/, store_words_pre and
+ * store_record_pre alone (pure: no store, no LMDB, no mutable static).
+ * The first works out the words of the record a change creates, with a
+ * copy of the word key, which the apply takes only if the record it
+ * writes is that one with those very texts (search.c checks). The second
+ * builds that record with the merge's own code (record.c, recstore.c)
+ * and keeps its plaintext, digest hash and index key, which the apply
+ * takes only for that very entry and only if the record is still absent
+ * (records.c); where a searched record's words were not worked out, it
+ * is not built, since the apply could not take it.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -273,6 +279,7 @@ prep_run(struct rx_prep *p)
 		r->words = r->rc == 0 && r->key >= 0 && p->wkey != NULL &&
 		    store_words_pre(p->wkey, c, &p->wb, &r->wb_off) == 0;
 		r->rec = r->rc == 0 && r->key >= 0 &&
+		    (r->words || p->wkey == NULL) &&
 		    store_record_pre(&p->envs[i], r->hash, c, r->words ?
 		    p->wb.p + r->wb_off : NULL, &p->rb, &r->rb_off) == 0;
 	}

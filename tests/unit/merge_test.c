@@ -1409,9 +1409,9 @@ struct mt_store_run {
 };
 
 /* What the receiver's worker hands the apply for a new record
- * (store_record_pre, as daemon/net/rxprep.c calls it), offered for half
- * the entries: the records must come out the same either way. b holds
- * it until the apply. */
+ * (store_record_pre, as daemon/net/rxprep.c calls it), offered for three
+ * entries in four: the records must come out the same either way. b
+ * holds it until the apply. */
 static void
 mt_pre_hint(struct store_txn *t, const struct store_keyring *kr,
     const struct mt_entry *me, struct mt_rng *rng,
@@ -1426,7 +1426,7 @@ mt_pre_hint(struct store_txn *t, const struct store_keyring *kr,
 
 	b->len = 0;
 	store_record_hint(t, NULL);
-	if (mt_below(rng, 2) == 0 ||
+	if (mt_below(rng, 4) == 0 ||
 	    proto_envelope_decode(&e, me->env.p, me->env.len) != 0 ||
 	    (k = store_keyring_find(kr, e.key_id)) == NULL ||
 	    (pt = malloc(e.ciphertext_len + 1)) == NULL)
@@ -1834,8 +1834,10 @@ test_merge_hostile(void)
 	    MT_HOSTILE_HISTORIES, st.entries, st.invalid, st.future,
 	    st.partial, st.restores, st.crowded);
 	printf("# %zu end in a conflict, %zu in a delete/undelete conflict, "
-	    "%zu with an add a remove had not seen; %zu stores filled\n",
-	    st.conflicts, st.tomb_conflicts, st.concurrent_sets, tot.runs);
+	    "%zu with an add a remove had not seen; %zu stores filled, %zu "
+	    "new records taken as worked out ahead\n", st.conflicts,
+	    st.tomb_conflicts, st.concurrent_sets, tot.runs, tot.pres);
+	CHECK(tot.pres > 0);
 	CHECK(st.invalid > 0 && st.future > 0 && st.partial > 0 &&
 	    st.restores > 0 && st.crowded > 0 && st.tomb_conflicts > 0);
 }
