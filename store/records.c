@@ -475,6 +475,8 @@ record_put(struct store_txn *t, const uint8_t *v, size_t vlen, uint64_t docid,
 	reckey_key(ik, key[0], key + 1);
 	if (docid >= t->next_docid)
 		t->next_docid = docid + 1;
+	if (docid >= t->st->docid_ahead)	/* none ahead reuses it */
+		t->st->docid_ahead = docid + 1;
 	return store_put(t, TABLE_INDEX, ik, sizeof(ik), dk, sizeof(dk));
 }
 
@@ -611,6 +613,9 @@ struct rec_pre {
 	uint8_t		 key[REC_KEYLEN];	/* the record's kind, id */
 	uint8_t		 rhash[PROTO_HASHLEN];	/* store_record_hash's */
 	size_t		 ptlen;			/* the plaintext follows */
+	uint64_t	 docid;			/* the number it is sealed for */
+	size_t		 vlen;			/* 0, or the sealed key and value
+						 * (recstore_seal's) follow it */
 	size_t		 nkeys;			/* 0 or 1 */
 	size_t		 klen;
 	uint8_t		 ikey[INDEX_KEY_MAX];
@@ -622,13 +627,19 @@ struct rec_pre {
  * its plaintext, ik its index keys. */
 static int
 pre_put(const struct record *r, const struct write_ref *ref,
-    const struct recstore_buf *pt,
-    const struct index_keys *ik, struct store_words_buf *b, size_t *off)
+    const struct recstore_buf *pt, const struct index_keys *ik,
+    struct store_sealer *s, uint64_t docid, struct store_words_buf *b,
+    size_t *off)
 {
 	struct rec_pre h;
-	size_t need = PRE_ALIGN(sizeof(h) + pt->size);
+	size_t need;
 
 	memset(&h, 0, sizeof(h));
+	if (s != NULL) {
+		h.docid = docid;
+		h.vlen = recstore_sealer_len(REC_KEYLEN, pt->size);
+	}
+	need = PRE_ALIGN(sizeof(h) + pt->size + h.vlen);
 	memcpy(h.author, ref->author, PROTO_IDLEN);
 	h.seq = ref->seq;
 	memcpy(h.hash, ref->hash, PROTO_HASHLEN);
@@ -645,14 +656,17 @@ pre_put(const struct record *r, const struct write_ref *ref,
 	*off = b->len;
 	memcpy(b->p + b->len, &h, sizeof(h));
 	memcpy(b->p + b->len + sizeof(h), pt->data, pt->size);
+	if (s != NULL)
+		recstore_seal_off(s, h.key, REC_KEYLEN, docid, pt->data,
+		    pt->size, b->p + b->len + sizeof(h) + pt->size);
 	b->len += need;
 	return 0;
 }
 
 int
 store_record_pre(const struct envelope *e, const uint8_t hash[PROTO_HASHLEN],
-    const struct change *c, const void *words, struct store_words_buf *b,
-    size_t *off)
+    const struct change *c, const void *words, struct store_sealer *sl,
+    uint64_t docid, struct store_words_buf *b, size_t *off)
 {
 	struct rec_stored s;
 	struct rec_oracle o = { applied_cb, &s };
@@ -678,7 +692,7 @@ store_record_pre(const struct envelope *e, const uint8_t hash[PROTO_HASHLEN],
 	    index_by_student(r, s.hist[0].hlc, &ik) != 0 || ik.n > 1 ||
 	    !store_words_pre_fits(words, r))
 		goto out;
-	rc = pre_put(r, &ref, &pt, &ik, b, off);
+	rc = pre_put(r, &ref, &pt, &ik, sl, docid, b, off);
 out:
 	keys_free(&ik);
 	recstore_buf_free(&pt);
@@ -688,9 +702,34 @@ out:
 }
 
 void
-store_record_hint(struct store_txn *t, const void *pre)
+store_record_hint(struct store_txn *t, const void *pre,
+    const struct store_sealer *s)
 {
 	t->rec_pre = pre;
+	t->rec_sealed = pre != NULL && s != NULL &&
+	    store_sealer_same(t->st, s);
+}
+
+uint64_t
+store_docids_reserve(struct store *st, size_t n)
+{
+	uint64_t first = st->docid_ahead;
+
+	st->docid_ahead += n;
+	return first;
+}
+
+void
+store_docids_init(struct store *st)
+{
+	struct store_txn *t;
+	uint64_t next;
+
+	if (store_begin(st, STORE_RDONLY, &t) != 0)
+		return;		/* a hint: numbers from 0 are sealed again */
+	if (docid_next(t, &next) == 0 && next > st->docid_ahead)
+		st->docid_ahead = next;
+	store_abort(t);
 }
 
 /* The pre the apply of e's change c may take, or NULL. */
@@ -715,12 +754,25 @@ pre_for(struct store_txn *t, const struct envelope *e,
 static int
 apply_pre(struct store_txn *t, const struct rec_pre *h)
 {
+	const uint8_t *pt = (const uint8_t *)(h + 1);
 	uint64_t docid;
 	int rc;
 
-	if ((rc = docid_next(t, &docid)) != 0 ||
-	    (rc = record_store(t, h->key, docid, (const uint8_t *)(h + 1),
-	    h->ptlen, NULL, 0, h->rhash)) != 0)
+	if ((rc = docid_next(t, &docid)) != 0)
+		return rc;
+	/* Sealed under its number on the worker: put as it is if that
+	 * number still comes after every record's (the table is appended
+	 * to in order), else sealed again under the next. */
+	if (h->vlen > 0 && t->rec_sealed && h->docid >= docid) {
+		docid = h->docid;
+		if ((rc = store_digest_add(t, h->key, REC_KEYLEN, NULL, 0,
+		    h->rhash)) != 0 || (rc = record_put(t, pt + h->ptlen,
+		    h->vlen, docid, 1)) != 0 ||
+		    (rc = store_key_check_put(t)) != 0)
+			return rc;
+		t->recs_sealed++;
+	} else if ((rc = record_store(t, h->key, docid, pt, h->ptlen, NULL, 0,
+	    h->rhash)) != 0)
 		return rc;
 	if (h->nkeys == 1 && ((rc = store_put(t, TABLE_INDEX, h->ikey,
 	    h->klen, "", 0)) != 0 || (h->ikey[0] == INDEX_BY_STUDENT &&

@@ -735,32 +735,86 @@ recstore_sealed_len(const struct store_txn *t, size_t klen, size_t len)
 	    len;
 }
 
+/* Writes into out key, then the table value sealed for docid under
+ * subkey (recstore_subkey of the seal key and nonce's first 16 bytes)
+ * with nonce: recstore_sealed_len bytes in all. klen <= 64. */
+static void
+seal_at(uint8_t *out, const uint8_t *key, size_t klen, uint64_t docid,
+    const uint8_t *pt, size_t len, const uint8_t nonce[TXN_NONCELEN],
+    const uint8_t *subkey)
+{
+	uint8_t ad[HEADER_LEN + 64], *v = out + klen;
+
+	memcpy(out, key, klen);
+	v[0] = RECSTORE_SEALED;
+	be64_put(v + 1, docid);
+	memcpy(v + HEADER_LEN, nonce, TXN_NONCELEN);
+	seal_ad(ad, v, key, klen);
+	recstore_seal_sub(v + HEADER_LEN + TXN_NONCELEN, pt, len, ad,
+	    HEADER_LEN + klen, nonce, subkey);
+}
+
 /* Writes into out (recstore_sealed_len bytes) key, then the table value,
  * as the records table holds them (records.c). */
 int
 recstore_seal(struct store_txn *t, const uint8_t *key, size_t klen,
     uint64_t docid, const uint8_t *pt, size_t len, uint8_t *out)
 {
-	const uint8_t *sk = t->st->seal_key;
-	uint8_t ad[HEADER_LEN + 64], *v;
+	uint8_t nonce[TXN_NONCELEN];
 
 	if (klen > 64)
 		return STORE_ENOMEM;
-	memcpy(out, key, klen);
-	v = out + klen;
-	v[0] = sk ? RECSTORE_SEALED : RECSTORE_PLAIN;
-	be64_put(v + 1, docid);
-	if (sk == NULL)
-		memcpy(v + HEADER_LEN, pt, len);
-	else {
-		uint8_t *nonce = v + HEADER_LEN;
-
-		seal_ad(ad, v, key, klen);
-		txn_nonce(t, nonce);
-		recstore_seal_sub(nonce + TXN_NONCELEN, pt, len, ad,
-		    HEADER_LEN + klen, nonce, t->st->seal_subkey);
+	if (t->st->seal_key == NULL) {
+		memcpy(out, key, klen);
+		out[klen] = RECSTORE_PLAIN;
+		be64_put(out + klen + 1, docid);
+		memcpy(out + klen + HEADER_LEN, pt, len);
+		return STORE_OK;
 	}
+	txn_nonce(t, nonce);
+	seal_at(out, key, klen, docid, pt, len, nonce, t->st->seal_subkey);
 	return STORE_OK;
+}
+
+int
+store_sealer_init(const struct store *st, struct store_sealer *s)
+{
+	if (st->seal_key == NULL)
+		return -1;
+	memcpy(s->key, st->seal_key, STORE_KEYLEN);
+	s->count = 0;
+	return 0;
+}
+
+size_t
+recstore_sealer_len(size_t klen, size_t len)
+{
+	return klen + HEADER_LEN + SEAL_OVERHEAD + len;
+}
+
+/* As recstore_seal, off the store: the sealer's own random base (drawn
+ * at its first seal: a batch's records share it, as a transaction's do)
+ * and count make the nonces. */
+void
+recstore_seal_off(struct store_sealer *s, const uint8_t *key, size_t klen,
+    uint64_t docid, const uint8_t *pt, size_t len, uint8_t *out)
+{
+	uint8_t nonce[TXN_NONCELEN];
+
+	if (s->count == 0) {
+		randombytes_buf(s->base, sizeof(s->base));
+		recstore_subkey(s->subkey, s->key, s->base);
+	}
+	memcpy(nonce, s->base, TXN_NONCEBASE);
+	be64_put(nonce + TXN_NONCEBASE, s->count++);
+	seal_at(out, key, klen, docid, pt, len, nonce, s->subkey);
+}
+
+int
+store_sealer_same(const struct store *st, const struct store_sealer *s)
+{
+	return st->seal_key != NULL &&
+	    sodium_memcmp(s->key, st->seal_key, STORE_KEYLEN) == 0;
 }
 
 /* The plaintext of a table value into *pt (malloc'd; the caller frees

@@ -327,18 +327,38 @@ void		 store_words_hint(struct store_txn *,
  * (NULL if none), then store_record_hint just before the change's apply,
  * with store_words_hint. The apply takes it only for that entry, and
  * only if the record is not in the store yet; else it computes all as
- * before.
+ * before. With a sealer, the worker also seals the record under the
+ * record number docid, which the loop reserved for the entry
+ * (store_docids_reserve); the apply puts it as it is if that number
+ * still comes after every record the table holds, else seals it again
+ * under the next one.
  */
+struct store_sealer {		/* sodium_malloc it: it holds a key */
+	uint8_t		 key[STORE_KEYLEN];	/* the store's seal key */
+	uint8_t		 base[16];		/* its nonces' random base */
+	uint8_t		 subkey[32];		/* HChaCha20(key, base) */
+	uint64_t	 count;			/* records sealed */
+};
+/* Copies the store's seal key into s, count 0: -1 if it seals nothing. */
+int		 store_sealer_init(const struct store *, struct store_sealer *);
+/* n record numbers, the first returned, for the new records of a batch
+ * worked out ahead (on the loop, in the order batches arrive): past
+ * every number the table held at open or given since by this handle.
+ * Numbers not used are skipped: a record's number only orders it. */
+uint64_t	 store_docids_reserve(struct store *, size_t n);
 /* Thread-safe (no store, no LMDB): appends to b, at *off, the record c
- * would make alone. 0 done, 1 c is not such a change (not a note or an
- * entry, or words that are not the record's), -1 out of memory. Without
- * words, the apply of a searched kind takes it only in a store that
- * keeps no word index. */
+ * would make alone, sealed with s (NULL: not sealed) under docid. 0
+ * done, 1 c is not such a change (not a note or an entry, or words that
+ * are not the record's), -1 out of memory. Without words, the apply of
+ * a searched kind takes it only in a store that keeps no word index. */
 int		 store_record_pre(const struct envelope *e,
 		    const uint8_t hash[PROTO_HASHLEN], const struct change *c,
-		    const void *words, struct store_words_buf *b, size_t *off);
-/* Offers pre (b->p + off), or NULL, to the next record applied. */
-void		 store_record_hint(struct store_txn *, const void *pre);
+		    const void *words, struct store_sealer *s, uint64_t docid,
+		    struct store_words_buf *b, size_t *off);
+/* Offers pre (b->p + off), or NULL, to the next record applied; s is
+ * the sealer that sealed it (or NULL). */
+void		 store_record_hint(struct store_txn *, const void *pre,
+		    const struct store_sealer *s);
 /* The keys the store opens log entries with to read records' values,
  * which the records table does not hold (recstore.c): the store keeps a
  * copy of kr's keys, and of every key an append or an apply is handed,

@@ -16,6 +16,8 @@ struct store {
 	MDB_dbi	 dbi[TABLE_COUNT];
 	uint8_t	*key;		/* STORE_KEYLEN, sodium_malloc'd, or NULL */
 	uint8_t	*seal_key;	/* derived from key: seals records */
+	uint64_t docid_ahead;	/* records.c: the next record number to hand
+				 * out ahead (store_docids_reserve); a hint */
 	uint8_t	*seal_subkey;	/* seal_key + STORE_KEYLEN, key material:
 				 * the write transaction's HChaCha20 subkey
 				 * (recstore.c; one writer at a time) */
@@ -57,6 +59,8 @@ struct store_txn {
 	struct store_heads *heads;	/* log.c: heads not yet written */
 	const void	*words_pre;	/* search.c: store_words_hint's */
 	const void	*rec_pre;	/* records.c: store_record_hint's */
+	int		 rec_sealed;	/* its sealer has the store's key */
+	size_t		 recs_sealed;	/* records.c: put as the worker sealed */
 	size_t		 recs_taken;	/* records.c: records that took it */
 	size_t		 words_taken;	/* search.c: records that took it */
 };
@@ -110,6 +114,8 @@ int	store_words_ready(const struct store_txn *, uint8_t kind);
  * they are: for a record the worker checked them against
  * (store_words_pre_fits, from store_record_pre). Consumes the hint. */
 int	store_words_add_new(struct store_txn *, uint64_t docid, uint8_t kind);
+/* records.c: store_docids_reserve's numbers start past the table's. */
+void	store_docids_init(struct store *);
 /* Grows b to hold need bytes more: 0, or -1 out of memory. */
 int	store_buf_reserve(struct store_words_buf *, size_t need);
 /* Writes the postings store_words_update gathered in memory: before the
@@ -199,6 +205,14 @@ int	recstore_decode(const uint8_t *, size_t, struct record **,
 	    struct rec_stored *);
 size_t	recstore_sealed_len(const struct store_txn *, size_t klen,
 	    size_t len);
+/* The worker's seal (store_sealer): recstore_seal's bytes, nonce from the
+ * sealer; recstore_sealer_len bytes into out. store_sealer_same: 1 if s
+ * holds st's seal key. */
+size_t	recstore_sealer_len(size_t klen, size_t len);
+void	recstore_seal_off(struct store_sealer *, const uint8_t *key,
+	    size_t klen, uint64_t docid, const uint8_t *pt, size_t len,
+	    uint8_t *out);
+int	store_sealer_same(const struct store *, const struct store_sealer *);
 void	recstore_subkey(uint8_t *subkey, const uint8_t *seal_key,
 	    const uint8_t *base);
 void	recstore_seal_sub(uint8_t *out, const uint8_t *pt, size_t len,

@@ -26,7 +26,11 @@
  * and keeps its plaintext, digest hash and index key, which the apply
  * takes only for that very entry and only if the record is still absent
  * (records.c); where a searched record's words were not worked out, it
- * is not built, since the apply could not take it.
+ * is not built, since the apply could not take it. With a copy of the
+ * seal key it also seals the record under the record number the loop
+ * reserved for the entry when the batch came (store_docids_reserve):
+ * the apply puts that as it is while the number still comes after the
+ * table's last, and seals again otherwise.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -71,6 +75,8 @@ struct rx_prep {
 					 * NULL: no words worked out */
 	struct store_words_buf wb;	/* new records' words */
 	struct store_words_buf rb;	/* new records (store_record_pre) */
+	struct store_sealer *sealer;	/* sodium_malloc'd; NULL: none */
+	uint64_t	 docid;		/* entry i's record number: docid + i */
 	int		 sig_ok;	/* entry n - 1's signature holds */
 	int		 done;		/* under prep_mu: the worker is done */
 	int		 seen;		/* the loop has seen done */
@@ -109,6 +115,7 @@ prep_unref(struct rx_prep *p)
 	free(p->rb.p);
 	sodium_free(p->keys);	/* wipes them */
 	sodium_free(p->wkey);
+	sodium_free(p->sealer);
 	free(p);
 }
 
@@ -152,9 +159,12 @@ prep_plan(struct rx_prep *p, const struct store_keyring *kr)
 }
 
 /* A copy of the store's word key, for the worker to work out new
- * records' words (store_words_pre); none if the store keeps no index. */
+ * records' words (store_words_pre), and of its seal key and a record
+ * number for each entry, to seal the new records under
+ * (store_record_pre); none if the store keeps no index or seals
+ * nothing. */
 static int
-prep_wkey(struct rx_prep *p, const struct store *st)
+prep_wkey(struct rx_prep *p, struct store *st)
 {
 	if ((p->wkey = sodium_malloc(STORE_WORDKEYLEN)) == NULL)
 		return -1;
@@ -162,12 +172,20 @@ prep_wkey(struct rx_prep *p, const struct store *st)
 		sodium_free(p->wkey);
 		p->wkey = NULL;
 	}
+	if ((p->sealer = sodium_malloc(sizeof(*p->sealer))) == NULL)
+		return -1;
+	if (store_sealer_init(st, p->sealer) != 0) {
+		sodium_free(p->sealer);
+		p->sealer = NULL;
+		return 0;
+	}
+	p->docid = store_docids_reserve(st, p->n);
 	return 0;
 }
 
 static struct rx_prep *
 prep_new(const struct rx_batch *b, const struct store_keyring *kr,
-    const struct store *st)
+    struct store *st)
 {
 	struct rx_prep *p = calloc(1, sizeof(*p));
 
@@ -281,7 +299,8 @@ prep_run(struct rx_prep *p)
 		r->rec = r->rc == 0 && r->key >= 0 &&
 		    (r->words || p->wkey == NULL) &&
 		    store_record_pre(&p->envs[i], r->hash, c, r->words ?
-		    p->wb.p + r->wb_off : NULL, &p->rb, &r->rb_off) == 0;
+		    p->wb.p + r->wb_off : NULL, p->sealer, p->docid + i,
+		    &p->rb, &r->rb_off) == 0;
 	}
 	free(c);
 	p->sig_ok = p->n > 0 && proto_envelope_verify(&p->envs[p->n - 1],
@@ -379,11 +398,11 @@ apply_read_ahead(struct store_txn *t, const struct store_keyring *kr,
 	if (r->words)
 		store_words_hint(t, p->wkey, p->wb.p + r->wb_off);
 	if (r->rec)
-		store_record_hint(t, p->rb.p + r->rb_off);
+		store_record_hint(t, p->rb.p + r->rb_off, p->sealer);
 	rc = store_apply_opened(t, kr, e, env, len, verify, r->hash,
 	    STORE_OK, ab->change, NULL);
 	store_words_hint(t, NULL, NULL);
-	store_record_hint(t, NULL);
+	store_record_hint(t, NULL, NULL);
 	return rc;
 }
 

@@ -1425,7 +1425,7 @@ mt_pre_hint(struct store_txn *t, const struct store_keyring *kr,
 	size_t off;
 
 	b->len = 0;
-	store_record_hint(t, NULL);
+	store_record_hint(t, NULL, NULL);
 	if (mt_below(rng, 4) == 0 ||
 	    proto_envelope_decode(&e, me->env.p, me->env.len) != 0 ||
 	    (k = store_keyring_find(kr, e.key_id)) == NULL ||
@@ -1433,8 +1433,8 @@ mt_pre_hint(struct store_txn *t, const struct store_keyring *kr,
 		return;
 	proto_envelope_hash(&e, hash);
 	if (proto_entry_read(&e, k->key, k->use, &c, pt, &why) == 0 &&
-	    store_record_pre(&e, hash, &c, NULL, b, &off) == 0)
-		store_record_hint(t, b->p + off);
+	    store_record_pre(&e, hash, &c, NULL, NULL, 0, b, &off) == 0)
+		store_record_hint(t, b->p + off, NULL);
 	free(pt);
 }
 
@@ -1655,7 +1655,7 @@ mt_store_apply(const struct mt_hist *h, const struct store_keyring *kr,
 		taken = t->recs_taken;
 		erc = store_apply_entry(t, kr, e->env.p, e->env.len, 1);
 		run->pres += t->recs_taken - taken;
-		store_record_hint(t, NULL);
+		store_record_hint(t, NULL, NULL);
 		if (erc != 0) {
 			snprintf(why, whylen, "entry %d:%" PRIu64 ": %s",
 			    e->author, e->seq, store_strerror(erc));

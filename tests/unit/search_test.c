@@ -1371,6 +1371,19 @@ envs_cb(const uint8_t *env, size_t len, void *arg)
 	return 0;
 }
 
+/* The record number the worker seals a new record under: the store's
+ * next reserved one, or with low_docid set, one the table has passed
+ * already, which the apply must seal again under its own. */
+static int low_docid;
+
+static uint64_t
+pre_docid(struct store *st)
+{
+	uint64_t d = store_docids_reserve(st, 1);
+
+	return low_docid ? 1 : d;
+}
+
 /* Applies env to w's store in t, offering (with hint) what the
  * receiver's worker would have worked out ahead: the change's words and
  * the new record (daemon/net/rxprep.c). */
@@ -1383,11 +1396,16 @@ apply_hinted(struct dev *w, struct store_txn *t,
 	struct store_words_buf wb = { 0 }, rb = { 0 };
 	uint8_t hash[PROTO_HASHLEN], wkey[STORE_WORDKEYLEN], *pt = NULL;
 	const struct store_key *k;
+	struct store_sealer *sl = sodium_malloc(sizeof(*sl));
 	struct envelope e;
 	const char *why;
 	size_t woff, roff;
 	int rc, words;
 
+	if (sl != NULL && store_sealer_init(w->d.st, sl) != 0) {
+		sodium_free(sl);
+		sl = NULL;
+	}
 	if (hint && proto_envelope_decode(&e, env, len) == 0 &&
 	    (k = store_keyring_find(kr, e.key_id)) != NULL &&
 	    (pt = malloc(e.ciphertext_len + 1)) != NULL &&
@@ -1398,13 +1416,15 @@ apply_hinted(struct dev *w, struct store_txn *t,
 			if (words)
 				store_words_hint(t, wkey, wb.p + woff);
 			if (store_record_pre(&e, hash, &c, words ?
-			    wb.p + woff : NULL, &rb, &roff) == 0)
-				store_record_hint(t, rb.p + roff);
+			    wb.p + woff : NULL, sl, pre_docid(w->d.st), &rb,
+			    &roff) == 0)
+				store_record_hint(t, rb.p + roff, sl);
 		}
 	}
 	rc = store_apply_entry(t, kr, env, len, 1);
 	store_words_hint(t, NULL, NULL);
-	store_record_hint(t, NULL);
+	store_record_hint(t, NULL, NULL);
+	sodium_free(sl);
 	free(pt);
 	free(wb.p);
 	free(rb.p);
@@ -1483,22 +1503,24 @@ tagged_entry(struct dev *a, const uint8_t *id)
 }
 
 /* New notes applied with what the worker worked out ahead (their
- * records, index keys and words: store_record_pre) read exactly as those
- * applied without it; an edit, an entry with tags (no words ahead) and
- * an entry offered twice take the long way. */
+ * records, index keys and words: store_record_pre), and sealed there
+ * under numbers reserved for them, read exactly as those applied without
+ * it; so do those whose numbers the table has passed, which the apply
+ * seals again. An edit, an entry with tags (no words ahead) and an entry
+ * offered twice take the long way. */
 static void
 test_record_hint(void)
 {
 	uint8_t ids[4][PROTO_RECIDLEN];
-	struct dev a, w[2];
+	struct dev a, w[3];
 	struct envs es = { 0 };
 	struct store_txn *t;
-	size_t taken[2] = { 0, 0 };
+	size_t taken[3] = { 0, 0, 0 }, sealed[3] = { 0, 0, 0 };
 	int ok = 1;
 
 	if (dev_open_zoe(&a) != 0 || dev_open_zoe(&w[0]) != 0 ||
-	    dev_open_zoe(&w[1]) != 0) {
-		CHECK(!"three devices");
+	    dev_open_zoe(&w[1]) != 0 || dev_open_zoe(&w[2]) != 0) {
+		CHECK(!"four devices");
 		return;
 	}
 	ok &= note(&a, ids[0], "Reads ALOUD with \xc3\xa9lan", "Fractions",
@@ -1513,25 +1535,30 @@ test_record_hint(void)
 	CHECK(store_begin(a.d.st, STORE_RDONLY, &t) == 0);
 	CHECK(store_log_each(t, envs_cb, &es) == 0);
 	store_abort(t);
-	for (int h = 0; h < 2; h++) {
+	for (int h = 0; h < 3; h++) {
+		low_docid = h == 2;	/* numbers passed: sealed again */
 		CHECK(store_begin(w[h].d.st, 0, &t) == 0);
 		for (size_t i = 0; i < es.n; i++)
 			CHECK(apply_hinted(&w[h], t, a.d.keyring, es.p[i],
-			    es.len[i], h == 0) == 0);
+			    es.len[i], h != 1) == 0);
 		CHECK(apply_hinted(&w[h], t, a.d.keyring, es.p[1], es.len[1],
-		    h == 0) == STORE_EDUP);
+		    h != 1) == STORE_EDUP);
 		taken[h] = t->recs_taken;
+		sealed[h] = t->recs_sealed;
 		CHECK(store_commit(t) == 0);
 		CHECK(same_view(&a, &w[h], ids, 4));
 	}
-	printf("# %zu of %zu entries taken as worked out ahead\n", taken[0],
-	    es.n);
-	CHECK(taken[0] == 3 && taken[1] == 0);
+	low_docid = 0;
+	printf("# %zu of %zu entries taken as worked out ahead, %zu of them "
+	    "as sealed there\n", taken[0], es.n, sealed[0]);
+	CHECK(taken[0] == 3 && taken[1] == 0 && taken[2] == 3);
+	CHECK(sealed[0] == 3 && sealed[1] == 0 && sealed[2] == 0);
 	for (size_t i = 0; i < es.n; i++)
 		free(es.p[i]);
 	dev_close(&a);
 	dev_close(&w[0]);
 	dev_close(&w[1]);
+	dev_close(&w[2]);
 }
 
 /* --- The fast path's claim in full: two stores under one key, one
@@ -1602,6 +1629,7 @@ apply_hinted_st(struct store *st, struct store_txn *t,
 	struct store_words_buf wb = { 0 }, rb = { 0 };
 	uint8_t hash[PROTO_HASHLEN], wkey[STORE_WORDKEYLEN], *pt = NULL;
 	const struct store_key *k;
+	struct store_sealer *sl = NULL;	/* numbers as the apply gives */
 	struct envelope e;
 	const char *why;
 	size_t woff, roff;
@@ -1617,13 +1645,14 @@ apply_hinted_st(struct store *st, struct store_txn *t,
 			if (words)
 				store_words_hint(t, wkey, wb.p + woff);
 			if (store_record_pre(&e, hash, &c, words ?
-			    wb.p + woff : NULL, &rb, &roff) == 0)
-				store_record_hint(t, rb.p + roff);
+			    wb.p + woff : NULL, sl, 0, &rb, &roff) == 0)
+				store_record_hint(t, rb.p + roff, sl);
 		}
 	}
 	rc = store_apply_entry(t, kr, env, len, 1);
 	store_words_hint(t, NULL, NULL);
-	store_record_hint(t, NULL);
+	store_record_hint(t, NULL, NULL);
+	sodium_free(sl);
 	free(pt);
 	free(wb.p);
 	free(rb.p);
