@@ -1384,29 +1384,23 @@ pre_docid(struct store *st)
 	return low_docid ? 1 : d;
 }
 
-/* Applies env to w's store in t, offering (with hint) what the
- * receiver's worker would have worked out ahead: the change's words and
- * the new record (daemon/net/rxprep.c). */
+/* Applies env to w's store in t, offering what the receiver's worker
+ * would have worked out ahead (daemon/net/rxprep.c): the change's words
+ * and the new record, sealed with sl (NULL: not sealed) under docid. */
 static int
-apply_hinted(struct dev *w, struct store_txn *t,
-    const struct store_keyring *kr, const uint8_t *env, size_t len,
-    int hint)
+apply_at(struct dev *w, struct store_txn *t, const struct store_keyring *kr,
+    const uint8_t *env, size_t len, struct store_sealer *sl, uint64_t docid)
 {
 	static struct change c;
 	struct store_words_buf wb = { 0 }, rb = { 0 };
 	uint8_t hash[PROTO_HASHLEN], wkey[STORE_WORDKEYLEN], *pt = NULL;
 	const struct store_key *k;
-	struct store_sealer *sl = sodium_malloc(sizeof(*sl));
 	struct envelope e;
 	const char *why;
 	size_t woff, roff;
 	int rc, words;
 
-	if (sl != NULL && store_sealer_init(w->d.st, sl) != 0) {
-		sodium_free(sl);
-		sl = NULL;
-	}
-	if (hint && proto_envelope_decode(&e, env, len) == 0 &&
+	if (proto_envelope_decode(&e, env, len) == 0 &&
 	    (k = store_keyring_find(kr, e.key_id)) != NULL &&
 	    (pt = malloc(e.ciphertext_len + 1)) != NULL &&
 	    store_word_key(w->d.st, wkey) == 0) {
@@ -1416,18 +1410,47 @@ apply_hinted(struct dev *w, struct store_txn *t,
 			if (words)
 				store_words_hint(t, wkey, wb.p + woff);
 			if (store_record_pre(&e, hash, &c, words ?
-			    wb.p + woff : NULL, sl, pre_docid(w->d.st), &rb,
-			    &roff) == 0)
+			    wb.p + woff : NULL, sl, docid, &rb, &roff) == 0)
 				store_record_hint(t, rb.p + roff, sl);
 		}
 	}
 	rc = store_apply_entry(t, kr, env, len, 1);
 	store_words_hint(t, NULL, NULL);
 	store_record_hint(t, NULL, NULL);
-	sodium_free(sl);
 	free(pt);
 	free(wb.p);
 	free(rb.p);
+	return rc;
+}
+
+/* A sealer with w's seal key, sodium_malloc'd, or NULL. */
+static struct store_sealer *
+sealer_new(struct dev *w)
+{
+	struct store_sealer *sl = sodium_malloc(sizeof(*sl));
+
+	if (sl != NULL && store_sealer_init(w->d.st, sl) != 0) {
+		sodium_free(sl);
+		sl = NULL;
+	}
+	return sl;
+}
+
+/* apply_at with (hint) or without the worker's work, under the next
+ * reserved number (pre_docid). */
+static int
+apply_hinted(struct dev *w, struct store_txn *t,
+    const struct store_keyring *kr, const uint8_t *env, size_t len,
+    int hint)
+{
+	struct store_sealer *sl;
+	int rc;
+
+	if (!hint)
+		return store_apply_entry(t, kr, env, len, 1);
+	sl = sealer_new(w);
+	rc = apply_at(w, t, kr, env, len, sl, pre_docid(w->d.st));
+	sodium_free(sl);
 	return rc;
 }
 
@@ -1559,6 +1582,123 @@ test_record_hint(void)
 	dev_close(&w[0]);
 	dev_close(&w[1]);
 	dev_close(&w[2]);
+}
+
+/* A's log as in test_record_hint: its student, three new notes, an edit
+ * and a tagged entry; ids as same_view reads them. */
+static int
+record_hint_log(struct dev *a, uint8_t (*ids)[PROTO_RECIDLEN],
+    struct envs *es)
+{
+	struct store_txn *t;
+	int ok = 1;
+
+	ok &= note(a, ids[0], "Reads ALOUD with \xc3\xa9lan", "Fractions",
+	    "Anticonstitutionnellement") == 0;
+	ok &= note(a, ids[1], "Counts on", "Dict\xc3\xa9" "e", "Pairs") == 0;
+	ok &= note(a, ids[2], "Asks why", "fractions again", "Magma") == 0;
+	ok &= write_fields(a, KIND_NOTE, ids[0], (const char *[]){
+	    "action", "Anticonstitutionnel", NULL }) == 0;
+	randombytes_buf(ids[3], PROTO_RECIDLEN);
+	ok &= tagged_entry(a, ids[3]) == 0;
+	if (!ok || store_begin(a->d.st, STORE_RDONLY, &t) != 0)
+		return 0;
+	ok &= store_log_each(t, envs_cb, es) == 0;
+	store_abort(t);
+	return ok;
+}
+
+/* Sealed ahead under numbers that do not come in the table's order: two
+ * batches' numbers used the other way round (two peers' batches in one
+ * group), a number the table has just passed (another process's write
+ * in between: the hint is stale), the very next one, one far ahead (a
+ * gap, which the table, the word index and later writes take), or a
+ * sealer under another key. The apply puts as sealed exactly those
+ * past the table's last and under its key, every record reads back, and
+ * the next numbers reserved come past the gap. */
+static void
+test_record_sealed_order(void)
+{
+	uint8_t ids[4][PROTO_RECIDLEN], nid[PROTO_RECIDLEN];
+	struct dev a, w[3];
+	struct envs es = { 0 };
+	struct store_txn *t;
+	struct store_sealer *sl[3];
+	uint64_t r1 = 0, r2 = 0, gap = 0, end = 0, d;
+	size_t taken, sealed, bad = 0;
+
+	if (dev_open_zoe(&a) != 0 || dev_open_zoe(&w[0]) != 0 ||
+	    dev_open_zoe(&w[1]) != 0 || dev_open_zoe(&w[2]) != 0) {
+		CHECK(!"four devices");
+		return;
+	}
+	CHECK(record_hint_log(&a, ids, &es));
+	for (int h = 0; h < 3; h++) {
+		CHECK((sl[h] = sealer_new(&w[h])) != NULL);
+		if (sl[h] == NULL)
+			return;
+	}
+	sl[2]->key[0] ^= 1;		/* another store's */
+	/* Two batches' numbers, the second's used first. */
+	r1 = store_docids_reserve(w[0].d.st, es.n);
+	r2 = store_docids_reserve(w[0].d.st, es.n);
+	CHECK(r2 >= r1 + es.n);
+	CHECK(store_begin(w[0].d.st, 0, &t) == 0);
+	for (size_t i = 0; i < es.n; i++)
+		CHECK(apply_at(&w[0], t, a.d.keyring, es.p[i], es.len[i], sl[0],
+		    t->recs_sealed == 0 ? r2 + i : r1 + i) == 0);
+	printf("# out of order: %zu taken, %zu as sealed\n", t->recs_taken,
+	    t->recs_sealed);
+	CHECK(t->recs_taken == 3 && t->recs_sealed == 1);
+	CHECK(store_commit(t) == 0);
+	/* Each pre in turn one below the table's next, the next, far past. */
+	CHECK(store_begin(w[1].d.st, 0, &t) == 0);
+	for (size_t i = 0; i < es.n; i++) {
+		size_t k = t->recs_taken % 3;
+
+		taken = t->recs_taken;
+		sealed = t->recs_sealed;
+		if (t->next_docid == 0) {	/* not looked up yet */
+			CHECK(apply_at(&w[1], t, a.d.keyring, es.p[i],
+			    es.len[i], NULL, 0) == 0);
+			continue;
+		}
+		d = k == 0 ? t->next_docid - 1 : k == 1 ? t->next_docid :
+		    t->next_docid + 1000;
+		CHECK(apply_at(&w[1], t, a.d.keyring, es.p[i], es.len[i], sl[1],
+		    d) == 0);
+		if (t->recs_taken > taken && k == 2)
+			gap = d;
+		if (t->recs_taken > taken)
+			bad += t->recs_sealed - sealed != (k != 0);
+	}
+	CHECK(t->recs_taken == 3 && t->recs_sealed == 2 && bad == 0);
+	CHECK(gap != 0 && t->next_docid > gap);	/* the tagged entry's */
+	end = t->next_docid;
+	CHECK(store_commit(t) == 0);
+	/* A sealer under another key: sealed again, each. */
+	CHECK(store_begin(w[2].d.st, 0, &t) == 0);
+	for (size_t i = 0; i < es.n; i++)
+		CHECK(apply_at(&w[2], t, a.d.keyring, es.p[i], es.len[i], sl[2],
+		    store_docids_reserve(w[2].d.st, 1)) == 0);
+	CHECK(t->recs_taken == 3 && t->recs_sealed == 0);
+	CHECK(store_commit(t) == 0);
+	for (int h = 0; h < 3; h++)
+		CHECK(same_view(&a, &w[h], ids, 4));
+	/* Past the gap: the next reserved numbers and a local write. */
+	CHECK(store_docids_reserve(w[1].d.st, 1) >= end);
+	w[1].d.st->docid_ahead = 1;	/* as if stale */
+	store_docids_init(w[1].d.st);
+	CHECK(w[1].d.st->docid_ahead == end);
+	CHECK(note(&w[1], nid, "Late", "none", "Gap") == 0);
+	CHECK(store_docids_reserve(w[1].d.st, 1) == end + 1);
+	for (int h = 0; h < 3; h++) {
+		sodium_free(sl[h]);
+		dev_close(&w[h]);
+	}
+	for (size_t i = 0; i < es.n; i++)
+		free(es.p[i]);
+	dev_close(&a);
 }
 
 /* --- The fast path's claim in full: two stores under one key, one
@@ -1744,4 +1884,5 @@ TAP_MAIN(TAP_TEST(test_words), TAP_TEST(test_words_cap),
     TAP_TEST(test_flush_many), TAP_TEST(test_records_fill),
     TAP_TEST(test_index_appends), TAP_TEST(test_words_pre),
     TAP_TEST(test_words_hint), TAP_TEST(test_record_hint),
+    TAP_TEST(test_record_sealed_order),
     TAP_TEST(test_record_hint_tables))
