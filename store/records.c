@@ -468,7 +468,9 @@ record_put(struct store_txn *t, const uint8_t *v, size_t vlen, uint64_t docid,
 	int rc;
 
 	be64_put(dk, docid);
-	rc = is_new ? store_put_append(t, TABLE_RECORDS, dk, sizeof(dk), v,
+	/* A new record's number is past the table's: one that is not
+	 * (a docid given twice) fails rather than overwrite a record. */
+	rc = is_new ? store_put_new(t, TABLE_RECORDS, dk, sizeof(dk), v,
 	    vlen) : store_put(t, TABLE_RECORDS, dk, sizeof(dk), v, vlen);
 	if (rc != 0 || !is_new)
 		return rc;

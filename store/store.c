@@ -401,6 +401,21 @@ store_put_append(struct store_txn *t, int table, const void *key,
 	return store_lmdb_error(rc);
 }
 
+/* As store_put_append, for a key that must be new: one the table holds
+ * already is left as it is, STORE_EIO. */
+int
+store_put_new(struct store_txn *t, int table, const void *key, size_t klen,
+    const void *val, size_t vlen)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	MDB_dbi dbi = t->st->dbi[table];
+	int rc = mdb_put(t->txn, dbi, &k, &v, MDB_APPEND);
+
+	if (rc == MDB_KEYEXIST)
+		rc = mdb_put(t->txn, dbi, &k, &v, MDB_NOOVERWRITE);
+	return store_lmdb_error(rc);
+}
+
 int
 store_del(struct store_txn *t, int table, const void *key, size_t klen)
 {

@@ -86,6 +86,8 @@ int	store_put(struct store_txn *, int table, const void *key, size_t klen,
 	    const void *val, size_t vlen);
 int	store_put_append(struct store_txn *, int table, const void *key,
 	    size_t klen, const void *val, size_t vlen);
+int	store_put_new(struct store_txn *, int table, const void *key,
+	    size_t klen, const void *val, size_t vlen);
 int	store_del(struct store_txn *, int table, const void *key, size_t klen);
 int	store_drop(struct store_txn *, int table);
 int	store_table_create(struct store_txn *, int table);
