@@ -1525,15 +1525,13 @@ bound_addr(struct server *srv, char *out, size_t len, int *port)
 }
 
 /* Listens on addr (port 0: any free port); the address it got goes to
- * bound, and its port to port_file (written whole, or not at all) if
- * that is not NULL. */
+ * bound, its port to *port. */
 static int
-server_listen(struct server *srv, const char *addr, const char *port_file,
-    char *bound, size_t len)
+server_listen(struct server *srv, const char *addr, char *bound, size_t len,
+    int *port)
 {
 	struct sockaddr_storage ss;
-	char line[16];
-	int rc, port;
+	int rc;
 
 	if (parse_host_port(addr, &ss, 0) != 0)
 		return fail_usage("serve: --listen '%s' is not a numeric "
@@ -1546,8 +1544,19 @@ server_listen(struct server *srv, const char *addr, const char *port_file,
 	    on_connection)) != 0)
 		return fail("serve: cannot listen on %s: %s", addr,
 		    uv_strerror(rc));
-	if (bound_addr(srv, bound, len, &port) != 0)
+	if (bound_addr(srv, bound, len, port) != 0)
 		return fail("serve: cannot tell which port %s got", addr);
+	return 0;
+}
+
+/* The port, to port_file (written whole, or not at all) if that is not
+ * NULL: last, once the daemon serves and has said so, so that whoever
+ * waits for the file finds it ready, its log line included. */
+static int
+write_port_file(const char *port_file, int port)
+{
+	char line[16];
+
 	snprintf(line, sizeof(line), "%d\n", port);
 	if (port_file != NULL &&
 	    write_file_atomic(port_file, line, strlen(line), 0644) != 0)
@@ -1619,7 +1628,7 @@ cmd_serve(struct device *d, struct args *a)
 	const char *listen = args_get(a, "listen");
 	struct server srv;
 	char id[13], fp[20], bound[80];
-	int rc;
+	int rc, port = 0;
 
 	if ((rc = require_team(d, "serve")) != 0)
 		return rc;
@@ -1634,8 +1643,8 @@ cmd_serve(struct device *d, struct args *a)
 		return EXIT_FAIL;
 	}
 	keys_serve(srv.loop, d->dir);	/* the KEK for this user's commands */
-	if ((rc = server_listen(&srv, listen, args_get(a, "port-file"),
-	    bound, sizeof(bound))) != 0) {
+	if ((rc = server_listen(&srv, listen, bound, sizeof(bound),
+	    &port)) != 0) {
 		server_stop(&srv);
 		server_run(&srv);
 		return rc;
@@ -1650,6 +1659,11 @@ cmd_serve(struct device *d, struct args *a)
 	short_id(id, d->id);
 	team_fingerprint(d, fp);
 	net_log("serving on %s as %s (%s) of team %s", bound, id, d->role, fp);
+	if ((rc = write_port_file(args_get(a, "port-file"), port)) != 0) {
+		server_stop(&srv);
+		server_run(&srv);
+		return rc;
+	}
 	server_run(&srv);
 	targets_free(&srv);
 	net_log("stopped");
