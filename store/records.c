@@ -601,12 +601,14 @@ entry_ref(struct write_ref *ref, const struct envelope *e,
  * store does not hold yet, what store_apply_change writes is a function
  * of the entry alone: the merge's oracle finds no write applied (the
  * history is empty), and a note's index key reads the record alone. So
- * the worker runs that same code and keeps what the apply would write
- * but the docid and the seal: the plaintext, its digest hash and its
- * index key. The apply (apply_pre) takes them only for the entry they
- * came from, and only if the record is still absent. The words come in
- * the words hint, which the worker checked against the record it built
- * (store_words_pre_fits), so the apply posts them as they are.
+ * the worker runs that same code and keeps what the apply would write:
+ * the plaintext, its digest hash and its index key, and with a sealer,
+ * the record sealed under the number reserved for it. The apply
+ * (apply_pre) takes them only for the entry they came from, and only if
+ * the record is still absent; it seals again if that number is no
+ * longer past the table's last. The words come in the words hint, which
+ * the worker checked against the record it built (store_words_pre_fits),
+ * so the apply posts them as they are.
  */
 struct rec_pre {
 	uint8_t		 author[PROTO_IDLEN];
