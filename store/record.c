@@ -161,14 +161,17 @@ record_free(struct record *r)
 	free(r);
 }
 
-/* As bytes_cmp of the NUL-terminated mname and name[len], in one pass:
- * names are short and a record's are searched for each op and each read
- * of a field. */
+#define NAME_NUL	SIZE_MAX	/* name_cmp: name ends at its NUL */
+
+/* As bytes_cmp of the NUL-terminated mname and name[len] (len NAME_NUL:
+ * name is NUL-terminated too, a reader's), in one pass: names are short
+ * and a record's are searched for each op and each read of a field. */
 static int
 name_cmp(const char *mname, const char *name, size_t len)
 {
 	for (size_t i = 0;; i++) {
-		int mend = mname[i] == '\0', nend = i == len;
+		int mend = mname[i] == '\0';
+		int nend = len == NAME_NUL ? name[i] == '\0' : i == len;
 
 		if (mend || nend)
 			return mend && nend ? 0 : mend ? -1 : 1;
@@ -178,31 +181,45 @@ name_cmp(const char *mname, const char *name, size_t len)
 	}
 }
 
-/* Finds the named register or set; with create, makes it. The name
- * arrays start each struct, so one search serves both. */
-static void *
-named_slot(void **arr, size_t *n, size_t *cap, size_t sz, size_t first,
-    const char *name, size_t name_len, int create)
+/* The named register's or set's slot in arr (n items of size sz, by
+ * name): 1 if there; else 0, *at where it would go. The name arrays
+ * start each struct, so one search serves both. */
+static int
+named_search(const void *arr, size_t n, size_t sz, const char *name,
+    size_t len, size_t *at)
 {
-	size_t lo = 0, hi = *n, at;
-	char *base = *arr;
+	const char *base = arr;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const char *mname = base + mid * sz;
-		int c = name_cmp(mname, name, name_len);
+		int c = name_cmp(base + mid * sz, name, len);
 
-		if (c == 0)
-			return base + mid * sz;
+		if (c == 0) {
+			*at = mid;
+			return 1;
+		}
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (!create || name_len > PROTO_MAX_FIELD)
-		return NULL;
-	at = lo;
-	if (insert_slot(arr, n, cap, sz, at, first) == -1)
+	*at = lo;
+	return 0;
+}
+
+/* Finds the named register or set, or makes it. */
+static void *
+named_slot(void **arr, size_t *n, size_t *cap, size_t sz, size_t first,
+    const char *name, size_t name_len)
+{
+	size_t at;
+	char *base;
+
+	if (named_search(*arr, *n, sz, name, name_len, &at))
+		return (char *)*arr + at * sz;
+	if (name_len > PROTO_MAX_FIELD ||
+	    insert_slot(arr, n, cap, sz, at, first) == -1)
 		return NULL;
 	base = *arr;
 	memset(base + at * sz, 0, sz);
@@ -210,54 +227,29 @@ named_slot(void **arr, size_t *n, size_t *cap, size_t sz, size_t first,
 	return base + at * sz;
 }
 
-/* As name_cmp with a NUL-terminated name: strcmp's order, inline, as
- * the names differ within a byte or two. */
-static int
-name_cmp0(const char *mname, const char *name)
-{
-	for (size_t i = 0;; i++) {
-		unsigned char a = mname[i], b = name[i];
-
-		if (a != b)
-			return a < b ? -1 : 1;
-		if (a == '\0')
-			return 0;
-	}
-}
-
-/* named_slot's search for a reader's name, without its strlen. */
+/* A reader's search, by a NUL-terminated name: no strlen. */
 static const void *
 named_find(const void *arr, size_t n, size_t sz, const char *name)
 {
-	const char *base = arr;
-	size_t lo = 0, hi = n;
+	size_t at;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = name_cmp0(base + mid * sz, name);
-
-		if (c == 0)
-			return base + mid * sz;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	if (!named_search(arr, n, sz, name, NAME_NUL, &at))
+		return NULL;
+	return (const char *)arr + at * sz;
 }
 
 static struct rec_register *
-reg_slot(struct record *r, const char *name, size_t len, int create)
+reg_slot(struct record *r, const char *name, size_t len)
 {
 	return named_slot((void **)&r->regs, &r->nregs, &r->capregs,
-	    sizeof(*r->regs), 8, name, len, create);
+	    sizeof(*r->regs), 8, name, len);
 }
 
 static struct rec_set *
-set_slot(struct record *r, const char *name, size_t len, int create)
+set_slot(struct record *r, const char *name, size_t len)
 {
 	return named_slot((void **)&r->sets, &r->nsets, &r->capsets,
-	    sizeof(*r->sets), 2, name, len, create);
+	    sizeof(*r->sets), 2, name, len);
 }
 
 static int
@@ -522,7 +514,7 @@ record_apply(struct record *r, uint64_t hlc, const struct write_ref *ref,
 		name_len = strlen(name);
 		/* FALLTHROUGH */
 	case OP_SET:
-		if ((reg = reg_slot(r, name, name_len, 1)) == NULL)
+		if ((reg = reg_slot(r, name, name_len)) == NULL)
 			return -1;
 		if (op->type == OP_SET)
 			return reg_write(reg, hlc, ref, op->value,
@@ -531,7 +523,7 @@ record_apply(struct record *r, uint64_t hlc, const struct write_ref *ref,
 		    op->type == OP_DELETE ? 1 : 0, op, o);
 	case OP_ADD:
 	case OP_REMOVE:
-		if ((s = set_slot(r, name, name_len, 1)) == NULL)
+		if ((s = set_slot(r, name, name_len)) == NULL)
 			return -1;
 		return set_apply(s, ref, op, o);
 	default:

@@ -714,26 +714,34 @@ store_record_hint(struct store_txn *t, const void *pre,
 	    store_sealer_same(t->st, s);
 }
 
-uint64_t
-store_docids_reserve(struct store *st, size_t n)
-{
-	uint64_t first = st->docid_ahead;
-
-	st->docid_ahead += n;
-	return first;
-}
-
-void
-store_docids_init(struct store *st)
+/* The first reservation starts past the table's last number: read
+ * then, not at every open (a command that reserves none pays nothing).
+ * A hint only: if the read fails, numbers it hands out too low are
+ * sealed again by the apply. */
+static void
+docids_init(struct store *st)
 {
 	struct store_txn *t;
 	uint64_t next;
 
+	st->docid_read = 1;
 	if (store_begin(st, STORE_RDONLY, &t) != 0)
-		return;		/* a hint: numbers from 0 are sealed again */
+		return;
 	if (docid_next(t, &next) == 0 && next > st->docid_ahead)
 		st->docid_ahead = next;
 	store_abort(t);
+}
+
+uint64_t
+store_docids_reserve(struct store *st, size_t n)
+{
+	uint64_t first;
+
+	if (!st->docid_read)
+		docids_init(st);
+	first = st->docid_ahead;
+	st->docid_ahead += n;
+	return first;
 }
 
 /* The pre the apply of e's change c may take, or NULL. */

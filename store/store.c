@@ -219,7 +219,6 @@ store_open_format(struct store **out, const char *dir, unsigned flags,
 		store_close(st);
 		return rc == STORE_EIO && !exists ? STORE_ENOSTORE : rc;
 	}
-	store_docids_init(st);
 	*out = st;
 	return STORE_OK;
 }

@@ -305,6 +305,9 @@ struct store_words_buf {	/* zero-initialised; free(p) */
 	uint8_t		*p;
 	size_t		 len, cap;
 };
+/* Grows b to hold need bytes more (it doubles, from 16 KB): 0, or -1
+ * out of memory. Any of the worker's buffers may use it. */
+int		 store_buf_reserve(struct store_words_buf *, size_t need);
 /* Copies the word index's key into key: -1 if the store keeps none. */
 int		 store_word_key(const struct store *,
 		    uint8_t key[STORE_WORDKEYLEN]);
@@ -342,8 +345,9 @@ struct store_sealer {		/* sodium_malloc it: it holds a key */
 /* Copies the store's seal key into s, count 0: -1 if it seals nothing. */
 int		 store_sealer_init(const struct store *, struct store_sealer *);
 /* n record numbers, the first returned, for the new records of a batch
- * worked out ahead (on the loop, in the order batches arrive): past
- * every number the table held at open or given since by this handle.
+ * worked out ahead (on the loop, in the order batches arrive, outside
+ * any transaction of the caller's): past every number the table held at
+ * the first reservation or given since by this handle.
  * Numbers not used are skipped: a record's number only orders it. */
 uint64_t	 store_docids_reserve(struct store *, size_t n);
 /* Thread-safe (no store, no LMDB): appends to b, at *off, the record c

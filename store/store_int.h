@@ -18,6 +18,7 @@ struct store {
 	uint8_t	*seal_key;	/* derived from key: seals records */
 	uint64_t docid_ahead;	/* records.c: the next record number to hand
 				 * out ahead (store_docids_reserve); a hint */
+	int	 docid_read;	/* records.c: docid_ahead read from the table */
 	uint8_t	*seal_subkey;	/* seal_key + STORE_KEYLEN, key material:
 				 * the write transaction's HChaCha20 subkey
 				 * (recstore.c; one writer at a time) */
@@ -116,10 +117,6 @@ int	store_words_ready(const struct store_txn *, uint8_t kind);
  * they are: for a record the worker checked them against
  * (store_words_pre_fits, from store_record_pre). Consumes the hint. */
 int	store_words_add_new(struct store_txn *, uint64_t docid, uint8_t kind);
-/* records.c: store_docids_reserve's numbers start past the table's. */
-void	store_docids_init(struct store *);
-/* Grows b to hold need bytes more: 0, or -1 out of memory. */
-int	store_buf_reserve(struct store_words_buf *, size_t need);
 /* Writes the postings store_words_update gathered in memory: before the
  * transaction commits (store_commit does), and before anything reads the
  * word index ('W', 'V') in it (store_search does). */

@@ -68,9 +68,7 @@ struct rx_prep {
 	size_t		 nkeys;
 	struct rx_read	*reads;		/* n of them */
 	uint8_t		*pt;		/* every opened entry's plaintext */
-	uint8_t		*cc;		/* their changes, compact: see keep */
-	size_t		 cc_len;
-	size_t		 cc_cap;
+	struct store_words_buf cc;	/* their changes, compact: see keep */
 	uint8_t		*wkey;		/* the word index's, sodium_malloc'd;
 					 * NULL: no words worked out */
 	struct store_words_buf wb;	/* new records' words */
@@ -110,7 +108,7 @@ prep_unref(struct rx_prep *p)
 		return;
 	free(p->reads);
 	free(p->pt);
-	free(p->cc);
+	free(p->cc.p);
 	free(p->wb.p);
 	free(p->rb.p);
 	sodium_free(p->keys);	/* wipes them */
@@ -225,20 +223,13 @@ cc_size(const struct change *c)
 static int
 keep(struct rx_prep *p, const struct change *c, size_t *off)
 {
-	size_t need = cc_size(c), cap;
+	size_t need = cc_size(c);
 	uint8_t *q;
 
-	if (need > p->cc_cap - p->cc_len) {
-		cap = p->cc_cap > 0 ? p->cc_cap : 64 * 1024;
-		while (need > cap - p->cc_len)
-			cap *= 2;
-		if ((q = realloc(p->cc, cap)) == NULL)
-			return -1;
-		p->cc = q;
-		p->cc_cap = cap;
-	}
-	*off = p->cc_len;
-	q = p->cc + p->cc_len;
+	if (store_buf_reserve(&p->cc, need) != 0)
+		return -1;
+	*off = p->cc.len;
+	q = p->cc.p + p->cc.len;
 	memcpy(q, c, CC_HEAD);
 	q += CC_HEAD;
 	for (size_t i = 0; i < c->nops; i++) {
@@ -248,7 +239,7 @@ keep(struct rx_prep *p, const struct change *c, size_t *off)
 		memcpy(q + CC_OP, c->ops[i].preds, refs);
 		q += CC_OP + refs;
 	}
-	p->cc_len += need;
+	p->cc.len += need;
 	return 0;
 }
 
@@ -256,7 +247,7 @@ keep(struct rx_prep *p, const struct change *c, size_t *off)
 static void
 kept(const struct rx_prep *p, const struct rx_read *r, struct change *c)
 {
-	const uint8_t *q = p->cc + r->cc_off;
+	const uint8_t *q = p->cc.p + r->cc_off;
 
 	memcpy(c, q, CC_HEAD);
 	q += CC_HEAD;
