@@ -369,6 +369,9 @@ void		 server_clock_seen(struct server *, struct conn *,
 		    uint64_t wall_ms);
 void		 server_conn_ready(struct server *, struct conn *);
 void		 server_conn_gone(struct server *, struct conn *);
+/* Gives the heap's free memory back to the kernel once no connection
+ * is left (a sync's buffers are kept while one runs: serve.c). */
+void		 server_heap_idle(struct server *);
 void		 server_disk_full(struct server *, struct conn *);
 void		 server_disk_ok(struct server *);
 void		 server_keep_vec(struct server *, struct conn *);

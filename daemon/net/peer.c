@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #endif
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,7 @@ static void
 free_cb(uv_handle_t *h)
 {
 	struct conn *c = h->data, **pp;
+	struct server *srv = c->srv;
 
 	for (pp = &c->srv->conns; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == c) {
@@ -143,6 +145,7 @@ free_cb(uv_handle_t *h)
 	write_req_free(c->wq);	/* never handed to libuv */
 	sodium_memzero(c, sizeof(*c));
 	free(c);
+	server_heap_idle(srv);
 }
 
 void
@@ -335,16 +338,6 @@ send_msg(struct conn *c, const msgpack_sbuffer *sb, int final)
 	return send_sealed(c, (const uint8_t *)sb->data, sb->size, final);
 }
 
-void
-conn_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-	static char slab[64 * 1024];
-
-	(void)h;
-	(void)hint;
-	*buf = uv_buf_init(slab, sizeof(slab));
-}
-
 /*
  * The longest frame the peer may send next. A connection we accepted
  * sends message 1 first, 48 bytes: until that has proved it holds the
@@ -371,26 +364,59 @@ in_limit(const struct conn *c)
 	return frame_limit(c) + 4 + 64 * 1024;
 }
 
-/* Appends to the input buffer, growing it only as far as a frame may. */
+/* Makes room for n more bytes in the input buffer, growing it only as
+ * far as a frame may. */
+static int
+in_room(struct conn *c, size_t n)
+{
+	size_t cap = c->in_cap ? c->in_cap : 512;
+	uint8_t *q;
+
+	if (c->in_len + n <= c->in_cap)
+		return 0;
+	while (cap < c->in_len + n)
+		cap *= 2;
+	if (cap > in_limit(c))
+		cap = in_limit(c);
+	if (cap < c->in_len + n || (q = realloc(c->in, cap)) == NULL)
+		return -1;
+	c->in = q;
+	c->in_cap = cap;
+	return 0;
+}
+
+/* Appends to the input buffer. */
 static int
 in_append(struct conn *c, const char *p, size_t n)
 {
-	if (c->in_len + n > c->in_cap) {
-		size_t cap = c->in_cap ? c->in_cap : 512;
-		uint8_t *q;
-
-		while (cap < c->in_len + n)
-			cap *= 2;
-		if (cap > in_limit(c))
-			cap = in_limit(c);
-		if (cap < c->in_len + n || (q = realloc(c->in, cap)) == NULL)
-			return -1;
-		c->in = q;
-		c->in_cap = cap;
-	}
+	if (in_room(c, n) != 0)
+		return -1;
 	memcpy(c->in + c->in_len, p, n);
 	c->in_len += n;
 	return 0;
+}
+
+#define READ_SLAB	(64 * 1024)
+static char read_slab[READ_SLAB];
+
+/* A synced peer's bytes are read straight into its input buffer: a
+ * sync's every byte went through the slab and a copy before. Before
+ * that, and when the buffer may not grow a slab's worth, the slab takes
+ * them and in_append copies what the limits allow. */
+void
+conn_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+	size_t room;
+
+	(void)hint;
+	if (c->state == CONN_SYNC && in_room(c, READ_SLAB) == 0) {
+		room = c->in_cap - c->in_len;
+		*buf = uv_buf_init((char *)c->in + c->in_len,
+		    room > UINT_MAX ? UINT_MAX : (unsigned)room);
+		return;
+	}
+	*buf = uv_buf_init(read_slab, sizeof(read_slab));
 }
 
 /* More of the peer's bytes wait in the socket: a batch received can wait
@@ -470,7 +496,6 @@ static void
 socket_drain(struct conn *c)
 {
 #ifndef _WIN32
-	uint8_t buf[16 * 1024];
 	uv_os_fd_t fd;
 	ssize_t n;
 	size_t room;
@@ -479,14 +504,15 @@ socket_drain(struct conn *c)
 	    uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0)
 		return;
 	while ((room = in_limit(c) - c->in_len) > 0) {
-		n = recv(fd, buf, room < sizeof(buf) ? room : sizeof(buf),
-		    MSG_DONTWAIT);
-		if (n <= 0)
-			return;
-		if (in_append(c, (const char *)buf, (size_t)n) != 0) {
+		if (in_room(c, room < READ_SLAB ? room : READ_SLAB) != 0) {
 			conn_close(c, "out of memory");
 			return;
 		}
+		n = recv(fd, c->in + c->in_len, c->in_cap - c->in_len,
+		    MSG_DONTWAIT);
+		if (n <= 0)
+			return;
+		c->in_len += (size_t)n;
 	}
 #else
 	(void)c;
@@ -514,7 +540,9 @@ conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	c->last_activity = uv_now(c->srv->loop);
 	c->bytes_in += (uint64_t)n;	/* for progress lines */
-	if (in_append(c, buf->base, (size_t)n) != 0) {
+	if (buf->base != read_slab)
+		c->in_len += (size_t)n;	/* read in place: conn_alloc_cb */
+	else if (in_append(c, buf->base, (size_t)n) != 0) {
 		conn_close(c, "refused: more data than a frame may hold");
 		return;
 	}
