@@ -294,6 +294,10 @@ struct server {
 	int		 stopping;
 	struct progress	*progress;	/* a one-shot sync's, or NULL */
 	uint64_t	 gone_in, gone_bytes;	/* of closed connections */
+	uint64_t	 gone_sent;		/* entries, the same */
+	uint64_t	 heap_traffic;	/* traffic() at the last tick */
+	uint64_t	 heap_moved;	/* when a tick saw it change */
+	int		 heap_dirty;	/* traffic since the heap's last trim */
 	uint64_t	 keys_refused;	/* a peer closed at our message 1 */
 	uint64_t	 keys_ok;	/* a handshake went through */
 	uint8_t		*x_sk;	/* secmem_alloc'd: the X25519 static key */
@@ -337,6 +341,7 @@ void		 conn_close(struct conn *, const char *why);
 void		 conn_pump(struct conn *);
 void		 conn_bye(struct conn *);
 void		 conn_flush(struct conn *);
+void		 conn_heap_idle(struct conn *);
 /* Applies what every connection received this loop turn (see peer.c). */
 void		 rx_flush_due(struct server *);
 void		 conn_read_cb(uv_stream_t *, ssize_t, const uv_buf_t *);
@@ -369,9 +374,6 @@ void		 server_clock_seen(struct server *, struct conn *,
 		    uint64_t wall_ms);
 void		 server_conn_ready(struct server *, struct conn *);
 void		 server_conn_gone(struct server *, struct conn *);
-/* Gives the heap's free memory back to the kernel once no connection
- * is left (a sync's buffers are kept while one runs: serve.c). */
-void		 server_heap_idle(struct server *);
 void		 server_disk_full(struct server *, struct conn *);
 void		 server_disk_ok(struct server *);
 void		 server_keep_vec(struct server *, struct conn *);

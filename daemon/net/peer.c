@@ -119,7 +119,6 @@ static void
 free_cb(uv_handle_t *h)
 {
 	struct conn *c = h->data, **pp;
-	struct server *srv = c->srv;
 
 	for (pp = &c->srv->conns; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == c) {
@@ -145,7 +144,6 @@ free_cb(uv_handle_t *h)
 	write_req_free(c->wq);	/* never handed to libuv */
 	sodium_memzero(c, sizeof(*c));
 	free(c);
-	server_heap_idle(srv);
 }
 
 void
@@ -1467,6 +1465,27 @@ rx_envs_trim(struct conn *c)
 		free(b->envs);
 		b->envs = NULL;
 		b->envs_cap = 0;
+	}
+}
+
+/* An idle connection's buffers, given back (heap_idle, serve.c): its
+ * empty input buffer (a frame's size: up to 2 MB) and the envelope arrays
+ * its empty slots kept. Each grows again with the next batch. */
+void
+conn_heap_idle(struct conn *c)
+{
+	if (c->state == CONN_CLOSED || c->nrxq > 0 || c->draining)
+		return;
+	for (size_t i = 0; c->rxq != NULL && i < RX_SLOTS; i++) {
+		free(c->rxq[i].envs);
+		c->rxq[i].envs = NULL;
+		c->rxq[i].envs_cap = 0;
+	}
+	store_apply_buf_free(&c->abuf);
+	if (c->in_len == 0) {
+		free(c->in);
+		c->in = NULL;
+		c->in_cap = 0;
 	}
 }
 

@@ -386,6 +386,7 @@ server_conn_gone(struct server *srv, struct conn *c)
 	server_wake(srv);	/* a redial, a status, a vector to save */
 	srv->gone_in += c->received;
 	srv->gone_bytes += c->bytes_in;
+	srv->gone_sent += c->sent_count;
 	conn_progress_end(srv, c);
 	if (c->authenticated)
 		status_put(srv, c->remote, c->addr, 0, srv->oneshot && c->done);
@@ -1311,6 +1312,59 @@ progress_tick(struct server *srv)
 		    "entries");
 }
 
+/* A sync's batches, their read-ahead and their transactions' buffers are
+ * megabytes each, allocated and freed every few milliseconds. glibc's
+ * defaults hand such blocks back to the kernel at each free (mmap and
+ * trim), so that each was zeroed and faulted in again, page by page:
+ * half the page faults of a 100,000-note sync. Here the heap keeps them
+ * while a sync runs, and heap_idle gives them back once it is over. */
+static void
+heap_for_sync(void)
+{
+#ifdef __GLIBC__
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+#endif
+}
+
+/* Bytes received and entries sent so far, closed connections' too. */
+static uint64_t
+traffic(const struct server *srv)
+{
+	uint64_t n = srv->gone_bytes + srv->gone_sent;
+
+	for (const struct conn *c = srv->conns; c != NULL; c = c->next)
+		n += c->bytes_in + c->sent_count;
+	return n;
+}
+
+/* At the first tick FALLBACK_MS or more after the last traffic, the
+ * heap's free memory goes back to the kernel: an idle daemon is as small
+ * after a 100,000-note sync as before it, whether its peers stay
+ * connected or not. Costs no wake-up of its own: when nothing happens,
+ * ticks come every FALLBACK_MS. */
+static void
+heap_idle(struct server *srv)
+{
+	uint64_t t = traffic(srv), now = uv_now(srv->loop);
+
+	if (t != srv->heap_traffic) {
+		srv->heap_traffic = t;
+		srv->heap_moved = now;
+		srv->heap_dirty = 1;
+		return;
+	}
+	if (!srv->heap_dirty || now - srv->heap_moved < FALLBACK_MS)
+		return;
+	srv->heap_dirty = 0;
+	for (struct conn *c = srv->conns; c != NULL; c = c->next)
+		conn_heap_idle(c);
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+	net_log("idle: the last sync's buffers are given back");
+}
+
 static void
 tick_cb(uv_timer_t *timer)
 {
@@ -1337,6 +1391,8 @@ tick_cb(uv_timer_t *timer)
 		status_flush(srv);
 	if (srv->oneshot)
 		oneshot_check(srv);
+	else
+		heap_idle(srv);
 	if (!srv->stopping)
 		uv_timer_start(&srv->tick, tick_cb, tick_delay(srv), 0);
 }
@@ -1446,33 +1502,6 @@ signal_cb(uv_signal_t *sig, int signum)
 
 	net_log("stopping (signal %d)", signum);
 	server_stop(srv);
-}
-
-/* A sync's batches, their read-ahead and their transactions' buffers are
- * megabytes each, allocated and freed every few milliseconds. glibc's
- * defaults hand such blocks back to the kernel at each free (mmap and
- * trim), so that each was zeroed and faulted in again, page by page:
- * half the page faults of a 100,000-note sync. Here the heap keeps them
- * while a sync runs, and server_heap_idle gives them back when the last
- * connection is gone, so an idle daemon stays small. */
-static void
-heap_for_sync(void)
-{
-#ifdef __GLIBC__
-	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
-	mallopt(M_TOP_PAD, 16 * 1024 * 1024);
-#endif
-}
-
-void
-server_heap_idle(struct server *srv)
-{
-	if (srv->conns != NULL)
-		return;
-#ifdef __GLIBC__
-	malloc_trim(0);
-#endif
 }
 
 static int

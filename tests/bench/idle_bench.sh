@@ -12,12 +12,20 @@
 #
 # The floor beside it is `sleep` measured the same way: a process that
 # never wakes. Medians of IDLE_BENCH_RUNS windows (default 3) per daemon.
+#
+# Then A takes IDLE_BENCH_NOTES new notes (default 20,000, written by the
+# fill tool as another process would), B receives them from A's daemon,
+# and once both are idle again their heaps are read once more: a daemon
+# keeps a sync's buffers while the sync runs and gives them back after.
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$root/tests/bench/lib.sh"
 SATCHEL=${SATCHEL:-$root/build/satchel}
 SECS=${IDLE_BENCH_SECS:-10}
+NOTES=${IDLE_BENCH_NOTES:-20000}
+FILL=${FILL:-$root/build/rel/tools/fill}
+[ -x "$FILL" ] || FILL=$root/build/test/tools/fill
 RUNS=${IDLE_BENCH_RUNS:-3}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/idle-bench.XXXXXX")
 PIDS=""
@@ -126,3 +134,36 @@ for who in a b; do
 	    "$ws/s (sleep)" "-" "no polling, <= 16 MB"
 done
 printf '  floor (sleep)    %6s wake-ups/s\n' "$ws"
+
+# --- after a sync: the same two daemons, idle again.
+entries() { "$SATCHEL" -d "$1" status 2>/dev/null | sed -n 's/^entries *\([0-9]*\).*/\1/p'; }
+if [ ! -x "$FILL" ] ||
+    ! st=$("$SATCHEL" -d "$a" student add "Idle Bench" --class 1A \
+    2>/dev/null) || ! "$FILL" "$a" "$st" "$NOTES" >/dev/null 2>&1; then
+	echo "idle_bench: cannot write $NOTES notes on A (fill tool: $FILL)" >&2
+	exit 1
+fi
+want=$(entries "$a")
+for ((i = 0; i < 1200; i++)); do	# the fallback check finds fill's writes
+	[ "$(entries "$b")" = "$want" ] && break
+	sleep 0.1
+done
+if [ "$(entries "$b")" != "$want" ]; then
+	echo "idle_bench: B did not receive A's $NOTES notes in 120 s" >&2
+	tail -5 "$b.log" >&2
+	exit 1
+fi
+sleep 15	# FALLBACK_MS without traffic, then a tick: the heap is given back
+for who in a b; do
+	pid=$pa
+	[ "$who" = b ] && pid=$pb
+	anon=$(field_kb "$pid" RssAnon)
+	hwm=$(field_kb "$pid" VmHWM)
+	printf '  after %s notes: satchel serve %s heap %4.1f MB (peak RSS %5.1f MB)' \
+	    "$(commas "$NOTES")" "$who" "$(awk "BEGIN { print $anon / 1024 }")" \
+	    "$(awk "BEGIN { print $hwm / 1024 }")"
+	echo "   target: RSS <= 16 MB idle"
+	bench_row "idle daemon $who after a $(commas "$NOTES")-note sync: heap" \
+	    "$(awk "BEGIN { printf \"%.1f\", $anon / 1024 }") MB" "-" "-" \
+	    "<= 16 MB"
+done

@@ -45,3 +45,6 @@ bench_row() {		# ROW SATCHEL FLOOR RATIO TARGET
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" \
 	    "$(load1)" >>"$BENCH_SUMMARY"
 }
+
+# 1234567 -> 1,234,567
+commas() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/; ta'; }

@@ -130,7 +130,6 @@ settle() { sync; }
 
 calc() { awk "BEGIN { printf $1 }"; }	# calc 'FORMAT, EXPR...'
 # 12345678 -> 12,345,678
-commas() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/; ta'; }
 mb() { calc "\"%.0f MB\", $1 / 1024"; }	# KiB -> "N MB"
 
 # Reads VmHWM and RssAnon (KiB) of a process into HWM_KB and ANON_KB.
