@@ -135,21 +135,6 @@ prep_key(struct rx_prep *p, const struct store_keyring *kr,
 	return (int)p->nkeys++;
 }
 
-/* The worker's buffers, sized here for what a batch of notes of this
- * many plaintext bytes takes (each about half of them; the changes' copies
- * ~270 bytes an entry) so that it seldom grows them. Taken on the loop,
- * they come from the loop's heap, which keeps them for the next batch
- * while a sync runs and gives them back after (server_heap_idle); grown
- * on a worker, they came from its own arena, which keeps its top. Short
- * of memory here, the worker grows them as it goes. */
-static void
-prep_reserve(struct rx_prep *p, size_t pt_bytes)
-{
-	(void)store_buf_reserve(&p->cc, p->n * 320);
-	(void)store_buf_reserve(&p->wb, pt_bytes / 8 * 5);
-	(void)store_buf_reserve(&p->rb, pt_bytes / 8 * 5);
-}
-
 /* Picks each entry's key and its room in pt, on the loop: the worker
  * then reads the copies alone. */
 static int
@@ -168,7 +153,6 @@ prep_plan(struct rx_prep *p, const struct store_keyring *kr)
 	}
 	if (off > 0 && (p->pt = malloc(off)) == NULL)
 		return -1;
-	prep_reserve(p, off);
 	return 0;
 }
 
