@@ -511,6 +511,7 @@ socket_drain(struct conn *c)
 		if (n <= 0)
 			return;
 		c->in_len += (size_t)n;
+		c->bytes_in += (uint64_t)n;
 	}
 #else
 	(void)c;

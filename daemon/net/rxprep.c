@@ -68,6 +68,7 @@ struct rx_prep {
 	size_t		 nkeys;
 	struct rx_read	*reads;		/* n of them */
 	uint8_t		*pt;		/* every opened entry's plaintext */
+	size_t		 pt_bytes;	/* its size */
 	struct store_words_buf cc;	/* their changes, compact: see keep */
 	uint8_t		*wkey;		/* the word index's, sodium_malloc'd;
 					 * NULL: no words worked out */
@@ -135,6 +136,23 @@ prep_key(struct rx_prep *p, const struct store_keyring *kr,
 	return (int)p->nkeys++;
 }
 
+/* The worker's buffers, sized here for what a batch of notes of this
+ * many plaintext bytes takes (each about half of them; the changes' copies
+ * ~270 bytes an entry) so that it seldom grows them: grown by doubling on
+ * the worker, each was copied and faulted in page by page six times a
+ * batch. And taken on the loop, they come from the loop's heap, which
+ * heap_idle (serve.c) trims once a sync is over; a worker's own arena
+ * keeps its top, ~20 MB of an idle daemon after a sync. Short of memory
+ * here, the worker grows them as it goes. */
+static void
+prep_reserve(struct rx_prep *p, size_t pt_bytes)
+{
+	(void)store_buf_reserve(&p->cc, p->n * 320);
+	if (p->wkey != NULL)
+		(void)store_buf_reserve(&p->wb, pt_bytes / 8 * 5);
+	(void)store_buf_reserve(&p->rb, pt_bytes / 8 * 5);
+}
+
 /* Picks each entry's key and its room in pt, on the loop: the worker
  * then reads the copies alone. */
 static int
@@ -153,6 +171,7 @@ prep_plan(struct rx_prep *p, const struct store_keyring *kr)
 	}
 	if (off > 0 && (p->pt = malloc(off)) == NULL)
 		return -1;
+	p->pt_bytes = off;
 	return 0;
 }
 
@@ -198,6 +217,7 @@ prep_new(const struct rx_batch *b, const struct store_keyring *kr,
 		prep_unref(p);
 		return NULL;
 	}
+	prep_reserve(p, p->pt_bytes);
 	return p;
 }
 

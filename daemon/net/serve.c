@@ -1312,26 +1312,6 @@ progress_tick(struct server *srv)
 		    "entries");
 }
 
-/* A sync's batches, their read-ahead and their transactions' buffers are
- * megabytes each, allocated and freed every few milliseconds. glibc's
- * defaults hand such blocks back to the kernel at each free (mmap and
- * trim), so that each was zeroed and faulted in again, page by page:
- * half the page faults of a 100,000-note sync. Here the heap keeps them
- * while a sync runs, and heap_idle gives them back once it is over. One
- * arena for every thread: malloc_trim gives back the free memory inside
- * each arena, but the top of the main one only, and the read-ahead
- * workers' arenas kept ~20 MB that way (their lock is not contended:
- * no slower in make bench). */
-static void
-heap_for_sync(void)
-{
-#ifdef __GLIBC__
-	mallopt(M_ARENA_MAX, 1);
-	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
-#endif
-}
-
 /* Bytes received and entries sent so far, closed connections' too. */
 static uint64_t
 traffic(const struct server *srv)
@@ -1339,13 +1319,15 @@ traffic(const struct server *srv)
 	uint64_t n = srv->gone_bytes + srv->gone_sent;
 
 	for (const struct conn *c = srv->conns; c != NULL; c = c->next)
-		n += c->bytes_in + c->sent_count;
+		if (c->state != CONN_CLOSED)	/* else counted in gone_* */
+			n += c->bytes_in + c->sent_count;
 	return n;
 }
 
-/* At the first tick FALLBACK_MS or more after the last traffic, the
- * heap's free memory goes back to the kernel: an idle daemon is as small
- * after a 100,000-note sync as before it, whether its peers stay
+/* At the first tick FALLBACK_MS or more after the last traffic, a
+ * sync's memory goes back: each connection's buffers, and the free
+ * memory glibc's heap keeps (malloc_trim). An idle daemon is then about
+ * as small after a 100,000-note sync as before it, whether its peers stay
  * connected or not. Costs no wake-up of its own: when nothing happens,
  * ticks come every FALLBACK_MS. */
 static void
@@ -1516,7 +1498,6 @@ server_init(struct server *srv, struct device *d, int oneshot)
 	srv->d = d;
 	srv->oneshot = oneshot;
 	srv->loop = uv_default_loop();
-	heap_for_sync();
 	if ((srv->x_sk = secmem_alloc(crypto_scalarmult_curve25519_BYTES)) ==
 	    NULL ||
 	    crypto_sign_ed25519_sk_to_curve25519(srv->x_sk, d->sign_sk) != 0) {
