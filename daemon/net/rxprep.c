@@ -136,14 +136,13 @@ prep_key(struct rx_prep *p, const struct store_keyring *kr,
 	return (int)p->nkeys++;
 }
 
-/* The worker's buffers, sized here for what a batch of notes of this
- * many plaintext bytes takes (each about half of them; the changes' copies
- * ~270 bytes an entry) so that it seldom grows them: grown by doubling on
- * the worker, each was copied and faulted in page by page six times a
- * batch. And taken on the loop, they come from the loop's heap, which
- * heap_idle (serve.c) trims once a sync is over; a worker's own arena
- * keeps its top, ~20 MB of an idle daemon after a sync. Short of memory
- * here, the worker grows them as it goes. */
+/* The worker's buffers, sized as its work starts for what a batch of
+ * notes of this many plaintext bytes takes (each about half of them; the
+ * changes' copies ~270 bytes an entry), so that it seldom grows them:
+ * grown by doubling, each was copied and faulted in page by page six
+ * times a batch. Sized when the batch arrived, instead, every batch
+ * waiting for a worker held them too: 15-35 MB more at a sync's peak.
+ * Short of memory here, the worker grows them as it goes. */
 static void
 prep_reserve(struct rx_prep *p, size_t pt_bytes)
 {
@@ -217,7 +216,6 @@ prep_new(const struct rx_batch *b, const struct store_keyring *kr,
 		prep_unref(p);
 		return NULL;
 	}
-	prep_reserve(p, p->pt_bytes);
 	return p;
 }
 
@@ -288,6 +286,7 @@ prep_run(struct rx_prep *p)
 {
 	struct change *c = malloc(sizeof(*c));
 
+	prep_reserve(p, p->pt_bytes);
 	for (size_t i = 0; i < p->n; i++) {
 		struct rx_read *r = &p->reads[i];
 		const struct store_key *k;
