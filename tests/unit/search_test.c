@@ -1392,12 +1392,13 @@ pre_docid(struct store *st)
 	return low_docid ? 1 : d;
 }
 
-/* Applies env to w's store in t, offering what the receiver's worker
- * would have worked out ahead (daemon/net/rxprep.c): the change's words
- * and the new record, sealed with sl (NULL: not sealed) under docid. */
+/* Applies env to st in t, offering what the receiver's worker would
+ * have worked out ahead (daemon/net/rxprep.c): the change's words and the
+ * new record, sealed with sl (NULL: not sealed) under docid. */
 static int
-apply_at(struct dev *w, struct store_txn *t, const struct store_keyring *kr,
-    const uint8_t *env, size_t len, struct store_sealer *sl, uint64_t docid)
+apply_at(struct store *st, struct store_txn *t,
+    const struct store_keyring *kr, const uint8_t *env, size_t len,
+    struct store_sealer *sl, uint64_t docid)
 {
 	static struct change c;
 	struct store_words_buf wb = { 0 }, rb = { 0 };
@@ -1411,7 +1412,7 @@ apply_at(struct dev *w, struct store_txn *t, const struct store_keyring *kr,
 	if (proto_envelope_decode(&e, env, len) == 0 &&
 	    (k = store_keyring_find(kr, e.key_id)) != NULL &&
 	    (pt = malloc(e.ciphertext_len + 1)) != NULL &&
-	    store_word_key(w->d.st, wkey) == 0) {
+	    store_word_key(st, wkey) == 0) {
 		proto_envelope_hash(&e, hash);
 		if (proto_entry_read(&e, k->key, k->use, &c, pt, &why) == 0) {
 			words = store_words_pre(wkey, &c, &wb, &woff) == 0;
@@ -1457,7 +1458,7 @@ apply_hinted(struct dev *w, struct store_txn *t,
 	if (!hint)
 		return store_apply_entry(t, kr, env, len, 1);
 	sl = sealer_new(w);
-	rc = apply_at(w, t, kr, env, len, sl, pre_docid(w->d.st));
+	rc = apply_at(w->d.st, t, kr, env, len, sl, pre_docid(w->d.st));
 	sodium_free(sl);
 	return rc;
 }
@@ -1653,8 +1654,9 @@ test_record_sealed_order(void)
 	CHECK(r2 >= r1 + es.n);
 	CHECK(store_begin(w[0].d.st, 0, &t) == 0);
 	for (size_t i = 0; i < es.n; i++)
-		CHECK(apply_at(&w[0], t, a.d.keyring, es.p[i], es.len[i], sl[0],
-		    t->recs_sealed == 0 ? r2 + i : r1 + i) == 0);
+		CHECK(apply_at(w[0].d.st, t, a.d.keyring, es.p[i],
+		    es.len[i], sl[0], t->recs_sealed == 0 ? r2 + i :
+		    r1 + i) == 0);
 	printf("# out of order: %zu taken, %zu as sealed\n", t->recs_taken,
 	    t->recs_sealed);
 	CHECK(t->recs_taken == 3 && t->recs_sealed == 1);
@@ -1667,14 +1669,14 @@ test_record_sealed_order(void)
 		taken = t->recs_taken;
 		sealed = t->recs_sealed;
 		if (t->next_docid == 0) {	/* not looked up yet */
-			CHECK(apply_at(&w[1], t, a.d.keyring, es.p[i],
+			CHECK(apply_at(w[1].d.st, t, a.d.keyring, es.p[i],
 			    es.len[i], NULL, 0) == 0);
 			continue;
 		}
 		d = k == 0 ? t->next_docid - 1 : k == 1 ? t->next_docid :
 		    t->next_docid + 1000;
-		CHECK(apply_at(&w[1], t, a.d.keyring, es.p[i], es.len[i], sl[1],
-		    d) == 0);
+		CHECK(apply_at(w[1].d.st, t, a.d.keyring, es.p[i],
+		    es.len[i], sl[1], d) == 0);
 		if (t->recs_taken > taken && k == 2)
 			gap = d;
 		if (t->recs_taken > taken)
@@ -1687,8 +1689,8 @@ test_record_sealed_order(void)
 	/* A sealer under another key: sealed again, each. */
 	CHECK(store_begin(w[2].d.st, 0, &t) == 0);
 	for (size_t i = 0; i < es.n; i++)
-		CHECK(apply_at(&w[2], t, a.d.keyring, es.p[i], es.len[i], sl[2],
-		    store_docids_reserve(w[2].d.st, 1)) == 0);
+		CHECK(apply_at(w[2].d.st, t, a.d.keyring, es.p[i],
+		    es.len[i], sl[2], store_docids_reserve(w[2].d.st, 1)) == 0);
 	CHECK(t->recs_taken == 3 && t->recs_sealed == 0);
 	CHECK(store_commit(t) == 0);
 	for (int h = 0; h < 3; h++)
@@ -1767,44 +1769,17 @@ table_sum(struct store *st, int table, uint8_t out[32], size_t *n)
 	return rc != 0 || s.bad ? -1 : 0;
 }
 
-/* As apply_hinted, into a bare store. */
+/* As apply_hinted, into a bare store; without hint, as a command applies
+ * (nothing worked out ahead). */
 static int
 apply_hinted_st(struct store *st, struct store_txn *t,
     const struct store_keyring *kr, const uint8_t *env, size_t len,
     int hint)
 {
-	static struct change c;
-	struct store_words_buf wb = { 0 }, rb = { 0 };
-	uint8_t hash[PROTO_HASHLEN], wkey[STORE_WORDKEYLEN], *pt = NULL;
-	const struct store_key *k;
-	struct store_sealer *sl = NULL;	/* numbers as the apply gives */
-	struct envelope e;
-	const char *why;
-	size_t woff, roff;
-	int rc, words;
-
-	if (hint && proto_envelope_decode(&e, env, len) == 0 &&
-	    (k = store_keyring_find(kr, e.key_id)) != NULL &&
-	    (pt = malloc(e.ciphertext_len + 1)) != NULL &&
-	    store_word_key(st, wkey) == 0) {
-		proto_envelope_hash(&e, hash);
-		if (proto_entry_read(&e, k->key, k->use, &c, pt, &why) == 0) {
-			words = store_words_pre(wkey, &c, &wb, &woff) == 0;
-			if (words)
-				store_words_hint(t, wkey, wb.p + woff);
-			if (store_record_pre(&e, hash, &c, words ?
-			    wb.p + woff : NULL, sl, 0, &rb, &roff) == 0)
-				store_record_hint(t, rb.p + roff, sl);
-		}
-	}
-	rc = store_apply_entry(t, kr, env, len, 1);
-	store_words_hint(t, NULL, NULL);
-	store_record_hint(t, NULL, NULL);
-	sodium_free(sl);
-	free(pt);
-	free(wb.p);
-	free(rb.p);
-	return rc;
+	if (!hint)
+		return store_apply_entry(t, kr, env, len, 1);
+	/* No sealer: the record is numbered as the apply gives. */
+	return apply_at(st, t, kr, env, len, NULL, 0);
 }
 
 static void
