@@ -187,6 +187,8 @@ struct conn {
 					 * commit (rx_flush_due); not read
 					 * from meanwhile */
 	size_t		 rx_k;		/* of rxq, in the group commit */
+	size_t		 rx_busy;	/* of rxq, the leading batches whose
+					 * commit is in flight (writer.c) */
 	size_t		 rx_added;	/* new entries they brought */
 	uint8_t		*held;		/* a message after the waiting batches,
 					 * handled once they are (owned) */
@@ -303,6 +305,14 @@ struct server {
 	uint8_t		*x_sk;	/* secmem_alloc'd: the X25519 static key */
 	struct discovery *discovery;	/* NULL: LAN discovery is off */
 	struct http	*http;	/* the page (http/), or NULL */
+	struct writer	*writer;	/* writer.c: started by the first long
+					 * group, or NULL */
+	struct group_flight {		/* the group whose commit is in flight */
+		size_t	 added;
+		int	 epoch;
+		struct store_keyring *netonly;
+	}		 flight;
+	int		 group_failed;	/* its commit failed: each batch alone */
 };
 
 /* What pumps read: our heads, and the frozen authors among them with
@@ -349,6 +359,26 @@ void		 conn_alloc_cb(uv_handle_t *, size_t, uv_buf_t *);
 void		 net_log(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 void		 short_id(char out[13], const uint8_t *id);
+
+/* writer.c: the thread that begins and commits a long sync's group
+ * transactions, so that the loop reads the next group while one commits.
+ * writer_begin begins one for the loop to apply in (waiting for the
+ * commit in flight first): 0, or a store error, *t NULL. writer_abort
+ * ends it unapplied. writer_commit takes t and commits it on the thread;
+ * done(srv, rc, arg) runs on the loop once it returned (rc: store_commit's),
+ * from the loop's callback or writer_wait, which returns only after
+ * that. writer_busy: a commit is in flight, its done not yet run.
+ * writer_stop waits for it and ends the thread (at the loop's end). All
+ * are called on the loop alone. */
+struct writer;
+typedef void	(*writer_done_fn)(struct server *, int rc, void *arg);
+int		 writer_begin(struct server *, struct store_txn **) STORE_WUR;
+void		 writer_abort(struct server *, struct store_txn *);
+void		 writer_commit(struct server *, struct store_txn *,
+		    writer_done_fn, void *arg);
+int		 writer_busy(const struct server *);
+void		 writer_wait(struct server *);
+void		 writer_stop(struct server *);
 
 /* discover.c: LAN discovery. start announces port (ours, TCP) and dials
  * what it hears through server_discovered; stop closes it (idempotent).

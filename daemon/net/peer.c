@@ -479,7 +479,7 @@ drain_frames(struct conn *c)
 		memmove(c->in, c->in + off, c->in_len - off);
 		c->in_len -= off;
 	}
-	if (c->state != CONN_CLOSED && c->nrxq > 0 && !c->rx_due &&
+	if (c->state != CONN_CLOSED && c->nrxq > c->rx_busy && !c->rx_due &&
 	    (c->read_paused || !socket_pending(c)))
 		rx_defer(c);
 }
@@ -1505,7 +1505,7 @@ rx_drop(struct conn *c)
 {
 	for (size_t i = 0; i < c->nrxq; i++)
 		rx_batch_release(&c->rxq[i]);
-	c->nrxq = 0;
+	c->nrxq = c->rx_busy = 0;
 }
 
 /* Applies the waiting batches, in order: a run of plain ones together,
@@ -1514,9 +1514,12 @@ static void
 rx_flush(struct conn *c)
 {
 	struct rx_batch bs[RX_SLOTS];
-	size_t n = c->nrxq, k;
+	size_t n, k;
 
-	if (n == 0)
+	if (c->nrxq <= c->rx_busy)
+		return;		/* none, or all in the commit in flight */
+	writer_wait(c->srv);	/* which may take them off (group_done) */
+	if ((n = c->nrxq) == 0)
 		return;
 	/* Taken off the connection first: a close on the way drops none of
 	 * them twice. The slots keep their envs arrays; bs borrows them. */
@@ -1618,6 +1621,70 @@ group_done(struct server *srv, size_t added, int epoch)
 		server_changed(srv);		/* relay to the others */
 }
 
+/* A group of at least a full batch's worth is committed on the writer
+ * thread (writer.c), while the loop reads the next one: a small group's
+ * commit is short, and a one-shot sync of a few notes starts no thread. */
+static int
+group_long(const struct server *srv)
+{
+	size_t entries = 0;
+
+	for (const struct conn *c = srv->conns; c != NULL; c = c->next)
+		for (size_t i = 0; rx_waiting(c) && i < c->nrxq; i++)
+			entries += c->rxq[i].n;
+	return entries >= SYNC_BATCH;
+}
+
+/* The group's commit returned: acknowledged, or each batch alone. */
+static void
+group_committed(struct server *srv, int rc, void *arg)
+{
+	struct group_flight f = srv->flight;
+
+	(void)arg;
+	sodium_free(f.netonly);	/* after the commit, which may read keys */
+	srv->flight.netonly = NULL;
+	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
+		if (c->rx_busy == 0)
+			continue;
+		c->rx_busy = 0;
+		if (rc != 0 && c->state == CONN_SYNC && c->nrxq > 0) {
+			c->rx_k = 0;	/* rx_flush meets them, one by one */
+			c->rx_due = 1;
+			uv_read_stop((uv_stream_t *)&c->tcp);
+		}
+	}
+	if (rc != 0)
+		srv->group_failed = 1;
+	else
+		group_done(srv, f.added, f.epoch);
+	server_rx_due(srv);	/* what came meanwhile */
+}
+
+/* Ends the group begun on t: committed on the writer thread (long), or
+ * here; 0 once it is on disk or in flight. */
+static int
+group_end(struct server *srv, struct store_txn *t, int long_, size_t added,
+    int epoch, struct store_keyring *netonly)
+{
+	int rc;
+
+	if (!long_) {
+		rc = store_commit(t);
+		sodium_free(netonly);	/* after the commit */
+		if (rc == 0)
+			group_done(srv, added, epoch);
+		return rc;
+	}
+	srv->flight.added = added;
+	srv->flight.epoch = epoch;
+	srv->flight.netonly = netonly;
+	for (struct conn *c = srv->conns; c != NULL; c = c->next)
+		c->rx_busy = c->state == CONN_SYNC ? c->rx_k : 0;
+	writer_commit(srv, t, group_committed, NULL);
+	return 0;
+}
+
 /*
  * The batches that wait on every connection, the leading plain ones of
  * each, in one transaction and one durable commit, each acknowledged only
@@ -1632,13 +1699,17 @@ group_across(struct server *srv)
 	struct store_txn *t;
 	uint64_t t0 = uv_hrtime();
 	size_t added = 0, n = 0;
-	int rc = 0, epoch = 0, any = 0;
+	int rc = 0, epoch = 0, any = 0, long_;
 
 	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
 		c->rx_k = c->rx_added = 0;
 		n += rx_waiting(c);
 	}
-	if (n < 2 || store_begin(srv->d->st, 0, &t) != 0)
+	long_ = n > 0 && group_long(srv);
+	if (n < 2 && !long_)
+		return;		/* rx_flush's */
+	if ((long_ ? writer_begin(srv, &t) : store_begin(srv->d->st, 0,
+	    &t)) != 0)
 		return;
 	for (struct conn *c = srv->conns; c != NULL && rc == 0 && !epoch;
 	    c = c->next) {
@@ -1654,17 +1725,17 @@ group_across(struct server *srv)
 			rc = vec_save_peer(&c->theirs, t, c->remote);
 		}
 	}
-	if (rc != 0 || !any)
-		store_abort(t);
-	else
-		rc = store_commit(t);
-	sodium_free(netonly);	/* after the commit, which may read keys */
 	if (rc != 0 || !any) {
+		if (long_)
+			writer_abort(srv, t);
+		else
+			store_abort(t);
+		sodium_free(netonly);
+	} else
+		rc = group_end(srv, t, long_, added, epoch, netonly);
+	if (rc != 0 || !any)
 		for (struct conn *c = srv->conns; c != NULL; c = c->next)
 			c->rx_k = 0;
-		return;
-	}
-	group_done(srv, added, epoch);
 }
 
 /* Called once a loop turn while batches wait (server_rx_due): applies
@@ -1672,14 +1743,24 @@ group_across(struct server *srv)
 void
 rx_flush_due(struct server *srv)
 {
+	if (writer_busy(srv))
+		return;		/* group_committed calls it again */
 	for (struct conn *c = srv->conns; c != NULL; c = c->next)
 		if (rx_waiting(c) && c->rx_group < RX_GROUP_MAX)
 			c->rx_group *= 2;
-	group_across(srv);
+	if (!srv->group_failed)
+		group_across(srv);
+	srv->group_failed = 0;
 	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
 		uint8_t *pt;
 
 		if (!c->rx_due)
+			continue;
+		/* With a group's commit in flight, what else waits (batches
+		 * past it, a message after them) waits for it; a connection
+		 * with nothing else is read on meanwhile. */
+		if (writer_busy(srv) && (c->nrxq > c->rx_busy ||
+		    c->held != NULL))
 			continue;
 		c->rx_due = 0;
 		if (c->state != CONN_SYNC)
@@ -1709,7 +1790,7 @@ rx_group_full(const struct conn *c)
 {
 	size_t entries = 0, bytes = 0;
 
-	for (size_t i = 0; i < c->nrxq; i++) {
+	for (size_t i = c->rx_busy; i < c->nrxq; i++) {
 		entries += c->rxq[i].m.n;
 		bytes += c->rxq[i].bytes;
 	}

@@ -1528,6 +1528,7 @@ server_run(struct server *srv)
 {
 	uv_timer_start(&srv->tick, tick_cb, 0, 0);
 	uv_run(srv->loop, UV_RUN_DEFAULT);
+	writer_stop(srv);	/* its thread, idle: a commit keeps the loop */
 	if (!uv_is_closing((uv_handle_t *)&srv->stop_timer))
 		uv_close((uv_handle_t *)&srv->stop_timer, NULL);
 	uv_close((uv_handle_t *)&srv->rx_idle, NULL);
