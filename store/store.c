@@ -293,8 +293,10 @@ store_commit(struct store_txn *t)
 
 	if ((rc = txn_flush(t)) != 0)
 		return rc;
+	/* Atomic: the daemon's writer thread commits (daemon/net/writer.c)
+	 * while the loop may commit too, once LMDB's lock is free. */
 	if ((rc = mdb_txn_commit(t->txn)) == 0)
-		t->st->commits++;
+		__atomic_fetch_add(&t->st->commits, 1, __ATOMIC_RELAXED);
 	free(t);
 	return store_lmdb_error(rc);
 }
@@ -302,7 +304,7 @@ store_commit(struct store_txn *t)
 unsigned long
 store_commits(const struct store *st)
 {
-	return st->commits;
+	return __atomic_load_n(&st->commits, __ATOMIC_RELAXED);
 }
 
 uint64_t
@@ -314,7 +316,9 @@ store_txn_id(const struct store_txn *t)
 /* Commits advisory state (what a peer holds, when it was last seen)
  * without syncing the meta page: a system crash may undo this commit, but
  * never corrupts the store, and the next durable commit covers it. The
- * process is single-threaded, so the flag is set only around this commit. */
+ * flag is set only around this commit: it is set and cleared while this
+ * transaction holds LMDB's write lock, and every commit, the daemon's
+ * writer thread's too, reads it only while holding that lock. */
 int
 store_commit_lazy(struct store_txn *t)
 {

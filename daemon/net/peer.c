@@ -1597,10 +1597,10 @@ group_done(struct server *srv, size_t added, int epoch)
 		if (k == 0)
 			continue;
 		c->rx_k = 0;
+		c->received += c->rx_added;	/* on disk, whatever follows */
 		if (c->state == CONN_CLOSED || k > c->nrxq)
 			continue;	/* its batches went with it, unacknowledged */
 		first = first != NULL ? first : c;
-		c->received += c->rx_added;
 		for (size_t i = 0; i < k; i++) {
 			memcpy(author[i], c->rxq[i].author, PROTO_IDLEN);
 			last[i] = c->rxq[i].last;
@@ -1760,7 +1760,7 @@ rx_flush_due(struct server *srv)
 		 * past it, a message after them) waits for it; a connection
 		 * with nothing else is read on meanwhile. */
 		if (writer_busy(srv) && (c->nrxq > c->rx_busy ||
-		    c->held != NULL))
+		    c->held != NULL || c->nrxq == RX_SLOTS))
 			continue;
 		c->rx_due = 0;
 		if (c->state != CONN_SYNC)
@@ -1809,6 +1809,10 @@ handle_entries(struct conn *c, struct wire_msg *m, uint8_t **ptp, size_t len)
 	if (c->rxq == NULL &&
 	    (c->rxq = calloc(RX_SLOTS, sizeof(*c->rxq))) == NULL) {
 		conn_close(c, "out of memory");
+		return 0;
+	}
+	if (c->nrxq == RX_SLOTS) {	/* never: a full queue stops reading */
+		conn_close(c, "refused: more batches than it may send at once");
 		return 0;
 	}
 	b = &c->rxq[c->nrxq];
@@ -2260,7 +2264,9 @@ have_offered(const struct conn *c, struct store_txn *t,
 static int
 caught_up(const struct conn *c, struct store_txn *t, const struct vec *ours)
 {
-	if (c->inflight > 0)
+	/* Batches committed are in our heads before they are acknowledged
+	 * (writer.c): a goodbye then would go before their acks. */
+	if (c->inflight > 0 || c->rx_busy > 0)
 		return 0;
 	for (size_t i = 0; i < ours->n; i++) {
 		const struct vec_item *o = &ours->items[i];

@@ -1,7 +1,7 @@
 /*
  * The thread that owns a long sync's group transactions, so that a
- * group's commit (its pages written and synced: ~70 ms for 12,000 notes,
- * a third of a full sync's time) no longer stops the event loop. While
+ * group's commit (its pages written and synced: a third of a full sync's
+ * time when the loop did it) no longer stops the event loop. While
  * it commits, the loop reads and decrypts the next group's batches and
  * the workers read them ahead (rxprep.c); the group is acknowledged only
  * once the commit returned (the done callback, on the loop), so every
