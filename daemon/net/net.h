@@ -13,9 +13,12 @@
 #include "satchel.h"
 #include "wire.h"
 
-/* Full batches in flight, unacknowledged: twice RX_GROUP_MAX, so that
- * the next group arrives while one is applied and committed. */
-#define SYNC_WINDOW	8
+/* Full batches in flight, unacknowledged: at least twice RX_GROUP_MAX,
+ * so that the next group arrives while one is applied and committed;
+ * sixteen, as twice a previous release's groups of eight (a receiver
+ * stops reading once its next group is read: the rest waits in the
+ * kernel's buffers). */
+#define SYNC_WINDOW	16
 /* Small batches (a crowd's new notes: one author's one entry each) may
  * be more in flight, up to SYNC_WINDOW_MAX, while they hold fewer than
  * SYNC_BATCH entries in all: a window of eight one-entry batches made a
@@ -36,8 +39,9 @@
  * peak RSS of ~95 MB instead of ~165 MB (groups of two: 1.5x slower). */
 #define RX_GROUP_MAX	4
 #define RX_SLOTS	SYNC_WINDOW_MAX
-#define RX_ENVS_KEEP	((RX_GROUP_MAX + 1) * SYNC_BATCH) /* decoded
-					 * envelopes the slots keep for reuse */
+#define RX_ENVS_KEEP	((2 * RX_GROUP_MAX + 1) * SYNC_BATCH) /* decoded
+					 * envelopes the slots keep for reuse:
+					 * two groups, one committing */
 #define RX_GROUP_NS	(UINT64_C(2000) * 1000 * 1000)	/* a group's apply, 2 s */
 /* A one-shot sync whose peer offers fewer entries than this (counted at
  * the vector exchange) reads them all on the loop: starting libuv's
@@ -190,6 +194,8 @@ struct conn {
 	size_t		 rx_k;		/* of rxq, in the group commit */
 	size_t		 rx_busy;	/* of rxq, the leading batches whose
 					 * commit is in flight (writer.c) */
+	int		 rx_left;	/* due, but left waiting by that commit:
+					 * handled first after it */
 	size_t		 rx_added;	/* new entries they brought */
 	uint8_t		*held;		/* a message after the waiting batches,
 					 * handled once they are (owned) */

@@ -1597,10 +1597,10 @@ group_done(struct server *srv, size_t added, int epoch)
 		if (k == 0)
 			continue;
 		c->rx_k = 0;
-		c->received += c->rx_added;	/* on disk, whatever follows */
 		if (c->state == CONN_CLOSED || k > c->nrxq)
 			continue;	/* its batches went with it, unacknowledged */
 		first = first != NULL ? first : c;
+		c->received += c->rx_added;
 		for (size_t i = 0; i < k; i++) {
 			memcpy(author[i], c->rxq[i].author, PROTO_IDLEN);
 			last[i] = c->rxq[i].last;
@@ -1610,9 +1610,13 @@ group_done(struct server *srv, size_t added, int epoch)
 		for (size_t i = 0; i < k && c->state != CONN_CLOSED; i++)
 			send_ack(c, t, author[i], last[i]);
 		if (added == 0 && c->state != CONN_CLOSED)
-			conn_pump(c);
+			c->pump_due = 1;	/* once t is closed: a pump
+						 * opens its own read */
 	}
 	store_abort(t);
+	for (struct conn *c = srv->conns; added == 0 && c != NULL; c = c->next)
+		if (c->state != CONN_CLOSED && !c->draining)
+			pump_if_due(c);
 	if (epoch && first != NULL)
 		epoch_learn(first);
 	if (added > 0 && (rc = erase_refresh(srv->d)) != 0)
@@ -1621,9 +1625,10 @@ group_done(struct server *srv, size_t added, int epoch)
 		server_changed(srv);		/* relay to the others */
 }
 
-/* A group of at least a full batch's worth is committed on the writer
- * thread (writer.c), while the loop reads the next one: a small group's
- * commit is short, and a one-shot sync of a few notes starts no thread. */
+/* A group of SYNC_BATCH entries or more (three full batches of 1 KB
+ * notes) is committed on the writer thread (writer.c), while the loop
+ * reads the next one: a small group's commit is short, and a one-shot
+ * sync of a few notes starts no thread. */
 static int
 group_long(const struct server *srv)
 {
@@ -1740,11 +1745,48 @@ group_across(struct server *srv)
 
 /* Called once a loop turn while batches wait (server_rx_due): applies
  * them, then handles what each connection sent after them. */
+/* What waits on c after the group: its other batches (each alone, or a
+ * group of its own), the message after them, then its reading again. */
+static void
+rx_resume(struct conn *c)
+{
+	uint8_t *pt;
+
+	c->rx_due = 0;
+	if (c->state != CONN_SYNC)
+		return;
+	rx_flush(c);
+	rx_envs_trim(c);
+	if (c->held != NULL && c->state == CONN_SYNC) {
+		pt = c->held;
+		c->held = NULL;
+		handle_msg(c, &pt, c->held_len, c->held_final);
+		free(pt);
+	}
+	if (c->state != CONN_SYNC || c->rx_due)
+		return;
+	if (c->read_paused && c->queued < SEND_QUEUE_MAX)
+		c->read_paused = 0;
+	if (!c->read_paused)
+		uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb,
+		    conn_read_cb);
+	drain_frames(c);
+}
+
 void
 rx_flush_due(struct server *srv)
 {
 	if (writer_busy(srv))
 		return;		/* group_committed calls it again */
+	/* First what waited through the last group's commit: another
+	 * connection with a long group ready at every commit would keep
+	 * it waiting for good. */
+	for (struct conn *c = srv->conns; c != NULL; c = c->next)
+		if (c->rx_left) {
+			c->rx_left = 0;
+			if (c->rx_due)
+				rx_resume(c);
+		}
 	for (struct conn *c = srv->conns; c != NULL; c = c->next)
 		if (rx_waiting(c) && c->rx_group < RX_GROUP_MAX)
 			c->rx_group *= 2;
@@ -1752,35 +1794,17 @@ rx_flush_due(struct server *srv)
 		group_across(srv);
 	srv->group_failed = 0;
 	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
-		uint8_t *pt;
-
 		if (!c->rx_due)
 			continue;
 		/* With a group's commit in flight, what else waits (batches
 		 * past it, a message after them) waits for it; a connection
 		 * with nothing else is read on meanwhile. */
 		if (writer_busy(srv) && (c->nrxq > c->rx_busy ||
-		    c->held != NULL || c->nrxq == RX_SLOTS))
+		    c->held != NULL || c->nrxq == RX_SLOTS)) {
+			c->rx_left = 1;
 			continue;
-		c->rx_due = 0;
-		if (c->state != CONN_SYNC)
-			continue;
-		rx_flush(c);
-		rx_envs_trim(c);
-		if (c->held != NULL && c->state == CONN_SYNC) {
-			pt = c->held;
-			c->held = NULL;
-			handle_msg(c, &pt, c->held_len, c->held_final);
-			free(pt);
 		}
-		if (c->state != CONN_SYNC || c->rx_due)
-			continue;
-		if (c->read_paused && c->queued < SEND_QUEUE_MAX)
-			c->read_paused = 0;
-		if (!c->read_paused)
-			uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb,
-			    conn_read_cb);
-		drain_frames(c);
+		rx_resume(c);
 	}
 }
 

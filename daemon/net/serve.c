@@ -1461,6 +1461,7 @@ server_stop(struct server *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = 1;
+	writer_wait(srv);	/* its acknowledgements before the goodbyes */
 	discovery_stop(srv);
 	for (struct conn *c = srv->conns; c != NULL; c = c->next) {
 		if (c->state == CONN_SYNC)

@@ -23,6 +23,9 @@
  * process. The thread never waits for the loop, so neither can deadlock.
  */
 #include <stdlib.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "net.h"
 
@@ -71,6 +74,9 @@ writer_main(void *arg)
 	struct writer *w = arg;
 	enum writer_job job;
 
+#ifdef __linux__
+	prctl(PR_SET_NAME, "satchel-writer");	/* as ps -L and top -H show it */
+#endif
 	uv_mutex_lock(&w->mu);
 	for (;;) {
 		while (w->job == W_NONE)
