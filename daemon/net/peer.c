@@ -1743,8 +1743,6 @@ group_across(struct server *srv)
 			c->rx_k = 0;
 }
 
-/* Called once a loop turn while batches wait (server_rx_due): applies
- * them, then handles what each connection sent after them. */
 /* What waits on c after the group: its other batches (each alone, or a
  * group of its own), the message after them, then its reading again. */
 static void
@@ -1773,6 +1771,8 @@ rx_resume(struct conn *c)
 	drain_frames(c);
 }
 
+/* Called once a loop turn while batches wait (server_rx_due): applies
+ * them, then handles what each connection sent after them. */
 void
 rx_flush_due(struct server *srv)
 {

@@ -9,13 +9,15 @@
  *
  * Why a thread of its own: LMDB's write lock is a mutex taken by
  * mdb_txn_begin and released by the commit or abort, and a mutex belongs
- * to the thread that took it (lmdb.h: "a thread may only have a single
- * transaction at a time", and a transaction must end on the thread that
- * began it). So this thread begins the transaction, the loop applies the
- * group in it while the thread waits (the transaction is the loop's
- * meanwhile: nothing else uses it), and this thread commits or aborts
- * it. Every handover goes through mu, which orders the two threads'
- * uses of it.
+ * to the thread that took it, so one thread must begin and end the
+ * transaction. lmdb.h asks that a transaction be used by a single
+ * thread; for a write transaction that rule is its lock's (a read
+ * transaction's reader slot is the thread's own: "for write txns I
+ * suppose that could be relaxed", Howard Chu, OpenLDAP ITS#7238). So
+ * this thread begins the transaction, the loop applies the group in it
+ * while this thread waits, and this thread commits or aborts it: one
+ * thread at a time, never both, each handover through mu, which orders
+ * the two threads' uses of it.
  *
  * While a commit is in flight the loop begins no other write: the
  * group's batches wait (peer.c, rx_busy), and another write (a status,
