@@ -372,6 +372,13 @@ void		 store_record_hint(struct store_txn *, const void *pre,
  * keyring handed over. */
 int		 store_set_keyring(struct store *, const struct store_keyring *)
 		    STORE_WUR;
+/* A transaction: STORE_RDONLY, or one write at a time (LMDB's lock; a
+ * write waits for another process's or thread's). *out is the caller's
+ * until store_commit (0, or a store error: then it is aborted) or
+ * store_abort frees it. A write transaction must end on the thread that
+ * began it (its lock is that thread's); another thread may use it in
+ * between, never at the same time (daemon/net/writer.c). A read
+ * transaction stays on its thread, one a thread at a time. */
 int		 store_begin(struct store *, unsigned flags,
 		    struct store_txn **) STORE_WUR;
 int		 store_commit(struct store_txn *) STORE_WUR;
