@@ -48,26 +48,34 @@ done_cb(struct server *srv, int rc, void *arg)
 	s->visible = meta_has(srv->d->st, s->key);
 }
 
+/* A device with its store open, and a server on a loop of its own: what
+ * writer.c reads of a server is its loop and its device. */
+struct fixture {
+	struct dev	 v;
+	struct server	 srv;
+	uv_loop_t	 loop;
+};
+
 static int
-setup(struct dev *v, struct server *srv, uv_loop_t *loop)
+setup(struct fixture *f)
 {
 	const char *fv[] = { "name", "Ana Lopez", NULL };
 
-	memset(srv, 0, sizeof(*srv));
-	if (uv_loop_init(loop) != 0 || dev_open(v, "writer", fv) != 0)
+	memset(&f->srv, 0, sizeof(f->srv));
+	if (uv_loop_init(&f->loop) != 0 || dev_open(&f->v, "writer", fv) != 0)
 		return -1;
-	srv->loop = loop;
-	srv->d = &v->d;
+	f->srv.loop = &f->loop;
+	f->srv.d = &f->v.d;
 	return 0;
 }
 
 static void
-teardown(struct dev *v, struct server *srv, uv_loop_t *loop)
+teardown(struct fixture *f)
 {
-	writer_stop(srv);
-	uv_run(loop, UV_RUN_DEFAULT);	/* the async handle's close */
-	CHECK(uv_loop_close(loop) == 0);
-	dev_close(v);
+	writer_stop(&f->srv);
+	uv_run(&f->loop, UV_RUN_DEFAULT);	/* the async handle's close */
+	CHECK(uv_loop_close(&f->loop) == 0);
+	dev_close(&f->v);
 }
 
 /* Begins on the thread, puts key, and posts the commit. */
@@ -92,40 +100,36 @@ put_and_commit(struct server *srv, const char *key, struct seen *s)
 static void
 test_commit_done_on_loop(void)
 {
-	struct dev v;
-	struct server srv;
-	uv_loop_t loop;
+	struct fixture f;
 	struct seen s = { 0 };
 
-	CHECK(setup(&v, &srv, &loop) == 0);
-	CHECK(put_and_commit(&srv, "writer_a", &s) == 0);
-	CHECK(s.calls == 0 && writer_busy(&srv));	/* never on the thread */
-	uv_run(&loop, UV_RUN_DEFAULT);
+	CHECK(setup(&f) == 0);
+	CHECK(put_and_commit(&f.srv, "writer_a", &s) == 0);
+	CHECK(s.calls == 0 && writer_busy(&f.srv));	/* never on the thread */
+	uv_run(&f.loop, UV_RUN_DEFAULT);
 	CHECK(s.calls == 1 && s.rc == 0 && s.visible == 1);
-	CHECK(!writer_busy(&srv));
-	uv_run(&loop, UV_RUN_NOWAIT);
+	CHECK(!writer_busy(&f.srv));
+	uv_run(&f.loop, UV_RUN_NOWAIT);
 	CHECK(s.calls == 1);
-	teardown(&v, &srv, &loop);
+	teardown(&f);
 }
 
 /* writer_wait runs done itself; the loop's callback later does not. */
 static void
 test_wait_runs_done_once(void)
 {
-	struct dev v;
-	struct server srv;
-	uv_loop_t loop;
+	struct fixture f;
 	struct seen s = { 0 };
 
-	CHECK(setup(&v, &srv, &loop) == 0);
-	CHECK(put_and_commit(&srv, "writer_b", &s) == 0);
-	writer_wait(&srv);
+	CHECK(setup(&f) == 0);
+	CHECK(put_and_commit(&f.srv, "writer_b", &s) == 0);
+	writer_wait(&f.srv);
 	CHECK(s.calls == 1 && s.rc == 0 && s.visible == 1);
-	CHECK(!writer_busy(&srv));
-	uv_run(&loop, UV_RUN_NOWAIT);
-	writer_wait(&srv);
+	CHECK(!writer_busy(&f.srv));
+	uv_run(&f.loop, UV_RUN_NOWAIT);
+	writer_wait(&f.srv);
 	CHECK(s.calls == 1);
-	teardown(&v, &srv, &loop);
+	teardown(&f);
 }
 
 /* An abort writes nothing and leaves LMDB's write lock free: a write
@@ -133,21 +137,19 @@ test_wait_runs_done_once(void)
 static void
 test_abort_frees_the_lock(void)
 {
-	struct dev v;
-	struct server srv;
-	uv_loop_t loop;
+	struct fixture f;
 	struct store_txn *t;
 
-	CHECK(setup(&v, &srv, &loop) == 0);
-	CHECK(writer_begin(&srv, &t) == 0);
+	CHECK(setup(&f) == 0);
+	CHECK(writer_begin(&f.srv, &t) == 0);
 	CHECK(store_meta_put(t, "writer_c", "1", 1) == 0);
-	writer_abort(&srv, t);
-	CHECK(meta_has(v.d.st, "writer_c") == 0);
-	CHECK(store_begin(v.d.st, 0, &t) == 0);
+	writer_abort(&f.srv, t);
+	CHECK(meta_has(f.v.d.st, "writer_c") == 0);
+	CHECK(store_begin(f.v.d.st, 0, &t) == 0);
 	CHECK(store_meta_put(t, "writer_d", "1", 1) == 0);
 	CHECK(store_commit(t) == 0);
-	CHECK(meta_has(v.d.st, "writer_d") == 1);
-	teardown(&v, &srv, &loop);
+	CHECK(meta_has(f.v.d.st, "writer_d") == 1);
+	teardown(&f);
 }
 
 /* A write the loop begins while a commit is in flight waits for it, and
@@ -155,25 +157,23 @@ test_abort_frees_the_lock(void)
 static void
 test_loop_write_waits_for_commit(void)
 {
-	struct dev v;
-	struct server srv;
-	uv_loop_t loop;
+	struct fixture f;
 	struct seen s = { 0 };
 	struct store_txn *t;
 	const void *val;
 	size_t len;
 
-	CHECK(setup(&v, &srv, &loop) == 0);
-	CHECK(put_and_commit(&srv, "writer_e", &s) == 0);
-	CHECK(store_begin(v.d.st, 0, &t) == 0);
+	CHECK(setup(&f) == 0);
+	CHECK(put_and_commit(&f.srv, "writer_e", &s) == 0);
+	CHECK(store_begin(f.v.d.st, 0, &t) == 0);
 	CHECK(store_meta_get(t, "writer_e", &val, &len) == 0);
 	CHECK(store_meta_put(t, "writer_f", "1", 1) == 0);
 	CHECK(store_commit(t) == 0);
 	CHECK(s.calls == 0);
-	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_run(&f.loop, UV_RUN_DEFAULT);
 	CHECK(s.calls == 1 && s.rc == 0 && s.visible == 1);
-	CHECK(meta_has(v.d.st, "writer_f") == 1);
-	teardown(&v, &srv, &loop);
+	CHECK(meta_has(f.v.d.st, "writer_f") == 1);
+	teardown(&f);
 }
 
 /* Groups back to back: each begin first ends the commit before it (its
@@ -183,27 +183,25 @@ static void
 test_back_to_back_and_restart(void)
 {
 	enum { N = 24 };
-	struct dev v;
-	struct server srv;
-	uv_loop_t loop;
+	struct fixture f;
 	struct seen s[N];
 	char keys[N][24];
 
 	memset(s, 0, sizeof(s));
-	CHECK(setup(&v, &srv, &loop) == 0);
+	CHECK(setup(&f) == 0);
 	for (int i = 0; i < N; i++) {
 		snprintf(keys[i], sizeof(keys[i]), "writer_n%02d", i);
 		if (i == N / 2)
-			writer_stop(&srv);	/* waits, joins: a new thread */
-		CHECK(put_and_commit(&srv, keys[i], &s[i]) == 0);
+			writer_stop(&f.srv);	/* waits, joins: a new thread */
+		CHECK(put_and_commit(&f.srv, keys[i], &s[i]) == 0);
 		for (int j = 0; j < i; j++)
 			CHECK(s[j].calls == 1 && s[j].visible == 1);
 		CHECK(s[i].calls == 0);
 	}
-	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_run(&f.loop, UV_RUN_DEFAULT);
 	for (int i = 0; i < N; i++)
 		CHECK(s[i].calls == 1 && s[i].rc == 0 && s[i].visible == 1);
-	teardown(&v, &srv, &loop);
+	teardown(&f);
 }
 
 TAP_MAIN(
